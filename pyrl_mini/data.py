@@ -1,0 +1,186 @@
+"""Results computed ahead (data/), with provenance, checksums and a rebuild command.
+
+Each dataset is a SweepSpec registered in DATASETS. `python -m pyrl_mini.data build` (or
+`make data`) trains them with the ensemble trainer and writes data/<name>.npz plus an entry in
+data/manifest.json: the command, the library and torch versions, the settings, the seconds it
+took and a sha256. `load(name)` verifies the checksum; a missing or altered file raises
+DataFileError naming the file and the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .io import DataFileError, atomic_write, load_arrays, save_arrays
+from .sweep import SweepData, SweepSpec, run_sweep
+
+DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent.parent / "data"))
+MANIFEST = "manifest.json"
+
+DATASETS: dict[str, SweepSpec] = {}
+
+
+def register(spec: SweepSpec) -> SweepSpec:
+    DATASETS[spec.name] = spec
+    return spec
+
+
+def rebuild_command(name: str) -> str:
+    return f"python -m pyrl_mini.data build {name}"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(data_dir: Path = DATA_DIR) -> dict:
+    path = Path(data_dir) / MANIFEST
+    if not path.exists():
+        return {"files": {}}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise DataFileError(f"{path} is not valid JSON ({err}); restore it from git "
+                            "(git checkout data/manifest.json) or rebuild with "
+                            "`python -m pyrl_mini.data build`.") from None
+
+
+def write_manifest(manifest: dict, data_dir: Path = DATA_DIR) -> None:
+    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    atomic_write(Path(data_dir) / MANIFEST, lambda f: f.write(text.encode()))
+
+
+def load(name: str, data_dir: Path = DATA_DIR) -> SweepData:
+    """Load dataset `name` after checking it against the manifest's sha256."""
+    data_dir = Path(data_dir)
+    _spec_or_raise(name)
+    path = data_dir / f"{name}.npz"
+    fix = f"Rebuild it with `{rebuild_command(name)}` (or `make data`)."
+    entry = read_manifest(data_dir)["files"].get(path.name)
+    if not path.exists():
+        raise DataFileError(f"data file {path} is missing. {fix}")
+    if entry is None:
+        raise DataFileError(f"data file {path} is not listed in {data_dir / MANIFEST}. {fix}")
+    digest = sha256(path)
+    if digest != entry["sha256"]:
+        raise DataFileError(f"data file {path} is corrupt or altered: sha256 {digest[:12]}... "
+                            f"does not match the manifest's {entry['sha256'][:12]}... {fix}")
+    arrays, meta = load_arrays(path)
+    return SweepData(arrays, meta)
+
+
+def _spec_or_raise(name: str) -> SweepSpec:
+    from . import datasets  # noqa: F401  (registers the datasets)
+
+    if name not in DATASETS:
+        import difflib
+        close = difflib.get_close_matches(name, list(DATASETS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataFileError(f"unknown dataset {name!r}.{hint} Known: {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True) -> Path:
+    """Train dataset `name` (resuming finished chunks) and record it in the manifest."""
+    spec = _spec_or_raise(name)
+    data_dir = Path(data_dir)
+    t0 = time.perf_counter()
+    arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial")
+    seconds = time.perf_counter() - t0
+    meta = {"spec": spec.to_dict(), "version": __version__}
+    path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
+    manifest = read_manifest(data_dir)
+    manifest["files"][path.name] = {
+        "command": rebuild_command(name),
+        "version": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "settings": spec.to_dict(),
+        "cells": int(len(arrays["seed"])),
+        "seconds": round(seconds, 1),
+        "bytes": path.stat().st_size,
+        "sha256": sha256(path),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    write_manifest(manifest, data_dir)
+    partial = data_dir / ".partial" / f"{spec.name}-{spec.digest()}"
+    if partial.exists():
+        for f in partial.glob("*.npz"):
+            f.unlink()
+        partial.rmdir()
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import datasets  # noqa: F401
+
+    parser = argparse.ArgumentParser(prog="python -m pyrl_mini.data",
+                                     description="Build, list and verify the data/ files.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build datasets (all if none named)")
+    b.add_argument("names", nargs="*")
+    b.add_argument("--missing", action="store_true", help="only those missing or corrupt")
+    sub.add_parser("list", help="list datasets and their manifest entries")
+    sub.add_parser("verify", help="check every file against the manifest")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        manifest = read_manifest()["files"]
+        for name, spec in DATASETS.items():
+            entry = manifest.get(f"{name}.npz", {})
+            print(f"{name:24s} cells={len(spec.cells()):4d}  "
+                  f"{entry.get('bytes', 0) / 1e6:6.2f} MB  {entry.get('seconds', '-')} s")
+        return 0
+    if args.command == "verify":
+        bad = 0
+        for name in DATASETS:
+            try:
+                load(name)
+                print(f"ok       {name}")
+            except DataFileError as err:
+                bad += 1
+                print(f"FAILED   {err}")
+        return 1 if bad else 0
+    names = args.names or list(DATASETS)
+    for name in names:
+        _spec_or_raise(name)
+    if args.missing:
+        names = [n for n in names if not _loads(n)]
+    torch.set_num_threads(1)
+    for name in names:
+        print(f"building {name} ({len(DATASETS[name].cells())} runs)", flush=True)
+        try:
+            print(f"wrote {build(name)}", flush=True)
+        except KeyboardInterrupt:
+            print(f"interrupted: finished chunks of {name} are kept in {DATA_DIR / '.partial'}; "
+                  "run the same command again to resume.", file=sys.stderr)
+            return 130
+    return 0
+
+
+def _loads(name: str) -> bool:
+    try:
+        load(name)
+        return True
+    except DataFileError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

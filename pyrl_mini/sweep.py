@@ -1,0 +1,214 @@
+"""Sweeps: a grid of settings x seeds, trained in ensembles, resumable.
+
+Cells that share array shapes train together in ensembles of at most `chunk` networks (the
+fast path). Seeds are used as given, so cells with the same seed share their initial weights
+and trial draws (common random numbers): a kappa comparison at one seed is paired.
+
+Stored per cell: the history averaged over blocks of `stride` updates, a final summary
+(mean over the last `final_window` updates at full resolution), the behaviour mode, the
+update at which the learning criterion was met, and the last batch's trials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import analysis
+from .config import SHARED_FIELDS, SHARED_NETWORK_FIELDS, SHARED_TASK_FIELDS, TrainSettings
+from .io import load_arrays, save_arrays
+from .trainer import DIAGNOSTICS, train
+
+KEEP = ("reward", "abort_rate", "no_choice_rate", "higher_ev_rate", "risky_rate", "left_rate",
+        "entropy", "logp_mean", "logp_std", "max_prob", "grad_norm", "grad_norm_W_out",
+        "grad_norm_W_rec", "adv_mean", "adv_pos_frac", "dead_fraction", "dormant_fraction",
+        "clipped")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A grid of settings x seeds. base and grid use TrainSettings names (task and network
+    names too, e.g. wout_std, no_choice_penalty)."""
+
+    name: str
+    base: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    seeds: tuple = (0, 1, 2)
+    stride: int = 10
+    final_window: int = 50
+    chunk: int = 8
+    keep: tuple = KEEP
+    record_units: bool = False
+
+    def __post_init__(self):
+        unknown = [k for k in self.keep if k not in DIAGNOSTICS]
+        if unknown:
+            raise ValueError(f"keep names unknown diagnostics {unknown}; see trainer.DIAGNOSTICS")
+        TrainSettings().replace(**self.base)  # validates names and values now, not mid-sweep
+        for k, values in self.grid.items():
+            for v in values:
+                TrainSettings().replace(**{**self.base, k: v})
+
+    def cells(self) -> list[tuple[dict, int]]:
+        names = list(self.grid)
+        combos = itertools.product(*(self.grid[n] for n in names)) if names else [()]
+        return [(dict(zip(names, c, strict=True)), s) for c in combos for s in self.seeds]
+
+    def settings(self) -> list[TrainSettings]:
+        base = TrainSettings().replace(**self.base)
+        return [base.replace(**values, seed=seed) for values, seed in self.cells()]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["seeds"] = list(self.seeds)
+        d["keep"] = list(self.keep)
+        d["grid"] = {k: list(v) for k, v in self.grid.items()}
+        return d
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def chunks(self) -> list[list[int]]:
+        """Cell indices grouped into ensembles that share shapes, at most `chunk` each."""
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(self.settings()):
+            key = json.dumps([[getattr(s, n) for n in SHARED_FIELDS],
+                              [getattr(s.task, n) for n in SHARED_TASK_FIELDS],
+                              [getattr(s.network, n) for n in SHARED_NETWORK_FIELDS]])
+            groups.setdefault(key, []).append(i)
+        out = []
+        for idx in groups.values():
+            out += [idx[i:i + self.chunk] for i in range(0, len(idx), self.chunk)]
+        return out
+
+
+def _block_mean(x: np.ndarray, stride: int) -> np.ndarray:
+    """(updates, E) -> (E, updates // stride) block means (NaN-aware)."""
+    U = (x.shape[0] // stride) * stride
+    blocks = x[:U].reshape(U // stride, stride, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(blocks, axis=1).T
+
+
+def summarise_chunk(spec: SweepSpec, result) -> dict[str, np.ndarray]:
+    """Arrays for one trained ensemble, each with leading dim = networks in the chunk."""
+    h = result.history
+    out = {"h/" + k: _block_mean(h[k], spec.stride).astype(np.float32) for k in spec.keep}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for k in spec.keep:
+            out["final/" + k] = np.nanmean(h[k][-spec.final_window:], axis=0).astype(np.float32)
+    out["mode"] = analysis.mode_of_history(h, spec.final_window).astype(np.int8)
+    out["updates_to_criterion"] = analysis.updates_to_criterion(h).astype(np.int32)
+    out["stopped_at"] = result.stopped_at.astype(np.int32)
+    out["trials/options"] = result.last_trials["options"].astype(np.int8)
+    out["trials/choice"] = result.last_trials["choice"].astype(np.int8)
+    if spec.record_units and result.unit_dead is not None:
+        out["unit_dead"] = np.transpose(result.unit_dead[::spec.stride], (1, 0, 2))
+    return out
+
+
+def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | None = None,
+              chunks: list[int] | None = None, stop_after: int | None = None,
+              executor=None) -> dict[str, np.ndarray]:
+    """Train every cell of spec; return arrays with a leading cells dim.
+
+    partial_dir: finished chunks are saved there and reused on a rerun, so an interrupted
+    sweep resumes where it stopped. chunks: train only these chunk indices (for tests).
+    stop_after: stop every run after this many updates (for tests; schedules still see the
+    full length, so the first updates equal those of the full run).
+    executor: an object with .map(fn, iterable) (e.g. a dask Client wrapper) to run chunks
+    elsewhere; default runs them here, one after the other.
+    """
+    from tqdm.auto import tqdm
+
+    all_settings = spec.settings()
+    chunk_list = spec.chunks()
+    wanted = range(len(chunk_list)) if chunks is None else chunks
+    partial = Path(partial_dir) / f"{spec.name}-{spec.digest()}" if partial_dir else None
+    results: dict[int, dict] = {}
+    todo = []
+    for c in wanted:
+        f = partial / f"chunk{c:04d}.npz" if partial else None
+        if f is not None and f.exists() and stop_after is None:
+            results[c] = load_arrays(f)[0]
+        else:
+            todo.append(c)
+    bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=spec.name,
+               disable=not progress)
+    jobs = [([all_settings[i] for i in chunk_list[c]], stop_after) for c in todo]
+    mapper = executor.map if executor is not None else map
+    for c, res in zip(todo, mapper(_train_chunk, jobs), strict=True):
+        if res.interrupted:
+            raise KeyboardInterrupt(f"sweep {spec.name} interrupted in chunk {c}; finished "
+                                    f"chunks are kept in {partial}" if partial else "")
+        arrays = summarise_chunk(spec, res)
+        if partial is not None and stop_after is None:
+            save_arrays(partial / f"chunk{c:04d}.npz", arrays)
+        results[c] = arrays
+        bar.update(1)
+    bar.close()
+    order = [i for c in wanted for i in chunk_list[c]]
+    merged = {k: np.concatenate([results[c][k] for c in wanted]) for k in results[wanted[0]]}
+    cells = spec.cells()
+    merged["cell"] = np.array(order, dtype=np.int32)
+    merged["seed"] = np.array([cells[i][1] for i in order], dtype=np.int32)
+    for name in spec.grid:
+        merged["grid/" + name] = np.array([cells[i][0][name] for i in order])
+    return merged
+
+
+def _train_chunk(job):
+    settings, stop_after = job
+    return train(settings, progress=False, stop_after=stop_after)
+
+
+class SweepData:
+    """Loaded sweep arrays with selection by grid values.
+
+    s.select(kappa=-0.2, entropy_coef=0.0) -> indices of the matching cells (all seeds).
+    s.h("entropy")[idx] -> (cells, points) history; s.final("reward")[idx] -> (cells,).
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], meta: dict | None = None):
+        self.arrays = arrays
+        self.meta = meta or {}
+        self.grid_names = [k[5:] for k in arrays if k.startswith("grid/")]
+
+    def values(self, name: str) -> list:
+        return sorted(set(self.arrays["grid/" + name].tolist()))
+
+    def select(self, **values) -> np.ndarray:
+        keep = np.ones(len(self.arrays["seed"]), dtype=bool)
+        for name, v in values.items():
+            if name not in self.grid_names:
+                raise KeyError(f"{name!r} is not a grid setting of this sweep "
+                               f"(grid: {self.grid_names})")
+            col = self.arrays["grid/" + name]
+            keep &= np.isclose(col, v) if np.issubdtype(col.dtype, np.number) else col == v
+        return np.nonzero(keep)[0]
+
+    def h(self, name: str) -> np.ndarray:
+        return self.arrays["h/" + name]
+
+    def final(self, name: str) -> np.ndarray:
+        return self.arrays["final/" + name]
+
+    @property
+    def mode(self) -> np.ndarray:
+        return self.arrays["mode"]
+
+    @property
+    def collapsed(self) -> np.ndarray:
+        return analysis.is_collapsed(self.arrays["mode"])
+
+    def update_axis(self) -> np.ndarray:
+        stride = self.meta.get("spec", {}).get("stride", 10)
+        return (np.arange(self.h("reward").shape[1]) + 0.5) * stride

@@ -1,0 +1,143 @@
+
+import numpy as np
+import pytest
+import torch
+
+from pyrl_mini import analysis
+from pyrl_mini.config import SettingsError, TrainSettings
+from pyrl_mini.io import load_history, save_history
+from pyrl_mini.trainer import DIAGNOSTICS, Ensemble, train
+
+SMALL = TrainSettings(updates=12, batch_size=32, network={"units": 16, "baseline_units": 8})
+
+
+def test_log_softmax_gradient_is_onehot_minus_pi():
+    logits = torch.tensor([0.3, -1.2, 2.0], requires_grad=True)
+    for a in range(3):
+        logits.grad = None
+        torch.log_softmax(logits, -1)[a].backward()
+        pi = torch.softmax(logits.detach(), -1)
+        assert torch.allclose(logits.grad, torch.nn.functional.one_hot(torch.tensor(a), 3) - pi)
+
+
+def test_history_has_every_diagnostic_with_shape():
+    r = train([SMALL, SMALL.replace(seed=1)], progress=False)
+    for name in DIAGNOSTICS:
+        assert r.history[name].shape == (12, 2), name
+    assert np.all(np.isfinite(r.history["grad_norm"]))
+    assert np.all((r.history["entropy"] > 0) & (r.history["entropy"] <= np.log(3) + 1e-5))
+
+
+def test_same_seed_same_history_and_other_seed_differs():
+    a = train(SMALL, progress=False).history
+    b = train(SMALL, progress=False).history
+    c = train(SMALL.replace(seed=5), progress=False).history
+    for name in DIAGNOSTICS:
+        np.testing.assert_array_equal(a[name], b[name])
+    assert not np.allclose(a["grad_norm"], c["grad_norm"])
+
+
+def test_network_in_ensemble_equals_network_alone():
+    members = [SMALL.replace(seed=s, kappa=k, entropy_coef=e, lr=lr)
+               for s, k, e, lr in [(3, -0.3, 0.0, 0.01), (4, 0.2, 0.05, 0.003),
+                                   (5, 0.0, 0.0, 0.02)]]
+    ens = train(members, progress=False)
+    for k, s in enumerate(members):
+        alone = train(s, progress=False)
+        for name in ("reward", "entropy", "grad_norm", "adv_mean", "logp_mean"):
+            np.testing.assert_allclose(ens.history[name][:, k], alone.history[name][:, 0],
+                                       rtol=1e-4, atol=1e-5, err_msg=name)
+        for name, p in alone.params.items():
+            torch.testing.assert_close(ens.params[name][k], p[0], rtol=1e-4, atol=1e-5)
+
+
+def test_wout_zero_starts_uniform_and_is_exactly_zero():
+    ens = Ensemble([SMALL.replace(wout_std=0.0)])
+    assert torch.count_nonzero(ens.params["W_out"]) == 0
+    r = train(SMALL.replace(wout_std=0.0, updates=1), progress=False)
+    assert r.history["entropy"][0, 0] == pytest.approx(np.log(3), abs=1e-5)
+
+
+def test_kappa_changes_the_update():
+    a = train(SMALL.replace(kappa=-0.5), progress=False).history["grad_norm"]
+    b = train(SMALL.replace(kappa=0.5), progress=False).history["grad_norm"]
+    assert a[0, 0] != b[0, 0]
+
+
+def test_ensemble_members_must_share_shapes():
+    with pytest.raises(SettingsError, match="batch_size"):
+        train([SMALL, SMALL.replace(batch_size=16)], progress=False)
+    with pytest.raises(SettingsError, match="units"):
+        train([SMALL, SMALL.replace(units=8)], progress=False)
+
+
+def test_non_finite_stops_one_network_and_keeps_others():
+    bad = SMALL.replace(lr=1e30, seed=2, updates=30, grad_clip=0.0)
+    good = SMALL.replace(seed=3, updates=30)
+    with pytest.warns(RuntimeWarning, match=r"network 0 .* stopped at update \d+"):
+        r = train([bad, good], progress=False)
+    stop = r.stopped_at[0]
+    assert 0 <= stop < 30 and r.stopped_at[1] == -1
+    assert np.all(np.isnan(r.history["reward"][stop:, 0]))
+    assert np.all(np.isfinite(r.history["reward"][:, 1]))
+    assert r.updates_done == 30
+
+
+def test_keyboard_interrupt_returns_history_so_far(tmp_path):
+    def interrupt(update, row):
+        if update == 4:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted after 5 of 12"):
+        r = train(SMALL, progress=False, callback=interrupt)
+    assert r.interrupted and r.updates_done == 5
+    full = train(SMALL, progress=False)
+    np.testing.assert_array_equal(r.history["reward"], full.history["reward"][:5])
+    saved = load_history(save_history(tmp_path / "h.npz", r))
+    np.testing.assert_array_equal(saved["history"]["reward"], r.history["reward"])
+    assert saved["interrupted"] and saved["settings"][0] == SMALL
+
+
+def test_gradient_clipping_bounds_the_step_not_the_record():
+    r = train(SMALL.replace(grad_clip=1e-3), progress=False)
+    # the recorded norm is before clipping, so it exceeds the clip and says it was clipped
+    assert np.all(r.history["grad_norm"] > 1e-3)
+    assert np.all(r.history["clipped"] == 1)
+
+
+def test_dead_units_counted_on_valid_steps():
+    from pyrl_mini.trainer import _unit_stats
+    rates = torch.zeros(4, 1, 2, 3)
+    rates[0, 0, 0, 0] = 1.0          # unit 0 fires on a valid step
+    rates[3, 0, 1, 1] = 1.0          # unit 1 fires only after trial 1 ended
+    mask = torch.ones(4, 1, 2)
+    mask[3, 0, 1] = 0
+    dead, dormant = _unit_stats(rates, mask)
+    assert dead.tolist() == [[False, True, True]]
+    assert dormant.item() == pytest.approx(2 / 3)
+
+
+def test_collapse_modes():
+    m = analysis.collapse_mode(
+        abort_rate=[0.0, 0.95, 0.0, 0.01, 0.3],
+        no_choice_rate=[0.97, 0.0, 0.0, 0.0, 0.1],
+        choice_rate=[0.03, 0.05, 1.0, 0.99, 0.6],
+        left_rate=[0.5, 0.5, 0.99, 0.5, 0.5],
+        higher_ev_rate=[0.5, 0.5, 0.5, 0.9, 0.6])
+    assert [analysis.MODES[i] for i in m] == [
+        "never_chooses", "always_aborts", "one_side", "converged", "learning"]
+
+
+def test_report_has_the_upstream_sections():
+    r = train(SMALL, progress=False)
+    text = analysis.report(r.history, 3)
+    for section in ("Policy Entropy:", "Gradient Statistics:", "Total norm:",
+                    "Log-probabilities:", "Advantage (delta_prime):", "Positive:", "Mode:"):
+        assert section in text
+
+
+def test_gradual_kappa_schedule_is_recorded():
+    r = train(SMALL.replace(kappa=-0.2, kappa_schedule="gradual", kappa_step_updates=4,
+                            kappa_step=0.1), progress=False)
+    np.testing.assert_allclose(r.history["kappa"][:, 0],
+                               [0] * 4 + [-0.1] * 4 + [-0.2] * 4, atol=1e-6)
