@@ -89,7 +89,7 @@ class TaskSettings(_SettingsMixin):
     abort_penalty: float = -0.5      # upstream: breaking fixation pays -0.5
     no_choice_penalty: float = -0.5  # upstream: no choice by the end also pays -0.5
     step_cost: float = 0.0           # upstream: waiting is free
-    input_noise: float = 0.1         # std of Gaussian noise added to each input at each step
+    input_noise: float = 0.05        # std of Gaussian noise added to each input at each step
     p_encoding: str = "log"          # input code of p: "log" (rescaled log p) or "linear" (p)
 
     def __post_init__(self) -> None:

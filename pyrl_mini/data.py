@@ -10,6 +10,8 @@ DataFileError naming the file and the command that rebuilds it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -104,6 +106,30 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True) -> Path:
     seconds = time.perf_counter() - t0
     meta = {"spec": spec.to_dict(), "version": __version__}
     path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
+    with _manifest_lock(data_dir):
+        _record(path, name, spec, arrays, seconds, data_dir)
+    partial = data_dir / ".partial" / f"{spec.name}-{spec.digest()}"
+    if partial.exists():
+        for f in partial.glob("*.npz"):
+            f.unlink()
+        partial.rmdir()
+    return path
+
+
+@contextlib.contextmanager
+def _manifest_lock(data_dir: Path):
+    """Builds of different datasets may finish at once; the manifest update is serialised."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float,
+            data_dir: Path) -> None:
     manifest = read_manifest(data_dir)
     manifest["files"][path.name] = {
         "command": rebuild_command(name),
@@ -120,12 +146,6 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True) -> Path:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_manifest(manifest, data_dir)
-    partial = data_dir / ".partial" / f"{spec.name}-{spec.digest()}"
-    if partial.exists():
-        for f in partial.glob("*.npz"):
-            f.unlink()
-        partial.rmdir()
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,4 +203,7 @@ def _loads(name: str) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main, so its registry is the one the datasets fill
+    from pyrl_mini.data import main as _main
+
+    sys.exit(_main())

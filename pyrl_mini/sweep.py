@@ -143,7 +143,8 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
             todo.append(c)
     bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=spec.name,
                disable=not progress)
-    jobs = [([all_settings[i] for i in chunk_list[c]], stop_after) for c in todo]
+    jobs = [([all_settings[i] for i in chunk_list[c]], stop_after, spec.record_units)
+            for c in todo]
     mapper = executor.map if executor is not None else map
     for c, res in zip(todo, mapper(_train_chunk, jobs), strict=True):
         if res.interrupted:
@@ -166,8 +167,8 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
 
 
 def _train_chunk(job):
-    settings, stop_after = job
-    return train(settings, progress=False, stop_after=stop_after)
+    settings, stop_after, record_units = job
+    return train(settings, progress=False, stop_after=stop_after, record_units=record_units)
 
 
 class SweepData:

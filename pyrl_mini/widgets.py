@@ -6,7 +6,9 @@
 
 plot_fn(**values) returns a matplotlib Figure and must be fast (it reads precomputed results).
 The last figure stays on demo.figure so tests can check its data; the time of the last redraw
-is demo.last_seconds. A longer live run sits behind LiveRun: a button and a progress bar.
+is demo.last_seconds. An optional summary_fn(**values) -> str shows the key numbers as text
+above the figure (class "pyrl-demo-summary"), which a browser test can read.
+A longer live run sits behind LiveRun: a button and a progress bar.
 """
 
 from __future__ import annotations
@@ -48,17 +50,22 @@ def float_slider(description: str, low: float, high: float, step: float, value: 
 class Demo:
     """Sliders (any ipywidgets ValueWidget) driving a figure-returning function."""
 
-    def __init__(self, plot_fn: Callable[..., plt.Figure], **controls: W.ValueWidget):
+    def __init__(self, plot_fn: Callable[..., plt.Figure],
+                 summary_fn: Callable[..., str] | None = None, **controls: W.ValueWidget):
         self.plot_fn = plot_fn
+        self.summary_fn = summary_fn
         self.controls = controls
         self.output = W.Output()
+        self.summary = W.HTML(layout=W.Layout(min_height="1.5em"))
+        self.summary.add_class("pyrl-demo-summary")
         self.figure: plt.Figure | None = None
         self.last_seconds = float("nan")
         self.redraws = 0
         for c in controls.values():
             c.observe(self._changed, names="value")
         self.widget = W.VBox([W.HBox(list(controls.values()),
-                                     layout=W.Layout(flex_flow="row wrap")), self.output])
+                                     layout=W.Layout(flex_flow="row wrap")),
+                              self.summary, self.output])
         self.redraw()
 
     @property
@@ -77,6 +84,8 @@ class Demo:
 
     def redraw(self) -> None:
         t0 = time.perf_counter()
+        if self.summary_fn is not None:
+            self.summary.value = f"<code>{self.summary_fn(**self.values)}</code>"
         fig = self.plot_fn(**self.values)
         with self.output:
             self.output.clear_output(wait=True)

@@ -1,3 +1,4 @@
+import warnings
 
 import numpy as np
 import pytest
@@ -141,3 +142,33 @@ def test_gradual_kappa_schedule_is_recorded():
                             kappa_step=0.1), progress=False)
     np.testing.assert_allclose(r.history["kappa"][:, 0],
                                [0] * 4 + [-0.1] * 4 + [-0.2] * 4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_default_gru_learns_the_gambling_task():
+    """kappa = 0, default settings: abort < 5 % and higher-EV > 80 % (running mean of 20
+    updates) within 2,000 updates in at least 2 of 3 seeds. Stops once two have."""
+    members = [TrainSettings(updates=2000, seed=s) for s in range(3)]
+    window = 20
+    abort = [[] for _ in members]
+    hev = [[] for _ in members]
+    reached = {}
+
+    def watch(update, row):
+        for k in range(len(members)):
+            abort[k].append(row["abort_rate"][k])
+            hev[k].append(np.nan_to_num(row["higher_ev_rate"][k]))
+            if k not in reached and update >= window - 1:
+                if (np.mean(abort[k][-window:]) < 0.05 and np.mean(hev[k][-window:]) > 0.8):
+                    reached[k] = update
+        if len(reached) >= 2:
+            raise KeyboardInterrupt  # train() returns what it has; we are done
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = train(members, progress=False, callback=watch)
+    assert len(reached) >= 2, f"only {reached} reached the criterion in {r.updates_done} updates"
+    # the trainer's own criterion agrees with this test's bookkeeping
+    found = analysis.updates_to_criterion(r.history)
+    for k, u in reached.items():
+        assert found[k] == u

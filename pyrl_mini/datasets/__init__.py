@@ -1,0 +1,3 @@
+"""Registered datasets (SweepSpecs), one module per notebook. Importing registers them."""
+
+from . import main_grid  # noqa: F401
