@@ -110,8 +110,8 @@ def report(history: dict[str, np.ndarray], update: int, network: int = 0,
     Unlike upstream, "Total norm" is the global L2 norm (upstream summed per-parameter norms)
     and every statistic counts valid steps only (upstream counted padding after a trial ended).
     """
-    def v(name):
-        return float(history[name][update, network])
+    def v(name):  # a name the history lacks prints as nan
+        return float(history[name][update, network]) if name in history else float("nan")
 
     mode = collapse_mode(v("abort_rate"), v("no_choice_rate"), v("choice_rate"),
                          v("left_rate"), v("higher_ev_rate"))

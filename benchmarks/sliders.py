@@ -1,0 +1,55 @@
+"""Slider response times: every demo of every lesson, each control moved through its values.
+
+    python benchmarks/sliders.py
+
+The time is from setting the widget's value to the end of the redraw (the figure is built
+and rendered to PNG by IPython's display machinery inside an Output widget).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pyrl_mini.lessons as lessons  # noqa: E402
+
+
+def moves(control):
+    options = getattr(control, "options", None)
+    if options:
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+    else:
+        lo, hi, step = control.min, control.max, control.step
+        values = [lo + i * step for i in range(int(round((hi - lo) / step)) + 1)][::2]
+    return values
+
+
+def main() -> None:
+    print("| notebook demo | control | moves | median ms | max ms |")
+    print("| --- | --- | --- | --- | --- |")
+    for info in sorted(pkgutil.iter_modules(lessons.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
+        if not hasattr(module, "demos"):
+            continue
+        for name, demo in module.demos().items():
+            for cname, control in demo.controls.items():
+                times = []
+                for v in moves(control):
+                    if v == control.value:
+                        continue
+                    t0 = time.perf_counter()
+                    control.value = v
+                    times.append(1000 * (time.perf_counter() - t0))
+                if times:
+                    print(f"| {info.name}.{name} | {cname} | {len(times)} | "
+                          f"{statistics.median(times):.0f} | {max(times):.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""data/: checksums, clear errors, and a rebuilt slice that matches the stored numbers."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from pyrl_mini import data
+from pyrl_mini.io import DataFileError
+from pyrl_mini.sweep import run_sweep
+
+data._spec_or_raise("main_grid")  # registers every dataset
+MANIFEST = data.read_manifest()["files"]
+BUILT = [name for name in data.DATASETS if f"{name}.npz" in MANIFEST]
+# Same machine and library: identical. Another CPU or BLAS may round differently; after the
+# 20 updates rebuilt here the stored block means then agree to this absolute tolerance.
+TOLERANCE = 1e-3
+
+
+def test_every_registered_dataset_is_built_and_verified():
+    missing = [n for n in data.DATASETS if n not in BUILT]
+    assert not missing, f"not built: {missing}; run `python -m pyrl_mini.data build`"
+    for name in BUILT:
+        data.load(name)
+
+
+def test_manifest_has_provenance():
+    for name in BUILT:
+        entry = MANIFEST[f"{name}.npz"]
+        for key in ("command", "version", "settings", "sha256", "torch", "seconds"):
+            assert key in entry, (name, key)
+        assert entry["command"] == data.rebuild_command(name)
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_rebuilt_slice_matches_stored_numbers(name):
+    spec = data.DATASETS[name]
+    stored = data.load(name)
+    steps = 2 * spec.stride
+    part = run_sweep(spec, progress=False, chunks=[0], stop_after=steps)
+    cells = part["cell"]
+    order = {c: i for i, c in enumerate(stored.arrays["cell"])}
+    rows = [order[c] for c in cells]
+    for key in ("h/reward", "h/entropy", "h/grad_norm"):
+        got, want = part[key][:, :2], stored.arrays[key][rows, :2]
+        np.testing.assert_allclose(got, want, atol=TOLERANCE, err_msg=f"{name} {key}")
+
+
+def test_missing_file_names_file_and_command(tmp_path):
+    with pytest.raises(DataFileError, match=r"main_grid\.npz is missing.*pyrl_mini\.data build "
+                                            r"main_grid"):
+        data.load("main_grid", data_dir=tmp_path)
+
+
+def test_altered_file_is_refused(tmp_path):
+    shutil.copy(data.DATA_DIR / "manifest.json", tmp_path / "manifest.json")
+    src = data.DATA_DIR / "main_grid.npz"
+    raw = bytearray(src.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "main_grid.npz").write_bytes(bytes(raw))
+    with pytest.raises(DataFileError, match=r"corrupt or altered.*build main_grid"):
+        data.load("main_grid", data_dir=tmp_path)
+
+
+def test_file_not_in_manifest_is_refused(tmp_path):
+    shutil.copy(data.DATA_DIR / "main_grid.npz", tmp_path / "main_grid.npz")
+    with pytest.raises(DataFileError, match="not listed"):
+        data.load("main_grid", data_dir=tmp_path)
+
+
+def test_unknown_dataset_suggests_name():
+    with pytest.raises(DataFileError, match="Did you mean 'main_grid'"):
+        data.load("main_gird")
+
+
+def test_interrupted_sweep_resumes_from_finished_chunks(tmp_path, monkeypatch):
+    from pyrl_mini.sweep import SweepSpec
+
+    spec = SweepSpec(name="resume", base={"updates": 6, "batch_size": 16, "units": 8,
+                                          "baseline_units": 4},
+                     grid={"kappa": (-0.2, 0.2)}, seeds=(0,), stride=2, chunk=1)
+    full = run_sweep(spec, progress=False)
+    import pyrl_mini.sweep as sweep_mod
+    calls = []
+    real = sweep_mod._train_chunk
+
+    def flaky(job):
+        calls.append(job)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(sweep_mod, "_train_chunk", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, progress=False, partial_dir=tmp_path)
+    calls.clear()
+    monkeypatch.setattr(sweep_mod, "_train_chunk", lambda job: (calls.append(job), real(job))[1])
+    resumed = run_sweep(spec, progress=False, partial_dir=tmp_path)
+    assert len(calls) == 1, "the finished chunk should have been reused"
+    np.testing.assert_array_equal(resumed["h/reward"], full["h/reward"])
