@@ -97,12 +97,14 @@ def _spec_or_raise(name: str) -> SweepSpec:
     return DATASETS[name]
 
 
-def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True) -> Path:
-    """Train dataset `name` (resuming finished chunks) and record it in the manifest."""
+def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=None) -> Path:
+    """Train dataset `name` (resuming finished chunks) and record it in the manifest.
+    executor: run the chunks there (e.g. a distributed.DaskExecutor); default in process."""
     spec = _spec_or_raise(name)
     data_dir = Path(data_dir)
     t0 = time.perf_counter()
-    arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial")
+    arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial",
+                       executor=executor)
     seconds = time.perf_counter() - t0
     meta = {"spec": spec.to_dict(), "version": __version__}
     path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
@@ -157,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build datasets (all if none named)")
     b.add_argument("names", nargs="*")
     b.add_argument("--missing", action="store_true", help="only those missing or corrupt")
+    where = b.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="train the chunks on this Dask scheduler, e.g. tcp://host:8786 "
+                       "(needs pip install -e '.[dask]')")
+    where.add_argument("--local-cluster", type=int, metavar="N",
+                       help="train the chunks on a Dask LocalCluster of N worker processes here")
     sub.add_parser("list", help="list datasets and their manifest entries")
     sub.add_parser("verify", help="check every file against the manifest")
     args = parser.parse_args(argv)
@@ -183,14 +191,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.missing:
         names = [n for n in names if not _loads(n)]
     torch.set_num_threads(1)
-    for name in names:
-        print(f"building {name} ({len(DATASETS[name].cells())} runs)", flush=True)
-        try:
-            print(f"wrote {build(name)}", flush=True)
-        except KeyboardInterrupt:
-            print(f"interrupted: finished chunks of {name} are kept in {DATA_DIR / '.partial'}; "
-                  "run the same command again to resume.", file=sys.stderr)
-            return 130
+    from .distributed import DaskError, open_executor
+
+    try:
+        executor = open_executor(args.scheduler, args.local_cluster)
+    except DaskError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    with executor as ex:
+        for name in names:
+            print(f"building {name} ({len(DATASETS[name].cells())} runs)"
+                  + (f" on {ex}" if ex is not None else ""), flush=True)
+            try:
+                print(f"wrote {build(name, executor=ex)}", flush=True)
+            except KeyboardInterrupt:
+                print(f"interrupted: finished chunks of {name} are kept in "
+                      f"{DATA_DIR / '.partial'}; run the same command again to resume.",
+                      file=sys.stderr)
+                return 130
     return 0
 
 

@@ -1,0 +1,120 @@
+"""The Dask path of run_sweep: same arrays as in process, resume, clear errors.
+
+One LocalCluster of two single-threaded workers is shared by the module (it takes a few
+seconds to start on a loaded machine); the sweeps are tiny.
+"""
+
+import functools
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from pyrl_mini import data
+from pyrl_mini import distributed as dist
+from pyrl_mini.distributed import DaskError, DaskExecutor
+from pyrl_mini.sweep import SweepSpec, run_sweep
+
+TINY = SweepSpec("tiny_dask", base=dict(updates=8, batch_size=16, units=8, baseline_units=8),
+                 grid=dict(kappa=[0.0, -0.2]), seeds=(0, 1), chunk=2, stride=4,
+                 final_window=4)
+
+
+@pytest.fixture(scope="module")
+def executor():
+    pytest.importorskip("distributed")
+    with DaskExecutor(local_workers=2) as ex:
+        yield ex
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    return run_sweep(TINY, progress=False)
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype, k
+        assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+
+
+def test_local_cluster_matches_in_process(executor, in_process):
+    assert executor.n_workers == 2
+    assert len(TINY.chunks()) == 2  # one chunk per worker
+    on_dask = run_sweep(TINY, progress=False, executor=executor)
+    assert_same(in_process, on_dask)  # h/*, final/*, mode, trials/*, ... bit for bit
+
+
+class _StopAfterFirst:
+    """Yields the first chunk's result, then Ctrl-C as if pressed while waiting."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def map(self, fn, jobs):
+        results = self.inner.map(fn, jobs)
+        yield next(results)
+        results.close()  # cancels the rest
+        raise KeyboardInterrupt
+
+
+def test_interrupted_distributed_sweep_resumes(executor, in_process, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(TINY, progress=False, partial_dir=tmp_path, executor=_StopAfterFirst(executor))
+    kept = list(tmp_path.glob("*/chunk*.npz"))
+    assert [f.name for f in kept] == ["chunk0000.npz"]
+
+    submitted = []
+
+    class Counting:
+        def map(self, fn, jobs):
+            jobs = list(jobs)
+            submitted.extend(jobs)
+            return executor.map(fn, jobs)
+
+    resumed = run_sweep(TINY, progress=False, partial_dir=tmp_path, executor=Counting())
+    assert len(submitted) == 1  # only the unfinished chunk ran again
+    assert_same(in_process, resumed)
+
+
+def test_cli_builds_on_the_cluster(executor, in_process, tmp_path, monkeypatch, capsys):
+    # the CLI gets the module's cluster, and leaves it open for the other tests
+    monkeypatch.setattr(dist, "DaskExecutor", lambda *args, **kwargs: executor)
+    monkeypatch.setattr(DaskExecutor, "close", lambda self: None)
+    monkeypatch.setitem(data.DATASETS, TINY.name, TINY)
+    real_build = data.build
+    monkeypatch.setattr(data, "build", lambda name, **kw: real_build(name, tmp_path, **kw))
+    assert data.main(["build", TINY.name, "--local-cluster", "2"]) == 0
+    assert "on DaskExecutor(LocalCluster, workers=2)" in capsys.readouterr().out
+    assert_same(in_process, {k: v for k, v in data.load(TINY.name, tmp_path).arrays.items()})
+
+
+def test_unreachable_scheduler_is_a_clear_error_quickly():
+    pytest.importorskip("distributed")
+    t0 = time.perf_counter()
+    with pytest.raises(DaskError, match=r"cannot reach a Dask scheduler at 'tcp://127\.0\.0\.1:9'"
+                       r".*dask scheduler.*--local-cluster"):
+        DaskExecutor("tcp://127.0.0.1:9", timeout=1)
+    assert time.perf_counter() - t0 < 10
+
+
+def test_cli_unreachable_scheduler(monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(dist, "DaskExecutor", functools.partial(DaskExecutor, timeout=1))
+    assert data.main(["build", "main_grid", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach a Dask scheduler" in capsys.readouterr().err
+
+
+def test_without_dask_the_error_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(DaskError, match=r"pip install -e '\.\[dask\]'"):
+        DaskExecutor(local_workers=2)
+
+
+def test_bad_arguments():
+    with pytest.raises(DaskError, match="either a scheduler address"):
+        DaskExecutor()
+    with pytest.raises(DaskError, match="positive integer"):
+        DaskExecutor(local_workers=0)
