@@ -34,6 +34,7 @@ def atomic_write(path: str | Path, write) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; data files are for everyone
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
