@@ -1,0 +1,42 @@
+"""Notebook 01 (dead ReLU units): per-unit dead flags over training, recorded every 10 updates.
+
+Three sweeps, 600 updates of 256 trials each, seeds (0, 1) shared by every cell, so a kappa,
+readout or learning-rate comparison at one seed is paired (same initial weights and trials):
+
+- nb01_simple: SimpleRNN (relu dynamics), readout relu(x) or tanh(x) (the upstream mismatch)
+  x kappa (-0.4, 0, 0.4) x entropy_coef (0, 0.05).
+- nb01_gru: pyrl GRU (rates relu(x)) x kappa (-0.4, 0, 0.4) x entropy_coef (0, 0.05).
+- nb01_lr: the controlled change: policy learning rate 0.001 or 0.1 (the other sweeps use
+  0.01) for the GRU and the SimpleRNN (relu readout), kappa 0, entropy_coef 0.
+
+About 520 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
+"""
+
+from ..data import register
+from ..sweep import SweepSpec
+
+KAPPAS = (-0.4, 0.0, 0.4)
+ENTROPY_COEFS = (0.0, 0.05)
+SEEDS = (0, 1)
+UPDATES = 600
+
+SIMPLE = register(SweepSpec(
+    name="nb01_simple",
+    base={"updates": UPDATES, "network_type": "simple"},
+    grid={"readout_rate": ("relu", "tanh"), "kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
+    seeds=SEEDS, stride=10, chunk=6, record_units=True,
+))
+
+GRU = register(SweepSpec(
+    name="nb01_gru",
+    base={"updates": UPDATES, "network_type": "gru"},
+    grid={"kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
+    seeds=SEEDS, stride=10, chunk=6, record_units=True,
+))
+
+LEARNING_RATE = register(SweepSpec(
+    name="nb01_lr",
+    base={"updates": UPDATES, "kappa": 0.0, "entropy_coef": 0.0, "readout_rate": "relu"},
+    grid={"network_type": ("gru", "simple"), "lr": (0.001, 0.1)},
+    seeds=SEEDS, stride=10, chunk=4, record_units=True,
+))

@@ -1,0 +1,696 @@
+"""Notebook 01: ReLU dead units. Do they die, do they stay dead, do they cause the collapse?
+
+Definitions (DESIGN.md section 2), for rates r (time, ensemble, trials, units) and the mask
+of valid steps (time, ensemble, trials):
+
+    dead_i    <=>  r_i = 0 exactly on every valid step of every trial of the batch
+    s_i       =    mean|r_i| / mean_k mean|r_k|      (the ReDo score, Sokar et al. 2023)
+    dormant_i <=>  s_i <= tau                         (tau = trainer.DORMANT_TAU = 0.1)
+
+A dead unit is dormant; a dormant unit may still fire a little.
+
+Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates) and
+the shared main_grid (GRU, 1000 updates, dead and dormant fractions only). Everything else
+here is a single batch or a short run that takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.ticker import MaxNLocator
+
+from .. import analysis, data, tasks
+from .. import networks as nets
+from ..config import TrainSettings
+from ..sweep import SweepData
+from ..trainer import DORMANT_TAU, Ensemble, TrainResult, evaluate, train
+from ..widgets import Demo, LiveRun, entropy_slider, float_slider, kappa_slider
+
+# The three networks of the notebook: label -> (dataset, grid selection, settings changes).
+NETWORKS = {
+    "GRU": ("nb01_gru", {}, {"network_type": "gru"}),
+    "SimpleRNN, relu readout": ("nb01_simple", {"readout_rate": "relu"},
+                                {"network_type": "simple", "readout_rate": "relu"}),
+    "SimpleRNN, tanh readout": ("nb01_simple", {"readout_rate": "tanh"},
+                                {"network_type": "simple", "readout_rate": "tanh"}),
+}
+DATASETS = ("nb01_simple", "nb01_gru", "nb01_lr")
+BASE_LR = 0.01  # the learning rate of nb01_simple and nb01_gru; nb01_lr has 0.001 and 0.1
+
+
+# --- definitions ----------------------------------------------------------------------------
+def dead_units(rates: np.ndarray | torch.Tensor, mask: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Dead flags (E, N): rate exactly 0 on every valid step of every trial.
+
+    rates (T, E, B, N), mask (T, E, B) with 1 on valid steps. Steps after a trial's end are
+    ignored: a unit that fires only there is dead.
+    """
+    r = np.abs(np.asarray(rates, dtype=np.float64))
+    m = np.asarray(mask, dtype=bool)[..., None]
+    return ~np.any((r > 0) & m, axis=(0, 2))
+
+
+def redo_scores(rates: np.ndarray | torch.Tensor, mask: np.ndarray | torch.Tensor) -> np.ndarray:
+    """ReDo scores s_i = mean|r_i| / mean_k mean|r_k| over valid steps, shape (E, N)."""
+    r = np.abs(np.asarray(rates, dtype=np.float64))
+    m = np.asarray(mask, dtype=np.float64)[..., None]
+    mean_abs = (r * m).sum(axis=(0, 2)) / np.maximum(m.sum(axis=(0, 2)), 1)
+    return mean_abs / np.maximum(mean_abs.mean(-1, keepdims=True), 1e-12)
+
+
+def dormant_units(rates, mask, tau: float = DORMANT_TAU) -> np.ndarray:
+    """Dormant flags (E, N): ReDo score s_i <= tau (tau = 0.1 as in the trainer)."""
+    return redo_scores(rates, mask) <= tau
+
+
+# --- revivals -------------------------------------------------------------------------------
+def dead_spells(dead: np.ndarray) -> list[tuple[int, int, bool]]:
+    """Runs of consecutive dead records of one unit, dead (points,) bool.
+
+    Returns (start, length, revived) per run; revived is True when an alive record follows
+    (False when the run lasts to the end of the record).
+    """
+    dead = np.asarray(dead, dtype=bool)
+    padded = np.concatenate([[False], dead, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return [(int(a), int(b - a), bool(b < len(dead))) for a, b in zip(starts, stops,
+                                                                        strict=True)]
+
+
+def revival_counts(unit_dead: np.ndarray) -> dict[str, np.ndarray]:
+    """Per run, from unit_dead (runs, points, N): units ever dead, units dead at one record
+    and alive at a later one (revived), and units dead at the last record.
+
+    Returns arrays of shape (runs,): ever_dead, revived, dead_at_end.
+    """
+    d = np.asarray(unit_dead, dtype=bool)
+    ever = d.any(axis=1)
+    # a unit revives if some alive record comes after its first dead record
+    first = np.where(ever, d.argmax(axis=1), d.shape[1])
+    idx = np.arange(d.shape[1]).reshape(1, -1, 1)
+    alive_later = (~d & (idx > first[:, None, :])).any(axis=1)
+    return {"ever_dead": ever.sum(-1), "revived": (ever & alive_later).sum(-1),
+            "dead_at_end": d[:, -1].sum(-1)}
+
+
+def revival_by_spell_length(unit_dead: np.ndarray, lengths=(1, 2, 5, 10, 20)) -> dict:
+    """How often a unit that has been dead for L consecutive records comes back.
+
+    For each L: n = number of dead spells that lasted at least L records, revived = how many
+    of those ended with the unit alive again before the end of the record. A spell cut off by
+    the end of training counts as not revived (so the fractions are lower bounds).
+    Returns {"lengths": (L,), "n": (L,), "revived": (L,), "fraction": (L,)}.
+    """
+    d = np.asarray(unit_dead, dtype=bool)
+    spells = [s for run in d for unit in run.T for s in dead_spells(unit)]
+    lengths = np.asarray(lengths)
+    n = np.array([sum(1 for s in spells if s[1] >= L) for L in lengths])
+    rev = np.array([sum(1 for s in spells if s[1] >= L and s[2]) for L in lengths])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(n > 0, rev / np.maximum(n, 1), np.nan)
+    return {"lengths": lengths, "n": n, "revived": rev, "fraction": frac}
+
+
+# --- data access ----------------------------------------------------------------------------
+def load_all() -> dict[str, SweepData]:
+    """The notebook's three sweeps by name (checksums verified against data/manifest.json)."""
+    return {name: data.load(name) for name in DATASETS}
+
+
+def runs_of(sweeps: dict[str, SweepData], network: str, **values) -> np.ndarray:
+    """Cell indices of one network (a key of NETWORKS) at the given grid values, by seed."""
+    name, select, _ = NETWORKS[network]
+    ds = sweeps[name]
+    idx = ds.select(**select, **values)
+    return idx[np.argsort(ds.arrays["seed"][idx], kind="stable")]
+
+
+def record_updates(ds: SweepData) -> np.ndarray:
+    """The update of each unit_dead record (every stride-th update, starting at update 0)."""
+    stride = ds.meta.get("spec", {}).get("stride", 10)
+    return np.arange(ds.arrays["unit_dead"].shape[1]) * stride
+
+
+def run_table(sweeps: dict[str, SweepData], main_grid: SweepData | None = None) -> dict:
+    """Every run of the notebook's data in one flat table (runs,).
+
+    Keys: source, network, kappa, entropy_coef, lr, seed, final dead and dormant fraction,
+    initial dead fraction (update 0, only with unit records), final reward and higher-EV rate,
+    mode, collapsed, updates_to_criterion.
+    """
+    rows: dict[str, list] = {k: [] for k in (
+        "source", "network", "kappa", "entropy_coef", "lr", "seed", "dead", "dormant",
+        "dead_start", "reward", "higher_ev", "mode", "collapsed", "criterion")}
+
+    def add(source, network, ds, i, kappa, entropy_coef, lr):
+        rows["source"].append(source)
+        rows["network"].append(network)
+        rows["kappa"].append(float(kappa))
+        rows["entropy_coef"].append(float(entropy_coef))
+        rows["lr"].append(float(lr))
+        rows["seed"].append(int(ds.arrays["seed"][i]))
+        rows["dead"].append(float(ds.final("dead_fraction")[i]))
+        rows["dormant"].append(float(ds.final("dormant_fraction")[i]))
+        ud = ds.arrays.get("unit_dead")
+        rows["dead_start"].append(float(ud[i, 0].mean()) if ud is not None else np.nan)
+        rows["reward"].append(float(ds.final("reward")[i]))
+        rows["higher_ev"].append(float(ds.final("higher_ev_rate")[i]))
+        rows["mode"].append(int(ds.mode[i]))
+        rows["collapsed"].append(bool(ds.collapsed[i]))
+        rows["criterion"].append(int(ds.arrays["updates_to_criterion"][i]))
+
+    for network in NETWORKS:
+        name = NETWORKS[network][0]
+        ds = sweeps[name]
+        for i in runs_of(sweeps, network):
+            add(name, network, ds, i, ds.arrays["grid/kappa"][i],
+                ds.arrays["grid/entropy_coef"][i], BASE_LR)
+    ds = sweeps["nb01_lr"]
+    for i in range(len(ds.arrays["seed"])):
+        network = "GRU" if ds.arrays["grid/network_type"][i] == "gru" else \
+            "SimpleRNN, relu readout"
+        add("nb01_lr", network, ds, i, 0.0, 0.0, ds.arrays["grid/lr"][i])
+    if main_grid is not None:
+        for i in range(len(main_grid.arrays["seed"])):
+            add("main_grid", "GRU", main_grid, i, main_grid.arrays["grid/kappa"][i],
+                main_grid.arrays["grid/entropy_coef"][i], BASE_LR)
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def paired_kappa_differences(sweeps: dict[str, SweepData], low: float = -0.4,
+                             high: float = 0.4, name: str = "dead_fraction") -> dict:
+    """Final `name` at kappa=low minus at kappa=high, paired by network, entropy_coef and seed
+    (same initial weights and trials). Returns {network: differences (pairs,)} plus "all"."""
+    out = {}
+    for network in NETWORKS:
+        ds = sweeps[NETWORKS[network][0]]
+        diffs = []
+        for e in ds.values("entropy_coef"):
+            a = runs_of(sweeps, network, kappa=low, entropy_coef=e)
+            b = runs_of(sweeps, network, kappa=high, entropy_coef=e)
+            diffs.append(ds.final(name)[a] - ds.final(name)[b])
+        out[network] = np.concatenate(diffs)
+    out["all"] = np.concatenate([out[n] for n in NETWORKS])
+    return out
+
+
+def paired_grid_differences(grid: SweepData, low: float = -0.4, high: float = 0.4,
+                            name: str = "dead_fraction") -> np.ndarray:
+    """The same paired difference on the main_grid (GRU, 1000 updates): (entropy x seeds,)."""
+    diffs = []
+    for e in grid.values("entropy_coef"):
+        a = grid.select(kappa=low, entropy_coef=e)
+        b = grid.select(kappa=high, entropy_coef=e)
+        a = a[np.argsort(grid.arrays["seed"][a])]
+        b = b[np.argsort(grid.arrays["seed"][b])]
+        diffs.append(grid.final(name)[a] - grid.final(name)[b])
+    return np.concatenate(diffs)
+
+
+def rank_auc(scores_pos: np.ndarray, scores_neg: np.ndarray) -> float:
+    """P(score of a random positive > score of a random negative), ties count 1/2 (the area
+    under the ROC curve). 0.5 = no information; NaN if either group is empty."""
+    p, n = np.asarray(scores_pos, float), np.asarray(scores_neg, float)
+    if len(p) == 0 or len(n) == 0:
+        return float("nan")
+    gt = (p[:, None] > n[None, :]).mean()
+    eq = (p[:, None] == n[None, :]).mean()
+    return float(gt + 0.5 * eq)
+
+
+def collapse_separation(table: dict[str, np.ndarray], network: str,
+                        exclude_modes: tuple[str, ...] = ()) -> dict:
+    """Final dead fraction of collapsed vs other runs of one network at the default lr.
+
+    exclude_modes: behaviour modes to leave out (e.g. "always_aborts", whose one-step trials
+    give a unit few chances to fire). Returns n_collapsed, n_other, dead_collapsed,
+    dead_other (arrays) and auc = P(a collapsed run has more dead units than another run).
+    """
+    sel = (table["network"] == network) & np.isclose(table["lr"], BASE_LR)
+    for m in exclude_modes:
+        sel &= table["mode"] != analysis.MODES.index(m)
+    col, dead = table["collapsed"][sel], table["dead"][sel]
+    return {"n_collapsed": int(col.sum()), "n_other": int((~col).sum()),
+            "dead_collapsed": dead[col], "dead_other": dead[~col],
+            "auc": rank_auc(dead[col], dead[~col])}
+
+
+def dead_with_fewer_steps(states: dict[str, np.ndarray], steps: int = 1) -> tuple[float, float]:
+    """Dead fraction counting only the first `steps` valid steps of each trial, and counting
+    all valid steps. Fewer observed steps give a unit fewer chances to fire, so the first is
+    never smaller: a run whose trials end at once (always aborting) looks deader."""
+    mask = states["mask"].astype(bool)
+    first = mask & (np.cumsum(mask, axis=0) <= steps)
+    rates = states["rates"][:, None]
+    return (float(dead_units(rates, first[:, None]).mean()),
+            float(dead_units(rates, mask[:, None]).mean()))
+
+
+def readout_comparison(sweeps: dict[str, SweepData]) -> dict[str, np.ndarray]:
+    """SimpleRNN tanh readout vs relu readout, paired by kappa, entropy_coef and seed.
+
+    Returns arrays (pairs,): reward_relu, reward_tanh, collapsed_relu, collapsed_tanh,
+    criterion_relu, criterion_tanh (-1 = never), dead_relu, dead_tanh.
+    """
+    ds = sweeps["nb01_simple"]
+    a = runs_of(sweeps, "SimpleRNN, relu readout")
+    b = runs_of(sweeps, "SimpleRNN, tanh readout")
+    # pair by (kappa, entropy_coef, seed)
+    key = np.stack([ds.arrays["grid/kappa"], ds.arrays["grid/entropy_coef"],
+                    ds.arrays["seed"]], axis=1).astype(float)
+    b_by_key = {tuple(key[i]): i for i in b}
+    pairs = [(i, b_by_key[tuple(key[i])]) for i in a]
+    ia, ib = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    out = {}
+    for label, idx in (("relu", ia), ("tanh", ib)):
+        out["reward_" + label] = ds.final("reward")[idx]
+        out["higher_ev_" + label] = ds.final("higher_ev_rate")[idx]
+        out["collapsed_" + label] = ds.collapsed[idx]
+        out["criterion_" + label] = ds.arrays["updates_to_criterion"][idx]
+        out["dead_" + label] = ds.final("dead_fraction")[idx]
+    return out
+
+
+def lr_effect(sweeps: dict[str, SweepData]) -> dict[str, dict[float, np.ndarray]]:
+    """Final dead fraction by policy learning rate, kappa 0, entropy_coef 0, seeds in order.
+
+    Returns {network: {lr: (seeds,)}} for "GRU" and "SimpleRNN, relu readout", the lr 0.01
+    runs taken from nb01_gru / nb01_simple (same seeds, so paired).
+    """
+    ds = sweeps["nb01_lr"]
+    out: dict[str, dict[float, np.ndarray]] = {}
+    for network, ntype in (("GRU", "gru"), ("SimpleRNN, relu readout", "simple")):
+        per = {}
+        for lr in ds.values("lr"):
+            idx = ds.select(network_type=ntype, lr=lr)
+            per[float(lr)] = ds.final("dead_fraction")[idx[np.argsort(ds.arrays["seed"][idx])]]
+        base = runs_of(sweeps, network, kappa=0.0, entropy_coef=0.0)
+        per[BASE_LR] = sweeps[NETWORKS[network][0]].final("dead_fraction")[base]
+        out[network] = dict(sorted(per.items()))
+    return out
+
+
+def lr_modes(sweeps: dict[str, SweepData], lr: float) -> dict[str, list[str]]:
+    """Behaviour modes at one learning rate, kappa 0, entropy_coef 0: {network: [mode]}."""
+    out = {}
+    for network, ntype in (("GRU", "gru"), ("SimpleRNN, relu readout", "simple")):
+        if math.isclose(lr, BASE_LR):
+            ds = sweeps[NETWORKS[network][0]]
+            idx = runs_of(sweeps, network, kappa=0.0, entropy_coef=0.0)
+        else:
+            ds = sweeps["nb01_lr"]
+            idx = ds.select(network_type=ntype, lr=lr)
+            idx = idx[np.argsort(ds.arrays["seed"][idx])]
+        out[network] = [analysis.MODES[m] if m >= 0 else "stopped" for m in ds.mode[idx]]
+    return out
+
+
+# --- one batch with the states x ------------------------------------------------------------
+def unit_states(settings: TrainSettings, params: dict[str, torch.Tensor], trials: int = 256,
+                seed: int = 12345) -> dict[str, np.ndarray]:
+    """One batch of one network (no learning): states x, rates relu(x), readout rates and mask.
+
+    The trainer's rollout gives relu(x) only; here a second ensemble with the same seed draws
+    the same trials and noise and returns x itself, checked against the rollout's rates.
+    Returns x, rates, read (what the policy reads: relu(x) or tanh(x)) with shape (T, B, N),
+    mask (T, B) and the per-trial choice (B,).
+    """
+    s = settings.replace(seed=seed)
+    ev = evaluate(s, params, trials=trials, seed=seed)
+    ens = Ensemble([s.replace(seed=seed)])
+    with torch.no_grad():
+        for name, p in params.items():
+            ens.params[name].copy_(p[:1])
+        options, in_noise, _, rec_noise, _ = ens.draw(trials)
+        inputs = tasks.build_inputs(ens.task, options, in_noise, ens.input_noise)
+        noise = ens.rec_noise.view(1, 1, 1, 1) * rec_noise
+        x = nets.run_recurrent(ens.params, s.network.network_type, inputs, noise, ens.alpha)
+    x = x[:, 0].numpy()
+    rates = ev["rates"][:, 0]
+    if not np.allclose(np.maximum(x, 0), rates, atol=1e-5):
+        raise RuntimeError("unit_states: the states do not reproduce the rollout's rates; "
+                           "the trainer's order of random draws has changed.")
+    fn = "relu" if s.network.network_type == "gru" else s.network.readout_rate
+    read = nets.rate(torch.as_tensor(x), fn).numpy()
+    return {"x": x, "rates": rates, "read": read, "mask": ev["mask"][:, 0],
+            "choice": ev["choice"][0]}
+
+
+def negative_readout_share(states: dict[str, np.ndarray]) -> dict[str, float]:
+    """What a tanh readout sees that the relu dynamics ignore, over valid steps.
+
+    share_negative = sum |tanh(x)| over x < 0 / sum |tanh(x)|: the part of the readout's input
+    that comes from states the dynamics pass on as relu(x) = 0. share_dead = the same from the
+    units that are dead in this batch. frac_negative = fraction of (step, trial, unit) with x<0.
+    """
+    x, m = states["x"], states["mask"][..., None].astype(bool)
+    t = np.abs(np.tanh(x)) * m
+    dead = dead_units(states["rates"][:, None], states["mask"][:, None])[0]
+    total = t.sum()
+    return {"share_negative": float(t[x < 0].sum() / total),
+            "share_dead": float(t[..., dead].sum() / total),
+            "frac_negative": float(((x < 0) & m).sum() / (m.sum() * x.shape[-1]))}
+
+
+def incoming_gradient(settings: TrainSettings, params: dict[str, torch.Tensor],
+                      trials: int = 256, seed: int = 12345) -> dict[str, np.ndarray]:
+    """Per unit i, the norm of d L_pi / d (W_in[:, i], W_rec[:, i], b[i]) on one batch, and
+    the unit's dead flag on that same batch. Shapes (N,).
+
+    With a relu readout a dead unit's incoming gradient is exactly 0 (relu'(x) = 0 for x < 0
+    on every step, and x_i reaches the loss only through relu(x_i)); a tanh readout reads x_i
+    directly, so gradient reaches it while its rate stays 0.
+    """
+    s = settings.replace(seed=seed)
+    ens = Ensemble([s])
+    with torch.no_grad():
+        for name, p in params.items():
+            ens.params[name].copy_(p[:1])
+    ro = ens.rollout(trials, torch.tensor([s.kappa]))
+    ro["policy_loss"].sum().backward()
+    g = ens.params
+    sq = g["W_in"].grad[0].pow(2).sum(0) + g["W_rec"].grad[0].pow(2).sum(0) + \
+        g["b"].grad[0].pow(2)
+    dead = dead_units(ro["rates"].detach(), ro["mask"])[0]
+    return {"grad": sq.sqrt().numpy(), "dead": dead}
+
+
+def dead_fraction_at_init(settings: TrainSettings, bias_shifts=(-0.5, -0.25, 0.0, 0.25),
+                          trials: int = 256, seeds=(0, 1, 2)) -> np.ndarray:
+    """Dead fraction of untrained networks when every initial bias b is shifted by beta.
+
+    A controlled change at initialisation (no training): returns (len(bias_shifts), seeds).
+    """
+    out = np.zeros((len(bias_shifts), len(seeds)))
+    for j, seed in enumerate(seeds):
+        s = settings.replace(seed=seed)
+        base = Ensemble([s]).params
+        for i, beta in enumerate(bias_shifts):
+            params = {k: v.detach().clone() for k, v in base.items()}
+            params["b"] = params["b"] + beta
+            ev = evaluate(s, params, trials=trials, seed=1000 + seed)
+            out[i, j] = dead_units(ev["rates"], ev["mask"]).mean()
+    return out
+
+
+# --- short live runs for the activity raster ------------------------------------------------
+EXAMPLE_SETTINGS = TrainSettings(updates=40)
+# Seeds that learn to hold fixation within 40 updates, so the trials have many valid steps.
+EXAMPLES = {
+    "GRU, lr 0.01": {"network_type": "gru", "seed": 0},
+    "GRU, lr 0.1": {"network_type": "gru", "lr": 0.1, "seed": 0},
+    "SimpleRNN, relu readout": {"network_type": "simple", "readout_rate": "relu", "seed": 1},
+    "SimpleRNN, tanh readout": {"network_type": "simple", "readout_rate": "tanh", "seed": 1},
+}
+
+
+def train_examples(updates: int = 40, progress: bool = False) -> dict[str, dict]:
+    """Train the four example networks of the raster for `updates` updates (a few seconds).
+
+    Returns {label: {"settings", "result", "states"}} with the states of one evaluation batch
+    (see unit_states). Networks that share array shapes train together.
+    """
+    torch.set_num_threads(1)
+    out = {}
+    groups: dict[tuple, list[str]] = {}
+    for label, change in EXAMPLES.items():
+        s = EXAMPLE_SETTINGS.replace(updates=updates, **change)
+        groups.setdefault((s.network.network_type, s.network.readout_rate), []).append(label)
+        out[label] = {"settings": s}
+    for labels in groups.values():
+        res = train([out[lb]["settings"] for lb in labels], progress=progress,
+                    desc="example networks")
+        for k, lb in enumerate(labels):
+            params = {n: p[k:k + 1] for n, p in res.params.items()}
+            out[lb]["result"] = res
+            out[lb]["params"] = params
+            out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=64)
+    return out
+
+
+# --- plots ----------------------------------------------------------------------------------
+def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
+                         title: str = "") -> plt.Figure:
+    """Rates of every unit (rows) over the valid steps of a few trials (columns, separated by
+    grey lines); a rate of exactly 0 is white. Dead units (0 on every valid step of the whole
+    batch) are listed first and marked red."""
+    rates, mask = states["rates"], states["mask"].astype(bool)
+    dead = dead_units(rates[:, None], mask[:, None])[0]
+    dormant = dormant_units(rates[:, None], mask[:, None])[0]
+    order = np.argsort(~dead, kind="stable")
+    cols, bounds = [], []
+    for b in range(min(trials, rates.shape[1])):
+        valid = mask[:, b]
+        cols.append(rates[valid, b][:, order].T)
+        bounds.append(sum(c.shape[1] for c in cols))
+    img = np.concatenate(cols, axis=1)
+    fig, ax = plt.subplots(figsize=(6.0, 3.0))
+    vmax = max(float(np.percentile(rates[mask], 99)), 1e-6)
+    # exact zeros are masked and drawn white, so a dead unit is a white row
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    ax.imshow(np.ma.masked_equal(img, 0.0), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
+              interpolation="nearest")
+    for x in bounds[:-1]:
+        ax.axvline(x - 0.5, color="0.3", lw=1)
+    n_dead = int(dead.sum())
+    if n_dead:
+        ax.plot(np.full(n_dead, -1.2), np.arange(n_dead), "|", color="C3", ms=4, mew=2,
+                clip_on=False)
+    ax.set(xlabel=f"valid steps of {len(bounds)} trials (white: rate exactly 0)",
+           ylabel="unit (dead first)", xlim=(-1.8, img.shape[1] - 0.5), yticks=[],
+           title=title or f"{n_dead} dead (red), {int(dormant.sum())} dormant of {len(dead)}")
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9)
+    return fig
+
+
+def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
+                   entropy_coef: float, seed: int = 0) -> plt.Figure:
+    """Left: dead (solid) and dormant (dashed) fraction and reward (dotted) over training, one
+    colour per seed (the chosen seed thicker). Right: which units of the chosen seed are dead
+    at each record (black = dead), most-dead units on top, same update axis.
+
+    Text is kept to a minimum (it is most of the drawing time); the numbers go to
+    dead_summary, shown above the figure."""
+    ds = sweeps[NETWORKS[network][0]]
+    idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
+    upd = ds.update_axis()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.3))
+    for j, i in enumerate(idx):
+        lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
+        ax1.plot(upd, ds.h("dead_fraction")[i], color=f"C{j}", lw=lw)
+        ax1.plot(upd, ds.h("dormant_fraction")[i], color=f"C{j}", lw=lw, ls="--")
+        ax1.plot(upd, ds.h("reward")[i], color=f"C{j}", lw=0.8, ls=":")
+    ax1.axhline(0, color="0.85", lw=0.8)
+    ax1.set(ylim=(-0.55, 1.02), yticks=[0, 1], title="dead -  dormant --  reward ..")
+    sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
+    i = sel[0] if sel else idx[0]
+    ud = ds.arrays["unit_dead"][i]                       # (points, N)
+    order = np.argsort(-ud.mean(0), kind="stable")
+    rec = record_updates(ds)
+    ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
+               interpolation="nearest", extent=(rec[0], rec[-1] + rec[1], ud.shape[1], 0))
+    ax2.set(yticks=[], title=f"seed {int(ds.arrays['seed'][i])}: units, black = dead")
+    for ax in (ax1, ax2):
+        ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
+    fig.subplots_adjust(left=0.05, right=0.97, bottom=0.12, top=0.87, wspace=0.1)
+    return fig
+
+
+def dead_summary(sweeps: dict[str, SweepData], network: str, kappa: float,
+                 entropy_coef: float, seed: int = 0) -> str:
+    """One line per seed: final dead fraction, units revived / ever dead, mode, reward."""
+    ds = sweeps[NETWORKS[network][0]]
+    idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
+    counts = revival_counts(ds.arrays["unit_dead"][idx])
+    parts = []
+    for j, i in enumerate(idx):
+        mode = analysis.MODES[ds.mode[i]] if ds.mode[i] >= 0 else "stopped"
+        parts.append(f"seed {int(ds.arrays['seed'][i])} (C{j}): dead "
+                     f"{ds.final('dead_fraction')[i]:.2f}, revived {counts['revived'][j]}/"
+                     f"{counts['ever_dead'][j]}, {mode}, reward {ds.final('reward')[i]:+.2f}")
+    return (f"{network}, kappa={kappa:+.2f}, entropy_coef={entropy_coef:g} | "
+            + " | ".join(parts))
+
+
+def plot_revival(sweeps: dict[str, SweepData], lengths=(1, 2, 5, 10, 20)) -> plt.Figure:
+    """Fraction of dead spells lasting at least L records that end with the unit alive."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.0))
+    for j, network in enumerate(NETWORKS):
+        ds = sweeps[NETWORKS[network][0]]
+        rv = revival_by_spell_length(ds.arrays["unit_dead"][runs_of(sweeps, network)], lengths)
+        stride = record_updates(ds)[1]
+        ax.plot(rv["lengths"] * stride, rv["fraction"], "o-", color=f"C{j}", label=network)
+    ax.set(xscale="log", xlabel="dead at every record for ... updates (records 10 apart)",
+           ylim=(-0.02, 1.02),
+           ylabel="fraction that came back", title="do dead units stay dead?")
+    ax.legend(fontsize=7)
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.9)
+    return fig
+
+
+def plot_dead_vs_outcome(table: dict[str, np.ndarray]) -> plt.Figure:
+    """Final dead fraction against final reward for every run at the default learning rate
+    (open markers: collapsed runs), plus the lr 0.1 runs of the controlled change (red x)."""
+    fig, ax = plt.subplots(figsize=(5.8, 3.4))
+    markers = {"GRU": "o", "SimpleRNN, relu readout": "s", "SimpleRNN, tanh readout": "^"}
+    base = np.isclose(table["lr"], BASE_LR)
+    for j, network in enumerate(NETWORKS):
+        for col, label, face in ((True, "collapsed", "none"), (False, "other", None)):
+            sel = base & (table["network"] == network) & (table["collapsed"] == col)
+            if sel.any():
+                ax.scatter(table["dead"][sel], table["reward"][sel], marker=markers[network],
+                           s=22, edgecolors=f"C{j}", facecolors=face or f"C{j}",
+                           label=f"{network}, {label}")
+    fast = np.isclose(table["lr"], 0.1)
+    ax.scatter(table["dead"][fast], table["reward"][fast], marker="x", color="C3", s=30,
+               label="lr 0.1 (GRU and SimpleRNN)")
+    ax.set(xlabel="final dead fraction", ylabel="final reward / trial", xlim=(-0.02, 0.8),
+           title="open: collapsed; filled: converged or learning")
+    ax.legend(fontsize=6, loc="center right")
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.9)
+    return fig
+
+
+def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
+    """Dead fraction over training at three policy learning rates (kappa 0), per network."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.9), sharey=True)
+    lr_ds = sweeps["nb01_lr"]
+    for ax, (network, ntype) in zip(axes, (("GRU", "gru"),
+                                           ("SimpleRNN, relu readout", "simple")), strict=True):
+        ds = sweeps[NETWORKS[network][0]]
+        for j, lr in enumerate((0.001, BASE_LR, 0.1)):
+            if math.isclose(lr, BASE_LR):
+                src, idx = ds, runs_of(sweeps, network, kappa=0.0, entropy_coef=0.0)
+            else:
+                src, idx = lr_ds, lr_ds.select(network_type=ntype, lr=lr)
+            for k, i in enumerate(idx):
+                ax.plot(src.update_axis(), src.h("dead_fraction")[i], color=f"C{j}",
+                        label=f"lr {lr:g}" if k == 0 else None)
+        ax.set(xlabel="update", title=network, ylim=(-0.02, 1.02))
+    axes[0].set_ylabel("dead fraction")
+    axes[0].legend(fontsize=7)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.08)
+    return fig
+
+
+# --- demos ----------------------------------------------------------------------------------
+def dead_demo(sweeps: dict[str, SweepData] | None = None) -> Demo:
+    """Network dropdown, kappa and entropy_coef sliders, seed: curves and the unit record."""
+    sweeps = sweeps or load_all()
+    gru = sweeps["nb01_gru"]
+    seeds = sorted(set(gru.arrays["seed"].tolist()))
+    return Demo(lambda **v: plot_dead_demo(sweeps, **v),
+                summary_fn=lambda **v: dead_summary(sweeps, **v),
+                network=W.Dropdown(options=list(NETWORKS), value="GRU", description="network"),
+                kappa=kappa_slider(gru.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(gru.values("entropy_coef"), 0.0),
+                seed=W.Dropdown(options=seeds, value=seeds[0], description="seed"))
+
+
+def raster_demo(examples: dict[str, dict]) -> Demo:
+    """Dropdown over the example networks, slider over the first trial shown."""
+    def plot(network, first_trial):
+        st = examples[network]["states"]
+        sub = {**st, "rates": st["rates"][:, first_trial:], "mask": st["mask"][:, first_trial:]}
+        dead = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
+        return plot_activity_raster(sub, title=f"{network}: {int(dead.sum())} of {len(dead)} "
+                                               "units dead in the batch")
+
+    n = next(iter(examples.values()))["states"]["rates"].shape[1]
+    return Demo(plot, network=W.Dropdown(options=list(examples), value=list(examples)[0],
+                                         description="network"),
+                first_trial=W.IntSlider(min=0, max=n - 6, value=0, description="first trial",
+                                        continuous_update=True))
+
+
+def live_run_widget() -> LiveRun:
+    """A button that trains one network with the reader's settings and records dead units."""
+    def run(progress, network, kappa, entropy_coef, lr, updates):
+        progress.max = int(updates)
+        progress.value = 0
+        s = TrainSettings(updates=int(updates), kappa=kappa, entropy_coef=entropy_coef,
+                          lr=lr, seed=0).replace(**NETWORKS[network][2])
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick, record_units=True)
+
+    def show(result: TrainResult):
+        return plot_live_result(result)
+
+    return LiveRun(run, show, description="Train",
+                   network=W.Dropdown(options=list(NETWORKS), value="SimpleRNN, relu readout",
+                                      description="network"),
+                   kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.4),
+                   entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
+                   lr=float_slider("lr", 0.001, 0.1, 0.001, 0.01, fmt=".3f"),
+                   updates=float_slider("updates", 50, 1000, 50, 200, fmt=".0f"))
+
+
+def plot_live_result(result: TrainResult) -> plt.Figure:
+    """Dead and dormant fraction and the unit record of a live run (one network)."""
+    h = result.history
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 2.9))
+    u = np.arange(result.updates_done)
+    ax1.plot(u, h["dead_fraction"][:, 0], label="dead")
+    ax1.plot(u, h["dormant_fraction"][:, 0], ls="--", label="dormant")
+    ax1.plot(u, h["reward"][:, 0], color="0.5", lw=0.8, label="reward")
+    ax1.set(xlabel="update", ylim=(-0.6, 1.02))
+    ax1.legend(fontsize=7)
+    ud = result.unit_dead[:, 0]
+    order = np.argsort(-ud.mean(0), kind="stable")
+    ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
+               interpolation="nearest")
+    c = revival_counts(ud[None])
+    ax2.set(xlabel="update", ylabel="unit", yticks=[],
+            title=f"{int(c['revived'][0])} of {int(c['ever_dead'][0])} dead units came back")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
+    return fig
+
+
+def demos(examples: dict[str, dict] | None = None) -> dict[str, Demo]:
+    """Every demo of the notebook, built on the precomputed data (the raster demo trains the
+    four small example networks first, a few seconds, unless `examples` is given)."""
+    sweeps = load_all()
+    return {"dead": dead_demo(sweeps),
+            "raster": raster_demo(examples if examples is not None else train_examples())}
+
+
+# --- exercise -------------------------------------------------------------------------------
+def check_dead_fraction(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
+    """Check a reader's dead_fraction(rates (T, E, B, N), mask (T, E, B)) -> (E,).
+
+    Raises AssertionError with a hint when wrong; returns a message when right.
+    """
+    T, E, B, N = 5, 2, 3, 4
+    rates = torch.zeros(T, E, B, N)
+    mask = torch.ones(T, E, B)
+    mask[3:, :, 0] = 0                 # trial 0 ends after step 2
+    rates[1, 0, 2, 0] = 0.7            # network 0, unit 0: fires once on a valid step: alive
+    rates[4, 0, 0, 1] = 0.9            # network 0, unit 1: fires only after the trial ended
+    rates[0, 0, 1, 2] = 1e-7           # network 0, unit 2: a tiny but nonzero rate: alive
+    rates[:, 1, :, :3] = 0.5           # network 1: units 0-2 always on, unit 3 never
+    want = torch.tensor([2 / 4, 1 / 4])  # network 0: units 1 and 3 dead; network 1: unit 3
+    got = torch.as_tensor(fn(rates.clone(), mask.clone()), dtype=torch.float32)
+    if got.shape != want.shape:
+        raise AssertionError(f"dead_fraction should return one number per network, shape "
+                             f"{tuple(want.shape)}; got shape {tuple(got.shape)}. Reduce over "
+                             "time (dim 0), trials (dim 2) and units (dim 3).")
+    if not torch.allclose(got, want, atol=1e-6):
+        hint = ""
+        if torch.isclose(got[0], torch.tensor(1 / 4)):
+            hint = (" A unit that fires only on steps after its trial ended (mask 0) is still "
+                    "dead: multiply by the mask before looking for a nonzero rate.")
+        elif torch.isclose(got[0], torch.tensor(3 / 4)):
+            hint = " 'Dead' means exactly zero: a rate of 1e-7 is alive (compare > 0)."
+        raise AssertionError(f"expected {want.tolist()}, got {got.tolist()}.{hint}")
+    return "Correct: a unit is dead when its rate is exactly 0 on every valid step."

@@ -1,0 +1,216 @@
+import numpy as np
+import pytest
+import torch
+
+from pyrl_mini.config import TrainSettings
+from pyrl_mini.lessons import nb01_dead_neurons as nb
+from pyrl_mini.trainer import Ensemble, _unit_stats
+
+SMALL = TrainSettings(updates=5, batch_size=32, network={"units": 12, "baseline_units": 8})
+
+
+def _batch(settings, bias=0.0, trials=64):
+    ens = Ensemble([settings])
+    with torch.no_grad():
+        ens.params["b"] += bias
+    ro = ens.rollout(trials, torch.tensor([settings.kappa]))
+    return ens, ro
+
+
+@pytest.mark.parametrize("network_type", ["gru", "simple"])
+def test_definitions_agree_with_the_trainer(network_type):
+    s = SMALL.replace(network_type=network_type)
+    _, ro = _batch(s, bias=-0.4)
+    rates, mask = ro["rates"].detach(), ro["mask"]
+    dead, dormant_frac = _unit_stats(rates, mask)
+    np.testing.assert_array_equal(nb.dead_units(rates, mask), dead.numpy())
+    np.testing.assert_allclose(nb.dormant_units(rates, mask).mean(-1), dormant_frac.numpy())
+    assert nb.dead_units(rates, mask).any(), "a bias of -0.4 should kill some units"
+    # every dead unit is dormant
+    assert not (nb.dead_units(rates, mask) & ~nb.dormant_units(rates, mask)).any()
+
+
+def test_dead_ignores_steps_after_the_trial_ended():
+    rates = np.zeros((3, 1, 2, 2))
+    mask = np.ones((3, 1, 2))
+    mask[2, 0, 0] = 0
+    rates[2, 0, 0, 0] = 1.0      # unit 0 fires only after trial 0 ended
+    rates[2, 0, 1, 1] = 1e-9     # unit 1 fires a tiny bit on a valid step
+    np.testing.assert_array_equal(nb.dead_units(rates, mask), [[True, False]])
+
+
+def test_dead_spells_and_revivals_on_a_known_record():
+    rec = np.array([0, 1, 1, 0, 1, 1, 1], dtype=bool)
+    assert nb.dead_spells(rec) == [(1, 2, True), (4, 3, False)]
+    unit_dead = np.zeros((1, 7, 3), dtype=bool)
+    unit_dead[0, :, 0] = rec                   # dies, comes back, dies for good
+    unit_dead[0, 2:, 1] = True                 # dies and stays dead
+    counts = nb.revival_counts(unit_dead)
+    assert counts["ever_dead"].tolist() == [2]
+    assert counts["revived"].tolist() == [1]
+    assert counts["dead_at_end"].tolist() == [2]
+    rv = nb.revival_by_spell_length(unit_dead, lengths=(1, 3, 5))
+    # spells: (len 2, revived), (len 3, not), (len 5, not)
+    assert rv["n"].tolist() == [3, 2, 1]
+    assert rv["revived"].tolist() == [1, 0, 0]
+    assert rv["fraction"][0] == pytest.approx(1 / 3)
+
+
+def test_rank_auc():
+    assert nb.rank_auc([3, 4], [1, 2]) == 1.0
+    assert nb.rank_auc([1, 2], [3, 4]) == 0.0
+    assert nb.rank_auc([1, 2], [1, 2]) == 0.5
+    assert np.isnan(nb.rank_auc([], [1.0]))
+
+
+def test_checker_accepts_the_solution_and_rejects_common_mistakes():
+    def right(rates, mask):
+        fired = (rates * mask.unsqueeze(-1) > 0).any(dim=0).any(dim=1)
+        return (~fired).float().mean(-1)
+
+    def no_mask(rates, mask):
+        return (~(rates > 0).any(dim=0).any(dim=1)).float().mean(-1)
+
+    def threshold(rates, mask):
+        fired = (rates * mask.unsqueeze(-1) > 1e-6).any(dim=0).any(dim=1)
+        return (~fired).float().mean(-1)
+
+    def per_unit(rates, mask):
+        return ~(rates * mask.unsqueeze(-1) > 0).any(dim=0).any(dim=1)
+
+    assert "Correct" in nb.check_dead_fraction(right)
+    with pytest.raises(AssertionError, match="after its trial ended"):
+        nb.check_dead_fraction(no_mask)
+    with pytest.raises(AssertionError, match="exactly zero"):
+        nb.check_dead_fraction(threshold)
+    with pytest.raises(AssertionError, match="shape"):
+        nb.check_dead_fraction(per_unit)
+
+
+def test_dead_units_get_exactly_zero_gradient_with_relu_readout_but_not_tanh():
+    for readout in ("relu", "tanh"):
+        s = SMALL.replace(network_type="simple", readout_rate=readout)
+        ens = Ensemble([s])
+        params = {k: v.detach().clone() for k, v in ens.params.items()}
+        params["b"] -= 0.4
+        g = nb.incoming_gradient(s, params, trials=64, seed=3)
+        assert g["dead"].any() and (~g["dead"]).any()
+        assert (g["grad"][~g["dead"]] > 0).all()
+        if readout == "relu":
+            assert (g["grad"][g["dead"]] == 0).all()
+        else:
+            assert (g["grad"][g["dead"]] > 0).all()
+
+
+def test_unit_states_reproduce_the_rollout_and_the_readout():
+    s = SMALL.replace(network_type="simple", readout_rate="tanh")
+    params = {k: v.detach() for k, v in Ensemble([s]).params.items()}
+    st = nb.unit_states(s, params, trials=16, seed=7)
+    np.testing.assert_allclose(np.maximum(st["x"], 0), st["rates"], atol=1e-5)
+    np.testing.assert_allclose(st["read"], np.tanh(st["x"]), atol=1e-6)
+    share = nb.negative_readout_share(st)
+    assert 0 <= share["share_dead"] <= share["share_negative"] <= 1
+    assert 0 < share["frac_negative"] < 1
+
+
+def test_negative_bias_kills_units_at_initialisation():
+    out = nb.dead_fraction_at_init(SMALL.replace(network_type="simple"),
+                                   bias_shifts=(-1.0, 0.0, 1.0), trials=32, seeds=(0, 1))
+    assert out.shape == (3, 2)
+    assert (out[0] >= out[1]).all() and (out[1] >= out[2]).all() and out[0].mean() > 0.3
+
+
+# --- the precomputed data and the demos -----------------------------------------------------
+@pytest.fixture(scope="module")
+def sweeps():
+    return nb.load_all()
+
+
+def test_run_table_covers_every_run(sweeps):
+    table = nb.run_table(sweeps)
+    n = sum(len(ds.arrays["seed"]) for ds in sweeps.values())
+    assert len(table["dead"]) == n
+    assert set(table["network"]) == set(nb.NETWORKS)
+    ok = np.isfinite(table["dead"])
+    assert ok.sum() == n - 1            # one SimpleRNN run at lr 0.1 diverged
+    assert np.all((table["dead"][ok] >= 0) & (table["dead"][ok] <= table["dormant"][ok] + 1e-6))
+
+
+def test_paired_differences_pair_by_seed(sweeps):
+    diffs = nb.paired_kappa_differences(sweeps)
+    ds = sweeps["nb01_gru"]
+    a = nb.runs_of(sweeps, "GRU", kappa=-0.4, entropy_coef=0.0)
+    b = nb.runs_of(sweeps, "GRU", kappa=0.4, entropy_coef=0.0)
+    assert (ds.arrays["seed"][a] == ds.arrays["seed"][b]).all()
+    np.testing.assert_allclose(diffs["GRU"][:len(a)],
+                               ds.final("dead_fraction")[a] - ds.final("dead_fraction")[b])
+    assert len(diffs["all"]) == sum(len(diffs[n]) for n in nb.NETWORKS)
+
+
+def test_dead_demo_redraws_with_the_data_of_the_new_settings(sweeps):
+    demo = nb.dead_demo(sweeps)
+
+    def curves(fig):  # solid curves of the left panel: dead fraction per seed
+        return [np.asarray(ln.get_ydata()) for ln in fig.axes[0].lines
+                if ln.get_linestyle() == "-" and len(ln.get_ydata()) > 2]
+
+    ds = sweeps["nb01_gru"]
+    idx = nb.runs_of(sweeps, "GRU", kappa=0.0, entropy_coef=0.0)
+    for y, i in zip(curves(demo.figure), idx, strict=True):
+        np.testing.assert_allclose(y, ds.h("dead_fraction")[i])
+    demo.set(kappa=-0.4)
+    idx = nb.runs_of(sweeps, "GRU", kappa=-0.4, entropy_coef=0.0)
+    for y, i in zip(curves(demo.figure), idx, strict=True):
+        np.testing.assert_allclose(y, ds.h("dead_fraction")[i])
+    assert "kappa=-0.40" in demo.summary.value
+    demo.set(network="SimpleRNN, tanh readout", entropy_coef=0.05, seed=1)
+    simple = sweeps["nb01_simple"]
+    idx = nb.runs_of(sweeps, "SimpleRNN, tanh readout", kappa=-0.4, entropy_coef=0.05)
+    for y, i in zip(curves(demo.figure), idx, strict=True):
+        np.testing.assert_allclose(y, simple.h("dead_fraction")[i])
+    i1 = [i for i in idx if simple.arrays["seed"][i] == 1][0]
+    image = demo.figure.axes[1].images[0].get_array()
+    ud = simple.arrays["unit_dead"][i1]
+    assert image.shape == ud.T.shape
+    assert image.sum() == ud.sum()          # the same dead records, units reordered
+    assert "SimpleRNN, tanh readout" in demo.summary.value
+    mode = nb.analysis.MODES[simple.mode[i1]]
+    assert f"seed 1 (C1): dead {simple.final('dead_fraction')[i1]:.2f}" in demo.summary.value
+    assert mode in demo.summary.value
+    assert demo.redraws == 5
+
+
+@pytest.fixture(scope="module")
+def examples():
+    return nb.train_examples(updates=3)
+
+
+def test_raster_demo_shows_the_chosen_network(examples):
+    demo = nb.raster_demo(examples)
+    def image(fig):  # exact zeros are masked (drawn white); fill them back with 0
+        return np.ma.filled(fig.axes[0].images[0].get_array(), 0.0)
+
+    first = image(demo.figure)
+    label = list(examples)[2]
+    demo.set(network=label)
+    img = image(demo.figure)
+    st = examples[label]["states"]
+    valid = st["mask"][:, 0].astype(bool)
+    # the first trial's valid steps, units reordered with dead units first
+    dead = nb.dead_units(st["rates"][:, None], st["mask"][:, None])[0]
+    order = np.argsort(~dead, kind="stable")
+    np.testing.assert_allclose(img[:, :valid.sum()], st["rates"][valid, 0][:, order].T)
+    assert first.shape != img.shape or not np.allclose(first, img)
+    demo.set(first_trial=1)
+    img1 = image(demo.figure)
+    valid1 = st["mask"][:, 1].astype(bool)
+    np.testing.assert_allclose(img1[:, :valid1.sum()], st["rates"][valid1, 1][:, order].T)
+
+
+def test_live_run_widget_trains_and_records_units():
+    live = nb.live_run_widget()
+    live.controls["updates"].value = 50
+    live.controls["network"].value = "GRU"
+    result = live.run()
+    assert result.unit_dead.shape == (50, 1, 50)
+    assert live.progress.value == 50
