@@ -1,3 +1,6 @@
 """Registered datasets (SweepSpecs), one module per notebook. Importing registers them."""
 
-from . import main_grid  # noqa: F401
+from . import (
+    main_grid,  # noqa: F401
+    nb01_dead_neurons,  # noqa: F401
+)
