@@ -2,8 +2,8 @@
 
     python benchmarks/sliders.py
 
-The time is from setting the widget's value to the end of the redraw (the figure is built
-and rendered to PNG by IPython's display machinery inside an Output widget).
+The time is from setting the widget's value to the end of the redraw: the figure is built
+and rendered to the PNG that the notebook shows (Demo renders it itself).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pyrl_mini.lessons as lessons  # noqa: E402
+import pyrl_mini.widgets as widgets  # noqa: E402
+
+widgets.display = lambda *args, **kwargs: None  # outside a notebook there is nothing to show
 
 
 def moves(control):

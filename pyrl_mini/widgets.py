@@ -6,21 +6,24 @@
 
 plot_fn(**values) returns a matplotlib Figure and must be fast (it reads precomputed results).
 The last figure stays on demo.figure so tests can check its data; the time of the last redraw
-is demo.last_seconds. An optional summary_fn(**values) -> str shows the key numbers as text
-above the figure (class "pyrl-demo-summary"), which a browser test can read.
+is demo.last_seconds (figure and PNG), the PNG bytes demo.png. An optional
+summary_fn(**values) -> str shows the key numbers as text above the figure (class
+"pyrl-demo-summary"), which a browser test can read.
 A longer live run sits behind LiveRun: a button and a progress bar.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import Image, display
 
 SLIDER_STYLE = {"description_width": "initial"}
+DEMO_DPI = 72  # the PNG a slider redraws: fewer pixels, faster response
 SLIDER_LAYOUT = W.Layout(width="360px")
 
 
@@ -54,6 +57,8 @@ class Demo:
                  summary_fn: Callable[..., str] | None = None, **controls: W.ValueWidget):
         self.plot_fn = plot_fn
         self.summary_fn = summary_fn
+        self.dpi = DEMO_DPI
+        self.png = b""
         self.controls = controls
         self.output = W.Output()
         self.summary = W.HTML(layout=W.Layout(min_height="1.5em"))
@@ -87,9 +92,14 @@ class Demo:
         if self.summary_fn is not None:
             self.summary.value = f"<code>{self.summary_fn(**self.values)}</code>"
         fig = self.plot_fn(**self.values)
+        # Render the PNG here, once: display(fig) would let the inline backend draw it twice
+        # (bbox_inches="tight"), which doubles the redraw time of a slider.
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=self.dpi)
+        self.png = buf.getvalue()
         with self.output:
             self.output.clear_output(wait=True)
-            display(fig)
+            display(Image(data=self.png, format="png"))
         if self.figure is not None and self.figure is not fig:
             plt.close(self.figure)
         plt.close(fig)  # shown through the Output widget, not again at the end of the cell

@@ -66,11 +66,26 @@ def kappa_trend(kappas: np.ndarray, risky: np.ndarray) -> tuple[float, float]:
     return float(coef[0]), float(se)
 
 
+def pooled_choice_table(grid: SweepData, kappa: float, entropy_coef: float):
+    """analysis.choice_table of the last batches of all seeds at one (kappa, entropy_coef)."""
+    key = (id(grid), float(kappa), float(entropy_coef))
+    if key not in _TABLES:
+        idx = grid.select(kappa=kappa, entropy_coef=entropy_coef)
+        opts = grid.arrays["trials/options"][idx].reshape(-1, 2).astype(int)
+        choice = grid.arrays["trials/choice"][idx].reshape(-1).astype(int)
+        _TABLES[key] = analysis.choice_table(opts, choice)
+    return _TABLES[key]
+
+
+_TABLES: dict = {}
+
+
 def plot_kappa_demo(grid: SweepData, kappa: float, entropy_coef: float = 0.0) -> plt.Figure:
     """Left: lower-p choices on equal-EV pairs vs kappa (each seed a dot), the chosen kappa
-    marked. Right: the choice heatmap of the chosen kappa, all seeds' last batches pooled."""
+    marked. Right: P(choose left) of the chosen kappa by the log p and log EV differences
+    between left and right (all seeds' last batches pooled)."""
     kappas, risky = risk_preference(grid, entropy_coef)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 2.9))
     for j in range(risky.shape[1]):
         ax1.plot(kappas, risky[:, j], "o", color="0.6", ms=4)
     ax1.plot(kappas, np.nanmean(risky, axis=1), "-", color="k", lw=1.5, label="mean of seeds")
@@ -81,12 +96,43 @@ def plot_kappa_demo(grid: SweepData, kappa: float, entropy_coef: float = 0.0) ->
     ax1.set(xlabel="kappa (< 0 risk-seeking)", ylabel="lower-p choices (equal EV)",
             ylim=(-0.03, 1.03), title=f"entropy_coef={entropy_coef:g}")
     ax1.legend(fontsize=7, loc="upper right")
-    idx = grid.select(kappa=kappa, entropy_coef=entropy_coef)
-    opts = grid.arrays["trials/options"][idx].reshape(-1, 2).astype(int)
-    choice = grid.arrays["trials/choice"][idx].reshape(-1).astype(int)
-    plots.plot_choice_heatmap(opts, choice, ax=ax2, title="P(choose left)")
-    fig.subplots_adjust(wspace=0.45, left=0.08, right=0.95, bottom=0.17, top=0.88)
+    xs, ys, table, _ = pooled_choice_table(grid, kappa, entropy_coef)
+    ax2.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1, aspect="auto",
+               extent=(xs[0], xs[-1], ys[0], ys[-1]))
+    ax2.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right",
+            title="P(choose left): blue 0, red 1")
+    fig.subplots_adjust(wspace=0.35, left=0.08, right=0.98, bottom=0.17, top=0.89)
     return fig
+
+
+class KappaDemoFigure:
+    """plot_kappa_demo drawn once, then updated in place: a slider move only changes the
+    data of the dots, the mean line and the heatmap, which halves the redraw time."""
+
+    def __init__(self, grid: SweepData):
+        self.grid = grid
+        self.fig: plt.Figure | None = None
+
+    def __call__(self, kappa: float, entropy_coef: float = 0.0) -> plt.Figure:
+        if self.fig is None:
+            self.fig = plot_kappa_demo(self.grid, kappa, entropy_coef)
+            return self.fig
+        kappas, risky = risk_preference(self.grid, entropy_coef)
+        ax1, ax2 = self.fig.axes
+        lines = ax1.lines
+        seeds, mean, marked = lines[:risky.shape[1]], lines[risky.shape[1]], \
+            lines[risky.shape[1] + 1]
+        for j, line in enumerate(seeds):
+            line.set_ydata(risky[:, j])
+        mean.set_ydata(np.nanmean(risky, axis=1))
+        sel = int(np.argmin(np.abs(kappas - kappa)))
+        marked.set_data([kappas[sel]] * risky.shape[1], risky[sel])
+        marked.set_label(f"kappa={kappa:+.2f}")
+        ax1.legend(fontsize=7, loc="upper right")
+        ax1.set_title(f"entropy_coef={entropy_coef:g}")
+        xs, ys, table, _ = pooled_choice_table(self.grid, kappa, entropy_coef)
+        ax2.images[0].set_data(table.T)
+        return self.fig
 
 
 def summary_text(grid: SweepData, kappa: float, entropy_coef: float = 0.0) -> str:
@@ -100,7 +146,7 @@ def summary_text(grid: SweepData, kappa: float, entropy_coef: float = 0.0) -> st
 
 def kappa_demo(grid: SweepData | None = None) -> Demo:
     grid = grid or data.load("main_grid")
-    return Demo(lambda kappa, entropy_coef: plot_kappa_demo(grid, kappa, entropy_coef),
+    return Demo(KappaDemoFigure(grid),
                 summary_fn=lambda kappa, entropy_coef: summary_text(grid, kappa, entropy_coef),
                 kappa=kappa_slider(grid.values("kappa"), 0.0),
                 entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.0))
