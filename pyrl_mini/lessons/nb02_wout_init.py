@@ -1,0 +1,528 @@
+"""Notebook 02: the output-layer initialisation W_out (claim 3 of DESIGN.md section 6).
+
+The policy readout is logits z_t = r_t W_out + b_out, pi_t = softmax(z_t), with rates r_t
+(T, B, N). With entropy_coef = 0 the policy loss of one network is
+
+    L = -(1/B) sum_{valid t, b} log pi(a_t | s_t) f(d_t),     f(d) the kappa transform,
+
+and, because d log pi(a) / dz = onehot(a) - pi,
+
+    dL/dW_out = -(1/B) sum_{valid t, b} f(d_t) r_t^T (onehot(a_t) - pi_t)          (N, A)
+    dL/db_out = -(1/B) sum_{valid t, b} f(d_t) (onehot(a_t) - pi_t)                (A,)
+    dL/dr_t   = -(1/B) f(d_t) (onehot(a_t) - pi_t) W_out^T                         (N,)
+
+So at W_out = 0 the readout gradients are not zero (pi = 1/3 each, onehot - pi never is), but
+every gradient that reaches the recurrent and input weights passes through W_out^T and is
+exactly zero. Adam's first step moves each parameter by lr * g / (|g| + eps) = lr sign(g),
+whatever the size of g: after one update every entry of W_out is +-lr and the recurrent
+gradients are no longer zero.
+
+Data: nb02_wout_early (50 updates, stride 1), nb02_wout_sweep (300 updates, stride 5) and
+nb02_wout_zero (0 vs 0.01 on 12 more seeds, 60 updates), see
+pyrl_mini/datasets/nb02_wout_init.py. A run is "stuck" when it always aborts or never
+chooses: every trial pays -0.5, so d ~ 0 and the gradient ~ 0 (at any entropy). Everything
+else here runs live in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .. import analysis, data, plots, tasks
+from ..config import TrainSettings
+from ..sweep import SweepData
+from ..trainer import Ensemble, TrainResult, train
+from ..widgets import SLIDER_LAYOUT, SLIDER_STYLE, Demo, LiveRun, float_slider, kappa_slider
+
+LN3 = float(np.log(3))
+HOLD_STEPS = TrainSettings().task.fixation_steps + TrainSettings().task.stimulus_steps
+# W_out stds for the instant demo of the initial policy (0 is exactly zero)
+LIVE_WOUT_STDS = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
+RECURRENT_NAMES = ("W_in", "W_rec", "W_in_gates", "W_rec_gates", "b", "b_gates", "x0")
+READOUT_NAMES = ("W_out", "b_out")
+# a run is "stuck" when it pays -0.5 on every trial: it always aborts or never chooses
+STUCK_MODES = (analysis.MODES.index("always_aborts"), analysis.MODES.index("never_chooses"))
+
+
+# --- 1. the upstream configuration trap -----------------------------------------------------
+def wout_slider(values, value: float) -> W.SelectionSlider:
+    """A slider over W_out standard deviations (0 means exactly zero)."""
+    return W.SelectionSlider(options=[(f"{v:g}", v) for v in values], value=value,
+                             description="wout_std", continuous_update=True,
+                             style=SLIDER_STYLE, layout=SLIDER_LAYOUT)
+
+
+def upstream_wout_std(config_value: float) -> float:
+    """The std upstream's GRU used for a config value `Wout`: `Wout if Wout > 0 else 0.05`
+    (pyrl/gru.py), so the default `Wout: 0` meant std 0.05, not zero."""
+    return float(config_value) if config_value > 0 else 0.05
+
+
+def initial_wout(wout_std: float, seed: int = 0) -> torch.Tensor:
+    """W_out (N, A) of a freshly built pyrl_mini network: wout_std = 0 gives exactly zero."""
+    ens = Ensemble([TrainSettings(seed=seed).replace(wout_std=wout_std)])
+    return ens.params["W_out"][0].detach().clone()
+
+
+# --- 2. the gradients at update 0 -----------------------------------------------------------
+@dataclass
+class Step0:
+    """One batch at initialisation and the policy-loss gradients of every parameter.
+
+    grads[name]: gradient of the policy loss (one network, ensemble dim dropped).
+    rates (T, B, N), actions (T, B), probs (T, B, A), fd = f(d) (T, B), mask (T, B),
+    trials = B. W_out (N, A) is the initial readout.
+    """
+
+    settings: TrainSettings
+    grads: dict[str, torch.Tensor]
+    rates: torch.Tensor
+    actions: torch.Tensor
+    probs: torch.Tensor
+    fd: torch.Tensor
+    mask: torch.Tensor
+    trials: int
+    W_out: torch.Tensor
+
+    def norms(self) -> dict[str, float]:
+        """L2 norm of each parameter's gradient."""
+        return {k: float(g.norm()) for k, g in self.grads.items()}
+
+
+def step0_gradients(wout_std: float = 0.0, kappa: float = 0.0, seed: int = 0,
+                    trials: int = 256) -> Step0:
+    """Roll out one batch at initialisation and backpropagate the policy loss only.
+
+    Uses the trainer's own Ensemble.rollout, so the loss is exactly the one training uses
+    (entropy_coef = 0). Takes about 0.1 s.
+    """
+    s = TrainSettings(seed=seed, kappa=kappa, batch_size=trials).replace(wout_std=wout_std)
+    ens = Ensemble([s])
+    ro = ens.rollout(trials, torch.tensor([float(kappa)]))
+    ro["policy_loss"].sum().backward()
+    grads = {k: p.grad[0].detach().clone() for k, p in ens.params.items()}
+    return Step0(settings=s, grads=grads, rates=ro["rates"][:, 0].detach(),
+                 actions=ro["actions"][:, 0], probs=ro["probs"][:, 0].detach(),
+                 fd=ro["fd"][:, 0].detach(), mask=ro["mask"][:, 0], trials=trials,
+                 W_out=ens.params["W_out"][0].detach().clone())
+
+
+def wout_gradient(rates: torch.Tensor, actions: torch.Tensor, probs: torch.Tensor,
+                  fd: torch.Tensor, mask: torch.Tensor, trials: int) -> torch.Tensor:
+    """dL/dW_out = -(1/B) sum_{valid t, b} f(d_t) r_t^T (onehot(a_t) - pi_t), shape (N, A).
+
+    rates (T, B, N), actions (T, B) long, probs (T, B, A), fd (T, B), mask (T, B).
+    Holds for any W_out (it enters only through pi); with entropy_coef = 0.
+    """
+    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
+    weight = (fd * mask).unsqueeze(-1) * (onehot - probs)            # (T, B, A)
+    return -torch.einsum("tbn,tba->na", rates, weight) / trials
+
+
+def first_updates(wout_std: float = 0.0, kappa: float = 0.0, seed: int = 0) -> dict:
+    """Train two updates with the library's trainer and report what one Adam step does.
+
+    Returns: grad_norm_W_rec / W_in / W_out at updates 0 and 1 (arrays (2,)), W_out before
+    and after update 0 (N, A), and the change of W_rec over update 1 (N, N): the recurrent
+    weights do not move at update 0 when their gradient is zero, and move at update 1.
+    """
+    s = TrainSettings(seed=seed, kappa=kappa).replace(wout_std=wout_std)
+    before = Ensemble([s]).params
+    one = train(s, progress=False, stop_after=1)
+    two = train(s, progress=False, stop_after=2)
+    h = two.history
+    return {
+        "grad_norm_W_rec": h["grad_norm_W_rec"][:, 0], "grad_norm_W_in": h["grad_norm_W_in"][:, 0],
+        "grad_norm_W_out": h["grad_norm_W_out"][:, 0],
+        "W_out_before": before["W_out"][0].detach().clone(),
+        "W_out_after_one": one.params["W_out"][0].clone(),
+        "W_rec_step0": (one.params["W_rec"][0] - before["W_rec"][0].detach()),
+        "W_rec_step1": (two.params["W_rec"][0] - one.params["W_rec"][0]),
+        "lr": s.lr,
+    }
+
+
+# --- 3. the initial policy, instantly -------------------------------------------------------
+class InitialPolicy:
+    """The policy at initialisation for any W_out std, without re-running the network.
+
+    The rates of a fresh network do not depend on W_out (the task's inputs never depend on
+    the actions), and the library draws W_out = std * Z with one standard-normal Z (N, A) for
+    a given seed. So one rollout gives rates (T, B, N) and Z, and
+    pi_t(std) = softmax(std * r_t Z) for every std (b_out starts at 0): the same policy the
+    trainer would start from (for std > 0; std = 0 gives pi = 1/3 exactly).
+    """
+
+    def __init__(self, seed: int = 0, trials: int = 64):
+        s = TrainSettings(seed=seed, batch_size=trials).replace(wout_std=1.0)
+        ens = Ensemble([s])
+        with torch.no_grad():
+            ro = ens.rollout(trials, torch.zeros(1))
+        self.rates = ro["rates"][:, 0]                     # (T, B, N)
+        self.Z = ens.params["W_out"][0].detach()           # (N, A)
+        self.seed, self.trials = seed, trials
+
+    def probs(self, wout_std: float) -> torch.Tensor:
+        """pi (T, B, A) at initialisation with W_out = wout_std * Z."""
+        return torch.softmax(wout_std * (self.rates @ self.Z), dim=-1)
+
+    def stats(self, wout_std: float) -> dict:
+        """Summary of the initial policy over all T steps of the B trials.
+
+        entropy: mean H = -sum_a pi log pi over steps and trials (ln 3 = 1.099 is uniform);
+        max_prob: mean max_a pi; p_hold: per trial, prod_{t < hold} pi_t(FIXATE), the chance
+        to reach the decision epoch without aborting (B,); mean_probs (T, A).
+        """
+        p = self.probs(wout_std)
+        H = -(p * torch.log(p.clamp_min(1e-30))).sum(-1)               # (T, B)
+        p_hold = p[:HOLD_STEPS, :, tasks.FIXATE].prod(0)                 # (B,)
+        return {"wout_std": wout_std, "seed": self.seed, "entropy": float(H.mean()),
+                "entropy_steps": H.numpy(), "max_prob": float(p.amax(-1).mean()),
+                "p_hold": p_hold.numpy(), "mean_probs": p.mean(1).numpy(),
+                "low_probs": np.quantile(p.numpy(), 0.1, axis=1),
+                "high_probs": np.quantile(p.numpy(), 0.9, axis=1)}
+
+
+def plot_initial_policy(st: dict) -> plt.Figure:
+    """Left: pi(a) per time step (mean over trials, 10-90 % band), epochs marked.
+    Right: the distribution of the per-step entropy H, with ln 3 (uniform) marked."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 2.8))
+    T = st["mean_probs"].shape[0]
+    t = np.arange(T)
+    for a, name in enumerate(tasks.ACTIONS):
+        ax1.plot(t, st["mean_probs"][:, a], lw=1.5, label=name)
+        ax1.fill_between(t, st["low_probs"][:, a], st["high_probs"][:, a], alpha=0.2)
+    ax1.axvspan(-0.5, HOLD_STEPS - 0.5, color="0.93", zorder=-1)
+    ax1.text(HOLD_STEPS / 2, 1.02, "must fixate", ha="center", fontsize=8)
+    ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
+    ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
+            title=f"initial policy, wout_std={st['wout_std']:g}, seed {st['seed']}")
+    ax1.legend(fontsize=7, loc="center right")
+    counts, edges = np.histogram(st["entropy_steps"].ravel(), bins=np.linspace(0, 1.12, 29))
+    ax2.stairs(counts, edges, fill=True, color="C0")   # one artist: cheaper than hist's bars
+    ax2.axvline(LN3, color="k", ls="--", lw=1)
+    ax2.text(LN3, counts.max() * 0.9, " ln 3", fontsize=8, ha="right")
+    ax2.set(xlabel="entropy H per step (nats)", ylabel="steps x trials",
+            title=f"mean H = {st['entropy']:.3f}")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
+    return fig
+
+
+def initial_policy_summary(st: dict, batch: int = 256) -> str:
+    hold = float(st["p_hold"].mean())
+    return (f"wout_std={st['wout_std']:g}, seed {st['seed']}: mean H={st['entropy']:.3f} "
+            f"(ln 3={LN3:.3f}), mean max pi={st['max_prob']:.3f}, "
+            f"P(hold fixation {HOLD_STEPS} steps)={hold:.2e} -> {hold * batch:.2f} of {batch} "
+            "trials per batch reach a choice")
+
+
+def initial_policy_demo(policies: dict[int, InitialPolicy] | None = None,
+                        seeds: int = 12, trials: int = 64) -> Demo:
+    """Instant demo: the initial policy and its entropy as wout_std and the seed move (no
+    training). Each seed's rollout is made once, on first use (about 20 ms)."""
+    policies = {} if policies is None else policies
+    cache: dict[tuple[float, int], dict] = {}
+
+    def stats(wout_std, seed):
+        seed = int(seed)
+        if seed not in policies:
+            policies[seed] = InitialPolicy(seed=seed, trials=trials)
+        if (wout_std, seed) not in cache:
+            cache[(wout_std, seed)] = policies[seed].stats(wout_std)
+        return cache[(wout_std, seed)]
+
+    return Demo(lambda wout_std, seed: plot_initial_policy(stats(wout_std, seed)),
+                summary_fn=lambda wout_std, seed: initial_policy_summary(stats(wout_std, seed)),
+                wout_std=wout_slider(LIVE_WOUT_STDS, 0.05),
+                seed=W.IntSlider(value=0, min=0, max=seeds - 1, description="seed",
+                                 continuous_update=True, style=SLIDER_STYLE))
+
+
+def hold_table(stds=(0.0, 0.1, 0.5, 2.0), seeds: int = 12, trials: int = 64) -> np.ndarray:
+    """P(reach the decision epoch) at initialisation, mean over trials: (seeds, len(stds))."""
+    out = np.zeros((seeds, len(stds)))
+    for seed in range(seeds):
+        ip = InitialPolicy(seed=seed, trials=trials)
+        out[seed] = [ip.stats(w)["p_hold"].mean() for w in stds]
+    return out
+
+
+# --- 4. the precomputed runs ----------------------------------------------------------------
+DATASETS = {"early": "nb02_wout_early", "sweep": "nb02_wout_sweep", "zero": "nb02_wout_zero"}
+
+
+def load() -> dict[str, SweepData]:
+    """{"early", "sweep", "zero"}: the notebook's three datasets, checksums verified."""
+    return {key: data.load(name) for key, name in DATASETS.items()}
+
+
+def by_std(d: SweepData, values: np.ndarray, kappa: float | None = None) -> dict:
+    """Group a per-cell array by wout_std: {std: values of the cells (seeds x kappas)}."""
+    out = {}
+    for w in d.values("wout_std"):
+        idx = d.select(wout_std=w) if kappa is None else d.select(wout_std=w, kappa=kappa)
+        out[w] = np.asarray(values)[idx]
+    return out
+
+
+def stuck(d: SweepData) -> np.ndarray:
+    """Per cell: the run ended always aborting or never choosing (mode over its last
+    updates), so every trial pays -0.5 and the advantage, hence the gradient, is ~0.
+    Shape (cells,)."""
+    return np.isin(d.mode, STUCK_MODES)
+
+
+def stuck_table(d: SweepData) -> dict[tuple[float, float], tuple[int, int]]:
+    """{(wout_std, kappa): (stuck runs, runs)} over seeds."""
+    t = stuck(d)
+    return {(w, k): (int(t[d.select(wout_std=w, kappa=k)].sum()),
+                     len(d.select(wout_std=w, kappa=k)))
+            for w in d.values("wout_std") for k in d.values("kappa")}
+
+
+def stuck_rate(d: SweepData, stds, kappas=None) -> tuple[float, int, int]:
+    """(fraction, stuck, runs) pooled over the given stds (and kappas; all if None)."""
+    t = stuck(d)
+    has_kappa = "kappa" in d.grid_names
+    idx = np.concatenate([
+        d.select(wout_std=w) if kappas is None or not has_kappa else
+        np.concatenate([d.select(wout_std=w, kappa=k) for k in kappas]) for w in stds])
+    return float(t[idx].mean()), int(t[idx].sum()), len(idx)
+
+
+def kappa_agreement(d: SweepData) -> tuple[int, int]:
+    """(groups, groups in which every kappa ends the same way) over (wout_std, seed) groups:
+    how often kappa changes whether a run gets stuck."""
+    t = stuck(d)
+    groups = agree = 0
+    for w in d.values("wout_std"):
+        idx = d.select(wout_std=w)
+        for seed in np.unique(d.arrays["seed"][idx]):
+            vals = t[idx[d.arrays["seed"][idx] == seed]]
+            groups += 1
+            agree += int(vals.all() or not vals.any())
+    return groups, agree
+
+
+def fisher_one_sided(k1: int, n1: int, k2: int, n2: int) -> float:
+    """P(X >= k1) for X hypergeometric: the one-sided Fisher exact test that group 1 (k1 of
+    n1) has a higher rate than group 2 (k2 of n2)."""
+    from math import comb
+    total, hits = n1 + n2, k1 + k2
+    denom = comb(total, n1)
+    return sum(comb(hits, x) * comb(total - hits, n1 - x)
+               for x in range(k1, min(hits, n1) + 1)) / denom
+
+
+def prefix_agreement(early: SweepData, sweep: SweepData,
+                     names=("abort_rate", "entropy", "grad_norm")) -> dict:
+    """Compare the first updates of the cells the two datasets share (same wout_std, kappa,
+    seed): the early data (stride 1) averaged in blocks of the sweep's stride against the
+    sweep's first points. Returns {"cells": shared cells, "max_abs_diff": largest difference}.
+    The runs are the same computation, so the difference should be rounding only."""
+    stride = sweep.meta.get("spec", {}).get("stride", 5)
+    points = early.h(names[0]).shape[1] // stride
+    cells, worst = 0, 0.0
+    for i in range(len(sweep.arrays["seed"])):
+        w, k = sweep.arrays["grid/wout_std"][i], sweep.arrays["grid/kappa"][i]
+        seed = sweep.arrays["seed"][i]
+        if w not in early.values("wout_std"):
+            continue
+        j = [c for c in early.select(wout_std=w, kappa=k) if early.arrays["seed"][c] == seed]
+        if not j:
+            continue
+        cells += 1
+        for name in names:
+            a = early.h(name)[j[0], :points * stride].reshape(points, stride).mean(1)
+            worst = max(worst, float(np.max(np.abs(a - sweep.h(name)[i, :points]))))
+    return {"cells": cells, "max_abs_diff": worst}
+
+
+def stuck_agreement(early: SweepData, sweep: SweepData) -> dict:
+    """Does "stuck at update 50" (early data) predict "stuck at the end" (sweep) for the same
+    run? Returns {"runs", "agree", "escaped_entropy": entropy at update 50 of the runs stuck
+    then but not at the end, "late": runs not stuck at update 50 but stuck at the end}."""
+    e_stuck, s_stuck = stuck(early), stuck(sweep)
+    runs = agree = late = 0
+    escaped = []
+    for i in range(len(sweep.arrays["seed"])):
+        w, k = sweep.arrays["grid/wout_std"][i], sweep.arrays["grid/kappa"][i]
+        j = [c for c in early.select(wout_std=w, kappa=k)
+             if early.arrays["seed"][c] == sweep.arrays["seed"][i]]
+        if not j:
+            continue
+        runs += 1
+        if e_stuck[j[0]] == s_stuck[i]:
+            agree += 1
+        elif e_stuck[j[0]]:
+            escaped.append(float(early.h("entropy")[j[0], -1]))
+        else:
+            late += 1
+    return {"runs": runs, "agree": agree, "escaped_entropy": np.array(escaped), "late": late}
+
+
+def plot_step0(early: SweepData) -> plt.Figure:
+    """Update 0 against wout_std (all seeds x kappas, median and range): left, gradient norm
+    of each parameter group; right, the initial entropy H (ln 3 marked) and max pi."""
+    stds = np.array(early.values("wout_std"))
+    x = np.where(stds == 0, stds[stds > 0].min() / 3, stds)     # place 0 left of the axis
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.0))
+    for name, color in (("grad_norm_W_out", "C3"), ("grad_norm_W_rec", "C0"),
+                        ("grad_norm_W_in", "C2")):
+        g = by_std(early, early.h(name)[:, 0])
+        med = np.array([np.median(g[w]) for w in stds])
+        lo = np.array([g[w].min() for w in stds])
+        hi = np.array([g[w].max() for w in stds])
+        floor = 1e-6
+        ax1.plot(x, np.maximum(med, floor), "o-", color=color, label=name[10:])
+        ax1.fill_between(x, np.maximum(lo, floor), np.maximum(hi, floor), color=color,
+                         alpha=0.15)
+    ax1.set(xscale="log", yscale="log", xlabel="wout_std",
+            ylabel="gradient norm (0 drawn at 1e-6)", title="update 0: gradient by group")
+    ax1.legend(fontsize=7)
+    for name, color, label in (("entropy", "k", "entropy H"), ("max_prob", "C1", "max pi")):
+        v = by_std(early, early.h(name)[:, 0])
+        ax2.plot(x, [np.median(v[w]) for w in stds], "o-", color=color, label=label)
+        ax2.fill_between(x, [v[w].min() for w in stds], [v[w].max() for w in stds],
+                         color=color, alpha=0.15)
+    ax2.axhline(LN3, color="k", ls=":", lw=1)
+    ax2.set(xscale="log", xlabel="wout_std", ylim=(0, 1.15), title="update 0: the policy")
+    ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.minorticks_off()
+        ax.set_xticks([x[0], 0.01, 0.1, 1], ["0", "0.01", "0.1", "1"])
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.9, wspace=0.25)
+    return fig
+
+
+SWEEP_PANELS = ("reward", "entropy", "grad_norm")
+
+
+def plot_sweep(sweep: SweepData, wout_std: float, kappa: float) -> plt.Figure:
+    """Reward, entropy and gradient norm of every seed at (wout_std, kappa), each coloured by
+    its final mode (a stuck run sits at reward -0.5), and the fraction of stuck runs against
+    wout_std at this kappa."""
+    idx = sweep.select(wout_std=wout_std, kappa=kappa)
+    u = sweep.update_axis()
+    fig, axes = plt.subplots(1, len(SWEEP_PANELS) + 1, figsize=(10.5, 2.6))
+    colors = {m: f"C{i}" for i, m in enumerate(analysis.MODES)}
+    for ax, name in zip(axes, SWEEP_PANELS, strict=False):
+        for i in idx:
+            mode = analysis.MODES[sweep.mode[i]] if sweep.mode[i] >= 0 else "learning"
+            y = sweep.h(name)[i]
+            if name == "grad_norm":
+                y = np.maximum(y, 1e-6)   # exact zeros sit on the bottom edge
+            ax.plot(u, y, lw=1.2, color=colors[mode], label=f"seed {sweep.arrays['seed'][i]}")
+        ax.set(xlabel="update", title=plots.CURVES.get(name, name))
+        if name == "grad_norm":
+            ax.set_yscale("log")
+            ax.set_ylim(5e-7, 30)
+            ax.set_yticks([1e-6, 1e-4, 1e-2, 1])
+            ax.minorticks_off()
+        elif name == "entropy":
+            ax.axhline(LN3, color="0.7", ls=":", lw=1)
+            ax.set_ylim(-0.03, 1.15)
+        else:
+            ax.axhline(-0.5, color="0.7", ls=":", lw=1)
+            ax.set_ylim(-0.6, 1.0)
+    handles = [plt.Line2D([], [], color=colors[m], label=m) for m in analysis.MODES]
+    axes[0].legend(handles=handles, fontsize=6, loc="center right")
+    ax = axes[-1]
+    stds = sweep.values("wout_std")
+    rates = [stuck(sweep)[sweep.select(wout_std=w, kappa=kappa)].mean() for w in stds]
+    bars = ax.bar(range(len(stds)), rates, color=["C3" if w == wout_std else "0.6"
+                                                  for w in stds])
+    ax.set_xticks(range(len(stds)), [f"{w:g}" for w in stds], fontsize=7)
+    ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
+    ax.bar_label(bars, [f"{r:.2f}" for r in rates], fontsize=6)
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
+    return fig
+
+
+def sweep_summary(sweep: SweepData, wout_std: float, kappa: float) -> str:
+    idx = sweep.select(wout_std=wout_std, kappa=kappa)
+    modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in sweep.mode[idx]]
+    rew = sweep.final("reward")[idx]
+    crit = sweep.arrays["updates_to_criterion"][idx]
+    return (f"wout_std={wout_std:g} kappa={kappa:+.1f}, {len(idx)} seeds: modes at update "
+            f"{int(sweep.update_axis()[-1] + 2.5)}: {', '.join(modes)}; final reward "
+            f"{np.mean(rew):+.2f} (seeds {', '.join(f'{r:+.2f}' for r in rew)}); "
+            f"criterion met by {int((crit >= 0).sum())}")
+
+
+def sweep_demo(sweep: SweepData | None = None) -> Demo:
+    """wout_std and kappa sliders over the precomputed 300-update runs."""
+    sweep = sweep or data.load(DATASETS["sweep"])
+    return Demo(lambda wout_std, kappa: plot_sweep(sweep, wout_std, kappa),
+                summary_fn=lambda wout_std, kappa: sweep_summary(sweep, wout_std, kappa),
+                wout_std=wout_slider(sweep.values("wout_std"), 0.05),
+                kappa=kappa_slider(sweep.values("kappa"), 0.0))
+
+
+def demos() -> dict[str, Demo]:
+    """Every demo of notebook 02, built on the precomputed data."""
+    sweep = data.load(DATASETS["sweep"])
+    return {"initial_policy": initial_policy_demo(), "sweep": sweep_demo(sweep)}
+
+
+def live_run_widget() -> LiveRun:
+    """A button that trains one network with the reader's wout_std, kappa and entropy_coef."""
+    def run(progress, wout_std, kappa, entropy_coef, seed, updates):
+        progress.max = int(updates)
+        progress.value = 0
+        s = TrainSettings(updates=int(updates), seed=int(seed), kappa=kappa,
+                          entropy_coef=entropy_coef).replace(wout_std=wout_std)
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick)
+
+    def show(result: TrainResult):
+        h = {k: v[:, 0] for k, v in result.history.items()}
+        s = result.settings[0]
+        mode = analysis.MODES[int(analysis.mode_of_history(result.history)[0])]
+        return plots.plot_curves(np.arange(result.updates_done), h, smooth=5,
+                                 names=("abort_rate", "higher_ev_rate", "entropy", "reward"),
+                                 title=f"wout_std={s.network.wout_std:g}, kappa={s.kappa:+.2f},"
+                                       f" entropy_coef={s.entropy_coef:g}, seed {s.seed}: "
+                                       f"{mode}")
+
+    return LiveRun(run, show, description="Train",
+                   wout_std=wout_slider(LIVE_WOUT_STDS, 1.0),
+                   kappa=float_slider("kappa", -0.9, 0.9, 0.05, 0.0),
+                   entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
+                   seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"),
+                   updates=float_slider("updates", 50, 1000, 50, 150, fmt=".0f"))
+
+
+# --- exercise -------------------------------------------------------------------------------
+def check_wout_gradient(fn: Callable[..., torch.Tensor]) -> str:
+    """Check a reader's fn(rates, actions, probs, fd, mask, trials) -> dL/dW_out (N, A)
+    against autograd on real batches at W_out = 0 and at W_out std 0.5.
+    Returns a message; raises AssertionError naming what is wrong."""
+    for wout_std, kappa in ((0.0, 0.0), (0.5, -0.4)):
+        st = step0_gradients(wout_std=wout_std, kappa=kappa, seed=3, trials=64)
+        got = fn(st.rates.clone(), st.actions.clone(), st.probs.clone(), st.fd.clone(),
+                 st.mask.clone(), st.trials)
+        got = torch.as_tensor(got, dtype=torch.float32)
+        want = st.grads["W_out"]
+        if got.shape != want.shape:
+            raise AssertionError(f"shape {tuple(got.shape)}, expected {tuple(want.shape)} "
+                                 "(units N, actions A)")
+        if torch.allclose(got, -want, atol=1e-6, rtol=1e-4) and want.abs().max() > 0:
+            raise AssertionError("the sign is flipped: the loss is MINUS sum log pi f(d), and "
+                                 "you returned the gradient of the objective")
+        if not torch.allclose(got, want, atol=1e-6, rtol=1e-4):
+            err = float((got - want).abs().max())
+            raise AssertionError(
+                f"at wout_std={wout_std}, kappa={kappa}: largest error {err:.3g} (gradient "
+                f"scale {float(want.abs().max()):.3g}). Use the gradient of log pi, onehot(a) - "
+                "pi, not log pi itself; count valid steps only (mask); divide by trials.")
+    return "Correct: dL/dW_out = -(1/B) sum_t f(d_t) r_t^T (onehot(a_t) - pi_t) matches autograd."
