@@ -3,4 +3,5 @@
 from . import (
     main_grid,  # noqa: F401
     nb01_dead_neurons,  # noqa: F401
+    nb02_wout_init,  # noqa: F401
 )
