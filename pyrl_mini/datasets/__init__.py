@@ -4,4 +4,5 @@ from . import (
     main_grid,  # noqa: F401
     nb01_dead_neurons,  # noqa: F401
     nb02_wout_init,  # noqa: F401
+    nb04_entropy_fix,  # noqa: F401
 )

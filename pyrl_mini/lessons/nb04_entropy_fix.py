@@ -1,0 +1,637 @@
+"""Notebook 04: the entropy fix, what it does, what it costs, and what else works.
+
+Three parts, each a few plain functions (compute, then plot):
+
+1. The fixed point of entropy-regularised softmax on a bandit. Gradient ascent on
+   J(pi) = pi . r + tau H(pi) stops at pi* = softmax(r / tau) (bandit.regularised_optimum), so
+   the bonus keeps the worse of two arms alive with probability 1 / (1 + exp(Delta / tau)) for
+   a reward gap Delta. In the gambling task the policy loss sums log pi(a_t) f(d_t) over the
+   steps of a trial but *averages* H over steps, so per step the bonus acts with the effective
+   temperature tau = entropy_coef / (valid steps per trial) (`effective_temperature`).
+2. The kappa x entropy_coef grid (data "main_grid"): entropy over training, collapse, reward,
+   higher-EV and risky choices, and how much of kappa's risk preference the bonus washes out.
+3. The alternatives (data "fixes" and "fixes_batch512", paired with main_grid's kappa = -0.4
+   cells on the same seeds): ranked by collapse count and final reward, with their costs.
+
+`demos()` builds every interactive demo from the stored data, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .. import analysis, bandit, data, plots, tasks
+from ..config import TaskSettings, TrainSettings
+from ..sweep import SweepData
+from ..trainer import TrainResult, train
+from ..widgets import Demo, LiveRun, entropy_slider, float_slider, kappa_slider
+
+# --- 1. the fixed point ---------------------------------------------------------------------
+GAMBLE_EVS = tasks.EXPECTED_VALUES          # (5,) expected values of the option columns
+NEIGHBOUR_GAP = float(np.diff(GAMBLE_EVS)[0])  # 0.15: EV gap between neighbouring columns
+TAU_CURVE = np.geomspace(1e-3, 0.3, 61)     # tau values for the fixed-point curves
+BANDIT_TAUS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3)  # bandit slider values
+BANDIT_LR = 1.0        # exact-gradient step size (rewards in [0.4, 1])
+BANDIT_STEPS = 1000
+ENTROPY_TARGET = 0.1   # the analysis: "Mean entropy should stay > 0.1"
+
+
+def entropy_of(pi: np.ndarray) -> np.ndarray:
+    """H(pi) = -sum_a pi(a) log pi(a) in nats over the last axis (0 log 0 = 0). (...,K)->(...)"""
+    pi = np.asarray(pi, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pi > 0, -pi * np.log(pi), 0.0)
+    return terms.sum(-1)
+
+
+def fixed_point_curves(rewards=GAMBLE_EVS, taus=TAU_CURVE) -> tuple[np.ndarray, np.ndarray]:
+    """pi*(tau) = softmax(r / tau) for each tau: (len(taus), K), and H(pi*): (len(taus),)."""
+    pis = np.stack([bandit.regularised_optimum(rewards, float(t)) for t in taus])
+    return pis, entropy_of(pis)
+
+
+def minority_probability(gap: float, tau: float) -> float:
+    """Two arms with reward gap Delta: the worse arm's probability at pi*, 1/(1 + e^(Delta/tau)).
+
+    tau = 0 gives 0 (the unregularised optimum is deterministic)."""
+    if tau == 0:
+        return 0.0
+    return float(1.0 / (1.0 + math.exp(min(gap / tau, 700.0))))
+
+
+def min_steps_per_choice_trial(task: TaskSettings | None = None) -> int:
+    """Valid steps of a trial that ends in a choice: at least fixation + stimulus + 1 (a choice
+    can only be made in the decision epoch). 8 with the default 3 + 4 + 8 step trials."""
+    task = task or TaskSettings()
+    return task.fixation_steps + task.stimulus_steps + 1
+
+
+def effective_temperature(entropy_coef: float, steps_per_trial: float) -> float:
+    """Per-step tau of the task's loss -sum_t log pi f(d_t) / B - entropy_coef * mean_t H.
+
+    The policy-gradient term sums over the T valid steps of each trial; the entropy term
+    averages over all B * T valid steps. Per step (multiplying by B) that is the gradient of
+    pi . Q + (entropy_coef / T) H(pi): the bonus acts with tau = entropy_coef / T.
+    """
+    return entropy_coef / steps_per_trial
+
+
+def risk_sensitive_value(p: float, magnitude: float, kappa: float) -> float:
+    """Fixed point of V <- V + lr f(d) for a gamble paying m with probability p, else 0:
+    p (1 - kappa) (m - V) = (1 - p) (1 + kappa) V, so
+    V = p (1 - kappa) m / (p (1 - kappa) + (1 - p) (1 + kappa)). kappa = 0 gives p m (the EV);
+    kappa < 0 values the long shot (small p, large m) above the sure thing of equal EV."""
+    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)
+    return up * magnitude / (up + down)
+
+
+def equal_ev_value_gaps(kappa: float) -> np.ndarray:
+    """Risk-sensitive value gaps between neighbouring p (0.1/0.3, ..., 0.7/0.9) in each EV
+    column of the task: |V(p_i, m_i) - V(p_j, m_j)|, shape (5 columns, 4 pairs)."""
+    p = tasks.PROBABILITIES
+    out = np.zeros((len(GAMBLE_EVS), len(p) - 1))
+    for c, ev in enumerate(GAMBLE_EVS):
+        v = [risk_sensitive_value(pi, ev / pi, kappa) for pi in p]
+        out[c] = np.abs(np.diff(v))
+    return out
+
+
+def plot_fixed_point(rewards=GAMBLE_EVS, taus=TAU_CURVE, coefs=(0.01, 0.05)) -> plt.Figure:
+    """Left: pi*(a) against tau for the 5 EV columns. Right: H(pi*) against tau, with the
+    analysis's 0.1 line, and the entropy_coef values as given and as they act per step."""
+    pis, H = fixed_point_curves(rewards, taus)
+    steps = min_steps_per_choice_trial()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.1))
+    for a in range(pis.shape[1]):
+        ax1.plot(taus, pis[:, a], label=f"EV {rewards[a]:.2f}")
+    ax1.set(xscale="log", xlabel="tau (entropy temperature)", ylabel="pi*(a)",
+            title="regularised optimum softmax(r / tau)")
+    ax1.legend(fontsize=7)
+    ax2.plot(taus, H, color="k")
+    ax2.axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1, label="analysis: H > 0.1")
+    for c, color in zip(coefs, ("C0", "C2"), strict=False):
+        ax2.axvline(c, color=color, lw=1, label=f"tau = {c:g} (bandit)")
+        ax2.axvline(effective_temperature(c, steps), color=color, lw=1, ls="--",
+                    label=f"{c:g} / {steps} (per step in the task)")
+    ax2.set(xscale="log", xlabel="tau", ylabel="H(pi*) (nats)", title="entropy of the optimum",
+            ylim=(0, np.log(len(rewards))))
+    ax2.legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def exact_run(entropy_coef: float, rewards=GAMBLE_EVS, lr: float = BANDIT_LR,
+              steps: int = BANDIT_STEPS) -> np.ndarray:
+    """Exact-gradient ascent on pi . r + tau H from uniform logits: pi over steps (steps+1, K)."""
+    return bandit.exact_pg_trajectory(np.zeros(len(rewards)), rewards, lr, steps, entropy_coef)
+
+
+def sampled_runs(entropy_coef: float, rewards=GAMBLE_EVS, lr: float = BANDIT_LR,
+                 steps: int = BANDIT_STEPS, runs: int = 4, seed: int = 0) -> np.ndarray:
+    """REINFORCE on the bandit with Bernoulli payoffs (pays 1 with probability EV), batch 16,
+    exact baseline: pi over steps (steps+1, runs, K)."""
+    s = bandit.BanditSettings(arm_means=tuple(rewards), reward_noise="bernoulli", lr=lr,
+                              entropy_coef=entropy_coef, steps=steps, runs=runs, seed=seed,
+                              batch_size=16)
+    return bandit.sampled_pg_trajectory(s)
+
+
+def distance_to_optimum(traj: np.ndarray, rewards, tau: float) -> np.ndarray:
+    """L1 distance sum_a |pi_t(a) - pi*(a)| of a trajectory (steps+1, ..., K) -> (steps+1, ...)."""
+    return np.abs(traj - bandit.regularised_optimum(rewards, tau)).sum(-1)
+
+
+def late_rate(distance: np.ndarray, start: int, stop: int) -> float:
+    """Mean per-step log-rate of decay -log(dist[stop] / dist[start]) / (stop - start)."""
+    return float(np.log(distance[start] / distance[stop]) / (stop - start))
+
+
+def predicted_rate(tau: float, rewards=GAMBLE_EVS, lr: float = BANDIT_LR) -> float:
+    """The scale of the linear rate of entropy-regularised softmax PG near pi*:
+    lr * tau * min_a pi*(a) (Mei et al. 2020). It vanishes like exp(-(r_max - r_min) / tau)."""
+    return float(lr * tau * bandit.regularised_optimum(rewards, tau).min())
+
+
+def plot_convergence(taus=(0.0, 0.01, 0.1, 0.2), rewards=GAMBLE_EVS, lr: float = BANDIT_LR,
+                     steps: int = 4000) -> plt.Figure:
+    """Distance to each tau's own optimum pi*(tau) over exact-gradient steps (log-log)."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    t = np.arange(1, steps + 1)
+    for tau in taus:
+        d = distance_to_optimum(exact_run(tau, rewards, lr, steps), rewards, tau)[1:]
+        ax.plot(t, np.maximum(d, 1e-16), label=f"tau={tau:g}")
+    ax.plot(t, 1.0 / (lr * t), color="0.6", ls=":", label="1 / (lr t)")
+    ax.set(xscale="log", yscale="log", ylim=(1e-12, 3), xlabel="step t",
+           ylabel="|pi_t - pi*(tau)|_1", title="exact softmax PG, 5 EV arms")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bandit(entropy_coef: float, exact: np.ndarray, sampled: np.ndarray,
+                rewards=GAMBLE_EVS) -> plt.Figure:
+    """Left: pi(best arm) over steps, exact (black) and sampled runs (grey), with the
+    regularised optimum pi*(best) dashed. Right: the final policy against pi*(tau)."""
+    star = bandit.regularised_optimum(rewards, entropy_coef)
+    best = int(np.argmax(rewards))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 2.8))
+    every = max(1, exact.shape[0] // 250)  # ~250 points per line keep the redraw fast
+    steps = np.arange(exact.shape[0])[::every]
+    ax1.plot(steps, sampled[::every, :, best], color="0.65", lw=0.8)
+    ax1.plot(steps, exact[::every, best], color="k", lw=1.6, label="exact gradient")
+    ax1.axhline(star[best], color="C3", ls="--", label=f"pi*(best) = {star[best]:.3f}")
+    ax1.set(xlabel="step", ylabel="pi(best arm)", ylim=(0, 1.02),
+            title=f"tau = entropy_coef = {entropy_coef:g}")
+    ax1.legend(fontsize=7, loc="lower right")
+    x = np.arange(len(rewards))
+    ax2.bar(x - 0.2, exact[-1], width=0.4, color="k", label="exact, last step")
+    ax2.bar(x + 0.2, sampled[-1].mean(0), width=0.4, color="0.65", label="sampled, mean")
+    ax2.plot(x, star, "o", color="C3", label="pi* = softmax(r/tau)")
+    ax2.set_xticks(x, [f"{r:.2f}" for r in rewards])
+    ax2.set(xlabel="arm (EV)", ylabel="probability", ylim=(0, 1.02), title="final policy")
+    ax2.legend(fontsize=7, loc="upper left")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.89, wspace=0.28)  # fast
+    return fig
+
+
+def bandit_runs(taus=BANDIT_TAUS) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """tau -> (exact run (steps+1, K), sampled runs (steps+1, runs, K)); ~0.1 s per tau."""
+    return {t: (exact_run(t), sampled_runs(t)) for t in taus}
+
+
+def bandit_demo(runs: dict | None = None) -> Demo:
+    """Slider over entropy_coef. The runs are computed once per slider value (bandit_runs)
+    when the demo is built, so a redraw only draws."""
+    runs = runs if runs is not None else bandit_runs()
+    taus = sorted(runs)
+
+    def plot(entropy_coef):
+        return plot_bandit(entropy_coef, *runs[entropy_coef])
+
+    def summary(entropy_coef):
+        star = bandit.regularised_optimum(GAMBLE_EVS, entropy_coef)
+        return (f"tau={entropy_coef:g}: pi*(best)={star[-1]:.4f}, H(pi*)={entropy_of(star):.3g} "
+                f"nats; two arms 0.15 apart keep "
+                f"{minority_probability(NEIGHBOUR_GAP, entropy_coef):.2g} on the worse one")
+
+    start = 0.01 if 0.01 in taus else taus[0]
+    return Demo(plot, summary_fn=summary, entropy_coef=entropy_slider(list(taus), start))
+
+
+# --- 2. the kappa x entropy_coef grid --------------------------------------------------------
+def cells(grid: SweepData, **values) -> np.ndarray:
+    """Cell indices matching the grid values, ordered by seed."""
+    idx = grid.select(**values)
+    return idx[np.argsort(grid.arrays["seed"][idx])]
+
+
+def fraction_above(h: np.ndarray, level: float = ENTROPY_TARGET) -> np.ndarray:
+    """Fraction of the stored points of each history (cells, points) that are > level."""
+    return np.mean(np.nan_to_num(h, nan=0.0) > level, axis=-1)
+
+
+def grid_table(grid: SweepData) -> dict[str, np.ndarray]:
+    """Per (kappa, entropy_coef): arrays (K, C, seeds) of final entropy, reward, higher-EV and
+    risky rates, collapsed flag, and the fraction of training with entropy > 0.1."""
+    kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
+    out: dict[str, list] = {k: [] for k in ("entropy", "reward", "higher_ev_rate", "risky_rate",
+                                            "collapsed", "above", "entropy_late")}
+    for k in kappas:
+        rows: dict[str, list] = {name: [] for name in out}
+        for c in coefs:
+            i = cells(grid, kappa=k, entropy_coef=c)
+            for name in ("entropy", "reward", "higher_ev_rate", "risky_rate"):
+                rows[name].append(grid.final(name)[i])
+            rows["collapsed"].append(grid.collapsed[i])
+            rows["above"].append(fraction_above(grid.h("entropy")[i]))
+            h = grid.h("entropy")[i]
+            rows["entropy_late"].append(np.nanmean(h[:, h.shape[1] // 2:], axis=1))
+        for name in out:
+            out[name].append(rows[name])
+    table = {name: np.array(v, dtype=float) for name, v in out.items()}
+    table["kappa"] = np.array(kappas)
+    table["entropy_coef"] = np.array(coefs)
+    return table
+
+
+def risk_slope(kappas: np.ndarray, risky: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of risky rate on kappa over all runs (K, seeds) and its standard
+    error. kappa < 0 (risk-seeking) raises the lower-p choice rate, so the slope is negative;
+    a bonus that washes out risk preference flattens it."""
+    x = np.repeat(np.asarray(kappas, dtype=float), risky.shape[1])
+    y = np.asarray(risky, dtype=float).ravel()
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    slope, icpt = np.polyfit(x, y, 1)
+    resid = y - (slope * x + icpt)
+    se = math.sqrt(resid @ resid / max(len(y) - 2, 1) / np.sum((x - x.mean()) ** 2))
+    return float(slope), float(se)
+
+
+def paired_difference(table: dict, name: str, coef: float,
+                      reference: float = 0.0) -> np.ndarray:
+    """name at entropy_coef = coef minus name at `reference`, per (kappa, seed) pair, leaving
+    out pairs where either run collapsed. Shape (pairs,)."""
+    coefs = list(table["entropy_coef"])
+    a, b = coefs.index(coef), coefs.index(reference)
+    ok = ~(table["collapsed"][:, a].astype(bool) | table["collapsed"][:, b].astype(bool))
+    return (table[name][:, a] - table[name][:, b])[ok]
+
+
+def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
+              table: dict | None = None) -> plt.Figure:
+    """Four panels for one (kappa, entropy_coef) cell, seeds as lines, entropy_coef = 0 in grey:
+    reward and entropy over training; risky rate vs kappa; collapsed runs vs kappa."""
+    table = table or grid_table(grid)
+    x = grid.update_axis()
+    fig, axes = plt.subplots(1, 4, figsize=(11.5, 2.6))
+    base = cells(grid, kappa=kappa, entropy_coef=0.0)
+    sel = cells(grid, kappa=kappa, entropy_coef=entropy_coef)
+    for ax, name, title in ((axes[0], "reward", "reward / trial"),
+                            (axes[1], "entropy", "policy entropy (nats)")):
+        for i in base:
+            ax.plot(x, grid.h(name)[i], color="0.75", lw=0.9)
+        for j, i in enumerate(sel):
+            ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
+                    label=f"seed {grid.arrays['seed'][i]}")
+        ax.set(xlabel="update", title=title)
+    axes[0].set_ylim(-1.05, 1.0)
+    axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+    axes[1].set_ylim(0, 1.15)
+    axes[0].legend(fontsize=6, loc="lower right")
+    ks = table["kappa"]
+    c0 = list(table["entropy_coef"]).index(0.0)
+    c = int(np.argmin(np.abs(table["entropy_coef"] - entropy_coef)))
+    for col, color, lab in ((c0, "0.6", "coef 0"), (c, "C3", f"coef {entropy_coef:g}")):
+        r = table["risky_rate"][:, col]
+        axes[2].plot(np.repeat(ks, r.shape[1]), r.ravel(), "o", color=color, ms=3)
+        axes[2].plot(ks, np.nanmean(r, 1), "-", color=color, label=lab)
+    axes[2].axvline(kappa, color="k", lw=0.6)
+    axes[2].axhline(0.5, color="0.85", ls=":")
+    axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)", ylim=(0.2, 1.02))
+    axes[2].legend(fontsize=6)
+    w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
+    axes[3].bar(ks - w / 2, table["collapsed"][:, c0].sum(1), width=w, color="0.6",
+                label="coef 0")
+    axes[3].bar(ks + w / 2, table["collapsed"][:, c].sum(1), width=w, color="C3",
+                label=f"coef {entropy_coef:g}")
+    axes[3].axvline(kappa, color="k", lw=0.6)
+    axes[3].set(xlabel="kappa", title=f"collapsed runs (of {table['collapsed'].shape[2]})",
+                ylim=(0, table["collapsed"].shape[2]))
+    axes[3].legend(fontsize=6)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.89, wspace=0.3)  # fast
+    return fig
+
+
+def grid_summary(grid: SweepData, kappa: float, entropy_coef: float) -> str:
+    i = cells(grid, kappa=kappa, entropy_coef=entropy_coef)
+    H, R = grid.final("entropy")[i], grid.final("reward")[i]
+    risky = grid.final("risky_rate")[i]
+    return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}: final entropy "
+            f"{' / '.join(f'{v:.3f}' for v in H)}; reward {np.mean(R):.3f} "
+            f"(seeds {' / '.join(f'{v:.2f}' for v in R)}); lower-p choices "
+            f"{' / '.join(f'{v:.2f}' for v in risky)}; collapsed "
+            f"{int(grid.collapsed[i].sum())} of {len(i)}")
+
+
+def grid_demo(grid: SweepData | None = None) -> Demo:
+    grid = grid or data.load("main_grid")
+    table = grid_table(grid)
+    return Demo(lambda kappa, entropy_coef: plot_grid(grid, kappa, entropy_coef, table),
+                summary_fn=lambda kappa, entropy_coef: grid_summary(grid, kappa, entropy_coef),
+                kappa=kappa_slider(grid.values("kappa"), -0.4),
+                entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.01))
+
+
+# --- 3. the alternatives ---------------------------------------------------------------------
+FIX_KAPPA = -0.4
+SETTINGS = ("lr 0.01, 1000 updates", "lr 0.03, 250 updates")  # the two comparisons
+
+
+def variant_cells(sweep: SweepData, values: dict) -> np.ndarray:
+    """Cells of a variant sweep whose stored grid values equal `values`, ordered by seed."""
+    keep = np.ones(len(sweep.arrays["seed"]), dtype=bool)
+    for name, v in values.items():
+        col = sweep.arrays["grid/" + name]
+        keep &= np.isclose(col, v) if np.issubdtype(col.dtype, np.number) else col == v
+    idx = np.nonzero(keep)[0]
+    return idx[np.argsort(sweep.arrays["seed"][idx])]
+
+
+def _variant_rows(variants: dict, varied: tuple, defaults: dict) -> dict[str, dict]:
+    from ..datasets.nb04_entropy_fix import variant_grid
+
+    grid = variant_grid(variants, varied, defaults)
+    return {label: {n: grid[n][j] for n in varied} for j, label in enumerate(variants)}
+
+
+def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData) -> dict[str, dict]:
+    """The default-lr comparison at kappa = -0.4, seeds (0, 1, 2), 1000 updates:
+    label -> {"data", "idx", "cost"}.
+
+    "none", "entropy 0.01", "entropy 0.05" are main_grid cells; the rest come from the fixes
+    datasets. cost = trials trained relative to the control (batch 512 = 2).
+    """
+    from ..datasets import nb04_entropy_fix as ds
+
+    runs: dict[str, dict] = {
+        "none": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.0)},
+        "entropy 0.01": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.01)},
+        "entropy 0.05": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.05)},
+    }
+    for label, values in _variant_rows(ds.VARIANTS, ds.VARIED, ds._DEFAULTS).items():
+        runs[label] = {"data": fixes, "idx": variant_cells(fixes, values)}
+    runs["larger batch"] = {"data": fixes_batch, "idx": variant_cells(fixes_batch, {})}
+    for label, r in runs.items():
+        r["cost"] = 2.0 if label == "larger batch" else 1.0
+    return runs
+
+
+def fast_fix_runs(fast: SweepData, fast_batch: SweepData) -> dict[str, dict]:
+    """The fast-collapse comparison (lr 0.03, kappa = -0.4, seeds 0-4, 250 updates)."""
+    from ..datasets import nb04_entropy_fix as ds
+
+    runs = {label: {"data": fast, "idx": variant_cells(fast, values), "cost": 1.0}
+            for label, values in _variant_rows(ds.FAST_VARIANTS, ds.FAST_VARIED,
+                                               ds._FAST_DEFAULTS).items()}
+    runs["larger batch"] = {"data": fast_batch, "idx": variant_cells(fast_batch, {}),
+                            "cost": 2.0}
+    return runs
+
+
+def collapsed_seeds(runs: dict[str, dict], label: str) -> list[int]:
+    """Seeds of the collapsed runs of one fix."""
+    d, i = runs[label]["data"], runs[label]["idx"]
+    return d.arrays["seed"][i][d.collapsed[i]].astype(int).tolist()
+
+
+def modes_of(runs: dict[str, dict], label: str) -> dict[int, str]:
+    """seed -> behaviour mode name (analysis.MODES) of one fix's runs."""
+    d, i = runs[label]["data"], runs[label]["idx"]
+    return {int(s): analysis.MODES[m] if m >= 0 else "stopped"
+            for s, m in zip(d.arrays["seed"][i], d.mode[i], strict=True)}
+
+
+def first_update_below(sweep: SweepData, idx: np.ndarray, level: float = 0.01,
+                       name: str = "entropy") -> np.ndarray:
+    """End of the first stored block whose mean `name` is below level, per cell; -1 if never.
+    Shape (len(idx),). With stride s, block j covers updates j*s .. (j+1)*s - 1."""
+    h = sweep.h(name)[idx]
+    below = np.nan_to_num(h, nan=np.inf) < level
+    stride = int(round(sweep.update_axis()[0] * 2))
+    return np.where(below.any(1), (below.argmax(1) + 1) * stride, -1)
+
+
+def fix_table(runs: dict[str, dict], risky_kappa0: float) -> list[dict]:
+    """One row per fix, ranked by (collapsed runs, -mean final reward).
+
+    Columns: collapsed (count), reward mean/sd/min over seeds, higher_ev, risky, entropy,
+    compute (x control), d_reward (vs no fix), risk_kept = (risky - r0) / (risky_none - r0)
+    where r0 = risky_kappa0 is the lower-p choice rate at kappa = 0 without a fix: the share
+    of kappa's risk preference that survives the fix (1 = all, 0 = washed out). risky is the
+    mean over the seeds that still choose (NaN-aware).
+    """
+    none = runs["none"]
+    risky_none = float(np.nanmean(none["data"].final("risky_rate")[none["idx"]]))
+    reward_none = float(np.nanmean(none["data"].final("reward")[none["idx"]]))
+    rows = []
+    for label, r in runs.items():
+        d, i = r["data"], r["idx"]
+        R = d.final("reward")[i]
+        risky_seeds = d.final("risky_rate")[i]
+        risky = float(np.nanmean(risky_seeds)) if np.isfinite(risky_seeds).any() else np.nan
+        hev = d.final("higher_ev_rate")[i]
+        rows.append({
+            "fix": label, "seeds": len(i), "collapsed": int(d.collapsed[i].sum()),
+            "reward": float(np.mean(R)), "reward_sd": float(np.std(R)),
+            "reward_min": float(np.min(R)),
+            "higher_ev": float(np.nanmean(hev)) if np.isfinite(hev).any() else np.nan,
+            "risky": risky, "entropy": float(np.mean(d.final("entropy")[i])),
+            "compute": r["cost"], "d_reward": float(np.mean(R)) - reward_none,
+            "risk_kept": (risky - risky_kappa0) / (risky_none - risky_kappa0),
+        })
+    rows.sort(key=lambda row: (row["collapsed"], -row["reward"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def format_fix_table(rows: list[dict]) -> str:
+    """The ranked table as fixed-width text (higher-EV and lower-p: means over choosing seeds)."""
+    head = (f"{'rank':>4} {'fix':18s} {'collapsed':>9} {'reward mean (sd, min)':>22} "
+            f"{'higher-EV':>9} {'lower-p':>7} {'entropy':>7} {'compute':>7} {'risk kept':>9}")
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"{r['rank']:>4} {r['fix']:18s} {r['collapsed']:>4} of {r['seeds']} "
+            f"{r['reward']:>9.3f} ({r['reward_sd']:.3f}, {r['reward_min']:+.2f}) "
+            f"{r['higher_ev']:>9.2f} {r['risky']:>7.2f} {r['entropy']:>7.3f} "
+            f"{r['compute']:>6.0f}x {r['risk_kept']:>9.2f}")
+    return "\n".join(lines)
+
+
+def plot_fixes(rows: list[dict], runs: dict[str, dict], title: str = "") -> plt.Figure:
+    """Final reward and lower-p choice rate of every seed per fix (ranked top to bottom);
+    collapsed runs in red."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 0.6 + 0.3 * len(rows)), sharey=True)
+    labels = [r["fix"] for r in rows]
+    for y, label in enumerate(labels):
+        d, i = runs[label]["data"], runs[label]["idx"]
+        col = np.where(d.collapsed[i], "C3", "C0")
+        jitter = np.linspace(-0.15, 0.15, len(i))
+        ax1.scatter(d.final("reward")[i], y + jitter, c=col, s=16)
+        ax2.scatter(d.final("risky_rate")[i], y + jitter, c=col, s=16)
+    ax1.set_yticks(range(len(labels)), labels)
+    ax1.invert_yaxis()
+    ax1.set(xlabel="final reward / trial (red: collapsed)", title=title or "ranked fixes")
+    ax2.axvline(0.5, color="0.8", ls=":")
+    ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
+            xlim=(0.3, 1.02))
+    fig.tight_layout()
+    return fig
+
+
+def plot_fix_curves(runs: dict[str, dict], label: str,
+                    names=("reward", "entropy", "abort_rate", "risky_rate"),
+                    title: str = "") -> plt.Figure:
+    """Histories of one fix (coloured, one line per seed) over the control (grey)."""
+    fig, axes = plt.subplots(1, len(names), figsize=(2.7 * len(names), 2.5))
+    shown = [("none", "0.7")] + ([(label, None)] if label in runs else [])
+    for ax, name in zip(axes, names, strict=True):
+        for lab, color in shown:
+            d, idx = runs[lab]["data"], runs[lab]["idx"]
+            x = d.update_axis()
+            for j, i in enumerate(idx):
+                ax.plot(x, d.h(name)[i], lw=1.0 if color else 1.3, color=color or f"C{j}")
+        ax.set(xlabel="update", title=plots.CURVES.get(name, name))
+        if name in ("abort_rate", "risky_rate"):
+            ax.set_ylim(-0.03, 1.03)
+        if name == "entropy":
+            ax.axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+    what = label if label in runs else f"{label} (not run in this setting)"
+    fig.suptitle(f"{title}: {what} (colour, one line per seed) vs no fix (grey)", fontsize=9)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.18, top=0.8, wspace=0.3)  # fast
+    return fig
+
+
+def load_fixes() -> tuple[SweepData, SweepData, SweepData]:
+    """main_grid, fixes, fixes_batch512 (the default-lr comparison)."""
+    return data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512")
+
+
+def load_fast_fixes() -> tuple[SweepData, SweepData]:
+    """fixes_fast, fixes_fast_batch512 (the lr 0.03 comparison)."""
+    return data.load("fixes_fast"), data.load("fixes_fast_batch512")
+
+
+def fixes_demo(runs: dict[str, dict] | None = None,
+               fast_runs: dict[str, dict] | None = None) -> Demo:
+    """Two dropdowns, setting and fix: the fix's learning curves over the control's."""
+    runs = runs if runs is not None else fix_runs(*load_fixes())
+    fast_runs = fast_runs if fast_runs is not None else fast_fix_runs(*load_fast_fixes())
+    by_setting = dict(zip(SETTINGS, (runs, fast_runs), strict=True))
+    labels = [lab for lab in fast_runs if lab != "none"]
+    labels += [lab for lab in runs if lab != "none" and lab not in labels]
+    setting = W.Dropdown(options=list(SETTINGS), value=SETTINGS[1], description="setting")
+    fix = W.Dropdown(options=labels, value="entropy 0.05", description="fix")
+
+    def summary(setting, fix):
+        r = by_setting[setting]
+        if fix not in r:
+            return f"{fix}: not run at {setting}"
+        d, i = r[fix]["data"], r[fix]["idx"]
+        R = d.final("reward")[i]
+        return (f"{setting}, {fix}: final reward {' / '.join(f'{v:.2f}' for v in R)}; "
+                f"collapsed {int(d.collapsed[i].sum())} of {len(i)} "
+                f"(no fix: {int(r['none']['data'].collapsed[r['none']['idx']].sum())})")
+
+    return Demo(lambda setting, fix: plot_fix_curves(by_setting[setting], fix, title=setting),
+                summary_fn=summary, setting=setting, fix=fix)
+
+
+# --- live run --------------------------------------------------------------------------------
+LIVE_SETTINGS = TrainSettings(updates=300, kappa=-0.4, seed=0)
+
+
+def live_run_widget() -> LiveRun:
+    """A button that trains one network with the reader's kappa, entropy_coef and fix."""
+    def run(progress, kappa, entropy_coef, lr, batch_size, lr_schedule, kappa_schedule,
+            wout_std, no_choice_penalty, updates, seed):
+        torch.set_num_threads(1)
+        progress.max = int(updates)
+        progress.value = 0
+        s = LIVE_SETTINGS.replace(
+            kappa=kappa, entropy_coef=entropy_coef, lr=lr, batch_size=int(batch_size),
+            lr_schedule=lr_schedule, kappa_schedule=kappa_schedule, kappa_step_updates=50,
+            wout_std=wout_std, no_choice_penalty=no_choice_penalty, updates=int(updates),
+            seed=int(seed))
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick)
+
+    def show(result: TrainResult):
+        s = result.settings[0]
+        h = {k: v[:, 0] for k, v in result.history.items()}
+        return plots.plot_curves(np.arange(result.updates_done), h, smooth=10,
+                                 names=("reward", "entropy", "higher_ev_rate", "risky_rate"),
+                                 title=f"kappa={s.kappa:+.2f}, entropy_coef={s.entropy_coef:g}, "
+                                       f"lr={s.lr:g}, batch={s.batch_size}")
+
+    return LiveRun(
+        run, show, description="Train",
+        kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.4),
+        entropy_coef=float_slider("entropy_coef", 0.0, 0.2, 0.005, 0.0, fmt=".3f"),
+        lr=W.Dropdown(options=[0.001, 0.003, 0.01, 0.02, 0.03], value=0.01, description="lr"),
+        batch_size=W.Dropdown(options=[128, 256, 512], value=256, description="batch"),
+        lr_schedule=W.Dropdown(options=["constant", "exponential", "step"], value="constant",
+                               description="lr schedule"),
+        kappa_schedule=W.Dropdown(options=["constant", "gradual"], value="constant",
+                                  description="kappa schedule"),
+        wout_std=float_slider("wout_std", 0.0, 0.5, 0.01, 0.05),
+        no_choice_penalty=float_slider("no_choice_penalty", -2.0, 0.0, 0.1, -0.5, fmt=".1f"),
+        updates=float_slider("updates", 100, 2000, 100, 300, fmt=".0f"),
+        seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"))
+
+
+# --- exercise --------------------------------------------------------------------------------
+def solution_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
+    """entropy_coef whose fixed point keeps p_min on the worse of two arms Delta = gap apart.
+
+    p_min = 1 / (1 + exp(Delta / tau)) gives tau = Delta / log((1 - p_min) / p_min), and the
+    task's loss applies tau = entropy_coef / T per step, so entropy_coef = T * tau.
+    """
+    return steps_per_trial * gap / math.log((1.0 - p_min) / p_min)
+
+
+def check_min_entropy_coef(fn: Callable[[float, float, float], float]) -> str:
+    """Check a reader's min_entropy_coef(gap, p_min, steps_per_trial). Raises AssertionError
+    with a hint when wrong; returns a message with the task's number when right."""
+    cases = ((0.15, 0.1, 8), (0.15, 0.01, 8), (0.6, 0.05, 1), (0.3, 0.2, 15))
+    for gap, p_min, steps in cases:
+        want = solution_min_entropy_coef(gap, p_min, steps)
+        got = float(fn(gap, p_min, steps))
+        if not math.isclose(got, want, rel_tol=1e-3):
+            hint = ("Did you forget the steps per trial? The bonus is averaged over steps."
+                    if math.isclose(got * steps, want, rel_tol=1e-3) else
+                    "Start from p_min = 1 / (1 + exp(gap / tau)).")
+            raise AssertionError(f"min_entropy_coef(gap={gap}, p_min={p_min}, "
+                                 f"steps_per_trial={steps}) should be {want:.4f}, got {got:.4f}. "
+                                 f"{hint}")
+    coef = solution_min_entropy_coef(NEIGHBOUR_GAP, 0.1, min_steps_per_choice_trial())
+    return (f"Correct. To keep 10 % on the worse of two neighbouring EV columns the task would "
+            f"need entropy_coef = {coef:.2f}, {coef / 0.01:.0f} times the recommended 0.01.")
+
+
+def demos() -> dict[str, Demo]:
+    grid, fixes, fixes_batch = load_fixes()
+    runs = fix_runs(grid, fixes, fixes_batch)
+    return {"grid": grid_demo(grid), "bandit": bandit_demo(),
+            "fixes": fixes_demo(runs, fast_fix_runs(*load_fast_fixes()))}

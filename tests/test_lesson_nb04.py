@@ -1,0 +1,241 @@
+"""Notebook 04 lesson module: fixed-point maths, tables, exercise checker and demos."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from pyrl_mini import bandit  # noqa: E402
+from pyrl_mini.config import TaskSettings  # noqa: E402
+from pyrl_mini.lessons import nb04_entropy_fix as nb  # noqa: E402
+from pyrl_mini.sweep import SweepData  # noqa: E402
+
+
+# --- fixed point ------------------------------------------------------------------------------
+def test_entropy_of_handles_zeros_and_uniform():
+    assert nb.entropy_of([1.0, 0.0, 0.0]) == 0.0
+    assert np.isclose(nb.entropy_of(np.full(4, 0.25)), np.log(4))
+    assert nb.entropy_of(np.ones((2, 3)) / 3).shape == (2,)
+
+
+def test_fixed_point_curves_are_softmax_and_entropy_grows_with_tau():
+    pis, H = nb.fixed_point_curves(taus=(0.01, 0.1, 1.0))
+    assert np.allclose(pis.sum(-1), 1)
+    assert np.allclose(pis[1], np.exp(nb.GAMBLE_EVS / 0.1) / np.exp(nb.GAMBLE_EVS / 0.1).sum())
+    assert np.all(np.diff(H) > 0)
+
+
+def test_minority_probability_matches_two_arm_softmax():
+    for gap, tau in ((0.15, 0.05), (0.15, 0.1), (1.0, 0.3)):
+        want = bandit.regularised_optimum(np.array([gap, 0.0]), tau)[1]
+        assert np.isclose(nb.minority_probability(gap, tau), want)
+    assert nb.minority_probability(0.15, 0.0) == 0.0
+    assert nb.minority_probability(0.15, 1e-6) == pytest.approx(0.0, abs=1e-300)
+
+
+def test_steps_and_effective_temperature():
+    assert nb.min_steps_per_choice_trial() == 8
+    assert nb.min_steps_per_choice_trial(TaskSettings(fixation_steps=5, stimulus_steps=2)) == 8
+    assert nb.min_steps_per_choice_trial(TaskSettings(fixation_steps=1, stimulus_steps=1)) == 3
+    assert nb.effective_temperature(0.01, 8) == pytest.approx(0.00125)
+
+
+def test_exact_run_reaches_the_regularised_optimum():
+    for tau in (0.1, 0.2):
+        d = nb.distance_to_optimum(nb.exact_run(tau, steps=2000), nb.GAMBLE_EVS, tau)
+        assert d[-1] < 0.01 and d[-1] < d[10]
+
+
+def test_risk_sensitive_value():
+    assert nb.risk_sensitive_value(0.5, 2.0, 0.0) == pytest.approx(1.0)
+    assert nb.risk_sensitive_value(0.1, 10.0, -0.4) > 1.0 > nb.risk_sensitive_value(0.1, 10, 0.4)
+    gaps = nb.equal_ev_value_gaps(0.0)
+    assert gaps.shape == (5, 4) and np.allclose(gaps, 0)
+    assert nb.equal_ev_value_gaps(-0.4).min() > 0.05
+
+
+def test_late_rate_and_predicted_rate():
+    dist = np.exp(-0.01 * np.arange(100))
+    assert nb.late_rate(dist, 10, 60) == pytest.approx(0.01)
+    assert nb.predicted_rate(0.0) == 0.0
+    assert nb.predicted_rate(0.01) < 1e-20 < nb.predicted_rate(0.2)
+
+
+def test_sampled_runs_shape():
+    tr = nb.sampled_runs(0.05, steps=20, runs=2)
+    assert tr.shape == (21, 2, 5)
+    assert np.allclose(tr.sum(-1), 1)
+
+
+# --- exercise ---------------------------------------------------------------------------------
+def test_checker_accepts_the_solution():
+    msg = nb.check_min_entropy_coef(nb.solution_min_entropy_coef)
+    assert msg.startswith("Correct")
+
+
+def test_checker_rejects_wrong_answers_with_a_hint():
+    with pytest.raises(AssertionError, match="steps per trial"):
+        nb.check_min_entropy_coef(lambda gap, p, steps: gap / math.log((1 - p) / p))
+    with pytest.raises(AssertionError, match="should be"):
+        nb.check_min_entropy_coef(lambda gap, p, steps: steps * gap * p)
+
+
+def test_solution_reproduces_the_fixed_point():
+    coef = nb.solution_min_entropy_coef(0.15, 0.1, 8)
+    tau = nb.effective_temperature(coef, 8)
+    assert nb.minority_probability(0.15, tau) == pytest.approx(0.1)
+
+
+# --- tables on synthetic sweeps -----------------------------------------------------------------
+def _fake_grid():
+    """A main_grid-shaped SweepData: kappa (-0.4, 0) x coef (0, 0.01, 0.05) x seeds (0, 1)."""
+    rows = [(k, c, s) for k in (-0.4, 0.0) for c in (0.0, 0.01, 0.05) for s in (0, 1)]
+    n, points = len(rows), 5
+    kappa = np.array([r[0] for r in rows])
+    coef = np.array([r[1] for r in rows])
+    seed = np.array([r[2] for r in rows])
+    risky = np.where(kappa < 0, 0.9 - 4 * coef, 0.55)
+    entropy = np.tile(np.linspace(1.0, 0.05, points), (n, 1)) + coef[:, None]
+    mode = np.zeros(n, dtype=np.int8)
+    mode[(kappa < 0) & (coef == 0.01) & (seed == 1)] = 2  # one never_chooses run
+    arrays = {"seed": seed, "grid/kappa": kappa, "grid/entropy_coef": coef, "mode": mode,
+              "h/entropy": entropy, "h/reward": np.tile(np.linspace(-0.5, 0.7, points), (n, 1))}
+    finals = {"entropy": entropy[:, -1], "reward": 0.7 - coef, "higher_ev_rate": 0.7 + coef,
+              "risky_rate": risky}
+    arrays.update({"final/" + k: np.asarray(v, dtype=float) for k, v in finals.items()})
+    for k in ("higher_ev_rate", "risky_rate"):
+        arrays["h/" + k] = np.tile(arrays["final/" + k][:, None], (1, points))
+    return SweepData(arrays, {"spec": {"stride": 10}})
+
+
+def test_grid_table_shapes_and_values():
+    t = nb.grid_table(_fake_grid())
+    assert t["entropy"].shape == (2, 3, 2)
+    assert t["collapsed"][0, 1].tolist() == [0, 1]
+    assert t["collapsed"].sum() == 1
+    assert np.allclose(t["risky_rate"][1], 0.55)
+    assert np.all(t["above"] > 0) and np.all(t["above"] < 1)
+
+
+def test_risk_slope_recovers_a_line():
+    kappas = np.array([-0.4, 0.0, 0.4])
+    risky = np.repeat((0.6 - 0.5 * kappas)[:, None], 3, axis=1)
+    slope, se = nb.risk_slope(kappas, risky)
+    assert slope == pytest.approx(-0.5) and se == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fix_table_ranks_by_collapse_then_reward():
+    g = _fake_grid()
+    runs = {"none": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.0), "cost": 1.0},
+            "entropy 0.01": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.01),
+                             "cost": 1.0},
+            "entropy 0.05": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.05),
+                             "cost": 2.0}}
+    rows = nb.fix_table(runs, risky_kappa0=0.55)
+    assert [r["fix"] for r in rows] == ["none", "entropy 0.05", "entropy 0.01"]
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    by = {r["fix"]: r for r in rows}
+    assert by["entropy 0.01"]["collapsed"] == 1
+    assert by["none"]["risk_kept"] == pytest.approx(1.0)
+    assert by["entropy 0.05"]["risk_kept"] == pytest.approx((0.7 - 0.55) / (0.9 - 0.55))
+    assert by["entropy 0.05"]["d_reward"] == pytest.approx(-0.05)
+    assert "entropy 0.05" in nb.format_fix_table(rows)
+
+
+# --- demos on the stored data -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demos():
+    return nb.demos()
+
+
+def _line_ydata(fig, ax_index=0):
+    return [np.asarray(line.get_ydata(), dtype=float) for line in fig.axes[ax_index].lines]
+
+
+def test_grid_demo_redraws_what_the_data_say(demos):
+    demo = demos["grid"]
+    grid = nb.data.load("main_grid")
+    for kappa, coef in ((-0.4, 0.0), (0.4, 0.05)):
+        demo.set(kappa=kappa, entropy_coef=coef)
+        idx = nb.cells(grid, kappa=kappa, entropy_coef=coef)
+        entropy_lines = _line_ydata(demo.figure, 1)
+        # last lines on the entropy panel (before the 0.1 reference line) are the chosen cell
+        chosen = [y for y in entropy_lines if len(y) == grid.h("entropy").shape[1]][-len(idx):]
+        for y, i in zip(chosen, idx, strict=True):
+            assert np.allclose(y, grid.h("entropy")[i], equal_nan=True)
+        assert f"kappa={kappa:+.2f}" in demo.summary.value
+        assert demo.last_seconds < 2.0
+
+
+def test_bandit_demo_draws_the_optimum(demos):
+    demo = demos["bandit"]
+    for tau in (0.0, 0.1):
+        demo.set(entropy_coef=tau)
+        star = bandit.regularised_optimum(nb.GAMBLE_EVS, tau)
+        dashed = [line for line in demo.figure.axes[0].lines if line.get_linestyle() == "--"]
+        assert np.isclose(dashed[0].get_ydata()[0], star[-1])
+        dots = demo.figure.axes[1].lines[-1].get_ydata()
+        assert np.allclose(dots, star)
+
+
+def test_fixes_demo_switches_runs(demos):
+    demo = demos["fixes"]
+    by_setting = dict(zip(nb.SETTINGS, (nb.fix_runs(*nb.load_fixes()),
+                                        nb.fast_fix_runs(*nb.load_fast_fixes())), strict=True))
+    for setting, label in ((nb.SETTINGS[0], "larger batch"), (nb.SETTINGS[1], "gradual kappa"),
+                           (nb.SETTINGS[1], "entropy 0.1")):
+        demo.set(setting=setting, fix=label)
+        runs = by_setting[setting]
+        d, idx = runs[label]["data"], runs[label]["idx"]
+        ys = _line_ydata(demo.figure, 0)[-len(idx):]
+        for y, i in zip(ys, idx, strict=True):
+            assert np.allclose(y, d.h("reward")[i], equal_nan=True)
+        assert label in demo.summary.value
+        assert demo.last_seconds < 2.0
+    demo.set(setting=nb.SETTINGS[0], fix="entropy 0.1")  # not run at the default lr
+    assert "not run" in demo.summary.value
+
+
+def test_fix_runs_cover_every_fix_on_the_same_seeds():
+    runs = nb.fix_runs(*nb.load_fixes())
+    assert len(runs) == 9
+    for label, r in runs.items():
+        assert r["data"].arrays["seed"][r["idx"]].tolist() == [0, 1, 2], label
+    assert runs["larger batch"]["cost"] == 2.0
+    fast = nb.fast_fix_runs(*nb.load_fast_fixes())
+    assert len(fast) == 10
+    for label, r in fast.items():
+        assert r["data"].arrays["seed"][r["idx"]].tolist() == [0, 1, 2, 3, 4], label
+        if label != "larger batch":
+            want = 0.01 if label == "lower lr" else 0.03
+            assert np.allclose(r["data"].arrays["grid/lr"][r["idx"]], want), label
+
+
+def test_fast_lower_lr_equals_main_grid_start():
+    """Same settings and seeds give the same runs: fixes_fast's lr 0.01 cells are main_grid's
+    kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
+    grid = nb.data.load("main_grid")
+    fast = nb.fast_fix_runs(*nb.load_fast_fixes())["lower lr"]
+    main = nb.cells(grid, kappa=-0.4, entropy_coef=0.0)
+    for a, b in zip(fast["idx"][:3], main, strict=True):
+        early = fast["data"].h("reward")[a][:50].reshape(25, 2).mean(1)
+        assert np.allclose(early, grid.h("reward")[b][:25], atol=1e-5)
+
+
+def test_first_update_below_and_collapsed_seeds():
+    fast = nb.fast_fix_runs(*nb.load_fast_fixes())
+    assert nb.collapsed_seeds(fast, "none") == [1, 3]
+    r = fast["none"]
+    when = nb.first_update_below(r["data"], r["idx"], level=0.01)
+    assert when.shape == (5,)
+    assert when[0] == -1 and 0 < when[1] <= 25
+
+
+def test_live_run_widget_builds_without_training():
+    w = nb.live_run_widget()
+    assert w.result is None
+    assert set(w.controls) >= {"kappa", "entropy_coef", "lr", "batch_size", "lr_schedule",
+                               "kappa_schedule", "wout_std", "no_choice_penalty"}
