@@ -4,5 +4,6 @@ from . import (
     main_grid,  # noqa: F401
     nb01_dead_neurons,  # noqa: F401
     nb02_wout_init,  # noqa: F401
+    nb03_gradient_vanishing,  # noqa: F401
     nb04_entropy_fix,  # noqa: F401
 )
