@@ -21,6 +21,7 @@ from collections.abc import Callable
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import Image, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 SLIDER_STYLE = {"description_width": "initial"}
 DEMO_DPI = 72  # the PNG a slider redraws: fewer pixels, faster response
@@ -94,6 +95,8 @@ class Demo:
         fig = self.plot_fn(**self.values)
         # Render the PNG here, once: display(fig) would let the inline backend draw it twice
         # (bbox_inches="tight"), which doubles the redraw time of a slider.
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)  # a figure closed in pyplot keeps a bare canvas; give it Agg
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=self.dpi)
         self.png = buf.getvalue()
