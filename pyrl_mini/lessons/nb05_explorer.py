@@ -227,13 +227,16 @@ def explorer_demo(cat: Catalogue | None = None) -> Demo:
                           style={"description_width": "initial"},
                           layout=W.Layout(width="260px"))
 
-    return Demo(ExplorerFigure(cat),
+    demo = Demo(ExplorerFigure(cat),
                 summary_fn=lambda **v: explorer_summary(cat, **v),
                 kappa=kappa_slider(sorted(set(cat.kappa.tolist())), 0.0),
                 entropy_coef=entropy_slider(sorted(set(cat.entropy_coef.tolist())), 0.0),
                 network=dropdown("network", list(NETWORKS), NETWORKS[0]),
                 wout_std=dropdown("W_out std", sorted(set(cat.wout_std.tolist())), 0.05),
                 lr=dropdown("lr", sorted(set(cat.lr.tolist())), 0.01))
+    demo.dpi = 60  # eight panels: fewer pixels keep a move under 100 ms here
+    demo.redraw()
+    return demo
 
 
 # --- the verdict table -----------------------------------------------------------------------
