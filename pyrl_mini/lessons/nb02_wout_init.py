@@ -33,6 +33,10 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .. import analysis, data, plots, tasks
 from ..config import TrainSettings
@@ -189,29 +193,81 @@ class InitialPolicy:
                 "high_probs": np.quantile(p.numpy(), 0.9, axis=1)}
 
 
-def plot_initial_policy(st: dict) -> plt.Figure:
+def _small_ticks(ax) -> None:
+    """Fewer, smaller tick labels: text is most of a slider redraw's cost."""
+    ax.xaxis.set_major_locator(MaxNLocator(3))
+    ax.yaxis.set_major_locator(MaxNLocator(3))
+    ax.tick_params(labelsize=7)
+
+
+def _new_figure(figsize) -> Figure:
+    """A Figure with its own Agg canvas, outside pyplot (Demo renders it to PNG itself)."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+ENTROPY_EDGES = np.linspace(0, 1.12, 29)
+
+
+class InitialPolicyFigure:
+    """plot_initial_policy drawn once, then updated in place on every slider move.
+
+    Left: pi(a) per time step (mean over trials, 10-90 % band), epochs marked.
+    Right: the distribution of the per-step entropy H, with ln 3 (uniform) marked."""
+
+    def __init__(self):
+        self.fig: Figure | None = None
+
+    def _build(self, T: int) -> None:
+        fig = _new_figure((7.6, 2.8))
+        ax1, ax2 = fig.subplots(1, 2)
+        self.fig, self.ax1, self.ax2 = fig, ax1, ax2
+        t = np.arange(T)
+        zeros = np.zeros(T)
+        self.lines, self.bands = [], []
+        for name in tasks.ACTIONS:
+            line = ax1.plot(t, zeros, lw=1.5, label=name)[0]
+            self.lines.append(line)
+            self.bands.append(ax1.fill_between(t, zeros, zeros, alpha=0.2))
+        ax1.axvspan(-0.5, HOLD_STEPS - 0.5, color="0.93", zorder=-1)
+        ax1.text(HOLD_STEPS / 2, 1.02, "must fixate", ha="center", fontsize=8)
+        ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
+        ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
+                xlim=(-0.05 * (T - 1), 1.05 * (T - 1)))
+        ax1.legend(fontsize=7, loc="center right")
+        self.stairs = ax2.stairs(np.zeros(len(ENTROPY_EDGES) - 1), ENTROPY_EDGES, fill=True,
+                                 color="C0")   # one artist: cheaper than hist's bars
+        ax2.axvline(LN3, color="k", ls="--", lw=1)
+        self.ln3 = ax2.text(LN3, 0, " ln 3", fontsize=8, ha="right")
+        ax2.set(xlabel="entropy H per step (nats)", ylabel="steps x trials",
+                xlim=(ENTROPY_EDGES[0] - 0.056, ENTROPY_EDGES[-1] + 0.056))
+        for ax in (ax1, ax2):
+            _small_ticks(ax)
+            ax.title.set_fontsize(10)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
+
+    def __call__(self, st: dict) -> Figure:
+        T = st["mean_probs"].shape[0]
+        if self.fig is None:
+            self._build(T)
+        t = np.arange(T)
+        for a, (line, band) in enumerate(zip(self.lines, self.bands, strict=True)):
+            line.set_ydata(st["mean_probs"][:, a])
+            band.set_data(t, st["low_probs"][:, a], st["high_probs"][:, a])
+        self.ax1.set_title(f"initial policy, wout_std={st['wout_std']:g}, seed {st['seed']}")
+        counts, _ = np.histogram(st["entropy_steps"].ravel(), bins=ENTROPY_EDGES)
+        self.stairs.set_data(counts)
+        self.ln3.set_y(counts.max() * 0.9)
+        self.ax2.set_ylim(0, counts.max() * 1.05)
+        self.ax2.set_title(f"mean H = {st['entropy']:.3f}")
+        return self.fig
+
+
+def plot_initial_policy(st: dict) -> Figure:
     """Left: pi(a) per time step (mean over trials, 10-90 % band), epochs marked.
     Right: the distribution of the per-step entropy H, with ln 3 (uniform) marked."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 2.8))
-    T = st["mean_probs"].shape[0]
-    t = np.arange(T)
-    for a, name in enumerate(tasks.ACTIONS):
-        ax1.plot(t, st["mean_probs"][:, a], lw=1.5, label=name)
-        ax1.fill_between(t, st["low_probs"][:, a], st["high_probs"][:, a], alpha=0.2)
-    ax1.axvspan(-0.5, HOLD_STEPS - 0.5, color="0.93", zorder=-1)
-    ax1.text(HOLD_STEPS / 2, 1.02, "must fixate", ha="center", fontsize=8)
-    ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
-    ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
-            title=f"initial policy, wout_std={st['wout_std']:g}, seed {st['seed']}")
-    ax1.legend(fontsize=7, loc="center right")
-    counts, edges = np.histogram(st["entropy_steps"].ravel(), bins=np.linspace(0, 1.12, 29))
-    ax2.stairs(counts, edges, fill=True, color="C0")   # one artist: cheaper than hist's bars
-    ax2.axvline(LN3, color="k", ls="--", lw=1)
-    ax2.text(LN3, counts.max() * 0.9, " ln 3", fontsize=8, ha="right")
-    ax2.set(xlabel="entropy H per step (nats)", ylabel="steps x trials",
-            title=f"mean H = {st['entropy']:.3f}")
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
-    return fig
+    return InitialPolicyFigure()(st)
 
 
 def initial_policy_summary(st: dict, batch: int = 256) -> str:
@@ -237,7 +293,8 @@ def initial_policy_demo(policies: dict[int, InitialPolicy] | None = None,
             cache[(wout_std, seed)] = policies[seed].stats(wout_std)
         return cache[(wout_std, seed)]
 
-    return Demo(lambda wout_std, seed: plot_initial_policy(stats(wout_std, seed)),
+    figure = InitialPolicyFigure()
+    return Demo(lambda wout_std, seed: figure(stats(wout_std, seed)),
                 summary_fn=lambda wout_std, seed: initial_policy_summary(stats(wout_std, seed)),
                 wout_std=wout_slider(LIVE_WOUT_STDS, 0.05),
                 seed=W.IntSlider(value=0, min=0, max=seeds - 1, description="seed",
@@ -402,47 +459,113 @@ def plot_step0(early: SweepData) -> plt.Figure:
 
 
 SWEEP_PANELS = ("reward", "entropy", "grad_norm")
+GRAD_FLOOR = 1e-6   # exact zeros sit on the bottom edge
+GRAD_TICKS = ((-6, "1e-6"), (-4, "1e-4"), (-2, "1e-2"), (0, "1"))
 
 
-def plot_sweep(sweep: SweepData, wout_std: float, kappa: float) -> plt.Figure:
+class SweepFigure:
+    """plot_sweep drawn once, then updated in place on every slider move.
+
+    Reward, entropy and gradient norm of every seed at (wout_std, kappa), each coloured by
+    its final mode (a stuck run sits at reward -0.5), and the fraction of stuck runs against
+    wout_std at this kappa. The gradient norm is drawn as log10 on a linear axis (a log axis
+    costs a third of a redraw), ticks labelled with the norm itself."""
+
+    def __init__(self, sweep: SweepData):
+        self.sweep = sweep
+        self.fig: Figure | None = None
+        self.stds = sweep.values("wout_std")
+        self.colors = {m: f"C{i}" for i, m in enumerate(analysis.MODES)}
+        self.u = sweep.update_axis()
+        self.curves = {}
+        for name in SWEEP_PANELS:
+            y = np.asarray(sweep.h(name))
+            if name == "grad_norm":
+                y = np.log10(np.maximum(y, GRAD_FLOOR))
+            self.curves[name] = y
+        self._idx: dict[tuple[float, float], np.ndarray] = {}
+        self._rates: dict[float, list[float]] = {}
+        self.max_seeds = max(len(self.idx(w, k)) for w in self.stds
+                             for k in sweep.values("kappa"))
+
+    def idx(self, wout_std: float, kappa: float) -> np.ndarray:
+        key = (wout_std, kappa)
+        if key not in self._idx:
+            self._idx[key] = self.sweep.select(wout_std=wout_std, kappa=kappa)
+        return self._idx[key]
+
+    def rates(self, kappa: float) -> list[float]:
+        if kappa not in self._rates:
+            t = stuck(self.sweep)
+            self._rates[kappa] = [float(t[self.idx(w, kappa)].mean()) for w in self.stds]
+        return self._rates[kappa]
+
+    def _build(self) -> None:
+        fig = _new_figure((10.5, 2.6))
+        axes = fig.subplots(1, len(SWEEP_PANELS) + 1)
+        self.fig, self.axes = fig, axes
+        self.lines = {}
+        xlim = (self.u[0] - 0.05 * (self.u[-1] - self.u[0]),
+                self.u[-1] + 0.05 * (self.u[-1] - self.u[0]))
+        for ax, name in zip(axes, SWEEP_PANELS, strict=False):
+            self.lines[name] = [ax.plot(self.u, np.zeros_like(self.u), lw=1.2)[0]
+                                for _ in range(self.max_seeds)]
+            ax.set(xlabel="update", title=plots.CURVES.get(name, name), xlim=xlim)
+            _small_ticks(ax)
+            if name == "grad_norm":
+                ax.set_ylim(np.log10(5e-7), np.log10(30))
+                ax.set_yticks([v for v, _ in GRAD_TICKS], [s for _, s in GRAD_TICKS])
+            elif name == "entropy":
+                ax.axhline(LN3, color="0.7", ls=":", lw=1)
+                ax.set_ylim(-0.03, 1.15)
+            else:
+                ax.axhline(-0.5, color="0.7", ls=":", lw=1)
+                ax.set_ylim(-0.6, 1.0)
+            ax.title.set_fontsize(10)
+        handles = [Line2D([], [], color=self.colors[m], label=m) for m in analysis.MODES]
+        axes[0].legend(handles=handles, fontsize=6, loc="center right")
+        ax = axes[-1]
+        n = len(self.stds)
+        self.bars = ax.bar(range(n), np.zeros(n), color="0.6")
+        ax.set_xticks(range(n), [f"{w:g}" for w in self.stds], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
+        ax.title.set_fontsize(10)
+        self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
+        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
+
+    def __call__(self, wout_std: float, kappa: float) -> Figure:
+        if self.fig is None:
+            self._build()
+        sweep = self.sweep
+        idx = self.idx(wout_std, kappa)
+        for name in SWEEP_PANELS:
+            for j, line in enumerate(self.lines[name]):
+                if j < len(idx):
+                    i = idx[j]
+                    mode = analysis.MODES[sweep.mode[i]] if sweep.mode[i] >= 0 else "learning"
+                    line.set_data(self.u, self.curves[name][i])
+                    line.set_color(self.colors[mode])
+                    line.set_label(f"seed {sweep.arrays['seed'][i]}")
+                    line.set_visible(True)
+                else:
+                    line.set_data([], [])
+                    line.set_label("_unused")
+                    line.set_visible(False)
+        for bar, label, w, r in zip(self.bars, self.bar_labels, self.stds, self.rates(kappa),
+                                    strict=True):
+            bar.set_height(r)
+            bar.set_color("C3" if w == wout_std else "0.6")
+            label.xy = (label.xy[0], r)
+            label.set_text(f"{r:.2f}")
+        return self.fig
+
+
+def plot_sweep(sweep: SweepData, wout_std: float, kappa: float) -> Figure:
     """Reward, entropy and gradient norm of every seed at (wout_std, kappa), each coloured by
     its final mode (a stuck run sits at reward -0.5), and the fraction of stuck runs against
     wout_std at this kappa."""
-    idx = sweep.select(wout_std=wout_std, kappa=kappa)
-    u = sweep.update_axis()
-    fig, axes = plt.subplots(1, len(SWEEP_PANELS) + 1, figsize=(10.5, 2.6))
-    colors = {m: f"C{i}" for i, m in enumerate(analysis.MODES)}
-    for ax, name in zip(axes, SWEEP_PANELS, strict=False):
-        for i in idx:
-            mode = analysis.MODES[sweep.mode[i]] if sweep.mode[i] >= 0 else "learning"
-            y = sweep.h(name)[i]
-            if name == "grad_norm":
-                y = np.maximum(y, 1e-6)   # exact zeros sit on the bottom edge
-            ax.plot(u, y, lw=1.2, color=colors[mode], label=f"seed {sweep.arrays['seed'][i]}")
-        ax.set(xlabel="update", title=plots.CURVES.get(name, name))
-        if name == "grad_norm":
-            ax.set_yscale("log")
-            ax.set_ylim(5e-7, 30)
-            ax.set_yticks([1e-6, 1e-4, 1e-2, 1])
-            ax.minorticks_off()
-        elif name == "entropy":
-            ax.axhline(LN3, color="0.7", ls=":", lw=1)
-            ax.set_ylim(-0.03, 1.15)
-        else:
-            ax.axhline(-0.5, color="0.7", ls=":", lw=1)
-            ax.set_ylim(-0.6, 1.0)
-    handles = [plt.Line2D([], [], color=colors[m], label=m) for m in analysis.MODES]
-    axes[0].legend(handles=handles, fontsize=6, loc="center right")
-    ax = axes[-1]
-    stds = sweep.values("wout_std")
-    rates = [stuck(sweep)[sweep.select(wout_std=w, kappa=kappa)].mean() for w in stds]
-    bars = ax.bar(range(len(stds)), rates, color=["C3" if w == wout_std else "0.6"
-                                                  for w in stds])
-    ax.set_xticks(range(len(stds)), [f"{w:g}" for w in stds], fontsize=7)
-    ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
-    ax.bar_label(bars, [f"{r:.2f}" for r in rates], fontsize=6)
-    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
-    return fig
+    return SweepFigure(sweep)(wout_std, kappa)
 
 
 def sweep_summary(sweep: SweepData, wout_std: float, kappa: float) -> str:
@@ -459,7 +582,7 @@ def sweep_summary(sweep: SweepData, wout_std: float, kappa: float) -> str:
 def sweep_demo(sweep: SweepData | None = None) -> Demo:
     """wout_std and kappa sliders over the precomputed 300-update runs."""
     sweep = sweep or data.load(DATASETS["sweep"])
-    return Demo(lambda wout_std, kappa: plot_sweep(sweep, wout_std, kappa),
+    return Demo(SweepFigure(sweep),
                 summary_fn=lambda wout_std, kappa: sweep_summary(sweep, wout_std, kappa),
                 wout_std=wout_slider(sweep.values("wout_std"), 0.05),
                 kappa=kappa_slider(sweep.values("kappa"), 0.0))
