@@ -25,12 +25,33 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import analysis, bandit, data, plots, tasks
 from ..config import TaskSettings, TrainSettings
 from ..sweep import SweepData
 from ..trainer import TrainResult, train
 from ..widgets import Demo, LiveRun, entropy_slider, float_slider, kappa_slider
+
+
+# --- figures updated in place (a slider move changes artists' data, not the whole figure) ---
+def _demo_figure(figsize) -> Figure:
+    """A Figure outside pyplot with an Agg canvas (nothing for pyplot to track or close)."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _few_ticks(*axes, x: bool = True) -> None:
+    """Three ticks a side and small labels: fewer text artists to lay out on each redraw."""
+    for ax in axes:
+        if x:
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.tick_params(labelsize=7)
+
 
 # --- 1. the fixed point ---------------------------------------------------------------------
 GAMBLE_EVS = tasks.EXPECTED_VALUES          # (5,) expected values of the option columns
@@ -205,14 +226,73 @@ def bandit_runs(taus=BANDIT_TAUS) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     return {t: (exact_run(t), sampled_runs(t)) for t in taus}
 
 
+class BanditFigure:
+    """plot_bandit drawn once, then updated in place for each entropy_coef: the lines' and
+    bars' data, the dashed optimum, the title and the optimum's legend entry."""
+
+    def __init__(self, runs: dict, rewards=GAMBLE_EVS):
+        self.runs, self.rewards = runs, np.asarray(rewards)
+        self.best = int(np.argmax(self.rewards))
+        self.fig: Figure | None = None
+        self._cache: dict[float, tuple] = {}
+
+    def _data(self, tau: float) -> tuple:
+        if tau not in self._cache:
+            exact, sampled = self.runs[tau]
+            every = max(1, exact.shape[0] // 250)  # ~250 points per line keep the redraw fast
+            self._cache[tau] = (bandit.regularised_optimum(self.rewards, tau),
+                                np.arange(exact.shape[0])[::every], sampled[::every, :, self.best],
+                                exact[::every, self.best], exact[-1], sampled[-1].mean(0))
+        return self._cache[tau]
+
+    def _build(self, tau: float) -> None:
+        star, steps, samp, ex, last, mean = self._data(tau)
+        x = np.arange(len(self.rewards))
+        fig = _demo_figure((7.6, 2.8))
+        ax1, ax2 = fig.subplots(1, 2)
+        self.sampled = ax1.plot(steps, samp, color="0.65", lw=0.8)
+        (self.exact,) = ax1.plot(steps, ex, color="k", lw=1.6, label="exact gradient")
+        self.star_line = ax1.axhline(star[self.best], color="C3", ls="--",
+                                     label=f"pi*(best) = {star[self.best]:.3f}")
+        ax1.set(xlabel="step", ylabel="pi(best arm)", ylim=(0, 1.02))
+        self.title = ax1.set_title(f"tau = entropy_coef = {tau:g}")
+        self.legend = ax1.legend(fontsize=7, loc="lower right")
+        self.bars_exact = ax2.bar(x - 0.2, last, width=0.4, color="k", label="exact, last step")
+        self.bars_sampled = ax2.bar(x + 0.2, mean, width=0.4, color="0.65",
+                                    label="sampled, mean")
+        (self.dots,) = ax2.plot(x, star, "o", color="C3", label="pi* = softmax(r/tau)")
+        ax2.set_xticks(x, [f"{r:.2f}" for r in self.rewards])
+        ax2.set(xlabel="arm (EV)", ylabel="probability", ylim=(0, 1.02), title="final policy")
+        ax2.legend(fontsize=7, loc="upper left")
+        _few_ticks(ax1)
+        _few_ticks(ax2, x=False)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.89, wspace=0.28)
+        self.fig = fig
+
+    def __call__(self, entropy_coef: float) -> Figure:
+        if self.fig is None:
+            self._build(entropy_coef)
+            return self.fig
+        star, steps, samp, ex, last, mean = self._data(entropy_coef)
+        for j, line in enumerate(self.sampled):
+            line.set_data(steps, samp[:, j])
+        self.exact.set_data(steps, ex)
+        self.star_line.set_ydata([star[self.best]] * 2)
+        self.star_line.set_label(f"pi*(best) = {star[self.best]:.3f}")
+        self.legend.get_texts()[1].set_text(f"pi*(best) = {star[self.best]:.3f}")
+        self.title.set_text(f"tau = entropy_coef = {entropy_coef:g}")
+        for bars, heights in ((self.bars_exact, last), (self.bars_sampled, mean)):
+            for bar, h in zip(bars, heights, strict=True):
+                bar.set_height(h)
+        self.dots.set_ydata(star)
+        return self.fig
+
+
 def bandit_demo(runs: dict | None = None) -> Demo:
     """Slider over entropy_coef. The runs are computed once per slider value (bandit_runs)
-    when the demo is built, so a redraw only draws."""
+    when the demo is built, so a redraw only updates the figure's data (BanditFigure)."""
     runs = runs if runs is not None else bandit_runs()
     taus = sorted(runs)
-
-    def plot(entropy_coef):
-        return plot_bandit(entropy_coef, *runs[entropy_coef])
 
     def summary(entropy_coef):
         star = bandit.regularised_optimum(GAMBLE_EVS, entropy_coef)
@@ -221,7 +301,8 @@ def bandit_demo(runs: dict | None = None) -> Demo:
                 f"{minority_probability(NEIGHBOUR_GAP, entropy_coef):.2g} on the worse one")
 
     start = 0.01 if 0.01 in taus else taus[0]
-    return Demo(plot, summary_fn=summary, entropy_coef=entropy_slider(list(taus), start))
+    return Demo(BanditFigure(runs), summary_fn=summary,
+                entropy_coef=entropy_slider(list(taus), start))
 
 
 # --- 2. the kappa x entropy_coef grid --------------------------------------------------------
@@ -340,10 +421,102 @@ def grid_summary(grid: SweepData, kappa: float, entropy_coef: float) -> str:
             f"{int(grid.collapsed[i].sum())} of {len(i)}")
 
 
+class GridFigure:
+    """plot_grid drawn once, then updated in place for each (kappa, entropy_coef): the seeds'
+    lines, the risky-rate dots and means, the collapse bars, the kappa markers and the legend
+    entries of the chosen entropy_coef."""
+
+    def __init__(self, grid: SweepData, table: dict | None = None):
+        self.grid = grid
+        self.table = table or grid_table(grid)
+        self.x = grid.update_axis()
+        self.fig: Figure | None = None
+        self._cells: dict[tuple, tuple] = {}
+
+    def _data(self, kappa: float, entropy_coef: float) -> tuple:
+        key = (kappa, entropy_coef)
+        if key not in self._cells:
+            base = cells(self.grid, kappa=kappa, entropy_coef=0.0)
+            sel = cells(self.grid, kappa=kappa, entropy_coef=entropy_coef)
+            c = int(np.argmin(np.abs(self.table["entropy_coef"] - entropy_coef)))
+            self._cells[key] = (base, sel, c)
+        return self._cells[key]
+
+    def _build(self, kappa: float, entropy_coef: float) -> None:
+        grid, table, x = self.grid, self.table, self.x
+        base, sel, c = self._data(kappa, entropy_coef)
+        fig = _demo_figure((11.5, 2.6))
+        axes = fig.subplots(1, 4)
+        self.base_lines, self.sel_lines = {}, {}
+        for ax, name, title in ((axes[0], "reward", "reward / trial"),
+                                (axes[1], "entropy", "policy entropy (nats)")):
+            self.base_lines[name] = [ax.plot(x, grid.h(name)[i], color="0.75", lw=0.9)[0]
+                                     for i in base]
+            self.sel_lines[name] = [
+                ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
+                        label=f"seed {grid.arrays['seed'][i]}")[0]
+                for j, i in enumerate(sel)]
+            ax.set(xlabel="update", title=title)
+        axes[0].set_ylim(-1.05, 1.0)
+        axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+        axes[1].set_ylim(0, 1.15)
+        axes[0].legend(fontsize=6, loc="lower right")
+        ks = table["kappa"]
+        c0 = list(table["entropy_coef"]).index(0.0)
+        self.risky_dots, self.risky_means = [], []
+        for col, color, lab in ((c0, "0.6", "coef 0"), (c, "C3", f"coef {entropy_coef:g}")):
+            r = table["risky_rate"][:, col]
+            self.risky_dots.append(axes[2].plot(np.repeat(ks, r.shape[1]), r.ravel(), "o",
+                                                color=color, ms=3)[0])
+            self.risky_means.append(axes[2].plot(ks, np.nanmean(r, 1), "-", color=color,
+                                                 label=lab)[0])
+        self.kappa_lines = [axes[2].axvline(kappa, color="k", lw=0.6)]
+        axes[2].axhline(0.5, color="0.85", ls=":")
+        axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)", ylim=(0.2, 1.02))
+        self.legends = [axes[2].legend(fontsize=6)]
+        w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
+        axes[3].bar(ks - w / 2, table["collapsed"][:, c0].sum(1), width=w, color="0.6",
+                    label="coef 0")
+        self.bars = axes[3].bar(ks + w / 2, table["collapsed"][:, c].sum(1), width=w,
+                                color="C3", label=f"coef {entropy_coef:g}")
+        self.kappa_lines.append(axes[3].axvline(kappa, color="k", lw=0.6))
+        axes[3].set(xlabel="kappa", title=f"collapsed runs (of {table['collapsed'].shape[2]})",
+                    ylim=(0, table["collapsed"].shape[2]))
+        self.legends.append(axes[3].legend(fontsize=6))
+        _few_ticks(*axes)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.89, wspace=0.3)
+        self.fig = fig
+
+    def __call__(self, kappa: float, entropy_coef: float) -> Figure:
+        base, sel, c = self._data(kappa, entropy_coef)
+        if self.fig is None or len(base) != len(self.base_lines["reward"]) \
+                or len(sel) != len(self.sel_lines["reward"]):
+            self._build(kappa, entropy_coef)  # first call (or another number of seeds)
+            return self.fig
+        grid = self.grid
+        for name in ("reward", "entropy"):
+            h = grid.h(name)
+            for line, i in zip(self.base_lines[name], base, strict=True):
+                line.set_ydata(h[i])
+            for line, i in zip(self.sel_lines[name], sel, strict=True):
+                line.set_ydata(h[i])
+        r = self.table["risky_rate"][:, c]
+        self.risky_dots[1].set_ydata(r.ravel())
+        self.risky_means[1].set_ydata(np.nanmean(r, 1))
+        self.risky_means[1].set_label(f"coef {entropy_coef:g}")
+        for bar, n in zip(self.bars, self.table["collapsed"][:, c].sum(1), strict=True):
+            bar.set_height(n)
+        self.bars.set_label(f"coef {entropy_coef:g}")
+        for line in self.kappa_lines:
+            line.set_xdata([kappa, kappa])
+        for legend in self.legends:
+            legend.get_texts()[1].set_text(f"coef {entropy_coef:g}")
+        return self.fig
+
+
 def grid_demo(grid: SweepData | None = None) -> Demo:
     grid = grid or data.load("main_grid")
-    table = grid_table(grid)
-    return Demo(lambda kappa, entropy_coef: plot_grid(grid, kappa, entropy_coef, table),
+    return Demo(GridFigure(grid, grid_table(grid)),
                 summary_fn=lambda kappa, entropy_coef: grid_summary(grid, kappa, entropy_coef),
                 kappa=kappa_slider(grid.values("kappa"), -0.4),
                 entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.01))
@@ -520,6 +693,83 @@ def plot_fix_curves(runs: dict[str, dict], label: str,
     return fig
 
 
+class FixCurvesFigure:
+    """plot_fix_curves drawn once, then updated in place for each (setting, fix): the seeds'
+    lines (added or removed when the number of seeds changes), the axes' limits and the
+    title. One figure per setting (their runs have different numbers of seeds and updates),
+    so switching the setting also only updates data. by_setting: setting -> runs
+    (fix_runs / fast_fix_runs)."""
+
+    NAMES = ("reward", "entropy", "abort_rate", "risky_rate")
+
+    def __init__(self, by_setting: dict[str, dict[str, dict]]):
+        self.by_setting = by_setting
+        self.fig: Figure | None = None
+        self.axes: list = []
+        self.lines: list[list] = []
+        self._shown: dict[tuple, tuple] = {}
+        self._figures: dict[str, tuple] = {}
+        for setting, runs in by_setting.items():  # built and drawn up front, so that a
+            self._build()                          # first switch of setting only updates
+            self._figures[setting] = (self.fig, self.axes, self.lines, self.title)
+            self(setting, next((lab for lab in runs if lab != "none"), "none"))
+            self.fig.canvas.draw()
+
+    def _data(self, setting: str, fix: str) -> tuple:
+        """(x, [(color or None, ydata per name) per line]) for one (setting, fix)."""
+        key = (setting, fix)
+        if key not in self._shown:
+            runs = self.by_setting[setting]
+            shown = [("none", "0.7")] + ([(fix, None)] if fix in runs else [])
+            x = runs["none"]["data"].update_axis()
+            lines = []
+            for lab, color in shown:
+                d, idx = runs[lab]["data"], runs[lab]["idx"]
+                for j, i in enumerate(idx):
+                    lines.append((color or f"C{j}", 1.0 if color else 1.3,
+                                  [d.h(name)[i] for name in self.NAMES]))
+            self._shown[key] = (x, lines)
+        return self._shown[key]
+
+    def _build(self) -> None:
+        names = self.NAMES
+        fig = _demo_figure((2.7 * len(names), 2.5))
+        self.axes = list(fig.subplots(1, len(names)))
+        for ax, name in zip(self.axes, names, strict=True):
+            ax.set(xlabel="update", title=plots.CURVES.get(name, name))
+            if name in ("abort_rate", "risky_rate"):
+                ax.set_ylim(-0.03, 1.03)
+            if name == "entropy":
+                ax.axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+        _few_ticks(*self.axes)
+        self.lines = [[] for _ in names]
+        self.title = fig.suptitle("", fontsize=9)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.18, top=0.8, wspace=0.3)
+        self.fig = fig
+
+    def __call__(self, setting: str, fix: str) -> Figure:
+        self.fig, self.axes, self.lines, self.title = self._figures[setting]
+        x, shown = self._data(setting, fix)
+        for k, ax in enumerate(self.axes):
+            lines = self.lines[k]
+            same = len(lines) == len(shown) and all(
+                line.get_color() == color and line.get_linewidth() == lw
+                for line, (color, lw, _) in zip(lines, shown, strict=True))
+            if same:
+                for line, (_, _, ys) in zip(lines, shown, strict=True):
+                    line.set_data(x, ys[k])
+            else:  # another number of seeds: draw this panel's lines anew, in the same order
+                for line in lines:
+                    line.remove()
+                self.lines[k] = [ax.plot(x, ys[k], lw=lw, color=color)[0]
+                                 for color, lw, ys in shown]
+            ax.relim()
+            ax.autoscale_view(scaley=self.NAMES[k] not in ("abort_rate", "risky_rate"))
+        what = fix if fix in self.by_setting[setting] else f"{fix} (not run in this setting)"
+        self.title.set_text(f"{setting}: {what} (colour, one line per seed) vs no fix (grey)")
+        return self.fig
+
+
 def load_fixes() -> tuple[SweepData, SweepData, SweepData]:
     """main_grid, fixes, fixes_batch512 (the default-lr comparison)."""
     return data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512")
@@ -551,8 +801,7 @@ def fixes_demo(runs: dict[str, dict] | None = None,
                 f"collapsed {int(d.collapsed[i].sum())} of {len(i)} "
                 f"(no fix: {int(r['none']['data'].collapsed[r['none']['idx']].sum())})")
 
-    return Demo(lambda setting, fix: plot_fix_curves(by_setting[setting], fix, title=setting),
-                summary_fn=summary, setting=setting, fix=fix)
+    return Demo(FixCurvesFigure(by_setting), summary_fn=summary, setting=setting, fix=fix)
 
 
 # --- live run --------------------------------------------------------------------------------
