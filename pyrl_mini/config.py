@@ -15,7 +15,8 @@ from typing import Any
 from .risk import check_kappa
 
 NETWORK_TYPES = ("gru", "simple")
-RATE_FUNCTIONS = ("relu", "tanh")
+RATE_FUNCTIONS = ("relu", "tanh")              # what the SimpleRNN's policy readout reads
+DYNAMICS_RATES = ("relu", "tanh", "softplus")  # the firing rate r = phi(x) of the dynamics
 LR_SCHEDULES = ("constant", "exponential", "step")
 KAPPA_SCHEDULES = ("constant", "gradual")
 
@@ -112,7 +113,9 @@ class NetworkSettings(_SettingsMixin):
 
     network_type: "gru" (pyrl GRU, rate r = relu(x)) or "simple" (leaky RNN, relu dynamics).
     readout_rate: what the SimpleRNN policy reads: relu(x) (consistent) or tanh(x) (the upstream
-        mismatch). The GRU always reads relu(x).
+        mismatch). The GRU's policy reads its rates.
+    rate_function: the firing rate r = phi(x) used by the dynamics (and read by the GRU policy
+        and the baseline): relu as in pyrl, or tanh / softplus, which have no dead units.
     wout_std: standard deviation of the policy readout Wout at initialisation; 0 means exactly
         zero (upstream's config read Wout=0 as "use 0.05").
     """
@@ -125,10 +128,12 @@ class NetworkSettings(_SettingsMixin):
     rec_init_scale: float = 1.0      # spectral-ish scale of the initial recurrent weights
     wout_std: float = 0.05
     readout_rate: str = "relu"
+    rate_function: str = "relu"       # phi in r = phi(x) for the dynamics (pyrl: relu)
 
     def __post_init__(self) -> None:
         _check_choice("network_type", self.network_type, NETWORK_TYPES)
         _check_choice("readout_rate", self.readout_rate, RATE_FUNCTIONS)
+        _check_choice("rate_function", self.rate_function, DYNAMICS_RATES)
         _check_positive_int("units", self.units)
         _check_positive_int("baseline_units", self.baseline_units)
         _check_finite("alpha", self.alpha, low=0.0, low_inclusive=False, high=1.0,
@@ -244,4 +249,5 @@ class TrainSettings(_SettingsMixin):
 # Settings that fix array shapes or code paths: members of one ensemble must share them.
 SHARED_FIELDS = ("batch_size", "updates")
 SHARED_TASK_FIELDS = ("fixation_steps", "stimulus_steps", "decision_steps", "p_encoding")
-SHARED_NETWORK_FIELDS = ("network_type", "units", "baseline_units", "readout_rate")
+SHARED_NETWORK_FIELDS = ("network_type", "units", "baseline_units", "readout_rate",
+                         "rate_function")

@@ -69,11 +69,14 @@ def _bmm_time(u: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
 
 
 def run_recurrent(params: Params, network_type: str, inputs: torch.Tensor,
-                  noise: torch.Tensor | None, alpha: torch.Tensor) -> torch.Tensor:
+                  noise: torch.Tensor | None, alpha: torch.Tensor,
+                  rate_fn: str = "relu") -> torch.Tensor:
     """States x (T, E, B, N) from inputs (T, E, B, n_in); noise (T, E, B, N) already scaled or
     None; alpha (E,). The time loop holds only the recurrent update: input projections for all
     steps are one matmul, and the per-step inputs come from one unbind (indexing x[t] inside
-    the loop would make backward zero-fill the whole tensor at every step)."""
+    the loop would make backward zero-fill the whole tensor at every step). rate_fn is phi in
+    r = phi(x): relu (pyrl), tanh or softplus."""
+    phi = RATES[rate_fn]
     T, E, B, _ = inputs.shape
     a = alpha.view(E, 1, 1)
     drive = _bmm_time(inputs, params["W_in"]) + params["b"].view(1, E, 1, -1)
@@ -87,7 +90,7 @@ def run_recurrent(params: Params, network_type: str, inputs: torch.Tensor,
                    + params["b_gates"].view(1, E, 1, -1)).unbind(0)
         W_rg, W_rec = params["W_rec_gates"], params["W_rec"]
         for t in range(T):
-            r = torch.relu(x)
+            r = phi(x)
             z, g = torch.sigmoid(torch.baddbmm(gate_in[t], r, W_rg)).chunk(2, dim=-1)
             c = torch.baddbmm(drives[t], g * r, W_rec)
             az = a * z
@@ -96,7 +99,7 @@ def run_recurrent(params: Params, network_type: str, inputs: torch.Tensor,
     else:
         W_rec = params["W_rec"]
         for t in range(T):
-            c = torch.baddbmm(drives[t], torch.relu(x), W_rec)
+            c = torch.baddbmm(drives[t], phi(x), W_rec)
             x = x + a * (c - x)
             states.append(x)
     return torch.stack(states)
@@ -107,8 +110,12 @@ def readout(params: Params, rates: torch.Tensor) -> torch.Tensor:
     return _bmm_time(rates, params["W_out"]) + params["b_out"].view(1, rates.shape[1], 1, -1)
 
 
+RATES = {"relu": torch.relu, "tanh": torch.tanh, "softplus": torch.nn.functional.softplus}
+
+
 def rate(x: torch.Tensor, fn: str = "relu") -> torch.Tensor:
-    return torch.relu(x) if fn == "relu" else torch.tanh(x)
+    """phi(x) for phi in RATES."""
+    return RATES[fn](x)
 
 
 def param_groups(params: Params) -> dict[str, list[str]]:

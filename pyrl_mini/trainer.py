@@ -194,8 +194,9 @@ class Ensemble:
         net = self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
         noise = self.rec_noise.view(1, E, 1, 1) * rec_noise
-        x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha)
-        rates = torch.relu(x)                                       # (T, E, B, N)
+        x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
+                               net.rate_function)
+        rates = nets.rate(x, net.rate_function)                     # (T, E, B, N)
         read = rates if net.network_type == "gru" else nets.rate(x, net.readout_rate)
         logp_all = torch.log_softmax(nets.readout(self.params, read), dim=-1)  # (T, E, B, A)
         probs = logp_all.exp()

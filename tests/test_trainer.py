@@ -172,3 +172,16 @@ def test_default_gru_learns_the_gambling_task():
     found = analysis.updates_to_criterion(r.history)
     for k, u in reached.items():
         assert found[k] == u
+
+
+@pytest.mark.parametrize("phi", ["tanh", "softplus"])
+def test_smooth_rate_functions_have_no_dead_units(phi):
+    r = train(SMALL.replace(rate_function=phi, seed=3), progress=False)
+    assert np.all(r.history["dead_fraction"] == 0)
+    relu = train(SMALL.replace(seed=3), progress=False)
+    assert not np.allclose(r.history["grad_norm"], relu.history["grad_norm"])
+
+
+def test_rate_function_is_validated():
+    with pytest.raises(SettingsError, match="rate_function='sigmoid'"):
+        TrainSettings().replace(rate_function="sigmoid")
