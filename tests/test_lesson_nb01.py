@@ -120,6 +120,45 @@ def test_negative_bias_kills_units_at_initialisation():
     assert (out[0] >= out[1]).all() and (out[1] >= out[2]).all() and out[0].mean() > 0.3
 
 
+
+def _fake_sweep(grid: dict[str, list], seeds: list[int], reward: list[float]) -> nb.SweepData:
+    n = len(seeds)
+    arrays = {f"grid/{k}": np.array(v) for k, v in grid.items()}
+    arrays["seed"] = np.array(seeds)
+    for name in ("dead_fraction", "dormant_fraction", "higher_ev_rate"):
+        arrays["final/" + name] = np.linspace(0, 0.5, n)
+    arrays["final/reward"] = np.array(reward, dtype=float)
+    arrays["mode"] = np.array([0, 4] * (n // 2))
+    arrays["updates_to_criterion"] = np.arange(n) * 10 - 10
+    return nb.SweepData(arrays)
+
+
+def test_rate_comparison_pairs_by_kappa_and_seed():
+    # relu runs in a scrambled order, with an entropy_coef 0.05 run that must be left out
+    gru = _fake_sweep({"kappa": [0.4, -0.4, 0.4, -0.4, 0.0],
+                       "entropy_coef": [0.0, 0.0, 0.0, 0.0, 0.05]},
+                      seeds=[1, 1, 0, 0, 0], reward=[4.1, 2.1, 3.0, 1.0, 9.0])
+    # tanh / softplus runs: reward = 10 * (rate 1 or 2) + kappa-index * 2 + seed
+    cells = [(r, k, sd) for r in ("tanh", "softplus") for k in (-0.4, 0.4) for sd in (0, 1)]
+    rates = _fake_sweep({"rate_function": [c[0] for c in cells], "kappa": [c[1] for c in cells]},
+                        seeds=[c[2] for c in cells],
+                        reward=[10 * (1 + (r == "softplus")) + 2 * (k > 0) + sd
+                                for r, k, sd in cells])
+    comp = nb.rate_comparison(gru, rates)
+    assert comp["kappa"].tolist() == [-0.4, -0.4, 0.4, 0.4]
+    assert comp["seed"].tolist() == [0, 1, 0, 1]
+    np.testing.assert_allclose(comp["relu"]["reward"], [1.0, 2.1, 3.0, 4.1])
+    np.testing.assert_allclose(comp["tanh"]["reward"], [10, 11, 12, 13])
+    np.testing.assert_allclose(comp["softplus"]["reward"], [20, 21, 22, 23])
+    assert comp["relu"]["collapsed"].tolist() == [True, True, False, False]  # rows 3, 1, 2, 0
+    assert set(comp["tanh"]) == {"dead", "dormant", "reward", "higher_ev", "mode",
+                                 "collapsed", "criterion"}
+    fig = nb.plot_rate_comparison(comp)
+    assert len(fig.axes[1].collections) == 3
+    np.testing.assert_allclose(fig.axes[1].collections[2].get_offsets()[:, 1], [20, 21, 22, 23])
+    with pytest.raises(ValueError, match="no unique"):
+        nb.rate_comparison(gru, nb.SweepData({k: v[:-1] for k, v in rates.arrays.items()}))
+
 # --- the precomputed data and the demos -----------------------------------------------------
 @pytest.fixture(scope="module")
 def sweeps():

@@ -8,8 +8,10 @@ readout or learning-rate comparison at one seed is paired (same initial weights 
 - nb01_gru: pyrl GRU (rates relu(x)) x kappa (-0.4, 0, 0.4) x entropy_coef (0, 0.05).
 - nb01_lr: the controlled change: policy learning rate 0.001 or 0.1 (the other sweeps use
   0.01) for the GRU and the SimpleRNN (relu readout), kappa 0, entropy_coef 0.
+- nb01_rates: the GRU with rate function tanh or softplus (instead of pyrl's relu) x kappa
+  (-0.4, 0, 0.4), entropy_coef 0; paired by seed and kappa with nb01_gru's entropy_coef 0 runs.
 
-About 520 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
+About 690 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
 """
 
 from ..data import register
@@ -39,4 +41,11 @@ LEARNING_RATE = register(SweepSpec(
     base={"updates": UPDATES, "kappa": 0.0, "entropy_coef": 0.0, "readout_rate": "relu"},
     grid={"network_type": ("gru", "simple"), "lr": (0.001, 0.1)},
     seeds=SEEDS, stride=10, chunk=4, record_units=True,
+))
+
+RATES = register(SweepSpec(
+    name="nb01_rates",
+    base={"updates": UPDATES, "network_type": "gru", "entropy_coef": 0.0},
+    grid={"rate_function": ("tanh", "softplus"), "kappa": KAPPAS},
+    seeds=SEEDS, stride=10, chunk=6, record_units=True,
 ))

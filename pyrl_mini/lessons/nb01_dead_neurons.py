@@ -23,6 +23,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import to_rgba
 from matplotlib.ticker import MaxNLocator
 
 from .. import analysis, data, tasks
@@ -433,6 +434,67 @@ def train_examples(updates: int = 40, progress: bool = False) -> dict[str, dict]
             out[lb]["params"] = params
             out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=64)
     return out
+
+
+RATE_FUNCTIONS = ("relu", "tanh", "softplus")
+
+
+def rate_comparison(gru: SweepData, rates: SweepData, entropy_coef: float = 0.0) -> dict:
+    """The GRU with rate function relu (nb01_gru at `entropy_coef`) against tanh and softplus
+    (nb01_rates), paired by (kappa, seed): the same initial weights and trials.
+
+    Returns {"kappa": (pairs,), "seed": (pairs,)} and, per rate function in RATE_FUNCTIONS,
+    {rate: {"dead", "dormant", "reward", "higher_ev" (final values), "mode" (index into
+    analysis.MODES, -1 = stopped), "collapsed" (bool), "criterion" (update, -1 = never)}},
+    every array in the same (kappa, seed) order.
+    """
+    ref = gru.select(entropy_coef=entropy_coef)
+    key = np.stack([gru.arrays["grid/kappa"][ref], gru.arrays["seed"][ref]], 1).astype(float)
+    order = np.lexsort((key[:, 1], key[:, 0]))
+    ref, key = ref[order], key[order]
+
+    def block(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
+        return {"dead": ds.final("dead_fraction")[idx],
+                "dormant": ds.final("dormant_fraction")[idx],
+                "reward": ds.final("reward")[idx], "higher_ev": ds.final("higher_ev_rate")[idx],
+                "mode": ds.mode[idx], "collapsed": ds.collapsed[idx],
+                "criterion": ds.arrays["updates_to_criterion"][idx]}
+
+    out: dict = {"kappa": key[:, 0], "seed": key[:, 1].astype(int), "relu": block(gru, ref)}
+    for rate in RATE_FUNCTIONS[1:]:
+        idx = []
+        for kappa, seed in key:
+            cell = rates.select(rate_function=rate, kappa=kappa)
+            cell = cell[rates.arrays["seed"][cell] == seed]
+            if len(cell) != 1:
+                raise ValueError(f"no unique {rate} run at kappa={kappa:g}, seed={seed:g}")
+            idx.append(int(cell[0]))
+        out[rate] = block(rates, np.array(idx))
+    return out
+
+
+def plot_rate_comparison(comp: dict) -> plt.Figure:
+    """Final dormant fraction and final reward per rate function, one dot per run (filled:
+    reached the learning criterion; open: did not); lines join runs of the same (kappa, seed)."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
+    x = np.arange(len(RATE_FUNCTIONS))
+    jitter = np.linspace(-0.12, 0.12, len(comp["kappa"]))
+    for ax, key, label in ((axes[0], "dormant", "final dormant fraction"),
+                           (axes[1], "reward", "final reward / trial")):
+        ys = np.array([comp[r][key] for r in RATE_FUNCTIONS])            # (rates, pairs)
+        for p in range(ys.shape[1]):
+            ax.plot(x + jitter[p], ys[:, p], color="0.85", lw=0.7, zorder=1)
+        for j, r in enumerate(RATE_FUNCTIONS):
+            reached = comp[r]["criterion"] >= 0
+            face = np.where(reached[:, None], to_rgba(f"C{j}"), (1.0, 1.0, 1.0, 0.0))
+            ax.scatter(x[j] + jitter, ys[j], s=20, zorder=2, edgecolors=f"C{j}",
+                       facecolors=face)
+        ax.set(xticks=x, xticklabels=RATE_FUNCTIONS, title=label)
+    axes[0].set_ylim(-0.02, max(0.5, float(np.nanmax(comp["relu"]["dormant"])) + 0.05))
+    axes[1].axhline(0, color="0.85", lw=0.8)
+    fig.suptitle("GRU rate function (filled: reached the learning criterion)", fontsize=9)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.82, wspace=0.25)
+    return fig
 
 
 # --- plots ----------------------------------------------------------------------------------
