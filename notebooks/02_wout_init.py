@@ -305,14 +305,17 @@ assert by_std_stuck[0.01] <= by_std_stuck[0.1] <= by_std_stuck[2.0]
 # %% [markdown]
 # ## 7. Interactive demo: the precomputed runs
 #
-# Pick a W_out std and a kappa. Each line is one seed (reward, entropy, gradient norm),
-# coloured by how it ended; the bars on the right give the fraction of stuck runs for every
-# std at this kappa (the selected std in red). All runs here use entropy_coef = 0, the
-# upstream default: notebook 04 varies it, and the **Train** button at the end lets you try
-# any entropy_coef with any W_out std.
+# Pick a W_out std, a kappa and an entropy_coef. Each line is one seed (reward, entropy,
+# gradient norm), coloured by how it ended; the bars on the right give the fraction of stuck
+# runs for every std at this kappa and entropy_coef (the selected std in red). entropy_coef 0
+# (the upstream default) shows `nb02_wout_sweep`; 0.05 shows `data/nb02_wout_entropy.npz`,
+# the same seeds and settings with an entropy bonus, computed for stds 0.01, 0.05, 0.5 and 2
+# only: the other stds say "not computed" (bar "n/c"). Notebook 04 studies the entropy
+# bonus in depth, and the **Train** button at the end lets you try any entropy_coef with any
+# W_out std.
 
 # %%
-sweep_demo = nb.sweep_demo(sweep)
+sweep_demo = nb.sweep_demo(sweep, runs["entropy"])
 sweep_demo
 
 # %%
@@ -410,6 +413,45 @@ assert by_kappa[0] <= by_kappa[-1] + 1 and by_kappa_early[0] <= by_kappa_early[-
 assert agree / groups >= 0.6  # the seed, not kappa, decides most outcomes
 
 # %% [markdown]
+# ### Does an entropy bonus unstick them?
+#
+# The analysis proposes entropy regularisation as the fix. `data/nb02_wout_entropy.npz` repeats
+# the sweep's runs at stds 0.01, 0.05 (small) and 0.5, 2 (large) with entropy_coef = 0.05:
+# same seeds, same kappas, 300 updates, 4 seeds x 3 kappas = 12 runs per std (move the
+# entropy_coef slider above to see them). The entropy term's gradient does not pass through
+# the advantage, so unlike the policy-gradient term it does not vanish in a stuck run. Stuck
+# runs without and with the bonus, and the paired changes (same std, kappa and seed):
+
+# %%
+ent = runs["entropy"]
+changes = nb.stuck_changes(sweep, ent)
+for w in ent.values("wout_std"):
+    pairs, freed, caught = changes[w]
+    print(f"wout_std={w:g}: stuck {nb.stuck_rate(sweep, [w])[1]}/12 at entropy_coef 0, "
+          f"{nb.stuck_rate(ent, [w])[1]}/12 at 0.05 ({freed} freed, {caught} newly stuck)")
+small0, small5 = nb.stuck_rate(sweep, [0.01, 0.05]), nb.stuck_rate(ent, [0.01, 0.05])
+large0, large5 = nb.stuck_rate(sweep, [0.5, 2.0]), nb.stuck_rate(ent, [0.5, 2.0])
+p_large = nb.fisher_one_sided(large0[1], large0[2], large5[1], large5[2])
+print(f"small stds (0.01, 0.05): {small0[1]}/{small0[2]} -> {small5[1]}/{small5[2]}; "
+      f"large (0.5, 2): {large0[1]}/{large0[2]} -> {large5[1]}/{large5[2]} "
+      f"(one-sided Fisher p = {p_large:.3f}, though the runs are paired and not independent)")
+
+# %%
+# the bonus frees every small-std run and most large-std ones; only std 2 keeps stuck runs
+assert small0[1] >= 4 and small5[1] == 0
+assert large5[1] <= large0[1] - 8 and large5[1] >= 3
+assert nb.stuck_rate(ent, [0.5])[1] == 0 and nb.stuck_rate(ent, [2.0])[1] == large5[1]
+assert sum(c[1] for c in changes.values()) >= 15 and sum(c[2] for c in changes.values()) <= 2
+
+# %% [markdown]
+# Yes, at every std, but it does not remove the penalty of a large W_out. An entropy bonus of
+# 0.05 took the small stds from 6 of 24 stuck runs to none, and the large ones from 15 of 24
+# to 5 of 24: 17 paired runs freed, 1 newly stuck. All 5 runs still stuck are at std 2 (9 of 12
+# stuck without the bonus, 5 of 12 with it), whose initial policy is already far from uniform
+# (H <= 0.48 at update 0). So the bonus helps most where the initial policy is near uniform,
+# and the advice "keep W_out small" still holds with it. Notebook 04 varies the coefficient.
+
+# %% [markdown]
 # ## 8. Verdicts
 #
 # | Claim | Measured | Verdict |
@@ -418,6 +460,7 @@ assert agree / groups >= 0.6  # the seed, not kappa, decides most outcomes
 # | "Wout 0.1 ... Stronger initial gradients" | Recurrent gradient x12 vs std 0.01 (paired median of 12 runs, range 5.7-16), x1.8 vs 0.05; total gradient x1.2 and x0.9; Adam's first step moves W_rec by lr per entry at both 0.01 and 0.1 | **True for the recurrent weights only**, and Adam removes the difference |
 # | "Small Wout" is a cause of collapse | Stds 0-0.1 start near uniform (H >= 1.06, ln 3 = 1.10); about a third of their runs get stuck in "always abort" (8 of 24 at 0.01-0.1, kappa 0); stuck 2, 4, 5 of 12 at 0.01, 0.05, 0.1 (all kappas); 0 vs 0.01 on 16 seeds: 7 vs 5 stuck (p = 0.36) | **Refuted**: smaller is not worse; if anything the count rises with the std, and exact zero is no worse than CleanRL's scale |
 # | Larger is better | Std 1-2: 7 of 8 runs stuck at kappa 0 vs 8 of 24 at 0.01-0.1 (p = 0.011); initial H at std 2 <= 0.48; survivors escape aborting in 2-5 updates | **Refuted**: a large W_out is a lottery on the initial readout, mostly lost |
+# | Entropy regularisation is the fix (here at 0.05, across W_out stds) | Stuck runs at stds 0.01-0.05: 6 of 24 without, 0 of 24 with the bonus; at 0.5-2: 15 of 24 vs 5 of 24 (all 5 at std 2); 17 paired runs freed, 1 newly stuck | **True here, but partial at a large W_out**: std 2 keeps 5 of 12 stuck |
 # | A confident early policy makes risk-seeking runs collapse | At std 0.5-2, stuck runs at kappa -0.4 / 0 / +0.4: 5 / 5 / 5 of 8 (sweep), 9 / 9 / 9 of 12 (early); 17 of 24 (std, seed) pairs end the same at all three kappas | **Not supported**: the seed decides, kappa does not |
 #
 # The numbers come from the cells above, which assert them (4 seeds per std and kappa in the

@@ -129,6 +129,68 @@ def test_sweep_demo_shows_the_selected_cells():
         assert demo.last_seconds < 2.0
 
 
+def _entropy_or_skip():
+    try:
+        return nb.load()["entropy"]
+    except DataFileError as err:
+        pytest.skip(f"data not built: {err}")
+
+
+def test_sweep_demo_entropy_slider_reads_the_entropy_dataset():
+    _, sweep = _sweep_or_skip()
+    ent = _entropy_or_skip()
+    assert nb.entropy_coef_of(ent) == 0.05 and nb.entropy_coef_of(sweep) == 0.0
+    demo = nb.sweep_demo(sweep, ent)
+    assert [v for _, v in demo.controls["entropy_coef"].options] == [0.0, 0.05]
+    for wout_std, kappa in ((2.0, -0.4), (0.01, 0.4)):
+        demo.set(wout_std=wout_std, kappa=kappa, entropy_coef=0.05)
+        idx = ent.select(wout_std=wout_std, kappa=kappa)
+        assert len(idx) == 4
+        for ax, name in zip(demo.figure.axes[:2], ("reward", "entropy"), strict=True):
+            lines = [ln for ln in ax.lines if ln.get_label().startswith("seed")]
+            assert len(lines) == len(idx)
+            for line, i in zip(lines, idx, strict=True):
+                np.testing.assert_allclose(line.get_ydata(), ent.h(name)[i])
+                assert line.get_label() == f"seed {ent.arrays['seed'][i]}"
+        bars = demo.figure.axes[-1].patches
+        j = nb.SweepFigure(sweep, ent).stds.index(wout_std)
+        assert bars[j].get_height() == pytest.approx(nb.stuck(ent)[idx].mean())
+        assert "entropy_coef=0.05" in demo.summary.value
+        assert "not computed" not in demo.summary.value
+    changes = nb.stuck_changes(sweep, ent)
+    assert set(changes) == {0.01, 0.05, 0.5, 2.0}
+    for w, (pairs, freed, caught) in changes.items():
+        assert pairs == 12
+        assert freed - caught == nb.stuck_rate(sweep, [w])[1] - nb.stuck_rate(ent, [w])[1]
+    # back to entropy 0: the sweep's own runs again
+    demo.set(entropy_coef=0.0)
+    idx = sweep.select(wout_std=0.01, kappa=0.4)
+    lines = [ln for ln in demo.figure.axes[0].lines if ln.get_label().startswith("seed")]
+    for line, i in zip(lines, idx, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), sweep.h("reward")[i])
+
+
+def test_sweep_demo_says_not_computed():
+    _, sweep = _sweep_or_skip()
+    ent = _entropy_or_skip()
+    demo = nb.sweep_demo(sweep, ent)
+    demo.set(wout_std=0.1, kappa=0.0, entropy_coef=0.05)
+    assert "not computed" in demo.summary.value
+    assert "wout_std=0.1" in demo.summary.value and "entropy_coef=0.05" in demo.summary.value
+    for ax in demo.figure.axes[:3]:
+        assert not [ln for ln in ax.lines if ln.get_label().startswith("seed")]
+    j = nb.SweepFigure(sweep, ent).stds.index(0.1)
+    assert demo.figure.axes[-1].patches[j].get_height() == 0
+    assert "n/c" in [t.get_text() for t in demo.figure.axes[-1].texts]
+    assert demo.last_seconds < 2.0
+    assert "not computed" in nb.sweep_summary(ent, 0.0, 0.4, 0.05)
+    assert "not computed" in nb.sweep_summary(None, 0.05, 0.4, 0.1)
+    # a computed cell after an uncomputed one draws its lines again
+    demo.set(wout_std=0.5)
+    lines = [ln for ln in demo.figure.axes[0].lines if ln.get_label().startswith("seed")]
+    assert len(lines) == 4
+
+
 def test_demos_builds_every_demo():
     _sweep_or_skip()
     ds = nb.demos()

@@ -7,12 +7,17 @@ nb02_wout_sweep: 300 updates (stride 5) for six W_out stds x three kappas x the 
     seeds: whether runs caught in "always abort" stay there, reward and behaviour mode.
     Its first 50 updates equal nb02_wout_early's for the shared cells (same seeds, constant
     schedules), which the notebook checks.
+nb02_wout_entropy: nb02_wout_sweep's settings with entropy_coef 0.05, for four of its W_out stds
+    (0.01, 0.05, 0.5, 2.0) x the three kappas x the same four seeds: does an entropy bonus
+    change which runs get stuck in "always abort"? (Its entropy_coef 0 partner is
+    nb02_wout_sweep; the seeds are paired.)
 nb02_wout_zero: W_out exactly 0 against std 0.01 at kappa 0 on twelve more seeds (4-15),
     60 updates: a cheap test of whether zero falls into "always abort" more often.
 
-Both use the default settings otherwise (GRU N=50, batch 256, Adam lr 0.01, clip 5,
-entropy_coef 0). Seeds are shared across cells (paired comparisons), except that wout_std=0
-draws no random numbers for W_out, so its later draws are not paired with the other stds.
+All use the default settings otherwise (GRU N=50, batch 256, Adam lr 0.01, clip 5,
+entropy_coef 0 except nb02_wout_entropy). Seeds are shared across cells (paired comparisons),
+except that wout_std=0 draws no random numbers for W_out, so its later draws are not paired
+with the other stds.
 """
 
 from ..data import register
@@ -41,6 +46,22 @@ NB02_WOUT_SWEEP = register(SweepSpec(
     name="nb02_wout_sweep",
     base={"updates": 300},
     grid={"wout_std": WOUT_STDS, "kappa": KAPPAS},
+    seeds=(0, 1, 2, 3),
+    stride=5,
+    final_window=50,
+    chunk=12,
+    keep=KEEP,
+))
+
+# The entropy axis of the notebook's sweep slider: entropy_coef 0.05 on a subset of
+# nb02_wout_sweep's cells (48 runs x 300 updates, about 5 minutes of one core).
+WOUT_STDS_ENTROPY = (0.01, 0.05, 0.5, 2.0)
+ENTROPY_COEFS = (0.0, 0.05)
+
+NB02_WOUT_ENTROPY = register(SweepSpec(
+    name="nb02_wout_entropy",
+    base={"updates": 300, "entropy_coef": 0.05},
+    grid={"wout_std": WOUT_STDS_ENTROPY, "kappa": KAPPAS},
     seeds=(0, 1, 2, 3),
     stride=5,
     final_window=50,

@@ -17,7 +17,8 @@ exactly zero. Adam's first step moves each parameter by lr * g / (|g| + eps) = l
 whatever the size of g: after one update every entry of W_out is +-lr and the recurrent
 gradients are no longer zero.
 
-Data: nb02_wout_early (50 updates, stride 1), nb02_wout_sweep (300 updates, stride 5) and
+Data: nb02_wout_early (50 updates, stride 1), nb02_wout_sweep (300 updates, stride 5),
+nb02_wout_entropy (the sweep's runs with entropy_coef 0.05, four of its stds) and
 nb02_wout_zero (0 vs 0.01 on 12 more seeds, 60 updates), see
 pyrl_mini/datasets/nb02_wout_init.py. A run is "stuck" when it always aborts or never
 chooses: every trial pays -0.5, so d ~ 0 and the gradient ~ 0 (at any entropy). Everything
@@ -42,7 +43,15 @@ from .. import analysis, data, plots, tasks
 from ..config import TrainSettings
 from ..sweep import SweepData
 from ..trainer import Ensemble, TrainResult, train
-from ..widgets import SLIDER_LAYOUT, SLIDER_STYLE, Demo, LiveRun, float_slider, kappa_slider
+from ..widgets import (
+    SLIDER_LAYOUT,
+    SLIDER_STYLE,
+    Demo,
+    LiveRun,
+    entropy_slider,
+    float_slider,
+    kappa_slider,
+)
 
 LN3 = float(np.log(3))
 HOLD_STEPS = TrainSettings().task.fixation_steps + TrainSettings().task.stimulus_steps
@@ -311,12 +320,18 @@ def hold_table(stds=(0.0, 0.1, 0.5, 2.0), seeds: int = 12, trials: int = 64) -> 
 
 
 # --- 4. the precomputed runs ----------------------------------------------------------------
-DATASETS = {"early": "nb02_wout_early", "sweep": "nb02_wout_sweep", "zero": "nb02_wout_zero"}
+DATASETS = {"early": "nb02_wout_early", "sweep": "nb02_wout_sweep", "zero": "nb02_wout_zero",
+            "entropy": "nb02_wout_entropy"}
 
 
 def load() -> dict[str, SweepData]:
-    """{"early", "sweep", "zero"}: the notebook's three datasets, checksums verified."""
+    """{"early", "sweep", "zero", "entropy"}: the notebook's datasets, checksums verified."""
     return {key: data.load(name) for key, name in DATASETS.items()}
+
+
+def entropy_coef_of(d: SweepData) -> float:
+    """The entropy_coef every run of dataset d used (its base setting; 0 if not set)."""
+    return float(d.meta.get("spec", {}).get("base", {}).get("entropy_coef", 0.0))
 
 
 def by_std(d: SweepData, values: np.ndarray, kappa: float | None = None) -> dict:
@@ -351,6 +366,27 @@ def stuck_rate(d: SweepData, stds, kappas=None) -> tuple[float, int, int]:
         d.select(wout_std=w) if kappas is None or not has_kappa else
         np.concatenate([d.select(wout_std=w, kappa=k) for k in kappas]) for w in stds])
     return float(t[idx].mean()), int(t[idx].sum()), len(idx)
+
+
+def stuck_changes(base: SweepData, other: SweepData) -> dict[float, tuple[int, int, int]]:
+    """Pair every run of `other` with the run of `base` at the same (wout_std, kappa, seed)
+    (e.g. the same runs with and without an entropy bonus). Per wout_std of `other`:
+    (pairs, stuck in base but not in other, stuck in other but not in base)."""
+    tb, to = stuck(base), stuck(other)
+    key = {(base.arrays["grid/wout_std"][i], base.arrays["grid/kappa"][i],
+            base.arrays["seed"][i]): i for i in range(len(tb))}
+    out = {}
+    for w in other.values("wout_std"):
+        pairs = freed = caught = 0
+        for i in other.select(wout_std=w):
+            j = key.get((w, other.arrays["grid/kappa"][i], other.arrays["seed"][i]))
+            if j is None:
+                continue
+            pairs += 1
+            freed += int(tb[j] and not to[i])
+            caught += int(to[i] and not tb[j])
+        out[w] = (pairs, freed, caught)
+    return out
 
 
 def kappa_agreement(d: SweepData) -> tuple[int, int]:
@@ -466,39 +502,59 @@ GRAD_TICKS = ((-6, "1e-6"), (-4, "1e-4"), (-2, "1e-2"), (0, "1"))
 class SweepFigure:
     """plot_sweep drawn once, then updated in place on every slider move.
 
-    Reward, entropy and gradient norm of every seed at (wout_std, kappa), each coloured by
-    its final mode (a stuck run sits at reward -0.5), and the fraction of stuck runs against
-    wout_std at this kappa. The gradient norm is drawn as log10 on a linear axis (a log axis
-    costs a third of a redraw), ticks labelled with the norm itself."""
+    Reward, entropy and gradient norm of every seed at (wout_std, kappa, entropy_coef), each
+    coloured by its final mode (a stuck run sits at reward -0.5), and the fraction of stuck
+    runs against wout_std at this kappa and entropy_coef. The gradient norm is drawn as log10
+    on a linear axis (a log axis costs a third of a redraw), ticks labelled with the norm.
 
-    def __init__(self, sweep: SweepData):
+    sweep: the entropy_coef 0 runs (nb02_wout_sweep); others: more datasets, each at one
+    entropy_coef (nb02_wout_entropy). A combination no dataset holds draws no lines and
+    a bar labelled "n/c" (not computed)."""
+
+    def __init__(self, sweep: SweepData, *others: SweepData):
         self.sweep = sweep
+        self.sources = {entropy_coef_of(d): d for d in (sweep, *others)}
         self.fig: Figure | None = None
-        self.stds = sweep.values("wout_std")
+        self.stds = sorted({w for d in self.sources.values() for w in d.values("wout_std")})
         self.colors = {m: f"C{i}" for i, m in enumerate(analysis.MODES)}
         self.u = sweep.update_axis()
-        self.curves = {}
-        for name in SWEEP_PANELS:
-            y = np.asarray(sweep.h(name))
-            if name == "grad_norm":
-                y = np.log10(np.maximum(y, GRAD_FLOOR))
-            self.curves[name] = y
-        self._idx: dict[tuple[float, float], np.ndarray] = {}
-        self._rates: dict[float, list[float]] = {}
-        self.max_seeds = max(len(self.idx(w, k)) for w in self.stds
-                             for k in sweep.values("kappa"))
+        for d in others:
+            if not np.array_equal(d.update_axis(), self.u):
+                raise ValueError("every dataset of the sweep figure needs the same updates")
+        self.curves: dict[float, dict[str, np.ndarray]] = {}
+        for e, d in self.sources.items():
+            self.curves[e] = {}
+            for name in SWEEP_PANELS:
+                y = np.asarray(d.h(name))
+                if name == "grad_norm":
+                    y = np.log10(np.maximum(y, GRAD_FLOOR))
+                self.curves[e][name] = y
+        self._idx: dict[tuple[float, float, float], np.ndarray] = {}
+        self._rates: dict[tuple[float, float], list[float]] = {}
+        self.max_seeds = max(len(self.idx(w, k, e)) for w in self.stds
+                             for k in sweep.values("kappa") for e in self.sources)
 
-    def idx(self, wout_std: float, kappa: float) -> np.ndarray:
-        key = (wout_std, kappa)
+    def idx(self, wout_std: float, kappa: float, entropy_coef: float = 0.0) -> np.ndarray:
+        """Cells of the dataset at entropy_coef with this (wout_std, kappa); empty if none."""
+        key = (wout_std, kappa, entropy_coef)
         if key not in self._idx:
-            self._idx[key] = self.sweep.select(wout_std=wout_std, kappa=kappa)
+            d = self.sources.get(entropy_coef)
+            if d is None or wout_std not in d.values("wout_std") \
+                    or kappa not in d.values("kappa"):
+                self._idx[key] = np.zeros(0, dtype=int)
+            else:
+                self._idx[key] = d.select(wout_std=wout_std, kappa=kappa)
         return self._idx[key]
 
-    def rates(self, kappa: float) -> list[float]:
-        if kappa not in self._rates:
-            t = stuck(self.sweep)
-            self._rates[kappa] = [float(t[self.idx(w, kappa)].mean()) for w in self.stds]
-        return self._rates[kappa]
+    def rates(self, kappa: float, entropy_coef: float = 0.0) -> list[float]:
+        """Fraction stuck per std of self.stds (nan where not computed)."""
+        key = (kappa, entropy_coef)
+        if key not in self._rates:
+            d = self.sources.get(entropy_coef)
+            t = stuck(d) if d is not None else None
+            self._rates[key] = [float(t[i].mean()) if len(i := self.idx(w, kappa, entropy_coef))
+                                else float("nan") for w in self.stds]
+        return self._rates[key]
 
     def _build(self) -> None:
         fig = _new_figure((10.5, 2.6))
@@ -524,6 +580,9 @@ class SweepFigure:
             ax.title.set_fontsize(10)
         handles = [Line2D([], [], color=self.colors[m], label=m) for m in analysis.MODES]
         axes[0].legend(handles=handles, fontsize=6, loc="center right")
+        self.note = axes[1].text(0.5, 0.5, "not computed:\nsee the line above", ha="center",
+                                 va="center", fontsize=9, transform=axes[1].transAxes,
+                                 visible=False)
         ax = axes[-1]
         n = len(self.stds)
         self.bars = ax.bar(range(n), np.zeros(n), color="0.6")
@@ -534,64 +593,82 @@ class SweepFigure:
         self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
         fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
 
-    def __call__(self, wout_std: float, kappa: float) -> Figure:
+    def __call__(self, wout_std: float, kappa: float, entropy_coef: float = 0.0) -> Figure:
         if self.fig is None:
             self._build()
-        sweep = self.sweep
-        idx = self.idx(wout_std, kappa)
+        idx = self.idx(wout_std, kappa, entropy_coef)
+        d = self.sources.get(entropy_coef)
         for name in SWEEP_PANELS:
             for j, line in enumerate(self.lines[name]):
                 if j < len(idx):
                     i = idx[j]
-                    mode = analysis.MODES[sweep.mode[i]] if sweep.mode[i] >= 0 else "learning"
-                    line.set_data(self.u, self.curves[name][i])
+                    mode = analysis.MODES[d.mode[i]] if d.mode[i] >= 0 else "learning"
+                    line.set_data(self.u, self.curves[entropy_coef][name][i])
                     line.set_color(self.colors[mode])
-                    line.set_label(f"seed {sweep.arrays['seed'][i]}")
+                    line.set_label(f"seed {d.arrays['seed'][i]}")
                     line.set_visible(True)
                 else:
                     line.set_data([], [])
                     line.set_label("_unused")
                     line.set_visible(False)
-        for bar, label, w, r in zip(self.bars, self.bar_labels, self.stds, self.rates(kappa),
-                                    strict=True):
-            bar.set_height(r)
+        self.note.set_visible(len(idx) == 0)
+        for bar, label, w, r in zip(self.bars, self.bar_labels, self.stds,
+                                    self.rates(kappa, entropy_coef), strict=True):
+            computed = not np.isnan(r)
+            bar.set_height(r if computed else 0.0)
             bar.set_color("C3" if w == wout_std else "0.6")
-            label.xy = (label.xy[0], r)
-            label.set_text(f"{r:.2f}")
+            label.xy = (label.xy[0], r if computed else 0.0)
+            label.set_text(f"{r:.2f}" if computed else "n/c")
         return self.fig
 
 
-def plot_sweep(sweep: SweepData, wout_std: float, kappa: float) -> Figure:
-    """Reward, entropy and gradient norm of every seed at (wout_std, kappa), each coloured by
-    its final mode (a stuck run sits at reward -0.5), and the fraction of stuck runs against
-    wout_std at this kappa."""
-    return SweepFigure(sweep)(wout_std, kappa)
+def plot_sweep(sweep: SweepData, wout_std: float, kappa: float, *others: SweepData,
+               entropy_coef: float = 0.0) -> Figure:
+    """Reward, entropy and gradient norm of every seed at (wout_std, kappa, entropy_coef),
+    each coloured by its final mode (a stuck run sits at reward -0.5), and the fraction of
+    stuck runs against wout_std at this kappa and entropy_coef."""
+    return SweepFigure(sweep, *others)(wout_std, kappa, entropy_coef)
 
 
-def sweep_summary(sweep: SweepData, wout_std: float, kappa: float) -> str:
-    idx = sweep.select(wout_std=wout_std, kappa=kappa)
+def sweep_summary(sweep: SweepData | None, wout_std: float, kappa: float,
+                  entropy_coef: float | None = None) -> str:
+    """One line on the runs of `sweep` at (wout_std, kappa): their final modes and reward.
+    sweep None, or without this cell, gives "not computed" and what is."""
+    ent = "" if entropy_coef is None else f" entropy_coef={entropy_coef:g}"
+    head = f"wout_std={wout_std:g} kappa={kappa:+.1f}{ent}"
+    idx = (np.zeros(0, dtype=int) if sweep is None or wout_std not in sweep.values("wout_std")
+           else sweep.select(wout_std=wout_std, kappa=kappa))
+    if len(idx) == 0:
+        have = ", ".join(f"{w:g}" for w in sweep.values("wout_std")) if sweep else "none"
+        return f"{head}: not computed. Computed wout_std at this entropy_coef: {have}"
     modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in sweep.mode[idx]]
     rew = sweep.final("reward")[idx]
     crit = sweep.arrays["updates_to_criterion"][idx]
-    return (f"wout_std={wout_std:g} kappa={kappa:+.1f}, {len(idx)} seeds: modes at update "
+    return (f"{head}, {len(idx)} seeds: modes at update "
             f"{int(sweep.update_axis()[-1] + 2.5)}: {', '.join(modes)}; final reward "
             f"{np.mean(rew):+.2f} (seeds {', '.join(f'{r:+.2f}' for r in rew)}); "
             f"criterion met by {int((crit >= 0).sum())}")
 
 
-def sweep_demo(sweep: SweepData | None = None) -> Demo:
-    """wout_std and kappa sliders over the precomputed 300-update runs."""
+def sweep_demo(sweep: SweepData | None = None, entropy: SweepData | None = None) -> Demo:
+    """wout_std, kappa and entropy_coef sliders over the precomputed 300-update runs:
+    entropy_coef 0 is nb02_wout_sweep, 0.05 is nb02_wout_entropy (four of the six stds)."""
     sweep = sweep or data.load(DATASETS["sweep"])
-    return Demo(SweepFigure(sweep),
-                summary_fn=lambda wout_std, kappa: sweep_summary(sweep, wout_std, kappa),
-                wout_std=wout_slider(sweep.values("wout_std"), 0.05),
-                kappa=kappa_slider(sweep.values("kappa"), 0.0))
+    entropy = entropy or data.load(DATASETS["entropy"])
+    figure = SweepFigure(sweep, entropy)
+    sources = figure.sources
+    return Demo(figure,
+                summary_fn=lambda wout_std, kappa, entropy_coef: sweep_summary(
+                    sources.get(entropy_coef), wout_std, kappa, entropy_coef),
+                wout_std=wout_slider(figure.stds, 0.05),
+                kappa=kappa_slider(sweep.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(sorted(sources), 0.0))
 
 
 def demos() -> dict[str, Demo]:
     """Every demo of notebook 02, built on the precomputed data."""
-    sweep = data.load(DATASETS["sweep"])
-    return {"initial_policy": initial_policy_demo(), "sweep": sweep_demo(sweep)}
+    sweep, entropy = data.load(DATASETS["sweep"]), data.load(DATASETS["entropy"])
+    return {"initial_policy": initial_policy_demo(), "sweep": sweep_demo(sweep, entropy)}
 
 
 def live_run_widget() -> LiveRun:
