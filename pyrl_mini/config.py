@@ -166,6 +166,7 @@ class TrainSettings(_SettingsMixin):
     kappa_schedule: str = "constant"  # constant | gradual (0 -> kappa in steps of kappa_step)
     kappa_step: float = 0.05
     kappa_step_updates: int = 100    # updates between kappa steps in the gradual schedule
+    logit_cap: float = 0.0           # > 0: logits -> cap * tanh(logits / cap); 0: off (upstream)
     task: TaskSettings = field(default_factory=TaskSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
 
@@ -191,6 +192,8 @@ class TrainSettings(_SettingsMixin):
         _check_choice("kappa_schedule", self.kappa_schedule, KAPPA_SCHEDULES)
         _check_finite("kappa_step", self.kappa_step, low=0.0, low_inclusive=False, high=1.0)
         _check_positive_int("kappa_step_updates", self.kappa_step_updates)
+        _check_finite("logit_cap", self.logit_cap, low=0.0,
+                      hint="Use 0 for no cap, or a bound such as 2 on each logit.")
         if isinstance(self.task, dict):
             object.__setattr__(self, "task", TaskSettings.from_dict(self.task))
         if isinstance(self.network, dict):

@@ -3,7 +3,8 @@
 One update, for each of E independent networks (all in one batched computation):
 
 1. Roll out a batch of B gambling trials: states x (T, E, B, N), rates r = relu(x),
-   log pi_t = log_softmax(r W_out + b_out), actions a_t ~ pi_t.
+   log pi_t = log_softmax(r W_out + b_out), actions a_t ~ pi_t (with logit_cap > 0 the logits
+   pass through cap * tanh(. / cap) first; off by default, as upstream).
 2. Rewards r_t, return-to-go G_t = sum_{s>=t} r_s; valid steps are those before the trial ends.
 3. Baseline V_t from the policy's rates (detached) and the previous action.
 4. Advantage d_t = G_t - V_t and its kappa transform f(d_t) = (1 - kappa) d_t if d_t > 0 else
@@ -22,6 +23,7 @@ norm is the global L2 norm and every statistic counts valid steps only.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -127,6 +129,28 @@ def _check_ensemble(settings: list[TrainSettings]) -> None:
                         "members of one ensemble share it. Train them in separate ensembles.")
 
 
+def cap_logits(logits: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
+    """Soft logit cap per network: cap * tanh(logits / cap) where cap > 0, logits unchanged
+    where cap = 0. logits (T, E, B, A), cap (E,).
+
+    Each capped logit lies in (-cap, cap), so no action's probability can exceed
+    1 / (1 + (A - 1) exp(-2 cap)): the policy can never become deterministic (the tanh logit
+    clipping of Bello et al. 2017, the soft-capping of Gemma 2). The price: d(capped)/d(logit)
+    = 1 - tanh^2 -> 0 as a logit nears the cap, so the cap moves the vanishing gradient from
+    the softmax into the tanh instead of removing it.
+    """
+    on = (cap > 0).view(1, -1, 1, 1)
+    safe = torch.where(cap > 0, cap, torch.ones_like(cap)).view(1, -1, 1, 1)
+    return torch.where(on, safe * torch.tanh(logits / safe), logits)
+
+
+def max_probability(cap: float, n_actions: int) -> float:
+    """The largest probability any action can reach under logit_cap = cap (1 if cap = 0)."""
+    if cap <= 0:
+        return 1.0
+    return 1.0 / (1.0 + (n_actions - 1) * math.exp(-2.0 * cap))
+
+
 class Ensemble:
     """Parameters, Adam state and random generators of E independent networks.
 
@@ -167,6 +191,7 @@ class Ensemble:
         self.step_cost = col(lambda s: s.task.step_cost)
         self.entropy_coef = col(lambda s: s.entropy_coef)
         self.grad_clip = col(lambda s: s.grad_clip)
+        self.logit_cap = col(lambda s: s.logit_cap)
 
     def _prefixed(self) -> dict[str, torch.Tensor]:
         return {**{"pi." + k: v for k, v in self.params.items()},
@@ -198,7 +223,8 @@ class Ensemble:
                                net.rate_function)
         rates = nets.rate(x, net.rate_function)                     # (T, E, B, N)
         read = rates if net.network_type == "gru" else nets.rate(x, net.readout_rate)
-        logp_all = torch.log_softmax(nets.readout(self.params, read), dim=-1)  # (T, E, B, A)
+        raw_logits = nets.readout(self.params, read)
+        logp_all = torch.log_softmax(cap_logits(raw_logits, self.logit_cap), dim=-1)  # (T,E,B,A)
         probs = logp_all.exp()
         with torch.no_grad():
             # inverse-CDF sampling from pre-drawn uniforms keeps the draws ensemble-independent
@@ -227,7 +253,8 @@ class Ensemble:
         w = kappa_weights(d, k)
         baseline_loss = (0.5 * w * (returns - value) ** 2 * mask).sum(dim=(0, 2)) / n_valid
         return dict(options=options, actions=actions, outcome=out, mask=mask, logp=logp,
-                    probs=probs, entropy=entropy, fd=fd, rates=rates, value=value,
+                    probs=probs, raw_logits=raw_logits, entropy=entropy, fd=fd, rates=rates,
+                    value=value,
                     returns=returns, policy_loss=policy_loss, baseline_loss=baseline_loss,
                     mean_entropy=mean_entropy, n_valid=n_valid)
 

@@ -185,3 +185,41 @@ def test_smooth_rate_functions_have_no_dead_units(phi):
 def test_rate_function_is_validated():
     with pytest.raises(SettingsError, match="rate_function='sigmoid'"):
         TrainSettings().replace(rate_function="sigmoid")
+
+
+def test_logit_cap_bounds_every_probability_and_zero_means_off():
+    from pyrl_mini.trainer import cap_logits, max_probability
+
+    logits = torch.tensor([[3.0, 0.0, -3.0], [0.5, -0.2, 0.1]]).view(1, 2, 1, 3)
+    capped = cap_logits(logits, torch.tensor([2.0, 0.0]))
+    # network 0 capped into (-2, 2); network 1 (cap 0) untouched, bit for bit
+    assert capped[0, 0].abs().max() < 2.0
+    assert torch.equal(capped[0, 1], logits[0, 1])
+    # the bound on the probability: approached by extreme logits, never passed
+    p = torch.softmax(capped[0, 0, 0], -1)[0].item()
+    assert 0.8 < p < max_probability(2.0, 3) < 0.9647
+    huge = cap_logits(torch.tensor([1e4, -1e4, -1e4]).view(1, 1, 1, 3), torch.tensor([2.0]))
+    p = torch.softmax(huge[0, 0, 0], -1)[0].item()
+    assert p == pytest.approx(max_probability(2.0, 3), rel=1e-5)
+    assert max_probability(0.0, 3) == 1.0
+    # small logits are nearly unchanged (tanh(z) ~ z)
+    small = torch.tensor([0.01, -0.02, 0.0]).view(1, 1, 1, 3)
+    assert torch.allclose(cap_logits(small, torch.tensor([3.0])), small, atol=1e-6)
+
+
+def test_logit_cap_member_trains_and_uncapped_member_is_unchanged():
+    capped = SMALL.replace(logit_cap=1.0)
+    alone = train(SMALL, progress=False).history
+    both = train([SMALL, capped], progress=False).history
+    for name in ("reward", "entropy", "grad_norm", "max_prob"):
+        np.testing.assert_allclose(both[name][:, 0], alone[name][:, 0], rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+    bound = 1.0 / (1.0 + 2.0 * np.exp(-2.0))
+    assert np.all(both["max_prob"][:, 1] <= bound + 1e-6)
+    assert not np.allclose(both["entropy"][:, 0], both["entropy"][:, 1])
+
+
+def test_logit_cap_is_validated():
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(SettingsError, match="logit_cap"):
+            TrainSettings(logit_cap=bad)
