@@ -21,10 +21,16 @@ fixes_fast, fixes_fast_batch512
         of 0.05 every 25 updates, reached at 200); near-zero head; no-choice penalty -1.0;
         larger batch (512, in fixes_fast_batch512).
 
+fixes_logit_cap, fixes_fast_logit_cap
+        logit control: logit_cap 2 and 3 (logits -> cap * tanh(logits / cap), so no action's
+        probability can pass 0.965 and 0.995), in each of the two comparisons above (default
+        lr, seeds 0-2, 1000 updates; lr 0.03, seeds 0-4, 250 updates).
+
 The control (no fix) and the entropy bonus (0.01, 0.05) at kappa = -0.4 are main_grid cells:
 same settings, same seeds, same 1000 updates, so they are paired with these runs and are not
 trained twice. The larger batch is its own dataset (fixes_batch512) because a sweep stores the
-last batch's trials, whose shape differs between batch sizes.
+last batch's trials, whose shape differs between batch sizes; the logit cap came later and has
+its own datasets so that adding it left the stored runs as they were.
 """
 
 from __future__ import annotations
@@ -135,4 +141,24 @@ FIXES_FAST_BATCH = register(SweepSpec(
     seeds=FAST_SEEDS,
     stride=5,
     chunk=5,
+))
+
+LOGIT_CAPS = (2.0, 3.0)
+
+FIXES_LOGIT = register(SweepSpec(
+    name="fixes_logit_cap",
+    base=BASE,
+    grid={"logit_cap": LOGIT_CAPS},
+    seeds=SEEDS,
+    stride=10,
+    chunk=6,
+))
+
+FIXES_FAST_LOGIT = register(SweepSpec(
+    name="fixes_fast_logit_cap",
+    base={**FAST_BASE, "lr": FAST_LR},
+    grid={"logit_cap": LOGIT_CAPS},
+    seeds=FAST_SEEDS,
+    stride=5,
+    chunk=10,
 ))
