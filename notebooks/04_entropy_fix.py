@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -22,7 +24,8 @@
 # ratio of tau to the reward gaps. Then on the gambling task, over a grid of kappa x
 # entropy_coef x seeds trained ahead of time. Then against the alternatives the analysis and
 # the practice of the field suggest (a lower or decaying learning rate, a larger batch, a
-# gradual kappa schedule, a near-zero policy head, a fixed reward), on the same seeds.
+# gradual kappa schedule, a near-zero policy head, a cap on the logits, a fixed reward), on
+# the same seeds.
 #
 # **You will learn**
 # 1. the fixed point of entropy-regularised softmax, pi* = softmax(r / tau), and why
@@ -317,9 +320,10 @@ assert risky0[0] > 0.85 and risky0[-1] < 0.2, risky0
 # | near-zero head | `wout_std` 0.01 (CleanRL's policy-head init) | standard practice |
 # | no-choice penalty | -1.0 instead of -0.5 (= the abort penalty) | claim 10 (notebook 03) |
 # | larger batch | 512 trials per update (twice the compute) | fewer noisy updates |
+# | logit cap 2 / 3 | `logit_cap`: logits -> cap * tanh(logits / cap), so no probability can pass 0.965 / 0.995 | logit control: the tanh clipping of Bello et al. (2017) |
 #
-# *Logit or temperature control* (a penalty on the logits, or a softmax temperature) is not
-# in the library and is left out here.
+# The logit cap is the direct way to do what the analysis asks of the entropy bonus: it makes
+# a deterministic policy impossible, so the entropy can never reach 0.
 #
 # Two comparisons. **(a)** The default lr 0.01, 1000 updates, seeds 0-2 (the control and the
 # entropy runs are the main_grid cells). **(b)** lr 0.03, 250 updates, seeds 0-4: at this
@@ -349,8 +353,15 @@ by_a = {r["fix"]: r for r in rows_a}
 # no alternative collapsed on these seeds; the only collapse is the entropy 0.01 run
 assert all(r["collapsed"] == 0 for r in rows_a if r["fix"] != "entropy 0.01")
 assert by_a["entropy 0.01"]["collapsed"] == 1
-# every other fix ends within 0.035 of the control's reward (seed sd about 0.01-0.02)
-assert all(abs(r["d_reward"]) < 0.035 for r in rows_a if r["fix"] != "entropy 0.01")
+# every other fix but the logit caps ends within 0.035 of the control's reward (seed sd
+# about 0.01-0.02)
+capped = ("logit cap 2", "logit cap 3")
+assert all(abs(r["d_reward"]) < 0.035 for r in rows_a
+           if r["fix"] not in ("entropy 0.01",) + capped)
+# the caps do what the analysis wants of the bonus, entropy well above 0.1 with cap 2, and
+# pay for it in reward: the enforced randomness breaks fixation and picks worse options
+assert by_a["logit cap 2"]["entropy"] > 0.2 and by_a["logit cap 2"]["d_reward"] < -0.25
+assert by_a["logit cap 3"]["d_reward"] < -0.03
 # gradual kappa spends 400 of its 1000 updates at a weaker kappa: less risk-seeking on every seed
 gk, no = fixes_a["gradual kappa"], fixes_a["none"]
 risky_gk = gk["data"].final("risky_rate")[gk["idx"]]
@@ -365,7 +376,11 @@ assert np.all(risky_gk < risky_no)
 # costs show instead: a larger batch costs twice the compute, and the gradual kappa schedule
 # gives up some risk preference (lower-p choices below the control's on all three seeds),
 # because the network spends 40 % of its training at a weaker kappa. The one collapse is the
-# recommended `entropy_coef = 0.01`.
+# recommended `entropy_coef = 0.01`. The logit caps are the exception to "no cost": cap 2
+# holds the final entropy near 0.24, the analysis's target met with room to spare, and costs
+# about 0.29 of the control's 0.76 reward, because a policy that can never put more than
+# 96.5 % on an action breaks fixation, or picks the worse gamble, on a good share of trials;
+# cap 3 costs about 0.04.
 #
 # ### (b) Where collapse is fast: lr 0.03
 
@@ -392,9 +407,13 @@ assert np.all(np.abs(d.final("logp_mean")[dead]) < 1e-3)
 # entropy_coef 0.05 and 0.1 prevent it on every seed; 0.01 does not reliably (1 of 5)
 assert by_b["entropy 0.05"]["collapsed"] == 0 and by_b["entropy 0.1"]["collapsed"] == 0
 assert by_b["entropy 0.01"]["collapsed"] >= 1
-# the analysis's other suggestions leave the very same seeds collapsed
-for fix in ("decaying lr", "gradual kappa"):
+# the analysis's other suggestions, and the logit caps, leave the very same seeds collapsed
+for fix in ("decaying lr", "gradual kappa", "logit cap 2", "logit cap 3"):
     assert nb.collapsed_seeds(fixes_b, fix) == control, fix
+# ... although with cap 2 the trapped seeds keep their entropy above 0.1, as the analysis asks
+c2 = fixes_b["logit cap 2"]
+c2_dead = c2["idx"][c2["data"].collapsed[c2["idx"]]]
+assert np.all(c2["data"].final("entropy")[c2_dead] > 0.1)
 # ... and the gradual schedule collapsed while kappa was still 0: not a risk-seeking effect
 assert np.all((when > 0) & (when <= 25)), when
 # who collapsed, per fix, as the text below states it
@@ -411,7 +430,7 @@ fell = nb.first_update_below(lr_b["data"], lr_b["idx"][4:], level=0.01)[0]
 assert 40 <= fell <= 100, fell   # seed 4 learned for a while before it fell
 others = [f for f in fixes_b if f != "none" and not f.startswith("entropy")]
 assert all(3 in nb.collapsed_seeds(fixes_b, f) for f in others)
-assert sum(1 in nb.collapsed_seeds(fixes_b, f) for f in others) == 4
+assert len(others) == 8 and sum(1 in nb.collapsed_seeds(fixes_b, f) for f in others) == 6
 # no non-entropy fix does better than 1 collapsed seed in 5
 assert min(r["collapsed"] for r in rows_b if not r["fix"].startswith("entropy")) >= 1
 # the two entropy fixes rank first and cost no reward relative to the control's healthy seeds
@@ -427,16 +446,68 @@ for fix in ("entropy 0.05", "entropy 0.1"):
 # seeds learn, at no cost in reward or in risk preference. With 0.01 seed 1 is rescued but
 # seed 3 escapes "always abort" only to fall into "never choose" (entropy 0 again).
 #
-# The other suggestions do not help. The decaying learning rate and the gradual kappa
-# schedule leave exactly the control's seeds collapsed: the collapse happens in the first
-# 15 updates, before a decay matters, and *while the gradual schedule still has kappa = 0*,
-# so it is not caused by risk-seeking at all. A larger batch rescues seed 1 but not seed 3,
+# The other suggestions do not help. The decaying learning rate, the gradual kappa
+# schedule and both logit caps leave exactly the control's seeds collapsed: the collapse
+# happens in the first 15 updates, before a decay matters, and *while the gradual schedule
+# still has kappa = 0*, so it is not caused by risk-seeking at all. With cap 2 the trapped
+# seeds end with entropy above 0.1 and still abort on every trial (the next section says why). A larger batch rescues seed 1 but not seed 3,
 # at twice the compute; the near-zero head changes nothing; a lower learning rate (0.01, the
 # default) rescues seed 1 but not seed 3, and loses seed 4 to "never choose" after about 60
 # updates of learning; the harsher no-choice penalty adds the same "never choose" collapse on seed 4.
 # With five seeds, 0 of 5 against 2 of 5 is suggestive rather than proof; what makes it
-# convincing is the pairing: seed 3 collapses under every one of the six non-entropy changes
-# (seed 1 under four of them) and both are rescued by both larger coefficients.
+# convincing is the pairing: seed 3 collapses under every one of the eight non-entropy changes
+# (seed 1 under six of them) and both are rescued by both larger coefficients.
+
+# %% [markdown]
+# ### Why a logit cap does not rescue a trapped run
+#
+# The cap removes one of the three ways the gradient can vanish and leaves the other two. The
+# gradient of log pi(a) f(d) with respect to the chosen action's raw logit z_a is
+#
+# (1 - pi(a)) * cap'(z_a) * f(d),   with cap'(z) = 1 - tanh^2(z / cap)  (1 without a cap).
+#
+# Without a cap, a trapped run sits at pi(a) = 1 in float32, so the first factor is exactly 0:
+# the analysis's "deterministic-policy gradient vanishing". The cap keeps pi(a) <= 0.965, so
+# that factor stays near 0.1; but the raw logits keep growing behind the cap, and cap' goes to
+# 0 instead. And the third factor dies whatever the policy does: when (almost) every trial
+# aborts and pays -0.5, the baseline learns -0.5 and every advantage f(d) goes to 0. A
+# per-step floor on exploration does not reopen the way out: to reach a choice a trial must
+# hold fixation on each of 3 steps, and cap 2 only guarantees fixation 1 / (1 + 2 e^4) = 0.9 %
+# per step, about 1e-6 per trial.
+#
+# The cell trains four networks at the fast-collapse setting for 40 updates (a few seconds)
+# and measures each factor on a fresh batch.
+
+# %%
+factors, trap_result = nb.trap_anatomy(updates=40)
+for label, f in factors.items():
+    print(f"{label:22s} " + "  ".join(f"{k} {v:.1e}" for k, v in f.items()))
+nb.plot_trap_anatomy(factors);
+
+# %%
+none_f, cap_f = factors["no fix, seed 1"], factors["logit cap 2, seed 1"]
+healthy_f, bonus_f = factors["logit cap 2, seed 0"], factors["entropy 0.05, seed 1"]
+# both seed-1 runs without a bonus are trapped: every trial of the fresh batch aborts
+assert none_f["abort rate"] == 1.0 and cap_f["abort rate"] == 1.0
+# without a cap the softmax factor is exactly 0 (pi(a) = 1 in float32) ...
+assert none_f["1 - pi(a)"] == 0.0 and none_f["gradient norm"] < 1e-8
+# ... with the cap it stays alive and the entropy stays above 0.1 ...
+assert cap_f["1 - pi(a)"] > 0.05 and cap_f["entropy"] > 0.1
+# ... but the cap's slope and the advantage are both far below the healthy run's
+assert cap_f["cap slope"] < healthy_f["cap slope"] / 2
+assert cap_f["|f(d)|"] < healthy_f["|f(d)|"] / 10
+assert cap_f["gradient norm"] < healthy_f["gradient norm"] / 100
+# the bonus kept seed 1 out of the trap in the first place: it chooses and learns
+assert bonus_f["abort rate"] < 0.5 and bonus_f["gradient norm"] > 0.1
+
+# %% [markdown]
+# After 40 updates the capped seed-1 run has entropy above 0.2, and a gradient hundreds of
+# times smaller than a healthy run's; by update 250 (fixes_fast_logit_cap) it is below 1e-5
+# on seed 1 and 1e-10 on seed 3, entropy still near 0.2. So "entropy > 0.1" is not a sign of
+# a healthy run, and entropy 0 was never the cause: the trap is a behaviour (abort, get the
+# same -0.5, learn nothing from it) with three ways to silence the gradient, and the cap
+# closes only one. The entropy bonus works differently: its gradient does not pass through
+# the advantage, so it pushes back while every advantage is 0, and it acted before the fall.
 
 # %% [markdown]
 # ### Interactive demo: one fix at a time
@@ -459,6 +530,7 @@ fixes_demo
 # | "higher learning rate early, decay later" (claim 9) | default lr: reward within 0.035 of the control; lr 0.03: the control's two seeds still collapse | **no help measured** |
 # | gradual kappa schedule (claim 9) | default lr: within noise, less risk preference on 3 of 3 seeds; lr 0.03: the same two seeds collapse, while kappa was still 0 | **no help**; the collapse it targets is not kappa-driven |
 # | (alternatives) | larger batch 1 of 5 collapsed at 2x compute; lower lr 2 of 5; near-zero head 2 of 5; no-choice penalty 3 of 5 | **none beats entropy_coef >= 0.05** |
+# | "Mean entropy should stay > 0.1" as the sign of health (logit cap) | cap 2 holds entropy > 0.1 on every run, trapped ones included; lr 0.03: the control's 2 of 5 still collapse (gradient < 1e-5); default lr: reward -0.29 | **refuted**: entropy above 0.1 is neither necessary nor sufficient; the cap costs reward and rescues nothing |
 #
 # Each line is asserted in the cells above. With 3 and 5 seeds per cell, differences of one
 # collapsed seed are not significant on their own; the verdicts that rest on them say so.
@@ -545,7 +617,10 @@ nb.live_run_widget()
 # - Where collapse is fast (lr 0.03: "always abort" within 15 updates, at kappa 0 as well),
 #   entropy_coef 0.05 or 0.1 prevented it on all five seeds at no measured cost in reward or
 #   risk preference; 0.01, a decaying lr, a gradual kappa schedule, a near-zero head, a
-#   harsher no-choice penalty, a lower lr and a larger batch did not.
+#   harsher no-choice penalty, a lower lr, a larger batch and a logit cap did not.
+# - A logit cap keeps the entropy above 0.1 by construction and the trapped runs collapse all
+#   the same: the gradient also vanishes through the cap's slope and through advantages that
+#   are all 0 when every trial ends the same way.
 # - The bonus prevents a fall into a saturated policy; it cannot lift a run out of one.
 #   Watch the behaviour (aborts, no choices, one side), not the entropy alone.
 #
@@ -560,5 +635,7 @@ nb.live_run_widget()
 #   entropy on policy optimization. *ICML*.
 # - Mihatsch, O. & Neuneier, R. (2002). Risk-sensitive reinforcement learning. *Machine
 #   Learning* 49, 267-290.
+# - Bello, I., Pham, H., Le, Q. V., Norouzi, M. & Bengio, S. (2017). Neural combinatorial
+#   optimization with reinforcement learning. *ICLR workshop* (tanh logit clipping).
 # - Huang, S. et al. (2022). CleanRL: high-quality single-file implementations of deep
 #   reinforcement learning algorithms. *JMLR* 23(274) (policy-head initialisation).

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -94,6 +96,10 @@ assert v["6"]["collapsed, kappa < 0"] <= v["6"]["collapsed, kappa > 0"]
 assert v["7"]["final entropy at 0.01, max over runs"] < 0.1
 assert v["7"]["collapsed, fast-collapse setting, 0.05"] < \
     v["7"]["collapsed, fast-collapse setting, no fix"]
+# ... and entropy above 0.1 does not protect: logit-capped runs keep it and collapse as often
+assert v["7"]["collapsed, fast-collapse setting, logit cap 2"] >= \
+    v["7"]["collapsed, fast-collapse setting, no fix"]
+assert v["7"]["final entropy of the collapsed logit-cap-2 runs, min"] > 0.1
 # 8. clipping: never active in the last updates of a collapsed run
 assert v["8"]["clipped fraction of updates, collapsed runs (last 50)"] == 0
 # 9. schedules: no fewer collapses than without a fix

@@ -9,9 +9,10 @@ import pytest
 matplotlib.use("Agg")
 
 from pyrl_mini import bandit  # noqa: E402
-from pyrl_mini.config import TaskSettings  # noqa: E402
+from pyrl_mini.config import TaskSettings, TrainSettings  # noqa: E402
 from pyrl_mini.lessons import nb04_entropy_fix as nb  # noqa: E402
 from pyrl_mini.sweep import SweepData  # noqa: E402
+from pyrl_mini.trainer import max_probability  # noqa: E402
 
 
 # --- fixed point ------------------------------------------------------------------------------
@@ -201,17 +202,48 @@ def test_fixes_demo_switches_runs(demos):
 
 def test_fix_runs_cover_every_fix_on_the_same_seeds():
     runs = nb.fix_runs(*nb.load_fixes())
-    assert len(runs) == 9
+    assert len(runs) == 11
     for label, r in runs.items():
         assert r["data"].arrays["seed"][r["idx"]].tolist() == [0, 1, 2], label
     assert runs["larger batch"]["cost"] == 2.0
     fast = nb.fast_fix_runs(*nb.load_fast_fixes())
-    assert len(fast) == 10
+    assert len(fast) == 12
     for label, r in fast.items():
         assert r["data"].arrays["seed"][r["idx"]].tolist() == [0, 1, 2, 3, 4], label
-        if label != "larger batch":
+        if label.startswith("logit cap"):
+            cap = float(label.split()[-1])
+            assert np.allclose(r["data"].arrays["grid/logit_cap"][r["idx"]], cap), label
+        elif label != "larger batch":
             want = 0.01 if label == "lower lr" else 0.03
             assert np.allclose(r["data"].arrays["grid/lr"][r["idx"]], want), label
+
+
+def test_logit_cap_runs_use_the_fast_settings():
+    """The logit-cap sweep's settings equal fixes_fast's control but for the cap, so its
+    cells are paired with the other fixes (same seeds, same draws)."""
+    from pyrl_mini.datasets import nb04_entropy_fix as ds
+
+    def by_cell(spec):
+        return list(zip(spec.cells(), spec.settings(), strict=True))
+
+    none = {n: ds._FAST_DEFAULTS[n] for n in ds.FAST_VARIED}
+    controls = {seed: s for (values, seed), s in by_cell(ds.FIXES_FAST) if values == none}
+    capped = [(values, seed, s) for (values, seed), s in by_cell(ds.FIXES_FAST_LOGIT)]
+    assert sorted(controls) == list(ds.FAST_SEEDS) and len(capped) == 2 * len(controls)
+    for values, seed, s in capped:
+        assert s == controls[seed].replace(logit_cap=values["logit_cap"])
+
+
+def test_gradient_factors_separate_the_three_ways_to_vanish():
+    small = TrainSettings(updates=3, batch_size=32, network={"units": 16, "baseline_units": 8})
+    result = nb.train([small, small.replace(logit_cap=0.5)], progress=False)
+    f = nb.gradient_factors(result, trials=64)
+    assert f[0]["cap slope"] == 1.0 and 0 < f[1]["cap slope"] < 1.0
+    for k in (0, 1):
+        assert 0 < f[k]["1 - pi(a)"] < 1 and f[k]["|f(d)|"] > 0 and f[k]["gradient norm"] > 0
+        assert 0 < f[k]["entropy"] <= np.log(3) + 1e-6 and 0 <= f[k]["abort rate"] <= 1
+    # the cap bounds every probability: 1 - pi(a) >= 1 - max_probability(0.5, 3) on every step
+    assert f[1]["1 - pi(a)"] >= 1 - max_probability(0.5, 3)
 
 
 def test_fast_lower_lr_equals_main_grid_start():
@@ -238,4 +270,16 @@ def test_live_run_widget_builds_without_training():
     w = nb.live_run_widget()
     assert w.result is None
     assert set(w.controls) >= {"kappa", "entropy_coef", "lr", "batch_size", "lr_schedule",
-                               "kappa_schedule", "wout_std", "no_choice_penalty"}
+                               "kappa_schedule", "wout_std", "no_choice_penalty", "logit_cap"}
+
+
+def test_live_run_widget_trains_with_the_readers_cap():
+    w = nb.live_run_widget()
+    w.controls["logit_cap"].value = 1.0
+    w.controls["updates"].value = 100
+    w.controls["batch_size"].value = 128
+    w.button.click()
+    assert w.result is not None and w.result.settings[0].logit_cap == 1.0
+    assert w.progress.value == 100
+    # with cap 1 no action can pass 1 / (1 + 2 e^-2) = 0.787
+    assert np.all(w.result.history["max_prob"] <= max_probability(1.0, 3) + 1e-6)

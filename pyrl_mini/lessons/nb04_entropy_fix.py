@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import analysis, bandit, data, plots, tasks
 from ..config import TaskSettings, TrainSettings
 from ..sweep import SweepData
-from ..trainer import TrainResult, train
+from ..trainer import Ensemble, TrainResult, train
 from ..widgets import Demo, LiveRun, entropy_slider, float_slider, kappa_slider
 
 
@@ -544,7 +544,17 @@ def _variant_rows(variants: dict, varied: tuple, defaults: dict) -> dict[str, di
     return {label: {n: grid[n][j] for n in varied} for j, label in enumerate(variants)}
 
 
-def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData) -> dict[str, dict]:
+def _add_logit_caps(runs: dict[str, dict], sweep: SweepData | None) -> None:
+    """runs["logit cap C"] for each cap in a logit-cap sweep (one grid setting, logit_cap)."""
+    if sweep is None:
+        return
+    for cap in np.unique(sweep.arrays["grid/logit_cap"]):
+        runs[f"logit cap {cap:g}"] = {"data": sweep,
+                                      "idx": variant_cells(sweep, {"logit_cap": cap})}
+
+
+def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData,
+             fixes_logit: SweepData | None = None) -> dict[str, dict]:
     """The default-lr comparison at kappa = -0.4, seeds (0, 1, 2), 1000 updates:
     label -> {"data", "idx", "cost"}.
 
@@ -561,12 +571,14 @@ def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData) -> dict[
     for label, values in _variant_rows(ds.VARIANTS, ds.VARIED, ds._DEFAULTS).items():
         runs[label] = {"data": fixes, "idx": variant_cells(fixes, values)}
     runs["larger batch"] = {"data": fixes_batch, "idx": variant_cells(fixes_batch, {})}
+    _add_logit_caps(runs, fixes_logit)
     for label, r in runs.items():
         r["cost"] = 2.0 if label == "larger batch" else 1.0
     return runs
 
 
-def fast_fix_runs(fast: SweepData, fast_batch: SweepData) -> dict[str, dict]:
+def fast_fix_runs(fast: SweepData, fast_batch: SweepData,
+                  fast_logit: SweepData | None = None) -> dict[str, dict]:
     """The fast-collapse comparison (lr 0.03, kappa = -0.4, seeds 0-4, 250 updates)."""
     from ..datasets import nb04_entropy_fix as ds
 
@@ -575,6 +587,9 @@ def fast_fix_runs(fast: SweepData, fast_batch: SweepData) -> dict[str, dict]:
                                                ds._FAST_DEFAULTS).items()}
     runs["larger batch"] = {"data": fast_batch, "idx": variant_cells(fast_batch, {}),
                             "cost": 2.0}
+    _add_logit_caps(runs, fast_logit)
+    for r in runs.values():
+        r.setdefault("cost", 1.0)
     return runs
 
 
@@ -770,14 +785,107 @@ class FixCurvesFigure:
         return self.fig
 
 
-def load_fixes() -> tuple[SweepData, SweepData, SweepData]:
-    """main_grid, fixes, fixes_batch512 (the default-lr comparison)."""
-    return data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512")
+# --- why the logit cap does not rescue a trapped run ---------------------------------------------
+TRAP_RUNS = {  # label -> (logit_cap, entropy_coef, seed) at the fast-collapse setting
+    "no fix, seed 1": (0.0, 0.0, 1),
+    "logit cap 2, seed 1": (2.0, 0.0, 1),
+    "logit cap 2, seed 0": (2.0, 0.0, 0),
+    "entropy 0.05, seed 1": (0.0, 0.05, 1),
+}
+FACTORS = ("|f(d)|", "1 - pi(a)", "cap slope", "gradient norm")
 
 
-def load_fast_fixes() -> tuple[SweepData, SweepData]:
-    """fixes_fast, fixes_fast_batch512 (the lr 0.03 comparison)."""
-    return data.load("fixes_fast"), data.load("fixes_fast_batch512")
+def trap_settings() -> dict[str, TrainSettings]:
+    """TRAP_RUNS as settings: the fixes_fast setting (lr 0.03, kappa = -0.4) with each run's
+    logit cap, entropy bonus and seed."""
+    from ..datasets import nb04_entropy_fix as ds
+
+    base = TrainSettings().replace(**ds.FAST_BASE, lr=ds.FAST_LR)
+    return {label: base.replace(logit_cap=c, entropy_coef=e, seed=seed)
+            for label, (c, e, seed) in TRAP_RUNS.items()}
+
+
+def gradient_factors(result: TrainResult, trials: int = 256, seed: int = 999) -> dict:
+    """Where the policy gradient of each trained network goes to zero, on a fresh batch.
+
+    The gradient of log pi(a) f(d) with respect to the raw logit z_a of the chosen action is
+    (1 - pi(a)) * cap'(z_a) * f(d), with cap'(z) = 1 - tanh^2(z / cap) (1 without a cap). Per
+    network, means over valid steps of |f(d)|, 1 - pi(a) and cap'(z_a), and the global norm
+    of the policy loss's gradient (bonus included). label -> {factor: value}.
+    """
+    out = {}
+    for k, s in enumerate(result.settings):
+        ens = Ensemble([s.replace(seed=seed)])
+        with torch.no_grad():
+            for name, p in ens.params.items():
+                p.copy_(result.params[name][k:k + 1])
+            for name, p in ens.baseline_params.items():
+                p.copy_(result.baseline_params[name][k:k + 1])
+        for p in ens.params.values():
+            p.requires_grad_(True)
+        ro = ens.rollout(trials, torch.tensor([s.kappa]))
+        ro["policy_loss"].sum().backward()
+        valid = ro["mask"].bool()
+        a = ro["actions"].unsqueeze(-1)
+        pi_a = ro["probs"].detach().gather(-1, a).squeeze(-1)
+        z_a = ro["raw_logits"].detach().gather(-1, a).squeeze(-1)
+        slope = (1 - torch.tanh(z_a / s.logit_cap) ** 2 if s.logit_cap > 0
+                 else torch.ones_like(z_a))
+        grad = torch.sqrt(sum((p.grad ** 2).sum() for p in ens.params.values()))
+        out[k] = {"|f(d)|": ro["fd"][valid].abs().mean().item(),
+                  "1 - pi(a)": (1 - pi_a[valid]).mean().item(),
+                  "cap slope": slope[valid].mean().item(),
+                  "gradient norm": grad.item(),
+                  "entropy": ro["entropy"].detach()[valid].mean().item(),
+                  "abort rate": float(ro["outcome"].aborted.float().mean())}
+    return out
+
+
+def trap_anatomy(updates: int = 40, progress: bool = True) -> tuple[dict, TrainResult]:
+    """Train TRAP_RUNS (one ensemble, `updates` updates) and measure gradient_factors.
+    Returns ({label: factors}, the training result)."""
+    settings = trap_settings()
+    result = train([s.replace(updates=updates) for s in settings.values()], progress=progress)
+    factors = gradient_factors(result)
+    return {label: factors[k] for k, label in enumerate(settings)}, result
+
+
+def plot_trap_anatomy(factors: dict[str, dict]) -> plt.Figure:
+    """Grouped bars (log scale): each factor of the policy gradient, per run; exact zeros are
+    marked "0" at the floor."""
+    fig, ax = plt.subplots(figsize=(9.0, 3.2))
+    labels = list(factors)
+    width = 0.8 / len(labels)
+    x = np.arange(len(FACTORS))
+    floor = 1e-12
+    for j, label in enumerate(labels):
+        pos = x + (j - (len(labels) - 1) / 2) * width
+        vals = np.array([factors[label][f] for f in FACTORS])
+        ax.bar(pos, np.maximum(vals, floor), width, label=label, color=f"C{j}")
+        for p, v in zip(pos, vals, strict=True):
+            if v == 0:
+                ax.text(p, floor * 3, "0", ha="center", va="bottom", color=f"C{j}",
+                        fontweight="bold")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 10)
+    ax.set_xticks(x, FACTORS)
+    ax.set_ylabel("value (means over valid steps)")
+    ax.set_title("factors of the policy gradient after the first updates")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def load_fixes() -> tuple[SweepData, SweepData, SweepData, SweepData]:
+    """main_grid, fixes, fixes_batch512, fixes_logit_cap (the default-lr comparison)."""
+    return (data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512"),
+            data.load("fixes_logit_cap"))
+
+
+def load_fast_fixes() -> tuple[SweepData, SweepData, SweepData]:
+    """fixes_fast, fixes_fast_batch512, fixes_fast_logit_cap (the lr 0.03 comparison)."""
+    return (data.load("fixes_fast"), data.load("fixes_fast_batch512"),
+            data.load("fixes_fast_logit_cap"))
 
 
 def fixes_demo(runs: dict[str, dict] | None = None,
@@ -811,15 +919,15 @@ LIVE_SETTINGS = TrainSettings(updates=300, kappa=-0.4, seed=0)
 def live_run_widget() -> LiveRun:
     """A button that trains one network with the reader's kappa, entropy_coef and fix."""
     def run(progress, kappa, entropy_coef, lr, batch_size, lr_schedule, kappa_schedule,
-            wout_std, no_choice_penalty, updates, seed):
+            wout_std, no_choice_penalty, logit_cap, updates, seed):
         torch.set_num_threads(1)
         progress.max = int(updates)
         progress.value = 0
         s = LIVE_SETTINGS.replace(
             kappa=kappa, entropy_coef=entropy_coef, lr=lr, batch_size=int(batch_size),
             lr_schedule=lr_schedule, kappa_schedule=kappa_schedule, kappa_step_updates=50,
-            wout_std=wout_std, no_choice_penalty=no_choice_penalty, updates=int(updates),
-            seed=int(seed))
+            wout_std=wout_std, no_choice_penalty=no_choice_penalty, logit_cap=logit_cap,
+            updates=int(updates), seed=int(seed))
 
         def tick(update, row):
             progress.value = update + 1
@@ -832,7 +940,8 @@ def live_run_widget() -> LiveRun:
         return plots.plot_curves(np.arange(result.updates_done), h, smooth=10,
                                  names=("reward", "entropy", "higher_ev_rate", "risky_rate"),
                                  title=f"kappa={s.kappa:+.2f}, entropy_coef={s.entropy_coef:g}, "
-                                       f"lr={s.lr:g}, batch={s.batch_size}")
+                                       f"lr={s.lr:g}, batch={s.batch_size}"
+                                       + (f", logit cap {s.logit_cap:g}" if s.logit_cap else ""))
 
     return LiveRun(
         run, show, description="Train",
@@ -846,6 +955,7 @@ def live_run_widget() -> LiveRun:
                                   description="kappa schedule"),
         wout_std=float_slider("wout_std", 0.0, 0.5, 0.01, 0.05),
         no_choice_penalty=float_slider("no_choice_penalty", -2.0, 0.0, 0.1, -0.5, fmt=".1f"),
+        logit_cap=float_slider("logit_cap", 0.0, 5.0, 0.5, 0.0, fmt=".1f"),
         updates=float_slider("updates", 100, 2000, 100, 300, fmt=".0f"),
         seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"))
 
@@ -880,7 +990,7 @@ def check_min_entropy_coef(fn: Callable[[float, float, float], float]) -> str:
 
 
 def demos() -> dict[str, Demo]:
-    grid, fixes, fixes_batch = load_fixes()
-    runs = fix_runs(grid, fixes, fixes_batch)
+    grid, *fixes = load_fixes()
+    runs = fix_runs(grid, *fixes)
     return {"grid": grid_demo(grid), "bandit": bandit_demo(),
             "fixes": fixes_demo(runs, fast_fix_runs(*load_fast_fixes()))}

@@ -264,7 +264,7 @@ def verdicts() -> list[Verdict]:
     grid, kl = data.load("main_grid"), data.load("kappa_lr")
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
     wout, rd = data.load("nb02_wout_sweep"), data.load("reward_design")
-    fast = data.load("fixes_fast")
+    fast, capped = data.load("fixes_fast"), data.load("fixes_fast_logit_cap")
     out = []
 
     # 1. dead units
@@ -342,14 +342,20 @@ def verdicts() -> list[Verdict]:
                             lr_schedule="constant", wout_std=0.05, no_choice_penalty=-0.5)
     fast_e1 = fast.select(entropy_coef=0.01)
     fast_e5 = fast.select(entropy_coef=0.05)
+    cap2 = capped.select(logit_cap=2.0)
+    cap2_stuck = cap2[capped.collapsed[cap2]]
     out.append(Verdict(
         "7. entropy_coef = 0.01 keeps entropy above 0.1 and is the primary fix",
-        "refuted at 0.01: entropy stays below 0.1 and collapse still happens; 0.05 helped",
+        "refuted at 0.01: entropy stays below 0.1 and collapse still happens; 0.05 helped; "
+        "entropy > 0.1 is no safeguard (a logit cap holds it and runs still collapse)",
         {"final entropy at 0.01, max over runs": float(np.nanmax(grid.final("entropy")[e1])),
          "collapsed at 0.01 (main grid)": float(grid.collapsed[e1].mean()),
          "collapsed, fast-collapse setting, no fix": float(fast.collapsed[fast_none].mean()),
          "collapsed, fast-collapse setting, 0.01": float(fast.collapsed[fast_e1].mean()),
-         "collapsed, fast-collapse setting, 0.05": float(fast.collapsed[fast_e5].mean())},
+         "collapsed, fast-collapse setting, 0.05": float(fast.collapsed[fast_e5].mean()),
+         "collapsed, fast-collapse setting, logit cap 2": float(capped.collapsed[cap2].mean()),
+         "final entropy of the collapsed logit-cap-2 runs, min": float(
+             np.min(capped.final("entropy")[cap2_stuck])) if len(cap2_stuck) else float("nan")},
         "04"))
 
     # 8. clipping
