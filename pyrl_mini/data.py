@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         _spec_or_raise(name)
     if args.missing:
         names = [n for n in names if not _loads(n)]
+        if not names:
+            print("nothing to build: every dataset asked for is present and verified")
+            return 0
     torch.set_num_threads(1)
     from .distributed import DaskError, open_executor
 

@@ -129,6 +129,12 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     """
     from tqdm.auto import tqdm
 
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int)
+                                   or stop_after < spec.stride):
+        raise ValueError(
+            f"stop_after={stop_after!r} must be an integer >= the sweep's stride "
+            f"({spec.stride}): each stored point is the mean of {spec.stride} updates. Use "
+            f"stop_after={spec.stride} or a multiple of it.")
     all_settings = spec.settings()
     chunk_list = spec.chunks()
     wanted = range(len(chunk_list)) if chunks is None else chunks

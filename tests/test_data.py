@@ -98,3 +98,21 @@ def test_interrupted_sweep_resumes_from_finished_chunks(tmp_path, monkeypatch):
     resumed = run_sweep(spec, progress=False, partial_dir=tmp_path)
     assert len(calls) == 1, "the finished chunk should have been reused"
     np.testing.assert_array_equal(resumed["h/reward"], full["h/reward"])
+
+
+def test_stop_after_shorter_than_the_stride_is_refused_by_name():
+    spec = data.DATASETS["fixes_fast_logit_cap"]
+    for bad in (spec.stride - 1, 0, 2.5):
+        with pytest.raises(ValueError, match=f"stop_after={bad!r}.*stride"):
+            run_sweep(spec, progress=False, chunks=[0], stop_after=bad)
+
+
+def test_build_missing_with_nothing_missing_opens_no_executor(monkeypatch, capsys):
+    import pyrl_mini.distributed as dist
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started with nothing to build")
+
+    monkeypatch.setattr(dist, "open_executor", no_cluster)
+    assert data.main(["build", "fixes_fast_logit_cap", "--missing", "--local-cluster", "2"]) == 0
+    assert "nothing to build" in capsys.readouterr().out
