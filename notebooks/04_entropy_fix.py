@@ -499,6 +499,12 @@ assert cap_f["|f(d)|"] < healthy_f["|f(d)|"] / 10
 assert cap_f["gradient norm"] < healthy_f["gradient norm"] / 100
 # the bonus kept seed 1 out of the trap in the first place: it chooses and learns
 assert bonus_f["abort rate"] < 0.5 and bonus_f["gradient norm"] > 0.1
+# at the end of the stored 250-update runs the capped trapped seeds (1, 3) still have
+# entropy near 0.2 and a gradient below 1e-5
+print(f"cap 2, trapped seeds at update 250: entropy {c2['data'].final('entropy')[c2_dead]}, "
+      f"gradient norm {c2['data'].final('grad_norm')[c2_dead]}")
+assert np.all(c2["data"].final("entropy")[c2_dead] > 0.15)
+assert np.all(c2["data"].final("grad_norm")[c2_dead] < 1e-5)
 
 # %% [markdown]
 # After 40 updates the capped seed-1 run has entropy above 0.2, and a gradient hundreds of
