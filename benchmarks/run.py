@@ -98,6 +98,11 @@ def main() -> None:
     out["flops"]["fraction_of_peak"] = out["flops"]["achieved_gflops"] / peak
     default = TrainSettings()
     out["default_one_network"] = {"updates_per_s": 1 / timed_train([default], n_upd // 2)}
+    # the logit cap's overhead: interleaved pairs, median ratio (one tanh per logit)
+    pairs = [(timed_train([default.replace(logit_cap=2.0)], n_upd // 4),
+              timed_train([default], n_upd // 4)) for _ in range(3)]
+    out["logit_cap_overhead"] = {"capped_over_uncapped": float(np.median(
+        [c / u for c, u in pairs]))}
 
     # time to criterion at the default settings (seed 1), and memory over a long run
     updates = 300 if args.quick else 2000
@@ -147,6 +152,8 @@ def main() -> None:
          f"({100 * o['flops']['fraction_of_peak']:.1f} %)"),
         ("default settings (N=50, batch 256): updates/s",
          f"{o['default_one_network']['updates_per_s']:.1f}"),
+        ("default settings, logit_cap 2: wall time / no cap (median of 3 pairs)",
+         f"{o['logit_cap_overhead']['capped_over_uncapped']:.2f}x"),
         ("default settings, seed 1: update and seconds to criterion",
          f"{crit} / {o['learn']['seconds_to_criterion'] or float('nan'):.1f} s"),
         (f"resident memory, {updates}-update run: after warm-up first -> last (peak)",
