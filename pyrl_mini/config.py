@@ -19,6 +19,7 @@ RATE_FUNCTIONS = ("relu", "tanh")              # what the SimpleRNN's policy rea
 DYNAMICS_RATES = ("relu", "tanh", "softplus")  # the firing rate r = phi(x) of the dynamics
 LR_SCHEDULES = ("constant", "exponential", "step")
 KAPPA_SCHEDULES = ("constant", "gradual")
+OPTIMIZERS = ("adam", "sgd")
 
 
 class SettingsError(ValueError):
@@ -155,7 +156,7 @@ class TrainSettings(_SettingsMixin):
 
     kappa: float = 0.0
     entropy_coef: float = 0.0
-    lr: float = 0.01                 # policy learning rate (Adam)
+    lr: float = 0.01                 # policy learning rate
     baseline_lr: float = 0.01        # baseline learning rate (Adam)
     batch_size: int = 256            # trials per update
     updates: int = 1500
@@ -167,6 +168,7 @@ class TrainSettings(_SettingsMixin):
     kappa_step: float = 0.05
     kappa_step_updates: int = 100    # updates between kappa steps in the gradual schedule
     logit_cap: float = 0.0           # > 0: logits -> cap * tanh(logits / cap); 0: off (upstream)
+    policy_optimizer: str = "adam"   # adam | sgd (step = lr * clipped gradient); baseline: Adam
     task: TaskSettings = field(default_factory=TaskSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
 
@@ -194,6 +196,7 @@ class TrainSettings(_SettingsMixin):
         _check_positive_int("kappa_step_updates", self.kappa_step_updates)
         _check_finite("logit_cap", self.logit_cap, low=0.0,
                       hint="Use 0 for no cap, or a bound such as 2 on each logit.")
+        _check_choice("policy_optimizer", self.policy_optimizer, OPTIMIZERS)
         if isinstance(self.task, dict):
             object.__setattr__(self, "task", TaskSettings.from_dict(self.task))
         if isinstance(self.network, dict):

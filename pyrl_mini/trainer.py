@@ -14,7 +14,8 @@ One update, for each of E independent networks (all in one batched computation):
    Baseline loss L_V = mean_valid w(d) d^2 / 2 with w(d) = f(d) / d detached, whose gradient
    with respect to V_t is -f(d_t) / n_valid: the Mihatsch-Neuneier update V <- V + lr f(d).
 6. Per-network global L2 gradient norm (before clipping, valid steps only), clipping to
-   grad_clip, Adam with per-network learning rate.
+   grad_clip, Adam with per-network learning rate (or, with policy_optimizer="sgd", a plain
+   SGD step on the policy; the baseline always uses Adam).
 
 Upstream (pyrl's PyTorch port) printed a *sum* of per-parameter norms as "Total norm" and
 counted padded steps after a trial's end in its log-probability statistics; here the gradient
@@ -192,6 +193,7 @@ class Ensemble:
         self.entropy_coef = col(lambda s: s.entropy_coef)
         self.grad_clip = col(lambda s: s.grad_clip)
         self.logit_cap = col(lambda s: s.logit_cap)
+        self.policy_sgd = torch.tensor([s.policy_optimizer == "sgd" for s in settings])
 
     def _prefixed(self) -> dict[str, torch.Tensor]:
         return {**{"pi." + k: v for k, v in self.params.items()},
@@ -263,7 +265,10 @@ class Ensemble:
         return {k: p.grad.pow(2).flatten(1).sum(1) for k, p in params.items()}  # squared, (E,)
 
     def _adam(self, params: dict[str, torch.Tensor], prefix: str, lr: torch.Tensor,
-              scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+              scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+              sgd: torch.Tensor | None = None):
+        """One Adam step per network (lr, scale: (E,)); where sgd (E,) is True, a plain SGD
+        step lr * scale * grad instead (the Adam moments are kept either way)."""
         t = self.step_count
         with torch.no_grad():
             for name, p in params.items():
@@ -273,6 +278,8 @@ class Ensemble:
                 m.mul_(b1).add_(g, alpha=1 - b1)
                 v.mul_(b2).addcmul_(g, g, value=1 - b2)
                 step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+                if sgd is not None:
+                    step = torch.where(sgd.view(shape), g, step)
                 live = self.active.view(shape)
                 p.sub_(torch.where(live, lr.view(shape) * step, torch.zeros_like(step)))
                 p.grad = None
@@ -378,7 +385,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
             ens.step_count += 1
             lr = torch.tensor([s.lr for s in members]) * lr_f
             lr_b = torch.tensor([s.baseline_lr for s in members]) * lr_f
-            ens._adam(ens.params, "pi.", lr, scale)
+            ens._adam(ens.params, "pi.", lr, scale, sgd=ens.policy_sgd)
             ens._adam(ens.baseline_params, "v.", lr_b, scale_b)
 
             with torch.no_grad():

@@ -223,3 +223,27 @@ def test_logit_cap_is_validated():
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(SettingsError, match="logit_cap"):
             TrainSettings(logit_cap=bad)
+
+
+def test_sgd_policy_step_is_lr_times_the_gradient():
+    s = SMALL.replace(policy_optimizer="sgd", lr=0.5, updates=1)
+    ens = Ensemble([s])
+    before = {k: v.clone() for k, v in ens.params.items()}
+    ro = ens.rollout(s.batch_size, torch.tensor([s.kappa]))
+    (ro["policy_loss"].sum() + ro["baseline_loss"].sum()).backward()
+    norm = torch.sqrt(sum((p.grad ** 2).sum() for p in ens.params.values())).item()
+    assert norm < s.grad_clip  # no clipping in this check
+    after = train(s, progress=False).params
+    for name, p in ens.params.items():
+        torch.testing.assert_close(after[name], before[name] - s.lr * p.grad,
+                                   rtol=1e-4, atol=1e-6)
+
+
+def test_sgd_member_leaves_adam_members_unchanged():
+    adam, sgd = SMALL, SMALL.replace(policy_optimizer="sgd", lr=1.0)
+    alone = train(adam, progress=False).history
+    both = train([adam, sgd], progress=False).history
+    np.testing.assert_allclose(both["reward"][:, 0], alone["reward"][:, 0], rtol=1e-4, atol=1e-5)
+    assert not np.allclose(both["grad_norm"][:, 0], both["grad_norm"][:, 1])
+    with pytest.raises(SettingsError, match="policy_optimizer='sdg'.*Did you mean 'sgd'"):
+        SMALL.replace(policy_optimizer="sdg")
