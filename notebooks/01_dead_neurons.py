@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,7 +33,8 @@
 # 3. whether kappa changes the dead fraction, and whether the dead fraction predicts collapse;
 # 4. what the SimpleRNN's tanh readout sees that its relu dynamics ignore, and whether it
 #    matters for learning;
-# 5. what actually makes units die, shown by controlled changes.
+# 5. what actually makes units die, shown by controlled changes (learning rate, initial
+#    bias, and the optimiser: Adam against plain SGD);
 # 6. whether a rate function without dead units (tanh, softplus) learns better.
 #
 # **Time**: about 25 minutes. Running all cells takes well under a minute on a laptop CPU.
@@ -361,7 +364,7 @@ assert np.all(rc["reward_tanh"][~rc["collapsed_tanh"]] < 0)
 #
 # ## 8. What makes units die?
 #
-# Three controlled changes, each against the default.
+# Four controlled changes, each against the default.
 #
 # **The learning rate** (`data/nb01_lr.npz`: policy lr 0.001 and 0.1 at kappa 0, same seeds
 # as the lr 0.01 runs above):
@@ -438,6 +441,65 @@ assert torch.allclose(adam_steps(1.0), adam_steps(1.4), atol=1e-6)
 # needs an optimiser whose step grows with the gradient; with Adam the size of the step is
 # set by the learning rate, and the learning rate is what kills units.
 #
+# **The optimiser: plain SGD, where kappa does reach the step.** `data/nb01_sgd.npz` trains
+# the same GRU with plain SGD on the policy (`policy_optimizer="sgd"`: step = lr x clipped
+# gradient; the baseline keeps Adam) at lr 1, which learns about as well as Adam at 0.01, and
+# at lr 3; kappa -0.4, 0, 0.4, seeds 0 and 1, entropy_coef 0, 600 updates, paired by kappa and
+# seed with the Adam runs of section 4. Under SGD, kappa = -0.4 multiplies the steps driven by
+# good surprises by 1.4 and those driven by bad ones by 0.6, so if "aggressive updates" killed
+# units, kappa now could.
+
+# %%
+opt = nb.optimizer_comparison(sweeps["nb01_gru"], data.load("nb01_sgd"))
+nb.plot_optimizer_comparison(opt);
+for label, c in opt.items():
+    print(f"{label:13s} final dead {c['dead'].round(3)}  max dead {c['max_dead'].round(3)}  "
+          f"reward {c['reward'].round(2)}  collapsed {int(c['collapsed'].sum())} of "
+          f"{len(c['dead'])}")
+print("(runs ordered kappa -0.4, -0.4, 0, 0, +0.4, +0.4; seeds 0, 1)")
+moved = nb.weight_displacement(updates=100)
+for label, groups in moved.items():
+    print(f"mean |change| after 100 updates, {label:13s} " +
+          "  ".join(f"{g} {v:.3f}" for g, v in groups.items()))
+
+# %%
+adam, sgd1, sgd3 = (opt[k] for k in nb.OPTIMIZER_RUNS)
+assert np.all(adam["kappa"] == sgd1["kappa"]) and np.all(adam["seed"] == sgd3["seed"])
+# With Adam every run ends with about 8 % dead units or more; with SGD at lr 1 no run ever has
+# more than 2 %, at any kappa and at any point of training ...
+assert np.all(adam["dead"] > 0.075)
+assert np.all(sgd1["max_dead"] < 0.02)
+# ... while it learns about as well: no collapse, final reward >= 0.65 in all six runs
+assert not sgd1["collapsed"].any() and np.all(sgd1["reward"] >= 0.65)
+# kappa, which now scales the steps, changes the dead fraction by under 0.01 per seed
+lo, hi = sgd1["kappa"] == -0.4, sgd1["kappa"] == 0.4
+assert np.all(np.abs(sgd1["dead"][lo] - sgd1["dead"][hi]) < 0.01)
+# At lr 3 SGD collapses at every kappa, with at most ~10 % dead units
+assert sgd3["collapsed"].sum() >= 4 and np.all(sgd3["max_dead"] < 0.11)
+assert all(sgd3["collapsed"][sgd3["kappa"] == k].any() for k in (-0.4, 0.0, 0.4))
+# Adam moves the recurrent weights several times further than SGD, the readout about as far
+assert moved["Adam lr 0.01"]["W_rec"] > 4 * moved["SGD lr 1"]["W_rec"]
+assert 0.5 < moved["Adam lr 0.01"]["W_out"] / moved["SGD lr 1"]["W_out"] < 2
+
+# %% [markdown]
+# The optimiser changes the picture more than kappa ever did. With plain SGD at a learning
+# rate that learns (lr 1: rewards 0.70-0.78, like Adam's 0.71-0.80 on its healthy runs),
+# units barely die at all: at most 1.6 % at any point of any run, against 8-30 % at the end
+# of every Adam run. So kappa has nothing to kill under SGD either: with kappa scaling the
+# steps, the dead fraction still moves by less than 0.01. Three times that learning rate
+# (lr 3) collapses 5 of 6 runs, at every kappa, with at most about 10 % dead units: too large a
+# step breaks the policy without killing units. The analysis's chain "risk-seeking ->
+# aggressive updates -> dead neurons" fails at both ends: under Adam kappa does not change
+# the step's size; under SGD it does, and units do not die.
+#
+# Why Adam? After 100 updates from the same start, Adam has moved the recurrent weights
+# about 8 times further than SGD (mean |change| about 0.09 vs 0.01) and the readout about as
+# far. Adam's step is about lr for *every* weight, however small and noisy its gradient, so
+# the recurrent weights and biases of units that matter little random-walk, and a walk that
+# pushes a unit's input below zero on every step kills it. SGD scales each step by its
+# gradient, so those weights barely move. That is the likely mechanism; this notebook shows
+# the correlation (same runs, optimiser changed), not the walk itself.
+#
 # ## 9. Without dead units: tanh and softplus rates
 #
 # If dead units were what held learning back, a rate function that cannot be exactly zero
@@ -511,25 +573,29 @@ for d in reward_gain.values():
 # | Dead units collapse the network | GRU collapsed 3/57 with 26-30 % dead, 5 healthy runs as dead or deader (up to 42 %); SimpleRNN AUC 0.70 / 0.65, 0.57 / 0.48 without always-aborting runs | **not supported**: no usable prediction within a network; a large learning rate causes both |
 # | The relu/tanh mismatch "could cause issues" | tanh readout: about half its input from x < 0; dead units keep a gradient; reached criterion 0/12 vs 0/12 (GRU 4/12); reward difference -0.05 +- 0.19 | **partly**: the mismatch is real but does not change whether the SimpleRNN learns; it fails either way |
 # | (what kills units) | lr 0.001 / 0.01 / 0.1: GRU 2 / 9-24 / 46-48 % dead; bias -0.5 at init: SimpleRNN 10 -> 33 %; Adam cancels kappa's gradient scale | the **learning rate** (and the SimpleRNN's initialisation), not kappa |
+# | "Risk-seeking ... network updates aggressively" kills units (under an optimiser where kappa scales the step) | plain SGD, lr 1: max dead 0-1.6 % at every kappa (Adam 0.01: 8-30 % final), reward 0.70-0.78; kappa moves the dead fraction < 0.01; SGD lr 3: 5 of 6 collapse with <= 10 % dead | **refuted**: with SGD kappa scales the steps and units still do not die; Adam's uniform steps are what kill them here |
 # | (implied) Without dead units the network would learn | GRU with tanh / softplus rates: 0 dead, dormant 0-0.04 / 0-0.11 (relu 0.20-0.33); reached criterion 1/6, 0/6 (relu 2/6); collapsed 3/6, 4/6 (relu 1/6); reward vs relu -0.04 +- 0.02, -0.44 +- 0.26 (6 pairs) | **refuted**: removing dead units does not improve learning or prevent collapse |
 #
 # ## Think!
 #
-# The analysis's chain starts "Risk-seeking amplifies: `δ' = 1.2 × δ` ... Network updates
-# aggressively". Suppose the trainer used plain SGD instead of Adam. Would kappa then kill
-# more units, and at which sign of kappa? What experiment in this notebook already tells you
-# what would happen?
+# Section 8 found two facts that look contradictory: with Adam, ten times the learning rate
+# (0.01 -> 0.1) took the GRU from 9-24 % to 46-48 % dead units, so "bigger steps kill units";
+# yet plain SGD at lr 3, which takes steps large enough to collapse 5 of 6 runs, left at
+# most about 10 % dead. What is different about the steps, and what experiment would tell the two
+# explanations apart?
 #
 # <details><summary>Answer</summary>
 #
-# With SGD the step is lr times the gradient, so scaling the advantages scales the step.
-# kappa = -0.4 multiplies positive advantages by 1.4 and negative ones by 0.6, kappa = +0.4 the
-# reverse; which sign gives the larger steps depends on the balance of good and bad surprises
-# in the batches. A larger step is exactly what the learning-rate experiment of section 8
-# varies: ten times the learning rate took the GRU from 9-24 % to 46-48 % dead units. So
-# under SGD kappa would act partly like a change of learning rate, by a factor of at most
-# 1.4 / 0.6 ~ 2.3; under Adam a common factor cancels, which is why kappa barely moves the
-# dead fraction here. (To test it, you would need an SGD option in the trainer.)
+# Adam's lr sets the step of *every* weight (its update is about lr times the sign of a
+# smoothed gradient), so raising it moves weights with tiny, noisy gradients, such as the
+# recurrent weights and biases of units that matter little, as far as the useful ones. SGD's
+# lr scales the gradient, so a large lr makes big steps where the gradient is big (the readout
+# and the input weights) and still small ones elsewhere: it breaks the policy before it
+# walks the recurrent weights far. The measured displacements agree (after 100 updates
+# Adam moved W_rec about 8 times further than SGD, W_out about as far). To separate "how far
+# the weights walk" from "which optimiser", run Adam with a large eps (say 1e-2): it then
+# divides small gradients by eps instead of by their own size and behaves like SGD for them.
+# If dead units disappear with it, the uniform step is the cause.
 # </details>
 #
 # ## Exercise: the dead fraction
@@ -588,6 +654,9 @@ nb.live_run_widget()
 #   and the dead fraction does not predict collapse within a network type.
 # - The learning rate is what kills units: ten times the step, several times the dead units,
 #   and collapse. Adam cancels the gradient scale that kappa changes.
+# - With plain SGD, where kappa does scale the step, units barely die (at most 1.6 % at
+#   lr 1, against 8-30 % with Adam) and kappa still does not matter; too large an SGD step
+#   collapses the policy without killing units.
 # - Rates that are never zero (tanh, softplus) remove dead units and nearly all dormant ones,
 #   but the GRU learns no better with them and collapses at least as often.
 # - The SimpleRNN's relu/tanh mismatch is real (the readout sees negative states) but it is

@@ -81,6 +81,8 @@ v = {r.claim.split(".")[0]: r.numbers for r in rows}
 assert v["1"]["GRU final dead fraction, max"] > 0.1, "GRU units do die (rates are relu(x))"
 assert v["1"]["revived fraction of units that died (GRU)"] > 0.2, "many dead units revive"
 assert abs(v["1"]["dead(kappa -0.4) - dead(kappa +0.4)"]) < 0.1, "kappa barely matters"
+assert v["1"]["max dead fraction, GRU with SGD lr 1, any run and update"] < 0.02, \
+    "with plain SGD units barely die"
 # 2. the SimpleRNN reaches the criterion with neither readout
 assert v["2"]["runs reaching the criterion, relu"] <= 1
 assert v["2"]["runs reaching the criterion, tanh"] <= 1

@@ -253,3 +253,38 @@ def test_live_run_widget_trains_and_records_units():
     result = live.run()
     assert result.unit_dead.shape == (50, 1, 50)
     assert live.progress.value == 50
+
+
+def test_optimizer_comparison_pairs_adam_and_sgd_by_kappa_and_seed():
+    gru = _fake_sweep({"kappa": [0.4, -0.4, 0.4, -0.4, 0.0],
+                       "entropy_coef": [0.0, 0.0, 0.0, 0.0, 0.05]},
+                      seeds=[1, 1, 0, 0, 0], reward=[4.1, 2.1, 3.0, 1.0, 9.0])
+    cells = [(lr, k, sd) for lr in (3.0, 1.0) for k in (0.4, -0.4) for sd in (1, 0)]
+    sgd = _fake_sweep({"lr": [c[0] for c in cells], "kappa": [c[1] for c in cells]},
+                      seeds=[c[2] for c in cells],
+                      reward=[10 * lr + 2 * (k > 0) + sd for lr, k, sd in cells])
+    for ds in (gru, sgd):
+        n = len(ds.arrays["seed"])
+        ds.arrays["h/dead_fraction"] = np.tile(np.linspace(0, 1, 4), (n, 1)) * \
+            ds.arrays["final/reward"][:, None]
+        ds.arrays["h/reward"] = ds.arrays["h/dead_fraction"]
+    comp = nb.optimizer_comparison(gru, sgd)
+    assert list(comp) == list(nb.OPTIMIZER_RUNS)
+    for c in comp.values():
+        assert c["kappa"].tolist() == [-0.4, -0.4, 0.4, 0.4]
+        assert c["seed"].tolist() == [0, 1, 0, 1]
+    np.testing.assert_allclose(comp["Adam lr 0.01"]["reward"], [1.0, 2.1, 3.0, 4.1])
+    np.testing.assert_allclose(comp["SGD lr 1"]["reward"], [10, 11, 12, 13])
+    np.testing.assert_allclose(comp["SGD lr 3"]["reward"], [30, 31, 32, 33])
+    np.testing.assert_allclose(comp["SGD lr 3"]["max_dead"], [30, 31, 32, 33])
+    assert len(nb.plot_optimizer_comparison(comp).axes[1].collections) == 6
+
+
+def test_weight_displacement_measures_each_group():
+    moved = nb.weight_displacement(updates=3)
+    assert set(moved) == {"Adam lr 0.01", "SGD lr 1"}
+    for groups in moved.values():
+        assert set(groups) == {"W_in", "W_rec", "W_out", "biases"}
+        assert all(v > 0 for v in groups.values())
+    # Adam's first steps are about lr per weight: 3 updates move each weight by at most 3 lr
+    assert max(moved["Adam lr 0.01"].values()) <= 3 * 0.01 + 1e-6

@@ -10,6 +10,9 @@ readout or learning-rate comparison at one seed is paired (same initial weights 
   0.01) for the GRU and the SimpleRNN (relu readout), kappa 0, entropy_coef 0.
 - nb01_rates: the GRU with rate function tanh or softplus (instead of pyrl's relu) x kappa
   (-0.4, 0, 0.4), entropy_coef 0; paired by seed and kappa with nb01_gru's entropy_coef 0 runs.
+- nb01_sgd: the GRU trained with plain SGD on the policy (step = lr * gradient, so kappa's
+  scaling of the advantages reaches the step, which Adam's normalisation cancels) at lr 1 and
+  3 x kappa (-0.4, 0, 0.4), entropy_coef 0; paired by seed and kappa with nb01_gru.
 
 About 690 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
 """
@@ -47,5 +50,15 @@ RATES = register(SweepSpec(
     name="nb01_rates",
     base={"updates": UPDATES, "network_type": "gru", "entropy_coef": 0.0},
     grid={"rate_function": ("tanh", "softplus"), "kappa": KAPPAS},
+    seeds=SEEDS, stride=10, chunk=6, record_units=True,
+))
+
+SGD_LRS = (1.0, 3.0)
+
+SGD = register(SweepSpec(
+    name="nb01_sgd",
+    base={"updates": UPDATES, "network_type": "gru", "entropy_coef": 0.0,
+          "policy_optimizer": "sgd"},
+    grid={"lr": SGD_LRS, "kappa": KAPPAS},
     seeds=SEEDS, stride=10, chunk=6, record_units=True,
 ))

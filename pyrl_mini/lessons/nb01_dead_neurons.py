@@ -121,7 +121,8 @@ def revival_by_spell_length(unit_dead: np.ndarray, lengths=(1, 2, 5, 10, 20)) ->
 
 # --- data access ----------------------------------------------------------------------------
 def load_all() -> dict[str, SweepData]:
-    """The notebook's three sweeps by name (checksums verified against data/manifest.json)."""
+    """The notebook's main sweeps by name, checksums verified against data/manifest.json
+    (nb01_rates and nb01_sgd are loaded where they are used)."""
     return {name: data.load(name) for name in DATASETS}
 
 
@@ -641,6 +642,70 @@ def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
     axes[0].legend(fontsize=7)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.08)
     return fig
+
+
+# --- Adam vs plain SGD -----------------------------------------------------------------------
+OPTIMIZER_RUNS = ("Adam lr 0.01", "SGD lr 1", "SGD lr 3")
+
+
+def optimizer_comparison(gru: SweepData, sgd: SweepData) -> dict[str, dict[str, np.ndarray]]:
+    """The GRU with Adam (nb01_gru, lr 0.01, entropy_coef 0) and with plain SGD on the policy
+    (nb01_sgd, lr 1 and 3), same kappas and seeds, rows ordered by (kappa, seed) so the three
+    are paired. {label: {"kappa", "seed", "dead" (final), "max_dead" (over training),
+    "reward", "collapsed", "dead_curve" (runs, records), "updates"}}."""
+    def pack(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
+        k, sd = ds.arrays["grid/kappa"][idx], ds.arrays["seed"][idx]
+        idx = idx[np.lexsort((sd, k))]
+        curve = ds.h("dead_fraction")[idx]
+        return {"kappa": ds.arrays["grid/kappa"][idx], "seed": ds.arrays["seed"][idx],
+                "dead": ds.final("dead_fraction")[idx], "max_dead": np.nanmax(curve, axis=1),
+                "reward": ds.final("reward")[idx], "collapsed": ds.collapsed[idx],
+                "dead_curve": curve, "updates": ds.update_axis()}
+
+    out = {"Adam lr 0.01": pack(gru, gru.select(entropy_coef=0.0))}
+    for lr, label in zip((1.0, 3.0), OPTIMIZER_RUNS[1:], strict=True):
+        out[label] = pack(sgd, sgd.select(lr=lr))
+    return out
+
+
+def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Figure:
+    """Dead fraction over training (one line per run) and final reward against final dead
+    fraction (x: collapsed), Adam vs SGD."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9))
+    for j, (label, c) in enumerate(comp.items()):
+        for k, curve in enumerate(c["dead_curve"]):
+            ax1.plot(c["updates"], curve, color=f"C{j}", lw=1,
+                     label=label if k == 0 else None)
+        ok = ~c["collapsed"]
+        ax2.scatter(c["dead"][ok], c["reward"][ok], color=f"C{j}", label=label, s=22)
+        ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
+    ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, 0.5),
+            title="dead units over training")
+    ax2.set(xlabel="final dead fraction", ylabel="final reward",
+            title="outcome (x: collapsed)")
+    ax1.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def weight_displacement(updates: int = 100, seed: int = 0,
+                        progress: bool = False) -> dict[str, dict[str, float]]:
+    """Train the default GRU with Adam (lr 0.01) and with SGD (lr 1) from the same initial
+    weights and trials, and return the mean |change| of each parameter group after `updates`
+    updates: {label: {group: value}} with groups as networks.param_groups."""
+    settings = {"Adam lr 0.01": TrainSettings(updates=updates, seed=seed),
+                "SGD lr 1": TrainSettings(updates=updates, seed=seed, lr=1.0,
+                                          policy_optimizer="sgd")}
+    start = Ensemble([settings["Adam lr 0.01"]]).params
+    result = train(list(settings.values()), progress=progress)
+    out = {}
+    for k, label in enumerate(settings):
+        out[label] = {}
+        for group, names in nets.param_groups(start).items():
+            diffs = torch.cat([(result.params[n][k] - start[n][0].detach()).abs().flatten()
+                               for n in names])
+            out[label][group] = float(diffs.mean())
+    return out
 
 
 # --- demos ----------------------------------------------------------------------------------

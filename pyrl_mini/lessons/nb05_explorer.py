@@ -265,6 +265,7 @@ def verdicts() -> list[Verdict]:
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
     wout, rd = data.load("nb02_wout_sweep"), data.load("reward_design")
     fast, capped = data.load("fixes_fast"), data.load("fixes_fast_logit_cap")
+    sgd = data.load("nb01_sgd")
     out = []
 
     # 1. dead units
@@ -274,11 +275,14 @@ def verdicts() -> list[Verdict]:
     kappa_effect = float(np.nanmean(fd[lo]) - np.nanmean(fd[hi]))
     out.append(Verdict(
         "1. ReLU units die and stay dead; negative kappa kills them",
-        "partly: units die (GRU too), but many revive and kappa barely matters",
+        "partly: units die (GRU too, under Adam), but many revive and kappa barely matters; "
+        "under plain SGD, where kappa scales the step, units barely die at all",
         {"GRU final dead fraction, min": float(np.nanmin(fd)),
          "GRU final dead fraction, max": float(np.nanmax(fd)),
          "revived fraction of units that died (GRU)": _revived_fraction(gru, rows),
-         "dead(kappa -0.4) - dead(kappa +0.4)": kappa_effect}, "01"))
+         "dead(kappa -0.4) - dead(kappa +0.4)": kappa_effect,
+         "max dead fraction, GRU with SGD lr 1, any run and update": float(
+             np.nanmax(sgd.h("dead_fraction")[sgd.select(lr=1.0)]))}, "01"))
 
     # 2. relu/tanh mismatch
     relu, tanh = simple.select(readout_rate="relu"), simple.select(readout_rate="tanh")
