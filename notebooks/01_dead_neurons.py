@@ -594,8 +594,10 @@ for d in reward_gain.values():
 # walks the recurrent weights far. The measured displacements agree (after 100 updates
 # Adam moved W_rec about 8 times further than SGD, W_out about as far). To separate "how far
 # the weights walk" from "which optimiser", run Adam with a large eps (say 1e-2): it then
-# divides small gradients by eps instead of by their own size and behaves like SGD for them.
-# If dead units disappear with it, the uniform step is the cause.
+# divides small gradients by eps instead of by their own size and behaves like SGD for them,
+# while large gradients still get steps of about lr. Mind the confound: a large eps also
+# shrinks the steps overall, like a lower lr, which on its own kills fewer units; compare
+# runs that learn equally well, and check which weights stopped walking.
 # </details>
 #
 # ## Exercise: the dead fraction
