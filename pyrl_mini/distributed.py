@@ -17,6 +17,7 @@ import functools
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 INSTALL_HINT = "pip install -e '.[dask]'"
 
@@ -142,6 +143,23 @@ class DaskExecutor:
         jobs = list(jobs)
         futures = self.client.map(functools.partial(_on_worker, fn), jobs, pure=False)
         return self._in_order(futures)
+
+    def map_unordered(self, fn: Callable, jobs: Iterable) -> Iterator[tuple[int, Any]]:
+        """Submit every job now; yield (index in jobs, fn(job)) as each finishes, so a caller
+        can save a finished job at once. Stopping early cancels the jobs not yet returned."""
+        dist = _import_distributed()
+        futures = self.client.map(functools.partial(_on_worker, fn), list(jobs), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        pending = set(index)
+        try:
+            for f in dist.as_completed(futures):
+                result = f.result()
+                pending.discard(f.key)
+                yield index[f.key], result
+        finally:
+            left = [f for f in futures if f.key in pending]
+            if left:
+                self.client.cancel(left)
 
     def _in_order(self, futures: list) -> Iterator:
         try:

@@ -124,8 +124,9 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     sweep resumes where it stopped. chunks: train only these chunk indices (for tests).
     stop_after: stop every run after this many updates (for tests; schedules still see the
     full length, so the first updates equal those of the full run).
-    executor: an object with .map(fn, iterable) (e.g. a dask Client wrapper) to run chunks
-    elsewhere; default runs them here, one after the other.
+    executor: an object with .map(fn, iterable) (results in order) or .map_unordered(fn,
+    iterable) (yielding (index, result) as each finishes; preferred, so every finished chunk
+    is saved at once), e.g. distributed.DaskExecutor; default runs them here, in order.
     """
     from tqdm.auto import tqdm
 
@@ -151,8 +152,13 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
                disable=not progress)
     jobs = [([all_settings[i] for i in chunk_list[c]], stop_after, spec.record_units)
             for c in todo]
-    mapper = executor.map if executor is not None else map
-    for c, res in zip(todo, mapper(_train_chunk, jobs), strict=True):
+    if executor is not None and hasattr(executor, "map_unordered"):
+        # save each chunk as soon as it finishes, whatever the order
+        stream = ((todo[j], res) for j, res in executor.map_unordered(_train_chunk, jobs))
+    else:
+        mapper = executor.map if executor is not None else map
+        stream = zip(todo, mapper(_train_chunk, jobs), strict=True)
+    for c, res in stream:
         if res.interrupted:
             raise KeyboardInterrupt(f"sweep {spec.name} interrupted in chunk {c}; finished "
                                     f"chunks are kept in {partial}" if partial else "")
@@ -162,6 +168,10 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
         results[c] = arrays
         bar.update(1)
     bar.close()
+    lost = [c for c in wanted if c not in results]
+    if lost:
+        raise RuntimeError(f"sweep {spec.name}: the executor returned no result for chunks "
+                           f"{lost}; run the same command again to train them.")
     order = [i for c in wanted for i in chunk_list[c]]
     merged = {k: np.concatenate([results[c][k] for c in wanted]) for k in results[wanted[0]]}
     cells = spec.cells()

@@ -79,6 +79,42 @@ def test_interrupted_distributed_sweep_resumes(executor, in_process, tmp_path):
     assert_same(in_process, resumed)
 
 
+class _FinishesOutOfOrder:
+    """Chunk 1 finishes first, then Ctrl-C while chunk 0 is still running."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def map_unordered(self, fn, jobs):
+        jobs = list(jobs)
+        yield 1, fn(jobs[1])
+        raise KeyboardInterrupt
+
+
+def test_a_chunk_that_finishes_first_is_saved_at_once(in_process, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(TINY, progress=False, partial_dir=tmp_path,
+                  executor=_FinishesOutOfOrder(None))
+    assert [f.name for f in tmp_path.glob("*/chunk*.npz")] == ["chunk0001.npz"]
+    resumed = run_sweep(TINY, progress=False, partial_dir=tmp_path)
+    assert_same(in_process, resumed)
+
+
+def test_map_unordered_returns_every_job_once(executor):
+    got = dict(executor.map_unordered(functools.partial(pow, 2), range(6)))
+    assert got == {i: 2 ** i for i in range(6)}
+
+
+def test_an_executor_that_drops_a_chunk_is_an_error(tmp_path):
+    class Drops:
+        def map_unordered(self, fn, jobs):
+            jobs = list(jobs)
+            yield 0, fn(jobs[0])
+
+    with pytest.raises(RuntimeError, match=r"no result for chunks \[1\]"):
+        run_sweep(TINY, progress=False, executor=Drops())
+
+
 def test_cli_builds_on_the_cluster(executor, in_process, tmp_path, monkeypatch, capsys):
     # the CLI gets the module's cluster, and leaves it open for the other tests
     monkeypatch.setattr(dist, "DaskExecutor", lambda *args, **kwargs: executor)
