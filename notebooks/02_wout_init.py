@@ -359,23 +359,28 @@ assert escaped_large.max() <= 5 < np.median(escaped_small)
 # %% [markdown]
 # ### Exactly zero against CleanRL's scale
 #
-# In the sweep, W_out = 0 got stuck in 8 of 12 runs against 2 of 12 at 0.01. Four seeds is
-# little, and the zero runs draw different trials (no random numbers are spent on W_out), so
+# In the sweep, W_out = 0 got stuck in 3 of 12 runs against 2 of 12 at 0.01. The runs are
+# paired: a zero W_out still draws its random numbers (and sets them to 0), so at one seed
+# the two runs share every other initial weight and every trial. Four seeds is little, so
 # `data/nb02_wout_zero.npz` repeats the comparison on 12 more seeds (4-15) at kappa = 0, for
 # 60 updates. Is 60 updates enough to tell? For the 72 sweep runs, compare "stuck at update
 # 50" with "stuck at update 300":
 
 # %%
+print(f"sweep, all kappas: W_out=0 stuck {nb.stuck_rate(sweep, [0.0])[1]}/12, "
+      f"std 0.01 stuck {nb.stuck_rate(sweep, [0.01])[1]}/12")
+assert (nb.stuck_rate(sweep, [0.0])[1], nb.stuck_rate(sweep, [0.01])[1]) == (3, 2)
 pred = nb.stuck_agreement(early, sweep)
 print(f"stuck at update 50 vs at update 300: {pred['agree']} of {pred['runs']} agree; "
       f"{len(pred['escaped_entropy'])} escaped later (their entropy at update 50: "
       f"{np.round(pred['escaped_entropy'], 2)}), {pred['late']} got stuck later")
 assert pred["agree"] >= 0.9 * pred["runs"] and np.all(pred["escaped_entropy"] > 0.5)
+assert pred["late"] == 0
 
 # %% [markdown]
-# Mostly yes: the runs that escaped later still had a high entropy at update 50 (still
-# exploring), and one run that was choosing at update 50 stopped choosing later. Now the
-# zero data:
+# Mostly yes: the runs that disagree all escaped after update 50, and they still had a high
+# entropy there (still exploring); no run got stuck after update 50. So "stuck at update 60"
+# slightly overcounts the runs that stay stuck. Now the zero data:
 
 # %%
 z0, z1 = nb.stuck_rate(zero, [0.0]), nb.stuck_rate(zero, [0.01])
@@ -385,10 +390,24 @@ p_zero = nb.fisher_one_sided(k0, n0, k1, n1)
 print(f"new seeds: W_out=0 stuck {z0[1]}/{z0[2]}, std 0.01 stuck {z1[1]}/{z1[2]}")
 print(f"all 16 seeds at kappa=0: W_out=0 {k0}/{n0}, std 0.01 {k1}/{n1}; "
       f"one-sided Fisher exact p = {p_zero:.2f}")
+pairs = [nb.std_pairs(zero, 0.0, 0.01), nb.std_pairs(sweep, 0.0, 0.01, kappa=0.0)]
+both, only0, only1 = (sum(p[k] for p in pairs) for k in ("both", "only_a", "only_b"))
+p_sign = 0.5 ** (only0 + only1) if only1 == 0 else float("nan")  # one-sided sign test
+print(f"paired by seed (16 pairs): both stuck {both}, only W_out=0 stuck {only0}, only std "
+      f"0.01 stuck {only1}; one-sided sign test p = {p_sign:.3f}")
 
 # %%
-# no detectable difference between 0 and 0.01: within 3 of 16 runs, and not significant
+# no detectable difference between 0 and 0.01: within 3 of 16 runs, and not significant ...
 assert abs(k0 - k1) <= 3 and p_zero > 0.1
+# ... but every seed on which the pair differs was stuck at zero and not at 0.01
+assert (both, only0, only1) == (5, 3, 0) and p_sign > 0.1
+
+# %% [markdown]
+# Sixteen seeds cannot tell exact zero from CleanRL's 0.01: 8 against 5 stuck runs
+# (p = 0.24). Pairing sharpens the picture a little: the two runs of a seed end the same way
+# on 13 of 16 seeds, and on the 3 that differ it is the zero run that is stuck (p = 0.125
+# for three in a row). A hint that exact zero might be slightly worse, not a result; either
+# way a *small* W_out is not the problem the analysis says it is.
 
 # %% [markdown]
 # ### Does kappa matter here?
@@ -458,10 +477,10 @@ assert sum(c[1] for c in changes.values()) >= 15 and sum(c[2] for c in changes.v
 # |---|---|---|
 # | Upstream: all-zero W_out "produces identical logits and zero gradients for the policy" | At W_out = 0 the gradients of W_rec, W_in, gates, b and x0 are exactly 0 (12 of 12 runs), those of W_out and b_out are not; one Adam step sets every W_out entry to +-0.01 and the recurrent gradient is non-zero at update 1 (12 of 12) | **Half true, and harmless**: zero only behind W_out, for one update |
 # | "Wout 0.1 ... Stronger initial gradients" | Recurrent gradient x12 vs std 0.01 (paired median of 12 runs, range 5.7-16), x1.8 vs 0.05; total gradient x1.2 and x0.9; Adam's first step moves W_rec by lr per entry at both 0.01 and 0.1 | **True for the recurrent weights only**, and Adam removes the difference |
-# | "Small Wout" is a cause of collapse | Stds 0-0.1 start near uniform (H >= 1.06, ln 3 = 1.10); about a third of their runs get stuck in "always abort" (8 of 24 at 0.01-0.1, kappa 0); stuck 2, 4, 5 of 12 at 0.01, 0.05, 0.1 (all kappas); 0 vs 0.01 on 16 seeds: 7 vs 5 stuck (p = 0.36) | **Refuted**: smaller is not worse; if anything the count rises with the std, and exact zero is no worse than CleanRL's scale |
+# | "Small Wout" is a cause of collapse | Stds 0-0.1 start near uniform (H >= 1.06, ln 3 = 1.10); about a third of their runs get stuck in "always abort" (8 of 24 at 0.01-0.1, kappa 0); stuck 3, 2, 4, 5 of 12 at 0, 0.01, 0.05, 0.1 (all kappas); 0 vs 0.01 on 16 paired seeds: 8 vs 5 stuck (p = 0.24), the 3 seeds that differ all stuck at 0 (sign test p = 0.125) | **Refuted**: smaller is not worse; if anything the count rises with the std from 0.01 up; exact zero is not detectably worse than CleanRL's scale (a hint that it might be) |
 # | Larger is better | Std 1-2: 7 of 8 runs stuck at kappa 0 vs 8 of 24 at 0.01-0.1 (p = 0.011); initial H at std 2 <= 0.48; survivors escape aborting in 2-5 updates | **Refuted**: a large W_out is a lottery on the initial readout, mostly lost |
 # | Entropy regularisation is the fix (here at 0.05, across W_out stds) | Stuck runs at stds 0.01-0.05: 6 of 24 without, 0 of 24 with the bonus; at 0.5-2: 15 of 24 vs 5 of 24 (all 5 at std 2); 17 paired runs freed, 1 newly stuck | **True here, but partial at a large W_out**: std 2 keeps 5 of 12 stuck |
-# | A confident early policy makes risk-seeking runs collapse | At std 0.5-2, stuck runs at kappa -0.4 / 0 / +0.4: 5 / 5 / 5 of 8 (sweep), 9 / 9 / 9 of 12 (early); 17 of 24 (std, seed) pairs end the same at all three kappas | **Not supported**: the seed decides, kappa does not |
+# | A confident early policy makes risk-seeking runs collapse | At std 0.5-2, stuck runs at kappa -0.4 / 0 / +0.4: 5 / 5 / 5 of 8 (sweep), 9 / 9 / 9 of 12 (early); 16 of 24 (std, seed) pairs end the same at all three kappas | **Not supported**: the seed decides, kappa does not |
 #
 # The numbers come from the cells above, which assert them (4 seeds per std and kappa in the
 # sweep and the early data, 12 more seeds in the zero data; runs of one seed at different

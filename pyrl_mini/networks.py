@@ -24,9 +24,11 @@ Params = dict[str, torch.Tensor]
 
 
 def _normal(generator: torch.Generator, *shape: int, std: float) -> torch.Tensor:
-    if std == 0:
-        return torch.zeros(*shape)
-    return std * torch.randn(*shape, generator=generator)
+    """std * N(0, 1). The numbers are drawn even for std = 0 (which gives exact zeros), so a
+    network's later random draws (baseline, trials, noise) do not depend on its stds: runs
+    that differ only in wout_std are paired."""
+    draw = torch.randn(*shape, generator=generator)
+    return draw.zero_() if std == 0 else std * draw
 
 
 def init_policy(network_type: str, n_in: int, units: int, n_out: int, wout_std: float,

@@ -9,6 +9,7 @@ from pyrl_mini import analysis
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.io import DataFileError
 from pyrl_mini.lessons import nb02_wout_init as nb
+from pyrl_mini.sweep import SweepData
 from pyrl_mini.trainer import Ensemble
 
 
@@ -220,3 +221,18 @@ def test_fisher_one_sided():
     assert nb.fisher_one_sided(3, 3, 0, 3) == pytest.approx(1 / 20)
     assert nb.fisher_one_sided(0, 4, 4, 4) == pytest.approx(1.0)
     assert nb.fisher_one_sided(2, 4, 2, 4) == pytest.approx(0.757142857)
+
+
+def test_std_pairs_pairs_by_kappa_and_seed():
+    aborts, converged = analysis.MODES.index("always_aborts"), analysis.MODES.index("converged")
+    # rows: (wout_std, kappa, seed, stuck?) in a scrambled order; one unpaired run (seed 9)
+    rows = [(0.0, 0.0, 1, True), (0.01, 0.0, 0, False), (0.0, 0.0, 0, True),
+            (0.01, 0.0, 1, True), (0.0, 0.4, 0, False), (0.01, 0.4, 0, True),
+            (0.0, 0.0, 9, True)]
+    d = SweepData({"grid/wout_std": np.array([r[0] for r in rows]),
+                   "grid/kappa": np.array([r[1] for r in rows]),
+                   "seed": np.array([r[2] for r in rows]),
+                   "mode": np.array([aborts if r[3] else converged for r in rows])})
+    assert nb.std_pairs(d, 0.0, 0.01) == {"pairs": 3, "both": 1, "only_a": 1, "only_b": 1}
+    assert nb.std_pairs(d, 0.0, 0.01, kappa=0.0) == {"pairs": 2, "both": 1, "only_a": 1,
+                                                     "only_b": 0}

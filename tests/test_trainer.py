@@ -247,3 +247,16 @@ def test_sgd_member_leaves_adam_members_unchanged():
     assert not np.allclose(both["grad_norm"][:, 0], both["grad_norm"][:, 1])
     with pytest.raises(SettingsError, match="policy_optimizer='sdg'.*Did you mean 'sgd'"):
         SMALL.replace(policy_optimizer="sdg")
+
+
+def test_wout_std_zero_keeps_the_later_draws_paired():
+    zero, small = Ensemble([SMALL.replace(wout_std=0.0)]), Ensemble([SMALL.replace(wout_std=0.01)])
+    assert torch.count_nonzero(zero.params["W_out"]) == 0
+    assert not torch.signbit(zero.params["W_out"]).any()  # +0, not -0
+    for name, p in zero.params.items():
+        if name != "W_out":
+            assert torch.equal(p, small.params[name]), name
+    for name, p in zero.baseline_params.items():
+        assert torch.equal(p, small.baseline_params[name]), name
+    for a, b in zip(zero.draw(8), small.draw(8), strict=True):
+        assert torch.equal(a, b)

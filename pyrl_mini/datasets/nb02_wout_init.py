@@ -16,8 +16,8 @@ nb02_wout_zero: W_out exactly 0 against std 0.01 at kappa 0 on twelve more seeds
 
 All use the default settings otherwise (GRU N=50, batch 256, Adam lr 0.01, clip 5,
 entropy_coef 0 except nb02_wout_entropy). Seeds are shared across cells (paired comparisons),
-except that wout_std=0 draws no random numbers for W_out, so its later draws are not paired
-with the other stds.
+wout_std = 0 included: its W_out numbers are drawn and zeroed, so its later draws (baseline,
+trials, noise) are the same as the other stds' at the same seed.
 """
 
 from ..data import register

@@ -389,6 +389,29 @@ def stuck_changes(base: SweepData, other: SweepData) -> dict[float, tuple[int, i
     return out
 
 
+def std_pairs(d: SweepData, a: float, b: float, kappa: float | None = None) -> dict[str, int]:
+    """Runs at wout_std a and b with the same seed (and kappa, if the data vary it; only this
+    kappa if given): same initial weights apart from W_out, same trials and noise.
+    {"pairs", "both", "only_a", "only_b"}: how many pairs, both stuck, only a's run stuck,
+    only b's run stuck."""
+    t = stuck(d)
+    has_kappa = "kappa" in d.grid_names
+
+    def keyed(w):
+        idx = d.select(wout_std=w)
+        if has_kappa and kappa is not None:
+            idx = idx[np.isclose(d.arrays["grid/kappa"][idx], kappa)]
+        return {(d.arrays["grid/kappa"][i] if has_kappa else None, d.arrays["seed"][i]): i
+                for i in idx}
+
+    ka, kb = keyed(a), keyed(b)
+    common = sorted(set(ka) & set(kb), key=str)
+    sa = np.array([t[ka[c]] for c in common], dtype=bool)
+    sb = np.array([t[kb[c]] for c in common], dtype=bool)
+    return {"pairs": len(common), "both": int((sa & sb).sum()),
+            "only_a": int((sa & ~sb).sum()), "only_b": int((~sa & sb).sum())}
+
+
 def kappa_agreement(d: SweepData) -> tuple[int, int]:
     """(groups, groups in which every kappa ends the same way) over (wout_std, seed) groups:
     how often kappa changes whether a run gets stuck."""
