@@ -9,6 +9,11 @@ The last figure stays on demo.figure so tests can check its data; the time of th
 is demo.last_seconds (figure and PNG), the PNG bytes demo.png. An optional
 summary_fn(**values) -> str shows the key numbers as text above the figure (class
 "pyrl-demo-summary"), which a browser test can read.
+
+Blitting: a figure that lists its changing artists in fig.pyrl_dynamic_artists is rendered
+by drawing everything else once (axes, ticks, labels: most of the cost) and, on each move,
+restoring that background and drawing only the listed artists, as long as no axes limits
+changed (then everything is drawn again). Those artists must be set_animated(True).
 A longer live run sits behind LiveRun: a button and a progress bar.
 """
 
@@ -22,6 +27,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image as PILImage
 
 SLIDER_STYLE = {"description_width": "initial"}
 DEMO_DPI = 72  # the PNG a slider redraws: fewer pixels, faster response
@@ -97,9 +103,7 @@ class Demo:
         # (bbox_inches="tight"), which doubles the redraw time of a slider.
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)  # a figure closed in pyplot keeps a bare canvas; give it Agg
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
-        self.png = buf.getvalue()
+        self.png = self._render(fig)
         with self.output:
             self.output.clear_output(wait=True)
             display(Image(data=self.png, format="png"))
@@ -109,6 +113,30 @@ class Demo:
         self.figure = fig
         self.redraws += 1
         self.last_seconds = time.perf_counter() - t0
+
+    def _render(self, fig: plt.Figure) -> bytes:
+        """The figure as PNG bytes at self.dpi (blitted when the figure allows it)."""
+        buf = io.BytesIO()
+        dynamic = getattr(fig, "pyrl_dynamic_artists", None)
+        if not dynamic:
+            fig.savefig(buf, format="png", dpi=self.dpi)
+            return buf.getvalue()
+        if fig.dpi != self.dpi:
+            fig.set_dpi(self.dpi)
+        canvas = fig.canvas
+        key = (id(fig), self.dpi, tuple((ax.get_xlim(), ax.get_ylim()) for ax in fig.axes))
+        if getattr(self, "_background_key", None) == key:
+            canvas.restore_region(self._background)
+        else:
+            canvas.draw()  # every artist but the animated (dynamic) ones
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self._background_key = key
+        for artist in dynamic:
+            fig.draw_artist(artist)
+        rgba = canvas.buffer_rgba()
+        PILImage.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0,
+                            1).save(buf, format="png")
+        return buf.getvalue()
 
     def _ipython_display_(self) -> None:
         display(self.widget)

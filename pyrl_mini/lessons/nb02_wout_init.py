@@ -615,6 +615,12 @@ class SweepFigure:
         ax.title.set_fontsize(10)
         self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
         fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
+        # what a move changes (the axes limits are fixed): Demo redraws only these
+        dynamic = [line for lines in self.lines.values() for line in lines]
+        dynamic += [self.note, *self.bars, *self.bar_labels]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
 
     def __call__(self, wout_std: float, kappa: float, entropy_coef: float = 0.0) -> Figure:
         if self.fig is None:

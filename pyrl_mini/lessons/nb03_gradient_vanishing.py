@@ -23,6 +23,8 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from .. import analysis, bandit, data, softmax
 from ..sweep import SweepData
@@ -257,35 +259,65 @@ def bandit_trajectory(p0: float, lr: float, entropy_coef: float,
     return bandit.exact_pg_trajectory(theta0, BANDIT_REWARDS, lr, steps, entropy_coef)[:, 0]
 
 
-def plot_bandit_demo(p0: float, lr: float, entropy_coef: float,
-                     steps: int = BANDIT_STEPS) -> plt.Figure:
+class BanditFigure:
     """Exact PG on two arms, computed live: pi_best(t) (left) and log10(1 - pi_best(t)) against
     log10 t (right), with the closed-form plateau (tau = 0), the 1 / (2 lr Delta t) tail and the
-    entropy-regularised optimum softmax(r / tau). Linear axes of log values: cheap to redraw."""
-    pi = bandit_trajectory(p0, lr, entropy_coef, steps)
-    t = np.arange(steps + 1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.6, 2.5))
-    a1.plot(t, pi, color="k", lw=1.5)
-    plateau = bandit.plateau_length_two_arm(p0, 1.0, lr) if p0 < 0.5 else 0.0
-    if plateau <= steps:
-        a1.axvline(plateau, color="C1", ls="--", lw=1)
-    optimum = bandit.regularised_optimum(BANDIT_REWARDS, entropy_coef)[0]
-    a1.axhline(optimum, color="C2", ls=":", lw=1)
-    a1.set_xticks(np.linspace(0, steps, 5))
-    a1.set_yticks([0, 0.5, 1])
-    a1.set(xlabel="step", ylabel="pi(best arm)", ylim=(-0.02, 1.02),
-           title=f"p0={p0:g}, lr={lr:g}, tau={entropy_coef:g}")
-    lt = np.log10(t[1:])
-    a2.plot(lt, np.log10(np.maximum(1 - pi[1:], 1e-17)), color="k", lw=1.5)
-    a2.plot(lt, np.log10(bandit.late_phase_gap(t[1:], 1.0, lr)), ":", color="C1")
-    if entropy_coef > 0:
-        a2.axhline(np.log10(max(1 - optimum, 1e-17)), color="C2", ls=":", lw=1)
-    a2.set_xticks([0, 1, 2, 3])
-    a2.set_yticks([-4, -2, 0])
-    a2.set(xlabel="log10 step", ylabel="log10 (1 - pi_best)", ylim=(-5, 0.2),
-           title="1 - pi_best (dotted: 1 / (2 lr D t))")
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.88, wspace=0.28)
-    return fig
+    entropy-regularised optimum softmax(r / tau). Linear axes of log values, fixed limits:
+    built once, and a move redraws only the curves, markers and title (Demo's blitting)."""
+
+    def __init__(self, steps: int = BANDIT_STEPS):
+        self.steps = steps
+        self.t = np.arange(steps + 1)
+        fig = Figure(figsize=(7.6, 2.5))
+        FigureCanvasAgg(fig)
+        a1, a2 = fig.subplots(1, 2)
+        self.curve = a1.plot([], [], color="k", lw=1.5)[0]
+        self.plateau = a1.axvline(0, color="C1", ls="--", lw=1)
+        self.optimum = a1.axhline(1, color="C2", ls=":", lw=1)
+        a1.set_xticks(np.linspace(0, steps, 5))
+        a1.set_yticks([0, 0.5, 1])
+        a1.set(xlabel="step", ylabel="pi(best arm)", ylim=(-0.02, 1.02),
+               xlim=(-0.05 * steps, 1.05 * steps))
+        lt = np.log10(self.t[1:])
+        self.gap_curve = a2.plot([], [], color="k", lw=1.5)[0]
+        self.tail = a2.plot([], [], ":", color="C1")[0]
+        self.gap_optimum = a2.axhline(0, color="C2", ls=":", lw=1)
+        a2.set_xticks([0, 1, 2, 3])
+        a2.set_yticks([-4, -2, 0])
+        a2.set(xlabel="log10 step", ylabel="log10 (1 - pi_best)", ylim=(-5, 0.2),
+               xlim=(lt[0] - 0.05 * lt[-1], 1.05 * lt[-1]),
+               title="1 - pi_best (dotted: 1 / (2 lr D t))")
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.88, wspace=0.28)
+        dynamic = [self.curve, self.plateau, self.optimum, self.gap_curve, self.tail,
+                   self.gap_optimum, a1.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig, self.axes = fig, (a1, a2)
+
+    def __call__(self, p0: float, lr: float, entropy_coef: float) -> Figure:
+        pi = bandit_trajectory(p0, lr, entropy_coef, self.steps)
+        t = self.t
+        self.curve.set_data(t, pi)
+        plateau = bandit.plateau_length_two_arm(p0, 1.0, lr) if p0 < 0.5 else 0.0
+        self.plateau.set_xdata([plateau, plateau])
+        self.plateau.set_visible(plateau <= self.steps)
+        optimum = bandit.regularised_optimum(BANDIT_REWARDS, entropy_coef)[0]
+        self.optimum.set_ydata([optimum, optimum])
+        self.axes[0].set_title(f"p0={p0:g}, lr={lr:g}, tau={entropy_coef:g}")
+        lt = np.log10(t[1:])
+        self.gap_curve.set_data(lt, np.log10(np.maximum(1 - pi[1:], 1e-17)))
+        self.tail.set_data(lt, np.log10(bandit.late_phase_gap(t[1:], 1.0, lr)))
+        gap = np.log10(max(1 - optimum, 1e-17))
+        self.gap_optimum.set_ydata([gap, gap])
+        self.gap_optimum.set_visible(entropy_coef > 0)
+        return self.fig
+
+
+def plot_bandit_demo(p0: float, lr: float, entropy_coef: float,
+                     steps: int = BANDIT_STEPS) -> Figure:
+    """BanditFigure drawn once at these settings (a new figure)."""
+    return BanditFigure(steps)(p0, lr, entropy_coef)
 
 
 def bandit_summary(p0: float, lr: float, entropy_coef: float) -> str:
@@ -300,7 +332,7 @@ def bandit_summary(p0: float, lr: float, entropy_coef: float) -> str:
 
 def bandit_demo() -> Demo:
     """Sliders: initial probability of the best arm, learning rate, entropy coefficient."""
-    return Demo(plot_bandit_demo, summary_fn=bandit_summary,
+    return Demo(BanditFigure(), summary_fn=bandit_summary,
                 p0=choice_slider("initial pi(best)", [0.5, 0.2, 0.1, 0.05, 0.02, 0.01,
                                                           0.005, 0.002, 0.001], 0.01, "{:g}"),
                 lr=choice_slider("learning rate", [0.1, 0.2, 0.5, 1.0, 2.0], 0.5, "{:g}"),
@@ -663,40 +695,69 @@ def clipping_stats(runs: dict[str, SweepData], clip: float = 5.0, entropy_coef: 
 
 # --- the map demos ----------------------------------------------------------------------------
 
-def plot_mode_map(m: dict, runs: dict[str, SweepData], row: int, col: int,
-                  row_labels: list[str], col_labels: list[str], row_name: str,
-                  col_name: str) -> plt.Figure:
+class ModeMapFigure:
     """Left: collapsed seeds per (row, col) cell (of S), the selected cell outlined. Right: the
     selected cell's runs, reward over updates, coloured by behaviour at COMPARE_AT (dashed).
     (Their gradient norms are in the demo's summary line: a figure with fewer texts redraws
-    faster.)"""
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(7.6, 2.6), gridspec_kw={"width_ratios": [1, 1.3]})
-    frac = m["collapsed"]
-    a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
-    n = m["modes"].shape[-1]
-    for r in range(frac.shape[0]):
-        for c in range(frac.shape[1]):
-            a0.text(c, r, f"{int(round(frac[r, c] * n))}/{n}", ha="center", va="center",
-                    fontsize=8, color="w" if frac[r, c] > 0.6 else "k")
-    a0.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, lw=2.5, color="k"))
-    a0.set_xticks(range(len(col_labels)), col_labels, fontsize=7)
-    a0.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
-    a0.set(xlabel=col_name, ylabel=row_name, title="collapsed seeds")
-    last = 0
-    for ref, mode in zip(m["cells"][row, col], m["modes"][row, col], strict=True):
-        d, i = run_ref(runs, ref)
-        a1.plot(d.update_axis(), d.h("reward")[i], color=MODE_COLORS[mode_names([mode])[0]],
-                lw=1.2)
-        last = max(last, d.h("reward").shape[1] * stride_of(d))
-    a1.axvline(COMPARE_AT, color="0.6", ls="--", lw=0.8)
-    a1.set_xticks([0, COMPARE_AT // 2, COMPARE_AT] + ([last] if last > COMPARE_AT else []))
-    a1.set_xlim(0, last)
-    a1.set_yticks([-0.5, 0, 0.5, 1])
-    a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
-           title="the cell's seeds (colour = behaviour)")
-    left = 0.08 + 0.009 * max(len(label) for label in row_labels)
-    fig.subplots_adjust(left=left, right=0.96, bottom=0.18, top=0.88, wspace=0.42)
-    return fig
+    faster.)
+
+    Built once; a call moves the outline and the reward lines. Axes limits are fixed, so the
+    demo redraws only those (widgets.Demo's blitting)."""
+
+    def __init__(self, m: dict, runs: dict[str, SweepData], row_labels: list[str],
+                 col_labels: list[str], row_name: str, col_name: str):
+        self.m, self.runs = m, runs
+        fig = Figure(figsize=(7.6, 2.6))
+        FigureCanvasAgg(fig)
+        a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+        frac = m["collapsed"]
+        a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        n = m["modes"].shape[-1]
+        for r in range(frac.shape[0]):
+            for c in range(frac.shape[1]):
+                a0.text(c, r, f"{int(round(frac[r, c] * n))}/{n}", ha="center", va="center",
+                        fontsize=8, color="w" if frac[r, c] > 0.6 else "k")
+        self.outline = a0.add_patch(plt.Rectangle((-0.5, -0.5), 1, 1, fill=False, lw=2.5,
+                                                  color="k"))
+        a0.set_xticks(range(len(col_labels)), col_labels, fontsize=7)
+        a0.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
+        a0.set(xlabel=col_name, ylabel=row_name, title="collapsed seeds")
+        last = 0
+        for ref in m["cells"].ravel():
+            d, _ = run_ref(runs, ref)
+            last = max(last, d.h("reward").shape[1] * stride_of(d))
+        self.lines = [a1.plot([], [], lw=1.2)[0] for _ in range(n)]
+        a1.axvline(COMPARE_AT, color="0.6", ls="--", lw=0.8)
+        a1.set_xticks([0, COMPARE_AT // 2, COMPARE_AT] + ([last] if last > COMPARE_AT else []))
+        a1.set_xlim(0, last)
+        a1.set_yticks([-0.5, 0, 0.5, 1])
+        a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
+               title="the cell's seeds (colour = behaviour)")
+        left = 0.08 + 0.009 * max(len(label) for label in row_labels)
+        fig.subplots_adjust(left=left, right=0.96, bottom=0.18, top=0.88, wspace=0.42)
+        for artist in [self.outline, *self.lines]:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = [self.outline, *self.lines]
+        self.fig = fig
+
+    def __call__(self, row: int, col: int) -> Figure:
+        self.outline.set_xy((col - 0.5, row - 0.5))
+        refs, modes = self.m["cells"][row, col], self.m["modes"][row, col]
+        for j, line in enumerate(self.lines):
+            if j < len(refs):
+                d, i = run_ref(self.runs, refs[j])
+                line.set_data(d.update_axis(), d.h("reward")[i])
+                line.set_color(MODE_COLORS[mode_names([modes[j]])[0]])
+            else:
+                line.set_data([], [])
+        return self.fig
+
+
+def plot_mode_map(m: dict, runs: dict[str, SweepData], row: int, col: int,
+                  row_labels: list[str], col_labels: list[str], row_name: str,
+                  col_name: str) -> Figure:
+    """ModeMapFigure drawn at one cell (a new figure)."""
+    return ModeMapFigure(m, runs, row_labels, col_labels, row_name, col_name)(row, col)
 
 
 def map_summary(m: dict, runs: dict[str, SweepData], row: int, col: int, head: str) -> str:
@@ -716,11 +777,11 @@ def kappa_lr_demo(runs: dict[str, SweepData] | None = None) -> Demo:
     m = collapse_map(runs)
     kappas, lrs = list(m["kappas"]), list(m["lrs"])
 
+    figure = ModeMapFigure(m, runs, [f"{k:+.1f}" for k in kappas], [f"{v:g}" for v in lrs],
+                           "kappa (< 0 risk-seeking)", "policy learning rate")
+
     def plot(kappa, lr):
-        r, c = kappas.index(kappa), lrs.index(lr)
-        return plot_mode_map(m, runs, r, c, [f"{k:+.1f}" for k in kappas],
-                             [f"{v:g}" for v in lrs], "kappa (< 0 risk-seeking)",
-                             "policy learning rate")
+        return figure(kappas.index(kappa), lrs.index(lr))
 
     def summary(kappa, lr):
         r, c = kappas.index(kappa), lrs.index(lr)
@@ -737,10 +798,11 @@ def reward_demo(runs: dict[str, SweepData] | None = None) -> Demo:
     m = reward_map(runs)
     variants, kappas = list(m["variants"]), list(m["kappas"])
 
+    figure = ModeMapFigure(m, runs, variants, [f"{k:+.1f}" for k in kappas], "rewards",
+                           "kappa")
+
     def plot(variant, kappa):
-        r, c = variants.index(variant), kappas.index(kappa)
-        return plot_mode_map(m, runs, r, c, variants, [f"{k:+.1f}" for k in kappas],
-                             "rewards", "kappa")
+        return figure(variants.index(variant), kappas.index(kappa))
 
     def summary(variant, kappa):
         r, c = variants.index(variant), kappas.index(kappa)

@@ -485,6 +485,14 @@ class GridFigure:
         self.legends.append(axes[3].legend(fontsize=6))
         _few_ticks(*axes)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.89, wspace=0.3)
+        # what a move changes (no axes limit does): Demo redraws only these
+        dynamic = [line for lines in (*self.base_lines.values(), *self.sel_lines.values())
+                   for line in lines]
+        dynamic += [self.risky_dots[1], self.risky_means[1], *self.bars, *self.kappa_lines,
+                    *self.legends]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
         self.fig = fig
 
     def __call__(self, kappa: float, entropy_coef: float) -> Figure:
@@ -709,29 +717,29 @@ def plot_fix_curves(runs: dict[str, dict], label: str,
 
 
 class FixCurvesFigure:
-    """plot_fix_curves drawn once, then updated in place for each (setting, fix): the seeds'
-    lines (added or removed when the number of seeds changes), the axes' limits and the
-    title. One figure per setting (their runs have different numbers of seeds and updates),
-    so switching the setting also only updates data. by_setting: setting -> runs
-    (fix_runs / fast_fix_runs)."""
+    """plot_fix_curves drawn once per setting, then updated in place for each fix: a pool of
+    lines per panel (the control's seeds in grey, the fix's in colour, unused lines empty)
+    and the title. Axes limits are fixed (x: the setting's updates; y: the panel's range), so
+    a move redraws only the lines and the title (widgets.Demo's blitting). One figure per
+    setting: their runs have different numbers of seeds and updates. by_setting: setting ->
+    runs (fix_runs / fast_fix_runs)."""
 
     NAMES = ("reward", "entropy", "abort_rate", "risky_rate")
+    YLIM = {"reward": (-1.05, 1.0), "entropy": (-0.03, 1.15), "abort_rate": (-0.03, 1.03),
+            "risky_rate": (-0.03, 1.03)}
 
     def __init__(self, by_setting: dict[str, dict[str, dict]]):
         self.by_setting = by_setting
-        self.fig: Figure | None = None
-        self.axes: list = []
-        self.lines: list[list] = []
         self._shown: dict[tuple, tuple] = {}
         self._figures: dict[str, tuple] = {}
-        for setting, runs in by_setting.items():  # built and drawn up front, so that a
-            self._build()                          # first switch of setting only updates
-            self._figures[setting] = (self.fig, self.axes, self.lines, self.title)
-            self(setting, next((lab for lab in runs if lab != "none"), "none"))
-            self.fig.canvas.draw()
+        for setting, runs in by_setting.items():
+            pool = len(runs["none"]["idx"]) + max(len(r["idx"]) for r in runs.values())
+            x = runs["none"]["data"].update_axis()
+            self._figures[setting] = self._build(pool, (x[0], x[-1]))
+        self.fig = None
 
     def _data(self, setting: str, fix: str) -> tuple:
-        """(x, [(color or None, ydata per name) per line]) for one (setting, fix)."""
+        """(x, [(color, width, ydata per name) per line]) for one (setting, fix)."""
         key = (setting, fix)
         if key not in self._shown:
             runs = self.by_setting[setting]
@@ -746,40 +754,38 @@ class FixCurvesFigure:
             self._shown[key] = (x, lines)
         return self._shown[key]
 
-    def _build(self) -> None:
+    def _build(self, pool: int, xrange: tuple[float, float]) -> tuple:
         names = self.NAMES
         fig = _demo_figure((2.7 * len(names), 2.5))
-        self.axes = list(fig.subplots(1, len(names)))
-        for ax, name in zip(self.axes, names, strict=True):
-            ax.set(xlabel="update", title=plots.CURVES.get(name, name))
-            if name in ("abort_rate", "risky_rate"):
-                ax.set_ylim(-0.03, 1.03)
+        axes = list(fig.subplots(1, len(names)))
+        pad = 0.05 * (xrange[1] - xrange[0])
+        for ax, name in zip(axes, names, strict=True):
+            ax.set(xlabel="update", title=plots.CURVES.get(name, name), ylim=self.YLIM[name],
+                   xlim=(xrange[0] - pad, xrange[1] + pad))
             if name == "entropy":
                 ax.axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
-        _few_ticks(*self.axes)
-        self.lines = [[] for _ in names]
-        self.title = fig.suptitle("", fontsize=9)
+        _few_ticks(*axes)
+        lines = [[ax.plot([], [])[0] for _ in range(pool)] for ax in axes]
+        title = fig.suptitle("", fontsize=9)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.18, top=0.8, wspace=0.3)
-        self.fig = fig
+        dynamic = [line for panel in lines for line in panel] + [title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig, axes, lines, title
 
     def __call__(self, setting: str, fix: str) -> Figure:
         self.fig, self.axes, self.lines, self.title = self._figures[setting]
         x, shown = self._data(setting, fix)
-        for k, ax in enumerate(self.axes):
-            lines = self.lines[k]
-            same = len(lines) == len(shown) and all(
-                line.get_color() == color and line.get_linewidth() == lw
-                for line, (color, lw, _) in zip(lines, shown, strict=True))
-            if same:
-                for line, (_, _, ys) in zip(lines, shown, strict=True):
+        for k, panel in enumerate(self.lines):
+            for j, line in enumerate(panel):
+                if j < len(shown):
+                    color, lw, ys = shown[j]
                     line.set_data(x, ys[k])
-            else:  # another number of seeds: draw this panel's lines anew, in the same order
-                for line in lines:
-                    line.remove()
-                self.lines[k] = [ax.plot(x, ys[k], lw=lw, color=color)[0]
-                                 for color, lw, ys in shown]
-            ax.relim()
-            ax.autoscale_view(scaley=self.NAMES[k] not in ("abort_rate", "risky_rate"))
+                    line.set_color(color)
+                    line.set_linewidth(lw)
+                else:
+                    line.set_data([], [])
         what = fix if fix in self.by_setting[setting] else f"{fix} (not run in this setting)"
         self.title.set_text(f"{setting}: {what} (colour, one line per seed) vs no fix (grey)")
         return self.fig

@@ -28,6 +28,11 @@ EXPLORER_DATASETS = ("main_grid", "kappa_lr", "nb02_wout_sweep", "nb01_gru", "nb
 NETWORKS = ("GRU", "SimpleRNN, relu readout", "SimpleRNN, tanh readout")
 CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
           ("dead_fraction", "dead-unit fraction"), ("grad_norm", "log10 gradient norm"))
+# Fixed y ranges: runs stay comparable from one move to the next, and the axes need not be
+# redrawn (see widgets.Demo's blitting). They cover every stored run (reward -0.5 .. 0.88,
+# dead fraction <= 0.64, gradient norm <= 3.8; a zero norm is drawn at 1e-12).
+CURVE_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
+              "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 1.0)}
 MAX_SEEDS = 4
 
 
@@ -112,7 +117,8 @@ def risky_by_kappa(cat: Catalogue, network: str, wout_std: float, lr: float,
     out = []
     for k in kappas:
         name, rows = cat.match(network, wout_std, lr, k, entropy_coef)
-        out.append(cat.datasets[name].final("risky_rate")[rows] if name else np.array([]))
+        recorded = name is not None and "final/risky_rate" in cat.datasets[name].arrays
+        out.append(cat.datasets[name].final("risky_rate")[rows] if recorded else np.array([]))
     return kappas, out
 
 
@@ -134,11 +140,14 @@ class ExplorerFigure:
             ax.xaxis.set_major_locator(MaxNLocator(3))
             ax.yaxis.set_major_locator(MaxNLocator(3))
             ax.tick_params(labelsize=7)
-        self.curve_lines = []
-        for ax, (_, title) in zip(self.axes[:4], CURVES, strict=True):
+        self.curve_lines, self.curve_notes = [], []
+        for ax, (key, title) in zip(self.axes[:4], CURVES, strict=True):
             self.curve_lines.append([ax.plot([], [], lw=1.2)[0] for _ in range(MAX_SEEDS)])
+            self.curve_notes.append(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
+                                            va="center", fontsize=8, color="0.4"))
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("update", fontsize=8)
+            ax.set_ylim(*CURVE_YLIM[key])
 
         kappas = np.array(sorted(set(self.cat.kappa.tolist())))
         self.kappas = kappas
@@ -163,6 +172,13 @@ class ExplorerFigure:
         self.note = self.axes[7].text(0, 0.5, "", fontsize=8, va="center", wrap=True)
         fig.subplots_adjust(hspace=0.55, wspace=0.35, left=0.05, right=0.99, top=0.93,
                             bottom=0.1)
+        # what a move changes; Demo draws the rest once (a move is then ~3x faster)
+        dynamic = [line for lines in self.curve_lines for line in lines]
+        dynamic += self.curve_notes
+        dynamic += list(self.bars) + [self.risky_dots, self.risky_sel, self.heat, self.note]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
 
     def __call__(self, kappa, entropy_coef, network, wout_std, lr):
         if self.fig is None:
@@ -170,9 +186,12 @@ class ExplorerFigure:
         cat = self.cat
         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
         d = cat.datasets.get(name) if name else None
-        for (key, _), lines, ax in zip(CURVES, self.curve_lines, self.axes[:4], strict=True):
+        for (key, _), lines, note, ax in zip(CURVES, self.curve_lines, self.curve_notes,
+                                             self.axes[:4], strict=True):
+            recorded = d is not None and "h/" + key in d.arrays
+            note.set_text("" if d is None or recorded else f"not recorded\nin {name}")
             for j, line in enumerate(lines):
-                if d is not None and j < len(rows):
+                if recorded and j < len(rows):
                     y = d.h(key)[rows[j]]
                     if key == "grad_norm":  # a log axis costs a third of the redraw
                         y = np.log10(np.maximum(y, 1e-12))
@@ -180,7 +199,7 @@ class ExplorerFigure:
                 else:
                     line.set_data([], [])
             ax.relim()
-            ax.autoscale_view()
+            ax.autoscale_view(scaley=False)  # x: the dataset's updates; y: CURVE_YLIM
         _, rate, _ = collapse_by_kappa(cat, network, wout_std, lr, entropy_coef)
         for bar, r, k in zip(self.bars, rate, self.kappas, strict=True):
             bar.set_height(0 if np.isnan(r) else r)
