@@ -256,9 +256,8 @@ class Ensemble:
         baseline_loss = (0.5 * w * (returns - value) ** 2 * mask).sum(dim=(0, 2)) / n_valid
         return dict(options=options, actions=actions, outcome=out, mask=mask, logp=logp,
                     probs=probs, raw_logits=raw_logits, entropy=entropy, fd=fd, rates=rates,
-                    value=value,
-                    returns=returns, policy_loss=policy_loss, baseline_loss=baseline_loss,
-                    mean_entropy=mean_entropy, n_valid=n_valid)
+                    value=value, returns=returns, policy_loss=policy_loss,
+                    baseline_loss=baseline_loss, mean_entropy=mean_entropy, n_valid=n_valid)
 
     # --- one update ------------------------------------------------------------------------
     def _grad_norms(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
