@@ -461,7 +461,7 @@ for fix in ("entropy 0.05", "entropy 0.1"):
 # %% [markdown]
 # ### Why a logit cap does not rescue a trapped run
 #
-# The cap removes one of the three ways the gradient can vanish and leaves the other two. The
+# The cap closes one way for the gradient to vanish, opens another, and leaves a third. The
 # gradient of log pi(a) f(d) with respect to the chosen action's raw logit z_a is
 #
 # (1 - pi(a)) * cap'(z_a) * f(d),   with cap'(z) = 1 - tanh^2(z / cap)  (1 without a cap).
@@ -511,9 +511,10 @@ assert np.all(c2["data"].final("grad_norm")[c2_dead] < 1e-5)
 # times smaller than a healthy run's; by update 250 (fixes_fast_logit_cap) it is below 1e-5
 # on seed 1 and 1e-10 on seed 3, entropy still near 0.2. So "entropy > 0.1" is not a sign of
 # a healthy run, and entropy 0 was never the cause: the trap is a behaviour (abort, get the
-# same -0.5, learn nothing from it) with three ways to silence the gradient, and the cap
-# closes only one. The entropy bonus works differently: its gradient does not pass through
-# the advantage, so it pushes back while every advantage is 0, and it acted before the fall.
+# same -0.5, learn nothing from it) with more than one way to silence the gradient, and the
+# cap trades one for another. The entropy bonus works differently: its gradient does not pass
+# through the advantage, so it pushes back while every advantage is 0, and it acted before
+# the fall.
 
 # %% [markdown]
 # ### Interactive demo: one fix at a time
