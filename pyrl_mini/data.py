@@ -118,6 +118,23 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=
     return path
 
 
+def rebuild_and_compare(name: str, work_dir: Path, data_dir: Path = DATA_DIR,
+                        progress: bool = True, executor=None) -> dict[str, float]:
+    """Build dataset `name` from scratch into work_dir and compare every array with the copy
+    in data_dir. Returns {array: largest absolute difference} for the arrays that differ
+    (an empty dict: identical, bit for bit). Both files keep their manifests."""
+    stored = load(name, data_dir).arrays
+    fresh = load_arrays(build(name, Path(work_dir), progress=progress, executor=executor))[0]
+    diffs: dict[str, float] = {}
+    for key in sorted(set(stored) | set(fresh)):
+        a, b = stored.get(key), fresh.get(key)
+        if a is None or b is None or a.shape != b.shape:
+            diffs[key] = float("inf")
+        elif not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            diffs[key] = float(np.nanmax(np.abs(a.astype(float) - b.astype(float))))
+    return diffs
+
+
 @contextlib.contextmanager
 def _manifest_lock(data_dir: Path):
     """Builds of different datasets may finish at once; the manifest update is serialised."""
@@ -165,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
                        "(needs pip install -e '.[dask]')")
     where.add_argument("--local-cluster", type=int, metavar="N",
                        help="train the chunks on a Dask LocalCluster of N worker processes here")
+    c = sub.add_parser("check", help="rebuild datasets from scratch in a scratch directory "
+                       "and compare every array with data/ (all if none named)")
+    c.add_argument("names", nargs="*")
+    c.add_argument("--work-dir", default=None,
+                   help="where to build (default: a new temporary directory, removed after)")
     sub.add_parser("list", help="list datasets and their manifest entries")
     sub.add_parser("verify", help="check every file against the manifest")
     args = parser.parse_args(argv)
@@ -188,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     names = args.names or list(DATASETS)
     for name in names:
         _spec_or_raise(name)
+    if args.command == "check":
+        return _check(names, args.work_dir)
     if args.missing:
         names = [n for n in names if not _loads(n)]
         if not names:
@@ -213,6 +237,32 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
                 return 130
     return 0
+
+
+def _check(names: list[str], work_dir: str | None) -> int:
+    import tempfile
+
+    torch.set_num_threads(1)  # as the builds that made data/
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="pyrl_mini_check_") as tmp:
+        where = Path(work_dir) if work_dir else Path(tmp)
+        for name in names:
+            t0 = time.perf_counter()
+            try:
+                diffs = rebuild_and_compare(name, where)
+            except DataFileError as err:
+                bad += 1
+                print(f"FAILED   {err}", flush=True)
+                continue
+            took = time.perf_counter() - t0
+            if diffs:
+                bad += 1
+                worst = ", ".join(f"{k} {v:.2e}" for k, v in list(diffs.items())[:5])
+                print(f"DIFFERS  {name} ({took:.0f} s): {len(diffs)} arrays, e.g. {worst}",
+                      flush=True)
+            else:
+                print(f"same     {name} ({took:.0f} s): every array identical", flush=True)
+    return 1 if bad else 0
 
 
 def _loads(name: str) -> bool:

@@ -116,3 +116,32 @@ def test_build_missing_with_nothing_missing_opens_no_executor(monkeypatch, capsy
     monkeypatch.setattr(dist, "open_executor", no_cluster)
     assert data.main(["build", "fixes_fast_logit_cap", "--missing", "--local-cluster", "2"]) == 0
     assert "nothing to build" in capsys.readouterr().out
+
+
+def test_rebuild_and_compare_finds_identical_and_different_builds(tmp_path, monkeypatch):
+    from pyrl_mini.sweep import SweepSpec
+
+    spec = SweepSpec(name="tiny_check", base={"updates": 4, "batch_size": 8, "units": 6,
+                                              "baseline_units": 4},
+                     grid={"kappa": (0.0, -0.3)}, seeds=(0,), stride=2, chunk=2)
+    monkeypatch.setitem(data.DATASETS, spec.name, spec)
+    stored_dir = tmp_path / "stored"
+    data.build(spec.name, stored_dir, progress=False)
+    assert data.rebuild_and_compare(spec.name, tmp_path / "again", stored_dir,
+                                    progress=False) == {}
+    # another learning rate under the same name: the rebuilt numbers differ and are named
+    monkeypatch.setitem(data.DATASETS, spec.name,
+                        SweepSpec(name=spec.name, base={**spec.base, "lr": 0.05},
+                                  grid=spec.grid, seeds=spec.seeds, stride=2, chunk=2))
+    diffs = data.rebuild_and_compare(spec.name, tmp_path / "other", stored_dir, progress=False)
+    assert "final/entropy" in diffs and all(v > 0 for v in diffs.values())
+
+
+def test_check_command_reports_and_exits_by_result(monkeypatch, capsys):
+    results = {"main_grid": {}, "kappa_lr": {"h/reward": 0.25}}
+    monkeypatch.setattr(data, "rebuild_and_compare", lambda name, where: results[name])
+    assert data.main(["check", "main_grid"]) == 0
+    assert "same     main_grid" in capsys.readouterr().out
+    assert data.main(["check", "main_grid", "kappa_lr"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERS  kappa_lr" in out and "h/reward 2.50e-01" in out
