@@ -507,7 +507,7 @@ assert np.all(c2["data"].final("entropy")[c2_dead] > 0.15)
 assert np.all(c2["data"].final("grad_norm")[c2_dead] < 1e-5)
 
 # %% [markdown]
-# After 40 updates the capped seed-1 run has entropy above 0.2, and a gradient hundreds of
+# After 40 updates the capped seed-1 run has entropy of about 0.2, and a gradient hundreds of
 # times smaller than a healthy run's; by update 250 (fixes_fast_logit_cap) it is below 1e-5
 # on seed 1 and 1e-10 on seed 3, entropy still near 0.2. So "entropy > 0.1" is not a sign of
 # a healthy run, and entropy 0 was never the cause: the trap is a behaviour (abort, get the

@@ -254,6 +254,12 @@ def _check(names: list[str], work_dir: str | None) -> int:
                 bad += 1
                 print(f"FAILED   {err}", flush=True)
                 continue
+            except KeyboardInterrupt:
+                keep = (f"its finished chunks are kept in {where / '.partial'}; run the same "
+                        "command again to resume" if work_dir else
+                        "pass --work-dir DIR to keep finished chunks and resume")
+                print(f"interrupted while checking {name}: {keep}.", file=sys.stderr)
+                return 130
             took = time.perf_counter() - t0
             if diffs:
                 bad += 1

@@ -263,7 +263,7 @@ class Ensemble:
     def _grad_norms(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {k: p.grad.pow(2).flatten(1).sum(1) for k, p in params.items()}  # squared, (E,)
 
-    def _adam(self, params: dict[str, torch.Tensor], prefix: str, lr: torch.Tensor,
+    def _step(self, params: dict[str, torch.Tensor], prefix: str, lr: torch.Tensor,
               scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
               sgd: torch.Tensor | None = None):
         """One Adam step per network (lr, scale: (E,)); where sgd (E,) is True, a plain SGD
@@ -384,8 +384,8 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
             ens.step_count += 1
             lr = torch.tensor([s.lr for s in members]) * lr_f
             lr_b = torch.tensor([s.baseline_lr for s in members]) * lr_f
-            ens._adam(ens.params, "pi.", lr, scale, sgd=ens.policy_sgd)
-            ens._adam(ens.baseline_params, "v.", lr_b, scale_b)
+            ens._step(ens.params, "pi.", lr, scale, sgd=ens.policy_sgd)
+            ens._step(ens.baseline_params, "v.", lr_b, scale_b)
 
             with torch.no_grad():
                 mask, n = ro["mask"], ro["n_valid"]

@@ -145,3 +145,12 @@ def test_check_command_reports_and_exits_by_result(monkeypatch, capsys):
     assert data.main(["check", "main_grid", "kappa_lr"]) == 1
     out = capsys.readouterr().out
     assert "DIFFERS  kappa_lr" in out and "h/reward 2.50e-01" in out
+
+
+def test_check_command_interrupted_says_how_to_resume(monkeypatch, capsys):
+    def interrupted(name, where):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "rebuild_and_compare", interrupted)
+    assert data.main(["check", "main_grid"]) == 130
+    assert "pass --work-dir DIR" in capsys.readouterr().err

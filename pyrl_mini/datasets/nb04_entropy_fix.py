@@ -124,6 +124,7 @@ FIXES_BATCH = register(SweepSpec(
 
 FAST_BASE = {"updates": FAST_UPDATES, "kappa": KAPPA, "kappa_step": 0.05,
              "kappa_step_updates": 25}
+FAST_CONTROL = {**FAST_BASE, "lr": FAST_LR}  # fixes_fast's control, for one-change datasets
 
 FIXES_FAST = register(VariantSpec(
     name="fixes_fast",
@@ -136,7 +137,7 @@ FIXES_FAST = register(VariantSpec(
 
 FIXES_FAST_BATCH = register(SweepSpec(
     name="fixes_fast_batch512",
-    base={**FAST_BASE, "lr": FAST_LR},
+    base=FAST_CONTROL,
     grid={"batch_size": (512,)},
     seeds=FAST_SEEDS,
     stride=5,
@@ -156,7 +157,7 @@ FIXES_LOGIT = register(SweepSpec(
 
 FIXES_FAST_LOGIT = register(SweepSpec(
     name="fixes_fast_logit_cap",
-    base={**FAST_BASE, "lr": FAST_LR},
+    base=FAST_CONTROL,
     grid={"logit_cap": LOGIT_CAPS},
     seeds=FAST_SEEDS,
     stride=5,

@@ -314,12 +314,6 @@ class BanditFigure:
         return self.fig
 
 
-def plot_bandit_demo(p0: float, lr: float, entropy_coef: float,
-                     steps: int = BANDIT_STEPS) -> Figure:
-    """BanditFigure drawn once at these settings (a new figure)."""
-    return BanditFigure(steps)(p0, lr, entropy_coef)
-
-
 def bandit_summary(p0: float, lr: float, entropy_coef: float) -> str:
     pi = bandit_trajectory(p0, lr, entropy_coef)
     esc = int(escape_step(pi))
@@ -751,13 +745,6 @@ class ModeMapFigure:
             else:
                 line.set_data([], [])
         return self.fig
-
-
-def plot_mode_map(m: dict, runs: dict[str, SweepData], row: int, col: int,
-                  row_labels: list[str], col_labels: list[str], row_name: str,
-                  col_name: str) -> Figure:
-    """ModeMapFigure drawn at one cell (a new figure)."""
-    return ModeMapFigure(m, runs, row_labels, col_labels, row_name, col_name)(row, col)
 
 
 def map_summary(m: dict, runs: dict[str, SweepData], row: int, col: int, head: str) -> str:

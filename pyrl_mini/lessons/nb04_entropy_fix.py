@@ -806,7 +806,7 @@ def trap_settings() -> dict[str, TrainSettings]:
     logit cap, entropy bonus and seed."""
     from ..datasets import nb04_entropy_fix as ds
 
-    base = TrainSettings().replace(**ds.FAST_BASE, lr=ds.FAST_LR)
+    base = TrainSettings().replace(**ds.FAST_CONTROL)
     return {label: base.replace(logit_cap=c, entropy_coef=e, seed=seed)
             for label, (c, e, seed) in TRAP_RUNS.items()}
 
