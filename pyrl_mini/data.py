@@ -209,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if bad else 0
     names = args.names or list(DATASETS)
     for name in names:
-        _spec_or_raise(name)
+        try:
+            _spec_or_raise(name)
+        except DataFileError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command == "check":
         return _check(names, args.work_dir)
     if args.missing:

@@ -154,3 +154,10 @@ def test_check_command_interrupted_says_how_to_resume(monkeypatch, capsys):
     monkeypatch.setattr(data, "rebuild_and_compare", interrupted)
     assert data.main(["check", "main_grid"]) == 130
     assert "pass --work-dir DIR" in capsys.readouterr().err
+
+
+def test_cli_unknown_dataset_is_a_message_not_a_traceback(capsys):
+    for command in ("build", "check"):
+        assert data.main([command, "main_gird"]) == 2
+        err = capsys.readouterr().err
+        assert "unknown dataset 'main_gird'" in err and "main_grid" in err
