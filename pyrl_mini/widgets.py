@@ -19,6 +19,7 @@ A longer live run sits behind LiveRun: a button and a progress bar.
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 from collections.abc import Callable
@@ -139,7 +140,12 @@ class Demo:
         return buf.getvalue()
 
     def _ipython_display_(self) -> None:
-        display(self.widget)
+        # The widget view (JupyterLab shows it, live) plus a PNG of the figure as it is
+        # now: a static render of the notebook (make site, nbconvert, GitHub), which has no
+        # kernel for the sliders, shows that picture instead.
+        bundle = self.widget._repr_mimebundle_()
+        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        display(bundle, raw=True)
 
 
 class LiveRun:
