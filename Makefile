@@ -70,6 +70,8 @@ site: $(STAMP)
 	$(PY) tools/build_site.py --out $(SITE_DIR) --timeout $(NB_TIMEOUT)
 
 # One pytest run: tests/ plus every notebooks/*.ipynb under nbmake (when any exist).
+# Progress: a line per test file (and per notebook, shown while it runs), a line per browser
+# test as it starts (tests/conftest.py).
 # pytest's exit code 5 ("no tests collected") is reported but not treated as a failure.
 test: $(STAMP)
 	@set -u; \
@@ -79,8 +81,8 @@ test: $(STAMP)
 	else \
 	  echo "make test: no notebooks/*.ipynb, skipping nbmake"; \
 	fi; \
-	echo "$(PY) -m pytest -q $$args $(PYTEST_ARGS)"; \
-	rc=0; $(PY) -m pytest -q $$args $(PYTEST_ARGS) || rc=$$?; \
+	echo "$(PY) -m pytest $$args $(PYTEST_ARGS)"; \
+	rc=0; $(PY) -m pytest $$args $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "make test: pytest collected no tests (exit 5); treated as success"; rc=0; \
 	fi; \

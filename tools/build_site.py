@@ -100,10 +100,16 @@ def is_folded(cell, part: str) -> bool:
 def execute(nb, path: Path, timeout: int, kernel_log) -> None:
     """Run every cell as JupyterLab would: python3 kernel, working directory = its folder.
 
-    The kernel's own stderr (start-up notices, its shutdown) goes to kernel_log (a file).
+    The kernel's own stderr (start-up notices, its shutdown) and a line per cell go to
+    kernel_log (a file).
     """
+    def started(cell, cell_index):  # where a slow or stuck build is, in the log
+        print(f"{time.strftime('%H:%M:%S')} cell {cell_index}: {cell.source[:60]!r}",
+              file=kernel_log, flush=True)
+
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            on_cell_execute=started)
     try:
         client.execute(stderr=kernel_log)
     except CellExecutionError as err:
@@ -115,6 +121,9 @@ def execute(nb, path: Path, timeout: int, kernel_log) -> None:
 def prepare_outputs(nb) -> dict[str, int]:
     """Prefer each Demo's picture; replace other widgets by a note; drop progress bars."""
     counts = {"demos": 0, "controls": 0}
+    # The widget state nbclient saved: with it the template would load a widget manager
+    # from a CDN, to render widgets this page no longer shows.
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
