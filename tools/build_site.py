@@ -27,10 +27,12 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
@@ -107,9 +109,23 @@ def execute(nb, path: Path, timeout: int, kernel_log) -> None:
         print(f"{time.strftime('%H:%M:%S')} cell {cell_index}: {cell.source[:60]!r}",
               file=kernel_log, flush=True)
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}},
-                            on_cell_execute=started)
+    # The kernel talks over unix sockets in a fresh directory, not TCP ports on localhost:
+    # with TCP, builds beside other Jupyter servers and kernels on this machine (tests,
+    # a reader's JupyterLab) hung now and then, waiting for a reply that never came.
+    with tempfile.TemporaryDirectory(prefix="pyrl-site-") as ipc_dir:
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=os.path.join(ipc_dir, "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}},
+                                on_cell_execute=started)
+        try:
+            _run(client, path, kernel_log)
+        finally:  # a kernel manager given to nbclient is ours to stop
+            if km.has_kernel:
+                km.shutdown_kernel(now=False)
+
+
+def _run(client: NotebookClient, path: Path, kernel_log) -> None:
     try:
         client.execute(stderr=kernel_log)
     except CellExecutionError as err:
