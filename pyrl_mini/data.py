@@ -27,7 +27,7 @@ import torch
 
 from . import __version__
 from .io import DataFileError, atomic_write, load_arrays, save_arrays
-from .sweep import DATA_VERSION, SweepData, SweepSpec, run_sweep
+from .sweep import DATA_VERSION, SweepData, SweepSpec, run_sweep  # noqa: F401
 
 DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent.parent / "data"))
 MANIFEST = "manifest.json"
@@ -129,8 +129,7 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=
         seconds = time.perf_counter() - t0 + stats["reused_seconds"]
         resumed = stats["reused"]
         key = spec.key()
-        meta = {"spec": key["spec"], "defaults": key["defaults"],
-                "data_version": DATA_VERSION, "version": __version__}
+        meta = {**key, "version": __version__}
         path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
         with _manifest_lock(data_dir):
             _record(path, name, spec, arrays, seconds, data_dir, resumed)
@@ -206,7 +205,7 @@ def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float
         "cells": int(len(arrays["seed"])),
         "seconds": round(seconds, 1),  # with the training time of resumed chunks
         "resumed_chunks": resumed_chunks,
-        "data_version": DATA_VERSION,
+        "data_version": spec.key()["data_version"],
         "bytes": path.stat().st_size,
         "sha256": sha256(path),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
