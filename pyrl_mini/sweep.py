@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis
-from .config import SHARED_FIELDS, SHARED_NETWORK_FIELDS, SHARED_TASK_FIELDS, TrainSettings
+from .config import (
+    SHARED_FIELDS,
+    SHARED_NETWORK_FIELDS,
+    SHARED_TASK_FIELDS,
+    TrainSettings,
+    check_memory,
+    planned_bytes,
+)
 from .io import DataFileError, load_arrays, save_arrays
 from .trainer import DIAGNOSTICS, train
 
@@ -62,6 +69,9 @@ class SweepSpec:
         for k, values in self.grid.items():
             for v in values:
                 TrainSettings().replace(**{**self.base, k: v})
+        biggest = max(self.settings(), key=lambda s: planned_bytes([s]))
+        check_memory([biggest] * self.chunk, what=f"sweep {self.name!r} (ensembles of "
+                     f"{self.chunk} networks)")
 
     def cells(self) -> list[tuple[dict, int]]:
         names = list(self.grid)

@@ -219,6 +219,12 @@ def test_5_limits_follow_the_recorded_history():
         assert config.planned_bytes(spec.settings()[:spec.chunk]) < config.MEMORY_BUDGET
 
 
+def test_5_sweep_ensembles_are_bounded_too():
+    with pytest.raises(SettingsError, match=r"sweep 'wide' \(ensembles of 64 networks\) would "
+                                            r"need about .* GiB"):
+        SweepSpec(name="wide", base={"batch_size": 8192}, seeds=tuple(range(64)), chunk=64)
+
+
 def test_5_cli_refuses_before_allocating(capsys, no_training):
     assert main(["train", "--batch-size", str(10**9)]) == 2
     assert "batch_size=1000000000 is above the limit" in capsys.readouterr().err
