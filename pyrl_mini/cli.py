@@ -130,22 +130,23 @@ def settings_from_args(args) -> TrainSettings:
 def check_writable(path: str | Path, flag: str) -> Path:
     """Refuse, before any training, a path the result could not be written to."""
     path = Path(path).expanduser()
+    example = "history.npz" if flag == "--out" else "params.pt"
     if path.is_dir():
         raise SettingsError(f"{flag} {path} is a directory: give a file name, e.g. "
-                            f"{flag} {path / ('history.npz' if flag == '--out' else 'params.pt')}")
+                            f"{flag} {path / example}")
     parent = path.parent
     while not parent.exists():  # atomic_write creates missing folders; check where it would
         parent = parent.parent
     if not parent.is_dir():
         raise SettingsError(f"{flag} {path}: {parent} is a file, not a folder. Give a path in "
-                            "a folder, e.g. /tmp/history.npz.")
+                            f"a folder, e.g. {flag} /tmp/{example}")
     try:  # what atomic_write will do: a temporary file in that folder
         fd, probe = tempfile.mkstemp(dir=parent, prefix=".pyrl_mini_probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
         raise SettingsError(f"{flag} {path} cannot be written ({err.strerror} in {parent}): "
-                            "give a path in a folder you can write to, e.g. /tmp/history.npz."
+                            f"give a path in a folder you can write to, e.g. {flag} /tmp/{example}"
                             ) from None
     return path
 

@@ -58,6 +58,8 @@ def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{path} does not exist.")
+    if not zipfile.is_zipfile(path):  # numpy would call any other bytes "pickled data"
+        raise DataFileError(f"{path} is corrupt or not an .npz file (not a zip archive).")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}

@@ -164,6 +164,19 @@ def test_3_checkpoint_in_an_unwritable_place(tmp_path, capsys, no_training):
     assert f"--checkpoint {bad}" in err and "is a file, not a folder" in err
 
 
+def test_3_out_in_a_folder_without_write_permission(tmp_path, capsys, monkeypatch, no_training):
+    import pyrl_mini.cli as cli
+
+    def denied(dir=None, prefix=None):  # what mkstemp raises in a read-only folder (tests may
+        raise PermissionError(13, "Permission denied")  # run as root, who may write anywhere)
+
+    monkeypatch.setattr(cli.tempfile, "mkstemp", denied)
+    assert main(["train", "--out", str(tmp_path / "runs" / "h.npz")] + SMALL_CLI) == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path / 'runs' / 'h.npz'} cannot be written (Permission denied in " \
+           f"{tmp_path})" in err
+
+
 def test_3_a_save_that_fails_after_all_keeps_the_run(tmp_path, capsys, monkeypatch):
     import pyrl_mini.io as io
 
