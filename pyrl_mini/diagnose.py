@@ -142,7 +142,8 @@ def diagnose_block(block: dict) -> Diagnosis:
                              f"(found: {sorted(block)})")
     ev: list[str] = []
     cav: list[str] = []
-    bad = {k: v for k, v in block.items() if k != "step" and not np.isfinite(v)}
+    # behaviour rates may be NaN in a live run (no choices: no higher-EV rate); these may not
+    bad = {k: v for k, v in block.items() if k in _FIELDS.values() and not np.isfinite(v)}
     if bad:
         names = ", ".join(f"{k} {v}" for k, v in bad.items())
         ev.append(f"non-finite values ({names}): the loss or gradient became NaN or infinite, "

@@ -120,6 +120,16 @@ def test_2_cli_report_of_a_nan_run_is_diverged_not_learning():
     assert d.verdict.startswith("diverged") and "learning" not in d.verdict
 
 
+def test_2_nan_behaviour_rates_of_a_live_run_are_not_divergence():
+    result = train(TrainSettings().replace(**TINY), progress=False)
+    hist = {k: v.copy() for k, v in result.history.items()}
+    for k in ("higher_ev_rate", "risky_rate", "left_rate"):  # a batch without choices
+        hist[k][0] = np.nan
+    log = analysis.report(hist, 0, 0)
+    assert "Higher-EV choices: nan%" in log
+    assert not diagnose_log(log).verdict.startswith("diverged")
+
+
 @pytest.mark.parametrize("spelling", ["NaN", "inf", "-Infinity", "nan"])
 def test_2_nan_and_inf_spellings_are_read(spelling):
     log = ("Policy Entropy:\n  Mean entropy: 0.5\nGradient Statistics:\n"
