@@ -116,8 +116,9 @@ class SweepSpec:
                     + "; ".join(_differences(stored, key["spec"])))
         old = meta.get("defaults")
         if isinstance(old, dict):
+            given = {*self.base, *self.grid, "seed"}  # defaults these override do not count
             diffs = [f"{k} {old[k]!r} -> {v!r}" for k, v in key["defaults"].items()
-                     if k in old and old[k] != v]
+                     if k in old and old[k] != v and k not in given]
             if diffs:
                 return "default settings changed in code since it was made: " + "; ".join(diffs)
         return None

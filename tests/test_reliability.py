@@ -75,6 +75,9 @@ def test_1_other_data_version_or_defaults_make_the_file_stale(tmp_path, monkeypa
     monkeypatch.setattr(sweep_mod, "_flat_defaults", lambda: {**real(), "lr": 0.02})
     with pytest.raises(DataFileError, match=r"stale: default settings changed.*lr 0\.01 -> 0\.02"):
         data.load("tiny", tmp_path)
+    # a default the definition overrides (tiny sets updates) does not make the file stale
+    monkeypatch.setattr(sweep_mod, "_flat_defaults", lambda: {**real(), "updates": 7})
+    data.load("tiny", tmp_path)
 
 
 def test_1_verify_names_a_stale_file(monkeypatch, capsys):
