@@ -12,9 +12,16 @@ from pyrl_mini.sweep import run_sweep
 data._spec_or_raise("main_grid")  # registers every dataset
 MANIFEST = data.read_manifest()["files"]
 BUILT = [name for name in data.DATASETS if f"{name}.npz" in MANIFEST]
-# Same machine and library: identical. Another CPU or BLAS may round differently; after the
-# 20 updates rebuilt here the stored block means then agree to this absolute tolerance.
+# Same machine and library: identical. Another CPU (other SIMD kernels) rounds differently in
+# float32, and training amplifies it: on a second machine (2026-11-26) four datasets (nb01_simple,
+# nb01_lr, kappa_lr, reward_design: the high learning rates) agreed to 1e-3 over the first 10
+# updates and drifted by 0.01-0.07 in the next 10. So the rebuilt slice covers the first
+# SLICE_UPDATES updates, where reward and entropy still agree to 1e-3. The gradient norm reacts
+# first: at lr 0.1 (nb01_lr) it moved by 2 % within those updates on the second machine, so it
+# is compared to GRAD_RTOL; a kappa of +-0.4 alone changes it by far more (f(d) scales by 0.6-1.4).
 TOLERANCE = 1e-3
+GRAD_RTOL = 0.05
+SLICE_UPDATES = 10
 
 
 def test_every_registered_dataset_is_built_and_verified():
@@ -36,14 +43,16 @@ def test_manifest_has_provenance():
 def test_rebuilt_slice_matches_stored_numbers(name):
     spec = data.DATASETS[name]
     stored = data.load(name)
-    steps = 2 * spec.stride
-    part = run_sweep(spec, progress=False, chunks=[0], stop_after=steps)
+    points = max(1, SLICE_UPDATES // spec.stride)      # stored block means to compare
+    part = run_sweep(spec, progress=False, chunks=[0], stop_after=points * spec.stride)
     cells = part["cell"]
     order = {c: i for i, c in enumerate(stored.arrays["cell"])}
     rows = [order[c] for c in cells]
     for key in ("h/reward", "h/entropy", "h/grad_norm"):
-        got, want = part[key][:, :2], stored.arrays[key][rows, :2]
-        np.testing.assert_allclose(got, want, atol=TOLERANCE, err_msg=f"{name} {key}")
+        got, want = part[key][:, :points], stored.arrays[key][rows, :points]
+        tol = dict(rtol=GRAD_RTOL, atol=TOLERANCE) if key == "h/grad_norm" else \
+            dict(rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(got, want, **tol, err_msg=f"{name} {key}")
 
 
 def test_missing_file_names_file_and_command(tmp_path):
