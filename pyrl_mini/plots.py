@@ -31,11 +31,16 @@ CURVES = {
 
 
 def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Running mean over `window` points, NaN-aware: NaN where the window holds no number
+    (e.g. a higher-EV rate while every trial aborts), and for the first window - 1 points."""
     if window <= 1 or len(y) < window:
         return y
-    k = np.ones(window) / window
-    yy = np.convolve(np.nan_to_num(y, nan=np.nanmean(y) if np.isfinite(y).any() else 0), k,
-                     mode="valid")
+    k = np.ones(window)
+    finite = np.isfinite(y)
+    total = np.convolve(np.where(finite, y, 0.0), k, mode="valid")
+    count = np.convolve(finite.astype(float), k, mode="valid")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yy = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return np.concatenate([np.full(window - 1, np.nan), yy])
 
 
@@ -176,7 +181,7 @@ class KappaDemoFigure:
         im = ax2.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1,
                         aspect="auto", extent=(xs[0], xs[-1], ys[0], ys[-1]))
         ax2.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right")
-        fig.colorbar(im, ax=ax2, label="P(choose left)")
+        fig.colorbar(im, ax=ax2, label="P(choose left); white: no such trial")
         fig.subplots_adjust(wspace=0.38, left=0.08, right=0.97, bottom=0.16, top=0.88)
         return fig
 
