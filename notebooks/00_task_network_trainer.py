@@ -296,10 +296,14 @@ policy_loss = exercises.policy_loss.check(policy_loss)
 # <details><summary>Solution (open after trying)</summary>
 #
 # ```python
+# def policy_loss(logits, actions, d, mask, kappa, entropy_coef=0.0):
+#     logp_all = torch.log_softmax(logits, dim=-1)
+#     logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+#     entropy = -(logp_all.exp() * logp_all).sum(-1)
 #     trials = logits.shape[1]
 #     mean_entropy = (entropy * mask).sum() / mask.sum()
-#     return -(logp * kappa_transform(d, kappa) * mask).sum() / trials \
-#         - entropy_coef * mean_entropy
+#     return (-(logp * kappa_transform(d, kappa) * mask).sum() / trials
+#             - entropy_coef * mean_entropy)
 # ```
 # </details>
 #
