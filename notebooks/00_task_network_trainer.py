@@ -67,7 +67,7 @@ from pyrl_mini.trainer import train
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
-grid = data.load("main_grid")  # networks trained ahead of time (section 5)
+grid = data.load("main_grid")  # networks trained ahead of time (sections 4 and 6)
 
 # %% [markdown]
 # ## 1. The gambling task (5 min)
@@ -383,6 +383,8 @@ for c, (slope, se) in slopes.items():
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
 assert grid.meta["spec"]["seeds"] == [0, 1, 2] and grid.meta["spec"]["base"]["updates"] == 1000
+assert np.allclose(grid.values("kappa"), [-0.4, -0.2, 0, 0.2, 0.4])
+assert np.allclose(grid.values("entropy_coef"), [0, 0.01, 0.05])
 low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
 for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's middle row (equal EV), Think! below
     xs, ys, table, n = plots.pooled_choice_table(grid, k, 0.0)
