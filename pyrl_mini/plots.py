@@ -157,8 +157,9 @@ class KappaDemoFigure:
     kappa in red). Right: P(choose left) at the selected kappa by the log p and log EV
     differences between left and right (all seeds' last batches pooled), with a colour bar.
 
-    Drawn once, then updated in place: a slider move changes only the data of the dots, the
-    mean line and the heatmap. fig = KappaDemoFigure(grid)(kappa=-0.2, entropy_coef=0.0).
+    Drawn once, then updated in place: a slider move changes only the dots, the mean line,
+    the titles and the heatmap, which are the figure's pyrl_dynamic_artists (widgets.Demo
+    blits them over the rest). fig = KappaDemoFigure(grid)(kappa=-0.2, entropy_coef=0.0).
     """
 
     def __init__(self, grid: SweepData):
@@ -168,20 +169,33 @@ class KappaDemoFigure:
     def _draw(self, kappa: float, entropy_coef: float) -> plt.Figure:
         kappas, risky = analysis.risk_preference(self.grid, entropy_coef)
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.8, 3.1))
+        dynamic = []
         for j in range(risky.shape[1]):
-            ax1.plot(kappas, risky[:, j], "o", color="0.6", ms=4,
-                     label="one seed" if j == 0 else None)
-        ax1.plot(kappas, np.nanmean(risky, axis=1), "-", color="k", lw=1.5, label="mean")
-        ax1.plot(kappas[:1], risky[:1, 0], "o", color="C3", ms=7, label="selected kappa")
+            dynamic += ax1.plot(kappas, risky[:, j], "o", color="0.6", ms=4,
+                                label="one seed" if j == 0 else None)
+        dynamic += ax1.plot(kappas, np.nanmean(risky, axis=1), "-", color="k", lw=1.5,
+                            label="mean")
+        dynamic += ax1.plot(kappas[:1], risky[:1, 0], "o", color="C3", ms=7,
+                            label="selected kappa")
         ax1.axhline(0.5, color="0.8", ls=":")
         ax1.set(xlabel="kappa (< 0 risk-seeking)", ylabel="lower-p choices (equal EV)",
-                ylim=(-0.03, 1.03))
+                ylim=(-0.03, 1.03), xlim=(kappas[0] - 0.05, kappas[-1] + 0.05))
         ax1.legend(fontsize=7, loc="upper right")
+        # one cell per value of each difference (the values are not evenly spaced)
         xs, ys, table, _ = pooled_choice_table(self.grid, kappa, entropy_coef)
         im = ax2.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1,
-                        aspect="auto", extent=(xs[0], xs[-1], ys[0], ys[-1]))
+                        aspect="auto")
+        every_x, every_y = max(1, len(xs) // 5), max(1, len(ys) // 5)
+        ax2.set_xticks(range(0, len(xs), every_x), [f"{v:.1f}" for v in xs[::every_x]])
+        ax2.set_yticks(range(0, len(ys), every_y), [f"{v:.1f}" for v in ys[::every_y]])
         ax2.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right")
         fig.colorbar(im, ax=ax2, label="P(choose left); white: no such trial")
+        ax1.set_title(" ", fontsize=10)
+        ax2.set_title(" ", fontsize=10)
+        dynamic += [im, ax1.title, ax2.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
         fig.subplots_adjust(wspace=0.38, left=0.08, right=0.97, bottom=0.16, top=0.88)
         return fig
 
