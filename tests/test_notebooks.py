@@ -180,6 +180,7 @@ def test_each_exercise_is_checked_on_the_students_function_and_its_solution_pass
 REPO = NOTEBOOKS.parent
 OUTSIDE = re.compile(r"\.\./shared|/work/shared|\bshared/(?:DESIGN|TEACHING|STYLE)")
 DOC_NAME = re.compile(r"[\w./-]*\b[\w-]+\.md\b")
+URL = re.compile(r"\bhttps?://[^\s)>\]\"']+")
 
 
 def _project_files():
@@ -191,7 +192,8 @@ def _project_files():
 
 def dangling_references(text: str, tracked: set[str]) -> list[str]:
     """Document names (*.md) in text that are not files of the repository, and any pointer
-    to the design notes outside it."""
+    to the design notes outside it. Public web addresses (http, https) are allowed."""
+    text = URL.sub(" ", text)
     found = [m.group(0) for m in OUTSIDE.finditer(text)]
     for m in DOC_NAME.finditer(text):
         ref = m.group(0).lstrip("./")
@@ -205,6 +207,8 @@ def test_dangling_reference_finder_sees_missing_documents():
     tracked = {"README.md", "CONTRIBUTING.md", "notebooks/00_x.py"}
     assert dangling_references("see README.md and CONTRIBUTING.md", tracked) == []
     assert dangling_references("(DESIGN.md section 4)", tracked) == ["DESIGN.md"]
+    assert dangling_references("[the analysis](https://example.org/a/analysis.md)",
+                               tracked) == []
     assert dangling_references("`../shared/TEACHING.md`", tracked) == [
         "../shared", "../shared/TEACHING.md"]
 
