@@ -135,17 +135,14 @@ def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
     (T, E, B, .) (x.transpose(0, 1) of an (E, T, B, .) tensor) are read without a copy, and
     the states come back as such a view."""
     T, E, B, n_in = inputs.shape
-    u = inputs.transpose(0, 1).reshape(E, T * B, n_in)
-    if network_type == "gru":   # gates first, then the drive: proj (E, T, B, 3N)
+    if network_type == "gru":   # gates first, then the drive: (E, n_in, 3N)
         W = torch.cat([params["W_in_gates"], params["W_in"]], dim=-1)
         bias = torch.cat([params["b_gates"], params["b"]], dim=-1)
         W_gates = params["W_rec_gates"]
-    else:                       # the drive alone: proj (E, T, B, N)
+    else:                       # the drive alone: (E, n_in, N)
         W, bias, W_gates = params["W_in"], params["b"], None
-    proj = (torch.bmm(u, W) + bias.unsqueeze(1)).view(E, T, B, -1)
-    if noise is not None:
-        noise = noise.transpose(0, 1)
-    states = Recurrence.apply(params["x0"], proj, params["W_rec"], W_gates, alpha, noise,
+    states = Recurrence.apply(params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"],
+                              W_gates, alpha, None if noise is None else noise.transpose(0, 1),
                               rate_fn, rows or Rows(E, B))
     return states.transpose(0, 1)
 
@@ -193,6 +190,15 @@ class Rows:
         return False
 
 
+def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:
+    """(E, sum_t B_t, n) rows of steps 0 .. steps-1 -> (E, T, B, n), 0 where not computed."""
+    E, B, n = rows.E, rows.B, compact.shape[-1]
+    flat = torch.cat([rows.index[t] + t * B for t in range(steps)], dim=1)
+    full = compact.new_zeros(E, T * B, n)
+    full.scatter_(1, flat.unsqueeze(-1).expand(-1, -1, n), compact)
+    return full.view(E, T, B, n)
+
+
 def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """x (E, B, n) at rows index (E, B_t), or x itself when index covers every row."""
     if index.shape[1] == x.shape[1]:
@@ -208,9 +214,9 @@ def _rate(x: torch.Tensor, fn: str, out: torch.Tensor) -> torch.Tensor:
     return out.copy_(torch.nn.functional.softplus(x))
 
 
-def _rate_backward(grad: torch.Tensor, x: torch.Tensor, r: torch.Tensor,
+def _rate_backward(grad: torch.Tensor, x: torch.Tensor | None, r: torch.Tensor,
                    fn: str) -> torch.Tensor:
-    """grad * phi'(x), given r = phi(x)."""
+    """grad * phi'(x), given r = phi(x) (x is needed for softplus only)."""
     if fn == "relu":
         return torch.ops.aten.threshold_backward(grad, r, 0.0)
     if fn == "tanh":
@@ -221,9 +227,9 @@ def _rate_backward(grad: torch.Tensor, x: torch.Tensor, r: torch.Tensor,
 class Recurrence(torch.autograd.Function):
     """The recurrent update of run_recurrent, with its backward through time written out.
 
-    Ensemble-major tensors: proj (E, T, B, 3N) = u [W_in_gates, W_in] + [b_gates, b] for the
-    GRU, (E, T, B, N) = u W_in + b for the SimpleRNN; x0 (E, N); alpha (E,); noise
-    (E, T, B, N) or None, added to the drive; rows: a Rows.
+    Ensemble-major tensors: inputs u (E, T, B, n_in); W_in = [W_in_gates, W_in] (E, n_in, 3N)
+    and b_in = [b_gates, b] for the GRU, W_in (E, n_in, N) and b for the SimpleRNN; x0 (E, N);
+    alpha (E,); noise (E, T, B, N) or None, added to the drive; rows: a Rows.
     Returns the states (E, T', B, N), T' <= T (0 for trials that rows leaves out).
     Step t computes only the B_t trials rows.index[t]; the per-step tensors of all steps are
     kept one after another in (E, sum_t B_t, .) buffers.
@@ -238,17 +244,17 @@ class Recurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x0, proj, W_rec, W_rec_gates, alpha, noise, rate_fn, rows):
-        E, T, B, _ = proj.shape
+    def forward(ctx, x0, u, W_in, b_in, W_rec, W_rec_gates, alpha, noise, rate_fn, rows):
+        E, T, B, n_in = u.shape
         N = W_rec.shape[-1]
         gru = W_rec_gates is not None
         a = alpha.view(E, 1, 1)
-        states = proj.new_zeros(E, T, B, N)
-        X = proj.new_empty(E, T * B, N)              # x_{t-1} of the computed rows, step by step
-        R = torch.empty_like(X)                      # phi(x_{t-1})
+        U = u.new_empty(E, T * B, n_in)              # the inputs of the computed rows
+        XO = u.new_empty(E, T * B, N)                # x_t of the computed rows, step by step
+        R = torch.empty_like(XO)                     # phi(x_{t-1})
         if gru:
-            Z, H = proj.new_empty(E, T * B, 2 * N), torch.empty_like(X)
-            AZ, CMX = torch.empty_like(X), torch.empty_like(X)
+            Z, H = u.new_empty(E, T * B, 2 * N), torch.empty_like(XO)
+            AZ, CMX = torch.empty_like(XO), torch.empty_like(XO)
         x = x0.view(E, 1, N).expand(E, B, N)
         offsets, start, steps = [], 0, T
         for t in range(T):
@@ -258,44 +264,57 @@ class Recurrence(torch.autograd.Function):
             n = index.shape[1]
             s = slice(start, start + n)
             offsets.append(start)
-            X[:, s] = x
             r = _rate(x, rate_fn, R[:, s])
-            p = _gather(proj[:, t], index)
+            if n == B:
+                ut = U[:, s].copy_(u[:, t])
+            else:
+                ut = torch.gather(u[:, t], 1, index.unsqueeze(-1).expand(-1, -1, n_in),
+                                  out=U[:, s])
+            p = torch.baddbmm(b_in.unsqueeze(1), ut, W_in)   # input projections of all gates
             drive = p[..., -N:] if noise is None else p[..., -N:] + _gather(noise[:, t], index)
             if gru:
                 zg = torch.baddbmm(p[..., :2 * N], r, W_rec_gates, out=Z[:, s]).sigmoid_()
                 h = torch.mul(zg[..., N:], r, out=H[:, s])
                 c = torch.baddbmm(drive, h, W_rec)
                 az = torch.mul(a, zg[..., :N], out=AZ[:, s])
-                x = x + az * torch.sub(c, x, out=CMX[:, s])
+                x = torch.add(x, az * torch.sub(c, x, out=CMX[:, s]), out=XO[:, s])
             else:
                 c = torch.baddbmm(drive, r, W_rec)
-                x = x + a * (c - x)
-            if n == B:
-                states[:, t] = x
-            else:
-                states[:, t].scatter_(1, index.unsqueeze(-1).expand(-1, -1, N), x)
+                x = torch.add(x, a * (c - x), out=XO[:, s])
             start += n
             if rows.after_step(t, x, T):
                 steps = t + 1
                 break
         rows.built = True
-        ctx.rate_fn, ctx.gru, ctx.shape, ctx.rows = rate_fn, gru, proj.shape, rows
+        ctx.rate_fn, ctx.gru, ctx.shape, ctx.rows = rate_fn, gru, (E, T, B, N), rows
         ctx.offsets = offsets + [start]
-        saved = (X[:, :start], R[:, :start]) + ((Z[:, :start], H[:, :start], AZ[:, :start],
-                                                 CMX[:, :start]) if gru else ())
-        ctx.save_for_backward(W_rec, W_rec_gates, alpha, *saved)
+        ctx.x0 = x0.detach() if rate_fn == "softplus" else None
+        # the states of all trials (0 where a trial was not computed)
+        if start == T * B:
+            states = XO.view(E, T, B, N)
+        else:
+            states = _spread(XO[:, :start], rows, steps, T)
+        saved = (U[:, :start], XO[:, :start], R[:, :start]) + (
+            (Z[:, :start], H[:, :start], AZ[:, :start], CMX[:, :start]) if gru else ())
+        ctx.save_for_backward(W_in, W_rec, W_rec_gates, alpha, *saved)
         return states[:, :steps]
 
     @staticmethod
     def backward(ctx, d_states):
-        W_rec, W_rec_gates, alpha, X, R, *gru_saved = ctx.saved_tensors
-        E, T, B, P = ctx.shape
-        N = W_rec.shape[-1]
+        W_in, W_rec, W_rec_gates, alpha, U, XO, R, *gru_saved = ctx.saved_tensors
+        E, T, B, N = ctx.shape
+        P = W_in.shape[-1]
         steps, fn, rows, off = d_states.shape[1], ctx.rate_fn, ctx.rows, ctx.offsets
         a = alpha.view(E, 1, 1)
         Wt = W_rec.transpose(1, 2)
-        d_proj = X.new_empty(E, X.shape[1], P)     # of the computed rows: [d gates, d drive]
+        d_proj = XO.new_empty(E, XO.shape[1], P)   # of the computed rows: [d gates, d drive]
+        if fn == "softplus":                           # x_{t-1} of each computed row
+            X = torch.cat([_gather(ctx.x0.view(E, 1, N).expand(E, B, N), rows.index[0])]
+                          + [_gather(XO[:, off[t - 1]:off[t]], rows.keep[t])
+                             if rows.keep[t] is not None else XO[:, off[t - 1]:off[t]]
+                             for t in range(1, steps)], dim=1)
+        else:
+            X = None
         dC = d_proj[..., -N:]
         if ctx.gru:
             Z, H, AZ, CMX = gru_saved
@@ -303,6 +322,7 @@ class Recurrence(torch.autograd.Function):
         dx = None
         for t in reversed(range(steps)):
             s = slice(off[t], off[t + 1])
+            Xs = None if X is None else X[:, s]
             d_out = _gather(d_states[:, t], rows.index[t])
             if dx is None:
                 dx = d_out.clone()
@@ -321,26 +341,20 @@ class Recurrence(torch.autograd.Function):
                 torch.mul(dx * CMX[:, s], a, out=dpre[..., :N]).mul_(z - z * z)
                 torch.mul(dh, R[:, s], out=dpre[..., N:]).mul_(g - g * g)
                 dr = torch.baddbmm(dh * g, dpre, Wgt)
-                dx = (dx - dx * AZ[:, s]).add_(_rate_backward(dr, X[:, s], R[:, s], fn))
+                dx = (dx - dx * AZ[:, s]).add_(_rate_backward(dr, Xs, R[:, s], fn))
             else:
                 dc = torch.mul(dx, a, out=dC[:, s])
                 dr = torch.bmm(dc, Wt)
-                dx = (dx - dc).add_(_rate_backward(dr, X[:, s], R[:, s], fn))
+                dx = (dx - dc).add_(_rate_backward(dr, Xs, R[:, s], fn))
         # weight gradients: one matmul over the computed rows of all steps
         if ctx.gru:
             d_W_rec = torch.bmm(H.transpose(1, 2), dC)
             d_W_gates = torch.bmm(R.transpose(1, 2), d_proj[..., :2 * N])
         else:
             d_W_rec, d_W_gates = torch.bmm(R.transpose(1, 2), dC), None
-        # the input gradient back in (E, T, B, P) at the computed trials
-        if d_proj.shape[1] == T * B:                       # every trial at every step
-            d_full = d_proj.view(E, T, B, P)
-        else:
-            flat = torch.cat([rows.index[t] + t * B for t in range(steps)], dim=1)
-            d_full = d_proj.new_zeros(E, T * B, P)
-            d_full.scatter_(1, flat.unsqueeze(-1).expand(-1, -1, P), d_proj)
-            d_full = d_full.view(E, T, B, P)
-        return dx.sum(1), d_full, d_W_rec, d_W_gates, None, None, None, None
+        d_W_in = torch.bmm(U.transpose(1, 2), d_proj)
+        return (dx.sum(1), None, d_W_in, d_proj.sum(1), d_W_rec, d_W_gates, None, None, None,
+                None)
 
 
 def readout(params: Params, rates: torch.Tensor) -> torch.Tensor:
