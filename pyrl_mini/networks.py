@@ -249,7 +249,7 @@ class Recurrence(torch.autograd.Function):
         N = W_rec.shape[-1]
         gru = W_rec_gates is not None
         a = alpha.view(E, 1, 1)
-        U = u.new_empty(E, T * B, n_in)              # the inputs of the computed rows
+        ins, bias = [], b_in.unsqueeze(1)            # the inputs of the computed rows
         XO = u.new_empty(E, T * B, N)                # x_t of the computed rows, step by step
         R = torch.empty_like(XO)                     # phi(x_{t-1})
         if gru:
@@ -265,12 +265,8 @@ class Recurrence(torch.autograd.Function):
             s = slice(start, start + n)
             offsets.append(start)
             r = _rate(x, rate_fn, R[:, s])
-            if n == B:
-                ut = U[:, s].copy_(u[:, t])
-            else:
-                ut = torch.gather(u[:, t], 1, index.unsqueeze(-1).expand(-1, -1, n_in),
-                                  out=U[:, s])
-            p = torch.baddbmm(b_in.unsqueeze(1), ut, W_in)   # input projections of all gates
+            ins.append(_gather(u[:, t], index))
+            p = torch.baddbmm(bias, ins[-1], W_in)          # input projections of all gates
             drive = p[..., -N:] if noise is None else p[..., -N:] + _gather(noise[:, t], index)
             if gru:
                 zg = torch.baddbmm(p[..., :2 * N], r, W_rec_gates, out=Z[:, s]).sigmoid_()
@@ -294,14 +290,15 @@ class Recurrence(torch.autograd.Function):
             states = XO.view(E, T, B, N)
         else:
             states = _spread(XO[:, :start], rows, steps, T)
-        saved = (U[:, :start], XO[:, :start], R[:, :start]) + (
+        ctx.inputs = ins
+        saved = (XO[:, :start], R[:, :start]) + (
             (Z[:, :start], H[:, :start], AZ[:, :start], CMX[:, :start]) if gru else ())
         ctx.save_for_backward(W_in, W_rec, W_rec_gates, alpha, *saved)
         return states[:, :steps]
 
     @staticmethod
     def backward(ctx, d_states):
-        W_in, W_rec, W_rec_gates, alpha, U, XO, R, *gru_saved = ctx.saved_tensors
+        W_in, W_rec, W_rec_gates, alpha, XO, R, *gru_saved = ctx.saved_tensors
         E, T, B, N = ctx.shape
         P = W_in.shape[-1]
         steps, fn, rows, off = d_states.shape[1], ctx.rate_fn, ctx.rows, ctx.offsets
@@ -319,6 +316,9 @@ class Recurrence(torch.autograd.Function):
         if ctx.gru:
             Z, H, AZ, CMX = gru_saved
             Wgt = W_rec_gates.transpose(1, 2)
+            # per computed row: sigmoid' = s (1 - s) of both gates, dx_t/dx_{t-1} = 1 - a z
+            # and dx_t/dz = a (c - x_{t-1})
+            ZS, KEEP, ACMX = Z - Z * Z, 1 - AZ, a * CMX
         dx = None
         for t in reversed(range(steps)):
             s = slice(off[t], off[t + 1])
@@ -333,15 +333,13 @@ class Recurrence(torch.autograd.Function):
                 else:
                     dx = dx.add_(d_out)
             if ctx.gru:
-                z, g = Z[:, s, :N], Z[:, s, N:]
                 dc = torch.mul(dx, AZ[:, s], out=dC[:, s])
                 dh = torch.bmm(dc, Wt)
                 dpre = d_proj[:, s, :2 * N]
-                # sigmoid' = s (1 - s) = s - s^2
-                torch.mul(dx * CMX[:, s], a, out=dpre[..., :N]).mul_(z - z * z)
-                torch.mul(dh, R[:, s], out=dpre[..., N:]).mul_(g - g * g)
-                dr = torch.baddbmm(dh * g, dpre, Wgt)
-                dx = (dx - dx * AZ[:, s]).add_(_rate_backward(dr, Xs, R[:, s], fn))
+                torch.mul(dx, ACMX[:, s], out=dpre[..., :N]).mul_(ZS[:, s, :N])
+                torch.mul(dh, R[:, s], out=dpre[..., N:]).mul_(ZS[:, s, N:])
+                dr = torch.baddbmm(dh * Z[:, s, N:], dpre, Wgt)
+                dx = (dx * KEEP[:, s]).add_(_rate_backward(dr, Xs, R[:, s], fn))
             else:
                 dc = torch.mul(dx, a, out=dC[:, s])
                 dr = torch.bmm(dc, Wt)
@@ -352,7 +350,7 @@ class Recurrence(torch.autograd.Function):
             d_W_gates = torch.bmm(R.transpose(1, 2), d_proj[..., :2 * N])
         else:
             d_W_rec, d_W_gates = torch.bmm(R.transpose(1, 2), dC), None
-        d_W_in = torch.bmm(U.transpose(1, 2), d_proj)
+        d_W_in = torch.bmm(torch.cat(ctx.inputs, dim=1).transpose(1, 2), d_proj)
         return (dx.sum(1), None, d_W_in, d_proj.sum(1), d_W_rec, d_W_gates, None, None, None,
                 None)
 
