@@ -53,30 +53,32 @@ def load_commit(commit: str, workdir: str):
     return importlib.import_module(name + ".trainer"), importlib.import_module(name + ".config")
 
 
-def seconds(side, E: int, updates: int, **changes) -> float:
-    """CPU seconds per update of an ensemble of E networks trained from scratch."""
+def seconds(side, E: int, updates: int, **changes) -> np.ndarray:
+    """CPU seconds of each update of an ensemble of E networks trained from scratch."""
     trainer, config = side
     members = [config.TrainSettings(seed=k, updates=updates).replace(**changes)
                for k in range(E)]
-    t0 = time.process_time()
-    trainer.train(members, progress=False)
-    return (time.process_time() - t0) / updates
+    marks = [time.process_time()]
+    trainer.train(members, progress=False, callback=lambda u, row: marks.append(
+        time.process_time()))
+    return np.diff(marks)
 
 
 def compare(this, other, pairs: int, E: int, updates: int, **changes) -> dict:
-    """Interleaved pairs (other, this); the median ratio other / this and the median times."""
+    """Interleaved pairs (other, this): median ratios other / this of the CPU time of the whole
+    run and of its second half (later in training trials last longer: less work is skipped)."""
     seconds(this, E, 2, **changes)
     seconds(other, E, 2, **changes)
-    t_other, t_this = [], []
-    for _ in range(pairs):
-        t_other.append(seconds(other, E, updates, **changes))
-        t_this.append(seconds(this, E, updates, **changes))
-    ratios = np.array(t_other) / np.array(t_this)
+    runs = [(seconds(other, E, updates, **changes), seconds(this, E, updates, **changes))
+            for _ in range(pairs)]
+    half = updates // 2
+    whole = np.array([o.sum() / t.sum() for o, t in runs])
+    late = np.array([o[half:].sum() / t[half:].sum() for o, t in runs])
     return {"E": E, "updates": updates, "settings": changes, "pairs": pairs,
-            "s_per_update_this": float(np.median(t_this)),
-            "s_per_update_other": float(np.median(t_other)),
-            "ratio": float(np.median(ratios)), "ratio_min": float(ratios.min()),
-            "ratio_max": float(ratios.max())}
+            "s_per_update_this": float(np.median([t.mean() for _, t in runs])),
+            "s_per_update_other": float(np.median([o.mean() for o, _ in runs])),
+            "ratio": float(np.median(whole)), "ratio_min": float(whole.min()),
+            "ratio_max": float(whole.max()), "ratio_second_half": float(np.median(late))}
 
 
 def rss_mb() -> float:
@@ -122,10 +124,10 @@ def main() -> None:
         try:
             other = load_commit(args.against, workdir)
             pairs = 2 if q else 3
-            out["default_one"] = compare(this, other, pairs, 1, 20 if q else 200)
-            out["upstream_shape_one"] = compare(this, other, pairs, 1, 20 if q else 200,
+            out["default_one"] = compare(this, other, pairs, 1, 20 if q else 300)
+            out["upstream_shape_one"] = compare(this, other, pairs, 1, 20 if q else 300,
                                                 **UPSTREAM_SHAPE)
-            out["default_ensemble_16"] = compare(this, other, pairs, 16, 5 if q else 40)
+            out["default_ensemble_16"] = compare(this, other, 2, 16, 6 if q else 100)
             out["drift"] = drift(this, other, 50 if q else 1000)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", workdir],
@@ -144,7 +146,8 @@ def main() -> None:
         rate = o["E"] / o["s_per_update_this"]
         rows.append((f"{label}, {o['updates']} updates from scratch: network-updates/s",
                      f"{rate:.0f} vs {o['E'] / o['s_per_update_other']:.0f}: "
-                     f"**{o['ratio']:.2f}x** ({o['ratio_min']:.2f}-{o['ratio_max']:.2f})"))
+                     f"**{o['ratio']:.2f}x** ({o['ratio_min']:.2f}-{o['ratio_max']:.2f}); "
+                     f"second half {o['ratio_second_half']:.2f}x"))
     rows.append(("upstream shape: trials/s (upstream: 225)",
                  f"{out['upstream_trials_per_s']:.0f} "
                  f"({out['upstream_trials_per_s'] / UPSTREAM_TRIALS_PER_S:.0f}x)"))
