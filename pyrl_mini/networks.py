@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 Params = dict[str, torch.Tensor]
@@ -127,14 +128,14 @@ def flat_params(members: list[Params]) -> tuple[torch.Tensor, Params]:
 def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
                        noise: torch.Tensor | None, alpha: torch.Tensor, rate_fn: str = "relu",
                        rows: Rows | None = None) -> torch.Tensor:
-    """run_recurrent computed by Recurrence (a hand-written backward through time, and only
-    the trials in rows at each step), with the input projections of all gates and steps in
-    one matmul. Same arguments and result (T', E, B, N); states of trials left out are 0.
+    """run_recurrent computed by Recurrence: a hand-written backward through time, and at
+    each step only the trials in rows (those still running). Same arguments and result
+    (T', E, B, N); the states of trials left out are 0.
 
-    The work is done ensemble-major: inputs and noise stored as (E, T, B, .) and viewed as
-    (T, E, B, .) (x.transpose(0, 1) of an (E, T, B, .) tensor) are read without a copy, and
-    the states come back as such a view."""
-    T, E, B, n_in = inputs.shape
+    Inputs and noise stored ensemble-major, (E, T, B, .) viewed as (T, E, B, .) (the
+    transpose(0, 1) of an (E, T, B, .) tensor), are read without a copy, and the states come
+    back as such a view."""
+    T, E, B, _ = inputs.shape
     if network_type == "gru":   # gates first, then the drive: (E, n_in, 3N)
         W = torch.cat([params["W_in_gates"], params["W_in"]], dim=-1)
         bias = torch.cat([params["b_gates"], params["b"]], dim=-1)
@@ -150,19 +151,21 @@ def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
 class Rows:
     """Which trials a recurrence computes at each step: trials that have ended are dropped.
 
-    index[t] (E, B_t): the trials computed at step t, for each network; B_t is the largest
-    number of running trials over the networks, so a network with fewer running trials also
-    computes some ended ones (harmless: steps after a trial's end carry no loss). keep[t]
-    (E, B_t): positions of those trials among the rows of step t - 1. stop_after(t, x, index)
-    -> bool flags (E, B_t) of the trials still running after step t (x: their states), or
-    None to compute every trial at every step. Built once by the policy's recurrence and
-    reused by the baseline's, which runs on the same trials.
+    The trials computed at step t are rows of one flat batch over the ensemble, in order of
+    their id e * B + b (network e, trial b): index[t] (M_t,) the ids, net[t] (M_t,) the network
+    of each row, segments[t] the (network, first row, end row) of each network's run of rows.
+    keep[t] (M_t,): the positions of step t's rows among step t - 1's (None: the same rows).
+    still_running(t, x, rows) -> bool (M_t,): which of the rows computed at step t (states
+    x (M_t, N)) are still running after it; None computes every trial at every step.
+    Built once by the policy's recurrence and reused by the baseline's (the same trials).
     """
 
     def __init__(self, E: int, B: int, still_running=None):
         self.E, self.B = E, B
         self.still_running = still_running
-        self.index = [torch.arange(B).expand(E, B)]
+        self.index = [torch.arange(E * B)]
+        self.net = [torch.arange(E).repeat_interleave(B)]
+        self.segments = [[(e, e * B, (e + 1) * B) for e in range(E)]]
         self.keep: list[torch.Tensor | None] = [None]
         self.built = False
 
@@ -171,39 +174,51 @@ class Rows:
         if self.built:
             return t + 1 >= len(self.index)
         if self.still_running is None:
-            self.index.append(self.index[-1])
-            self.keep.append(None)
-            return False
-        running = self.still_running(t, x, self.index[t])
-        count = int(running.sum(1).max())
-        if count == 0:
-            return True
+            running = None
+        else:
+            running = self.still_running(t, x, self)
+            if not bool(running.any()):
+                return True
         if t + 1 >= T:
             return False
-        if count < 0.9 * running.shape[1]:       # drop ended trials (not for a few)
-            keep = torch.sort((~running).to(torch.uint8), dim=1, stable=True).indices[:, :count]
-            self.index.append(self.index[t].gather(1, keep))
-            self.keep.append(keep)
+        if running is None or bool(running.all()):
+            keep = None
         else:
+            keep = torch.nonzero(running).squeeze(1)
+        self.keep.append(keep)
+        if keep is None:
             self.index.append(self.index[t])
-            self.keep.append(None)
+            self.net.append(self.net[t])
+            self.segments.append(self.segments[t])
+        else:
+            self.index.append(self.index[t][keep])
+            self.net.append(self.net[t][keep])
+            counts = torch.bincount(self.net[-1], minlength=self.E).tolist()
+            ends = np.cumsum(counts)
+            self.segments.append([(e, int(ends[e] - c), int(ends[e]))
+                                  for e, c in enumerate(counts) if c > 0])
         return False
 
 
-def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:
-    """(E, sum_t B_t, n) rows of steps 0 .. steps-1 -> (E, T, B, n), 0 where not computed."""
-    E, B, n = rows.E, rows.B, compact.shape[-1]
-    flat = torch.cat([rows.index[t] + t * B for t in range(steps)], dim=1)
-    full = compact.new_zeros(E, T * B, n)
-    full.scatter_(1, flat.unsqueeze(-1).expand(-1, -1, n), compact)
-    return full.view(E, T, B, n)
+def segment_matmul(x: torch.Tensor, W: torch.Tensor, segments, out: torch.Tensor,
+                   add: torch.Tensor | None = None,
+                   bias: torch.Tensor | None = None) -> torch.Tensor:
+    """out = x W[e] (+ add, a per-row term, or + bias[e]) on each network e's rows of x
+    (segments: (e, first row, end row) of each network)."""
+    for e, lo, hi in segments:
+        if add is not None:
+            torch.addmm(add[lo:hi], x[lo:hi], W[e], out=out[lo:hi])
+        elif bias is not None:
+            torch.addmm(bias[e], x[lo:hi], W[e], out=out[lo:hi])
+        else:
+            torch.mm(x[lo:hi], W[e], out=out[lo:hi])
+    return out
 
 
-def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """x (E, B, n) at rows index (E, B_t), or x itself when index covers every row."""
-    if index.shape[1] == x.shape[1]:
-        return x
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+def _add_matmul_(acc: torch.Tensor, a: torch.Tensor, b: torch.Tensor, segments) -> None:
+    """acc[e] += a[rows of e]^T b[rows of e] for each network e."""
+    for e, lo, hi in segments:
+        acc[e].addmm_(a[lo:hi].T, b[lo:hi])
 
 
 def _rate(x: torch.Tensor, fn: str, out: torch.Tensor) -> torch.Tensor:
@@ -229,17 +244,17 @@ class Recurrence(torch.autograd.Function):
 
     Ensemble-major tensors: inputs u (E, T, B, n_in); W_in = [W_in_gates, W_in] (E, n_in, 3N)
     and b_in = [b_gates, b] for the GRU, W_in (E, n_in, N) and b for the SimpleRNN; x0 (E, N);
-    alpha (E,); noise (E, T, B, N) or None, added to the drive; rows: a Rows.
-    Returns the states (E, T', B, N), T' <= T (0 for trials that rows leaves out).
-    Step t computes only the B_t trials rows.index[t]; the per-step tensors of all steps are
-    kept one after another in (E, sum_t B_t, .) buffers.
+    alpha (E,); noise (E, T, B, N) or None, added to the drive; rows: a Rows. Returns the
+    states (E, T', B, N), T' <= T, 0 for trials not computed. Step t computes the M_t rows of
+    rows (each network's running trials, with that network's weights); the per-row tensors
+    of all steps are kept one after another in (sum_t M_t, .) buffers.
 
     Backward, from dL/dx_t (the readout's gradient plus the next step's), for the GRU
     (r = phi(x_{t-1}), [z, g] = sigmoid(pre), h = g r, c = h W_rec + drive_t):
         dc = dx a z,   dz = dx a (c - x_{t-1}),   dh = dc W_rec^T
         dpre = [dz z (1 - z), dh r g (1 - g)],   dr = dh g + dpre W_rec_gates^T
         dx_{t-1} = dx (1 - a z) + dr phi'(x_{t-1})
-    and dW_rec = sum_t h^T dc, dW_rec_gates = sum_t r^T dpre, each one matmul over all steps.
+    and dW_rec = sum_t h^T dc, dW_rec_gates = sum_t r^T dpre, dW_in = sum_t u^T dpre.
     The SimpleRNN is the same with z = 1 and no gates.
     """
 
@@ -248,35 +263,43 @@ class Recurrence(torch.autograd.Function):
         E, T, B, n_in = u.shape
         N = W_rec.shape[-1]
         gru = W_rec_gates is not None
-        a = alpha.view(E, 1, 1)
-        ins, bias = [], b_in.unsqueeze(1)            # the inputs of the computed rows
-        XO = u.new_empty(E, T * B, N)                # x_t of the computed rows, step by step
+        P = W_in.shape[-1]
+        size = T * E * B
+        U = u.new_empty(size, n_in)                  # inputs of the computed rows, by step
+        XO = u.new_empty(size, N)                    # x_t
         R = torch.empty_like(XO)                     # phi(x_{t-1})
+        PRE = u.new_empty(size, P)                   # input projections, then gate / drive
         if gru:
-            Z, H = u.new_empty(E, T * B, 2 * N), torch.empty_like(XO)
+            Z, H = u.new_empty(size, 2 * N), torch.empty_like(XO)
             AZ, CMX = torch.empty_like(XO), torch.empty_like(XO)
-        x = x0.view(E, 1, N).expand(E, B, N)
+        else:
+            C = torch.empty_like(XO)
+        u_rows = u.transpose(0, 1).reshape(T, E * B, n_in)       # copy-free when E-major
+        noise_rows = None if noise is None else noise.transpose(0, 1).reshape(T, E * B, N)
+        x = x0.repeat_interleave(B, dim=0)                       # (E B, N)
         offsets, start, steps = [], 0, T
         for t in range(T):
-            index = rows.index[t]
+            index, net, seg = rows.index[t], rows.net[t], rows.segments[t]
             if rows.keep[t] is not None:
-                x = _gather(x, rows.keep[t])
-            n = index.shape[1]
+                x = x[rows.keep[t]]
+            n = index.shape[0]
             s = slice(start, start + n)
             offsets.append(start)
-            r = _rate(x, rate_fn, R[:, s])
-            ins.append(_gather(u[:, t], index))
-            p = torch.baddbmm(bias, ins[-1], W_in)          # input projections of all gates
-            drive = p[..., -N:] if noise is None else p[..., -N:] + _gather(noise[:, t], index)
+            a = alpha[net].unsqueeze(1)
+            r = _rate(x, rate_fn, R[s])
+            ut = torch.index_select(u_rows[t], 0, index, out=U[s])
+            p = segment_matmul(ut, W_in, seg, PRE[s], bias=b_in)   # input projections
+            if noise_rows is not None:
+                p[:, -N:] += noise_rows[t][index]
             if gru:
-                zg = torch.baddbmm(p[..., :2 * N], r, W_rec_gates, out=Z[:, s]).sigmoid_()
-                h = torch.mul(zg[..., N:], r, out=H[:, s])
-                c = torch.baddbmm(drive, h, W_rec)
-                az = torch.mul(a, zg[..., :N], out=AZ[:, s])
-                x = torch.add(x, az * torch.sub(c, x, out=CMX[:, s]), out=XO[:, s])
+                zg = segment_matmul(r, W_rec_gates, seg, Z[s], add=p[:, :2 * N]).sigmoid_()
+                h = torch.mul(zg[:, N:], r, out=H[s])
+                c = segment_matmul(h, W_rec, seg, torch.empty_like(h), add=p[:, 2 * N:])
+                az = torch.mul(a, zg[:, :N], out=AZ[s])
+                x = torch.add(x, az * torch.sub(c, x, out=CMX[s]), out=XO[s])
             else:
-                c = torch.baddbmm(drive, r, W_rec)
-                x = torch.add(x, a * (c - x), out=XO[:, s])
+                c = segment_matmul(r, W_rec, seg, C[s], add=p)
+                x = torch.add(x, a * (c - x), out=XO[s])
             start += n
             if rows.after_step(t, x, T):
                 steps = t + 1
@@ -285,74 +308,79 @@ class Recurrence(torch.autograd.Function):
         ctx.rate_fn, ctx.gru, ctx.shape, ctx.rows = rate_fn, gru, (E, T, B, N), rows
         ctx.offsets = offsets + [start]
         ctx.x0 = x0.detach() if rate_fn == "softplus" else None
-        # the states of all trials (0 where a trial was not computed)
-        if start == T * B:
-            states = XO.view(E, T, B, N)
-        else:
-            states = _spread(XO[:, :start], rows, steps, T)
-        ctx.inputs = ins
-        saved = (XO[:, :start], R[:, :start]) + (
-            (Z[:, :start], H[:, :start], AZ[:, :start], CMX[:, :start]) if gru else ())
+        states = _spread(XO[:start], rows, steps, T)
+        saved = (U[:start], XO[:start], R[:start]) + (
+            (Z[:start], H[:start], AZ[:start], CMX[:start]) if gru else ())
         ctx.save_for_backward(W_in, W_rec, W_rec_gates, alpha, *saved)
         return states[:, :steps]
 
     @staticmethod
     def backward(ctx, d_states):
-        W_in, W_rec, W_rec_gates, alpha, XO, R, *gru_saved = ctx.saved_tensors
+        W_in, W_rec, W_rec_gates, alpha, U, XO, R, *gru_saved = ctx.saved_tensors
         E, T, B, N = ctx.shape
-        P = W_in.shape[-1]
         steps, fn, rows, off = d_states.shape[1], ctx.rate_fn, ctx.rows, ctx.offsets
-        a = alpha.view(E, 1, 1)
-        Wt = W_rec.transpose(1, 2)
-        d_proj = XO.new_empty(E, XO.shape[1], P)   # of the computed rows: [d gates, d drive]
-        if fn == "softplus":                           # x_{t-1} of each computed row
-            X = torch.cat([_gather(ctx.x0.view(E, 1, N).expand(E, B, N), rows.index[0])]
-                          + [_gather(XO[:, off[t - 1]:off[t]], rows.keep[t])
-                             if rows.keep[t] is not None else XO[:, off[t - 1]:off[t]]
-                             for t in range(1, steps)], dim=1)
+        d_rows = d_states.transpose(0, 1).reshape(steps, E * B, N)
+        Wt, d_W_rec = W_rec.transpose(1, 2), torch.zeros_like(W_rec)
+        d_W_in, d_b = torch.zeros_like(W_in), W_in.new_zeros(E, W_in.shape[-1])
+        d_proj = XO.new_empty(XO.shape[0], W_in.shape[-1])   # [d gates, d drive] per row
+        dC = d_proj[:, -N:]
+        if fn == "softplus":                                 # x_{t-1} of each computed row
+            X = torch.cat([ctx.x0.repeat_interleave(B, dim=0)]
+                          + [XO[off[t - 1]:off[t]] if rows.keep[t] is None
+                             else XO[off[t - 1]:off[t]][rows.keep[t]]
+                             for t in range(1, steps)], dim=0)
         else:
             X = None
-        dC = d_proj[..., -N:]
         if ctx.gru:
             Z, H, AZ, CMX = gru_saved
-            Wgt = W_rec_gates.transpose(1, 2)
-            # per computed row: sigmoid' = s (1 - s) of both gates, dx_t/dx_{t-1} = 1 - a z
-            # and dx_t/dz = a (c - x_{t-1})
-            ZS, KEEP, ACMX = Z - Z * Z, 1 - AZ, a * CMX
+            Wgt, d_W_gates = W_rec_gates.transpose(1, 2), torch.zeros_like(W_rec_gates)
+            ZS, KEEP = Z - Z * Z, 1 - AZ           # sigmoid' of both gates; dx_t / dx_{t-1}
+        else:
+            d_W_gates = None
         dx = None
         for t in reversed(range(steps)):
             s = slice(off[t], off[t + 1])
-            Xs = None if X is None else X[:, s]
-            d_out = _gather(d_states[:, t], rows.index[t])
+            net, seg = rows.net[t], rows.segments[t]
+            Xs = None if X is None else X[s]
+            d_out = d_rows[t][rows.index[t]]
             if dx is None:
-                dx = d_out.clone()
+                dx = d_out
+            elif rows.keep[t + 1] is not None:
+                dx = d_out.index_add_(0, rows.keep[t + 1], dx)
             else:
-                keep = rows.keep[t + 1]
-                if keep is not None:
-                    dx = d_out.scatter_add(1, keep.unsqueeze(-1).expand(-1, -1, N), dx)
-                else:
-                    dx = dx.add_(d_out)
+                dx = dx.add_(d_out)
+            a = alpha[net].unsqueeze(1)
             if ctx.gru:
-                dc = torch.mul(dx, AZ[:, s], out=dC[:, s])
-                dh = torch.bmm(dc, Wt)
-                dpre = d_proj[:, s, :2 * N]
-                torch.mul(dx, ACMX[:, s], out=dpre[..., :N]).mul_(ZS[:, s, :N])
-                torch.mul(dh, R[:, s], out=dpre[..., N:]).mul_(ZS[:, s, N:])
-                dr = torch.baddbmm(dh * Z[:, s, N:], dpre, Wgt)
-                dx = (dx * KEEP[:, s]).add_(_rate_backward(dr, Xs, R[:, s], fn))
+                dc = torch.mul(dx, AZ[s], out=dC[s])
+                dh = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
+                dpre = d_proj[s, :2 * N]
+                torch.mul(dx * CMX[s], a, out=dpre[:, :N]).mul_(ZS[s, :N])
+                torch.mul(dh, R[s], out=dpre[:, N:]).mul_(ZS[s, N:])
+                dr = segment_matmul(dpre, Wgt, seg, torch.empty_like(dc), add=dh * Z[s, N:])
+                _add_matmul_(d_W_rec, H[s], dc, seg)
+                _add_matmul_(d_W_gates, R[s], dpre, seg)
+                dx = (dx * KEEP[s]).add_(_rate_backward(dr, Xs, R[s], fn))
             else:
-                dc = torch.mul(dx, a, out=dC[:, s])
-                dr = torch.bmm(dc, Wt)
-                dx = (dx - dc).add_(_rate_backward(dr, Xs, R[:, s], fn))
-        # weight gradients: one matmul over the computed rows of all steps
-        if ctx.gru:
-            d_W_rec = torch.bmm(H.transpose(1, 2), dC)
-            d_W_gates = torch.bmm(R.transpose(1, 2), d_proj[..., :2 * N])
-        else:
-            d_W_rec, d_W_gates = torch.bmm(R.transpose(1, 2), dC), None
-        d_W_in = torch.bmm(torch.cat(ctx.inputs, dim=1).transpose(1, 2), d_proj)
-        return (dx.sum(1), None, d_W_in, d_proj.sum(1), d_W_rec, d_W_gates, None, None, None,
-                None)
+                dc = torch.mul(dx, a, out=dC[s])
+                dr = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
+                _add_matmul_(d_W_rec, R[s], dc, seg)
+                dx = (dx - dc).add_(_rate_backward(dr, Xs, R[s], fn))
+            _add_matmul_(d_W_in, U[s], d_proj[s], seg)
+            d_b.index_add_(0, net, d_proj[s])
+        d_x0 = dx.view(E, B, N).sum(1)
+        return d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates, None, None, None, None
+
+
+def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:
+    """The rows (sum_t M_t, n) of steps 0 .. steps-1 -> (E, T, B, n), 0 where not computed
+    (stored time-major: a transposed view of a (T, E, B, n) tensor)."""
+    E, B, n = rows.E, rows.B, compact.shape[-1]
+    if compact.shape[0] == T * E * B:                    # every trial at every step
+        return compact.view(T, E, B, n).transpose(0, 1)
+    full = compact.new_zeros(T * E * B, n)
+    flat = torch.cat([rows.index[t] + t * E * B for t in range(steps)])
+    full.index_copy_(0, flat, compact)
+    return full.view(T, E, B, n).transpose(0, 1)
 
 
 def readout(params: Params, rates: torch.Tensor) -> torch.Tensor:

@@ -26,12 +26,12 @@ SMALL = TrainSettings(updates=12, batch_size=32, network={"units": 16, "baseline
 def _dropping_rows(E, B, T, seed):
     """A Rows that ends random trials at every step (and every trial by step T - 2)."""
     g = torch.Generator().manual_seed(seed)
-    ended = torch.zeros(E, B, dtype=torch.bool)
+    ended = torch.zeros(E * B, dtype=torch.bool)
 
-    def still_running(t, x, index):
-        ends = (torch.rand(E, B, generator=g) < 0.3) | (t >= T - 2)
+    def still_running(t, x, rows):
+        ends = (torch.rand(E * B, generator=g) < 0.3) | (t >= T - 2)
         ended.logical_or_(ends)
-        return ~ended.gather(1, index)
+        return ~ended[rows.index[t]]
 
     return nets.Rows(E, B, still_running)
 
@@ -56,7 +56,7 @@ def test_recurrence_backward_equals_autograd(network_type, rate_fn, drop):
     steps = fast.shape[0]
     computed = torch.zeros(steps, E, B, dtype=torch.float64)
     for t in range(steps):
-        computed[t].scatter_(1, (rows.index[t] if drop else torch.arange(B).expand(E, B)), 1.0)
+        computed[t].view(-1)[rows.index[t] if drop else slice(None)] = 1.0
     assert (steps < T) == drop
     (fast * weight[:steps] * computed.unsqueeze(-1)).sum().backward()
     grads = {k: p.grad.clone() for k, p in P.items() if p.grad is not None}
