@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 Params = dict[str, torch.Tensor]
@@ -153,7 +152,7 @@ class Rows:
 
     The trials computed at step t are rows of one flat batch over the ensemble, in order of
     their id e * B + b (network e, trial b): index[t] (M_t,) the ids, net[t] (M_t,) the network
-    of each row, segments[t] the (network, first row, end row) of each network's run of rows.
+    of each row, counts[t] the number of rows of each network.
     keep[t] (M_t,): the positions of step t's rows among step t - 1's (None: the same rows).
     still_running(t, x, rows) -> bool (M_t,): which of the rows computed at step t (states
     x (M_t, N)) are still running after it; None computes every trial at every step.
@@ -165,7 +164,7 @@ class Rows:
         self.still_running = still_running
         self.index = [torch.arange(E * B)]
         self.net = [torch.arange(E).repeat_interleave(B)]
-        self.segments = [[(e, e * B, (e + 1) * B) for e in range(E)]]
+        self.counts = [[B] * E]
         self.keep: list[torch.Tensor | None] = [None]
         self.built = False
 
@@ -189,36 +188,44 @@ class Rows:
         if keep is None:
             self.index.append(self.index[t])
             self.net.append(self.net[t])
-            self.segments.append(self.segments[t])
+            self.counts.append(self.counts[t])
         else:
             self.index.append(self.index[t][keep])
             self.net.append(self.net[t][keep])
-            counts = torch.bincount(self.net[-1], minlength=self.E).tolist()
-            ends = np.cumsum(counts)
-            self.segments.append([(e, int(ends[e] - c), int(ends[e]))
-                                  for e, c in enumerate(counts) if c > 0])
+            self.counts.append(torch.bincount(self.net[-1], minlength=self.E).tolist())
         return False
 
 
-def segment_matmul(x: torch.Tensor, W: torch.Tensor, segments, out: torch.Tensor,
-                   add: torch.Tensor | None = None,
-                   bias: torch.Tensor | None = None) -> torch.Tensor:
-    """out = x W[e] (+ add, a per-row term, or + bias[e]) on each network e's rows of x
-    (segments: (e, first row, end row) of each network)."""
-    for e, lo, hi in segments:
-        if add is not None:
-            torch.addmm(add[lo:hi], x[lo:hi], W[e], out=out[lo:hi])
-        elif bias is not None:
-            torch.addmm(bias[e], x[lo:hi], W[e], out=out[lo:hi])
+def segment_matmul(x: torch.Tensor, W: list[torch.Tensor], counts: list[int],
+                   out: torch.Tensor, add: torch.Tensor | None = None,
+                   bias: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """out = x W[e] (+ add, a per-row term, or + bias[e]) on each network e's rows of x:
+    counts[e] consecutive rows per network; W, bias: per-network lists (tensor.unbind(0))."""
+    if len(counts) == 1:       # one network
+        if add is None and bias is None:
+            return torch.mm(x, W[0], out=out)
+        return torch.addmm(add if add is not None else bias[0], x, W[0], out=out)
+    xs, outs = x.split(counts), out.split(counts)
+    adds = add.split(counts) if add is not None else bias
+    for e, n in enumerate(counts):
+        if n == 0:
+            continue
+        if adds is None:
+            torch.mm(xs[e], W[e], out=outs[e])
         else:
-            torch.mm(x[lo:hi], W[e], out=out[lo:hi])
+            torch.addmm(adds[e], xs[e], W[e], out=outs[e])
     return out
 
 
-def _add_matmul_(acc: torch.Tensor, a: torch.Tensor, b: torch.Tensor, segments) -> None:
-    """acc[e] += a[rows of e]^T b[rows of e] for each network e."""
-    for e, lo, hi in segments:
-        acc[e].addmm_(a[lo:hi].T, b[lo:hi])
+def _weight_grad(a: torch.Tensor, b: torch.Tensor, counts: list[int]) -> torch.Tensor:
+    """(E, n, m): sum over each network's rows of a^T b (rows grouped by network)."""
+    if len(counts) == 1:
+        return torch.mm(a.T, b).unsqueeze(0)
+    out = a.new_zeros(len(counts), a.shape[1], b.shape[1])
+    for e, (ae, be) in enumerate(zip(a.split(counts), b.split(counts), strict=True)):
+        if counts[e]:
+            torch.mm(ae.T, be, out=out[e])
+    return out
 
 
 def _rate(x: torch.Tensor, fn: str, out: torch.Tensor) -> torch.Tensor:
@@ -277,28 +284,32 @@ class Recurrence(torch.autograd.Function):
         u_rows = u.transpose(0, 1).reshape(T, E * B, n_in)       # copy-free when E-major
         noise_rows = None if noise is None else noise.transpose(0, 1).reshape(T, E * B, N)
         x = x0.repeat_interleave(B, dim=0)                       # (E B, N)
+        W_in_, b_in_, W_rec_ = W_in.unbind(0), b_in.unbind(0), W_rec.unbind(0)
+        W_gates_ = W_rec_gates.unbind(0) if gru else None
         offsets, start, steps = [], 0, T
         for t in range(T):
-            index, net, seg = rows.index[t], rows.net[t], rows.segments[t]
+            index, net, seg = rows.index[t], rows.net[t], rows.counts[t]
             if rows.keep[t] is not None:
                 x = x[rows.keep[t]]
-            n = index.shape[0]
+            n, every = index.shape[0], index.shape[0] == E * B
             s = slice(start, start + n)
             offsets.append(start)
-            a = alpha[net].unsqueeze(1)
+            if t == 0 or rows.keep[t] is not None:
+                a = alpha[net].unsqueeze(1)
             r = _rate(x, rate_fn, R[s])
-            ut = torch.index_select(u_rows[t], 0, index, out=U[s])
-            p = segment_matmul(ut, W_in, seg, PRE[s], bias=b_in)   # input projections
+            ut = U[s].copy_(u_rows[t]) if every else torch.index_select(u_rows[t], 0, index,
+                                                                         out=U[s])
+            p = segment_matmul(ut, W_in_, seg, PRE[s], bias=b_in_)   # input projections
             if noise_rows is not None:
-                p[:, -N:] += noise_rows[t][index]
+                p[:, -N:] += noise_rows[t] if every else noise_rows[t][index]
             if gru:
-                zg = segment_matmul(r, W_rec_gates, seg, Z[s], add=p[:, :2 * N]).sigmoid_()
+                zg = segment_matmul(r, W_gates_, seg, Z[s], add=p[:, :2 * N]).sigmoid_()
                 h = torch.mul(zg[:, N:], r, out=H[s])
-                c = segment_matmul(h, W_rec, seg, torch.empty_like(h), add=p[:, 2 * N:])
+                c = segment_matmul(h, W_rec_, seg, torch.empty_like(h), add=p[:, 2 * N:])
                 az = torch.mul(a, zg[:, :N], out=AZ[s])
                 x = torch.add(x, az * torch.sub(c, x, out=CMX[s]), out=XO[s])
             else:
-                c = segment_matmul(r, W_rec, seg, C[s], add=p)
+                c = segment_matmul(r, W_rec_, seg, C[s], add=p)
                 x = torch.add(x, a * (c - x), out=XO[s])
             start += n
             if rows.after_step(t, x, T):
@@ -320,8 +331,7 @@ class Recurrence(torch.autograd.Function):
         E, T, B, N = ctx.shape
         steps, fn, rows, off = d_states.shape[1], ctx.rate_fn, ctx.rows, ctx.offsets
         d_rows = d_states.transpose(0, 1).reshape(steps, E * B, N)
-        Wt, d_W_rec = W_rec.transpose(1, 2), torch.zeros_like(W_rec)
-        d_W_in, d_b = torch.zeros_like(W_in), W_in.new_zeros(E, W_in.shape[-1])
+        Wt = [w.T for w in W_rec.unbind(0)]
         d_proj = XO.new_empty(XO.shape[0], W_in.shape[-1])   # [d gates, d drive] per row
         dC = d_proj[:, -N:]
         if fn == "softplus":                                 # x_{t-1} of each computed row
@@ -333,23 +343,23 @@ class Recurrence(torch.autograd.Function):
             X = None
         if ctx.gru:
             Z, H, AZ, CMX = gru_saved
-            Wgt, d_W_gates = W_rec_gates.transpose(1, 2), torch.zeros_like(W_rec_gates)
+            Wgt = [w.T for w in W_rec_gates.unbind(0)]
             ZS, KEEP = Z - Z * Z, 1 - AZ           # sigmoid' of both gates; dx_t / dx_{t-1}
-        else:
-            d_W_gates = None
         dx = None
         for t in reversed(range(steps)):
             s = slice(off[t], off[t + 1])
-            net, seg = rows.net[t], rows.segments[t]
+            net, seg = rows.net[t], rows.counts[t]
             Xs = None if X is None else X[s]
-            d_out = d_rows[t][rows.index[t]]
+            every = rows.index[t].shape[0] == E * B
+            d_out = d_rows[t] if every else d_rows[t][rows.index[t]]
             if dx is None:
-                dx = d_out
+                dx = d_out.clone()
             elif rows.keep[t + 1] is not None:
-                dx = d_out.index_add_(0, rows.keep[t + 1], dx)
+                dx = d_out.index_add(0, rows.keep[t + 1], dx)
             else:
                 dx = dx.add_(d_out)
-            a = alpha[net].unsqueeze(1)
+            if t == steps - 1 or rows.keep[t + 1] is not None:
+                a = alpha[net].unsqueeze(1)
             if ctx.gru:
                 dc = torch.mul(dx, AZ[s], out=dC[s])
                 dh = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
@@ -357,17 +367,27 @@ class Recurrence(torch.autograd.Function):
                 torch.mul(dx * CMX[s], a, out=dpre[:, :N]).mul_(ZS[s, :N])
                 torch.mul(dh, R[s], out=dpre[:, N:]).mul_(ZS[s, N:])
                 dr = segment_matmul(dpre, Wgt, seg, torch.empty_like(dc), add=dh * Z[s, N:])
-                _add_matmul_(d_W_rec, H[s], dc, seg)
-                _add_matmul_(d_W_gates, R[s], dpre, seg)
                 dx = (dx * KEEP[s]).add_(_rate_backward(dr, Xs, R[s], fn))
             else:
                 dc = torch.mul(dx, a, out=dC[s])
                 dr = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
-                _add_matmul_(d_W_rec, R[s], dc, seg)
                 dx = (dx - dc).add_(_rate_backward(dr, Xs, R[s], fn))
-            _add_matmul_(d_W_in, U[s], d_proj[s], seg)
-            d_b.index_add_(0, net, d_proj[s])
         d_x0 = dx.view(E, B, N).sum(1)
+        # weight gradients: the rows of all steps grouped by network, one matmul per network
+        if E == 1:
+            counts = [U.shape[0]]
+        else:
+            net = torch.cat(rows.net[:steps])
+            order = torch.sort(net, stable=True).indices
+            counts = torch.bincount(net, minlength=E).tolist()
+            U, R, H, d_proj = U[order], R[order], (H[order] if ctx.gru else None), d_proj[order]
+        d_W_in = _weight_grad(U, d_proj, counts)
+        d_b = torch.stack([d.sum(0) for d in d_proj.split(counts)])
+        if ctx.gru:
+            d_W_rec = _weight_grad(H, d_proj[:, -N:], counts)
+            d_W_gates = _weight_grad(R, d_proj[:, :2 * N], counts)
+        else:
+            d_W_rec, d_W_gates = _weight_grad(R, d_proj, counts), None
         return d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates, None, None, None, None
 
 

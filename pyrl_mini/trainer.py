@@ -234,23 +234,28 @@ class Ensemble:
         the same uniforms act_u as the plain path), trials that have ended are dropped from
         the next steps, and the loop stops once all have ended. Also returns the nets.Rows
         of the steps, for the baseline to run on the same trials."""
-        net, (T, E, B) = self.net, act_u.shape
+        net, (T, E, B), A = self.net, act_u.shape, tasks.N_ACTIONS
         actions = torch.zeros(T, E * B, dtype=torch.long)   # FIXATE where not computed
         ended = torch.zeros(E * B, dtype=torch.bool)
         uniforms = act_u.reshape(T, E * B)
-        W_out, b_out = self.params["W_out"].detach(), self.params["b_out"].detach()
+        W_out = self.params["W_out"].detach().unbind(0)
+        b_out = self.params["b_out"].detach().unbind(0)
         read_fn = net.rate_function if net.network_type == "gru" else net.readout_rate
         capped = bool((self.logit_cap > 0).any())
 
         def still_running(t, x, rows):   # x (M, N): the rows (trials e * B + b) of step t
-            index, seg = rows.index[t], rows.segments[t]
-            logits = nets.segment_matmul(nets.rate(x, read_fn), W_out, seg,
-                                         x.new_empty(x.shape[0], W_out.shape[-1]), bias=b_out)
+            index = rows.index[t]
+            logits = nets.segment_matmul(nets.rate(x, read_fn), W_out, rows.counts[t],
+                                         x.new_empty(x.shape[0], A), bias=b_out)
             if capped:   # cap_logits, per row
                 cap = self.logit_cap[rows.net[t]].unsqueeze(1)
                 safe = torch.where(cap > 0, cap, torch.ones_like(cap))
                 logits = torch.where(cap > 0, safe * torch.tanh(logits / safe), logits)
-            a = _sample(torch.log_softmax(logits, -1).exp(), uniforms[t][index])
+            probs = torch.log_softmax(logits, -1).exp()
+            if index.shape[0] == E * B:       # every trial
+                actions[t] = a = _sample(probs, uniforms[t])
+                return ~ended.logical_or_(a != tasks.FIXATE)
+            a = _sample(probs, uniforms[t][index])
             actions[t].index_copy_(0, index, a)
             done = (a != tasks.FIXATE) | ended[index]
             ended[index] = done
