@@ -12,6 +12,11 @@ SimpleRNN (leaky ReLU RNN):
     x_t     = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t)
 Policy readout: log pi_t = log_softmax(rate_out(x_t) W_out + b_out), where rate_out is relu
 (GRU, and SimpleRNN by default) or tanh (the SimpleRNN's upstream mismatch).
+
+run_recurrent is the plain version (autograd through every step of every trial). The
+trainer uses run_recurrent_fast: the same update computed by Recurrence, whose backward
+through time is written out, on the trials still running only (Rows): steps after a trial's
+end carry no loss, and after the first steps most trials of a batch have ended.
 """
 
 from __future__ import annotations
