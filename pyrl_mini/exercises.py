@@ -243,6 +243,14 @@ def _as_float64(x) -> torch.Tensor:
 
 
 def _test_regularised_optimum(fn: Callable) -> str | None:
+    import warnings
+
+    with warnings.catch_warnings():  # an overflow is reported in the one line, not as a warning
+        warnings.simplefilter("ignore")
+        return _find_regularised_optimum_slip(fn)
+
+
+def _find_regularised_optimum_slip(fn: Callable) -> str | None:
     cases = [(_NB04_REWARDS, 0.2), ((0.0, 1.0), 0.5), ((1.0, 2.0, 3.0), 1.0),
              (_NB04_REWARDS, 0.05), (_NB04_REWARDS, 0.001)]
     for rewards, tau in cases:

@@ -712,7 +712,7 @@ def plot_fixes(rows: list[dict], runs: dict[str, dict], title: str = "") -> plt.
 def plot_ranked_fixes(ranked: dict[str, dict], order: list[str]) -> plt.Figure:
     """One ranked figure: per fix (top = best), the collapsed fraction with its interval in
     each setting. ranked[setting][fix] = (k, n, low, high); a fix a setting lacks is skipped."""
-    fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.32 * len(order)), dpi=100)
+    fig, ax = plt.subplots(figsize=(9.0, 1.0 + 0.32 * len(order)), dpi=100)
     styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
     for setting, (color, marker, dy) in styles.items():
         rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order)
@@ -729,7 +729,8 @@ def plot_ranked_fixes(ranked: dict[str, dict], order: list[str]) -> plt.Figure:
     ax.set_xlim(-0.03, 1.03)
     ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
            title="the fixes ranked (kappa = -0.4)")
-    ax.legend(fontsize=8, loc="lower right")
+    # the key sits outside the axes, so it covers no point
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
