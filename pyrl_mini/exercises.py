@@ -298,7 +298,8 @@ def _test_saturation_gap(fn: Callable) -> str | None:
         if abs(got - math.log(1 / eps)) < 0.05:
             hint = (": that is ln(1/eps); 1 + e^-g already rounds to 1 once e^-g is below "
                     "half an ulp, so bisect on the softmax itself")
-        elif dtype == torch.float32 and abs(got - saturation_gaps(torch.float64).softmax_one) < 0.05:
+        elif (dtype == torch.float32
+              and abs(got - saturation_gaps(torch.float64).softmax_one) < 0.05):
             hint = ": that is the float64 gap; build the logits with dtype=dtype"
         elif got > want:
             hint = ": too large (did you keep the upper end where the softmax is still < 1?)"

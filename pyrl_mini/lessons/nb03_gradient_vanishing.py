@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -331,34 +330,6 @@ def bandit_demo() -> Demo:
                                                           0.005, 0.002, 0.001], 0.01, "{:g}"),
                 lr=choice_slider("learning rate", [0.1, 0.2, 0.5, 1.0, 2.0], 0.5, "{:g}"),
                 entropy_coef=entropy_slider([0.0, 0.01, 0.05, 0.1, 0.2], 0.0))
-
-
-# --- exercise -------------------------------------------------------------------------------
-
-def check_expected_pg(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
-    """Check a reader's exact softmax policy gradient fn(logits (..., K), rewards (K,)) ->
-    grad_z J (..., K) of J = pi . r. Returns a message; raises AssertionError when wrong."""
-    gen = torch.Generator().manual_seed(7)
-    cases = [(torch.randn(5, 3, generator=gen, dtype=torch.float64),
-              torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64)),
-             (torch.tensor([[0.0, 0.0]], dtype=torch.float64),
-              torch.tensor([1.0, 0.0], dtype=torch.float64)),
-             (torch.tensor([[30.0, 0.0, 0.0]], dtype=torch.float64),
-              torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64))]
-    for logits, rewards in cases:
-        z = logits.clone().requires_grad_(True)
-        (torch.softmax(z, -1) * rewards).sum().backward()
-        want = z.grad
-        got = torch.as_tensor(fn(logits.clone(), rewards.clone()), dtype=torch.float64)
-        if got.shape != want.shape:
-            raise AssertionError(f"for logits of shape {tuple(logits.shape)} the gradient has "
-                                 f"that shape too; got {tuple(got.shape)}.")
-        if not torch.allclose(got, want, atol=1e-9, rtol=1e-6):
-            raise AssertionError(
-                f"logits {logits.tolist()}, rewards {rewards.tolist()}: expected "
-                f"{want.tolist()}, got {got.tolist()}. Hint: E_a[r(a) (onehot(a) - pi)] = "
-                "pi * (r - pi . r), and at a saturated softmax it is ~0 for every arm.")
-    return "Correct: grad_z (pi . r) = pi * (r - pi . r); it vanishes at every vertex."
 
 
 # ----------------------------------------------------------------------------------------------
