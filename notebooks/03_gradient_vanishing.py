@@ -301,7 +301,7 @@ assert final["reward"][conv].min() > final["reward"][trapped].max()
 # the question below: a learning run out-earns the worst converged one, at 79.7 % higher-EV
 best = np.argmax(np.where(words == "learning", final["reward"], -np.inf))
 assert final["reward"][best] > final["reward"][conv].min()
-assert 0.79 < rates["higher_ev_rate"][best] < 0.8 and rates["abort_rate"][best] == 0
+assert 0.79 < rates["higher_ev_rate"][best] < 0.8 and rates["abort_rate"][best] < 0.01
 
 # %% [markdown]
 # Low entropy cannot tell converged from trapped; reward and choices can (right: an aborting
@@ -316,7 +316,7 @@ nb.plot_convergence_vs_collapse(runs);
 #
 # <details><summary>Answer</summary>
 #
-# No: the words describe behaviour, not reward. That run never aborts but takes the higher-EV
+# No: the words describe behaviour, not reward. That run almost never aborts but takes the higher-EV
 # offer on 79.7 % of unequal pairs, just under the 80 % line; reward also depends on which
 # equal-EV gambles kappa favours, and on luck. "Learning" means "not past the line yet".
 # </details>
