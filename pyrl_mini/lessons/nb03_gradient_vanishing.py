@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .. import analysis, bandit, data, softmax
 from ..sweep import SweepData
@@ -661,7 +662,7 @@ def clipping_stats(runs: dict[str, SweepData], clip: float = 5.0, entropy_coef: 
 # --- the map demos ----------------------------------------------------------------------------
 
 class ModeMapFigure:
-    """Left: collapsed seeds per (row, col) cell (of S), the selected cell outlined. Right: the
+    """Left: trapped seeds per (row, col) cell (of S), the selected cell outlined. Right: the
     selected cell's runs, reward over updates, coloured by behaviour at COMPARE_AT (dashed).
     (Their gradient norms are in the demo's summary line: a figure with fewer texts redraws
     faster.)
@@ -672,11 +673,12 @@ class ModeMapFigure:
     def __init__(self, m: dict, runs: dict[str, SweepData], row_labels: list[str],
                  col_labels: list[str], row_name: str, col_name: str):
         self.m, self.runs = m, runs
-        fig = Figure(figsize=(7.6, 2.6))
+        fig = Figure(figsize=(8.8, 2.6))
         FigureCanvasAgg(fig)
         a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
         frac = m["collapsed"]
-        a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        image = a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        fig.colorbar(image, ax=a0, label="trapped fraction", fraction=0.08, pad=0.03)
         n = m["modes"].shape[-1]
         for r in range(frac.shape[0]):
             for c in range(frac.shape[1]):
@@ -686,7 +688,7 @@ class ModeMapFigure:
                                                   color="k"))
         a0.set_xticks(range(len(col_labels)), col_labels, fontsize=7)
         a0.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
-        a0.set(xlabel=col_name, ylabel=row_name, title="collapsed seeds")
+        a0.set(xlabel=col_name, ylabel=row_name, title="trapped seeds")
         last = 0
         for ref in m["cells"].ravel():
             d, _ = run_ref(runs, ref)
@@ -698,8 +700,11 @@ class ModeMapFigure:
         a1.set_yticks([-0.5, 0, 0.5, 1])
         a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
                title="the cell's seeds (colour = behaviour)")
+        a1.legend(handles=[Line2D([], [], color=MODE_COLORS[m], lw=1.5, label=m.replace("_", " "))
+                           for m in analysis.MODES], fontsize=6, loc="center left",
+                  bbox_to_anchor=(1.01, 0.5), title="behaviour", title_fontsize=6)
         left = 0.08 + 0.009 * max(len(label) for label in row_labels)
-        fig.subplots_adjust(left=left, right=0.96, bottom=0.18, top=0.88, wspace=0.42)
+        fig.subplots_adjust(left=left, right=0.86, bottom=0.18, top=0.88, wspace=0.55)
         for artist in [self.outline, *self.lines]:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = [self.outline, *self.lines]
