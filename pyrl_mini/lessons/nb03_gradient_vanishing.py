@@ -132,29 +132,64 @@ def gap_table(gap: float) -> dict[str, dict[str, float]]:
     return out
 
 
-def plot_gap_demo(gap: float) -> plt.Figure:
-    """Bars at one logit gap: pi, log pi and the gradient onehot(a) - pi of each sampled action,
-    float32 next to float64. A float32 value that is exactly 0 is marked with an x."""
-    t = gap_table(gap)
-    names = ("pi_lead", "log_pi_lead", "grad_lead_0", "grad_lead_1",
+GAP_NAMES = ("pi_lead", "log_pi_lead", "grad_lead_0", "grad_lead_1",
              "pi_other", "log_pi_other", "grad_other_0", "grad_other_1")
-    labels = ("pi\n(lead)", "log pi\n(lead)", "grad[0]\nlead", "grad[1]\nlead",
-              "pi\n(other)", "log pi\n(other)", "grad[0]\nother", "grad[1]\nother")
-    fig, ax = plt.subplots(figsize=(6.0, 2.4))
-    x = np.arange(len(names))
-    for j, (dt, color) in enumerate((("float32", "C0"), ("float64", "C1"))):
-        vals = np.array([t[dt][n] for n in names])
-        ax.bar(x + (j - 0.5) * 0.38, np.clip(vals, -3, 3), width=0.38, color=color, label=dt)
-        zero = (vals == 0) & np.isin(np.arange(len(names)), [2, 3, 6])
-        ax.plot(x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()), "x", color="k", ms=7)
-    ax.axhline(0, color="0.4", lw=0.8)
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_yticks([-3, -2, -1, 0, 1])
-    ax.set(ylim=(-3.1, 1.6), title=f"logit gap {gap:g}: blue float32, orange float64; "
-           "log pi clipped at -3; x: float32 exactly 0")
-    ax.title.set_fontsize(8)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.88)
-    return fig
+GAP_FLOOR = -3.0  # log pi(other) ~ -gap: a bar below this is drawn to it and labelled
+
+
+class GapFigure:
+    """Bars at one logit gap: pi, log pi and the gradient onehot(a) - pi of each sampled
+    action, float32 next to float64. A float32 gradient component that is exactly 0 is marked
+    with an x; a bar below GAP_FLOOR is cut there and its value written under it. Built once,
+    fixed limits: a move redraws only the bars, marks, labels and title (Demo's blitting)."""
+
+    def __init__(self):
+        fig = Figure(figsize=(6.0, 2.5))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        x = np.arange(len(GAP_NAMES))
+        labels = ("pi\n(lead)", "log pi\n(lead)", "grad[0]\nlead", "grad[1]\nlead",
+                  "pi\n(other)", "log pi\n(other)", "grad[0]\nother", "grad[1]\nother")
+        self.bars, self.marks, self.values = [], [], []
+        for j, (dt, color) in enumerate((("float32", "C0"), ("float64", "C1"))):
+            xs = x + (j - 0.5) * 0.38
+            self.bars.append(ax.bar(xs, np.zeros(len(x)), width=0.38, color=color, label=dt))
+            self.marks.append(ax.plot([], [], "x", color="k", ms=7)[0])
+            self.values.append([ax.text(xi, GAP_FLOOR - 0.1, "", ha="center", va="top",
+                                        fontsize=6) for xi in xs])
+        ax.plot([], [], "x", color="k", ms=7, label="float32 exactly 0")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_yticks([-3, -2, -1, 0, 1])
+        ax.set(ylim=(GAP_FLOOR - 0.6, 1.6), ylabel="value")
+        ax.legend(fontsize=6, loc="upper right", ncol=3)
+        ax.title.set_fontsize(8)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.88)
+        dynamic = [p for bars in self.bars for p in bars.patches] + self.marks + \
+            [t for row in self.values for t in row] + [ax.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig, self.ax, self.x = fig, ax, x
+
+    def __call__(self, gap: float) -> Figure:
+        t = gap_table(gap)
+        for j, dt in enumerate(("float32", "float64")):
+            vals = np.array([t[dt][n] for n in GAP_NAMES])
+            for patch, v, label in zip(self.bars[j].patches, vals, self.values[j],
+                                          strict=True):
+                patch.set_height(max(v, GAP_FLOOR))
+                label.set_text(f"{v:.3g}" if v < GAP_FLOOR else "")
+            zero = (vals == 0) & np.isin(np.arange(len(GAP_NAMES)), [2, 3, 6])
+            self.marks[j].set_data(self.x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()))
+        self.ax.set_title(f"logit gap {gap:g}: a bar below -3 is cut, its value written under it",
+                          fontsize=8)
+        return self.fig
+
+
+def plot_gap_demo(gap: float) -> Figure:
+    """The gap demo's figure at one gap (a fresh GapFigure)."""
+    return GapFigure()(gap)
 
 
 def gap_summary(gap: float) -> str:
@@ -173,7 +208,7 @@ def gap_summary(gap: float) -> str:
 def gap_demo() -> Demo:
     """Logit-gap slider: pi, log pi and gradients in float32 and float64."""
     gaps = [0, 1, 2, 4, 8, 12, 14, 15, 16, 16.5, 17, 20, 30, 36, 37, 50, 100, 104, 110]
-    return Demo(plot_gap_demo, summary_fn=gap_summary,
+    return Demo(GapFigure(), summary_fn=gap_summary,
                 gap=choice_slider("logit gap", gaps, 4, fmt="{:g}"))
 
 
