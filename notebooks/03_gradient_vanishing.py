@@ -18,7 +18,7 @@
 # once pi(a) is near 1, "log(p) ≈ 0 → gradient ≈ 0", and training is "stuck forever". Part of
 # this is right, part a mix-up. We derive the expected gradient on the smallest problem there
 # is, predict the stall before simulating it, find where float32 makes it exactly zero, and
-# see what the trapped gambling runs really do.
+# see what trapped gambling runs do.
 #
 # **Learning objectives.** You will
 # 1. derive the expected policy gradient of a two-armed bandit and from it the plateau length
@@ -57,7 +57,7 @@ torch.set_num_threads(1)
 #    t_{\text{plateau}} \approx \frac{1}{2\,\mathrm{lr}\,\Delta\, p_0} \quad (p_0 \ll 1). $$
 #
 # (For small p, dp/dt ~ 2 lr Delta p^2 integrates to 1/p0 - 1/p.) The gradient is zero at
-# *both* vertices, best arm (converged) and worst (stalled); halve p0 and the plateau doubles.
+# *both* vertices, best arm and worst; halve p0 and the plateau doubles.
 # The prediction, before any simulation:
 
 # %%
@@ -200,7 +200,7 @@ assert abs(gap32 - 16.64) < 0.01 and abs(gap64 - 36.74) < 0.01
 assert edge.norm_prints_zero < gap32 < edge.grad_other_zero and 100 < edge.grad_other_zero < 110
 
 # %% [markdown]
-# So a log line "Gradient norm: 0.000000" says |grad| < 5e-7, not grad = 0.
+# So a logged "0.000000" says |grad| < 5e-7, not grad = 0.
 #
 # ### Interactive demo: the logit gap
 #
@@ -236,7 +236,7 @@ gap_demo
 # | one side (trapped) | >= half the trials choose, >= 95 % of choices on one side |
 # | learning | none of these (yet) |
 #
-# The first rule that holds wins. **Trapped** means the behaviour ignores the offer.
+# The first rule that holds wins. **Trapped**: the behaviour ignores the offer.
 #
 # The stored runs: 93 networks in three grids (`main_grid`: kappa x entropy_coef at lr 0.01;
 # `kappa_lr`: kappa x lr; `reward_design`: kappa x reward variant). Every cell uses the
@@ -343,19 +343,23 @@ print(f"{zero.sum()} of {len(zero)} stored runs print the three zeros at update 
 print("their behaviour:", set(nb.mode_names(match["mode"][zero])))
 print(f"gradient norms {match['grad_norm'][zero].min():.0e} to "
       f"{match['grad_norm'][zero].max():.0e}")
+first = np.array([nb.run_ref(runs, r)[0].h("abort_rate")[nb.run_ref(runs, r)[1], 0]
+                  for r in every])  # updates 0-9 of all 93 runs
+print(f"abort rate over updates 0-9: median {np.median(first):.2f} of all {len(every)} runs")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert zero.sum() == 8 and len(distinct) == 5, "the prose counts 5 distinct networks"
 seeds = {int(nb.run_ref(runs, r)[0].arrays["seed"][nb.run_ref(runs, r)[1]]) for r in match["refs"][zero]}
 assert seeds == {1}, "the prose says all of them are seed 1"
+assert np.median(first) > 0.95, "a fresh network aborts almost every trial"
 assert np.all(match["mode"][zero] == analysis.MODES.index("always_aborts"))
 # printed zero, not a true zero
 assert np.all((match["grad_norm"][zero] > 0) & (match["grad_norm"][zero] < 5e-7))
 
 # %% [markdown]
 # **The analysis's collapsed log is a network that always aborts** (5 distinct networks here,
-# all seed 1). A fresh network nearly does so already: it must pick FIXATE on 7 steps in a
-# row. Then every trial pays the abort penalty -0.5, whatever the offer; the baseline learns
+# all seed 1). A fresh network nearly does so already (it must pick FIXATE on 7 steps in a
+# row): these never learned to hold fixation. Then every trial pays the abort penalty -0.5, whatever the offer; the baseline learns
 # -0.5; every advantage d = G - V is about 0, and so is f(d) **for any kappa**; the gradient
 # sum_t f(d_t)(onehot(a_t) - pi_t) vanishes. Nothing here needs a deterministic policy:
 
@@ -405,7 +409,7 @@ assert per_seed.max() >= 0.75 * per_seed.sum()
 #
 # ### Interactive demo: kappa x learning rate
 #
-# Left: trapped seeds per cell. Right: the selected cell's runs, coloured by behaviour.
+# Left: trapped seeds per cell. Right: that cell's runs, by behaviour.
 
 # %%
 kappa_lr_demo = nb.kappa_lr_demo(runs)
@@ -444,7 +448,7 @@ assert clip["clipped_all"].max() < 0.02 and clip["clipped_all"].mean() < 0.005
 # **Conclusion.** The analysis is right that clipping does not help, for a reason it does not
 # give: in a trapped run the gradient never comes within a factor 100 of the threshold, so
 # clipping never acts on it, and rescaling a zero advantage could not create one anyway.
-# Clipping neither causes the trap nor cures it. (Bonus C plots every update.)
+# Clipping neither causes the trap nor cures it.
 #
 # **Think!** You raise the no-choice penalty from -0.5 to -10 and restart from a network that
 # always aborts. Will it escape?
@@ -463,7 +467,7 @@ assert clip["clipped_all"].max() < 0.02 and clip["clipped_all"].mean() < 0.005
 # | --- | --- | --- |
 # | log pi(a) -> 0 makes the gradient 0 | half right | the gradient is onehot(a) - pi; its expectation vanishes at every vertex (section 1) |
 # | a deterministic policy is stuck forever | no | a plateau ~ 1/(2 lr Delta p0), slow not stuck (section 1); float32 zeroes only 1 - pi_lead (section 2) |
-# | the collapsed log shows a saturated policy | no | all 5 networks that print it always abort; advantage 0 (section 4) |
+# | the collapsed log is premature convergence | no | the 5 networks that print it never learned to hold fixation; equal returns, advantage 0 (section 4) |
 # | negative kappa collapses, positive does not | no | 2 of 18 vs 5 of 18; lr and seed decide (section 5) |
 # | clipping does not fix it | yes | it never acts on a trapped run (section 6) |
 #
