@@ -1,12 +1,17 @@
-"""Notebook 03: deterministic-policy gradient vanishing; convergence vs collapse.
+"""Notebook 03's figures and demos: the vanishing policy gradient; converged vs trapped runs.
+
+The notebook's own computations (the bandit plateau, the saturation gap, the behaviour words,
+the counts its verdicts rest on) live in its cells; this module keeps the figures, the demos
+and the readers of the stored runs that are too long to read in a cell.
 
 Part 1 (one softmax, instant): the value log pi(a) and the gradient onehot(a) - pi of the
 log-policy with respect to the logits, as the logit gap grows; float32 / float64 saturation.
 Part 2 (a bandit, instant): exact and sampled softmax policy gradient, the plateau that a
 near-deterministic start on a worse arm causes, and the slow 1/t approach at the end.
-Part 3 (the gambling task, precomputed): every run classified by behaviour (analysis.MODES),
-collapse rate over kappa x learning rate (datasets kappa_lr + main_grid) and over reward
-designs (reward_design + main_grid), gradient clipping on the same runs.
+Part 3 (the gambling task, precomputed): every run classified by behaviour (analysis.MODES:
+converged, learning, or a trapped mode), trapped fraction over kappa x learning rate
+(datasets kappa_lr + main_grid) and over reward designs (reward_design + main_grid),
+gradient clipping on the same runs.
 
 Notation: logits z (..., K), pi = softmax(z), advantage d = G - V, f(d) its kappa transform
 (kappa < 0 risk-seeking), H the policy entropy, tau = entropy_coef.
