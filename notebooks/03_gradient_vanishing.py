@@ -24,7 +24,7 @@
 # 1. derive the expected policy gradient of a two-armed bandit and from it the plateau length
 #    ~ 1 / (2 lr Delta p0), then check it by simulation;
 # 2. tell the *value* log pi(a) from its *gradient* onehot(a) - pi, and find the logit gap at
-#    which float32 makes the gradient exactly zero;
+#    which float32 rounds the softmax to exactly 1;
 # 3. classify a run as converged, learning or trapped from its recorded rates;
 # 4. explain the trap: every trial pays the same, the baseline learns it, every advantage is 0.
 #
@@ -56,7 +56,7 @@ torch.set_num_threads(1)
 # $$ \frac{dp}{dt} = 2\,\mathrm{lr}\,\Delta\, p^2 (1-p)^2 \quad\Rightarrow\quad
 #    t_{\text{plateau}} \approx \frac{1}{2\,\mathrm{lr}\,\Delta\, p_0} \quad (p_0 \ll 1). $$
 #
-# (For small p, dp/dt ~ 2 lr Delta p^2 integrates to 1/p0 - 1/p.) The gradient is zero at
+# (For small p, dp/dt ~ 2 lr Delta p^2 gives 2 lr Delta t = 1/p0 - 1/p.) The gradient is zero at
 # *both* vertices, best arm and worst; halve p0 and the plateau doubles.
 # The prediction, before any simulation:
 
