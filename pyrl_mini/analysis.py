@@ -1,13 +1,17 @@
-"""Reading behaviour and diagnostics: collapse modes, choice tables, the upstream-style report.
+"""Reading behaviour and diagnostics: behaviour words, choice tables, the upstream-style report.
 
-Collapse vs convergence: a deterministic policy on the right choice is the goal. A run is
-*collapsed* when its policy is stuck in a behaviour that ignores the offer:
+One set of behaviour words, the glossary's of notebook 00, used the same way in the notebooks
+and the README. A run is classified over its last 50 updates, first rule that holds:
 
-    never_chooses  fixates to the end of (almost) every trial
-    always_aborts  breaks fixation on (almost) every trial
-    one_side       chooses, but (almost) always the same side
+    never_chooses  trapped: fixates to the end of (almost) every trial
+    always_aborts  trapped: breaks fixation on (almost) every trial
     converged      rarely aborts and picks the higher-EV option on unequal pairs
-    learning       none of the above (yet)
+    one_side       trapped: chooses, but (almost) always the same side
+    learning       none of the above (yet), whatever its reward
+
+A deterministic policy is not by itself a failure: a converged run is near-deterministic too.
+*Trapped* means the behaviour ignores the offer; "collapsed" in older names (is_collapsed,
+COLLAPSED_MODES, collapse_mode) means exactly the trapped modes.
 """
 
 from __future__ import annotations
@@ -54,9 +58,17 @@ def mode_of_history(history: dict[str, np.ndarray], window: int = 50) -> np.ndar
 
 
 def is_collapsed(mode) -> np.ndarray:
-    """True where a mode index is one of COLLAPSED_MODES."""
+    """True where a mode index is one of COLLAPSED_MODES (the trapped modes)."""
     codes = [MODES.index(m) for m in COLLAPSED_MODES]
     return np.isin(np.asarray(mode), codes)
+
+
+TRAPPED_MODES = COLLAPSED_MODES
+
+
+def is_trapped(mode) -> np.ndarray:
+    """True where a mode index is a trapped mode (never_chooses, always_aborts, one_side)."""
+    return is_collapsed(mode)
 
 
 def updates_to_criterion(history: dict[str, np.ndarray], window: int = 20) -> np.ndarray:

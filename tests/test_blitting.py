@@ -46,6 +46,7 @@ def _values(control, n=3):
 
 
 BLITTED = ["nb00.kappa", "nb02_wout_init.sweep", "nb03_gradient_vanishing.bandit",
+           "nb03_gradient_vanishing.gap",
            "nb04_entropy_fix.fixes",
            "nb03_gradient_vanishing.kappa_lr", "nb03_gradient_vanishing.reward",
            "nb04_entropy_fix.grid", "nb05_explorer.explorer"]

@@ -148,3 +148,94 @@ def test_collapsed_fraction_rejects_count_learning_and_single_mode_slips():
                                   lambda m: sum(x != "converged" for x in m) / len(m))
     assert "collapsed fraction is" in _wrong(
         ex.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
+
+# --- notebook 03 ---
+NB03 = [ex.exact_pg_step, ex.saturation_gap, ex.behaviour]
+
+
+@pytest.mark.parametrize("exercise", NB03, ids=lambda e: e.name)
+def test_nb03_reference_is_correct_and_scaffold_is_not_done(exercise, capsys):
+    test_reference_is_correct_and_scaffold_is_not_done(exercise, capsys)
+
+
+def test_exact_pg_step_rejects_descent_missing_baseline_and_returning_the_step():
+    def descent(theta, r, lr):
+        return 2 * theta - ex.reference_exact_pg_step(theta, r, lr)
+
+    def no_baseline(theta, r, lr):
+        return theta + lr * torch.softmax(theta, -1) * r
+
+    def step_only(theta, r, lr):
+        return ex.reference_exact_pg_step(theta, r, lr) - theta
+
+    def value_not_gradient(theta, r, lr):  # the analysis's "log_prob x advantage"
+        return theta + lr * torch.log_softmax(theta, -1) * r
+
+    assert "downhill" in _wrong(ex.exact_pg_step, descent)
+    assert "'- pi . r' term" in _wrong(ex.exact_pg_step, no_baseline)
+    assert "returned the step" in _wrong(ex.exact_pg_step, step_only)
+    assert "should be" in _wrong(ex.exact_pg_step, value_not_gradient)
+
+
+def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
+    import math
+
+    def ln_one_over_eps(dtype):
+        return math.log(1 / torch.finfo(dtype).eps)
+
+    def always_float64(dtype):
+        return ex.reference_saturation_gap(torch.float64)
+
+    def keeps_the_wrong_end(dtype):  # returns the last gap where the softmax is still < 1 + 1
+        return ex.reference_saturation_gap(dtype) + 1.0
+
+    def softmax_below_one(dtype):  # bisects on pi > 1 - 1e-6 instead of pi == 1
+        lo, hi = 0.0, 100.0
+        while hi - lo > 1e-6:
+            mid = (lo + hi) / 2
+            p = torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), 0)[0]
+            lo, hi = (lo, mid) if p > 1 - 1e-6 else (mid, hi)
+        return hi
+
+    assert "ln(1/eps)" in _wrong(ex.saturation_gap, ln_one_over_eps)
+    assert "float64 gap" in _wrong(ex.saturation_gap, always_float64)
+    assert "too large" in _wrong(ex.saturation_gap, keeps_the_wrong_end)
+    assert "too small" in _wrong(ex.saturation_gap, softmax_below_one)
+
+
+def test_behaviour_agrees_with_the_library_and_rejects_slips():
+    import numpy as np
+
+    from pyrl_mini import analysis
+
+    for a, n, left, hev in ex.BEHAVIOUR_CASES:  # the checker's cases are the library's rules
+        mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
+        assert analysis.MODES[int(mode)] == ex.reference_behaviour(a, n, left, hev)
+    rng = np.random.default_rng(0)
+    for a, n, left, hev in rng.uniform(0, 1, (300, 4)) * [1, 0.2, 1, 1]:
+        mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
+        assert analysis.MODES[int(mode)] == ex.reference_behaviour(a, n, left, hev)
+
+    def one_side_left_only(a, n, left, hev):
+        out = ex.reference_behaviour(a, n, left, hev)
+        return "learning" if out == "one_side" and left <= 0.05 else out
+
+    def converged_first(a, n, left, hev):
+        if a < 0.05 and hev >= 0.8:
+            return "converged"
+        return ex.reference_behaviour(a, n, left, hev)
+
+    def strict_thresholds(a, n, left, hev):
+        if n > 0.9:
+            return "never_chooses"
+        if a > 0.9:
+            return "always_aborts"
+        return ex.reference_behaviour(min(a, 0.5), min(n, 0.5), left, hev)
+
+    def low_reward_is_trapped(a, n, left, hev):  # "still learning" called trapped
+        out = ex.reference_behaviour(a, n, left, hev)
+        return "always_aborts" if out == "learning" else out
+
+    for wrong in (one_side_left_only, strict_thresholds, low_reward_is_trapped,
+                  converged_first):
+        assert "got" in _wrong(ex.behaviour, wrong)

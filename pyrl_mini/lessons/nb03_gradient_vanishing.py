@@ -1,12 +1,17 @@
-"""Notebook 03: deterministic-policy gradient vanishing; convergence vs collapse.
+"""Notebook 03's figures and demos: the vanishing policy gradient; converged vs trapped runs.
+
+The notebook's own computations (the bandit plateau, the saturation gap, the behaviour words,
+the counts its verdicts rest on) live in its cells; this module keeps the figures, the demos
+and the readers of the stored runs that are too long to read in a cell.
 
 Part 1 (one softmax, instant): the value log pi(a) and the gradient onehot(a) - pi of the
 log-policy with respect to the logits, as the logit gap grows; float32 / float64 saturation.
 Part 2 (a bandit, instant): exact and sampled softmax policy gradient, the plateau that a
 near-deterministic start on a worse arm causes, and the slow 1/t approach at the end.
-Part 3 (the gambling task, precomputed): every run classified by behaviour (analysis.MODES),
-collapse rate over kappa x learning rate (datasets kappa_lr + main_grid) and over reward
-designs (reward_design + main_grid), gradient clipping on the same runs.
+Part 3 (the gambling task, precomputed): every run classified by behaviour (analysis.MODES:
+converged, learning, or a trapped mode), trapped fraction over kappa x learning rate
+(datasets kappa_lr + main_grid) and over reward designs (reward_design + main_grid),
+gradient clipping on the same runs.
 
 Notation: logits z (..., K), pi = softmax(z), advantage d = G - V, f(d) its kappa transform
 (kappa < 0 risk-seeking), H the policy entropy, tau = entropy_coef.
@@ -17,7 +22,6 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -25,6 +29,7 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .. import analysis, bandit, data, softmax
 from ..sweep import SweepData
@@ -132,29 +137,64 @@ def gap_table(gap: float) -> dict[str, dict[str, float]]:
     return out
 
 
-def plot_gap_demo(gap: float) -> plt.Figure:
-    """Bars at one logit gap: pi, log pi and the gradient onehot(a) - pi of each sampled action,
-    float32 next to float64. A float32 value that is exactly 0 is marked with an x."""
-    t = gap_table(gap)
-    names = ("pi_lead", "log_pi_lead", "grad_lead_0", "grad_lead_1",
+GAP_NAMES = ("pi_lead", "log_pi_lead", "grad_lead_0", "grad_lead_1",
              "pi_other", "log_pi_other", "grad_other_0", "grad_other_1")
-    labels = ("pi\n(lead)", "log pi\n(lead)", "grad[0]\nlead", "grad[1]\nlead",
-              "pi\n(other)", "log pi\n(other)", "grad[0]\nother", "grad[1]\nother")
-    fig, ax = plt.subplots(figsize=(6.0, 2.4))
-    x = np.arange(len(names))
-    for j, (dt, color) in enumerate((("float32", "C0"), ("float64", "C1"))):
-        vals = np.array([t[dt][n] for n in names])
-        ax.bar(x + (j - 0.5) * 0.38, np.clip(vals, -3, 3), width=0.38, color=color, label=dt)
-        zero = (vals == 0) & np.isin(np.arange(len(names)), [2, 3, 6])
-        ax.plot(x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()), "x", color="k", ms=7)
-    ax.axhline(0, color="0.4", lw=0.8)
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_yticks([-3, -2, -1, 0, 1])
-    ax.set(ylim=(-3.1, 1.6), title=f"logit gap {gap:g}: blue float32, orange float64; "
-           "log pi clipped at -3; x: float32 exactly 0")
-    ax.title.set_fontsize(8)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.88)
-    return fig
+GAP_FLOOR = -3.0  # log pi(other) ~ -gap: a bar below this is drawn to it and labelled
+
+
+class GapFigure:
+    """Bars at one logit gap: pi, log pi and the gradient onehot(a) - pi of each sampled
+    action, float32 next to float64. A float32 gradient component that is exactly 0 is marked
+    with an x; a bar below GAP_FLOOR is cut there and its value written under it. Built once,
+    fixed limits: a move redraws only the bars, marks, labels and title (Demo's blitting)."""
+
+    def __init__(self):
+        fig = Figure(figsize=(6.0, 2.5))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        x = np.arange(len(GAP_NAMES))
+        labels = ("pi\n(lead)", "log pi\n(lead)", "grad[0]\nlead", "grad[1]\nlead",
+                  "pi\n(other)", "log pi\n(other)", "grad[0]\nother", "grad[1]\nother")
+        self.bars, self.marks, self.values = [], [], []
+        for j, (dt, color) in enumerate((("float32", "C0"), ("float64", "C1"))):
+            xs = x + (j - 0.5) * 0.38
+            self.bars.append(ax.bar(xs, np.zeros(len(x)), width=0.38, color=color, label=dt))
+            self.marks.append(ax.plot([], [], "x", color="k", ms=7)[0])
+            self.values.append([ax.text(xi, GAP_FLOOR - 0.1, "", ha="center", va="top",
+                                        fontsize=6) for xi in xs])
+        ax.plot([], [], "x", color="k", ms=7, label="float32 exactly 0")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_yticks([-3, -2, -1, 0, 1])
+        ax.set(ylim=(GAP_FLOOR - 0.6, 1.6), ylabel="value")
+        ax.legend(fontsize=6, loc="upper right", ncol=3)
+        ax.title.set_fontsize(8)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.88)
+        dynamic = [p for bars in self.bars for p in bars.patches] + self.marks + \
+            [t for row in self.values for t in row] + [ax.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig, self.ax, self.x = fig, ax, x
+
+    def __call__(self, gap: float) -> Figure:
+        t = gap_table(gap)
+        for j, dt in enumerate(("float32", "float64")):
+            vals = np.array([t[dt][n] for n in GAP_NAMES])
+            for patch, v, label in zip(self.bars[j].patches, vals, self.values[j],
+                                          strict=True):
+                patch.set_height(max(v, GAP_FLOOR))
+                label.set_text(f"{v:.3g}" if v < GAP_FLOOR else "")
+            zero = (vals == 0) & np.isin(np.arange(len(GAP_NAMES)), [2, 3, 6])
+            self.marks[j].set_data(self.x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()))
+        self.ax.set_title(f"logit gap {gap:g}: a bar below -3 is cut, its value written under it",
+                          fontsize=8)
+        return self.fig
+
+
+def plot_gap_demo(gap: float) -> Figure:
+    """The gap demo's figure at one gap (a fresh GapFigure)."""
+    return GapFigure()(gap)
 
 
 def gap_summary(gap: float) -> str:
@@ -173,7 +213,7 @@ def gap_summary(gap: float) -> str:
 def gap_demo() -> Demo:
     """Logit-gap slider: pi, log pi and gradients in float32 and float64."""
     gaps = [0, 1, 2, 4, 8, 12, 14, 15, 16, 16.5, 17, 20, 30, 36, 37, 50, 100, 104, 110]
-    return Demo(plot_gap_demo, summary_fn=gap_summary,
+    return Demo(GapFigure(), summary_fn=gap_summary,
                 gap=choice_slider("logit gap", gaps, 4, fmt="{:g}"))
 
 
@@ -331,34 +371,6 @@ def bandit_demo() -> Demo:
                                                           0.005, 0.002, 0.001], 0.01, "{:g}"),
                 lr=choice_slider("learning rate", [0.1, 0.2, 0.5, 1.0, 2.0], 0.5, "{:g}"),
                 entropy_coef=entropy_slider([0.0, 0.01, 0.05, 0.1, 0.2], 0.0))
-
-
-# --- exercise -------------------------------------------------------------------------------
-
-def check_expected_pg(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
-    """Check a reader's exact softmax policy gradient fn(logits (..., K), rewards (K,)) ->
-    grad_z J (..., K) of J = pi . r. Returns a message; raises AssertionError when wrong."""
-    gen = torch.Generator().manual_seed(7)
-    cases = [(torch.randn(5, 3, generator=gen, dtype=torch.float64),
-              torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64)),
-             (torch.tensor([[0.0, 0.0]], dtype=torch.float64),
-              torch.tensor([1.0, 0.0], dtype=torch.float64)),
-             (torch.tensor([[30.0, 0.0, 0.0]], dtype=torch.float64),
-              torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64))]
-    for logits, rewards in cases:
-        z = logits.clone().requires_grad_(True)
-        (torch.softmax(z, -1) * rewards).sum().backward()
-        want = z.grad
-        got = torch.as_tensor(fn(logits.clone(), rewards.clone()), dtype=torch.float64)
-        if got.shape != want.shape:
-            raise AssertionError(f"for logits of shape {tuple(logits.shape)} the gradient has "
-                                 f"that shape too; got {tuple(got.shape)}.")
-        if not torch.allclose(got, want, atol=1e-9, rtol=1e-6):
-            raise AssertionError(
-                f"logits {logits.tolist()}, rewards {rewards.tolist()}: expected "
-                f"{want.tolist()}, got {got.tolist()}. Hint: E_a[r(a) (onehot(a) - pi)] = "
-                "pi * (r - pi . r), and at a saturated softmax it is ~0 for every arm.")
-    return "Correct: grad_z (pi . r) = pi * (r - pi . r); it vanishes at every vertex."
 
 
 # ----------------------------------------------------------------------------------------------
@@ -690,7 +702,7 @@ def clipping_stats(runs: dict[str, SweepData], clip: float = 5.0, entropy_coef: 
 # --- the map demos ----------------------------------------------------------------------------
 
 class ModeMapFigure:
-    """Left: collapsed seeds per (row, col) cell (of S), the selected cell outlined. Right: the
+    """Left: trapped seeds per (row, col) cell (of S), the selected cell outlined. Right: the
     selected cell's runs, reward over updates, coloured by behaviour at COMPARE_AT (dashed).
     (Their gradient norms are in the demo's summary line: a figure with fewer texts redraws
     faster.)
@@ -701,11 +713,12 @@ class ModeMapFigure:
     def __init__(self, m: dict, runs: dict[str, SweepData], row_labels: list[str],
                  col_labels: list[str], row_name: str, col_name: str):
         self.m, self.runs = m, runs
-        fig = Figure(figsize=(7.6, 2.6))
+        fig = Figure(figsize=(8.8, 2.6))
         FigureCanvasAgg(fig)
         a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
         frac = m["collapsed"]
-        a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        image = a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        fig.colorbar(image, ax=a0, label="trapped fraction", fraction=0.08, pad=0.03)
         n = m["modes"].shape[-1]
         for r in range(frac.shape[0]):
             for c in range(frac.shape[1]):
@@ -715,7 +728,7 @@ class ModeMapFigure:
                                                   color="k"))
         a0.set_xticks(range(len(col_labels)), col_labels, fontsize=7)
         a0.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
-        a0.set(xlabel=col_name, ylabel=row_name, title="collapsed seeds")
+        a0.set(xlabel=col_name, ylabel=row_name, title="trapped seeds")
         last = 0
         for ref in m["cells"].ravel():
             d, _ = run_ref(runs, ref)
@@ -727,8 +740,11 @@ class ModeMapFigure:
         a1.set_yticks([-0.5, 0, 0.5, 1])
         a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
                title="the cell's seeds (colour = behaviour)")
+        a1.legend(handles=[Line2D([], [], color=MODE_COLORS[m], lw=1.5, label=m.replace("_", " "))
+                           for m in analysis.MODES], fontsize=6, loc="center left",
+                  bbox_to_anchor=(1.01, 0.5), title="behaviour", title_fontsize=6)
         left = 0.08 + 0.009 * max(len(label) for label in row_labels)
-        fig.subplots_adjust(left=left, right=0.96, bottom=0.18, top=0.88, wspace=0.42)
+        fig.subplots_adjust(left=left, right=0.86, bottom=0.18, top=0.88, wspace=0.55)
         for artist in [self.outline, *self.lines]:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = [self.outline, *self.lines]
