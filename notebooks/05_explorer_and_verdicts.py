@@ -71,8 +71,8 @@ np.testing.assert_array_equal(rows, catalogue.datasets["main_grid"].select(kappa
 #
 # <details><summary>Answer</summary>
 #
-# No: at lr 0.03 collapses occur at every kappa, positive ones included, 1 or 2 of 3 runs at
-# each. The gradient-norm panel shows the collapsed seed falling to the floor (a norm of 0
+# No: at lr 0.03 collapses occur at every kappa, positive ones included. The gradient-norm
+# panel shows the collapsed seed falling to the floor (a norm of 0
 # is drawn at 1e-12) while the others keep learning.
 # </details>
 #
@@ -116,6 +116,8 @@ for lr, (k, n) in counts.items():
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 (k1, n1), (k3, n3) = counts[0.01], counts[0.03]
 assert n1 == n3 == 15 and k1 < k3, "more collapses at lr 0.03 than at lr 0.01"
+_, rate, n = nb.collapse_by_kappa(catalogue, "GRU", 0.05, 0.03, 0.0)
+assert np.all(np.round(rate * n) >= 1), "Think! above: at lr 0.03 collapses occur at every kappa"
 
 # %% [markdown]
 # ## 2. How sure is "k of n"? (5 min)
@@ -171,8 +173,8 @@ assert lo0 < 1e-9 and hi0 > 0.4, "0 of 5 runs does not rule out a 40 % collapse 
 assert lo2 < hi0, "0 of 5 and 2 of 5 have overlapping intervals: five seeds cannot tell them apart"
 
 # %% [markdown]
-# **Think!** Five runs with an entropy bonus of 0.05 collapsed 0 times, five without it 2
-# times. Is the bonus proven to help?
+# **Think!** Suppose five runs with an entropy bonus of 0.05 collapsed 0 times and five
+# without it 2 times. Is the bonus proven to help?
 #
 # <details><summary>Answer</summary>
 #
