@@ -263,7 +263,8 @@ def _test_wilson_interval(fn: Callable) -> str | None:
 
 wilson_interval = Exercise(
     "wilson_interval", reference_wilson_interval, _test_wilson_interval,
-    "0 of 5 runs still allows a rate up to 43 %: few seeds, wide intervals.")
+    f"0 of 5 runs still allows a rate up to {100 * reference_wilson_interval(0, 5)[1]:.0f} %: "
+    "few seeds, wide intervals.")
 
 
 # --- 5. k of n: the collapses at one setting, pooled over kappa ---------------------------------
