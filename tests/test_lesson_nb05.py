@@ -99,3 +99,18 @@ def test_explorer_blits_the_same_picture_as_a_full_draw(cat):
         # the same picture but for draw order where a changing artist crosses a fixed one
         assert blit.shape == full.shape
         assert (np.abs(blit - full).sum(-1) > 0).mean() < 0.005
+
+
+def test_fixed_limits_clip_no_stored_run(cat):
+    demo = nb.explorer_demo(cat)
+    axes = demo.plot_fn.axes[:4]
+    for d in cat.datasets.values():
+        assert d.update_axis()[-1] <= axes[0].get_xlim()[1]
+        for (key, _), ax in zip(nb.CURVES, axes, strict=True):
+            if "h/" + key not in d.arrays:
+                continue
+            y = d.h(key)
+            if key == "grad_norm":
+                y = np.log10(np.maximum(y, 1e-12))
+            lo, hi = ax.get_ylim()
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, key
