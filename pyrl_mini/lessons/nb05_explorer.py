@@ -30,7 +30,8 @@ CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
 # Fixed y ranges (and x: the longest runs): runs stay comparable from one move to the next,
 # and the axes need not be redrawn (see widgets.Demo's blitting). They cover every stored
 # run (reward -0.5 .. 0.93, dead fraction <= 0.64, gradient norm up to 2e7 in the
-# SimpleRNN; a zero norm is drawn at 1e-12); tests/test_lesson_nb05.py checks that no run falls outside them.
+# SimpleRNN; a zero norm is drawn at 1e-12): tests/test_lesson_nb05.py checks that no
+# stored run falls outside them.
 CURVE_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
               "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 8.0)}
 MAX_SEEDS = 4
