@@ -46,6 +46,9 @@ _BEHAVIOUR = {"reward": "reward", "abort": "abort_rate", "no choice": "no_choice
               "higher-ev choices": "higher_ev_rate", "left": "left_rate",
               "dead units": "dead_fraction"}
 NEEDED = ("entropy", "grad_norm", "logp_mean", "logp_std")
+# advantages (and a gradient norm) below this are "about zero": a converged run's advantages
+# spread by ~1 (the gambles pay different amounts); a trapped run's by ~1e-4
+ADV_ZERO = 0.05
 
 
 class LogFormatError(ValueError):
@@ -133,6 +136,13 @@ def parse_log(text: str) -> list[dict]:
     return blocks
 
 
+def advantages_about_zero(block: dict) -> bool:
+    """The block's advantages are all about zero: |mean| and (when logged) std < ADV_ZERO."""
+    if "adv_mean" not in block:
+        return False
+    return abs(block["adv_mean"]) < ADV_ZERO and block.get("adv_std", 0.0) < ADV_ZERO
+
+
 def diagnose_block(block: dict) -> Diagnosis:
     """Verdict for one block of a log (a dict from parse_log)."""
     missing = [k for k in NEEDED if k not in block]
@@ -157,29 +167,39 @@ def diagnose_block(block: dict) -> Diagnosis:
                   "pi(a) > 0.9999995, a saturated softmax")
     if zero_grad:
         ev.append("total gradient norm prints as 0.000000 (below 5e-7; not necessarily 0)")
-    adv_nonzero = abs(block.get("adv_mean", 0.0)) > PRINTED_ZERO or \
-        block.get("adv_pos_frac", 0) > 0
     behaviour = {k: block[k] for k in ("abort_rate", "no_choice_rate", "higher_ev_rate",
                                        "left_rate") if k in block}
-    if zero_logp and zero_grad:
-        if adv_nonzero:
-            ev.append(f"yet the advantages are not zero (mean {block.get('adv_mean', 0):+.6f}, "
-                      f"{100 * block.get('adv_pos_frac', 0):.1f}% positive): the gradient "
-                      "vanishes because d log pi / d logits = onehot(a) - pi = 0, not because "
-                      "the advantages do")
-        if behaviour:
-            mode = analysis.MODES[int(analysis.collapse_mode(
-                behaviour.get("abort_rate", np.nan), behaviour.get("no_choice_rate", np.nan),
-                1 - behaviour.get("abort_rate", 0) - behaviour.get("no_choice_rate", 0),
-                behaviour.get("left_rate", np.nan), behaviour.get("higher_ev_rate", np.nan)))]
-            if mode == "converged":
-                return Diagnosis("converged (deterministic on the better choices)", ev, cav)
+    trapped = advantages_about_zero(block) and block["grad_norm"] < ADV_ZERO
+    if trapped:
+        spread = f", std {block['adv_std']:.6f}" if "adv_std" in block else ""
+        ev.append(f"every advantage is about zero (mean {block['adv_mean']:+.6f}{spread}): "
+                  "every trial returns about the same reward, as when a network always "
+                  "aborts or never chooses (each pays -0.5) and the baseline has learned it. "
+                  "The policy gradient is a sum of advantage x (onehot(a) - pi) terms, so it "
+                  "is zero because the advantages are")
+        if zero_logp:
+            ev.append("the saturated softmax (onehot(a) - pi ~ 0) makes it smaller still, but "
+                      "is not the cause: an unsaturated policy in this state is stuck too")
+    if behaviour and (zero_logp and zero_grad or trapped):
+        mode = analysis.MODES[int(analysis.collapse_mode(
+            behaviour.get("abort_rate", np.nan), behaviour.get("no_choice_rate", np.nan),
+            1 - behaviour.get("abort_rate", 0) - behaviour.get("no_choice_rate", 0),
+            behaviour.get("left_rate", np.nan), behaviour.get("higher_ev_rate", np.nan)))]
+        if mode == "converged":
+            return Diagnosis("converged (deterministic on the better choices)", ev, cav)
+        if mode != "learning":
             return Diagnosis(f"collapsed: {mode.replace('_', ' ')}", ev, cav)
-        if adv_nonzero and abs(block.get("adv_mean", 1)) < 0.05:
-            ev.append("small advantages of both signs around a near-zero mean: every trial "
-                      "returns nearly the same reward, as in the never-chooses (or "
-                      "always-aborts) absorbing state where the baseline has learned the "
-                      "constant penalty")
+    if trapped:
+        cav.append("an upstream log has no behaviour: the abort and no-choice rates tell "
+                   "always-aborting from never-choosing")
+        return Diagnosis("trapped: every advantage is about zero, so the gradient is too",
+                         ev, cav)
+    if zero_logp and zero_grad:
+        if "adv_mean" in block:
+            ev.append(f"the advantages are not all about zero (mean {block['adv_mean']:+.6f}"
+                      + (f", std {block['adv_std']:.6f}" if "adv_std" in block else "")
+                      + "): the gradient vanishes through the saturated softmax, "
+                      "d log pi / d logits = onehot(a) - pi ~ 0")
         cav.append("an upstream log has no behaviour: a deterministic policy may also be a "
                    "converged one. Check the abort, no-choice and higher-EV choice rates.")
         return Diagnosis("saturated (deterministic) policy: collapsed or converged", ev, cav)

@@ -38,18 +38,42 @@ def test_parse_reads_the_upstream_layout():
     assert block["grad_norm"] == 0.0
 
 
-def test_collapsed_log_is_diagnosed_with_the_gradient_reason():
+def test_collapsed_log_is_trapped_because_its_advantages_are_zero():
+    """Notebook 03: the analysis's collapsed log comes from an always-abort run whose
+    advantages are all about zero; the gradient is zero because they are, not (only) because
+    onehot(a) - pi is. The old wording said the opposite."""
     d = diagnose_log(ANALYSIS_COLLAPSED)
-    assert d.verdict.startswith("saturated")
+    assert d.verdict.startswith("trapped")
     text = str(d)
-    assert "onehot(a) - pi" in text and "never-chooses" in text
-    assert "no behaviour" in text
+    assert "zero because the advantages are" in text
+    assert "not because the advantages do" not in text
+    assert "always aborts" in text and "no behaviour" in text
+
+
+def test_saturated_log_with_large_advantages_is_not_called_trapped():
+    log = ANALYSIS_COLLAPSED.replace("Mean: -0.005360", "Mean: -0.005360\n  Std: 0.9")
+    d = diagnose_log(log)
+    assert d.verdict.startswith("saturated") and "onehot(a) - pi" in str(d)
+
+
+def test_trapped_needs_no_saturation():
+    """An unsaturated policy whose advantages are all ~0 (a stored always-abort run at
+    update 690 has log-prob std 0.057) is trapped as well."""
+    log = HEALTHY.replace("Total norm: 7.770147", "Total norm: 0.000000") + (
+        "Advantage (delta_prime):\n  Mean: 0.000005\n  Std: 0.000376\n")
+    assert diagnose_log(log).verdict.startswith("trapped")
+
+
+def test_a_dropped_incomplete_last_block_is_mentioned():
+    d = diagnose_log(HEALTHY + "Step 1310:\nPolicy Entropy:\n  Mean entropy: 0.45\n")
+    assert d.verdict.startswith("learning")
+    assert any("incomplete" in c and "1310" in c for c in d.caveats)
 
 
 def test_healthy_and_series():
     assert diagnose_log(HEALTHY).verdict.startswith("learning")
     d = diagnose_log(HEALTHY + ANALYSIS_COLLAPSED)
-    assert d.verdict.startswith("saturated") and "2 blocks" in d.evidence[0]
+    assert d.verdict.startswith("trapped") and "2 blocks" in d.evidence[0]
 
 
 def test_our_own_report_round_trips():

@@ -239,3 +239,99 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
     for wrong in (one_side_left_only, strict_thresholds, low_reward_is_trapped,
                   converged_first):
         assert "got" in _wrong(ex.behaviour, wrong)
+
+
+# --- notebook 05 ---
+NB05 = [ex.wilson_interval, ex.collapse_count, ex.classify_log]
+
+
+@pytest.mark.parametrize("exercise", NB05, ids=lambda e: e.name)
+def test_nb05_reference_is_correct_and_scaffold_is_not_done(exercise, capsys):
+    assert exercise.check(exercise.reference) is exercise.reference
+    assert capsys.readouterr().out.startswith("correct:")
+    for stub in (scaffold_ellipsis, scaffold_raises):
+        assert exercise.check(stub) is exercise.reference
+        assert capsys.readouterr().out.startswith("not done yet:")
+
+
+def test_wilson_interval_rejects_wald_and_a_centre_at_p():
+    import math
+
+    def wald(k, n):
+        p = k / n
+        h = 1.96 * math.sqrt(p * (1 - p) / n)
+        return p - h, p + h
+
+    def centred_on_p(k, n):
+        lo, hi = ex.reference_wilson_interval(k, n)
+        return k / n - (hi - lo) / 2, k / n + (hi - lo) / 2
+
+    assert "Wald" in _wrong(ex.wilson_interval, wald)
+    assert "centred" in _wrong(ex.wilson_interval, centred_on_p)
+    assert "two numbers" in _wrong(ex.wilson_interval, lambda k, n: k / n)
+
+
+def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
+    def rate(cat, *s):
+        k, n = ex.reference_collapse_count(cat, *s)
+        return k / n
+
+    def one_kappa(cat, network, wout_std, lr, entropy_coef):
+        name, rows = cat.match(network, wout_std, lr, 0.0, entropy_coef)
+        return int(cat.datasets[name].collapsed[rows].sum()), len(rows)
+
+    def aborts_only(cat, network, wout_std, lr, entropy_coef):
+        k = n = 0
+        for kappa in sorted(set(cat.kappa.tolist())):
+            name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+            if name is not None:
+                k += int((cat.datasets[name].mode[rows] == 3).sum())
+                n += len(rows)
+        return k, n
+
+    assert "not a rate" in _wrong(ex.collapse_count, rate)
+    assert "pool every kappa" in _wrong(ex.collapse_count, one_kappa)
+    assert "every collapsed mode" in _wrong(ex.collapse_count, aborts_only)
+
+
+def test_classify_log_rejects_entropy_rules_and_nan_equality():
+    import math
+
+    def by_entropy(b):
+        if any(math.isnan(v) for v in b.values()):
+            return "diverged"
+        return "trapped" if b["entropy"] < 0.1 else "converged"
+
+    def nan_equality(b):
+        if b["entropy"] == float("nan"):
+            return "diverged"
+        return "trapped" if abs(b["adv_mean"]) < 0.05 and b["adv_std"] < 0.05 else "converged"
+
+    def nan_only_in_entropy(b):
+        if math.isnan(b["entropy"]):
+            return "diverged"
+        return "trapped" if abs(b["adv_mean"]) < 0.05 and b["adv_std"] < 0.05 else "converged"
+
+    def by_printed_zero_gradient(b):
+        if not all(math.isfinite(v) for v in b.values()):
+            return "diverged"
+        return "trapped" if b["grad_norm"] < 5e-7 else "converged"
+
+    assert "a low entropy" in _wrong(ex.classify_log, by_entropy)
+    assert "never equal" in _wrong(ex.classify_log, nan_equality)
+    assert "every statistic" in _wrong(ex.classify_log, nan_only_in_entropy)
+    assert "what is zero in it is the advantage" in _wrong(ex.classify_log,
+                                                            by_printed_zero_gradient)
+
+
+def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
+    from pyrl_mini.diagnose import diagnose_log, parse_log
+
+    logs = ex.exercise_logs()
+    answers = {k: ex.reference_classify_log(
+        {a: b for a, b in parse_log(t)[-1].items() if a != "step"}) for k, t in logs.items()}
+    assert sorted(answers.values()) == ["converged", "diverged", "trapped"]
+    for k, t in logs.items():
+        verdict = diagnose_log(t).verdict
+        assert verdict.startswith({"trapped": "trapped", "diverged": "diverged",
+                                   "converged": "learning"}[answers[k]]), (k, verdict)

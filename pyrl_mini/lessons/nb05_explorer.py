@@ -2,8 +2,8 @@
 
 The explorer pools every precomputed run of the collection into one catalogue (one row per
 run: network, readout, W_out std, learning rate, kappa, entropy_coef, seed) and shows the
-runs that match the reader's settings. The verdict table recomputes each claim's numbers
-from the data files; the notebook asserts them.
+runs that match the reader's settings. The verdicts themselves live in pyrl_mini.verdicts
+(one source for notebook 05 and the README).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
-import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import analysis, data, softmax
-from ..risk import kappa_transform
+from .. import analysis, data
 from ..sweep import SweepData
+from ..verdicts import wilson
 from ..widgets import Demo, entropy_slider, kappa_slider
 
 # datasets pooled by the explorer, longest runs first (a setting found in two is read from
@@ -28,11 +27,13 @@ EXPLORER_DATASETS = ("main_grid", "kappa_lr", "nb02_wout_sweep", "nb01_gru", "nb
 NETWORKS = ("GRU", "SimpleRNN, relu readout", "SimpleRNN, tanh readout")
 CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
           ("dead_fraction", "dead-unit fraction"), ("grad_norm", "log10 gradient norm"))
-# Fixed y ranges: runs stay comparable from one move to the next, and the axes need not be
-# redrawn (see widgets.Demo's blitting). They cover every stored run (reward -0.5 .. 0.88,
-# dead fraction <= 0.64, gradient norm <= 3.8; a zero norm is drawn at 1e-12).
+# Fixed y ranges (and x: the longest runs): runs stay comparable from one move to the next,
+# and the axes need not be redrawn (see widgets.Demo's blitting). They cover every stored
+# run (reward -0.5 .. 0.93, dead fraction <= 0.64, gradient norm up to 2e7 in the
+# SimpleRNN; a zero norm is drawn at 1e-12): tests/test_lesson_nb05.py checks that no
+# stored run falls outside them.
 CURVE_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
-              "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 1.0)}
+              "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 8.0)}
 MAX_SEEDS = 4
 
 
@@ -122,60 +123,104 @@ def risky_by_kappa(cat: Catalogue, network: str, wout_std: float, lr: float,
     return kappas, out
 
 
+SEED_COLOURS = ("C0", "C1", "C2", "C4")  # seed 0..3; red (C3) marks the selected kappa
+TICK, LABEL, TITLE = 8, 9, 10              # points
+
+
 class ExplorerFigure:
-    """Seven panels drawn once and updated in place when a control moves."""
+    """Seven panels drawn once and updated in place when a control moves: four learning
+    curves (one line per seed, a key for the seeds), the lower-p choice rate by kappa, the
+    selected runs' choices, and the collapsed runs by kappa as k of n with 95 % intervals."""
 
     def __init__(self, cat: Catalogue):
         self.cat = cat
         self.fig = None
 
     def _build(self):
+        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
         # a Figure with its own Agg canvas, outside pyplot: closing it in pyplot would swap in
         # a bare canvas, and each savefig would then build a new renderer
-        fig = Figure(figsize=(9, 3.8))
+        fig = Figure(figsize=(9.2, 7.3))
         FigureCanvasAgg(fig)
-        axes = fig.subplots(2, 4)
-        self.fig, self.axes = fig, axes.ravel()
+        gs = fig.add_gridspec(3, 3, height_ratios=(1, 1, 0.9), hspace=0.75, wspace=0.45,
+                              left=0.075, right=0.93, top=0.9, bottom=0.075)
+        curve_axes = [fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]),
+                      fig.add_subplot(gs[0, 2]), fig.add_subplot(gs[1, 0])]
+        risky_ax, heat_ax = fig.add_subplot(gs[1, 1]), fig.add_subplot(gs[1, 2])
+        bar_ax = fig.add_subplot(gs[2, :].subgridspec(1, 2, width_ratios=(6, 1))[0])
+        self.fig = fig
+        self.axes = curve_axes + [bar_ax, risky_ax, heat_ax]
         for ax in self.axes:  # fewer tick labels: text is most of a redraw's cost
-            ax.xaxis.set_major_locator(MaxNLocator(3))
-            ax.yaxis.set_major_locator(MaxNLocator(3))
-            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.tick_params(labelsize=TICK)
         self.curve_lines, self.curve_notes = [], []
-        for ax, (key, title) in zip(self.axes[:4], CURVES, strict=True):
-            self.curve_lines.append([ax.plot([], [], lw=1.2)[0] for _ in range(MAX_SEEDS)])
+        for ax, (key, title) in zip(curve_axes, CURVES, strict=True):
+            self.curve_lines.append([ax.plot([], [], lw=1.2, color=c)[0]
+                                     for c in SEED_COLOURS])
             self.curve_notes.append(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
-                                            va="center", fontsize=8, color="0.4"))
-            ax.set_title(title, fontsize=9)
-            ax.set_xlabel("update", fontsize=8)
+                                            va="center", fontsize=LABEL, color="0.4"))
+            ax.set_title(title, fontsize=TITLE)
+            ax.set_xlabel("update", fontsize=LABEL)
             ax.set_ylim(*CURVE_YLIM[key])
+            # one x range for every data set (the longest runs): a move never changes a limit,
+            # so every move, a network switch included, only redraws the changing artists
+            ax.set_xlim(0, 1.02 * max(d.update_axis()[-1] for d in self.cat.datasets.values()))
+        fig.legend([Line2D([], [], color=c, lw=2) for c in SEED_COLOURS],
+                   [f"seed {i}" for i in range(len(SEED_COLOURS))], loc="upper center",
+                   ncol=len(SEED_COLOURS), fontsize=LABEL, frameon=False,
+                   bbox_to_anchor=(0.5, 1.0), title="learning curves: one line per run",
+                   title_fontsize=LABEL)
 
         kappas = np.array(sorted(set(self.cat.kappa.tolist())))
         self.kappas = kappas
-        ax = self.axes[4]
-        self.bars = ax.bar(kappas, np.zeros(len(kappas)), width=0.15, color="0.6")
-        ax.set(ylim=(0, 1.05), xlabel="kappa", title="collapsed fraction")
-        ax.title.set_fontsize(9)
-        ax = self.axes[5]
+        ax = bar_ax
+        self.bars = ax.bar(kappas, np.zeros(len(kappas)), width=0.12, color="0.6")
+        self.intervals = LineCollection([], colors="k", linewidths=1.5)
+        ax.add_collection(self.intervals)
+        self.bar_labels = [ax.text(k, 1.04, "", ha="center", va="bottom", fontsize=TICK)
+                           for k in kappas]
+        ax.set_ylim(0, 1.22)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_xlim(kappas[0] - 0.12, kappas[-1] + 0.12)
+        ax.set_xticks(kappas)
+        ax.set_xlabel("kappa", fontsize=LABEL)
+        ax.set_ylabel("collapsed\nfraction", fontsize=LABEL)
+        ax.set_title("collapsed runs by kappa, k of n (the other settings as selected)",
+                     fontsize=TITLE)
+        ax.legend([Patch(color="C3"), Patch(color="0.6"), Line2D([], [], color="k", lw=1.5)],
+                  ["selected kappa", "other kappa", "95 % interval"], fontsize=TICK,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax = risky_ax
         self.risky_dots = ax.plot([], [], "o", color="0.5", ms=4)[0]
         self.risky_sel = ax.plot([], [], "o", color="C3", ms=7)[0]
         ax.axhline(0.5, color="0.8", ls=":")
-        ax.set(ylim=(-0.03, 1.03), xlim=(-0.5, 0.5), xlabel="kappa",
-               title="lower-p choices (equal EV)")
-        ax.title.set_fontsize(9)
-        ax = self.axes[6]
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlim(-0.5, 0.5)
+        ax.set_xlabel("kappa", fontsize=LABEL)
+        ax.set_ylabel("lower-p choice rate", fontsize=LABEL)
+        ax.set_title("equal-EV pairs", fontsize=TITLE)
+        ax.legend([Line2D([], [], marker="o", ls="", color="0.5"),
+                   Line2D([], [], marker="o", ls="", color="C3")],
+                  ["a run", "selected kappa"], fontsize=TICK, loc="lower left",
+                  frameon=False, handletextpad=0.2)
+        ax = heat_ax
         self.heat = ax.imshow(np.full((9, 9), np.nan), origin="lower", cmap="coolwarm",
                               vmin=0, vmax=1, aspect="auto", extent=(-2.2, 2.2, -0.92, 0.92))
-        ax.set(xlabel="log p_L - log p_R", ylabel="log EV_L - log EV_R",
-               title="P(left), selected kappa")
-        ax.title.set_fontsize(9)
-        self.axes[7].axis("off")
-        self.note = self.axes[7].text(0, 0.5, "", fontsize=8, va="center", wrap=True)
-        fig.subplots_adjust(hspace=0.55, wspace=0.35, left=0.05, right=0.99, top=0.93,
-                            bottom=0.1)
+        ax.set_xlabel("log p_L - log p_R", fontsize=LABEL)
+        ax.set_ylabel("log EV_L - log EV_R", fontsize=LABEL, labelpad=1)
+        ax.set_title("choices, selected runs", fontsize=TITLE)
+        bar = fig.colorbar(self.heat, ax=ax, fraction=0.08, pad=0.04)
+        bar.set_label("P(choose left)", fontsize=LABEL)
+        bar.ax.tick_params(labelsize=TICK)
         # what a move changes; Demo draws the rest once (a move is then ~3x faster)
         dynamic = [line for lines in self.curve_lines for line in lines]
         dynamic += self.curve_notes
-        dynamic += list(self.bars) + [self.risky_dots, self.risky_sel, self.heat, self.note]
+        dynamic += list(self.bars) + [self.intervals] + self.bar_labels
+        dynamic += [self.risky_dots, self.risky_sel, self.heat]
         for artist in dynamic:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = dynamic
@@ -186,24 +231,32 @@ class ExplorerFigure:
         cat = self.cat
         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
         d = cat.datasets.get(name) if name else None
-        for (key, _), lines, note, ax in zip(CURVES, self.curve_lines, self.curve_notes,
-                                             self.axes[:4], strict=True):
+        seeds = d.arrays["seed"][rows] if d is not None else []
+        for (key, _), lines, note in zip(CURVES, self.curve_lines, self.curve_notes,
+                                         strict=True):
             recorded = d is not None and "h/" + key in d.arrays
             note.set_text("" if d is None or recorded else f"not recorded\nin {name}")
-            for j, line in enumerate(lines):
-                if recorded and j < len(rows):
-                    y = d.h(key)[rows[j]]
+            for line in lines:
+                line.set_data([], [])
+            if recorded:
+                for row, seed in zip(rows, seeds, strict=True):
+                    y = d.h(key)[row]
                     if key == "grad_norm":  # a log axis costs a third of the redraw
                         y = np.log10(np.maximum(y, 1e-12))
-                    line.set_data(d.update_axis(), y)
-                else:
-                    line.set_data([], [])
-            ax.relim()
-            ax.autoscale_view(scaley=False)  # x: the dataset's updates; y: CURVE_YLIM
-        _, rate, _ = collapse_by_kappa(cat, network, wout_std, lr, entropy_coef)
-        for bar, r, k in zip(self.bars, rate, self.kappas, strict=True):
+                    lines[int(seed)].set_data(d.update_axis(), y)
+        _, rate, n = collapse_by_kappa(cat, network, wout_std, lr, entropy_coef)
+        segments = []
+        for bar, r, m, k, label in zip(self.bars, rate, n, self.kappas, self.bar_labels,
+                                       strict=True):
             bar.set_height(0 if np.isnan(r) else r)
             bar.set_color("C3" if np.isclose(k, kappa) else "0.6")
+            if m:
+                lo, hi = wilson(int(round(r * m)), int(m))
+                segments.append([(k, lo), (k, hi)])
+                label.set_text(f"{int(round(r * m))} of {m}")
+            else:
+                label.set_text("no runs")
+        self.intervals.set_segments(segments)
         ks, risky = risky_by_kappa(cat, network, wout_std, lr, entropy_coef)
         xs = np.concatenate([np.full(len(r), k) for k, r in zip(ks, risky, strict=True)])
         ys = np.concatenate(risky) if xs.size else np.array([])
@@ -215,10 +268,8 @@ class ExplorerFigure:
             choice = d.arrays["trials/choice"][rows].reshape(-1).astype(int)
             _, _, table, _ = analysis.choice_table(opts, choice)
             self.heat.set_data(table.T)
-            self.note.set_text(f"{len(rows)} runs from\n{name}")
         else:
             self.heat.set_data(np.full((9, 9), np.nan))
-            self.note.set_text("not computed:\nsee the line above")
         return self.fig
 
 
@@ -253,197 +304,10 @@ def explorer_demo(cat: Catalogue | None = None) -> Demo:
                 network=dropdown("network", list(NETWORKS), NETWORKS[0]),
                 wout_std=dropdown("W_out std", sorted(set(cat.wout_std.tolist())), 0.05),
                 lr=dropdown("lr", sorted(set(cat.lr.tolist())), 0.01))
-    demo.dpi = 60  # eight panels: fewer pixels keep a move under 100 ms here
+    demo.png_fast = True  # seven panels at 100 dpi: encoding the PNG is most of a move
     demo.redraw()
     return demo
 
 
-# --- the verdict table -----------------------------------------------------------------------
-@dataclass
-class Verdict:
-    claim: str
-    verdict: str
-    numbers: dict
-    notebook: str
-
-
-def _revived_fraction(d: SweepData, rows) -> float:
-    """Among units dead at some recorded update, the fraction alive at a later one."""
-    dead = d.arrays["unit_dead"][rows]            # (runs, points, N)
-    died = dead.any(axis=1)
-    first = np.where(died, dead.argmax(axis=1), dead.shape[1])
-    later_alive = np.zeros_like(died)
-    for t in range(dead.shape[1]):
-        later_alive |= (t > first) & ~dead[:, t]
-    return float(later_alive.sum() / max(died.sum(), 1))
-
-
-def verdicts() -> list[Verdict]:
-    """Every claim of the analysis, its verdict and the numbers read from data/."""
-    grid, kl = data.load("main_grid"), data.load("kappa_lr")
-    gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
-    wout, rd = data.load("nb02_wout_sweep"), data.load("reward_design")
-    fast, capped = data.load("fixes_fast"), data.load("fixes_fast_logit_cap")
-    sgd = data.load("nb01_sgd")
-    out = []
-
-    # 1. dead units
-    rows = np.arange(len(gru.mode))
-    fd = gru.final("dead_fraction")
-    lo, hi = gru.select(kappa=-0.4), gru.select(kappa=0.4)
-    kappa_effect = float(np.nanmean(fd[lo]) - np.nanmean(fd[hi]))
-    out.append(Verdict(
-        "1. ReLU units die and stay dead; negative kappa kills them",
-        "partly: units die (GRU too, under Adam), but many revive and kappa barely matters; "
-        "under plain SGD, where kappa scales the step, units barely die at all",
-        {"GRU final dead fraction, min": float(np.nanmin(fd)),
-         "GRU final dead fraction, max": float(np.nanmax(fd)),
-         "revived fraction of units that died (GRU)": _revived_fraction(gru, rows),
-         "dead(kappa -0.4) - dead(kappa +0.4)": kappa_effect,
-         "max dead fraction, GRU with SGD lr 1, any run and update": float(
-             np.nanmax(sgd.h("dead_fraction")[sgd.select(lr=1.0)]))}, "01"))
-
-    # 2. relu/tanh mismatch
-    relu, tanh = simple.select(readout_rate="relu"), simple.select(readout_rate="tanh")
-    out.append(Verdict(
-        "2. The SimpleRNN relu/tanh mismatch could cause issues",
-        "partly: measurable difference is small; the SimpleRNN learns poorly either way",
-        {"final reward, relu readout": float(np.nanmean(simple.final("reward")[relu])),
-         "final reward, tanh readout": float(np.nanmean(simple.final("reward")[tanh])),
-         "runs reaching the criterion, relu": int((simple.arrays["updates_to_criterion"][relu]
-                                                   >= 0).sum()),
-         "runs reaching the criterion, tanh": int((simple.arrays["updates_to_criterion"][tanh]
-                                                   >= 0).sum())}, "01"))
-
-    # 3. small W_out
-    std = wout.arrays["grid/wout_std"]
-    small, large = std <= 0.1, std >= 0.5
-    out.append(Verdict(
-        "3. A small W_out causes the problem; larger gives stronger gradients",
-        "refuted: small stds start uniform and get stuck no more often than large ones",
-        {"stuck fraction, W_out std <= 0.1": float(wout.collapsed[small].mean()),
-         "stuck fraction, W_out std >= 0.5": float(wout.collapsed[large].mean()),
-         "initial entropy, std 2 (mean)": float(np.nanmean(wout.h("entropy")[
-             np.isclose(std, 2.0), 0]))}, "02"))
-
-    # 4. sign convention
-    f = kappa_transform(torch.tensor([1.0, -1.0]), -0.2)
-    out.append(Verdict(
-        "4. Risk-seeking (kappa < 0) amplifies: d' = 1.2 d for negative d",
-        "refuted: at kappa = -0.2 positive errors are x1.2, negative ones x0.8",
-        {"factor on d > 0 at kappa -0.2": float(f[0]),
-         "factor on d < 0 at kappa -0.2": float(-f[1])}, "00"))
-
-    # 5. deterministic policy -> zero gradient
-    gaps = softmax.saturation_gaps(torch.float32)
-    out.append(Verdict(
-        "5. Deterministic policy: log p ~ 0 so gradient = log_prob x advantage ~ 0",
-        "true, but for a different reason: the gradient is onehot(a) - pi, which is exactly 0 "
-        "once float32 softmax saturates",
-        {"logit gap where float32 softmax = 1.0": float(gaps.softmax_one),
-         "logit gap where the gradient prints 0.000000": float(gaps.norm_prints_zero)}, "03"))
-
-    # 6. negative kappa collapses, positive healthy
-    pooled = {"neg": [], "pos": [], "zero": []}
-    for d, sel in ((grid, grid.select(entropy_coef=0.0)), (kl, np.arange(len(kl.mode)))):
-        k = d.arrays["grid/kappa"][sel]
-        c = d.collapsed[sel]
-        pooled["neg"] += c[k < 0].tolist()
-        pooled["pos"] += c[k > 0].tolist()
-        pooled["zero"] += c[k == 0].tolist()
-    out.append(Verdict(
-        "6. Negative kappa collapses, positive kappa stays healthy",
-        "refuted: collapse is no more frequent at kappa < 0 than at kappa > 0",
-        {"collapsed, kappa < 0": float(np.mean(pooled["neg"])),
-         "collapsed, kappa > 0": float(np.mean(pooled["pos"])),
-         "collapsed, kappa = 0": float(np.mean(pooled["zero"])),
-         "runs per sign": len(pooled["neg"])}, "03"))
-
-    # 7. entropy_coef 0.01
-    e1 = grid.select(entropy_coef=0.01)
-    fast_none = fast.select(entropy_coef=0.0, lr=0.03, kappa_schedule="constant",
-                            lr_schedule="constant", wout_std=0.05, no_choice_penalty=-0.5)
-    fast_e1 = fast.select(entropy_coef=0.01)
-    fast_e5 = fast.select(entropy_coef=0.05)
-    cap2 = capped.select(logit_cap=2.0)
-    cap2_stuck = cap2[capped.collapsed[cap2]]
-    out.append(Verdict(
-        "7. entropy_coef = 0.01 keeps entropy above 0.1 and is the primary fix",
-        "refuted at 0.01: entropy stays below 0.1 and collapse still happens; 0.05 helped; "
-        "entropy > 0.1 is no safeguard (a logit cap holds it and runs still collapse)",
-        {"final entropy at 0.01, max over runs": float(np.nanmax(grid.final("entropy")[e1])),
-         "collapsed at 0.01 (main grid)": float(grid.collapsed[e1].mean()),
-         "collapsed, fast-collapse setting, no fix": float(fast.collapsed[fast_none].mean()),
-         "collapsed, fast-collapse setting, 0.01": float(fast.collapsed[fast_e1].mean()),
-         "collapsed, fast-collapse setting, 0.05": float(fast.collapsed[fast_e5].mean()),
-         "collapsed, fast-collapse setting, logit cap 2": float(capped.collapsed[cap2].mean()),
-         "final entropy of the collapsed logit-cap-2 runs, min": float(
-             np.min(capped.final("entropy")[cap2_stuck])) if len(cap2_stuck) else float("nan")},
-        "04"))
-
-    # 8. clipping
-    stuck = kl.collapsed
-    clipped = kl.final("clipped")
-    out.append(Verdict(
-        "8. Gradient clipping does not help vanishing gradients",
-        "confirmed: clipping never acts on a collapsed run (its gradients are small)",
-        {"clipped fraction of updates, collapsed runs (last 50)": float(
-            np.nanmean(clipped[stuck])) if stuck.any() else float("nan"),
-         "final gradient norm, collapsed runs (max)": float(np.nanmax(
-             kl.final("grad_norm")[stuck])) if stuck.any() else float("nan")}, "03"))
-
-    # 9. schedules
-    decay = fast.select(lr_schedule="exponential")
-    gradual = fast.select(kappa_schedule="gradual")
-    out.append(Verdict(
-        "9. A decaying learning rate or a gradual kappa schedule helps",
-        "not supported: neither changes the collapse rate in the fast-collapse setting",
-        {"collapsed, no fix": float(fast.collapsed[fast_none].mean()),
-         "collapsed, decaying lr": float(fast.collapsed[decay].mean()),
-         "collapsed, gradual kappa": float(fast.collapsed[gradual].mean())}, "04"))
-
-    # 10. absorbing states of the task's rewards
-    modes = np.concatenate([grid.mode, kl.mode, rd.mode, fast.mode])
-    stuck_modes = modes[analysis.is_collapsed(modes)]
-    aborts = float(np.mean(stuck_modes == analysis.MODES.index("always_aborts")))
-    out.append(Verdict(
-        "10. (not in the analysis) Collapse is an absorbing state of the task's rewards",
-        "confirmed in kind: most stuck runs always abort, where every return is -0.5 and "
-        "every advantage ~0, at every kappa",
-        {"stuck runs": int(len(stuck_modes)),
-         "fraction of stuck runs that always abort": aborts,
-         "fraction that never choose": float(np.mean(
-             stuck_modes == analysis.MODES.index("never_chooses")))}, "03"))
-    return out
-
-
-def verdict_table(rows: list[Verdict]) -> str:
-    """Markdown table of the verdicts with their numbers."""
-    lines = ["| claim | verdict | measured | notebook |", "| --- | --- | --- | --- |"]
-    for v in rows:
-        nums = "; ".join(f"{k}: {x:.3g}" if isinstance(x, float) else f"{k}: {x}"
-                         for k, x in v.numbers.items())
-        lines.append(f"| {v.claim} | {v.verdict} | {nums} | {v.notebook} |")
-    return "\n".join(lines)
-
-
 def demos() -> dict[str, Demo]:
     return {"explorer": explorer_demo()}
-
-
-# --- exercise -------------------------------------------------------------------------------
-def check_collapse_rate(fn, cat: Catalogue) -> str:
-    """Check a reader's collapse_rate(cat): the collapsed fraction of GRU runs at W_out std
-    0.05, lr 0.03, entropy_coef 0, pooled over kappa."""
-    flags = []
-    for kappa in sorted(set(cat.kappa.tolist())):
-        name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
-        if name is not None:
-            flags += cat.datasets[name].collapsed[rows].tolist()
-    want = float(np.mean(flags))
-    got = float(fn(cat))
-    if not np.isclose(got, want):
-        raise AssertionError(f"got {got:.3f}, expected {want:.3f} ({sum(flags)} of "
-                             f"{len(flags)} runs). Pool every kappa; use the `collapsed` "
-                             "array of the dataset that match() names.")
-    return f"Correct: {sum(flags)} of {len(flags)} runs collapsed ({want:.2f})."
