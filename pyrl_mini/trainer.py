@@ -194,6 +194,7 @@ class Ensemble:
         self.grad_clip = col(lambda s: s.grad_clip)
         self.logit_cap = col(lambda s: s.logit_cap)
         self.policy_sgd = torch.tensor([s.policy_optimizer == "sgd" for s in settings])
+        self.policy_eps = torch.tensor([s.policy_adam_eps for s in settings], dtype=torch.float64)
 
     def _prefixed(self) -> dict[str, torch.Tensor]:
         return {**{"pi." + k: v for k, v in self.params.items()},
@@ -264,10 +265,10 @@ class Ensemble:
         return {k: p.grad.pow(2).flatten(1).sum(1) for k, p in params.items()}  # squared, (E,)
 
     def _step(self, params: dict[str, torch.Tensor], prefix: str, lr: torch.Tensor,
-              scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
-              sgd: torch.Tensor | None = None):
-        """One Adam step per network (lr, scale: (E,)); where sgd (E,) is True, a plain SGD
-        step lr * scale * grad instead (the Adam moments are kept either way)."""
+              scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999,
+              eps: float | torch.Tensor = 1e-8, sgd: torch.Tensor | None = None):
+        """One Adam step per network (lr, scale, and eps if a tensor: (E,)); where sgd (E,) is
+        True, a plain SGD step lr * scale * grad instead (the Adam moments are kept either way)."""
         t = self.step_count
         with torch.no_grad():
             for name, p in params.items():
@@ -276,7 +277,8 @@ class Ensemble:
                 g = p.grad * scale.view(shape)
                 m.mul_(b1).add_(g, alpha=1 - b1)
                 v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+                e = eps.to(p.dtype).view(shape) if torch.is_tensor(eps) else eps
+                step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + e)
                 if sgd is not None:
                     step = torch.where(sgd.view(shape), g, step)
                 live = self.active.view(shape)
@@ -384,7 +386,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
             ens.step_count += 1
             lr = torch.tensor([s.lr for s in members]) * lr_f
             lr_b = torch.tensor([s.baseline_lr for s in members]) * lr_f
-            ens._step(ens.params, "pi.", lr, scale, sgd=ens.policy_sgd)
+            ens._step(ens.params, "pi.", lr, scale, eps=ens.policy_eps, sgd=ens.policy_sgd)
             ens._step(ens.baseline_params, "v.", lr_b, scale_b)
 
             with torch.no_grad():

@@ -17,13 +17,14 @@ here is a single batch or a short run that takes a few seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import to_rgba
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from .. import analysis, data, tasks
@@ -433,7 +434,9 @@ def train_examples(updates: int = 40, progress: bool = False) -> dict[str, dict]
             params = {n: p[k:k + 1] for n, p in res.params.items()}
             out[lb]["result"] = res
             out[lb]["params"] = params
-            out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=64)
+            # the batch of 256 trials that incoming_gradient draws too (same seed and size), so
+            # every count of dead units in the notebook refers to this one batch
+            out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=256)
     return out
 
 
@@ -506,7 +509,6 @@ def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
     batch) are listed first and marked red."""
     rates, mask = states["rates"], states["mask"].astype(bool)
     dead = dead_units(rates[:, None], mask[:, None])[0]
-    dormant = dormant_units(rates[:, None], mask[:, None])[0]
     order = np.argsort(~dead, kind="stable")
     cols, bounds = [], []
     for b in range(min(trials, rates.shape[1])):
@@ -514,22 +516,27 @@ def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
         cols.append(rates[valid, b][:, order].T)
         bounds.append(sum(c.shape[1] for c in cols))
     img = np.concatenate(cols, axis=1)
-    fig, ax = plt.subplots(figsize=(6.0, 3.0))
+    fig, ax = plt.subplots(figsize=(6.6, 3.0))
     vmax = max(float(np.percentile(rates[mask], 99)), 1e-6)
     # exact zeros are masked and drawn white, so a dead unit is a white row
     cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-    ax.imshow(np.ma.masked_equal(img, 0.0), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
-              interpolation="nearest")
+    im = ax.imshow(np.ma.masked_equal(img, 0.0), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
+                   interpolation="nearest")
     for x in bounds[:-1]:
         ax.axvline(x - 0.5, color="0.3", lw=1)
     n_dead = int(dead.sum())
     if n_dead:
         ax.plot(np.full(n_dead, -1.2), np.arange(n_dead), "|", color="C3", ms=4, mew=2,
                 clip_on=False)
-    ax.set(xlabel=f"valid steps of {len(bounds)} trials (white: rate exactly 0)",
-           ylabel="unit (dead first)", xlim=(-1.8, img.shape[1] - 0.5), yticks=[],
-           title=title or f"{n_dead} dead (red), {int(dormant.sum())} dormant of {len(dead)}")
+    ax.set(xlabel=f"time step (valid steps of {len(bounds)} trials, separated by grey lines)",
+           ylabel="unit (dead units first)", xlim=(-1.8, img.shape[1] - 0.5), yticks=[],
+           title=title)
     ax.xaxis.set_major_locator(MaxNLocator(4))
+    fig.colorbar(im, ax=ax, pad=0.02, label="rate relu(x)")
+    ax.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
+                              label=f"dead unit ({n_dead})"),
+                       Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0")],
+              fontsize=7, loc="upper right", framealpha=0.9)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9)
     return fig
 
@@ -545,14 +552,23 @@ def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
     ds = sweeps[NETWORKS[network][0]]
     idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
     upd = ds.update_axis()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.3))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.4, 2.8))
     for j, i in enumerate(idx):
         lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
         ax1.plot(upd, ds.h("dead_fraction")[i], color=f"C{j}", lw=lw)
         ax1.plot(upd, ds.h("dormant_fraction")[i], color=f"C{j}", lw=lw, ls="--")
         ax1.plot(upd, ds.h("reward")[i], color=f"C{j}", lw=0.8, ls=":")
     ax1.axhline(0, color="0.85", lw=0.8)
-    ax1.set(ylim=(-0.55, 1.02), yticks=[0, 1], title="dead -  dormant --  reward ..")
+    lo = min(-0.05, float(np.nanmin(ds.h("reward")[idx])) - 0.05)
+    hi = max(1.02, float(np.nanmax(ds.h("reward")[idx])) + 0.05)
+    ax1.set(ylim=(lo, hi), xlabel="update", ylabel="fraction of units / reward")
+    ax1.legend(handles=[Line2D([], [], color="0.2", ls="-", label="dead"),
+                        Line2D([], [], color="0.2", ls="--", label="dormant"),
+                        Line2D([], [], color="0.2", ls=":", label="reward / trial")]
+               + [Line2D([], [], color=f"C{j}", lw=2.0 if int(ds.arrays["seed"][i]) == seed
+                         else 1.0, label=f"seed {int(ds.arrays['seed'][i])}")
+                  for j, i in enumerate(idx)],
+               fontsize=6, ncol=2, loc="upper left", framealpha=0.9)
     sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
     i = sel[0] if sel else idx[0]
     ud = ds.arrays["unit_dead"][i]                       # (points, N)
@@ -560,10 +576,14 @@ def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
     rec = record_updates(ds)
     ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
                interpolation="nearest", extent=(rec[0], rec[-1] + rec[1], ud.shape[1], 0))
-    ax2.set(yticks=[], title=f"seed {int(ds.arrays['seed'][i])}: units, black = dead")
+    ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
+            title=f"seed {int(ds.arrays['seed'][i])}: each unit over training")
+    ax2.legend(handles=[Patch(facecolor="black", label="dead"),
+                        Patch(facecolor="white", edgecolor="0.5", label="alive")],
+               fontsize=6, loc="lower right", framealpha=0.9)
     for ax in (ax1, ax2):
         ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
-    fig.subplots_adjust(left=0.05, right=0.97, bottom=0.12, top=0.87, wspace=0.1)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.9, wspace=0.18)
     return fig
 
 
@@ -646,13 +666,16 @@ def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
 
 # --- Adam vs plain SGD -----------------------------------------------------------------------
 OPTIMIZER_RUNS = ("Adam lr 0.01", "SGD lr 1", "SGD lr 3")
+ADAM_EPS_RUN = "Adam eps 0.01"  # lr 0.01: small gradients step like SGD at lr 1
 
 
-def optimizer_comparison(gru: SweepData, sgd: SweepData) -> dict[str, dict[str, np.ndarray]]:
+def optimizer_comparison(gru: SweepData, sgd: SweepData,
+                         adam_eps: SweepData | None = None) -> dict[str, dict[str, np.ndarray]]:
     """The GRU with Adam (nb01_gru, lr 0.01, entropy_coef 0) and with plain SGD on the policy
-    (nb01_sgd, lr 1 and 3), same kappas and seeds, rows ordered by (kappa, seed) so the three
-    are paired. {label: {"kappa", "seed", "dead" (final), "max_dead" (over training),
-    "reward", "collapsed", "dead_curve" (runs, records), "updates"}}."""
+    (nb01_sgd, lr 1 and 3), and, if given, Adam with eps 0.01 (nb01_adam_eps), same kappas and
+    seeds, rows ordered by (kappa, seed) so they are paired. {label: {"kappa", "seed", "dead"
+    (final), "max_dead" (over training), "reward", "collapsed", "dead_curve" (runs, records),
+    "updates"}}."""
     def pack(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
         k, sd = ds.arrays["grid/kappa"][idx], ds.arrays["seed"][idx]
         idx = idx[np.lexsort((sd, k))]
@@ -665,6 +688,8 @@ def optimizer_comparison(gru: SweepData, sgd: SweepData) -> dict[str, dict[str, 
     out = {"Adam lr 0.01": pack(gru, gru.select(entropy_coef=0.0))}
     for lr, label in zip((1.0, 3.0), OPTIMIZER_RUNS[1:], strict=True):
         out[label] = pack(sgd, sgd.select(lr=lr))
+    if adam_eps is not None:
+        out[ADAM_EPS_RUN] = pack(adam_eps, np.arange(len(adam_eps.arrays["seed"])))
     return out
 
 
@@ -679,7 +704,8 @@ def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Fig
         ok = ~c["collapsed"]
         ax2.scatter(c["dead"][ok], c["reward"][ok], color=f"C{j}", label=label, s=22)
         ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
-    ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, 0.5),
+    top = max(float(np.nanmax(c["dead_curve"])) for c in comp.values())
+    ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
             title="dead units over training")
     ax2.set(xlabel="final dead fraction", ylabel="final reward",
             title="outcome (x: collapsed)")
@@ -690,12 +716,14 @@ def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Fig
 
 def weight_displacement(updates: int = 100, seed: int = 0,
                         progress: bool = False) -> dict[str, dict[str, float]]:
-    """Train the default GRU with Adam (lr 0.01) and with SGD (lr 1) from the same initial
-    weights and trials, and return the mean |change| of each parameter group after `updates`
-    updates: {label: {group: value}} with groups as networks.param_groups."""
+    """Train the default GRU with Adam (lr 0.01), with SGD (lr 1) and with Adam at eps 0.01
+    (lr 0.01) from the same initial weights and trials, and return the mean |change| of each
+    parameter group after `updates` updates: {label: {group: value}}, groups as in
+    networks.param_groups."""
     settings = {"Adam lr 0.01": TrainSettings(updates=updates, seed=seed),
                 "SGD lr 1": TrainSettings(updates=updates, seed=seed, lr=1.0,
-                                          policy_optimizer="sgd")}
+                                          policy_optimizer="sgd"),
+                ADAM_EPS_RUN: TrainSettings(updates=updates, seed=seed, policy_adam_eps=0.01)}
     start = Ensemble([settings["Adam lr 0.01"]]).params
     result = train(list(settings.values()), progress=progress)
     out = {}
@@ -729,7 +757,7 @@ def raster_demo(examples: dict[str, dict]) -> Demo:
         sub = {**st, "rates": st["rates"][:, first_trial:], "mask": st["mask"][:, first_trial:]}
         dead = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
         return plot_activity_raster(sub, title=f"{network}: {int(dead.sum())} of {len(dead)} "
-                                               "units dead in the batch")
+                                               "units dead in the batch of 256 trials")
 
     n = next(iter(examples.values()))["states"]["rates"].shape[1]
     return Demo(plot, network=W.Dropdown(options=list(examples), value=list(examples)[0],
@@ -771,15 +799,18 @@ def plot_live_result(result: TrainResult) -> plt.Figure:
     ax1.plot(u, h["dead_fraction"][:, 0], label="dead")
     ax1.plot(u, h["dormant_fraction"][:, 0], ls="--", label="dormant")
     ax1.plot(u, h["reward"][:, 0], color="0.5", lw=0.8, label="reward")
-    ax1.set(xlabel="update", ylim=(-0.6, 1.02))
+    ax1.set(xlabel="update", ylabel="fraction of units / reward")
     ax1.legend(fontsize=7)
     ud = result.unit_dead[:, 0]
     order = np.argsort(-ud.mean(0), kind="stable")
     ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
                interpolation="nearest")
     c = revival_counts(ud[None])
-    ax2.set(xlabel="update", ylabel="unit", yticks=[],
+    ax2.set(xlabel="update", ylabel="unit (most often dead on top)", yticks=[],
             title=f"{int(c['revived'][0])} of {int(c['ever_dead'][0])} dead units came back")
+    ax2.legend(handles=[Patch(facecolor="black", label="dead"),
+                        Patch(facecolor="white", edgecolor="0.5", label="alive")],
+               fontsize=6, loc="lower right", framealpha=0.9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
     return fig
 
@@ -790,34 +821,3 @@ def demos(examples: dict[str, dict] | None = None) -> dict[str, Demo]:
     sweeps = load_all()
     return {"dead": dead_demo(sweeps),
             "raster": raster_demo(examples if examples is not None else train_examples())}
-
-
-# --- exercise -------------------------------------------------------------------------------
-def check_dead_fraction(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
-    """Check a reader's dead_fraction(rates (T, E, B, N), mask (T, E, B)) -> (E,).
-
-    Raises AssertionError with a hint when wrong; returns a message when right.
-    """
-    T, E, B, N = 5, 2, 3, 4
-    rates = torch.zeros(T, E, B, N)
-    mask = torch.ones(T, E, B)
-    mask[3:, :, 0] = 0                 # trial 0 ends after step 2
-    rates[1, 0, 2, 0] = 0.7            # network 0, unit 0: fires once on a valid step: alive
-    rates[4, 0, 0, 1] = 0.9            # network 0, unit 1: fires only after the trial ended
-    rates[0, 0, 1, 2] = 1e-7           # network 0, unit 2: a tiny but nonzero rate: alive
-    rates[:, 1, :, :3] = 0.5           # network 1: units 0-2 always on, unit 3 never
-    want = torch.tensor([2 / 4, 1 / 4])  # network 0: units 1 and 3 dead; network 1: unit 3
-    got = torch.as_tensor(fn(rates.clone(), mask.clone()), dtype=torch.float32)
-    if got.shape != want.shape:
-        raise AssertionError(f"dead_fraction should return one number per network, shape "
-                             f"{tuple(want.shape)}; got shape {tuple(got.shape)}. Reduce over "
-                             "time (dim 0), trials (dim 2) and units (dim 3).")
-    if not torch.allclose(got, want, atol=1e-6):
-        hint = ""
-        if torch.isclose(got[0], torch.tensor(1 / 4)):
-            hint = (" A unit that fires only on steps after its trial ended (mask 0) is still "
-                    "dead: multiply by the mask before looking for a nonzero rate.")
-        elif torch.isclose(got[0], torch.tensor(3 / 4)):
-            hint = " 'Dead' means exactly zero: a rate of 1e-7 is alive (compare > 0)."
-        raise AssertionError(f"expected {want.tolist()}, got {got.tolist()}.{hint}")
-    return "Correct: a unit is dead when its rate is exactly 0 on every valid step."
