@@ -258,6 +258,7 @@ def test_optimizer_comparison_pairs_adam_and_sgd_by_kappa_and_seed():
     eps = _fake_sweep({"kappa": [0.4, -0.4, 0.4, -0.4]}, seeds=[1, 1, 0, 0],
                       reward=[4.5, 2.5, 3.5, 1.5])
     eps.arrays["h/dead_fraction"] = np.zeros((4, 4))
+    eps.arrays["h/reward"] = np.zeros((4, 4))
     comp = nb.optimizer_comparison(gru, sgd, eps)
     assert list(comp) == [*nb.OPTIMIZER_RUNS, nb.ADAM_EPS_RUN]
     assert comp[nb.ADAM_EPS_RUN]["kappa"].tolist() == [-0.4, -0.4, 0.4, 0.4]

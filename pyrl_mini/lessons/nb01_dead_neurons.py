@@ -516,7 +516,7 @@ def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
         cols.append(rates[valid, b][:, order].T)
         bounds.append(sum(c.shape[1] for c in cols))
     img = np.concatenate(cols, axis=1)
-    fig, ax = plt.subplots(figsize=(6.6, 3.0))
+    fig, ax = plt.subplots(figsize=(6.6, 3.3))
     vmax = max(float(np.percentile(rates[mask], 99)), 1e-6)
     # exact zeros are masked and drawn white, so a dead unit is a white row
     cmap = plt.get_cmap("viridis").with_extremes(bad="white")
@@ -533,11 +533,12 @@ def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
            title=title)
     ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.colorbar(im, ax=ax, pad=0.02, label="rate relu(x)")
-    ax.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
-                              label=f"dead unit ({n_dead})"),
-                       Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0")],
-              fontsize=7, loc="upper right", framealpha=0.9)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9)
+    # the key sits below the axes, where it covers no data
+    fig.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
+                               label=f"dead unit (red mark, {n_dead})"),
+                        Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0")],
+               fontsize=7, loc="lower center", ncol=2, frameon=False)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
     return fig
 
 
@@ -552,7 +553,7 @@ def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
     ds = sweeps[NETWORKS[network][0]]
     idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
     upd = ds.update_axis()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.4, 2.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
     for j, i in enumerate(idx):
         lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
         ax1.plot(upd, ds.h("dead_fraction")[i], color=f"C{j}", lw=lw)
@@ -562,13 +563,17 @@ def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
     lo = min(-0.05, float(np.nanmin(ds.h("reward")[idx])) - 0.05)
     hi = max(1.02, float(np.nanmax(ds.h("reward")[idx])) + 0.05)
     ax1.set(ylim=(lo, hi), xlabel="update", ylabel="fraction of units / reward")
-    ax1.legend(handles=[Line2D([], [], color="0.2", ls="-", label="dead"),
-                        Line2D([], [], color="0.2", ls="--", label="dormant"),
-                        Line2D([], [], color="0.2", ls=":", label="reward / trial")]
-               + [Line2D([], [], color=f"C{j}", lw=2.0 if int(ds.arrays["seed"][i]) == seed
-                         else 1.0, label=f"seed {int(ds.arrays['seed'][i])}")
-                  for j, i in enumerate(idx)],
-               fontsize=6, ncol=2, loc="upper left", framealpha=0.9)
+    key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
+            Line2D([], [], color="0.2", ls="--", label="dormant fraction"),
+            Line2D([], [], color="0.2", ls=":", label="reward / trial")]
+           + [Line2D([], [], color=f"C{j}", lw=2.0 if int(ds.arrays["seed"][i]) == seed
+                     else 1.0, label=f"seed {int(ds.arrays['seed'][i])}")
+              for j, i in enumerate(idx)]
+           + [Patch(facecolor="black", label="unit dead"),
+              Patch(facecolor="white", edgecolor="0.5", label="unit alive")])
+    # one key below both panels, where it covers no data
+    fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
+               handlelength=1.6, columnspacing=1.0)
     sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
     i = sel[0] if sel else idx[0]
     ud = ds.arrays["unit_dead"][i]                       # (points, N)
@@ -578,12 +583,10 @@ def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
                interpolation="nearest", extent=(rec[0], rec[-1] + rec[1], ud.shape[1], 0))
     ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
             title=f"seed {int(ds.arrays['seed'][i])}: each unit over training")
-    ax2.legend(handles=[Patch(facecolor="black", label="dead"),
-                        Patch(facecolor="white", edgecolor="0.5", label="alive")],
-               fontsize=6, loc="lower right", framealpha=0.9)
     for ax in (ax1, ax2):
         ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.9, wspace=0.18)
+    ax1.set_title("over training, every seed")
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
     return fig
 
 
@@ -698,11 +701,13 @@ def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Fig
     fraction (x: collapsed), Adam vs SGD."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9))
     for j, (label, c) in enumerate(comp.items()):
+        eps_run = label == ADAM_EPS_RUN  # dashed and hollow: it lies on top of SGD lr 1
         for k, curve in enumerate(c["dead_curve"]):
-            ax1.plot(c["updates"], curve, color=f"C{j}", lw=1,
+            ax1.plot(c["updates"], curve, color=f"C{j}", lw=1, ls="--" if eps_run else "-",
                      label=label if k == 0 else None)
         ok = ~c["collapsed"]
-        ax2.scatter(c["dead"][ok], c["reward"][ok], color=f"C{j}", label=label, s=22)
+        ax2.scatter(c["dead"][ok], c["reward"][ok], label=label, s=30 if eps_run else 22,
+                    facecolors="none" if eps_run else f"C{j}", edgecolors=f"C{j}")
         ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
     top = max(float(np.nanmax(c["dead_curve"])) for c in comp.values())
     ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
