@@ -217,14 +217,14 @@ assert revived["SimpleRNN, relu readout"][1][-1] < 0.15
 assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 
 # %% [markdown]
-# Dead units do not stay dead: 39-64 % of the units that died came back, though the longer a
-# unit stays dead the less likely it returns. "Stays dead" is **refuted** as stated.
+# 39-64 % of the units that died came back, fewer the longer they stayed dead. "Stays dead"
+# is **refuted** as stated.
 #
 # ## 4. Does negative kappa kill units? (8 min)
 #
-# Compare runs that differ only in kappa: same network, entropy bonus and seed, so the same
-# initial weights and trials. The claim predicts that the final dead fraction at kappa = -0.4
-# exceeds that at kappa = +0.4. Paired differences remove the large spread between seeds.
+# Compare runs that differ only in kappa (same network, entropy bonus and seed: same initial
+# weights and trials). The claim predicts more dead units at kappa = -0.4 than at +0.4.
+# Pairing removes the large spread between seeds.
 #
 # ### Exercise 2: a paired difference and its standard error
 #
