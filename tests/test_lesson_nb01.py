@@ -214,12 +214,20 @@ def test_raster_demo_shows_the_chosen_network(examples):
     # the first trial's valid steps, units reordered with dead units first
     dead = nb.dead_units(st["rates"][:, None], st["mask"][:, None])[0]
     order = np.argsort(~dead, kind="stable")
-    np.testing.assert_allclose(img[:, :valid.sum()], st["rates"][valid, 0][:, order].T)
+    scale = demo.plot_fn.scale[label]  # each network's rates divided by its 99th percentile
+    np.testing.assert_allclose(img[:, :valid.sum()] * scale, st["rates"][valid, 0][:, order].T,
+                               rtol=1e-5)
     assert first.shape != img.shape or not np.allclose(first, img)
     demo.set(first_trial=1)
     img1 = image(demo.figure)
     valid1 = st["mask"][:, 1].astype(bool)
-    np.testing.assert_allclose(img1[:, :valid1.sum()], st["rates"][valid1, 1][:, order].T)
+    np.testing.assert_allclose(img1[:, :valid1.sum()] * scale,
+                               st["rates"][valid1, 1][:, order].T, rtol=1e-5)
+    # steps after a trial ended are blank (NaN, drawn grey), not zero
+    raw = demo.figure.axes[0].images[0].get_array()
+    after = np.ma.getmaskarray(raw) | np.isnan(np.ma.getdata(raw))
+    assert after[:, valid1.sum():st["rates"].shape[0]].all()
+    assert not after[:, :valid1.sum()].any()
 
 
 def test_live_run_widget_trains_and_records_units():

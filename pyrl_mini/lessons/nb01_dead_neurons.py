@@ -25,7 +25,6 @@ import torch
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 
 from .. import analysis, data, tasks
 from .. import networks as nets
@@ -502,92 +501,174 @@ def plot_rate_comparison(comp: dict) -> plt.Figure:
 
 
 # --- plots ----------------------------------------------------------------------------------
+def _raster_image(states: dict[str, np.ndarray], first: int, trials: int,
+                  order: np.ndarray) -> np.ndarray:
+    """(units, trials x time) rates of `trials` trials from `first`, units in `order`; steps
+    after a trial ended are NaN, so every trial takes the same width."""
+    rates, mask = states["rates"], states["mask"].astype(bool)
+    block = rates[:, first:first + trials][..., order].astype(float)   # (time, trials, units)
+    block[~mask[:, first:first + trials]] = np.nan
+    return block.transpose(2, 1, 0).reshape(len(order), -1)
+
+
+class RasterFigure:
+    """Rates of every unit (rows) over `trials` consecutive trials of one batch (each trial
+    its full length, steps after it ended grey); exactly 0 is white. Dead units (0 on every
+    valid step of the whole batch) are listed first and marked red.
+
+    One figure for every network (same units and steps; one colour scale), drawn once: a move
+    replaces only the image, the red marks and the title, the figure's pyrl_dynamic_artists
+    (widgets.Demo blits them)."""
+
+    def __init__(self, examples: dict[str, dict], trials: int = 6):
+        self.examples, self.trials = examples, trials
+        self.fig: plt.Figure | None = None
+        self.order, self.dead = {}, {}
+        for name, ex in examples.items():
+            st = ex["states"]
+            self.dead[name] = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
+            self.order[name] = np.argsort(~self.dead[name], kind="stable")
+        # each network's rates on one colour scale: divided by its own 99th percentile
+        self.scale = {name: max(float(np.percentile(ex["states"]["rates"][
+            ex["states"]["mask"].astype(bool)], 99)), 1e-6) for name, ex in examples.items()}
+
+    def _draw(self, network: str) -> plt.Figure:
+        rates = self.examples[network]["states"]["rates"]
+        steps, units = rates.shape[0], rates.shape[2]
+        fig, ax = plt.subplots(figsize=(6.6, 3.3))
+        # under vmin (exactly 0) is white; NaN (after the trial ended) is grey
+        cmap = plt.get_cmap("viridis").with_extremes(under="white", bad="0.8")
+        self.image = ax.imshow(np.zeros((units, self.trials * steps)), aspect="auto",
+                               cmap=cmap, vmin=np.finfo(np.float32).tiny, vmax=1.0,
+                               interpolation="nearest")
+        for x in range(1, self.trials):
+            ax.axvline(x * steps - 0.5, color="0.3", lw=1)
+        self.marks = ax.plot([], [], "|", color="C3", ms=4, mew=2, clip_on=False)[0]
+        ax.set(xlabel=f"time step ({self.trials} consecutive trials of {steps} steps, "
+               "separated by dark lines)", ylabel="unit (dead units first)",
+               xlim=(-1.8, self.trials * steps - 0.5), ylim=(units - 0.5, -0.5), yticks=[])
+        ax.set_xticks(np.arange(0, self.trials * steps, steps))
+        ax.set_title(" ")
+        fig.colorbar(self.image, ax=ax, pad=0.02, extend="max",
+                     label="rate / network's 99th pct.")
+        # the key sits below the axes, where it covers no data
+        fig.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
+                                   label="dead unit"),
+                            Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0"),
+                            Patch(facecolor="0.8", label="after the trial ended")],
+                   fontsize=7, loc="lower center", ncol=3, frameon=False)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
+        dynamic = [self.image, self.marks, ax.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, first_trial: int = 0) -> plt.Figure:
+        if self.fig is None:
+            self.fig = self._draw(network)
+        st, dead = self.examples[network]["states"], self.dead[network]
+        if st["rates"].shape[::2] != (self.image.get_array().shape[1] // self.trials,
+                                     self.image.get_array().shape[0]):
+            raise ValueError(f"{network}: its units or steps differ from the figure's")
+        self.image.set_data(_raster_image(st, first_trial, self.trials, self.order[network])
+                            / self.scale[network])
+        n_dead = int(dead.sum())
+        self.marks.set_data(np.full(n_dead, -1.2), np.arange(n_dead))
+        self.fig.axes[0].set_title(f"{network}: {n_dead} of {len(dead)} units dead (red) in "
+                                   f"the batch of {st['rates'].shape[1]} trials")
+        return self.fig
+
+
 def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
                          title: str = "") -> plt.Figure:
-    """Rates of every unit (rows) over the valid steps of a few trials (columns, separated by
-    grey lines); a rate of exactly 0 is white. Dead units (0 on every valid step of the whole
-    batch) are listed first and marked red."""
-    rates, mask = states["rates"], states["mask"].astype(bool)
-    dead = dead_units(rates[:, None], mask[:, None])[0]
-    order = np.argsort(~dead, kind="stable")
-    cols, bounds = [], []
-    for b in range(min(trials, rates.shape[1])):
-        valid = mask[:, b]
-        cols.append(rates[valid, b][:, order].T)
-        bounds.append(sum(c.shape[1] for c in cols))
-    img = np.concatenate(cols, axis=1)
-    fig, ax = plt.subplots(figsize=(6.6, 3.3))
-    vmax = max(float(np.percentile(rates[mask], 99)), 1e-6)
-    # exact zeros are masked and drawn white, so a dead unit is a white row
-    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-    im = ax.imshow(np.ma.masked_equal(img, 0.0), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
-                   interpolation="nearest")
-    for x in bounds[:-1]:
-        ax.axvline(x - 0.5, color="0.3", lw=1)
-    n_dead = int(dead.sum())
-    if n_dead:
-        ax.plot(np.full(n_dead, -1.2), np.arange(n_dead), "|", color="C3", ms=4, mew=2,
-                clip_on=False)
-    ax.set(xlabel=f"time step (valid steps of {len(bounds)} trials, separated by grey lines)",
-           ylabel="unit (dead units first)", xlim=(-1.8, img.shape[1] - 0.5), yticks=[],
-           title=title)
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    fig.colorbar(im, ax=ax, pad=0.02, label="rate relu(x)")
-    # the key sits below the axes, where it covers no data
-    fig.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
-                               label=f"dead unit (red mark, {n_dead})"),
-                        Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0")],
-               fontsize=7, loc="lower center", ncol=2, frameon=False)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
-    return fig
+    """The raster of the first `trials` trials of one batch (see RasterFigure)."""
+    return RasterFigure({title: {"states": states}}, trials)(title, 0)
 
 
-def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
-                   entropy_coef: float, seed: int = 0) -> plt.Figure:
+class DeadDemoFigure:
     """Left: dead (solid) and dormant (dashed) fraction and reward (dotted) over training, one
     colour per seed (the chosen seed thicker). Right: which units of the chosen seed are dead
     at each record (black = dead), most-dead units on top, same update axis.
 
-    Text is kept to a minimum (it is most of the drawing time); the numbers go to
-    dead_summary, shown above the figure."""
-    ds = sweeps[NETWORKS[network][0]]
-    idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
-    upd = ds.update_axis()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
-    for j, i in enumerate(idx):
-        lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
-        ax1.plot(upd, ds.h("dead_fraction")[i], color=f"C{j}", lw=lw)
-        ax1.plot(upd, ds.h("dormant_fraction")[i], color=f"C{j}", lw=lw, ls="--")
-        ax1.plot(upd, ds.h("reward")[i], color=f"C{j}", lw=0.8, ls=":")
-    ax1.axhline(0, color="0.85", lw=0.8)
-    lo = min(-0.05, float(np.nanmin(ds.h("reward")[idx])) - 0.05)
-    hi = max(1.02, float(np.nanmax(ds.h("reward")[idx])) + 0.05)
-    ax1.set(ylim=(lo, hi), xlabel="update", ylabel="fraction of units / reward")
-    key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
-            Line2D([], [], color="0.2", ls="--", label="dormant fraction"),
-            Line2D([], [], color="0.2", ls=":", label="reward / trial")]
-           + [Line2D([], [], color=f"C{j}", lw=2.0 if int(ds.arrays["seed"][i]) == seed
-                     else 1.0, label=f"seed {int(ds.arrays['seed'][i])}")
-              for j, i in enumerate(idx)]
-           + [Patch(facecolor="black", label="unit dead"),
-              Patch(facecolor="white", edgecolor="0.5", label="unit alive")])
-    # one key below both panels, where it covers no data
-    fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
-               handlelength=1.6, columnspacing=1.0)
-    sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
-    i = sel[0] if sel else idx[0]
-    ud = ds.arrays["unit_dead"][i]                       # (points, N)
-    order = np.argsort(-ud.mean(0), kind="stable")
-    rec = record_updates(ds)
-    ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
-               interpolation="nearest", extent=(rec[0], rec[-1] + rec[1], ud.shape[1], 0))
-    ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
-            title=f"seed {int(ds.arrays['seed'][i])}: each unit over training")
-    for ax in (ax1, ax2):
-        ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
-    ax1.set_title("over training, every seed")
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
-    return fig
+    Drawn once, then updated in place: a move changes only the curves, the unit record and
+    its title, the figure's pyrl_dynamic_artists (widgets.Demo blits them). The y range
+    covers every stored run, so no move changes an axes limit.
+    fig = DeadDemoFigure(sweeps)(network="GRU", kappa=0.0, entropy_coef=0.0, seed=0).
+    """
+
+    def __init__(self, sweeps: dict[str, SweepData]):
+        self.sweeps = sweeps
+        self.fig: plt.Figure | None = None
+        rewards = np.concatenate([sweeps[name].h("reward").ravel() for name, *_ in
+                                  NETWORKS.values()])
+        self.ylim = (min(-0.05, float(np.nanmin(rewards)) - 0.05),
+                     max(1.02, float(np.nanmax(rewards)) + 0.05))
+
+    def _draw(self, ds: SweepData, idx: np.ndarray) -> plt.Figure:
+        upd, rec = ds.update_axis(), record_updates(ds)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
+        self.curves = []
+        for j in range(len(idx)):
+            self.curves.append([ax1.plot(upd, np.zeros_like(upd, dtype=float), color=f"C{j}",
+                                         ls=ls, lw=1.0)[0] for ls in ("-", "--", ":")])
+        ax1.axhline(0, color="0.85", lw=0.8)
+        ax1.set(ylim=self.ylim, xlabel="update", ylabel="fraction of units / reward",
+                title="over training, every seed (chosen: thick)")
+        n_units = ds.arrays["unit_dead"].shape[2]
+        self.image = ax2.imshow(np.zeros((n_units, len(rec))), aspect="auto", cmap="Greys",
+                                vmin=0, vmax=1, interpolation="nearest",
+                                extent=(rec[0], rec[-1] + rec[1], n_units, 0))
+        ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)")
+        ax2.set_title(" ")
+        for ax in (ax1, ax2):
+            ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
+        key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
+                Line2D([], [], color="0.2", ls="--", label="dormant fraction"),
+                Line2D([], [], color="0.2", ls=":", label="reward / trial")]
+               + [Line2D([], [], color=f"C{j}", label=f"seed {int(ds.arrays['seed'][i])}")
+                  for j, i in enumerate(idx)]
+               + [Patch(facecolor="black", label="unit dead"),
+                  Patch(facecolor="white", edgecolor="0.5", label="unit alive")])
+        # one key below both panels, where it covers no data
+        fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
+                   handlelength=1.6, columnspacing=1.0)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
+        dynamic = [line for trio in self.curves for line in trio] + [self.image, ax2.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, kappa: float, entropy_coef: float,
+                 seed: int = 0) -> plt.Figure:
+        ds = self.sweeps[NETWORKS[network][0]]
+        idx = runs_of(self.sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
+        if self.fig is None:
+            self.fig = self._draw(ds, idx)
+        if ds.arrays["unit_dead"].shape[1:] != self.image.get_array().shape[::-1] or \
+                len(idx) != len(self.curves):
+            raise ValueError(f"{network}: the stored runs do not share the figure's shape")
+        for trio, i in zip(self.curves, idx, strict=True):
+            lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
+            for line, name in zip(trio, ("dead_fraction", "dormant_fraction", "reward"),
+                                  strict=True):
+                line.set_ydata(ds.h(name)[i])
+                line.set_linewidth(lw if name != "reward" else 0.8 * lw)
+        sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
+        i = sel[0] if sel else idx[0]
+        ud = ds.arrays["unit_dead"][i]                       # (points, N)
+        order = np.argsort(-ud.mean(0), kind="stable")
+        self.image.set_data(ud[:, order].T)
+        self.fig.axes[1].set_title(f"seed {int(ds.arrays['seed'][i])}: each unit over "
+                                   "training")
+        return self.fig
+
+
+def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
+                   entropy_coef: float, seed: int = 0) -> plt.Figure:
+    """The dead demo's figure for one setting, drawn afresh (see DeadDemoFigure)."""
+    return DeadDemoFigure(sweeps)(network, kappa, entropy_coef, seed)
 
 
 def dead_summary(sweeps: dict[str, SweepData], network: str, kappa: float,
@@ -747,7 +828,8 @@ def dead_demo(sweeps: dict[str, SweepData] | None = None) -> Demo:
     sweeps = sweeps or load_all()
     gru = sweeps["nb01_gru"]
     seeds = sorted(set(gru.arrays["seed"].tolist()))
-    return Demo(lambda **v: plot_dead_demo(sweeps, **v),
+    figure = DeadDemoFigure(sweeps)
+    return Demo(lambda **v: figure(**v),
                 summary_fn=lambda **v: dead_summary(sweeps, **v),
                 network=W.Dropdown(options=list(NETWORKS), value="GRU", description="network"),
                 kappa=kappa_slider(gru.values("kappa"), 0.0),
@@ -757,18 +839,12 @@ def dead_demo(sweeps: dict[str, SweepData] | None = None) -> Demo:
 
 def raster_demo(examples: dict[str, dict]) -> Demo:
     """Dropdown over the example networks, slider over the first trial shown."""
-    def plot(network, first_trial):
-        st = examples[network]["states"]
-        sub = {**st, "rates": st["rates"][:, first_trial:], "mask": st["mask"][:, first_trial:]}
-        dead = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
-        return plot_activity_raster(sub, title=f"{network}: {int(dead.sum())} of {len(dead)} "
-                                               "units dead in the batch of 256 trials")
-
+    figure = RasterFigure(examples)
     n = next(iter(examples.values()))["states"]["rates"].shape[1]
-    return Demo(plot, network=W.Dropdown(options=list(examples), value=list(examples)[0],
-                                         description="network"),
-                first_trial=W.IntSlider(min=0, max=n - 6, value=0, description="first trial",
-                                        continuous_update=True))
+    return Demo(figure, network=W.Dropdown(options=list(examples), value=list(examples)[0],
+                                           description="network"),
+                first_trial=W.IntSlider(min=0, max=n - figure.trials, value=0,
+                                        description="first trial", continuous_update=True))
 
 
 def live_run_widget() -> LiveRun:
