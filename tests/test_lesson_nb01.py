@@ -218,6 +218,8 @@ def test_raster_demo_shows_the_chosen_network(examples):
     np.testing.assert_allclose(img[:, :valid.sum()] * scale, st["rates"][valid, 0][:, order].T,
                                rtol=1e-5)
     assert first.shape != img.shape or not np.allclose(first, img)
+    dead = nb.dead_units(st["rates"][:, None], st["mask"][:, None])[0]
+    assert f"{label}: {dead.sum()} of {dead.size} units dead" in demo.summary.value
     demo.set(first_trial=1)
     img1 = image(demo.figure)
     valid1 = st["mask"][:, 1].astype(bool)

@@ -548,7 +548,7 @@ class RasterFigure:
                "separated by dark lines)", ylabel="unit (dead units first)",
                xlim=(-1.8, self.trials * steps - 0.5), ylim=(units - 0.5, -0.5), yticks=[])
         ax.set_xticks(np.arange(0, self.trials * steps, steps))
-        ax.set_title(" ")
+        ax.set_title(f"one batch of {rates.shape[1]} trials (the line above: network, dead units)")
         fig.colorbar(self.image, ax=ax, pad=0.02, extend="max",
                      label="rate / network's 99th pct.")
         # the key sits below the axes, where it covers no data
@@ -558,7 +558,7 @@ class RasterFigure:
                             Patch(facecolor="0.8", label="after the trial ended")],
                    fontsize=7, loc="lower center", ncol=3, frameon=False)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
-        dynamic = [self.image, self.marks, ax.title]
+        dynamic = [self.image, self.marks]  # text is slow to draw: it stays in the background
         for artist in dynamic:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = dynamic
@@ -575,9 +575,13 @@ class RasterFigure:
                             / self.scale[network])
         n_dead = int(dead.sum())
         self.marks.set_data(np.full(n_dead, -1.2), np.arange(n_dead))
-        self.fig.axes[0].set_title(f"{network}: {n_dead} of {len(dead)} units dead (red) in "
-                                   f"the batch of {st['rates'].shape[1]} trials")
         return self.fig
+
+    def summary(self, network: str, first_trial: int = 0) -> str:
+        st, dead = self.examples[network]["states"], self.dead[network]
+        return (f"{network}: {int(dead.sum())} of {len(dead)} units dead (red) in the batch of "
+                f"{st['rates'].shape[1]} trials; trials {first_trial}-"
+                f"{first_trial + self.trials - 1} shown")
 
 
 def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
@@ -619,8 +623,8 @@ class DeadDemoFigure:
         self.image = ax2.imshow(np.zeros((n_units, len(rec))), aspect="auto", cmap="Greys",
                                 vmin=0, vmax=1, interpolation="nearest",
                                 extent=(rec[0], rec[-1] + rec[1], n_units, 0))
-        ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)")
-        ax2.set_title(" ")
+        ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
+                title="chosen seed: each unit over training")
         for ax in (ax1, ax2):
             ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
         key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
@@ -634,7 +638,7 @@ class DeadDemoFigure:
         fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
                    handlelength=1.6, columnspacing=1.0)
         fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
-        dynamic = [line for trio in self.curves for line in trio] + [self.image, ax2.title]
+        dynamic = [line for trio in self.curves for line in trio] + [self.image]
         for artist in dynamic:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = dynamic
@@ -660,8 +664,6 @@ class DeadDemoFigure:
         ud = ds.arrays["unit_dead"][i]                       # (points, N)
         order = np.argsort(-ud.mean(0), kind="stable")
         self.image.set_data(ud[:, order].T)
-        self.fig.axes[1].set_title(f"seed {int(ds.arrays['seed'][i])}: each unit over "
-                                   "training")
         return self.fig
 
 
@@ -841,8 +843,9 @@ def raster_demo(examples: dict[str, dict]) -> Demo:
     """Dropdown over the example networks, slider over the first trial shown."""
     figure = RasterFigure(examples)
     n = next(iter(examples.values()))["states"]["rates"].shape[1]
-    return Demo(figure, network=W.Dropdown(options=list(examples), value=list(examples)[0],
-                                           description="network"),
+    return Demo(figure, summary_fn=figure.summary,
+                network=W.Dropdown(options=list(examples), value=list(examples)[0],
+                                   description="network"),
                 first_trial=W.IntSlider(min=0, max=n - figure.trials, value=0,
                                         description="first trial", continuous_update=True))
 
