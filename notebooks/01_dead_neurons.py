@@ -272,7 +272,7 @@ print(f"dead(kappa -0.4) - dead(kappa +0.4) = {kappa_mean:+.3f} +- {kappa_se:.3f
       f"{low.max():.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the same pairs as the lesson module's own pairing (21 = 12 runs of 2 seeds + 9 of 3)
+# the same pairs as the lesson module's own pairing (21 pairs: 12 at 2 seeds, 9 at 3 seeds)
 both = np.concatenate([nb.paired_kappa_differences(sweeps)["all"],
                        nb.paired_grid_differences(grid)])
 assert len(low) == 21 and np.allclose(np.sort(low - high), np.sort(both))
