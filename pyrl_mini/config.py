@@ -226,6 +226,7 @@ class TrainSettings(_SettingsMixin):
     kappa_step_updates: int = 100    # updates between kappa steps in the gradual schedule
     logit_cap: float = 0.0           # > 0: logits -> cap * tanh(logits / cap); 0: off (upstream)
     policy_optimizer: str = "adam"   # adam | sgd (step = lr * clipped gradient); baseline: Adam
+    policy_adam_eps: float = 1e-8    # policy Adam's eps; eps >> |g|: step ~ lr g / eps, like SGD
     task: TaskSettings = field(default_factory=TaskSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
 
@@ -265,6 +266,8 @@ class TrainSettings(_SettingsMixin):
         _check_finite("logit_cap", self.logit_cap, low=0.0,
                       hint="Use 0 for no cap, or a bound such as 2 on each logit.")
         _check_choice("policy_optimizer", self.policy_optimizer, OPTIMIZERS)
+        _check_finite("policy_adam_eps", self.policy_adam_eps, low=0.0, low_inclusive=False,
+                      hint="Use a small positive number such as 1e-8 (the default).")
         if isinstance(self.task, dict):
             object.__setattr__(self, "task", TaskSettings.from_dict(self.task))
         if isinstance(self.network, dict):
@@ -368,6 +371,7 @@ SETTINGS_HELP = {
     "kappa_step_updates": "updates between two steps of the gradual kappa schedule",
     "logit_cap": "> 0: logits -> cap * tanh(logits / cap); 0: no cap",
     "policy_optimizer": "adam | sgd (plain step lr x clipped gradient; baseline stays Adam)",
+    "policy_adam_eps": "eps of the policy's Adam (1e-8); a large eps makes small steps SGD-like",
     "fixation_steps": "time steps of the fixation epoch",
     "stimulus_steps": "time steps of the stimulus epoch",
     "decision_steps": "time steps of the decision epoch",

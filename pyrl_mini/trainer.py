@@ -200,6 +200,7 @@ class Ensemble:
         self.lr = col(lambda s: s.lr)
         self.baseline_lr = col(lambda s: s.baseline_lr)
         self.policy_sgd = torch.tensor([s.policy_optimizer == "sgd" for s in settings])
+        self.policy_eps = torch.tensor([s.policy_adam_eps for s in settings], dtype=torch.float64)
 
     # --- one batch -------------------------------------------------------------------------
     def draw(self, trials: int):
@@ -321,16 +322,19 @@ class Ensemble:
 
     def optimizer_step(self, kind: str, grad: torch.Tensor, lr: torch.Tensor,
                        scale: torch.Tensor, sgd: torch.Tensor | None = None,
-                       b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
+                       b1: float = 0.9, b2: float = 0.999,
+                       eps: float | torch.Tensor = 1e-8) -> None:
         """One Adam step per network on the flat parameters of a kind (grad (E, P); lr,
-        scale (E,)); where sgd (E,) is True, a plain SGD step lr * scale * grad instead (the
-        Adam moments are kept either way). Stopped networks do not move."""
+        scale, and eps if a tensor: (E,)); where sgd (E,) is True, a plain SGD step
+        lr * scale * grad instead (the Adam moments are kept either way). Stopped networks
+        do not move."""
         t, (m, v), E = self.step_count, self.adam[kind], self.E
         with torch.no_grad():
             g = grad * scale.view(E, 1)
             m.mul_(b1).add_(g, alpha=1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+            e = eps.to(g.dtype).view(E, 1) if torch.is_tensor(eps) else eps
+            step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + e)
             if sgd is not None:
                 step = torch.where(sgd.view(E, 1), g, step)
             live = self.active.view(E, 1)
@@ -415,7 +419,8 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
             # clip and step
             ens.step_count += 1
             ens.optimizer_step("pi", torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0),
-                               lr, clip_scale(norm, ens.grad_clip), sgd=ens.policy_sgd)
+                               lr, clip_scale(norm, ens.grad_clip), sgd=ens.policy_sgd,
+                               eps=ens.policy_eps)
             ens.optimizer_step("v", torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0),
                                lr_b, clip_scale(norm_b, ens.grad_clip))
             # record

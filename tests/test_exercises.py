@@ -335,3 +335,67 @@ def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
         verdict = diagnose_log(t).verdict
         assert verdict.startswith({"trapped": "trapped", "diverged": "diverged",
                                    "converged": "learning"}[answers[k]]), (k, verdict)
+
+
+# --- notebook 01 ---
+NB01 = [ex.dead_and_dormant, ex.paired_difference, ex.separation_auc]
+
+
+@pytest.mark.parametrize("exercise", NB01, ids=lambda e: e.name)
+def test_nb01_reference_is_correct_and_scaffold_is_not_done(exercise, capsys):
+    test_reference_is_correct_and_scaffold_is_not_done(exercise, capsys)
+
+
+def _dead_dormant_no_mask(rates, mask):
+    return ex.reference_dead_and_dormant(rates, torch.ones_like(mask))
+
+
+def _dead_dormant_threshold(rates, mask):
+    active = rates.abs() * mask.unsqueeze(-1)
+    dead = active.amax(dim=(0, 1)) < 1e-6
+    return dead.float().mean().item(), ex.reference_dead_and_dormant(rates, mask)[1]
+
+
+def _dead_dormant_raw_tau(rates, mask):
+    active = rates.abs() * mask.unsqueeze(-1)
+    mean_abs = active.sum(dim=(0, 1)) / mask.sum()
+    return ex.reference_dead_and_dormant(rates, mask)[0], (mean_abs <= 0.1).float().mean().item()
+
+
+def test_dead_and_dormant_matches_the_trainer_and_rejects_mask_threshold_and_raw_tau():
+    from pyrl_mini.trainer import DORMANT_TAU
+    assert ex.DORMANT_TAU == DORMANT_TAU
+    assert "after its trial ended" in _wrong(ex.dead_and_dormant, _dead_dormant_no_mask)
+    assert "exactly zero" in _wrong(ex.dead_and_dormant, _dead_dormant_threshold)
+    assert "layer's average" in _wrong(ex.dead_and_dormant, _dead_dormant_raw_tau)
+    assert "two numbers" in _wrong(ex.dead_and_dormant, lambda r, m: 0.25)
+
+
+def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():
+    import numpy as np
+    assert "unpaired" in _wrong(ex.paired_difference, lambda a, b: (
+        (a - b).mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))))
+    assert "sqrt(pairs)" in _wrong(ex.paired_difference,
+                                   lambda a, b: ((a - b).mean(), (a - b).std(ddof=1)))
+    assert "ddof=1" in _wrong(ex.paired_difference, lambda a, b: (
+        (a - b).mean(), (a - b).std() / np.sqrt(len(a))))
+    assert "reversed" in _wrong(ex.paired_difference, lambda a, b: (
+        (b - a).mean(), (b - a).std(ddof=1) / np.sqrt(len(a))))
+
+
+def test_separation_auc_agrees_with_the_lesson_and_rejects_flip_and_ties():
+    import numpy as np
+
+    from pyrl_mini.lessons.nb01_dead_neurons import rank_auc
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 5, 7) / 10, rng.integers(0, 5, 9) / 10
+    assert ex.reference_separation_auc(a, b) == pytest.approx(rank_auc(a, b))
+    assert "1 - AUC" in _wrong(ex.separation_auc,
+                               lambda c, h: ex.reference_separation_auc(h, c))
+    strict = _wrong(ex.separation_auc,
+                    lambda c, h: float(np.mean(np.subtract.outer(c, h) > 0)))
+    assert "one half" in strict
+    assert "one half" in _wrong(ex.separation_auc,
+                                lambda c, h: float(np.mean(np.subtract.outer(c, h) >= 0)))
+    # comparing the two means gives 0 or 1, not a probability over pairs
+    assert "AUC is" in _wrong(ex.separation_auc, lambda c, h: float(np.mean(c) > np.mean(h)))

@@ -249,6 +249,22 @@ def test_sgd_member_leaves_adam_members_unchanged():
         SMALL.replace(policy_optimizer="sdg")
 
 
+def test_large_adam_eps_steps_like_sgd_at_lr_over_eps():
+    """Adam's first step is lr * g / (|g| + eps); with eps >> |g| that is (lr / eps) * g."""
+    sgd = SMALL.replace(policy_optimizer="sgd", lr=0.5, updates=1)
+    adam = SMALL.replace(policy_adam_eps=1e5, lr=0.5e5, updates=1)
+    plain = SMALL.replace(updates=1)
+    out = train([sgd, adam, plain], progress=False).params
+    start = Ensemble([SMALL]).params
+    for name in out:
+        torch.testing.assert_close(out[name][1], out[name][0], rtol=1e-3, atol=1e-6)
+    # the default eps is Adam's usual 1e-8: its first step is about lr for every weight
+    moved = (out["W_rec"][2] - start["W_rec"][0].detach()).abs()
+    assert moved.max() <= plain.lr * 1.001 and moved.median() > 0.5 * plain.lr
+    with pytest.raises(SettingsError, match="policy_adam_eps"):
+        SMALL.replace(policy_adam_eps=0.0)
+
+
 def test_wout_std_zero_keeps_the_later_draws_paired():
     zero, small = Ensemble([SMALL.replace(wout_std=0.0)]), Ensemble([SMALL.replace(wout_std=0.01)])
     assert torch.count_nonzero(zero.params["W_out"]) == 0

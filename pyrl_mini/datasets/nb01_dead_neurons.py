@@ -13,8 +13,10 @@ readout or learning-rate comparison at one seed is paired (same initial weights 
 - nb01_sgd: the GRU trained with plain SGD on the policy (step = lr * gradient, so kappa's
   scaling of the advantages reaches the step, which Adam's normalisation cancels) at lr 1 and
   3 x kappa (-0.4, 0, 0.4), entropy_coef 0; paired by seed and kappa with nb01_gru.
+- nb01_adam_eps: the GRU with Adam's eps raised from 1e-8 to 0.01 at lr 0.01 (see below),
+  kappa (-0.4, 0, 0.4), entropy_coef 0; paired by seed and kappa with nb01_gru and nb01_sgd.
 
-About 690 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
+About 780 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
 """
 
 from ..data import register
@@ -60,5 +62,21 @@ SGD = register(SweepSpec(
     base={"updates": UPDATES, "network_type": "gru", "entropy_coef": 0.0,
           "policy_optimizer": "sgd"},
     grid={"lr": SGD_LRS, "kappa": KAPPAS},
+    seeds=SEEDS, stride=10, chunk=6, record_units=True,
+))
+
+# Adam with a large eps: its step lr * m / (sqrt(v) + eps) is about (lr / eps) * m for every
+# weight whose gradient is much smaller than eps, and about lr for gradients much larger. At
+# lr = eps = 0.01 the small-gradient weights step like SGD at lr / eps = 1 (nb01_sgd's lr that
+# learns) and the large-gradient ones like default Adam at lr 0.01 (nb01_gru): the matched
+# effective step size. kappa (-0.4, 0, 0.4) x seeds (0, 1), paired with both. About 90 s of one
+# core.
+ADAM_EPS = 0.01
+
+ADAM_EPS_SWEEP = register(SweepSpec(
+    name="nb01_adam_eps",
+    base={"updates": UPDATES, "network_type": "gru", "entropy_coef": 0.0, "lr": ADAM_EPS,
+          "policy_adam_eps": ADAM_EPS},
+    grid={"kappa": KAPPAS},
     seeds=SEEDS, stride=10, chunk=6, record_units=True,
 ))

@@ -17,14 +17,14 @@ here is a single batch or a short run that takes a few seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import to_rgba
-from matplotlib.ticker import MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .. import analysis, data, tasks
 from .. import networks as nets
@@ -433,7 +433,9 @@ def train_examples(updates: int = 40, progress: bool = False) -> dict[str, dict]
             params = {n: p[k:k + 1] for n, p in res.params.items()}
             out[lb]["result"] = res
             out[lb]["params"] = params
-            out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=64)
+            # the batch of 256 trials that incoming_gradient draws too (same seed and size), so
+            # every count of dead units in the notebook refers to this one batch
+            out[lb]["states"] = unit_states(out[lb]["settings"], params, trials=256)
     return out
 
 
@@ -499,72 +501,176 @@ def plot_rate_comparison(comp: dict) -> plt.Figure:
 
 
 # --- plots ----------------------------------------------------------------------------------
+def _raster_image(states: dict[str, np.ndarray], first: int, trials: int,
+                  order: np.ndarray) -> np.ndarray:
+    """(units, trials x time) rates of `trials` trials from `first`, units in `order`; steps
+    after a trial ended are NaN, so every trial takes the same width."""
+    rates, mask = states["rates"], states["mask"].astype(bool)
+    block = rates[:, first:first + trials][..., order].astype(float)   # (time, trials, units)
+    block[~mask[:, first:first + trials]] = np.nan
+    return block.transpose(2, 1, 0).reshape(len(order), -1)
+
+
+class RasterFigure:
+    """Rates of every unit (rows) over `trials` consecutive trials of one batch (each trial
+    its full length, steps after it ended grey); exactly 0 is white. Dead units (0 on every
+    valid step of the whole batch) are listed first and marked red.
+
+    One figure for every network (same units and steps; one colour scale), drawn once: a move
+    replaces only the image, the red marks and the title, the figure's pyrl_dynamic_artists
+    (widgets.Demo blits them)."""
+
+    def __init__(self, examples: dict[str, dict], trials: int = 6):
+        self.examples, self.trials = examples, trials
+        self.fig: plt.Figure | None = None
+        self.order, self.dead = {}, {}
+        for name, ex in examples.items():
+            st = ex["states"]
+            self.dead[name] = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
+            self.order[name] = np.argsort(~self.dead[name], kind="stable")
+        # each network's rates on one colour scale: divided by its own 99th percentile
+        self.scale = {name: max(float(np.percentile(ex["states"]["rates"][
+            ex["states"]["mask"].astype(bool)], 99)), 1e-6) for name, ex in examples.items()}
+
+    def _draw(self, network: str) -> plt.Figure:
+        rates = self.examples[network]["states"]["rates"]
+        steps, units = rates.shape[0], rates.shape[2]
+        fig, ax = plt.subplots(figsize=(6.6, 3.3))
+        # under vmin (exactly 0) is white; NaN (after the trial ended) is grey
+        cmap = plt.get_cmap("viridis").with_extremes(under="white", bad="0.8")
+        self.image = ax.imshow(np.zeros((units, self.trials * steps)), aspect="auto",
+                               cmap=cmap, vmin=np.finfo(np.float32).tiny, vmax=1.0,
+                               interpolation="nearest")
+        for x in range(1, self.trials):
+            ax.axvline(x * steps - 0.5, color="0.3", lw=1)
+        self.marks = ax.plot([], [], "|", color="C3", ms=4, mew=2, clip_on=False)[0]
+        ax.set(xlabel=f"time step ({self.trials} consecutive trials of {steps} steps, "
+               "separated by dark lines)", ylabel="unit (dead units first)",
+               xlim=(-1.8, self.trials * steps - 0.5), ylim=(units - 0.5, -0.5), yticks=[])
+        ax.set_xticks(np.arange(0, self.trials * steps, steps))
+        ax.set_title(f"one batch of {rates.shape[1]} trials (the line above: network, dead units)")
+        fig.colorbar(self.image, ax=ax, pad=0.02, extend="max",
+                     label="rate / network's 99th pct.")
+        # the key sits below the axes, where it covers no data
+        fig.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
+                                   label="dead unit"),
+                            Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0"),
+                            Patch(facecolor="0.8", label="after the trial ended")],
+                   fontsize=7, loc="lower center", ncol=3, frameon=False)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
+        dynamic = [self.image, self.marks]  # text is slow to draw: it stays in the background
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, first_trial: int = 0) -> plt.Figure:
+        if self.fig is None:
+            self.fig = self._draw(network)
+        st, dead = self.examples[network]["states"], self.dead[network]
+        if st["rates"].shape[::2] != (self.image.get_array().shape[1] // self.trials,
+                                     self.image.get_array().shape[0]):
+            raise ValueError(f"{network}: its units or steps differ from the figure's")
+        self.image.set_data(_raster_image(st, first_trial, self.trials, self.order[network])
+                            / self.scale[network])
+        n_dead = int(dead.sum())
+        self.marks.set_data(np.full(n_dead, -1.2), np.arange(n_dead))
+        return self.fig
+
+    def summary(self, network: str, first_trial: int = 0) -> str:
+        st, dead = self.examples[network]["states"], self.dead[network]
+        return (f"{network}: {int(dead.sum())} of {len(dead)} units dead (red) in the batch of "
+                f"{st['rates'].shape[1]} trials; trials {first_trial}-"
+                f"{first_trial + self.trials - 1} shown")
+
+
 def plot_activity_raster(states: dict[str, np.ndarray], trials: int = 6,
                          title: str = "") -> plt.Figure:
-    """Rates of every unit (rows) over the valid steps of a few trials (columns, separated by
-    grey lines); a rate of exactly 0 is white. Dead units (0 on every valid step of the whole
-    batch) are listed first and marked red."""
-    rates, mask = states["rates"], states["mask"].astype(bool)
-    dead = dead_units(rates[:, None], mask[:, None])[0]
-    dormant = dormant_units(rates[:, None], mask[:, None])[0]
-    order = np.argsort(~dead, kind="stable")
-    cols, bounds = [], []
-    for b in range(min(trials, rates.shape[1])):
-        valid = mask[:, b]
-        cols.append(rates[valid, b][:, order].T)
-        bounds.append(sum(c.shape[1] for c in cols))
-    img = np.concatenate(cols, axis=1)
-    fig, ax = plt.subplots(figsize=(6.0, 3.0))
-    vmax = max(float(np.percentile(rates[mask], 99)), 1e-6)
-    # exact zeros are masked and drawn white, so a dead unit is a white row
-    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-    ax.imshow(np.ma.masked_equal(img, 0.0), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,
-              interpolation="nearest")
-    for x in bounds[:-1]:
-        ax.axvline(x - 0.5, color="0.3", lw=1)
-    n_dead = int(dead.sum())
-    if n_dead:
-        ax.plot(np.full(n_dead, -1.2), np.arange(n_dead), "|", color="C3", ms=4, mew=2,
-                clip_on=False)
-    ax.set(xlabel=f"valid steps of {len(bounds)} trials (white: rate exactly 0)",
-           ylabel="unit (dead first)", xlim=(-1.8, img.shape[1] - 0.5), yticks=[],
-           title=title or f"{n_dead} dead (red), {int(dormant.sum())} dormant of {len(dead)}")
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9)
-    return fig
+    """The raster of the first `trials` trials of one batch (see RasterFigure)."""
+    return RasterFigure({title: {"states": states}}, trials)(title, 0)
 
 
-def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
-                   entropy_coef: float, seed: int = 0) -> plt.Figure:
+class DeadDemoFigure:
     """Left: dead (solid) and dormant (dashed) fraction and reward (dotted) over training, one
     colour per seed (the chosen seed thicker). Right: which units of the chosen seed are dead
     at each record (black = dead), most-dead units on top, same update axis.
 
-    Text is kept to a minimum (it is most of the drawing time); the numbers go to
-    dead_summary, shown above the figure."""
-    ds = sweeps[NETWORKS[network][0]]
-    idx = runs_of(sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
-    upd = ds.update_axis()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.3))
-    for j, i in enumerate(idx):
-        lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
-        ax1.plot(upd, ds.h("dead_fraction")[i], color=f"C{j}", lw=lw)
-        ax1.plot(upd, ds.h("dormant_fraction")[i], color=f"C{j}", lw=lw, ls="--")
-        ax1.plot(upd, ds.h("reward")[i], color=f"C{j}", lw=0.8, ls=":")
-    ax1.axhline(0, color="0.85", lw=0.8)
-    ax1.set(ylim=(-0.55, 1.02), yticks=[0, 1], title="dead -  dormant --  reward ..")
-    sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
-    i = sel[0] if sel else idx[0]
-    ud = ds.arrays["unit_dead"][i]                       # (points, N)
-    order = np.argsort(-ud.mean(0), kind="stable")
-    rec = record_updates(ds)
-    ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
-               interpolation="nearest", extent=(rec[0], rec[-1] + rec[1], ud.shape[1], 0))
-    ax2.set(yticks=[], title=f"seed {int(ds.arrays['seed'][i])}: units, black = dead")
-    for ax in (ax1, ax2):
-        ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
-    fig.subplots_adjust(left=0.05, right=0.97, bottom=0.12, top=0.87, wspace=0.1)
-    return fig
+    Drawn once, then updated in place: a move changes only the curves, the unit record and
+    its title, the figure's pyrl_dynamic_artists (widgets.Demo blits them). The y range
+    covers every stored run, so no move changes an axes limit.
+    fig = DeadDemoFigure(sweeps)(network="GRU", kappa=0.0, entropy_coef=0.0, seed=0).
+    """
+
+    def __init__(self, sweeps: dict[str, SweepData]):
+        self.sweeps = sweeps
+        self.fig: plt.Figure | None = None
+        rewards = np.concatenate([sweeps[name].h("reward").ravel() for name, *_ in
+                                  NETWORKS.values()])
+        self.ylim = (min(-0.05, float(np.nanmin(rewards)) - 0.05),
+                     max(1.02, float(np.nanmax(rewards)) + 0.05))
+
+    def _draw(self, ds: SweepData, idx: np.ndarray) -> plt.Figure:
+        upd, rec = ds.update_axis(), record_updates(ds)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
+        self.curves = []
+        for j in range(len(idx)):
+            self.curves.append([ax1.plot(upd, np.zeros_like(upd, dtype=float), color=f"C{j}",
+                                         ls=ls, lw=1.0)[0] for ls in ("-", "--", ":")])
+        ax1.axhline(0, color="0.85", lw=0.8)
+        ax1.set(ylim=self.ylim, xlabel="update", ylabel="fraction of units / reward",
+                title="over training, every seed (chosen: thick)")
+        n_units = ds.arrays["unit_dead"].shape[2]
+        self.image = ax2.imshow(np.zeros((n_units, len(rec))), aspect="auto", cmap="Greys",
+                                vmin=0, vmax=1, interpolation="nearest",
+                                extent=(rec[0], rec[-1] + rec[1], n_units, 0))
+        ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
+                title="chosen seed: each unit over training")
+        for ax in (ax1, ax2):
+            ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
+        key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
+                Line2D([], [], color="0.2", ls="--", label="dormant fraction"),
+                Line2D([], [], color="0.2", ls=":", label="reward / trial")]
+               + [Line2D([], [], color=f"C{j}", label=f"seed {int(ds.arrays['seed'][i])}")
+                  for j, i in enumerate(idx)]
+               + [Patch(facecolor="black", label="unit dead"),
+                  Patch(facecolor="white", edgecolor="0.5", label="unit alive")])
+        # one key below both panels, where it covers no data
+        fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
+                   handlelength=1.6, columnspacing=1.0)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
+        dynamic = [line for trio in self.curves for line in trio] + [self.image]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, kappa: float, entropy_coef: float,
+                 seed: int = 0) -> plt.Figure:
+        ds = self.sweeps[NETWORKS[network][0]]
+        idx = runs_of(self.sweeps, network, kappa=kappa, entropy_coef=entropy_coef)
+        if self.fig is None:
+            self.fig = self._draw(ds, idx)
+        if ds.arrays["unit_dead"].shape[1:] != self.image.get_array().shape[::-1] or \
+                len(idx) != len(self.curves):
+            raise ValueError(f"{network}: the stored runs do not share the figure's shape")
+        for trio, i in zip(self.curves, idx, strict=True):
+            lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
+            for line, name in zip(trio, ("dead_fraction", "dormant_fraction", "reward"),
+                                  strict=True):
+                line.set_ydata(ds.h(name)[i])
+                line.set_linewidth(lw if name != "reward" else 0.8 * lw)
+        sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
+        i = sel[0] if sel else idx[0]
+        ud = ds.arrays["unit_dead"][i]                       # (points, N)
+        order = np.argsort(-ud.mean(0), kind="stable")
+        self.image.set_data(ud[:, order].T)
+        return self.fig
+
+
+def plot_dead_demo(sweeps: dict[str, SweepData], network: str, kappa: float,
+                   entropy_coef: float, seed: int = 0) -> plt.Figure:
+    """The dead demo's figure for one setting, drawn afresh (see DeadDemoFigure)."""
+    return DeadDemoFigure(sweeps)(network, kappa, entropy_coef, seed)
 
 
 def dead_summary(sweeps: dict[str, SweepData], network: str, kappa: float,
@@ -646,13 +752,16 @@ def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
 
 # --- Adam vs plain SGD -----------------------------------------------------------------------
 OPTIMIZER_RUNS = ("Adam lr 0.01", "SGD lr 1", "SGD lr 3")
+ADAM_EPS_RUN = "Adam eps 0.01"  # lr 0.01: small gradients step like SGD at lr 1
 
 
-def optimizer_comparison(gru: SweepData, sgd: SweepData) -> dict[str, dict[str, np.ndarray]]:
+def optimizer_comparison(gru: SweepData, sgd: SweepData,
+                         adam_eps: SweepData | None = None) -> dict[str, dict[str, np.ndarray]]:
     """The GRU with Adam (nb01_gru, lr 0.01, entropy_coef 0) and with plain SGD on the policy
-    (nb01_sgd, lr 1 and 3), same kappas and seeds, rows ordered by (kappa, seed) so the three
-    are paired. {label: {"kappa", "seed", "dead" (final), "max_dead" (over training),
-    "reward", "collapsed", "dead_curve" (runs, records), "updates"}}."""
+    (nb01_sgd, lr 1 and 3), and, if given, Adam with eps 0.01 (nb01_adam_eps), same kappas and
+    seeds, rows ordered by (kappa, seed) so they are paired. {label: {"kappa", "seed", "dead"
+    (final), "max_dead" (over training), "reward", "collapsed", "dead_curve" (runs, records),
+    "updates"}}."""
     def pack(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
         k, sd = ds.arrays["grid/kappa"][idx], ds.arrays["seed"][idx]
         idx = idx[np.lexsort((sd, k))]
@@ -665,6 +774,8 @@ def optimizer_comparison(gru: SweepData, sgd: SweepData) -> dict[str, dict[str, 
     out = {"Adam lr 0.01": pack(gru, gru.select(entropy_coef=0.0))}
     for lr, label in zip((1.0, 3.0), OPTIMIZER_RUNS[1:], strict=True):
         out[label] = pack(sgd, sgd.select(lr=lr))
+    if adam_eps is not None:
+        out[ADAM_EPS_RUN] = pack(adam_eps, np.arange(len(adam_eps.arrays["seed"])))
     return out
 
 
@@ -673,13 +784,16 @@ def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Fig
     fraction (x: collapsed), Adam vs SGD."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9))
     for j, (label, c) in enumerate(comp.items()):
+        eps_run = label == ADAM_EPS_RUN  # dashed and hollow: it lies on top of SGD lr 1
         for k, curve in enumerate(c["dead_curve"]):
-            ax1.plot(c["updates"], curve, color=f"C{j}", lw=1,
+            ax1.plot(c["updates"], curve, color=f"C{j}", lw=1, ls="--" if eps_run else "-",
                      label=label if k == 0 else None)
         ok = ~c["collapsed"]
-        ax2.scatter(c["dead"][ok], c["reward"][ok], color=f"C{j}", label=label, s=22)
+        ax2.scatter(c["dead"][ok], c["reward"][ok], label=label, s=30 if eps_run else 22,
+                    facecolors="none" if eps_run else f"C{j}", edgecolors=f"C{j}")
         ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
-    ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, 0.5),
+    top = max(float(np.nanmax(c["dead_curve"])) for c in comp.values())
+    ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
             title="dead units over training")
     ax2.set(xlabel="final dead fraction", ylabel="final reward",
             title="outcome (x: collapsed)")
@@ -690,12 +804,14 @@ def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Fig
 
 def weight_displacement(updates: int = 100, seed: int = 0,
                         progress: bool = False) -> dict[str, dict[str, float]]:
-    """Train the default GRU with Adam (lr 0.01) and with SGD (lr 1) from the same initial
-    weights and trials, and return the mean |change| of each parameter group after `updates`
-    updates: {label: {group: value}} with groups as networks.param_groups."""
+    """Train the default GRU with Adam (lr 0.01), with SGD (lr 1) and with Adam at eps 0.01
+    (lr 0.01) from the same initial weights and trials, and return the mean |change| of each
+    parameter group after `updates` updates: {label: {group: value}}, groups as in
+    networks.param_groups."""
     settings = {"Adam lr 0.01": TrainSettings(updates=updates, seed=seed),
                 "SGD lr 1": TrainSettings(updates=updates, seed=seed, lr=1.0,
-                                          policy_optimizer="sgd")}
+                                          policy_optimizer="sgd"),
+                ADAM_EPS_RUN: TrainSettings(updates=updates, seed=seed, policy_adam_eps=0.01)}
     start = Ensemble([settings["Adam lr 0.01"]]).params
     result = train(list(settings.values()), progress=progress)
     out = {}
@@ -714,7 +830,8 @@ def dead_demo(sweeps: dict[str, SweepData] | None = None) -> Demo:
     sweeps = sweeps or load_all()
     gru = sweeps["nb01_gru"]
     seeds = sorted(set(gru.arrays["seed"].tolist()))
-    return Demo(lambda **v: plot_dead_demo(sweeps, **v),
+    figure = DeadDemoFigure(sweeps)
+    return Demo(lambda **v: figure(**v),
                 summary_fn=lambda **v: dead_summary(sweeps, **v),
                 network=W.Dropdown(options=list(NETWORKS), value="GRU", description="network"),
                 kappa=kappa_slider(gru.values("kappa"), 0.0),
@@ -724,18 +841,13 @@ def dead_demo(sweeps: dict[str, SweepData] | None = None) -> Demo:
 
 def raster_demo(examples: dict[str, dict]) -> Demo:
     """Dropdown over the example networks, slider over the first trial shown."""
-    def plot(network, first_trial):
-        st = examples[network]["states"]
-        sub = {**st, "rates": st["rates"][:, first_trial:], "mask": st["mask"][:, first_trial:]}
-        dead = dead_units(st["rates"][:, None], st["mask"][:, None])[0]
-        return plot_activity_raster(sub, title=f"{network}: {int(dead.sum())} of {len(dead)} "
-                                               "units dead in the batch")
-
+    figure = RasterFigure(examples)
     n = next(iter(examples.values()))["states"]["rates"].shape[1]
-    return Demo(plot, network=W.Dropdown(options=list(examples), value=list(examples)[0],
-                                         description="network"),
-                first_trial=W.IntSlider(min=0, max=n - 6, value=0, description="first trial",
-                                        continuous_update=True))
+    return Demo(figure, summary_fn=figure.summary,
+                network=W.Dropdown(options=list(examples), value=list(examples)[0],
+                                   description="network"),
+                first_trial=W.IntSlider(min=0, max=n - figure.trials, value=0,
+                                        description="first trial", continuous_update=True))
 
 
 def live_run_widget() -> LiveRun:
@@ -771,15 +883,18 @@ def plot_live_result(result: TrainResult) -> plt.Figure:
     ax1.plot(u, h["dead_fraction"][:, 0], label="dead")
     ax1.plot(u, h["dormant_fraction"][:, 0], ls="--", label="dormant")
     ax1.plot(u, h["reward"][:, 0], color="0.5", lw=0.8, label="reward")
-    ax1.set(xlabel="update", ylim=(-0.6, 1.02))
+    ax1.set(xlabel="update", ylabel="fraction of units / reward")
     ax1.legend(fontsize=7)
     ud = result.unit_dead[:, 0]
     order = np.argsort(-ud.mean(0), kind="stable")
     ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
                interpolation="nearest")
     c = revival_counts(ud[None])
-    ax2.set(xlabel="update", ylabel="unit", yticks=[],
+    ax2.set(xlabel="update", ylabel="unit (most often dead on top)", yticks=[],
             title=f"{int(c['revived'][0])} of {int(c['ever_dead'][0])} dead units came back")
+    ax2.legend(handles=[Patch(facecolor="black", label="dead"),
+                        Patch(facecolor="white", edgecolor="0.5", label="alive")],
+               fontsize=6, loc="lower right", framealpha=0.9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
     return fig
 
@@ -790,34 +905,3 @@ def demos(examples: dict[str, dict] | None = None) -> dict[str, Demo]:
     sweeps = load_all()
     return {"dead": dead_demo(sweeps),
             "raster": raster_demo(examples if examples is not None else train_examples())}
-
-
-# --- exercise -------------------------------------------------------------------------------
-def check_dead_fraction(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
-    """Check a reader's dead_fraction(rates (T, E, B, N), mask (T, E, B)) -> (E,).
-
-    Raises AssertionError with a hint when wrong; returns a message when right.
-    """
-    T, E, B, N = 5, 2, 3, 4
-    rates = torch.zeros(T, E, B, N)
-    mask = torch.ones(T, E, B)
-    mask[3:, :, 0] = 0                 # trial 0 ends after step 2
-    rates[1, 0, 2, 0] = 0.7            # network 0, unit 0: fires once on a valid step: alive
-    rates[4, 0, 0, 1] = 0.9            # network 0, unit 1: fires only after the trial ended
-    rates[0, 0, 1, 2] = 1e-7           # network 0, unit 2: a tiny but nonzero rate: alive
-    rates[:, 1, :, :3] = 0.5           # network 1: units 0-2 always on, unit 3 never
-    want = torch.tensor([2 / 4, 1 / 4])  # network 0: units 1 and 3 dead; network 1: unit 3
-    got = torch.as_tensor(fn(rates.clone(), mask.clone()), dtype=torch.float32)
-    if got.shape != want.shape:
-        raise AssertionError(f"dead_fraction should return one number per network, shape "
-                             f"{tuple(want.shape)}; got shape {tuple(got.shape)}. Reduce over "
-                             "time (dim 0), trials (dim 2) and units (dim 3).")
-    if not torch.allclose(got, want, atol=1e-6):
-        hint = ""
-        if torch.isclose(got[0], torch.tensor(1 / 4)):
-            hint = (" A unit that fires only on steps after its trial ended (mask 0) is still "
-                    "dead: multiply by the mask before looking for a nonzero rate.")
-        elif torch.isclose(got[0], torch.tensor(3 / 4)):
-            hint = " 'Dead' means exactly zero: a rate of 1e-7 is alive (compare > 0)."
-        raise AssertionError(f"expected {want.tolist()}, got {got.tolist()}.{hint}")
-    return "Correct: a unit is dead when its rate is exactly 0 on every valid step."
