@@ -31,10 +31,16 @@ DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 
 DATASETS: dict[str, SweepSpec] = {}
+# Datasets whose runs carry frequency claims ("k of n runs collapsed"): each of their cells
+# must hold at least MIN_SEEDS independent seeds (tests/test_seeds.py checks it).
+FREQUENCY_CLAIMS: set[str] = set()
+MIN_SEEDS = 20
 
 
-def register(spec: SweepSpec) -> SweepSpec:
+def register(spec: SweepSpec, frequency_claims: bool = False) -> SweepSpec:
     DATASETS[spec.name] = spec
+    if frequency_claims:
+        FREQUENCY_CLAIMS.add(spec.name)
     return spec
 
 
@@ -159,6 +165,7 @@ def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float
         "machine": platform.machine(),
         "settings": spec.to_dict(),
         "cells": int(len(arrays["seed"])),
+        "frequency_claims": name in FREQUENCY_CLAIMS,
         "seconds": round(seconds, 1),
         "bytes": path.stat().st_size,
         "sha256": sha256(path),
