@@ -36,3 +36,14 @@ def test_frequency_dataset_seeds_are_its_own(name):
         if other != name:
             shared = mine & set(spec.seeds)
             assert not shared, f"{name} shares seeds {sorted(shared)[:5]} with {other}"
+
+
+def test_by_seed_pairs_rows_across_cells():
+    import numpy as np
+
+    from pyrl_mini.sweep import SweepData
+    arrays = {"seed": np.array([2, 0, 1, 1, 2, 0]), "grid/kappa": np.array([0., 0, 0, .4, .4, .4])}
+    d = SweepData(arrays)
+    a, b = d.by_seed(kappa=0.0), d.by_seed(kappa=0.4)
+    assert arrays["seed"][a].tolist() == arrays["seed"][b].tolist() == [0, 1, 2]
+    assert a.tolist() == [1, 2, 0]
