@@ -50,17 +50,21 @@ def kappa_transform(d: torch.Tensor, kappa: float | torch.Tensor) -> torch.Tenso
 
 
 def baseline_loss(value: torch.Tensor, returns: torch.Tensor, kappa: float | torch.Tensor,
-                  mask: torch.Tensor | None = None) -> torch.Tensor:
+                  mask: torch.Tensor | None = None,
+                  dim: int | tuple[int, ...] | None = None) -> torch.Tensor:
     """Mihatsch-Neuneier baseline loss: sum of w(d) * d^2 / 2 with the weight detached.
 
     d = returns - value. Its gradient with respect to each value is -w(d) * d = -f(d), so a
     plain gradient step is V <- V + lr * f(d). (Upstream minimised f(d)^2, which weights by
     w(d)^2 and settles at a different quantile-like point.) The sum runs over mask entries
-    and is divided by the number of valid entries when a mask is given.
+    and is divided by the number of valid entries when a mask is given. dim: sum over these
+    dimensions only (e.g. (0, 2) of (time, ensemble, trials) gives one loss per network).
     """
     d = returns - value
     w = kappa_weights(d.detach(), kappa)
-    per_step = 0.5 * w * d * d
+    per_step = 0.5 * w * d ** 2
     if mask is None:
-        return per_step.sum()
-    return (per_step * mask).sum() / mask.sum().clamp_min(1)
+        return per_step.sum() if dim is None else per_step.sum(dim=dim)
+    if dim is None:
+        return (per_step * mask).sum() / mask.sum().clamp_min(1)
+    return (per_step * mask).sum(dim=dim) / mask.sum(dim=dim).clamp_min(1)

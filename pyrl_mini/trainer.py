@@ -28,7 +28,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -43,41 +43,12 @@ from .config import (
     SettingsError,
     TrainSettings,
 )
-from .risk import kappa_transform, kappa_weights
+from .diagnostics import DIAGNOSTICS, DORMANT_TAU, batch_statistics, behaviour
+from .diagnostics import dead_and_dormant as _unit_stats
+from .risk import baseline_loss, kappa_transform
 
-DORMANT_TAU = 0.1  # ReDo dormant threshold (Sokar et al. 2023 use 0 .. 0.1)
-
-# Per-update diagnostics recorded for every network: name -> what it is.
-DIAGNOSTICS = {
-    "reward": "mean total reward per trial",
-    "abort_rate": "fraction of trials aborted (broke fixation)",
-    "no_choice_rate": "fraction of trials that fixated to the end without a choice",
-    "choice_rate": "fraction of trials ending in a choice",
-    "higher_ev_rate": "on unequal-EV pairs, fraction of choices of the higher-EV option",
-    "risky_rate": "on equal-EV pairs, fraction of choices of the lower-p (riskier) option",
-    "left_rate": "fraction of choices that were CHOOSE-LEFT",
-    "entropy": "mean policy entropy H over valid steps",
-    "logp_mean": "mean log pi(a_t) of the sampled actions over valid steps",
-    "logp_std": "spread of log pi(a_t) over valid steps",
-    "max_prob": "mean over valid steps of max_a pi(a)",
-    "grad_norm": "policy gradient global L2 norm before clipping",
-    "grad_norm_W_in": "gradient norm of the input weights",
-    "grad_norm_W_rec": "gradient norm of the recurrent weights",
-    "grad_norm_W_out": "gradient norm of the readout W_out",
-    "grad_norm_biases": "gradient norm of biases and initial state",
-    "baseline_grad_norm": "baseline gradient global L2 norm before clipping",
-    "clipped": "1 if the policy gradient was clipped",
-    "adv_mean": "mean f(d) over valid steps",
-    "adv_std": "spread of f(d) over valid steps",
-    "adv_pos_frac": "fraction of valid steps with f(d) > 0",
-    "adv_neg_frac": "fraction of valid steps with f(d) < 0",
-    "dead_fraction": "fraction of units with rate exactly 0 on every valid step of the batch",
-    "dormant_fraction": f"fraction of units with ReDo score <= {DORMANT_TAU}",
-    "mode": "behaviour mode, an index into analysis.MODES (-1 stopped)",
-    "kappa": "kappa in force (schedules)",
-    "lr": "policy learning rate in force (schedules)",
-}
-
+__all__ = ["DIAGNOSTICS", "DORMANT_TAU", "Ensemble", "TrainResult", "behaviour", "cap_logits",
+           "evaluate", "losses", "max_probability", "train", "_unit_stats"]
 
 @dataclass
 class TrainResult:
@@ -99,7 +70,6 @@ class TrainResult:
     unit_dead: np.ndarray | None = None
     interrupted: bool = False
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def updates_done(self) -> int:
@@ -152,12 +122,39 @@ def max_probability(cap: float, n_actions: int) -> float:
     return 1.0 / (1.0 + (n_actions - 1) * math.exp(-2.0 * cap))
 
 
+
+def losses(logp_all: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor,
+           returns: torch.Tensor, value: torch.Tensor, kappa: torch.Tensor,
+           entropy_coef: torch.Tensor, trials: int) -> dict[str, torch.Tensor]:
+    """Both losses of one batch, per network (E,), and the per-step pieces they are made of.
+
+    logp_all (T, E, B, A) log pi; actions, mask, returns, value (T, E, B); kappa and
+    entropy_coef (E,). Policy: L_pi = -(sum_valid log pi(a_t) f(d_t)) / B - entropy_coef * H
+    with f(d) = kappa_transform(G - V) held constant. Baseline: risk.baseline_loss, whose
+    gradient with respect to V_t is -f(d_t) / n_valid.
+    """
+    k = kappa.view(1, -1, 1)
+    fd = kappa_transform((returns - value).detach(), k)
+    logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)              # (T, E, B)
+    probs = logp_all.exp()
+    entropy = -(probs * logp_all).sum(-1)                                       # (T, E, B)
+    n_valid = mask.sum(dim=(0, 2)).clamp_min(1)                                 # (E,)
+    mean_entropy = (entropy * mask).sum(dim=(0, 2)) / n_valid
+    pg = (logp * fd * mask).sum(dim=(0, 2)) / trials
+    return dict(policy_loss=-pg - entropy_coef * mean_entropy,
+                baseline_loss=baseline_loss(value, returns, k, mask, dim=(0, 2)),
+                logp=logp, probs=probs, entropy=entropy, fd=fd, mean_entropy=mean_entropy,
+                n_valid=n_valid)
+
+
 class Ensemble:
     """Parameters, Adam state and random generators of E independent networks.
 
     Network k draws everything (initial weights, trials, noise, actions) from its own
     torch.Generator seeded with settings[k].seed, in the same order whatever the ensemble,
     so network k trained in an ensemble equals the same network trained alone.
+    params / baseline_params: name -> (E, ...) leaf tensors, views into one flat tensor per
+    network kind (self.flat["pi"], self.flat["v"]) that the optimiser updates in place.
     """
 
     def __init__(self, settings: list[TrainSettings]):
@@ -175,10 +172,11 @@ class Ensemble:
                                          s.network.wout_std, s.network.rec_init_scale, g,
                                          fixate_bias=s.network.fixate_bias))
             bases.append(nets.init_baseline(N + A, s.network.baseline_units, g))
-        self.params = nets.stack_params(pols)
-        self.baseline_params = nets.stack_params(bases)
-        self.adam = {name: (torch.zeros_like(p), torch.zeros_like(p))
-                     for name, p in {**self._prefixed()}.items()}
+        self.flat, self.adam = {}, {}
+        self.flat["pi"], self.params = nets.flat_params(pols)
+        self.flat["v"], self.baseline_params = nets.flat_params(bases)
+        for kind, flat in self.flat.items():
+            self.adam[kind] = (torch.zeros_like(flat), torch.zeros_like(flat))
         self.step_count = 0
         self.active = torch.ones(self.E, dtype=torch.bool)
 
@@ -194,15 +192,16 @@ class Ensemble:
         self.entropy_coef = col(lambda s: s.entropy_coef)
         self.grad_clip = col(lambda s: s.grad_clip)
         self.logit_cap = col(lambda s: s.logit_cap)
+        self.lr = col(lambda s: s.lr)
+        self.baseline_lr = col(lambda s: s.baseline_lr)
         self.policy_sgd = torch.tensor([s.policy_optimizer == "sgd" for s in settings])
-
-    def _prefixed(self) -> dict[str, torch.Tensor]:
-        return {**{"pi." + k: v for k, v in self.params.items()},
-                **{"v." + k: v for k, v in self.baseline_params.items()}}
 
     # --- one batch -------------------------------------------------------------------------
     def draw(self, trials: int):
-        """Every random number of one batch, per network, stacked along the ensemble dim."""
+        """Every random number of one batch, per network, stacked along the ensemble dim:
+        options (E, B, 2), input noise (T, E, B, n_in), outcome uniforms (E, B), recurrent
+        noise (T, E, B, N) (stored ensemble-major, see nets.run_recurrent_fast) and action
+        uniforms (T, E, B)."""
         T, N = self.task.steps, self.net.units
         opts, in_noise, out_u, rec_noise, act_u = [], [], [], [], []
         for g in self.generators:
@@ -213,116 +212,139 @@ class Ensemble:
             rec_noise.append(torch.randn(T, trials, N, generator=g))
             act_u.append(torch.rand(T, trials, generator=g))
         return (torch.stack(opts), torch.stack(in_noise, 1), torch.stack(out_u),
-                torch.stack(rec_noise, 1), torch.stack(act_u, 1))
+                torch.stack(rec_noise).transpose(0, 1), torch.stack(act_u, 1))
 
-    def rollout(self, trials: int, kappa: torch.Tensor, record_rates: bool = False) -> dict:
-        """Run one batch and build both losses. kappa: (E,). Returns tensors and losses."""
+    def _logits(self, states: torch.Tensor):
+        """Rates, raw logits and capped logits from states, all with leading dims (T, E, B)."""
+        net = self.net
+        rates = nets.rate(states, net.rate_function)
+        read = rates if net.network_type == "gru" else nets.rate(states, net.readout_rate)
+        logits = nets.readout(self.params, read)
+        if bool((self.logit_cap > 0).any()):
+            return rates, logits, cap_logits(logits, self.logit_cap)
+        return rates, logits, logits
+
+    def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
+        """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
+
+        fast=False (the plain path): autograd through every step of every trial; the tensors
+        cover all T steps. fast=True (what train() uses): the recurrence runs with its
+        hand-written backward, actions are sampled step by step from the same uniforms, and
+        the time loop stops once every trial of every network has ended, so the tensors cover
+        T' <= T steps. Steps after a trial's end carry mask 0 and add nothing to either loss,
+        so both paths give the same losses and gradients up to float rounding.
+        """
         options, in_noise, outcome_u, rec_noise, act_u = self.draw(trials)
-        E, T = self.E, self.task.steps
+        E, A = self.E, tasks.N_ACTIONS
         net = self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
-        noise = self.rec_noise.view(1, E, 1, 1) * rec_noise
-        x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
-                               net.rate_function)
-        rates = nets.rate(x, net.rate_function)                     # (T, E, B, N)
-        read = rates if net.network_type == "gru" else nets.rate(x, net.readout_rate)
-        raw_logits = nets.readout(self.params, read)
-        logp_all = torch.log_softmax(cap_logits(raw_logits, self.logit_cap), dim=-1)  # (T,E,B,A)
-        probs = logp_all.exp()
-        with torch.no_grad():
-            # inverse-CDF sampling from pre-drawn uniforms keeps the draws ensemble-independent
-            actions = (probs.detach().cumsum(-1) < act_u.unsqueeze(-1)).sum(-1)
-            actions = actions.clamp(max=tasks.N_ACTIONS - 1)
+        noise = self.rec_noise.view(1, E, 1, 1) * rec_noise                  # (T, E, B, N)
+        if fast:
+            T, B = act_u.shape[0], trials
+            actions = torch.zeros(T, E, B, dtype=torch.long)    # FIXATE where not computed
+            ended = torch.zeros(E, B, dtype=torch.bool)
+
+            W_out, b_out = self.params["W_out"].detach(), self.params["b_out"].detach()
+            read_fn = net.rate_function if net.network_type == "gru" else net.readout_rate
+            capped = bool((self.logit_cap > 0).any())
+
+            def still_running(t, x, index):   # sample step t's actions of the trials computed
+                some = index.shape[1] < B
+                logits = torch.baddbmm(b_out.unsqueeze(1), nets.rate(x, read_fn), W_out)
+                if capped:
+                    logits = cap_logits(logits.unsqueeze(0), self.logit_cap)[0]
+                u = act_u[t].gather(1, index) if some else act_u[t]
+                a = _sample(torch.log_softmax(logits, -1).exp(), u)
+                done = a != tasks.FIXATE
+                if some:
+                    actions[t].scatter_(1, index, a)
+                    done |= ended.gather(1, index)
+                    ended.scatter_(1, index, done)
+                else:
+                    actions[t] = a
+                    done |= ended
+                    ended.copy_(done)
+                return ~done
+
+            rows = nets.Rows(E, B, still_running)
+            x = nets.run_recurrent_fast(self.params, net.network_type, inputs, noise,
+                                        self.alpha, net.rate_function, rows)  # (T', E, B, N)
+            actions = actions[:x.shape[0]]
+        else:
+            x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
+                                   net.rate_function)
+        rates, raw_logits, logits = self._logits(x)
+        logp_all = torch.log_softmax(logits, dim=-1)                          # (T, E, B, A)
+        if not fast:
+            actions = _sample(logp_all.detach().exp(), act_u)
         out = tasks.resolve(self.task, actions, options, outcome_u, self.abort_penalty,
                             self.no_choice_penalty, self.step_cost)
-        mask = out.mask
         returns = tasks.return_to_go(out.rewards)
         # baseline input: the policy's rates (detached) and the previous action (one-hot)
-        prev = torch.zeros(T, E, trials, tasks.N_ACTIONS)
-        prev[1:] = torch.nn.functional.one_hot(actions[:-1], tasks.N_ACTIONS).float()
-        b_in = torch.cat([rates.detach(), prev], dim=-1)
-        bx = nets.run_recurrent(self.baseline_params, "gru", b_in, None, self.alpha)
-        value = nets.readout(self.baseline_params, torch.relu(bx)).squeeze(-1)  # (T, E, B)
-
-        k = kappa.view(1, E, 1)
-        d = (returns - value).detach()
-        fd = kappa_transform(d, k)
-        logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)             # (T, E, B)
-        entropy = -(probs * logp_all).sum(-1)                                      # (T, E, B)
-        n_valid = mask.sum(dim=(0, 2)).clamp_min(1)                                # (E,)
-        mean_entropy = (entropy * mask).sum(dim=(0, 2)) / n_valid
-        pg = (logp * fd * mask).sum(dim=(0, 2)) / trials
-        policy_loss = -pg - self.entropy_coef * mean_entropy                       # (E,)
-        w = kappa_weights(d, k)
-        baseline_loss = (0.5 * w * (returns - value) ** 2 * mask).sum(dim=(0, 2)) / n_valid
-        return dict(options=options, actions=actions, outcome=out, mask=mask, logp=logp,
-                    probs=probs, raw_logits=raw_logits, entropy=entropy, fd=fd, rates=rates,
-                    value=value, returns=returns, policy_loss=policy_loss,
-                    baseline_loss=baseline_loss, mean_entropy=mean_entropy, n_valid=n_valid)
+        Tr = actions.shape[0]
+        prev = torch.zeros(E, Tr, trials, A)
+        prev[:, 1:] = torch.nn.functional.one_hot(actions[:-1], A).float().transpose(0, 1)
+        b_in = torch.cat([rates.detach().transpose(0, 1), prev], dim=-1).transpose(0, 1)
+        if fast:
+            bx = nets.run_recurrent_fast(self.baseline_params, "gru", b_in, None, self.alpha,
+                                         rows=rows)
+        else:
+            bx = nets.run_recurrent(self.baseline_params, "gru", b_in, None, self.alpha)
+        value = nets.readout(self.baseline_params, torch.relu(bx)).squeeze(-1)  # (T', E, B)
+        loss = losses(logp_all, actions, out.mask, returns, value, kappa, self.entropy_coef,
+                      trials)
+        return dict(options=options, actions=actions, outcome=out, mask=out.mask,
+                    raw_logits=raw_logits, rates=rates, value=value, returns=returns, **loss)
 
     # --- one update ------------------------------------------------------------------------
-    def _grad_norms(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {k: p.grad.pow(2).flatten(1).sum(1) for k, p in params.items()}  # squared, (E,)
+    def flat_grads(self, kind: str) -> torch.Tensor:
+        """The gradients of one network kind ("pi" or "v") as one (E, P) tensor, in the
+        layout of self.flat[kind]; the parameters' .grad are cleared."""
+        params = self.params if kind == "pi" else self.baseline_params
+        grads = []
+        for p in params.values():
+            grads.append(torch.zeros_like(p) if p.grad is None else p.grad)
+            p.grad = None
+        return torch.cat([g.reshape(self.E, -1) for g in grads], dim=1)
 
-    def _step(self, params: dict[str, torch.Tensor], prefix: str, lr: torch.Tensor,
-              scale: torch.Tensor, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
-              sgd: torch.Tensor | None = None):
-        """One Adam step per network (lr, scale: (E,)); where sgd (E,) is True, a plain SGD
-        step lr * scale * grad instead (the Adam moments are kept either way)."""
-        t = self.step_count
+    def optimizer_step(self, kind: str, grad: torch.Tensor, lr: torch.Tensor,
+                       scale: torch.Tensor, sgd: torch.Tensor | None = None,
+                       b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
+        """One Adam step per network on the flat parameters of a kind (grad (E, P); lr,
+        scale (E,)); where sgd (E,) is True, a plain SGD step lr * scale * grad instead (the
+        Adam moments are kept either way). Stopped networks do not move."""
+        t, (m, v), E = self.step_count, self.adam[kind], self.E
         with torch.no_grad():
-            for name, p in params.items():
-                m, v = self.adam[prefix + name]
-                shape = (self.E,) + (1,) * (p.dim() - 1)
-                g = p.grad * scale.view(shape)
-                m.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
-                if sgd is not None:
-                    step = torch.where(sgd.view(shape), g, step)
-                live = self.active.view(shape)
-                p.sub_(torch.where(live, lr.view(shape) * step, torch.zeros_like(step)))
-                p.grad = None
+            g = grad * scale.view(E, 1)
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            step = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+            if sgd is not None:
+                step = torch.where(sgd.view(E, 1), g, step)
+            live = self.active.view(E, 1)
+            self.flat[kind].sub_(torch.where(live, lr.view(E, 1) * step,
+                                             torch.zeros_like(step)))
 
 
-def _unit_stats(rates: torch.Tensor, mask: torch.Tensor):
-    """Dead flags (E, N) and dormant fraction (E,) from rates (T, E, B, N) on valid steps."""
-    m = mask.unsqueeze(-1)
-    peak = (rates.abs() * m).amax(dim=(0, 2))                        # (E, N)
-    mean_abs = (rates.abs() * m).sum(dim=(0, 2)) / m.sum(dim=(0, 2)).clamp_min(1)
-    score = mean_abs / mean_abs.mean(-1, keepdim=True).clamp_min(1e-12)
-    return peak == 0, (score <= DORMANT_TAU).float().mean(-1)
+def _sample(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """Actions (T, E, B) by inverse-CDF sampling from pre-drawn uniforms (T, E, B), so each
+    network's draws do not depend on its ensemble."""
+    actions = (probs.cumsum(-1) < uniforms.unsqueeze(-1)).sum(-1)
+    return actions.clamp(max=probs.shape[-1] - 1)
 
 
-def behaviour(options: torch.Tensor, out: tasks.Outcome) -> dict[str, torch.Tensor]:
-    """Choice statistics (E,) of one batch: see DIAGNOSTICS for each name."""
-    chose = out.choice >= 0
-    chosen = options.gather(-1, out.choice.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    other = options.gather(-1, (1 - out.choice.clamp(min=0)).unsqueeze(-1)).squeeze(-1)
-    ev = torch.as_tensor(tasks.OPTION_EV, dtype=torch.float32)
-    p = torch.as_tensor(tasks.OPTION_P, dtype=torch.float32)
-    unequal = chose & ((ev[chosen] - ev[other]).abs() > 1e-6)
-    equal = chose & ~((ev[chosen] - ev[other]).abs() > 1e-6)
-
-    def rate(num, den):
-        return torch.where(den.sum(-1) > 0, (num & den).sum(-1) / den.sum(-1).clamp_min(1),
-                           torch.full(den.shape[:-1], float("nan")))
-
-    return {
-        "abort_rate": out.aborted.float().mean(-1),
-        "no_choice_rate": out.no_choice.float().mean(-1),
-        "choice_rate": chose.float().mean(-1),
-        "higher_ev_rate": rate(ev[chosen] > ev[other], unequal),
-        "risky_rate": rate(p[chosen] < p[other], equal),
-        "left_rate": rate(out.choice == 0, chose),
-        "reward": out.rewards.sum(0).mean(-1),
-    }
+def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
+    """Per-network factor that scales a gradient of global norm `norm` down to at most
+    `clip` (1 where clip = 0, i.e. no clipping; 0 where the norm is not finite)."""
+    scale = torch.where(clip > 0, (clip / (norm + 1e-6)).clamp(max=1.0), torch.ones_like(norm))
+    return torch.nan_to_num(scale, nan=0.0)
 
 
-def _masked_mean_std(v: torch.Tensor, mask: torch.Tensor, n: torch.Tensor):
-    mean = (v * mask).sum(dim=(0, 2)) / n
-    var = (((v - mean.view(1, -1, 1)) ** 2) * mask).sum(dim=(0, 2)) / n
-    return mean, var.sqrt()
+def squared_norms(grad: torch.Tensor, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Squared L2 norm (E,) of each parameter's gradient, from the flat gradient (E, P)."""
+    sizes = [p[0].numel() for p in params.values()]
+    return {name: part.pow(2).sum(1)
+            for name, part in zip(params, grad.split(sizes, dim=1), strict=True)}
 
 
 def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
@@ -355,56 +377,42 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     bar = tqdm(total=U, desc=desc, disable=not progress, leave=False)
     try:
         for u in range(U):
+            # schedules
             kappa = torch.tensor([s.kappa_at(u) for s in members], dtype=torch.float32)
-            lr_f = torch.tensor([s.lr_factor_at(u) for s in members], dtype=torch.float32)
-            ro = ens.rollout(B, kappa)
-            total = ro["policy_loss"].sum() + ro["baseline_loss"].sum()
-            total.backward()
-            sq = ens._grad_norms(ens.params)
-            sq_b = ens._grad_norms(ens.baseline_params)
+            lr_factor = torch.tensor([s.lr_factor_at(u) for s in members], dtype=torch.float32)
+            lr, lr_b = ens.lr * lr_factor, ens.baseline_lr * lr_factor
+            # rollout and loss
+            batch = ens.rollout(B, kappa, fast=True)
+            # backward: per-network gradients, flat (E, P)
+            (batch["policy_loss"].sum() + batch["baseline_loss"].sum()).backward()
+            grad, grad_b = ens.flat_grads("pi"), ens.flat_grads("v")
+            sq = squared_norms(grad, ens.params)
             norm = torch.stack(list(sq.values())).sum(0).sqrt()
-            norm_b = torch.stack(list(sq_b.values())).sum(0).sqrt()
-            finite = torch.isfinite(norm) & torch.isfinite(norm_b) & torch.isfinite(
-                ro["policy_loss"].detach()) & torch.isfinite(ro["baseline_loss"].detach())
-            newly = ens.active & ~finite
-            for k in torch.nonzero(newly).flatten().tolist():
+            norm_b = torch.stack(list(squared_norms(grad_b, ens.baseline_params).values())
+                                 ).sum(0).sqrt()
+            # a network whose loss or gradient is not finite stops for good
+            finite = (torch.isfinite(norm) & torch.isfinite(norm_b)
+                      & torch.isfinite(batch["policy_loss"].detach())
+                      & torch.isfinite(batch["baseline_loss"].detach()))
+            for k in torch.nonzero(ens.active & ~finite).flatten().tolist():
                 stopped_at[k] = u
                 warnings.warn(f"network {k} (seed {members[k].seed}) stopped at update {u}: "
                               "non-finite loss or gradient. Its history ends there; lower lr "
                               "or grad_clip to avoid it.", RuntimeWarning, stacklevel=2)
             ens.active &= finite
-            for p in list(ens.params.values()) + list(ens.baseline_params.values()):
-                p.grad = torch.nan_to_num(p.grad, nan=0.0, posinf=0.0, neginf=0.0)
-            clip = ens.grad_clip
-            scale = torch.where(clip > 0, (clip / (norm + 1e-6)).clamp(max=1.0),
-                                torch.ones_like(norm))
-            scale = torch.nan_to_num(scale, nan=0.0)
-            scale_b = torch.where(clip > 0, (clip / (norm_b + 1e-6)).clamp(max=1.0),
-                                  torch.ones_like(norm_b))
-            scale_b = torch.nan_to_num(scale_b, nan=0.0)
+            # clip and step
             ens.step_count += 1
-            lr = torch.tensor([s.lr for s in members]) * lr_f
-            lr_b = torch.tensor([s.baseline_lr for s in members]) * lr_f
-            ens._step(ens.params, "pi.", lr, scale, sgd=ens.policy_sgd)
-            ens._step(ens.baseline_params, "v.", lr_b, scale_b)
-
+            ens.optimizer_step("pi", torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0),
+                               lr, clip_scale(norm, ens.grad_clip), sgd=ens.policy_sgd)
+            ens.optimizer_step("v", torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0),
+                               lr_b, clip_scale(norm_b, ens.grad_clip))
+            # record
             with torch.no_grad():
-                mask, n = ro["mask"], ro["n_valid"]
-                logp_mean, logp_std = _masked_mean_std(ro["logp"].detach(), mask, n)
-                adv_mean, adv_std = _masked_mean_std(ro["fd"], mask, n)
-                dead, dormant = _unit_stats(ro["rates"].detach(), mask)
-                row = behaviour(ro["options"], ro["outcome"])
-                row.update(
-                    entropy=ro["mean_entropy"].detach(),
-                    logp_mean=logp_mean, logp_std=logp_std,
-                    max_prob=(ro["probs"].detach().amax(-1) * mask).sum(dim=(0, 2)) / n,
-                    grad_norm=norm, baseline_grad_norm=norm_b,
-                    clipped=((clip > 0) & (norm > clip)).float(),
-                    adv_mean=adv_mean, adv_std=adv_std,
-                    adv_pos_frac=((ro["fd"] > 0).float() * mask).sum(dim=(0, 2)) / n,
-                    adv_neg_frac=((ro["fd"] < 0).float() * mask).sum(dim=(0, 2)) / n,
-                    dead_fraction=dead.float().mean(-1), dormant_fraction=dormant,
-                    kappa=kappa, lr=lr)
+                row = behaviour(batch["options"], batch["outcome"])
+                row.update(batch_statistics(batch))
+                dead = row.pop("dead")
+                row.update(grad_norm=norm, baseline_grad_norm=norm_b, kappa=kappa, lr=lr,
+                           clipped=((ens.grad_clip > 0) & (norm > ens.grad_clip)).float())
                 for g, names in groups.items():
                     row["grad_norm_" + g] = sum(sq[nm] for nm in names).sqrt()
                 row["mode"] = torch.as_tensor(analysis.collapse_mode(
@@ -415,7 +423,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
                     hist[name][u] = np.where(alive, v.numpy(), np.nan)
                 if unit_dead is not None:
                     unit_dead[u] = dead.numpy()
-                last = ro
+            last = batch
             done = u + 1
             bar.update(1)
             if callback is not None:
