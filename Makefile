@@ -2,6 +2,7 @@
 #
 #   make lab     set up, then open JupyterLab on notebooks/
 #   make test    set up, then run tests/ and execute every notebook (nbmake)
+#   make site    set up, run every notebook, write the static HTML edition to _site/
 #   make data    rebuild the precomputed data in data/
 #   make bench   run the benchmarks
 #   make lint    ruff
@@ -17,6 +18,10 @@ STAMP = $(VENV)/.installed
 # multi-GB CUDA build. 2.13.0 is the CPU build used for development and CI; pyproject's
 # range (>=2.3,<2.14) then accepts it and pip installs nothing more for torch.
 TORCH_SPEC ?= torch==2.13.0
+# Where pip looks for torch, e.g. https://download.pytorch.org/whl/cpu (PyTorch's CPU-only
+# builds) on a Linux machine whose default index would give the CUDA build. Empty: pip's
+# default index and configuration.
+TORCH_INDEX_URL ?=
 PIP_FLAGS ?= --progress-bar off
 NB_TIMEOUT ?= 120
 PYTEST_ARGS ?=
@@ -27,27 +32,46 @@ ifeq ($(shell id -u),0)
 LAB_ROOT_FLAG = --allow-root
 endif
 
-.PHONY: all setup lab test data bench lint clean distclean help
+SITE_DIR ?= _site
+# JupyterLab for readers: the paired notebooks/NN_*.py sources hidden from the file browser
+# (each notebook listed once; jupytext still pairs them), no update check, and no news
+# pop-up (a settings default in the venv's overrides.d, which a user setting can change).
+LAB_CONFIG = $(CURDIR)/tools/jupyterlab/jupyter_lab_config.json
+LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.d/pyrl_mini.json
+
+.PHONY: all setup lab test site data bench lint clean distclean help
 
 all: help
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^#//'
+	@sed -n '3,10p' Makefile | sed 's/^#//'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install $(PIP_FLAGS) '$(TORCH_SPEC)'
+	$(PIP) install $(PIP_FLAGS) $(if $(TORCH_INDEX_URL),--index-url '$(TORCH_INDEX_URL)') '$(TORCH_SPEC)'
 	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
 	touch $@
 
 setup: $(STAMP)
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
+$(LAB_OVERRIDES): tools/jupyterlab/overrides.json | $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --config='$(LAB_CONFIG)' \
+	  $(LAB_ROOT_FLAG) $(LAB_ARGS)
+
+# The static HTML edition: executes every notebook (tools/build_site.py), then open
+# $(SITE_DIR)/index.html. NB_TIMEOUT bounds each cell, as in `make test`.
+site: $(STAMP)
+	$(PY) tools/build_site.py --out $(SITE_DIR) --timeout $(NB_TIMEOUT)
 
 # One pytest run: tests/ plus every notebooks/*.ipynb under nbmake (when any exist).
+# Progress: a line per test file (and per notebook, shown while it runs), a line per browser
+# test as it starts (tests/conftest.py).
 # pytest's exit code 5 ("no tests collected") is reported but not treated as a failure.
 test: $(STAMP)
 	@set -u; \
@@ -57,8 +81,8 @@ test: $(STAMP)
 	else \
 	  echo "make test: no notebooks/*.ipynb, skipping nbmake"; \
 	fi; \
-	echo "$(PY) -m pytest -q $$args $(PYTEST_ARGS)"; \
-	rc=0; $(PY) -m pytest -q $$args $(PYTEST_ARGS) || rc=$$?; \
+	echo "$(PY) -m pytest $$args $(PYTEST_ARGS)"; \
+	rc=0; $(PY) -m pytest $$args $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "make test: pytest collected no tests (exit 5); treated as success"; rc=0; \
 	fi; \
@@ -74,7 +98,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check pyrl_mini tests
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache $(SITE_DIR)
 	find . -path ./$(VENV) -prune -o \
 	  \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 

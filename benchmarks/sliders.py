@@ -1,4 +1,7 @@
-"""Slider response times: every demo of every lesson, each control moved through its values.
+"""Slider response times: every demo of every notebook, each control moved through its values.
+
+Notebook 00's demo is widgets.kappa_demo; notebooks 01-05 expose theirs through their lesson
+module's demos().
 
     python benchmarks/sliders.py
 
@@ -19,6 +22,7 @@ matplotlib.use("Agg")
 
 import pyrl_mini.lessons as lessons  # noqa: E402
 import pyrl_mini.widgets as widgets  # noqa: E402
+from pyrl_mini import data  # noqa: E402
 
 widgets.display = lambda *args, **kwargs: None  # outside a notebook there is nothing to show
 
@@ -33,25 +37,31 @@ def moves(control):
     return values
 
 
+def all_demos():
+    """(label, Demo) for every notebook's demos, in notebook order."""
+    yield "nb00.kappa", widgets.kappa_demo(data.load("main_grid"))
+    for info in sorted(pkgutil.iter_modules(lessons.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
+        if hasattr(module, "demos"):
+            for name, demo in module.demos().items():
+                yield f"{info.name}.{name}", demo
+
+
 def main() -> None:
     print("| notebook demo | control | moves | median ms | max ms |")
     print("| --- | --- | --- | --- | --- |")
-    for info in sorted(pkgutil.iter_modules(lessons.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
-        if not hasattr(module, "demos"):
-            continue
-        for name, demo in module.demos().items():
-            for cname, control in demo.controls.items():
-                times = []
-                for v in moves(control):
-                    if v == control.value:
-                        continue
-                    t0 = time.perf_counter()
-                    control.value = v
-                    times.append(1000 * (time.perf_counter() - t0))
-                if times:
-                    print(f"| {info.name}.{name} | {cname} | {len(times)} | "
-                          f"{statistics.median(times):.0f} | {max(times):.0f} |")
+    for label, demo in all_demos():
+        for cname, control in demo.controls.items():
+            times = []
+            for v in moves(control):
+                if v == control.value:
+                    continue
+                t0 = time.perf_counter()
+                control.value = v
+                times.append(1000 * (time.perf_counter() - t0))
+            if times:
+                print(f"| {label} | {cname} | {len(times)} | "
+                      f"{statistics.median(times):.0f} | {max(times):.0f} |")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ torch.set_num_threads(1)
 # "✅ No ReLU dead neuron problem (uses tanh)".
 #
 # Two facts before we start. The pyrl GRU's firing rate is **r = relu(x)** too (Song, Yang &
-# Wang 2017; DESIGN.md section 4), so the GRU is not exempt: we measure it alongside the
+# Wang 2017; see pyrl_mini/networks.py), so the GRU is not exempt: we measure it alongside the
 # SimpleRNN. And in a *leaky* network the state keeps integrating its input,
 # x_t = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t), even while
 # relu(x) = 0: whether a negative state stays negative depends on that input, not on the

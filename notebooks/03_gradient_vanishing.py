@@ -53,7 +53,8 @@ torch.set_num_threads(1)
 # %% [markdown]
 # ## The claims
 #
-# From the analysis (`gradient-collapse-analysis.md`), on why learning stops:
+# From the written analysis of this failure that circulates with the upstream pyrl code, on
+# why learning stops:
 #
 # > "After a few updates → deterministic policy: [0.999, 0.001]
 # > **Log probabilities**: `log(0.999) ≈ -0.001` (nearly zero!)
@@ -61,7 +62,8 @@ torch.set_num_threads(1)
 #
 # > "Gradient collapse: log(1.0) = 0 → no gradient → stuck forever"
 #
-# on kappa, with the sign convention (DESIGN.md claim 4) and two log excerpts (claim 6):
+# on kappa, with its sign convention (which notebook 00 shows is backwards) and two log
+# excerpts:
 #
 # > "Risk-seeking amplifies: `δ' = 1.2 × δ` (for negative δ)"
 #
@@ -96,7 +98,7 @@ torch.set_num_threads(1)
 # > "Gradient Clipping (Already Enabled ✓) ... This helps with exploding gradients but
 # > **doesn't fix vanishing gradients**."
 #
-# Not in the analysis (DESIGN.md claim 10): is the collapsed state an absorbing state of the
+# Not in the analysis: is the collapsed state an absorbing state of the
 # task's *rewards* rather than of kappa?
 #
 # ## 0. The sign convention, once more (claim 4)

@@ -69,7 +69,7 @@ torch.set_num_threads(1)
 # and its "Run training" step uses upstream's `examples/train_kappa_gradual.py`, which steps
 # kappa from 0 toward its target by 0.05 with fine-tuning in between.
 #
-# Convention (DESIGN.md): f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise, so
+# Convention (notebook 00): f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise, so
 # kappa < 0 is risk-seeking (at kappa = -0.4 good surprises count 1.4x, bad ones 0.6x). The
 # policy loss is `-(sum over valid steps of log pi(a_t) f(d_t)) / trials -
 # entropy_coef * mean H`, with H = -sum_a pi(a) log pi(a) averaged over valid steps.

@@ -146,3 +146,18 @@ def report(history: dict[str, np.ndarray], update: int, network: int = 0,
         f"  Mode: {mode_name}",
     ]
     return "\n".join(lines)
+
+
+def risk_preference(grid, entropy_coef: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Risk preference of a kappa sweep (a SweepData with grid settings kappa, entropy_coef).
+
+    Returns kappas (K,) and risky (K, seeds): each run's lower-p choice rate on equal-EV pairs
+    over its last 50 updates, seeds in ascending order; NaN where a run made no equal-EV
+    choice (it stopped choosing).
+    """
+    kappas = np.array(grid.values("kappa"))
+    rows = []
+    for k in kappas:
+        idx = grid.select(kappa=k, entropy_coef=entropy_coef)
+        rows.append(grid.final("risky_rate")[idx[np.argsort(grid.arrays["seed"][idx])]])
+    return kappas, np.array(rows)

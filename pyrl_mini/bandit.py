@@ -53,7 +53,7 @@ class BanditSettings:
     exactly), "bernoulli" (pays 1 with probability r(a); needs 0 <= r(a) <= 1) or "gaussian"
     (r(a) + reward_std * N(0, 1)). baseline: "exact" uses V = pi . r (expected reward under the
     current policy, no kappa), "running" learns V per run by V <- V + baseline_lr * mean f(d)
-    (the Mihatsch-Neuneier update of DESIGN.md section 2). Initial logits: init_logits, or
+    (the Mihatsch-Neuneier update, pyrl_mini.risk). Initial logits: init_logits, or
     init_prob_best (best arm gets p0, the others share 1 - p0 equally), or uniform if neither.
     """
 

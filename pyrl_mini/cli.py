@@ -1,17 +1,66 @@
 """Command line: `python -m pyrl_mini train --kappa -0.2 --entropy-coef 0.01 --updates 2000`.
 
 Any setting can also be given as --set name=value (task and network settings included), e.g.
---set no_choice_penalty=-1.0 --set wout_std=0. Prints the upstream-style report every
---report-every updates and saves the history (.npz) and final parameters (.pt).
+--set no_choice_penalty=-1.0 --set wout_std=0; `train --list-settings` lists them with their
+defaults and meaning. Prints the upstream-style report every --report-every updates and saves
+the history (.npz) and final parameters (.pt).
+
+Exit status: 0 done, 2 bad input (nothing trained), 3 a network diverged (non-finite loss or
+gradient; the history is saved), 130 interrupted (the history so far is saved).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
+import tempfile
+import warnings
+from pathlib import Path
 
-from .config import SettingsError, TrainSettings
+from .config import SettingsError, TrainSettings, settings_table
+
+EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter,
+                     argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's line breaks and shows each option's default."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An unknown option gets the closest valid one (`--kapa` -> `--kappa`, or `--set NAME=`)."""
+
+    def error(self, message: str):
+        if "unrecognized arguments" in message or "ambiguous option" in message:
+            words = message.split(":", 1)[-1].split()
+            hints = [_suggest(self, w) for w in words if w.startswith("-")]
+            hints = [h for h in hints if h]
+            if hints:
+                message += ". " + " ".join(hints)
+        super().error(message)
+
+
+def _suggest(parser: argparse.ArgumentParser, word: str) -> str:
+    flag = word.split("=", 1)[0]
+    options = [o for a in parser._actions for o in a.option_strings]
+    for action in parser._actions:  # the subcommand's own options
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                options += [o for a in sub._actions for o in a.option_strings]
+    name = flag.lstrip("-").replace("-", "_")
+    names = [row[1] for row in settings_table()]
+    if name in names:
+        return f"Use --set {name}=VALUE."
+    close = difflib.get_close_matches(flag, options, n=1)
+    if close:
+        return f"Did you mean {close[0]}?"
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"Did you mean --set {close[0]}=VALUE?"
+    return "See --help, and --list-settings for the names --set takes."
 
 
 def _parse_value(text: str):
@@ -21,24 +70,47 @@ def _parse_value(text: str):
         return text
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: give N >= 1 to print every N "
+                                         "updates, or 0 to print no report")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pyrl_mini", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train one network and print diagnostics")
-    t.add_argument("--kappa", type=float, default=0.0, help="risk parameter in (-1, 1)")
-    t.add_argument("--entropy-coef", type=float, default=0.0)
-    t.add_argument("--lr", type=float, default=None, help="policy learning rate")
-    t.add_argument("--updates", type=int, default=None)
-    t.add_argument("--batch-size", type=int, default=None)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--network", choices=("gru", "simple"), default=None)
+    parser = _Parser(prog="python -m pyrl_mini", description=__doc__,
+                     formatter_class=_HelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train one network and print diagnostics",
+                       description=__doc__, formatter_class=_HelpFormatter)
+    default = TrainSettings()
+    t.add_argument("--kappa", type=float, default=0.0,
+                   help="risk parameter in (-1, 1): < 0 risk-seeking, > 0 risk-averse")
+    t.add_argument("--entropy-coef", type=float, default=0.0,
+                   help="weight of the entropy bonus (0: none)")
+    t.add_argument("--lr", type=float, default=default.lr, help="policy learning rate")
+    t.add_argument("--updates", type=int, default=default.updates, help="number of updates")
+    t.add_argument("--batch-size", type=int, default=default.batch_size,
+                   help="trials per update")
+    t.add_argument("--seed", type=int, default=0, help="random seed of weights and trials")
+    t.add_argument("--network", choices=("gru", "simple"),
+                   default=default.network.network_type, help="network type")
     t.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="any other setting, e.g. --set wout_std=0.1 (repeatable)")
-    t.add_argument("--report-every", type=int, default=100)
-    t.add_argument("--out", default="history.npz", help="history file (.npz)")
-    t.add_argument("--checkpoint", default=None, help="also save parameters here (.pt)")
-    t.add_argument("--no-progress", action="store_true")
+                   help="any other setting, e.g. --set wout_std=0.1 (repeatable; applied "
+                   "after the options above; --list-settings shows the names)%(default).0s")
+    t.add_argument("--list-settings", action="store_true",
+                   help="list every name --set takes, with its default and meaning, and exit")
+    t.add_argument("--report-every", type=_non_negative_int, default=100, metavar="N",
+                   help="print the upstream-style report every N updates and at the last; "
+                   "0: never")
+    t.add_argument("--out", default="history.npz", help="history file (.npz) to write")
+    t.add_argument("--checkpoint", default=None,
+                   help="also save the final parameters here (.pt); None: not saved")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
@@ -46,8 +118,7 @@ def settings_from_args(args) -> TrainSettings:
     changes = {"kappa": args.kappa, "entropy_coef": args.entropy_coef, "seed": args.seed}
     for flag, name in (("lr", "lr"), ("updates", "updates"), ("batch_size", "batch_size"),
                        ("network", "network_type")):
-        if getattr(args, flag) is not None:
-            changes[name] = getattr(args, flag)
+        changes[name] = getattr(args, flag)
     for item in args.set:
         if "=" not in item:
             raise SettingsError(f"--set {item!r} must look like NAME=VALUE, e.g. wout_std=0.1")
@@ -56,27 +127,106 @@ def settings_from_args(args) -> TrainSettings:
     return TrainSettings().replace(**changes)
 
 
+def check_writable(path: str | Path, flag: str) -> Path:
+    """Refuse, before any training, a path the result could not be written to."""
+    path = Path(path).expanduser()
+    example = "history.npz" if flag == "--out" else "params.pt"
+    if path.is_dir():
+        raise SettingsError(f"{flag} {path} is a directory: give a file name, e.g. "
+                            f"{flag} {path / example}")
+    parent = path.parent
+    while not parent.exists():  # atomic_write creates missing folders; check where it would
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SettingsError(f"{flag} {path}: {parent} is a file, not a folder. Give a path in "
+                            f"a folder, e.g. {flag} /tmp/{example}")
+    try:  # what atomic_write will do: a temporary file in that folder
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".pyrl_mini_probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise SettingsError(f"{flag} {path} cannot be written ({err.strerror} in {parent}): "
+                            f"give a path in a folder you can write to, e.g. {flag} /tmp/{example}"
+                            ) from None
+    return path
+
+
+def _save(save, path: Path, result, what: str, write) -> Path | None:
+    """Save with save(path, result); if that fails after all, save to a temporary file so the
+    run is not lost."""
+    try:
+        return save(path, result)
+    except OSError as err:
+        fd, fallback = tempfile.mkstemp(prefix="pyrl_mini_", suffix=path.suffix or ".npz")
+        os.close(fd)
+        saved = save(fallback, result)
+        write(f"error: could not write the {what} to {path} ({err}); saved it to {saved} "
+              "instead.")
+        return None
+
+
+def list_settings() -> str:
+    rows = settings_table()
+    width = max(len(r[1]) for r in rows)
+    lines = ["Settings --set takes (NAME=VALUE; values are JSON: 0.1, -1, \"gru\"):"]
+    group = None
+    for g, name, default, meaning in rows:
+        if g != group:
+            lines.append(f"{g}:")
+            group = g
+        lines.append(f"  {name:<{width}}  default {json.dumps(default):<10}  {meaning}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.list_settings:
+        print(list_settings())
+        return 0
     try:
         settings = settings_from_args(args)
+        out = check_writable(args.out, "--out")
+        checkpoint = check_writable(args.checkpoint, "--checkpoint") if args.checkpoint else None
+        if checkpoint is not None and checkpoint.resolve() == out.resolve():
+            raise SettingsError(f"--out and --checkpoint are the same file {out}: give two "
+                                "names, e.g. --checkpoint params.pt")
     except (SettingsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    from tqdm.auto import tqdm
+
     from .analysis import report
     from .io import save_checkpoint, save_history
     from .trainer import train
+
+    def write(text: str, err: bool = False) -> None:  # below a running progress bar, not on it
+        tqdm.write(text, file=sys.stderr if err else sys.stdout)
 
     def show(update: int, row: dict) -> None:
         if args.report_every and (update % args.report_every == 0
                                   or update == settings.updates - 1):
             hist = {k: v.reshape(1, -1) for k, v in row.items()}
-            print(report(hist, 0, 0, number=update), flush=True)
-            print()
+            write(report(hist, 0, 0, number=update) + "\n")
 
-    result = train(settings, progress=not args.no_progress, callback=show)
-    path = save_history(args.out, result)
-    print(f"saved history of {result.updates_done} updates to {path}")
-    if args.checkpoint:
-        print(f"saved parameters to {save_checkpoint(args.checkpoint, result)}")
-    return 130 if result.interrupted else 0
+    with warnings.catch_warnings(record=True) as caught:  # one line each, below the bar
+        warnings.simplefilter("always", RuntimeWarning)
+        result = train(settings, progress=not args.no_progress, callback=show)
+    for w in caught:
+        write(f"warning: {w.message}", err=True)
+    path = _save(save_history, out, result, "history", lambda t: write(t, err=True))
+    if path is not None:
+        write(f"saved history of {result.updates_done} updates to {path}")
+    if checkpoint is not None:
+        path = _save(save_checkpoint, checkpoint, result, "parameters",
+                     lambda t: write(t, err=True))
+        if path is not None:
+            write(f"saved parameters to {path}")
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    stopped = int(result.stopped_at[0])
+    if stopped >= 0:
+        write(f"error: the network diverged at update {stopped} (non-finite loss or gradient); "
+              "its history ends there. Lower the learning rate (e.g. --lr 0.001).",
+              err=True)
+        return EXIT_DIVERGED
+    return 0

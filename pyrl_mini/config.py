@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
+import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -22,21 +24,52 @@ KAPPA_SCHEDULES = ("constant", "gradual")
 OPTIMIZERS = ("adam", "sgd")
 
 
+# Upper bounds on sizes, from this project's machine (24 GiB of memory shared by several users;
+# 2 cores). Every dataset and notebook stays far below them (largest: batch 512, 2000 updates).
+MEMORY_BUDGET = 8 * 2**30       # bytes one training run may plan to use: a third of 24 GiB
+ROLLOUT_BYTES = 72              # measured: bytes per trial, step and unit (policy + baseline)
+HISTORY_DIAGNOSTICS = 27        # per-update diagnostics recorded (trainer.DIAGNOSTICS), float32
+MAX_UPDATES = 1_000_000         # history: 10**6 x 27 x 4 bytes = 108 MB per network; ~7 h of work
+MAX_BATCH = 65_536              # measured 6.7 GB resident at the default sizes
+MAX_UNITS = 4096                # a GRU's weights and Adam state: 3 x 4 x N^2 x 4 bytes = 0.8 GB
+MAX_SEED = 2**64 - 1            # torch.Generator.manual_seed takes seeds below 2**64
+
+
 class SettingsError(ValueError):
     """A setting has an invalid name or value; the message says which and how to fix it."""
 
 
-def _check_positive_int(name: str, value: Any) -> None:
+class SettingsNameError(SettingsError, TypeError):
+    """An unknown setting name (a TypeError too, as Python raises for an unknown keyword)."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_positive_int(name: str, value: Any, high: int | None = None, why: str = "") -> None:
+    if isinstance(value, str):
+        raise SettingsError(f"{name}={value!r} is a string, not a number: write {name}={value} "
+                            "without quotes.")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{name}={value!r} must be a positive integer (1, 2, ...).")
+    if high is not None and value > high:
+        raise SettingsError(f"{name}={value!r} is above the limit {high:_}: {why}")
+
+
+def _check_number(name: str, value: Any, hint: str = "") -> None:
+    """A real number: not a string (TrainSettings(lr="0.01")) and not a bool (True is not 1.0)."""
+    if isinstance(value, str):
+        raise SettingsError(f"{name}={value!r} is a string, not a number: write {name}={value} "
+                            "without quotes.")
+    if not _is_number(value):
+        raise SettingsError(f"{name}={value!r} is not a number. {hint}".strip())
 
 
 def _check_finite(name: str, value: Any, low: float | None = None, low_inclusive: bool = True,
                   high: float | None = None, hint: str = "") -> None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name}={value!r} is not a number. {hint}".strip()) from None
+    _check_number(name, value, hint)
+    v = float(value)
     if not math.isfinite(v):
         raise SettingsError(f"{name}={value!r} must be a finite number. {hint}".strip())
     if low is not None and (v < low or (v == low and not low_inclusive)):
@@ -53,15 +86,32 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise SettingsError(f"{name}={value!r} is not one of {choices}.{fix}")
 
 
-def _from_dict(cls, values: dict[str, Any]):
-    """Build cls from a dict, refusing unknown keys by name with the closest valid name."""
+def _refuse_unknown(cls, names) -> None:
     valid = [f.name for f in fields(cls)]
-    for key in values:
+    for key in names:
         if key not in valid:
             close = difflib.get_close_matches(key, valid, n=1)
             fix = f" Did you mean {close[0]!r}?" if close else f" Valid names: {', '.join(valid)}."
-            raise SettingsError(f"Unknown setting {key!r} for {cls.__name__}.{fix}")
+            raise SettingsNameError(f"Unknown setting {key!r} for {cls.__name__}.{fix}")
+
+
+def _from_dict(cls, values: dict[str, Any]):
+    """Build cls from a dict, refusing unknown keys by name with the closest valid name."""
+    _refuse_unknown(cls, values)
     return cls(**values)
+
+
+def _friendly_init(cls):
+    """Class decorator: an unknown keyword (TrainSettings(kapa=0.1)) gets the closest name."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        _refuse_unknown(cls, kwargs)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
 
 
 class _SettingsMixin:
@@ -77,6 +127,7 @@ class _SettingsMixin:
         return dataclasses.asdict(self)
 
 
+@_friendly_init
 @dataclass(frozen=True)
 class TaskSettings(_SettingsMixin):
     """The gambling task (after Nakazawa, Isa & Sasaki 2023, as ported in pyrl).
@@ -96,7 +147,9 @@ class TaskSettings(_SettingsMixin):
 
     def __post_init__(self) -> None:
         for name in ("fixation_steps", "stimulus_steps", "decision_steps"):
-            _check_positive_int(name, getattr(self, name))
+            _check_positive_int(name, getattr(self, name), high=10_000,
+                                why="a trial of more than 10,000 steps is not this task "
+                                "(the default trial has 15).")
         for name in ("abort_penalty", "no_choice_penalty", "step_cost", "input_noise"):
             _check_finite(name, getattr(self, name))
         _check_finite("input_noise", self.input_noise, low=0.0,
@@ -108,6 +161,7 @@ class TaskSettings(_SettingsMixin):
         return self.fixation_steps + self.stimulus_steps + self.decision_steps
 
 
+@_friendly_init
 @dataclass(frozen=True)
 class NetworkSettings(_SettingsMixin):
     """Policy and baseline networks.
@@ -138,8 +192,10 @@ class NetworkSettings(_SettingsMixin):
         _check_choice("network_type", self.network_type, NETWORK_TYPES)
         _check_choice("readout_rate", self.readout_rate, RATE_FUNCTIONS)
         _check_choice("rate_function", self.rate_function, DYNAMICS_RATES)
-        _check_positive_int("units", self.units)
-        _check_positive_int("baseline_units", self.baseline_units)
+        why = ("a GRU of more units keeps more than 0.8 GB of weights and Adam state; this "
+               "machine has 24 GiB shared by its users.")
+        _check_positive_int("units", self.units, high=MAX_UNITS, why=why)
+        _check_positive_int("baseline_units", self.baseline_units, high=MAX_UNITS, why=why)
         _check_finite("alpha", self.alpha, low=0.0, low_inclusive=False, high=1.0,
                       hint="alpha = dt / tau lies in (0, 1].")
         _check_finite("recurrent_noise", self.recurrent_noise, low=0.0)
@@ -151,6 +207,7 @@ class NetworkSettings(_SettingsMixin):
                            "choice at the start; beyond +-20 float32 softmax saturates.")
 
 
+@_friendly_init
 @dataclass(frozen=True)
 class TrainSettings(_SettingsMixin):
     """One network's training run: task, network, and the kappa-sensitive REINFORCE trainer.
@@ -179,6 +236,7 @@ class TrainSettings(_SettingsMixin):
     network: NetworkSettings = field(default_factory=NetworkSettings)
 
     def __post_init__(self) -> None:
+        _check_number("kappa", self.kappa)
         try:
             check_kappa(self.kappa)
         except ValueError as err:
@@ -189,11 +247,21 @@ class TrainSettings(_SettingsMixin):
                       hint="Use a positive learning rate such as 0.01.")
         _check_finite("baseline_lr", self.baseline_lr, low=0.0, low_inclusive=False,
                       hint="Use a positive learning rate such as 0.01.")
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("updates", self.updates)
+        _check_positive_int(
+            "batch_size", self.batch_size, high=MAX_BATCH,
+            why=f"one update of {MAX_BATCH:_} trials already holds about 7 GB of rollout at the "
+            "default sizes, and this machine has 24 GiB shared by its users. Use several "
+            "seeds or more updates instead.")
+        _check_positive_int(
+            "updates", self.updates, high=MAX_UPDATES,
+            why=f"the history keeps {HISTORY_DIAGNOSTICS} float32 diagnostics per update and "
+            f"network ({MAX_UPDATES:_} updates: {MAX_UPDATES * HISTORY_DIAGNOSTICS * 4 / 1e6:.0f} "
+            "MB per network), and at about 40 updates/s that many take 7 hours.")
         _check_finite("grad_clip", self.grad_clip, low=0.0, hint="Use 0 to disable clipping.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise SettingsError(f"seed={self.seed!r} must be a non-negative integer.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) \
+                or not 0 <= self.seed <= MAX_SEED:
+            raise SettingsError(f"seed={self.seed!r} must be an integer from 0 to 2**64 - 1 "
+                                "(what torch's random generator accepts).")
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_finite("lr_final_fraction", self.lr_final_fraction, low=0.0,
                       low_inclusive=False, high=1.0)
@@ -212,6 +280,7 @@ class TrainSettings(_SettingsMixin):
         if not isinstance(self.network, NetworkSettings):
             raise SettingsError(
                 f"network={self.network!r} must be a NetworkSettings or a dict of them.")
+        check_memory([self])
 
     def replace(self, **changes):
         """A copy with settings changed. Task and network fields may be given by name too:
@@ -223,7 +292,7 @@ class TrainSettings(_SettingsMixin):
             if key not in own_names + task_names + net_names:
                 close = difflib.get_close_matches(key, own_names + task_names + net_names, n=1)
                 fix = f" Did you mean {close[0]!r}?" if close else ""
-                raise SettingsError(f"Unknown setting {key!r}.{fix}")
+                raise SettingsNameError(f"Unknown setting {key!r}.{fix}")
         values = {name: getattr(self, name) for name in own_names}
         values.update({k: v for k, v in changes.items() if k in own_names})
         task = {k: v for k, v in changes.items() if k in task_names}
@@ -263,3 +332,76 @@ SHARED_FIELDS = ("batch_size", "updates")
 SHARED_TASK_FIELDS = ("fixation_steps", "stimulus_steps", "decision_steps", "p_encoding")
 SHARED_NETWORK_FIELDS = ("network_type", "units", "baseline_units", "readout_rate",
                          "rate_function")
+
+
+def planned_bytes(settings: list[TrainSettings]) -> int:
+    """Memory one training run of these networks (an ensemble) plans to hold: the rollout of
+    one update (measured ROLLOUT_BYTES per trial, step and unit) plus the history."""
+    rollout = sum(s.batch_size * s.task.steps * (s.network.units + s.network.baseline_units)
+                  for s in settings) * ROLLOUT_BYTES
+    history = sum(s.updates for s in settings) * HISTORY_DIAGNOSTICS * 4
+    return rollout + history
+
+
+def check_memory(settings: list[TrainSettings], what: str = "this run") -> None:
+    """Refuse settings whose planned memory exceeds MEMORY_BUDGET, with the sizes and why."""
+    need = planned_bytes(settings)
+    if need > MEMORY_BUDGET:
+        s = settings[0]
+        raise SettingsError(
+            f"{what} would need about {need / 2**30:.1f} GiB ({len(settings)} network(s) x "
+            f"batch_size={s.batch_size} x {s.task.steps} steps x "
+            f"{s.network.units}+{s.network.baseline_units} units x {ROLLOUT_BYTES} bytes, plus "
+            f"the history), above the {MEMORY_BUDGET / 2**30:.0f} GiB a run may take on this "
+            "24 GiB machine. Lower batch_size, units or the number of steps.")
+
+
+# What each setting means, for `python -m pyrl_mini train --list-settings` (and a test checks
+# that every field has a line here).
+SETTINGS_HELP = {
+    "kappa": "risk parameter in (-1, 1): < 0 risk-seeking, > 0 risk-averse",
+    "entropy_coef": "weight of the entropy bonus (0: none; 0.05 keeps exploring)",
+    "lr": "policy learning rate",
+    "baseline_lr": "baseline learning rate (Adam)",
+    "batch_size": f"trials per update (at most {MAX_BATCH:_})",
+    "updates": f"number of updates (at most {MAX_UPDATES:_})",
+    "grad_clip": "clip each network's global gradient L2 norm to this; 0: no clipping",
+    "seed": "random seed of the weights and the trials (0 .. 2**64 - 1)",
+    "lr_schedule": "constant | exponential (to lr_final_fraction) | step (drop halfway)",
+    "lr_final_fraction": "lr at the last update / lr, for the exponential and step schedules",
+    "kappa_schedule": "constant | gradual (0 -> kappa in steps of kappa_step)",
+    "kappa_step": "step of the gradual kappa schedule",
+    "kappa_step_updates": "updates between two steps of the gradual kappa schedule",
+    "logit_cap": "> 0: logits -> cap * tanh(logits / cap); 0: no cap",
+    "policy_optimizer": "adam | sgd (plain step lr x clipped gradient; baseline stays Adam)",
+    "fixation_steps": "time steps of the fixation epoch",
+    "stimulus_steps": "time steps of the stimulus epoch",
+    "decision_steps": "time steps of the decision epoch",
+    "abort_penalty": "reward for breaking fixation",
+    "no_choice_penalty": "reward for making no choice by the end of the trial",
+    "step_cost": "reward added at every time step (0: waiting is free)",
+    "input_noise": "std of the Gaussian noise on every input at every step",
+    "p_encoding": "input code of the probability p: log | linear",
+    "network_type": "gru (pyrl GRU) | simple (leaky RNN)",
+    "units": f"recurrent units of the policy (at most {MAX_UNITS})",
+    "baseline_units": f"recurrent units of the baseline network (at most {MAX_UNITS})",
+    "alpha": "dt / tau, the leak of the state update, in (0, 1]",
+    "recurrent_noise": "std of the noise added to the state at every step",
+    "rec_init_scale": "scale of the initial recurrent weights",
+    "wout_std": "std of the readout W_out at initialisation; 0: exactly zero",
+    "fixate_bias": "initial readout bias toward FIXATE: b_out = (fixate_bias, 0, 0); upstream 3",
+    "readout_rate": "what the SimpleRNN policy reads: relu | tanh of its state",
+    "rate_function": "firing rate r = phi(x) of the dynamics: relu | tanh | softplus",
+}
+
+
+def settings_table() -> list[tuple[str, str, Any, str]]:
+    """(group, name, default, meaning) for every setting a TrainSettings takes by name."""
+    rows = []
+    for group, obj in (("train", TrainSettings()), ("task", TaskSettings()),
+                       ("network", NetworkSettings())):
+        for f in fields(obj):
+            if f.name in ("task", "network"):
+                continue
+            rows.append((group, f.name, getattr(obj, f.name), SETTINGS_HELP.get(f.name, "")))
+    return rows

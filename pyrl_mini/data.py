@@ -3,8 +3,10 @@
 Each dataset is a SweepSpec registered in DATASETS. `python -m pyrl_mini.data build` (or
 `make data`) trains them with the ensemble trainer and writes data/<name>.npz plus an entry in
 data/manifest.json: the command, the library and torch versions, the settings, the seconds it
-took and a sha256. `load(name)` verifies the checksum; a missing or altered file raises
-DataFileError naming the file and the command that rebuilds it.
+took and a sha256. `load(name)` verifies the checksum, then compares the settings and the data
+version stored in the file with the dataset's definition in code (sweep.DATA_VERSION says when
+to bump the version); a missing, altered or stale file raises DataFileError naming the file
+and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 
 from . import __version__
 from .io import DataFileError, atomic_write, load_arrays, save_arrays
-from .sweep import SweepData, SweepSpec, run_sweep
+from .sweep import DATA_VERSION, SweepData, SweepSpec, run_sweep  # noqa: F401
 
 DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent.parent / "data"))
 MANIFEST = "manifest.json"
@@ -57,15 +59,23 @@ def sha256(path: Path) -> str:
 
 
 def read_manifest(data_dir: Path = DATA_DIR) -> dict:
+    """The manifest ({"files": {file name: entry}}); DataFileError if it is not one."""
     path = Path(data_dir) / MANIFEST
     if not path.exists():
         return {"files": {}}
+    # a build records into the manifest, so it cannot repair one: restoring it is the fix
+    fix = (f"Restore it with `git checkout {path}` (or delete it, then rebuild every "
+           "dataset with `make data`).")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataFileError(f"{path} is not valid JSON ({err}); restore it from git "
-                            "(git checkout data/manifest.json) or rebuild with "
-                            "`python -m pyrl_mini.data build`.") from None
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataFileError(f"{path} is not valid JSON ({err}). {fix}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise DataFileError(f"{path} has no \"files\" table. {fix}")
+    for name, entry in manifest["files"].items():
+        if not isinstance(entry, dict):
+            raise DataFileError(f"{path}: the entry for {name} is not a JSON object. {fix}")
+    return manifest
 
 
 def write_manifest(manifest: dict, data_dir: Path = DATA_DIR) -> None:
@@ -76,7 +86,7 @@ def write_manifest(manifest: dict, data_dir: Path = DATA_DIR) -> None:
 def load(name: str, data_dir: Path = DATA_DIR) -> SweepData:
     """Load dataset `name` after checking it against the manifest's sha256."""
     data_dir = Path(data_dir)
-    _spec_or_raise(name)
+    spec = _spec_or_raise(name)
     path = data_dir / f"{name}.npz"
     fix = f"Rebuild it with `{rebuild_command(name)}` (or `make data`)."
     entry = read_manifest(data_dir)["files"].get(path.name)
@@ -84,11 +94,18 @@ def load(name: str, data_dir: Path = DATA_DIR) -> SweepData:
         raise DataFileError(f"data file {path} is missing. {fix}")
     if entry is None:
         raise DataFileError(f"data file {path} is not listed in {data_dir / MANIFEST}. {fix}")
+    want = entry.get("sha256")
+    if not isinstance(want, str):
+        raise DataFileError(f"the entry for {path.name} in {data_dir / MANIFEST} has no sha256, "
+                            f"so the file cannot be verified. {fix}")
     digest = sha256(path)
-    if digest != entry["sha256"]:
+    if digest != want:
         raise DataFileError(f"data file {path} is corrupt or altered: sha256 {digest[:12]}... "
-                            f"does not match the manifest's {entry['sha256'][:12]}... {fix}")
+                            f"does not match the manifest's {want[:12]}... {fix}")
     arrays, meta = load_arrays(path)
+    reason = spec.stale_reason(meta)
+    if reason is not None:
+        raise DataFileError(f"data file {path} is stale: {reason}. {fix}")
     return SweepData(arrays, meta)
 
 
@@ -108,19 +125,25 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=
     executor: run the chunks there (e.g. a distributed.DaskExecutor); default in process."""
     spec = _spec_or_raise(name)
     data_dir = Path(data_dir)
-    t0 = time.perf_counter()
-    arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial",
-                       executor=executor)
-    seconds = time.perf_counter() - t0
-    meta = {"spec": spec.to_dict(), "version": __version__}
-    path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
-    with _manifest_lock(data_dir):
-        _record(path, name, spec, arrays, seconds, data_dir)
-    partial = data_dir / ".partial" / f"{spec.name}-{spec.digest()}"
-    if partial.exists():
-        for f in partial.glob("*.npz"):
-            f.unlink()
-        partial.rmdir()
+    read_manifest(data_dir)  # a broken manifest is refused now, not after the training
+    with _build_lock(data_dir, name):
+        t0 = time.perf_counter()
+        stats: dict = {}
+        arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial",
+                           executor=executor, stats=stats)
+        # this run's wall time plus the training time of chunks an earlier run left
+        seconds = time.perf_counter() - t0 + stats["reused_seconds"]
+        resumed = stats["reused"]
+        key = spec.key()
+        meta = {**key, "version": __version__}
+        path = save_arrays(data_dir / f"{name}.npz", arrays, meta)
+        with _manifest_lock(data_dir):
+            _record(path, name, spec, arrays, seconds, data_dir, resumed)
+        partial = data_dir / ".partial" / f"{spec.name}-{spec.digest()}"
+        if partial.exists():
+            for f in partial.glob("*.npz"):
+                f.unlink()
+            partial.rmdir()
     return path
 
 
@@ -153,8 +176,29 @@ def _manifest_lock(data_dir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _build_lock(data_dir: Path, name: str):
+    """One build of a dataset at a time: a second one is refused instead of training every
+    chunk again next to the first."""
+    folder = data_dir / ".partial"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.lock"
+    with open(path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataFileError(
+                f"another process is building {name} in {data_dir} (it holds {path}): wait for "
+                f"it to finish, or stop it and run `{rebuild_command(name)}` again to resume "
+                "from its finished chunks.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float,
-            data_dir: Path) -> None:
+            data_dir: Path, resumed_chunks: int = 0) -> None:
     manifest = read_manifest(data_dir)
     manifest["files"][path.name] = {
         "command": rebuild_command(name),
@@ -166,7 +210,9 @@ def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float
         "settings": spec.to_dict(),
         "cells": int(len(arrays["seed"])),
         "frequency_claims": name in FREQUENCY_CLAIMS,
-        "seconds": round(seconds, 1),
+        "seconds": round(seconds, 1),  # with the training time of resumed chunks
+        "resumed_chunks": resumed_chunks,
+        "data_version": spec.key()["data_version"],
         "bytes": path.stat().st_size,
         "sha256": sha256(path),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -195,8 +241,25 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--work-dir", default=None,
                    help="where to build (default: a new temporary directory, removed after)")
     sub.add_parser("list", help="list datasets and their manifest entries")
-    sub.add_parser("verify", help="check every file against the manifest")
+    v = sub.add_parser("verify", help="check files against the manifest and their definitions "
+                       "in code (all if none named)")
+    v.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except DataFileError as err:  # e.g. a broken manifest, or another build running
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    names = args.names if getattr(args, "names", None) else list(DATASETS)
+    for name in names:
+        try:
+            _spec_or_raise(name)
+        except DataFileError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command == "list":
         manifest = read_manifest()["files"]
         for name, spec in DATASETS.items():
@@ -206,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "verify":
         bad = 0
-        for name in DATASETS:
+        for name in names:
             try:
                 load(name)
                 print(f"ok       {name}")
@@ -214,15 +277,9 @@ def main(argv: list[str] | None = None) -> int:
                 bad += 1
                 print(f"FAILED   {err}")
         return 1 if bad else 0
-    names = args.names or list(DATASETS)
-    for name in names:
-        try:
-            _spec_or_raise(name)
-        except DataFileError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
     if args.command == "check":
         return _check(names, args.work_dir)
+    read_manifest()  # a broken manifest is refused before any training
     if args.missing:
         names = [n for n in names if not _loads(n)]
         if not names:

@@ -65,8 +65,13 @@ class Diagnosis:
         return "\n".join(lines)
 
 
+_NUMBER = re.compile(r"[-+]?(?:(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan\b|inf(?:inity)?\b)",
+                     re.IGNORECASE)
+
+
 def _number(text: str) -> float | None:
-    m = re.search(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan", text)
+    """The first number in text (NaN, nan, inf, -Infinity included); "12.5%" -> 0.125."""
+    m = _NUMBER.search(text)
     if not m:
         return None
     value = float(m.group(0))
@@ -79,7 +84,12 @@ def parse_log(text: str) -> list[dict]:
     A block starts at a line "Step N" / "Update N" or at "Policy Entropy:" when no step line
     precedes it. Unknown lines are ignored; a block keeps the fields it has.
     """
-    if not isinstance(text, str) or not text.strip():
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        raise LogFormatError(f"the log must be text (a str), not {type(text).__name__}: pass "
+                             "the printed log, e.g. open(path).read()")
+    if not text.strip():
         raise LogFormatError("the log is empty: paste a block that starts with 'Policy Entropy:'")
     blocks: list[dict] = []
     current: dict | None = None
@@ -132,6 +142,14 @@ def diagnose_block(block: dict) -> Diagnosis:
                              f"(found: {sorted(block)})")
     ev: list[str] = []
     cav: list[str] = []
+    # behaviour rates may be NaN in a live run (no choices: no higher-EV rate); these may not
+    bad = {k: v for k, v in block.items() if k in _FIELDS.values() and not np.isfinite(v)}
+    if bad:
+        names = ", ".join(f"{k} {v}" for k, v in bad.items())
+        ev.append(f"non-finite values ({names}): the loss or gradient became NaN or infinite, "
+                  "so the network stopped learning; nothing here says whether it had collapsed")
+        return Diagnosis("diverged (non-finite loss or gradient)", ev,
+                         ["lower the learning rate (or keep gradient clipping on) and rerun"])
     zero_logp = abs(block["logp_mean"]) < PRINTED_ZERO and block["logp_std"] < PRINTED_ZERO
     zero_grad = block["grad_norm"] < PRINTED_ZERO
     if zero_logp:
@@ -177,12 +195,22 @@ def diagnose_block(block: dict) -> Diagnosis:
 
 def diagnose_log(text: str) -> Diagnosis:
     """Verdict for the last complete block of a log, mentioning how the run got there."""
-    blocks = [b for b in parse_log(text) if all(k in b for k in NEEDED)]
+    found = parse_log(text)
+    blocks = [b for b in found if all(k in b for k in NEEDED)]
     if not blocks:
-        blocks_found = parse_log(text)
-        raise LogFormatError(f"found {len(blocks_found)} block(s) but none is complete: a "
+        raise LogFormatError(f"found {len(found)} block(s) but none is complete: a "
                              f"verdict needs {list(NEEDED)}")
     d = diagnose_block(blocks[-1])
+    if found[-1] is not blocks[-1]:
+        d.caveats.append(f"the last block{_where(found[-1])} is incomplete (it lacks "
+                         f"{[k for k in NEEDED if k not in found[-1]]}), perhaps cut off: the "
+                         f"verdict is from the last complete block{_where(blocks[-1])}")
+    finite = [b for b in blocks if all(np.isfinite(b[k]) for k in NEEDED)]
+    if d.verdict.startswith("diverged"):
+        if finite:
+            d.evidence.append(f"the last block with finite values is{_where(finite[-1])}: "
+                              f"{diagnose_block(finite[-1]).verdict}")
+        return d
     if len(blocks) > 1:
         first = blocks[0]
         d.evidence.insert(0, f"{len(blocks)} blocks; entropy {first['entropy']:.4f} -> "
@@ -191,9 +219,27 @@ def diagnose_log(text: str) -> Diagnosis:
     return d
 
 
+def _where(block: dict) -> str:
+    return f" (step {block['step']})" if "step" in block else ""
+
+
 def diagnose_history(history: dict[str, np.ndarray], network: int = 0,
                      window: int = 50) -> Diagnosis:
-    """Verdict from a saved history (trainer diagnostics, behaviour included)."""
+    """Verdict from a saved history (trainer diagnostics, behaviour included).
+
+    A network that met a non-finite loss or gradient has NaN diagnostics from that update on
+    (trainer.train); it is called diverged, not judged from its few finite updates."""
+    alive = np.isfinite(history["entropy"][:, network])
+    if len(alive) and not alive[-1]:
+        stop = len(alive) - int(np.argmax(alive[::-1])) if alive.any() else 0
+        ev = [f"every diagnostic is NaN from update {stop} on: the loss or gradient became "
+              "non-finite there and training of this network stopped"]
+        if stop > 0:
+            ev.append(f"at update {stop - 1}, the last finite one: entropy "
+                      f"{history['entropy'][stop - 1, network]:.4f}, gradient norm "
+                      f"{history['grad_norm'][stop - 1, network]:.4f}")
+        return Diagnosis(f"diverged at update {stop} (non-finite loss or gradient)", ev,
+                         ["lower the learning rate (or keep gradient clipping on) and rerun"])
     last = {k: float(np.nanmean(v[-window:, network])) for k, v in history.items()
             if v.ndim == 2}
     mode = analysis.MODES[int(analysis.mode_of_history(

@@ -87,9 +87,12 @@ class DaskExecutor:
         distributed = _import_distributed()
         self.cluster = None
         if local_workers is not None:
+            # No dashboard, and the scheduler's plain HTTP server (health and metrics
+            # routes, which it always starts) on a free loopback port: with
+            # dashboard_address=None it would try port 8787 and warn when that is taken.
             self.cluster = distributed.LocalCluster(
                 n_workers=local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=None)
+                dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False})
             self.client = distributed.Client(self.cluster)
         else:
             try:

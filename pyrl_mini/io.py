@@ -58,12 +58,22 @@ def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{path} does not exist.")
+    if not zipfile.is_zipfile(path):  # numpy would call any other bytes "pickled data"
+        raise DataFileError(f"{path} is corrupt or not an .npz file (not a zip archive).")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise DataFileError(f"{path} is corrupt or not an .npz file ({err}).") from None
-    meta = json.loads(str(arrays.pop("__meta__", np.array("{}"))))
+    try:
+        meta = json.loads(str(arrays.pop("__meta__", np.array("{}"))))
+    except json.JSONDecodeError as err:
+        raise DataFileError(f"{path} has a __meta__ entry that is not JSON ({err}): it was not "
+                            "written by pyrl_mini; rewrite it with save_arrays or rebuild it."
+                            ) from None
+    if not isinstance(meta, dict):
+        raise DataFileError(f"{path} has a __meta__ entry that is not a JSON object: it was not "
+                            "written by pyrl_mini; rewrite it with save_arrays or rebuild it.")
     return arrays, meta
 
 
@@ -107,5 +117,14 @@ def load_checkpoint(path: str | Path) -> dict:
         state = torch.load(path, weights_only=True)
     except Exception as err:  # torch raises several types for a bad file
         raise DataFileError(f"{path} is not a readable checkpoint ({err}).") from None
-    state["settings"] = [TrainSettings.from_dict(s) for s in json.loads(state["settings_json"])]
+    if not isinstance(state, dict) or "settings_json" not in state or "params" not in state:
+        raise DataFileError(f"{path} is a torch file but not a pyrl_mini checkpoint (it lacks "
+                            "'params' or 'settings_json'); save one with save_checkpoint or "
+                            "`python -m pyrl_mini train --checkpoint FILE`.")
+    try:
+        state["settings"] = [TrainSettings.from_dict(s)
+                             for s in json.loads(state["settings_json"])]
+    except (json.JSONDecodeError, TypeError, AttributeError, ValueError) as err:
+        raise DataFileError(f"{path} has settings that cannot be read ({err}); save the "
+                            "checkpoint again with save_checkpoint.") from None
     return state

@@ -5,6 +5,8 @@ Each returns a matplotlib Figure, so a widget can show it and a test can read it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -12,6 +14,9 @@ import torch
 from . import analysis, tasks
 from .config import TaskSettings
 from .risk import kappa_transform
+
+if TYPE_CHECKING:
+    from .sweep import SweepData
 
 CURVES = {
     "reward": "mean reward / trial",
@@ -26,11 +31,16 @@ CURVES = {
 
 
 def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Running mean over `window` points, NaN-aware: NaN where the window holds no number
+    (e.g. a higher-EV rate while every trial aborts), and for the first window - 1 points."""
     if window <= 1 or len(y) < window:
         return y
-    k = np.ones(window) / window
-    yy = np.convolve(np.nan_to_num(y, nan=np.nanmean(y) if np.isfinite(y).any() else 0), k,
-                     mode="valid")
+    k = np.ones(window)
+    finite = np.isfinite(y)
+    total = np.convolve(np.where(finite, y, 0.0), k, mode="valid")
+    count = np.convolve(finite.astype(float), k, mode="valid")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yy = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return np.concatenate([np.full(window - 1, np.nan), yy])
 
 
@@ -49,28 +59,40 @@ def plot_kappa_transform(kappas=(-0.2, 0.0, 0.2)) -> plt.Figure:
     return fig
 
 
-def plot_trial(settings: TaskSettings | None = None, left: int = 2, right: int = 20,
-               actions: np.ndarray | None = None) -> plt.Figure:
-    """The inputs of one noiseless trial over time, with its epochs shaded."""
+def plot_trial(settings: TaskSettings | None = None, left: int = 7, right: int = 17
+               ) -> plt.Figure:
+    """The inputs of one noiseless trial over time: one row per input, epochs shaded.
+
+    Each row has its own zero line and a marker at the input's onset, so an input that starts
+    with the stimulus epoch is not mistaken for one present from step 0.
+    """
     settings = settings or TaskSettings()
     options = torch.tensor([[[left, right]]])
     x = tasks.build_inputs(settings, options, torch.zeros(settings.steps, 1, 1, tasks.N_INPUTS),
-                           torch.zeros(1))[:, 0, 0].numpy()
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+                           torch.zeros(1))[:, 0, 0].numpy()                  # (time, inputs)
     t = np.arange(settings.steps)
-    for i, name in enumerate(tasks.INPUTS):
-        ax.step(t, x[:, i] + 1.3 * (len(tasks.INPUTS) - 1 - i), where="mid", label=name)
-        ax.text(-0.6, 1.3 * (len(tasks.INPUTS) - 1 - i) + 0.3, name, ha="right", fontsize=8)
     f, s = settings.fixation_steps, settings.stimulus_steps
-    for start, stop, label, color in ((0, f, "fixation", "0.92"), (f, f + s, "stimulus", "0.85"),
-                                      (f + s, settings.steps, "decision", "0.96")):
-        ax.axvspan(start - 0.5, stop - 0.5, color=color, zorder=-1)
-        ax.text((start + stop - 1) / 2, 1.3 * len(tasks.INPUTS), label, ha="center", fontsize=9)
-    ax.set(xlabel="time step", yticks=[], xlim=(-0.5, settings.steps - 0.5),
-           title=f"one trial: left p={tasks.OPTION_P[left]:.1f}, "
+    epochs = ((0, f, "fixation", "0.93"), (f, f + s, "stimulus", "0.85"),
+              (f + s, settings.steps, "decision", "0.97"))
+    fig, axes = plt.subplots(len(tasks.INPUTS), 1, figsize=(6.4, 4.6), sharex=True)
+    for i, (ax, name) in enumerate(zip(axes, tasks.INPUTS, strict=True)):
+        for start, stop, _, color in epochs:
+            ax.axvspan(start - 0.5, stop - 0.5, color=color, zorder=-1, lw=0)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.step(t, x[:, i], where="mid", color=f"C{i}", lw=2)
+        on = np.nonzero(x[:, i] != 0)[0]
+        if len(on):
+            ax.plot(on[0], x[on[0], i], "o", color=f"C{i}", ms=4)
+        ax.set_ylim(-0.15, 1.15)
+        ax.set_yticks([0, 1])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    for start, stop, label, _ in epochs:
+        axes[0].text((start + stop - 1) / 2, 1.3, label, ha="center", va="bottom", fontsize=9)
+    axes[-1].set(xlabel="time step", xlim=(-0.5, settings.steps - 0.5))
+    fig.suptitle(f"one trial (input value by row): left p={tasks.OPTION_P[left]:.1f}, "
                  f"m={tasks.OPTION_MAGNITUDE[left]:.2f}; right p={tasks.OPTION_P[right]:.1f}, "
-                 f"m={tasks.OPTION_MAGNITUDE[right]:.2f}")
-    fig.tight_layout()
+                 f"m={tasks.OPTION_MAGNITUDE[right]:.2f}", fontsize=10)
+    fig.subplots_adjust(left=0.24, right=0.97, top=0.86, bottom=0.11, hspace=0.25)
     return fig
 
 
@@ -102,7 +124,7 @@ def plot_curves(updates: np.ndarray, histories: dict[str, np.ndarray],
         for i, row in enumerate(y):
             ax.plot(updates, _smooth(row, smooth), lw=1.2,
                     label=None if labels is None else labels[i])
-        ax.set(xlabel="update", title=CURVES.get(name, name))
+        ax.set(xlabel="update", ylabel=CURVES.get(name, name))
         if name in ("abort_rate", "higher_ev_rate", "risky_rate", "dead_fraction"):
             ax.set_ylim(-0.03, 1.03)
         if name == "entropy":
@@ -113,6 +135,86 @@ def plot_curves(updates: np.ndarray, histories: dict[str, np.ndarray],
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --- notebook 00: does kappa move risk preference? --------------------------------------------
+def pooled_choice_table(grid: SweepData, kappa: float, entropy_coef: float):
+    """analysis.choice_table of the last batches of all seeds at one (kappa, entropy_coef)."""
+    key = (id(grid), float(kappa), float(entropy_coef))
+    if key not in _TABLES:
+        idx = grid.select(kappa=kappa, entropy_coef=entropy_coef)
+        opts = grid.arrays["trials/options"][idx].reshape(-1, 2).astype(int)
+        choice = grid.arrays["trials/choice"][idx].reshape(-1).astype(int)
+        _TABLES[key] = analysis.choice_table(opts, choice)
+    return _TABLES[key]
+
+
+_TABLES: dict = {}
+
+
+class KappaDemoFigure:
+    """Left: lower-p choices on equal-EV pairs against kappa (each seed a dot, the selected
+    kappa in red). Right: P(choose left) at the selected kappa by the log p and log EV
+    differences between left and right (all seeds' last batches pooled), with a colour bar.
+
+    Drawn once, then updated in place: a slider move changes only the dots, the mean line,
+    the titles and the heatmap, which are the figure's pyrl_dynamic_artists (widgets.Demo
+    blits them over the rest). fig = KappaDemoFigure(grid)(kappa=-0.2, entropy_coef=0.0).
+    """
+
+    def __init__(self, grid: SweepData):
+        self.grid = grid
+        self.fig: plt.Figure | None = None
+
+    def _draw(self, kappa: float, entropy_coef: float) -> plt.Figure:
+        kappas, risky = analysis.risk_preference(self.grid, entropy_coef)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.8, 3.1))
+        dynamic = []
+        for j in range(risky.shape[1]):
+            dynamic += ax1.plot(kappas, risky[:, j], "o", color="0.6", ms=4,
+                                label="one seed" if j == 0 else None)
+        dynamic += ax1.plot(kappas, np.nanmean(risky, axis=1), "-", color="k", lw=1.5,
+                            label="mean")
+        dynamic += ax1.plot(kappas[:1], risky[:1, 0], "o", color="C3", ms=7,
+                            label="selected kappa")
+        ax1.axhline(0.5, color="0.8", ls=":")
+        ax1.set(xlabel="kappa (< 0 risk-seeking)", ylabel="lower-p choices (equal EV)",
+                ylim=(-0.03, 1.03), xlim=(kappas[0] - 0.05, kappas[-1] + 0.05))
+        ax1.legend(fontsize=7, loc="upper right")
+        # one cell per value of each difference (the values are not evenly spaced)
+        xs, ys, table, _ = pooled_choice_table(self.grid, kappa, entropy_coef)
+        im = ax2.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1,
+                        aspect="auto")
+        every_x, every_y = max(1, len(xs) // 5), max(1, len(ys) // 5)
+        ax2.set_xticks(range(0, len(xs), every_x), [f"{v:.1f}" for v in xs[::every_x]])
+        ax2.set_yticks(range(0, len(ys), every_y), [f"{v:.1f}" for v in ys[::every_y]])
+        ax2.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right")
+        fig.colorbar(im, ax=ax2, label="P(choose left); white: no such trial")
+        ax1.set_title(" ", fontsize=10)
+        ax2.set_title(" ", fontsize=10)
+        dynamic += [im, ax1.title, ax2.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        fig.subplots_adjust(wspace=0.38, left=0.08, right=0.97, bottom=0.16, top=0.88)
+        return fig
+
+    def __call__(self, kappa: float, entropy_coef: float = 0.0) -> plt.Figure:
+        if self.fig is None:
+            self.fig = self._draw(kappa, entropy_coef)
+        kappas, risky = analysis.risk_preference(self.grid, entropy_coef)
+        ax1, ax2 = self.fig.axes[:2]
+        seeds, mean, marked = ax1.lines[:risky.shape[1]], ax1.lines[risky.shape[1]], \
+            ax1.lines[risky.shape[1] + 1]
+        for j, line in enumerate(seeds):
+            line.set_ydata(risky[:, j])
+        mean.set_ydata(np.nanmean(risky, axis=1))
+        sel = int(np.argmin(np.abs(kappas - kappa)))
+        marked.set_data([kappas[sel]] * risky.shape[1], risky[sel])
+        ax1.set_title(f"entropy_coef={entropy_coef:g}", fontsize=10)
+        ax2.set_title(f"kappa={kappa:+.2f}", fontsize=10)
+        ax2.images[0].set_data(pooled_choice_table(self.grid, kappa, entropy_coef)[2].T)
+        return self.fig
 
 
 def plot_choice_heatmap(options: np.ndarray, choice: np.ndarray, ax=None,

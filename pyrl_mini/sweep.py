@@ -21,9 +21,24 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis
-from .config import SHARED_FIELDS, SHARED_NETWORK_FIELDS, SHARED_TASK_FIELDS, TrainSettings
-from .io import load_arrays, save_arrays
+from .config import (
+    SHARED_FIELDS,
+    SHARED_NETWORK_FIELDS,
+    SHARED_TASK_FIELDS,
+    TrainSettings,
+    check_memory,
+    planned_bytes,
+)
+from .io import DataFileError, load_arrays, save_arrays
 from .trainer import DIAGNOSTICS, train
+
+# DATA_VERSION names the numbers that the trainer, task and networks compute for given
+# settings. Bump it on purpose, and rebuild data/, when a code change alters what a dataset
+# holds beyond float32 rounding (a new loss term, another random draw order); a refactor that
+# keeps the numbers (faster code, renamed internals) keeps it. Every data file and partial
+# chunk stores it with its settings (SweepSpec.key): data.load refuses a file made under
+# another version or definition as stale, and a resumed build never reuses such chunks.
+DATA_VERSION = "0.1.0"
 
 KEEP = ("reward", "abort_rate", "no_choice_rate", "higher_ev_rate", "risky_rate", "left_rate",
         "entropy", "logp_mean", "logp_std", "max_prob", "grad_norm", "grad_norm_W_out",
@@ -54,6 +69,9 @@ class SweepSpec:
         for k, values in self.grid.items():
             for v in values:
                 TrainSettings().replace(**{**self.base, k: v})
+        biggest = max(self.settings(), key=lambda s: planned_bytes([s]))
+        check_memory([biggest] * self.chunk, what=f"sweep {self.name!r} (ensembles of "
+                     f"{self.chunk} networks)")
 
     def cells(self) -> list[tuple[dict, int]]:
         names = list(self.grid)
@@ -71,8 +89,39 @@ class SweepSpec:
         d["grid"] = {k: list(v) for k, v in self.grid.items()}
         return d
 
+    def key(self) -> dict:
+        """What the stored numbers depend on: this definition, the settings' defaults (which
+        fill in what base and grid leave out) and DATA_VERSION. JSON-normalised."""
+        return json.loads(json.dumps({"spec": self.to_dict(), "defaults": _flat_defaults(),
+                                      "data_version": DATA_VERSION}))
+
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.key(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def stale_reason(self, meta: dict) -> str | None:
+        """Why numbers stored with `meta` (a data file's or chunk's) are not this definition's
+        numbers, or None if they are. Files made before defaults were stored are compared on
+        their definition and version only. A setting added to the code since (absent from the
+        stored defaults) is assumed to default to the old behaviour."""
+        key = self.key()
+        made = meta.get("data_version", meta.get("version"))  # older files: library version
+        if made != DATA_VERSION:
+            return (f"it was made by data version {made!r}, the code computes version "
+                    f"{DATA_VERSION!r}")
+        stored = json.loads(json.dumps(meta.get("spec")))
+        if stored != key["spec"]:
+            if not isinstance(stored, dict):
+                return "it holds no definition of its settings"
+            return ("its definition changed in code since it was made: "
+                    + "; ".join(_differences(stored, key["spec"])))
+        old = meta.get("defaults")
+        if isinstance(old, dict):
+            given = {*self.base, *self.grid, "seed"}  # defaults these override do not count
+            diffs = [f"{k} {old[k]!r} -> {v!r}" for k, v in key["defaults"].items()
+                     if k in old and old[k] != v and k not in given]
+            if diffs:
+                return "default settings changed in code since it was made: " + "; ".join(diffs)
+        return None
 
     def chunks(self) -> list[list[int]]:
         """Cell indices grouped into ensembles that share shapes, at most `chunk` each."""
@@ -86,6 +135,24 @@ class SweepSpec:
         for idx in groups.values():
             out += [idx[i:i + self.chunk] for i in range(0, len(idx), self.chunk)]
         return out
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """'name: old -> new' for every key that differs, nested dicts (base, grid) by their keys."""
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k, "(unset)"), new.get(k, "(unset)")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{k}.")
+        elif a != b:
+            out.append(f"{prefix}{k} {a!r} -> {b!r}")
+    return out[:6] + ([f"and {len(out) - 6} more"] if len(out) > 6 else [])
+
+
+def _flat_defaults() -> dict:
+    d = TrainSettings().to_dict()
+    return {**{k: v for k, v in d.items() if k not in ("task", "network")},
+            **d["task"], **d["network"]}
 
 
 def _block_mean(x: np.ndarray, stride: int) -> np.ndarray:
@@ -117,7 +184,7 @@ def summarise_chunk(spec: SweepSpec, result) -> dict[str, np.ndarray]:
 
 def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | None = None,
               chunks: list[int] | None = None, stop_after: int | None = None,
-              executor=None) -> dict[str, np.ndarray]:
+              executor=None, stats: dict | None = None) -> dict[str, np.ndarray]:
     """Train every cell of spec; return arrays with a leading cells dim.
 
     partial_dir: finished chunks are saved there and reused on a rerun, so an interrupted
@@ -127,6 +194,10 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     executor: an object with .map(fn, iterable) (results in order) or .map_unordered(fn,
     iterable) (yielding (index, result) as each finishes; preferred, so every finished chunk
     is saved at once), e.g. distributed.DaskExecutor; default runs them here, in order.
+    stats: if a dict, filled with "train_seconds" (training time of every chunk, reused ones
+    included), "reused" (chunks taken from partial_dir) and "reused_seconds" (their time).
+    A chunk in partial_dir is reused only if it carries this spec's key (SweepSpec.key); a
+    corrupt one is trained again, with a note.
     """
     from tqdm.auto import tqdm
 
@@ -140,14 +211,31 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     chunk_list = spec.chunks()
     wanted = range(len(chunk_list)) if chunks is None else chunks
     partial = Path(partial_dir) / f"{spec.name}-{spec.digest()}" if partial_dir else None
+    key = spec.key()
     results: dict[int, dict] = {}
+    seconds: dict[int, float] = {}
     todo = []
+    if partial is not None and stop_after is None:
+        for other in sorted(Path(partial_dir).glob(f"{spec.name}-*")):
+            if other != partial and other.is_dir():
+                tqdm.write(f"note: {other} holds chunks made under another definition or data "
+                           f"version of {spec.name}; they are not used (delete the folder).")
     for c in wanted:
         f = partial / f"chunk{c:04d}.npz" if partial else None
         if f is not None and f.exists() and stop_after is None:
-            results[c] = load_arrays(f)[0]
-        else:
-            todo.append(c)
+            try:
+                arrays, meta = load_arrays(f)
+            except DataFileError as err:
+                tqdm.write(f"note: {err} Training chunk {c} again.")
+                f.unlink()
+                todo.append(c)
+                continue
+            if meta.get("key") == key:
+                results[c] = arrays
+                seconds[c] = float(meta.get("seconds", 0.0))
+                continue
+            tqdm.write(f"note: {f} was made under another definition; training it again.")
+        todo.append(c)
     bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=spec.name,
                disable=not progress)
     jobs = [([all_settings[i] for i in chunk_list[c]], stop_after, spec.record_units)
@@ -164,10 +252,16 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
                                     f"chunks are kept in {partial}" if partial else "")
         arrays = summarise_chunk(spec, res)
         if partial is not None and stop_after is None:
-            save_arrays(partial / f"chunk{c:04d}.npz", arrays)
+            save_arrays(partial / f"chunk{c:04d}.npz", arrays,
+                        {"key": key, "seconds": res.seconds})
         results[c] = arrays
+        seconds[c] = res.seconds
         bar.update(1)
     bar.close()
+    if stats is not None:
+        stats["train_seconds"] = float(sum(seconds.values()))
+        stats["reused"] = len(wanted) - len(todo)
+        stats["reused_seconds"] = float(sum(seconds[c] for c in wanted if c not in todo))
     lost = [c for c in wanted if c not in results]
     if lost:
         raise RuntimeError(f"sweep {spec.name}: the executor returned no result for chunks "

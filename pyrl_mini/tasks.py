@@ -53,19 +53,6 @@ _LOG_P = np.log(OPTION_P)
 OPTION_LOGP = (_LOG_P - _LOG_P.min()) / (_LOG_M.max() - _LOG_M.min())
 
 
-@dataclass
-class TrialBatch:
-    """Inputs and hidden variables of a batch of trials for an ensemble.
-
-    Shapes: inputs (time, ensemble, trials, N_INPUTS); options (ensemble, trials, 2) option
-    indices (left, right); outcome_u (ensemble, trials) uniforms deciding the payoff.
-    """
-
-    inputs: torch.Tensor
-    options: torch.Tensor
-    outcome_u: torch.Tensor
-
-
 def draw_trials(settings: TaskSettings, trials: int, generator: torch.Generator):
     """One network's randomness for one batch: (options (trials, 2), input noise
     (time, trials, N_INPUTS), outcome uniforms (trials,)). Drawn in a fixed order so that a

@@ -15,22 +15,29 @@ by drawing everything else once (axes, ticks, labels: most of the cost) and, on 
 restoring that background and drawing only the listed artists, as long as no axes limits
 changed (then everything is drawn again). Those artists must be set_animated(True).
 A longer live run sits behind LiveRun: a button and a progress bar.
+
+Demos shared by notebooks: kappa_demo (risk preference of the trained kappa sweep) and
+train_widget (train one network with the reader's kappa and entropy_coef).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
+from . import analysis, plots
+
 SLIDER_STYLE = {"description_width": "initial"}
-DEMO_DPI = 72  # the PNG a slider redraws: fewer pixels, faster response
+DEMO_DPI = 100  # the PNG a slider redraws: readable at notebook width
 SLIDER_LAYOUT = W.Layout(width="360px")
 
 
@@ -139,7 +146,12 @@ class Demo:
         return buf.getvalue()
 
     def _ipython_display_(self) -> None:
-        display(self.widget)
+        # The widget view (JupyterLab shows it, live) plus a PNG of the figure as it is
+        # now: a static render of the notebook (make site, nbconvert, GitHub), which has no
+        # kernel for the sliders, shows that picture instead.
+        bundle = self.widget._repr_mimebundle_()
+        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        display(bundle, raw=True)
 
 
 class LiveRun:
@@ -176,3 +188,48 @@ class LiveRun:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+# --- demos shared by notebooks ------------------------------------------------------------------
+def _kappa_summary(grid, kappa: float, entropy_coef: float) -> str:
+    idx = grid.select(kappa=kappa, entropy_coef=entropy_coef)
+    risky = grid.final("risky_rate")[idx]
+    modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in grid.mode[idx]]
+    return (f"kappa={kappa:+.2f} entropy_coef={entropy_coef:g}: lower-p choices "
+            f"{np.nanmean(risky):.2f} (seeds {', '.join(f'{r:.2f}' for r in risky)}); "
+            f"modes: {', '.join(modes)}")
+
+
+def kappa_demo(grid) -> Demo:
+    """Sliders over a kappa x entropy_coef sweep (e.g. data.load("main_grid")) driving
+    plots.KappaDemoFigure; the summary line gives each seed's lower-p choice rate and mode."""
+    return Demo(plots.KappaDemoFigure(grid),
+                summary_fn=lambda kappa, entropy_coef: _kappa_summary(grid, kappa, entropy_coef),
+                kappa=kappa_slider(grid.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.0))
+
+
+def train_widget(base, updates: int = 300) -> LiveRun:
+    """A Train button: one network with base (a TrainSettings) and the reader's kappa,
+    entropy_coef and number of updates; shows its learning curves. Nothing runs until pressed.
+    """
+    from .trainer import train  # the trainer is only needed once the button is pressed
+
+    def run(progress, kappa, entropy_coef, updates):
+        progress.max, progress.value = int(updates), 0
+        s = base.replace(kappa=kappa, entropy_coef=entropy_coef, updates=int(updates))
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick)
+
+    def show(result):
+        s = result.settings[0]
+        return plots.plot_curves(np.arange(result.updates_done), result.member(0), smooth=10,
+                                 title=f"kappa={s.kappa:+.2f}, entropy_coef={s.entropy_coef:g}")
+
+    return LiveRun(run, show, description="Train",
+                   kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.2),
+                   entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
+                   updates=float_slider("updates", 100, 2000, 100, updates, fmt=".0f"))

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import pyrl_mini.lessons as lessons  # noqa: E402
 import pyrl_mini.widgets as widgets  # noqa: E402
+from pyrl_mini import data  # noqa: E402
 from pyrl_mini.widgets import Demo  # noqa: E402
 
 
@@ -44,14 +45,15 @@ def _values(control, n=3):
     return [v for v in vals if v != control.value][:n]
 
 
-BLITTED = ["nb02_wout_init.sweep", "nb03_gradient_vanishing.bandit", "nb04_entropy_fix.fixes",
+BLITTED = ["nb00.kappa", "nb02_wout_init.sweep", "nb03_gradient_vanishing.bandit",
+           "nb04_entropy_fix.fixes",
            "nb03_gradient_vanishing.kappa_lr", "nb03_gradient_vanishing.reward",
            "nb04_entropy_fix.grid", "nb05_explorer.explorer"]
 
 
 @pytest.fixture(scope="module")
 def all_demos(monkeypatch_module):
-    out = {}
+    out = {"nb00.kappa": widgets.kappa_demo(data.load("main_grid"))}
     for info in pkgutil.iter_modules(lessons.__path__):
         module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
         if info.name == "nb01_dead_neurons" or not hasattr(module, "demos"):

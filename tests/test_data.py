@@ -6,15 +6,22 @@ import numpy as np
 import pytest
 
 from pyrl_mini import data
-from pyrl_mini.io import DataFileError
+from pyrl_mini.io import DataFileError, load_arrays, save_arrays
 from pyrl_mini.sweep import run_sweep
 
 data._spec_or_raise("main_grid")  # registers every dataset
 MANIFEST = data.read_manifest()["files"]
 BUILT = [name for name in data.DATASETS if f"{name}.npz" in MANIFEST]
-# Same machine and library: identical. Another CPU or BLAS may round differently; after the
-# 20 updates rebuilt here the stored block means then agree to this absolute tolerance.
+# Same machine and library: identical. Another CPU (other SIMD kernels) rounds differently in
+# float32, and training amplifies it: on a second machine (2026-11-26) four datasets (nb01_simple,
+# nb01_lr, kappa_lr, reward_design: the high learning rates) agreed to 1e-3 over the first 10
+# updates and drifted by 0.01-0.07 in the next 10. So the rebuilt slice covers the first
+# SLICE_UPDATES updates, where reward and entropy still agree to 1e-3. The gradient norm reacts
+# first: at lr 0.1 (nb01_lr) it moved by 2 % within those updates on the second machine, so it
+# is compared to GRAD_RTOL; a kappa of +-0.4 alone changes it by far more (f(d) scales by 0.6-1.4).
 TOLERANCE = 1e-3
+GRAD_RTOL = 0.05
+SLICE_UPDATES = 10
 
 
 def test_every_registered_dataset_is_built_and_verified():
@@ -36,14 +43,16 @@ def test_manifest_has_provenance():
 def test_rebuilt_slice_matches_stored_numbers(name):
     spec = data.DATASETS[name]
     stored = data.load(name)
-    steps = 2 * spec.stride
-    part = run_sweep(spec, progress=False, chunks=[0], stop_after=steps)
+    points = max(1, SLICE_UPDATES // spec.stride)      # stored block means to compare
+    part = run_sweep(spec, progress=False, chunks=[0], stop_after=points * spec.stride)
     cells = part["cell"]
     order = {c: i for i, c in enumerate(stored.arrays["cell"])}
     rows = [order[c] for c in cells]
     for key in ("h/reward", "h/entropy", "h/grad_norm"):
-        got, want = part[key][:, :2], stored.arrays[key][rows, :2]
-        np.testing.assert_allclose(got, want, atol=TOLERANCE, err_msg=f"{name} {key}")
+        got, want = part[key][:, :points], stored.arrays[key][rows, :points]
+        tol = dict(rtol=GRAD_RTOL, atol=TOLERANCE) if key == "h/grad_norm" else \
+            dict(rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(got, want, **tol, err_msg=f"{name} {key}")
 
 
 def test_missing_file_names_file_and_command(tmp_path):
@@ -129,12 +138,16 @@ def test_rebuild_and_compare_finds_identical_and_different_builds(tmp_path, monk
     data.build(spec.name, stored_dir, progress=False)
     assert data.rebuild_and_compare(spec.name, tmp_path / "again", stored_dir,
                                     progress=False) == {}
-    # another learning rate under the same name: the rebuilt numbers differ and are named
-    monkeypatch.setitem(data.DATASETS, spec.name,
-                        SweepSpec(name=spec.name, base={**spec.base, "lr": 0.05},
-                                  grid=spec.grid, seeds=spec.seeds, stride=2, chunk=2))
+    # stored numbers that differ from a rebuild (same definition) are named with the gap
+    path = stored_dir / f"{spec.name}.npz"
+    arrays, meta = load_arrays(path)
+    arrays["final/entropy"] = arrays["final/entropy"] + 0.25
+    save_arrays(path, arrays, meta)
+    manifest = data.read_manifest(stored_dir)
+    manifest["files"][path.name]["sha256"] = data.sha256(path)
+    data.write_manifest(manifest, stored_dir)
     diffs = data.rebuild_and_compare(spec.name, tmp_path / "other", stored_dir, progress=False)
-    assert "final/entropy" in diffs and all(v > 0 for v in diffs.values())
+    assert list(diffs) == ["final/entropy"] and diffs["final/entropy"] == pytest.approx(0.25)
 
 
 def test_check_command_reports_and_exits_by_result(monkeypatch, capsys):

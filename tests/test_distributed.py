@@ -4,9 +4,14 @@ One LocalCluster of two single-threaded workers is shared by the module (it take
 seconds to start on a loaded machine); the sweeps are tiny.
 """
 
+import contextlib
 import functools
+import socket
 import sys
 import time
+import urllib.error
+import urllib.request
+import warnings
 
 import numpy as np
 import pytest
@@ -23,9 +28,29 @@ TINY = SweepSpec("tiny_dask", base=dict(updates=8, batch_size=16, units=8, basel
 
 @pytest.fixture(scope="module")
 def executor():
+    """The shared LocalCluster, started while port 8787 (Dask's dashboard port) is taken."""
     pytest.importorskip("distributed")
-    with DaskExecutor(local_workers=2) as ex:
+    with _port_8787_taken(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = DaskExecutor(local_workers=2)
+    ex.start_warnings = [str(w.message) for w in caught]
+    with ex:
         yield ex
+
+
+@contextlib.contextmanager
+def _port_8787_taken():
+    """Hold port 8787 for the block (if something else already holds it, so much the better)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("", 8787))
+        sock.listen(1)
+    except OSError:
+        pass  # already in use: the condition this fixture wants
+    try:
+        yield
+    finally:
+        sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +179,17 @@ def test_bad_arguments():
         DaskExecutor()
     with pytest.raises(DaskError, match="positive integer"):
         DaskExecutor(local_workers=0)
+
+
+def test_local_cluster_opens_no_dashboard_port(executor):
+    """No dashboard, and no fixed port: `make test` once warned "Port 8787 is already in use"."""
+    scheduler = executor.cluster.scheduler
+    assert not [w for w in executor.start_warnings if "already in use" in w], \
+        executor.start_warnings
+    assert scheduler.http_server.port != 8787
+    assert scheduler.http_server.address == "127.0.0.1"
+    base = f"http://127.0.0.1:{scheduler.http_server.port}"
+    with urllib.request.urlopen(base + "/health", timeout=10) as r:
+        assert r.status == 200  # the plain HTTP server answers...
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(base + "/status", timeout=10)  # ...but holds no dashboard

@@ -1,4 +1,4 @@
-"""Datasets of notebook 02 (the output-layer initialisation W_out), claim 3 of DESIGN.md.
+"""Datasets of notebook 02 (the output-layer initialisation W_out).
 
 nb02_wout_early: the first 50 updates at full resolution (stride 1) for seven W_out standard
     deviations x three kappas x four seeds: the initial policy, the gradient norm of each

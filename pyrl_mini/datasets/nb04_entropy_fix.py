@@ -1,4 +1,4 @@
-"""Datasets of notebook 04 (the entropy fix and its alternatives), claims 7 and 9 of DESIGN.md.
+"""Datasets of notebook 04 (the entropy fix and its alternatives).
 
 fixes, fixes_batch512
         six alternatives to the entropy bonus at kappa = -0.4 (risk-seeking, the analysis's

@@ -1,6 +1,6 @@
 """Notebook 01: ReLU dead units. Do they die, do they stay dead, do they cause the collapse?
 
-Definitions (DESIGN.md section 2), for rates r (time, ensemble, trials, units) and the mask
+Definitions, for rates r (time, ensemble, trials, units) and the mask
 of valid steps (time, ensemble, trials):
 
     dead_i    <=>  r_i = 0 exactly on every valid step of every trial of the batch

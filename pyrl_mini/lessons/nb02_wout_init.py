@@ -1,4 +1,4 @@
-"""Notebook 02: the output-layer initialisation W_out (claim 3 of DESIGN.md section 6).
+"""Notebook 02: the output-layer initialisation W_out (the analysis's claim about it).
 
 The policy readout is logits z_t = r_t W_out + b_out, pi_t = softmax(z_t), with rates r_t
 (T, B, N). With entropy_coef = 0 the policy loss of one network is

@@ -1,0 +1,318 @@
+"""Build the static HTML edition of the notebooks (`make site`): _site/index.html + one page each.
+
+    .venv/bin/python tools/build_site.py                 # every notebooks/*.ipynb -> _site/
+    .venv/bin/python tools/build_site.py --out /tmp/s notebooks/00_task_network_trainer.ipynb
+
+Each notebook is executed the way a reader's JupyterLab runs it (a python3 kernel started in
+the notebook's folder, top to bottom; an error stops the build and names the cell), then
+rendered with nbconvert's bundled "lab" template (no download at build time) extended by
+tools/site_template/:
+- a slider demo (widgets.Demo) shows its default state as a picture: Demo's display output
+  carries a PNG next to the widget view, and here the PNG is preferred; any other widget
+  (a Train button, a progress bar) becomes a one-line note, since nothing can run it here;
+- cells folded in JupyterLab (metadata jupyter.source_hidden / outputs_hidden, or the tags
+  hide-input / hide-output) stay folded, in a <details> element a click opens;
+- every page links home, to the previous and next notebook, and says the sliders live in
+  JupyterLab (`make lab`).
+The home page takes its introduction, roadmap and verdict table from README.md (one copy).
+Pages load MathJax from its CDN to typeset equations; without a network they show the TeX.
+
+The build fails (exit 1) if a notebook page holds no figure or a demo has no picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
+from nbconvert.filters.markdown import markdown2html_mistune
+from traitlets.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).resolve().parent / "site_template"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# nbconvert's HTML priority without the widget view and javascript: a static page has no
+# kernel and (offline) no widget manager, so the PNG next to a Demo's widget is shown.
+PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png",
+            "image/jpeg", "text/plain"]
+IMG = re.compile(r"<img\b[^>]*\bsrc=\"data:image/(?:png|jpeg|svg\+xml)")
+SVG = re.compile(r"<svg\b")
+LIVE_NOTE = ('<p class="pyrl-live-note">A live control (a button or a progress bar) is here '
+             "in JupyterLab: run <code>make lab</code> to use it.</p>")
+
+
+class SiteError(Exception):
+    """What is wrong with the build, in one line a reader can act on."""
+
+
+# --------------------------------------------------------------------------- README parts
+
+def readme_sections(text: str) -> dict[str, str]:
+    """README.md split at its '## ' headings: {'': intro, 'Quick start': ..., ...}."""
+    sections: dict[str, list[str]] = {"": []}
+    current = ""
+    fence = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        if not fence and line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = []
+        elif not fence and line.startswith("# ") and current == "":
+            continue  # the title
+        else:
+            sections[current].append(line)
+    return {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+def first_table(markdown: str) -> str:
+    """The first pipe table in a block of markdown (header, rule and rows)."""
+    lines, table = markdown.splitlines(), []
+    for line in lines:
+        if line.lstrip().startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if len(table) < 3:
+        raise SiteError("README.md's '## Notebooks' section holds no table; the home page "
+                        "takes the verdict table from there.")
+    return "\n".join(table)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def is_folded(cell, part: str) -> bool:
+    """part 'input' or 'output': folded in JupyterLab (metadata) or by a Jupyter Book tag."""
+    meta = cell.get("metadata", {})
+    key = "source_hidden" if part == "input" else "outputs_hidden"
+    return bool(meta.get("jupyter", {}).get(key)) or f"hide-{part}" in meta.get("tags", [])
+
+
+def execute(nb, path: Path, timeout: int, kernel_log) -> None:
+    """Run every cell as JupyterLab would: python3 kernel, working directory = its folder.
+
+    The kernel's own stderr (start-up notices, its shutdown) and a line per cell go to
+    kernel_log (a file).
+    """
+    def started(cell, cell_index):  # where a slow or stuck build is, in the log
+        print(f"{time.strftime('%H:%M:%S')} cell {cell_index}: {cell.source[:60]!r}",
+              file=kernel_log, flush=True)
+
+    # The kernel talks over unix sockets in a fresh directory, not TCP ports on localhost:
+    # with TCP, builds beside other Jupyter servers and kernels on this machine (tests,
+    # a reader's JupyterLab) hung now and then, waiting for a reply that never came.
+    with tempfile.TemporaryDirectory(prefix="pyrl-site-") as ipc_dir:
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=os.path.join(ipc_dir, "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}},
+                                on_cell_execute=started)
+        try:
+            _run(client, path, kernel_log)
+        finally:  # a kernel manager given to nbclient is ours to stop
+            if km.has_kernel:
+                km.shutdown_kernel(now=False)
+
+
+def _run(client: NotebookClient, path: Path, kernel_log) -> None:
+    try:
+        client.execute(stderr=kernel_log)
+    except CellExecutionError as err:
+        last = str(err).strip().splitlines()[-1] if str(err).strip() else "error"
+        raise SiteError(f"{path.name}: a cell failed ({last}); run the notebook in "
+                        "JupyterLab to see it, fix it, then build again.") from None
+
+
+def prepare_outputs(nb) -> dict[str, int]:
+    """Prefer each Demo's picture; replace other widgets by a note; drop progress bars."""
+    counts = {"demos": 0, "controls": 0}
+    # The widget state nbclient saved: with it the template would load a widget manager
+    # from a CDN, to render widgets this page no longer shows.
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET in data:
+                if "image/png" in data:
+                    counts["demos"] += 1
+                    out["data"] = {k: v for k, v in data.items() if k != WIDGET}
+                elif "%|" in data.get("text/plain", ""):
+                    continue  # a tqdm bar: its text is the state when it was first shown
+                else:
+                    counts["controls"] += 1
+                    out["data"] = {"text/html": LIVE_NOTE}
+            kept.append(out)
+        cell["outputs"] = kept
+    return counts
+
+
+def _shown_path(path: Path) -> str:
+    """The notebook's path in the repository (notebooks/00_x.ipynb), else its name."""
+    try:
+        return path.resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return path.name
+
+
+def title_of(nb, path: Path) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip()
+    return path.stem
+
+
+def exporter() -> HTMLExporter:
+    c = Config()
+    c.NbConvertBase.display_data_priority = PRIORITY
+    return HTMLExporter(config=c, template_name="pyrl", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def count_figures(page: str) -> int:
+    return len(IMG.findall(page)) + len(SVG.findall(page))
+
+
+# --------------------------------------------------------------------------- home page
+
+HOME = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>pyrl_mini: a static edition</title>
+<link rel="stylesheet" href="site.css">
+</head>
+<body class="pyrl-home">
+<main>
+<h1>pyrl_mini</h1>
+<p class="pyrl-edition">A static edition: every notebook run top to bottom, with its outputs
+and figures. The slider demos show their default setting as a picture; the sliders themselves
+live in JupyterLab (<code>make lab</code> in a clone of the repository).</p>
+{intro}
+<h2>Roadmap</h2>
+{roadmap}
+<h2>The notebooks and their verdicts</h2>
+{table}
+<p class="pyrl-built">Built {built} by <code>make site</code> ({seconds:.0f} s).</p>
+</main>
+</body>
+</html>
+"""
+
+
+def home_page(readme: str, pages: dict[str, str], seconds: float) -> str:
+    sections = readme_sections(readme)
+    intro = sections[""]
+    roadmap = sections.get("Roadmap")
+    if not roadmap:
+        raise SiteError("README.md has no '## Roadmap' section; the home page shows it.")
+    table = markdown2html_mistune(first_table(sections.get("Notebooks", "")))
+    for stem, href in pages.items():  # the table's `NN_name` cells link to their pages
+        table = table.replace(f"<code>{stem}</code>",
+                              f'<a href="{href}"><code>{stem}</code></a>')
+    # README's pictures (docs/*.png) are copied next to index.html by build().
+    return HOME.format(intro=markdown2html_mistune(intro), roadmap=markdown2html_mistune(roadmap),
+                       table=table, built=time.strftime("%Y-%m-%d %H:%M"), seconds=seconds)
+
+
+# --------------------------------------------------------------------------- build
+
+def build(notebooks: list[Path], out: Path, timeout: int = 600, readme: Path | None = None,
+          log=print) -> dict[str, dict]:
+    """Execute and render `notebooks` into `out`; returns {page: {figures, demos, ...}}."""
+    readme = readme or REPO / "README.md"
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        raise SiteError(f"no such notebook: {', '.join(missing)}")
+    if not notebooks:
+        raise SiteError("no notebooks to build (notebooks/*.ipynb is empty)")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "site.css").write_text((TEMPLATES / "site.css").read_text())
+    readme_text = readme.read_text(encoding="utf-8")
+    for img in re.findall(r"\]\((docs/[^)]+\.png)\)", readme_text):  # README's pictures
+        (out / img).parent.mkdir(parents=True, exist_ok=True)
+        (out / img).write_bytes((readme.parent / img).read_bytes())
+    # MPLBACKEND=Agg (CI sets it) would reach the kernels and could stop inline figures;
+    # a reader's JupyterLab does not have it.
+    env_backend = os.environ.pop("MPLBACKEND", None)
+    t_all = time.perf_counter()
+    stats: dict[str, dict] = {}
+    pages = {p.stem: f"{p.stem}.html" for p in notebooks}
+    stems = list(pages)
+    kernel_log = open(out / "kernels.log", "w")  # noqa: SIM115 - closed below
+    try:
+        for i, path in enumerate(notebooks):
+            t0 = time.perf_counter()
+            log(f"[{i + 1}/{len(notebooks)}] {path.name}: executing ...", flush=True)
+            nb = nbformat.read(path, as_version=4)
+            print(f"== {path.name}", file=kernel_log, flush=True)
+            execute(nb, path, timeout, kernel_log)
+            counts = prepare_outputs(nb)
+            for cell in nb.cells:
+                cell.metadata["pyrl_fold_input"] = is_folded(cell, "input")
+                cell.metadata["pyrl_fold_output"] = is_folded(cell, "output")
+            nav = {"home": "index.html",
+                   "prev": pages[stems[i - 1]] if i > 0 else None,
+                   "next": pages[stems[i + 1]] if i + 1 < len(stems) else None,
+                   "title": title_of(nb, path), "source": _shown_path(path)}
+            body, _ = exporter().from_notebook_node(
+                nb, resources={"pyrl_nav": nav, "metadata": {"name": nav["title"]}})
+            (out / pages[path.stem]).write_text(body, encoding="utf-8")
+            figures = count_figures(body)
+            folded = sum(c.metadata["pyrl_fold_input"] for c in nb.cells)
+            stats[pages[path.stem]] = dict(figures=figures, folded=folded,
+                                           seconds=time.perf_counter() - t0, **counts)
+            log(f"    {pages[path.stem]}: {figures} figures ({counts['demos']} slider demos "
+                f"as pictures), {folded} folded cells, {counts['controls']} live controls "
+                f"noted, {time.perf_counter() - t0:.0f} s", flush=True)
+    finally:
+        kernel_log.close()
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    seconds = time.perf_counter() - t_all
+    (out / "index.html").write_text(home_page(readme_text, pages, seconds), encoding="utf-8")
+    empty = [page for page, s in stats.items() if s["figures"] == 0]
+    if empty:
+        raise SiteError(f"no figure on {', '.join(empty)}: a notebook page must show its "
+                        "figures (check that its plots are displayed, not only saved)")
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="*", type=Path,
+                    help="notebooks to build (default: notebooks/*.ipynb)")
+    ap.add_argument("--out", type=Path, default=REPO / "_site", help="output folder (_site)")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
+    args = ap.parse_args(argv)
+    notebooks = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
+    try:
+        stats = build(notebooks, args.out, timeout=args.timeout)
+    except SiteError as err:
+        print(f"make site: {err}", file=sys.stderr)
+        return 1
+    total = sum(s["figures"] for s in stats.values())
+    print(f"wrote {args.out}/index.html and {len(stats)} notebook pages, {total} figures; "
+          f"open {args.out.resolve()}/index.html in a browser")
+    (args.out / "build.json").write_text(json.dumps(stats, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
