@@ -1,33 +1,84 @@
-"""Performance benchmarks of the trainer: throughput, ensemble speed-up, FLOP rate, memory.
+"""Trainer speed: this working tree against another commit, in one run, interleaved.
 
-    python benchmarks/run.py            # all, about 4 minutes on 2 cores
-    python benchmarks/run.py --quick    # fewer updates, for a smoke check
+    python benchmarks/run.py                      # against dc3303a, about 10 minutes
+    python benchmarks/run.py --against HEAD~3     # any commit
+    python benchmarks/run.py --quick              # fewer updates, a smoke check
 
-Machines here are shared and noisy: compare the ratios measured in one run, not absolute
-times across runs. Writes benchmarks/results.json and prints a Markdown table for the README.
+The other commit is checked out in a temporary git worktree (removed at the end) and its
+pyrl_mini imported under another name, so both trainers run in this process, one thread,
+alternately: each measure is a median over interleaved pairs of the ratio other / this.
+Times are CPU seconds of this process (time.process_time), which other jobs on a shared
+machine disturb far less than wall time. Also measured: resident memory over a long run,
+and how far the two trainers' histories drift apart for the same seed (training is chaotic:
+float32 rounding differences grow). Writes benchmarks/results.json and prints a table.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
-import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from pyrl_mini import analysis
-from pyrl_mini.config import TrainSettings
-from pyrl_mini.trainer import train
+import pyrl_mini.config as this_config
+import pyrl_mini.trainer as this_trainer
 
-UPSTREAM_TRIALS_PER_S = 225.0  # pyrl's PyTorch port: 16-step trials, N=100, batch 64, 2 cores
-# Trial length 16 = 3 fixation + 4 stimulus + 9 decision steps, to match upstream's benchmark.
-# Policy N = 100 as upstream; the baseline GRU keeps our default 50 units (upstream: 100,
-# measured too: it is two thirds of the multiply-adds).
-UPSTREAM_SHAPE = dict(units=100, baseline_units=50, batch_size=64, decision_steps=9)
+ROOT = Path(__file__).resolve().parents[1]
+UPSTREAM_TRIALS_PER_S = 225.0  # pyrl's PyTorch port: 16-step trials, N=100, batch 64
+# The issue's upstream shape: policy N = 100, batch 64, 16-step trials (3 + 4 + 9), and a
+# 100-unit baseline GRU as upstream's.
+UPSTREAM_SHAPE = dict(units=100, baseline_units=100, batch_size=64, decision_steps=9)
+
+
+def load_commit(commit: str, workdir: str):
+    """(trainer, config) modules of pyrl_mini at `commit`, from a git worktree in workdir."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", workdir,
+                    commit], check=True)
+    name = "pyrl_mini_at_" + commit.replace("~", "_").replace("^", "_").replace("/", "_")
+    path = Path(workdir) / "pyrl_mini"
+    spec = importlib.util.spec_from_file_location(name, path / "__init__.py",
+                                                  submodule_search_locations=[str(path)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return importlib.import_module(name + ".trainer"), importlib.import_module(name + ".config")
+
+
+def seconds(side, E: int, updates: int, **changes) -> np.ndarray:
+    """CPU seconds of each update of an ensemble of E networks trained from scratch."""
+    trainer, config = side
+    members = [config.TrainSettings(seed=k, updates=updates).replace(**changes)
+               for k in range(E)]
+    marks = [time.process_time()]
+    trainer.train(members, progress=False, callback=lambda u, row: marks.append(
+        time.process_time()))
+    return np.diff(marks)
+
+
+def compare(this, other, pairs: int, E: int, updates: int, **changes) -> dict:
+    """Interleaved pairs (other, this): median ratios other / this of the CPU time of the whole
+    run and of its second half (later in training trials last longer: less work is skipped)."""
+    seconds(this, E, 2, **changes)
+    seconds(other, E, 2, **changes)
+    runs = [(seconds(other, E, updates, **changes), seconds(this, E, updates, **changes))
+            for _ in range(pairs)]
+    half = updates // 2
+    whole = np.array([o.sum() / t.sum() for o, t in runs])
+    late = np.array([o[half:].sum() / t[half:].sum() for o, t in runs])
+    return {"E": E, "updates": updates, "settings": changes, "pairs": pairs,
+            "s_per_update_this": float(np.median([t.mean() for _, t in runs])),
+            "s_per_update_other": float(np.median([o.mean() for o, _ in runs])),
+            "ratio": float(np.median(whole)), "ratio_min": float(whole.min()),
+            "ratio_max": float(whole.max()), "ratio_second_half": float(np.median(late))}
 
 
 def rss_mb() -> float:
@@ -35,137 +86,82 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def timed_train(settings, updates: int, warmup: int = 5):
-    """Seconds per update (after warm-up) for a list of settings trained as one ensemble."""
-    members = [s.replace(updates=updates + warmup) for s in settings]
-    marks = {}
-
-    def mark(u, row):
-        if u == warmup - 1:
-            marks["t0"] = time.perf_counter()
-
-    train(members, progress=False, callback=mark)
-    return (time.perf_counter() - marks["t0"]) / updates
+def memory(updates: int, E: int = 1) -> dict:
+    """Resident memory every 50 updates of one run of this tree (after a quarter as warm-up)."""
+    rss = []
+    members = [this_config.TrainSettings(seed=k, updates=updates) for k in range(E)]
+    this_trainer.train(members, progress=False,
+                       callback=lambda u, row: rss.append(rss_mb()) if u % 50 == 0 else None)
+    warm = rss[len(rss) // 4:]
+    return {"updates": updates, "E": E, "first_mb": warm[0], "last_mb": warm[-1],
+            "peak_mb": max(rss)}
 
 
-def flops_per_update(s: TrainSettings) -> float:
-    """Multiply-adds of one update (forward x 3 for forward + backward), times 2 FLOPs."""
-    T, B = s.task.steps, s.batch_size
-    N, Nb, A, Nin = s.network.units, s.network.baseline_units, 3, 5
-    policy = T * B * (3 * N * N + Nin * 3 * N + N * A)
-    baseline = T * B * (3 * Nb * Nb + (N + A) * 3 * Nb + Nb)
-    return 2 * 3 * (policy + baseline)
-
-
-def matmul_peak(n: int = 1024, reps: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+def drift(this, other, updates: int) -> dict:
+    """Largest |this - other| of some diagnostics up to each checkpoint, default settings."""
+    runs = [side[0].train(side[1].TrainSettings(seed=1, updates=updates), progress=False)
+            for side in (this, other)]
+    out = {}
+    for name in ("entropy", "grad_norm", "reward", "choice_rate"):
+        a, b = runs[0].history[name][:, 0], runs[1].history[name][:, 0]
+        out[name] = {str(u): float(np.nanmax(np.abs(a[:u] - b[:u])))
+                     for u in (1, 10, 50, 100, 200, 500, 1000) if u <= updates}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--against", default="dc3303a", help="commit to compare with")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    n_upd = 20 if args.quick else 60
-    out: dict = {"machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                 "threads": args.threads, "torch": torch.__version__}
+    torch.set_num_threads(1)
+    q = args.quick
+    this = (this_trainer, this_config)
+    out: dict = {"against": args.against, "torch": torch.__version__, "threads": 1,
+                 "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = str(Path(tmp) / "other")
+        try:
+            other = load_commit(args.against, workdir)
+            pairs = 2 if q else 3
+            out["default_one"] = compare(this, other, pairs, 1, 20 if q else 300)
+            out["upstream_shape_one"] = compare(this, other, pairs, 1, 20 if q else 300,
+                                                **UPSTREAM_SHAPE)
+            out["default_ensemble_16"] = compare(this, other, 2, 16, 6 if q else 100)
+            out["drift"] = drift(this, other, 50 if q else 1000)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", workdir],
+                           check=False)
+    out["memory_one"] = memory(300 if q else 2000)
+    up = out["upstream_shape_one"]
+    out["upstream_trials_per_s"] = UPSTREAM_SHAPE["batch_size"] / up["s_per_update_this"]
 
-    base = TrainSettings().replace(**UPSTREAM_SHAPE)
-    one = timed_train([base], n_upd)
-    out["one_network"] = {"s_per_update": one, "updates_per_s": 1 / one,
-                          "trials_per_s": base.batch_size / one,
-                          "vs_upstream": base.batch_size / one / UPSTREAM_TRIALS_PER_S}
-    big = base.replace(baseline_units=100)
-    one_big = timed_train([big], n_upd)
-    out["one_network_baseline100"] = {"s_per_update": one_big,
-                                      "trials_per_s": big.batch_size / one_big,
-                                      "vs_upstream": big.batch_size / one_big
-                                      / UPSTREAM_TRIALS_PER_S}
-    for E in (8, 16):
-        ens = timed_train([base.replace(seed=k) for k in range(E)], max(n_upd // 4, 5))
-        out[f"ensemble_{E}"] = {"s_per_update": ens, "trials_per_s": E * base.batch_size / ens,
-                                "sequential_over_ensemble": E * one / ens}
-    peak = matmul_peak()
-    out["flops"] = {"update_gflop": flops_per_update(base) / 1e9,
-                    "achieved_gflops": flops_per_update(base) / one / 1e9,
-                    "matmul_peak_gflops": peak}
-    out["flops"]["fraction_of_peak"] = out["flops"]["achieved_gflops"] / peak
-    default = TrainSettings()
-    out["default_one_network"] = {"updates_per_s": 1 / timed_train([default], n_upd // 2)}
-    # the logit cap's overhead: interleaved pairs, median ratio (one tanh per logit)
-    pairs = [(timed_train([default.replace(logit_cap=2.0)], n_upd // 4),
-              timed_train([default], n_upd // 4)) for _ in range(3)]
-    out["logit_cap_overhead"] = {"capped_over_uncapped": float(np.median(
-        [c / u for c, u in pairs]))}
-
-    # time to criterion at the default settings (seed 1), and memory over a long run
-    updates = 300 if args.quick else 2000
-    rss = []
-
-    def watch(u, row):
-        if u % 50 == 0:
-            rss.append(rss_mb())
-
-    t0 = time.perf_counter()
-    r = train(TrainSettings(updates=updates, seed=1), progress=False, callback=watch)
-    wall = time.perf_counter() - t0
-    crit = int(analysis.updates_to_criterion(r.history)[0])
-    out["learn"] = {"updates": updates, "seconds": wall, "criterion_update": crit,
-                    "seconds_to_criterion": wall * (crit + 1) / updates if crit >= 0 else None}
-    warm = rss[len(rss) // 4:]
-    out["memory_one"] = {"peak_mb": max(rss), "after_warmup_first_mb": warm[0],
-                         "after_warmup_last_mb": warm[-1], "samples": len(rss)}
-    rss16 = []
-    upd16 = 40 if args.quick else 300
-    train([base.replace(seed=k, updates=upd16) for k in range(16)], progress=False,
-          callback=lambda u, row: rss16.append(rss_mb()) if u % 10 == 0 else None)
-    warm16 = rss16[len(rss16) // 4:]
-    out["memory_ensemble_16"] = {"updates": upd16, "peak_mb": max(rss16),
-                                 "after_warmup_first_mb": warm16[0],
-                                 "after_warmup_last_mb": warm16[-1]}
-
-    path = Path(__file__).with_name("results.json")
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    o = out
-    rows = [
-        ("one network, N=100, batch 64, 16 steps: trials/s",
-         f"{o['one_network']['trials_per_s']:.0f} "
-         f"({o['one_network']['vs_upstream']:.0f}x upstream's 225)"),
-        ("  updates/s", f"{o['one_network']['updates_per_s']:.1f}"),
-        ("  the same with a 100-unit baseline GRU (as upstream): trials/s",
-         f"{o['one_network_baseline100']['trials_per_s']:.0f} "
-         f"({o['one_network_baseline100']['vs_upstream']:.0f}x)"),
-        ("ensemble of 8: trials/s; sequential/ensemble wall",
-         f"{o['ensemble_8']['trials_per_s']:.0f}; "
-         f"{o['ensemble_8']['sequential_over_ensemble']:.2f}x"),
-        ("ensemble of 16: trials/s; sequential/ensemble wall",
-         f"{o['ensemble_16']['trials_per_s']:.0f}; "
-         f"{o['ensemble_16']['sequential_over_ensemble']:.2f}x"),
-        ("achieved GFLOP/s of an update / 1024^3 matmul peak",
-         f"{o['flops']['achieved_gflops']:.2f} / {peak:.1f} "
-         f"({100 * o['flops']['fraction_of_peak']:.1f} %)"),
-        ("default settings (N=50, batch 256): updates/s",
-         f"{o['default_one_network']['updates_per_s']:.1f}"),
-        ("default settings, logit_cap 2: wall time / no cap (median of 3 pairs)",
-         f"{o['logit_cap_overhead']['capped_over_uncapped']:.2f}x"),
-        ("default settings, seed 1: update and seconds to criterion",
-         f"{crit} / {o['learn']['seconds_to_criterion'] or float('nan'):.1f} s"),
-        (f"resident memory, {updates}-update run: after warm-up first -> last (peak)",
-         f"{warm[0]:.0f} -> {warm[-1]:.0f} MB ({max(rss):.0f})"),
-        (f"resident memory, ensemble of 16, {upd16} updates: first -> last (peak)",
-         f"{warm16[0]:.0f} -> {warm16[-1]:.0f} MB ({max(rss16):.0f})"),
-    ]
-    print("| measure | value |\n| --- | --- |")
+    Path(__file__).with_name("results.json").write_text(json.dumps(out, indent=1) + "\n")
+    rows = []
+    for key, label in (("default_one", "one network, default settings (N=50, batch 256)"),
+                       ("upstream_shape_one", "one network, upstream shape (N=100, batch 64, "
+                                              "16 steps, 100-unit baseline)"),
+                       ("default_ensemble_16", "ensemble of 16, default settings")):
+        o = out[key]
+        rate = o["E"] / o["s_per_update_this"]
+        rows.append((f"{label}, {o['updates']} updates from scratch: network-updates/s",
+                     f"{rate:.0f} vs {o['E'] / o['s_per_update_other']:.0f}: "
+                     f"**{o['ratio']:.2f}x** ({o['ratio_min']:.2f}-{o['ratio_max']:.2f}); "
+                     f"second half {o['ratio_second_half']:.2f}x"))
+    rows.append(("upstream shape: trials/s (upstream: 225)",
+                 f"{out['upstream_trials_per_s']:.0f} "
+                 f"({out['upstream_trials_per_s'] / UPSTREAM_TRIALS_PER_S:.0f}x)"))
+    m = out["memory_one"]
+    rows.append((f"resident memory, {m['updates']}-update run: after warm-up first -> last",
+                 f"{m['first_mb']:.0f} -> {m['last_mb']:.0f} MB (peak {m['peak_mb']:.0f})"))
+    d = out["drift"]["entropy"]
+    rows.append(("same seed, largest entropy difference up to update " + ", ".join(d),
+                 ", ".join(f"{v:.0e}" for v in d.values())))
+    print(f"| measure (this tree vs {args.against}) | value |\n| --- | --- |")
     for a, b in rows:
         print(f"| {a} | {b} |")
-    print(f"\n(torch {torch.__version__}, {args.threads} thread(s), "
-          f"{np.round(os.getloadavg()[0], 1)} load average at the end)")
+    print(f"\n(torch {torch.__version__}, 1 thread, CPU time, median of interleaved pairs; "
+          f"load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

@@ -14,152 +14,391 @@
 # ---
 
 # %% [markdown]
-# # 04 · The entropy fix: what it does, what it costs, and what else works
+# # 04 · The entropy fix: why it works, where it leads, and what else was tried
 #
-# The analysis ends with one recommendation: add an entropy bonus, `entropy_coef = 0.01`, and
-# the risk-seeking network will stay exploratory, its entropy above 0.1 and its gradients
-# alive. This notebook takes that fix apart. First on a bandit, where the answer is exact:
-# an entropy bonus does not just slow a softmax policy down on its way to a deterministic
-# choice, it *moves the goal* to pi* = softmax(r / tau), and how far it moves depends on the
-# ratio of tau to the reward gaps. Then on the gambling task, over a grid of kappa x
-# entropy_coef x seeds trained ahead of time. Then against the alternatives the analysis and
-# the practice of the field suggest (a lower or decaying learning rate, a larger batch, a
-# gradual kappa schedule, a near-zero policy head, a cap on the logits, a fixed reward), on
-# the same seeds.
+# Notebook 03 found the trap: every trial aborts, every trial pays the same -0.5, the
+# baseline learns -0.5, and every advantage is zero, so the policy gradient has nothing to
+# push with. The written analysis that circulates with the upstream code recommends an
+# entropy bonus, `entropy_coef = 0.01`, so that entropy stays "> 0.1". Here we find out why a
+# bonus can help where other changes cannot, what it does to the learned policy, and how it
+# ranks against the alternatives on the same seeds.
 #
-# **You will learn**
-# 1. the fixed point of entropy-regularised softmax, pi* = softmax(r / tau), and why
-#    `entropy_coef = 0.01` is tiny at this task's reward scale (and tinier still per step);
-# 2. what "linear convergence" of entropy-regularised policy gradient means here, and why its
-#    rate vanishes for small tau;
-# 3. what the bonus measurably does on the gambling task: entropy, collapse, reward, and
-#    risk preference, over kappa and seeds;
-# 4. how the alternatives compare on the same seeds, and what each costs.
+# **Learning objectives.** You will
+# 1. show that the entropy bonus's gradient does not pass through the advantage, so it still
+#    acts in the trap;
+# 2. derive the regularised optimum pi* = softmax(r / tau) and compute the coefficient that
+#    would hold the entropy at 0.1 on this task;
+# 3. measure what the bonus does on the gambling task;
+# 4. rank the alternatives by their collapsed fraction, with intervals.
 #
-# **Time**: about 25 minutes. Running all cells takes well under a minute (the training was
-# done ahead of time; the commands that rebuild the data are in `data/manifest.json`).
+# **Prerequisites.** Notebooks 00 and 03 (advantage, entropy, behaviour modes); softmax
+# and logarithms. **Time:** about 40 minutes; Run All takes under a minute (the networks
+# were trained ahead of time; `data/manifest.json` holds the commands that rebuild them).
 
 # %%
 # %matplotlib inline
 import numpy as np
 import torch
 
-from pyrl_mini import bandit, data
+from pyrl_mini import analysis, data, exercises
 from pyrl_mini.lessons import nb04_entropy_fix as nb
+from pyrl_mini.risk import kappa_transform
 
 torch.set_num_threads(1)
 
 # %% [markdown]
-# ## 0. The claims
+# ## 1. Why a bonus can act in the trap (8 min)
 #
-# The analysis (section "Solutions") calls the bonus
+# The policy loss of notebook 00 has two terms: -log pi(a) f(d), and -c_H H with
+# c_H = `entropy_coef`. With respect to the logits z, the first has gradient
+# -(onehot(a) - pi) f(d), zero whenever the advantage d is zero. The second is
 #
-# > "**This is the primary fix for your issue!**"
+# $$ \frac{\partial H}{\partial z_j} = -\pi_j \big(\log \pi_j + H\big), $$
 #
-# recommends `'entropy_coef': 0.01,  # Recommended for negative kappa`, and tells the reader
-# what to watch:
-#
-# > "Mean entropy: 0.452134  # Should stay > 0.1 with entropy_coef=0.01"
-#
-# with "`'entropy_coef': 0.05,  # Or even 0.1`" if collapse persists. Its other suggestions:
-#
-# > "Use higher learning rate early, decay later" ... "Then manually decrease after partial
-# > training."
-#
-# and its "Run training" step uses upstream's `examples/train_kappa_gradual.py`, which steps
-# kappa from 0 toward its target by 0.05 with fine-tuning in between.
-#
-# Convention (notebook 00): f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise, so
-# kappa < 0 is risk-seeking (at kappa = -0.4 good surprises count 1.4x, bad ones 0.6x). The
-# policy loss is `-(sum over valid steps of log pi(a_t) f(d_t)) / trials -
-# entropy_coef * mean H`, with H = -sum_a pi(a) log pi(a) averaged over valid steps.
+# with no advantage in it. One step of a trapped run: breaking fixation (here LEFT) has
+# probability 0.99, and the baseline has learned the -0.5 every trial pays.
+
+# %%
+z = torch.tensor([0.0, 5.3, 0.0], requires_grad=True)  # logits of FIXATE, LEFT, RIGHT
+reward, baseline = -0.5, -0.5
+d = torch.tensor(reward - baseline)                      # the advantage: exactly 0
+pg = torch.autograd.grad(torch.log_softmax(z, 0)[1] * kappa_transform(d, -0.4), z)[0]
+logp = torch.log_softmax(z, 0)
+H = -(logp.exp() * logp).sum()
+dH = torch.autograd.grad(H, z)[0]
+pi = logp.exp().detach()
+print(f"pi = {pi.numpy().round(4)}, entropy {H.item():.3f}")
+print("gradient of log pi(a) f(d):", pg.numpy())
+print("gradient of H:             ", dH.numpy().round(4),
+      " formula:", (-pi * (pi.log() + H.detach())).numpy().round(4))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert torch.all(pg == 0), "in the trap the reward term's gradient is exactly 0"
+assert torch.allclose(dH, -pi * (pi.log() + H.detach()), atol=1e-6)
+assert dH[0] > 0 and dH[1] < 0, "the bonus raises FIXATE and lowers the abort"
+z_sat = torch.tensor([0.0, 120.0, 0.0], requires_grad=True)  # saturated in float32
+lp = torch.log_softmax(z_sat, 0)
+g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
+assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# ## 1. Where an entropy bonus leads: the regularised optimum
+# So a bonus pushes toward fixation while the reward term is silent. A lower learning rate, a
+# larger batch or a kappa schedule only rescale or reshuffle f(d); none of them acts when every
+# f(d) is 0. One limit: at exact float32 saturation (pi = onehot) the bonus's gradient is 0
+# too (the hidden check above computes it), so it must be on *before* the fall.
+#
+# ## 2. Where the bonus leads: pi* = softmax(r / tau) (12 min)
 #
 # On a one-step bandit with expected rewards r(a), gradient ascent on
+# J(pi) = pi · r + tau H(pi) stops where r(a) - tau log pi(a) is the same for every arm:
 #
-# $$ J_\tau(\pi) = \pi \cdot r + \tau H(\pi) $$
+# $$ \pi^*(a) = \frac{e^{r(a)/\tau}}{\sum_b e^{r(b)/\tau}} = \mathrm{softmax}(r/\tau)(a). $$
 #
-# stops where r(a) - tau log pi(a) is the same for every arm, i.e. at
-# **pi\* = softmax(r / tau)**. Two arms a gap Delta apart keep
-# 1 / (1 + exp(Delta / tau)) on the worse one. Only tau *relative to the reward gaps*
-# matters.
+# Only tau relative to the reward gaps matters. The gambling task's option columns have
+# expected values 0.4, 0.55, 0.7, 0.85 and 1.0, neighbours 0.15 apart.
 #
-# The gambling task's options have expected values 0.4, 0.55, 0.7, 0.85 and 1.0: neighbouring
-# columns differ by **0.15**. And the bonus in the task's loss is weaker than its coefficient
-# suggests: the policy-gradient term *sums* log pi(a_t) f(d_t) over the T valid steps of a
-# trial, while the entropy term *averages* H over them. Per step the bonus acts with
-# tau = entropy_coef / T, and a trial that ends in a choice has at least T = 8 valid steps
-# (3 fixation + 4 stimulus + 1 decision).
+# ### Exercise 1: the regularised optimum
+#
+# Write `regularised_optimum(rewards, tau)`. Make it work for tau = 0.001 too: exp(1000)
+# overflows.
 
 # %%
-steps = nb.min_steps_per_choice_trial()
-print(f"neighbouring EV gap: {nb.NEIGHBOUR_GAP:.2f}; valid steps of a choice trial >= {steps}")
-print(f"{'tau':>8} {'pi*(best of 5)':>15} {'H(pi*) nats':>12} {'worse of 2 (gap 0.15)':>22}")
-for tau in (0.001, nb.effective_temperature(0.01, steps), 0.003, 0.01, 0.03, 0.05, 0.1):
-    star = bandit.regularised_optimum(nb.GAMBLE_EVS, tau)
-    print(f"{tau:8.5f} {star[-1]:15.6f} {nb.entropy_of(star):12.2e} "
-          f"{nb.minority_probability(nb.NEIGHBOUR_GAP, tau):22.2e}")
-nb.plot_fixed_point();
+def regularised_optimum(rewards, tau):
+    """pi* = softmax(r / tau) for a list of expected rewards r and a temperature tau > 0."""
+    ...
+
 
 # %%
-tau_task = nb.effective_temperature(0.01, steps)   # 0.01 / 8 = 0.00125
-H_001 = nb.entropy_of(bandit.regularised_optimum(nb.GAMBLE_EVS, 0.01))
-H_task = nb.entropy_of(bandit.regularised_optimum(nb.GAMBLE_EVS, tau_task))
-coef_for_10pct = nb.solution_min_entropy_coef(nb.NEIGHBOUR_GAP, 0.1, steps)
-taus = np.geomspace(0.01, 0.1, 2001)
-tau_h01 = taus[np.argmin(np.abs(nb.fixed_point_curves(taus=taus)[1] - nb.ENTROPY_TARGET))]
-print(f"H(pi*) at tau=0.01: {H_001:.1e} nats; at the task's per-step tau={tau_task}: "
-      f"{H_task:.1e} nats")
-print(f"H(pi*) = 0.1 needs tau = {tau_h01:.3f}, i.e. entropy_coef = {steps * tau_h01:.2f} in "
-      f"the task; 10 % on the worse of two neighbours needs entropy_coef = {coef_for_10pct:.2f}")
-# Even as a bandit temperature, 0.01 leaves the optimum essentially deterministic ...
-assert H_001 < 1e-4 and nb.minority_probability(nb.NEIGHBOUR_GAP, 0.01) < 1e-6
-# ... and per step in the task the bonus is 8x weaker still.
-assert np.isclose(tau_task, 0.00125) and H_task < 1e-30
-# Keeping H(pi*) > 0.1 would need an entropy_coef around 0.3, thirty times the recommendation.
-assert 0.2 < steps * tau_h01 < 0.4 and coef_for_10pct > 0.5
+regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 
 # %% [markdown]
-# So at the optimum of the regularised objective, `entropy_coef = 0.01` keeps essentially
-# **nothing** of the policy's randomness: it cannot, by itself, hold the entropy above 0.1
-# once the network has learned. Whatever it does on the gambling task, it does *during*
-# learning, by changing the path, not the destination.
+# <details><summary>Solution (open after trying)</summary>
 #
-# Does the bandit trainer actually reach pi\*? Exact gradient ascent (lr 1, from uniform) and
-# REINFORCE with Bernoulli payoffs (pays 1 with probability EV, batch 16, 4 runs), 1000 steps,
-# for each tau of the demo below:
+# ```python
+# def regularised_optimum(rewards, tau):
+#     r = torch.as_tensor(rewards, dtype=torch.float64)
+#     return torch.softmax(r / tau, dim=0)   # softmax subtracts the max: no overflow
+# ```
+# </details>
+#
+# The task's loss *sums* log pi(a_t) f(d_t) over the T valid steps of a trial but *averages*
+# H over them, so per step the bonus acts with tau = `entropy_coef` / T, and a trial that
+# ends in a choice has T >= 8 steps (3 fixation, 4 stimulus, 1 decision).
 
 # %%
-runs = nb.bandit_runs(nb.BANDIT_TAUS)
-print(f"{'tau':>6} {'exact |pi-pi*|_1':>17} {'sampled (late mean)':>20}")
+evs = nb.GAMBLE_EVS
+steps = nb.min_steps_per_choice_trial()
+
+
+def entropy(pi):
+    pi = torch.as_tensor(pi, dtype=torch.float64)
+    return float(-(pi * torch.log(pi.clamp_min(1e-300))).sum())
+
+
+for coef in (0.01, 0.05, 0.1, 0.5):
+    star = regularised_optimum(evs, coef / steps)
+    print(f"entropy_coef {coef:4g}: tau = {coef / steps:.5f}, pi*(best) = {float(star[-1]):.6f},"
+          f" H(pi*) = {entropy(star):.1e} nats")
+lo, hi = 1e-3, 1.0          # bisection on tau for H(pi*) = 0.1 (H grows with tau)
+for _ in range(60):
+    mid = np.sqrt(lo * hi)
+    lo, hi = (mid, hi) if entropy(regularised_optimum(evs, mid)) < 0.1 else (lo, mid)
+coef_h01 = steps * mid
+print(f"H(pi*) = 0.1 needs tau = {mid:.4f}: entropy_coef = {coef_h01:.2f}")
+nb.plot_fixed_point();
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert entropy(regularised_optimum(evs, 0.01 / steps)) < 1e-30, "0.01 keeps no randomness"
+assert abs(entropy(regularised_optimum(evs, mid)) - 0.1) < 1e-6
+assert 0.2 < coef_h01 < 0.4, "holding H at 0.1 takes about 30 times the recommended 0.01"
+assert np.isclose(nb.NEIGHBOUR_GAP, 0.15) and steps == 8
+
+# %% [markdown]
+# Holding H(pi*) at 0.1 takes `entropy_coef` of about 0.3, thirty times the recommendation;
+# at 0.01 the optimum is deterministic to thirty decimal places. Whatever the bonus does on
+# the task, it does on the way, not at the destination.
+#
+# ### Exercise 2: a share for the worse option
+#
+# For two arms a gap Delta apart, pi* puts 1 / (1 + exp(Delta / tau)) on the worse one.
+# Write `min_entropy_coef(gap, p_min, steps_per_trial)`: the smallest `entropy_coef` that
+# keeps at least `p_min` on the worse arm, with tau = entropy_coef / steps_per_trial.
+
+# %%
+def min_entropy_coef(gap, p_min, steps_per_trial):
+    """The entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart."""
+    ...
+
+
+# %%
+min_entropy_coef = exercises.min_entropy_coef.check(min_entropy_coef)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# import math
+#
+#
+# def min_entropy_coef(gap, p_min, steps_per_trial):
+#     tau = gap / math.log((1 - p_min) / p_min)
+#     return steps_per_trial * tau
+# ```
+# </details>
+
+# %%
+coef_10pct = min_entropy_coef(nb.NEIGHBOUR_GAP, 0.1, steps)
+print(f"10 % on the worse of two neighbouring columns needs entropy_coef = {coef_10pct:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert 0.5 < coef_10pct < 0.6, coef_10pct
+runs = nb.bandit_runs(nb.BANDIT_TAUS)   # exact and sampled bandit training, for the demo
 for tau, (exact, sampled) in runs.items():
-    star = bandit.regularised_optimum(nb.GAMBLE_EVS, tau)
-    e = np.abs(exact[-1] - star).sum()
-    s = np.abs(sampled[-200:].mean((0, 1)) - star).sum()
-    print(f"{tau:6g} {e:17.4f} {s:20.4f}")
-    assert e < 0.05 and s < 0.1, f"tau={tau}: the trainer should end near pi*"
+    star = nb.bandit.regularised_optimum(evs, tau)
+    assert np.abs(exact[-1] - star).sum() < 0.05, f"tau={tau}: exact ascent ends at pi*"
+    assert np.abs(sampled[-200:].mean((0, 1)) - star).sum() < 0.1, f"tau={tau}: sampled too"
 
 # %% [markdown]
 # ### Interactive demo: the bandit's fixed point
 #
-# Move entropy_coef (= tau here, a bandit has one step per trial). Black: exact gradient;
-# grey: sampled runs; dashed red: pi\*(best arm). Below tau ~ 0.03 the target is the
-# deterministic argmax; only tau comparable to the 0.15 gaps keeps the other arms alive.
+# Move `entropy_coef` (= tau: a bandit has one step per trial). Black: exact gradient ascent;
+# grey: REINFORCE runs (4 runs, batch 16); dashed red: pi*(best arm).
 
 # %%
 bandit_demo = nb.bandit_demo(runs)
 bandit_demo
 
 # %% [markdown]
-# ### Convergence: a linear rate whose constant vanishes
+# **Think!** Below which tau does the target become the plain argmax? How does that compare
+# with the 0.15 gaps?
+#
+# <details><summary>Answer</summary>
+#
+# Below tau of about 0.03 the best arm gets more than 99 % at the optimum: a fifth of the gap
+# already makes exp(-0.15 / tau) < 0.01. The bonus keeps the other arms alive only when tau
+# is comparable with the gaps, and then the policy is far from the argmax.
+# </details>
+#
+# ## 3. The bonus on the gambling task (5 min)
+#
+# `data/main_grid.npz`: kappa in {-0.4, -0.2, 0, 0.2, 0.4} x `entropy_coef` in
+# {0, 0.01, 0.05} x **3 seeds** (0, 1, 2, the same seeds in every cell), 1000 updates of 256
+# trials at the default learning rate 0.01. Final values are means over the last 50 updates.
+
+# %%
+grid = data.load("main_grid")
+table = nb.grid_table(grid)
+n_runs = table["entropy"][:, 0].size
+for j, coef in enumerate(table["entropy_coef"]):
+    H_final = table["entropy"][:, j].ravel()
+    print(f"entropy_coef {coef:4g}: final entropy median {np.median(H_final):.3f}, above 0.1 in "
+          f"{int((H_final > 0.1).sum())} of {n_runs} runs; collapsed "
+          f"{int(table['collapsed'][:, j].sum())} of {n_runs}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+above = (table["entropy"] > nb.ENTROPY_TARGET).sum(axis=(0, 2))   # per entropy_coef
+assert grid.meta["spec"]["seeds"] == [0, 1, 2]
+assert above[1] <= 1, above                 # at 0.01: (almost) no run above 0.1 (0 of 15)
+assert above[2] <= n_runs // 2, above       # at 0.05: most runs below 0.1 (11 of 15)
+collapsed_per_coef = table["collapsed"].sum(axis=(0, 2))
+assert collapsed_per_coef.sum() <= 3, collapsed_per_coef      # collapse is rare here
+assert collapsed_per_coef[1] >= 1           # one collapse happened WITH the bonus at 0.01
+k_collapsed = table["kappa"][np.argwhere(table["collapsed"][:, 0])[:, 0]]
+assert (k_collapsed > 0).any(), k_collapsed  # without it, at kappa = +0.4 (risk-averse)
+
+# %% [markdown]
+# As the optimum predicts, no run at 0.01 ends with entropy above 0.1, and most at 0.05 do
+# not either: "entropy > 0.1" is neither what the bonus delivers nor a sign of health.
+# Collapse is rare at this learning rate (2 of 45 runs, one *with* the bonus at 0.01, one
+# without it at kappa = +0.4), too rare to rank anything with three seeds.
+#
+# ## 4. The alternatives, ranked (12 min)
+#
+# All at kappa = -0.4, one change each: `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning
+# rate; a decaying one (the analysis: "higher learning rate early, decay later"); a gradual
+# kappa schedule (0 to -0.4 in steps of 0.05, as upstream's schedule script does); a near-zero
+# policy head (`wout_std` 0.01); a no-choice penalty of -1; a batch of 512 (twice the compute);
+# a logit cap, logits -> cap tanh(logits / cap) (Bello et al. 2017). Two settings:
+# **(a)** the default lr 0.01, 1000 updates, **3 seeds** (0-2); **(b)** lr 0.03, 250 updates,
+# **5 seeds** (0-4), where some seeds fall into "always aborts" within 20 updates. Within a
+# setting every fix runs on the same seeds.
+#
+# ### Exercise 3: the collapsed fraction
+#
+# A run's behaviour mode (notebook 00's glossary) is one of `analysis.MODES`; the collapsed
+# ones are `analysis.COLLAPSED_MODES`. Write `collapsed_fraction(modes)` for a list of mode
+# names, one per seed.
+
+# %%
+def collapsed_fraction(modes):
+    """The fraction of runs (mode names, one per seed) whose mode is a collapsed one."""
+    ...
+
+
+# %%
+collapsed_fraction = exercises.collapsed_fraction.check(collapsed_fraction)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# from pyrl_mini.analysis import COLLAPSED_MODES
+#
+#
+# def collapsed_fraction(modes):
+#     return sum(m in COLLAPSED_MODES for m in modes) / len(modes)
+# ```
+# </details>
+#
+# With k collapsed of n seeds, the 95 % **Wilson interval** for the true fraction is
+# (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = k/n, z = 1.96. Unlike
+# p ± 2 s.e., it stays inside [0, 1] and is not zero-width at k = 0.
+
+# %%
+fixes_a = nb.fix_runs(*nb.load_fixes())
+fixes_b = nb.fast_fix_runs(*nb.load_fast_fixes())
+
+
+def wilson(k, n, z=1.96):
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+ranked = {}
+for setting, fixes in zip(nb.SETTINGS, (fixes_a, fixes_b)):
+    ranked[setting] = {}
+    for fix in fixes:
+        modes = list(nb.modes_of(fixes, fix).values())
+        n = len(modes)
+        k = round(collapsed_fraction(modes) * n)
+        ranked[setting][fix] = (k, n, *wilson(k, n))
+mean_reward = {f: float(np.mean(r["data"].final("reward")[r["idx"]])) for f, r in fixes_b.items()}
+order = sorted(fixes_b, key=lambda f: (ranked[nb.SETTINGS[1]][f][0], -mean_reward[f]))
+for fix in order:
+    k, n, low, high = ranked[nb.SETTINGS[1]][fix]
+    print(f"{fix:18s} (b) {k} of {n} collapsed, 95 % interval {low:.2f}-{high:.2f}")
+nb.plot_ranked_fixes(ranked, order);
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+b = ranked[nb.SETTINGS[1]]
+assert set(order[:2]) == {"entropy 0.05", "entropy 0.1"}, order   # the two larger bonuses first
+assert b["entropy 0.05"][0] == b["entropy 0.1"][0] == 0 and b["none"][:2] == (2, 5)
+assert min(b[f][0] for f in b if not f.startswith("entropy")) >= 1   # no other fix reaches 0
+assert b["entropy 0.01"][0] >= 1                                      # 0.01 is not enough
+# with 5 seeds the intervals overlap: 0 of 5 against 2 of 5 alone is not significant ...
+assert b["entropy 0.05"][3] > b["none"][2]
+# ... what convinces is the pairing: seed 3 collapses under all 8 non-entropy changes and
+# seed 1 under 6 of them, and both larger bonuses rescue both
+others = [f for f in fixes_b if f != "none" and not f.startswith("entropy")]
+assert len(others) == 8 and all(3 in nb.collapsed_seeds(fixes_b, f) for f in others)
+assert sum(1 in nb.collapsed_seeds(fixes_b, f) for f in others) == 6
+assert nb.collapsed_seeds(fixes_b, "none") == [1, 3]
+a = ranked[nb.SETTINGS[0]]   # setting (a): nothing to rank, one collapse (the 0.01 run)
+assert sum(v[0] for v in a.values()) == 1 and a["entropy 0.01"][0] == 1
+assert np.allclose(wilson(0, 5), (0.0, 0.4345), atol=1e-3)
+assert np.allclose(wilson(2, 5), (0.1176, 0.7693), atol=1e-3)
+
+# %% [markdown]
+# In setting (b) only `entropy_coef` 0.05 and 0.1 keep all five seeds learning; every other
+# change leaves at least one seed trapped, and 0.01 leaves one. The intervals overlap: five
+# seeds cannot separate 0 of 5 from 2 of 5 on their own. The pairing does: seed 3 collapses
+# under every one of the eight non-entropy changes, seed 1 under six, and both larger bonuses
+# rescue both. The full table (reward, risk preference, compute) follows.
+
+# %%
+r0 = float(np.nanmean(table["risky_rate"][list(table["kappa"]).index(0.0), 0]))
+rows_a, rows_b = nb.fix_table(fixes_a, r0), nb.fix_table(fixes_b, r0)
+print("(b) lr 0.03, 250 updates, seeds 0-4\n" + nb.format_fix_table(rows_b))
+
+# %% [markdown]
+# **Think!** The decaying learning rate and the gradual kappa schedule leave exactly the
+# control's seeds (1 and 3) collapsed in setting (b). The schedule holds kappa = 0 for its
+# first 25 updates. What does that say about the cause of this collapse?
+#
+# <details><summary>Answer</summary>
+#
+# The trapped seeds fall within about 15 updates, while the schedule still has kappa = 0 and
+# before a decay has lowered the rate much: this collapse is not caused by risk seeking at
+# all. It is the trap of notebook 03 (every trial aborts, every advantage is 0), and only a
+# term that acts without an advantage, the bonus of section 1, keeps runs out of it.
+# </details>
+
+# %% [markdown]
+# ## 5. Verdicts
+#
+# | claim (the written analysis) | measured | verdict |
+# |---|---|---|
+# | entropy_coef 0.01: "Mean entropy ... Should stay > 0.1" | 0 of 15 runs above 0.1 at 0.01 (3 seeds x 5 kappa); holding H(pi*) = 0.1 needs about 0.3 | **refuted** |
+# | the bonus is "the primary fix" | (b), 5 seeds: 0 of 5 collapsed at 0.05 and 0.1, 1 of 5 at 0.01, 2 of 5 without | **true for 0.05-0.1, not for 0.01** |
+# | "higher learning rate early, decay later"; a gradual kappa | (b): the control's seeds 1 and 3 still collapse | **no help measured** |
+# | lower lr, larger batch, near-zero head, no-choice penalty, logit cap | (b): 1 to 3 of 5 collapsed; seed 3 under every one | **none beats entropy_coef >= 0.05** |
+#
+# Each line is asserted in the cells above or in the Bonus sections.
+
+# %% [markdown]
+# ## Summary
+#
+# - The bonus's gradient, -pi (log pi + H) on the logits, does not pass through the
+#   advantage, so it still pushes while the trap makes every advantage 0; at exact float32
+#   saturation it is 0 too, so it prevents a fall and cannot lift a fallen run.
+# - The regularised optimum is softmax(r / tau), with tau = `entropy_coef` / T per step here.
+#   At 0.01 it is deterministic; holding the entropy at 0.1 takes about 0.3.
+# - On the gambling task the bonus costs no measurable reward or risk preference at 0.01-0.05,
+#   and no run at 0.01 keeps entropy above 0.1.
+# - Where collapse is fast, only `entropy_coef` 0.05-0.1 kept all five seeds out of the trap;
+#   every other change left seed 3 collapsed. Watch behaviour, not entropy.
+#
+# **Next:** notebook 05 puts all the suspects side by side in an explorer.
+
+# %% [markdown]
+# ## Bonus: convergence, a linear rate whose constant vanishes
 #
 # Mei et al. (2020) prove that with tau > 0 exact softmax policy gradient converges to pi\*
-# at a *linear* (geometric) rate, against the O(1/t) of the unregularised case, and
-# Ahmed et al. (2019) find that entropy smooths the optimisation landscape (not measured
-# here). The linear rate is real, with a catch: it scales like lr * tau * min_a pi\*(a), and
-# min_a pi\*(a) ~ exp(-(r_max - r_min) / tau). Distance to each tau's own optimum:
+# at a *linear* (geometric) rate, against the O(1/t) of the unregularised case. The rate
+# scales like lr tau min_a pi\*(a), and min_a pi\*(a) ~ exp(-(r_max - r_min) / tau).
+# Distance to each tau's own optimum:
 
 # %%
 nb.plot_convergence();
@@ -169,6 +408,8 @@ for tau in (0.0, 0.01, 0.2):
     rates[tau] = (dist[2000], nb.late_rate(dist, 1000, 2000), nb.predicted_rate(tau))
     print(f"tau={tau:4g}: distance at step 2000 {dist[2000]:.1e}; measured log-rate/step "
           f"{rates[tau][1]:.1e}; lr tau min pi* = {rates[tau][2]:.1e}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 # tau = 0.2: geometric, 1e-7 by step 2000, at about the predicted rate
 assert rates[0.2][0] < 1e-5 and 0.5 < rates[0.2][1] / rates[0.2][2] < 2
 # tau = 0.01: the predicted rate is ~1e-28, and the measured approach is the 1/t one of
@@ -178,94 +419,14 @@ for tau in (0.0, 0.01):
     assert 0.7 < rates[tau][1] / (np.log(2) / 1000) < 1.3, (tau, rates[tau])
 
 # %% [markdown]
-# At tau = 0.01 the "linear rate" is 1e-28 per step: in practice the approach is the same
-# 1/t crawl as without a bonus. The bonus buys a fast, smooth approach only when tau is a
-# sizeable fraction of the reward gaps, and then the target itself is far from the argmax.
-
-# %% [markdown]
-# ## 2. The bonus on the gambling task
+# At tau = 0.01 the "linear rate" is 1e-28 per step: in practice the same 1/t crawl as without
+# a bonus. A fast approach needs tau comparable with the gaps, and then the target is far from
+# the argmax.
 #
-# `data/main_grid.npz`: kappa in {-0.4, -0.2, 0, 0.2, 0.4} x entropy_coef in {0, 0.01, 0.05}
-# x seeds {0, 1, 2}, 1000 updates of 256 trials, default settings otherwise (GRU N = 50,
-# Adam lr 0.01, clip 5). Seeds are shared across cells, so comparisons at one seed are
-# paired. A run counts as **collapsed** when its last 50 updates show a behaviour that
-# ignores the offer: never choosing, always aborting, or always the same side.
-
-# %%
-grid = data.load("main_grid")
-table = nb.grid_table(grid)
-
-# %% [markdown]
-# ### Interactive demo: kappa x entropy_coef
+# ## Bonus: what the bonus costs on the grid
 #
-# Left to right: reward and entropy over training (colour: the chosen cell's seeds; grey: the
-# same kappa without a bonus; red dotted: the analysis's 0.1); the lower-p (riskier) choice
-# rate on equal-EV pairs against kappa; the number of collapsed runs per kappa.
-
-# %%
-grid_demo = nb.grid_demo(grid)
-grid_demo
-
-# %% [markdown]
-# ### 2a. Does the entropy stay above 0.1?
-#
-# Final entropy (mean over the last 50 updates) of every run, by entropy_coef:
-
-# %%
-n_runs = table["entropy"][:, 0].size
-print(f"{'entropy_coef':>12} {'median':>7} {'range':>15} {'runs with final H > 0.1':>25}")
-for j, coef in enumerate(table["entropy_coef"]):
-    H = table["entropy"][:, j].ravel()
-    print(f"{coef:12g} {np.median(H):7.3f} {H.min():7.3f}..{H.max():5.3f} "
-          f"{int((H > nb.ENTROPY_TARGET).sum()):>18d} of {n_runs}")
-dH = nb.paired_difference(table, "entropy", 0.05)
-print(f"final entropy, entropy_coef 0.05 minus 0 (paired by kappa and seed, {len(dH)} pairs "
-      f"without a collapse): mean {dH.mean():+.3f}, higher in {int((dH > 0).sum())} of {len(dH)}")
-
-# %%
-above = (table["entropy"] > nb.ENTROPY_TARGET).sum(axis=(0, 2))   # per entropy_coef
-# At the recommended 0.01, (almost) no run keeps its entropy above 0.1 (measured: 0 of 15).
-assert above[1] <= 1, above
-# Even 0.05 leaves most runs below 0.1 (measured: 11 of 15 below).
-assert above[2] <= n_runs // 2, above
-# The bonus does raise the final entropy a little, in most paired runs.
-assert dH.mean() > 0.01 and (dH > 0).sum() >= 0.6 * len(dH), dH
-
-# %% [markdown]
-# The bonus raises the final entropy by a few hundredths (0.05 vs 0: about +0.04, higher in
-# 11 of 14 paired runs), but **no run at `entropy_coef = 0.01` ends with entropy above 0.1**,
-# and at 0.05 only 4 of 15 do. That is what the fixed point predicts: the per-step
-# temperature (0.01 / 8 or 0.05 / 8) is far below the reward gaps, so once the network has
-# learned, nothing holds the entropy up. "Entropy should stay > 0.1" is not a property of
-# this fix, and so not a useful alarm either: healthy, learning runs sit below 0.1 too.
-#
-# ### 2b. Collapse across the grid
-
-# %%
-for j, coef in enumerate(table["entropy_coef"]):
-    hit = np.argwhere(table["collapsed"][:, j])
-    where = ", ".join(f"kappa={table['kappa'][k]:+.1f} seed {s}" for k, s in hit)
-    print(f"entropy_coef={coef:g}: {int(table['collapsed'][:, j].sum())} of {n_runs} collapsed"
-          + (f" ({where})" if where else ""))
-collapsed_per_coef = table["collapsed"].sum(axis=(0, 2))
-# Collapse is rare on these seeds at the default learning rate: at most 3 of 45 runs.
-assert collapsed_per_coef.sum() <= 3, collapsed_per_coef
-# The recommended 0.01 did not prevent it: a run collapsed with the bonus on (kappa = -0.4) ...
-assert collapsed_per_coef[1] >= 1
-# ... and without the bonus the collapse was at kappa = +0.4, the risk-AVERSE end.
-k_collapsed = table["kappa"][np.argwhere(table["collapsed"][:, 0])[:, 0]]
-assert (k_collapsed > 0).any(), k_collapsed
-
-# %% [markdown]
-# Two collapses in 45 runs: one without a bonus at kappa = **+0.4** (always aborts), one
-# *with* the recommended `entropy_coef = 0.01` at kappa = -0.4 (never chooses, entropy 0). On these three seeds at the default learning rate, collapse is too rare to rank
-# entropy coefficients by it, and it is not specific to negative kappa. Section 3 moves to a
-# setting where collapse is frequent.
-#
-# ### 2c. What the bonus costs: reward and risk preference
-#
-# Risk preference is the lower-p (riskier) choice rate on equal-EV pairs; kappa < 0 should
-# raise it. A bonus that washes out risk preference would flatten its slope against kappa.
+# Risk preference is the lower-p (riskier) choice rate on equal-EV pairs; kappa < 0 raises it.
+# Paired differences (same kappa, same seed) leave out pairs where either run collapsed.
 
 # %%
 for coef in (0.01, 0.05):
@@ -282,7 +443,7 @@ print(f"kappa=-0.4: risk-sensitive value gaps between neighbouring p, equal EV: 
       f"{gaps.min():.3f} .. {gaps.max():.3f}; per-step tau at 0.05: "
       f"{nb.effective_temperature(0.05, steps):.4f}")
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 for coef in (0.01, 0.05):
     dR = nb.paired_difference(table, "reward", coef)
     # no reward cost (nor gain) beyond seed noise: |mean| under ~3 standard errors of 0.01
@@ -307,48 +468,24 @@ assert risky0[0] > 0.85 and risky0[-1] < 0.2, risky0
 # lever": at these coefficients the bonus cannot reshape the learned policy at all.
 
 # %% [markdown]
-# ## 3. The alternatives, on the same seeds
+# ### Interactive demo: kappa x entropy_coef
 #
-# All at kappa = -0.4, default settings except the one change:
-#
-# | fix | change | where it comes from |
-# |---|---|---|
-# | entropy 0.01 / 0.05 (/ 0.1) | `entropy_coef` | the analysis |
-# | lower lr | policy lr about / 3: (a) 0.003, (b) 0.01 | standard practice |
-# | decaying lr | exponential decay to 1/10: (a) 0.02 -> 0.002 ("higher then decaying"), (b) 0.03 -> 0.003 | the analysis |
-# | gradual kappa | kappa 0 -> -0.4 in steps of 0.05, every (a) 50, (b) 25 updates | upstream's `train_kappa_gradual.py` |
-# | near-zero head | `wout_std` 0.01 (CleanRL's policy-head init) | standard practice |
-# | no-choice penalty | -1.0 instead of -0.5 (= the abort penalty) | claim 10 (notebook 03) |
-# | larger batch | 512 trials per update (twice the compute) | fewer noisy updates |
-# | logit cap 2 / 3 | `logit_cap`: logits -> cap * tanh(logits / cap), so no probability can pass 0.965 / 0.995 | logit control: the tanh clipping of Bello et al. (2017) |
-#
-# The logit cap is the direct way to do what the analysis asks of the entropy bonus: it makes
-# a deterministic policy impossible, so the entropy can never reach 0.
-#
-# Two comparisons. **(a)** The default lr 0.01, 1000 updates, seeds 0-2 (the control and the
-# entropy runs are the main_grid cells). **(b)** lr 0.03, 250 updates, seeds 0-4: at this
-# learning rate some seeds fall into "always abort" within the first 20 updates, so there is a
-# collapse to prevent. Runs are ranked by the number of collapsed seeds, then by mean final
-# reward. "risk kept" = (lower-p rate - r0) / (lower-p rate of the control - r0), with r0 the
-# rate at kappa = 0 without a fix (main_grid): 1 means all of kappa's risk preference
-# survived the fix, 0 means it was washed out.
+# Left to right: reward and entropy over training (colour: the chosen cell's seeds; grey: the
+# same kappa without a bonus; red dotted: 0.1); the lower-p choice rate on equal-EV pairs
+# against kappa; collapsed runs per kappa.
 
 # %%
-fixes_a = nb.fix_runs(*nb.load_fixes())
-fixes_b = nb.fast_fix_runs(*nb.load_fast_fixes())
-r0 = float(np.nanmean(table["risky_rate"][list(table["kappa"]).index(0.0), 0]))
-rows_a, rows_b = nb.fix_table(fixes_a, r0), nb.fix_table(fixes_b, r0)
-print("(a) lr 0.01, 1000 updates, seeds 0-2\n" + nb.format_fix_table(rows_a))
-print("\n(b) lr 0.03, 250 updates, seeds 0-4\n" + nb.format_fix_table(rows_b))
-
-# %%
-nb.plot_fixes(rows_a, fixes_a, title="(a) lr 0.01, 1000 updates");
-nb.plot_fixes(rows_b, fixes_b, title="(b) lr 0.03, 250 updates");
+grid_demo = nb.grid_demo(grid)
+grid_demo
 
 # %% [markdown]
-# ### (a) At the default learning rate: nothing to fix, and nothing that helps
+# ## Bonus: setting (a), the default learning rate
 
 # %%
+print("(a) lr 0.01, 1000 updates, seeds 0-2\n" + nb.format_fix_table(rows_a))
+nb.plot_fixes(rows_a, fixes_a, title="(a) lr 0.01, 1000 updates");
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 by_a = {r["fix"]: r for r in rows_a}
 # no alternative collapsed on these seeds; the only collapse is the entropy 0.01 run
 assert all(r["collapsed"] == 0 for r in rows_a if r["fix"] != "entropy 0.01")
@@ -381,8 +518,9 @@ assert np.all(risky_gk < risky_no)
 # about 0.29 of the control's 0.76 reward, because a policy that can never put more than
 # 96.5 % on an action breaks fixation, or picks the worse gamble, on a good share of trials;
 # cap 3 costs about 0.04.
-#
-# ### (b) Where collapse is fast: lr 0.03
+
+# %% [markdown]
+# ## Bonus: who collapsed in setting (b), and how
 
 # %%
 by_b = {r["fix"]: r for r in rows_b}
@@ -398,7 +536,7 @@ when = nb.first_update_below(gk["data"], gk_dead, level=0.01)
 print(f"gradual kappa: the collapsed seeds' entropy is below 0.01 by update {when}; the "
       f"schedule holds kappa = 0 for updates 0-24")
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 # The control collapses in 2 of 5 seeds, with the analysis's log signature: entropy,
 # gradient norm and mean log pi all (numerically) zero.
 assert len(control) == 2
@@ -440,51 +578,49 @@ for fix in ("entropy 0.05", "entropy 0.1"):
     assert abs(by_b[fix]["reward"] - healthy.mean()) < 0.03 and by_b[fix]["risk_kept"] > 0.8
 
 # %% [markdown]
-# Here the entropy bonus earns its name. Without it, seeds 1 and 3 abort on every trial
-# within about 15 updates and stay there, with the exact signature of the analysis's logs
-# (entropy, gradient norm and mean log pi at 0). With `entropy_coef` 0.05 or 0.1 all five
-# seeds learn, at no cost in reward or in risk preference. With 0.01 seed 1 is rescued but
-# seed 3 escapes "always abort" only to fall into "never choose" (entropy 0 again).
+# Without a bonus, seeds 1 and 3 abort on every trial within about 15 updates, with the
+# analysis's log signature (entropy, gradient norm and mean log pi at 0). With 0.01 seed 1 is
+# rescued and seed 3 escapes "always aborts" only to fall into "never chooses". A larger batch
+# rescues seed 1 at twice the compute; the lower lr loses seed 4 after about 60 updates of
+# learning; the harsher no-choice penalty adds a "never chooses" on seed 4.
 #
-# The other suggestions do not help. The decaying learning rate, the gradual kappa
-# schedule and both logit caps leave exactly the control's seeds collapsed: the collapse
-# happens in the first 15 updates, before a decay matters, and *while the gradual schedule
-# still has kappa = 0*, so it is not caused by risk-seeking at all. With cap 2 the trapped
-# seeds end with entropy above 0.1 and still abort on every trial (the next section says why). A larger batch rescues seed 1 but not seed 3,
-# at twice the compute; the near-zero head changes nothing; a lower learning rate (0.01, the
-# default) rescues seed 1 but not seed 3, and loses seed 4 to "never choose" after about 60
-# updates of learning; the harsher no-choice penalty adds the same "never choose" collapse on seed 4.
-# With five seeds, 0 of 5 against 2 of 5 is suggestive rather than proof; what makes it
-# convincing is the pairing: seed 3 collapses under every one of the eight non-entropy changes
-# (seed 1 under six of them) and both are rescued by both larger coefficients.
-
-# %% [markdown]
-# ### Why a logit cap does not rescue a trapped run
+# ## Bonus: why a logit cap does not rescue a trapped run
 #
-# The cap closes one way for the gradient to vanish, opens another, and leaves a third. The
-# gradient of log pi(a) f(d) with respect to the chosen action's raw logit z_a is
+# The gradient of log pi(a) f(d) with respect to the chosen action's raw logit z_a is
 #
-# (1 - pi(a)) * cap'(z_a) * f(d),   with cap'(z) = 1 - tanh^2(z / cap)  (1 without a cap).
+# $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
 #
-# Without a cap, a trapped run sits at pi(a) = 1 in float32, so the first factor is exactly 0:
-# the analysis's "deterministic-policy gradient vanishing". The cap keeps pi(a) <= 0.965, so
-# that factor stays near 0.1; but the raw logits keep growing behind the cap, and cap' goes to
-# 0 instead. And the third factor dies whatever the policy does: when (almost) every trial
-# aborts and pays -0.5, the baseline learns -0.5 and every advantage f(d) goes to 0. A
-# per-step floor on exploration does not reopen the way out: to reach a choice a trial must
-# hold fixation on each of 3 steps, and cap 2 only guarantees fixation 1 / (1 + 2 e^4) = 0.9 %
-# per step, about 1e-6 per trial.
-#
-# The cell trains four networks at the fast-collapse setting for 40 updates (a few seconds)
-# and measures each factor on a fresh batch.
+# (cap' = 1 without a cap). Without a cap a trapped run has pi(a) = 1 in float32, so the first
+# factor is 0. Cap 2 keeps pi(a) <= 0.965, but the raw logits keep growing behind the cap and
+# cap' goes to 0 instead. The third factor dies whatever the policy does: every trial pays
+# -0.5, the baseline learns it, every f(d) is 0. Nor does the cap's floor on exploration open
+# a way out: to reach a choice a trial must hold fixation on all 7 steps of fixation and
+# stimulus, and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
+# 0.009^7 = 5e-15 per trial.
 
 # %%
-factors, trap_result = nb.trap_anatomy(updates=40)
+task = nb.TrainSettings().task
+hold_steps = task.fixation_steps + task.stimulus_steps      # FIXATE on each of these
+cap = 2.0
+p_fix = 1 / (1 + 2 * np.exp(2 * cap))   # FIXATE's logit at -cap, both choices at +cap
+print(f"fixation guaranteed per step {p_fix:.4f}; held for {hold_steps} steps: "
+      f"{p_fix ** hold_steps:.0e}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert hold_steps == 7, "fixation plus stimulus is 7 steps (the prose says 0.009^7)"
+assert f"{p_fix:.3f}" == "0.009" and f"{p_fix ** hold_steps:.0e}" == "5e-15", p_fix
+
+# %% [markdown]
+# The cell below trains four networks at setting (b) for 40 updates (a few seconds) and
+# measures each factor on a fresh batch.
+
+# %%
+factors, trap_result = nb.trap_anatomy(updates=40, progress=False)
 for label, f in factors.items():
     print(f"{label:22s} " + "  ".join(f"{k} {v:.1e}" for k, v in f.items()))
 nb.plot_trap_anatomy(factors);
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 none_f, cap_f = factors["no fix, seed 1"], factors["logit cap 2, seed 1"]
 healthy_f, bonus_f = factors["logit cap 2, seed 0"], factors["entropy 0.05, seed 1"]
 # both seed-1 runs without a bonus are trapped: every trial of the fresh batch aborts
@@ -527,110 +663,16 @@ fixes_demo = nb.fixes_demo(fixes_a, fixes_b)
 fixes_demo
 
 # %% [markdown]
-# ## 4. Verdicts
+# ## Bonus: train your own
 #
-# | claim (analysis) | measured | verdict |
-# |---|---|---|
-# | "entropy_coef 0.01 ... Mean entropy should stay > 0.1" | final entropy < 0.1 in 15 of 15 runs at 0.01 and 11 of 15 at 0.05 (main_grid); at the fixed point, tau = 0.01 / 8 keeps ~1e-53 on the worse of two options 0.15 apart | **refuted**: the bonus cannot hold H > 0.1 at this reward scale; keeping 10 % on the worse neighbour needs entropy_coef ~0.55 |
-# | the bonus is "the primary fix" | default lr, seeds 0-2: collapse in 1, 1, 0 of 15 runs (coef 0, 0.01, 0.05); the kappa = -0.4 collapse is *with* 0.01. lr 0.03, seeds 0-4: 2 of 5 collapse without a bonus, 0 of 5 with 0.05 and with 0.1, 1 of 5 with 0.01 | **true for 0.05-0.1, not for the recommended 0.01**: the only change that prevented the early "always abort" collapse on every seed |
-# | (cost) | reward change < 0.03 (paired); risk slope about -1 per unit kappa with and without the bonus | **no measurable cost at 0.01-0.05**, because the per-step temperature is tiny; also no lever on the learned policy |
-# | "higher learning rate early, decay later" (claim 9) | default lr: reward within 0.035 of the control; lr 0.03: the control's two seeds still collapse | **no help measured** |
-# | gradual kappa schedule (claim 9) | default lr: within noise, less risk preference on 3 of 3 seeds; lr 0.03: the same two seeds collapse, while kappa was still 0 | **no help**; the collapse it targets is not kappa-driven |
-# | (alternatives) | larger batch 1 of 5 collapsed at 2x compute; lower lr 2 of 5; near-zero head 2 of 5; no-choice penalty 3 of 5 | **none beats entropy_coef >= 0.05** |
-# | "Mean entropy should stay > 0.1" as the sign of health (logit cap) | cap 2 holds entropy > 0.1 on every run, trapped ones included; lr 0.03: the control's 2 of 5 still collapse (gradient < 1e-5); default lr: reward -0.29 | **refuted**: entropy above 0.1 is neither necessary nor sufficient; the cap costs reward and rescues nothing |
-#
-# Each line is asserted in the cells above. With 3 and 5 seeds per cell, differences of one
-# collapsed seed are not significant on their own; the verdicts that rest on them say so.
-
-# %% [markdown]
-# ## Think!
-#
-# At lr 0.03, `entropy_coef = 0.05` kept seeds 1 and 3 out of the "always abort" trap. Yet
-# section 1 showed that a per-step temperature of 0.05 / 8 leaves the optimum essentially
-# deterministic, and once a run *is* in the trap (abort probability exactly 1 in float32),
-# the bonus cannot pull it out. How can all three be true?
-#
-# <details><summary>Answer</summary>
-#
-# The fixed point is about the destination; the trap is on the way. In the first updates
-# nearly every trial aborts and pays -0.5; the baseline learns -0.5, so every advantage
-# f(d) goes to 0 and the policy-gradient signal on the abort step dies like
-# eps * |f(d)| (eps = the probability of *not* aborting). The entropy gradient on the logits,
-# -tau * pi (log pi + H), dies more slowly, like tau * eps * log(1/eps). Near the wrong
-# vertex the bonus therefore wins and pushes the policy back toward the interior, where the
-# reward signal takes over; far from any vertex it is negligible next to the reward gaps, so
-# it barely moves the final policy. But at exact saturation (pi = onehot in float32) both
-# gradients are exactly 0: the bonus prevents the fall, it does not rescue a fallen run.
-# That is why the bonus must be on from the start, and why "monitor entropy > 0.1" is the
-# wrong alarm: the useful signal is a *behaviour* that stops depending on the offer.
-# </details>
-
-# %% [markdown]
-# ## Exercise: how large would the bonus have to be?
-#
-# Write `min_entropy_coef(gap, p_min, steps_per_trial)`: the smallest `entropy_coef` for
-# which the regularised optimum keeps at least probability `p_min` on the worse of two
-# options `gap` apart, given that the task's loss spreads the bonus over `steps_per_trial`
-# steps (tau = entropy_coef / steps_per_trial). The checker tests several cases and tells
-# you the answer for the gambling task.
-
-# %%
-def min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
-    raise NotImplementedError("solve p_min = 1 / (1 + exp(gap / tau)) for tau, then scale")
-
-
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def min_entropy_coef(gap, p_min, steps_per_trial):
-#     tau = gap / np.log((1 - p_min) / p_min)
-#     return steps_per_trial * tau
-# ```
-# </details>
-
-# %%
-def solution_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
-    tau = gap / np.log((1 - p_min) / p_min)
-    return steps_per_trial * tau
-
-
-print(nb.check_min_entropy_coef(solution_min_entropy_coef))
-# Try yours: nb.check_min_entropy_coef(min_entropy_coef)
-
-# %% [markdown]
-# ## Train your own
-#
-# Press **Train** to train one network with your settings: kappa, entropy_coef, learning
-# rate and schedule, batch, kappa schedule, W_out std, no-choice penalty, seed (about 20
-# updates per second at batch 256; try lr 0.03 with seeds 1 and 3, with and without a bonus).
-# Nothing runs until you press the button.
+# Press **Train** to train one network with your settings (about 20 updates per second at
+# batch 256; try lr 0.03 with seeds 1 and 3, with and without a bonus). Nothing runs until you
+# press the button.
 
 # %%
 nb.live_run_widget()
 
 # %% [markdown]
-# ## Summary
-#
-# - An entropy bonus moves the optimum of softmax policy gradient to pi* = softmax(r / tau).
-#   Only tau relative to the reward gaps matters, and in this task's loss the bonus acts per
-#   step with tau = entropy_coef / T (T >= 8 steps per trial). At `entropy_coef = 0.01` the
-#   optimum is deterministic to 50 decimal places: the bonus cannot keep the entropy above
-#   0.1, and on the gambling task no run at 0.01 ended above 0.1.
-# - Entropy regularisation gives a linear convergence rate (Mei et al. 2020), but its
-#   constant scales like tau * min pi*, which is ~1e-28 at tau = 0.01 here.
-# - At the default learning rate, collapse was rare on the grid's seeds (2 of 45 runs, one
-#   at kappa = +0.4, one *with* the bonus) and no alternative measurably changed reward.
-# - Where collapse is fast (lr 0.03: "always abort" within 15 updates, at kappa 0 as well),
-#   entropy_coef 0.05 or 0.1 prevented it on all five seeds at no measured cost in reward or
-#   risk preference; 0.01, a decaying lr, a gradual kappa schedule, a near-zero head, a
-#   harsher no-choice penalty, a lower lr, a larger batch and a logit cap did not.
-# - A logit cap keeps the entropy above 0.1 by construction and the trapped runs collapse all
-#   the same: the gradient also vanishes through the cap's slope and through advantages that
-#   are all 0 when every trial ends the same way.
-# - The bonus prevents a fall into a saturated policy; it cannot lift a run out of one.
-#   Watch the behaviour (aborts, no choices, one side), not the entropy alone.
-#
 # ## References
 #
 # - Williams, R. J. & Peng, J. (1991). Function optimization using connectionist

@@ -12,6 +12,11 @@ SimpleRNN (leaky ReLU RNN):
     x_t     = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t)
 Policy readout: log pi_t = log_softmax(rate_out(x_t) W_out + b_out), where rate_out is relu
 (GRU, and SimpleRNN by default) or tanh (the SimpleRNN's upstream mismatch).
+
+run_recurrent is the plain version (autograd through every step of every trial). The
+trainer uses run_recurrent_fast: the same update computed by Recurrence, whose backward
+through time is written out, on the trials still running only (Rows): steps after a trial's
+end carry no loss, and after the first steps most trials of a batch have ended.
 """
 
 from __future__ import annotations
@@ -131,25 +136,22 @@ def flat_params(members: list[Params]) -> tuple[torch.Tensor, Params]:
 def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
                        noise: torch.Tensor | None, alpha: torch.Tensor, rate_fn: str = "relu",
                        rows: Rows | None = None) -> torch.Tensor:
-    """run_recurrent computed by Recurrence (a hand-written backward through time, and only
-    the trials in rows at each step), with the input projections of all gates and steps in
-    one matmul. Same arguments and result (T', E, B, N); states of trials left out are 0.
+    """run_recurrent computed by Recurrence: a hand-written backward through time, and at
+    each step only the trials in rows (those still running). Same arguments and result
+    (T', E, B, N); the states of trials left out are 0.
 
-    The work is done ensemble-major: inputs and noise stored as (E, T, B, .) and viewed as
-    (T, E, B, .) (x.transpose(0, 1) of an (E, T, B, .) tensor) are read without a copy, and
-    the states come back as such a view."""
-    T, E, B, n_in = inputs.shape
-    u = inputs.transpose(0, 1).reshape(E, T * B, n_in)
-    if network_type == "gru":   # gates first, then the drive: proj (E, T, B, 3N)
+    Inputs and noise stored ensemble-major, (E, T, B, .) viewed as (T, E, B, .) (the
+    transpose(0, 1) of an (E, T, B, .) tensor), are read without a copy, and the states come
+    back as such a view."""
+    T, E, B, _ = inputs.shape
+    if network_type == "gru":   # gates first, then the drive: (E, n_in, 3N)
         W = torch.cat([params["W_in_gates"], params["W_in"]], dim=-1)
         bias = torch.cat([params["b_gates"], params["b"]], dim=-1)
         W_gates = params["W_rec_gates"]
-    else:                       # the drive alone: proj (E, T, B, N)
+    else:                       # the drive alone: (E, n_in, N)
         W, bias, W_gates = params["W_in"], params["b"], None
-    proj = (torch.bmm(u, W) + bias.unsqueeze(1)).view(E, T, B, -1)
-    if noise is not None:
-        noise = noise.transpose(0, 1)
-    states = Recurrence.apply(params["x0"], proj, params["W_rec"], W_gates, alpha, noise,
+    states = Recurrence.apply(params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"],
+                              W_gates, alpha, None if noise is None else noise.transpose(0, 1),
                               rate_fn, rows or Rows(E, B))
     return states.transpose(0, 1)
 
@@ -157,19 +159,21 @@ def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
 class Rows:
     """Which trials a recurrence computes at each step: trials that have ended are dropped.
 
-    index[t] (E, B_t): the trials computed at step t, for each network; B_t is the largest
-    number of running trials over the networks, so a network with fewer running trials also
-    computes some ended ones (harmless: steps after a trial's end carry no loss). keep[t]
-    (E, B_t): positions of those trials among the rows of step t - 1. stop_after(t, x, index)
-    -> bool flags (E, B_t) of the trials still running after step t (x: their states), or
-    None to compute every trial at every step. Built once by the policy's recurrence and
-    reused by the baseline's, which runs on the same trials.
+    The trials computed at step t are rows of one flat batch over the ensemble, in order of
+    their id e * B + b (network e, trial b): index[t] (M_t,) the ids, net[t] (M_t,) the network
+    of each row, counts[t] the number of rows of each network.
+    keep[t] (M_t,): the positions of step t's rows among step t - 1's (None: the same rows).
+    still_running(t, x, rows) -> bool (M_t,): which of the rows computed at step t (states
+    x (M_t, N)) are still running after it; None computes every trial at every step.
+    Built once by the policy's recurrence and reused by the baseline's (the same trials).
     """
 
     def __init__(self, E: int, B: int, still_running=None):
         self.E, self.B = E, B
         self.still_running = still_running
-        self.index = [torch.arange(B).expand(E, B)]
+        self.index = [torch.arange(E * B)]
+        self.net = [torch.arange(E).repeat_interleave(B)]
+        self.counts = [[B] * E]
         self.keep: list[torch.Tensor | None] = [None]
         self.built = False
 
@@ -178,30 +182,59 @@ class Rows:
         if self.built:
             return t + 1 >= len(self.index)
         if self.still_running is None:
-            self.index.append(self.index[-1])
-            self.keep.append(None)
-            return False
-        running = self.still_running(t, x, self.index[t])
-        count = int(running.sum(1).max())
-        if count == 0:
-            return True
+            running = None
+        else:
+            running = self.still_running(t, x, self)
+            if not bool(running.any()):
+                return True
         if t + 1 >= T:
             return False
-        if count < 0.9 * running.shape[1]:       # drop ended trials (not for a few)
-            keep = torch.sort((~running).to(torch.uint8), dim=1, stable=True).indices[:, :count]
-            self.index.append(self.index[t].gather(1, keep))
-            self.keep.append(keep)
+        if running is None or bool(running.all()):
+            keep = None
         else:
+            keep = torch.nonzero(running).squeeze(1)
+        self.keep.append(keep)
+        if keep is None:
             self.index.append(self.index[t])
-            self.keep.append(None)
+            self.net.append(self.net[t])
+            self.counts.append(self.counts[t])
+        else:
+            self.index.append(self.index[t][keep])
+            self.net.append(self.net[t][keep])
+            self.counts.append(torch.bincount(self.net[-1], minlength=self.E).tolist())
         return False
 
 
-def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """x (E, B, n) at rows index (E, B_t), or x itself when index covers every row."""
-    if index.shape[1] == x.shape[1]:
-        return x
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+def segment_matmul(x: torch.Tensor, W: list[torch.Tensor], counts: list[int],
+                   out: torch.Tensor, add: torch.Tensor | None = None,
+                   bias: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """out = x W[e] (+ add, a per-row term, or + bias[e]) on each network e's rows of x:
+    counts[e] consecutive rows per network; W, bias: per-network lists (tensor.unbind(0))."""
+    if len(counts) == 1:       # one network
+        if add is None and bias is None:
+            return torch.mm(x, W[0], out=out)
+        return torch.addmm(add if add is not None else bias[0], x, W[0], out=out)
+    xs, outs = x.split(counts), out.split(counts)
+    adds = add.split(counts) if add is not None else bias
+    for e, n in enumerate(counts):
+        if n == 0:
+            continue
+        if adds is None:
+            torch.mm(xs[e], W[e], out=outs[e])
+        else:
+            torch.addmm(adds[e], xs[e], W[e], out=outs[e])
+    return out
+
+
+def _weight_grad(a: torch.Tensor, b: torch.Tensor, counts: list[int]) -> torch.Tensor:
+    """(E, n, m): sum over each network's rows of a^T b (rows grouped by network)."""
+    if len(counts) == 1:
+        return torch.mm(a.T, b).unsqueeze(0)
+    out = a.new_zeros(len(counts), a.shape[1], b.shape[1])
+    for e, (ae, be) in enumerate(zip(a.split(counts), b.split(counts), strict=True)):
+        if counts[e]:
+            torch.mm(ae.T, be, out=out[e])
+    return out
 
 
 def _rate(x: torch.Tensor, fn: str, out: torch.Tensor) -> torch.Tensor:
@@ -212,9 +245,9 @@ def _rate(x: torch.Tensor, fn: str, out: torch.Tensor) -> torch.Tensor:
     return out.copy_(torch.nn.functional.softplus(x))
 
 
-def _rate_backward(grad: torch.Tensor, x: torch.Tensor, r: torch.Tensor,
+def _rate_backward(grad: torch.Tensor, x: torch.Tensor | None, r: torch.Tensor,
                    fn: str) -> torch.Tensor:
-    """grad * phi'(x), given r = phi(x)."""
+    """grad * phi'(x), given r = phi(x) (x is needed for softplus only)."""
     if fn == "relu":
         return torch.ops.aten.threshold_backward(grad, r, 0.0)
     if fn == "tanh":
@@ -225,126 +258,158 @@ def _rate_backward(grad: torch.Tensor, x: torch.Tensor, r: torch.Tensor,
 class Recurrence(torch.autograd.Function):
     """The recurrent update of run_recurrent, with its backward through time written out.
 
-    Ensemble-major tensors: proj (E, T, B, 3N) = u [W_in_gates, W_in] + [b_gates, b] for the
-    GRU, (E, T, B, N) = u W_in + b for the SimpleRNN; x0 (E, N); alpha (E,); noise
-    (E, T, B, N) or None, added to the drive; rows: a Rows.
-    Returns the states (E, T', B, N), T' <= T (0 for trials that rows leaves out).
-    Step t computes only the B_t trials rows.index[t]; the per-step tensors of all steps are
-    kept one after another in (E, sum_t B_t, .) buffers.
+    Ensemble-major tensors: inputs u (E, T, B, n_in); W_in = [W_in_gates, W_in] (E, n_in, 3N)
+    and b_in = [b_gates, b] for the GRU, W_in (E, n_in, N) and b for the SimpleRNN; x0 (E, N);
+    alpha (E,); noise (E, T, B, N) or None, added to the drive; rows: a Rows. Returns the
+    states (E, T', B, N), T' <= T, 0 for trials not computed. Step t computes the M_t rows of
+    rows (each network's running trials, with that network's weights); the per-row tensors
+    of all steps are kept one after another in (sum_t M_t, .) buffers.
 
     Backward, from dL/dx_t (the readout's gradient plus the next step's), for the GRU
     (r = phi(x_{t-1}), [z, g] = sigmoid(pre), h = g r, c = h W_rec + drive_t):
         dc = dx a z,   dz = dx a (c - x_{t-1}),   dh = dc W_rec^T
         dpre = [dz z (1 - z), dh r g (1 - g)],   dr = dh g + dpre W_rec_gates^T
         dx_{t-1} = dx (1 - a z) + dr phi'(x_{t-1})
-    and dW_rec = sum_t h^T dc, dW_rec_gates = sum_t r^T dpre, each one matmul over all steps.
+    and dW_rec = sum_t h^T dc, dW_rec_gates = sum_t r^T dpre, dW_in = sum_t u^T dpre.
     The SimpleRNN is the same with z = 1 and no gates.
     """
 
     @staticmethod
-    def forward(ctx, x0, proj, W_rec, W_rec_gates, alpha, noise, rate_fn, rows):
-        E, T, B, _ = proj.shape
+    def forward(ctx, x0, u, W_in, b_in, W_rec, W_rec_gates, alpha, noise, rate_fn, rows):
+        E, T, B, n_in = u.shape
         N = W_rec.shape[-1]
         gru = W_rec_gates is not None
-        a = alpha.view(E, 1, 1)
-        states = proj.new_zeros(E, T, B, N)
-        X = proj.new_empty(E, T * B, N)              # x_{t-1} of the computed rows, step by step
-        R = torch.empty_like(X)                      # phi(x_{t-1})
+        P = W_in.shape[-1]
+        size = T * E * B
+        U = u.new_empty(size, n_in)                  # inputs of the computed rows, by step
+        XO = u.new_empty(size, N)                    # x_t
+        R = torch.empty_like(XO)                     # phi(x_{t-1})
+        PRE = u.new_empty(size, P)                   # input projections, then gate / drive
         if gru:
-            Z, H = proj.new_empty(E, T * B, 2 * N), torch.empty_like(X)
-            AZ, CMX = torch.empty_like(X), torch.empty_like(X)
-        x = x0.view(E, 1, N).expand(E, B, N)
+            Z, H = u.new_empty(size, 2 * N), torch.empty_like(XO)
+            AZ, CMX = torch.empty_like(XO), torch.empty_like(XO)
+        else:
+            C = torch.empty_like(XO)
+        u_rows = u.transpose(0, 1).reshape(T, E * B, n_in)       # copy-free when E-major
+        noise_rows = None if noise is None else noise.transpose(0, 1).reshape(T, E * B, N)
+        x = x0.repeat_interleave(B, dim=0)                       # (E B, N)
+        W_in_, b_in_, W_rec_ = W_in.unbind(0), b_in.unbind(0), W_rec.unbind(0)
+        W_gates_ = W_rec_gates.unbind(0) if gru else None
         offsets, start, steps = [], 0, T
         for t in range(T):
-            index = rows.index[t]
+            index, net, seg = rows.index[t], rows.net[t], rows.counts[t]
             if rows.keep[t] is not None:
-                x = _gather(x, rows.keep[t])
-            n = index.shape[1]
+                x = x[rows.keep[t]]
+            n, every = index.shape[0], index.shape[0] == E * B
             s = slice(start, start + n)
             offsets.append(start)
-            X[:, s] = x
-            r = _rate(x, rate_fn, R[:, s])
-            p = _gather(proj[:, t], index)
-            drive = p[..., -N:] if noise is None else p[..., -N:] + _gather(noise[:, t], index)
+            if t == 0 or rows.keep[t] is not None:
+                a = alpha[net].unsqueeze(1)
+            r = _rate(x, rate_fn, R[s])
+            ut = U[s].copy_(u_rows[t]) if every else torch.index_select(u_rows[t], 0, index,
+                                                                         out=U[s])
+            p = segment_matmul(ut, W_in_, seg, PRE[s], bias=b_in_)   # input projections
+            if noise_rows is not None:
+                p[:, -N:] += noise_rows[t] if every else noise_rows[t][index]
             if gru:
-                zg = torch.baddbmm(p[..., :2 * N], r, W_rec_gates, out=Z[:, s]).sigmoid_()
-                h = torch.mul(zg[..., N:], r, out=H[:, s])
-                c = torch.baddbmm(drive, h, W_rec)
-                az = torch.mul(a, zg[..., :N], out=AZ[:, s])
-                x = x + az * torch.sub(c, x, out=CMX[:, s])
+                zg = segment_matmul(r, W_gates_, seg, Z[s], add=p[:, :2 * N]).sigmoid_()
+                h = torch.mul(zg[:, N:], r, out=H[s])
+                c = segment_matmul(h, W_rec_, seg, torch.empty_like(h), add=p[:, 2 * N:])
+                az = torch.mul(a, zg[:, :N], out=AZ[s])
+                x = torch.add(x, az * torch.sub(c, x, out=CMX[s]), out=XO[s])
             else:
-                c = torch.baddbmm(drive, r, W_rec)
-                x = x + a * (c - x)
-            if n == B:
-                states[:, t] = x
-            else:
-                states[:, t].scatter_(1, index.unsqueeze(-1).expand(-1, -1, N), x)
+                c = segment_matmul(r, W_rec_, seg, C[s], add=p)
+                x = torch.add(x, a * (c - x), out=XO[s])
             start += n
             if rows.after_step(t, x, T):
                 steps = t + 1
                 break
         rows.built = True
-        ctx.rate_fn, ctx.gru, ctx.shape, ctx.rows = rate_fn, gru, proj.shape, rows
+        ctx.rate_fn, ctx.gru, ctx.shape, ctx.rows = rate_fn, gru, (E, T, B, N), rows
         ctx.offsets = offsets + [start]
-        saved = (X[:, :start], R[:, :start]) + ((Z[:, :start], H[:, :start], AZ[:, :start],
-                                                 CMX[:, :start]) if gru else ())
-        ctx.save_for_backward(W_rec, W_rec_gates, alpha, *saved)
+        ctx.x0 = x0.detach() if rate_fn == "softplus" else None
+        states = _spread(XO[:start], rows, steps, T)
+        saved = (U[:start], XO[:start], R[:start]) + (
+            (Z[:start], H[:start], AZ[:start], CMX[:start]) if gru else ())
+        ctx.save_for_backward(W_in, W_rec, W_rec_gates, alpha, *saved)
         return states[:, :steps]
 
     @staticmethod
     def backward(ctx, d_states):
-        W_rec, W_rec_gates, alpha, X, R, *gru_saved = ctx.saved_tensors
-        E, T, B, P = ctx.shape
-        N = W_rec.shape[-1]
+        W_in, W_rec, W_rec_gates, alpha, U, XO, R, *gru_saved = ctx.saved_tensors
+        E, T, B, N = ctx.shape
         steps, fn, rows, off = d_states.shape[1], ctx.rate_fn, ctx.rows, ctx.offsets
-        a = alpha.view(E, 1, 1)
-        Wt = W_rec.transpose(1, 2)
-        d_proj = X.new_empty(E, X.shape[1], P)     # of the computed rows: [d gates, d drive]
-        dC = d_proj[..., -N:]
+        d_rows = d_states.transpose(0, 1).reshape(steps, E * B, N)
+        Wt = [w.T for w in W_rec.unbind(0)]
+        d_proj = XO.new_empty(XO.shape[0], W_in.shape[-1])   # [d gates, d drive] per row
+        dC = d_proj[:, -N:]
+        if fn == "softplus":                                 # x_{t-1} of each computed row
+            X = torch.cat([ctx.x0.repeat_interleave(B, dim=0)]
+                          + [XO[off[t - 1]:off[t]] if rows.keep[t] is None
+                             else XO[off[t - 1]:off[t]][rows.keep[t]]
+                             for t in range(1, steps)], dim=0)
+        else:
+            X = None
         if ctx.gru:
             Z, H, AZ, CMX = gru_saved
-            Wgt = W_rec_gates.transpose(1, 2)
+            Wgt = [w.T for w in W_rec_gates.unbind(0)]
+            ZS, KEEP = Z - Z * Z, 1 - AZ           # sigmoid' of both gates; dx_t / dx_{t-1}
         dx = None
         for t in reversed(range(steps)):
             s = slice(off[t], off[t + 1])
-            d_out = _gather(d_states[:, t], rows.index[t])
+            net, seg = rows.net[t], rows.counts[t]
+            Xs = None if X is None else X[s]
+            every = rows.index[t].shape[0] == E * B
+            d_out = d_rows[t] if every else d_rows[t][rows.index[t]]
             if dx is None:
                 dx = d_out.clone()
+            elif rows.keep[t + 1] is not None:
+                dx = d_out.index_add(0, rows.keep[t + 1], dx)
             else:
-                keep = rows.keep[t + 1]
-                if keep is not None:
-                    dx = d_out.scatter_add(1, keep.unsqueeze(-1).expand(-1, -1, N), dx)
-                else:
-                    dx = dx.add_(d_out)
+                dx = dx.add_(d_out)
+            if t == steps - 1 or rows.keep[t + 1] is not None:
+                a = alpha[net].unsqueeze(1)
             if ctx.gru:
-                z, g = Z[:, s, :N], Z[:, s, N:]
-                dc = torch.mul(dx, AZ[:, s], out=dC[:, s])
-                dh = torch.bmm(dc, Wt)
-                dpre = d_proj[:, s, :2 * N]
-                # sigmoid' = s (1 - s) = s - s^2
-                torch.mul(dx * CMX[:, s], a, out=dpre[..., :N]).mul_(z - z * z)
-                torch.mul(dh, R[:, s], out=dpre[..., N:]).mul_(g - g * g)
-                dr = torch.baddbmm(dh * g, dpre, Wgt)
-                dx = (dx - dx * AZ[:, s]).add_(_rate_backward(dr, X[:, s], R[:, s], fn))
+                dc = torch.mul(dx, AZ[s], out=dC[s])
+                dh = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
+                dpre = d_proj[s, :2 * N]
+                torch.mul(dx * CMX[s], a, out=dpre[:, :N]).mul_(ZS[s, :N])
+                torch.mul(dh, R[s], out=dpre[:, N:]).mul_(ZS[s, N:])
+                dr = segment_matmul(dpre, Wgt, seg, torch.empty_like(dc), add=dh * Z[s, N:])
+                dx = (dx * KEEP[s]).add_(_rate_backward(dr, Xs, R[s], fn))
             else:
-                dc = torch.mul(dx, a, out=dC[:, s])
-                dr = torch.bmm(dc, Wt)
-                dx = (dx - dc).add_(_rate_backward(dr, X[:, s], R[:, s], fn))
-        # weight gradients: one matmul over the computed rows of all steps
+                dc = torch.mul(dx, a, out=dC[s])
+                dr = segment_matmul(dc, Wt, seg, torch.empty_like(dc))
+                dx = (dx - dc).add_(_rate_backward(dr, Xs, R[s], fn))
+        d_x0 = dx.view(E, B, N).sum(1)
+        # weight gradients: the rows of all steps grouped by network, one matmul per network
+        if E == 1:
+            counts = [U.shape[0]]
+        else:
+            net = torch.cat(rows.net[:steps])
+            order = torch.sort(net, stable=True).indices
+            counts = torch.bincount(net, minlength=E).tolist()
+            U, R, H, d_proj = U[order], R[order], (H[order] if ctx.gru else None), d_proj[order]
+        d_W_in = _weight_grad(U, d_proj, counts)
+        d_b = torch.stack([d.sum(0) for d in d_proj.split(counts)])
         if ctx.gru:
-            d_W_rec = torch.bmm(H.transpose(1, 2), dC)
-            d_W_gates = torch.bmm(R.transpose(1, 2), d_proj[..., :2 * N])
+            d_W_rec = _weight_grad(H, d_proj[:, -N:], counts)
+            d_W_gates = _weight_grad(R, d_proj[:, :2 * N], counts)
         else:
-            d_W_rec, d_W_gates = torch.bmm(R.transpose(1, 2), dC), None
-        # the input gradient back in (E, T, B, P) at the computed trials
-        if d_proj.shape[1] == T * B:                       # every trial at every step
-            d_full = d_proj.view(E, T, B, P)
-        else:
-            flat = torch.cat([rows.index[t] + t * B for t in range(steps)], dim=1)
-            d_full = d_proj.new_zeros(E, T * B, P)
-            d_full.scatter_(1, flat.unsqueeze(-1).expand(-1, -1, P), d_proj)
-            d_full = d_full.view(E, T, B, P)
-        return dx.sum(1), d_full, d_W_rec, d_W_gates, None, None, None, None
+            d_W_rec, d_W_gates = _weight_grad(R, d_proj, counts), None
+        return d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates, None, None, None, None
+
+
+def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:
+    """The rows (sum_t M_t, n) of steps 0 .. steps-1 -> (E, T, B, n), 0 where not computed
+    (stored time-major: a transposed view of a (T, E, B, n) tensor)."""
+    E, B, n = rows.E, rows.B, compact.shape[-1]
+    if compact.shape[0] == T * E * B:                    # every trial at every step
+        return compact.view(T, E, B, n).transpose(0, 1)
+    full = compact.new_zeros(T * E * B, n)
+    flat = torch.cat([rows.index[t] + t * E * B for t in range(steps)])
+    full.index_copy_(0, flat, compact)
+    return full.view(T, E, B, n).transpose(0, 1)
 
 
 def readout(params: Params, rates: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,12 @@ One update, for each of E independent networks (all in one batched computation):
    grad_clip, Adam with per-network learning rate (or, with policy_optimizer="sgd", a plain
    SGD step on the policy; the baseline always uses Adam).
 
+Where: train() below runs these steps in order; the rollout is Ensemble.rollout, the loss
+`losses`, the diagnostics pyrl_mini.diagnostics. train() uses the fast path of the rollout
+(networks.Recurrence: a hand-written backward through time that computes only the trials
+still running, and stops once all have ended); Ensemble.rollout(fast=False) is the plain
+autograd path over every step, which the lessons use and the tests compare with.
+
 Upstream (pyrl's PyTorch port) printed a *sum* of per-parameter norms as "Total norm" and
 counted padded steps after a trial's end in its log-probability statistics; here the gradient
 norm is the global L2 norm and every statistic counts valid steps only.
@@ -200,8 +206,7 @@ class Ensemble:
     def draw(self, trials: int):
         """Every random number of one batch, per network, stacked along the ensemble dim:
         options (E, B, 2), input noise (T, E, B, n_in), outcome uniforms (E, B), recurrent
-        noise (T, E, B, N) (stored ensemble-major, see nets.run_recurrent_fast) and action
-        uniforms (T, E, B)."""
+        noise (T, E, B, N) and action uniforms (T, E, B)."""
         T, N = self.task.steps, self.net.units
         opts, in_noise, out_u, rec_noise, act_u = [], [], [], [], []
         for g in self.generators:
@@ -212,7 +217,7 @@ class Ensemble:
             rec_noise.append(torch.randn(T, trials, N, generator=g))
             act_u.append(torch.rand(T, trials, generator=g))
         return (torch.stack(opts), torch.stack(in_noise, 1), torch.stack(out_u),
-                torch.stack(rec_noise).transpose(0, 1), torch.stack(act_u, 1))
+                torch.stack(rec_noise, 1), torch.stack(act_u, 1))
 
     def _logits(self, states: torch.Tensor):
         """Rates, raw logits and capped logits from states, all with leading dims (T, E, B)."""
@@ -223,6 +228,44 @@ class Ensemble:
         if bool((self.logit_cap > 0).any()):
             return rates, logits, cap_logits(logits, self.logit_cap)
         return rates, logits, logits
+
+    def _policy_fast(self, inputs: torch.Tensor, noise: torch.Tensor, act_u: torch.Tensor):
+        """The policy's states (T', E, B, N) and actions (T', E, B) with nets.Recurrence:
+        after each step the actions of the trials still running are sampled (inverse CDF of
+        the same uniforms act_u as the plain path), trials that have ended are dropped from
+        the next steps, and the loop stops once all have ended. Also returns the nets.Rows
+        of the steps, for the baseline to run on the same trials."""
+        net, (T, E, B), A = self.net, act_u.shape, tasks.N_ACTIONS
+        actions = torch.zeros(T, E * B, dtype=torch.long)   # FIXATE where not computed
+        ended = torch.zeros(E * B, dtype=torch.bool)
+        uniforms = act_u.reshape(T, E * B)
+        W_out = self.params["W_out"].detach().unbind(0)
+        b_out = self.params["b_out"].detach().unbind(0)
+        read_fn = net.rate_function if net.network_type == "gru" else net.readout_rate
+        capped = bool((self.logit_cap > 0).any())
+
+        def still_running(t, x, rows):   # x (M, N): the rows (trials e * B + b) of step t
+            index = rows.index[t]
+            logits = nets.segment_matmul(nets.rate(x, read_fn), W_out, rows.counts[t],
+                                         x.new_empty(x.shape[0], A), bias=b_out)
+            if capped:   # cap_logits, per row
+                cap = self.logit_cap[rows.net[t]].unsqueeze(1)
+                safe = torch.where(cap > 0, cap, torch.ones_like(cap))
+                logits = torch.where(cap > 0, safe * torch.tanh(logits / safe), logits)
+            probs = torch.log_softmax(logits, -1).exp()
+            if index.shape[0] == E * B:       # every trial
+                actions[t] = a = _sample(probs, uniforms[t])
+                return ~ended.logical_or_(a != tasks.FIXATE)
+            a = _sample(probs, uniforms[t][index])
+            actions[t].index_copy_(0, index, a)
+            done = (a != tasks.FIXATE) | ended[index]
+            ended[index] = done
+            return ~done
+
+        rows = nets.Rows(E, B, still_running)
+        x = nets.run_recurrent_fast(self.params, net.network_type, inputs, noise, self.alpha,
+                                    net.rate_function, rows)
+        return x, actions[:x.shape[0]].view(-1, E, B), rows
 
     def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
         """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
@@ -235,41 +278,11 @@ class Ensemble:
         so both paths give the same losses and gradients up to float rounding.
         """
         options, in_noise, outcome_u, rec_noise, act_u = self.draw(trials)
-        E, A = self.E, tasks.N_ACTIONS
-        net = self.net
+        E, A, net = self.E, tasks.N_ACTIONS, self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
         noise = self.rec_noise.view(1, E, 1, 1) * rec_noise                  # (T, E, B, N)
-        if fast:
-            T, B = act_u.shape[0], trials
-            actions = torch.zeros(T, E, B, dtype=torch.long)    # FIXATE where not computed
-            ended = torch.zeros(E, B, dtype=torch.bool)
-
-            W_out, b_out = self.params["W_out"].detach(), self.params["b_out"].detach()
-            read_fn = net.rate_function if net.network_type == "gru" else net.readout_rate
-            capped = bool((self.logit_cap > 0).any())
-
-            def still_running(t, x, index):   # sample step t's actions of the trials computed
-                some = index.shape[1] < B
-                logits = torch.baddbmm(b_out.unsqueeze(1), nets.rate(x, read_fn), W_out)
-                if capped:
-                    logits = cap_logits(logits.unsqueeze(0), self.logit_cap)[0]
-                u = act_u[t].gather(1, index) if some else act_u[t]
-                a = _sample(torch.log_softmax(logits, -1).exp(), u)
-                done = a != tasks.FIXATE
-                if some:
-                    actions[t].scatter_(1, index, a)
-                    done |= ended.gather(1, index)
-                    ended.scatter_(1, index, done)
-                else:
-                    actions[t] = a
-                    done |= ended
-                    ended.copy_(done)
-                return ~done
-
-            rows = nets.Rows(E, B, still_running)
-            x = nets.run_recurrent_fast(self.params, net.network_type, inputs, noise,
-                                        self.alpha, net.rate_function, rows)  # (T', E, B, N)
-            actions = actions[:x.shape[0]]
+        if fast:   # states of the running trials only, actions sampled step by step
+            x, actions, rows = self._policy_fast(inputs, noise, act_u)
         else:
             x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
                                    net.rate_function)
@@ -282,9 +295,9 @@ class Ensemble:
         returns = tasks.return_to_go(out.rewards)
         # baseline input: the policy's rates (detached) and the previous action (one-hot)
         Tr = actions.shape[0]
-        prev = torch.zeros(E, Tr, trials, A)
-        prev[:, 1:] = torch.nn.functional.one_hot(actions[:-1], A).float().transpose(0, 1)
-        b_in = torch.cat([rates.detach().transpose(0, 1), prev], dim=-1).transpose(0, 1)
+        prev = torch.zeros(Tr, E, trials, A)
+        prev[1:] = torch.nn.functional.one_hot(actions[:-1], A).float()
+        b_in = torch.cat([rates.detach(), prev], dim=-1)
         if fast:
             bx = nets.run_recurrent_fast(self.baseline_params, "gru", b_in, None, self.alpha,
                                          rows=rows)

@@ -91,3 +91,60 @@ def test_policy_loss_rejects_sign_mask_kappa_normalisation_and_entropy_slips():
 def test_show_prints_the_reference(capsys):
     ex.show(ex.gamble_value)
     assert "def reference_gamble_value" in capsys.readouterr().out
+
+
+# --- notebook 04 ---
+NB04 = [ex.regularised_optimum, ex.min_entropy_coef, ex.collapsed_fraction]
+
+
+@pytest.mark.parametrize("exercise", NB04, ids=lambda e: e.name)
+def test_nb04_reference_is_correct_and_scaffold_is_not_done(exercise, capsys):
+    assert exercise.check(exercise.reference) is exercise.reference
+    assert capsys.readouterr().out.startswith("correct:")
+    for stub in (scaffold_ellipsis, scaffold_raises):
+        assert exercise.check(stub) is exercise.reference
+        assert capsys.readouterr().out.startswith("not done yet:")
+
+
+def test_regularised_optimum_accepts_numpy_and_rejects_slips():
+    import numpy as np
+
+    def numpy_stable(r, tau):
+        z = np.asarray(r) / tau
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    assert ex.regularised_optimum.verdict(numpy_stable)[0].startswith("correct")
+    assert "not finite" in _wrong(ex.regularised_optimum, lambda r, tau: np.exp(
+        np.asarray(r) / tau) / np.exp(np.asarray(r) / tau).sum())
+    assert "multiplied by tau" in _wrong(
+        ex.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r) * tau, 0))
+    assert "ignores tau" in _wrong(
+        ex.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r), 0))
+    assert "normalise" in _wrong(
+        ex.regularised_optimum, lambda r, tau: torch.exp(torch.tensor(r) - max(r)) / tau)
+
+
+def test_min_entropy_coef_rejects_missing_steps_sign_and_formula_slips():
+    import math
+
+    assert "steps_per_trial * tau" in _wrong(
+        ex.min_entropy_coef, lambda g, p, s: g / math.log((1 - p) / p))
+    assert "sign is flipped" in _wrong(
+        ex.min_entropy_coef, lambda g, p, s: s * g / math.log(p / (1 - p)))
+    assert "solve for tau" in _wrong(ex.min_entropy_coef, lambda g, p, s: s * g * p)
+    # the solution reproduces the fixed point: 10 % on the worse of two neighbours, T = 8
+    tau = ex.reference_min_entropy_coef(0.15, 0.1, 8) / 8
+    assert math.isclose(1 / (1 + math.exp(0.15 / tau)), 0.1)
+
+
+def test_collapsed_fraction_rejects_count_learning_and_single_mode_slips():
+    from pyrl_mini.analysis import COLLAPSED_MODES, MODES
+
+    assert set(COLLAPSED_MODES) < set(MODES)  # the exercise uses the library's names
+    assert "count" in _wrong(ex.collapsed_fraction,
+                             lambda m: sum(x in COLLAPSED_MODES for x in m))
+    assert "'learning'" in _wrong(ex.collapsed_fraction,
+                                  lambda m: sum(x != "converged" for x in m) / len(m))
+    assert "collapsed fraction is" in _wrong(
+        ex.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))

@@ -1,6 +1,5 @@
 """Notebook 04 lesson module: fixed-point maths, tables, exercise checker and demos."""
 
-import math
 
 import matplotlib
 import numpy as np
@@ -71,23 +70,56 @@ def test_sampled_runs_shape():
     assert np.allclose(tr.sum(-1), 1)
 
 
-# --- exercise ---------------------------------------------------------------------------------
-def test_checker_accepts_the_solution():
-    msg = nb.check_min_entropy_coef(nb.solution_min_entropy_coef)
-    assert msg.startswith("Correct")
+# --- figures: no panel clips its data (issue 16: the lower-p panel had fixed limits) ---------
+def _points_outside_limits(fig) -> list[str]:
+    """Every finite point of every line and errorbar of fig that lies outside its axes' limits."""
+    out = []
+    for k, ax in enumerate(fig.axes):
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        for line in ax.lines:
+            x = np.asarray(line.get_xdata(), dtype=float)
+            y = np.asarray(line.get_ydata(), dtype=float)
+            if x.size != y.size or x.size < 1:
+                continue
+            ok = np.isfinite(x) & np.isfinite(y)
+            if line.get_transform() != ax.transData:   # axhline/axvline: axes coordinates
+                continue
+            bad = ok & ((x < x0) | (x > x1) | (y < y0) | (y > y1))
+            if bad.any():
+                out.append(f"axes {k} ({ax.get_title()}): {line.get_label()} at "
+                           f"{list(zip(x[bad], y[bad], strict=True))[:3]}")
+    return out
 
 
-def test_checker_rejects_wrong_answers_with_a_hint():
-    with pytest.raises(AssertionError, match="steps per trial"):
-        nb.check_min_entropy_coef(lambda gap, p, steps: gap / math.log((1 - p) / p))
-    with pytest.raises(AssertionError, match="should be"):
-        nb.check_min_entropy_coef(lambda gap, p, steps: steps * gap * p)
+def test_data_limits_hold_every_value_and_the_reference():
+    lo, hi = nb.data_limits([np.array([0.1, np.nan, 0.9]), np.array([0.05])], 1.0)
+    assert lo < 0.05 and hi > 1.0
+    assert nb.data_limits(np.array([0.5, 0.5])) == (0.45, 0.55)
 
 
-def test_solution_reproduces_the_fixed_point():
-    coef = nb.solution_min_entropy_coef(0.15, 0.1, 8)
-    tau = nb.effective_temperature(coef, 8)
-    assert nb.minority_probability(0.15, tau) == pytest.approx(0.1)
+def test_no_slider_position_of_the_grid_demo_clips_a_point(demos):
+    demo = demos["grid"]
+    grid = nb.data.load("main_grid")
+    for kappa in grid.values("kappa"):
+        for coef in grid.values("entropy_coef"):
+            demo.set(kappa=kappa, entropy_coef=coef)
+            bad = _points_outside_limits(demo.figure)
+            assert not bad, f"kappa={kappa}, entropy_coef={coef}: {bad}"
+    table = nb.grid_table(grid)
+    assert np.nanmin(table["risky_rate"]) < 0.2   # the old fixed limit (0.2, 1.02) clipped these
+    assert not _points_outside_limits(nb.plot_grid(grid, 0.4, 0.05, table))
+
+
+def test_fix_figures_do_not_clip():
+    fixes_a = nb.fix_runs(*nb.load_fixes())
+    rows = nb.fix_table(fixes_a, 0.5)
+    assert not _points_outside_limits(nb.plot_fixes(rows, fixes_a))
+    ranked = {nb.SETTINGS[1]: {"none": (2, 5, 0.12, 0.77), "entropy 0.05": (0, 5, 0.0, 0.43)},
+              nb.SETTINGS[0]: {"none": (0, 3, 0.0, 0.56)}}
+    fig = nb.plot_ranked_fixes(ranked, ["entropy 0.05", "none"])
+    assert not _points_outside_limits(fig)
+    assert fig.axes[0].get_xlabel() and fig.axes[0].get_legend() is not None
+    assert fig.dpi >= 100
 
 
 # --- tables on synthetic sweeps -----------------------------------------------------------------

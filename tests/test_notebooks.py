@@ -88,7 +88,7 @@ def test_figures_survive_mplbackend_agg(tmp_path):
 # --- the tutorial form (CONTRIBUTING.md, "Notebooks as tutorials") --------------------------
 # Notebooks rewritten to the form. Their limits are enforced; the others' counts are reported
 # as skips (pytest -rs shows them) until their own rewrite adds them here.
-TUTORIAL_FORM = {"00"}
+TUTORIAL_FORM = {"00", "04"}
 MAX_CORE_WORDS, MIN_EXERCISES = 1600, 3
 BONUS = re.compile(r"^#+\s*(\d+[.)]?\s*)?bonus\b", re.I | re.M)
 EXERCISE = re.compile(r"^#+ .*\bexercise\b", re.I | re.M)
@@ -181,6 +181,8 @@ REPO = NOTEBOOKS.parent
 OUTSIDE = re.compile(r"\.\./shared|/work/shared|\bshared/(?:DESIGN|TEACHING|STYLE)")
 DOC_NAME = re.compile(r"[\w./-]*\b[\w-]+\.md\b")
 URL = re.compile(r"\bhttps?://[^\s)>\]\"']+")
+# A markdown link to a web address names a public document: [`a.md`](https://host/a.md)
+WEB_LINK = re.compile(r"\[[^\]\n]*\]\(\s*https?://[^)\s]+\s*\)")
 
 
 def _project_files():
@@ -193,7 +195,7 @@ def _project_files():
 def dangling_references(text: str, tracked: set[str]) -> list[str]:
     """Document names (*.md) in text that are not files of the repository, and any pointer
     to the design notes outside it. Public web addresses (http, https) are allowed."""
-    text = URL.sub(" ", text)
+    text = URL.sub(" ", WEB_LINK.sub(" ", text))
     found = [m.group(0) for m in OUTSIDE.finditer(text)]
     for m in DOC_NAME.finditer(text):
         ref = m.group(0).lstrip("./")
@@ -209,6 +211,10 @@ def test_dangling_reference_finder_sees_missing_documents():
     assert dangling_references("(DESIGN.md section 4)", tracked) == ["DESIGN.md"]
     assert dangling_references("[the analysis](https://example.org/a/analysis.md)",
                                tracked) == []
+    assert dangling_references("[`analysis.md`](https://example.org/b/analysis.md)",
+                               tracked) == []
+    assert dangling_references("[`analysis.md`](analysis.md)", tracked) == [
+        "analysis.md", "analysis.md"]
     assert dangling_references("`../shared/TEACHING.md`", tracked) == [
         "../shared", "../shared/TEACHING.md"]
 

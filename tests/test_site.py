@@ -177,11 +177,14 @@ def test_lab_news_popup_is_off_by_a_valid_setting():
     assert plugin["checkForUpdates"] is False
 
 
+ANALYSIS_URL = "https://github.com/vladyslav-honcharuk/pyrl/blob/claude/gradual-kappa-adjustment/GRADIENT_ANALYSIS.md"  # noqa: E501
+
+
 def test_readme_links_license_and_citation():
     readme = (REPO / "README.md").read_text()
     top = readme[: readme.index("## The kappa convention")]
     for url in ("https://github.com/vladyslav-honcharuk/pyrl",
-                "claude/gradual-kappa-adjustment/GRADIENT_ANALYSIS.md",
+                ANALYSIS_URL,
                 "doi.org/10.7554/eLife.21492"):
         assert url in top, url
     pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", top)

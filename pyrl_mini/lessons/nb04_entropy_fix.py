@@ -19,7 +19,6 @@ Three parts, each a few plain functions (compute, then plot):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -54,6 +53,19 @@ def _few_ticks(*axes, x: bool = True) -> None:
 
 
 # --- 1. the fixed point ---------------------------------------------------------------------
+def data_limits(values, *also: float, pad: float = 0.05) -> tuple[float, float]:
+    """(low, high) axis limits holding every finite value (and `also`), padded by `pad` of
+    the span: a panel whose data change with a slider gets limits from all the data it can
+    show, so no position clips a point."""
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in
+                           (values if isinstance(values, list) else [values])] +
+                          [np.asarray(also, dtype=float)])
+    flat = flat[np.isfinite(flat)]
+    lo, hi = float(flat.min()), float(flat.max())
+    span = hi - lo if hi > lo else 1.0
+    return lo - pad * span, hi + pad * span
+
+
 GAMBLE_EVS = tasks.EXPECTED_VALUES          # (5,) expected values of the option columns
 NEIGHBOUR_GAP = float(np.diff(GAMBLE_EVS)[0])  # 0.15: EV gap between neighbouring columns
 TAU_CURVE = np.geomspace(1e-3, 0.3, 61)     # tau values for the fixed-point curves
@@ -381,9 +393,9 @@ def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
             ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
                     label=f"seed {grid.arrays['seed'][i]}")
         ax.set(xlabel="update", title=title)
-    axes[0].set_ylim(-1.05, 1.0)
+    axes[0].set_ylim(*data_limits(grid.h("reward")))
     axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
-    axes[1].set_ylim(0, 1.15)
+    axes[1].set_ylim(*data_limits(grid.h("entropy"), ENTROPY_TARGET))
     axes[0].legend(fontsize=6, loc="lower right")
     ks = table["kappa"]
     c0 = list(table["entropy_coef"]).index(0.0)
@@ -394,7 +406,8 @@ def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
         axes[2].plot(ks, np.nanmean(r, 1), "-", color=color, label=lab)
     axes[2].axvline(kappa, color="k", lw=0.6)
     axes[2].axhline(0.5, color="0.85", ls=":")
-    axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)", ylim=(0.2, 1.02))
+    axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)",
+                ylim=data_limits(table["risky_rate"]))
     axes[2].legend(fontsize=6)
     w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
     axes[3].bar(ks - w / 2, table["collapsed"][:, c0].sum(1), width=w, color="0.6",
@@ -456,9 +469,9 @@ class GridFigure:
                         label=f"seed {grid.arrays['seed'][i]}")[0]
                 for j, i in enumerate(sel)]
             ax.set(xlabel="update", title=title)
-        axes[0].set_ylim(-1.05, 1.0)
+        axes[0].set_ylim(*data_limits(grid.h("reward")))
         axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
-        axes[1].set_ylim(0, 1.15)
+        axes[1].set_ylim(*data_limits(grid.h("entropy"), ENTROPY_TARGET))
         axes[0].legend(fontsize=6, loc="lower right")
         ks = table["kappa"]
         c0 = list(table["entropy_coef"]).index(0.0)
@@ -471,7 +484,9 @@ class GridFigure:
                                                  label=lab)[0])
         self.kappa_lines = [axes[2].axvline(kappa, color="k", lw=0.6)]
         axes[2].axhline(0.5, color="0.85", ls=":")
-        axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)", ylim=(0.2, 1.02))
+        # limits from every entropy_coef's rates, so no slider position leaves the frame
+        axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)",
+                    ylim=data_limits(table["risky_rate"]))
         self.legends = [axes[2].legend(fontsize=6)]
         w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
         axes[3].bar(ks - w / 2, table["collapsed"][:, c0].sum(1), width=w, color="0.6",
@@ -687,7 +702,34 @@ def plot_fixes(rows: list[dict], runs: dict[str, dict], title: str = "") -> plt.
     ax1.set(xlabel="final reward / trial (red: collapsed)", title=title or "ranked fixes")
     ax2.axvline(0.5, color="0.8", ls=":")
     ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
-            xlim=(0.3, 1.02))
+            xlim=data_limits([runs[lab]["data"].final("risky_rate")[runs[lab]["idx"]]
+                              for lab in labels], 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def plot_ranked_fixes(ranked: dict[str, dict], order: list[str]) -> plt.Figure:
+    """One ranked figure: per fix (top = best), the collapsed fraction with its interval in
+    each setting. ranked[setting][fix] = (k, n, low, high); a fix a setting lacks is skipped."""
+    fig, ax = plt.subplots(figsize=(9.0, 1.0 + 0.32 * len(order)), dpi=100)
+    styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
+    for setting, (color, marker, dy) in styles.items():
+        rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order)
+                if fix in ranked.get(setting, {})]
+        if not rows:
+            continue
+        y = np.array([r[0] for r in rows]) + dy
+        k, n, lo, hi = (np.array(v, dtype=float) for v in zip(*[r[1] for r in rows],
+                                                               strict=True))
+        ax.errorbar(k / n, y, xerr=[k / n - lo, hi - k / n], fmt=marker, color=color, ms=5,
+                    capsize=2, lw=1, label=f"{setting} ({int(n.max())} seeds)")
+    ax.set_yticks(range(len(order)), order)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.03, 1.03)
+    ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
+           title="the fixes ranked (kappa = -0.4)")
+    # the key sits outside the axes, so it covers no point
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -963,35 +1005,6 @@ def live_run_widget() -> LiveRun:
         logit_cap=float_slider("logit_cap", 0.0, 5.0, 0.5, 0.0, fmt=".1f"),
         updates=float_slider("updates", 100, 2000, 100, 300, fmt=".0f"),
         seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"))
-
-
-# --- exercise --------------------------------------------------------------------------------
-def solution_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
-    """entropy_coef whose fixed point keeps p_min on the worse of two arms Delta = gap apart.
-
-    p_min = 1 / (1 + exp(Delta / tau)) gives tau = Delta / log((1 - p_min) / p_min), and the
-    task's loss applies tau = entropy_coef / T per step, so entropy_coef = T * tau.
-    """
-    return steps_per_trial * gap / math.log((1.0 - p_min) / p_min)
-
-
-def check_min_entropy_coef(fn: Callable[[float, float, float], float]) -> str:
-    """Check a reader's min_entropy_coef(gap, p_min, steps_per_trial). Raises AssertionError
-    with a hint when wrong; returns a message with the task's number when right."""
-    cases = ((0.15, 0.1, 8), (0.15, 0.01, 8), (0.6, 0.05, 1), (0.3, 0.2, 15))
-    for gap, p_min, steps in cases:
-        want = solution_min_entropy_coef(gap, p_min, steps)
-        got = float(fn(gap, p_min, steps))
-        if not math.isclose(got, want, rel_tol=1e-3):
-            hint = ("Did you forget the steps per trial? The bonus is averaged over steps."
-                    if math.isclose(got * steps, want, rel_tol=1e-3) else
-                    "Start from p_min = 1 / (1 + exp(gap / tau)).")
-            raise AssertionError(f"min_entropy_coef(gap={gap}, p_min={p_min}, "
-                                 f"steps_per_trial={steps}) should be {want:.4f}, got {got:.4f}. "
-                                 f"{hint}")
-    coef = solution_min_entropy_coef(NEIGHBOUR_GAP, 0.1, min_steps_per_choice_trial())
-    return (f"Correct. To keep 10 % on the worse of two neighbouring EV columns the task would "
-            f"need entropy_coef = {coef:.2f}, {coef / 0.01:.0f} times the recommended 0.01.")
 
 
 def demos() -> dict[str, Demo]:
