@@ -173,6 +173,8 @@ class NetworkSettings(_SettingsMixin):
         and the baseline): relu as in pyrl, or tanh / softplus, which have no dead units.
     wout_std: standard deviation of the policy readout Wout at initialisation; 0 means exactly
         zero (upstream's config read Wout=0 as "use 0.05").
+    fixate_bias: the readout's initial bias toward FIXATE: b_out starts at (fixate_bias, 0, 0).
+        Upstream's config asks for 3, which its PyTorch port never applies (it starts at 0).
     """
 
     network_type: str = "gru"
@@ -184,6 +186,7 @@ class NetworkSettings(_SettingsMixin):
     wout_std: float = 0.05
     readout_rate: str = "relu"
     rate_function: str = "relu"       # phi in r = phi(x) for the dynamics (pyrl: relu)
+    fixate_bias: float = 0.0          # initial b_out = (fixate_bias, 0, 0); upstream config: 3
 
     def __post_init__(self) -> None:
         _check_choice("network_type", self.network_type, NETWORK_TYPES)
@@ -199,6 +202,9 @@ class NetworkSettings(_SettingsMixin):
         _check_finite("rec_init_scale", self.rec_init_scale, low=0.0)
         _check_finite("wout_std", self.wout_std, low=0.0,
                       hint="wout_std is a standard deviation; 0 means Wout starts at exactly 0.")
+        _check_finite("fixate_bias", self.fixate_bias, low=-20.0, high=20.0,
+                      hint="It is a logit offset: 3 makes FIXATE e^3 = 20x likelier than each "
+                           "choice at the start; beyond +-20 float32 softmax saturates.")
 
 
 @_friendly_init
@@ -387,6 +393,7 @@ SETTINGS_HELP = {
     "recurrent_noise": "std of the noise added to the state at every step",
     "rec_init_scale": "scale of the initial recurrent weights",
     "wout_std": "std of the readout W_out at initialisation; 0: exactly zero",
+    "fixate_bias": "initial readout bias toward FIXATE: b_out = (fixate_bias, 0, 0); upstream 3",
     "readout_rate": "what the SimpleRNN policy reads: relu | tanh of its state",
     "rate_function": "firing rate r = phi(x) of the dynamics: relu | tanh | softplus",
 }

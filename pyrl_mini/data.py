@@ -33,10 +33,16 @@ DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 
 DATASETS: dict[str, SweepSpec] = {}
+# Datasets whose runs carry frequency claims ("k of n runs collapsed"): each of their cells
+# must hold at least MIN_SEEDS independent seeds (tests/test_seeds.py checks it).
+FREQUENCY_CLAIMS: set[str] = set()
+MIN_SEEDS = 20
 
 
-def register(spec: SweepSpec) -> SweepSpec:
+def register(spec: SweepSpec, frequency_claims: bool = False) -> SweepSpec:
     DATASETS[spec.name] = spec
+    if frequency_claims:
+        FREQUENCY_CLAIMS.add(spec.name)
     return spec
 
 
@@ -203,6 +209,7 @@ def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float
         "machine": platform.machine(),
         "settings": spec.to_dict(),
         "cells": int(len(arrays["seed"])),
+        "frequency_claims": name in FREQUENCY_CLAIMS,
         "seconds": round(seconds, 1),  # with the training time of resumed chunks
         "resumed_chunks": resumed_chunks,
         "data_version": spec.key()["data_version"],

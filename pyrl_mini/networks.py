@@ -37,8 +37,11 @@ def _normal(generator: torch.Generator, *shape: int, std: float) -> torch.Tensor
 
 
 def init_policy(network_type: str, n_in: int, units: int, n_out: int, wout_std: float,
-                rec_init_scale: float, generator: torch.Generator) -> Params:
-    """One network's policy parameters (no ensemble dim). wout_std = 0 gives Wout exactly 0."""
+                rec_init_scale: float, generator: torch.Generator,
+                fixate_bias: float = 0.0) -> Params:
+    """One network's policy parameters (no ensemble dim). wout_std = 0 gives Wout exactly 0;
+    b_out starts at (fixate_bias, 0, ...) (action 0 is FIXATE). The bias draws no random
+    numbers, so runs that differ only in fixate_bias are paired."""
     N = units
     params = {
         "W_in": _normal(generator, n_in, N, std=1.0 / math.sqrt(n_in)),
@@ -53,6 +56,7 @@ def init_policy(network_type: str, n_in: int, units: int, n_out: int, wout_std: 
     # Policy head: a small std keeps the first policy near uniform (CleanRL uses 0.01).
     params["W_out"] = _normal(generator, N, n_out, std=wout_std)
     params["b_out"] = torch.zeros(n_out)
+    params["b_out"][0] = fixate_bias
     return params
 
 

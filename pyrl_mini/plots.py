@@ -215,3 +215,58 @@ class KappaDemoFigure:
         ax2.set_title(f"kappa={kappa:+.2f}", fontsize=10)
         ax2.images[0].set_data(pooled_choice_table(self.grid, kappa, entropy_coef)[2].T)
         return self.fig
+
+
+def plot_choice_heatmap(options: np.ndarray, choice: np.ndarray, ax=None,
+                        title: str = "P(choose left)") -> plt.Figure:
+    """P(choose left) by (log p_left - log p_right, log EV_left - log EV_right)."""
+    xs, ys, table, counts = analysis.choice_table(options, choice)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(4.2, 3.6))
+    ax = ax or fig.add_subplot()
+    im = ax.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1, aspect="auto")
+    step_x = max(1, len(xs) // 5)
+    step_y = max(1, len(ys) // 5)
+    ax.set_xticks(range(0, len(xs), step_x), [f"{v:.1f}" for v in xs[::step_x]])
+    ax.set_yticks(range(0, len(ys), step_y), [f"{v:.2f}" for v in ys[::step_y]])
+    ax.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return fig
+
+
+MODE_COLOURS = {"converged": "#1b9e77", "learning": "#a6d854", "never_chooses": "#7570b3",
+                "always_aborts": "#d95f02", "one_side": "#e7298a", "stopped": "0.6"}
+
+
+def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
+                          xlabel: str = "") -> plt.Figure:
+    """Behaviour modes of independent runs per group, as stacked shares, with the collapsed
+    fraction's 95 % Wilson interval on top. groups: label -> mode indices (into
+    analysis.MODES; -1 = stopped), one per run (seed)."""
+    from .stats import wilson
+
+    labels = list(groups)
+    # collapsed modes at the bottom, so the interval marker sits at the top of their stack
+    names = list(analysis.COLLAPSED_MODES) + ["learning", "converged", "stopped"]
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 3.2, 3.6), dpi=100)
+    x = np.arange(len(labels))
+    bottom = np.zeros(len(labels))
+    for name in names:
+        code = -1 if name == "stopped" else analysis.MODES.index(name)
+        share = np.array([np.mean(np.asarray(groups[g]) == code) for g in labels])
+        if share.any():
+            ax.bar(x, share, 0.6, bottom=bottom, color=MODE_COLOURS[name],
+                   label=name.replace("_", " "))
+        bottom += share
+    for i, g in enumerate(labels):
+        modes = np.asarray(groups[g])
+        k, n = int(analysis.is_collapsed(modes).sum()), len(modes)
+        lo, hi = wilson(k, n)
+        ax.errorbar(i + 0.38, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="k_", ms=8,
+                    capsize=3, lw=1.2)
+        ax.text(i, 1.03, f"{k} of {n}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set(ylim=(0, 1.12), ylabel="fraction of runs", xlabel=xlabel, title=title)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
+              title="mode (black: collapsed\nfraction, 95 % interval)", title_fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -306,6 +306,12 @@ class SweepData:
             keep &= np.isclose(col, v) if np.issubdtype(col.dtype, np.number) else col == v
         return np.nonzero(keep)[0]
 
+    def by_seed(self, **values) -> np.ndarray:
+        """select(**values) ordered by seed, so the rows of two selections pair up run by run
+        (cells with the same seed share initial weights and trials)."""
+        idx = self.select(**values)
+        return idx[np.argsort(self.arrays["seed"][idx], kind="stable")]
+
     def h(self, name: str) -> np.ndarray:
         return self.arrays["h/" + name]
 

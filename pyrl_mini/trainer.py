@@ -175,7 +175,8 @@ class Ensemble:
         pols, bases = [], []
         for s, g in zip(settings, self.generators, strict=True):
             pols.append(nets.init_policy(s.network.network_type, tasks.N_INPUTS, N, A,
-                                         s.network.wout_std, s.network.rec_init_scale, g))
+                                         s.network.wout_std, s.network.rec_init_scale, g,
+                                         fixate_bias=s.network.fixate_bias))
             bases.append(nets.init_baseline(N + A, s.network.baseline_units, g))
         self.flat, self.adam = {}, {}
         self.flat["pi"], self.params = nets.flat_params(pols)

@@ -82,3 +82,23 @@ NB02_WOUT_ZERO = register(SweepSpec(
     chunk=12,
     keep=("abort_rate", "no_choice_rate", "choice_rate", "entropy", "grad_norm", "reward"),
 ))
+
+# The readout's initial bias (upstream's config: b_out = [3, 0, 0] toward FIXATE, never applied
+# by its PyTorch port): which trap does a run fall into, and does an entropy bonus rescue it?
+# 20 seeds per cell (1000-1019, used by no other dataset), paired on purpose across the bias
+# and the entropy bonus (same initial weights and trials but for b_out). 800 updates: in
+# main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
+# update 1000, so 800 leaves the collapsed/not verdict settled.
+FIXATE_BIASES = (0.0, 1.5, 3.0)
+BIAS_SEEDS = tuple(range(1000, 1020))
+
+NB02_READOUT_BIAS = register(SweepSpec(
+    name="nb02_readout_bias",
+    base={"updates": 800, "kappa": 0.0},
+    grid={"fixate_bias": FIXATE_BIASES, "entropy_coef": (0.0, 0.05)},
+    seeds=BIAS_SEEDS,
+    stride=10,
+    final_window=50,
+    chunk=12,
+    keep=KEEP,
+), frequency_claims=True)

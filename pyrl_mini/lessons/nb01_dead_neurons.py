@@ -130,8 +130,7 @@ def runs_of(sweeps: dict[str, SweepData], network: str, **values) -> np.ndarray:
     """Cell indices of one network (a key of NETWORKS) at the given grid values, by seed."""
     name, select, _ = NETWORKS[network]
     ds = sweeps[name]
-    idx = ds.select(**select, **values)
-    return idx[np.argsort(ds.arrays["seed"][idx], kind="stable")]
+    return ds.by_seed(**select, **values)
 
 
 def record_updates(ds: SweepData) -> np.ndarray:
@@ -208,10 +207,8 @@ def paired_grid_differences(grid: SweepData, low: float = -0.4, high: float = 0.
     """The same paired difference on the main_grid (GRU, 1000 updates): (entropy x seeds,)."""
     diffs = []
     for e in grid.values("entropy_coef"):
-        a = grid.select(kappa=low, entropy_coef=e)
-        b = grid.select(kappa=high, entropy_coef=e)
-        a = a[np.argsort(grid.arrays["seed"][a])]
-        b = b[np.argsort(grid.arrays["seed"][b])]
+        a = grid.by_seed(kappa=low, entropy_coef=e)
+        b = grid.by_seed(kappa=high, entropy_coef=e)
         diffs.append(grid.final(name)[a] - grid.final(name)[b])
     return np.concatenate(diffs)
 
@@ -291,8 +288,7 @@ def lr_effect(sweeps: dict[str, SweepData]) -> dict[str, dict[float, np.ndarray]
     for network, ntype in (("GRU", "gru"), ("SimpleRNN, relu readout", "simple")):
         per = {}
         for lr in ds.values("lr"):
-            idx = ds.select(network_type=ntype, lr=lr)
-            per[float(lr)] = ds.final("dead_fraction")[idx[np.argsort(ds.arrays["seed"][idx])]]
+            per[float(lr)] = ds.final("dead_fraction")[ds.by_seed(network_type=ntype, lr=lr)]
         base = runs_of(sweeps, network, kappa=0.0, entropy_coef=0.0)
         per[BASE_LR] = sweeps[NETWORKS[network][0]].final("dead_fraction")[base]
         out[network] = dict(sorted(per.items()))
@@ -308,8 +304,7 @@ def lr_modes(sweeps: dict[str, SweepData], lr: float) -> dict[str, list[str]]:
             idx = runs_of(sweeps, network, kappa=0.0, entropy_coef=0.0)
         else:
             ds = sweeps["nb01_lr"]
-            idx = ds.select(network_type=ntype, lr=lr)
-            idx = idx[np.argsort(ds.arrays["seed"][idx])]
+            idx = ds.by_seed(network_type=ntype, lr=lr)
         out[network] = [analysis.MODES[m] if m >= 0 else "stopped" for m in ds.mode[idx]]
     return out
 

@@ -447,8 +447,8 @@ def collapse_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[s
         row_m, row_c = [], []
         for lr in LEARNING_RATES:
             d, name = (main, "main_grid") if lr == 0.01 else (kl, "kappa_lr")
-            idx = d.select(kappa=k, entropy_coef=0.0) if lr == 0.01 else d.select(kappa=k, lr=lr)
-            idx = idx[np.argsort(d.arrays["seed"][idx])]
+            idx = (d.by_seed(kappa=k, entropy_coef=0.0) if lr == 0.01
+                   else d.by_seed(kappa=k, lr=lr))
             row_m.append(modes_at(d, update)[idx])
             row_c.append([f"{name}:{i}" for i in idx])
         modes.append(row_m)
@@ -473,11 +473,10 @@ def reward_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[str
         row_m, row_c = [], []
         for k in kappas:
             if (ncp, cost) == (-0.5, 0.0):
-                d, name, idx = kl, "kappa_lr", kl.select(kappa=k, lr=lr)
+                d, name, idx = kl, "kappa_lr", kl.by_seed(kappa=k, lr=lr)
             else:
                 d, name = rd, "reward_design"
-                idx = rd.select(kappa=k, no_choice_penalty=ncp, step_cost=cost)
-            idx = idx[np.argsort(d.arrays["seed"][idx])]
+                idx = rd.by_seed(kappa=k, no_choice_penalty=ncp, step_cost=cost)
             row_m.append(modes_at(d, update)[idx])
             row_c.append([f"{name}:{i}" for i in idx])
         modes.append(row_m)

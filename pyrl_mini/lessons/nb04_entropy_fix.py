@@ -320,8 +320,7 @@ def bandit_demo(runs: dict | None = None) -> Demo:
 # --- 2. the kappa x entropy_coef grid --------------------------------------------------------
 def cells(grid: SweepData, **values) -> np.ndarray:
     """Cell indices matching the grid values, ordered by seed."""
-    idx = grid.select(**values)
-    return idx[np.argsort(grid.arrays["seed"][idx])]
+    return grid.by_seed(**values)
 
 
 def fraction_above(h: np.ndarray, level: float = ENTROPY_TARGET) -> np.ndarray:

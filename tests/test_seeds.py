@@ -1,0 +1,49 @@
+"""Frequencies need independent seeds: at least data.MIN_SEEDS per compared cell."""
+
+import pytest
+
+from pyrl_mini import data, datasets  # noqa: F401  (importing datasets registers them)
+
+
+def test_some_dataset_carries_frequency_claims():
+    assert data.FREQUENCY_CLAIMS, "no dataset is marked as carrying frequency claims"
+
+
+@pytest.mark.parametrize("name", sorted(data.FREQUENCY_CLAIMS))
+def test_frequency_datasets_have_enough_seeds_per_cell(name):
+    spec = data.DATASETS[name]
+    per_cell: dict[str, set] = {}
+    for values, seed in spec.cells():
+        per_cell.setdefault(repr(sorted(values.items())), set()).add(seed)
+    short = {cell: len(s) for cell, s in per_cell.items() if len(s) < data.MIN_SEEDS}
+    assert not short, f"{name}: cells with fewer than {data.MIN_SEEDS} seeds: {short}"
+
+
+@pytest.mark.parametrize("name", sorted(data.FREQUENCY_CLAIMS))
+def test_manifest_marks_frequency_datasets(name):
+    entry = data.read_manifest()["files"].get(f"{name}.npz")
+    if entry is None:
+        pytest.skip(f"{name} not built yet")
+    assert entry.get("frequency_claims") is True
+
+
+@pytest.mark.parametrize("name", sorted(data.FREQUENCY_CLAIMS))
+def test_frequency_dataset_seeds_are_its_own(name):
+    """Independent means: no other dataset trains these seeds (within the dataset, cells share
+    seeds on purpose: those comparisons are paired and use paired tests)."""
+    mine = set(data.DATASETS[name].seeds)
+    for other, spec in data.DATASETS.items():
+        if other != name:
+            shared = mine & set(spec.seeds)
+            assert not shared, f"{name} shares seeds {sorted(shared)[:5]} with {other}"
+
+
+def test_by_seed_pairs_rows_across_cells():
+    import numpy as np
+
+    from pyrl_mini.sweep import SweepData
+    arrays = {"seed": np.array([2, 0, 1, 1, 2, 0]), "grid/kappa": np.array([0., 0, 0, .4, .4, .4])}
+    d = SweepData(arrays)
+    a, b = d.by_seed(kappa=0.0), d.by_seed(kappa=0.4)
+    assert arrays["seed"][a].tolist() == arrays["seed"][b].tolist() == [0, 1, 2]
+    assert a.tolist() == [1, 2, 0]

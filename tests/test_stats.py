@@ -1,0 +1,49 @@
+import math
+
+import pytest
+
+from pyrl_mini.stats import Frequency, fisher_one_sided, frequency, mcnemar, sign_test, wilson
+
+
+def test_wilson_known_values():
+    # Textbook values (Newcombe 1998, table I): 0/20 -> (0, 0.1611), 1/29 -> (0.0061, 0.1718)
+    lo, hi = wilson(0, 20)
+    assert lo == 0 and hi == pytest.approx(0.1611, abs=1e-4)
+    lo, hi = wilson(1, 29)
+    assert lo == pytest.approx(0.0061, abs=1e-4) and hi == pytest.approx(0.1718, abs=1e-4)
+    lo, hi = wilson(10, 20)
+    assert lo == pytest.approx(1 - hi) and lo < 0.5 < hi
+
+
+def test_wilson_refuses_bad_counts():
+    with pytest.raises(ValueError, match="k=5, n=3"):
+        wilson(5, 3)
+
+
+def test_frequency_text():
+    f = frequency([True] * 7 + [False] * 13)
+    assert (f.k, f.n) == (7, 20) and f.rate == 0.35
+    assert str(f) == "7 of 20 (18-57 %)"
+    assert str(Frequency(0, 20)) == "0 of 20 (0-16 %)"
+
+
+def test_fisher_matches_direct_hypergeometric():
+    # 7 of 8 vs 8 of 24 (a comparison notebook 02 made): P(X >= 7) for 8 draws from 32 with
+    # 15 hits = (C(15,7) C(17,1) + C(15,8) C(17,0)) / C(32,8) = 115830 / 10518300
+    assert fisher_one_sided(7, 8, 8, 24) == pytest.approx(115830 / 10518300, rel=1e-12)
+    assert fisher_one_sided(0, 5, 5, 5) == 1.0
+
+
+def test_sign_test():
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(5, 0) == pytest.approx(2 / 32)
+    assert sign_test(3, 3) == 1.0
+    assert sign_test(10, 2) == pytest.approx(2 * sum(math.comb(12, i) for i in range(3)) / 4096)
+
+
+def test_mcnemar_counts_discordant_pairs_only():
+    a = [True, True, False, False, True]
+    b = [True, False, False, True, False]
+    assert mcnemar(a, b)[:2] == (2, 1)
+    with pytest.raises(ValueError, match="equal lengths"):
+        mcnemar([True], [True, False])
