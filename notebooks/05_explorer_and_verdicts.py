@@ -36,7 +36,7 @@
 import numpy as np
 from IPython.display import Markdown, display
 
-from pyrl_mini import exercises, verdicts
+from pyrl_mini import data, exercises, stats, verdicts
 from pyrl_mini.diagnose import diagnose_log, parse_log
 from pyrl_mini.lessons import nb05_explorer as nb
 
@@ -196,28 +196,29 @@ v = {r.number: r for r in rows}
 
 # %% [markdown]
 # Claim 6 is the heart of the analysis: negative kappa collapses, positive kappa does not.
-# Its counts, recomputed in the open from the main grid (entropy_coef 0) and the
-# learning-rate grid:
+# It is also the one verdict here that rests on independent seeds: `collapse_kappa` trains
+# the default settings at kappa -0.4, 0 and +0.4 on 20 seeds that no other data set uses
+# (800 updates). The same seed starts from the same weights at every kappa, so the fair
+# comparison is paired: only the seeds that collapse at one kappa and not at the other carry
+# information (the exact McNemar test). Its counts, recomputed in the open:
 
 # %%
-flags = {"kappa < 0": [], "kappa > 0": []}
-for name in ("main_grid", "kappa_lr"):
-    d = catalogue.datasets[name]
-    sel = d.select(entropy_coef=0.0) if name == "main_grid" else np.arange(len(d.mode))
-    kappa = d.arrays["grid/kappa"][sel]
-    flags["kappa < 0"] += d.collapsed[sel][kappa < 0].tolist()
-    flags["kappa > 0"] += d.collapsed[sel][kappa > 0].tolist()
-for sign, f in flags.items():
-    lo, hi = wilson_interval(sum(f), len(f))
-    print(f"{sign}: {sum(f)} of {len(f)} runs collapsed (95 % interval {100 * lo:.0f}-"
-          f"{100 * hi:.0f} %)")
+ck = data.load("collapse_kappa")
+collapsed = {k: ck.collapsed[ck.by_seed(kappa=k)] for k in (-0.4, 0.0, 0.4)}
+for k, flags in collapsed.items():
+    lo, hi = wilson_interval(int(flags.sum()), len(flags))
+    print(f"kappa {k:+.1f}: {flags.sum()} of {len(flags)} runs collapsed "
+          f"(95 % interval {100 * lo:.0f}-{100 * hi:.0f} %)")
+only_neg, only_pos, p_pair = stats.mcnemar(collapsed[-0.4], collapsed[0.4])
+print(f"paired by seed: {only_neg} collapse only at -0.4, {only_pos} only at +0.4 "
+      f"(exact McNemar p = {p_pair:.2f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-neg, pos = v[6].count("runs collapsed, kappa < 0"), v[6].count("runs collapsed, kappa > 0")
-assert (neg.k, neg.n) == (sum(flags["kappa < 0"]), len(flags["kappa < 0"]))
-assert (pos.k, pos.n) == (sum(flags["kappa > 0"]), len(flags["kappa > 0"]))
-# 6. collapse is not more frequent for kappa < 0 than for kappa > 0
-assert neg.rate <= pos.rate, "refuted: no more collapses at kappa < 0"
+for k, flags in collapsed.items():
+    c = v[6].count(f"runs collapsed, kappa {k:+.1f}")
+    assert (c.k, c.n, c.seeds) == (int(flags.sum()), len(flags), 20)
+# 6. no detectable kappa effect on 20 paired seeds, and collapse is common at every kappa
+assert p_pair > 0.2 and all(0.15 <= f.mean() <= 0.5 for f in collapsed.values())
 # 1. units die, many revive, kappa barely matters; plain SGD: barely any die
 assert v[1].count("GRU runs ending with > 10 % dead units").k >= v[1].numbers["nb01_gru runs"] / 2
 assert v[1].numbers["revived fraction of units that died (GRU)"] > 0.2
