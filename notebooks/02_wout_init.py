@@ -33,7 +33,8 @@
 #    reaching a choice;
 # 4. whether a larger W_out learns faster or falls into "always abort", and whether kappa
 #    changes that;
-# 5. how this compares with the near-zero policy heads of well-tuned policy-gradient code.
+# 5. how this compares with the near-zero policy heads of well-tuned policy-gradient code;
+# 6. what upstream's configured readout bias toward FIXATE would have done (20 seeds a cell).
 #
 # **Time**: about 25 minutes. Running all cells takes well under a minute on a laptop CPU.
 
@@ -471,7 +472,113 @@ assert sum(c[1] for c in changes.values()) >= 15 and sum(c[2] for c in changes.v
 # and the advice "keep W_out small" still holds with it. Notebook 04 varies the coefficient.
 
 # %% [markdown]
-# ## 8. Verdicts
+# ## 8. The readout's initial bias: which trap does a run fall into?
+#
+# Upstream's configuration sets one more initial value that its PyTorch code never applies:
+# a readout bias `bout = [3, 0, 0]` toward FIXATE. Our networks, like that code, start with
+# b_out = 0. pyrl_mini has the bias as a setting, `fixate_bias`: b_out starts at
+# (fixate_bias, 0, 0). With W_out near 0 the first policy is the same at every step, so one
+# softmax says where a run starts: how often a trial survives the 7 steps of fixation and
+# stimulus, and how often a trial that did then makes no choice in the 8 decision steps.
+
+# %%
+from pyrl_mini import TrainSettings, analysis, data, plots, stats
+
+task = TrainSettings().task
+hold, decide = task.fixation_steps + task.stimulus_steps, task.decision_steps
+start = {}
+for b in (0.0, 1.5, 3.0):
+    p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
+    start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
+    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.3f}; a trial holds fixation with "
+          f"probability {p_fix ** hold:.4f}, and then chooses nothing with {p_fix ** decide:.3f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
+assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5
+
+# %% [markdown]
+# With b_out = 0 almost every early trial aborts: the run starts next to the "always aborts"
+# trap. With the bias of 3, half of the trials hold fixation and half of those never choose:
+# it starts next to the other trap, "never chooses", the analysis's own picture of collapse.
+# Which trap do runs end in? `data/nb02_readout_bias.npz`: fixate_bias 0, 1.5 and 3, each
+# without and with an entropy bonus of 0.05, kappa 0, 800 updates, and **20 seeds per cell**
+# (seeds 1000-1019, used by no other data set). The six cells share those seeds, so the same
+# seed starts from the same weights and sees the same trials in every cell but for b_out (and
+# the bonus): comparisons between cells are paired, and we test them with the exact McNemar
+# test on the seeds whose outcome differs.
+
+# %%
+bias = data.load("nb02_readout_bias")
+modes = {(b, e): bias.mode[bias.by_seed(fixate_bias=b, entropy_coef=e)]
+         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
+trapped = {key: analysis.is_collapsed(m) for key, m in modes.items()}
+for (b, e), m in modes.items():
+    counts = ", ".join(f"{name.replace('_', ' ')} {int((m == i).sum())}"
+                       for i, name in enumerate(analysis.MODES) if (m == i).any())
+    print(f"bias {b:3g}, entropy {e:4g}: trapped {stats.frequency(trapped[b, e])}; {counts}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m for (b, e), m in modes.items()},
+                            title="How 20 runs per cell end (800 updates, kappa 0)",
+                            xlabel="initial FIXATE bias and entropy_coef");
+
+# %% [markdown]
+# The bias decides the trap. Without it, 2 of the 20 runs end trapped, both always aborting.
+# With the upstream bias of 3, 16 of 20 do, and in other traps: 10 settle on one side whatever
+# the offer, 5 never choose. Paired by seed, 14 seeds are trapped only with the bias and none
+# only without it:
+
+# %%
+only_biased, only_unbiased, p_bias = stats.mcnemar(trapped[3.0, 0.0], trapped[0.0, 0.0])
+print(f"trapped only with bias 3: {only_biased} seeds; only with bias 0: {only_unbiased} "
+      f"(exact McNemar p = {p_bias:.5f})")
+for b in bias.values("fixate_bias"):
+    stuck_before, rescued = modes[b, 0.0], ~trapped[b, 0.05]
+    for i, name in enumerate(analysis.MODES):
+        if name in analysis.COLLAPSED_MODES and (stuck_before == i).any():
+            n = int((stuck_before == i).sum())
+            print(f"bias {b:g}: {n} runs {name.replace('_', ' ')} without the bonus, "
+                  f"{int(((stuck_before == i) & rescued).sum())} of them not trapped with 0.05")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+n0, n3 = int(trapped[0.0, 0.0].sum()), int(trapped[3.0, 0.0].sum())
+assert n0 <= 4 and n3 >= 12 and p_bias < 0.01 and only_unbiased <= 1
+one_side, never = analysis.MODES.index("one_side"), analysis.MODES.index("never_chooses")
+assert (modes[3.0, 0.0] == one_side).sum() >= 6 and (modes[3.0, 0.0] == never).sum() >= 3
+# the bonus of 0.05 does not rescue the biased runs: as many trapped with it as without
+assert trapped[3.0, 0.05].sum() >= trapped[3.0, 0.0].sum() - 2
+assert ((modes[3.0, 0.0] == one_side) & ~trapped[3.0, 0.05]).sum() <= 2
+assert len(bias.values("fixate_bias")) == 3 and all(len(m) == 20 for m in modes.values())
+for b in (0.0, 1.5):  # the bonus frees every run trapped without it; few others fall in
+    assert not (trapped[b, 0.0] & trapped[b, 0.05]).any() and trapped[b, 0.05].sum() <= 3
+
+# %% [markdown]
+# And the entropy bonus that frees small-W_out runs (above) does not undo the bias: at
+# fixate_bias 3 with entropy_coef 0.05, 16 of 20 runs are still trapped; none of the
+# one-sided runs is freed, and the bonus frees some never-choosing runs while others fall in.
+# At bias 0 and 1.5 the bonus frees every run that was trapped without it (a few other seeds,
+# 1 and 2 of 20, end trapped with it). So the readout's initial bias matters
+# more than kappa (notebook 05: a quarter to a third of the runs collapse at every kappa) and
+# more than the W_out scale: an upstream run with its configured bias would mostly end
+# trapped, often in the analysis's picture of collapse (a network that never chooses).
+#
+# **Think!** With fixate_bias 3 most runs settle on one side: they choose, and always the
+# same side. Why is that state a trap for the policy gradient, even though the network
+# chooses and its rewards vary from trial to trial?
+#
+# <details><summary>Answer</summary>
+#
+# A choice of one side pays p m of that side's option, which varies, so the advantages are not
+# zero. But the baseline reads the offer, so d is the surprise of the gamble's outcome, which
+# is independent of which side the policy would prefer: it carries no information about the
+# other side. The gradient pushes "choose left" up after lucky trials and down after unlucky
+# ones; on average that is zero. Learning to compare the two sides needs trials where the
+# network chose the other side, and a near-deterministic policy almost never produces them.
+# </details>
+
+# %% [markdown]
+# ## 9. Verdicts
 #
 # | Claim | Measured | Verdict |
 # |---|---|---|
@@ -480,6 +587,7 @@ assert sum(c[1] for c in changes.values()) >= 15 and sum(c[2] for c in changes.v
 # | "Small Wout" is a cause of collapse | Stds 0-0.1 start near uniform (H >= 1.06, ln 3 = 1.10); about a third of their runs get stuck in "always abort" (8 of 24 at 0.01-0.1, kappa 0); stuck 3, 2, 4, 5 of 12 at 0, 0.01, 0.05, 0.1 (all kappas); 0 vs 0.01 on 16 paired seeds: 8 vs 5 stuck (p = 0.24), the 3 seeds that differ all stuck at 0 (sign test p = 0.125) | **Refuted**: smaller is not worse; if anything the count rises with the std from 0.01 up; exact zero is not detectably worse than CleanRL's scale (a hint that it might be) |
 # | Larger is better | Std 1-2: 7 of 8 runs stuck at kappa 0 vs 8 of 24 at 0.01-0.1 (p = 0.011); initial H at std 2 <= 0.48; survivors escape aborting in 2-5 updates | **Refuted**: a large W_out is a lottery on the initial readout, mostly lost |
 # | Entropy regularisation is the fix (here at 0.05, across W_out stds) | Stuck runs at stds 0.01-0.05: 6 of 24 without, 0 of 24 with the bonus; at 0.5-2: 15 of 24 vs 5 of 24 (all 5 at std 2); 17 paired runs freed, 1 newly stuck | **True here, but partial at a large W_out**: std 2 keeps 5 of 12 stuck |
+# | (not in the analysis) Upstream's initial readout bias b_out = [3, 0, 0] | 20 independent seeds per cell (kappa 0, 800 updates): trapped 2 of 20 (95 % interval 3-30 %) at bias 0, 5 of 20 at 1.5, 16 of 20 (58-92 %) at 3, mostly one side (10) or never choosing (5); paired, 14 seeds trapped only with the bias, 0 only without (McNemar p = 0.0001); with entropy_coef 0.05 still 16 of 20 at bias 3 | **The bias decides the trap**, more than kappa or the W_out scale, and an entropy bonus of 0.05 does not undo it |
 # | A confident early policy makes risk-seeking runs collapse | At std 0.5-2, stuck runs at kappa -0.4 / 0 / +0.4: 5 / 5 / 5 of 8 (sweep), 9 / 9 / 9 of 12 (early); 16 of 24 (std, seed) pairs end the same at all three kappas | **Not supported**: the seed decides, kappa does not |
 #
 # The numbers come from the cells above, which assert them (4 seeds per std and kappa in the
@@ -584,6 +692,10 @@ nb.live_run_widget()
 # - The failure that dominates the first 50 updates, at every W_out scale, is the task's
 #   "always abort" state: reward -0.5 on every trial, advantage 0, gradient 0, sometimes at
 #   high entropy. Notebook 03 examines it.
+# - Upstream's configured readout bias toward FIXATE (b_out = [3, 0, 0], never applied by its
+#   PyTorch code) would have changed that: 16 of 20 runs end trapped with it against 2 of 20
+#   without, mostly choosing one side or never choosing, and an entropy bonus of 0.05 does
+#   not free them.
 #
 # ## References
 #

@@ -240,7 +240,7 @@ MODE_COLOURS = {"converged": "#1b9e77", "learning": "#a6d854", "never_chooses": 
 def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
                           xlabel: str = "") -> plt.Figure:
     """Behaviour modes of independent runs per group, as stacked shares, with the collapsed
-    fraction's 95 % Wilson interval on top. groups: label -> mode indices (into
+    (trapped) fraction's 95 % Wilson interval on top. groups: label -> mode indices (into
     analysis.MODES; -1 = stopped), one per run (seed)."""
     from .stats import wilson
 
@@ -263,10 +263,10 @@ def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
         lo, hi = wilson(k, n)
         ax.errorbar(i + 0.38, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="k_", ms=8,
                     capsize=3, lw=1.2)
-        ax.text(i, 1.03, f"{k} of {n}", ha="center", va="bottom", fontsize=8)
+        ax.text(i, 1.03, f"{k} of {n} trapped", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, labels, fontsize=8)
     ax.set(ylim=(0, 1.12), ylabel="fraction of runs", xlabel=xlabel, title=title)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
-              title="mode (black: collapsed\nfraction, 95 % interval)", title_fontsize=8)
+              title="mode (black: trapped\nfraction, 95 % interval)", title_fontsize=8)
     fig.tight_layout()
     return fig
