@@ -12,7 +12,6 @@ tests/test_verdicts.py checks the README against it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,20 +19,10 @@ import torch
 
 from . import analysis, data, softmax, stats
 from .risk import kappa_transform
+from .stats import wilson  # noqa: F401  (the interval of every count; tests import it here)
 from .sweep import SweepData
 
 Z95 = 1.959963984540054
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for k successes in n trials (95 % for the default z)."""
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"wilson needs 0 <= k <= n and n > 0, got k={k}, n={n}")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-    return (0.0 if k == 0 else lo), (1.0 if k == n else hi)  # exact at the ends
 
 
 @dataclass(frozen=True)
