@@ -22,8 +22,6 @@ from .risk import kappa_transform
 from .stats import wilson  # noqa: F401  (the interval of every count; tests import it here)
 from .sweep import SweepData
 
-Z95 = 1.959963984540054
-
 
 @dataclass(frozen=True)
 class Count:
