@@ -47,10 +47,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _string_message(name: str, value: str) -> str:
+    """A number given as a string: drop the quotes if it reads as one, else say it is none."""
+    try:
+        float(value)
+    except ValueError:
+        return f"{name}={value!r} is not a number: give a number, e.g. {name}=1."
+    return f"{name}={value!r} is a string, not a number: write {name}={value} without quotes."
+
+
 def _check_positive_int(name: str, value: Any, high: int | None = None, why: str = "") -> None:
     if isinstance(value, str):
-        raise SettingsError(f"{name}={value!r} is a string, not a number: write {name}={value} "
-                            "without quotes.")
+        raise SettingsError(_string_message(name, value))
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{name}={value!r} must be a positive integer (1, 2, ...).")
     if high is not None and value > high:
@@ -60,8 +68,7 @@ def _check_positive_int(name: str, value: Any, high: int | None = None, why: str
 def _check_number(name: str, value: Any, hint: str = "") -> None:
     """A real number: not a string (TrainSettings(lr="0.01")) and not a bool (True is not 1.0)."""
     if isinstance(value, str):
-        raise SettingsError(f"{name}={value!r} is a string, not a number: write {name}={value} "
-                            "without quotes.")
+        raise SettingsError(_string_message(name, value))
     if not _is_number(value):
         raise SettingsError(f"{name}={value!r} is not a number. {hint}".strip())
 

@@ -63,3 +63,10 @@ def test_schedules():
     e = TrainSettings(lr_schedule="exponential", lr_final_fraction=0.1, updates=101)
     assert e.lr_factor_at(0) == 1.0 and e.lr_factor_at(100) == pytest.approx(0.1)
     assert TrainSettings().lr_factor_at(500) == 1.0
+
+
+def test_a_word_where_a_number_belongs_is_not_told_to_drop_quotes():
+    with pytest.raises(SettingsError, match=r"fixate_bias='abc' is not a number: give a number"):
+        TrainSettings().replace(fixate_bias="abc")
+    with pytest.raises(SettingsError, match="without quotes"):
+        TrainSettings().replace(lr="0.01")
