@@ -543,9 +543,17 @@ for b in bias.values("fixate_bias"):
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 n0, n3 = int(trapped[0.0, 0.0].sum()), int(trapped[3.0, 0.0].sum())
-assert n0 <= 4 and n3 >= 12 and p_bias < 0.01 and only_unbiased <= 1
 one_side, never = analysis.MODES.index("one_side"), analysis.MODES.index("never_chooses")
-assert (modes[3.0, 0.0] == one_side).sum() >= 6 and (modes[3.0, 0.0] == never).sum() >= 3
+aborts = analysis.MODES.index("always_aborts")
+# the numbers the prose quotes
+assert (n0, n3, only_biased, only_unbiased) == (2, 16, 14, 0) and p_bias < 0.001
+assert (modes[0.0, 0.0] == aborts).sum() == 2
+assert ((modes[3.0, 0.0] == one_side).sum(), (modes[3.0, 0.0] == never).sum()) == (10, 5)
+assert int(trapped[3.0, 0.05].sum()) == 16
+assert (int(trapped[0.0, 0.05].sum()), int(trapped[1.5, 0.05].sum())) == (1, 2)
+assert int(trapped[1.5, 0.0].sum()) == 5  # and the verdict table's intervals:
+assert str(stats.frequency(trapped[0.0, 0.0])) == "2 of 20 (3-30 %)"
+assert str(stats.frequency(trapped[3.0, 0.0])) == "16 of 20 (58-92 %)"
 # the bonus of 0.05 does not rescue the biased runs: as many trapped with it as without
 assert trapped[3.0, 0.05].sum() >= trapped[3.0, 0.0].sum() - 2
 assert ((modes[3.0, 0.0] == one_side) & ~trapped[3.0, 0.05]).sum() <= 2
