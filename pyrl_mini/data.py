@@ -37,12 +37,23 @@ DATASETS: dict[str, SweepSpec] = {}
 # must hold at least MIN_SEEDS independent seeds (tests/test_seeds.py checks it).
 FREQUENCY_CLAIMS: set[str] = set()
 MIN_SEEDS = 20
+# name -> the datasets it shares seeds with on purpose (paired comparisons across datasets)
+PAIRED_WITH: dict[str, tuple[str, ...]] = {}
 
 
-def register(spec: SweepSpec, frequency_claims: bool = False) -> SweepSpec:
+def register(spec: SweepSpec, frequency_claims: bool = False,
+             paired_with: tuple[str, ...] = ()) -> SweepSpec:
+    """Add spec to DATASETS. frequency_claims: frequencies are stated from its runs (so each
+    cell needs MIN_SEEDS independent seeds); paired_with: earlier datasets that train the same
+    seeds on purpose, so that their cells and this one's pair up run by run."""
+    unknown = [p for p in paired_with if p not in DATASETS]
+    if unknown:
+        raise ValueError(f"{spec.name}: paired_with names {unknown}, which are not registered "
+                         "(register a dataset before the ones that pair with it)")
     DATASETS[spec.name] = spec
     if frequency_claims:
         FREQUENCY_CLAIMS.add(spec.name)
+    PAIRED_WITH[spec.name] = tuple(paired_with)
     return spec
 
 

@@ -29,11 +29,13 @@ def test_manifest_marks_frequency_datasets(name):
 
 @pytest.mark.parametrize("name", sorted(data.FREQUENCY_CLAIMS))
 def test_frequency_dataset_seeds_are_its_own(name):
-    """Independent means: no other dataset trains these seeds (within the dataset, cells share
-    seeds on purpose: those comparisons are paired and use paired tests)."""
+    """Independent means: no other dataset trains these seeds (within the dataset, and with the
+    datasets it declares paired_with, cells share seeds on purpose: those comparisons are
+    paired and use paired tests)."""
     mine = set(data.DATASETS[name].seeds)
+    partners = {o for o, p in data.PAIRED_WITH.items() if name in p} | set(data.PAIRED_WITH[name])
     for other, spec in data.DATASETS.items():
-        if other != name:
+        if other != name and other not in partners:
             shared = mine & set(spec.seeds)
             assert not shared, f"{name} shares seeds {sorted(shared)[:5]} with {other}"
 
@@ -47,3 +49,17 @@ def test_by_seed_pairs_rows_across_cells():
     a, b = d.by_seed(kappa=0.0), d.by_seed(kappa=0.4)
     assert arrays["seed"][a].tolist() == arrays["seed"][b].tolist() == [0, 1, 2]
     assert a.tolist() == [1, 2, 0]
+
+
+def test_paired_datasets_pair_up():
+    """A declared pair shares every seed: otherwise the paired test would drop runs silently."""
+    for name, partners in data.PAIRED_WITH.items():
+        for other in partners:
+            assert set(data.DATASETS[name].seeds) == set(data.DATASETS[other].seeds), (name, other)
+
+
+def test_register_refuses_an_unknown_partner():
+    from pyrl_mini.sweep import SweepSpec
+    with pytest.raises(ValueError, match="not registered"):
+        data.register(SweepSpec(name="x_unregistered", seeds=(0,)), paired_with=("no_such",))
+    assert "x_unregistered" not in data.DATASETS

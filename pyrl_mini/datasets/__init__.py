@@ -1,6 +1,7 @@
 """Registered datasets (SweepSpecs), one module per notebook. Importing registers them."""
 
 from . import (
+    collapse,  # noqa: F401
     main_grid,  # noqa: F401
     nb01_dead_neurons,  # noqa: F401
     nb02_wout_init,  # noqa: F401

@@ -1,0 +1,89 @@
+"""The frequency datasets: how often runs collapse, on 20 independent seeds per compared cell.
+
+Every frequency the collection states ("k of n runs collapsed") rests on these. Their names say
+what they vary: collapse_<axis>. Each trains 20 seeds per cell that the older, smaller datasets
+never used. Within a dataset, and across the datasets that name each other in `paired_with`,
+cells share their seeds on purpose: the same seed gives the same initial weights and the same
+trials, so two settings can be compared run by run with an exact paired test (McNemar).
+
+collapse_kappa    kappa -0.4 / 0 / +0.4 at the default settings (entropy_coef 0).
+collapse_entropy  the same kappas with entropy_coef 0.01 and 0.05: with collapse_kappa, the
+                  kappa x entropy_coef grid (entropy 0 / 0.01 / 0.05).
+collapse_lr       kappa -0.4 / +0.4 at policy lr 0.003 and 0.03 (lr 0.01 is collapse_kappa).
+collapse_wout     W_out std 0.01 / 0.5 / 2.0 at kappa 0, entropy_coef 0 and 0.05 (std 0.05, the
+                  default, is collapse_kappa's and collapse_entropy's kappa-0 cells).
+collapse_fixes    the fast-collapse setting (policy lr 0.03, kappa -0.4, 250 updates) and each
+                  alternative fix of notebook 04 as one change of it, on seeds of its own.
+
+Length. 800 updates for the default learning rate: in main_grid (1000 updates, 45 runs) 44 runs
+were already collapsed or not at update 300 as they were at update 1000, so 800 leaves the
+verdict settled with room to spare. The fast-collapse setting falls within ~20 updates, so 250.
+
+Cost (one core, this trainer): about 40 network-updates per second at the default settings;
+collapse_kappa took 28 minutes of wall time on 2 busy cores.
+"""
+
+from ..data import register
+from ..sweep import SweepSpec
+from .nb04_entropy_fix import _FAST_DEFAULTS, FAST_BASE, FAST_VARIANTS, VariantSpec, variant_grid
+
+SEEDS = tuple(range(2000, 2020))      # collapse_kappa and the datasets paired with it
+FIX_SEEDS = tuple(range(3000, 3020))  # collapse_fixes (a different setting: not paired)
+UPDATES = 800
+KAPPAS = (-0.4, 0.0, 0.4)
+
+COLLAPSE_KAPPA = register(SweepSpec(
+    name="collapse_kappa",
+    base={"updates": UPDATES},
+    grid={"kappa": KAPPAS},
+    seeds=SEEDS,
+    stride=10,
+    chunk=12,
+), frequency_claims=True)
+
+ENTROPY_COEFS = (0.01, 0.05)
+
+COLLAPSE_ENTROPY = register(SweepSpec(
+    name="collapse_entropy",
+    base={"updates": UPDATES},
+    grid={"kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
+    seeds=SEEDS,
+    stride=10,
+    chunk=12,
+), frequency_claims=True, paired_with=("collapse_kappa",))
+
+LEARNING_RATES = (0.003, 0.03)
+
+COLLAPSE_LR = register(SweepSpec(
+    name="collapse_lr",
+    base={"updates": UPDATES},
+    grid={"kappa": (-0.4, 0.4), "lr": LEARNING_RATES},
+    seeds=SEEDS,
+    stride=10,
+    chunk=12,
+), frequency_claims=True, paired_with=("collapse_kappa", "collapse_entropy"))
+
+WOUT_STDS = (0.01, 0.5, 2.0)
+
+COLLAPSE_WOUT = register(SweepSpec(
+    name="collapse_wout",
+    base={"updates": UPDATES, "kappa": 0.0},
+    grid={"wout_std": WOUT_STDS, "entropy_coef": (0.0, 0.05)},
+    seeds=SEEDS,
+    stride=10,
+    chunk=12,
+), frequency_claims=True, paired_with=("collapse_kappa", "collapse_entropy", "collapse_lr"))
+
+# notebook 04's fast-collapse comparison (fixes_fast: 5 seeds) on 20 seeds of its own, with the
+# logit cap (fixes_fast_logit_cap) as one more variant
+FIX_VARIANTS = {**FAST_VARIANTS, "logit cap 2": {"logit_cap": 2.0}}
+_FIX_DEFAULTS = {**_FAST_DEFAULTS, "logit_cap": 0.0}
+
+COLLAPSE_FIXES = register(VariantSpec(
+    name="collapse_fixes",
+    base=FAST_BASE,
+    grid=variant_grid(FIX_VARIANTS, tuple(_FIX_DEFAULTS), _FIX_DEFAULTS),
+    seeds=FIX_SEEDS,
+    stride=5,
+    chunk=10,
+), frequency_claims=True)
