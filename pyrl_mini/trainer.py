@@ -48,6 +48,7 @@ from .config import (
     SHARED_TASK_FIELDS,
     SettingsError,
     TrainSettings,
+    check_memory,
 )
 from .diagnostics import DIAGNOSTICS, DORMANT_TAU, batch_statistics, behaviour
 from .diagnostics import dead_and_dormant as _unit_stats
@@ -104,6 +105,8 @@ def _check_ensemble(settings: list[TrainSettings]) -> None:
                     raise SettingsError(
                         f"Ensemble member {k} has {name}={a!r} but member 0 has {b!r}: "
                         "members of one ensemble share it. Train them in separate ensembles.")
+    # each member passed the check alone; together they hold every member's rollout at once
+    check_memory(settings, what=f"an ensemble of {len(settings)} networks")
 
 
 def cap_logits(logits: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:

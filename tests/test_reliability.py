@@ -251,6 +251,14 @@ def test_5_sweep_ensembles_are_bounded_too():
         SweepSpec(name="wide", base={"batch_size": 8192}, seeds=tuple(range(64)), chunk=64)
 
 
+def test_5_plain_ensembles_are_bounded_too():
+    """train([...]) with many members refuses before allocating, like a sweep does."""
+    from pyrl_mini.trainer import train
+    one = TrainSettings(batch_size=8192, updates=10)  # fits alone
+    with pytest.raises(SettingsError, match=r"an ensemble of 64 networks would need about"):
+        train([one.replace(seed=k) for k in range(64)], progress=False)
+
+
 def test_5_cli_refuses_before_allocating(capsys, no_training):
     assert main(["train", "--batch-size", str(10**9)]) == 2
     assert "batch_size=1000000000 is above the limit" in capsys.readouterr().err
