@@ -556,8 +556,7 @@ def _test_collapse_count(fn: Callable) -> str | None:
         got = call(fn, cat, *setting)
         want = reference_collapse_count(cat, *setting)
         if isinstance(got, float) and not isinstance(got, bool):
-            return (f"return the counts (k, n), not a rate: for {setting} that is {want}, "
-                    f"a rate of {want[0] / want[1]:.2f}")
+            return "return the counts (k, n) as two whole numbers, not a rate"
         try:
             k, n = (int(x) for x in got)
         except (TypeError, ValueError):
@@ -572,7 +571,9 @@ def _test_collapse_count(fn: Callable) -> str | None:
         elif n == want[1]:
             hint = (": count every collapsed mode (the dataset's `collapsed` array), not only "
                     "always-aborting")
-        return f"at {where} expected {want[0]} of {want[1]} runs, got {k} of {n}{hint}"
+        # the student's count and what is off about it, not the expected count: the answer
+        # must come from their own code
+        return f"at {where} you counted {k} of {n} runs; that is not the catalogue's count{hint}"
     return None
 
 

@@ -268,6 +268,7 @@ def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
     assert "not a rate" in _wrong(ex.collapse_count, rate)
     assert "pool every kappa" in _wrong(ex.collapse_count, one_kappa)
     assert "every collapsed mode" in _wrong(ex.collapse_count, aborts_only)
+    assert "expected" not in _wrong(ex.collapse_count, aborts_only)  # no answer given away
 
 
 def test_classify_log_rejects_entropy_rules_and_nan_equality():

@@ -48,7 +48,8 @@ def test_explorer_is_legible_and_keyed(cat):
         for label in ax.get_xticklabels() + ax.get_yticklabels():
             assert label.get_fontsize() >= 8
     seed_key = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert seed_key == [f"seed {i}" for i in range(len(nb.SEED_COLOURS))]
+    assert seed_key == ["1st seed", "2nd seed", "3rd seed", "4th seed"]
+    assert "a cell holds" in fig.legends[0].get_title().get_text()
     assert len(fig.axes) == 8  # seven panels and the heatmap's colour bar
     assert fig.axes[-1].get_ylabel() == "P(choose left)"
     bars, risky = demo.plot_fn.axes[4], demo.plot_fn.axes[5]

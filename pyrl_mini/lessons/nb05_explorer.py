@@ -123,8 +123,13 @@ def risky_by_kappa(cat: Catalogue, network: str, wout_std: float, lr: float,
     return kappas, out
 
 
-SEED_COLOURS = ("C0", "C1", "C2", "C4")  # seed 0..3; red (C3) marks the selected kappa
+SEED_COLOURS = ("C0", "C1", "C2", "C4")  # a cell's seeds in order; red (C3): selected kappa
 TICK, LABEL, TITLE = 8, 9, 10              # points
+
+
+def seed_key(n: int) -> list[str]:
+    """Legend labels of the seed colours: '1st seed', '2nd seed', ..."""
+    return [f"{i}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(i, 'th')} seed" for i in range(1, n + 1)]
 
 
 class ExplorerFigure:
@@ -169,11 +174,15 @@ class ExplorerFigure:
             # one x range for every data set (the longest runs): a move never changes a limit,
             # so every move, a network switch included, only redraws the changing artists
             ax.set_xlim(0, 1.02 * max(d.update_axis()[-1] for d in self.cat.datasets.values()))
+        # the colours are the 1st, 2nd, ... seed of the selected cell (datasets hold different
+        # seeds, and some cells fewer than four), so the key numbers runs, not seed values
+        per_cell = [len(set(d.arrays["seed"].tolist())) for d in self.cat.datasets.values()]
         fig.legend([Line2D([], [], color=c, lw=2) for c in SEED_COLOURS],
-                   [f"seed {i}" for i in range(len(SEED_COLOURS))], loc="upper center",
+                   seed_key(len(SEED_COLOURS)), loc="upper center",
                    ncol=len(SEED_COLOURS), fontsize=LABEL, frameon=False,
-                   bbox_to_anchor=(0.5, 1.0), title="learning curves: one line per run",
-                   title_fontsize=LABEL)
+                   bbox_to_anchor=(0.5, 1.0),
+                   title=f"learning curves: one line per seed of the cell (a cell holds "
+                   f"{min(per_cell)}-{max(per_cell)} seeds)", title_fontsize=LABEL)
 
         kappas = np.array(sorted(set(self.cat.kappa.tolist())))
         self.kappas = kappas
