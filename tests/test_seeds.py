@@ -27,13 +27,25 @@ def test_manifest_marks_frequency_datasets(name):
     assert entry.get("frequency_claims") is True
 
 
+def paired_family(name: str) -> set[str]:
+    """Every dataset linked to name by paired_with declarations, in either direction."""
+    family, todo = {name}, [name]
+    while todo:
+        n = todo.pop()
+        linked = set(data.PAIRED_WITH.get(n, ())) | {o for o, p in data.PAIRED_WITH.items()
+                                                     if n in p}
+        todo += sorted(linked - family)
+        family |= linked
+    return family
+
+
 @pytest.mark.parametrize("name", sorted(data.FREQUENCY_CLAIMS))
 def test_frequency_dataset_seeds_are_its_own(name):
     """Independent means: no other dataset trains these seeds (within the dataset, and with the
     datasets it declares paired_with, cells share seeds on purpose: those comparisons are
     paired and use paired tests)."""
     mine = set(data.DATASETS[name].seeds)
-    partners = {o for o, p in data.PAIRED_WITH.items() if name in p} | set(data.PAIRED_WITH[name])
+    partners = paired_family(name)
     for other, spec in data.DATASETS.items():
         if other != name and other not in partners:
             shared = mine & set(spec.seeds)
