@@ -17,6 +17,9 @@ collapse_fixes    the fast-collapse setting (policy lr 0.03, kappa -0.4, 250 upd
                   alternative fix of notebook 04 as one change of it, on seeds of its own.
 collapse_fixes_slow  the same fixes at the default settings, kappa -0.4, 800 updates; its
                   control and entropy bonus are collapse_kappa's and collapse_entropy's cells.
+collapse_optimizer  Adam with eps 0.01 and plain SGD (lr 1) at kappa 0: do units die because
+                  of Adam? (default Adam: collapse_kappa's kappa-0 cell)
+collapse_readout  the SimpleRNN with a relu or a tanh readout, kappa 0, seeds of its own.
 
 Length. 800 updates for the default learning rate: in main_grid (1000 updates, 45 runs) 44 runs
 were already collapsed or not at update 300 as they were at update 1000, so 800 leaves the
@@ -113,3 +116,37 @@ COLLAPSE_FIXES_SLOW = register(VariantSpec(
     stride=10,
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
+
+# notebook 01's optimiser question on 20 seeds: do units die under Adam because of its
+# per-weight normalisation? Adam with eps 0.01 (a matched effective step, see
+# nb01_dead_neurons.ADAM_EPS) and plain SGD at lr 1, kappa 0; default Adam is collapse_kappa's
+# kappa-0 cell (same seeds, same 800 updates). Dead and dormant fractions are in every run's
+# history.
+OPTIMIZER_VARIANTS = {
+    "Adam eps 0.01": {"policy_adam_eps": 0.01},
+    "SGD lr 1": {"policy_optimizer": "sgd", "lr": 1.0},
+}
+_OPT_DEFAULTS = {"policy_optimizer": "adam", "lr": 0.01, "policy_adam_eps": 1e-8}
+
+COLLAPSE_OPTIMIZER = register(VariantSpec(
+    name="collapse_optimizer",
+    base={"updates": UPDATES, "kappa": 0.0},
+    grid=variant_grid(OPTIMIZER_VARIANTS, tuple(_OPT_DEFAULTS), _OPT_DEFAULTS),
+    seeds=SEEDS,
+    stride=10,
+    chunk=10,
+), frequency_claims=True, paired_with=("collapse_kappa",))
+
+# notebook 01's SimpleRNN: its dynamics use relu rates, but upstream's policy reads tanh(x)
+# (the "mismatch"); does the mismatched readout learn less often than a consistent relu one?
+# kappa 0, 20 seeds of its own (another network: nothing to pair with).
+READOUT_SEEDS = tuple(range(5000, 5020))
+
+COLLAPSE_READOUT = register(SweepSpec(
+    name="collapse_readout",
+    base={"updates": UPDATES, "kappa": 0.0, "network_type": "simple"},
+    grid={"readout_rate": ("relu", "tanh")},
+    seeds=READOUT_SEEDS,
+    stride=10,
+    chunk=10,
+), frequency_claims=True)
