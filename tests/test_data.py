@@ -9,7 +9,6 @@ from pyrl_mini import data
 from pyrl_mini.io import DataFileError, load_arrays, save_arrays
 from pyrl_mini.sweep import run_sweep
 
-data._spec_or_raise("main_grid")  # registers every dataset
 MANIFEST = data.read_manifest()["files"]
 BUILT = [name for name in data.DATASETS if f"{name}.npz" in MANIFEST]
 # Same machine and library: identical. Another CPU (other SIMD kernels) rounds differently in

@@ -1,4 +1,6 @@
-"""Registered datasets (SweepSpecs), one module per notebook. Importing registers them."""
+"""Registered datasets (SweepSpecs), one module per notebook. Importing registers them in
+pyrl_mini.registry; pyrl_mini.data imports this package, so `data.load(name)` finds every one.
+"""
 
 from . import (
     collapse,  # noqa: F401

@@ -23,7 +23,7 @@ Cost (one core, this trainer): about 40 network-updates per second at the defaul
 collapse_kappa took 28 minutes of wall time on 2 busy cores.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 from .nb04_entropy_fix import _FAST_DEFAULTS, FAST_BASE, FAST_VARIANTS, VariantSpec, variant_grid
 

@@ -3,7 +3,7 @@
 Seeds are shared across cells (paired comparisons). 1000 updates of 256 trials each.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 KAPPAS = (-0.4, -0.2, 0.0, 0.2, 0.4)

@@ -20,7 +20,7 @@ wout_std = 0 included: its W_out numbers are drawn and zeroed, so its later draw
 trials, noise) are the same as the other stds' at the same seed.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 WOUT_STDS_EARLY = (0.0, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from ..data import register
+from ..registry import register
 from ..sweep import KEEP, SweepSpec
 
 UPDATES = 700

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 KAPPA = -0.4
