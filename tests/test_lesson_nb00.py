@@ -9,7 +9,7 @@ from pyrl_mini import TrainSettings, analysis, data, plots, tasks, widgets
 
 @pytest.fixture(scope="module")
 def grid():
-    return data.load("main_grid")
+    return data.load("nb00_main_grid")
 
 
 def test_risk_preference_orders_seeds_and_reads_the_final_rates(grid):

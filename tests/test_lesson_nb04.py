@@ -99,7 +99,7 @@ def test_data_limits_hold_every_value_and_the_reference():
 
 def test_no_slider_position_of_the_grid_demo_clips_a_point(demos):
     demo = demos["grid"]
-    grid = nb.data.load("main_grid")
+    grid = nb.data.load("nb00_main_grid")
     for kappa in grid.values("kappa"):
         for coef in grid.values("entropy_coef"):
             demo.set(kappa=kappa, entropy_coef=coef)
@@ -124,7 +124,7 @@ def test_fix_figures_do_not_clip():
 
 # --- tables on synthetic sweeps -----------------------------------------------------------------
 def _fake_grid():
-    """A main_grid-shaped SweepData: kappa (-0.4, 0) x coef (0, 0.01, 0.05) x seeds (0, 1)."""
+    """A nb00_main_grid-shaped SweepData: kappa (-0.4, 0) x coef (0, 0.01, 0.05) x seeds (0, 1)."""
     rows = [(k, c, s) for k in (-0.4, 0.0) for c in (0.0, 0.01, 0.05) for s in (0, 1)]
     n, points = len(rows), 5
     kappa = np.array([r[0] for r in rows])
@@ -190,7 +190,7 @@ def _line_ydata(fig, ax_index=0):
 
 def test_grid_demo_redraws_what_the_data_say(demos):
     demo = demos["grid"]
-    grid = nb.data.load("main_grid")
+    grid = nb.data.load("nb00_main_grid")
     for kappa, coef in ((-0.4, 0.0), (0.4, 0.05)):
         demo.set(kappa=kappa, entropy_coef=coef)
         idx = nb.cells(grid, kappa=kappa, entropy_coef=coef)
@@ -251,7 +251,7 @@ def test_fix_runs_cover_every_fix_on_the_same_seeds():
 
 
 def test_logit_cap_runs_use_the_fast_settings():
-    """The logit-cap sweep's settings equal fixes_fast's control but for the cap, so its
+    """The logit-cap sweep's settings equal nb04_fixes_fast's control but for the cap, so its
     cells are paired with the other fixes (same seeds, same draws)."""
     from pyrl_mini.datasets import nb04_entropy_fix as ds
 
@@ -279,9 +279,9 @@ def test_gradient_factors_separate_the_three_ways_to_vanish():
 
 
 def test_fast_lower_lr_equals_main_grid_start():
-    """Same settings and seeds give the same runs: fixes_fast's lr 0.01 cells are main_grid's
-    kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
-    grid = nb.data.load("main_grid")
+    """Same settings and seeds give the same runs: nb04_fixes_fast's lr 0.01 cells are
+    nb00_main_grid's kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
+    grid = nb.data.load("nb00_main_grid")
     fast = nb.fast_fix_runs(*nb.load_fast_fixes())["lower lr"]
     main = nb.cells(grid, kappa=-0.4, entropy_coef=0.0)
     for a, b in zip(fast["idx"][:3], main, strict=True):

@@ -154,3 +154,30 @@ def test_no_import_cycle_in_the_package():
     for node in sorted(graph):
         if node not in state:
             walk(node, [node])
+
+
+def test_dataset_names_follow_one_scheme():
+    """<owner>_<what it varies>: the notebook that introduces the dataset (nb00 ... nb05), or
+    collapse for the shared 20-seed frequency datasets."""
+    import re
+
+    from pyrl_mini import data
+
+    bad = [n for n in data.DATASETS if not re.fullmatch(r"(nb0[0-5]|collapse)_[a-z0-9_]+", n)]
+    assert not bad, f"dataset names outside the scheme <owner>_<what it varies>: {bad}"
+
+
+def test_a_renamed_dataset_is_not_stale():
+    """The name is a label: the numbers do not depend on it, so a file built under another name
+    of the same definition loads; any change of a setting still makes it stale."""
+    import dataclasses
+
+    from pyrl_mini import data
+    from pyrl_mini.io import load_arrays
+
+    spec = data.DATASETS["nb02_wout_zero"]
+    meta = load_arrays(data.DATA_DIR / "nb02_wout_zero.npz")[1]
+    assert spec.stale_reason(meta) is None
+    assert dataclasses.replace(spec, name="nb02_renamed").stale_reason(meta) is None
+    other = dataclasses.replace(spec, name="nb02_renamed", seeds=spec.seeds[:-1])
+    assert "seeds" in other.stale_reason(meta)

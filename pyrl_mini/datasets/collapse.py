@@ -15,7 +15,7 @@ collapse_wout     W_out std 0.01 / 0.5 / 2.0 at kappa 0, entropy_coef 0 and 0.05
 collapse_fixes    the fast-collapse setting (policy lr 0.03, kappa -0.4, 250 updates) and each
                   alternative fix of notebook 04 as one change of it, on seeds of its own.
 
-Length. 800 updates for the default learning rate: in main_grid (1000 updates, 45 runs) 44 runs
+Length. 800 updates for the default learning rate: in nb00_main_grid (1000 updates, 45 runs) 44 runs
 were already collapsed or not at update 300 as they were at update 1000, so 800 leaves the
 verdict settled with room to spare. The fast-collapse setting falls within ~20 updates, so 250.
 
@@ -74,8 +74,8 @@ COLLAPSE_WOUT = register(SweepSpec(
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa", "collapse_entropy", "collapse_lr"))
 
-# notebook 04's fast-collapse comparison (fixes_fast: 5 seeds) on 20 seeds of its own, with the
-# logit cap (fixes_fast_logit_cap) as one more variant
+# notebook 04's fast-collapse comparison (nb04_fixes_fast: 5 seeds) on 20 seeds of its own, with the
+# logit cap (nb04_fixes_fast_logit_cap) as one more variant
 FIX_VARIANTS = {**FAST_VARIANTS, "logit cap 2": {"logit_cap": 2.0}}
 _FIX_DEFAULTS = {**_FAST_DEFAULTS, "logit_cap": 0.0}
 

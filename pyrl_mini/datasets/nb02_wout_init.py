@@ -87,7 +87,7 @@ NB02_WOUT_ZERO = register(SweepSpec(
 # by its PyTorch port): which trap does a run fall into, and does an entropy bonus rescue it?
 # 20 seeds per cell (1000-1019, used by no other dataset), paired on purpose across the bias
 # and the entropy bonus (same initial weights and trials but for b_out). 800 updates: in
-# main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
+# nb00_main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
 # update 1000, so 800 leaves the collapsed/not verdict settled.
 FIXATE_BIASES = (0.0, 1.5, 3.0)
 BIAS_SEEDS = tuple(range(1000, 1020))

@@ -8,10 +8,12 @@ Three parts, each a few plain functions (compute, then plot):
    a reward gap Delta. In the gambling task the policy loss sums log pi(a_t) f(d_t) over the
    steps of a trial but *averages* H over steps, so per step the bonus acts with the effective
    temperature tau = entropy_coef / (valid steps per trial) (`effective_temperature`).
-2. The kappa x entropy_coef grid (data "main_grid"): entropy over training, collapse, reward,
-   higher-EV and risky choices, and how much of kappa's risk preference the bonus washes out.
-3. The alternatives (data "fixes" and "fixes_batch512", paired with main_grid's kappa = -0.4
-   cells on the same seeds): ranked by collapse count and final reward, with their costs.
+2. The kappa x entropy_coef grid (data "nb00_main_grid"): entropy over training, collapse,
+   reward, higher-EV and risky choices, and how much of kappa's risk preference the bonus
+   washes out.
+3. The alternatives (data "nb04_fixes" and "nb04_fixes_batch512", paired with nb00_main_grid's
+   kappa = -0.4 cells on the same seeds): ranked by collapse count and final reward, with their
+   costs.
 
 `demos()` builds every interactive demo from the stored data, for tests and benchmarks.
 """
@@ -537,7 +539,7 @@ class GridFigure:
 
 
 def grid_demo(grid: SweepData | None = None) -> Demo:
-    grid = grid or data.load("main_grid")
+    grid = grid or data.load("nb00_main_grid")
     return Demo(GridFigure(grid, grid_table(grid)),
                 summary_fn=lambda kappa, entropy_coef: grid_summary(grid, kappa, entropy_coef),
                 kappa=kappa_slider(grid.values("kappa"), -0.4),
@@ -580,7 +582,7 @@ def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData,
     """The default-lr comparison at kappa = -0.4, seeds (0, 1, 2), 1000 updates:
     label -> {"data", "idx", "cost"}.
 
-    "none", "entropy 0.01", "entropy 0.05" are main_grid cells; the rest come from the fixes
+    "none", "entropy 0.01", "entropy 0.05" are nb00_main_grid cells; the rest come from the fixes
     datasets. cost = trials trained relative to the control (batch 512 = 2).
     """
     from ..datasets import nb04_entropy_fix as ds
@@ -843,7 +845,7 @@ FACTORS = ("|f(d)|", "1 - pi(a)", "cap slope", "gradient norm")
 
 
 def trap_settings() -> dict[str, TrainSettings]:
-    """TRAP_RUNS as settings: the fixes_fast setting (lr 0.03, kappa = -0.4) with each run's
+    """TRAP_RUNS as settings: the nb04_fixes_fast setting (lr 0.03, kappa = -0.4) with each run's
     logit cap, entropy bonus and seed."""
     from ..datasets import nb04_entropy_fix as ds
 
@@ -924,15 +926,17 @@ def plot_trap_anatomy(factors: dict[str, dict]) -> plt.Figure:
 
 
 def load_fixes() -> tuple[SweepData, SweepData, SweepData, SweepData]:
-    """main_grid, fixes, fixes_batch512, fixes_logit_cap (the default-lr comparison)."""
-    return (data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512"),
-            data.load("fixes_logit_cap"))
+    """nb00_main_grid, nb04_fixes, nb04_fixes_batch512, nb04_fixes_logit_cap (the default-lr
+    comparison)."""
+    return (data.load("nb00_main_grid"), data.load("nb04_fixes"), data.load("nb04_fixes_batch512"),
+            data.load("nb04_fixes_logit_cap"))
 
 
 def load_fast_fixes() -> tuple[SweepData, SweepData, SweepData]:
-    """fixes_fast, fixes_fast_batch512, fixes_fast_logit_cap (the lr 0.03 comparison)."""
-    return (data.load("fixes_fast"), data.load("fixes_fast_batch512"),
-            data.load("fixes_fast_logit_cap"))
+    """nb04_fixes_fast, nb04_fixes_fast_batch512, nb04_fixes_fast_logit_cap (the lr 0.03
+    comparison)."""
+    return (data.load("nb04_fixes_fast"), data.load("nb04_fixes_fast_batch512"),
+            data.load("nb04_fixes_fast_logit_cap"))
 
 
 def fixes_demo(runs: dict[str, dict] | None = None,
