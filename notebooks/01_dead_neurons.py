@@ -263,8 +263,7 @@ for network in nb.NETWORKS:
 grid = data.load("nb00_main_grid")
 for e in grid.values("entropy_coef"):
     for k, out in ((-0.4, low), (0.4, high)):
-        idx = grid.select(kappa=k, entropy_coef=e)
-        out.append(grid.final("dead_fraction")[idx[np.argsort(grid.arrays["seed"][idx])]])
+        out.append(grid.final("dead_fraction")[grid.by_seed(kappa=k, entropy_coef=e)])
 low, high = np.concatenate(low), np.concatenate(high)
 kappa_mean, kappa_se = paired_difference(low, high)
 print(f"dead(kappa -0.4) - dead(kappa +0.4) = {kappa_mean:+.3f} +- {kappa_se:.3f} (s.e.), "

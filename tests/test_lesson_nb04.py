@@ -162,10 +162,10 @@ def test_risk_slope_recovers_a_line():
 
 def test_fix_table_ranks_by_collapse_then_reward():
     g = _fake_grid()
-    runs = {"none": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.0), "cost": 1.0},
-            "entropy 0.01": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.01),
+    runs = {"none": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.0), "cost": 1.0},
+            "entropy 0.01": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.01),
                              "cost": 1.0},
-            "entropy 0.05": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.05),
+            "entropy 0.05": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.05),
                              "cost": 2.0}}
     rows = nb.fix_table(runs, risky_kappa0=0.55)
     assert [r["fix"] for r in rows] == ["none", "entropy 0.05", "entropy 0.01"]
@@ -193,7 +193,7 @@ def test_grid_demo_redraws_what_the_data_say(demos):
     grid = nb.data.load("nb00_main_grid")
     for kappa, coef in ((-0.4, 0.0), (0.4, 0.05)):
         demo.set(kappa=kappa, entropy_coef=coef)
-        idx = nb.cells(grid, kappa=kappa, entropy_coef=coef)
+        idx = grid.by_seed(kappa=kappa, entropy_coef=coef)
         entropy_lines = _line_ydata(demo.figure, 1)
         # last lines on the entropy panel (before the 0.1 reference line) are the chosen cell
         chosen = [y for y in entropy_lines if len(y) == grid.h("entropy").shape[1]][-len(idx):]
@@ -283,7 +283,7 @@ def test_fast_lower_lr_equals_main_grid_start():
     nb00_main_grid's kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
     grid = nb.data.load("nb00_main_grid")
     fast = nb.fast_fix_runs(*nb.load_fast_fixes())["lower lr"]
-    main = nb.cells(grid, kappa=-0.4, entropy_coef=0.0)
+    main = grid.by_seed(kappa=-0.4, entropy_coef=0.0)
     for a, b in zip(fast["idx"][:3], main, strict=True):
         early = fast["data"].h("reward")[a][:50].reshape(25, 2).mean(1)
         assert np.allclose(early, grid.h("reward")[b][:25], atol=1e-5)
