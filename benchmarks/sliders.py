@@ -39,7 +39,7 @@ def moves(control):
 
 def all_demos():
     """(label, Demo) for every notebook's demos, in notebook order."""
-    yield "nb00.kappa", widgets.kappa_demo(data.load("main_grid"))
+    yield "nb00.kappa", widgets.kappa_demo(data.load("nb00_main_grid"))
     for info in sorted(pkgutil.iter_modules(lessons.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
         if hasattr(module, "demos"):

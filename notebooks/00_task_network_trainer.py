@@ -67,7 +67,7 @@ from pyrl_mini.trainer import train
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
-grid = data.load("main_grid")  # networks trained ahead of time (sections 4 and 6)
+grid = data.load("nb00_main_grid")  # networks trained ahead of time (sections 4 and 6)
 
 # %% [markdown]
 # ## 1. The gambling task (5 min)
@@ -357,7 +357,7 @@ assert 0 < holds < chooses, "fixation is learned before choosing well"
 #
 # ## 6. Interactive demo: does kappa move risk preference? (5 min)
 #
-# `data/main_grid.npz` holds networks trained ahead for 1000 updates: kappa -0.4 to 0.4,
+# `data/nb00_main_grid.npz` holds networks trained ahead for 1000 updates: kappa -0.4 to 0.4,
 # entropy_coef 0, 0.01 or 0.05, 3 seeds each. Left: how often each picks the lower-p option of
 # an equal-EV pair. Right: choices by the log p and log EV differences between the options.
 

@@ -250,7 +250,7 @@ paired_difference = exercises.paired_difference.check(paired_difference)
 # ```
 # </details>
 #
-# On the stored runs, plus the shared `main_grid` (GRU, 1000 updates, **3 seeds**):
+# On the stored runs, plus the shared `nb00_main_grid` (GRU, 1000 updates, **3 seeds**):
 
 # %%
 final = {n: sweeps[nb.NETWORKS[n][0]].final("dead_fraction") for n in nb.NETWORKS}
@@ -260,11 +260,10 @@ for network in nb.NETWORKS:
     for e in ds.values("entropy_coef"):          # runs_of orders each cell's runs by seed
         low.append(final[network][nb.runs_of(sweeps, network, kappa=-0.4, entropy_coef=e)])
         high.append(final[network][nb.runs_of(sweeps, network, kappa=0.4, entropy_coef=e)])
-grid = data.load("main_grid")
+grid = data.load("nb00_main_grid")
 for e in grid.values("entropy_coef"):
     for k, out in ((-0.4, low), (0.4, high)):
-        idx = grid.select(kappa=k, entropy_coef=e)
-        out.append(grid.final("dead_fraction")[idx[np.argsort(grid.arrays["seed"][idx])]])
+        out.append(grid.final("dead_fraction")[grid.by_seed(kappa=k, entropy_coef=e)])
 low, high = np.concatenate(low), np.concatenate(high)
 kappa_mean, kappa_se = paired_difference(low, high)
 print(f"dead(kappa -0.4) - dead(kappa +0.4) = {kappa_mean:+.3f} +- {kappa_se:.3f} (s.e.), "
@@ -318,10 +317,10 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # ```
 # </details>
 #
-# Every run at the default learning rate (the GRU's include the 45 main_grid runs):
+# Every run at the default learning rate (the GRU's include the 45 nb00_main_grid runs):
 
 # %%
-full = nb.run_table(sweeps, main_grid=grid)
+full = nb.run_table(sweeps, nb00_main_grid=grid)
 base = np.isclose(full["lr"], nb.BASE_LR)
 auc = {}
 for network in nb.NETWORKS:
@@ -626,7 +625,8 @@ assert np.all(rc["reward_tanh"][~rc["collapsed_tanh"]] < 0)
 # The SimpleRNN has dead units at update 0, before it has learned anything; the GRU has none:
 
 # %%
-at_start = {n: full["dead_start"][base & (full["network"] == n) & (full["source"] != "main_grid")]
+at_start = {n: full["dead_start"][base & (full["network"] == n)
+                                  & (full["source"] != "nb00_main_grid")]
             for n in nb.NETWORKS}
 for n in nb.NETWORKS:
     print(f"{n:24s} dead fraction at update 0: {at_start[n].min():.2f} .. {at_start[n].max():.2f}"

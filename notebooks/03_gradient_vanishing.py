@@ -238,8 +238,8 @@ gap_demo
 #
 # The first rule that holds wins. **Trapped**: the behaviour ignores the offer.
 #
-# The stored runs: 93 networks in three grids (`main_grid`: kappa x entropy_coef at lr 0.01;
-# `kappa_lr`: kappa x lr; `reward_design`: kappa x reward variant). Every cell uses the
+# The stored runs: 93 networks in three grids (`nb00_main_grid`: kappa x entropy_coef at lr 0.01;
+# `nb03_kappa_lr`: kappa x lr; `nb03_reward_design`: kappa x reward variant). Every cell uses the
 # *same* 3 seeds (0, 1, 2), so cells are paired, not independent: each frequency below rests
 # on 3 independent seeds.
 #
@@ -325,8 +325,8 @@ nb.plot_convergence_vs_collapse(runs);
 # ## 4. The trap: every trial pays the same (8 min)
 #
 # The analysis's step-600 log prints log-probability mean, spread and gradient norm as
-# 0.000000. Which runs print that at update 600? A `reward_design` run whose harsher
-# no-choice penalty never applies repeats its `kappa_lr` control exactly, so we count
+# 0.000000. Which runs print that at update 600? A `nb03_reward_design` run whose harsher
+# no-choice penalty never applies repeats its `nb03_kappa_lr` control exactly, so we count
 # distinct networks.
 
 # %%
@@ -364,11 +364,12 @@ assert np.all((match["grad_norm"][zero] > 0) & (match["grad_norm"][zero] < 5e-7)
 # sum_t f(d_t)(onehot(a_t) - pi_t) vanishes. Nothing here needs a deterministic policy:
 
 # %%
-mg = runs["main_grid"]
+mg = runs["nb00_main_grid"]
 slow = mg.select(kappa=0.4, entropy_coef=0.0)[1]
-kl = runs["kappa_lr"]
+kl = runs["nb03_kappa_lr"]
 learning = kl.mode == analysis.MODES.index("learning")
-print(f"{nb.describe(runs, f'main_grid:{slow}')}: abort rate {mg.final('abort_rate')[slow]:.2f},"
+print(f"{nb.describe(runs, f'nb00_main_grid:{slow}')}: "
+      f"abort rate {mg.final('abort_rate')[slow]:.2f},"
       f" entropy {mg.final('entropy')[slow]:.2f}, max pi {mg.final('max_prob')[slow]:.2f}")
 print(f"  advantage mean {mg.final('adv_mean')[slow]:+.1e}, "
       f"gradient norm {mg.final('grad_norm')[slow]:.1e}; a learning run: "
@@ -513,8 +514,8 @@ assert abs(late["t"][-1] * late["gap"][-1] * 2 * 0.1 - 1) < 0.03
 # ## Bonus B: the log of each kind of run, and kappa's fingerprint
 #
 # `analysis.report` prints a run's diagnostics in the layout of the upstream debug log, here
-# from the stored histories at the end of each run (`main_grid` keeps fewer diagnostics, so
-# some of its lines print nan). The one never-choosing run is from `main_grid` at
+# from the stored histories at the end of each run (`nb00_main_grid` keeps fewer diagnostics, so
+# some of its lines print nan). The one never-choosing run is from `nb00_main_grid` at
 # entropy_coef 0.01: it learned first, then stopped choosing.
 
 # %%
@@ -552,7 +553,7 @@ assert np.all(np.abs(match["adv_mean"][zero]) < 2e-5)
 # ## Bonus C: reward design, and clipping update by update
 #
 # Upstream charges -0.5 both for aborting and for never choosing; waiting is free. At lr 0.03
-# (control: `kappa_lr`, same seeds) we tried a no-choice penalty of -1.0 and a step cost of
+# (control: `nb03_kappa_lr`, same seeds) we tried a no-choice penalty of -1.0 and a step cost of
 # 0.01 per step (waiting for the decision then costs up to 0.15 more).
 
 # %%

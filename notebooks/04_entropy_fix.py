@@ -221,12 +221,12 @@ bandit_demo
 #
 # ## 3. The bonus on the gambling task (5 min)
 #
-# `data/main_grid.npz`: kappa in {-0.4, -0.2, 0, 0.2, 0.4} x `entropy_coef` in
+# `data/nb00_main_grid.npz`: kappa in {-0.4, -0.2, 0, 0.2, 0.4} x `entropy_coef` in
 # {0, 0.01, 0.05} x **3 seeds** (0, 1, 2, the same seeds in every cell), 1000 updates of 256
 # trials at the default learning rate 0.01. Final values are means over the last 50 updates.
 
 # %%
-grid = data.load("main_grid")
+grid = data.load("nb00_main_grid")
 table = nb.grid_table(grid)
 n_runs = table["entropy"][:, 0].size
 for j, coef in enumerate(table["entropy_coef"]):
@@ -644,7 +644,7 @@ assert np.all(c2["data"].final("grad_norm")[c2_dead] < 1e-5)
 
 # %% [markdown]
 # After 40 updates the capped seed-1 run has entropy of about 0.2, and a gradient hundreds of
-# times smaller than a healthy run's; by update 250 (fixes_fast_logit_cap) it is below 1e-5
+# times smaller than a healthy run's; by update 250 (nb04_fixes_fast_logit_cap) it is below 1e-5
 # on seed 1 and 1e-10 on seed 3, entropy still near 0.2. So "entropy > 0.1" is not a sign of
 # a healthy run, and entropy 0 was never the cause: the trap is a behaviour (abort, get the
 # same -0.5, learn nothing from it) with more than one way to silence the gradient, and the

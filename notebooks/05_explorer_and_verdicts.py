@@ -61,8 +61,8 @@ explorer
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the explorer shows what the data files hold: the main grid's own runs
 name, rows = catalogue.match("GRU", 0.05, 0.01, -0.4, 0.0)
-assert name == "main_grid" and len(rows) == 3
-np.testing.assert_array_equal(rows, catalogue.datasets["main_grid"].select(kappa=-0.4,
+assert name == "nb00_main_grid" and len(rows) == 3
+np.testing.assert_array_equal(rows, catalogue.datasets["nb00_main_grid"].select(kappa=-0.4,
                                                                          entropy_coef=0.0))
 
 # %% [markdown]

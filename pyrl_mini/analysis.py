@@ -170,6 +170,5 @@ def risk_preference(grid, entropy_coef: float = 0.0) -> tuple[np.ndarray, np.nda
     kappas = np.array(grid.values("kappa"))
     rows = []
     for k in kappas:
-        idx = grid.select(kappa=k, entropy_coef=entropy_coef)
-        rows.append(grid.final("risky_rate")[idx[np.argsort(grid.arrays["seed"][idx])]])
+        rows.append(grid.final("risky_rate")[grid.by_seed(kappa=k, entropy_coef=entropy_coef)])
     return kappas, np.array(rows)

@@ -1,12 +1,14 @@
 """Results computed ahead (data/), with provenance, checksums and a rebuild command.
 
-Each dataset is a SweepSpec registered in DATASETS. `python -m pyrl_mini.data build` (or
-`make data`) trains them with the ensemble trainer and writes data/<name>.npz plus an entry in
-data/manifest.json: the command, the library and torch versions, the settings, the seconds it
-took and a sha256. `load(name)` verifies the checksum, then compares the settings and the data
-version stored in the file with the dataset's definition in code (sweep.DATA_VERSION says when
-to bump the version); a missing, altered or stale file raises DataFileError naming the file
-and the command that rebuilds it.
+Each dataset is a SweepSpec that a module of pyrl_mini.datasets registers in
+pyrl_mini.registry (re-exported here: DATASETS, FREQUENCY_CLAIMS, PAIRED_WITH, MIN_SEEDS,
+register). Importing this module imports the datasets, so `load(name)` needs nothing else.
+`python -m pyrl_mini.data build` (or `make data`) trains them with the ensemble trainer and
+writes data/<name>.npz plus an entry in data/manifest.json: the command, the library and
+torch versions, the settings, the seconds it took and a sha256. `load(name)` verifies the
+checksum, then compares the settings and the data version stored in the file with the
+dataset's definition in code (sweep.DATA_VERSION says when to bump the version); a missing,
+altered or stale file raises DataFileError naming the file and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -25,36 +27,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from . import (
+    __version__,
+    datasets,  # noqa: F401  (importing the package registers every dataset)
+)
 from .io import DataFileError, atomic_write, load_arrays, save_arrays
+from .registry import (  # noqa: F401  (data.DATASETS etc.: the registry, under these names)
+    DATASETS,
+    FREQUENCY_CLAIMS,
+    MIN_SEEDS,
+    PAIRED_WITH,
+    register,
+)
 from .sweep import DATA_VERSION, SweepData, SweepSpec, run_sweep  # noqa: F401
 
 DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent.parent / "data"))
 MANIFEST = "manifest.json"
-
-DATASETS: dict[str, SweepSpec] = {}
-# Datasets whose runs carry frequency claims ("k of n runs collapsed"): each of their cells
-# must hold at least MIN_SEEDS independent seeds (tests/test_seeds.py checks it).
-FREQUENCY_CLAIMS: set[str] = set()
-MIN_SEEDS = 20
-# name -> the datasets it shares seeds with on purpose (paired comparisons across datasets)
-PAIRED_WITH: dict[str, tuple[str, ...]] = {}
-
-
-def register(spec: SweepSpec, frequency_claims: bool = False,
-             paired_with: tuple[str, ...] = ()) -> SweepSpec:
-    """Add spec to DATASETS. frequency_claims: frequencies are stated from its runs (so each
-    cell needs MIN_SEEDS independent seeds); paired_with: earlier datasets that train the same
-    seeds on purpose, so that their cells and this one's pair up run by run."""
-    unknown = [p for p in paired_with if p not in DATASETS]
-    if unknown:
-        raise ValueError(f"{spec.name}: paired_with names {unknown}, which are not registered "
-                         "(register a dataset before the ones that pair with it)")
-    DATASETS[spec.name] = spec
-    if frequency_claims:
-        FREQUENCY_CLAIMS.add(spec.name)
-    PAIRED_WITH[spec.name] = tuple(paired_with)
-    return spec
 
 
 def rebuild_command(name: str) -> str:
@@ -121,8 +109,6 @@ def load(name: str, data_dir: Path = DATA_DIR) -> SweepData:
 
 
 def _spec_or_raise(name: str) -> SweepSpec:
-    from . import datasets  # noqa: F401  (registers the datasets)
-
     if name not in DATASETS:
         import difflib
         close = difflib.get_close_matches(name, list(DATASETS), n=1)
@@ -232,8 +218,6 @@ def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import datasets  # noqa: F401
-
     parser = argparse.ArgumentParser(prog="python -m pyrl_mini.data",
                                      description="Build, list and verify the data/ files.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -359,7 +343,4 @@ def _loads(name: str) -> bool:
 
 
 if __name__ == "__main__":
-    # run the imported module's main, so its registry is the one the datasets fill
-    from pyrl_mini.data import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -102,18 +102,22 @@ class SweepSpec:
         """Why numbers stored with `meta` (a data file's or chunk's) are not this definition's
         numbers, or None if they are. Files made before defaults were stored are compared on
         their definition and version only. A setting added to the code since (absent from the
-        stored defaults) is assumed to default to the old behaviour."""
+        stored defaults) is assumed to default to the old behaviour. The dataset's name is a
+        label, not a setting: no number depends on it, so a file made under an earlier name of
+        the same definition is not stale (its stored spec keeps the name it was built under)."""
         key = self.key()
         made = meta.get("data_version", meta.get("version"))  # older files: library version
         if made != DATA_VERSION:
             return (f"it was made by data version {made!r}, the code computes version "
                     f"{DATA_VERSION!r}")
         stored = json.loads(json.dumps(meta.get("spec")))
-        if stored != key["spec"]:
-            if not isinstance(stored, dict):
-                return "it holds no definition of its settings"
+        if not isinstance(stored, dict):
+            return "it holds no definition of its settings"
+        stored = {k: v for k, v in stored.items() if k != "name"}
+        want = {k: v for k, v in key["spec"].items() if k != "name"}
+        if stored != want:
             return ("its definition changed in code since it was made: "
-                    + "; ".join(_differences(stored, key["spec"])))
+                    + "; ".join(_differences(stored, want)))
         old = meta.get("defaults")
         if isinstance(old, dict):
             given = {*self.base, *self.grid, "seed"}  # defaults these override do not count

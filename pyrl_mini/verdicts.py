@@ -93,10 +93,10 @@ def revived_fraction(d: SweepData, rows) -> float:
 
 def verdicts() -> list[Verdict]:
     """Every claim of the analysis, its verdict, its counts and numbers, read from data/."""
-    grid, kl = data.load("main_grid"), data.load("kappa_lr")
+    grid, kl = data.load("nb00_main_grid"), data.load("nb03_kappa_lr")
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
-    wout, rd = data.load("nb02_wout_sweep"), data.load("reward_design")
-    fast, capped = data.load("fixes_fast"), data.load("fixes_fast_logit_cap")
+    wout, rd = data.load("nb02_wout_sweep"), data.load("nb03_reward_design")
+    fast, capped = data.load("nb04_fixes_fast"), data.load("nb04_fixes_fast_logit_cap")
     sgd = data.load("nb01_sgd")
     out = []
 
@@ -204,9 +204,9 @@ def verdicts() -> list[Verdict]:
              np.min(capped.final("entropy")[cap2_stuck])) if len(cap2_stuck) else float("nan")},
         "04"))
 
-    # 8. clipping (kappa_lr: clipping at the default threshold)
+    # 8. clipping (nb03_kappa_lr: clipping at the default threshold)
     stuck = np.nonzero(kl.collapsed)[0]
-    threshold = float(data.DATASETS["kappa_lr"].settings()[0].grad_clip)
+    threshold = float(data.DATASETS["nb03_kappa_lr"].settings()[0].grad_clip)
     out.append(Verdict(
         8, "Gradient clipping does not help vanishing gradients", "confirmed",
         f"clipping never acted in the last updates of a collapsed run: their gradient norms "

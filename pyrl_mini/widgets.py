@@ -207,7 +207,7 @@ def _kappa_summary(grid, kappa: float, entropy_coef: float) -> str:
 
 
 def kappa_demo(grid) -> Demo:
-    """Sliders over a kappa x entropy_coef sweep (e.g. data.load("main_grid")) driving
+    """Sliders over a kappa x entropy_coef sweep (e.g. data.load("nb00_main_grid")) driving
     plots.KappaDemoFigure; the summary line gives each seed's lower-p choice rate and mode."""
     return Demo(plots.KappaDemoFigure(grid),
                 summary_fn=lambda kappa, entropy_coef: _kappa_summary(grid, kappa, entropy_coef),

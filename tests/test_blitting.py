@@ -48,13 +48,13 @@ def _values(control, n=3):
 BLITTED = ["nb00.kappa", "nb02_wout_init.sweep", "nb03_gradient_vanishing.bandit",
            "nb03_gradient_vanishing.gap",
            "nb04_entropy_fix.fixes",
-           "nb03_gradient_vanishing.kappa_lr", "nb03_gradient_vanishing.reward",
+           "nb03_gradient_vanishing.kappa_x_lr", "nb03_gradient_vanishing.reward",
            "nb04_entropy_fix.grid", "nb05_explorer.explorer"]
 
 
 @pytest.fixture(scope="module")
 def all_demos(monkeypatch_module):
-    out = {"nb00.kappa": widgets.kappa_demo(data.load("main_grid"))}
+    out = {"nb00.kappa": widgets.kappa_demo(data.load("nb00_main_grid"))}
     for info in pkgutil.iter_modules(lessons.__path__):
         module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
         if info.name == "nb01_dead_neurons" or not hasattr(module, "demos"):

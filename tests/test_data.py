@@ -9,19 +9,18 @@ from pyrl_mini import data
 from pyrl_mini.io import DataFileError, load_arrays, save_arrays
 from pyrl_mini.sweep import run_sweep
 
-data._spec_or_raise("main_grid")  # registers every dataset
 MANIFEST = data.read_manifest()["files"]
 BUILT = [name for name in data.DATASETS if f"{name}.npz" in MANIFEST]
 # Same machine and library: identical. Another CPU (other SIMD kernels) rounds differently in
 # float32, and training amplifies it: on a second machine (2026-11-26) four datasets (nb01_simple,
-# nb01_lr, kappa_lr, reward_design: the high learning rates) agreed to 1e-3 over the first 10
-# updates and drifted by 0.01-0.07 in the next 10. So the rebuilt slice covers the first
+# nb01_lr, nb03_kappa_lr, nb03_reward_design: the high learning rates) agreed to 1e-3 over the first
+# 10 updates and drifted by 0.01-0.07 in the next 10. So the rebuilt slice covers the first
 # SLICE_UPDATES updates, where reward and entropy still agree to 1e-3. The gradient norm reacts
-# first: at lr 0.1 (nb01_lr) it moved by 2 % within those updates on the second machine, so it
-# is compared to GRAD_RTOL; a kappa of +-0.4 alone changes it by far more (f(d) scales by 0.6-1.4).
-# The rewritten trainer (hand-written backward, same draws) rounds differently again: at lr 0.1
-# one sampled action flipped within the first 10 updates, which moves a block's mean reward by up
-# to 10 / (256 trials x 10 updates) = 0.004, so reward is compared to REWARD_ATOL.
+# first: at lr 0.1 (nb01_lr) it moved by 2 % within those updates on the second machine, so it is
+# compared to GRAD_RTOL; a kappa of +-0.4 alone changes it by far more (f(d) scales by 0.6-1.4). The
+# rewritten trainer (hand-written backward, same draws) rounds differently again: at lr 0.1 one
+# sampled action flipped within the first 10 updates, which moves a block's mean reward by up to
+# 10 / (256 trials x 10 updates) = 0.004, so reward is compared to REWARD_ATOL.
 TOLERANCE = 1e-3
 REWARD_ATOL = 5e-3
 GRAD_RTOL = 0.05
@@ -60,30 +59,30 @@ def test_rebuilt_slice_matches_stored_numbers(name):
 
 
 def test_missing_file_names_file_and_command(tmp_path):
-    with pytest.raises(DataFileError, match=r"main_grid\.npz is missing.*pyrl_mini\.data build "
-                                            r"main_grid"):
-        data.load("main_grid", data_dir=tmp_path)
+    with pytest.raises(DataFileError, match=r"nb00_main_grid\.npz is missing.*pyrl_mini\.data "
+                                            r"build nb00_main_grid"):
+        data.load("nb00_main_grid", data_dir=tmp_path)
 
 
 def test_altered_file_is_refused(tmp_path):
     shutil.copy(data.DATA_DIR / "manifest.json", tmp_path / "manifest.json")
-    src = data.DATA_DIR / "main_grid.npz"
+    src = data.DATA_DIR / "nb00_main_grid.npz"
     raw = bytearray(src.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
-    (tmp_path / "main_grid.npz").write_bytes(bytes(raw))
-    with pytest.raises(DataFileError, match=r"corrupt or altered.*build main_grid"):
-        data.load("main_grid", data_dir=tmp_path)
+    (tmp_path / "nb00_main_grid.npz").write_bytes(bytes(raw))
+    with pytest.raises(DataFileError, match=r"corrupt or altered.*build nb00_main_grid"):
+        data.load("nb00_main_grid", data_dir=tmp_path)
 
 
 def test_file_not_in_manifest_is_refused(tmp_path):
-    shutil.copy(data.DATA_DIR / "main_grid.npz", tmp_path / "main_grid.npz")
+    shutil.copy(data.DATA_DIR / "nb00_main_grid.npz", tmp_path / "nb00_main_grid.npz")
     with pytest.raises(DataFileError, match="not listed"):
-        data.load("main_grid", data_dir=tmp_path)
+        data.load("nb00_main_grid", data_dir=tmp_path)
 
 
 def test_unknown_dataset_suggests_name():
-    with pytest.raises(DataFileError, match="Did you mean 'main_grid'"):
-        data.load("main_gird")
+    with pytest.raises(DataFileError, match="Did you mean 'nb00_main_grid'"):
+        data.load("nb00_main_gird")
 
 
 def test_interrupted_sweep_resumes_from_finished_chunks(tmp_path, monkeypatch):
@@ -114,7 +113,7 @@ def test_interrupted_sweep_resumes_from_finished_chunks(tmp_path, monkeypatch):
 
 
 def test_stop_after_shorter_than_the_stride_is_refused_by_name():
-    spec = data.DATASETS["fixes_fast_logit_cap"]
+    spec = data.DATASETS["nb04_fixes_fast_logit_cap"]
     for bad in (spec.stride - 1, 0, 2.5):
         with pytest.raises(ValueError, match=f"stop_after={bad!r}.*stride"):
             run_sweep(spec, progress=False, chunks=[0], stop_after=bad)
@@ -127,7 +126,8 @@ def test_build_missing_with_nothing_missing_opens_no_executor(monkeypatch, capsy
         raise AssertionError("a cluster was started with nothing to build")
 
     monkeypatch.setattr(dist, "open_executor", no_cluster)
-    assert data.main(["build", "fixes_fast_logit_cap", "--missing", "--local-cluster", "2"]) == 0
+    assert data.main(["build", "nb04_fixes_fast_logit_cap", "--missing",
+                      "--local-cluster", "2"]) == 0
     assert "nothing to build" in capsys.readouterr().out
 
 
@@ -155,13 +155,13 @@ def test_rebuild_and_compare_finds_identical_and_different_builds(tmp_path, monk
 
 
 def test_check_command_reports_and_exits_by_result(monkeypatch, capsys):
-    results = {"main_grid": {}, "kappa_lr": {"h/reward": 0.25}}
+    results = {"nb00_main_grid": {}, "nb03_kappa_lr": {"h/reward": 0.25}}
     monkeypatch.setattr(data, "rebuild_and_compare", lambda name, where: results[name])
-    assert data.main(["check", "main_grid"]) == 0
-    assert "same     main_grid" in capsys.readouterr().out
-    assert data.main(["check", "main_grid", "kappa_lr"]) == 1
+    assert data.main(["check", "nb00_main_grid"]) == 0
+    assert "same     nb00_main_grid" in capsys.readouterr().out
+    assert data.main(["check", "nb00_main_grid", "nb03_kappa_lr"]) == 1
     out = capsys.readouterr().out
-    assert "DIFFERS  kappa_lr" in out and "h/reward 2.50e-01" in out
+    assert "DIFFERS  nb03_kappa_lr" in out and "h/reward 2.50e-01" in out
 
 
 def test_check_command_interrupted_says_how_to_resume(monkeypatch, capsys):
@@ -169,12 +169,12 @@ def test_check_command_interrupted_says_how_to_resume(monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(data, "rebuild_and_compare", interrupted)
-    assert data.main(["check", "main_grid"]) == 130
+    assert data.main(["check", "nb00_main_grid"]) == 130
     assert "pass --work-dir DIR" in capsys.readouterr().err
 
 
 def test_cli_unknown_dataset_is_a_message_not_a_traceback(capsys):
     for command in ("build", "check"):
-        assert data.main([command, "main_gird"]) == 2
+        assert data.main([command, "nb00_main_gird"]) == 2
         err = capsys.readouterr().err
-        assert "unknown dataset 'main_gird'" in err and "main_grid" in err
+        assert "unknown dataset 'nb00_main_gird'" in err and "nb00_main_grid" in err

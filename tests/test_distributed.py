@@ -164,7 +164,7 @@ def test_unreachable_scheduler_is_a_clear_error_quickly():
 def test_cli_unreachable_scheduler(monkeypatch, capsys):
     pytest.importorskip("distributed")
     monkeypatch.setattr(dist, "DaskExecutor", functools.partial(DaskExecutor, timeout=1))
-    assert data.main(["build", "main_grid", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert data.main(["build", "nb00_main_grid", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach a Dask scheduler" in capsys.readouterr().err
 
 

@@ -9,16 +9,16 @@ from pyrl_mini import TrainSettings, analysis, data, plots, tasks, widgets
 
 @pytest.fixture(scope="module")
 def grid():
-    return data.load("main_grid")
+    return data.load("nb00_main_grid")
 
 
 def test_risk_preference_orders_seeds_and_reads_the_final_rates(grid):
     kappas, risky = analysis.risk_preference(grid, entropy_coef=0.0)
     assert list(kappas) == grid.values("kappa")
     i = list(kappas).index(-0.4)
-    idx = grid.select(kappa=-0.4, entropy_coef=0.0)
-    want = grid.final("risky_rate")[idx[np.argsort(grid.arrays["seed"][idx])]]
-    np.testing.assert_array_equal(risky[i], want)
+    rows = grid.by_seed(kappa=-0.4, entropy_coef=0.0)
+    assert (np.diff(grid.arrays["seed"][rows]) > 0).all(), "rows in ascending seed order"
+    np.testing.assert_array_equal(risky[i], grid.final("risky_rate")[rows])
 
 
 def test_kappa_demo_redraws_with_the_data_of_the_new_kappa(grid):
@@ -32,8 +32,7 @@ def test_kappa_demo_redraws_with_the_data_of_the_new_kappa(grid):
     demo.set(kappa=-0.4)
     x1, y1 = marked(demo.figure)
     assert np.allclose(x1, -0.4)
-    idx = grid.select(kappa=-0.4, entropy_coef=0.0)
-    want = grid.final("risky_rate")[idx[np.argsort(grid.arrays["seed"][idx])]]
+    want = grid.final("risky_rate")[grid.by_seed(kappa=-0.4, entropy_coef=0.0)]
     np.testing.assert_allclose(y1, want)
     assert "kappa=-0.40" in demo.summary.value
     assert demo.figure.axes[1].get_title() == "kappa=-0.40"

@@ -121,7 +121,7 @@ def test_notebook_sections_end_in_prose_and_no_code_cell_holds_markdown():
 
 def test_notebook_counts_distinct_runs_that_print_the_collapsed_log(runs):
     """Regression for issue 16: "8 of 93 runs" counted three reward-design runs that repeat
-    their kappa_lr control exactly. Identical histories must be counted once."""
+    their nb03_kappa_lr control exactly. Identical histories must be counted once."""
     match = nb.log_match(runs)
     refs = match["refs"][match["prints_zero"]]
 
@@ -129,8 +129,8 @@ def test_notebook_counts_distinct_runs_that_print_the_collapsed_log(runs):
         d, i = nb.run_ref(runs, ref)
         return d.h("entropy")[i].tobytes() + d.h("adv_mean")[i].tobytes()
 
-    copies = [r for r in refs if r.startswith("reward_design")
-              and fingerprint(r) in {fingerprint(k) for k in refs if k.startswith("kappa_lr")}]
+    copies = [r for r in refs if r.startswith("nb03_reward_design")
+              and fingerprint(r) in {fingerprint(k) for k in refs if k.startswith("nb03_kappa_lr")}]
     assert len(copies) == 3 and len({fingerprint(r) for r in refs}) == len(refs) - 3
     assert "5 distinct networks" in NOTEBOOK.read_text()
 
@@ -165,14 +165,14 @@ def test_modes_at_the_last_update_equal_the_stored_modes(runs):
         agree = (nb.modes_at(d, last) == d.mode).mean()
         assert agree >= 0.95, f"{name}: block-mean modes agree on {agree:.0%} only"
     with pytest.raises(ValueError, match="outside"):
-        nb.modes_at(runs["kappa_lr"], 5000)
+        nb.modes_at(runs["nb03_kappa_lr"], 5000)
 
 
 def test_collapse_map_shapes_and_sources(runs):
     m = nb.collapse_map(runs)
     assert m["modes"].shape == (5, 3, 3) and m["collapsed"].shape == (5, 3)
-    assert all(r.startswith("main_grid:") for r in m["cells"][:, 1].ravel())
-    assert all(r.startswith("kappa_lr:") for r in m["cells"][:, [0, 2]].ravel())
+    assert all(r.startswith("nb00_main_grid:") for r in m["cells"][:, 1].ravel())
+    assert all(r.startswith("nb03_kappa_lr:") for r in m["cells"][:, [0, 2]].ravel())
     d, i = nb.run_ref(runs, m["cells"][0, 2, 1])
     assert d.arrays["grid/kappa"][i] == -0.4 and d.arrays["grid/lr"][i] == 0.03
     assert d.arrays["seed"][i] == 1
@@ -182,7 +182,7 @@ def test_reward_map_control_is_kappa_lr_at_the_reward_lr(runs):
     m = nb.reward_map(runs)
     assert m["modes"].shape == (3, 3, 3)
     d, i = nb.run_ref(runs, m["cells"][0, 0, 0])
-    assert d is runs["kappa_lr"] and d.arrays["grid/lr"][i] == nb.REWARD_LR
+    assert d is runs["nb03_kappa_lr"] and d.arrays["grid/lr"][i] == nb.REWARD_LR
     d, i = nb.run_ref(runs, m["cells"][2, 2, 2])
     assert d.arrays["grid/step_cost"][i] == 0.01 and d.arrays["grid/kappa"][i] == 0.4
 
@@ -240,4 +240,4 @@ def test_reward_demo_redraws_with_the_selected_variant(runs):
 
 
 def test_demos_builds_all(runs):
-    assert set(nb.demos()) == {"gap", "bandit", "kappa_lr", "reward"}
+    assert set(nb.demos()) == {"gap", "bandit", "kappa_x_lr", "reward"}

@@ -99,7 +99,7 @@ def test_data_limits_hold_every_value_and_the_reference():
 
 def test_no_slider_position_of_the_grid_demo_clips_a_point(demos):
     demo = demos["grid"]
-    grid = nb.data.load("main_grid")
+    grid = nb.data.load("nb00_main_grid")
     for kappa in grid.values("kappa"):
         for coef in grid.values("entropy_coef"):
             demo.set(kappa=kappa, entropy_coef=coef)
@@ -124,7 +124,7 @@ def test_fix_figures_do_not_clip():
 
 # --- tables on synthetic sweeps -----------------------------------------------------------------
 def _fake_grid():
-    """A main_grid-shaped SweepData: kappa (-0.4, 0) x coef (0, 0.01, 0.05) x seeds (0, 1)."""
+    """A nb00_main_grid-shaped SweepData: kappa (-0.4, 0) x coef (0, 0.01, 0.05) x seeds (0, 1)."""
     rows = [(k, c, s) for k in (-0.4, 0.0) for c in (0.0, 0.01, 0.05) for s in (0, 1)]
     n, points = len(rows), 5
     kappa = np.array([r[0] for r in rows])
@@ -162,10 +162,10 @@ def test_risk_slope_recovers_a_line():
 
 def test_fix_table_ranks_by_collapse_then_reward():
     g = _fake_grid()
-    runs = {"none": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.0), "cost": 1.0},
-            "entropy 0.01": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.01),
+    runs = {"none": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.0), "cost": 1.0},
+            "entropy 0.01": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.01),
                              "cost": 1.0},
-            "entropy 0.05": {"data": g, "idx": nb.cells(g, kappa=-0.4, entropy_coef=0.05),
+            "entropy 0.05": {"data": g, "idx": g.by_seed(kappa=-0.4, entropy_coef=0.05),
                              "cost": 2.0}}
     rows = nb.fix_table(runs, risky_kappa0=0.55)
     assert [r["fix"] for r in rows] == ["none", "entropy 0.05", "entropy 0.01"]
@@ -190,10 +190,10 @@ def _line_ydata(fig, ax_index=0):
 
 def test_grid_demo_redraws_what_the_data_say(demos):
     demo = demos["grid"]
-    grid = nb.data.load("main_grid")
+    grid = nb.data.load("nb00_main_grid")
     for kappa, coef in ((-0.4, 0.0), (0.4, 0.05)):
         demo.set(kappa=kappa, entropy_coef=coef)
-        idx = nb.cells(grid, kappa=kappa, entropy_coef=coef)
+        idx = grid.by_seed(kappa=kappa, entropy_coef=coef)
         entropy_lines = _line_ydata(demo.figure, 1)
         # last lines on the entropy panel (before the 0.1 reference line) are the chosen cell
         chosen = [y for y in entropy_lines if len(y) == grid.h("entropy").shape[1]][-len(idx):]
@@ -251,7 +251,7 @@ def test_fix_runs_cover_every_fix_on_the_same_seeds():
 
 
 def test_logit_cap_runs_use_the_fast_settings():
-    """The logit-cap sweep's settings equal fixes_fast's control but for the cap, so its
+    """The logit-cap sweep's settings equal nb04_fixes_fast's control but for the cap, so its
     cells are paired with the other fixes (same seeds, same draws)."""
     from pyrl_mini.datasets import nb04_entropy_fix as ds
 
@@ -279,11 +279,11 @@ def test_gradient_factors_separate_the_three_ways_to_vanish():
 
 
 def test_fast_lower_lr_equals_main_grid_start():
-    """Same settings and seeds give the same runs: fixes_fast's lr 0.01 cells are main_grid's
-    kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
-    grid = nb.data.load("main_grid")
+    """Same settings and seeds give the same runs: nb04_fixes_fast's lr 0.01 cells are
+    nb00_main_grid's kappa = -0.4 cells for their first 250 updates (stride 5 vs 10)."""
+    grid = nb.data.load("nb00_main_grid")
     fast = nb.fast_fix_runs(*nb.load_fast_fixes())["lower lr"]
-    main = nb.cells(grid, kappa=-0.4, entropy_coef=0.0)
+    main = grid.by_seed(kappa=-0.4, entropy_coef=0.0)
     for a, b in zip(fast["idx"][:3], main, strict=True):
         early = fast["data"].h("reward")[a][:50].reshape(25, 2).mean(1)
         assert np.allclose(early, grid.h("reward")[b][:25], atol=1e-5)

@@ -11,9 +11,9 @@ def cat():
 
 def test_catalogue_matches_the_data(cat):
     name, rows = cat.match("GRU", 0.05, 0.01, 0.4, 0.0)
-    assert name == "main_grid" and len(rows) == 3
+    assert name == "nb00_main_grid" and len(rows) == 3
     name, rows = cat.match("GRU", 0.05, 0.03, 0.0, 0.0)
-    assert name == "kappa_lr" and len(rows) == 3
+    assert name == "nb03_kappa_lr" and len(rows) == 3
     name, rows = cat.match("SimpleRNN, tanh readout", 0.05, 0.01, -0.4, 0.05)
     assert name == "nb01_simple" and len(rows) == 2
     assert cat.match("GRU", 0.05, 0.03, 0.0, 0.05)[0] is None
@@ -30,7 +30,7 @@ def test_explorer_redraws_with_the_data_of_the_new_settings(cat):
     name2, rows2 = cat.match("GRU", 0.05, 0.03, -0.4, 0.0)
     np.testing.assert_allclose(reward_lines[0].get_ydata(), cat.datasets[name2].h("reward")[
         rows2[0]])
-    assert "kappa_lr" in demo.summary.value
+    assert "nb03_kappa_lr" in demo.summary.value
     demo.set(entropy_coef=0.05)  # never trained at lr 0.03
     assert "not computed" in demo.summary.value
     assert len(reward_lines[0].get_xdata()) == 0

@@ -81,13 +81,13 @@ def test_1_other_data_version_or_defaults_make_the_file_stale(tmp_path, monkeypa
 
 
 def test_1_verify_names_a_stale_file(monkeypatch, capsys):
-    # data/main_grid.npz as it is, against a definition edited in code
-    spec = data.DATASETS["main_grid"]
+    # data/nb00_main_grid.npz as it is, against a definition edited in code
+    spec = data.DATASETS["nb00_main_grid"]
     edited = SweepSpec(**{**spec.__dict__, "seeds": tuple(spec.seeds) + (99,)})
-    monkeypatch.setitem(data.DATASETS, "main_grid", edited)
-    assert data.main(["verify", "main_grid"]) == 1
+    monkeypatch.setitem(data.DATASETS, "nb00_main_grid", edited)
+    assert data.main(["verify", "nb00_main_grid"]) == 1
     out = capsys.readouterr().out
-    assert "main_grid.npz is stale" in out and "seeds" in out and "build main_grid" in out
+    assert "nb00_main_grid.npz is stale" in out and "seeds" in out and "build nb00_main_grid" in out
 
 
 def test_1_resumed_build_never_mixes_chunks_of_another_version(tmp_path, monkeypatch, tiny):
@@ -277,7 +277,7 @@ def test_6_build_with_a_broken_manifest_trains_nothing(tmp_path, monkeypatch, ti
 
 def test_6_command_line_build_with_a_broken_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text("{broken")
-    run = subprocess.run([sys.executable, "-m", "pyrl_mini.data", "build", "fixes_fast"],
+    run = subprocess.run([sys.executable, "-m", "pyrl_mini.data", "build", "nb04_fixes_fast"],
                          capture_output=True, text=True, timeout=120,
                          env={"PYRL_MINI_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 2
@@ -290,14 +290,14 @@ def test_6_command_line_build_with_a_broken_manifest(tmp_path):
 def test_7_manifest_without_files_and_entry_without_sha256(tmp_path):
     import shutil
 
-    shutil.copy(data.DATA_DIR / "main_grid.npz", tmp_path / "main_grid.npz")
-    (tmp_path / "manifest.json").write_text('{"main_grid.npz": {}}')
+    shutil.copy(data.DATA_DIR / "nb00_main_grid.npz", tmp_path / "nb00_main_grid.npz")
+    (tmp_path / "manifest.json").write_text('{"nb00_main_grid.npz": {}}')
     with pytest.raises(DataFileError, match=r"manifest\.json has no \"files\" table.*git"):
-        data.load("main_grid", tmp_path)
-    (tmp_path / "manifest.json").write_text('{"files": {"main_grid.npz": {"bytes": 1}}}')
-    with pytest.raises(DataFileError, match=r"entry for main_grid\.npz .* has no sha256.*build "
-                                            r"main_grid"):
-        data.load("main_grid", tmp_path)
+        data.load("nb00_main_grid", tmp_path)
+    (tmp_path / "manifest.json").write_text('{"files": {"nb00_main_grid.npz": {"bytes": 1}}}')
+    with pytest.raises(DataFileError, match=r"entry for nb00_main_grid\.npz .* has no sha256"
+                                            r".*build nb00_main_grid"):
+        data.load("nb00_main_grid", tmp_path)
 
 
 def test_7_npz_with_a_non_json_meta(tmp_path):
@@ -404,8 +404,8 @@ def test_9_mistyped_option_gets_the_closest(capsys):
 
 
 def test_9_verify_takes_names(capsys):
-    assert data.main(["verify", "main_grid"]) == 0
-    assert capsys.readouterr().out.split() == ["ok", "main_grid"]
+    assert data.main(["verify", "nb00_main_grid"]) == 0
+    assert capsys.readouterr().out.split() == ["ok", "nb00_main_grid"]
     assert data.main(["verify", "main_gird"]) == 2
 
 

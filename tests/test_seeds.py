@@ -2,7 +2,7 @@
 
 import pytest
 
-from pyrl_mini import data, datasets  # noqa: F401  (importing datasets registers them)
+from pyrl_mini import data  # importing data registers every dataset
 
 
 def test_some_dataset_carries_frequency_claims():

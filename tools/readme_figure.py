@@ -1,4 +1,4 @@
-"""The picture at the top of README.md, from data/main_grid.npz (no training).
+"""The picture at the top of README.md, from data/nb00_main_grid.npz (no training).
 
     .venv/bin/python tools/readme_figure.py          # writes docs/collapse.png
 
@@ -24,7 +24,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "collapse.png"
 
 
 def figure():
-    grid = load("main_grid")
+    grid = load("nb00_main_grid")
     x, collapsed = grid.update_axis(), grid.collapsed
     kappa, coef = grid.arrays["grid/kappa"], grid.arrays["grid/entropy_coef"]
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.7), dpi=90, layout="constrained")

@@ -21,7 +21,7 @@ collapse_optimizer  Adam with eps 0.01 and plain SGD (lr 1) at kappa 0: do units
                   of Adam? (default Adam: collapse_kappa's kappa-0 cell)
 collapse_readout  the SimpleRNN with a relu or a tanh readout, kappa 0, seeds of its own.
 
-Length. 800 updates for the default learning rate: in main_grid (1000 updates, 45 runs) 44 runs
+Length. 800 updates for the default learning rate: in nb00_main_grid (1000 updates, 45 runs) 44 runs
 were already collapsed or not at update 300 as they were at update 1000, so 800 leaves the
 verdict settled with room to spare. The fast-collapse setting falls within ~20 updates, so 250.
 
@@ -29,7 +29,7 @@ Cost (one core, this trainer): about 40 network-updates per second at the defaul
 collapse_kappa took 28 minutes of wall time on 2 busy cores.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 from .nb04_entropy_fix import (
     _DEFAULTS,
@@ -88,8 +88,8 @@ COLLAPSE_WOUT = register(SweepSpec(
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
 
-# notebook 04's fast-collapse comparison (fixes_fast: 5 seeds) on 20 seeds of its own, with the
-# logit cap (fixes_fast_logit_cap) as one more variant
+# notebook 04's fast-collapse comparison (nb04_fixes_fast: 5 seeds) on 20 seeds of its own, with the
+# logit cap (nb04_fixes_fast_logit_cap) as one more variant
 FIX_VARIANTS = {**FAST_VARIANTS, "logit cap 2": {"logit_cap": 2.0}}
 _FIX_DEFAULTS = {**_FAST_DEFAULTS, "logit_cap": 0.0}
 

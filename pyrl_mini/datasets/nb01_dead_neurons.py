@@ -19,7 +19,7 @@ readout or learning-rate comparison at one seed is paired (same initial weights 
 About 780 s of one core in all (about 18 ms per SimpleRNN update, 23 ms per GRU update).
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 KAPPAS = (-0.4, 0.0, 0.4)

@@ -20,7 +20,7 @@ wout_std = 0 included: its W_out numbers are drawn and zeroed, so its later draw
 trials, noise) are the same as the other stds' at the same seed.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 WOUT_STDS_EARLY = (0.0, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0)
@@ -87,7 +87,7 @@ NB02_WOUT_ZERO = register(SweepSpec(
 # by its PyTorch port): which trap does a run fall into, and does an entropy bonus rescue it?
 # 20 seeds per cell (1000-1019, used by no other dataset), paired on purpose across the bias
 # and the entropy bonus (same initial weights and trials but for b_out). 800 updates: in
-# main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
+# nb00_main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
 # update 1000, so 800 leaves the collapsed/not verdict settled.
 FIXATE_BIASES = (0.0, 1.5, 3.0)
 BIAS_SEEDS = tuple(range(1000, 1020))

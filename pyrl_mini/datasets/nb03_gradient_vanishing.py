@@ -1,15 +1,17 @@
 """Datasets of notebook 03 (gradient vanishing, convergence vs collapse); notebook 04 reuses them.
 
-kappa_lr       kappa (-0.4 .. 0.4) x policy learning rate (0.003, 0.03) x seeds (0, 1, 2).
-               The lr = 0.01 column is main_grid at entropy_coef = 0 (same seeds, so paired).
-reward_design  kappa (-0.4, 0, 0.4) x two reward variants, applied one at a time:
-               a larger no-choice penalty (-1.0 instead of -0.5), and a per-step cost of 0.01,
-               at lr = 0.03, where collapse is frequent (at lr = 0.01 too few of 3 seeds
-               collapse within 700 updates for a change to show). The control (upstream's
-               -0.5 / -0.5 / 0 at lr = 0.03) is kappa_lr, same seeds, so the comparison is paired.
+nb03_kappa_lr       kappa (-0.4 .. 0.4) x policy learning rate (0.003, 0.03) x seeds (0, 1, 2).
+                    The lr = 0.01 column is nb00_main_grid at entropy_coef = 0 (same seeds, so
+                    paired).
+nb03_reward_design  kappa (-0.4, 0, 0.4) x two reward variants, applied one at a time:
+                    a larger no-choice penalty (-1.0 instead of -0.5), and a per-step cost of
+                    0.01, at lr = 0.03, where collapse is frequent (at lr = 0.01 too few of 3
+                    seeds collapse within 700 updates for a change to show). The control
+                    (upstream's -0.5 / -0.5 / 0 at lr = 0.03) is nb03_kappa_lr, same seeds, so
+                    the comparison is paired.
 
-Both run 700 updates (main_grid runs 1000; compare at update 700, see the lesson module) and
-keep every diagnostic that `analysis.report` prints, so a stored run can be shown in the
+Both run 700 updates (nb00_main_grid runs 1000; compare at update 700, see the lesson module)
+and keep every diagnostic that `analysis.report` prints, so a stored run can be shown in the
 upstream debug layout. Only the policy learning rate varies; baseline_lr stays 0.01.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from ..data import register
+from ..registry import register
 from ..sweep import KEEP, SweepSpec
 
 UPDATES = 700
@@ -73,7 +75,7 @@ class ZippedSweepSpec(SweepSpec):
 
 
 KAPPA_LR = register(SweepSpec(
-    name="kappa_lr",
+    name="nb03_kappa_lr",
     base={"updates": UPDATES},
     grid={"kappa": KAPPAS, "lr": LEARNING_RATES},
     seeds=SEEDS,
@@ -83,7 +85,7 @@ KAPPA_LR = register(SweepSpec(
 ))
 
 REWARD_DESIGN = register(ZippedSweepSpec(
-    name="reward_design",
+    name="nb03_reward_design",
     base={"updates": UPDATES, "lr": REWARD_LR},
     grid={"kappa": REWARD_KAPPAS,
           "no_choice_penalty": tuple(v[0] for v in REWARD_VARIANTS),

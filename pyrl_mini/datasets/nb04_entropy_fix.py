@@ -1,6 +1,6 @@
 """Datasets of notebook 04 (the entropy fix and its alternatives).
 
-fixes, fixes_batch512
+nb04_fixes, nb04_fixes_batch512
         six alternatives to the entropy bonus at kappa = -0.4 (risk-seeking, the analysis's
         case), each a change of the default settings, on seeds (0, 1, 2), 1000 updates:
 
@@ -13,31 +13,31 @@ fixes, fixes_batch512
             no-choice penalty  no_choice_penalty -1.0 instead of upstream's -0.5 (= the abort
                                penalty), so never choosing is worse than aborting
 
-fixes_fast, fixes_fast_batch512
+nb04_fixes_fast, nb04_fixes_fast_batch512
         the same comparison where collapse is fast and certain for one seed: policy lr 0.03
-        (kappa_lr shows seed 1 falling into "always aborts" within ~20 updates at every
+        (nb03_kappa_lr shows seed 1 falling into "always aborts" within ~20 updates at every
         kappa), kappa = -0.4, seeds 0-4, 250 updates (stride 5). Variants: none; entropy
         0.01 / 0.05 / 0.1; lower lr (0.01); decaying lr (0.03 -> 0.003); gradual kappa (steps
         of 0.05 every 25 updates, reached at 200); near-zero head; no-choice penalty -1.0;
-        larger batch (512, in fixes_fast_batch512).
+        larger batch (512, in nb04_fixes_fast_batch512).
 
-fixes_logit_cap, fixes_fast_logit_cap
+nb04_fixes_logit_cap, nb04_fixes_fast_logit_cap
         logit control: logit_cap 2 and 3 (logits -> cap * tanh(logits / cap), so no action's
         probability can pass 0.965 and 0.995), in each of the two comparisons above (default
         lr, seeds 0-2, 1000 updates; lr 0.03, seeds 0-4, 250 updates).
 
-The control (no fix) and the entropy bonus (0.01, 0.05) at kappa = -0.4 are main_grid cells:
-same settings, same seeds, same 1000 updates, so they are paired with these runs and are not
-trained twice. The larger batch is its own dataset (fixes_batch512) because a sweep stores the
-last batch's trials, whose shape differs between batch sizes; the logit cap came later and has
-its own datasets so that adding it left the stored runs as they were.
+The control (no fix) and the entropy bonus (0.01, 0.05) at kappa = -0.4 are nb00_main_grid
+cells: same settings, same seeds, same 1000 updates, so they are paired with these runs and are
+not trained twice. The larger batch is its own dataset (nb04_fixes_batch512) because a sweep
+stores the last batch's trials, whose shape differs between batch sizes; the logit cap came
+later and has its own datasets so that adding it left the stored runs as they were.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 KAPPA = -0.4
@@ -52,7 +52,7 @@ VARIANTS: dict[str, dict] = {
     "near-zero head": {"wout_std": 0.01},
     "no-choice penalty": {"no_choice_penalty": -1.0},
 }
-BATCH_VARIANT = ("larger batch", {"batch_size": 512})  # in fixes_batch512
+BATCH_VARIANT = ("larger batch", {"batch_size": 512})  # in nb04_fixes_batch512
 VARIED = ("lr", "lr_schedule", "lr_final_fraction", "kappa_schedule", "wout_std",
           "no_choice_penalty")
 _DEFAULTS = {"lr": 0.01, "lr_schedule": "constant", "lr_final_fraction": 0.1,
@@ -105,7 +105,7 @@ def variant_grid(variants: dict[str, dict] = VARIANTS, varied: tuple = VARIED,
 BASE = {"updates": UPDATES, "kappa": KAPPA, "kappa_step": 0.05, "kappa_step_updates": 50}
 
 FIXES = register(VariantSpec(
-    name="fixes",
+    name="nb04_fixes",
     base=BASE,
     grid=variant_grid(),
     seeds=SEEDS,
@@ -114,7 +114,7 @@ FIXES = register(VariantSpec(
 ))
 
 FIXES_BATCH = register(SweepSpec(
-    name="fixes_batch512",
+    name="nb04_fixes_batch512",
     base=BASE,
     grid={"batch_size": (512,)},
     seeds=SEEDS,
@@ -124,10 +124,10 @@ FIXES_BATCH = register(SweepSpec(
 
 FAST_BASE = {"updates": FAST_UPDATES, "kappa": KAPPA, "kappa_step": 0.05,
              "kappa_step_updates": 25}
-FAST_CONTROL = {**FAST_BASE, "lr": FAST_LR}  # fixes_fast's control, for one-change datasets
+FAST_CONTROL = {**FAST_BASE, "lr": FAST_LR}  # nb04_fixes_fast's control, for one-change datasets
 
 FIXES_FAST = register(VariantSpec(
-    name="fixes_fast",
+    name="nb04_fixes_fast",
     base=FAST_BASE,
     grid=variant_grid(FAST_VARIANTS, FAST_VARIED, _FAST_DEFAULTS),
     seeds=FAST_SEEDS,
@@ -136,7 +136,7 @@ FIXES_FAST = register(VariantSpec(
 ))
 
 FIXES_FAST_BATCH = register(SweepSpec(
-    name="fixes_fast_batch512",
+    name="nb04_fixes_fast_batch512",
     base=FAST_CONTROL,
     grid={"batch_size": (512,)},
     seeds=FAST_SEEDS,
@@ -147,7 +147,7 @@ FIXES_FAST_BATCH = register(SweepSpec(
 LOGIT_CAPS = (2.0, 3.0)
 
 FIXES_LOGIT = register(SweepSpec(
-    name="fixes_logit_cap",
+    name="nb04_fixes_logit_cap",
     base=BASE,
     grid={"logit_cap": LOGIT_CAPS},
     seeds=SEEDS,
@@ -156,7 +156,7 @@ FIXES_LOGIT = register(SweepSpec(
 ))
 
 FIXES_FAST_LOGIT = register(SweepSpec(
-    name="fixes_fast_logit_cap",
+    name="nb04_fixes_fast_logit_cap",
     base=FAST_CONTROL,
     grid={"logit_cap": LOGIT_CAPS},
     seeds=FAST_SEEDS,

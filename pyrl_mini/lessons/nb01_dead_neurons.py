@@ -10,7 +10,7 @@ of valid steps (time, ensemble, trials):
 A dead unit is dormant; a dormant unit may still fire a little.
 
 Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates) and
-the shared main_grid (GRU, 1000 updates, dead and dormant fractions only). Everything else
+the shared nb00_main_grid (GRU, 1000 updates, dead and dormant fractions only). Everything else
 here is a single batch or a short run that takes a few seconds.
 """
 
@@ -139,7 +139,7 @@ def record_updates(ds: SweepData) -> np.ndarray:
     return np.arange(ds.arrays["unit_dead"].shape[1]) * stride
 
 
-def run_table(sweeps: dict[str, SweepData], main_grid: SweepData | None = None) -> dict:
+def run_table(sweeps: dict[str, SweepData], nb00_main_grid: SweepData | None = None) -> dict:
     """Every run of the notebook's data in one flat table (runs,).
 
     Keys: source, network, kappa, entropy_coef, lr, seed, final dead and dormant fraction,
@@ -178,10 +178,10 @@ def run_table(sweeps: dict[str, SweepData], main_grid: SweepData | None = None) 
         network = "GRU" if ds.arrays["grid/network_type"][i] == "gru" else \
             "SimpleRNN, relu readout"
         add("nb01_lr", network, ds, i, 0.0, 0.0, ds.arrays["grid/lr"][i])
-    if main_grid is not None:
-        for i in range(len(main_grid.arrays["seed"])):
-            add("main_grid", "GRU", main_grid, i, main_grid.arrays["grid/kappa"][i],
-                main_grid.arrays["grid/entropy_coef"][i], BASE_LR)
+    if nb00_main_grid is not None:
+        for i in range(len(nb00_main_grid.arrays["seed"])):
+            add("nb00_main_grid", "GRU", nb00_main_grid, i, nb00_main_grid.arrays["grid/kappa"][i],
+                nb00_main_grid.arrays["grid/entropy_coef"][i], BASE_LR)
     return {k: np.array(v) for k, v in rows.items()}
 
 
@@ -204,7 +204,7 @@ def paired_kappa_differences(sweeps: dict[str, SweepData], low: float = -0.4,
 
 def paired_grid_differences(grid: SweepData, low: float = -0.4, high: float = 0.4,
                             name: str = "dead_fraction") -> np.ndarray:
-    """The same paired difference on the main_grid (GRU, 1000 updates): (entropy x seeds,)."""
+    """The same paired difference on the nb00_main_grid (GRU, 1000 updates): (entropy x seeds,)."""
     diffs = []
     for e in grid.values("entropy_coef"):
         a = grid.by_seed(kappa=low, entropy_coef=e)

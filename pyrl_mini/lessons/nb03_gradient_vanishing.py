@@ -10,8 +10,8 @@ Part 2 (a bandit, instant): exact and sampled softmax policy gradient, the plate
 near-deterministic start on a worse arm causes, and the slow 1/t approach at the end.
 Part 3 (the gambling task, precomputed): every run classified by behaviour (analysis.MODES:
 converged, learning, or a trapped mode), trapped fraction over kappa x learning rate
-(datasets kappa_lr + main_grid) and over reward designs (reward_design + main_grid),
-gradient clipping on the same runs.
+(datasets nb03_kappa_lr + nb00_main_grid) and over reward designs (nb03_reward_design +
+nb00_main_grid), gradient clipping on the same runs.
 
 Notation: logits z (..., K), pi = softmax(z), advantage d = G - V, f(d) its kappa transform
 (kappa < 0 risk-seeking), H the policy entropy, tau = entropy_coef.
@@ -377,13 +377,13 @@ def bandit_demo() -> Demo:
 # Part 3: the gambling task, precomputed runs
 # ----------------------------------------------------------------------------------------------
 
-COMPARE_AT = 700          # kappa_lr / reward_design run 700 updates; main_grid is cut there
+COMPARE_AT = 700  # nb03_kappa_lr / nb03_reward_design run 700 updates; nb00_main_grid is cut there
 ANALYSIS_LOG_UPDATE = 600  # the analysis's collapsed log ("Step 600")
 # The analysis's collapsed log at step 600 (kappa = -0.2), as printed there.
 ANALYSIS_LOG = {"logp_mean": 0.0, "logp_std": 0.0, "grad_norm": 0.0, "adv_mean": -0.005360,
                 "adv_pos_frac": 0.366, "adv_neg_frac": 0.634}
-LEARNING_RATES = (0.003, 0.01, 0.03)   # 0.01 from main_grid at entropy_coef = 0
-REWARD_LR = 0.03                       # reward_design's learning rate (collapse is frequent)
+LEARNING_RATES = (0.003, 0.01, 0.03)   # 0.01 from nb00_main_grid at entropy_coef = 0
+REWARD_LR = 0.03                       # nb03_reward_design's learning rate (collapse is frequent)
 REWARD_VARIANTS = {  # name -> (no_choice_penalty, step_cost); upstream's abort penalty is -0.5
     "upstream": (-0.5, 0.0),
     "no-choice -1.0": (-1.0, 0.0),
@@ -393,7 +393,8 @@ REWARD_VARIANTS = {  # name -> (no_choice_penalty, step_cost); upstream's abort 
 
 def load_runs() -> dict[str, SweepData]:
     """The three datasets this notebook reads (checksums verified by data.load)."""
-    return {name: data.load(name) for name in ("main_grid", "kappa_lr", "reward_design")}
+    return {name: data.load(name)
+            for name in ("nb00_main_grid", "nb03_kappa_lr", "nb03_reward_design")}
 
 
 def stride_of(d: SweepData) -> int:
@@ -411,7 +412,7 @@ def modes_at(d: SweepData, update: int, window: int = 50) -> np.ndarray:
     Uses the stored block means (stride updates each), so it equals the stored `mode` (which
     analysis.mode_of_history computed on full-resolution histories over the last 50 updates)
     up to NaN handling; tests check the agreement at the last update. choice_rate is stored by
-    kappa_lr / reward_design; for main_grid it is 1 - abort_rate - no_choice_rate.
+    nb03_kappa_lr / nb03_reward_design; for nb00_main_grid it is 1 - abort_rate - no_choice_rate.
     """
     s = stride_of(d)
     lo, hi = (update - window) // s, update // s
@@ -436,17 +437,17 @@ def mode_names(modes: np.ndarray) -> list[str]:
 def collapse_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[str, np.ndarray]:
     """Modes over kappa x learning rate x seeds at `update`, entropy_coef = 0.
 
-    lr 0.003 and 0.03 from kappa_lr, lr 0.01 from main_grid. Returns kappas (K,), lrs (L,),
-    modes (K, L, S) and collapsed (K, L) = fraction of seeds in a collapsed mode, and cells
-    (K, L, S) = (dataset name, cell index) as strings "name:index".
+    lr 0.003 and 0.03 from nb03_kappa_lr, lr 0.01 from nb00_main_grid. Returns kappas (K,),
+    lrs (L,), modes (K, L, S) and collapsed (K, L) = fraction of seeds in a collapsed mode, and
+    cells (K, L, S) = (dataset name, cell index) as strings "name:index".
     """
-    kl, main = runs["kappa_lr"], runs["main_grid"]
+    kl, main = runs["nb03_kappa_lr"], runs["nb00_main_grid"]
     kappas = np.array(kl.values("kappa"))
     modes, cells = [], []
     for k in kappas:
         row_m, row_c = [], []
         for lr in LEARNING_RATES:
-            d, name = (main, "main_grid") if lr == 0.01 else (kl, "kappa_lr")
+            d, name = (main, "nb00_main_grid") if lr == 0.01 else (kl, "nb03_kappa_lr")
             idx = (d.by_seed(kappa=k, entropy_coef=0.0) if lr == 0.01
                    else d.by_seed(kappa=k, lr=lr))
             row_m.append(modes_at(d, update)[idx])
@@ -461,11 +462,11 @@ def collapse_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[s
 def reward_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[str, np.ndarray]:
     """Modes over reward variant x kappa x seeds at `update` (entropy_coef = 0, lr = 0.03).
 
-    The upstream variant is kappa_lr at lr = 0.03 (same seeds: paired); the others
-    reward_design. Returns variants (V,) names, kappas (K,), modes (V, K, S), collapsed (V, K),
+    The upstream variant is nb03_kappa_lr at lr = 0.03 (same seeds: paired); the others
+    nb03_reward_design. Returns variants (V,) names, kappas (K,), modes (V, K, S), collapsed (V, K),
     cells (V, K, S) "name:index".
     """
-    rd, kl = runs["reward_design"], runs["kappa_lr"]
+    rd, kl = runs["nb03_reward_design"], runs["nb03_kappa_lr"]
     kappas = np.array(rd.values("kappa"))
     lr = float(rd.meta.get("spec", {}).get("base", {}).get("lr", REWARD_LR))
     modes, cells = [], []
@@ -473,9 +474,9 @@ def reward_map(runs: dict[str, SweepData], update: int = COMPARE_AT) -> dict[str
         row_m, row_c = [], []
         for k in kappas:
             if (ncp, cost) == (-0.5, 0.0):
-                d, name, idx = kl, "kappa_lr", kl.by_seed(kappa=k, lr=lr)
+                d, name, idx = kl, "nb03_kappa_lr", kl.by_seed(kappa=k, lr=lr)
             else:
-                d, name = rd, "reward_design"
+                d, name = rd, "nb03_reward_design"
                 idx = rd.by_seed(kappa=k, no_choice_penalty=ncp, step_cost=cost)
             row_m.append(modes_at(d, update)[idx])
             row_c.append([f"{name}:{i}" for i in idx])
@@ -589,11 +590,11 @@ def log_match(runs: dict[str, SweepData], update: int = ANALYSIS_LOG_UPDATE,
 
 def example_runs(runs: dict[str, SweepData], modes=analysis.MODES) -> dict[str, str]:
     """One run per behaviour mode (final mode), "name:index": the first found at
-    entropy_coef = 0 in the order kappa_lr, reward_design, main_grid (the first two keep every
-    diagnostic that report prints), then at any entropy_coef for modes not found."""
+    entropy_coef = 0 in the order nb03_kappa_lr, nb03_reward_design, nb00_main_grid (the first
+    two keep every diagnostic that report prints), then at any entropy_coef for modes not found."""
     out = {}
     for entropy_coef in (0.0, None):
-        for name in ("kappa_lr", "reward_design", "main_grid"):
+        for name in ("nb03_kappa_lr", "nb03_reward_design", "nb00_main_grid"):
             if name not in runs:
                 continue
             for ref in all_runs({name: runs[name]}, entropy_coef):
@@ -819,5 +820,5 @@ def reward_demo(runs: dict[str, SweepData] | None = None) -> Demo:
 def demos() -> dict[str, Demo]:
     """Every demo of the notebook, built on the precomputed data."""
     runs = load_runs()
-    return {"gap": gap_demo(), "bandit": bandit_demo(), "kappa_lr": kappa_lr_demo(runs),
+    return {"gap": gap_demo(), "bandit": bandit_demo(), "kappa_x_lr": kappa_lr_demo(runs),
             "reward": reward_demo(runs)}

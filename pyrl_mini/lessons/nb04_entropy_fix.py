@@ -8,10 +8,12 @@ Three parts, each a few plain functions (compute, then plot):
    a reward gap Delta. In the gambling task the policy loss sums log pi(a_t) f(d_t) over the
    steps of a trial but *averages* H over steps, so per step the bonus acts with the effective
    temperature tau = entropy_coef / (valid steps per trial) (`effective_temperature`).
-2. The kappa x entropy_coef grid (data "main_grid"): entropy over training, collapse, reward,
-   higher-EV and risky choices, and how much of kappa's risk preference the bonus washes out.
-3. The alternatives (data "fixes" and "fixes_batch512", paired with main_grid's kappa = -0.4
-   cells on the same seeds): ranked by collapse count and final reward, with their costs.
+2. The kappa x entropy_coef grid (data "nb00_main_grid"): entropy over training, collapse,
+   reward, higher-EV and risky choices, and how much of kappa's risk preference the bonus
+   washes out.
+3. The alternatives (data "nb04_fixes" and "nb04_fixes_batch512", paired with nb00_main_grid's
+   kappa = -0.4 cells on the same seeds): ranked by collapse count and final reward, with their
+   costs.
 
 `demos()` builds every interactive demo from the stored data, for tests and benchmarks.
 """
@@ -318,11 +320,6 @@ def bandit_demo(runs: dict | None = None) -> Demo:
 
 
 # --- 2. the kappa x entropy_coef grid --------------------------------------------------------
-def cells(grid: SweepData, **values) -> np.ndarray:
-    """Cell indices matching the grid values, ordered by seed."""
-    return grid.by_seed(**values)
-
-
 def fraction_above(h: np.ndarray, level: float = ENTROPY_TARGET) -> np.ndarray:
     """Fraction of the stored points of each history (cells, points) that are > level."""
     return np.mean(np.nan_to_num(h, nan=0.0) > level, axis=-1)
@@ -337,7 +334,7 @@ def grid_table(grid: SweepData) -> dict[str, np.ndarray]:
     for k in kappas:
         rows: dict[str, list] = {name: [] for name in out}
         for c in coefs:
-            i = cells(grid, kappa=k, entropy_coef=c)
+            i = grid.by_seed(kappa=k, entropy_coef=c)
             for name in ("entropy", "reward", "higher_ev_rate", "risky_rate"):
                 rows[name].append(grid.final(name)[i])
             rows["collapsed"].append(grid.collapsed[i])
@@ -383,8 +380,8 @@ def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
     table = table or grid_table(grid)
     x = grid.update_axis()
     fig, axes = plt.subplots(1, 4, figsize=(11.5, 2.6))
-    base = cells(grid, kappa=kappa, entropy_coef=0.0)
-    sel = cells(grid, kappa=kappa, entropy_coef=entropy_coef)
+    base = grid.by_seed(kappa=kappa, entropy_coef=0.0)
+    sel = grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
     for ax, name, title in ((axes[0], "reward", "reward / trial"),
                             (axes[1], "entropy", "policy entropy (nats)")):
         for i in base:
@@ -423,7 +420,7 @@ def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
 
 
 def grid_summary(grid: SweepData, kappa: float, entropy_coef: float) -> str:
-    i = cells(grid, kappa=kappa, entropy_coef=entropy_coef)
+    i = grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
     H, R = grid.final("entropy")[i], grid.final("reward")[i]
     risky = grid.final("risky_rate")[i]
     return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}: final entropy "
@@ -448,8 +445,8 @@ class GridFigure:
     def _data(self, kappa: float, entropy_coef: float) -> tuple:
         key = (kappa, entropy_coef)
         if key not in self._cells:
-            base = cells(self.grid, kappa=kappa, entropy_coef=0.0)
-            sel = cells(self.grid, kappa=kappa, entropy_coef=entropy_coef)
+            base = self.grid.by_seed(kappa=kappa, entropy_coef=0.0)
+            sel = self.grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
             c = int(np.argmin(np.abs(self.table["entropy_coef"] - entropy_coef)))
             self._cells[key] = (base, sel, c)
         return self._cells[key]
@@ -537,7 +534,7 @@ class GridFigure:
 
 
 def grid_demo(grid: SweepData | None = None) -> Demo:
-    grid = grid or data.load("main_grid")
+    grid = grid or data.load("nb00_main_grid")
     return Demo(GridFigure(grid, grid_table(grid)),
                 summary_fn=lambda kappa, entropy_coef: grid_summary(grid, kappa, entropy_coef),
                 kappa=kappa_slider(grid.values("kappa"), -0.4),
@@ -547,16 +544,6 @@ def grid_demo(grid: SweepData | None = None) -> Demo:
 # --- 3. the alternatives ---------------------------------------------------------------------
 FIX_KAPPA = -0.4
 SETTINGS = ("lr 0.01, 1000 updates", "lr 0.03, 250 updates")  # the two comparisons
-
-
-def variant_cells(sweep: SweepData, values: dict) -> np.ndarray:
-    """Cells of a variant sweep whose stored grid values equal `values`, ordered by seed."""
-    keep = np.ones(len(sweep.arrays["seed"]), dtype=bool)
-    for name, v in values.items():
-        col = sweep.arrays["grid/" + name]
-        keep &= np.isclose(col, v) if np.issubdtype(col.dtype, np.number) else col == v
-    idx = np.nonzero(keep)[0]
-    return idx[np.argsort(sweep.arrays["seed"][idx])]
 
 
 def _variant_rows(variants: dict, varied: tuple, defaults: dict) -> dict[str, dict]:
@@ -572,7 +559,7 @@ def _add_logit_caps(runs: dict[str, dict], sweep: SweepData | None) -> None:
         return
     for cap in np.unique(sweep.arrays["grid/logit_cap"]):
         runs[f"logit cap {cap:g}"] = {"data": sweep,
-                                      "idx": variant_cells(sweep, {"logit_cap": cap})}
+                                      "idx": sweep.by_seed(logit_cap=cap)}
 
 
 def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData,
@@ -580,19 +567,19 @@ def fix_runs(grid: SweepData, fixes: SweepData, fixes_batch: SweepData,
     """The default-lr comparison at kappa = -0.4, seeds (0, 1, 2), 1000 updates:
     label -> {"data", "idx", "cost"}.
 
-    "none", "entropy 0.01", "entropy 0.05" are main_grid cells; the rest come from the fixes
+    "none", "entropy 0.01", "entropy 0.05" are nb00_main_grid cells; the rest come from the fixes
     datasets. cost = trials trained relative to the control (batch 512 = 2).
     """
     from ..datasets import nb04_entropy_fix as ds
 
     runs: dict[str, dict] = {
-        "none": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.0)},
-        "entropy 0.01": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.01)},
-        "entropy 0.05": {"data": grid, "idx": cells(grid, kappa=FIX_KAPPA, entropy_coef=0.05)},
+        "none": {"data": grid, "idx": grid.by_seed(kappa=FIX_KAPPA, entropy_coef=0.0)},
+        "entropy 0.01": {"data": grid, "idx": grid.by_seed(kappa=FIX_KAPPA, entropy_coef=0.01)},
+        "entropy 0.05": {"data": grid, "idx": grid.by_seed(kappa=FIX_KAPPA, entropy_coef=0.05)},
     }
     for label, values in _variant_rows(ds.VARIANTS, ds.VARIED, ds._DEFAULTS).items():
-        runs[label] = {"data": fixes, "idx": variant_cells(fixes, values)}
-    runs["larger batch"] = {"data": fixes_batch, "idx": variant_cells(fixes_batch, {})}
+        runs[label] = {"data": fixes, "idx": fixes.by_seed(**values)}
+    runs["larger batch"] = {"data": fixes_batch, "idx": fixes_batch.by_seed()}
     _add_logit_caps(runs, fixes_logit)
     for label, r in runs.items():
         r["cost"] = 2.0 if label == "larger batch" else 1.0
@@ -604,10 +591,10 @@ def fast_fix_runs(fast: SweepData, fast_batch: SweepData,
     """The fast-collapse comparison (lr 0.03, kappa = -0.4, seeds 0-4, 250 updates)."""
     from ..datasets import nb04_entropy_fix as ds
 
-    runs = {label: {"data": fast, "idx": variant_cells(fast, values), "cost": 1.0}
+    runs = {label: {"data": fast, "idx": fast.by_seed(**values), "cost": 1.0}
             for label, values in _variant_rows(ds.FAST_VARIANTS, ds.FAST_VARIED,
                                                ds._FAST_DEFAULTS).items()}
-    runs["larger batch"] = {"data": fast_batch, "idx": variant_cells(fast_batch, {}),
+    runs["larger batch"] = {"data": fast_batch, "idx": fast_batch.by_seed(),
                             "cost": 2.0}
     _add_logit_caps(runs, fast_logit)
     for r in runs.values():
@@ -843,7 +830,7 @@ FACTORS = ("|f(d)|", "1 - pi(a)", "cap slope", "gradient norm")
 
 
 def trap_settings() -> dict[str, TrainSettings]:
-    """TRAP_RUNS as settings: the fixes_fast setting (lr 0.03, kappa = -0.4) with each run's
+    """TRAP_RUNS as settings: the nb04_fixes_fast setting (lr 0.03, kappa = -0.4) with each run's
     logit cap, entropy bonus and seed."""
     from ..datasets import nb04_entropy_fix as ds
 
@@ -924,15 +911,17 @@ def plot_trap_anatomy(factors: dict[str, dict]) -> plt.Figure:
 
 
 def load_fixes() -> tuple[SweepData, SweepData, SweepData, SweepData]:
-    """main_grid, fixes, fixes_batch512, fixes_logit_cap (the default-lr comparison)."""
-    return (data.load("main_grid"), data.load("fixes"), data.load("fixes_batch512"),
-            data.load("fixes_logit_cap"))
+    """nb00_main_grid, nb04_fixes, nb04_fixes_batch512, nb04_fixes_logit_cap (the default-lr
+    comparison)."""
+    return (data.load("nb00_main_grid"), data.load("nb04_fixes"), data.load("nb04_fixes_batch512"),
+            data.load("nb04_fixes_logit_cap"))
 
 
 def load_fast_fixes() -> tuple[SweepData, SweepData, SweepData]:
-    """fixes_fast, fixes_fast_batch512, fixes_fast_logit_cap (the lr 0.03 comparison)."""
-    return (data.load("fixes_fast"), data.load("fixes_fast_batch512"),
-            data.load("fixes_fast_logit_cap"))
+    """nb04_fixes_fast, nb04_fixes_fast_batch512, nb04_fixes_fast_logit_cap (the lr 0.03
+    comparison)."""
+    return (data.load("nb04_fixes_fast"), data.load("nb04_fixes_fast_batch512"),
+            data.load("nb04_fixes_fast_logit_cap"))
 
 
 def fixes_demo(runs: dict[str, dict] | None = None,

@@ -23,7 +23,8 @@ from ..widgets import Demo, entropy_slider, kappa_slider
 
 # datasets pooled by the explorer, longest runs first (a setting found in two is read from
 # the first)
-EXPLORER_DATASETS = ("main_grid", "kappa_lr", "nb02_wout_sweep", "nb01_gru", "nb01_simple")
+EXPLORER_DATASETS = ("nb00_main_grid", "nb03_kappa_lr", "nb02_wout_sweep", "nb01_gru",
+                     "nb01_simple")
 NETWORKS = ("GRU", "SimpleRNN, relu readout", "SimpleRNN, tanh readout")
 CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
           ("dead_fraction", "dead-unit fraction"), ("grad_norm", "log10 gradient norm"))

@@ -1,16 +1,17 @@
-"""The kappa x entropy_coef grid at the default settings, shared by notebooks 00, 04 and 05.
+"""The kappa x entropy_coef grid at the default settings (nb00_main_grid), shared by notebooks
+00, 04 and 05.
 
 Seeds are shared across cells (paired comparisons). 1000 updates of 256 trials each.
 """
 
-from ..data import register
+from ..registry import register
 from ..sweep import SweepSpec
 
 KAPPAS = (-0.4, -0.2, 0.0, 0.2, 0.4)
 ENTROPY_COEFS = (0.0, 0.01, 0.05)
 
 MAIN_GRID = register(SweepSpec(
-    name="main_grid",
+    name="nb00_main_grid",
     base={"updates": 1000},
     grid={"kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
     seeds=(0, 1, 2),
