@@ -257,10 +257,21 @@ def _run(args) -> int:
             return 2
     if args.command == "list":
         manifest = read_manifest()["files"]
+        print(f"{'dataset':26s} {'runs':>5s} {'net-updates':>11s} {'MB':>6s} {'build s':>8s}  "
+              "seeds per cell")
+        total_updates = total_seconds = 0.0
         for name, spec in DATASETS.items():
             entry = manifest.get(f"{name}.npz", {})
-            print(f"{name:24s} cells={len(spec.cells()):4d}  "
-                  f"{entry.get('bytes', 0) / 1e6:6.2f} MB  {entry.get('seconds', '-')} s")
+            cells = spec.cells()
+            updates = sum(s.updates for s in spec.settings())
+            seconds = entry.get("seconds")
+            total_updates += updates
+            total_seconds += seconds or 0.0
+            flag = " (frequency claims)" if name in FREQUENCY_CLAIMS else ""
+            print(f"{name:26s} {len(cells):5d} {updates:11,d} {entry.get('bytes', 0) / 1e6:6.2f} "
+                  f"{seconds if seconds is not None else '-':>8}  {len(spec.seeds)}{flag}")
+        print(f"{'total':26s} {'':5s} {int(total_updates):11,d} {'':6s} {total_seconds:8.0f}  "
+              "(build s: wall time of each build as recorded, on whatever load it met)")
         return 0
     if args.command == "verify":
         bad = 0
