@@ -129,10 +129,11 @@ assert np.all(np.round(rate * n) >= 1), "Think! above: at lr 0.03 collapses occu
 #   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n,\ z = 1.96.$$
 #
 # Unlike the familiar p-hat +- 1.96 sqrt(p-hat (1 - p-hat) / n), it does not shrink to a
-# point at 0 of n or n of n. The data sets here hold **2-5 seeds per setting**, and settings
-# share their seeds (seed 0 at kappa -0.4 starts from the same weights as seed 0 at +0.4), so
-# pooled runs are not fully independent: every count below also says how many seeds it rests
-# on. Data sets of 20 seeds per setting are being built and will narrow these intervals.
+# point at 0 of n or n of n. The explorer's data sets hold **2-5 seeds per setting**; the
+# verdicts below rest on data sets of **20 seeds per setting** (`collapse_*`). In both,
+# settings share their seeds (seed 2000 at kappa -0.4 starts from the same weights as seed
+# 2000 at +0.4), so pooled runs are not fully independent: every count also says how many
+# seeds it rests on.
 #
 # ### Exercise 2: the Wilson interval
 #
@@ -178,9 +179,8 @@ assert lo2 < hi0, "0 of 5 and 2 of 5 have overlapping intervals: five seeds cann
 #
 # <details><summary>Answer</summary>
 #
-# Not by these runs alone: 0 of 5 (0-43 %) and 2 of 5 (12-77 %) overlap. The case for the
-# bonus rests on several settings pointing the same way (notebooks 02 and 04), and the
-# 20-seed data sets will test it on their own.
+# Not by these runs alone: 0 of 5 (0-43 %) and 2 of 5 (12-77 %) overlap. Twenty seeds do
+# better, and pairing does better still: section 3 shows it.
 # </details>
 #
 # ## 3. The verdicts (10 min)
