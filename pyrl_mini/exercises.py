@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .risk import kappa_transform as _library_kappa_transform
@@ -483,6 +484,86 @@ def _test_behaviour(fn: Callable) -> str | None:
 behaviour = Exercise(
     "behaviour", reference_behaviour, _test_behaviour,
     "your rules give the library's behaviour word on every edge case.")
+
+
+
+# 7. is a seed trapped at every kappa more often than chance? a permutation test --------------
+def reference_concordance_p(trap, shuffles, rng) -> float:
+    """trap: (seeds, settings) bool, True where that seed's run at that setting is trapped.
+    The fraction of `shuffles` shuffled tables in which at least as many seeds are trapped at
+    every setting as in `trap`; a shuffle permutes each setting's column across the seeds
+    on its own (keeping how many runs each setting traps, breaking any link between them)."""
+    trap = np.asarray(trap, dtype=bool)
+    observed = trap.all(axis=1).sum()
+    hits = 0
+    for _ in range(shuffles):
+        shuffled = rng.permuted(trap, axis=0)   # each column shuffled on its own
+        hits += shuffled.all(axis=1).sum() >= observed
+    return hits / shuffles
+
+
+def exact_concordance_p(trap, at_least: int | None = None) -> float:
+    """The exact value that reference_concordance_p estimates: P(at least `at_least` seeds,
+    default the observed number, trapped at every setting) when each column is an independent
+    uniformly random permutation. The rows trapped at all of the first j columns meet column
+    j + 1's trapped rows in a hypergeometric number of rows."""
+    trap = np.asarray(trap, dtype=bool)
+    n = trap.shape[0]
+    counts = trap.sum(axis=0).tolist()
+    dist = {counts[0]: 1.0}
+    for c in counts[1:]:
+        new: dict[int, float] = {}
+        for s, p in dist.items():
+            for x in range(max(0, c - (n - s)), min(s, c) + 1):
+                new[x] = new.get(x, 0.0) + p * math.comb(s, x) * math.comb(n - s, c - x) \
+                    / math.comb(n, c)
+        dist = new
+    if at_least is None:
+        at_least = int(trap.all(axis=1).sum())
+    return sum(p for x, p in dist.items() if x >= at_least)
+
+
+def _concordance_cases() -> list[np.ndarray]:
+    """(seeds, settings) bool tables whose exact p-values lie apart from the slips' answers."""
+    a = np.zeros((12, 3), dtype=bool)
+    a[:3] = True                    # 3 seeds trapped at all three settings
+    a[3, 0] = a[4, 1] = a[5, 2] = a[6, 0] = True
+    b = np.zeros((10, 2), dtype=bool)
+    b[:3] = True                    # two settings: 3 seeds at both, 2 more at one of them
+    b[3, 0] = b[4, 1] = True
+    c = np.zeros((16, 3), dtype=bool)
+    c[0] = True                     # 9 trapped runs per setting, 5 seeds at all three
+    c[1:9, 0] = c[3:11, 1] = c[5:13, 2] = True
+    return [a, b, c]
+
+
+def _test_concordance_p(fn: Callable) -> str | None:
+    shuffles = 4000
+    for trap in _concordance_cases():
+        got = float(call(fn, trap.copy(), shuffles, np.random.default_rng(1)))
+        want = exact_concordance_p(trap)
+        se = math.sqrt(want * (1 - want) / shuffles)
+        if abs(got - want) <= 4 * se + 0.01:
+            continue
+        where = f"for a table of {trap.shape[0]} seeds x {trap.shape[1]} settings"
+        if got > 1:
+            return f"{where} you returned {got:g}: a p-value is a fraction of the shuffles"
+        if got == 1.0:
+            return (f"{where} every shuffle matched the observed count: shuffle each column "
+                    "on its own (moving whole rows keeps each seed's outcomes together)")
+        observed = int(trap.all(axis=1).sum())
+        if abs(got - exact_concordance_p(trap, observed + 1)) <= 4 * se + 0.01:
+            return (f"{where} p should be about {want:.3f}, got {got:.3f}: count the shuffles "
+                    "with at least as many seeds trapped everywhere (>=, not >)")
+        return (f"{where} p should be about {want:.3f}, got {got:.3f} (count the seeds "
+                "trapped at every setting, trap.all(axis=1).sum(), in each shuffle)")
+    return None
+
+
+concordance_p = Exercise(
+    "concordance_p", reference_concordance_p, _test_concordance_p,
+    "shuffling each column on its own keeps each setting's count and breaks the link "
+    "between settings.")
 
 
 # --- notebook 05 ---

@@ -229,6 +229,48 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
         assert "got" in _wrong(ex.behaviour, wrong)
 
 
+
+def test_exact_concordance_p_matches_every_permutation_of_a_small_table():
+    import itertools
+
+    import numpy as np
+
+    trap = np.array([[1, 1, 1], [1, 1, 0], [0, 1, 0], [1, 0, 1], [0, 0, 0]], dtype=bool)
+    observed = trap.all(axis=1).sum()
+    perms = list(itertools.permutations(range(5)))
+    hits = [np.stack([trap[p1, 0], trap[p2, 1], trap[:, 2]], axis=1).all(axis=1).sum()
+            >= observed for p1 in perms for p2 in perms]  # column 3 fixed: same distribution
+    assert ex.exact_concordance_p(trap) == pytest.approx(np.mean(hits))
+    assert ex.exact_concordance_p(trap, 0) == pytest.approx(1.0)
+
+
+def test_concordance_p_rejects_row_shuffles_strict_counts_and_any_setting():
+    import numpy as np
+
+    def rows_together(trap, shuffles, rng):  # permutes seeds, keeps each seed's row
+        observed = trap.all(axis=1).sum()
+        return np.mean([trap[rng.permutation(len(trap))].all(axis=1).sum() >= observed
+                        for _ in range(shuffles)])
+
+    def strictly_more(trap, shuffles, rng):
+        observed = trap.all(axis=1).sum()
+        return np.mean([np.stack([rng.permutation(c) for c in trap.T], 1).all(1).sum()
+                        > observed for _ in range(shuffles)])
+
+    def count_not_fraction(trap, shuffles, rng):
+        return ex.reference_concordance_p(trap, shuffles, rng) * shuffles
+
+    def any_setting(trap, shuffles, rng):  # seeds trapped at some setting, not at all
+        observed = trap.any(axis=1).sum()
+        return np.mean([np.stack([rng.permutation(c) for c in trap.T], 1).any(1).sum()
+                        >= observed for _ in range(shuffles)])
+
+    assert "each column on its own" in _wrong(ex.concordance_p, rows_together)
+    assert ">=, not >" in _wrong(ex.concordance_p, strictly_more)
+    assert "fraction" in _wrong(ex.concordance_p, count_not_fraction)
+    assert "got" in _wrong(ex.concordance_p, any_setting)
+
+
 # --- notebook 05 ---
 def test_wilson_interval_rejects_wald_and_a_centre_at_p():
     import math

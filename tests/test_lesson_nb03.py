@@ -241,3 +241,38 @@ def test_reward_demo_redraws_with_the_selected_variant(runs):
 
 def test_demos_builds_all(runs):
     assert set(nb.demos()) == {"gap", "bandit", "kappa_x_lr", "reward"}
+
+
+# --- the 20-seed frequencies ----------------------------------------------------------------
+
+
+def test_fix_rows_pair_the_variants_of_collapse_fixes_by_seed():
+    from pyrl_mini import data
+
+    cf = data.load("collapse_fixes")
+    none, lower = nb.fix_rows(cf, "none"), nb.fix_rows(cf, "lower lr")
+    assert len(none) == len(lower) == 20
+    np.testing.assert_array_equal(cf.arrays["seed"][none], cf.arrays["seed"][lower])
+    assert np.all(np.diff(cf.arrays["seed"][none]) > 0)
+    assert set(cf.arrays["grid/lr"][none]) == {0.03} and set(cf.arrays["grid/lr"][lower]) == {0.01}
+    for name in ("entropy_coef", "logit_cap"):
+        assert set(cf.arrays[f"grid/{name}"][none]) == {0.0}
+    assert set(cf.arrays["grid/lr_schedule"][none]) == {"constant"}
+
+
+def test_plot_trap_frequencies_draws_every_run_and_interval():
+    import matplotlib.pyplot as plt
+
+    trap = np.array([[1, 1, 1], [0, 1, 0], [0, 0, 0], [1, 0, 0]], dtype=bool)
+    groups = {"a\nfamily 1": trap[:, 0], "b\nfamily 1": trap[:, 1], "c\nfamily 2": trap[:, 2]}
+    fig = nb.plot_trap_frequencies(groups, trap, (-0.4, 0.0, 0.4), (10, 11, 12, 13))
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["a", "b", "c"]
+    assert sorted(t.get_text() for t in left.get_legend().get_texts()) == ["family 1",
+                                                                           "family 2"]
+    filled = sum(len(ln.get_xdata()) for ln in right.lines
+                 if ln.get_marker() == "s" and ln.get_markerfacecolor() != "none")
+    assert filled == trap.sum()
+    # seeds sorted by how many settings trap them: seed 10 (all three) first
+    assert right.get_yticklabels()[0].get_text() == "10"
+    plt.close(fig)

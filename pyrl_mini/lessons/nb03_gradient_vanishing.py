@@ -699,6 +699,60 @@ def clipping_stats(runs: dict[str, SweepData], clip: float = 5.0, entropy_coef: 
     return {k: np.array(v) for k, v in out.items()}
 
 
+# --- the 20-seed frequencies (collapse_kappa, collapse_fixes) ---------------------------------
+
+
+def fix_rows(d: SweepData, variant: str = "none") -> np.ndarray:
+    """Rows of collapse_fixes for one of its variants (datasets.collapse.FIX_VARIANTS: "none"
+    is lr 0.03, kappa -0.4, 250 updates; "lower lr" the same at lr 0.01), ordered by seed, so
+    two variants pair up run by run (they share seeds 3000-3019)."""
+    from ..datasets.collapse import _FIX_DEFAULTS, FIX_VARIANTS
+    return d.by_seed(**{**_FIX_DEFAULTS, **FIX_VARIANTS[variant]})
+
+
+def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,
+                          kappas, seeds) -> plt.Figure:
+    """Left: trapped fraction of each group of independent runs (label -> bool per seed) with
+    its 95 % Wilson interval; groups whose label starts alike share a colour. Right: the
+    seeds x kappas outcomes of one paired dataset (trap: (seeds, kappas) bool), seeds sorted
+    by how many kappas trap them: a filled square is a trapped run."""
+    from ..stats import wilson
+
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9.6, 4.2), dpi=100,
+                                 gridspec_kw={"width_ratios": [1.25, 1]})
+    colours = {}
+    for x, (label, flags) in enumerate(groups.items()):
+        k, n = int(np.sum(flags)), len(flags)
+        lo, hi = wilson(k, n)
+        family = label.split("\n")[-1]
+        first = family not in colours
+        colour = colours.setdefault(family, f"C{len(colours)}")
+        a0.errorbar(x, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="o", color=colour,
+                    capsize=4, lw=1.5, label=family if first else None)
+        a0.text(x + 0.12, k / n, f"{k}/{n}", fontsize=8, va="center")
+    a0.set_xticks(range(len(groups)), [g.split("\n")[0] for g in groups], fontsize=8)
+    a0.set(ylim=(0, 1), xlim=(-0.5, len(groups) - 0.3), ylabel="fraction of runs trapped",
+           title="trapped runs, 95 % interval")
+    a0.legend(fontsize=8, loc="upper left", title="runs (20 seeds each)", title_fontsize=8)
+    order = np.lexsort((np.arange(len(trap)), -trap.sum(axis=1)))
+    for j in range(trap.shape[1]):
+        t = trap[order, j]
+        y = np.arange(len(order))
+        a1.plot(np.full(t.sum(), j), y[t], "s", color="C3", ms=7)
+        a1.plot(np.full((~t).sum(), j), y[~t], "s", mfc="none", color="0.6", ms=7)
+    for y, i in enumerate(order):
+        a1.text(len(kappas) - 0.4, y, str(int(trap[i].sum())), fontsize=8, va="center")
+    a1.plot([], [], "s", color="C3", label="trapped")
+    a1.plot([], [], "s", mfc="none", color="0.6", label="not trapped")
+    a1.set_xticks(range(len(kappas)), [f"{k:+.1f}" if k else "0" for k in kappas])
+    a1.set_yticks(range(len(order)), [str(s) for s in np.asarray(seeds)[order]], fontsize=7)
+    a1.set(xlim=(-0.5, len(kappas) - 0.1), ylim=(len(order) - 0.5, -0.5), xlabel="kappa",
+           ylabel="seed (sorted)", title="each seed at each kappa (right: at how many)")
+    a1.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # --- the map demos ----------------------------------------------------------------------------
 
 class ModeMapFigure:
