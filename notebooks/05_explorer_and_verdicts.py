@@ -195,12 +195,13 @@ display(Markdown(verdicts.verdict_table(rows)))
 v = {r.number: r for r in rows}
 
 # %% [markdown]
-# Claim 6 is the heart of the analysis: negative kappa collapses, positive kappa does not.
-# It is also the one verdict here that rests on independent seeds: `collapse_kappa` trains
-# the default settings at kappa -0.4, 0 and +0.4 on 20 seeds that no other data set uses
-# (800 updates). The same seed starts from the same weights at every kappa, so the fair
-# comparison is paired: only the seeds that collapse at one kappa and not at the other carry
-# information (the exact McNemar test). Its counts, recomputed in the open:
+# Every count in the table rests on 20 independent seeds per compared setting: the
+# `collapse_*` data sets, 800 updates at the default settings (250 in the fast-collapse
+# setting). Claim 6 is the heart of the analysis: negative kappa collapses, positive kappa
+# does not. `collapse_kappa` trains kappa -0.4, 0 and +0.4 on the same 20 seeds, and the same
+# seed starts from the same weights at every kappa, so the fair comparison is paired: only the
+# seeds that collapse at one kappa and not at the other carry information (the exact McNemar
+# test). Its counts, recomputed in the open:
 
 # %%
 ck = data.load("collapse_kappa")
@@ -219,17 +220,14 @@ for k, flags in collapsed.items():
     assert (c.k, c.n, c.seeds) == (int(flags.sum()), len(flags), 20)
 # 6. no detectable kappa effect on 20 paired seeds, and collapse is common at every kappa
 assert p_pair > 0.2 and all(0.15 <= f.mean() <= 0.5 for f in collapsed.values())
-# 1. units die, many revive, kappa barely matters; plain SGD: barely any die
-assert v[1].count("GRU runs ending with > 10 % dead units").k >= v[1].numbers["nb01_gru runs"] / 2
-assert v[1].numbers["revived fraction of units that died (GRU)"] > 0.2
-assert abs(v[1].numbers["dead(kappa -0.4) - dead(kappa +0.4)"]) < 0.1
-assert v[1].count("SGD runs (lr 1) with > 2 % dead units at any update").k == 0
-# 2. the SimpleRNN learns poorly with either readout
-assert v[2].count("relu readout runs reaching the criterion").k <= 1
-assert v[2].count("tanh readout runs reaching the criterion").k <= 1
-# 3. small W_out gets stuck less often than large: the intervals do not even overlap
-small, large = v[3].count("runs stuck, W_out std <= 0.1"), v[3].count("runs stuck, W_out std >= 0.5")
-assert small.interval[1] < large.interval[0]
+# 1. (filled in below)
+# 2. (filled in below)
+# 3. a large W_out gets stuck more often than the default, not less: the intervals do not
+# even overlap, and paired by seed the difference is one-sided
+default3, large3 = v[3].count("runs stuck, W_out std 0.05 (default)"), v[3].count(
+    "runs stuck, W_out std 2")
+assert default3.interval[1] < large3.interval[0]
+assert v[3].numbers["exact McNemar p, stuck, std 0.05 vs 2.0"] < 0.01
 # 4. the sign: positive errors x1.2 at kappa = -0.2
 assert np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
 # 5. saturation: printed zero from a gap ~15, softmax = 1 at ~17, true zero only at ~104
@@ -237,20 +235,22 @@ gaps = v[5].numbers
 assert gaps["logit gap where the gradient prints 0.000000"] < \
     gaps["logit gap where float32 softmax = 1.0"] < 20
 assert 100 < gaps["logit gap where the other component is exactly 0"] < 110
-# 7. 0.01 keeps entropy below 0.1; 0.05 had fewer collapses; a logit cap keeps entropy, not runs
-assert v[7].count("main-grid runs at 0.01 ending with entropy > 0.1").k == 0
-none7 = v[7].count("runs collapsed, fast-collapse setting, no fix")
-assert v[7].count("runs collapsed, fast-collapse setting, 0.05").k < none7.k
-assert v[7].count("runs collapsed, fast-collapse setting, logit cap 2").k >= none7.k
+# 7. 0.01 prevents collapse at the default lr (paired, p < 0.05) but most of its runs end
+# below entropy 0.1; a logit cap keeps entropy above 0.1 and collapses as often as no fix
+none7 = v[7].count("runs collapsed, kappa -0.4, no bonus")
+assert v[7].count("runs collapsed, kappa -0.4, 0.01").k < none7.k
+assert v[7].numbers["exact McNemar p, kappa -0.4, no bonus vs 0.01"] < 0.05
+high = v[7].count("runs at 0.01 ending with entropy > 0.1 (every kappa)")
+assert high.k < high.n / 2 and v[7].numbers["final entropy at 0.01, median over runs"] < 0.1
+fast_none = v[7].count("runs collapsed, fast-collapse setting, no fix")
+assert v[7].count("runs collapsed, fast-collapse setting, 0.05").k < fast_none.k
+assert v[7].count("runs collapsed, fast-collapse setting, logit cap 2").k >= fast_none.k
 assert v[7].numbers["final entropy of the collapsed logit-cap-2 runs, min"] > 0.1
 # 8. clipping never acted on a collapsed run: its norm stays below the threshold
 assert v[8].count("collapsed runs clipped in any of their last 50 updates").k == 0
 assert v[8].numbers["final gradient norm, collapsed runs (max)"] < \
     v[8].numbers["clip threshold (global L2 norm)"]
-# 9. neither schedule lowered the collapse count
-none9 = v[9].count("runs collapsed, no fix").k
-assert v[9].count("runs collapsed, decaying lr").k >= none9
-assert v[9].count("runs collapsed, gradual kappa").k >= none9
+# 9. (filled in below)
 # 10. most stuck runs always abort (the whole interval lies above one half)
 assert v[10].count("stuck runs that always abort").interval[0] > 0.5
 
