@@ -229,7 +229,7 @@ class InitialPolicyFigure:
         self.fig: Figure | None = None
 
     def _build(self, T: int) -> None:
-        fig = _new_figure((7.6, 2.8))
+        fig = _new_figure((7.6, 3.1))
         ax1, ax2 = fig.subplots(1, 2)
         self.fig, self.ax1, self.ax2 = fig, ax1, ax2
         t = np.arange(T)
@@ -244,7 +244,8 @@ class InitialPolicyFigure:
         ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
         ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
                 xlim=(-0.05 * (T - 1), 1.05 * (T - 1)))
-        ax1.legend(fontsize=7, loc="center right")
+        # below the panels, off the curves
+        fig.legend(handles=self.lines, loc="lower center", ncol=3, fontsize=7, frameon=False)
         self.stairs = ax2.stairs(np.zeros(len(ENTROPY_EDGES) - 1), ENTROPY_EDGES, fill=True,
                                  color="C0")   # one artist: cheaper than hist's bars
         ax2.axvline(LN3, color="k", ls="--", lw=1)
@@ -254,7 +255,7 @@ class InitialPolicyFigure:
         for ax in (ax1, ax2):
             _small_ticks(ax)
             ax.title.set_fontsize(10)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.27, top=0.9, wspace=0.3)
 
     def __call__(self, st: dict) -> Figure:
         T = st["mean_probs"].shape[0]
@@ -580,7 +581,7 @@ class SweepFigure:
         return self._rates[key]
 
     def _build(self) -> None:
-        fig = _new_figure((10.5, 2.6))
+        fig = _new_figure((10.5, 3.0))
         axes = fig.subplots(1, len(SWEEP_PANELS) + 1)
         self.fig, self.axes = fig, axes
         self.lines = {}
@@ -602,7 +603,8 @@ class SweepFigure:
                 ax.set_ylim(-0.6, 1.0)
             ax.title.set_fontsize(10)
         handles = [Line2D([], [], color=self.colors[m], label=m) for m in analysis.MODES]
-        axes[0].legend(handles=handles, fontsize=6, loc="center right")
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+                   frameon=False, title="how the run ended", title_fontsize=7)
         self.note = axes[1].text(0.5, 0.5, "not computed:\nsee the line above", ha="center",
                                  va="center", fontsize=9, transform=axes[1].transAxes,
                                  visible=False)
@@ -614,7 +616,7 @@ class SweepFigure:
         ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
         ax.title.set_fontsize(10)
         self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
-        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
+        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.33, top=0.88, wspace=0.3)
         # what a move changes (the axes limits are fixed): Demo redraws only these
         dynamic = [line for lines in self.lines.values() for line in lines]
         dynamic += [self.note, *self.bars, *self.bar_labels]
