@@ -849,8 +849,8 @@ def _wout_gradient_slips(rates, actions, probs, fd, mask, trials) -> list:
     w = (fd * mask).unsqueeze(-1)                                      # (T, B, 1)
     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
     logp = torch.log(probs).gather(-1, actions.unsqueeze(-1))          # the value log pi(a)
-    value_hint = ("you used the value log pi(a) where its gradient belongs: d log pi(a) / "
-                  "d logits = onehot(a) - pi, one entry per action")
+    value_hint = ("you used the value log pi(a) where its gradient with respect to the logits "
+                  "belongs (a vector with one entry per action)")
     ref = reference_wout_gradient(rates, actions, probs, fd, mask, trials)
     return [
         (-torch.einsum("tbn,tba->na", rates, w * logp) / trials, value_hint),
