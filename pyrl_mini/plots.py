@@ -293,7 +293,8 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
         lo, hi = np.array([wilson(int(a), int(b)) for a, b in zip(k, n, strict=True)]).T
         rate = k / n
         colour = f"C{j}"
-        ax.errorbar(xp, rate, yerr=[rate - lo, hi - rate], fmt="o-", color=colour, capsize=3,
+        # points without connecting lines, so the k/n labels beside them cross nothing
+        ax.errorbar(xp, rate, yerr=[rate - lo, hi - rate], fmt="o", color=colour, capsize=3,
                     lw=1.5, label=label)
         for x, r, a, b in zip(xp, rate, k, n, strict=True):
             ax.annotate(f"{a}/{b}", (x, r), textcoords="offset points",
