@@ -14,71 +14,46 @@
 # %% [markdown]
 # # 02 · The output layer at initialisation: is a small W_out the problem?
 #
-# The policy reads its action probabilities from the network through one matrix, W_out:
-# logits = r W_out + b_out. The analysis lists a *small* initial W_out (std 0.05) among the
-# causes of collapse and suggests 0.1 for "stronger initial gradients"; the upstream code
-# refuses an all-zero W_out because it would give "zero gradients for the policy". Both are
-# statements about update 0, so we can check them exactly: which gradients are zero, and
-# what happens one update later. Then we train networks from seven W_out scales, three kappas
-# and four seeds (plus twelve more seeds for the smallest scales) and watch the first 50 to
-# 300 updates. The danger we find is at the other end of the scale, a *large* W_out, and the
-# failure it makes likely strikes about a third of the small-W_out runs too: a network that
-# learns to abort every trial.
+# The policy reads its action probabilities through one matrix: logits = r W_out + b_out. The
+# second suspect for the collapse is a *small* initial W_out. Its claims are about update 0,
+# so we check them exactly, then count on 20 seeds how many runs end trapped with a small and
+# with a large W_out.
 #
-# **You will learn**
-# 1. the upstream configuration trap (`Wout: 0` meant std 0.05) and how pyrl_mini avoids it;
-# 2. which gradients are exactly zero when W_out = 0, why, and what one Adam step does to
-#    them;
-# 3. how the W_out scale sets the initial policy: its entropy, and its chance of ever
-#    reaching a choice;
-# 4. whether a larger W_out learns faster or falls into "always abort", and whether kappa
-#    changes that;
-# 5. how this compares with the near-zero policy heads of well-tuned policy-gradient code;
-# 6. what upstream's configured readout bias toward FIXATE would have done (20 seeds a cell).
+# **Learning objectives.** You will
+# 1. find which gradients are exactly zero at W_out = 0, by the chain rule and by autograd;
+# 2. see what one Adam step does to them, and why "stronger initial gradients" does not
+#    matter under Adam;
+# 3. compute how the W_out scale sets the chance that a trial reaches a choice;
+# 4. compare small and large W_out with intervals and a paired test.
 #
-# **Time**: about 25 minutes. Running all cells takes well under a minute on a laptop CPU.
+# **Prerequisites.** Notebook 00 (the task, the policy loss, d log pi(a) / d logits =
+# onehot(a) - pi, the trapped modes); notebook 01 (Adam's step); the chain rule.
+# **Time:** about 40 minutes; Run All takes under a minute.
 
 # %%
 # %matplotlib inline
 import numpy as np
 import torch
+from IPython.display import display
 
+from pyrl_mini import analysis, data, exercises, plots, stats
+from pyrl_mini.config import TrainSettings
 from pyrl_mini.lessons import nb02_wout_init as nb
+from pyrl_mini.trainer import evaluate, train
 
-torch.set_num_threads(1)
-
-# %% [markdown]
-# ## The claim
-#
-# The analysis (Issue 2, "Wout Initialization") quotes the upstream GRU:
-#
-# > "Initialize Wout with small random values. Avoid all-zero initialization because it
-# > produces identical logits and zero gradients for the policy."
-# > `std = self.config['Wout'] if self.config['Wout'] > 0 else 0.05`
-#
-# and concludes:
-#
-# > "Small Wout → Near-uniform policy early in training"
-#
-# ranking "Small Wout init" as "Medium (exacerbated by risk-seeking)" in its root-cause
-# table, with the fix
-#
-# > "'Wout': 0.1, # Instead of default 0 (which uses 0.05)" ... "**Pros**: Stronger initial
-# > gradients"
-#
-# Four things to test: (a) does W_out = 0 give zero policy gradients? (b) does 0.1 give
-# stronger initial gradients, and does that matter? (c) is larger better? (d) does a large
-# W_out make risk-seeking (kappa < 0) runs collapse more often?
-#
-# Conventions: kappa transform f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise;
-# kappa < 0 is risk-seeking (positive errors x (1 - kappa), e.g. x1.4 at kappa = -0.4).
+torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The configuration trap
+# ## 1. The claim, and a configuration trap (3 min)
 #
-# Upstream's default config had `Wout: 0`, and the code read 0 as "use 0.05". So every
-# upstream run you have seen started from std 0.05, and nobody could ask for an exact zero.
-# In pyrl_mini, `wout_std` is the standard deviation, and 0 means 0.
+# The written analysis that circulates with the upstream code quotes the upstream GRU: "Avoid
+# all-zero initialization because it produces identical logits and zero gradients for the
+# policy", and proposes "'Wout': 0.1" for "Stronger initial gradients". Does W_out = 0 zero
+# the policy gradient? Do stronger initial gradients matter? Do small-W_out runs end trapped
+# more often?
+#
+# A configuration trap first: upstream's default `Wout: 0` meant "std 0.05", so no upstream
+# run started from zero. In pyrl_mini, `wout_std` is the standard deviation; 0 means 0.
 
 # %%
 print("upstream: Wout=0   -> std", nb.upstream_wout_std(0))
@@ -86,93 +61,444 @@ print("upstream: Wout=0.1 -> std", nb.upstream_wout_std(0.1))
 w0 = nb.initial_wout(0.0)
 print("pyrl_mini: wout_std=0 -> W_out of shape", tuple(w0.shape), "with",
       int(torch.count_nonzero(w0)), "non-zero entries")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert nb.upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 
 # %% [markdown]
-# ## 2. Update 0 with W_out = 0: which gradients vanish?
+# ## 2. Update 0 with W_out = 0: which gradients vanish? (10 min)
 #
-# With rates r_t (N units), logits z_t = r_t W_out + b_out and pi_t = softmax(z_t), the
-# policy loss of a batch of B trials is L = -(1/B) sum_{valid t} log pi(a_t) f(d_t). Since
-# d log pi(a) / dz = onehot(a) - pi,
+# With rates r_t (N units), logits z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy
+# loss of B trials is L = -(1/B) sum_{valid t} log pi(a_t) f(d_t), with f the kappa transform.
+# Since d log pi(a) / dz = onehot(a) - pi, the chain rule gives
 #
 # $$ \frac{\partial L}{\partial W_\text{out}} = -\frac1B \sum_{t} f(d_t)\, r_t^\top
 #    \big(\text{onehot}(a_t) - \pi_t\big), \qquad
 #    \frac{\partial L}{\partial r_t} = -\frac1B f(d_t) \big(\text{onehot}(a_t) - \pi_t\big)
 #    W_\text{out}^\top . $$
 #
-# At W_out = 0 every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t is never zero and the
-# gradient with respect to W_out is **not** zero. But every gradient that reaches the
-# recurrent and input weights (and the biases and initial state behind the rates) is
-# multiplied by W_out^T = 0 and is **exactly** zero. One batch of 256 trials, with the
-# trainer's own loss:
+# At W_out = 0 every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t is never zero: the readout
+# gets a gradient. Everything behind the rates is reached only through W_out^T = 0. Autograd
+# on one batch of 256 trials, with the trainer's own loss:
 
 # %%
 st = nb.step0_gradients(wout_std=0.0, kappa=0.0, seed=0)
-for name, g in st.norms().items():
-    print(f"  |dL/d{name:12s}| = {g:.3g}")
-formula = nb.wout_gradient(st.rates, st.actions, st.probs, st.fd, st.mask, st.trials)
-print("formula vs autograd, largest difference:",
-      f"{float((formula - st.grads['W_out']).abs().max()):.1e}")
-
-# %%
 norms = st.norms()
+for name, g in norms.items():
+    print(f"  |dL/d{name:12s}| = {g:.3g}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(norms[n] == 0.0 for n in nb.RECURRENT_NAMES), "recurrent gradients must be 0"
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
-assert torch.allclose(formula, st.grads["W_out"], atol=1e-6, rtol=1e-4)
 
 # %% [markdown]
-# So the upstream comment is half right. "Identical logits": yes, at the first step. "Zero
-# gradients for the policy": only for the weights *behind* W_out. The readout itself gets a
-# gradient, and one update changes that.
+# Half right: only the weights *behind* W_out get zero gradient.
 #
-# ## 3. One Adam step later
+# ### Exercise 1: the readout's gradient
 #
-# Adam's first step is lr * m / (sqrt(v) + eps) with m = g and v = g^2 after bias
-# correction, i.e. lr * g / (|g| + 1e-8) = **lr sign(g)** for every parameter whose gradient
-# is not zero, whatever its size. So after update 0 every entry of W_out is +-0.01 (the
-# learning rate), the recurrent weights have not moved (their gradient was 0), and at
-# update 1 their gradient is no longer zero. The library's trainer, two updates:
+# Write dL/dW_out from the rates r (T, B, N), actions a (T, B), policy pi (T, B, 3), f(d)
+# (T, B), the mask of valid steps (T, B) and the number of trials B. The checker compares
+# with autograd at W_out = 0 and at std 0.5.
 
 # %%
+def wout_gradient(rates, actions, probs, fd, mask, trials):
+    """dL/dW_out, shape (N, 3), for L = -(1/B) sum over valid (t, b) of log pi(a_t) f(d_t)."""
+    ...
+
+
+# %%
+wout_gradient = exercises.wout_gradient.check(wout_gradient)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def wout_gradient(rates, actions, probs, fd, mask, trials):
+#     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
+#     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)          # (T, B, 3)
+#     return -torch.einsum("tbn,tba->na", rates, weight) / trials     # (N, 3)
+# ```
+# Multiplying by the value log pi(a) instead of its gradient (the analysis's "log_prob x
+# advantage") fails the check.
+# </details>
+#
+# Your formula on the batch above, against autograd:
+
+# %%
+mine = wout_gradient(st.rates, st.actions, st.probs, st.fd, st.mask, st.trials)
+print(f"largest difference from autograd: {float((mine - st.grads['W_out']).abs().max()):.1e}"
+      f" (entries up to {float(st.grads['W_out'].abs().max()):.1e})")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert torch.allclose(mine, st.grads["W_out"], atol=1e-6, rtol=1e-4)
+
+# %% [markdown]
+# ## 3. One Adam step later (8 min)
+#
+# Adam's first step is lr m / (sqrt(v) + eps) with m = g and v = g^2 after bias correction:
+#
+# $$ \Delta\theta = -\,\mathrm{lr}\,\frac{g}{|g| + 10^{-8}} \approx -\,\mathrm{lr}\,
+#    \mathrm{sign}(g) $$
+#
+# for every parameter whose gradient is not zero, whatever its size. So one step sets every
+# W_out entry to +-lr, the recurrent weights stay put (g was 0), and then their gradient is
+# no longer zero.
+#
+# ### Exercise 2: the recurrent gradient, before and after one Adam step
+#
+# `params` holds a fresh GRU policy with W_out = 0 and `loss_fn()` returns the policy loss of
+# one fixed batch at the current parameters. Return |dL/dW_rec| now, and again after one
+# `torch.optim.Adam` step of size lr on every parameter.
+
+# %%
+def first_adam_step(params, loss_fn, lr):
+    """(|dL/dW_rec| now, |dL/dW_rec| after one Adam step of size lr on every parameter)."""
+    ...
+
+
+# %%
+first_adam_step = exercises.first_adam_step.check(first_adam_step)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def first_adam_step(params, loss_fn, lr):
+#     loss_fn().backward()
+#     before = params["W_rec"].grad.norm().item()
+#     opt = torch.optim.Adam(params.values(), lr=lr)
+#     opt.step()
+#     opt.zero_grad()
+#     loss_fn().backward()
+#     return before, params["W_rec"].grad.norm().item()
+# ```
+# </details>
+#
+# Your function on the GRU of the trainer's first batch (seed 0):
+
+# %%
+params, loss_fn = exercises.policy_problem(seed=0, wout_std=0.0)
+before, after = first_adam_step(params, loss_fn, lr=0.01)
+wout_after = params["W_out"].detach().abs()
+print(f"|dL/dW_rec| at W_out = 0: {before:.3g}; after one Adam step: {after:.3g}")
+print(f"|W_out entries| after the step: {float(wout_after.min()):.5f} .. "
+      f"{float(wout_after.max()):.5f} (lr = 0.01)")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert before == 0.0 and after > 1e-4
+assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
+# the trainer does the same: zero recurrent gradient at update 0, non-zero at update 1
 f0 = nb.first_updates(wout_std=0.0, seed=0)
-print("W_out before:", f"max |entry| = {float(f0['W_out_before'].abs().max()):.3g}")
-print("W_out after one update: |entries| between",
-      f"{float(f0['W_out_after_one'].abs().min()):.5f} and "
-      f"{float(f0['W_out_after_one'].abs().max()):.5f} (lr = {f0['lr']})")
-print("|dL/dW_rec| at updates 0, 1:", np.array2string(f0["grad_norm_W_rec"], precision=5))
-print("|dL/dW_in|  at updates 0, 1:", np.array2string(f0["grad_norm_W_in"], precision=5))
-
-# %%
-assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
 assert f0["grad_norm_W_rec"][0] == 0 and f0["grad_norm_W_rec"][1] > 1e-4
-assert torch.count_nonzero(f0["W_rec_step0"]) == 0 and torch.count_nonzero(f0["W_rec_step1"])
+assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
 
 # %% [markdown]
-# The same sign-like first step also answers "stronger initial gradients". Start from
-# W_out std 0.01 and 0.1: the recurrent gradient at update 0 is several times larger at 0.1,
-# yet Adam moves the recurrent weights by the same amount, about lr per entry, in both.
+# The same step answers "stronger initial gradients". The trainer's first update from W_out
+# std 0.01 and 0.1:
 
 # %%
-for std in (0.01, 0.1):
-    f = nb.first_updates(wout_std=std, seed=0)
-    step = (f["W_rec_step0"].abs() / f["lr"]).median()
+first = {std: nb.first_updates(wout_std=std, seed=0) for std in (0.01, 0.1)}
+for std, f in first.items():
+    moved = float((f["W_rec_step0"].abs() / f["lr"]).median())
     print(f"wout_std={std}: |dL/dW_rec| at update 0 = {f['grad_norm_W_rec'][0]:.5f}; "
-          f"median |change of W_rec entry| / lr = {float(step):.4f}")
-    assert abs(float(step) - 1) < 0.01, "Adam's first step is lr per entry"
+          f"median |change of a W_rec entry| / lr = {moved:.4f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+grad_ratio = first[0.1]["grad_norm_W_rec"][0] / first[0.01]["grad_norm_W_rec"][0]
+assert 5 < grad_ratio < 6.5, "about six times the recurrent gradient at 0.1 (seed 0)"
+for f in first.values():
+    assert abs(float((f["W_rec_step0"].abs() / f["lr"]).median()) - 1) < 0.01
 
 # %% [markdown]
-# ## 4. Across seeds and kappas: the gradients and the policy at update 0
+# At 0.1 the recurrent gradient is about six times larger on this seed (12 times, the median
+# of 12 paired runs in Bonus A), yet Adam moves each recurrent weight by lr at both scales.
+# "Stronger initial gradients" is true and, under Adam, irrelevant.
 #
-# `data/nb02_wout_early.npz`: seven W_out stds (0, 0.01, 0.05, 0.1, 0.5, 1, 2) x kappa
-# (-0.4, 0, 0.4) x 4 seeds, 50 updates each, every update stored (the rebuild command is in
-# `data/manifest.json`). Left: gradient norm per parameter group at update 0 (median and
-# range of the 12 runs per std; exact zeros drawn at the bottom). Right: the initial policy's
-# entropy H (dotted: ln 3, uniform) and mean max pi.
+# **Think!** Suppose you trained with plain SGD (step = lr x g). Would the W_out scale
+# between 0 and 0.1 matter then?
+#
+# <details><summary>Answer</summary>
+#
+# Yes. With SGD the recurrent weights move by lr times their gradient, which is proportional
+# to W_out (x12 from 0.01 to 0.1, median of 12 runs) and exactly zero at W_out = 0; W_out
+# itself grows only by lr times its small gradient. A small W_out would delay every recurrent
+# update. Adam divides each step by the size of its own gradient, so the scale cancels: the
+# analysis's advice depends on an optimiser it does not name.
+# </details>
+#
+# ## 4. The W_out scale sets the first policy (8 min)
+#
+# A trial pays only if the network fixates through the 7 steps of the fixation and stimulus
+# epochs, then chooses; any other action there aborts it with -0.5.
+#
+# **Interactive demo.** Move `wout_std` and `seed`. Nothing is trained: one rollout of 64
+# trials gives the rates, and pi_t = softmax(r_t W_out) is the policy the trainer starts from.
+# Left: pi(a) per step (mean, 10-90 % band; grey: steps that must be FIXATE). Right: the
+# entropy of every step.
 
 # %%
+initial_demo = nb.initial_policy_demo()
+display(initial_demo)
+
+# %% [markdown]
+# **Think!** Set wout_std to 2 and move through the seeds. What does a typical seed do in the
+# grey zone, and what does that cost every trial? Is any seed lucky?
+#
+# <details><summary>Answer</summary>
+#
+# A typical seed puts almost all probability on one side from step 0, so nearly every trial
+# aborts at once and pays -0.5: no trial pays more, so the advantages carry no signal toward
+# fixating. A seed whose random W_out happens to favour FIXATE holds fixation from the start.
+# Small stds start near (1/3, 1/3, 1/3) at every step, the same for every seed.
+# </details>
+#
+# ### Exercise 3: the chance that a trial reaches a choice
+#
+# Given the initial policy pi (T, B, 3), return the chance that a trial fixates (action 0) on
+# each of its first `hold_steps` steps, averaged over the B trials.
+
+# %%
+def hold_probability(probs, hold_steps):
+    """Mean over trials of the product of pi_t(FIXATE) over t < hold_steps."""
+    ...
+
+
+# %%
+hold_probability = exercises.hold_probability.check(hold_probability)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def hold_probability(probs, hold_steps):
+#     return probs[:hold_steps, :, 0].prod(dim=0).mean().item()
+# ```
+# Averaging pi over trials first and then multiplying is a different number: trials differ.
+# </details>
+#
+# Your function on 12 seeds, each at four stds:
+
+# %%
+stds, uniform = (0.0, 0.1, 0.5, 2.0), (1 / 3) ** nb.HOLD_STEPS
+policies = [nb.InitialPolicy(seed=seed) for seed in range(12)]
+reach = np.array([[hold_probability(p.probs(w), nb.HOLD_STEPS) for w in stds]
+                  for p in policies]) / uniform       # (seeds, stds), relative to uniform's
+print(f"uniform policy: a trial reaches a choice with probability {uniform:.1e}")
+for j, w in enumerate(stds):
+    r = reach[:, j]
+    print(f"wout_std={w:<4g}: x uniform's, median {np.median(r):.1e}, range {r.min():.1e} .. "
+          f"{r.max():.1e}; seeds at least 10 times above it: {(r >= 10).sum()} of 12")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.allclose(reach[:, 0], 1, rtol=1e-4) and round(256 * uniform, 2) == 0.12
+assert 0.03 < reach[:, 1].min() < 0.04 and 5 < reach[:, 1].max() < 6  # std 0.1: x0.03 .. x5
+# at std 2 the median seed almost never holds fixation; 2 of 12 hold it far more often
+assert np.median(reach[:, 3]) < 1e-4 and (reach[:, 3] >= 10).sum() == 2
+
+# %% [markdown]
+# Uniform, a trial reaches a choice with probability (1/3)^7 = 4.6e-4, about 0.12 trials per
+# batch of 256. Seven steps multiply small leanings: at std 0.1 the chance already ranges from
+# 0.03 to 5 times that between seeds. At std 2 the median seed is more than ten thousand times
+# below it, while 2 of 12 seeds, whose W_out happens to favour FIXATE, are over ten times
+# above it: a lottery on the initial readout.
+
+# %% [markdown]
+# ## 5. Small against large W_out: how often do runs end trapped? (8 min)
+#
+# A run ends *trapped* when, over its last 50 updates, it always aborts, never chooses or
+# always picks one side (notebook 00). We trained 20 runs at each W_out std 0.01, 0.05
+# (upstream's default), 0.5 and 2, kappa 0, 800 updates, without and with an entropy bonus of
+# 0.05. Every cell uses the same 20 seeds: a seed starts from the same weights (W_out the same
+# draw, scaled) and sees the same trials. So each point rests on 20 independent runs, and two
+# cells compare seed by seed (exact McNemar test).
+
+# %%
+base = data.load("collapse_kappa")        # std 0.05, entropy_coef 0 (and other kappas)
+bonus = data.load("collapse_entropy")     # std 0.05, entropy_coef 0.01 and 0.05
+scales = data.load("collapse_wout")       # std 0.01 / 0.5 / 2, entropy_coef 0 and 0.05
+modes = {(0.05, 0.0): base.mode[base.by_seed(kappa=0.0)],
+         (0.05, 0.05): bonus.mode[bonus.by_seed(kappa=0.0, entropy_coef=0.05)]}
+for w in scales.values("wout_std"):
+    for e in scales.values("entropy_coef"):
+        modes[w, e] = scales.mode[scales.by_seed(wout_std=w, entropy_coef=e)]
+wout_stds, coefs = sorted({w for w, _ in modes}), (0.0, 0.05)
+trapped = {key: analysis.is_trapped(m) for key, m in modes.items()}   # one flag per seed
+for e in coefs:
+    print(f"entropy_coef {e:g}: trapped " + "; ".join(
+        f"std {w:g}: {stats.frequency(trapped[w, e])}" for w in wout_stds))
+small_only, large_only, p_scale = stats.mcnemar(trapped[0.01, 0.0], trapped[2.0, 0.0])
+print(f"paired, entropy_coef 0: trapped only at std 0.01 on {small_only} seeds, only at std 2 "
+      f"on {large_only} (exact McNemar p = {p_scale:.3f})")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig = plots.plot_trapped_fraction(
+    {f"entropy_coef {e:g}": {w: trapped[w, e] for w in wout_stds} for e in coefs},
+    xlabel="initial W_out std (log scale)",
+    title="Runs that end trapped\n(20 seeds per point, kappa 0, 800 updates)")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# every cell holds the same 20 seeds, in the same order (the pairing McNemar relies on)
+seed_rows = [base.arrays["seed"][base.by_seed(kappa=0.0)],
+             bonus.arrays["seed"][bonus.by_seed(kappa=0.0, entropy_coef=0.05)]]
+seed_rows += [scales.arrays["seed"][scales.by_seed(wout_std=w, entropy_coef=e)]
+              for w in scales.values("wout_std") for e in scales.values("entropy_coef")]
+assert all(np.array_equal(r, np.arange(2000, 2020)) for r in seed_rows)
+assert wout_stds == [0.01, 0.05, 0.5, 2.0] and all(len(t) == 20 for t in trapped.values())
+k = {key: int(t.sum()) for key, t in trapped.items()}
+# the counts the prose quotes, without and with the bonus
+assert [k[w, 0.0] for w in wout_stds] == [6, 5, 15, 16]
+assert [k[w, 0.05] for w in wout_stds] == [2, 1, 3, 13]
+assert [str(stats.frequency(trapped[w, 0.0])) for w in wout_stds] == [
+    "6 of 20 (15-52 %)", "5 of 20 (11-47 %)", "15 of 20 (53-89 %)", "16 of 20 (58-92 %)"]
+# large is worse: each large std's interval lies above each small std's point, and the paired
+# test on 0.01 against 2 rejects "no difference" at 5 %
+for small in (0.01, 0.05):
+    for large in (0.5, 2.0):
+        assert stats.wilson(k[large, 0.0], 20)[0] > k[small, 0.0] / 20
+assert (small_only, large_only) == (2, 12) and round(p_scale, 3) == 0.013
+assert stats.mcnemar(trapped[0.05, 0.0], trapped[2.0, 0.0])[2] < 0.01
+# small against small: no difference (0.01 against upstream's 0.05)
+assert stats.mcnemar(trapped[0.01, 0.0], trapped[0.05, 0.0])[2] > 0.5
+# the bonus frees std 0.5 (12 seeds freed, none newly trapped) but leaves std 2 trapped
+assert stats.mcnemar(trapped[0.5, 0.0], trapped[0.5, 0.05])[:2] == (12, 0)
+assert stats.mcnemar(trapped[0.01, 0.05], trapped[2.0, 0.05])[2] < 0.01
+
+# %% [markdown]
+# A small W_out is not the problem; a large one is. Without the bonus, 6 of 20 runs end
+# trapped at std 0.01 and 5 of 20 at upstream's 0.05, against 15 and 16 of 20 at 0.5 and 2.
+# Paired by seed, 12 seeds are trapped only at std 2 and 2 only at 0.01 (exact McNemar
+# p = 0.013). The entropy bonus frees almost every run up to std 0.5 (2, 1 and 3 of 20 stay
+# trapped), but not at std 2: 13 of 20.
+#
+# ## 6. The readout's initial bias: which trap does a run fall into? (6 min)
+#
+# Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
+# PyTorch code never applies. pyrl_mini's `fixate_bias` starts b_out at (fixate_bias, 0, 0).
+# With W_out near 0 the first policy is one softmax at every step: how often does a trial
+# hold fixation through 7 steps, and then choose nothing in the 8 decision steps?
+
+# %%
+task = TrainSettings().task
+hold, decide = task.fixation_steps + task.stimulus_steps, task.decision_steps
+start = {}
+for b in (0.0, 1.5, 3.0):
+    p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
+    start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
+    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.3f}; a trial holds fixation with "
+          f"probability {p_fix ** hold:.4f}, and then chooses nothing with {p_fix ** decide:.3f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
+assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5
+
+# %% [markdown]
+# With b_out = 0 a run starts next to the "always aborts" trap; with a bias of 3, half the
+# trials hold fixation and half of those never choose. Where do runs end? fixate_bias 0, 1.5
+# and 3, without and with an entropy bonus of 0.05, kappa 0, 800 updates, **20 seeds per
+# cell** (seeds 1000-1019, shared by the six cells, so paired):
+
+# %%
+bias = data.load("nb02_readout_bias")
+bias_modes = {(b, e): bias.mode[bias.by_seed(fixate_bias=b, entropy_coef=e)]
+              for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
+bias_trapped = {key: analysis.is_trapped(m) for key, m in bias_modes.items()}
+for (b, e), m in bias_modes.items():
+    counts = ", ".join(f"{name.replace('_', ' ')} {int((m == i).sum())}"
+                       for i, name in enumerate(analysis.MODES) if (m == i).any())
+    print(f"bias {b:3g}, entropy {e:4g}: trapped {stats.frequency(bias_trapped[b, e])}; "
+          f"{counts}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig = plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m
+                                   for (b, e), m in bias_modes.items()},
+                                  title="How 20 runs per cell end (800 updates, kappa 0)",
+                                  xlabel="initial FIXATE bias and entropy_coef")
+
+# %% [markdown]
+# The bias decides the trap. Without it, 2 of the 20 runs end trapped, both always aborting.
+# With upstream's bias of 3, 16 of 20 do, and in other traps: 10 settle on one side whatever
+# the offer, 5 never choose. Paired by seed:
+
+# %%
+only_biased, only_unbiased, p_bias = stats.mcnemar(bias_trapped[3.0, 0.0],
+                                                   bias_trapped[0.0, 0.0])
+print(f"trapped only with bias 3: {only_biased} seeds; only with bias 0: {only_unbiased} "
+      f"(exact McNemar p = {p_bias:.5f})")
+for b in bias.values("fixate_bias"):
+    stuck_before, rescued = bias_modes[b, 0.0], ~bias_trapped[b, 0.05]
+    for i, name in enumerate(analysis.MODES):
+        if name in analysis.TRAPPED_MODES and (stuck_before == i).any():
+            n = int((stuck_before == i).sum())
+            print(f"bias {b:g}: {n} runs {name.replace('_', ' ')} without the bonus, "
+                  f"{int(((stuck_before == i) & rescued).sum())} of them not trapped with 0.05")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+n0, n3 = int(bias_trapped[0.0, 0.0].sum()), int(bias_trapped[3.0, 0.0].sum())
+one_side, never = analysis.MODES.index("one_side"), analysis.MODES.index("never_chooses")
+aborts = analysis.MODES.index("always_aborts")
+# the numbers the prose quotes
+assert (n0, n3, only_biased, only_unbiased) == (2, 16, 14, 0) and p_bias < 0.001
+assert (bias_modes[0.0, 0.0] == aborts).sum() == 2
+assert ((bias_modes[3.0, 0.0] == one_side).sum(), (bias_modes[3.0, 0.0] == never).sum()) \
+    == (10, 5)
+assert int(bias_trapped[3.0, 0.05].sum()) == 16
+assert (int(bias_trapped[0.0, 0.05].sum()), int(bias_trapped[1.5, 0.05].sum())) == (1, 2)
+assert int(bias_trapped[1.5, 0.0].sum()) == 5  # and the verdict table's intervals:
+assert str(stats.frequency(bias_trapped[0.0, 0.0])) == "2 of 20 (3-30 %)"
+assert str(stats.frequency(bias_trapped[3.0, 0.0])) == "16 of 20 (58-92 %)"
+# the bonus of 0.05 does not rescue the biased runs: as many trapped with it as without
+assert bias_trapped[3.0, 0.05].sum() >= bias_trapped[3.0, 0.0].sum() - 2
+assert ((bias_modes[3.0, 0.0] == one_side) & ~bias_trapped[3.0, 0.05]).sum() == 0
+assert len(bias.values("fixate_bias")) == 3 and all(len(m) == 20 for m in bias_modes.values())
+for b in (0.0, 1.5):  # the bonus frees every run trapped without it; few others fall in
+    assert not (bias_trapped[b, 0.0] & bias_trapped[b, 0.05]).any()
+    assert bias_trapped[b, 0.05].sum() <= 3
+
+# %% [markdown]
+# 14 seeds are trapped only with the bias, none only without it. The bonus does not undo the
+# bias: with it, 16 of 20 runs are still trapped at bias 3 and no one-sided run is freed. At
+# bias 0 and 1.5 it frees every run trapped without it (1 and 2 other seeds fall in).
+#
+# **Think!** At fixate_bias 3 most runs always choose the same side. Why is that a trap for
+# the policy gradient, although the rewards vary from trial to trial?
+#
+# <details><summary>Answer</summary>
+#
+# A choice of one side pays that side's gamble, which varies, so the advantages are not zero.
+# But the baseline reads the offer, so d is the surprise of the gamble's outcome, which says
+# nothing about the other side. The gradient pushes "choose left" up after lucky trials and
+# down after unlucky ones; on average that is zero. Learning to compare the sides needs trials
+# where the network chose the other side, and a near-deterministic policy almost never makes
+# them.
+# </details>
+#
+# ## Summary
+#
+# - At W_out = 0 only the weights *behind* W_out get zero gradient, for one update: the
+#   readout's gradient is not zero, and Adam's first step sets every W_out entry to +-lr.
+# - "Stronger initial gradients" at std 0.1 is true for the recurrent weights (x12 against
+#   0.01, median of 12 paired runs), and Adam's per-weight normalisation makes it irrelevant.
+# - The W_out scale sets the first policy: near uniform at small stds; at std 2 most seeds
+#   abort nearly every trial from the start, and a few lucky ones fixate.
+# - Small W_out is not the problem; a large one is: 6 and 5 of 20 runs end trapped at std
+#   0.01 and 0.05, 15 and 16 of 20 at 0.5 and 2. An entropy bonus rescues 0.5, not 2.
+# - Upstream's readout bias toward FIXATE, never applied by its code, would have trapped
+#   16 of 20 runs (2 of 20 without): the initial value that matters.
+#
+# Next: notebook 03, why the policy gradient of a trapped run vanishes.
+
+# %% [markdown]
+# ## Bonus A: update 0 across seeds and kappas (4 seeds)
+#
+# `nb02_wout_early`: seven W_out stds (0, 0.01, 0.05, 0.1, 0.5, 1, 2) x kappa (-0.4, 0, 0.4)
+# x **4 seeds**, 50 updates each, every update stored. Left: gradient norm per parameter group
+# at update 0 (median and range of the 12 runs per std; exact zeros drawn at the bottom).
+# Right: the initial policy's entropy H (dotted: ln 3, uniform) and mean max pi.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 runs = nb.load()
 early, sweep, zero = runs["early"], runs["sweep"], runs["zero"]
-nb.plot_step0(early);
+fig = nb.plot_step0(early)
 
 
 # %%
@@ -194,15 +520,15 @@ H0 = nb.by_std(early, early.h("entropy")[:, 0])
 print("entropy at update 0 (min over 12 runs):",
       {w: round(float(v.min()), 3) for w, v in H0.items()}, " ln 3 =", round(nb.LN3, 3))
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 rec = paired("grad_norm_W_rec", 0.1, 0.01)
 total = paired("grad_norm", 0.1, 0.01)
 # recurrent gradients grow about in proportion to the std (x10 expected, 12 paired runs) ...
-assert 5 < np.median(rec) < 20 and rec.min() > 3
+assert round(float(np.median(rec))) == 12 and rec.min() > 3
 # ... but the total, dominated by the readout, does not (within a factor 2)
 assert 0.5 < np.median(total) < 2
 # and against the upstream default 0.05: about x2 in the recurrent weights
-assert 1 < np.median(paired("grad_norm_W_rec", 0.1, 0.05)) < 4
+assert 1.5 < np.median(paired("grad_norm_W_rec", 0.1, 0.05)) < 2.2
 # at W_out = 0 the recurrent gradient is exactly 0 at update 0 and non-zero at update 1
 g0 = nb.by_std(early, early.h("grad_norm_W_rec")[:, 0])[0.0]
 g1 = nb.by_std(early, early.h("grad_norm_W_rec")[:, 1])[0.0]
@@ -212,56 +538,50 @@ assert all(H0[w].min() > nb.LN3 - 0.05 for w in (0.0, 0.01, 0.05, 0.1))
 assert H0[2.0].max() < 0.5
 
 # %% [markdown]
-# ## 5. Interactive demo: the initial policy (instant)
+# On 12 paired runs per std (4 seeds x 3 kappas), the recurrent gradient at std 0.1 is about
+# 12 times that at 0.01 and about twice that at 0.05; the total gradient, dominated by the
+# readout, barely changes. Up to std 0.1 the first policy is near uniform (H >= 1.06; ln 3 =
+# 1.10); at std 2 it is far from it (H <= 0.48).
 #
-# Move `wout_std` (and `seed`). The network is not trained: one rollout of 64 trials gives the rates r_t,
-# and pi_t = softmax(wout_std * r_t Z) for the seed's standard-normal draw Z, exactly the
-# policy the trainer would start from. Left: pi(a) per time step (mean and 10-90 % band over
-# trials); the grey zone is where any action but FIXATE aborts the trial. Right: the entropy
-# of every step. The text gives the chance that a trial holds fixation through all 7 steps
-# and reaches a choice: at a uniform policy (1/3)^7 = 4.6e-4, about 0.1 trials per batch of
-# 256. Every other trial pays -0.5 whatever the network does. kappa does not enter: nothing
-# has been learned yet.
-
-# %%
-initial_demo = nb.initial_policy_demo()
-initial_demo
-
-# %% [markdown]
-# At a large std the start is a lottery: over 12 seeds, the chance to reach a choice at
-# initialisation (mean over 64 trials):
-
-# %%
-stds = (0.0, 0.1, 0.5, 2.0)
-hold = nb.hold_table(stds, seeds=12)
-uniform = (1 / 3) ** 7
-for j, w in enumerate(stds):
-    print(f"wout_std={w:<4g}: median {np.median(hold[:, j]):.1e}, "
-          f"seeds above uniform's {uniform:.1e}: {(hold[:, j] > uniform).sum()} of 12")
-
-# %%
-assert np.allclose(hold[:, 0], uniform)
-# at std 2 the typical seed almost never holds fixation; a few hold it far more often
-assert np.median(hold[:, 3]) < 1e-3 * uniform and (hold[:, 3] > uniform).sum() <= 4
-assert hold[:, 3].max() > 100 * uniform
-
-# %% [markdown]
-# ## 6. The first 300 updates: who gets stuck?
+# ## Bonus B: the first 300 updates, 4 seeds
 #
-# `data/nb02_wout_sweep.npz`: W_out std (0, 0.01, 0.05, 0.1, 0.5, 2) x kappa (-0.4, 0, 0.4)
-# x the same 4 seeds, 300 updates, entropy_coef 0 (the upstream default). Its first 50
-# updates are the same computation as the early data; checked:
+# `nb02_wout_sweep`: W_out std (0, 0.01, 0.05, 0.1, 0.5, 2) x kappa (-0.4, 0, 0.4) x the same
+# **4 seeds**, 300 updates, entropy_coef 0. Here a run is *stuck* when it always aborts or
+# never chooses: every trial pays -0.5 (a narrower word than trapped, which also counts one
+# side). Its first 50 updates are the same computation as the early data; checked:
 
 # %%
 same = nb.prefix_agreement(early, sweep)
 print(same)
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert same["cells"] == 72 and same["max_abs_diff"] < 1e-5
 
 # %% [markdown]
-# At the end, every run is either still learning (reward about +0.7, choosing, gradient
-# norm 0.2 or more) or **stuck**: it aborts every trial (or, once, never chooses), so every
-# trial pays -0.5, the baseline learns V = -0.5, every advantage d is about 0 and so is the
-# gradient. Nothing in between:
+# **Interactive demo.** Pick a W_out std, a kappa and an entropy_coef. Each line is one seed
+# (reward, entropy, gradient norm), coloured by how it ended; the bars give the fraction of
+# stuck runs for every std at this kappa and entropy_coef (the selected std in red).
+# entropy_coef 0.05 shows `nb02_wout_entropy`, the same seeds with an entropy bonus, computed
+# for stds 0.01, 0.05, 0.5 and 2 only (other stds: "n/c", not computed).
+
+# %%
+sweep_demo = nb.sweep_demo(sweep, runs["entropy"])
+display(sweep_demo)
+
+# %% [markdown]
+# **Think!** At entropy_coef 0, find a stuck run whose entropy stays high. Its gradient norm is
+# near zero anyway: what makes it vanish, if not a deterministic policy?
+#
+# <details><summary>Answer</summary>
+#
+# The advantage. Every trial ends with -0.5, the baseline learns V = -0.5, so f(d) = f(G - V)
+# is about 0 at every step, and the policy gradient, a sum of terms f(d_t) r_t^T (onehot(a_t) -
+# pi_t), is zero whatever the entropy. A way out needs a trial that pays something else, and
+# a policy that aborts at once never produces one. Notebook 03 takes this apart.
+# </details>
+#
+# At the end every run is either still learning (reward about +0.7, gradient norm above 0.1)
+# or stuck at -0.5 with a gradient norm near zero. Nothing in between:
 
 # %%
 is_stuck = nb.stuck(sweep)
@@ -271,23 +591,39 @@ print(f"stuck runs: {is_stuck.sum()} of {len(is_stuck)}; final reward {R[is_stuc
       f"to {H[is_stuck].max():.2f}")
 print(f"other runs: final reward {R[~is_stuck].min():+.2f} .. {R[~is_stuck].max():+.2f}, "
       f"gradient norm >= {g[~is_stuck].min():.2f}")
-print("criterion (abort < 5 %, higher-EV > 80 %) met within 300 updates by",
-      int((sweep.arrays["updates_to_criterion"] >= 0).sum()), "of", len(is_stuck), "runs")
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.all(R[is_stuck] == -0.5) and g[is_stuck].max() < 1e-3 < 0.1 < g[~is_stuck].min()
 # some stuck runs keep a HIGH entropy: they abort, split between left and right
 assert H[is_stuck].max() > 0.5
 
 # %% [markdown]
-# Note the entropy: a stuck run can keep H = 0.7-0.9. Retrained and evaluated, the one at
-# std 0.05, kappa 0.4, seed 3 starts every trial with pi = (0.15 FIXATE, 0.22 LEFT, 0.63
-# RIGHT): random enough, yet it holds the 7 steps of fixation in about 0.15^7 = 2e-6 of
-# trials, and aborting at step 0 or at step 6 pays the same -0.5. The analysis's signature of
-# collapse (entropy 0, log-probabilities 0) would miss it; the gradient is zero because **the
-# advantage** is zero, not because the policy is deterministic (notebook 03 takes this apart).
+# One of those high-entropy stuck runs, std 0.05, kappa 0.4, seed 3, retrained here (300
+# updates, a few seconds) and evaluated on 256 fresh trials: its policy at the first step of a
+# trial, and the chance it holds fixation (your `hold_probability`):
+
+# %%
+stuck_settings = TrainSettings(seed=3, kappa=0.4, updates=300).replace(wout_std=0.05)
+stuck_run = train(stuck_settings, progress=False)
+stuck_eval = evaluate(stuck_settings, stuck_run.params, trials=256)
+stuck_probs = torch.as_tensor(stuck_eval["probs"][:, 0])                 # (T, B, 3)
+pi_first = stuck_probs[0].mean(0).numpy()
+stuck_hold = hold_probability(stuck_probs, nb.HOLD_STEPS)
+print("pi at the first step (FIXATE, LEFT, RIGHT):", pi_first.round(2),
+      f"; holds fixation in {stuck_hold:.1e} of trials; aborted {stuck_eval['aborted'].mean():.0%}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+i3 = [c for c in sweep.select(wout_std=0.05, kappa=0.4) if sweep.arrays["seed"][c] == 3][0]
+assert is_stuck[i3] and np.isclose(stuck_run.history["entropy"][-1, 0], H[i3], atol=0.02)
+assert np.allclose(pi_first, (0.15, 0.22, 0.63), atol=0.005)
+assert 1e-6 < stuck_hold < 1e-5 and stuck_eval["aborted"].mean() == 1.0
+
+# %% [markdown]
+# It starts every trial with pi of about (0.15 FIXATE, 0.22 LEFT, 0.63 RIGHT): random enough,
+# yet it holds the 7 steps of fixation in a few trials per million, and aborting at step 0 or
+# at step 6 pays the same -0.5. The analysis's signature of collapse (entropy 0) would miss it.
 #
-# How many get stuck, by W_out std (rows) and kappa (columns), 4 seeds each:
+# Stuck runs by W_out std (rows) and kappa (columns), **4 seeds** per cell:
 
 # %%
 table = nb.stuck_table(sweep)
@@ -296,49 +632,11 @@ for w in sweep.values("wout_std"):
     cells = "  ".join(f"    {table[(w, k)][0]} / {table[(w, k)][1]}"
                       for k in sweep.values("kappa"))
     print(f"{w:8g}  {cells}   {nb.stuck_rate(sweep, [w])[1]:2d} / 12")
-print("(early data, 50 updates) wout_std=1:", nb.stuck_rate(early, [1.0])[1], "/ 12 stuck")
-
-# %%
-by_std_stuck = {w: nb.stuck_rate(sweep, [w])[1] for w in sweep.values("wout_std")}
-# smaller is not worse: 0.01 is stuck no more often than 0.1, and 0.1 no more than 2
-assert by_std_stuck[0.01] <= by_std_stuck[0.1] <= by_std_stuck[2.0]
-
-# %% [markdown]
-# ## 7. Interactive demo: the precomputed runs
-#
-# Pick a W_out std, a kappa and an entropy_coef. Each line is one seed (reward, entropy,
-# gradient norm), coloured by how it ended; the bars on the right give the fraction of stuck
-# runs for every std at this kappa and entropy_coef (the selected std in red). entropy_coef 0
-# (the upstream default) shows `nb02_wout_sweep`; 0.05 shows `data/nb02_wout_entropy.npz`,
-# the same seeds and settings with an entropy bonus, computed for stds 0.01, 0.05, 0.5 and 2
-# only: the other stds say "not computed" (bar "n/c"). Notebook 04 studies the entropy
-# bonus in depth, and the **Train** button at the end lets you try any entropy_coef with any
-# W_out std.
-
-# %%
-sweep_demo = nb.sweep_demo(sweep, runs["entropy"])
-sweep_demo
-
-# %%
-for demo in (initial_demo, sweep_demo):
-    print(f"last redraw: {1000 * demo.last_seconds:.0f} ms")
-
-# %% [markdown]
-# ### Larger is not better
-#
-# A large W_out is a lottery on the initial readout. A seed whose random W_out happens to
-# favour FIXATE holds fixation from the start and leaves the abort phase within 2-5 updates;
-# every other seed starts out aborting with near-certainty, and nothing pulls it back (the
-# chance of holding 7 steps is tiny, so no trial ever pays more than -0.5). Small stds
-# all have to find fixation first and take 6-45 updates to do so. At kappa = 0,
-# with one run per seed (the early data add std 1; the `zero` data add 12 seeds at 0.01):
-
-# %%
 small = [nb.stuck_rate(sweep, [0.01, 0.05, 0.1], [0.0]), nb.stuck_rate(zero, [0.01])]
 large = [nb.stuck_rate(sweep, [2.0], [0.0]), nb.stuck_rate(early, [1.0], [0.0])]
 k_small, n_small = sum(r[1] for r in small), sum(r[2] for r in small)
 k_large, n_large = sum(r[1] for r in large), sum(r[2] for r in large)
-p_large = nb.fisher_one_sided(k_large, n_large, k_small, n_small)
+p_large = stats.fisher_one_sided(k_large, n_large, k_small, n_small)
 print(f"stuck at kappa=0: std 1-2: {k_large}/{n_large}; std 0.01-0.1: {k_small}/{n_small}; "
       f"one-sided Fisher exact p = {p_large:.3f}")
 a = early.h("abort_rate")
@@ -350,68 +648,62 @@ for w in early.values("wout_std"):
     print(f"wout_std={w:<4g}: runs that escaped, first update with abort < 50 %: "
           + (", ".join(str(v) for v in sorted(e)) if len(e) else "none"))
 
-# %%
-assert k_large / n_large > 0.75 and p_large < 0.05
-assert 0.15 < k_small / n_small < 0.5  # "about a third" of the small-std runs
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+by_std_stuck = {w: nb.stuck_rate(sweep, [w])[1] for w in sweep.values("wout_std")}
+# smaller is not worse: 0.01 is stuck no more often than 0.1, and 0.1 no more than 2
+assert by_std_stuck[0.01] <= by_std_stuck[0.1] <= by_std_stuck[2.0]
+assert (k_large, n_large, k_small, n_small) == (7, 8, 8, 24) and p_large < 0.05
 escaped_large = np.concatenate([esc[w][ok[w]] for w in (0.5, 1.0, 2.0)])
 escaped_small = np.concatenate([esc[w][ok[w]] for w in (0.01, 0.05, 0.1)])
 assert escaped_large.max() <= 5 < np.median(escaped_small)
 
 # %% [markdown]
-# ### Exactly zero against CleanRL's scale
+# On these 4 seeds a large W_out looked worse: at kappa 0, 7 of 8 runs at std 1-2 got stuck
+# against 8 of 24 at 0.01-0.1 (the 24 include 12 more seeds from `nb02_wout_zero`). The few
+# large-std runs that escaped did so within 2-5 updates (a lucky readout that favours
+# FIXATE); small stds took longer. Section 5's 20 seeds per point confirm this hint.
 #
-# In the sweep, W_out = 0 got stuck in 3 of 12 runs against 2 of 12 at 0.01. The runs are
-# paired: a zero W_out still draws its random numbers (and sets them to 0), so at one seed
-# the two runs share every other initial weight and every trial. Four seeds is little, so
-# `data/nb02_wout_zero.npz` repeats the comparison on 12 more seeds (4-15) at kappa = 0, for
-# 60 updates. Is 60 updates enough to tell? For the 72 sweep runs, compare "stuck at update
-# 50" with "stuck at update 300":
+# ## Bonus C: exactly zero against CleanRL's scale
+#
+# In the sweep, W_out = 0 got stuck in 3 of 12 runs against 2 of 12 at 0.01 (**4 seeds** x 3
+# kappas). A zero W_out still draws its random numbers (and sets them to 0), so at one seed
+# the two runs share every other initial weight and every trial: they are paired.
+# `nb02_wout_zero` repeats the comparison on 12 more seeds (4-15) at kappa 0, for 60 updates.
+# Is 60 updates enough? For the 72 sweep runs, "stuck at update 50" against "stuck at update
+# 300":
 
 # %%
-print(f"sweep, all kappas: W_out=0 stuck {nb.stuck_rate(sweep, [0.0])[1]}/12, "
-      f"std 0.01 stuck {nb.stuck_rate(sweep, [0.01])[1]}/12")
-assert (nb.stuck_rate(sweep, [0.0])[1], nb.stuck_rate(sweep, [0.01])[1]) == (3, 2)
 pred = nb.stuck_agreement(early, sweep)
 print(f"stuck at update 50 vs at update 300: {pred['agree']} of {pred['runs']} agree; "
       f"{len(pred['escaped_entropy'])} escaped later (their entropy at update 50: "
       f"{np.round(pred['escaped_entropy'], 2)}), {pred['late']} got stuck later")
-assert pred["agree"] >= 0.9 * pred["runs"] and np.all(pred["escaped_entropy"] > 0.5)
-assert pred["late"] == 0
-
-# %% [markdown]
-# Mostly yes: the runs that disagree all escaped after update 50, and they still had a high
-# entropy there (still exploring); no run got stuck after update 50. So "stuck at update 60"
-# slightly overcounts the runs that stay stuck. Now the zero data:
-
-# %%
 z0, z1 = nb.stuck_rate(zero, [0.0]), nb.stuck_rate(zero, [0.01])
 s0, s1 = nb.stuck_rate(sweep, [0.0], [0.0]), nb.stuck_rate(sweep, [0.01], [0.0])
-k0, n0, k1, n1 = z0[1] + s0[1], z0[2] + s0[2], z1[1] + s1[1], z1[2] + s1[2]
-p_zero = nb.fisher_one_sided(k0, n0, k1, n1)
-print(f"new seeds: W_out=0 stuck {z0[1]}/{z0[2]}, std 0.01 stuck {z1[1]}/{z1[2]}")
-print(f"all 16 seeds at kappa=0: W_out=0 {k0}/{n0}, std 0.01 {k1}/{n1}; "
-      f"one-sided Fisher exact p = {p_zero:.2f}")
+k0, m0, k1, m1 = z0[1] + s0[1], z0[2] + s0[2], z1[1] + s1[1], z1[2] + s1[2]
+p_zero = stats.fisher_one_sided(k0, m0, k1, m1)
 pairs = [nb.std_pairs(zero, 0.0, 0.01), nb.std_pairs(sweep, 0.0, 0.01, kappa=0.0)]
 both, only0, only1 = (sum(p[k] for p in pairs) for k in ("both", "only_a", "only_b"))
-p_sign = 0.5 ** (only0 + only1) if only1 == 0 else float("nan")  # one-sided sign test
-print(f"paired by seed (16 pairs): both stuck {both}, only W_out=0 stuck {only0}, only std "
-      f"0.01 stuck {only1}; one-sided sign test p = {p_sign:.3f}")
+p_sign = stats.sign_test(only0, only1)
+print(f"all 16 seeds at kappa=0: W_out=0 stuck {k0}/{m0}, std 0.01 {k1}/{m1} "
+      f"(one-sided Fisher p = {p_zero:.2f}); paired: both stuck {both}, only W_out=0 {only0}, "
+      f"only 0.01 {only1} (exact McNemar p = {p_sign:.2f})")
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert (nb.stuck_rate(sweep, [0.0])[1], nb.stuck_rate(sweep, [0.01])[1]) == (3, 2)
+assert pred["agree"] >= 0.9 * pred["runs"] and np.all(pred["escaped_entropy"] > 0.5)
+assert pred["late"] == 0
 # no detectable difference between 0 and 0.01: within 3 of 16 runs, and not significant ...
-assert abs(k0 - k1) <= 3 and p_zero > 0.1
-# ... but every seed on which the pair differs was stuck at zero and not at 0.01
-assert (both, only0, only1) == (5, 3, 0) and p_sign > 0.1
+assert (k0, k1) == (8, 5) and round(p_zero, 2) == 0.24
+# ... and every seed on which the pair differs was stuck at zero and not at 0.01
+assert (both, only0, only1) == (5, 3, 0) and p_sign == 0.25
 
 # %% [markdown]
-# Sixteen seeds cannot tell exact zero from CleanRL's 0.01: 8 against 5 stuck runs
-# (p = 0.24). Pairing sharpens the picture a little: the two runs of a seed end the same way
-# on 13 of 16 seeds, and on the 3 that differ it is the zero run that is stuck (p = 0.125
-# for three in a row). A hint that exact zero might be slightly worse, not a result; either
-# way a *small* W_out is not the problem the analysis says it is.
-
-# %% [markdown]
-# ### Does kappa matter here?
+# Stuck at update 50 predicts stuck at update 300 in almost every run; the few that disagree
+# escaped later and still had a high entropy at update 50. On 16 seeds at kappa 0, exact zero
+# got stuck in 8 runs and std 0.01 in 5 (p = 0.24); on the 3 seeds where the pair differs,
+# the zero run is the stuck one (paired p = 0.25). Not a detectable difference.
+#
+# ## Bonus D: does kappa matter here? (4 seeds)
 #
 # The analysis expects risk-seeking runs (kappa < 0) with a confident early policy to collapse
 # more. Stuck runs at each kappa, and how often a (std, seed) pair ends the same way at all
@@ -425,258 +717,82 @@ for k in sweep.values("kappa"):
 groups, agree = nb.kappa_agreement(sweep)
 print(f"(std, seed) pairs that end the same way at every kappa: {agree} of {groups}")
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 by_kappa = [nb.stuck_rate(sweep, [0.5, 2.0], [k])[1] for k in sweep.values("kappa")]
 by_kappa_early = [nb.stuck_rate(early, [0.5, 1.0, 2.0], [k])[1] for k in early.values("kappa")]
-# large W_out: risk-seeking is not stuck more often than risk-averse (within one run)
-assert by_kappa[0] <= by_kappa[-1] + 1 and by_kappa_early[0] <= by_kappa_early[-1] + 1
-assert agree / groups >= 0.6  # the seed, not kappa, decides most outcomes
+assert by_kappa == [5, 5, 5] and by_kappa_early == [9, 9, 9]
+assert (agree, groups) == (16, 24)  # the seed, not kappa, decides most outcomes
 
 # %% [markdown]
-# ### Does an entropy bonus unstick them?
+# At std 0.5-2, 5 / 5 / 5 of 8 runs got stuck at kappa -0.4 / 0 / +0.4 (4 seeds), and 16 of
+# 24 (std, seed) pairs end the same way at all three kappas: the seed decides, not kappa.
 #
-# The analysis proposes entropy regularisation as the fix. `data/nb02_wout_entropy.npz` repeats
-# the sweep's runs at stds 0.01, 0.05 (small) and 0.5, 2 (large) with entropy_coef = 0.05:
-# same seeds, same kappas, 300 updates, 4 seeds x 3 kappas = 12 runs per std (move the
-# entropy_coef slider above to see them). The entropy term's gradient does not pass through
-# the advantage, so unlike the policy-gradient term it does not vanish in a stuck run. Stuck
-# runs without and with the bonus, and the paired changes (same std, kappa and seed):
+# ## Bonus E: the entropy bonus on the same 4 seeds
+#
+# `nb02_wout_entropy` repeats the sweep's runs at stds 0.01, 0.05, 0.5 and 2 with
+# entropy_coef 0.05 (**4 seeds** x 3 kappas = 12 runs per std). The entropy term's gradient
+# does not pass through the advantage, so it does not vanish in a stuck run:
 
 # %%
 ent = runs["entropy"]
 changes = nb.stuck_changes(sweep, ent)
 for w in ent.values("wout_std"):
-    pairs, freed, caught = changes[w]
+    n_pairs, freed, caught = changes[w]
     print(f"wout_std={w:g}: stuck {nb.stuck_rate(sweep, [w])[1]}/12 at entropy_coef 0, "
           f"{nb.stuck_rate(ent, [w])[1]}/12 at 0.05 ({freed} freed, {caught} newly stuck)")
 small0, small5 = nb.stuck_rate(sweep, [0.01, 0.05]), nb.stuck_rate(ent, [0.01, 0.05])
 large0, large5 = nb.stuck_rate(sweep, [0.5, 2.0]), nb.stuck_rate(ent, [0.5, 2.0])
-p_large = nb.fisher_one_sided(large0[1], large0[2], large5[1], large5[2])
 print(f"small stds (0.01, 0.05): {small0[1]}/{small0[2]} -> {small5[1]}/{small5[2]}; "
-      f"large (0.5, 2): {large0[1]}/{large0[2]} -> {large5[1]}/{large5[2]} "
-      f"(one-sided Fisher p = {p_large:.3f}, though the runs are paired and not independent)")
-
-# %%
-# the bonus frees every small-std run and most large-std ones; only std 2 keeps stuck runs
-assert small0[1] >= 4 and small5[1] == 0
-assert large5[1] <= large0[1] - 8 and large5[1] >= 3
-assert nb.stuck_rate(ent, [0.5])[1] == 0 and nb.stuck_rate(ent, [2.0])[1] == large5[1]
-assert sum(c[1] for c in changes.values()) >= 15 and sum(c[2] for c in changes.values()) <= 2
-
-# %% [markdown]
-# Yes, at every std, but it does not remove the penalty of a large W_out. An entropy bonus of
-# 0.05 took the small stds from 6 of 24 stuck runs to none, and the large ones from 15 of 24
-# to 5 of 24: 17 paired runs freed, 1 newly stuck. All 5 runs still stuck are at std 2 (9 of 12
-# stuck without the bonus, 5 of 12 with it), whose initial policy is already far from uniform
-# (H <= 0.48 at update 0). So the bonus helps most where the initial policy is near uniform,
-# and the advice "keep W_out small" still holds with it. Notebook 04 varies the coefficient.
-
-# %% [markdown]
-# ## 8. The readout's initial bias: which trap does a run fall into?
-#
-# Upstream's configuration sets one more initial value that its PyTorch code never applies:
-# a readout bias `bout = [3, 0, 0]` toward FIXATE. Our networks, like that code, start with
-# b_out = 0. pyrl_mini has the bias as a setting, `fixate_bias`: b_out starts at
-# (fixate_bias, 0, 0). With W_out near 0 the first policy is the same at every step, so one
-# softmax says where a run starts: how often a trial survives the 7 steps of fixation and
-# stimulus, and how often a trial that did then makes no choice in the 8 decision steps.
-
-# %%
-from pyrl_mini import TrainSettings, analysis, data, plots, stats
-
-task = TrainSettings().task
-hold, decide = task.fixation_steps + task.stimulus_steps, task.decision_steps
-start = {}
-for b in (0.0, 1.5, 3.0):
-    p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
-    start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
-    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.3f}; a trial holds fixation with "
-          f"probability {p_fix ** hold:.4f}, and then chooses nothing with {p_fix ** decide:.3f}")
+      f"large (0.5, 2): {large0[1]}/{large0[2]} -> {large5[1]}/{large5[2]}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
-assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5
+assert (small0[1], small5[1], large0[1], large5[1]) == (6, 0, 15, 5)
+assert nb.stuck_rate(ent, [0.5])[1] == 0 and nb.stuck_rate(ent, [2.0])[1] == 5
+assert sum(c[1] for c in changes.values()) == 17 and sum(c[2] for c in changes.values()) == 1
 
 # %% [markdown]
-# With b_out = 0 almost every early trial aborts: the run starts next to the "always aborts"
-# trap. With the bias of 3, half of the trials hold fixation and half of those never choose:
-# it starts next to the other trap, "never chooses", the analysis's own picture of collapse.
-# Which trap do runs end in? `data/nb02_readout_bias.npz`: fixate_bias 0, 1.5 and 3, each
-# without and with an entropy bonus of 0.05, kappa 0, 800 updates, and **20 seeds per cell**
-# (seeds 1000-1019, used by no other data set). The six cells share those seeds, so the same
-# seed starts from the same weights and sees the same trials in every cell but for b_out (and
-# the bonus): comparisons between cells are paired, and we test them with the exact McNemar
-# test on the seeds whose outcome differs.
-
-# %%
-bias = data.load("nb02_readout_bias")
-modes = {(b, e): bias.mode[bias.by_seed(fixate_bias=b, entropy_coef=e)]
-         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
-trapped = {key: analysis.is_collapsed(m) for key, m in modes.items()}
-for (b, e), m in modes.items():
-    counts = ", ".join(f"{name.replace('_', ' ')} {int((m == i).sum())}"
-                       for i, name in enumerate(analysis.MODES) if (m == i).any())
-    print(f"bias {b:3g}, entropy {e:4g}: trapped {stats.frequency(trapped[b, e])}; {counts}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m for (b, e), m in modes.items()},
-                            title="How 20 runs per cell end (800 updates, kappa 0)",
-                            xlabel="initial FIXATE bias and entropy_coef");
-
-# %% [markdown]
-# The bias decides the trap. Without it, 2 of the 20 runs end trapped, both always aborting.
-# With the upstream bias of 3, 16 of 20 do, and in other traps: 10 settle on one side whatever
-# the offer, 5 never choose. Paired by seed, 14 seeds are trapped only with the bias and none
-# only without it:
-
-# %%
-only_biased, only_unbiased, p_bias = stats.mcnemar(trapped[3.0, 0.0], trapped[0.0, 0.0])
-print(f"trapped only with bias 3: {only_biased} seeds; only with bias 0: {only_unbiased} "
-      f"(exact McNemar p = {p_bias:.5f})")
-for b in bias.values("fixate_bias"):
-    stuck_before, rescued = modes[b, 0.0], ~trapped[b, 0.05]
-    for i, name in enumerate(analysis.MODES):
-        if name in analysis.COLLAPSED_MODES and (stuck_before == i).any():
-            n = int((stuck_before == i).sum())
-            print(f"bias {b:g}: {n} runs {name.replace('_', ' ')} without the bonus, "
-                  f"{int(((stuck_before == i) & rescued).sum())} of them not trapped with 0.05")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-n0, n3 = int(trapped[0.0, 0.0].sum()), int(trapped[3.0, 0.0].sum())
-one_side, never = analysis.MODES.index("one_side"), analysis.MODES.index("never_chooses")
-aborts = analysis.MODES.index("always_aborts")
-# the numbers the prose quotes
-assert (n0, n3, only_biased, only_unbiased) == (2, 16, 14, 0) and p_bias < 0.001
-assert (modes[0.0, 0.0] == aborts).sum() == 2
-assert ((modes[3.0, 0.0] == one_side).sum(), (modes[3.0, 0.0] == never).sum()) == (10, 5)
-assert int(trapped[3.0, 0.05].sum()) == 16
-assert (int(trapped[0.0, 0.05].sum()), int(trapped[1.5, 0.05].sum())) == (1, 2)
-assert int(trapped[1.5, 0.0].sum()) == 5  # and the verdict table's intervals:
-assert str(stats.frequency(trapped[0.0, 0.0])) == "2 of 20 (3-30 %)"
-assert str(stats.frequency(trapped[3.0, 0.0])) == "16 of 20 (58-92 %)"
-# the bonus of 0.05 does not rescue the biased runs: as many trapped with it as without
-assert trapped[3.0, 0.05].sum() >= trapped[3.0, 0.0].sum() - 2
-assert ((modes[3.0, 0.0] == one_side) & ~trapped[3.0, 0.05]).sum() <= 2
-assert len(bias.values("fixate_bias")) == 3 and all(len(m) == 20 for m in modes.values())
-for b in (0.0, 1.5):  # the bonus frees every run trapped without it; few others fall in
-    assert not (trapped[b, 0.0] & trapped[b, 0.05]).any() and trapped[b, 0.05].sum() <= 3
-
-# %% [markdown]
-# And the entropy bonus that frees small-W_out runs (above) does not undo the bias: at
-# fixate_bias 3 with entropy_coef 0.05, 16 of 20 runs are still trapped; none of the
-# one-sided runs is freed, and the bonus frees some never-choosing runs while others fall in.
-# At bias 0 and 1.5 the bonus frees every run that was trapped without it (a few other seeds,
-# 1 and 2 of 20, end trapped with it). So the readout's initial bias matters
-# more than kappa (notebook 05: a quarter to a third of the runs collapse at every kappa) and
-# more than the W_out scale: an upstream run with its configured bias would mostly end
-# trapped, often in the analysis's picture of collapse (a network that never chooses).
+# With the bonus, the small stds went from 6 of 24 stuck runs to none and the large ones from
+# 15 of 24 to 5 of 24, all 5 at std 2 (4 seeds; 17 paired runs freed, 1 newly stuck). Stuck
+# counts only aborting and never choosing: section 5's figure counts every trapped mode on
+# 20 seeds.
 #
-# **Think!** With fixate_bias 3 most runs settle on one side: they choose, and always the
-# same side. Why is that state a trap for the policy gradient, even though the network
-# chooses and its rewards vary from trial to trial?
+# ## Bonus F: the verdicts, and practice
 #
-# <details><summary>Answer</summary>
+# Each claim of the written analysis (and one it missed), what this notebook measured, and
+# the verdict. Frequencies are k of n independent runs with 95 % Wilson intervals.
 #
-# A choice of one side pays p m of that side's option, which varies, so the advantages are not
-# zero. But the baseline reads the offer, so d is the surprise of the gamble's outcome, which
-# is independent of which side the policy would prefer: it carries no information about the
-# other side. The gradient pushes "choose left" up after lucky trials and down after unlucky
-# ones; on average that is zero. Learning to compare the two sides needs trials where the
-# network chose the other side, and a near-deterministic policy almost never produces them.
-# </details>
-
-# %% [markdown]
-# ## 9. Verdicts
-#
-# | Claim | Measured | Verdict |
-# |---|---|---|
-# | Upstream: all-zero W_out "produces identical logits and zero gradients for the policy" | At W_out = 0 the gradients of W_rec, W_in, gates, b and x0 are exactly 0 (12 of 12 runs), those of W_out and b_out are not; one Adam step sets every W_out entry to +-0.01 and the recurrent gradient is non-zero at update 1 (12 of 12) | **Half true, and harmless**: zero only behind W_out, for one update |
-# | "Wout 0.1 ... Stronger initial gradients" | Recurrent gradient x12 vs std 0.01 (paired median of 12 runs, range 5.7-16), x1.8 vs 0.05; total gradient x1.2 and x0.9; Adam's first step moves W_rec by lr per entry at both 0.01 and 0.1 | **True for the recurrent weights only**, and Adam removes the difference |
-# | "Small Wout" is a cause of collapse | Stds 0-0.1 start near uniform (H >= 1.06, ln 3 = 1.10); about a third of their runs get stuck in "always abort" (8 of 24 at 0.01-0.1, kappa 0); stuck 3, 2, 4, 5 of 12 at 0, 0.01, 0.05, 0.1 (all kappas); 0 vs 0.01 on 16 paired seeds: 8 vs 5 stuck (p = 0.24), the 3 seeds that differ all stuck at 0 (sign test p = 0.125) | **Refuted**: smaller is not worse; if anything the count rises with the std from 0.01 up; exact zero is not detectably worse than CleanRL's scale (a hint that it might be) |
-# | Larger is better | Std 1-2: 7 of 8 runs stuck at kappa 0 vs 8 of 24 at 0.01-0.1 (p = 0.011); initial H at std 2 <= 0.48; survivors escape aborting in 2-5 updates | **Refuted**: a large W_out is a lottery on the initial readout, mostly lost |
-# | Entropy regularisation is the fix (here at 0.05, across W_out stds) | Stuck runs at stds 0.01-0.05: 6 of 24 without, 0 of 24 with the bonus; at 0.5-2: 15 of 24 vs 5 of 24 (all 5 at std 2); 17 paired runs freed, 1 newly stuck | **True here, but partial at a large W_out**: std 2 keeps 5 of 12 stuck |
-# | (not in the analysis) Upstream's initial readout bias b_out = [3, 0, 0] | 20 independent seeds per cell (kappa 0, 800 updates): trapped 2 of 20 (95 % interval 3-30 %) at bias 0, 5 of 20 at 1.5, 16 of 20 (58-92 %) at 3, mostly one side (10) or never choosing (5); paired, 14 seeds trapped only with the bias, 0 only without (McNemar p = 0.0001); with entropy_coef 0.05 still 16 of 20 at bias 3 | **The bias decides the trap**, more than kappa or the W_out scale, and an entropy bonus of 0.05 does not undo it |
-# | A confident early policy makes risk-seeking runs collapse | At std 0.5-2, stuck runs at kappa -0.4 / 0 / +0.4: 5 / 5 / 5 of 8 (sweep), 9 / 9 / 9 of 12 (early); 16 of 24 (std, seed) pairs end the same at all three kappas | **Not supported**: the seed decides, kappa does not |
-#
-# The numbers come from the cells above, which assert them (4 seeds per std and kappa in the
-# sweep and the early data, 12 more seeds in the zero data; runs of one seed at different
-# kappas share their initial weights and trials, so they are not independent). What the
-# analysis missed: at the default settings about a third of the runs, with any small W_out,
-# are stuck within 50 updates in a state that no W_out scale avoids: the task pays -0.5 for
-# aborting at step 0 and at step 6 alike, and a uniform policy holds 7 steps of fixation in
-# only 0.05 % of trials.
+# - **All-zero W_out "produces identical logits and zero gradients for the policy"**
+#   (upstream). At W_out = 0 the gradients of everything behind W_out are exactly 0 (12 of 12
+#   runs, 4 seeds x 3 kappas), those of W_out and b_out are not; one Adam step sets every
+#   W_out entry to +-0.01, and the recurrent gradient is non-zero from update 1.
+#   **Half true, and harmless**: zero only behind W_out, for one update.
+# - **"Wout 0.1 ... Stronger initial gradients."** The recurrent gradient at std 0.1 is x12
+#   that at 0.01 and about x2 that at 0.05 (paired medians of 12 runs, 4 seeds); the total
+#   barely changes; Adam's first step moves each recurrent weight by lr at 0.01 and at 0.1.
+#   **True for the recurrent weights, and irrelevant under Adam.**
+# - **"Small Wout" is a cause of collapse.** Trapped 6 of 20 (15-52 %) at std 0.01 and 5 of
+#   20 (11-47 %) at 0.05; paired, no difference between them. **Refuted.**
+# - **Larger is better.** Trapped 15 of 20 (53-89 %) at std 0.5 and 16 of 20 (58-92 %) at 2;
+#   paired against 0.01, 12 seeds trapped only at std 2 and 2 only at 0.01 (McNemar
+#   p = 0.013; 20 seeds). **Refuted: a large W_out is worse.**
+# - **An entropy bonus is the fix** (0.05 here). Trapped 2, 1, 3 and 13 of 20 at std 0.01,
+#   0.05, 0.5 and 2; at 0.5 it frees 12 seeds and traps none. **True up to std 0.5, not at
+#   std 2.**
+# - **(Not in the analysis) upstream's readout bias b_out = [3, 0, 0].** Trapped 2 of 20
+#   (3-30 %) without it, 16 of 20 (58-92 %) with it, mostly one side (10) or never choosing
+#   (5); paired, 14 seeds trapped only with the bias, none only without (McNemar p = 0.0001);
+#   16 of 20 still trapped with the bonus. **The bias decides the trap.**
+# - **A confident early policy makes risk-seeking runs collapse.** At std 0.5-2, stuck 5 / 5 / 5
+#   of 8 runs at kappa -0.4 / 0 / +0.4, and 16 of 24 (std, seed) pairs end the same at all
+#   three kappas (4 seeds, Bonus D). **Not supported**: the seed decides, not kappa.
 #
 # **Comparison with practice.** CleanRL initialises its policy head orthogonally with gain
-# 0.01 (`layer_init(nn.Linear(64, n_actions), std=0.01)`): entries of about 0.01 / sqrt(64),
-# smaller than our 0.01. Andrychowicz et al. (2021) found that initialising the last policy
-# layer with 100x smaller weights was among the choices that mattered most in their PPO study
-# on continuous control; it keeps the initial action distribution nearly independent of the
-# observation. Our data point the same way: keep the initial policy near uniform (std <= 0.1
-# here, H >= 1.06); at std 1-2 most runs got stuck. Below 0.1 our seeds could not resolve a
-# difference, and exact zero did no worse than 0.01, with Adam.
-
-# %% [markdown]
-# ## Think!
+# 0.01 (`layer_init(nn.Linear(64, n_actions), std=0.01)`): entries of about 0.01 / sqrt(64).
+# Andrychowicz et al. (2021) found that initialising the last policy layer with 100x smaller
+# weights was among the choices that mattered most in their PPO study on continuous control;
+# it keeps the initial action distribution nearly independent of the observation.
 #
-# 1. Adam's first step is lr * sign(g) per parameter. Suppose you trained with plain SGD
-#    (step = lr * g) instead. Would the W_out scale between 0 and 0.1 matter then, and how?
-# 2. A stuck run has entropy 0.8 and gradient norm 0.0002. The analysis says a vanishing
-#    gradient comes from a deterministic policy. What makes this gradient vanish?
-#
-# <details><summary>Answers</summary>
-#
-# 1. Yes. With SGD the recurrent weights move by lr times their gradient, which is
-#    proportional to W_out (x12 from 0.01 to 0.1 above) and exactly zero at W_out = 0;
-#    W_out itself grows only by lr times its small gradient (norm 0.01-0.3 at update 0). A
-#    small W_out would delay every recurrent update, and "stronger initial gradients" would
-#    buy speed. Adam divides each parameter's step by the running size of its own gradient, so
-#    the scale cancels. The analysis's advice depends on the optimiser it does not name.
-# 2. The advantage. Every trial ends with -0.5, the baseline learns V = -0.5, so
-#    f(d) = f(G - V) is about 0 at every step, and the policy gradient is a sum of terms
-#    f(d_t) (onehot(a_t) - pi_t) r_t: zero whatever the entropy. The way out has to come from
-#    a trial that pays something else, and a policy that aborts at once never produces one.
-# </details>
-
-# %% [markdown]
-# ## Exercise: the gradient with respect to W_out
-#
-# Write dL/dW_out for one network, from the rates r (T, B, N), the sampled actions a (T, B),
-# the policy pi (T, B, 3), the transformed advantages f(d) (T, B), the mask of valid steps
-# (T, B) and the number of trials B, for the loss
-# L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t). The checker compares your answer with
-# autograd on real batches, at W_out = 0 and at std 0.5.
-
-# %%
-def my_wout_gradient(rates, actions, probs, fd, mask, trials):
-    raise NotImplementedError("use d log pi(a) / d logits = onehot(a) - pi; shape (N, 3)")
-
-
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_wout_gradient(rates, actions, probs, fd, mask, trials):
-#     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
-#     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)          # (T, B, 3)
-#     return -torch.einsum("tbn,tba->na", rates, weight) / trials     # (N, 3)
-# ```
-# At W_out = 0, pi = 1/3 everywhere, so this is -(1/B) sum f(d_t) r_t^T (onehot(a_t) - 1/3):
-# not zero. Multiplying by the value log pi(a) instead of its gradient (the analysis's
-# "log_prob x advantage") fails the check.
-# </details>
-
-# %%
-def solution_wout_gradient(rates, actions, probs, fd, mask, trials):
-    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
-    weight = (fd * mask).unsqueeze(-1) * (onehot - probs)
-    return -torch.einsum("tbn,tba->na", rates, weight) / trials
-
-
-print(nb.check_wout_gradient(solution_wout_gradient))
-# Try yours: nb.check_wout_gradient(my_wout_gradient)
-
-# %% [markdown]
-# ## Train your own
+# ## Bonus G: train your own
 #
 # Press **Train** to train one network with your W_out std, kappa, entropy_coef and seed
 # (about 20 updates per second; nothing runs until you press the button). Try wout_std = 1
@@ -686,25 +802,20 @@ print(nb.check_wout_gradient(solution_wout_gradient))
 nb.live_run_widget()
 
 # %% [markdown]
-# ## Summary
+# **Think!** Train wout_std = 1 at seeds 0 to 4, then the same seeds at wout_std 0.01. Before
+# you press the button: which runs will show an abort rate near 1 after 20 updates, and why
+# can you tell from the initial-policy demo of section 4?
 #
-# - Upstream's `Wout: 0` meant std 0.05; in pyrl_mini `wout_std=0` is exactly zero.
-# - At W_out = 0 the readout's own gradient, -(1/B) sum f(d) r^T (onehot(a) - pi), is not
-#   zero; everything behind W_out gets exactly zero gradient for one update. Adam's first
-#   step sets every W_out entry to +-lr, and learning proceeds.
-# - "Stronger initial gradients" at std 0.1 is true for the recurrent weights, and Adam's
-#   per-parameter normalisation makes it irrelevant.
-# - Small W_out (0 to 0.1) starts near uniform and is not what makes runs fail. Large W_out
-#   (1-2) starts confident and usually aborts every trial from then on. kappa did not
-#   change either outcome.
-# - The failure that dominates the first 50 updates, at every W_out scale, is the task's
-#   "always abort" state: reward -0.5 on every trial, advantage 0, gradient 0, sometimes at
-#   high entropy. Notebook 03 examines it.
-# - Upstream's configured readout bias toward FIXATE (b_out = [3, 0, 0], never applied by its
-#   PyTorch code) would have changed that: 16 of 20 runs end trapped with it against 2 of 20
-#   without, mostly choosing one side or never choosing, and an entropy bonus of 0.05 does
-#   not free them.
+# <details><summary>Answer</summary>
 #
+# The seeds whose initial policy at std 1 puts little probability on FIXATE during the 7
+# fixation steps abort almost every trial from the start and usually stay there; at 0.01 every
+# seed starts near uniform and first has to find fixation, which most do within tens of
+# updates. The demo shows each seed's starting policy, so it predicts which large-W_out runs
+# start in the aborting state.
+# </details>
+
+# %% [markdown]
 # ## References
 #
 # - Andrychowicz, M. et al. (2021). What matters for on-policy deep actor-critic methods? A

@@ -270,3 +270,45 @@ def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
               title="mode (black: trapped\nfraction, 95 % interval)", title_fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: str = "",
+                          title: str = "", log_x: bool = True) -> plt.Figure:
+    """The fraction of trapped runs against a setting, one line per series, each point with
+    its 95 % Wilson interval and its count "k/n" beside it.
+
+    series: label -> {x value: trapped flags, one per independent run (seed)}. Series are
+    nudged apart along x (by a few per cent) so their intervals do not overlap."""
+    from .stats import wilson
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    labels = list(series)
+    xs_all = sorted({x for s in series.values() for x in s})
+    for j, label in enumerate(labels):
+        xs = sorted(series[label])
+        nudge = (j - (len(labels) - 1) / 2) * 0.06
+        xp = np.array(xs) * 10 ** nudge if log_x else np.array(xs) + nudge * 0.1
+        k = np.array([int(np.sum(series[label][x])) for x in xs])
+        n = np.array([len(series[label][x]) for x in xs])
+        lo, hi = np.array([wilson(int(a), int(b)) for a, b in zip(k, n, strict=True)]).T
+        rate = k / n
+        colour = f"C{j}"
+        # points without connecting lines, so the k/n labels beside them cross nothing
+        ax.errorbar(xp, rate, yerr=[rate - lo, hi - rate], fmt="o", color=colour, capsize=3,
+                    lw=1.5, label=label)
+        for x, r, a, b in zip(xp, rate, k, n, strict=True):
+            ax.annotate(f"{a}/{b}", (x, r), textcoords="offset points",
+                        xytext=(7 if j % 2 else -7, 0), ha="left" if j % 2 else "right",
+                        va="center", fontsize=7, color=colour)
+    if log_x:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(xs_all, [f"{x:g}" for x in xs_all])
+    lo_x, hi_x = min(xs_all), max(xs_all)
+    ax.set_xlim((lo_x / 2, hi_x * 2) if log_x else (lo_x - 0.1 * (hi_x - lo_x),
+                                                   hi_x + 0.1 * (hi_x - lo_x)))
+    ax.set(ylim=(-0.02, 1.02), xlabel=xlabel, ylabel="fraction of runs trapped", title=title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="95 % Wilson intervals", title_fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -45,7 +45,8 @@ def _values(control, n=3):
     return [v for v in vals if v != control.value][:n]
 
 
-BLITTED = ["nb00.kappa", "nb02_wout_init.sweep", "nb03_gradient_vanishing.bandit",
+BLITTED = ["nb00.kappa", "nb02_wout_init.initial_policy", "nb02_wout_init.sweep",
+           "nb03_gradient_vanishing.bandit",
            "nb03_gradient_vanishing.gap",
            "nb04_entropy_fix.fixes",
            "nb03_gradient_vanishing.kappa_x_lr", "nb03_gradient_vanishing.reward",

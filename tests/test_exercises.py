@@ -410,3 +410,101 @@ def test_separation_auc_agrees_with_the_lesson_and_rejects_flip_and_ties():
                                 lambda c, h: float(np.mean(np.subtract.outer(c, h) >= 0)))
     # comparing the two means gives 0 or 1, not a probability over pairs
     assert "AUC is" in _wrong(ex.separation_auc, lambda c, h: float(np.mean(c) > np.mean(h)))
+
+
+# --- notebook 02 ---
+def _wout_grad_value_slip(rates, actions, probs, fd, mask, trials):
+    """The analysis's "log_prob x advantage": the value log pi(a) in place of its gradient."""
+    logp = torch.log(probs).gather(-1, actions.unsqueeze(-1))
+    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
+    return -torch.einsum("tbn,tba->na", rates, (fd * mask).unsqueeze(-1) * logp * onehot) / trials
+
+
+def _wout_grad_no_pi(rates, actions, probs, fd, mask, trials):
+    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
+    return -torch.einsum("tbn,tba->na", rates, (fd * mask).unsqueeze(-1) * onehot) / trials
+
+
+def test_wout_gradient_matches_autograd_and_rejects_sign_value_missing_pi_mask_and_scale():
+    b = ex.step0_batch(0.3, kappa=0.4, seed=2, trials=32)
+    got = ex.reference_wout_gradient(b["rates"], b["actions"], b["probs"], b["fd"], b["mask"],
+                                     b["trials"])
+    torch.testing.assert_close(got, b["grads"]["W_out"], atol=1e-6, rtol=1e-4)
+    assert "sign is flipped" in _wrong(ex.wout_gradient,
+                                       lambda *a: -ex.reference_wout_gradient(*a))
+    assert "value log pi(a)" in _wrong(ex.wout_gradient, _wout_grad_value_slip)
+    assert "a term is missing" in _wrong(ex.wout_gradient, _wout_grad_no_pi)
+    assert "multiply by the mask" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
+        ex.reference_wout_gradient(r, a, p, f, torch.ones_like(m), t)))
+    assert "number of trials" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
+        ex.reference_wout_gradient(r, a, p, f, m, t) * t))
+    assert "valid steps" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
+        ex.reference_wout_gradient(r, a, p, f, m, t) * t / m.sum()))
+    assert "shape" in _wrong(ex.wout_gradient, lambda *a: ex.reference_wout_gradient(*a).T)
+
+
+def _adam_on_w_rec_only(params, loss_fn, lr):
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    opt = torch.optim.Adam([params["W_rec"]], lr=lr)
+    opt.step()
+    opt.zero_grad()
+    loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def _reads_w_out(params, loss_fn, lr):
+    loss_fn().backward()
+    before = params["W_out"].grad.norm().item()
+    torch.optim.Adam(params.values(), lr=lr).step()
+    return before, 1.0
+
+
+def _no_fresh_loss(params, loss_fn, lr):
+    """Steps, but reads the old gradient again instead of backpropagating a fresh loss."""
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    torch.optim.Adam(params.values(), lr=lr).step()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def _two_adam_steps(params, loss_fn, lr):
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    for _ in range(2):
+        opt.step()
+        opt.zero_grad()
+        loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def test_policy_problem_is_the_trainers_loss_at_update_0():
+    params, loss_fn = ex.policy_problem(seed=0, wout_std=0.3, trials=32)
+    loss_fn().backward()
+    b = ex.step0_batch(0.3, seed=0, trials=32)
+    for name in ("W_out", "W_rec", "W_in"):
+        torch.testing.assert_close(params[name].grad[0], b["grads"][name], atol=1e-7, rtol=1e-5)
+
+
+def test_first_adam_step_is_zero_then_not_and_rejects_sgd_partial_step_and_wrong_tensor():
+    before, after = ex.reference_first_adam_step(*ex.policy_problem(seed=0, trials=32), 0.01)
+    assert before == 0.0 and after > 1e-4
+    assert "SGD" in _wrong(ex.first_adam_step, ex._sgd_first_step)
+    assert "every parameter" in _wrong(ex.first_adam_step, _adam_on_w_rec_only)
+    assert "params['W_rec'].grad" in _wrong(ex.first_adam_step, _reads_w_out)
+    assert "still 0" in _wrong(ex.first_adam_step, _no_fresh_loss)
+    assert "differs" in _wrong(ex.first_adam_step, _two_adam_steps)
+    assert "two numbers" in _wrong(ex.first_adam_step, lambda p, f, lr: 0.0)
+
+
+def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():
+    uniform = torch.full((15, 4, 3), 1 / 3)
+    assert abs(ex.reference_hold_probability(uniform, 7) / 3.0 ** -7 - 1) < 1e-5
+    for steps in (6, 8):
+        assert "first hold_steps steps" in _wrong(ex.hold_probability, lambda p, h, s=steps: (
+            p[:s, :, 0].prod(0).mean().item()))
+    assert "averaged pi over trials" in _wrong(ex.hold_probability, lambda p, h: (
+        p[:h, :, 0].mean(1).prod().item()))
+    assert "FIXATE is action 0" in _wrong(ex.hold_probability, lambda p, h: (
+        p[:h, :, 2].prod(0).mean().item()))

@@ -61,26 +61,6 @@ def test_initial_policy_matches_the_library_rollout():
     assert ip.stats(2.0)["entropy"] < ip.stats(0.1)["entropy"] < st["entropy"]
 
 
-def test_checker_accepts_solution_and_rejects_wrong_answers():
-    assert "Correct" in nb.check_wout_gradient(nb.wout_gradient)
-
-    def flipped(*args):
-        return -nb.wout_gradient(*args)
-
-    def log_prob_times_advantage(rates, actions, probs, fd, mask, trials):
-        # the analysis's "gradient = log_prob x advantage": the value of log pi, not its gradient
-        logp = torch.log(probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1))
-        w = (logp * fd * mask).unsqueeze(-1) * torch.ones_like(probs)
-        return -torch.einsum("tbn,tba->na", rates, w) / trials
-
-    with pytest.raises(AssertionError, match="sign"):
-        nb.check_wout_gradient(flipped)
-    with pytest.raises(AssertionError, match="onehot"):
-        nb.check_wout_gradient(log_prob_times_advantage)
-    with pytest.raises(AssertionError, match="shape"):
-        nb.check_wout_gradient(lambda *a: torch.zeros(3, 50))
-
-
 def test_initial_policy_demo_redraws_with_the_new_std():
     demo = nb.initial_policy_demo(trials=32)
     demo.set(wout_std=0.0)
@@ -97,11 +77,6 @@ def test_initial_policy_demo_redraws_with_the_new_std():
     np.testing.assert_allclose(other, want)
     assert not np.allclose(other, fixate)
     assert demo.last_seconds < 2.0
-
-
-def test_hold_table_uniform_row():
-    t = nb.hold_table(stds=(0.0, 2.0), seeds=2, trials=8)
-    np.testing.assert_allclose(t[:, 0], (1 / 3) ** nb.HOLD_STEPS, rtol=1e-5)
 
 
 def _sweep_or_skip():

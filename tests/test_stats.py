@@ -47,3 +47,26 @@ def test_mcnemar_counts_discordant_pairs_only():
     assert mcnemar(a, b)[:2] == (2, 1)
     with pytest.raises(ValueError, match="equal lengths"):
         mcnemar([True], [True, False])
+
+
+def test_plot_trapped_fraction_draws_each_rate_with_its_wilson_interval():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from pyrl_mini import plots
+
+    flags = {0.01: np.array([1, 0, 0, 0, 1], bool), 2.0: np.ones(5, bool)}
+    fig = plots.plot_trapped_fraction({"a": flags, "b": {0.01: np.zeros(5, bool)}},
+                                      xlabel="W_out std")
+    ax = fig.axes[0]
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_ydata(), [0.4, 1.0])
+    segments = np.asarray(ax.collections[0].get_segments())   # (points, 2 ends, xy)
+    low, high = segments[:, 0, 1], segments[:, 1, 1]
+    np.testing.assert_allclose(low, [wilson(2, 5)[0], wilson(5, 5)[0]])
+    np.testing.assert_allclose(high, [wilson(2, 5)[1], 1.0])
+    assert {t.get_text() for t in ax.texts} == {"2/5", "5/5", "0/5"}
+    assert ax.get_xlabel() == "W_out std" and ax.get_legend() is not None
+    plt.close(fig)

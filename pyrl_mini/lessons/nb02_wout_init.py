@@ -27,7 +27,6 @@ else here runs live in well under a second.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as W
@@ -223,13 +222,15 @@ class InitialPolicyFigure:
     """plot_initial_policy drawn once, then updated in place on every slider move.
 
     Left: pi(a) per time step (mean over trials, 10-90 % band), epochs marked.
-    Right: the distribution of the per-step entropy H, with ln 3 (uniform) marked."""
+    Right: the distribution of the per-step entropy H (fraction of steps x trials), with
+    ln 3 (uniform) marked. Every axes limit is fixed, so a move redraws only the curves,
+    bands, histogram and titles (blitted by Demo)."""
 
     def __init__(self):
         self.fig: Figure | None = None
 
     def _build(self, T: int) -> None:
-        fig = _new_figure((7.6, 2.8))
+        fig = _new_figure((7.6, 3.1))
         ax1, ax2 = fig.subplots(1, 2)
         self.fig, self.ax1, self.ax2 = fig, ax1, ax2
         t = np.arange(T)
@@ -241,20 +242,29 @@ class InitialPolicyFigure:
             self.bands.append(ax1.fill_between(t, zeros, zeros, alpha=0.2))
         ax1.axvspan(-0.5, HOLD_STEPS - 0.5, color="0.93", zorder=-1)
         ax1.text(HOLD_STEPS / 2, 1.02, "must fixate", ha="center", fontsize=8)
-        ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
+        uniform = ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
         ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
                 xlim=(-0.05 * (T - 1), 1.05 * (T - 1)))
-        ax1.legend(fontsize=7, loc="center right")
+        # below the panels, off the curves
+        fig.legend(handles=self.lines, loc="lower center", ncol=3, fontsize=7, frameon=False)
         self.stairs = ax2.stairs(np.zeros(len(ENTROPY_EDGES) - 1), ENTROPY_EDGES, fill=True,
                                  color="C0")   # one artist: cheaper than hist's bars
-        ax2.axvline(LN3, color="k", ls="--", lw=1)
-        self.ln3 = ax2.text(LN3, 0, " ln 3", fontsize=8, ha="right")
-        ax2.set(xlabel="entropy H per step (nats)", ylabel="steps x trials",
-                xlim=(ENTROPY_EDGES[0] - 0.056, ENTROPY_EDGES[-1] + 0.056))
+        ln3 = ax2.axvline(LN3, color="k", ls="--", lw=1)
+        ax2.text(LN3, 1.0, "ln 3", fontsize=8, ha="center", va="bottom",
+                 transform=ax2.get_xaxis_transform())
+        ax2.set(xlabel="entropy H per step (nats)", ylabel="fraction of steps x trials",
+                xlim=(ENTROPY_EDGES[0] - 0.056, ENTROPY_EDGES[-1] + 0.056), ylim=(-0.02, 1.02))
         for ax in (ax1, ax2):
             _small_ticks(ax)
             ax.title.set_fontsize(10)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
+            ax.set_title(" ")     # a Text artist to update in place
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.27, top=0.88, wspace=0.3)
+        # drawn in this order on every move: the reference lines go over the data, as in a
+        # full draw
+        dynamic = [*self.bands, *self.lines, uniform, self.stairs, ln3, ax1.title, ax2.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
 
     def __call__(self, st: dict) -> Figure:
         T = st["mean_probs"].shape[0]
@@ -266,9 +276,7 @@ class InitialPolicyFigure:
             band.set_data(t, st["low_probs"][:, a], st["high_probs"][:, a])
         self.ax1.set_title(f"initial policy, wout_std={st['wout_std']:g}, seed {st['seed']}")
         counts, _ = np.histogram(st["entropy_steps"].ravel(), bins=ENTROPY_EDGES)
-        self.stairs.set_data(counts)
-        self.ln3.set_y(counts.max() * 0.9)
-        self.ax2.set_ylim(0, counts.max() * 1.05)
+        self.stairs.set_data(counts / max(counts.sum(), 1))
         self.ax2.set_title(f"mean H = {st['entropy']:.3f}")
         return self.fig
 
@@ -290,14 +298,16 @@ def initial_policy_summary(st: dict, batch: int = 256) -> str:
 def initial_policy_demo(policies: dict[int, InitialPolicy] | None = None,
                         seeds: int = 12, trials: int = 64) -> Demo:
     """Instant demo: the initial policy and its entropy as wout_std and the seed move (no
-    training). Each seed's rollout is made once, on first use (about 20 ms)."""
+    training). Every seed's rollout is made here, once (about 20 ms each), so a move of
+    either slider only recomputes a softmax and redraws."""
     policies = {} if policies is None else policies
+    for seed in range(seeds):
+        if seed not in policies:
+            policies[seed] = InitialPolicy(seed=seed, trials=trials)
     cache: dict[tuple[float, int], dict] = {}
 
     def stats(wout_std, seed):
         seed = int(seed)
-        if seed not in policies:
-            policies[seed] = InitialPolicy(seed=seed, trials=trials)
         if (wout_std, seed) not in cache:
             cache[(wout_std, seed)] = policies[seed].stats(wout_std)
         return cache[(wout_std, seed)]
@@ -308,15 +318,6 @@ def initial_policy_demo(policies: dict[int, InitialPolicy] | None = None,
                 wout_std=wout_slider(LIVE_WOUT_STDS, 0.05),
                 seed=W.IntSlider(value=0, min=0, max=seeds - 1, description="seed",
                                  continuous_update=True, style=SLIDER_STYLE))
-
-
-def hold_table(stds=(0.0, 0.1, 0.5, 2.0), seeds: int = 12, trials: int = 64) -> np.ndarray:
-    """P(reach the decision epoch) at initialisation, mean over trials: (seeds, len(stds))."""
-    out = np.zeros((seeds, len(stds)))
-    for seed in range(seeds):
-        ip = InitialPolicy(seed=seed, trials=trials)
-        out[seed] = [ip.stats(w)["p_hold"].mean() for w in stds]
-    return out
 
 
 # --- 4. the precomputed runs ----------------------------------------------------------------
@@ -580,7 +581,7 @@ class SweepFigure:
         return self._rates[key]
 
     def _build(self) -> None:
-        fig = _new_figure((10.5, 2.6))
+        fig = _new_figure((10.5, 3.0))
         axes = fig.subplots(1, len(SWEEP_PANELS) + 1)
         self.fig, self.axes = fig, axes
         self.lines = {}
@@ -602,7 +603,8 @@ class SweepFigure:
                 ax.set_ylim(-0.6, 1.0)
             ax.title.set_fontsize(10)
         handles = [Line2D([], [], color=self.colors[m], label=m) for m in analysis.MODES]
-        axes[0].legend(handles=handles, fontsize=6, loc="center right")
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+                   frameon=False, title="how the run ended", title_fontsize=7)
         self.note = axes[1].text(0.5, 0.5, "not computed:\nsee the line above", ha="center",
                                  va="center", fontsize=9, transform=axes[1].transAxes,
                                  visible=False)
@@ -614,7 +616,7 @@ class SweepFigure:
         ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
         ax.title.set_fontsize(10)
         self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
-        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.3)
+        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.33, top=0.88, wspace=0.3)
         # what a move changes (the axes limits are fixed): Demo redraws only these
         dynamic = [line for lines in self.lines.values() for line in lines]
         dynamic += [self.note, *self.bars, *self.bar_labels]
@@ -729,29 +731,3 @@ def live_run_widget() -> LiveRun:
                    entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
                    seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"),
                    updates=float_slider("updates", 50, 1000, 50, 150, fmt=".0f"))
-
-
-# --- exercise -------------------------------------------------------------------------------
-def check_wout_gradient(fn: Callable[..., torch.Tensor]) -> str:
-    """Check a reader's fn(rates, actions, probs, fd, mask, trials) -> dL/dW_out (N, A)
-    against autograd on real batches at W_out = 0 and at W_out std 0.5.
-    Returns a message; raises AssertionError naming what is wrong."""
-    for wout_std, kappa in ((0.0, 0.0), (0.5, -0.4)):
-        st = step0_gradients(wout_std=wout_std, kappa=kappa, seed=3, trials=64)
-        got = fn(st.rates.clone(), st.actions.clone(), st.probs.clone(), st.fd.clone(),
-                 st.mask.clone(), st.trials)
-        got = torch.as_tensor(got, dtype=torch.float32)
-        want = st.grads["W_out"]
-        if got.shape != want.shape:
-            raise AssertionError(f"shape {tuple(got.shape)}, expected {tuple(want.shape)} "
-                                 "(units N, actions A)")
-        if torch.allclose(got, -want, atol=1e-6, rtol=1e-4) and want.abs().max() > 0:
-            raise AssertionError("the sign is flipped: the loss is MINUS sum log pi f(d), and "
-                                 "you returned the gradient of the objective")
-        if not torch.allclose(got, want, atol=1e-6, rtol=1e-4):
-            err = float((got - want).abs().max())
-            raise AssertionError(
-                f"at wout_std={wout_std}, kappa={kappa}: largest error {err:.3g} (gradient "
-                f"scale {float(want.abs().max()):.3g}). Use the gradient of log pi, onehot(a) - "
-                "pi, not log pi itself; count valid steps only (mask); divide by trials.")
-    return "Correct: dL/dW_out = -(1/B) sum_t f(d_t) r_t^T (onehot(a_t) - pi_t) matches autograd."
