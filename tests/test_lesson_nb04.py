@@ -99,7 +99,7 @@ def test_data_limits_hold_every_value_and_the_reference():
 
 def test_no_slider_position_of_the_grid_demo_clips_a_point(demos):
     demo = demos["grid"]
-    grid = nb.data.load("nb00_main_grid")
+    grid = nb.entropy_grid()
     for kappa in grid.values("kappa"):
         for coef in grid.values("entropy_coef"):
             demo.set(kappa=kappa, entropy_coef=coef)
@@ -190,7 +190,7 @@ def _line_ydata(fig, ax_index=0):
 
 def test_grid_demo_redraws_what_the_data_say(demos):
     demo = demos["grid"]
-    grid = nb.data.load("nb00_main_grid")
+    grid = nb.entropy_grid()
     for kappa, coef in ((-0.4, 0.0), (0.4, 0.05)):
         demo.set(kappa=kappa, entropy_coef=coef)
         idx = grid.by_seed(kappa=kappa, entropy_coef=coef)
@@ -216,10 +216,9 @@ def test_bandit_demo_draws_the_optimum(demos):
 
 def test_fixes_demo_switches_runs(demos):
     demo = demos["fixes"]
-    by_setting = dict(zip(nb.SETTINGS, (nb.fix_runs(*nb.load_fixes()),
-                                        nb.fast_fix_runs(*nb.load_fast_fixes())), strict=True))
-    for setting, label in ((nb.SETTINGS[0], "larger batch"), (nb.SETTINGS[1], "gradual kappa"),
-                           (nb.SETTINGS[1], "entropy 0.1")):
+    by_setting = dict(zip(nb.SETTINGS, (nb.slow_fix_runs(), nb.fast_fix_runs20()), strict=True))
+    for setting, label in ((nb.SETTINGS[0], "entropy 0.05"), (nb.SETTINGS[1], "gradual kappa"),
+                           (nb.SETTINGS[1], "larger batch"), (nb.SETTINGS[1], "entropy 0.1")):
         demo.set(setting=setting, fix=label)
         runs = by_setting[setting]
         d, idx = runs[label]["data"], runs[label]["idx"]
@@ -230,6 +229,49 @@ def test_fixes_demo_switches_runs(demos):
         assert demo.last_seconds < 2.0
     demo.set(setting=nb.SETTINGS[0], fix="entropy 0.1")  # not run at the default lr
     assert "not run" in demo.summary.value
+
+
+def test_entropy_grid_pairs_the_two_datasets_by_seed():
+    grid = nb.entropy_grid()
+    assert grid.values("kappa") == [-0.4, 0.0, 0.4]
+    assert grid.values("entropy_coef") == [0.0, 0.01, 0.05]
+    seeds = list(range(2000, 2020))
+    for kappa in grid.values("kappa"):
+        for coef in grid.values("entropy_coef"):
+            i = grid.by_seed(kappa=kappa, entropy_coef=coef)
+            assert grid.arrays["seed"][i].tolist() == seeds, (kappa, coef)
+    k = nb.data.load("collapse_kappa")
+    i, j = grid.by_seed(kappa=-0.4, entropy_coef=0.0), k.by_seed(kappa=-0.4)
+    assert np.array_equal(grid.final("reward")[i], k.final("reward")[j])
+
+
+def test_twenty_seed_fix_runs_pair_every_fix_with_its_control():
+    from pyrl_mini.datasets import collapse as ds
+
+    fast = nb.fast_fix_runs20()
+    assert set(fast) == set(ds.FIX_VARIANTS) | {"larger batch"}
+    for label in fast:
+        want = [0, 1, 2, 3, 4] if label == "larger batch" else list(ds.FIX_SEEDS)
+        assert nb.seeds_of(fast, label) == want, label
+    assert np.allclose(fast["lower lr"]["data"].arrays["grid/lr"][fast["lower lr"]["idx"]], 0.01)
+    assert np.allclose(fast["none"]["data"].arrays["grid/lr"][fast["none"]["idx"]], 0.03)
+    caps = fast["logit cap 2"]["data"].arrays["grid/logit_cap"][fast["logit cap 2"]["idx"]]
+    assert np.allclose(caps, 2.0)
+    slow = nb.slow_fix_runs()
+    assert {"none", "entropy 0.01", "entropy 0.05"} <= set(slow)
+    for label in slow:
+        assert nb.seeds_of(slow, label) == list(ds.SEEDS), label
+    assert nb.collapsed_flags(slow, "none").shape == (20,)
+    assert set(nb.slow_fix_runs(with_slow=False)) == {"none", "entropy 0.01", "entropy 0.05"}
+
+
+def test_ranked_figure_names_a_fix_run_on_fewer_seeds():
+    ranked = {nb.SETTINGS[1]: {"none": (9, 20, 0.26, 0.66), "larger batch": (2, 5, 0.12, 0.77)},
+              nb.SETTINGS[0]: {"none": (7, 20, 0.18, 0.57)}}
+    fig = nb.plot_ranked_fixes(ranked, ["none", "larger batch"])
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["none", "larger batch (5 seeds)"]
+    assert not _points_outside_limits(fig)
 
 
 def test_fix_runs_cover_every_fix_on_the_same_seeds():

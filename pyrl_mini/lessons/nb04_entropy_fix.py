@@ -8,12 +8,14 @@ Three parts, each a few plain functions (compute, then plot):
    a reward gap Delta. In the gambling task the policy loss sums log pi(a_t) f(d_t) over the
    steps of a trial but *averages* H over steps, so per step the bonus acts with the effective
    temperature tau = entropy_coef / (valid steps per trial) (`effective_temperature`).
-2. The kappa x entropy_coef grid (data "nb00_main_grid"): entropy over training, collapse,
-   reward, higher-EV and risky choices, and how much of kappa's risk preference the bonus
-   washes out.
-3. The alternatives (data "nb04_fixes" and "nb04_fixes_batch512", paired with nb00_main_grid's
-   kappa = -0.4 cells on the same seeds): ranked by collapse count and final reward, with their
-   costs.
+2. The kappa x entropy_coef grid on 20 seeds per cell (collapse_kappa + collapse_entropy, as
+   one sweep: `entropy_grid`): entropy over training, collapse, reward, higher-EV and risky
+   choices, and how much of kappa's risk preference the bonus washes out.
+3. The alternatives on 20 seeds per fix, in two settings, each fix paired by seed with its
+   setting's control: (a) the default lr, 800 updates (`slow_fix_runs`: collapse_kappa,
+   collapse_entropy, collapse_fixes_slow); (b) lr 0.03, 250 updates (`fast_fix_runs20`:
+   collapse_fixes, and the 5-seed larger batch). The older 3- and 5-seed comparisons
+   (`fix_runs`, `fast_fix_runs`) stay loadable for the trap anatomy and the tests.
 
 `demos()` builds every interactive demo from the stored data, for tests and benchmarks.
 """
@@ -30,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import analysis, bandit, data, plots, tasks
+from .. import analysis, bandit, data, plots, stats, tasks
 from ..config import TaskSettings, TrainSettings
 from ..sweep import SweepData
 from ..trainer import Ensemble, TrainResult, train
@@ -349,6 +351,33 @@ def grid_table(grid: SweepData) -> dict[str, np.ndarray]:
     return table
 
 
+def entropy_grid(kappa_runs: SweepData | None = None,
+                 entropy_runs: SweepData | None = None) -> SweepData:
+    """The kappa x entropy_coef grid on 20 seeds per cell, as one sweep: collapse_kappa
+    (entropy_coef 0) and collapse_entropy (0.01, 0.05), both kappa -0.4 / 0 / +0.4, seeds
+    2000-2019, 800 updates. Same seed, same initial weights and trials: cells pair run by run."""
+    k = kappa_runs if kappa_runs is not None else data.load("collapse_kappa")
+    e = entropy_runs if entropy_runs is not None else data.load("collapse_entropy")
+    arrays = {}
+    for name, v in e.arrays.items():
+        if name == "grid/entropy_coef":
+            arrays[name] = np.concatenate([np.zeros(len(k.arrays["seed"])), v])
+        elif name in k.arrays:
+            arrays[name] = np.concatenate([k.arrays[name], v])
+    spec = {**e.meta.get("spec", {}), "name": "collapse_kappa + collapse_entropy",
+            "grid": {"kappa": k.values("kappa"),
+                     "entropy_coef": [0.0] + e.values("entropy_coef")}}
+    return SweepData(arrays, {**e.meta, "spec": spec})
+
+
+def _seed_label(grid: SweepData, i: int, j: int, n: int) -> str:
+    """Legend label of the j-th of n seed lines: each seed when there are few, else one
+    entry for all (20 entries would cover the panel)."""
+    if n <= 5:
+        return f"seed {grid.arrays['seed'][i]}"
+    return f"{n} seeds" if j == 0 else "_nolegend_"
+
+
 def risk_slope(kappas: np.ndarray, risky: np.ndarray) -> tuple[float, float]:
     """Least-squares slope of risky rate on kappa over all runs (K, seeds) and its standard
     error. kappa < 0 (risk-seeking) raises the lower-p choice rate, so the slope is negative;
@@ -388,7 +417,7 @@ def plot_grid(grid: SweepData, kappa: float, entropy_coef: float,
             ax.plot(x, grid.h(name)[i], color="0.75", lw=0.9)
         for j, i in enumerate(sel):
             ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
-                    label=f"seed {grid.arrays['seed'][i]}")
+                    label=_seed_label(grid, i, j, len(sel)))
         ax.set(xlabel="update", title=title)
     axes[0].set_ylim(*data_limits(grid.h("reward")))
     axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
@@ -423,11 +452,12 @@ def grid_summary(grid: SweepData, kappa: float, entropy_coef: float) -> str:
     i = grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
     H, R = grid.final("entropy")[i], grid.final("reward")[i]
     risky = grid.final("risky_rate")[i]
-    return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}: final entropy "
-            f"{' / '.join(f'{v:.3f}' for v in H)}; reward {np.mean(R):.3f} "
-            f"(seeds {' / '.join(f'{v:.2f}' for v in R)}); lower-p choices "
-            f"{' / '.join(f'{v:.2f}' for v in risky)}; collapsed "
-            f"{int(grid.collapsed[i].sum())} of {len(i)}")
+    risky_text = f"{np.nanmean(risky):.2f}" if np.isfinite(risky).any() else "none (no choices)"
+    return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}, {len(i)} seeds: final entropy "
+            f"median {np.median(H):.3f} (above {ENTROPY_TARGET:g} in "
+            f"{int((H > ENTROPY_TARGET).sum())}); reward mean {np.mean(R):.3f} (min "
+            f"{np.min(R):.2f}); lower-p choices {risky_text}; collapsed "
+            f"{stats.frequency(grid.collapsed[i])}")
 
 
 class GridFigure:
@@ -463,7 +493,7 @@ class GridFigure:
                                      for i in base]
             self.sel_lines[name] = [
                 ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
-                        label=f"seed {grid.arrays['seed'][i]}")[0]
+                        label=_seed_label(grid, i, j, len(sel)))[0]
                 for j, i in enumerate(sel)]
             ax.set(xlabel="update", title=title)
         axes[0].set_ylim(*data_limits(grid.h("reward")))
@@ -534,7 +564,7 @@ class GridFigure:
 
 
 def grid_demo(grid: SweepData | None = None) -> Demo:
-    grid = grid or data.load("nb00_main_grid")
+    grid = grid or entropy_grid()
     return Demo(GridFigure(grid, grid_table(grid)),
                 summary_fn=lambda kappa, entropy_coef: grid_summary(grid, kappa, entropy_coef),
                 kappa=kappa_slider(grid.values("kappa"), -0.4),
@@ -543,7 +573,7 @@ def grid_demo(grid: SweepData | None = None) -> Demo:
 
 # --- 3. the alternatives ---------------------------------------------------------------------
 FIX_KAPPA = -0.4
-SETTINGS = ("lr 0.01, 1000 updates", "lr 0.03, 250 updates")  # the two comparisons
+SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")  # the two comparisons (a), (b)
 
 
 def _variant_rows(variants: dict, varied: tuple, defaults: dict) -> dict[str, dict]:
@@ -602,6 +632,62 @@ def fast_fix_runs(fast: SweepData, fast_batch: SweepData,
     return runs
 
 
+def _variant_runs(sweep: SweepData, spec, variants: dict) -> dict[str, dict]:
+    """label -> {"data", "idx", "cost"} for each variant of a VariantSpec dataset: the rows whose
+    grid columns hold the variant's values, ordered by seed (so variants pair up run by run)."""
+    names = tuple(spec.grid)
+    return {label: {"data": sweep, "cost": 1.0,
+                    "idx": sweep.by_seed(**{n: spec.grid[n][j] for n in names})}
+            for j, label in enumerate(variants)}
+
+
+def fast_fix_runs20(fixes: SweepData | None = None,
+                    batch: SweepData | None = None) -> dict[str, dict]:
+    """Setting (b) on 20 seeds: lr 0.03, kappa = -0.4, 250 updates, seeds 3000-3019
+    (collapse_fixes), every fix on the same seeds. "larger batch" comes from
+    nb04_fixes_fast_batch512: 5 seeds (0-4), not paired with the others."""
+    from ..datasets import collapse as ds
+
+    fixes = fixes if fixes is not None else data.load("collapse_fixes")
+    runs = _variant_runs(fixes, ds.COLLAPSE_FIXES, ds.FIX_VARIANTS)
+    batch = batch if batch is not None else data.load("nb04_fixes_fast_batch512")
+    runs["larger batch"] = {"data": batch, "idx": batch.by_seed(), "cost": 2.0}
+    return runs
+
+
+def slow_fix_runs(kappa_runs: SweepData | None = None, entropy_runs: SweepData | None = None,
+                  slow: SweepData | None = None, with_slow: bool = True) -> dict[str, dict]:
+    """Setting (a) on 20 seeds: the default lr 0.01, kappa = -0.4, 800 updates, seeds
+    2000-2019, paired run by run. "none" is collapse_kappa's kappa -0.4 cell, "entropy 0.01"
+    and "entropy 0.05" are collapse_entropy's; the other fixes come from collapse_fixes_slow
+    (loaded when `with_slow` and its file is there)."""
+    from ..datasets import collapse as ds
+
+    k = kappa_runs if kappa_runs is not None else data.load("collapse_kappa")
+    e = entropy_runs if entropy_runs is not None else data.load("collapse_entropy")
+    runs = {"none": {"data": k, "idx": k.by_seed(kappa=FIX_KAPPA), "cost": 1.0}}
+    for coef in ds.ENTROPY_COEFS:
+        runs[f"entropy {coef:g}"] = {"data": e, "cost": 1.0,
+                                     "idx": e.by_seed(kappa=FIX_KAPPA, entropy_coef=coef)}
+    if slow is None and with_slow and (data.DATA_DIR / "collapse_fixes_slow.npz").exists():
+        slow = data.load("collapse_fixes_slow")
+    if slow is not None:
+        runs.update(_variant_runs(slow, ds.COLLAPSE_FIXES_SLOW, ds.SLOW_VARIANTS))
+    return runs
+
+
+def seeds_of(runs: dict[str, dict], label: str) -> list[int]:
+    """The seeds of one fix's runs, in the order of its idx."""
+    r = runs[label]
+    return r["data"].arrays["seed"][r["idx"]].astype(int).tolist()
+
+
+def collapsed_flags(runs: dict[str, dict], label: str) -> np.ndarray:
+    """Collapsed (True) or not, per run of one fix, in seed order."""
+    r = runs[label]
+    return r["data"].collapsed[r["idx"]]
+
+
 def collapsed_seeds(runs: dict[str, dict], label: str) -> list[int]:
     """Seeds of the collapsed runs of one fix."""
     d, i = runs[label]["data"], runs[label]["idx"]
@@ -623,6 +709,16 @@ def first_update_below(sweep: SweepData, idx: np.ndarray, level: float = 0.01,
     below = np.nan_to_num(h, nan=np.inf) < level
     stride = int(round(sweep.update_axis()[0] * 2))
     return np.where(below.any(1), (below.argmax(1) + 1) * stride, -1)
+
+
+def first_update_above(sweep: SweepData, idx: np.ndarray, level: float,
+                       name: str = "abort_rate") -> np.ndarray:
+    """End of the first stored block whose mean `name` is above level, per cell; -1 if never
+    (first_update_below's mirror: when did a run start aborting?). Shape (len(idx),)."""
+    h = sweep.h(name)[idx]
+    above = np.nan_to_num(h, nan=-np.inf) > level
+    stride = int(round(sweep.update_axis()[0] * 2))
+    return np.where(above.any(1), (above.argmax(1) + 1) * stride, -1)
 
 
 def fix_table(runs: dict[str, dict], risky_kappa0: float) -> list[dict]:
@@ -710,7 +806,13 @@ def plot_ranked_fixes(ranked: dict[str, dict], order: list[str]) -> plt.Figure:
                                                                strict=True))
         ax.errorbar(k / n, y, xerr=[k / n - lo, hi - k / n], fmt=marker, color=color, ms=5,
                     capsize=2, lw=1, label=f"{setting} ({int(n.max())} seeds)")
-    ax.set_yticks(range(len(order)), order)
+    n_most = {s: max(v[1] for v in r.values()) for s, r in ranked.items() if r}
+    ticks = []
+    for fix in order:   # a fix run on fewer seeds than the rest of its setting says so
+        fewer = sorted({ranked[s][fix][1] for s in ranked
+                        if fix in ranked[s] and ranked[s][fix][1] < n_most[s]})
+        ticks.append(fix + "".join(f" ({n} seeds)" for n in fewer))
+    ax.set_yticks(range(len(order)), ticks)
     ax.invert_yaxis()
     ax.set_xlim(-0.03, 1.03)
     ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
@@ -927,8 +1029,8 @@ def load_fast_fixes() -> tuple[SweepData, SweepData, SweepData]:
 def fixes_demo(runs: dict[str, dict] | None = None,
                fast_runs: dict[str, dict] | None = None) -> Demo:
     """Two dropdowns, setting and fix: the fix's learning curves over the control's."""
-    runs = runs if runs is not None else fix_runs(*load_fixes())
-    fast_runs = fast_runs if fast_runs is not None else fast_fix_runs(*load_fast_fixes())
+    runs = runs if runs is not None else slow_fix_runs()
+    fast_runs = fast_runs if fast_runs is not None else fast_fix_runs20()
     by_setting = dict(zip(SETTINGS, (runs, fast_runs), strict=True))
     labels = [lab for lab in fast_runs if lab != "none"]
     labels += [lab for lab in runs if lab != "none" and lab not in labels]
@@ -941,9 +1043,9 @@ def fixes_demo(runs: dict[str, dict] | None = None,
             return f"{fix}: not run at {setting}"
         d, i = r[fix]["data"], r[fix]["idx"]
         R = d.final("reward")[i]
-        return (f"{setting}, {fix}: final reward {' / '.join(f'{v:.2f}' for v in R)}; "
-                f"collapsed {int(d.collapsed[i].sum())} of {len(i)} "
-                f"(no fix: {int(r['none']['data'].collapsed[r['none']['idx']].sum())})")
+        return (f"{setting}, {fix}: final reward mean {np.mean(R):.2f} (min {np.min(R):.2f}); "
+                f"collapsed {stats.frequency(d.collapsed[i])} "
+                f"(no fix: {stats.frequency(collapsed_flags(r, 'none'))})")
 
     return Demo(FixCurvesFigure(by_setting), summary_fn=summary, setting=setting, fix=fix)
 
@@ -997,7 +1099,5 @@ def live_run_widget() -> LiveRun:
 
 
 def demos() -> dict[str, Demo]:
-    grid, *fixes = load_fixes()
-    runs = fix_runs(grid, *fixes)
-    return {"grid": grid_demo(grid), "bandit": bandit_demo(),
-            "fixes": fixes_demo(runs, fast_fix_runs(*load_fast_fixes()))}
+    return {"grid": grid_demo(entropy_grid()), "bandit": bandit_demo(),
+            "fixes": fixes_demo(slow_fix_runs(), fast_fix_runs20())}
