@@ -4,6 +4,7 @@ import torch
 
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.lessons import nb01_dead_neurons as nb
+from pyrl_mini.stats import wilson
 from pyrl_mini.trainer import Ensemble, _unit_stats
 
 SMALL = TrainSettings(updates=5, batch_size=32, network={"units": 12, "baseline_units": 8})
@@ -283,3 +284,35 @@ def test_weight_displacement_measures_each_group():
         assert all(v > 0 for v in groups.values())
     # Adam's first steps are about lr per weight: 3 updates move each weight by at most 3 lr
     assert max(moved["Adam lr 0.01"].values()) <= 3 * 0.01 + 1e-6
+
+
+def test_outcome_groups_and_the_dead_by_outcome_figure():
+    # modes: converged, always_aborts, one_side, learning, never_chooses, always_aborts
+    ds = _fake_sweep({"kappa": [0.0] * 6}, seeds=list(range(6)), reward=[0.0] * 6)
+    ds.arrays["mode"] = np.array([0, 3, 4, 1, 2, 3])
+    groups = nb.outcome_groups(ds)
+    assert groups.tolist() == [0, 1, 2, 0, 2, 1]
+    fig = nb.plot_dead_by_outcome({"a": ds, "b": ds})
+    assert len(fig.axes) == 2
+    dead = ds.final("dead_fraction")
+    ax = fig.axes[0]
+    for g, points in enumerate(ax.collections):   # one scatter per group, in group order
+        np.testing.assert_allclose(np.sort(points.get_offsets()[:, 1]),
+                                   np.sort(dead[groups == g]))
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "(2 runs)" in ticks[0] and "(2 runs)" in ticks[1] and "always aborts" in ticks[1]
+
+
+def test_collapse_frequency_figure_shows_wilson_intervals():
+    flags = {(-0.4, 0.0): [True] * 7 + [False] * 13, (0.4, 0.0): [False] * 20,
+             (-0.4, 0.05): [False] * 20, (0.4, 0.05): [True] + [False] * 19}
+    fig = nb.plot_collapse_frequency(flags)
+    ax = fig.axes[0]
+    points = list(ax.containers)                  # one errorbar container per entropy_coef
+    assert len(points) == 2
+    y = points[0].lines[0].get_ydata()
+    np.testing.assert_allclose(y, [7 / 20, 0.0])
+    # the interval of 0 of 20 reaches 16 %, of 7 of 20 from 18 % to 57 %
+    segs = points[0].lines[2][0].get_segments()
+    np.testing.assert_allclose([s[:, 1] for s in segs], [wilson(7, 20), wilson(0, 20)])
+    assert "20 seeds per cell" in ax.get_title()

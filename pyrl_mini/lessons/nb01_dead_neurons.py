@@ -723,6 +723,73 @@ def plot_dead_vs_outcome(table: dict[str, np.ndarray]) -> plt.Figure:
     return fig
 
 
+OUTCOME_GROUPS = ("learning or converged", "collapsed: always aborts", "collapsed: other trap")
+
+
+def outcome_groups(ds: SweepData) -> np.ndarray:
+    """Index into OUTCOME_GROUPS per run: 0 not collapsed, 1 always aborting (one-step
+    trials, so its units get one chance per trial to fire), 2 another trapped mode."""
+    aborts = ds.mode == analysis.MODES.index("always_aborts")
+    return np.where(~ds.collapsed, 0, np.where(aborts, 1, 2))
+
+
+def plot_collapse_frequency(collapsed: dict[tuple[float, float], np.ndarray]) -> plt.Figure:
+    """Fraction of runs collapsed per (kappa, entropy_coef) cell with its 95 % Wilson interval.
+    collapsed: (kappa, entropy_coef) -> bool flags, one per independent seed."""
+    from ..stats import wilson
+
+    kappas = sorted({k for k, _ in collapsed})
+    entropies = sorted({e for _, e in collapsed})
+    fig, ax = plt.subplots(figsize=(4.6, 3.1), dpi=100)
+    for j, e in enumerate(entropies):
+        off = (j - (len(entropies) - 1) / 2) * 0.05
+        xs, ys, lo, hi = [], [], [], []
+        for k in kappas:
+            flags = np.asarray(collapsed.get((k, e), []), dtype=bool)
+            if len(flags):
+                a, b = wilson(int(flags.sum()), len(flags))
+                xs.append(k + off), ys.append(flags.mean()), lo.append(a), hi.append(b)
+        ys, lo, hi = np.array(ys), np.array(lo), np.array(hi)
+        ax.errorbar(xs, ys, yerr=[ys - lo, hi - ys], fmt="o-", color=f"C{j}", capsize=3,
+                    ms=5, lw=1, label=f"entropy_coef {e:g}")
+    n = {len(f) for f in collapsed.values()}
+    ax.set(xlabel="kappa", ylabel="fraction of runs collapsed", ylim=(0, 1), xticks=kappas,
+           title=f"{'/'.join(map(str, sorted(n)))} seeds per cell, 95 % intervals")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dead_by_outcome(datasets: dict[str, SweepData]) -> plt.Figure:
+    """Final dead fraction of every run, split by how the run ended (OUTCOME_GROUPS), one
+    panel per dataset (label -> SweepData); a bar marks each group's median, the count of runs
+    is under the group."""
+    from ..plots import MODE_COLOURS
+
+    colours = (MODE_COLOURS["learning"], MODE_COLOURS["always_aborts"], MODE_COLOURS["one_side"])
+    top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in datasets.values())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.3), sharey=True,
+                             squeeze=False, dpi=100)
+    rng = np.random.default_rng(0)
+    for ax, (label, ds) in zip(axes[0], datasets.items(), strict=True):
+        group, dead = outcome_groups(ds), ds.final("dead_fraction")
+        for g, colour in enumerate(colours):
+            y = dead[group == g]
+            if len(y):
+                ax.scatter(g + rng.uniform(-0.18, 0.18, len(y)), y, s=16, color=colour,
+                           edgecolors="0.2", linewidths=0.4)
+                ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
+        ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
+                 for g, name in enumerate(OUTCOME_GROUPS)]
+        ax.set_xticks(range(len(OUTCOME_GROUPS)), ticks, fontsize=7)
+        ax.set(xlim=(-0.6, len(OUTCOME_GROUPS) - 0.4), ylim=(0, top + 0.04), title=label)
+        ax.title.set_fontsize(9)
+    axes[0, 0].set_ylabel("final dead fraction (bar: median)")
+    fig.tight_layout()
+    return fig
+
+
 def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
     """Dead fraction over training at three policy learning rates (kappa 0), per network."""
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.9), sharey=True)
