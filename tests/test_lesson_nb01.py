@@ -316,3 +316,41 @@ def test_collapse_frequency_figure_shows_wilson_intervals():
     segs = points[0].lines[2][0].get_segments()
     np.testing.assert_allclose([s[:, 1] for s in segs], [wilson(7, 20), wilson(0, 20)])
     assert "20 seeds per cell" in ax.get_title()
+
+
+def test_optimizer_seeds_pairs_the_three_optimisers_by_seed():
+    # default Adam: a kappa grid (only kappa 0 is used), seeds scrambled
+    adam = _fake_sweep({"kappa": [0.0, 0.4, 0.0, 0.0]}, seeds=[2, 0, 0, 1],
+                       reward=[2.0, 9.0, 0.0, 1.0])
+    # the variants: kappa in the base, seeds scrambled differently
+    cells = [("adam", 0.01, 0.01, sd) for sd in (1, 2, 0)] + \
+        [("sgd", 1.0, 1e-8, sd) for sd in (0, 2, 1)]
+    variants = _fake_sweep({"policy_optimizer": [c[0] for c in cells],
+                            "lr": [c[1] for c in cells],
+                            "policy_adam_eps": [c[2] for c in cells]},
+                           seeds=[c[3] for c in cells],
+                           reward=[10 * (c[0] == "sgd") + 5 + c[3] for c in cells])
+    for ds in (adam, variants):
+        n = len(ds.arrays["seed"])
+        ds.arrays["h/dead_fraction"] = np.tile(np.linspace(0, 1, 4), (n, 1)) * \
+            ds.arrays["final/reward"][:, None]
+        ds.arrays["h/reward"] = ds.arrays["h/dead_fraction"]
+    runs = nb.optimizer_seeds(adam, variants)
+    assert list(runs) == list(nb.OPTIMIZER_SEEDS)
+    for c in runs.values():
+        assert c["seed"].tolist() == [0, 1, 2] and c["kappa"].tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose(runs["Adam lr 0.01"]["reward"], [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(runs[nb.ADAM_EPS_RUN]["reward"], [5, 6, 7])
+    np.testing.assert_allclose(runs["SGD lr 1"]["max_dead"], [15, 16, 17])
+    fig = nb.plot_optimizer_seeds(runs, threshold=0.2)
+    # left: one dot per run per optimiser; right: the two frequencies per optimiser
+    dots = [c.get_offsets()[:, 1] for c in fig.axes[0].collections]
+    np.testing.assert_allclose(dots[0], runs["Adam lr 0.01"]["dead"])
+    bars = [p.get_height() for p in fig.axes[1].patches]
+    ends_dead = [np.mean(runs[lb]["dead"] > 0.2) for lb in nb.OPTIMIZER_SEEDS]
+    np.testing.assert_allclose(bars[:3], ends_dead)
+    np.testing.assert_allclose(bars[3:], [np.mean(runs[lb]["collapsed"])
+                                          for lb in nb.OPTIMIZER_SEEDS])
+    variants.arrays["seed"][0] = 7                  # a seed without a partner
+    with pytest.raises(ValueError, match="do not share their seeds"):
+        nb.optimizer_seeds(adam, variants)
