@@ -9,9 +9,12 @@ of valid steps (time, ensemble, trials):
 
 A dead unit is dormant; a dormant unit may still fire a little.
 
-Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates) and
-the shared nb00_main_grid (GRU, 1000 updates, dead and dormant fractions only). Everything else
-here is a single batch or a short run that takes a few seconds.
+Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates, 2
+seeds: what needs per-unit flags, the learning-rate and rate-function comparisons), the shared
+nb00_main_grid (GRU, 1000 updates, 3 seeds), and the 20-seed frequency datasets
+collapse_kappa, collapse_entropy and collapse_optimizer (GRU, 800 updates, dead and dormant
+fractions only; every frequency the notebook states rests on these). Everything else here is
+a single batch or a short run that takes a few seconds.
 """
 
 from __future__ import annotations
