@@ -4,6 +4,7 @@ import torch
 
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.lessons import nb01_dead_neurons as nb
+from pyrl_mini.stats import wilson
 from pyrl_mini.trainer import Ensemble, _unit_stats
 
 SMALL = TrainSettings(updates=5, batch_size=32, network={"units": 12, "baseline_units": 8})
@@ -283,3 +284,73 @@ def test_weight_displacement_measures_each_group():
         assert all(v > 0 for v in groups.values())
     # Adam's first steps are about lr per weight: 3 updates move each weight by at most 3 lr
     assert max(moved["Adam lr 0.01"].values()) <= 3 * 0.01 + 1e-6
+
+
+def test_outcome_groups_and_the_dead_by_outcome_figure():
+    # modes: converged, always_aborts, one_side, learning, never_chooses, always_aborts
+    ds = _fake_sweep({"kappa": [0.0] * 6}, seeds=list(range(6)), reward=[0.0] * 6)
+    ds.arrays["mode"] = np.array([0, 3, 4, 1, 2, 3])
+    groups = nb.outcome_groups(ds)
+    assert groups.tolist() == [0, 1, 2, 0, 2, 1]
+    fig = nb.plot_dead_by_outcome({"a": ds, "b": ds})
+    assert len(fig.axes) == 2
+    dead = ds.final("dead_fraction")
+    ax = fig.axes[0]
+    for g, points in enumerate(ax.collections):   # one scatter per group, in group order
+        np.testing.assert_allclose(np.sort(points.get_offsets()[:, 1]),
+                                   np.sort(dead[groups == g]))
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "(2 runs)" in ticks[0] and "(2 runs)" in ticks[1] and "always aborts" in ticks[1]
+
+
+def test_collapse_frequency_figure_shows_wilson_intervals():
+    flags = {(-0.4, 0.0): [True] * 7 + [False] * 13, (0.4, 0.0): [False] * 20,
+             (-0.4, 0.05): [False] * 20, (0.4, 0.05): [True] + [False] * 19}
+    fig = nb.plot_collapse_frequency(flags)
+    ax = fig.axes[0]
+    points = list(ax.containers)                  # one errorbar container per entropy_coef
+    assert len(points) == 2
+    y = points[0].lines[0].get_ydata()
+    np.testing.assert_allclose(y, [7 / 20, 0.0])
+    # the interval of 0 of 20 reaches 16 %, of 7 of 20 from 18 % to 57 %
+    segs = points[0].lines[2][0].get_segments()
+    np.testing.assert_allclose([s[:, 1] for s in segs], [wilson(7, 20), wilson(0, 20)])
+    assert "20 seeds per cell" in ax.get_title()
+
+
+def test_optimizer_seeds_pairs_the_three_optimisers_by_seed():
+    # default Adam: a kappa grid (only kappa 0 is used), seeds scrambled
+    adam = _fake_sweep({"kappa": [0.0, 0.4, 0.0, 0.0]}, seeds=[2, 0, 0, 1],
+                       reward=[2.0, 9.0, 0.0, 1.0])
+    # the variants: kappa in the base, seeds scrambled differently
+    cells = [("adam", 0.01, 0.01, sd) for sd in (1, 2, 0)] + \
+        [("sgd", 1.0, 1e-8, sd) for sd in (0, 2, 1)]
+    variants = _fake_sweep({"policy_optimizer": [c[0] for c in cells],
+                            "lr": [c[1] for c in cells],
+                            "policy_adam_eps": [c[2] for c in cells]},
+                           seeds=[c[3] for c in cells],
+                           reward=[10 * (c[0] == "sgd") + 5 + c[3] for c in cells])
+    for ds in (adam, variants):
+        n = len(ds.arrays["seed"])
+        ds.arrays["h/dead_fraction"] = np.tile(np.linspace(0, 1, 4), (n, 1)) * \
+            ds.arrays["final/reward"][:, None]
+        ds.arrays["h/reward"] = ds.arrays["h/dead_fraction"]
+    runs = nb.optimizer_seeds(adam, variants)
+    assert list(runs) == list(nb.OPTIMIZER_SEEDS)
+    for c in runs.values():
+        assert c["seed"].tolist() == [0, 1, 2] and c["kappa"].tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose(runs["Adam lr 0.01"]["reward"], [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(runs[nb.ADAM_EPS_RUN]["reward"], [5, 6, 7])
+    np.testing.assert_allclose(runs["SGD lr 1"]["max_dead"], [15, 16, 17])
+    fig = nb.plot_optimizer_seeds(runs, threshold=0.2)
+    # left: one dot per run per optimiser; right: the two frequencies per optimiser
+    dots = [c.get_offsets()[:, 1] for c in fig.axes[0].collections]
+    np.testing.assert_allclose(dots[0], runs["Adam lr 0.01"]["dead"])
+    bars = [p.get_height() for p in fig.axes[1].patches]
+    ends_dead = [np.mean(runs[lb]["dead"] > 0.2) for lb in nb.OPTIMIZER_SEEDS]
+    np.testing.assert_allclose(bars[:3], ends_dead)
+    np.testing.assert_allclose(bars[3:], [np.mean(runs[lb]["collapsed"])
+                                          for lb in nb.OPTIMIZER_SEEDS])
+    variants.arrays["seed"][0] = 7                  # a seed without a partner
+    with pytest.raises(ValueError, match="do not share their seeds"):
+        nb.optimizer_seeds(adam, variants)

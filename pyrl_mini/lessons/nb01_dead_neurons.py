@@ -9,9 +9,12 @@ of valid steps (time, ensemble, trials):
 
 A dead unit is dormant; a dormant unit may still fire a little.
 
-Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates) and
-the shared nb00_main_grid (GRU, 1000 updates, dead and dormant fractions only). Everything else
-here is a single batch or a short run that takes a few seconds.
+Data: the sweeps of datasets/nb01_dead_neurons.py (per-unit dead flags every 10 updates, 2
+seeds: what needs per-unit flags, the learning-rate and rate-function comparisons), the shared
+nb00_main_grid (GRU, 1000 updates, 3 seeds), and the 20-seed frequency datasets
+collapse_kappa, collapse_entropy and collapse_optimizer (GRU, 800 updates, dead and dormant
+fractions only; every frequency the notebook states rests on these). Everything else here is
+a single batch or a short run that takes a few seconds.
 """
 
 from __future__ import annotations
@@ -723,6 +726,73 @@ def plot_dead_vs_outcome(table: dict[str, np.ndarray]) -> plt.Figure:
     return fig
 
 
+OUTCOME_GROUPS = ("learning or converged", "collapsed: always aborts", "collapsed: other trap")
+
+
+def outcome_groups(ds: SweepData) -> np.ndarray:
+    """Index into OUTCOME_GROUPS per run: 0 not collapsed, 1 always aborting (one-step
+    trials, so its units get one chance per trial to fire), 2 another trapped mode."""
+    aborts = ds.mode == analysis.MODES.index("always_aborts")
+    return np.where(~ds.collapsed, 0, np.where(aborts, 1, 2))
+
+
+def plot_collapse_frequency(collapsed: dict[tuple[float, float], np.ndarray]) -> plt.Figure:
+    """Fraction of runs collapsed per (kappa, entropy_coef) cell with its 95 % Wilson interval.
+    collapsed: (kappa, entropy_coef) -> bool flags, one per independent seed."""
+    from ..stats import wilson
+
+    kappas = sorted({k for k, _ in collapsed})
+    entropies = sorted({e for _, e in collapsed})
+    fig, ax = plt.subplots(figsize=(4.6, 3.1), dpi=100)
+    for j, e in enumerate(entropies):
+        off = (j - (len(entropies) - 1) / 2) * 0.05
+        xs, ys, lo, hi = [], [], [], []
+        for k in kappas:
+            flags = np.asarray(collapsed.get((k, e), []), dtype=bool)
+            if len(flags):
+                a, b = wilson(int(flags.sum()), len(flags))
+                xs.append(k + off), ys.append(flags.mean()), lo.append(a), hi.append(b)
+        ys, lo, hi = np.array(ys), np.array(lo), np.array(hi)
+        ax.errorbar(xs, ys, yerr=[ys - lo, hi - ys], fmt="o-", color=f"C{j}", capsize=3,
+                    ms=5, lw=1, label=f"entropy_coef {e:g}")
+    n = {len(f) for f in collapsed.values()}
+    ax.set(xlabel="kappa", ylabel="fraction of runs collapsed", ylim=(0, 1), xticks=kappas,
+           title=f"{'/'.join(map(str, sorted(n)))} seeds per cell, 95 % intervals")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dead_by_outcome(datasets: dict[str, SweepData]) -> plt.Figure:
+    """Final dead fraction of every run, split by how the run ended (OUTCOME_GROUPS), one
+    panel per dataset (label -> SweepData); a bar marks each group's median, the count of runs
+    is under the group."""
+    from ..plots import MODE_COLOURS
+
+    colours = (MODE_COLOURS["learning"], MODE_COLOURS["always_aborts"], MODE_COLOURS["one_side"])
+    top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in datasets.values())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3.3), sharey=True,
+                             squeeze=False, dpi=100)
+    rng = np.random.default_rng(0)
+    for ax, (label, ds) in zip(axes[0], datasets.items(), strict=True):
+        group, dead = outcome_groups(ds), ds.final("dead_fraction")
+        for g, colour in enumerate(colours):
+            y = dead[group == g]
+            if len(y):
+                ax.scatter(g + rng.uniform(-0.18, 0.18, len(y)), y, s=16, color=colour,
+                           edgecolors="0.2", linewidths=0.4)
+                ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
+        ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
+                 for g, name in enumerate(OUTCOME_GROUPS)]
+        ax.set_xticks(range(len(OUTCOME_GROUPS)), ticks, fontsize=7)
+        ax.set(xlim=(-0.6, len(OUTCOME_GROUPS) - 0.4), ylim=(0, top + 0.04), title=label)
+        ax.title.set_fontsize(9)
+    axes[0, 0].set_ylabel("final dead fraction (bar: median)")
+    fig.tight_layout()
+    return fig
+
+
 def plot_lr_effect(sweeps: dict[str, SweepData]) -> plt.Figure:
     """Dead fraction over training at three policy learning rates (kappa 0), per network."""
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.9), sharey=True)
@@ -757,21 +827,86 @@ def optimizer_comparison(gru: SweepData, sgd: SweepData,
     seeds, rows ordered by (kappa, seed) so they are paired. {label: {"kappa", "seed", "dead"
     (final), "max_dead" (over training), "reward", "collapsed", "dead_curve" (runs, records),
     "updates"}}."""
-    def pack(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
-        k, sd = ds.arrays["grid/kappa"][idx], ds.arrays["seed"][idx]
-        idx = idx[np.lexsort((sd, k))]
-        curve = ds.h("dead_fraction")[idx]
-        return {"kappa": ds.arrays["grid/kappa"][idx], "seed": ds.arrays["seed"][idx],
-                "dead": ds.final("dead_fraction")[idx], "max_dead": np.nanmax(curve, axis=1),
-                "reward": ds.final("reward")[idx], "collapsed": ds.collapsed[idx],
-                "dead_curve": curve, "updates": ds.update_axis()}
-
-    out = {"Adam lr 0.01": pack(gru, gru.select(entropy_coef=0.0))}
+    out = {"Adam lr 0.01": _optimizer_pack(gru, gru.select(entropy_coef=0.0))}
     for lr, label in zip((1.0, 3.0), OPTIMIZER_RUNS[1:], strict=True):
-        out[label] = pack(sgd, sgd.select(lr=lr))
+        out[label] = _optimizer_pack(sgd, sgd.select(lr=lr))
     if adam_eps is not None:
-        out[ADAM_EPS_RUN] = pack(adam_eps, np.arange(len(adam_eps.arrays["seed"])))
+        out[ADAM_EPS_RUN] = _optimizer_pack(adam_eps, np.arange(len(adam_eps.arrays["seed"])))
     return out
+
+
+def _optimizer_pack(ds: SweepData, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """Runs idx of ds ordered by (kappa, seed): final and largest dead fraction, reward,
+    collapsed, the dead-fraction curve and its update axis."""
+    kappa = ds.arrays["grid/kappa"][idx] if "grid/kappa" in ds.arrays else \
+        np.full(len(idx), float(ds.meta.get("spec", {}).get("base", {}).get("kappa", 0.0)))
+    order = np.lexsort((ds.arrays["seed"][idx], kappa))
+    idx, kappa = idx[order], kappa[order]
+    curve = ds.h("dead_fraction")[idx]
+    return {"kappa": kappa, "seed": ds.arrays["seed"][idx],
+            "dead": ds.final("dead_fraction")[idx], "max_dead": np.nanmax(curve, axis=1),
+            "reward": ds.final("reward")[idx], "collapsed": ds.collapsed[idx],
+            "dead_curve": curve, "updates": ds.update_axis()}
+
+
+# the 20-seed comparison at kappa 0: default Adam is collapse_kappa's kappa-0 cell, the other
+# two are collapse_optimizer's variants (same seeds, same 800 updates)
+OPTIMIZER_SEEDS = ("Adam lr 0.01", ADAM_EPS_RUN, "SGD lr 1")
+
+
+def optimizer_seeds(collapse_kappa: SweepData,
+                    collapse_optimizer: SweepData) -> dict[str, dict[str, np.ndarray]]:
+    """Default Adam, Adam at eps 0.01 and plain SGD at lr 1, kappa 0, rows ordered by seed so
+    the three are paired run by run ({label: as optimizer_comparison's}); raises if the seeds
+    differ."""
+    out = {OPTIMIZER_SEEDS[0]: _optimizer_pack(collapse_kappa,
+                                               collapse_kappa.select(kappa=0.0)),
+           OPTIMIZER_SEEDS[1]: _optimizer_pack(collapse_optimizer, collapse_optimizer.select(
+               policy_optimizer="adam", policy_adam_eps=0.01)),
+           OPTIMIZER_SEEDS[2]: _optimizer_pack(collapse_optimizer, collapse_optimizer.select(
+               policy_optimizer="sgd", lr=1.0))}
+    seeds = [c["seed"].tolist() for c in out.values()]
+    if any(sd != seeds[0] for sd in seeds):
+        raise ValueError(f"the optimiser cells do not share their seeds: {seeds}")
+    return out
+
+
+def plot_optimizer_seeds(runs: dict[str, dict[str, np.ndarray]],
+                         threshold: float = 0.02) -> plt.Figure:
+    """Left: final dead fraction of every run per optimiser, grey lines joining the same seed.
+    Right: the fraction of runs ending with more than `threshold` dead units and the fraction
+    collapsed, each with its 95 % Wilson interval."""
+    from ..stats import wilson
+
+    labels = list(runs)
+    x = np.arange(len(labels))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2), dpi=100)
+    dead = np.array([runs[lb]["dead"] for lb in labels])             # (optimisers, seeds)
+    for p in range(dead.shape[1]):
+        ax1.plot(x, dead[:, p], color="0.85", lw=0.7, zorder=1)
+    for j in range(len(labels)):
+        ax1.scatter(np.full(dead.shape[1], x[j]), dead[j], s=16, color=f"C{j}", zorder=2)
+    ax1.set_xticks(x, labels, fontsize=8)
+    ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
+            title=f"{dead.shape[1]} seeds (grey: the same seed)")
+    for j, (key, name) in enumerate((("dead", f"ends with > {threshold:.0%} dead units"),
+                                     ("collapsed", "collapsed"))):
+        ks = [int(np.sum(runs[lb]["dead"] > threshold)) if key == "dead"
+              else int(np.sum(runs[lb]["collapsed"])) for lb in labels]
+        n = [len(runs[lb]["dead"]) for lb in labels]
+        rate = np.array(ks) / np.array(n)
+        lo, hi = np.array([wilson(k, m) for k, m in zip(ks, n, strict=True)]).T
+        off = (j - 0.5) * 0.3
+        ax2.bar(x + off, rate, 0.28, color=("0.35", "C3")[j], label=name)
+        ax2.errorbar(x + off, rate, yerr=[rate - lo, hi - rate], fmt="none", color="k",
+                     capsize=3, lw=1)
+    ax2.set_xticks(x, labels, fontsize=8)
+    ax2.set(ylim=(0, 1.3), ylabel="fraction of runs", title="with 95 % intervals")
+    ax2.legend(fontsize=7, loc="upper center", ncol=2)
+    for ax in (ax1, ax2):
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig
 
 
 def plot_optimizer_comparison(comp: dict[str, dict[str, np.ndarray]]) -> plt.Figure:
