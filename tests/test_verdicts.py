@@ -62,14 +62,36 @@ def test_verdict_5_does_not_say_exactly_zero_at_saturation(rows):
 def test_verdict_8_does_not_call_a_norm_of_1_small(rows):
     v = rows[7]
     assert "small" not in v.takeaway
-    assert v.count("collapsed runs clipped in any of their last 50 updates").k == 0
-    assert v.numbers["final gradient norm, collapsed runs (max)"] < \
+    assert v.count("always-aborting or never-choosing runs clipped in any of their last 50 "
+                   "updates").k == 0
+    assert v.numbers["final gradient norm, always-aborting or never-choosing runs (max)"] < \
         v.numbers["clip threshold (global L2 norm)"]
 
 
-def test_verdict_1_says_which_runs_its_maximum_comes_from(rows):
+def test_verdict_1_says_which_data_its_two_seed_number_rests_on(rows):
+    """The revival fraction needs per-unit flags, which only nb01_gru (2 seeds) records: its
+    name says so; every count rests on the 20-seed data."""
     v = rows[0]
-    n = v.numbers["nb01_gru runs"]
-    assert any(c.n == n for c in v.counts)
-    assert any("nb01_gru" in k for k in v.numbers if "max" in k)
-    assert np.isfinite(v.numbers["GRU final dead fraction, max over the nb01_gru runs"])
+    assert [k for k in v.numbers if "nb01_gru" in k] == [
+        "revived fraction of units that died (nb01_gru, 2 seeds x 6 cells)"]
+    assert all(c.n == c.seeds == 20 for c in v.counts)
+
+
+def test_every_count_rests_on_at_least_20_independent_seeds(rows):
+    """Issue 20: a frequency rests on >= 20 seeds per compared cell (data.MIN_SEEDS)."""
+    from pyrl_mini import data
+    for r in rows:
+        for c in r.counts:
+            assert c.seeds >= data.MIN_SEEDS, (r.number, c.what, c.seeds)
+
+
+def test_paired_refuses_groups_whose_seeds_do_not_pair():
+    from pyrl_mini.sweep import SweepData
+    d = SweepData({"seed": np.array([0, 1, 2, 0, 1, 2]), "grid/kappa": np.array(
+        [0., 0, 0, .4, .4, .4])})
+    flags = np.array([1, 0, 1, 0, 0, 1], bool)
+    assert verdicts.paired("t", d, d.by_seed(kappa=0.0), flags, d, d.by_seed(kappa=0.4),
+                           flags) == (1, 0, 1.0)
+    with pytest.raises(ValueError, match="do not hold the same seeds"):
+        verdicts.paired("t", d, d.by_seed(kappa=0.0), flags, d, d.by_seed(kappa=0.4)[::-1],
+                        flags)
