@@ -238,6 +238,9 @@ default3, large3 = v[3].count("runs stuck, W_out std 0.05 (default)"), v[3].coun
     "runs stuck, W_out std 2")
 assert default3.interval[1] < large3.interval[0]
 assert v[3].numbers["exact McNemar p, stuck, std 0.05 vs 2.0"] < 0.01
+# ... and std 2 starts near-deterministic (entropy < 0.2 of ln 3 = 1.1), std 0.05 near-uniform
+assert v[3].numbers["initial entropy, std 2 (mean)"] < 0.2 < 0.8 < \
+    v[3].numbers["initial entropy, std 0.05 (mean)"]
 # 4. the sign: positive errors x1.2 at kappa = -0.2
 assert np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
 # 5. saturation: printed zero from a gap ~15, softmax = 1 at ~17, true zero only at ~104

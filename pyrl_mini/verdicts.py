@@ -169,7 +169,9 @@ def verdicts() -> list[Verdict]:
                            wout, std_rows[2.0], wout.collapsed)
     out.append(Verdict(
         3, "A small W_out causes the problem; larger gives stronger gradients", "refuted",
-        "small W_out starts uniform and gets stuck no more often than large W_out",
+        "the reverse: a small W_out starts uniform and gets stuck no more often than the "
+        "default; a large one (std 0.5 or 2) starts near-deterministic and gets stuck far "
+        "more often",
         [_c("runs stuck, W_out std 0.05 (default)", ck, default, ck.collapsed)]
         + [_c(f"runs stuck, W_out std {s:g}", wout, r, wout.collapsed)
            for s, r in std_rows.items()],
