@@ -84,8 +84,9 @@ def main():
                                   "'notebook:run-cell-and-select-next')")
                     page.evaluate("() => window.jupyterapp.commands.execute("
                                   "'notebook:run-cell-and-select-next')")
-                    H.wait_until(lambda: page.evaluate(OUTPUT_OF, i + 1) != before
-                                 and H.re.search(r"\|\s*Idle\b", H.kernel_status(page)),
+                    H.wait_until(lambda i=i, before=before: page.evaluate(OUTPUT_OF, i + 1)
+                                 != before and H.re.search(r"\|\s*Idle\b",
+                                                           H.kernel_status(page)),
                                  "the check cell's output", page, timeout=120)
                     page.wait_for_timeout(300)
                     print(f"{prefix[4:]} ({kind}): {page.evaluate(OUTPUT_OF, i + 1).strip()}")
