@@ -393,8 +393,8 @@ assert 0.45 < np.median(g[learning]) < 0.55
 # ## 5. What decides the trap: kappa, learning rate or seed? (12 min)
 #
 # The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
-# runs three kappas on the same 20 seeds, which fix initial weights and trials, so we compare
-# kappas seed by seed: the exact McNemar test counts seeds trapped at only one of two.
+# runs three kappas on the same 20 seeds (same initial weights and trials): the exact
+# McNemar test counts seeds trapped at only one of two.
 
 # %%
 kappas = ck.values("kappa")
@@ -464,35 +464,41 @@ assert round(exercises.exact_concordance_p(trap), 3) == 0.003   # quoted in the 
 assert abs(p_seed - exercises.exact_concordance_p(trap)) < 0.002
 
 # %% [markdown]
-# Learning rate: `collapse_fixes` runs its seeds at lr 0.03 and 0.01, paired; against
-# `collapse_kappa`'s other seeds, Fisher's test compares independent groups.
+# Learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds (0.01:
+# `collapse_kappa`).
 
 # %%
-fast, slow = cf.collapsed[no_fix], cf.collapsed[nb.fix_rows(cf, "lower lr")]
-print(f"kappa -0.4: lr 0.03 trapped {stats.frequency(fast)}, lr 0.01 {stats.frequency(slow)}")
-only_fast, only_slow, p_lr = stats.mcnemar(fast, slow)
-print(f"paired: only at lr 0.03 {only_fast} seeds, only at 0.01 {only_slow} (p = {p_lr:.3f})")
-p_unpaired = stats.fisher_one_sided(int(fast.sum()), len(fast), int(trap[:, 0].sum()), len(trap))
-print(f"lr 0.03 against collapse_kappa's kappa -0.4 (unpaired): one-sided Fisher p = "
-      f"{p_unpaired:.2f}")
+cl = data.load("collapse_lr")
+lrs = (0.003, 0.01, 0.03)
+lr_trap = {(k, lr): ck.collapsed[ck.by_seed(kappa=k)] if lr == 0.01 else
+           cl.collapsed[cl.by_seed(kappa=k, lr=lr)] for k in (-0.4, 0.4) for lr in lrs}
+for (k, lr), flags in lr_trap.items():
+    print(f"kappa {k:+.1f}, lr {lr:g}: trapped {stats.frequency(flags)}")
+p_lr = {}
+for k in (-0.4, 0.4):
+    only_hi, only_lo, p_lr[k] = stats.mcnemar(lr_trap[k, 0.03], lr_trap[k, 0.003])
+    print(f"kappa {k:+.1f}: trapped only at lr 0.03 {only_hi} seeds, only at 0.003 {only_lo} "
+          f"(p = {p_lr[k]:.3f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert (int(fast.sum()), int(slow.sum()), only_fast, only_slow) == (11, 7, 4, 0)
-assert abs(p_lr - 0.125) < 1e-9 and 0.15 < p_unpaired < 0.2
-assert str(stats.frequency(fast)) == "11 of 20 (34-74 %)"
+assert [int(lr_trap[-0.4, lr].sum()) for lr in lrs] == [1, 7, 10]
+assert [int(lr_trap[0.4, lr].sum()) for lr in lrs] == [2, 5, 11]
+assert round(p_lr[-0.4], 3) == 0.004 and round(p_lr[0.4], 3) == 0.012
+assert all(stats.mcnemar(lr_trap[-0.4, lr], lr_trap[0.4, lr])[2] > 0.5 for lr in lrs)
+assert max(abs(int(lr_trap[-0.4, lr].sum()) - int(lr_trap[0.4, lr].sum())) for lr in lrs) == 2
+assert np.all(cl.arrays["seed"][cl.by_seed(kappa=0.4, lr=0.03)] ==
+              ck.arrays["seed"][ck.by_seed(kappa=0.4)])   # the rows pair up seed by seed
 early = analysis.is_trapped(nb.modes_at(ck, 250)[ck.by_seed(kappa=-0.4)])
 assert np.array_equal(early, trap[:, 0]), "250 updates find the same trapped seeds as 800"
-groups = {f"kappa {k:g}\ncollapse_kappa: lr 0.01, 800 updates": t
-          for k, t in zip(kappas, trap.T)}
-groups["lr 0.01\ncollapse_fixes: kappa -0.4, 250 updates"] = slow
-groups["lr 0.03\ncollapse_fixes: kappa -0.4, 250 updates"] = fast
+groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for lr in lrs}
+
+# %%
 nb.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
 
 # %% [markdown]
-# Higher lr traps more (11 against 7 of 20, no seed only at 0.01), but p = 0.125.
-# **Changed from the 3-seed grids** (Bonus D), which trapped more runs above kappa 0 than
-# below and far more at lr 0.03: kappa's difference is noise, lr's only a hint; the seed
-# effect holds.
+# Lr decides: from 0.003 to 0.03, trapped runs rise from 1 to 10 of 20 at kappa -0.4, 2 to 11
+# at +0.4 (paired p = 0.004, 0.012); at one lr the kappas differ by two runs at most.
+# **Changed from the 3-seed grids** (Bonus D): kappa's difference was noise.
 
 # %% [markdown]
 # ## 6. Gradient clipping (claim 8) (3 min)
@@ -542,7 +548,7 @@ assert old["max_grad"][old["mode"] == aborts_code].max() < 5 / 100
 # | log pi(a) -> 0 makes the gradient 0 | half right | the gradient is onehot(a) - pi; its expectation vanishes at every vertex (section 1) |
 # | a deterministic policy is stuck forever | no | a plateau ~ 1/(2 lr Delta p0), slow not stuck (section 1); float32 zeroes only 1 - pi_lead (section 2) |
 # | the collapsed log is premature convergence | mostly no (3 seeds: no) | of 4 runs printing it, 3 never held fixation, 1 never chooses (section 4) |
-# | negative kappa collapses, positive does not | not supported (3 seeds: no) | 7, 5, 5 of 20; paired p = 0.62; the seed decides (p = 0.003; section 5) |
+# | negative kappa collapses, positive does not | not supported (3 seeds: no) | 7, 5, 5 of 20; paired p = 0.62; the seed (p = 0.003) and lr (p = 0.004) decide (section 5) |
 # | clipping does not fix it | yes | it never acts on an always-abort run (section 6) |
 #
 # ## Summary
@@ -553,7 +559,8 @@ assert old["max_grad"][old["mode"] == aborts_code].max() < 5 / 100
 #   from a gap of 16.6, and a log's "0.000000" only means < 5e-7.
 # - Behaviour, not entropy, tells converged from trapped runs.
 # - The analysis's collapsed log is a trap where every trial pays -0.5: zero advantages, for
-#   any kappa. On 20 seeds the seed, not kappa, decides who is trapped; clipping is irrelevant.
+#   any kappa. On 20 seeds the seed and lr, not kappa, decide who is trapped; clipping is
+#   irrelevant.
 #
 # Next: notebook 04, the entropy bonus, whose gradient does not pass through the advantage.
 

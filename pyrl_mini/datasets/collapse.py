@@ -10,6 +10,7 @@ with an exact paired test (McNemar).
 collapse_kappa    kappa -0.4 / 0 / +0.4 at the default settings (entropy_coef 0).
 collapse_entropy  the same kappas with entropy_coef 0.01 and 0.05: with collapse_kappa, the
                   kappa x entropy_coef grid (entropy 0 / 0.01 / 0.05).
+collapse_lr       kappa -0.4 / +0.4 at policy lr 0.003 and 0.03 (lr 0.01 is collapse_kappa).
 collapse_wout     W_out std 0.01 / 0.5 / 2.0 at kappa 0, entropy_coef 0 and 0.05 (std 0.05, the
                   default, is collapse_kappa's and collapse_entropy's kappa-0 cells).
 collapse_fixes    the fast-collapse setting (policy lr 0.03, kappa -0.4, 250 updates) and each
@@ -60,6 +61,17 @@ COLLAPSE_ENTROPY = register(SweepSpec(
     name="collapse_entropy",
     base={"updates": UPDATES},
     grid={"kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
+    seeds=SEEDS,
+    stride=10,
+    chunk=12,
+), frequency_claims=True, paired_with=("collapse_kappa",))
+
+LEARNING_RATES = (0.003, 0.03)
+
+COLLAPSE_LR = register(SweepSpec(
+    name="collapse_lr",
+    base={"updates": UPDATES},
+    grid={"kappa": (-0.4, 0.4), "lr": LEARNING_RATES},
     seeds=SEEDS,
     stride=10,
     chunk=12,
