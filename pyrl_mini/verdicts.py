@@ -94,13 +94,6 @@ def revived_fraction(d: SweepData, rows) -> float:
     return float(later_alive.sum() / max(died.sum(), 1))
 
 
-def variant_rows(d: SweepData, changes: dict, defaults: dict) -> np.ndarray:
-    """Rows of one variant of a VariantSpec dataset (its settings: defaults updated by changes),
-    ordered by seed."""
-    values = {n: changes.get(n, v) for n, v in defaults.items() if n in d.grid_names}
-    return d.by_seed(**values)
-
-
 def paired(what: str, a: SweepData, rows_a, flags_a, b: SweepData, rows_b, flags_b):
     """Exact McNemar test of flags_a[rows_a] against flags_b[rows_b] (one entry per run of a
     and b), after checking that the rows pair up seed by seed. Returns (a only, b only, p)."""
@@ -125,8 +118,8 @@ def verdicts() -> list[Verdict]:
 
     # 1. dead units: default Adam against Adam with eps 0.01 and plain SGD, kappa 0, paired
     adam = ck.by_seed(kappa=0.0)
-    eps = variant_rows(opt, C.OPTIMIZER_VARIANTS["Adam eps 0.01"], C._OPT_DEFAULTS)
-    sgd = variant_rows(opt, C.OPTIMIZER_VARIANTS["SGD lr 1"], C._OPT_DEFAULTS)
+    eps = C.variant_rows(opt, C.COLLAPSE_OPTIMIZER, C.OPTIMIZER_VARIANTS, "Adam eps 0.01")
+    sgd = C.variant_rows(opt, C.COLLAPSE_OPTIMIZER, C.OPTIMIZER_VARIANTS, "SGD lr 1")
     dead_ck, dead_opt = ck.final("dead_fraction"), opt.final("dead_fraction")
     lo, hi = ck.by_seed(kappa=-0.4), ck.by_seed(kappa=0.4)
     diff = dead_ck[lo] - dead_ck[hi]
@@ -222,7 +215,7 @@ def verdicts() -> list[Verdict]:
     bonus = {e: ce.by_seed(kappa=-0.4, entropy_coef=e) for e in C.ENTROPY_COEFS}
     at_001 = ce.select(entropy_coef=0.01)
     _, _, p_001 = paired("verdict 7", ck, control, ck.collapsed, ce, bonus[0.01], ce.collapsed)
-    fast = {label: variant_rows(fixes, C.FIX_VARIANTS[label], C._FIX_DEFAULTS)
+    fast = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
             for label in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")}
     _, _, p_fast = paired("verdict 7", fixes, fast["none"], fixes.collapsed,
                           fixes, fast["entropy 0.01"], fixes.collapsed)
@@ -273,11 +266,11 @@ def verdicts() -> list[Verdict]:
              np.nanmax(silent_norm))}, "03"))
 
     # 9. schedules, in both settings, each paired with its control
-    fast_sched = {label: variant_rows(fixes, C.FIX_VARIANTS[label], C._FIX_DEFAULTS)
+    fast_sched = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
                   for label in ("decaying lr", "gradual kappa")}
-    slow_sched = {label: variant_rows(slow, C.SLOW_VARIANTS[label], C._SLOW_DEFAULTS)
+    slow_sched = {label: C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, label)
                   for label in ("decaying lr", "gradual kappa")}
-    lower = variant_rows(slow, C.SLOW_VARIANTS["lower lr"], C._SLOW_DEFAULTS)
+    lower = C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, "lower lr")
     p9 = {"exact McNemar p, default settings, lr 0.01 vs 0.003": paired(
         "verdict 9", ck, control, ck.collapsed, slow, lower, slow.collapsed)[2]}
     for label in fast_sched:

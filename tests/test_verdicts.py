@@ -95,3 +95,18 @@ def test_paired_refuses_groups_whose_seeds_do_not_pair():
     with pytest.raises(ValueError, match="do not hold the same seeds"):
         verdicts.paired("t", d, d.by_seed(kappa=0.0), flags, d, d.by_seed(kappa=0.4)[::-1],
                         flags)
+
+
+def test_variant_rows_select_each_variant_in_seed_order():
+    """datasets.collapse.variant_rows: the rows of one variant, whose stored grid values are
+    that variant's settings, 20 of them, in seed order."""
+    from pyrl_mini import data
+    from pyrl_mini.datasets import collapse as C
+    d = data.load("collapse_fixes")
+    for j, (label, changes) in enumerate(C.FIX_VARIANTS.items()):
+        rows = C.variant_rows(d, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
+        assert d.arrays["seed"][rows].tolist() == list(C.FIX_SEEDS), label
+        for name, values in C.COLLAPSE_FIXES.grid.items():
+            assert np.all(d.arrays[f"grid/{name}"][rows] == values[j]), (label, name)
+            if name in changes:
+                assert values[j] == changes[name], (label, name)

@@ -150,3 +150,9 @@ COLLAPSE_READOUT = register(SweepSpec(
     stride=10,
     chunk=10,
 ), frequency_claims=True)
+
+
+def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
+    """Rows of d (spec's runs) of the variant `label` of `variants` (the dict spec was made
+    from, e.g. FIX_VARIANTS for COLLAPSE_FIXES), ordered by seed."""
+    return spec.rows_of(d, list(variants).index(label))

@@ -95,6 +95,11 @@ class VariantSpec(SweepSpec):
         rows = list(zip(*(self.grid[n] for n in names), strict=True))
         return [(dict(zip(names, row, strict=True)), s) for row in rows for s in self.seeds]
 
+    def rows_of(self, d, j: int):
+        """The rows of d (this dataset's runs) of variant j, ordered by seed, so that two
+        variants pair up run by run."""
+        return d.by_seed(**{n: values[j] for n, values in self.grid.items()})
+
 
 def variant_grid(variants: dict[str, dict] = VARIANTS, varied: tuple = VARIED,
                  defaults: dict = _DEFAULTS) -> dict[str, tuple]:

@@ -706,8 +706,8 @@ def fix_rows(d: SweepData, variant: str = "none") -> np.ndarray:
     """Rows of collapse_fixes for one of its variants (datasets.collapse.FIX_VARIANTS: "none"
     is lr 0.03, kappa -0.4, 250 updates; "lower lr" the same at lr 0.01), ordered by seed, so
     two variants pair up run by run (they share seeds 3000-3019)."""
-    from ..datasets.collapse import _FIX_DEFAULTS, FIX_VARIANTS
-    return d.by_seed(**{**_FIX_DEFAULTS, **FIX_VARIANTS[variant]})
+    from ..datasets.collapse import COLLAPSE_FIXES, FIX_VARIANTS, variant_rows
+    return variant_rows(d, COLLAPSE_FIXES, FIX_VARIANTS, variant)
 
 
 def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,

@@ -635,9 +635,7 @@ def fast_fix_runs(fast: SweepData, fast_batch: SweepData,
 def _variant_runs(sweep: SweepData, spec, variants: dict) -> dict[str, dict]:
     """label -> {"data", "idx", "cost"} for each variant of a VariantSpec dataset: the rows whose
     grid columns hold the variant's values, ordered by seed (so variants pair up run by run)."""
-    names = tuple(spec.grid)
-    return {label: {"data": sweep, "cost": 1.0,
-                    "idx": sweep.by_seed(**{n: spec.grid[n][j] for n in names})}
+    return {label: {"data": sweep, "cost": 1.0, "idx": spec.rows_of(sweep, j)}
             for j, label in enumerate(variants)}
 
 
