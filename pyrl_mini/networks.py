@@ -22,6 +22,7 @@ end carry no loss, and after the first steps most trials of a batch have ended.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -135,10 +136,11 @@ def flat_params(members: list[Params]) -> tuple[torch.Tensor, Params]:
 
 def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
                        noise: torch.Tensor | None, alpha: torch.Tensor, rate_fn: str = "relu",
-                       rows: Rows | None = None) -> torch.Tensor:
-    """run_recurrent computed by Recurrence: a hand-written backward through time, and at
-    each step only the trials in rows (those still running). Same arguments and result
-    (T', E, B, N); the states of trials left out are 0.
+                       rows: Rows | KernelRows | None = None) -> torch.Tensor:
+    """run_recurrent computed with a hand-written backward through time, and at each step
+    only the trials in rows (those still running). Same arguments and result (T', E, B, N);
+    the states of trials left out are 0. With KernelRows (see rows_for) the C++ recurrence
+    of pyrl_mini.kernel runs it, with Rows (or None: every trial) the Python Recurrence.
 
     Inputs and noise stored ensemble-major, (E, T, B, .) viewed as (T, E, B, .) (the
     transpose(0, 1) of an (E, T, B, .) tensor), are read without a copy, and the states come
@@ -150,10 +152,44 @@ def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
         W_gates = params["W_rec_gates"]
     else:                       # the drive alone: (E, n_in, N)
         W, bias, W_gates = params["W_in"], params["b"], None
-    states = Recurrence.apply(params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"],
-                              W_gates, alpha, None if noise is None else noise.transpose(0, 1),
-                              rate_fn, rows or Rows(E, B))
+    step = KernelRecurrence if isinstance(rows, KernelRows) else Recurrence
+    states = step.apply(params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"],
+                        W_gates, alpha, None if noise is None else noise.transpose(0, 1),
+                        rate_fn, rows or Rows(E, B))
     return states.transpose(0, 1)
+
+
+@dataclass
+class Sampler:
+    """How the policy picks its actions after each step: logits = rate(x) W_out + b_out
+    (read_fn: the readout's rate), capped to cap * tanh(logits / cap) where cap > 0, and the
+    action drawn by inverse CDF from uniforms (T, E, B). W_out (E, N, A), b_out (E, A) and cap
+    (E,) are detached: sampling carries no gradient."""
+
+    W_out: torch.Tensor
+    b_out: torch.Tensor
+    cap: torch.Tensor
+    uniforms: torch.Tensor
+    read_fn: str = "relu"
+
+
+def sample_actions(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """Actions (...,) by inverse-CDF sampling of probs (..., A) from pre-drawn uniforms (...,),
+    so each network's draws do not depend on its ensemble."""
+    actions = (probs.cumsum(-1) < uniforms.unsqueeze(-1)).sum(-1)
+    return actions.clamp(max=probs.shape[-1] - 1)
+
+
+def rows_for(E: int, B: int, sampler: Sampler) -> Rows | KernelRows:
+    """Rows for a policy that samples its actions step by step (trials end at the first
+    non-FIXATE action): KernelRows when the C++ recurrence loads, else Rows. After the
+    policy's run_recurrent_fast, rows.actions (T', E, B) holds the actions; pass the same rows
+    to the baseline's run_recurrent_fast to compute the same trials."""
+    from . import kernel
+
+    if kernel.load() is not None:
+        return KernelRows(E, B, sampler)
+    return Rows(E, B, sampler=sampler)
 
 
 class Rows:
@@ -166,16 +202,56 @@ class Rows:
     still_running(t, x, rows) -> bool (M_t,): which of the rows computed at step t (states
     x (M_t, N)) are still running after it; None computes every trial at every step.
     Built once by the policy's recurrence and reused by the baseline's (the same trials).
+    With a Sampler in place of still_running, the rows' actions are sampled after each step
+    and the trials that chose (any action but FIXATE, 0) end; rows.actions (T', E, B) holds
+    them (FIXATE where not computed).
     """
 
-    def __init__(self, E: int, B: int, still_running=None):
+    def __init__(self, E: int, B: int, still_running=None, sampler: Sampler | None = None):
         self.E, self.B = E, B
         self.still_running = still_running
+        self._actions = None
+        if sampler is not None:
+            self.still_running = self._sampling(sampler)
         self.index = [torch.arange(E * B)]
         self.net = [torch.arange(E).repeat_interleave(B)]
         self.counts = [[B] * E]
         self.keep: list[torch.Tensor | None] = [None]
         self.built = False
+
+    def _sampling(self, sampler: Sampler):
+        E, B = self.E, self.B
+        T, A = sampler.uniforms.shape[0], sampler.W_out.shape[-1]
+        self._actions = torch.zeros(T, E * B, dtype=torch.long)   # FIXATE where not computed
+        ended = torch.zeros(E * B, dtype=torch.bool)
+        uniforms = sampler.uniforms.reshape(T, E * B)
+        W_out, b_out = sampler.W_out.unbind(0), sampler.b_out.unbind(0)
+        capped = bool((sampler.cap > 0).any())
+
+        def still_running(t, x, rows):   # x (M, N): the rows (trials e * B + b) of step t
+            index = rows.index[t]
+            logits = segment_matmul(rate(x, sampler.read_fn), W_out, rows.counts[t],
+                                    x.new_empty(x.shape[0], A), bias=b_out)
+            if capped:   # trainer.cap_logits, per row
+                cap = sampler.cap[rows.net[t]].unsqueeze(1)
+                safe = torch.where(cap > 0, cap, torch.ones_like(cap))
+                logits = torch.where(cap > 0, safe * torch.tanh(logits / safe), logits)
+            probs = torch.log_softmax(logits, -1).exp()
+            if index.shape[0] == E * B:       # every trial
+                self._actions[t] = a = sample_actions(probs, uniforms[t])
+                return ~ended.logical_or_(a != 0)
+            a = sample_actions(probs, uniforms[t][index])
+            self._actions[t].index_copy_(0, index, a)
+            done = (a != 0) | ended[index]
+            ended[index] = done
+            return ~done
+
+        return still_running
+
+    @property
+    def actions(self) -> torch.Tensor:
+        """The sampled actions (T', E, B) of the steps computed (with a Sampler only)."""
+        return self._actions[:len(self.index)].view(-1, self.E, self.B)
 
     def after_step(self, t: int, x: torch.Tensor, T: int) -> bool:
         """Record which trials step t + 1 computes; True when every trial has ended."""
@@ -398,6 +474,95 @@ class Recurrence(torch.autograd.Function):
         else:
             d_W_rec, d_W_gates = _weight_grad(R, d_proj, counts), None
         return d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates, None, None, None, None
+
+
+class KernelRows:
+    """Rows for the C++ recurrence (pyrl_mini.kernel), in its layout: per network e,
+    counts (E, T) its rows at each step (0 once its trials have ended), idx (E, T * B) the trial
+    of each row, step after step, and pos (E, T * B) each row's position among the previous
+    step's rows. With a Sampler they are built by the policy's run (which also fills actions,
+    (T', E, B)), and the baseline's run reuses them; without one every trial runs every step.
+    """
+
+    def __init__(self, E: int, B: int, sampler: Sampler | None = None, T: int | None = None):
+        self.E, self.B, self.T, self.sampler = E, B, T, sampler
+        self.counts = self.idx = self.pos = self.actions = None
+        self.steps = 0
+        if sampler is None:                    # every trial at every step
+            self.counts = torch.full((E, T), B, dtype=torch.long)
+            self.idx = torch.arange(B).repeat(E, T)
+            self.pos = self.idx.clone()
+            self.steps = T
+
+    @classmethod
+    def from_rows(cls, rows: Rows, T: int) -> KernelRows:
+        """The same rows as a built Rows (for comparisons of the two recurrences)."""
+        E, B = rows.E, rows.B
+        out = cls(E, B, T=T)
+        out.counts.zero_()
+        out.steps = len(rows.index)
+        for e in range(E):
+            idx, pos = [], []
+            prev = None
+            for t in range(out.steps):
+                mine = rows.net[t] == e
+                trials = rows.index[t][mine] - e * B
+                out.counts[e, t] = trials.shape[0]
+                if trials.shape[0] == 0:
+                    break
+                idx.append(trials)
+                pos.append(torch.arange(trials.shape[0]) if prev is None
+                           else torch.searchsorted(prev, trials))
+                prev = trials
+            n = sum(i.shape[0] for i in idx)
+            out.idx[e, :n] = torch.cat(idx)
+            out.pos[e, :n] = torch.cat(pos)
+        return out
+
+
+RATE_CODES = {"relu": 0, "tanh": 1, "softplus": 2}
+
+
+class KernelRecurrence(torch.autograd.Function):
+    """Recurrence computed by the C++ loop of pyrl_mini/recurrence.cpp: the same arguments
+    (rows: KernelRows), the same states and gradients up to float rounding, one C++ call for
+    the forward and one for the backward instead of some 30 torch calls per step."""
+
+    @staticmethod
+    def forward(ctx, x0, u, W_in, b_in, W_rec, W_gates, alpha, noise, rate_fn, rows):
+        from . import kernel
+
+        k = kernel.load()
+        B = u.shape[2]
+        s = rows.sampler
+        if rows.counts is None:    # the policy: sample the actions, build the rows
+            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise,
+                            RATE_CODES[rate_fn], None, None, None, s.W_out, s.b_out, s.cap,
+                            s.uniforms.transpose(0, 1), RATE_CODES[s.read_fn])
+            rows.counts, rows.idx, rows.pos = out[1:4]
+            rows.T = u.shape[1]
+            rows.steps = int((rows.counts > 0).sum(1).max())
+            rows.actions = out[4][:, :rows.steps].transpose(0, 1)
+        else:
+            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise,
+                            RATE_CODES[rate_fn], rows.counts, rows.idx, rows.pos, None, None,
+                            None, None, 0)
+        ctx.buffers, ctx.rows, ctx.rate_fn, ctx.TB = out[5:], rows, rate_fn, (rows.T, B)
+        ctx.save_for_backward(W_in, W_rec, W_gates, alpha)
+        return out[0][:, :rows.steps]
+
+    @staticmethod
+    def backward(ctx, d_states):
+        from . import kernel
+
+        W_in, W_rec, W_gates, alpha = ctx.saved_tensors
+        rows, (T, B) = ctx.rows, ctx.TB
+        d_x0, d_W_in, d_b, d_W_rec, d_W_gates = kernel.load().backward(
+            d_states, T, B, W_in, W_rec, W_gates, alpha, rows.counts, rows.idx, rows.pos,
+            RATE_CODES[ctx.rate_fn], [torch.empty(0) if b is None else b for b in ctx.buffers])
+        ctx.buffers = None   # the kernel reuses them in the next update
+        return (d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates if W_gates is not None else None,
+                None, None, None, None)
 
 
 def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:

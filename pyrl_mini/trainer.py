@@ -234,42 +234,20 @@ class Ensemble:
         return rates, logits, logits
 
     def _policy_fast(self, inputs: torch.Tensor, noise: torch.Tensor, act_u: torch.Tensor):
-        """The policy's states (T', E, B, N) and actions (T', E, B) with nets.Recurrence:
+        """The policy's states (T', E, B, N) and actions (T', E, B), computed step by step:
         after each step the actions of the trials still running are sampled (inverse CDF of
         the same uniforms act_u as the plain path), trials that have ended are dropped from
-        the next steps, and the loop stops once all have ended. Also returns the nets.Rows
-        of the steps, for the baseline to run on the same trials."""
-        net, (T, E, B), A = self.net, act_u.shape, tasks.N_ACTIONS
-        actions = torch.zeros(T, E * B, dtype=torch.long)   # FIXATE where not computed
-        ended = torch.zeros(E * B, dtype=torch.bool)
-        uniforms = act_u.reshape(T, E * B)
-        W_out = self.params["W_out"].detach().unbind(0)
-        b_out = self.params["b_out"].detach().unbind(0)
-        read_fn = net.rate_function if net.network_type == "gru" else net.readout_rate
-        capped = bool((self.logit_cap > 0).any())
-
-        def still_running(t, x, rows):   # x (M, N): the rows (trials e * B + b) of step t
-            index = rows.index[t]
-            logits = nets.segment_matmul(nets.rate(x, read_fn), W_out, rows.counts[t],
-                                         x.new_empty(x.shape[0], A), bias=b_out)
-            if capped:   # cap_logits, per row
-                cap = self.logit_cap[rows.net[t]].unsqueeze(1)
-                safe = torch.where(cap > 0, cap, torch.ones_like(cap))
-                logits = torch.where(cap > 0, safe * torch.tanh(logits / safe), logits)
-            probs = torch.log_softmax(logits, -1).exp()
-            if index.shape[0] == E * B:       # every trial
-                actions[t] = a = _sample(probs, uniforms[t])
-                return ~ended.logical_or_(a != tasks.FIXATE)
-            a = _sample(probs, uniforms[t][index])
-            actions[t].index_copy_(0, index, a)
-            done = (a != tasks.FIXATE) | ended[index]
-            ended[index] = done
-            return ~done
-
-        rows = nets.Rows(E, B, still_running)
+        the next steps, and the loop stops once all have ended (nets.rows_for). Also returns
+        the rows, for the baseline to run on the same trials."""
+        net, (_, E, B) = self.net, act_u.shape
+        sampler = nets.Sampler(
+            W_out=self.params["W_out"].detach(), b_out=self.params["b_out"].detach(),
+            cap=self.logit_cap, uniforms=act_u,
+            read_fn=net.rate_function if net.network_type == "gru" else net.readout_rate)
+        rows = nets.rows_for(E, B, sampler)
         x = nets.run_recurrent_fast(self.params, net.network_type, inputs, noise, self.alpha,
                                     net.rate_function, rows)
-        return x, actions[:x.shape[0]].view(-1, E, B), rows
+        return x, rows.actions, rows
 
     def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
         """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
@@ -346,11 +324,7 @@ class Ensemble:
                                              torch.zeros_like(step)))
 
 
-def _sample(probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
-    """Actions (T, E, B) by inverse-CDF sampling from pre-drawn uniforms (T, E, B), so each
-    network's draws do not depend on its ensemble."""
-    actions = (probs.cumsum(-1) < uniforms.unsqueeze(-1)).sum(-1)
-    return actions.clamp(max=probs.shape[-1] - 1)
+_sample = nets.sample_actions
 
 
 def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:

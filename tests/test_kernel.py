@@ -1,0 +1,125 @@
+"""The C++ recurrence (pyrl_mini/recurrence.cpp, loaded by pyrl_mini.kernel) against the
+Python networks.Recurrence it replaces in train(): the same states, actions, losses and
+gradients, in float64 to rounding and in float32 within float32 rounding."""
+
+import numpy as np
+import pytest
+import torch
+
+from pyrl_mini import kernel
+from pyrl_mini import networks as nets
+from pyrl_mini.config import TrainSettings
+from pyrl_mini.trainer import Ensemble, train
+
+pytestmark = pytest.mark.skipif(kernel.load() is None,
+                                reason=f"no C++ recurrence here: {kernel.why_not()}")
+
+
+def _dropping_rows(E, B, T, seed):
+    """A Rows that ends random trials at every step (and every trial by step T - 2)."""
+    g = torch.Generator().manual_seed(seed)
+    ended = torch.zeros(E * B, dtype=torch.bool)
+
+    def still_running(t, x, rows):
+        ends = (torch.rand(E * B, generator=g) < 0.3) | (t >= T - 2)
+        ended.logical_or_(ends)
+        return ~ended[rows.index[t]]
+
+    return nets.Rows(E, B, still_running)
+
+
+@pytest.mark.parametrize("network_type", ["gru", "simple"])
+@pytest.mark.parametrize("rate_fn", ["relu", "tanh", "softplus"])
+@pytest.mark.parametrize("drop", [False, True])
+def test_kernel_recurrence_equals_python_recurrence(network_type, rate_fn, drop):
+    """Float64, given rows: states and every gradient agree to rounding."""
+    E, T, B, N, n_in = 3, 7, 9, 5, 4
+    g = torch.Generator().manual_seed(1)
+    members = [nets.init_policy(network_type, n_in, N, 3, 0.3, 1.0, g) for _ in range(E)]
+    u = torch.randn(T, E, B, n_in, generator=g, dtype=torch.float64)
+    noise = 0.1 * torch.randn(T, E, B, N, generator=g, dtype=torch.float64)
+    alpha = torch.tensor([0.5, 0.3, 0.9], dtype=torch.float64)
+    weight = torch.randn(T, E, B, N, generator=g, dtype=torch.float64)
+    results = []
+    rows = _dropping_rows(E, B, T, seed=2) if drop else nets.Rows(E, B)
+    for which in ("python", "kernel"):
+        P = {k: v.detach().double().requires_grad_() for k, v in
+             nets.stack_params(members).items()}
+        r = rows if which == "python" else (
+            nets.KernelRows.from_rows(rows, T) if drop else nets.KernelRows(E, B, T=T))
+        x = nets.run_recurrent_fast(P, network_type, u, noise, alpha, rate_fn, r)
+        steps = x.shape[0]
+        (x * weight[:steps]).sum().backward()
+        results.append((x.detach(), {k: p.grad for k, p in P.items() if p.grad is not None}))
+    (xp, gp), (xk, gk) = results
+    assert (xp.shape[0] < T) == drop
+    torch.testing.assert_close(xk, xp, rtol=1e-12, atol=1e-12)
+    assert set(gk) == set(gp)
+    for name in gp:
+        torch.testing.assert_close(gk[name], gp[name], rtol=1e-10, atol=1e-12, msg=name)
+
+
+SMALL = TrainSettings(updates=8, batch_size=48, network={"units": 16, "baseline_units": 8})
+SETTINGS = {"default": {}, "simple_tanh_readout": {"network_type": "simple",
+                                                   "readout_rate": "tanh"},
+            "softplus_cap": {"rate_function": "softplus", "logit_cap": 1.0}}
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_kernel_rollout_equals_python_rollout(name):
+    """Float32, sampling in the kernel: the same actions and trials, losses and gradients
+    within float32 rounding, for an ensemble of three."""
+    s = SMALL.replace(kappa=-0.2, entropy_coef=0.05, **SETTINGS[name])
+    members = [s, s.replace(seed=1), s.replace(seed=2, kappa=0.3)]
+    kappa = torch.tensor([m.kappa for m in members])
+    fast = Ensemble(members)
+    out_k = fast.rollout(48, kappa, fast=True)
+    with kernel.disabled():
+        slow = Ensemble(members)
+        out_p = slow.rollout(48, kappa, fast=True)
+    assert torch.equal(out_k["actions"], out_p["actions"])
+    assert torch.equal(out_k["mask"], out_p["mask"])
+    for key in ("policy_loss", "baseline_loss", "value", "logp"):
+        torch.testing.assert_close(out_k[key], out_p[key], rtol=1e-5, atol=1e-6, msg=key)
+    for out in (out_k, out_p):
+        (out["policy_loss"].sum() + out["baseline_loss"].sum()).backward()
+    for a, b in ((fast.params, slow.params), (fast.baseline_params, slow.baseline_params)):
+        for key in a:
+            torch.testing.assert_close(a[key].grad, b[key].grad, rtol=1e-4, atol=1e-6, msg=key)
+
+
+def test_train_with_kernel_equals_train_without():
+    """Eight updates of an ensemble: counts equal, the rest within float32 rounding."""
+    members = [SMALL.replace(seed=k, kappa=kappa) for k, kappa in enumerate([-0.4, 0.0, 0.4])]
+    with_k = train(members, progress=False)
+    with kernel.disabled():
+        without = train(members, progress=False)
+    for key, v in with_k.history.items():
+        if key in ("reward", "abort_rate", "no_choice_rate", "choice_rate", "mode", "clipped"):
+            np.testing.assert_array_equal(v, without.history[key], err_msg=key)
+        else:
+            np.testing.assert_allclose(v, without.history[key], rtol=2e-5, atol=1e-6,
+                                       err_msg=key)
+
+
+def test_without_a_compiler_training_warns_and_uses_python(monkeypatch):
+    """A failed compile gives one warning that says how to get the kernel; training works."""
+    def no_compiler(verbose):
+        raise RuntimeError("Error building extension: g++: command not found")
+
+    monkeypatch.setattr(kernel, "_module", None)
+    monkeypatch.setattr(kernel, "_why_not", None)
+    monkeypatch.setattr(kernel, "_compile", no_compiler)
+    with pytest.warns(RuntimeWarning, match="apt-get install g\\+\\+"):
+        r = train(SMALL.replace(updates=2), progress=False)
+    assert r.updates_done == 2
+    assert "g++: command not found" in kernel.why_not()
+    assert isinstance(nets.rows_for(1, 4, None), nets.Rows)
+
+
+def test_kernel_can_be_turned_off_by_environment(monkeypatch):
+    monkeypatch.setattr(kernel, "_module", None)
+    monkeypatch.setattr(kernel, "_why_not", None)
+    monkeypatch.setenv("PYRL_MINI_KERNEL", "0")
+    assert kernel.load() is None
+    assert "PYRL_MINI_KERNEL=0" in kernel.why_not()
