@@ -146,17 +146,27 @@ def run_recurrent_fast(params: Params, network_type: str, inputs: torch.Tensor,
     transpose(0, 1) of an (E, T, B, .) tensor), are read without a copy, and the states come
     back as such a view."""
     T, E, B, _ = inputs.shape
+    args = _recurrence_args(params, network_type, inputs, noise, alpha, rate_fn)
+    if isinstance(rows, KernelRows):
+        if rows.sampler is not None and rows.counts is None:
+            raise ValueError("KernelRows that sample need the readout: use run_readout_fast.")
+        states = KernelRecurrence.apply(*args, rows)[0]
+    else:
+        states = Recurrence.apply(*args, rows or Rows(E, B))
+    return states.transpose(0, 1)
+
+
+def _recurrence_args(params: Params, network_type: str, inputs: torch.Tensor,
+                     noise: torch.Tensor | None, alpha: torch.Tensor, rate_fn: str) -> tuple:
+    """The first arguments of Recurrence.apply and KernelRecurrence.apply."""
     if network_type == "gru":   # gates first, then the drive: (E, n_in, 3N)
         W = torch.cat([params["W_in_gates"], params["W_in"]], dim=-1)
         bias = torch.cat([params["b_gates"], params["b"]], dim=-1)
         W_gates = params["W_rec_gates"]
     else:                       # the drive alone: (E, n_in, N)
         W, bias, W_gates = params["W_in"], params["b"], None
-    step = KernelRecurrence if isinstance(rows, KernelRows) else Recurrence
-    states = step.apply(params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"],
-                        W_gates, alpha, None if noise is None else noise.transpose(0, 1),
-                        rate_fn, rows or Rows(E, B))
-    return states.transpose(0, 1)
+    return (params["x0"], inputs.transpose(0, 1), W, bias, params["W_rec"], W_gates, alpha,
+            None if noise is None else noise.transpose(0, 1), rate_fn)
 
 
 @dataclass
@@ -526,43 +536,72 @@ RATE_CODES = {"relu": 0, "tanh": 1, "softplus": 2}
 class KernelRecurrence(torch.autograd.Function):
     """Recurrence computed by the C++ loop of pyrl_mini/recurrence.cpp: the same arguments
     (rows: KernelRows), the same states and gradients up to float rounding, one C++ call for
-    the forward and one for the backward instead of some 30 torch calls per step."""
+    the forward and one for the backward instead of some 30 torch calls per step.
+
+    With a readout (W_out, b_out, read_fn) it returns the logits read_fn(x) W_out + b_out
+    (T', E, B, A) in place of the states, and rate_fn(x) (T', E, B, N) as a second output
+    without gradient (if want_rates): the readout runs inside the same loop."""
 
     @staticmethod
-    def forward(ctx, x0, u, W_in, b_in, W_rec, W_gates, alpha, noise, rate_fn, rows):
+    def forward(ctx, x0, u, W_in, b_in, W_rec, W_gates, alpha, noise, rate_fn, rows,
+                W_out=None, b_out=None, read_fn="relu", want_rates=False):
         from . import kernel
 
         k = kernel.load()
         B = u.shape[2]
         s = rows.sampler
+        code, read = RATE_CODES[rate_fn], RATE_CODES[read_fn]
         if rows.counts is None:    # the policy: sample the actions, build the rows
-            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise,
-                            RATE_CODES[rate_fn], None, None, None, s.W_out, s.b_out, s.cap,
-                            s.uniforms.transpose(0, 1), RATE_CODES[s.read_fn])
-            rows.counts, rows.idx, rows.pos = out[1:4]
+            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise, code, None, None,
+                            None, W_out, b_out, read, s.cap, s.uniforms.transpose(0, 1),
+                            want_rates)
+            rows.counts, rows.idx, rows.pos = out[2:5]
             rows.T = u.shape[1]
             rows.steps = int((rows.counts > 0).sum(1).max())
-            rows.actions = out[4][:, :rows.steps].transpose(0, 1)
+            rows.actions = out[5][:, :rows.steps].transpose(0, 1)
         else:
-            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise,
-                            RATE_CODES[rate_fn], rows.counts, rows.idx, rows.pos, None, None,
-                            None, None, 0)
-        ctx.buffers, ctx.rows, ctx.rate_fn, ctx.TB = out[5:], rows, rate_fn, (rows.T, B)
-        ctx.save_for_backward(W_in, W_rec, W_gates, alpha)
-        return out[0][:, :rows.steps]
+            out = k.forward(x0, u, W_in, b_in, W_rec, W_gates, alpha, noise, code, rows.counts,
+                            rows.idx, rows.pos, W_out, b_out, read, None, None, want_rates)
+        ctx.buffers, ctx.rows, ctx.codes, ctx.TB = out[6:], rows, (code, read), (rows.T, B)
+        ctx.save_for_backward(W_in, W_rec, W_gates, alpha, W_out)
+        rates = out[1][:, :rows.steps] if want_rates else out[1]
+        ctx.mark_non_differentiable(rates)
+        return out[0][:, :rows.steps], rates
 
     @staticmethod
-    def backward(ctx, d_states):
+    def backward(ctx, d_out, _d_rates):
         from . import kernel
 
-        W_in, W_rec, W_gates, alpha = ctx.saved_tensors
-        rows, (T, B) = ctx.rows, ctx.TB
-        d_x0, d_W_in, d_b, d_W_rec, d_W_gates = kernel.load().backward(
-            d_states, T, B, W_in, W_rec, W_gates, alpha, rows.counts, rows.idx, rows.pos,
-            RATE_CODES[ctx.rate_fn], [torch.empty(0) if b is None else b for b in ctx.buffers])
+        W_in, W_rec, W_gates, alpha, W_out = ctx.saved_tensors
+        (T, B), (code, read) = ctx.TB, ctx.codes
+        rows = ctx.rows
+        d_x0, d_W_in, d_b, d_W_rec, d_W_gates, d_W_out, d_b_out = kernel.load().backward(
+            d_out, T, B, W_in, W_rec, W_gates, alpha, rows.counts, rows.idx, rows.pos, code,
+            list(ctx.buffers), W_out, read)
         ctx.buffers = None   # the kernel reuses them in the next update
+        readout = W_out is not None
         return (d_x0, None, d_W_in, d_b, d_W_rec, d_W_gates if W_gates is not None else None,
-                None, None, None, None)
+                None, None, None, None, d_W_out if readout else None,
+                d_b_out if readout else None, None, None)
+
+
+def run_readout_fast(params: Params, network_type: str, inputs: torch.Tensor,
+                     noise: torch.Tensor | None, alpha: torch.Tensor, rate_fn: str,
+                     read_fn: str, rows: Rows | KernelRows,
+                     rates: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The logits read_fn(x) params["W_out"] + params["b_out"] (T', E, B, A) of the states
+    run_recurrent_fast computes, and the rates rate_fn(x) (T', E, B, N) (if rates; without
+    gradient). With KernelRows the readout runs inside the C++ loop (the states are never
+    stored whole); with Rows it is nets.readout on the states."""
+    if isinstance(rows, KernelRows):
+        args = _recurrence_args(params, network_type, inputs, noise, alpha, rate_fn)
+        logits, r = KernelRecurrence.apply(*args, rows, params["W_out"], params["b_out"],
+                                           read_fn, rates)
+        return logits.transpose(0, 1), (r.transpose(0, 1) if rates else None)
+    x = run_recurrent_fast(params, network_type, inputs, noise, alpha, rate_fn, rows)
+    r = rate(x, rate_fn)
+    read = r if read_fn == rate_fn else rate(x, read_fn)
+    return readout(params, read), (r.detach() if rates else None)
 
 
 def _spread(compact: torch.Tensor, rows: Rows, steps: int, T: int) -> torch.Tensor:

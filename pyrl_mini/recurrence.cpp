@@ -1,8 +1,8 @@
 // The recurrence of networks.Recurrence (forward and hand-written backward through time),
 // as one C++ loop per network: what networks.Recurrence does op by op from Python, with the
-// elementwise work of a step fused into one pass over its rows and the matmuls left to
-// ATen (MKL). Compiled on first use by pyrl_mini.kernel; networks.Recurrence is the same
-// computation in Python and the tests compare the two.
+// elementwise work of a step fused into a few passes over its rows and the matmuls handed
+// to BLAS. Compiled on first use by pyrl_mini.kernel; networks.Recurrence is the same
+// computation in Python, and tests/test_kernel.py compares the two.
 //
 // Layout. Network e's rows (the trials it computes at each step) are stored step after step
 // in its own region [e * T * B, e * T * B + total_e) of each (E * T * B, width) buffer.
@@ -10,10 +10,12 @@
 // idx (E, T * B): the trial b of each row; pos (E, T * B): for the rows of step t > 0, the
 // position of that trial among step t - 1's rows.
 //
-// Two modes. With a sampler (W_out, b_out, cap, uniforms: the policy), after each step the
-// actions of the rows are sampled by inverse CDF from the uniforms, and only the trials still
-// fixating go on to the next step (this builds counts, idx, pos). Without one (the baseline),
-// counts, idx and pos are given.
+// Modes. With a readout (W_out, b_out, read_fn) the output is the logits
+// read_fn(x_t) W_out + b_out of every computed row, and the backward takes their gradient;
+// without one, the states x_t. With a sampler (cap, uniforms; the policy), after each step
+// the actions of the rows are drawn by inverse CDF from the uniforms, and only the trials
+// still fixating go on to the next step (this builds counts, idx and pos). Without one (the
+// baseline), counts, idx and pos are given.
 #include <torch/extension.h>
 
 #include <algorithm>
@@ -150,20 +152,19 @@ template <typename T>
 void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
                   const at::Tensor& W_in, const at::Tensor& b_in, const at::Tensor& W_rec,
                   const at::Tensor& W_gates, const at::Tensor& alpha, const at::Tensor& noise,
-                  int64_t rate_fn, bool sampling, const at::Tensor& W_out,
+                  int64_t rate_fn, bool sampling, bool readout, const at::Tensor& W_out,
                   const at::Tensor& b_out, const at::Tensor& cap, const at::Tensor& uniforms,
                   int64_t read_fn, at::Tensor& counts, at::Tensor& idx, at::Tensor& pos,
-                  at::Tensor& actions, at::Tensor& states, std::vector<at::Tensor>& buf) {
+                  at::Tensor& actions, at::Tensor& out, at::Tensor& rates,
+                  std::vector<at::Tensor>& buf) {
   const int64_t E = z.E, Tn = z.T, B = z.B, n_in = z.n_in, N = z.N, P = z.P, TB = Tn * B;
   at::Tensor &U = buf[0], &XO = buf[1], &R = buf[2], &Z = buf[3], &H = buf[4], &AZ = buf[5],
-             &CMX = buf[6], &XP = buf[7];
+             &CMX = buf[6], &XP = buf[7], &READ = buf[8];
   const bool softplus = rate_fn == SOFTPLUS;
   at::Tensor xcur = at::empty({B, N}, x0.options());
   at::Tensor C = at::empty({B, N}, x0.options());
-  const int64_t A = sampling ? W_out.size(2) : 0;
-  at::Tensor read = sampling ? at::empty({B, N}, x0.options()) : at::Tensor();
-  at::Tensor logits = sampling ? at::empty({B, A}, x0.options()) : at::Tensor();
-  std::vector<T> probs(A > 0 ? A : 1);
+  const int64_t A = readout ? W_out.size(2) : 0;
+  at::Tensor logits = readout ? at::empty({B, A}, x0.options()) : at::Tensor();
   std::vector<char> running(B);
 
   const T* u_p = u.data_ptr<T>();
@@ -178,7 +179,9 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
   int64_t* idx_p = idx.data_ptr<int64_t>();
   int64_t* pos_p = pos.data_ptr<int64_t>();
   int64_t* act_p = sampling ? actions.data_ptr<int64_t>() : nullptr;
-  T* st_p = states.data_ptr<T>();
+  T* out_p = out.data_ptr<T>();
+  T* rates_p = rates.defined() && rates.numel() ? rates.data_ptr<T>() : nullptr;
+  T* READ_p = readout ? READ.data_ptr<T>() : nullptr;
   T *U_p = U.data_ptr<T>(), *XO_p = XO.data_ptr<T>(), *R_p = R.data_ptr<T>();
   T *Z_p = z.gru ? Z.data_ptr<T>() : nullptr, *H_p = z.gru ? H.data_ptr<T>() : nullptr;
   T *AZ_p = z.gru ? AZ.data_ptr<T>() : nullptr, *CMX_p = z.gru ? CMX.data_ptr<T>() : nullptr;
@@ -188,7 +191,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
   at::Tensor PRE = at::empty({B, P}, x0.options());
   T* pre_p = PRE.data_ptr<T>();
   const int64_t ldWin = W_in.stride(1), ldWr = W_rec.stride(1);
-  const int64_t ldWg = z.gru ? W_gates.stride(1) : 0, ldWo = sampling ? W_out.stride(1) : 0;
+  const int64_t ldWg = z.gru ? W_gates.stride(1) : 0, ldWo = readout ? W_out.stride(1) : 0;
 
   for (int64_t e = 0; e < E; ++e) {
     const T a = alpha[e].item<T>();
@@ -200,8 +203,8 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
     int64_t* ps = pos_p + e * TB;
     const at::Tensor b_in_e = b_in[e].contiguous();
     const T* bin_p = b_in_e.data_ptr<T>();
-    const at::Tensor b_out_e = sampling ? b_out[e].contiguous() : at::Tensor();
-    const T* bout_p = sampling ? b_out_e.data_ptr<T>() : nullptr;
+    const at::Tensor b_out_e = readout ? b_out[e].contiguous() : at::Tensor();
+    const T* bout_p = readout ? b_out_e.data_ptr<T>() : nullptr;
     int64_t M = B, off = 0;
     if (sampling) {
       for (int64_t t = 0; t < Tn; ++t) cnt[t] = 0;
@@ -274,17 +277,28 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
           for (int64_t i = 0; i < n; ++i) xo[i] = x[i] + a * (c[i] - x[i]);
         }
       }
-      // the dense states (E, T, B, N)
-      for (int64_t j = 0; j < M; ++j)
-        std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
-                  st_p + ((e * Tn + t) * B + ixt[j]) * N);
+      T* lg = readout ? logits.data_ptr<T>() : nullptr;
+      if (readout) {   // logits = read_fn(x) W_out + b_out, into the dense (E, T, B, A)
+        rate_of(XO_p + g * N, READ_p + g * N, M * N, read_fn);
+        fill_rows(lg, M, A, A, bout_p, 0);
+        gemm<T>(false, false, M, A, N, READ_p + g * N, N, mat<T>(W_out, e), ldWo, T(1), lg, A);
+        for (int64_t j = 0; j < M; ++j)
+          std::copy(lg + j * A, lg + (j + 1) * A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
+      } else {         // the dense states (E, T, B, N)
+        for (int64_t j = 0; j < M; ++j)
+          std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
+                    out_p + ((e * Tn + t) * B + ixt[j]) * N);
+      }
+      if (rates_p) {   // rate_fn(x), dense (E, T, B, N)
+        const bool same = readout && read_fn == rate_fn;
+        for (int64_t j = 0; j < M; ++j) {
+          T* dst = rates_p + ((e * Tn + t) * B + ixt[j]) * N;
+          if (same) std::copy(READ_p + (g + j) * N, READ_p + (g + j + 1) * N, dst);
+          else rate_of(XO_p + (g + j) * N, dst, N, rate_fn);
+        }
+      }
       int64_t next = 0;
       if (sampling) {   // actions of the rows; the trials still fixating go on
-        rate_of(XO_p + g * N, read.data_ptr<T>(), M * N, read_fn);
-        T* lg = logits.data_ptr<T>();
-        fill_rows(lg, M, A, A, bout_p, 0);
-        gemm<T>(false, false, M, A, N, read.data_ptr<T>(), N, mat<T>(W_out, e), ldWo, T(1), lg,
-                A);
         for (int64_t j = 0; j < M; ++j) {
           T* l = lg + j * A;
           if (capv > T(0))
@@ -330,22 +344,30 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
 }
 
 template <typename T>
-void backward_impl(const Sizes& z, const at::Tensor& d_states, const at::Tensor& W_rec,
+void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_rec,
                    const at::Tensor& W_gates, const at::Tensor& alpha, const at::Tensor& counts,
                    const at::Tensor& idx, const at::Tensor& pos, int64_t rate_fn,
-                   std::vector<at::Tensor>& buf, at::Tensor& d_x0, at::Tensor& d_W_in,
-                   at::Tensor& d_b, at::Tensor& d_W_rec, at::Tensor& d_W_gates) {
+                   std::vector<at::Tensor>& buf, bool readout, const at::Tensor& W_out,
+                   int64_t read_fn, at::Tensor& d_x0, at::Tensor& d_W_in, at::Tensor& d_b,
+                   at::Tensor& d_W_rec, at::Tensor& d_W_gates, at::Tensor& d_W_out,
+                   at::Tensor& d_b_out) {
   const int64_t E = z.E, Tn = z.T, B = z.B, N = z.N, P = z.P, TB = Tn * B;
-  const int64_t steps_all = d_states.size(1);
-  at::Tensor &U = buf[0], &R = buf[2], &Z = buf[3], &H = buf[4], &AZ = buf[5], &CMX = buf[6],
-             &XP = buf[7];
+  const int64_t steps_all = d_out.size(1);
+  at::Tensor &U = buf[0], &XO = buf[1], &R = buf[2], &Z = buf[3], &H = buf[4], &AZ = buf[5],
+             &CMX = buf[6], &XP = buf[7], &READ = buf[8];
+  const int64_t A = readout ? W_out.size(2) : 0;
+  at::Tensor DL = readout ? pooled(E * TB, A, R.options()) : at::Tensor();
+  T* DL_p = readout ? DL.data_ptr<T>() : nullptr;
+  const T* READ_p = readout ? READ.data_ptr<T>() : nullptr;
+  const T* XO_p = XO.data_ptr<T>();
+  const int64_t ldWo = readout ? W_out.stride(1) : 0;
   at::Tensor dP = pooled(E * TB, P, R.options());
   at::Tensor dx_a = at::empty({B, N}, R.options()), dx_b = at::empty({B, N}, R.options());
   at::Tensor dh = at::empty({B, N}, R.options()), dr = at::empty({B, N}, R.options());
   T *dP_p = dP.data_ptr<T>(), *dh_p = dh.data_ptr<T>(), *dr_p = dr.data_ptr<T>();
-  const T* ds_p = d_states.data_ptr<T>();
-  const int64_t ds0 = d_states.stride(0), ds1 = d_states.stride(1), ds2 = d_states.stride(2),
-                ds3 = d_states.stride(3);
+  const T* ds_p = d_out.data_ptr<T>();
+  const int64_t ds0 = d_out.stride(0), ds1 = d_out.stride(1), ds2 = d_out.stride(2),
+                ds3 = d_out.stride(3);
   const T* R_p = R.data_ptr<T>();
   const T *Z_p = z.gru ? Z.data_ptr<T>() : nullptr, *AZ_p = z.gru ? AZ.data_ptr<T>() : nullptr;
   const T* CMX_p = z.gru ? CMX.data_ptr<T>() : nullptr;
@@ -373,9 +395,19 @@ void backward_impl(const Sizes& z, const at::Tensor& d_states, const at::Tensor&
     for (int64_t t = steps - 1; t >= 0; --t) {
       const int64_t M = cnt[t], g = e * TB + offs[t];
       const int64_t* ixt = ix + offs[t];
-      for (int64_t j = 0; j < M; ++j) {
-        const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;
-        for (int64_t i = 0; i < N; ++i) dx[j * N + i] = src[i * ds3];
+      if (readout) {   // dL/dx_t from the logits: (dL/dlogits W_out^T) read_fn'(x_t)
+        T* dl = DL_p + g * A;
+        for (int64_t j = 0; j < M; ++j) {
+          const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;
+          for (int64_t k = 0; k < A; ++k) dl[j * A + k] = src[k * ds3];
+        }
+        gemm<T>(false, true, M, N, A, dl, A, mat<T>(W_out, e), ldWo, T(0), dx, N);
+        times_rate_slope(dx, XO_p + g * N, READ_p + g * N, M * N, read_fn);
+      } else {         // dL/dx_t given
+        for (int64_t j = 0; j < M; ++j) {
+          const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;
+          for (int64_t i = 0; i < N; ++i) dx[j * N + i] = src[i * ds3];
+        }
       }
       if (t + 1 < steps) {
         const int64_t* pn = ps + offs[t + 1];
@@ -443,7 +475,14 @@ void backward_impl(const Sizes& z, const at::Tensor& d_states, const at::Tensor&
     if (total == 0) {
       dW_in_e.zero_(); db_e.zero_(); dW_rec_e.zero_();
       if (z.gru) d_W_gates[e].zero_();
+      if (readout) { d_W_out[e].zero_(); d_b_out[e].zero_(); }
       continue;
+    }
+    if (readout) {
+      gemm<T>(true, false, N, A, total, READ_p + e * TB * N, N, DL_p + e * TB * A, A, T(0),
+              d_W_out[e].data_ptr<T>(), A);
+      at::Tensor db_out_e = d_b_out[e];
+      at::sum_out(db_out_e, DL.narrow(0, e * TB, total), {0});
     }
     at::sum_out(db_e, dP.narrow(0, e * TB, total), {0});
     const T* dPe = dP_p + e * TB * P;
@@ -472,9 +511,10 @@ Sizes sizes_of(int64_t T, int64_t B, const at::Tensor& W_in, const at::Tensor& W
 
 }  // namespace
 
-// Returns [states (E, T, B, N) (0 where not computed), counts, idx, pos, actions (E, T, B)
-// (FIXATE where not computed; empty without a sampler), U, XO, R, Z, H, AZ, CMX, XP]
-// (buffers a mode does not use are empty).
+// Returns [out, rates, counts, idx, pos, actions, U, XO, R, Z, H, AZ, CMX, XP, READ]:
+// out the logits (E, T, B, A) with a readout (W_out, b_out), else the states (E, T, B, N),
+// 0 where not computed; rates = rate_fn(x) (E, T, B, N) if want_rates; actions (E, T, B)
+// (FIXATE where not computed) when sampling; buffers a mode does not use are empty.
 std::vector<at::Tensor> forward(at::Tensor x0, at::Tensor u, at::Tensor W_in, at::Tensor b_in,
                                 at::Tensor W_rec, c10::optional<at::Tensor> W_gates,
                                 at::Tensor alpha, c10::optional<at::Tensor> noise,
@@ -482,16 +522,19 @@ std::vector<at::Tensor> forward(at::Tensor x0, at::Tensor u, at::Tensor W_in, at
                                 c10::optional<at::Tensor> idx_in,
                                 c10::optional<at::Tensor> pos_in,
                                 c10::optional<at::Tensor> W_out, c10::optional<at::Tensor> b_out,
-                                c10::optional<at::Tensor> cap,
-                                c10::optional<at::Tensor> uniforms, int64_t read_fn) {
+                                int64_t read_fn, c10::optional<at::Tensor> cap,
+                                c10::optional<at::Tensor> uniforms, bool want_rates) {
   TORCH_CHECK(u.dim() == 4 && u.stride(3) == 1, "u must be (E, T, B, n_in), last dim dense");
   for (const at::Tensor& W : {W_in, W_rec})
     TORCH_CHECK(W.dim() == 3 && W.stride(2) == 1, "weights: (E, n, m) with dense rows");
   const bool sampling = !counts_in.has_value();
+  const bool readout = W_out.has_value();
+  TORCH_CHECK(!sampling || (readout && cap.has_value() && uniforms.has_value()),
+              "sampling needs W_out, b_out, cap and uniforms");
   // given rows may come from a run of more steps than u holds (it stopped early): their
   // layout is that run's T; no row lies beyond u's steps
   const int64_t T = sampling ? u.size(1) : counts_in->size(1);
-  TORCH_CHECK(sampling || (*counts_in).narrow(1, u.size(1), T - u.size(1)).sum().item<int64_t>() == 0,
+  TORCH_CHECK(sampling || counts_in->narrow(1, u.size(1), T - u.size(1)).sum().item<int64_t>() == 0,
               "rows beyond the steps of u");
   const Sizes z = sizes_of(T, u.size(2), W_in, W_rec, W_gates);
   auto opt = x0.options();
@@ -499,8 +542,6 @@ std::vector<at::Tensor> forward(at::Tensor x0, at::Tensor u, at::Tensor W_in, at
   const int64_t rows = z.E * z.T * z.B;
   at::Tensor counts, idx, pos, actions;
   if (sampling) {
-    TORCH_CHECK(W_out.has_value() && b_out.has_value() && cap.has_value() &&
-                    uniforms.has_value(), "sampling needs W_out, b_out, cap and uniforms");
     counts = at::zeros({z.E, z.T}, lopt);
     idx = at::empty({z.E, z.T * z.B}, lopt);
     pos = at::empty({z.E, z.T * z.B}, lopt);
@@ -512,8 +553,11 @@ std::vector<at::Tensor> forward(at::Tensor x0, at::Tensor u, at::Tensor W_in, at
   }
   at::Tensor nz = noise.has_value() ? *noise : at::Tensor();
   if (nz.defined()) TORCH_CHECK(nz.stride(3) == 1, "noise: last dim must be dense");
-  at::Tensor states = at::zeros({z.E, z.T, z.B, z.N}, opt);
-  std::vector<at::Tensor> buf(8);
+  at::Tensor Wo = readout ? *W_out : at::Tensor(), bo = readout ? *b_out : at::Tensor();
+  if (readout) TORCH_CHECK(Wo.dim() == 3 && Wo.stride(2) == 1, "W_out: (E, N, A), dense rows");
+  at::Tensor out = at::zeros({z.E, z.T, z.B, readout ? Wo.size(2) : z.N}, opt);
+  at::Tensor rates = want_rates ? at::zeros({z.E, z.T, z.B, z.N}, opt) : at::empty({0}, opt);
+  std::vector<at::Tensor> buf(9);
   buf[0] = pooled(rows, z.n_in, opt);
   buf[1] = pooled(rows, z.N, opt);
   buf[2] = pooled(rows, z.N, opt);
@@ -524,39 +568,48 @@ std::vector<at::Tensor> forward(at::Tensor x0, at::Tensor u, at::Tensor W_in, at
     buf[6] = pooled(rows, z.N, opt);
   }
   if (rate_fn == SOFTPLUS) buf[7] = pooled(rows, z.N, opt);
+  if (readout) buf[8] = pooled(rows, z.N, opt);
   at::Tensor Wg = z.gru ? *W_gates : at::Tensor();
-  at::Tensor Wo = sampling ? *W_out : at::Tensor(), bo = sampling ? *b_out : at::Tensor();
   at::Tensor cp = sampling ? cap->to(opt.dtype()).contiguous() : at::Tensor();
   at::Tensor un = sampling ? uniforms->to(opt.dtype()) : at::Tensor();
   at::Tensor al = alpha.to(opt.dtype()).contiguous();
   AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "recurrence_forward", [&] {
-    forward_impl<scalar_t>(z, x0, u, W_in, b_in, W_rec, Wg, al, nz, rate_fn, sampling, Wo, bo,
-                           cp, un, read_fn, counts, idx, pos, actions, states, buf);
+    forward_impl<scalar_t>(z, x0, u, W_in, b_in, W_rec, Wg, al, nz, rate_fn, sampling, readout,
+                           Wo, bo, cp, un, read_fn, counts, idx, pos, actions, out, rates, buf);
   });
-  std::vector<at::Tensor> out = {states, counts, idx, pos, actions};
-  out.insert(out.end(), buf.begin(), buf.end());
-  return out;
+  std::vector<at::Tensor> result = {out, rates, counts, idx, pos,
+                                    actions.defined() ? actions : at::empty({0}, lopt)};
+  for (auto& b : buf) result.push_back(b.defined() ? b : at::empty({0}, opt));
+  return result;
 }
 
-// Returns [d_x0, d_W_in, d_b, d_W_rec, d_W_gates (empty for the SimpleRNN)].
-std::vector<at::Tensor> backward(at::Tensor d_states, int64_t T, int64_t B, at::Tensor W_in,
+// Returns [d_x0, d_W_in, d_b, d_W_rec, d_W_gates, d_W_out, d_b_out] (empty where the network
+// has no such parameter or no readout ran).
+std::vector<at::Tensor> backward(at::Tensor d_out, int64_t T, int64_t B, at::Tensor W_in,
                                  at::Tensor W_rec, c10::optional<at::Tensor> W_gates,
                                  at::Tensor alpha, at::Tensor counts, at::Tensor idx,
-                                 at::Tensor pos, int64_t rate_fn, std::vector<at::Tensor> buf) {
+                                 at::Tensor pos, int64_t rate_fn, std::vector<at::Tensor> buf,
+                                 c10::optional<at::Tensor> W_out, int64_t read_fn) {
   const Sizes z = sizes_of(T, B, W_in, W_rec, W_gates);
+  const bool readout = W_out.has_value();
   auto opt = W_rec.options();
   at::Tensor d_x0 = at::empty({z.E, z.N}, opt);
   at::Tensor d_W_in = at::empty({z.E, z.n_in, z.P}, opt);
   at::Tensor d_b = at::empty({z.E, z.P}, opt);
   at::Tensor d_W_rec = at::empty({z.E, z.N, z.N}, opt);
-  at::Tensor d_W_gates = z.gru ? at::empty({z.E, z.N, 2 * z.N}, opt) : at::Tensor();
+  at::Tensor d_W_gates = z.gru ? at::empty({z.E, z.N, 2 * z.N}, opt) : at::empty({0}, opt);
+  at::Tensor Wo = readout ? *W_out : at::Tensor();
+  const int64_t A = readout ? Wo.size(2) : 0;
+  at::Tensor d_W_out = readout ? at::empty({z.E, z.N, A}, opt) : at::empty({0}, opt);
+  at::Tensor d_b_out = readout ? at::empty({z.E, A}, opt) : at::empty({0}, opt);
   at::Tensor Wg = z.gru ? *W_gates : at::Tensor();
   at::Tensor al = alpha.to(opt.dtype()).contiguous();
   AT_DISPATCH_FLOATING_TYPES(W_rec.scalar_type(), "recurrence_backward", [&] {
-    backward_impl<scalar_t>(z, d_states, W_rec, Wg, al, counts, idx, pos, rate_fn, buf, d_x0,
-                            d_W_in, d_b, d_W_rec, d_W_gates);
+    backward_impl<scalar_t>(z, d_out, W_rec, Wg, al, counts, idx, pos, rate_fn, buf, readout,
+                            Wo, read_fn, d_x0, d_W_in, d_b, d_W_rec, d_W_gates, d_W_out,
+                            d_b_out);
   });
-  return {d_x0, d_W_in, d_b, d_W_rec, d_W_gates};
+  return {d_x0, d_W_in, d_b, d_W_rec, d_W_gates, d_W_out, d_b_out};
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {

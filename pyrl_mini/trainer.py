@@ -223,53 +223,56 @@ class Ensemble:
         return (torch.stack(opts), torch.stack(in_noise, 1), torch.stack(out_u),
                 torch.stack(rec_noise, 1), torch.stack(act_u, 1))
 
-    def _logits(self, states: torch.Tensor):
-        """Rates, raw logits and capped logits from states, all with leading dims (T, E, B)."""
+    def _read_fn(self) -> str:
         net = self.net
-        rates = nets.rate(states, net.rate_function)
-        read = rates if net.network_type == "gru" else nets.rate(states, net.readout_rate)
-        logits = nets.readout(self.params, read)
+        return net.rate_function if net.network_type == "gru" else net.readout_rate
+
+    def _cap(self, logits: torch.Tensor) -> torch.Tensor:
         if bool((self.logit_cap > 0).any()):
-            return rates, logits, cap_logits(logits, self.logit_cap)
-        return rates, logits, logits
+            return cap_logits(logits, self.logit_cap)
+        return logits
 
     def _policy_fast(self, inputs: torch.Tensor, noise: torch.Tensor, act_u: torch.Tensor):
-        """The policy's states (T', E, B, N) and actions (T', E, B), computed step by step:
-        after each step the actions of the trials still running are sampled (inverse CDF of
-        the same uniforms act_u as the plain path), trials that have ended are dropped from
-        the next steps, and the loop stops once all have ended (nets.rows_for). Also returns
-        the rows, for the baseline to run on the same trials."""
+        """The policy's rates (T', E, B, N), raw logits (T', E, B, A) and actions (T', E, B),
+        computed step by step: after each step the actions of the trials still running are
+        sampled (inverse CDF of the same uniforms act_u as the plain path), trials that have
+        ended are dropped from the next steps, and the loop stops once all have ended
+        (nets.rows_for). Also returns the rows, for the baseline to run on the same trials."""
         net, (_, E, B) = self.net, act_u.shape
         sampler = nets.Sampler(
             W_out=self.params["W_out"].detach(), b_out=self.params["b_out"].detach(),
-            cap=self.logit_cap, uniforms=act_u,
-            read_fn=net.rate_function if net.network_type == "gru" else net.readout_rate)
+            cap=self.logit_cap, uniforms=act_u, read_fn=self._read_fn())
         rows = nets.rows_for(E, B, sampler)
-        x = nets.run_recurrent_fast(self.params, net.network_type, inputs, noise, self.alpha,
-                                    net.rate_function, rows)
-        return x, rows.actions, rows
+        logits, rates = nets.run_readout_fast(self.params, net.network_type, inputs, noise,
+                                              self.alpha, net.rate_function, self._read_fn(),
+                                              rows)
+        return rates, logits, rows.actions, rows
 
     def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
         """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
 
         fast=False (the plain path): autograd through every step of every trial; the tensors
-        cover all T steps. fast=True (what train() uses): the recurrence runs with its
-        hand-written backward, actions are sampled step by step from the same uniforms, and
-        the time loop stops once every trial of every network has ended, so the tensors cover
-        T' <= T steps. Steps after a trial's end carry mask 0 and add nothing to either loss,
-        so both paths give the same losses and gradients up to float rounding.
+        cover all T steps. fast=True (what train() uses): the recurrence and the readouts run
+        with a hand-written backward (the C++ kernel, or networks.Recurrence without one),
+        actions are sampled step by step from the same uniforms, and the time loop stops once
+        every trial of every network has ended, so the tensors cover T' <= T steps. Steps
+        after a trial's end carry mask 0 and add nothing to either loss, so both paths give
+        the same losses and gradients up to float rounding.
         """
         options, in_noise, outcome_u, rec_noise, act_u = self.draw(trials)
         E, A, net = self.E, tasks.N_ACTIONS, self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
         noise = self.rec_noise.view(1, E, 1, 1) * rec_noise                  # (T, E, B, N)
-        if fast:   # states of the running trials only, actions sampled step by step
-            x, actions, rows = self._policy_fast(inputs, noise, act_u)
+        if fast:   # the running trials only, actions sampled step by step
+            rates, raw_logits, actions, rows = self._policy_fast(inputs, noise, act_u)
         else:
             x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
                                    net.rate_function)
-        rates, raw_logits, logits = self._logits(x)
-        logp_all = torch.log_softmax(logits, dim=-1)                          # (T, E, B, A)
+            rates = nets.rate(x, net.rate_function)
+            read = rates if self._read_fn() == net.rate_function else nets.rate(
+                x, self._read_fn())
+            raw_logits = nets.readout(self.params, read)
+        logp_all = torch.log_softmax(self._cap(raw_logits), dim=-1)          # (T, E, B, A)
         if not fast:
             actions = _sample(logp_all.detach().exp(), act_u)
         out = tasks.resolve(self.task, actions, options, outcome_u, self.abort_penalty,
@@ -281,11 +284,12 @@ class Ensemble:
         prev[1:] = torch.nn.functional.one_hot(actions[:-1], A).float()
         b_in = torch.cat([rates.detach(), prev], dim=-1)
         if fast:
-            bx = nets.run_recurrent_fast(self.baseline_params, "gru", b_in, None, self.alpha,
-                                         rows=rows)
+            value = nets.run_readout_fast(self.baseline_params, "gru", b_in, None, self.alpha,
+                                          "relu", "relu", rows, rates=False)[0]
         else:
             bx = nets.run_recurrent(self.baseline_params, "gru", b_in, None, self.alpha)
-        value = nets.readout(self.baseline_params, torch.relu(bx)).squeeze(-1)  # (T', E, B)
+            value = nets.readout(self.baseline_params, torch.relu(bx))
+        value = value.squeeze(-1)                                             # (T', E, B)
         loss = losses(logp_all, actions, out.mask, returns, value, kappa, self.entropy_coef,
                       trials)
         return dict(options=options, actions=actions, outcome=out, mask=out.mask,

@@ -79,7 +79,11 @@ def test_kernel_rollout_equals_python_rollout(name):
         out_p = slow.rollout(48, kappa, fast=True)
     assert torch.equal(out_k["actions"], out_p["actions"])
     assert torch.equal(out_k["mask"], out_p["mask"])
-    for key in ("policy_loss", "baseline_loss", "value", "logp"):
+    valid = out_k["mask"].bool()      # steps after a trial's end are not computed
+    for key in ("value", "logp", "entropy", "fd"):
+        torch.testing.assert_close(out_k[key][valid], out_p[key][valid], rtol=1e-5, atol=1e-6,
+                                   msg=key)
+    for key in ("policy_loss", "baseline_loss"):
         torch.testing.assert_close(out_k[key], out_p[key], rtol=1e-5, atol=1e-6, msg=key)
     for out in (out_k, out_p):
         (out["policy_loss"].sum() + out["baseline_loss"].sum()).backward()
