@@ -188,8 +188,10 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
   T* XP_p = softplus ? XP.data_ptr<T>() : nullptr;
   T* xc = xcur.data_ptr<T>();
   T* c_p = C.data_ptr<T>();
-  at::Tensor PRE = at::empty({B, P}, x0.options());
-  T* pre_p = PRE.data_ptr<T>();
+  // input projections: per step when sampling (the rows are not known ahead), else for all
+  // the rows of a network in one product before its time loop
+  at::Tensor PRE = sampling ? at::empty({B, P}, x0.options()) : pooled(TB, P, x0.options());
+  at::Tensor LG = (readout && !sampling) ? pooled(TB, A, x0.options()) : at::Tensor();
   const int64_t ldWin = W_in.stride(1), ldWr = W_rec.stride(1);
   const int64_t ldWg = z.gru ? W_gates.stride(1) : 0, ldWo = readout ? W_out.stride(1) : 0;
 
@@ -214,20 +216,58 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
     }
     for (int64_t b = 0; b < B; ++b)
       for (int64_t i = 0; i < N; ++i) xc[b * N + i] = x0_p[i];
+    // emit(t, o, m, lg): the logits lg (m x A) and rates of rows [o, o + m) of network e's
+    // region, step t, into the dense outputs
+    auto emit = [&](int64_t t, int64_t o, int64_t m, const T* lgs) {
+      const int64_t g = e * TB + o;
+      const int64_t* ixt = ix + o;
+      if (readout) {
+        for (int64_t j = 0; j < m; ++j)
+          std::copy(lgs + j * A, lgs + (j + 1) * A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
+      } else {
+        for (int64_t j = 0; j < m; ++j)
+          std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
+                    out_p + ((e * Tn + t) * B + ixt[j]) * N);
+      }
+      if (rates_p) {
+        const bool same = readout && read_fn == rate_fn;
+        for (int64_t j = 0; j < m; ++j) {
+          T* dst = rates_p + ((e * Tn + t) * B + ixt[j]) * N;
+          if (same) std::copy(READ_p + (g + j) * N, READ_p + (g + j + 1) * N, dst);
+          else rate_of(XO_p + (g + j) * N, dst, N, rate_fn);
+        }
+      }
+    };
+    int64_t total = 0;
+    if (!sampling) {   // the given rows' inputs and their projections, all at once
+      for (int64_t t = 0; t < Tn && cnt[t] > 0; ++t) {
+        for (int64_t j = 0; j < cnt[t]; ++j) {
+          const T* src = u_p + e * us0 + t * us1 + ix[total + j] * us2;
+          std::copy(src, src + n_in, U_p + (e * TB + total + j) * n_in);
+        }
+        total += cnt[t];
+      }
+      fill_rows(PRE.data_ptr<T>(), total, P, P, bin_p, 0);
+      gemm<T>(false, false, total, P, n_in, U_p + e * TB * n_in, n_in, mat<T>(W_in, e), ldWin,
+              T(1), PRE.data_ptr<T>(), P);
+    }
     for (int64_t t = 0; t < Tn && M > 0; ++t) {
       if (sampling) cnt[t] = M;
       const int64_t g = e * TB + off;          // first global row of this step
       const int64_t* ixt = ix + off;
-      // inputs of the rows, r = phi(x_{t-1})
-      for (int64_t j = 0; j < M; ++j) {
-        const T* src = u_p + e * us0 + t * us1 + ixt[j] * us2;
-        std::copy(src, src + n_in, U_p + (g + j) * n_in);
-      }
+      // r = phi(x_{t-1}); the inputs of the rows and their projections
       rate_of(xc, R_p + g * N, M * N, rate_fn);
       if (softplus) std::copy(xc, xc + M * N, XP_p + g * N);
-      fill_rows(pre_p, M, P, P, bin_p, 0);                      // input projections
-      gemm<T>(false, false, M, P, n_in, U_p + g * n_in, n_in, mat<T>(W_in, e), ldWin, T(1),
-              pre_p, P);
+      T* pre_p = PRE.data_ptr<T>() + (sampling ? 0 : off * P);
+      if (sampling) {
+        for (int64_t j = 0; j < M; ++j) {
+          const T* src = u_p + e * us0 + t * us1 + ixt[j] * us2;
+          std::copy(src, src + n_in, U_p + (g + j) * n_in);
+        }
+        fill_rows(pre_p, M, P, P, bin_p, 0);
+        gemm<T>(false, false, M, P, n_in, U_p + g * n_in, n_in, mat<T>(W_in, e), ldWin, T(1),
+                pre_p, P);
+      }
       if (nz_p) {
         for (int64_t j = 0; j < M; ++j) {
           const T* src = nz_p + e * ns0 + t * ns1 + ixt[j] * ns2;
@@ -278,24 +318,11 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
         }
       }
       T* lg = readout ? logits.data_ptr<T>() : nullptr;
-      if (readout) {   // logits = read_fn(x) W_out + b_out, into the dense (E, T, B, A)
+      if (sampling) {   // logits = read_fn(x) W_out + b_out now: the actions need them
         rate_of(XO_p + g * N, READ_p + g * N, M * N, read_fn);
         fill_rows(lg, M, A, A, bout_p, 0);
         gemm<T>(false, false, M, A, N, READ_p + g * N, N, mat<T>(W_out, e), ldWo, T(1), lg, A);
-        for (int64_t j = 0; j < M; ++j)
-          std::copy(lg + j * A, lg + (j + 1) * A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
-      } else {         // the dense states (E, T, B, N)
-        for (int64_t j = 0; j < M; ++j)
-          std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
-                    out_p + ((e * Tn + t) * B + ixt[j]) * N);
-      }
-      if (rates_p) {   // rate_fn(x), dense (E, T, B, N)
-        const bool same = readout && read_fn == rate_fn;
-        for (int64_t j = 0; j < M; ++j) {
-          T* dst = rates_p + ((e * Tn + t) * B + ixt[j]) * N;
-          if (same) std::copy(READ_p + (g + j) * N, READ_p + (g + j + 1) * N, dst);
-          else rate_of(XO_p + (g + j) * N, dst, N, rate_fn);
-        }
+        emit(t, off, M, lg);
       }
       int64_t next = 0;
       if (sampling) {   // actions of the rows; the trials still fixating go on
@@ -340,6 +367,17 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       off += M;
       M = next;
     }
+    if (!sampling) {   // the outputs of all the given rows at once
+      T* lgs = readout ? LG.data_ptr<T>() : nullptr;
+      if (readout) {
+        rate_of(XO_p + e * TB * N, READ_p + e * TB * N, total * N, read_fn);
+        fill_rows(lgs, total, A, A, bout_p, 0);
+        gemm<T>(false, false, total, A, N, READ_p + e * TB * N, N, mat<T>(W_out, e), ldWo,
+                T(1), lgs, A);
+      }
+      for (int64_t t = 0, o = 0; t < Tn && cnt[t] > 0; o += cnt[t], ++t)
+        emit(t, o, cnt[t], readout ? lgs + o * A : nullptr);
+    }
   }
 }
 
@@ -361,6 +399,8 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
   const T* READ_p = readout ? READ.data_ptr<T>() : nullptr;
   const T* XO_p = XO.data_ptr<T>();
   const int64_t ldWo = readout ? W_out.stride(1) : 0;
+  at::Tensor DX = readout ? pooled(TB, N, R.options()) : at::Tensor();
+  T* DX_p = readout ? DX.data_ptr<T>() : nullptr;
   at::Tensor dP = pooled(E * TB, P, R.options());
   at::Tensor dx_a = at::empty({B, N}, R.options()), dx_b = at::empty({B, N}, R.options());
   at::Tensor dh = at::empty({B, N}, R.options()), dr = at::empty({B, N}, R.options());
@@ -390,19 +430,23 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
       steps = t + 1;
     }
     const int64_t total = offs[steps];
+    if (readout) {   // every row's dL/dx_t from its logits: (dL/dlogits W_out^T) read_fn'(x_t)
+      T* dl = DL_p + e * TB * A;
+      for (int64_t t = 0; t < steps; ++t)
+        for (int64_t j = 0; j < cnt[t]; ++j) {
+          const T* src = ds_p + e * ds0 + t * ds1 + ix[offs[t] + j] * ds2;
+          for (int64_t k = 0; k < A; ++k) dl[(offs[t] + j) * A + k] = src[k * ds3];
+        }
+      gemm<T>(false, true, total, N, A, dl, A, mat<T>(W_out, e), ldWo, T(0), DX_p, N);
+      times_rate_slope(DX_p, XO_p + e * TB * N, READ_p + e * TB * N, total * N, read_fn);
+    }
     T* dx = dx_a.data_ptr<T>();
     T* dxn = dx_b.data_ptr<T>();   // dL/dx_t of the rows of step t + 1's x_{t}
     for (int64_t t = steps - 1; t >= 0; --t) {
       const int64_t M = cnt[t], g = e * TB + offs[t];
       const int64_t* ixt = ix + offs[t];
-      if (readout) {   // dL/dx_t from the logits: (dL/dlogits W_out^T) read_fn'(x_t)
-        T* dl = DL_p + g * A;
-        for (int64_t j = 0; j < M; ++j) {
-          const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;
-          for (int64_t k = 0; k < A; ++k) dl[j * A + k] = src[k * ds3];
-        }
-        gemm<T>(false, true, M, N, A, dl, A, mat<T>(W_out, e), ldWo, T(0), dx, N);
-        times_rate_slope(dx, XO_p + g * N, READ_p + g * N, M * N, read_fn);
+      if (readout) {   // dL/dx_t from the logits, computed for all rows before the loop
+        std::copy(DX_p + offs[t] * N, DX_p + (offs[t] + M) * N, dx);
       } else {         // dL/dx_t given
         for (int64_t j = 0; j < M; ++j) {
           const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;

@@ -296,6 +296,19 @@ class Ensemble:
                     raw_logits=raw_logits, rates=rates, value=value, returns=returns, **loss)
 
     # --- one update ------------------------------------------------------------------------
+    def group_matrix(self, groups: dict[str, list[str]]) -> torch.Tensor:
+        """(P, G) float64: 1 where a policy weight of the flat layout belongs to group g, so
+        that (grad * grad) @ it gives each group's squared gradient norm in one product."""
+        sizes = [p[0].numel() for p in self.params.values()]
+        member = torch.zeros(sum(sizes), len(groups), dtype=torch.float64)
+        start = 0
+        for name, size in zip(self.params, sizes, strict=True):
+            for j, names in enumerate(groups.values()):
+                if name in names:
+                    member[start:start + size, j] = 1.0
+            start += size
+        return member
+
     def flat_grads(self, kind: str) -> torch.Tensor:
         """The gradients of one network kind ("pi" or "v") as one (E, P) tensor, in the
         layout of self.flat[kind]; the parameters' .grad are cleared."""
@@ -338,13 +351,6 @@ def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(scale, nan=0.0)
 
 
-def squared_norms(grad: torch.Tensor, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Squared L2 norm (E,) of each parameter's gradient, from the flat gradient (E, P)."""
-    sizes = [p[0].numel() for p in params.values()]
-    return {name: part.pow(2).sum(1)
-            for name, part in zip(params, grad.split(sizes, dim=1), strict=True)}
-
-
 def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
           record_units: bool = False, callback: Callable[[int, dict], None] | None = None,
           desc: str = "training", stop_after: int | None = None) -> TrainResult:
@@ -370,6 +376,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     unit_dead = np.zeros((U, E, N), dtype=bool) if record_units else None
     stopped_at = np.full(E, -1, dtype=np.int64)
     groups = nets.param_groups(ens.params)
+    group_of = ens.group_matrix(groups)           # (P, groups): 1 where a weight is in a group
     done, interrupted, last = 0, False, None
     t0 = time.perf_counter()
     bar = tqdm(total=U, desc=desc, disable=not progress, leave=False)
@@ -384,27 +391,31 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
             # backward: per-network gradients, flat (E, P)
             (batch["policy_loss"].sum() + batch["baseline_loss"].sum()).backward()
             grad, grad_b = ens.flat_grads("pi"), ens.flat_grads("v")
-            sq = squared_norms(grad, ens.params)
-            norm = torch.stack(list(sq.values())).sum(0).sqrt()
-            norm_b = torch.stack(list(squared_norms(grad_b, ens.baseline_params).values())
-                                 ).sum(0).sqrt()
-            # a network whose loss or gradient is not finite stops for good
-            finite = (torch.isfinite(norm) & torch.isfinite(norm_b)
-                      & torch.isfinite(batch["policy_loss"].detach())
-                      & torch.isfinite(batch["baseline_loss"].detach()))
-            for k in torch.nonzero(ens.active & ~finite).flatten().tolist():
-                stopped_at[k] = u
-                warnings.warn(f"network {k} (seed {members[k].seed}) stopped at update {u}: "
-                              "non-finite loss or gradient. Its history ends there; lower lr "
-                              "or grad_clip to avoid it.", RuntimeWarning, stacklevel=2)
-            ens.active &= finite
+            # (E, groups): squared norm of each group, summed in float64 (a float32 product
+            # of 30,000 terms would lose 1e-5 of the norm to rounding)
+            g64 = grad.double()
+            group_sq = ((g64 * g64) @ group_of).float()
+            norm = group_sq.sum(1).sqrt()
+            norm_b = (grad_b * grad_b).sum(1).sqrt()
+            # a network whose loss or gradient is not finite stops for good (a sum of
+            # non-negative norms and the two losses is finite only if all four are)
+            finite = torch.isfinite(norm + norm_b + batch["policy_loss"].detach()
+                                    + batch["baseline_loss"].detach())
+            if not bool(finite.all()):
+                for k in torch.nonzero(ens.active & ~finite).flatten().tolist():
+                    stopped_at[k] = u
+                    warnings.warn(f"network {k} (seed {members[k].seed}) stopped at update "
+                                  f"{u}: non-finite loss or gradient. Its history ends there; "
+                                  "lower lr or grad_clip to avoid it.", RuntimeWarning,
+                                  stacklevel=2)
+                ens.active &= finite
+                grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+                grad_b = torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0)
             # clip and step
             ens.step_count += 1
-            ens.optimizer_step("pi", torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0),
-                               lr, clip_scale(norm, ens.grad_clip), sgd=ens.policy_sgd,
-                               eps=ens.policy_eps)
-            ens.optimizer_step("v", torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0),
-                               lr_b, clip_scale(norm_b, ens.grad_clip))
+            ens.optimizer_step("pi", grad, lr, clip_scale(norm, ens.grad_clip),
+                               sgd=ens.policy_sgd, eps=ens.policy_eps)
+            ens.optimizer_step("v", grad_b, lr_b, clip_scale(norm_b, ens.grad_clip))
             # record
             with torch.no_grad():
                 row = behaviour(batch["options"], batch["outcome"])
@@ -412,12 +423,12 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
                 dead = row.pop("dead")
                 row.update(grad_norm=norm, baseline_grad_norm=norm_b, kappa=kappa, lr=lr,
                            clipped=((ens.grad_clip > 0) & (norm > ens.grad_clip)).float())
-                for g, names in groups.items():
-                    row["grad_norm_" + g] = sum(sq[nm] for nm in names).sqrt()
+                for j, g in enumerate(groups):
+                    row["grad_norm_" + g] = group_sq[:, j].sqrt()
                 row["mode"] = torch.as_tensor(analysis.collapse_mode(
                     *(row[n].numpy() for n in ("abort_rate", "no_choice_rate", "choice_rate",
                                                 "left_rate", "higher_ev_rate"))))
-                alive = finite.numpy()
+                alive = ens.active.numpy()   # stopped networks record NaN from then on
                 for name, v in row.items():
                     hist[name][u] = np.where(alive, v.numpy(), np.nan)
                 if unit_dead is not None:
