@@ -57,27 +57,30 @@ def dead_and_dormant(rates: torch.Tensor, mask: torch.Tensor):
     return peak == 0, (score <= DORMANT_TAU).float().mean(-1)
 
 
+_EV = torch.as_tensor(tasks.OPTION_EV, dtype=torch.float32)
+_P = torch.as_tensor(tasks.OPTION_P, dtype=torch.float32)
+
+
 def behaviour(options: torch.Tensor, out: tasks.Outcome) -> dict[str, torch.Tensor]:
     """Choice statistics (E,) of one batch: see DIAGNOSTICS for each name."""
     chose = out.choice >= 0
-    chosen = options.gather(-1, out.choice.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    other = options.gather(-1, (1 - out.choice.clamp(min=0)).unsqueeze(-1)).squeeze(-1)
-    ev = torch.as_tensor(tasks.OPTION_EV, dtype=torch.float32)
-    p = torch.as_tensor(tasks.OPTION_P, dtype=torch.float32)
-    unequal = chose & ((ev[chosen] - ev[other]).abs() > 1e-6)
-    equal = chose & ~((ev[chosen] - ev[other]).abs() > 1e-6)
-
-    def rate(num, den):
-        return torch.where(den.sum(-1) > 0, (num & den).sum(-1) / den.sum(-1).clamp_min(1),
-                           torch.full(den.shape[:-1], float("nan")))
-
+    c = out.choice.clamp(min=0)
+    chosen, other = options.gather(-1, torch.stack([c, 1 - c], -1)).unbind(-1)   # (E, B)
+    ev_chosen, ev_other = _EV[chosen], _EV[other]
+    differ = (ev_chosen - ev_other).abs() > 1e-6
+    # each rate: k of the n trials of its kind (NaN where there are none), in one pass
+    num = torch.stack([ev_chosen > ev_other, _P[chosen] < _P[other], out.choice == 0])
+    den = torch.stack([chose & differ, chose & ~differ, chose])
+    k, n = (num & den).sum(-1), den.sum(-1)
+    rates = torch.where(n > 0, k / n.clamp_min(1), torch.full(n.shape, float("nan")))
+    ended = torch.stack([out.aborted, out.no_choice, chose]).float().mean(-1)
     return {
-        "abort_rate": out.aborted.float().mean(-1),
-        "no_choice_rate": out.no_choice.float().mean(-1),
-        "choice_rate": chose.float().mean(-1),
-        "higher_ev_rate": rate(ev[chosen] > ev[other], unequal),
-        "risky_rate": rate(p[chosen] < p[other], equal),
-        "left_rate": rate(out.choice == 0, chose),
+        "abort_rate": ended[0],
+        "no_choice_rate": ended[1],
+        "choice_rate": ended[2],
+        "higher_ev_rate": rates[0],
+        "risky_rate": rates[1],
+        "left_rate": rates[2],
         "reward": out.rewards.sum(0).mean(-1),
     }
 

@@ -287,34 +287,29 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
           T* __restrict__ h = H_p + (g + j) * N;
           for (int64_t i = 0; i < N; ++i) h[i] = gate[i] * r[i];
         }
-        fill_rows(c_p, M, N, N, pre_p + 2 * N, P);
-        gemm<T>(false, false, M, N, N, H_p + g * N, N, mat<T>(W_rec, e), ldWr, T(1), c_p, N);
-        for (int64_t j = 0; j < M; ++j) {
+        gemm<T>(false, false, M, N, N, H_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
+        for (int64_t j = 0; j < M; ++j) {   // c = h W_rec + drive; x_t = x + a z (c - x)
           const T* __restrict__ zg = Z_p + (g + j) * 2 * N;
+          const T* __restrict__ hw = c_p + j * N;
+          const T* __restrict__ drive = pre_p + j * P + 2 * N;
+          const T* __restrict__ x = xc + j * N;
           T* __restrict__ az = AZ_p + (g + j) * N;
-          for (int64_t i = 0; i < N; ++i) az[i] = a * zg[i];
-        }
-        {
-          const int64_t n = M * N;
-          const T* __restrict__ c = c_p;
-          const T* __restrict__ x = xc;
-          const T* __restrict__ az = AZ_p + g * N;
-          T* __restrict__ cmx = CMX_p + g * N;
-          T* __restrict__ xo = XO_p + g * N;
-          for (int64_t i = 0; i < n; ++i) {
-            cmx[i] = c[i] - x[i];
+          T* __restrict__ cmx = CMX_p + (g + j) * N;
+          T* __restrict__ xo = XO_p + (g + j) * N;
+          for (int64_t i = 0; i < N; ++i) {
+            az[i] = a * zg[i];
+            cmx[i] = (hw[i] + drive[i]) - x[i];
             xo[i] = x[i] + az[i] * cmx[i];
           }
         }
       } else {
-        fill_rows(c_p, M, N, N, pre_p, P);
-        gemm<T>(false, false, M, N, N, R_p + g * N, N, mat<T>(W_rec, e), ldWr, T(1), c_p, N);
-        {
-          const int64_t n = M * N;
-          const T* __restrict__ c = c_p;
-          const T* __restrict__ x = xc;
-          T* __restrict__ xo = XO_p + g * N;
-          for (int64_t i = 0; i < n; ++i) xo[i] = x[i] + a * (c[i] - x[i]);
+        gemm<T>(false, false, M, N, N, R_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
+        for (int64_t j = 0; j < M; ++j) {   // x_t = x + a (r W_rec + drive - x)
+          const T* __restrict__ rw = c_p + j * N;
+          const T* __restrict__ drive = pre_p + j * P;
+          const T* __restrict__ x = xc + j * N;
+          T* __restrict__ xo = XO_p + (g + j) * N;
+          for (int64_t i = 0; i < N; ++i) xo[i] = x[i] + a * ((rw[i] + drive[i]) - x[i]);
         }
       }
       T* lg = readout ? logits.data_ptr<T>() : nullptr;
@@ -440,14 +435,15 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
       gemm<T>(false, true, total, N, A, dl, A, mat<T>(W_out, e), ldWo, T(0), DX_p, N);
       times_rate_slope(DX_p, XO_p + e * TB * N, READ_p + e * TB * N, total * N, read_fn);
     }
-    T* dx = dx_a.data_ptr<T>();
-    T* dxn = dx_b.data_ptr<T>();   // dL/dx_t of the rows of step t + 1's x_{t}
+    T* dxn = dx_b.data_ptr<T>();   // dL/dx_{t-1} of step t's rows, from the step after
     for (int64_t t = steps - 1; t >= 0; --t) {
       const int64_t M = cnt[t], g = e * TB + offs[t];
       const int64_t* ixt = ix + offs[t];
-      if (readout) {   // dL/dx_t from the logits, computed for all rows before the loop
-        std::copy(DX_p + offs[t] * N, DX_p + (offs[t] + M) * N, dx);
-      } else {         // dL/dx_t given
+      T* dx;             // dL/dx_t of step t's rows
+      if (readout) {     // from the logits, computed for all rows before the loop
+        dx = DX_p + offs[t] * N;
+      } else {           // given
+        dx = dx_a.data_ptr<T>();
         for (int64_t j = 0; j < M; ++j) {
           const T* src = ds_p + e * ds0 + t * ds1 + ixt[j] * ds2;
           for (int64_t i = 0; i < N; ++i) dx[j * N + i] = src[i * ds3];
@@ -483,13 +479,18 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
         }
         gemm<T>(false, true, M, N, 2 * N, dP_p + g * P, P, mat<T>(W_gates, e), ldWg, T(1),
                 dr_p, N);
-        times_rate_slope(dr_p, XP_p ? XP_p + g * N : nullptr, R_p + g * N, M * N, rate_fn);
-        {
-          const int64_t n = M * N;
-          const T* __restrict__ az = AZ_p + g * N;
-          const T* __restrict__ drs = dr_p;
-          T* __restrict__ dxs = dx;
-          for (int64_t i = 0; i < n; ++i) dxs[i] = dxs[i] * (T(1) - az[i]) + drs[i];
+        const int64_t n = M * N;
+        const T* __restrict__ az = AZ_p + g * N;
+        const T* __restrict__ drs = dr_p;
+        const T* __restrict__ dxs = dx;
+        T* __restrict__ out = dxn;
+        if (rate_fn == RELU) {   // dx_{t-1} = dx (1 - a z) + dr relu'(x_{t-1})
+          const T* __restrict__ r = R_p + g * N;
+          for (int64_t i = 0; i < n; ++i)
+            out[i] = dxs[i] * (T(1) - az[i]) + (r[i] > T(0) ? drs[i] : T(0));
+        } else {
+          times_rate_slope(dr_p, XP_p ? XP_p + g * N : nullptr, R_p + g * N, n, rate_fn);
+          for (int64_t i = 0; i < n; ++i) out[i] = dxs[i] * (T(1) - az[i]) + drs[i];
         }
       } else {
         for (int64_t j = 0; j < M; ++j) {
@@ -498,15 +499,13 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
         }
         gemm<T>(false, true, M, N, N, dP_p + g * P, P, mat<T>(W_rec, e), ldWr, T(0), dr_p, N);
         times_rate_slope(dr_p, XP_p ? XP_p + g * N : nullptr, R_p + g * N, M * N, rate_fn);
-        {
-          const int64_t n = M * N;   // P = N: the rows of dP are contiguous
-          const T* __restrict__ dc = dP_p + g * P;
-          const T* __restrict__ drs = dr_p;
-          T* __restrict__ dxs = dx;
-          for (int64_t i = 0; i < n; ++i) dxs[i] = (dxs[i] - dc[i]) + drs[i];
-        }
+        const int64_t n = M * N;   // P = N: the rows of dP are contiguous
+        const T* __restrict__ dc = dP_p + g * P;
+        const T* __restrict__ drs = dr_p;
+        const T* __restrict__ dxs = dx;
+        T* __restrict__ out = dxn;
+        for (int64_t i = 0; i < n; ++i) out[i] = (dxs[i] - dc[i]) + drs[i];
       }
-      std::swap(dx, dxn);
     }
     // dxn holds dL/dx_{-1} (the initial state) of step 0's rows: every trial, in order
     at::Tensor d_x0_e = d_x0[e];

@@ -212,16 +212,18 @@ class Ensemble:
         options (E, B, 2), input noise (T, E, B, n_in), outcome uniforms (E, B), recurrent
         noise (T, E, B, N) and action uniforms (T, E, B)."""
         T, N = self.task.steps, self.net.units
-        opts, in_noise, out_u, rec_noise, act_u = [], [], [], [], []
-        for g in self.generators:
+        opts, in_noise, out_u, act_u = [], [], [], []
+        # the largest draw goes straight to its place (ensemble-major; returned as a view)
+        rec_noise = torch.empty(self.E, T, trials, N)
+        for g, noise in zip(self.generators, rec_noise, strict=True):
             o, n, u = tasks.draw_trials(self.task, trials, g)
             opts.append(o)
             in_noise.append(n)
             out_u.append(u)
-            rec_noise.append(torch.randn(T, trials, N, generator=g))
+            torch.randn(T, trials, N, generator=g, out=noise)
             act_u.append(torch.rand(T, trials, generator=g))
         return (torch.stack(opts), torch.stack(in_noise, 1), torch.stack(out_u),
-                torch.stack(rec_noise, 1), torch.stack(act_u, 1))
+                rec_noise.transpose(0, 1), torch.stack(act_u, 1))
 
     def _read_fn(self) -> str:
         net = self.net
