@@ -16,6 +16,7 @@ float32 rounding differences grow). Writes benchmarks/results.json and prints a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -31,6 +32,7 @@ import torch
 
 import pyrl_mini.config as this_config
 import pyrl_mini.trainer as this_trainer
+from pyrl_mini import kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_TRIALS_PER_S = 225.0  # pyrl's PyTorch port: 16-step trials, N=100, batch 64
@@ -55,12 +57,13 @@ def load_commit(commit: str, workdir: str):
 
 def seconds(side, E: int, updates: int, **changes) -> np.ndarray:
     """CPU seconds of each update of an ensemble of E networks trained from scratch."""
-    trainer, config = side
+    trainer, config = side[:2]
     members = [config.TrainSettings(seed=k, updates=updates).replace(**changes)
                for k in range(E)]
     marks = [time.process_time()]
-    trainer.train(members, progress=False, callback=lambda u, row: marks.append(
-        time.process_time()))
+    with side[2]() if len(side) > 2 else contextlib.nullcontext():
+        trainer.train(members, progress=False, callback=lambda u, row: marks.append(
+            time.process_time()))
     return np.diff(marks)
 
 
@@ -118,7 +121,7 @@ def main() -> None:
     q = args.quick
     this = (this_trainer, this_config)
     out: dict = {"against": args.against, "torch": torch.__version__, "threads": 1,
-                 "cores": os.cpu_count()}
+                 "cores": os.cpu_count(), "kernel": kernel.load() is not None}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = str(Path(tmp) / "other")
         try:
@@ -131,6 +134,9 @@ def main() -> None:
                                                 **UPSTREAM_SHAPE)
             out["default_ensemble_16"] = compare(this, other, 2 if q else 3, 16,
                                                  6 if q else 100)
+            # what a machine without a C++ compiler gets (the Python recurrence)
+            out["default_one_python"] = compare(this + (kernel.disabled,), other,
+                                                2 if q else 3, 1, 20 if q else 300)
             out["drift"] = drift(this, other, 50 if q else 1000)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", workdir],
@@ -144,7 +150,9 @@ def main() -> None:
     for key, label in (("default_one", "one network, default settings (N=50, batch 256)"),
                        ("upstream_shape_one", "one network, upstream shape (N=100, batch 64, "
                                               "16 steps, 100-unit baseline)"),
-                       ("default_ensemble_16", "ensemble of 16, default settings")):
+                       ("default_ensemble_16", "ensemble of 16, default settings"),
+                       ("default_one_python", "without the C++ kernel (Python recurrence): "
+                                              "one network, default settings")):
         o = out[key]
         rate = o["E"] / o["s_per_update_this"]
         rows.append((f"{label}, {o['updates']} updates from scratch: network-updates/s",
