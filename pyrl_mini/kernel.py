@@ -2,11 +2,12 @@
 
     python -m pyrl_mini.kernel        # compile it now (make setup does), and say where it is
 
-networks.run_recurrent_fast uses it when it loads, and otherwise the Python networks.Recurrence:
-the same computation op by op from Python (tests/test_kernel.py compares the two), 2-3 times
-slower at the default settings. Compiling needs a C++ compiler (g++ or clang) and takes about
-a minute; the result is cached by torch under ~/.cache/torch_extensions (or
-$TORCH_EXTENSIONS_DIR). PYRL_MINI_KERNEL=0 turns the kernel off.
+The trainer's fast path (networks.run_readout_fast) uses it when it loads, and otherwise the
+Python networks.Recurrence: the same computation op by op from Python (tests/test_kernel.py
+compares the two), 1.2-2 times slower (about 1.8 times for one network at the default
+settings). Compiling needs a C++ compiler (g++ or clang) and takes about 30 s; the result is
+cached by torch under ~/.cache/torch_extensions (or $TORCH_EXTENSIONS_DIR), named after the
+CPU's features (it is built for this CPU). PYRL_MINI_KERNEL=0 turns the kernel off.
 """
 
 from __future__ import annotations
@@ -74,10 +75,17 @@ def load(verbose: bool = False):
         _why_not = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"
         warnings.warn(
             f"pyrl_mini could not compile its C++ recurrence ({_why_not}). Training uses the "
-            "Python recurrence instead: the same numbers, 2-3 times slower. To get the kernel, "
+            "Python recurrence instead: the same numbers, 1.2-2 times slower. To get the kernel, "
             "install a C++ compiler (Debian: apt-get install g++) and run "
             "`python -m pyrl_mini.kernel`.", RuntimeWarning, stacklevel=3)
     return _module
+
+
+def release() -> None:
+    """Free the work buffers the kernel keeps between updates (train() calls this at its end:
+    an ensemble's buffers are 100+ MB)."""
+    if _module is not None:
+        _module.release()
 
 
 def why_not() -> str | None:

@@ -14,9 +14,11 @@ Policy readout: log pi_t = log_softmax(rate_out(x_t) W_out + b_out), where rate_
 (GRU, and SimpleRNN by default) or tanh (the SimpleRNN's upstream mismatch).
 
 run_recurrent is the plain version (autograd through every step of every trial). The
-trainer uses run_recurrent_fast: the same update computed by Recurrence, whose backward
-through time is written out, on the trials still running only (Rows): steps after a trial's
-end carry no loss, and after the first steps most trials of a batch have ended.
+trainer uses run_readout_fast: the same update, and the readout, with the backward through
+time written out, on the trials still running only (steps after a trial's end carry no
+loss, and after the first steps many trials of a batch have ended). Recurrence is that
+computation in Python (with Rows); KernelRecurrence hands it to the C++ loop of
+recurrence.cpp (with KernelRows), which train() uses when it compiles.
 """
 
 from __future__ import annotations

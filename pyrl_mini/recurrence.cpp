@@ -655,7 +655,22 @@ std::vector<at::Tensor> backward(at::Tensor d_out, int64_t T, int64_t B, at::Ten
   return {d_x0, d_W_in, d_b, d_W_rec, d_W_gates, d_W_out, d_b_out};
 }
 
+// Frees the pooled work buffers no tensor uses any more (train() calls it when it ends).
+int64_t release() {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  const auto before = pool.size();
+  pool.erase(std::remove_if(pool.begin(), pool.end(),
+                            [](const at::Tensor& t) { return t.storage().use_count() == 1; }),
+             pool.end());
+  return static_cast<int64_t>(before - pool.size());
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("release", &release, "free the unused pooled work buffers");
+  m.def("pooled_blocks", [] {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    return static_cast<int64_t>(pool.size());
+  }, "how many work buffers the pool holds");
   m.def("forward", &forward, "recurrence forward (see recurrence.cpp)");
   m.def("backward", &backward, "recurrence backward through time (see recurrence.cpp)");
 }

@@ -18,10 +18,12 @@ One update, for each of E independent networks (all in one batched computation):
    SGD step on the policy; the baseline always uses Adam).
 
 Where: train() below runs these steps in order; the rollout is Ensemble.rollout, the loss
-`losses`, the diagnostics pyrl_mini.diagnostics. train() uses the fast path of the rollout
-(networks.Recurrence: a hand-written backward through time that computes only the trials
-still running, and stops once all have ended); Ensemble.rollout(fast=False) is the plain
-autograd path over every step, which the lessons use and the tests compare with.
+`losses`, the diagnostics pyrl_mini.diagnostics. train() uses the fast path of the rollout:
+a hand-written backward through time that computes only the trials still running and stops
+once all have ended, run by the C++ loop of pyrl_mini/recurrence.cpp (pyrl_mini.kernel) or,
+where it cannot be compiled, by the same computation in Python (networks.Recurrence).
+Ensemble.rollout(fast=False) is the plain autograd path over every step, which the lessons
+use and the tests compare with.
 
 Upstream (pyrl's PyTorch port) printed a *sum* of per-parameter norms as "Total norm" and
 counted padded steps after a trial's end in its log-probability statistics; here the gradient
@@ -40,7 +42,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import analysis, tasks
+from . import analysis, kernel, tasks
 from . import networks as nets
 from .config import (
     SHARED_FIELDS,
@@ -450,6 +452,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
                       "so far.", RuntimeWarning, stacklevel=2)
     finally:
         bar.close()
+        kernel.release()
     last_trials = {}
     if last is not None:
         out = last["outcome"]
