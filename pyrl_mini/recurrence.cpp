@@ -57,6 +57,36 @@ void times_rate_slope(T* __restrict__ d, const T* __restrict__ x, const T* __res
   }
 }
 
+// The two elementwise loops of a GRU step, as functions: GCC honours __restrict__ on
+// function parameters (not on local pointers), and without it these loops stay scalar (the
+// vectoriser gives up on the run-time alias checks of seven pointers).
+// Forward, one row: az = a z, cmx = (hw + drive) - x, x_t = x + az cmx.
+template <typename T>
+inline void gru_state_update(int64_t n, T a, const T* __restrict__ z, const T* __restrict__ hw,
+                             const T* __restrict__ drive, const T* __restrict__ x,
+                             T* __restrict__ az, T* __restrict__ cmx, T* __restrict__ xo) {
+  for (int64_t i = 0; i < n; ++i) {
+    az[i] = a * z[i];
+    cmx[i] = (hw[i] + drive[i]) - x[i];
+    xo[i] = x[i] + az[i] * cmx[i];
+  }
+}
+
+// Backward, one row: the gradients of the update gate's and the reset gate's pre-activations
+// (zg: the row's two gates, z then g) and dr = dh g, the reset path's share of dL/dr.
+template <typename T>
+inline void gru_gate_grads(int64_t n, T a, const T* __restrict__ zg, const T* __restrict__ cmx,
+                           const T* __restrict__ r, const T* __restrict__ dx,
+                           const T* __restrict__ dh, T* __restrict__ dz, T* __restrict__ dg,
+                           T* __restrict__ dr) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T zi = zg[i], gi = zg[n + i];
+    dz[i] = (dx[i] * cmx[i]) * a * (zi - zi * zi);
+    dg[i] = (dh[i] * r[i]) * (gi - gi * gi);
+    dr[i] = dh[i] * gi;
+  }
+}
+
 // BLAS (MKL in torch's x86 wheels), called directly: an at::mm per step costs more in
 // tensor views and dispatch than the small product itself. Weak, so that a torch without
 // these symbols still loads the module and gemm() falls back to at::mm.
@@ -111,10 +141,17 @@ inline const T* mat(const at::Tensor& W, int64_t e) {
   return W.data_ptr<T>() + e * W.stride(0);
 }
 
+// dst[0 .. n) = src[0 .. n): rows are short (3 to a few hundred values), and an inline loop
+// beats a call to memmove for each
+template <typename T>
+inline void copy_row(const T* __restrict__ src, int64_t n, T* __restrict__ dst) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
 // rows of C (m x n, ldc) = the vector v (n,), or the rows of V (m x n, ldv)
 template <typename T>
 inline void fill_rows(T* C, int64_t m, int64_t n, int64_t ldc, const T* V, int64_t ldv) {
-  for (int64_t i = 0; i < m; ++i) std::copy(V + i * ldv, V + i * ldv + n, C + i * ldc);
+  for (int64_t i = 0; i < m; ++i) copy_row(V + i * ldv, n, C + i * ldc);
 }
 
 // Work buffers, reused from one update to the next: an ensemble's buffers are 100+ MB, which
@@ -223,17 +260,17 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       const int64_t* ixt = ix + o;
       if (readout) {
         for (int64_t j = 0; j < m; ++j)
-          std::copy(lgs + j * A, lgs + (j + 1) * A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
+          copy_row(lgs + j * A, A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
       } else {
         for (int64_t j = 0; j < m; ++j)
-          std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
-                    out_p + ((e * Tn + t) * B + ixt[j]) * N);
+          copy_row(XO_p + (g + j) * N, N,
+                   out_p + ((e * Tn + t) * B + ixt[j]) * N);
       }
       if (rates_p) {
         const bool same = readout && read_fn == rate_fn;
         for (int64_t j = 0; j < m; ++j) {
           T* dst = rates_p + ((e * Tn + t) * B + ixt[j]) * N;
-          if (same) std::copy(READ_p + (g + j) * N, READ_p + (g + j + 1) * N, dst);
+          if (same) copy_row(READ_p + (g + j) * N, N, dst);
           else rate_of(XO_p + (g + j) * N, dst, N, rate_fn);
         }
       }
@@ -243,7 +280,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       for (int64_t t = 0; t < Tn && cnt[t] > 0; ++t) {
         for (int64_t j = 0; j < cnt[t]; ++j) {
           const T* src = u_p + e * us0 + t * us1 + ix[total + j] * us2;
-          std::copy(src, src + n_in, U_p + (e * TB + total + j) * n_in);
+          copy_row(src, n_in, U_p + (e * TB + total + j) * n_in);
         }
         total += cnt[t];
       }
@@ -262,7 +299,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       if (sampling) {
         for (int64_t j = 0; j < M; ++j) {
           const T* src = u_p + e * us0 + t * us1 + ixt[j] * us2;
-          std::copy(src, src + n_in, U_p + (g + j) * n_in);
+          copy_row(src, n_in, U_p + (g + j) * n_in);
         }
         fill_rows(pre_p, M, P, P, bin_p, 0);
         gemm<T>(false, false, M, P, n_in, U_p + g * n_in, n_in, mat<T>(W_in, e), ldWin, T(1),
@@ -288,20 +325,10 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
           for (int64_t i = 0; i < N; ++i) h[i] = gate[i] * r[i];
         }
         gemm<T>(false, false, M, N, N, H_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
-        for (int64_t j = 0; j < M; ++j) {   // c = h W_rec + drive; x_t = x + a z (c - x)
-          const T* __restrict__ zg = Z_p + (g + j) * 2 * N;
-          const T* __restrict__ hw = c_p + j * N;
-          const T* __restrict__ drive = pre_p + j * P + 2 * N;
-          const T* __restrict__ x = xc + j * N;
-          T* __restrict__ az = AZ_p + (g + j) * N;
-          T* __restrict__ cmx = CMX_p + (g + j) * N;
-          T* __restrict__ xo = XO_p + (g + j) * N;
-          for (int64_t i = 0; i < N; ++i) {
-            az[i] = a * zg[i];
-            cmx[i] = (hw[i] + drive[i]) - x[i];
-            xo[i] = x[i] + az[i] * cmx[i];
-          }
-        }
+        for (int64_t j = 0; j < M; ++j)   // c = h W_rec + drive; x_t = x + a z (c - x)
+          gru_state_update(N, a, Z_p + (g + j) * 2 * N, c_p + j * N, pre_p + j * P + 2 * N,
+                           xc + j * N, AZ_p + (g + j) * N, CMX_p + (g + j) * N,
+                           XO_p + (g + j) * N);
       } else {
         gemm<T>(false, false, M, N, N, R_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
         for (int64_t j = 0; j < M; ++j) {   // x_t = x + a (r W_rec + drive - x)
@@ -357,7 +384,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       if (t + 1 < Tn && next > 0) {   // x of the next step's rows
         const int64_t* pn = ps + off + M;
         for (int64_t k = 0; k < next; ++k)
-          std::copy(XO_p + (g + pn[k]) * N, XO_p + (g + pn[k] + 1) * N, xc + k * N);
+          copy_row(XO_p + (g + pn[k]) * N, N, xc + k * N);
       }
       off += M;
       M = next;
@@ -462,21 +489,10 @@ void backward_impl(const Sizes& z, const at::Tensor& d_out, const at::Tensor& W_
         }
         gemm<T>(false, true, M, N, N, dP_p + g * P + 2 * N, P, mat<T>(W_rec, e), ldWr, T(0),
                 dh_p, N);
-        for (int64_t j = 0; j < M; ++j) {
-          const T* __restrict__ zg = Z_p + (g + j) * 2 * N;
-          const T* __restrict__ cmx = CMX_p + (g + j) * N;
-          const T* __restrict__ r = R_p + (g + j) * N;
-          T* __restrict__ dpre = dP_p + (g + j) * P;
-          const T* __restrict__ dxj = dx + j * N;
-          const T* __restrict__ dhj = dh_p + j * N;
-          T* __restrict__ drj = dr_p + j * N;
-          for (int64_t i = 0; i < N; ++i) {
-            const T zi = zg[i], gi = zg[N + i];
-            dpre[i] = (dxj[i] * cmx[i]) * a * (zi - zi * zi);
-            dpre[N + i] = (dhj[i] * r[i]) * (gi - gi * gi);
-            drj[i] = dhj[i] * gi;
-          }
-        }
+        for (int64_t j = 0; j < M; ++j)
+          gru_gate_grads(N, a, Z_p + (g + j) * 2 * N, CMX_p + (g + j) * N, R_p + (g + j) * N,
+                         dx + j * N, dh_p + j * N, dP_p + (g + j) * P, dP_p + (g + j) * P + N,
+                         dr_p + j * N);
         gemm<T>(false, true, M, N, 2 * N, dP_p + g * P, P, mat<T>(W_gates, e), ldWg, T(1),
                 dr_p, N);
         const int64_t n = M * N;
