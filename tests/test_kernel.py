@@ -136,3 +136,23 @@ def test_work_buffers_are_reused_during_training_and_freed_after():
           callback=lambda u, row: counts.append(module.pooled_blocks()))
     assert counts[0] > 0 and len(set(counts[1:])) == 1      # no new blocks after update 1
     assert module.pooled_blocks() == 0
+
+
+def test_kernel_benchmark_captures_one_update_and_compares_it():
+    """benchmarks/kernel.py (the A/B of two recurrence.cpp sources) on this kernel twice,
+    without compiling: it captures the four calls of one update, finds no difference between
+    a module and itself, and times both forward and backward."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "kernel.py"
+    spec = importlib.util.spec_from_file_location("kernel_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    calls = bench.capture(E=2, update=3)
+    assert [name for name, _ in calls] == ["forward", "forward", "backward", "backward"]
+    assert kernel._module is kernel.load()   # the spy is gone
+    module = kernel.load()
+    worst, times = bench.compare(module, module, calls, reps=2)
+    assert worst == 0.0
+    assert all(len(v) == 2 and min(v) >= 0 for v in times.values())
