@@ -127,8 +127,12 @@ def main() -> None:
                                capture_output=True, text=True)
     if other_src.returncode != 0:
         sys.exit(f"{args.against} has no {SOURCE}: {other_src.stderr.strip()}")
-    this = build((ROOT / SOURCE).read_text(), "this tree")
-    other = build(other_src.stdout, args.against)
+    try:
+        this = build((ROOT / SOURCE).read_text(), "this tree")
+        other = build(other_src.stdout, args.against)
+    except Exception as exc:   # no compiler, or a source that does not compile
+        sys.exit(f"could not compile: {str(exc).strip().splitlines()[-1][:300]} (the kernel "
+                 "needs a C++ compiler; Debian: apt-get install g++)")
     calls = capture(args.ensemble)
     reps = args.reps or (40 if args.ensemble == 1 else 10)
     worst, times = compare(other, this, calls, reps, inner=5 if args.ensemble == 1 else 1)

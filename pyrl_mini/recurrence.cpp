@@ -141,17 +141,10 @@ inline const T* mat(const at::Tensor& W, int64_t e) {
   return W.data_ptr<T>() + e * W.stride(0);
 }
 
-// dst[0 .. n) = src[0 .. n): rows are short (3 to a few hundred values), and an inline loop
-// beats a call to memmove for each
-template <typename T>
-inline void copy_row(const T* __restrict__ src, int64_t n, T* __restrict__ dst) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-}
-
 // rows of C (m x n, ldc) = the vector v (n,), or the rows of V (m x n, ldv)
 template <typename T>
 inline void fill_rows(T* C, int64_t m, int64_t n, int64_t ldc, const T* V, int64_t ldv) {
-  for (int64_t i = 0; i < m; ++i) copy_row(V + i * ldv, n, C + i * ldc);
+  for (int64_t i = 0; i < m; ++i) std::copy(V + i * ldv, V + i * ldv + n, C + i * ldc);
 }
 
 // Work buffers, reused from one update to the next: an ensemble's buffers are 100+ MB, which
@@ -260,17 +253,17 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       const int64_t* ixt = ix + o;
       if (readout) {
         for (int64_t j = 0; j < m; ++j)
-          copy_row(lgs + j * A, A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
+          std::copy(lgs + j * A, lgs + (j + 1) * A, out_p + ((e * Tn + t) * B + ixt[j]) * A);
       } else {
         for (int64_t j = 0; j < m; ++j)
-          copy_row(XO_p + (g + j) * N, N,
-                   out_p + ((e * Tn + t) * B + ixt[j]) * N);
+          std::copy(XO_p + (g + j) * N, XO_p + (g + j + 1) * N,
+                    out_p + ((e * Tn + t) * B + ixt[j]) * N);
       }
       if (rates_p) {
         const bool same = readout && read_fn == rate_fn;
         for (int64_t j = 0; j < m; ++j) {
           T* dst = rates_p + ((e * Tn + t) * B + ixt[j]) * N;
-          if (same) copy_row(READ_p + (g + j) * N, N, dst);
+          if (same) std::copy(READ_p + (g + j) * N, READ_p + (g + j + 1) * N, dst);
           else rate_of(XO_p + (g + j) * N, dst, N, rate_fn);
         }
       }
@@ -280,7 +273,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       for (int64_t t = 0; t < Tn && cnt[t] > 0; ++t) {
         for (int64_t j = 0; j < cnt[t]; ++j) {
           const T* src = u_p + e * us0 + t * us1 + ix[total + j] * us2;
-          copy_row(src, n_in, U_p + (e * TB + total + j) * n_in);
+          std::copy(src, src + n_in, U_p + (e * TB + total + j) * n_in);
         }
         total += cnt[t];
       }
@@ -299,7 +292,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       if (sampling) {
         for (int64_t j = 0; j < M; ++j) {
           const T* src = u_p + e * us0 + t * us1 + ixt[j] * us2;
-          copy_row(src, n_in, U_p + (g + j) * n_in);
+          std::copy(src, src + n_in, U_p + (g + j) * n_in);
         }
         fill_rows(pre_p, M, P, P, bin_p, 0);
         gemm<T>(false, false, M, P, n_in, U_p + g * n_in, n_in, mat<T>(W_in, e), ldWin, T(1),
@@ -384,7 +377,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       if (t + 1 < Tn && next > 0) {   // x of the next step's rows
         const int64_t* pn = ps + off + M;
         for (int64_t k = 0; k < next; ++k)
-          copy_row(XO_p + (g + pn[k]) * N, N, xc + k * N);
+          std::copy(XO_p + (g + pn[k]) * N, XO_p + (g + pn[k] + 1) * N, xc + k * N);
       }
       off += M;
       M = next;
