@@ -78,7 +78,7 @@ def build(source: str, tag: str):
     path = Path(tempfile.gettempdir()) / f"pyrl_mini_kernel_{digest}.cpp"
     path.write_text(source)
     print(f"compiling {tag} ({digest}) ...", flush=True)
-    kernel._compile(False)   # puts ninja on PATH, as the package's own build does
+    kernel.ninja_on_path()
     return load(name=f"pyrl_mini_kernel_ab_{digest}", sources=[str(path)],
                 extra_cflags=["-O3", "-march=native"])
 

@@ -27,10 +27,9 @@ _why_not: str | None = None
 _enabled = True
 
 
-def _compile(verbose: bool):
-    from torch.utils.cpp_extension import load
-
-    bins = [os.path.dirname(sys.executable)]   # the venv's ninja, when not activated
+def ninja_on_path() -> None:
+    """Put the venv's ninja (which torch's builds need) on PATH, when it is not activated."""
+    bins = [os.path.dirname(sys.executable)]
     try:
         import ninja
 
@@ -38,6 +37,12 @@ def _compile(verbose: bool):
     except ImportError:
         pass
     os.environ["PATH"] = os.pathsep.join(bins + [os.environ.get("PATH", "")])
+
+
+def _compile(verbose: bool):
+    from torch.utils.cpp_extension import load
+
+    ninja_on_path()
     name, flags = NAME, ["-O3"]
     cpu = _cpu_flags()
     if cpu:   # this CPU's vector instructions; the build is named after them, so a home

@@ -156,3 +156,21 @@ def test_kernel_benchmark_captures_one_update_and_compares_it():
     worst, times = bench.compare(module, module, calls, reps=2)
     assert worst == 0.0
     assert all(len(v) == 2 and min(v) >= 0 for v in times.values())
+
+
+def test_phases_benchmark_runs_and_counts_the_kernel_work():
+    """benchmarks/phases.py (the README's time breakdown) runs, and its operation count for the
+    default shapes equals a count by hand: policy (5 inputs, 50 units, 3 actions) 24,450
+    multiply-adds per trial-step, baseline (53 inputs, 50 units, 1 output) 38,550."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "phases.py"),
+                          "--updates", "3"], capture_output=True, text=True, cwd=root,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "126.0 kFLOP per valid trial-step" in out.stdout
+    assert "| C++ forward |" in out.stdout and "| C++ backward |" in out.stdout
+    assert "valid trial-steps per update:" in out.stdout
