@@ -49,12 +49,15 @@ def dead_and_dormant(rates: torch.Tensor, mask: torch.Tensor):
 
     Dead: rate exactly 0 on every valid step. Dormant (ReDo): mean |rate| of the unit divided
     by the mean over units of that, <= DORMANT_TAU."""
-    m = mask.unsqueeze(-1)
-    active = rates.abs() * m
-    peak = active.amax(dim=(0, 2))                                   # (E, N)
-    mean_abs = active.sum(dim=(0, 2)) / m.sum(dim=(0, 2)).clamp_min(1)
+    T, E, B, N = rates.shape
+    # each network's sum over its valid steps of |rate|, as one product per network
+    # (E, 1, T*B) @ (E, T*B, N): several times faster than a masked sum over two dims
+    valid = mask.transpose(0, 1).reshape(E, 1, T * B)
+    total = torch.bmm(valid, rates.abs().transpose(0, 1).reshape(E, T * B, N)).squeeze(1)
+    mean_abs = total / valid.sum(-1).clamp_min(1)                      # (E, N)
     score = mean_abs / mean_abs.mean(-1, keepdim=True).clamp_min(1e-12)
-    return peak == 0, (score <= DORMANT_TAU).float().mean(-1)
+    # a sum of non-negative terms is 0 only if every term is
+    return total == 0, (score <= DORMANT_TAU).float().mean(-1)
 
 
 _EV = torch.as_tensor(tasks.OPTION_EV, dtype=torch.float32)

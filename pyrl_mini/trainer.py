@@ -134,6 +134,13 @@ def max_probability(cap: float, n_actions: int) -> float:
 
 
 
+def log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """torch.log_softmax over the last dim (the A = 3 actions), computed over a leading dim of a
+    view: the same numbers, 3-4 times faster forward and backward (ATen vectorises across the
+    other dims then, rather than within rows of 3)."""
+    return torch.log_softmax(logits.movedim(-1, 0), dim=0).movedim(0, -1)
+
+
 def losses(logp_all: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor,
            returns: torch.Tensor, value: torch.Tensor, kappa: torch.Tensor,
            entropy_coef: torch.Tensor, trials: int) -> dict[str, torch.Tensor]:
@@ -266,7 +273,7 @@ class Ensemble:
         options, in_noise, outcome_u, rec_noise, act_u = self.draw(trials)
         E, A, net = self.E, tasks.N_ACTIONS, self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
-        noise = self.rec_noise.view(1, E, 1, 1) * rec_noise                  # (T, E, B, N)
+        noise = rec_noise.mul_(self.rec_noise.view(1, E, 1, 1))             # (T, E, B, N)
         if fast:   # the running trials only, actions sampled step by step
             rates, raw_logits, actions, rows = self._policy_fast(inputs, noise, act_u)
         else:
@@ -276,7 +283,7 @@ class Ensemble:
             read = rates if self._read_fn() == net.rate_function else nets.rate(
                 x, self._read_fn())
             raw_logits = nets.readout(self.params, read)
-        logp_all = torch.log_softmax(self._cap(raw_logits), dim=-1)          # (T, E, B, A)
+        logp_all = log_softmax(self._cap(raw_logits))                        # (T, E, B, A)
         if not fast:
             actions = _sample(logp_all.detach().exp(), act_u)
         out = tasks.resolve(self.task, actions, options, outcome_u, self.abort_penalty,
@@ -355,6 +362,15 @@ def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(scale, nan=0.0)
 
 
+def record_mode(hist: dict[str, np.ndarray], updates: slice) -> None:
+    """Fill hist["mode"] for these updates from the recorded choice statistics (NaN where the
+    network had stopped); train() labels the whole history in one call when it ends, and
+    each update as it goes only for a callback."""
+    rates = [hist[name][updates] for name in ("abort_rate", "no_choice_rate", "choice_rate",
+                                                  "left_rate", "higher_ev_rate")]
+    hist["mode"][updates] = np.where(np.isnan(rates[0]), np.nan, analysis.collapse_mode(*rates))
+
+
 def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
           record_units: bool = False, callback: Callable[[int, dict], None] | None = None,
           desc: str = "training", stop_after: int | None = None) -> TrainResult:
@@ -429,18 +445,18 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
                            clipped=((ens.grad_clip > 0) & (norm > ens.grad_clip)).float())
                 for j, g in enumerate(groups):
                     row["grad_norm_" + g] = group_sq[:, j].sqrt()
-                row["mode"] = torch.as_tensor(analysis.collapse_mode(
-                    *(row[n].numpy() for n in ("abort_rate", "no_choice_rate", "choice_rate",
-                                                "left_rate", "higher_ev_rate"))))
-                alive = ens.active.numpy()   # stopped networks record NaN from then on
                 for name, v in row.items():
-                    hist[name][u] = np.where(alive, v.numpy(), np.nan)
+                    hist[name][u] = v.numpy()
+                if not bool(ens.active.all()):   # stopped networks record NaN from then on
+                    for name in row:
+                        hist[name][u, ~ens.active.numpy()] = np.nan
                 if unit_dead is not None:
                     unit_dead[u] = dead.numpy()
             last = batch
             done = u + 1
             bar.update(1)
             if callback is not None:
+                record_mode(hist, slice(u, u + 1))
                 callback(u, {name: hist[name][u] for name in DIAGNOSTICS})
             if not ens.active.any():
                 warnings.warn(f"every network stopped by update {u}; ending early.",
@@ -453,6 +469,7 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     finally:
         bar.close()
         kernel.release()
+    record_mode(hist, slice(0, done))
     last_trials = {}
     if last is not None:
         out = last["outcome"]
