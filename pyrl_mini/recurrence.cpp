@@ -60,14 +60,14 @@ void times_rate_slope(T* __restrict__ d, const T* __restrict__ x, const T* __res
 // The two elementwise loops of a GRU step, as functions: GCC honours __restrict__ on
 // function parameters (not on local pointers), and without it these loops stay scalar (the
 // vectoriser gives up on the run-time alias checks of seven pointers).
-// Forward, one row: az = a z, cmx = (hw + drive) - x, x_t = x + az cmx.
+// Forward, one row: az = a z, cmx = c - x, x_t = x + az cmx (c = h W_rec + drive).
 template <typename T>
-inline void gru_state_update(int64_t n, T a, const T* __restrict__ z, const T* __restrict__ hw,
-                             const T* __restrict__ drive, const T* __restrict__ x,
-                             T* __restrict__ az, T* __restrict__ cmx, T* __restrict__ xo) {
+inline void gru_state_update(int64_t n, T a, const T* __restrict__ z, const T* __restrict__ c,
+                             const T* __restrict__ x, T* __restrict__ az, T* __restrict__ cmx,
+                             T* __restrict__ xo) {
   for (int64_t i = 0; i < n; ++i) {
     az[i] = a * z[i];
-    cmx[i] = (hw[i] + drive[i]) - x[i];
+    cmx[i] = c[i] - x[i];
     xo[i] = x[i] + az[i] * cmx[i];
   }
 }
@@ -192,7 +192,6 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
              &CMX = buf[6], &XP = buf[7], &READ = buf[8];
   const bool softplus = rate_fn == SOFTPLUS;
   at::Tensor xcur = at::empty({B, N}, x0.options());
-  at::Tensor C = at::empty({B, N}, x0.options());
   const int64_t A = readout ? W_out.size(2) : 0;
   at::Tensor logits = readout ? at::empty({B, A}, x0.options()) : at::Tensor();
   std::vector<char> running(B);
@@ -217,10 +216,13 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
   T *AZ_p = z.gru ? AZ.data_ptr<T>() : nullptr, *CMX_p = z.gru ? CMX.data_ptr<T>() : nullptr;
   T* XP_p = softplus ? XP.data_ptr<T>() : nullptr;
   T* xc = xcur.data_ptr<T>();
-  T* c_p = C.data_ptr<T>();
-  // input projections: per step when sampling (the rows are not known ahead), else for all
-  // the rows of a network in one product before its time loop
-  at::Tensor PRE = sampling ? at::empty({B, P}, x0.options()) : pooled(TB, P, x0.options());
+  // Input projections u W_in + b_in, written where they are used (no copies): the gates'
+  // part (GRU) into the rows of Z, to which the step adds r W_gates; the drive's part into
+  // rows of D, to which the step adds the noise and h W_rec (r W_rec without gates). Per step
+  // when sampling (the rows are not known ahead; D is then the step's rows only), else for
+  // all the rows of a network in two products before its time loop.
+  at::Tensor D = sampling ? at::empty({B, N}, x0.options()) : pooled(TB, N, x0.options());
+  T* D_p = D.data_ptr<T>();
   at::Tensor LG = (readout && !sampling) ? pooled(TB, A, x0.options()) : at::Tensor();
   const int64_t ldWin = W_in.stride(1), ldWr = W_rec.stride(1);
   const int64_t ldWg = z.gru ? W_gates.stride(1) : 0, ldWo = readout ? W_out.stride(1) : 0;
@@ -237,6 +239,16 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
     const T* bin_p = b_in_e.data_ptr<T>();
     const at::Tensor b_out_e = readout ? b_out[e].contiguous() : at::Tensor();
     const T* bout_p = readout ? b_out_e.data_ptr<T>() : nullptr;
+    // m rows of inputs u (m x n_in): zg (m x 2N, GRU) = b_gates + u W_in_gates and
+    // dr (m x N) = b + u W_in (the drive's columns are W_in's last N)
+    auto project = [&](int64_t m, const T* u, T* zg, T* dr) {
+      if (zg) {
+        fill_rows(zg, m, 2 * N, 2 * N, bin_p, 0);
+        gemm<T>(false, false, m, 2 * N, n_in, u, n_in, mat<T>(W_in, e), ldWin, T(1), zg, 2 * N);
+      }
+      fill_rows(dr, m, N, N, bin_p + (P - N), 0);
+      gemm<T>(false, false, m, N, n_in, u, n_in, mat<T>(W_in, e) + (P - N), ldWin, T(1), dr, N);
+    };
     int64_t M = B, off = 0;
     if (sampling) {
       for (int64_t t = 0; t < Tn; ++t) cnt[t] = 0;
@@ -277,9 +289,7 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
         }
         total += cnt[t];
       }
-      fill_rows(PRE.data_ptr<T>(), total, P, P, bin_p, 0);
-      gemm<T>(false, false, total, P, n_in, U_p + e * TB * n_in, n_in, mat<T>(W_in, e), ldWin,
-              T(1), PRE.data_ptr<T>(), P);
+      project(total, U_p + e * TB * n_in, Z_p ? Z_p + e * TB * 2 * N : nullptr, D_p);
     }
     for (int64_t t = 0; t < Tn && M > 0; ++t) {
       if (sampling) cnt[t] = M;
@@ -288,26 +298,23 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
       // r = phi(x_{t-1}); the inputs of the rows and their projections
       rate_of(xc, R_p + g * N, M * N, rate_fn);
       if (softplus) std::copy(xc, xc + M * N, XP_p + g * N);
-      T* pre_p = PRE.data_ptr<T>() + (sampling ? 0 : off * P);
+      T* c_p = sampling ? D_p : D_p + off * N;   // the step's drives, then c
       if (sampling) {
         for (int64_t j = 0; j < M; ++j) {
           const T* src = u_p + e * us0 + t * us1 + ixt[j] * us2;
           std::copy(src, src + n_in, U_p + (g + j) * n_in);
         }
-        fill_rows(pre_p, M, P, P, bin_p, 0);
-        gemm<T>(false, false, M, P, n_in, U_p + g * n_in, n_in, mat<T>(W_in, e), ldWin, T(1),
-                pre_p, P);
+        project(M, U_p + g * n_in, Z_p ? Z_p + g * 2 * N : nullptr, c_p);
       }
       if (nz_p) {
         for (int64_t j = 0; j < M; ++j) {
           const T* src = nz_p + e * ns0 + t * ns1 + ixt[j] * ns2;
-          T* dst = pre_p + j * P + (P - N);
+          T* dst = c_p + j * N;
           for (int64_t i = 0; i < N; ++i) dst[i] += src[i];
         }
       }
       if (z.gru) {
         T* zs = Z_p + g * 2 * N;
-        fill_rows(zs, M, 2 * N, 2 * N, pre_p, P);
         gemm<T>(false, false, M, 2 * N, N, R_p + g * N, N, mat<T>(W_gates, e), ldWg, T(1), zs,
                 2 * N);
         Z.narrow(0, g, M).sigmoid_();   // ATen's vectorised sigmoid
@@ -317,20 +324,17 @@ void forward_impl(const Sizes& z, const at::Tensor& x0, const at::Tensor& u,
           T* __restrict__ h = H_p + (g + j) * N;
           for (int64_t i = 0; i < N; ++i) h[i] = gate[i] * r[i];
         }
-        gemm<T>(false, false, M, N, N, H_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
+        gemm<T>(false, false, M, N, N, H_p + g * N, N, mat<T>(W_rec, e), ldWr, T(1), c_p, N);
         for (int64_t j = 0; j < M; ++j)   // c = h W_rec + drive; x_t = x + a z (c - x)
-          gru_state_update(N, a, Z_p + (g + j) * 2 * N, c_p + j * N, pre_p + j * P + 2 * N,
-                           xc + j * N, AZ_p + (g + j) * N, CMX_p + (g + j) * N,
-                           XO_p + (g + j) * N);
+          gru_state_update(N, a, Z_p + (g + j) * 2 * N, c_p + j * N, xc + j * N,
+                           AZ_p + (g + j) * N, CMX_p + (g + j) * N, XO_p + (g + j) * N);
       } else {
-        gemm<T>(false, false, M, N, N, R_p + g * N, N, mat<T>(W_rec, e), ldWr, T(0), c_p, N);
-        for (int64_t j = 0; j < M; ++j) {   // x_t = x + a (r W_rec + drive - x)
-          const T* __restrict__ rw = c_p + j * N;
-          const T* __restrict__ drive = pre_p + j * P;
-          const T* __restrict__ x = xc + j * N;
-          T* __restrict__ xo = XO_p + (g + j) * N;
-          for (int64_t i = 0; i < N; ++i) xo[i] = x[i] + a * ((rw[i] + drive[i]) - x[i]);
-        }
+        gemm<T>(false, false, M, N, N, R_p + g * N, N, mat<T>(W_rec, e), ldWr, T(1), c_p, N);
+        const int64_t n = M * N;   // x_t = x + a (c - x), c = r W_rec + drive
+        const T* __restrict__ c = c_p;
+        const T* __restrict__ x = xc;
+        T* __restrict__ xo = XO_p + g * N;
+        for (int64_t i = 0; i < n; ++i) xo[i] = x[i] + a * (c[i] - x[i]);
       }
       T* lg = readout ? logits.data_ptr<T>() : nullptr;
       if (sampling) {   // logits = read_fn(x) W_out + b_out now: the actions need them
