@@ -113,10 +113,9 @@ def resolve(settings: TaskSettings, actions: torch.Tensor, options: torch.Tensor
     T, E, B = actions.shape
     hold = settings.fixation_steps + settings.stimulus_steps
     acted = actions != FIXATE
-    any_act = acted.any(dim=0)                                          # (E, B)
-    first_act = torch.where(any_act, acted.float().argmax(dim=0), torch.full_like(any_act, T - 1,
-                                                                               dtype=torch.long))
-    end_step = first_act
+    before = (acted.cumsum(dim=0) == 0).sum(dim=0)   # (E, B) steps before the first action
+    any_act = before < T
+    end_step = before.clamp(max=T - 1)                # the first action, else the last step
     steps = torch.arange(T).view(T, 1, 1)
     mask = (steps <= end_step.unsqueeze(0)).float()                     # (T, E, B)
     final_action = actions.gather(0, end_step.unsqueeze(0)).squeeze(0)  # (E, B)
