@@ -1,6 +1,6 @@
 """Trainer speed: this working tree against another commit, in one run, interleaved.
 
-    python benchmarks/run.py                      # against dc3303a, about 10 minutes
+    python benchmarks/run.py                      # against dc3303a, about 15 minutes
     python benchmarks/run.py --against HEAD~3     # any commit
     python benchmarks/run.py --quick              # fewer updates, a smoke check
 
@@ -127,8 +127,9 @@ def main() -> None:
         try:
             other = load_commit(args.against, workdir)
             # pairs: the machines are shared and a run's speed moves by 10-30 % from one
-            # minute to the next; the median of 5 interleaved pairs is steadier than of 3
-            pairs = 2 if q else 5
+            # minute to the next (single pairs of one network ranged 1.4-2.6x in one run);
+            # the median of 9 interleaved pairs is steadier than of 5
+            pairs = 2 if q else 9
             out["default_one"] = compare(this, other, pairs, 1, 20 if q else 300)
             out["upstream_shape_one"] = compare(this, other, pairs, 1, 20 if q else 300,
                                                 **UPSTREAM_SHAPE)

@@ -4,7 +4,7 @@
 
 The trainer's fast path (networks.run_readout_fast) uses it when it loads, and otherwise the
 Python networks.Recurrence: the same computation op by op from Python (tests/test_kernel.py
-compares the two), 1.2-2 times slower (about 1.8 times for one network at the default
+compares the two), 1.2-2 times slower (about 1.7 times for one network at the default
 settings). Compiling needs a C++ compiler (g++ or clang) and takes about 30 s; the result is
 cached by torch under ~/.cache/torch_extensions (or $TORCH_EXTENSIONS_DIR), named after the
 CPU's features (it is built for this CPU). PYRL_MINI_KERNEL=0 turns the kernel off.

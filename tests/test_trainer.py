@@ -81,6 +81,10 @@ def test_non_finite_stops_one_network_and_keeps_others():
     assert 0 <= stop < 30 and r.stopped_at[1] == -1
     assert np.all(np.isnan(r.history["reward"][stop:, 0]))
     assert np.all(np.isfinite(r.history["reward"][:, 1]))
+    # the behaviour mode, labelled when training ends: NaN once stopped, a label elsewhere
+    assert np.all(np.isnan(r.history["mode"][stop:, 0]))
+    assert np.all(np.isfinite(r.history["mode"][:stop, 0]))
+    assert np.all(np.isfinite(r.history["mode"][:, 1]))
     assert r.updates_done == 30
 
 
@@ -94,6 +98,8 @@ def test_keyboard_interrupt_returns_history_so_far(tmp_path):
     assert r.interrupted and r.updates_done == 5
     full = train(SMALL, progress=False)
     np.testing.assert_array_equal(r.history["reward"], full.history["reward"][:5])
+    # with a callback the mode is labelled update by update, without one at the end: the same
+    np.testing.assert_array_equal(r.history["mode"], full.history["mode"][:5])
     saved = load_history(save_history(tmp_path / "h.npz", r))
     np.testing.assert_array_equal(saved["history"]["reward"], r.history["reward"])
     assert saved["interrupted"] and saved["settings"][0] == SMALL
