@@ -38,7 +38,7 @@ DIAGNOSTICS = {
     "adv_neg_frac": "fraction of valid steps with f(d) < 0",
     "dead_fraction": "fraction of units with rate exactly 0 on every valid step of the batch",
     "dormant_fraction": f"fraction of units with ReDo score <= {DORMANT_TAU}",
-    "mode": "behaviour mode, an index into analysis.MODES (-1 stopped)",
+    "mode": "behaviour mode, an index into analysis.MODES (NaN once the network has stopped)",
     "kappa": "kappa in force (schedules)",
     "lr": "policy learning rate in force (schedules)",
 }
