@@ -23,6 +23,7 @@ import time
 import torch
 
 from pyrl_mini import analysis, kernel, tasks, trainer
+from pyrl_mini import networks as nets
 from pyrl_mini.config import TrainSettings
 
 TIMES: collections.Counter = collections.Counter()
@@ -88,6 +89,7 @@ def main() -> None:
                          (trainer, ("losses", "behaviour", "batch_statistics")),
                          (tasks, ("build_inputs", "resolve", "return_to_go")),
                          (analysis, ("collapse_mode",)),
+                         (nets, ("run_readout_fast",)),   # the kernel's forward and its wrapper
                          (torch.Tensor, ("backward",))):
         for name in names:
             timed(owner, name)

@@ -174,3 +174,20 @@ def test_phases_benchmark_runs_and_counts_the_kernel_work():
     assert "126.0 kFLOP per valid trial-step" in out.stdout
     assert "| C++ forward |" in out.stdout and "| C++ backward |" in out.stdout
     assert "valid trial-steps per update:" in out.stdout
+
+
+def test_alternatives_benchmark_runs_and_its_closed_form_gradient_is_the_gradient():
+    """benchmarks/alternatives.py (the README's measured alternatives) runs; it asserts that
+    its closed-form gradient of the losses equals autograd's before timing the two."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "alternatives.py"),
+                          "--no-compile", "--update", "5", "--reps", "3"],
+                         capture_output=True, text=True, cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for start in ("draws:", "losses:", "task rules, losses and diagnostics:",
+                  "kernel calls of update 5:"):
+        assert any(line.startswith(start) for line in out.stdout.splitlines()), out.stdout
