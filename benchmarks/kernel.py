@@ -29,6 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "pyrl_mini/recurrence.cpp"
 
 
+def intercept(module, hook):
+    """The kernel module with its forward and backward calls passed through
+    hook(name, f, args), which calls f(*args) and returns its result (other names as is)."""
+    class Intercepted:
+        def __getattr__(self, name):
+            f = getattr(module, name)
+            if name not in ("forward", "backward"):
+                return f
+            return lambda *args: hook(name, f, args)
+    return Intercepted()
+
+
 def capture(E: int, update: int = 100) -> list[tuple[str, list]]:
     """The kernel calls (name, arguments) of update `update` of an ensemble of E networks at
     the default settings, arguments cloned as they were at the call."""
@@ -46,19 +58,14 @@ def capture(E: int, update: int = 100) -> list[tuple[str, list]]:
             return x.clone()
         return [clone(y) for y in x] if isinstance(x, list) else x
 
-    class Spy:   # stands in for the module during one update
-        def __getattr__(self, name):
-            f = getattr(module, name)
-            if name not in ("forward", "backward"):
-                return f
+    def record(name, f, args):
+        calls.append((name, [clone(a) for a in args]))
+        return f(*args)
 
-            def call(*args):
-                calls.append((name, [clone(a) for a in args]))
-                return f(*args)
-            return call
+    spy = intercept(module, record)   # stands in for the module during one update
 
     def switch(u, _row):
-        kernel._module = Spy() if u == update - 1 else module
+        kernel._module = spy if u == update - 1 else module
 
     try:
         train([TrainSettings(seed=k, updates=update + 1) for k in range(E)], progress=False,
