@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300)
     parser.add_argument("--no-compile", action="store_true")
     args = parser.parse_args()
+    if args.update < 1 or args.reps < 1:
+        parser.error(f"--update {args.update} and --reps {args.reps}: both must be at least 1 "
+                     "(a batch after at least one update, timed at least once)")
     torch.set_num_threads(1)
     s, ens, b = trained_batch(args.update)
     reps = args.reps

@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--ensemble", type=int, default=1)
     args = parser.parse_args()
+    if args.updates < 1 or args.ensemble < 1:
+        parser.error(f"--updates {args.updates} and --ensemble {args.ensemble}: both must be "
+                     "at least 1")
     torch.set_num_threads(1)
     module = kernel.load()
     if module is None:

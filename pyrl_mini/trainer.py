@@ -133,7 +133,6 @@ def max_probability(cap: float, n_actions: int) -> float:
     return 1.0 / (1.0 + (n_actions - 1) * math.exp(-2.0 * cap))
 
 
-
 def log_softmax(logits: torch.Tensor) -> torch.Tensor:
     """torch.log_softmax over the last dim (the A = 3 actions), computed over a leading dim of a
     view: the same numbers, 3-4 times faster forward and backward (ATen vectorises across the

@@ -158,19 +158,24 @@ def test_kernel_benchmark_captures_one_update_and_compares_it():
     assert all(len(v) == 2 and min(v) >= 0 for v in times.values())
 
 
-def test_phases_benchmark_runs_and_counts_the_kernel_work():
-    """benchmarks/phases.py (the README's time breakdown) runs, and its operation count for the
-    default shapes equals a count by hand: policy (5 inputs, 50 units, 3 actions) 24,450
-    multiply-adds per trial-step, baseline (53 inputs, 50 units, 1 output) 38,550."""
+def _run_benchmark(script: str, *args: str):
+    """Run benchmarks/<script> with args as a reader would; its completed process (exit 0)."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, str(root / "benchmarks" / "phases.py"),
-                          "--updates", "3"], capture_output=True, text=True, cwd=root,
-                         timeout=300)
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / script), *args],
+                         capture_output=True, text=True, cwd=root, timeout=300)
     assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_phases_benchmark_runs_and_counts_the_kernel_work():
+    """benchmarks/phases.py (the README's time breakdown) runs, and its operation count for the
+    default shapes equals a count by hand: policy (5 inputs, 50 units, 3 actions) 24,450
+    multiply-adds per trial-step, baseline (53 inputs, 50 units, 1 output) 38,550."""
+    out = _run_benchmark("phases.py", "--updates", "3")
     assert "126.0 kFLOP per valid trial-step" in out.stdout
     assert "| C++ forward |" in out.stdout and "| C++ backward |" in out.stdout
     assert "valid trial-steps per update:" in out.stdout
@@ -179,15 +184,7 @@ def test_phases_benchmark_runs_and_counts_the_kernel_work():
 def test_alternatives_benchmark_runs_and_its_closed_form_gradient_is_the_gradient():
     """benchmarks/alternatives.py (the README's measured alternatives) runs; it asserts that
     its closed-form gradient of the losses equals autograd's before timing the two."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, str(root / "benchmarks" / "alternatives.py"),
-                          "--no-compile", "--update", "5", "--reps", "3"],
-                         capture_output=True, text=True, cwd=root, timeout=300)
-    assert out.returncode == 0, out.stderr
+    out = _run_benchmark("alternatives.py", "--no-compile", "--update", "5", "--reps", "3")
     for start in ("draws:", "losses:", "task rules, losses and diagnostics:",
                   "kernel calls of update 5:"):
         assert any(line.startswith(start) for line in out.stdout.splitlines()), out.stdout
