@@ -7,7 +7,10 @@ The trainer's functions (the draws, the task, the losses, the optimiser, the dia
 and the C++ kernel's forward and backward are wrapped with timers for one run; phases can
 nest (the rollout holds the draws and the kernel's forwards), so they do not add up to the
 total. Also counted: the valid trial-steps (the rows the kernel computes), and from the
-shapes the floating-point operations of the kernel's products per valid trial-step.
+shapes the floating-point operations of the kernel's products per valid trial-step, and
+how long those products would take at the rate BLAS reaches on their shapes alone (torch.mm
+on the same shapes and layouts, outside the kernel): what the kernel spends beyond that is its
+own loops, copies and sums.
 CPU time of this process (as benchmarks/run.py: other jobs on a shared machine disturb it
 less than wall time), one thread; the wrappers add a few microseconds per call.
 """
@@ -20,6 +23,7 @@ import functools
 import sys
 import time
 
+import numpy as np
 import torch
 from kernel import intercept  # benchmarks/kernel.py (this directory is on sys.path)
 
@@ -54,6 +58,42 @@ def kernel_flops_per_row(n_in: int, units: int, n_out: int, gru: bool) -> int:
     through_time = units * gates + n_out * units
     weights = n_in * gates + units * gates + units * n_out
     return 2 * (forward + through_time + weights)
+
+
+def mm_seconds(m: int, k: int, n: int, layout: str, reps: int = 400) -> float:
+    """Median seconds of torch.mm for C (m x n) = op(A) (m x k) op(B) (k x n), row-major, in
+    the kernel's layouts: NN, NT (B stored n x k) or TN (A stored k x m)."""
+    a = torch.randn(k, m).t() if layout == "TN" else torch.randn(m, k)
+    b = torch.randn(n, k).t() if layout == "NT" else torch.randn(k, n)
+    c = torch.empty(m, n)
+    times = []
+    for _ in range(5):
+        torch.mm(a, b, out=c)
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.mm(a, b, out=c)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def kernel_products(rows: int, batch: int, n_in: int, units: int,
+                    n_out: int) -> list[tuple[int, int, int, str, float]]:
+    """The products of one GRU network's kernel calls for `rows` valid trial-steps, as
+    (m, k, n, layout, times): the per-step products at `batch` rows, run rows / batch times,
+    and the products over all rows at once, run once. The same operations as
+    kernel_flops_per_row counts (tests/test_kernel.py checks that)."""
+    N, steps = units, rows / batch
+    return [(batch, N, 2 * N, "NN", steps), (batch, N, N, "NN", steps),       # gates, c
+            (batch, N, N, "NT", steps), (batch, 2 * N, N, "NT", steps),       # through time
+            (rows, n_in, 3 * N, "NN", 1), (rows, N, n_out, "NN", 1),          # inputs, readout
+            (rows, n_out, N, "NT", 1),                                        # readout's grad
+            (n_in, rows, 3 * N, "TN", 1), (N, rows, N, "TN", 1),              # weight grads
+            (N, rows, 2 * N, "TN", 1), (N, rows, n_out, "TN", 1)]
+
+
+def blas_seconds(products: list[tuple[int, int, int, str, float]]) -> float:
+    """Seconds those products take per update at BLAS's own rate on their shapes."""
+    return sum(times * mm_seconds(m, k, n, layout) for m, k, n, layout, times in products)
 
 
 def main() -> None:
@@ -118,6 +158,17 @@ def main() -> None:
     print(f"kernel products: {flops / 1e3:.1f} kFLOP per valid trial-step (policy and "
           f"baseline), {flops * per_update / 1e6:.0f} MFLOP per update, "
           f"{flops * per_update / kernel_s / 1e9:.0f} GFLOP/s in the C++ calls")
+    if gru:
+        rows_e, b = max(round(per_update / E), 1), settings[0].batch_size
+        blas = E * (blas_seconds(kernel_products(rows_e, b, tasks.N_INPUTS, net.units,
+                                                 tasks.N_ACTIONS))
+                    + blas_seconds(kernel_products(rows_e, b, net.units + tasks.N_ACTIONS,
+                                                   net.baseline_units, 1)))
+        square = mm_seconds(1024, 1024, 1024, "NN", reps=20)
+        print(f"the same products at BLAS's rate on their shapes (torch.mm alone, one thread): "
+              f"{blas * 1e3:.1f} ms of the kernel's {kernel_s * 1e3:.1f} ms "
+              f"({flops * per_update / blas / 1e9:.0f} GFLOP/s; a 1024 x 1024 x 1024 product: "
+              f"{2 * 1024 ** 3 / square / 1e9:.0f} GFLOP/s)")
 
 
 if __name__ == "__main__":

@@ -179,6 +179,26 @@ def test_phases_benchmark_runs_and_counts_the_kernel_work():
     assert "126.0 kFLOP per valid trial-step" in out.stdout
     assert "| C++ forward |" in out.stdout and "| C++ backward |" in out.stdout
     assert "valid trial-steps per update:" in out.stdout
+    assert "the same products at BLAS's rate on their shapes" in out.stdout
+
+
+@pytest.mark.parametrize("n_in, units, n_out", [(5, 50, 3), (53, 50, 1), (7, 100, 3)])
+def test_phases_times_blas_on_the_products_it_counts(monkeypatch, n_in, units, n_out):
+    """The products benchmarks/phases.py times BLAS on are the operations it counts: over
+    `rows` trial-steps, their multiply-adds are rows times kernel_flops_per_row / 2."""
+    import importlib.util
+    from pathlib import Path
+
+    bench_dir = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(bench_dir))   # phases.py imports benchmarks/kernel.py
+    spec = importlib.util.spec_from_file_location("phases_benchmark", bench_dir / "phases.py")
+    phases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(phases)
+    rows, batch = 2606, 256
+    products = phases.kernel_products(rows, batch, n_in, units, n_out)
+    flops = sum(2 * m * k * n * times for m, k, n, _, times in products)
+    assert flops == pytest.approx(rows * phases.kernel_flops_per_row(n_in, units, n_out, True))
+    assert {layout for *_, layout, _ in products} == {"NN", "NT", "TN"}
 
 
 def test_alternatives_benchmark_runs_and_its_closed_form_gradient_is_the_gradient():
