@@ -9,8 +9,8 @@ nest (the rollout holds the draws and the kernel's forwards), so they do not add
 total. Also counted: the valid trial-steps (the rows the kernel computes), and from the
 shapes the floating-point operations of the kernel's products per valid trial-step, and
 how long those products would take at the rate BLAS reaches on their shapes alone (torch.mm
-on the same shapes and layouts, outside the kernel): what the kernel spends beyond that is its
-own loops, copies and sums.
+on the same shapes and layouts, outside the kernel): what the kernel spends beyond that goes
+to its own loops, copies and sums, or to its products running slower inside it than alone.
 CPU time of this process (as benchmarks/run.py: other jobs on a shared machine disturb it
 less than wall time), one thread; the wrappers add a few microseconds per call.
 """
@@ -61,8 +61,9 @@ def kernel_flops_per_row(n_in: int, units: int, n_out: int, gru: bool) -> int:
 
 
 def mm_seconds(m: int, k: int, n: int, layout: str, reps: int = 400) -> float:
-    """Median seconds of torch.mm for C (m x n) = op(A) (m x k) op(B) (k x n), row-major, in
-    the kernel's layouts: NN, NT (B stored n x k) or TN (A stored k x m)."""
+    """Median wall seconds of torch.mm for C (m x n) = op(A) (m x k) op(B) (k x n), row-major,
+    in the kernel's layouts: NN, NT (B stored n x k) or TN (A stored k x m). A median of
+    single calls, so that the machine's interruptions do not count."""
     a = torch.randn(k, m).t() if layout == "TN" else torch.randn(m, k)
     b = torch.randn(n, k).t() if layout == "NT" else torch.randn(k, n)
     c = torch.empty(m, n)
