@@ -180,5 +180,6 @@ def main() -> None:
     print(f"kernel calls of update {args.update}: in training {min(situ):.1f}-{max(situ):.1f} "
           f"ms, replayed alone {min(replay):.1f}-{max(replay):.1f} ms (4 alternations)")
 
+
 if __name__ == "__main__":
     main()
