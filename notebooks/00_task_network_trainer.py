@@ -62,7 +62,8 @@
 import numpy as np
 import torch
 
-from pyrl_mini import TrainSettings, analysis, data, exercises, plots, tasks, widgets
+from pyrl_mini import TrainSettings, analysis, data, plots, tasks, widgets
+from pyrl_mini.exercises import nb00 as exercises
 from pyrl_mini.trainer import train
 
 torch.manual_seed(0)

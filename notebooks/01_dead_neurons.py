@@ -36,8 +36,9 @@
 import numpy as np
 import torch
 
-from pyrl_mini import data, exercises, stats
+from pyrl_mini import data, stats
 from pyrl_mini.config import TrainSettings
+from pyrl_mini.exercises import nb01 as exercises
 from pyrl_mini.lessons import nb01_dead_neurons as nb
 
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run

@@ -36,8 +36,9 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from pyrl_mini import analysis, data, exercises, plots, stats
+from pyrl_mini import analysis, data, plots, stats
 from pyrl_mini.config import TrainSettings
+from pyrl_mini.exercises import nb02 as exercises
 from pyrl_mini.lessons import nb02_wout_init as nb
 from pyrl_mini.trainer import evaluate, train
 

@@ -40,7 +40,8 @@
 import numpy as np
 import torch
 
-from pyrl_mini import analysis, data, exercises
+from pyrl_mini import analysis, data
+from pyrl_mini.exercises import nb04 as exercises
 from pyrl_mini.lessons import nb04_entropy_fix as nb
 from pyrl_mini.risk import kappa_transform
 from pyrl_mini.stats import Frequency, frequency, mcnemar, wilson

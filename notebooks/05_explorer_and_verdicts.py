@@ -36,8 +36,9 @@
 import numpy as np
 from IPython.display import Markdown, display
 
-from pyrl_mini import data, exercises, stats, verdicts
+from pyrl_mini import data, stats, verdicts
 from pyrl_mini.diagnose import diagnose_log, parse_log
+from pyrl_mini.exercises import nb05 as exercises
 from pyrl_mini.lessons import nb05_explorer as nb
 
 # %% [markdown]

@@ -3,7 +3,8 @@
 Every frequency claim in the notebooks ("7 of 20 runs ended always aborting") is a binomial
 count over independent seeds. These helpers give its interval and the exact tests the
 notebooks use to compare two cells: unpaired (Fisher) or paired by seed (sign test on the
-discordant pairs, which is McNemar's exact test).
+discordant pairs, which is McNemar's exact test), and an exact permutation test of
+seeds that share an outcome across settings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from math import comb
+
+import numpy as np
 
 
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -89,6 +92,31 @@ def mcnemar(a, b) -> tuple[int, int, float]:
     only_a = sum(x and not y for x, y in zip(a, b, strict=True))
     only_b = sum(y and not x for x, y in zip(a, b, strict=True))
     return only_a, only_b, sign_test(only_a, only_b)
+
+
+def concordance_p_exact(trap, at_least: int | None = None) -> float:
+    """Exact permutation p-value that so many seeds share an outcome at every setting.
+
+    trap: (seeds, settings) bool. P(at least `at_least` seeds, default the observed number,
+    True in every column) when each column is an independent uniformly random permutation of
+    itself (each setting keeps its count, any link between settings is broken). The rows True
+    in all of the first j columns meet column j + 1's True rows in a hypergeometric number of
+    rows; notebook 03's exercise estimates the same value by shuffling."""
+    trap = np.asarray(trap, dtype=bool)
+    if trap.ndim != 2 or trap.shape[1] < 1:
+        raise ValueError(f"trap must be a (seeds, settings) table, got shape {trap.shape}.")
+    n = trap.shape[0]
+    counts = trap.sum(axis=0).tolist()
+    dist = {counts[0]: 1.0}
+    for c in counts[1:]:
+        new: dict[int, float] = {}
+        for s, p in dist.items():
+            for x in range(max(0, c - (n - s)), min(s, c) + 1):
+                new[x] = new.get(x, 0.0) + p * comb(s, x) * comb(n - s, c - x) / comb(n, c)
+        dist = new
+    if at_least is None:
+        at_least = int(trap.all(axis=1).sum())
+    return sum(p for x, p in dist.items() if x >= at_least)
 
 
 def _check_count(k: int, n: int) -> None:

@@ -4,7 +4,9 @@ scaffold, and rejects the wrong answers a student plausibly writes."""
 import pytest
 import torch
 
-from pyrl_mini import exercises as ex
+from pyrl_mini import stats
+from pyrl_mini.diagnostics import DORMANT_TAU
+from pyrl_mini.exercises import core, nb00, nb01, nb02, nb03, nb04, nb05
 from pyrl_mini.risk import kappa_transform
 
 
@@ -17,7 +19,8 @@ def scaffold_raises(*args, **kwargs):
 
 
 # Every exercise of every notebook, found in the module, so a new one cannot skip this test.
-EXERCISES = [v for v in vars(ex).values() if isinstance(v, ex.Exercise)]
+MODULES = (nb00, nb01, nb02, nb03, nb04, nb05)
+EXERCISES = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Exercise)]
 
 
 def test_every_notebook_block_of_exercises_is_found():
@@ -43,35 +46,35 @@ def _wrong(exercise, fn) -> str:
 
 
 def test_kappa_transform_rejects_swapped_sign_and_one_branch():
-    swapped = _wrong(ex.kappa_transform,
+    swapped = _wrong(nb00.kappa_transform,
                      lambda d, k: torch.where(d > 0, (1 + k) * d, (1 - k) * d))
     assert "swapped" in swapped
-    one_branch = _wrong(ex.kappa_transform, lambda d, k: (1 - k) * d)
+    one_branch = _wrong(nb00.kappa_transform, lambda d, k: (1 - k) * d)
     assert "f(-2) should be" in one_branch
-    assert "shape" in _wrong(ex.kappa_transform, lambda d, k: ((1 - k) * d).sum())
-    assert "raised" in _wrong(ex.kappa_transform, lambda d, k: d.nonexistent)
+    assert "shape" in _wrong(nb00.kappa_transform, lambda d, k: ((1 - k) * d).sum())
+    assert "raised" in _wrong(nb00.kappa_transform, lambda d, k: d.nonexistent)
 
 
 def test_kappa_transform_library_function_is_correct():
-    assert ex.kappa_transform.verdict(kappa_transform)[0].startswith("correct")
+    assert nb00.kappa_transform.verdict(kappa_transform)[0].startswith("correct")
 
 
 def test_gamble_value_rejects_expected_value_flipped_kappa_and_quantile():
-    assert "ignores kappa" in _wrong(ex.gamble_value, lambda p, m, k: p * m)
-    flipped = _wrong(ex.gamble_value, lambda p, m, k: ex.reference_gamble_value(p, m, -k))
+    assert "ignores kappa" in _wrong(nb00.gamble_value, lambda p, m, k: p * m)
+    flipped = _wrong(nb00.gamble_value, lambda p, m, k: nb00.reference_gamble_value(p, m, -k))
     assert "wrong sign" in flipped
     # a plausible slip: tau = (1 - kappa) / 2 used as if it were the probability weight alone
-    tau_only = _wrong(ex.gamble_value, lambda p, m, k: (1 - k) / 2 * m)
+    tau_only = _wrong(nb00.gamble_value, lambda p, m, k: (1 - k) / 2 * m)
     assert "should be" in tau_only
 
 
 def _loss_without_kappa(logits, actions, d, mask, kappa, entropy_coef=0.0):
-    return ex.reference_policy_loss(logits, actions, d, mask, 0.0, entropy_coef)
+    return nb00.reference_policy_loss(logits, actions, d, mask, 0.0, entropy_coef)
 
 
 def _loss_mean_over_valid_steps(logits, actions, d, mask, kappa, entropy_coef=0.0):
     logp = torch.log_softmax(logits, -1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-    fd = ex.reference_kappa_transform(d, kappa)
+    fd = nb00.reference_kappa_transform(d, kappa)
     return -(logp * fd * mask).sum() / mask.sum()
 
 
@@ -79,25 +82,25 @@ def _loss_entropy_sign(logits, actions, d, mask, kappa, entropy_coef=0.0):
     """The entropy bonus added instead of subtracted: it would lower the entropy."""
     logp_all = torch.log_softmax(logits, -1)
     mean_entropy = (-(logp_all.exp() * logp_all).sum(-1) * mask).sum() / mask.sum()
-    return (ex.reference_policy_loss(logits, actions, d, mask, kappa, 0.0)
+    return (nb00.reference_policy_loss(logits, actions, d, mask, kappa, 0.0)
             + entropy_coef * mean_entropy)
 
 
 def test_policy_loss_rejects_sign_mask_kappa_normalisation_and_entropy_slips():
     assert "sign is flipped" in _wrong(
-        ex.policy_loss, lambda *a: -ex.reference_policy_loss(*a))
+        nb00.policy_loss, lambda *a: -nb00.reference_policy_loss(*a))
     assert "multiply by the mask" in _wrong(
-        ex.policy_loss, lambda lg, a, d, m, k, c=0.0: ex.reference_policy_loss(
+        nb00.policy_loss, lambda lg, a, d, m, k, c=0.0: nb00.reference_policy_loss(
             lg, a, d, torch.ones_like(m), k, c))
-    assert "differs from the trainer's" in _wrong(ex.policy_loss, _loss_without_kappa)
-    assert "differs from the trainer's" in _wrong(ex.policy_loss, _loss_mean_over_valid_steps)
-    assert "entropy_coef=0.05" in _wrong(ex.policy_loss, _loss_entropy_sign)
-    assert "detach" in _wrong(ex.policy_loss, lambda lg, *a: ex.reference_policy_loss(
+    assert "differs from the trainer's" in _wrong(nb00.policy_loss, _loss_without_kappa)
+    assert "differs from the trainer's" in _wrong(nb00.policy_loss, _loss_mean_over_valid_steps)
+    assert "entropy_coef=0.05" in _wrong(nb00.policy_loss, _loss_entropy_sign)
+    assert "detach" in _wrong(nb00.policy_loss, lambda lg, *a: nb00.reference_policy_loss(
         lg.detach(), *a))
 
 
 def test_show_prints_the_reference(capsys):
-    ex.show(ex.gamble_value)
+    core.show(nb00.gamble_value)
     assert "def reference_gamble_value" in capsys.readouterr().out
 
 
@@ -110,27 +113,27 @@ def test_regularised_optimum_accepts_numpy_and_rejects_slips():
         e = np.exp(z - z.max())
         return e / e.sum()
 
-    assert ex.regularised_optimum.verdict(numpy_stable)[0].startswith("correct")
-    assert "not finite" in _wrong(ex.regularised_optimum, lambda r, tau: np.exp(
+    assert nb04.regularised_optimum.verdict(numpy_stable)[0].startswith("correct")
+    assert "not finite" in _wrong(nb04.regularised_optimum, lambda r, tau: np.exp(
         np.asarray(r) / tau) / np.exp(np.asarray(r) / tau).sum())
     assert "multiplied by tau" in _wrong(
-        ex.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r) * tau, 0))
+        nb04.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r) * tau, 0))
     assert "ignores tau" in _wrong(
-        ex.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r), 0))
+        nb04.regularised_optimum, lambda r, tau: torch.softmax(torch.tensor(r), 0))
     assert "normalise" in _wrong(
-        ex.regularised_optimum, lambda r, tau: torch.exp(torch.tensor(r) - max(r)) / tau)
+        nb04.regularised_optimum, lambda r, tau: torch.exp(torch.tensor(r) - max(r)) / tau)
 
 
 def test_min_entropy_coef_rejects_missing_steps_sign_and_formula_slips():
     import math
 
     assert "steps_per_trial * tau" in _wrong(
-        ex.min_entropy_coef, lambda g, p, s: g / math.log((1 - p) / p))
+        nb04.min_entropy_coef, lambda g, p, s: g / math.log((1 - p) / p))
     assert "sign is flipped" in _wrong(
-        ex.min_entropy_coef, lambda g, p, s: s * g / math.log(p / (1 - p)))
-    assert "solve for tau" in _wrong(ex.min_entropy_coef, lambda g, p, s: s * g * p)
+        nb04.min_entropy_coef, lambda g, p, s: s * g / math.log(p / (1 - p)))
+    assert "solve for tau" in _wrong(nb04.min_entropy_coef, lambda g, p, s: s * g * p)
     # the solution reproduces the fixed point: 10 % on the worse of two neighbours, T = 8
-    tau = ex.reference_min_entropy_coef(0.15, 0.1, 8) / 8
+    tau = nb04.reference_min_entropy_coef(0.15, 0.1, 8) / 8
     assert math.isclose(1 / (1 + math.exp(0.15 / tau)), 0.1)
 
 
@@ -138,31 +141,31 @@ def test_collapsed_fraction_rejects_count_learning_and_single_mode_slips():
     from pyrl_mini.analysis import COLLAPSED_MODES, MODES
 
     assert set(COLLAPSED_MODES) < set(MODES)  # the exercise uses the library's names
-    assert "count" in _wrong(ex.collapsed_fraction,
+    assert "count" in _wrong(nb04.collapsed_fraction,
                              lambda m: sum(x in COLLAPSED_MODES for x in m))
-    assert "'learning'" in _wrong(ex.collapsed_fraction,
+    assert "'learning'" in _wrong(nb04.collapsed_fraction,
                                   lambda m: sum(x != "converged" for x in m) / len(m))
     assert "collapsed fraction is" in _wrong(
-        ex.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
+        nb04.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
 
 # --- notebook 03 ---
 def test_exact_pg_step_rejects_descent_missing_baseline_and_returning_the_step():
     def descent(theta, r, lr):
-        return 2 * theta - ex.reference_exact_pg_step(theta, r, lr)
+        return 2 * theta - nb03.reference_exact_pg_step(theta, r, lr)
 
     def no_baseline(theta, r, lr):
         return theta + lr * torch.softmax(theta, -1) * r
 
     def step_only(theta, r, lr):
-        return ex.reference_exact_pg_step(theta, r, lr) - theta
+        return nb03.reference_exact_pg_step(theta, r, lr) - theta
 
     def value_not_gradient(theta, r, lr):  # the analysis's "log_prob x advantage"
         return theta + lr * torch.log_softmax(theta, -1) * r
 
-    assert "downhill" in _wrong(ex.exact_pg_step, descent)
-    assert "'- pi . r' term" in _wrong(ex.exact_pg_step, no_baseline)
-    assert "returned the step" in _wrong(ex.exact_pg_step, step_only)
-    assert "should be" in _wrong(ex.exact_pg_step, value_not_gradient)
+    assert "downhill" in _wrong(nb03.exact_pg_step, descent)
+    assert "'- pi . r' term" in _wrong(nb03.exact_pg_step, no_baseline)
+    assert "returned the step" in _wrong(nb03.exact_pg_step, step_only)
+    assert "should be" in _wrong(nb03.exact_pg_step, value_not_gradient)
 
 
 def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
@@ -172,10 +175,10 @@ def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
         return math.log(1 / torch.finfo(dtype).eps)
 
     def always_float64(dtype):
-        return ex.reference_saturation_gap(torch.float64)
+        return nb03.reference_saturation_gap(torch.float64)
 
     def keeps_the_wrong_end(dtype):  # returns the last gap where the softmax is still < 1 + 1
-        return ex.reference_saturation_gap(dtype) + 1.0
+        return nb03.reference_saturation_gap(dtype) + 1.0
 
     def softmax_below_one(dtype):  # bisects on pi > 1 - 1e-6 instead of pi == 1
         lo, hi = 0.0, 100.0
@@ -185,10 +188,10 @@ def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
             lo, hi = (lo, mid) if p > 1 - 1e-6 else (mid, hi)
         return hi
 
-    assert "ln(1/eps)" in _wrong(ex.saturation_gap, ln_one_over_eps)
-    assert "float64 gap" in _wrong(ex.saturation_gap, always_float64)
-    assert "too large" in _wrong(ex.saturation_gap, keeps_the_wrong_end)
-    assert "too small" in _wrong(ex.saturation_gap, softmax_below_one)
+    assert "ln(1/eps)" in _wrong(nb03.saturation_gap, ln_one_over_eps)
+    assert "float64 gap" in _wrong(nb03.saturation_gap, always_float64)
+    assert "too large" in _wrong(nb03.saturation_gap, keeps_the_wrong_end)
+    assert "too small" in _wrong(nb03.saturation_gap, softmax_below_one)
 
 
 def test_behaviour_agrees_with_the_library_and_rejects_slips():
@@ -196,37 +199,37 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
 
     from pyrl_mini import analysis
 
-    for a, n, left, hev in ex.BEHAVIOUR_CASES:  # the checker's cases are the library's rules
+    for a, n, left, hev in nb03.BEHAVIOUR_CASES:  # the checker's cases are the library's rules
         mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
-        assert analysis.MODES[int(mode)] == ex.reference_behaviour(a, n, left, hev)
+        assert analysis.MODES[int(mode)] == nb03.reference_behaviour(a, n, left, hev)
     rng = np.random.default_rng(0)
     for a, n, left, hev in rng.uniform(0, 1, (300, 4)) * [1, 0.2, 1, 1]:
         mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
-        assert analysis.MODES[int(mode)] == ex.reference_behaviour(a, n, left, hev)
+        assert analysis.MODES[int(mode)] == nb03.reference_behaviour(a, n, left, hev)
 
     def one_side_left_only(a, n, left, hev):
-        out = ex.reference_behaviour(a, n, left, hev)
+        out = nb03.reference_behaviour(a, n, left, hev)
         return "learning" if out == "one_side" and left <= 0.05 else out
 
     def converged_first(a, n, left, hev):
         if a < 0.05 and hev >= 0.8:
             return "converged"
-        return ex.reference_behaviour(a, n, left, hev)
+        return nb03.reference_behaviour(a, n, left, hev)
 
     def strict_thresholds(a, n, left, hev):
         if n > 0.9:
             return "never_chooses"
         if a > 0.9:
             return "always_aborts"
-        return ex.reference_behaviour(min(a, 0.5), min(n, 0.5), left, hev)
+        return nb03.reference_behaviour(min(a, 0.5), min(n, 0.5), left, hev)
 
     def low_reward_is_trapped(a, n, left, hev):  # "still learning" called trapped
-        out = ex.reference_behaviour(a, n, left, hev)
+        out = nb03.reference_behaviour(a, n, left, hev)
         return "always_aborts" if out == "learning" else out
 
     for wrong in (one_side_left_only, strict_thresholds, low_reward_is_trapped,
                   converged_first):
-        assert "got" in _wrong(ex.behaviour, wrong)
+        assert "got" in _wrong(nb03.behaviour, wrong)
 
 
 
@@ -240,8 +243,8 @@ def test_exact_concordance_p_matches_every_permutation_of_a_small_table():
     perms = list(itertools.permutations(range(5)))
     hits = [np.stack([trap[p1, 0], trap[p2, 1], trap[:, 2]], axis=1).all(axis=1).sum()
             >= observed for p1 in perms for p2 in perms]  # column 3 fixed: same distribution
-    assert ex.exact_concordance_p(trap) == pytest.approx(np.mean(hits))
-    assert ex.exact_concordance_p(trap, 0) == pytest.approx(1.0)
+    assert stats.concordance_p_exact(trap) == pytest.approx(np.mean(hits))
+    assert stats.concordance_p_exact(trap, 0) == pytest.approx(1.0)
 
 
 def test_concordance_p_rejects_row_shuffles_strict_counts_and_any_setting():
@@ -258,17 +261,17 @@ def test_concordance_p_rejects_row_shuffles_strict_counts_and_any_setting():
                         > observed for _ in range(shuffles)])
 
     def count_not_fraction(trap, shuffles, rng):
-        return ex.reference_concordance_p(trap, shuffles, rng) * shuffles
+        return nb03.reference_concordance_p(trap, shuffles, rng) * shuffles
 
     def any_setting(trap, shuffles, rng):  # seeds trapped at some setting, not at all
         observed = trap.any(axis=1).sum()
         return np.mean([np.stack([rng.permutation(c) for c in trap.T], 1).any(1).sum()
                         >= observed for _ in range(shuffles)])
 
-    assert "each column on its own" in _wrong(ex.concordance_p, rows_together)
-    assert ">=, not >" in _wrong(ex.concordance_p, strictly_more)
-    assert "fraction" in _wrong(ex.concordance_p, count_not_fraction)
-    assert "got" in _wrong(ex.concordance_p, any_setting)
+    assert "each column on its own" in _wrong(nb03.concordance_p, rows_together)
+    assert ">=, not >" in _wrong(nb03.concordance_p, strictly_more)
+    assert "fraction" in _wrong(nb03.concordance_p, count_not_fraction)
+    assert "got" in _wrong(nb03.concordance_p, any_setting)
 
 
 # --- notebook 05 ---
@@ -281,17 +284,17 @@ def test_wilson_interval_rejects_wald_and_a_centre_at_p():
         return p - h, p + h
 
     def centred_on_p(k, n):
-        lo, hi = ex.reference_wilson_interval(k, n)
+        lo, hi = nb05.reference_wilson_interval(k, n)
         return k / n - (hi - lo) / 2, k / n + (hi - lo) / 2
 
-    assert "Wald" in _wrong(ex.wilson_interval, wald)
-    assert "centred" in _wrong(ex.wilson_interval, centred_on_p)
-    assert "two numbers" in _wrong(ex.wilson_interval, lambda k, n: k / n)
+    assert "Wald" in _wrong(nb05.wilson_interval, wald)
+    assert "centred" in _wrong(nb05.wilson_interval, centred_on_p)
+    assert "two numbers" in _wrong(nb05.wilson_interval, lambda k, n: k / n)
 
 
 def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
     def rate(cat, *s):
-        k, n = ex.reference_collapse_count(cat, *s)
+        k, n = nb05.reference_collapse_count(cat, *s)
         return k / n
 
     def one_kappa(cat, network, wout_std, lr, entropy_coef):
@@ -307,10 +310,10 @@ def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
                 n += len(rows)
         return k, n
 
-    assert "not a rate" in _wrong(ex.collapse_count, rate)
-    assert "pool every kappa" in _wrong(ex.collapse_count, one_kappa)
-    assert "every collapsed mode" in _wrong(ex.collapse_count, aborts_only)
-    assert "expected" not in _wrong(ex.collapse_count, aborts_only)  # no answer given away
+    assert "not a rate" in _wrong(nb05.collapse_count, rate)
+    assert "pool every kappa" in _wrong(nb05.collapse_count, one_kappa)
+    assert "every collapsed mode" in _wrong(nb05.collapse_count, aborts_only)
+    assert "expected" not in _wrong(nb05.collapse_count, aborts_only)  # no answer given away
 
 
 def test_classify_log_rejects_entropy_rules_and_nan_equality():
@@ -336,18 +339,18 @@ def test_classify_log_rejects_entropy_rules_and_nan_equality():
             return "diverged"
         return "trapped" if b["grad_norm"] < 5e-7 else "converged"
 
-    assert "a low entropy" in _wrong(ex.classify_log, by_entropy)
-    assert "never equal" in _wrong(ex.classify_log, nan_equality)
-    assert "every statistic" in _wrong(ex.classify_log, nan_only_in_entropy)
-    assert "what is zero in it is the advantage" in _wrong(ex.classify_log,
+    assert "a low entropy" in _wrong(nb05.classify_log, by_entropy)
+    assert "never equal" in _wrong(nb05.classify_log, nan_equality)
+    assert "every statistic" in _wrong(nb05.classify_log, nan_only_in_entropy)
+    assert "what is zero in it is the advantage" in _wrong(nb05.classify_log,
                                                             by_printed_zero_gradient)
 
 
 def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
     from pyrl_mini.diagnose import diagnose_log, parse_log
 
-    logs = ex.exercise_logs()
-    answers = {k: ex.reference_classify_log(
+    logs = nb05.exercise_logs()
+    answers = {k: nb05.reference_classify_log(
         {a: b for a, b in parse_log(t)[-1].items() if a != "step"}) for k, t in logs.items()}
     assert sorted(answers.values()) == ["converged", "diverged", "trapped"]
     for k, t in logs.items():
@@ -358,39 +361,42 @@ def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
 
 # --- notebook 01 ---
 def _dead_dormant_no_mask(rates, mask):
-    return ex.reference_dead_and_dormant(rates, torch.ones_like(mask))
+    return nb01.reference_dead_and_dormant(rates, torch.ones_like(mask))
 
 
 def _dead_dormant_threshold(rates, mask):
     active = rates.abs() * mask.unsqueeze(-1)
     dead = active.amax(dim=(0, 1)) < 1e-6
-    return dead.float().mean().item(), ex.reference_dead_and_dormant(rates, mask)[1]
+    return dead.float().mean().item(), nb01.reference_dead_and_dormant(rates, mask)[1]
 
 
 def _dead_dormant_raw_tau(rates, mask):
     active = rates.abs() * mask.unsqueeze(-1)
     mean_abs = active.sum(dim=(0, 1)) / mask.sum()
-    return ex.reference_dead_and_dormant(rates, mask)[0], (mean_abs <= 0.1).float().mean().item()
+    return nb01.reference_dead_and_dormant(rates, mask)[0], (mean_abs <= 0.1).float().mean().item()
 
 
 def test_dead_and_dormant_matches_the_trainer_and_rejects_mask_threshold_and_raw_tau():
-    from pyrl_mini.trainer import DORMANT_TAU
-    assert ex.DORMANT_TAU == DORMANT_TAU
-    assert "after its trial ended" in _wrong(ex.dead_and_dormant, _dead_dormant_no_mask)
-    assert "exactly zero" in _wrong(ex.dead_and_dormant, _dead_dormant_threshold)
-    assert "layer's average" in _wrong(ex.dead_and_dormant, _dead_dormant_raw_tau)
-    assert "two numbers" in _wrong(ex.dead_and_dormant, lambda r, m: 0.25)
+    import inspect
+
+    # the exercise's default tau is the threshold the trainer records
+    default = inspect.signature(nb01.reference_dead_and_dormant).parameters["tau"].default
+    assert default == DORMANT_TAU
+    assert "after its trial ended" in _wrong(nb01.dead_and_dormant, _dead_dormant_no_mask)
+    assert "exactly zero" in _wrong(nb01.dead_and_dormant, _dead_dormant_threshold)
+    assert "layer's average" in _wrong(nb01.dead_and_dormant, _dead_dormant_raw_tau)
+    assert "two numbers" in _wrong(nb01.dead_and_dormant, lambda r, m: 0.25)
 
 
 def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():
     import numpy as np
-    assert "unpaired" in _wrong(ex.paired_difference, lambda a, b: (
+    assert "unpaired" in _wrong(nb01.paired_difference, lambda a, b: (
         (a - b).mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))))
-    assert "sqrt(pairs)" in _wrong(ex.paired_difference,
+    assert "sqrt(pairs)" in _wrong(nb01.paired_difference,
                                    lambda a, b: ((a - b).mean(), (a - b).std(ddof=1)))
-    assert "ddof=1" in _wrong(ex.paired_difference, lambda a, b: (
+    assert "ddof=1" in _wrong(nb01.paired_difference, lambda a, b: (
         (a - b).mean(), (a - b).std() / np.sqrt(len(a))))
-    assert "reversed" in _wrong(ex.paired_difference, lambda a, b: (
+    assert "reversed" in _wrong(nb01.paired_difference, lambda a, b: (
         (b - a).mean(), (b - a).std(ddof=1) / np.sqrt(len(a))))
 
 
@@ -400,16 +406,16 @@ def test_separation_auc_agrees_with_the_lesson_and_rejects_flip_and_ties():
     from pyrl_mini.lessons.nb01_dead_neurons import rank_auc
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 7) / 10, rng.integers(0, 5, 9) / 10
-    assert ex.reference_separation_auc(a, b) == pytest.approx(rank_auc(a, b))
-    assert "1 - AUC" in _wrong(ex.separation_auc,
-                               lambda c, h: ex.reference_separation_auc(h, c))
-    strict = _wrong(ex.separation_auc,
+    assert nb01.reference_separation_auc(a, b) == pytest.approx(rank_auc(a, b))
+    assert "1 - AUC" in _wrong(nb01.separation_auc,
+                               lambda c, h: nb01.reference_separation_auc(h, c))
+    strict = _wrong(nb01.separation_auc,
                     lambda c, h: float(np.mean(np.subtract.outer(c, h) > 0)))
     assert "one half" in strict
-    assert "one half" in _wrong(ex.separation_auc,
+    assert "one half" in _wrong(nb01.separation_auc,
                                 lambda c, h: float(np.mean(np.subtract.outer(c, h) >= 0)))
     # comparing the two means gives 0 or 1, not a probability over pairs
-    assert "AUC is" in _wrong(ex.separation_auc, lambda c, h: float(np.mean(c) > np.mean(h)))
+    assert "AUC is" in _wrong(nb01.separation_auc, lambda c, h: float(np.mean(c) > np.mean(h)))
 
 
 # --- notebook 02 ---
@@ -426,21 +432,21 @@ def _wout_grad_no_pi(rates, actions, probs, fd, mask, trials):
 
 
 def test_wout_gradient_matches_autograd_and_rejects_sign_value_missing_pi_mask_and_scale():
-    b = ex.step0_batch(0.3, kappa=0.4, seed=2, trials=32)
-    got = ex.reference_wout_gradient(b["rates"], b["actions"], b["probs"], b["fd"], b["mask"],
+    b = nb02.step0_batch(0.3, kappa=0.4, seed=2, trials=32)
+    got = nb02.reference_wout_gradient(b["rates"], b["actions"], b["probs"], b["fd"], b["mask"],
                                      b["trials"])
     torch.testing.assert_close(got, b["grads"]["W_out"], atol=1e-6, rtol=1e-4)
-    assert "sign is flipped" in _wrong(ex.wout_gradient,
-                                       lambda *a: -ex.reference_wout_gradient(*a))
-    assert "value log pi(a)" in _wrong(ex.wout_gradient, _wout_grad_value_slip)
-    assert "a term is missing" in _wrong(ex.wout_gradient, _wout_grad_no_pi)
-    assert "multiply by the mask" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
-        ex.reference_wout_gradient(r, a, p, f, torch.ones_like(m), t)))
-    assert "number of trials" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
-        ex.reference_wout_gradient(r, a, p, f, m, t) * t))
-    assert "valid steps" in _wrong(ex.wout_gradient, lambda r, a, p, f, m, t: (
-        ex.reference_wout_gradient(r, a, p, f, m, t) * t / m.sum()))
-    assert "shape" in _wrong(ex.wout_gradient, lambda *a: ex.reference_wout_gradient(*a).T)
+    assert "sign is flipped" in _wrong(nb02.wout_gradient,
+                                       lambda *a: -nb02.reference_wout_gradient(*a))
+    assert "value log pi(a)" in _wrong(nb02.wout_gradient, _wout_grad_value_slip)
+    assert "a term is missing" in _wrong(nb02.wout_gradient, _wout_grad_no_pi)
+    assert "multiply by the mask" in _wrong(nb02.wout_gradient, lambda r, a, p, f, m, t: (
+        nb02.reference_wout_gradient(r, a, p, f, torch.ones_like(m), t)))
+    assert "number of trials" in _wrong(nb02.wout_gradient, lambda r, a, p, f, m, t: (
+        nb02.reference_wout_gradient(r, a, p, f, m, t) * t))
+    assert "valid steps" in _wrong(nb02.wout_gradient, lambda r, a, p, f, m, t: (
+        nb02.reference_wout_gradient(r, a, p, f, m, t) * t / m.sum()))
+    assert "shape" in _wrong(nb02.wout_gradient, lambda *a: nb02.reference_wout_gradient(*a).T)
 
 
 def _adam_on_w_rec_only(params, loss_fn, lr):
@@ -480,31 +486,31 @@ def _two_adam_steps(params, loss_fn, lr):
 
 
 def test_policy_problem_is_the_trainers_loss_at_update_0():
-    params, loss_fn = ex.policy_problem(seed=0, wout_std=0.3, trials=32)
+    params, loss_fn = nb02.policy_problem(seed=0, wout_std=0.3, trials=32)
     loss_fn().backward()
-    b = ex.step0_batch(0.3, seed=0, trials=32)
+    b = nb02.step0_batch(0.3, seed=0, trials=32)
     for name in ("W_out", "W_rec", "W_in"):
         torch.testing.assert_close(params[name].grad[0], b["grads"][name], atol=1e-7, rtol=1e-5)
 
 
 def test_first_adam_step_is_zero_then_not_and_rejects_sgd_partial_step_and_wrong_tensor():
-    before, after = ex.reference_first_adam_step(*ex.policy_problem(seed=0, trials=32), 0.01)
+    before, after = nb02.reference_first_adam_step(*nb02.policy_problem(seed=0, trials=32), 0.01)
     assert before == 0.0 and after > 1e-4
-    assert "SGD" in _wrong(ex.first_adam_step, ex._sgd_first_step)
-    assert "every parameter" in _wrong(ex.first_adam_step, _adam_on_w_rec_only)
-    assert "params['W_rec'].grad" in _wrong(ex.first_adam_step, _reads_w_out)
-    assert "still 0" in _wrong(ex.first_adam_step, _no_fresh_loss)
-    assert "differs" in _wrong(ex.first_adam_step, _two_adam_steps)
-    assert "two numbers" in _wrong(ex.first_adam_step, lambda p, f, lr: 0.0)
+    assert "SGD" in _wrong(nb02.first_adam_step, nb02._sgd_first_step)
+    assert "every parameter" in _wrong(nb02.first_adam_step, _adam_on_w_rec_only)
+    assert "params['W_rec'].grad" in _wrong(nb02.first_adam_step, _reads_w_out)
+    assert "still 0" in _wrong(nb02.first_adam_step, _no_fresh_loss)
+    assert "differs" in _wrong(nb02.first_adam_step, _two_adam_steps)
+    assert "two numbers" in _wrong(nb02.first_adam_step, lambda p, f, lr: 0.0)
 
 
 def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():
     uniform = torch.full((15, 4, 3), 1 / 3)
-    assert abs(ex.reference_hold_probability(uniform, 7) / 3.0 ** -7 - 1) < 1e-5
+    assert abs(nb02.reference_hold_probability(uniform, 7) / 3.0 ** -7 - 1) < 1e-5
     for steps in (6, 8):
-        assert "first hold_steps steps" in _wrong(ex.hold_probability, lambda p, h, s=steps: (
+        assert "first hold_steps steps" in _wrong(nb02.hold_probability, lambda p, h, s=steps: (
             p[:s, :, 0].prod(0).mean().item()))
-    assert "averaged pi over trials" in _wrong(ex.hold_probability, lambda p, h: (
+    assert "averaged pi over trials" in _wrong(nb02.hold_probability, lambda p, h: (
         p[:h, :, 0].mean(1).prod().item()))
-    assert "FIXATE is action 0" in _wrong(ex.hold_probability, lambda p, h: (
+    assert "FIXATE is action 0" in _wrong(nb02.hold_probability, lambda p, h: (
         p[:h, :, 2].prod(0).mean().item()))

@@ -154,8 +154,11 @@ def test_folded_cells_are_tagged_and_asserts_are_folded(path):
 def test_each_exercise_is_checked_on_the_students_function_and_its_solution_passes(path):
     """Each exercise's check cell passes the student's own function (defined in the cell
     before it as a scaffold), and the solution shown in <details> passes the checker."""
-    from pyrl_mini import exercises
+    import importlib
 
+    from pyrl_mini.exercises import nb00
+
+    exercises = importlib.import_module(f"pyrl_mini.exercises.nb{_number(path)}")
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     checks = [(i, m) for i, c in enumerate(cells) if c.cell_type == "code"
@@ -170,7 +173,7 @@ def test_each_exercise_is_checked_on_the_students_function_and_its_solution_pass
         solution = SOLUTION.search(cells[i + 1].source)
         assert solution, f"cell {i + 1}: a <details> Solution after the check"
         namespace = {"torch": __import__("torch"),
-                     "kappa_transform": exercises.reference_kappa_transform}
+                     "kappa_transform": nb00.reference_kappa_transform}
         exec(solution.group(1), namespace)
         message, _ = getattr(exercises, name).verdict(namespace[student])
         assert message.startswith("correct"), f"{path.name} solution of {name}: {message}"

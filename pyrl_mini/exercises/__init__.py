@@ -1,0 +1,23 @@
+"""Coding exercises, one module per notebook: a checker runs on the student's function and says,
+in one line, whether it is right.
+
+In a notebook (here notebook 00):
+
+    from pyrl_mini.exercises import nb00 as exercises
+
+    def kappa_transform(d, kappa):          # the student's cell
+        ...                                 # (or raise NotImplementedError)
+
+    kappa_transform = exercises.kappa_transform.check(kappa_transform)   # the next cell
+
+core.Exercise.check(fn) prints exactly one line and returns the function the notebook uses from
+then on: the student's when correct, else the reference solution (so Run All of an untouched
+notebook works). The reference solutions live in the notebook's module (read one with
+`core.show(exercises.kappa_transform)` or in the folded solution cell of the notebook); the
+wrong answers a student plausibly writes are in tests/test_exercises.py. The modules use only
+the public API of the library (config, tasks, networks, risk, trainer, diagnostics, stats).
+"""
+
+from .core import Exercise, NotDone, call, show
+
+__all__ = ["Exercise", "NotDone", "call", "show"]

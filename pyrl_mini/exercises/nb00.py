@@ -1,0 +1,144 @@
+"""Notebook 00 (the task, the network and the trainer): its exercises, each a reference solution
+and a checker (see core.Exercise)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from ..risk import kappa_transform as _library_kappa_transform
+from .core import Exercise, call
+
+
+# --- Exercise 1: the kappa transform f(d) ---------------------------------------------------------
+def reference_kappa_transform(d: torch.Tensor, kappa: float) -> torch.Tensor:
+    """f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise. Same shape as d."""
+    return torch.where(d > 0, (1 - kappa) * d, (1 + kappa) * d)
+
+
+def _test_kappa_transform(fn: Callable) -> str | None:
+    d = torch.tensor([-2.0, -0.5, 0.0, 0.3, 1.5])
+    for kappa in (-0.4, 0.0, 0.5):
+        got = torch.as_tensor(call(fn, d.clone(), kappa), dtype=torch.float32)
+        want = _library_kappa_transform(d, kappa)
+        if got.shape != want.shape:
+            return f"f(d) must have the shape of d, {tuple(want.shape)}; got {tuple(got.shape)}"
+        if torch.allclose(got, want, atol=1e-6):
+            continue
+        swapped = torch.where(d > 0, (1 + kappa) * d, (1 - kappa) * d)
+        if torch.allclose(got, swapped, atol=1e-6):
+            return (f"at kappa={kappa:+.1f} the two sides are swapped: d > 0 is scaled by "
+                    f"1 - kappa = {1 - kappa:.1f}, d <= 0 by 1 + kappa = {1 + kappa:.1f}")
+        i = int(torch.nonzero(~torch.isclose(got, want, atol=1e-6))[0])
+        return (f"at kappa={kappa:+.1f}, f({d[i].item():g}) should be {want[i].item():.3g}, "
+                f"got {got[i].item():.3g} (d > 0 is scaled by 1 - kappa, d <= 0 by 1 + kappa)")
+    return None
+
+
+kappa_transform = Exercise(
+    "kappa_transform", reference_kappa_transform, _test_kappa_transform,
+    "positive errors are scaled by 1 - kappa, negative ones by 1 + kappa.")
+
+
+# --- Exercise 2: the risk-sensitive value of a gamble ---------------------------------------------
+def reference_gamble_value(p: float, m: float, kappa: float) -> float:
+    """Fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0.
+
+    At the fixed point the expected update is 0:
+        p (1 - kappa) (m - V) = (1 - p) (1 + kappa) V
+    so V = p (1 - kappa) m / (p (1 - kappa) + (1 - p) (1 + kappa)), the tau-expectile of R
+    with tau = (1 - kappa) / 2.
+    """
+    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)
+    return up * m / (up + down)
+
+
+def _test_gamble_value(fn: Callable) -> str | None:
+    cases = [(0.1, 4.0, -0.4), (0.9, 4 / 9, -0.4), (0.5, 2.0, 0.3), (0.3, 1.0, 0.0),
+             (0.7, 3.0, 0.6)]
+    for p, m, kappa in cases:
+        got = float(call(fn, p, m, kappa))
+        want = reference_gamble_value(p, m, kappa)
+        if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+            continue
+        hint = ""
+        if math.isclose(got, p * m, rel_tol=1e-4):
+            hint = ": that is the expected value p m, which ignores kappa"
+        elif math.isclose(got, reference_gamble_value(p, m, -kappa), rel_tol=1e-4):
+            hint = ": kappa has the wrong sign (kappa < 0 weights the win by 1 - kappa > 1)"
+        return (f"value(p={p:g}, m={m:.3g}, kappa={kappa:+.1f}) should be {want:.4g}, "
+                f"got {got:.4g}{hint}")
+    return None
+
+
+gamble_value = Exercise(
+    "gamble_value", reference_gamble_value, _test_gamble_value,
+    "the value is the tau-expectile of the gamble, tau = (1 - kappa) / 2.")
+
+
+# --- Exercise 3: the kappa-weighted policy loss of a small batch ----------------------------------
+def reference_policy_loss(logits: torch.Tensor, actions: torch.Tensor, d: torch.Tensor,
+                          mask: torch.Tensor, kappa: float,
+                          entropy_coef: float = 0.0) -> torch.Tensor:
+    """The trainer's policy loss for one network (see pyrl_mini.trainer, step 5).
+
+    logits (time, trials, actions); actions (time, trials) int64; d (time, trials) advantages
+    G_t - V_t (constants); mask (time, trials) 1.0 on valid steps, 0.0 after a trial ended.
+        L = -(sum_{valid t, b} log pi(a_t) f(d_t)) / trials - entropy_coef * mean_valid H_t
+    """
+    logp_all = torch.log_softmax(logits, dim=-1)
+    logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)        # (time, trials)
+    fd = reference_kappa_transform(d, kappa)
+    entropy = -(logp_all.exp() * logp_all).sum(-1)                        # (time, trials)
+    trials = logits.shape[1]
+    mean_entropy = (entropy * mask).sum() / mask.sum()
+    return -(logp * fd * mask).sum() / trials - entropy_coef * mean_entropy
+
+
+def _policy_batch(seed: int, steps: int = 4, trials: int = 6, n_actions: int = 3):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(steps, trials, n_actions, generator=g)
+    actions = torch.randint(0, n_actions, (steps, trials), generator=g)
+    d = torch.randn(steps, trials, generator=g)
+    ends = torch.randint(1, steps + 1, (trials,), generator=g)
+    ends[0] = 1  # at least one trial ends early, so a missing mask shows
+    mask = (torch.arange(steps).unsqueeze(1) < ends).float()
+    return logits, actions, d, mask
+
+
+def _test_policy_loss(fn: Callable) -> str | None:
+    for kappa, entropy_coef, seed in ((-0.4, 0.0, 0), (0.3, 0.0, 1), (-0.4, 0.05, 2)):
+        logits, actions, d, mask = _policy_batch(seed)
+        mine = logits.clone().requires_grad_(True)
+        ref = logits.clone().requires_grad_(True)
+        loss = call(fn, mine, actions, d, mask, kappa, entropy_coef)
+        if not torch.is_tensor(loss) or loss.numel() != 1:
+            return "the loss must be one number (a tensor with one element)"
+        if not loss.requires_grad:
+            return "the loss does not depend on the logits (did you detach them?)"
+        want = reference_policy_loss(ref, actions, d, mask, kappa, entropy_coef)
+        loss.backward()
+        want.backward()
+        where = f"kappa={kappa:+.1f}, entropy_coef={entropy_coef:g}"
+        if torch.allclose(mine.grad, ref.grad, atol=1e-6, rtol=1e-4):
+            if not math.isclose(loss.item(), want.item(), rel_tol=1e-4, abs_tol=1e-6):
+                return (f"at {where} the gradient is right but the loss is {loss.item():.4g}, "
+                        f"not {want.item():.4g}")
+            continue
+        if torch.allclose(mine.grad, -ref.grad, atol=1e-6, rtol=1e-4):
+            return (f"at {where} the sign is flipped: the loss is MINUS the kappa-weighted "
+                    "log-likelihood, so that gradient descent raises log pi(a) where f(d) > 0")
+        if mine.grad[mask == 0].abs().max() > 0:
+            return (f"at {where} steps after a trial ended (mask 0) change the loss: multiply "
+                    "by the mask")
+        return (f"at {where} the gradient with respect to the logits differs from the "
+                f"trainer's: largest difference {float((mine.grad - ref.grad).abs().max()):.3g}"
+                " (check f(d), the division by the number of trials, and the entropy term)")
+    return None
+
+
+policy_loss = Exercise(
+    "policy_loss", reference_policy_loss, _test_policy_loss,
+    "its gradient with respect to the logits is the trainer's.")

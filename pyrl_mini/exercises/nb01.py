@@ -1,0 +1,160 @@
+"""Notebook 01 (dead ReLU units): its exercises, each a reference solution and a
+checker (see core.Exercise)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from .core import Exercise, call
+
+# --- Exercise 1: dead and dormant fractions of one batch ------------------------------------------
+
+
+def reference_dead_and_dormant(rates: torch.Tensor, mask: torch.Tensor,
+                               tau: float = 0.1) -> tuple[float, float]:
+    """(dead fraction, dormant fraction) of one network's units on one batch.
+
+    rates (time, trials, units), mask (time, trials) 1.0 on valid steps. A unit is dead when
+    its rate is exactly 0 on every valid step; dormant when its mean |rate| over valid steps,
+    divided by the layer's average of that mean, is at most tau (ReDo, Sokar et al. 2023).
+    """
+    active = rates.abs() * mask.unsqueeze(-1)                  # (time, trials, units)
+    dead = active.amax(dim=(0, 1)) == 0                         # (units,)
+    mean_abs = active.sum(dim=(0, 1)) / mask.sum()              # (units,)
+    dormant = mean_abs / mean_abs.mean() <= tau                 # (units,)
+    return dead.float().mean().item(), dormant.float().mean().item()
+
+
+def _unit_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """A hand-made batch whose traps each change the answer: 3 trials of 6 steps, 8 units."""
+    rates = torch.zeros(6, 3, 8)
+    mask = torch.ones(6, 3)
+    mask[2:, 0] = 0                  # trial 0 ends after 2 steps
+    rates[:, :, 0:4] = 4.0           # units 0-3: busy (the layer's mean |r| is about 2)
+    rates[1, 2, 4] = 1e-7            # unit 4: a tiny but nonzero rate: alive (and dormant)
+    rates[4, 0, 5] = 3.0             # unit 5: fires only after trial 0 ended: dead
+    rates[:, 1, 6] = 0.3             # unit 6: mean |r| 0.13 > tau, but under tau x the layer's 2
+    rates[:, :, 7] = 0.0             # unit 7: dead
+    return rates, mask
+
+
+def _test_dead_and_dormant(fn: Callable) -> str | None:
+    from ..diagnostics import dead_and_dormant as library_dead_and_dormant
+
+    g = torch.Generator().manual_seed(0)
+    rand = torch.relu(torch.randn(7, 5, 12, generator=g) - torch.linspace(-1, 2.5, 12))
+    rand_mask = (torch.arange(7).unsqueeze(1) < torch.tensor([7, 3, 5, 1, 7])).float()
+    for name, (rates, mask) in (("the hand-made batch", _unit_batch()),
+                                ("a random batch", (rand, rand_mask))):
+        out = call(fn, rates.clone(), mask.clone())
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return "return two numbers: (dead fraction, dormant fraction)"
+        dead, dormant = (float(torch.as_tensor(v, dtype=torch.float32).mean()) for v in out)
+        lib_dead, lib_dormant = library_dead_and_dormant(rates.unsqueeze(1), mask.unsqueeze(1))
+        want_dead, want_dormant = lib_dead.float().mean().item(), lib_dormant.item()
+        if not math.isclose(dead, want_dead, abs_tol=1e-6):
+            hint = ""
+            if name == "the hand-made batch" and math.isclose(dead, 1 / 8, abs_tol=1e-6):
+                hint = (": a unit that fires only after its trial ended (mask 0) is dead; "
+                        "multiply by the mask first")
+            elif name == "the hand-made batch" and math.isclose(dead, 3 / 8, abs_tol=1e-6):
+                hint = ": 'dead' means exactly zero, so a rate of 1e-7 is alive (compare > 0)"
+            return (f"on {name} the dead fraction should be {want_dead:.3g}, got {dead:.3g}"
+                    + hint)
+        if not math.isclose(dormant, want_dormant, abs_tol=1e-6):
+            hint = ""
+            if name == "the hand-made batch" and math.isclose(dormant, 3 / 8, abs_tol=1e-6):
+                hint = (": compare each unit's mean |r| with tau times the layer's average "
+                        "mean |r|, not with tau itself")
+            return (f"on {name} the dormant fraction should be {want_dormant:.3g}, got "
+                    f"{dormant:.3g}" + hint)
+    return None
+
+
+dead_and_dormant = Exercise(
+    "dead_and_dormant", reference_dead_and_dormant, _test_dead_and_dormant,
+    "your fractions equal the trainer's diagnostics (dead_fraction, dormant_fraction).")
+
+
+# --- Exercise 2: a paired difference and its standard error ---------------------------------------
+def reference_paired_difference(low, high) -> tuple[float, float]:
+    """Mean of low - high over pairs (same seed, same settings but kappa) and its standard error
+    std(low - high, ddof=1) / sqrt(pairs). low, high: (pairs,) arrays in the same order."""
+    d = torch.as_tensor(low, dtype=torch.float64) - torch.as_tensor(high, dtype=torch.float64)
+    return d.mean().item(), (d.std(unbiased=True) / math.sqrt(len(d))).item()
+
+
+def _test_paired_difference(fn: Callable) -> str | None:
+    # pairs that share a seed effect (large spread between seeds, small within a pair)
+    seed_effect = torch.tensor([0.10, 0.35, 0.20, 0.42, 0.08, 0.27], dtype=torch.float64)
+    low = seed_effect + torch.tensor([-0.02, -0.06, -0.03, -0.05, -0.01, -0.07],
+                                     dtype=torch.float64)
+    high = seed_effect.clone()
+    out = call(fn, low.numpy().copy(), high.numpy().copy())
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return "return two numbers: (mean difference, its standard error)"
+    mean, se = float(out[0]), float(out[1])
+    want_mean, want_se = reference_paired_difference(low, high)
+    if not math.isclose(mean, want_mean, abs_tol=1e-9):
+        if math.isclose(mean, -want_mean, abs_tol=1e-9):
+            return f"the sign is reversed: low - high is {want_mean:+.4f}, got {mean:+.4f}"
+        return f"the mean of low - high should be {want_mean:+.4f}, got {mean:+.4f}"
+    if math.isclose(se, want_se, rel_tol=1e-6):
+        return None
+    n = len(low)
+    d = (low - high)
+    unpaired = math.sqrt(low.var().item() / n + high.var().item() / n)
+    if math.isclose(se, unpaired, rel_tol=1e-3):
+        return (f"the standard error {se:.4f} treats the runs as unpaired; take the "
+                f"differences first and use their spread: {want_se:.4f}")
+    if math.isclose(se, d.std().item(), rel_tol=1e-6):
+        return (f"{se:.4f} is the spread of the differences; the standard error of their mean "
+                f"divides it by sqrt(pairs): {want_se:.4f}")
+    if math.isclose(se, d.std(unbiased=False).item() / math.sqrt(n), rel_tol=1e-6):
+        return (f"use the sample standard deviation (ddof=1): the standard error is "
+                f"{want_se:.5f}, got {se:.5f}")
+    return f"the standard error should be {want_se:.4f}, got {se:.4f}"
+
+
+paired_difference = Exercise(
+    "paired_difference", reference_paired_difference, _test_paired_difference,
+    "the mean paired difference and its standard error from the spread of the differences.")
+
+
+# --- Exercise 3: how well a score separates two groups (AUC) --------------------------------------
+def reference_separation_auc(collapsed, healthy) -> float:
+    """P(a random collapsed run has a higher dead fraction than a random healthy run), ties
+    counted 1/2: the area under the ROC curve. 0.5 = no information, 1 = perfect."""
+    a = torch.as_tensor(collapsed, dtype=torch.float64).view(-1, 1)
+    b = torch.as_tensor(healthy, dtype=torch.float64).view(1, -1)
+    return ((a > b).double().mean() + 0.5 * (a == b).double().mean()).item()
+
+
+def _test_separation_auc(fn: Callable) -> str | None:
+    cases = [([0.30, 0.26], [0.10, 0.42, 0.26, 0.20]),
+             ([0.5, 0.6, 0.2], [0.1, 0.3]),
+             ([0.1], [0.1, 0.1, 0.2])]
+    for collapsed, healthy in cases:
+        got = float(call(fn, list(collapsed), list(healthy)))
+        want = reference_separation_auc(collapsed, healthy)
+        if math.isclose(got, want, abs_tol=1e-9):
+            continue
+        where = f"collapsed {collapsed}, healthy {healthy}"
+        if math.isclose(got, 1 - want, abs_tol=1e-9):
+            return (f"for {where} you got {got:.3g}, which is 1 - AUC: count the pairs where "
+                    "the COLLAPSED run has more dead units")
+        a = torch.tensor(collapsed).view(-1, 1)
+        b = torch.tensor(healthy).view(1, -1)
+        if math.isclose(got, (a > b).double().mean().item(), abs_tol=1e-9) or \
+                math.isclose(got, (a >= b).double().mean().item(), abs_tol=1e-9):
+            return (f"for {where} the AUC is {want:.3g}, got {got:.3g}: a tie counts one half")
+        return f"for {where} the AUC is {want:.3g}, got {got:.3g}"
+    return None
+
+
+separation_auc = Exercise(
+    "separation_auc", reference_separation_auc, _test_separation_auc,
+    "the AUC counts every (collapsed, healthy) pair, ties as one half.")

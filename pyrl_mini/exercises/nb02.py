@@ -1,0 +1,227 @@
+"""Notebook 02 (the W_out initialisation): its exercises, each a reference solution and a
+checker (see core.Exercise)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from .core import Exercise, call
+
+
+# --- Exercise 1: the readout's own gradient, dL/dW_out --------------------------------------------
+def reference_wout_gradient(rates: torch.Tensor, actions: torch.Tensor, probs: torch.Tensor,
+                            fd: torch.Tensor, mask: torch.Tensor, trials: int) -> torch.Tensor:
+    """dL/dW_out = -(1/B) sum_{valid t, b} f(d_t) r_t^T (onehot(a_t) - pi_t), shape (N, A).
+
+    rates (T, B, N), actions (T, B) int64, probs pi (T, B, A), fd = f(d) (T, B), mask (T, B)
+    1.0 on valid steps, trials = B; for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t).
+    """
+    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
+    weight = (fd * mask).unsqueeze(-1) * (onehot - probs)             # (T, B, A)
+    return -torch.einsum("tbn,tba->na", rates, weight) / trials       # (N, A)
+
+
+def step0_batch(wout_std: float, kappa: float = 0.0, seed: int = 0, trials: int = 64) -> dict:
+    """One batch of a fresh GRU policy (the trainer's own rollout and loss, entropy_coef 0) and
+    the autograd gradient of the policy loss: rates (T, B, N), actions (T, B), probs (T, B, A),
+    fd (T, B), mask (T, B), trials, and grads {parameter name: gradient (no ensemble dim)}."""
+    from ..config import TrainSettings
+    from ..trainer import Ensemble
+
+    s = TrainSettings(seed=seed, kappa=kappa, batch_size=trials).replace(wout_std=wout_std)
+    ens = Ensemble([s])
+    ro = ens.rollout(trials, torch.tensor([float(kappa)]))
+    ro["policy_loss"].sum().backward()
+    return {"rates": ro["rates"][:, 0].detach(), "actions": ro["actions"][:, 0],
+            "probs": ro["probs"][:, 0].detach(), "fd": ro["fd"][:, 0].detach(),
+            "mask": ro["mask"][:, 0], "trials": trials,
+            "grads": {k: p.grad[0].detach().clone() for k, p in ens.params.items()}}
+
+
+def _wout_gradient_slips(rates, actions, probs, fd, mask, trials) -> list:
+    """(a wrong dL/dW_out a student plausibly writes, the hint for it), most specific first."""
+    w = (fd * mask).unsqueeze(-1)                                      # (T, B, 1)
+    onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
+    logp = torch.log(probs).gather(-1, actions.unsqueeze(-1))          # the value log pi(a)
+    value_hint = ("you used the value log pi(a) where its gradient with respect to the logits "
+                  "belongs (a vector with one entry per action)")
+    ref = reference_wout_gradient(rates, actions, probs, fd, mask, trials)
+    return [
+        (-torch.einsum("tbn,tba->na", rates, w * logp) / trials, value_hint),
+        (-torch.einsum("tbn,tba->na", rates, w * logp * onehot) / trials, value_hint),
+        (-torch.einsum("tbn,tba->na", rates, w * onehot) / trials,
+         "a term is missing: d log pi(a) / d logits has a part for every action, not only the "
+         "one taken"),
+        (ref * trials, "the scale is off: L divides the sum by the number of trials B"),
+        (ref * trials / mask.sum(), "the scale is off: L divides by the number of trials B, "
+         "not by the number of valid steps"),
+        (reference_wout_gradient(rates, actions, probs, fd, torch.ones_like(mask), trials),
+         "steps after a trial ended (mask 0) count: multiply by the mask"),
+    ]
+
+
+def _test_wout_gradient(fn: Callable) -> str | None:
+    for wout_std, kappa in ((0.0, 0.0), (0.5, -0.4)):
+        b = step0_batch(wout_std, kappa, seed=3, trials=64)
+        args = (b["rates"], b["actions"], b["probs"], b["fd"], b["mask"])
+        got = torch.as_tensor(call(fn, *(a.clone() for a in args), b["trials"]),
+                              dtype=torch.float32)
+        want = b["grads"]["W_out"]
+        where = f"at W_out std {wout_std:g}, kappa {kappa:+.1f}"
+        for slip, hint in _wout_gradient_slips(*args, b["trials"]):
+            if got.numel() == slip.numel() and torch.allclose(got.reshape(slip.shape), slip,
+                                                             atol=1e-6, rtol=1e-4):
+                return f"{where} {hint}"
+        if got.shape != want.shape:
+            return (f"{where} the gradient has shape {tuple(got.shape)}; W_out is (units N, "
+                    f"actions A) = {tuple(want.shape)}")
+        if torch.allclose(got, want, atol=1e-6, rtol=1e-4):
+            continue
+        if torch.allclose(got, -want, atol=1e-6, rtol=1e-4):
+            return (f"{where} the sign is flipped: L is MINUS the f(d)-weighted log-likelihood, "
+                    "and you returned the gradient of the objective")
+        return (f"{where} your gradient differs from autograd's by up to "
+                f"{float((got - want).abs().max()):.3g} (its entries are up to "
+                f"{float(want.abs().max()):.3g}): check f(d), the mask and the 1/B")
+    return None
+
+
+wout_gradient = Exercise(
+    "wout_gradient", reference_wout_gradient, _test_wout_gradient,
+    "dL/dW_out = -(1/B) sum_t f(d_t) r_t^T (onehot(a_t) - pi_t) matches autograd, at W_out = 0 "
+    "too.")
+
+
+# --- Exercise 2: the recurrent gradient at W_out = 0, before and after one Adam step --------------
+def policy_problem(seed: int = 0, wout_std: float = 0.0, trials: int = 64, kappa: float = 0.0):
+    """(params, loss_fn): a fresh GRU policy's parameters {name: leaf tensor (1, ...)} and
+    loss_fn(), the policy loss L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t) of one fixed
+    batch (inputs, noise, actions and f(d) drawn once by the trainer's rollout at update 0).
+    Calling loss_fn() again after changing params gives the loss at the new parameters on
+    the same batch."""
+    from .. import networks as nets
+    from .. import tasks
+    from ..config import TrainSettings
+    from ..trainer import Ensemble
+
+    s = TrainSettings(seed=seed, kappa=kappa, batch_size=trials).replace(wout_std=wout_std)
+    ens = Ensemble([s])
+    with torch.no_grad():
+        ro = ens.rollout(trials, torch.tensor([float(kappa)]))
+    twin = Ensemble([s])                     # the same seed draws the same batch again
+    options, in_noise, _, rec_noise, _ = twin.draw(trials)
+    inputs = tasks.build_inputs(twin.task, options, in_noise, twin.input_noise)
+    noise = twin.rec_noise.view(1, 1, 1, 1) * rec_noise
+    actions, fd, mask = ro["actions"], ro["fd"], ro["mask"]             # (T, 1, B)
+    params = {k: p.detach().clone().requires_grad_(True) for k, p in twin.params.items()}
+    net, alpha = twin.net, twin.alpha
+
+    def loss_fn() -> torch.Tensor:
+        x = nets.run_recurrent(params, net.network_type, inputs, noise, alpha,
+                               net.rate_function)
+        logp = torch.log_softmax(nets.readout(params, nets.rate(x, net.rate_function)), -1)
+        chosen = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)      # (T, 1, B)
+        return -(chosen * fd * mask).sum() / trials
+
+    return params, loss_fn
+
+
+def reference_first_adam_step(params: dict, loss_fn: Callable, lr: float) -> tuple:
+    """(|dL/dW_rec| now, |dL/dW_rec| after one Adam step of size lr on every parameter)."""
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    opt.step()
+    opt.zero_grad()
+    loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def _sgd_first_step(params: dict, loss_fn: Callable, lr: float) -> tuple:
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    opt = torch.optim.SGD(params.values(), lr=lr)
+    opt.step()
+    opt.zero_grad()
+    loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def _test_first_adam_step(fn: Callable) -> str | None:
+    for seed, lr in ((1, 0.01), (2, 0.03)):
+        params, loss_fn = policy_problem(seed=seed, trials=32)
+        out = call(fn, params, loss_fn, lr)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return "return two numbers: (|dL/dW_rec| before the step, after it)"
+        before, after = (float(torch.as_tensor(v, dtype=torch.float64).detach()) for v in out)
+        want_before, want_after = reference_first_adam_step(*policy_problem(seed=seed,
+                                                                            trials=32), lr)
+        if before != 0.0:
+            return (f"before the step you report {before:.3g}, but at W_out = 0 every gradient "
+                    "behind W_out is exactly 0: read params['W_rec'].grad after loss.backward()")
+        if after == 0.0:
+            return ("after the step the W_rec gradient is still 0: let the optimiser step "
+                    "every parameter (W_out too), then compute a fresh loss and its gradient")
+        if math.isclose(after, want_after, rel_tol=1e-4):
+            continue
+        sgd_after = _sgd_first_step(*policy_problem(seed=seed, trials=32), lr)[1]
+        if math.isclose(after, sgd_after, rel_tol=1e-4):
+            return ("that is plain SGD's step (each weight moves by lr x its gradient); take "
+                    "the step with torch.optim.Adam")
+        return (f"with seed {seed}, lr {lr}: after one Adam step |dL/dW_rec| = {after:.4g} "
+                "differs from the checker's: one Adam step of size lr on every parameter, then "
+                "zero the old gradients and backpropagate a fresh loss")
+    return None
+
+
+first_adam_step = Exercise(
+    "first_adam_step", reference_first_adam_step, _test_first_adam_step,
+    "exactly zero at W_out = 0, and not zero once one Adam step has moved W_out.")
+
+
+# --- Exercise 3: the chance that a trial reaches a choice at initialisation -----------------------
+def reference_hold_probability(probs: torch.Tensor, hold_steps: int) -> float:
+    """Mean over trials of prod_{t < hold_steps} pi_t(FIXATE): the chance that a trial keeps
+    fixating through the fixation and stimulus epochs and reaches the decision epoch.
+    probs (T, B, A) with FIXATE = action 0."""
+    return probs[:hold_steps, :, 0].prod(dim=0).mean().item()
+
+
+def _hold_policies() -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(7)
+    uniform = torch.full((15, 4, 3), 1 / 3)
+    varied = torch.softmax(2.0 * torch.randn(15, 6, 3, generator=g), -1)  # trials differ
+    leaning = torch.softmax(torch.randn(15, 5, 3, generator=g) + torch.tensor([1.5, 0, 0]), -1)
+    return [uniform, varied, leaning]
+
+
+def _test_hold_probability(fn: Callable) -> str | None:
+    hold = 7
+    for i, probs in enumerate(_hold_policies()):
+        got = float(torch.as_tensor(call(fn, probs.clone(), hold), dtype=torch.float64).mean())
+        want = reference_hold_probability(probs, hold)
+        if math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-12):
+            continue
+        where = f"on test policy {i + 1} (hold_steps {hold})"
+        for steps in (hold - 1, hold + 1, probs.shape[0]):
+            if math.isclose(got, reference_hold_probability(probs, steps), rel_tol=1e-5):
+                return (f"{where} you multiplied {steps} steps: a trial must fixate on exactly "
+                        "the first hold_steps steps (t = 0 .. hold_steps - 1)")
+        mean_first = probs[:hold, :, 0].mean(dim=1).prod().item()
+        if math.isclose(got, mean_first, rel_tol=1e-5):
+            return (f"{where} you averaged pi over trials before multiplying: each trial "
+                    "holds with its own product; average the products")
+        for a in (1, 2):
+            if math.isclose(got, reference_hold_probability(probs[..., [a, 0, 3 - a]], hold),
+                            rel_tol=1e-5):
+                return f"{where} you used action {a}; FIXATE is action 0"
+        return f"{where} got {got:.4g}: multiply pi_t(FIXATE) over the steps, then average"
+    return None
+
+
+hold_probability = Exercise(
+    "hold_probability", reference_hold_probability, _test_hold_probability,
+    "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.")

@@ -1,0 +1,185 @@
+"""Notebook 05 (the explorer and the verdicts): its exercises, each a reference solution and a
+checker (see core.Exercise)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .core import Exercise, call
+
+
+# --- Exercise 2: a Wilson interval for "k of n runs" ----------------------------------------------
+def reference_wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple:
+    """The Wilson score interval (lo, hi) for k successes in n runs (95 % for this z):
+        centre = (p + z^2 / 2n) / (1 + z^2 / n),  half = z / (1 + z^2 / n) sqrt(p(1-p)/n + z^2/4n^2)
+    with p = k / n."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def _test_wilson_interval(fn: Callable) -> str | None:
+    for k, n in ((0, 5), (2, 5), (5, 5), (3, 18), (10, 12)):
+        got = call(fn, k, n)
+        try:
+            lo, hi = (float(x) for x in got)
+        except (TypeError, ValueError):
+            return f"wilson_interval({k}, {n}) must return two numbers (lo, hi), got {got!r}"
+        want = reference_wilson_interval(k, n)
+        if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip((lo, hi), want, strict=True)):
+            continue
+        p = k / n
+        wald = 1.96 * math.sqrt(p * (1 - p) / n)
+        hint = ""
+        if math.isclose(lo, p - wald, abs_tol=1e-3) and math.isclose(hi, p + wald, abs_tol=1e-3):
+            hint = (": that is the normal (Wald) interval p +- 1.96 sqrt(p(1-p)/n), which "
+                    "shrinks to a point at k = 0 or k = n")
+        elif math.isclose((lo + hi) / 2, p, abs_tol=1e-3):
+            hint = ": the Wilson interval is centred on (p + z^2/2n) / (1 + z^2/n), not on p"
+        return (f"wilson_interval({k}, {n}) should be ({want[0]:.3f}, {want[1]:.3f}), got "
+                f"({lo:.3f}, {hi:.3f}){hint}")
+    return None
+
+
+wilson_interval = Exercise(
+    "wilson_interval", reference_wilson_interval, _test_wilson_interval,
+    f"0 of 5 runs still allows a rate up to {100 * reference_wilson_interval(0, 5)[1]:.0f} %: "
+    "few seeds, wide intervals.")
+
+
+# --- Exercise 1: k of n: the collapses at one setting, pooled over kappa --------------------------
+def reference_collapse_count(cat, network: str, wout_std: float, lr: float,
+                             entropy_coef: float) -> tuple:
+    """(collapsed runs, runs) of the catalogue at these settings, pooled over every kappa."""
+    k = n = 0
+    for kappa in sorted(set(cat.kappa.tolist())):
+        name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+        if name is not None:
+            k += int(cat.datasets[name].collapsed[rows].sum())
+            n += len(rows)
+    return k, n
+
+
+_CATALOGUE = []
+
+
+def _catalogue():
+    if not _CATALOGUE:
+        from ..lessons.nb05_explorer import build_catalogue
+        _CATALOGUE.append(build_catalogue())
+    return _CATALOGUE[0]
+
+
+def _test_collapse_count(fn: Callable) -> str | None:
+    cat = _catalogue()
+    for setting in (("GRU", 0.05, 0.03, 0.0), ("GRU", 0.05, 0.01, 0.0),
+                    ("GRU", 0.05, 0.01, 0.05)):
+        got = call(fn, cat, *setting)
+        want = reference_collapse_count(cat, *setting)
+        if isinstance(got, float) and not isinstance(got, bool):
+            return "return the counts (k, n) as two whole numbers, not a rate"
+        try:
+            k, n = (int(x) for x in got)
+        except (TypeError, ValueError):
+            return f"return two whole numbers (k, n), got {got!r}"
+        if (k, n) == want:
+            continue
+        where = (f"network {setting[0]!r}, W_out std {setting[1]}, lr {setting[2]}, "
+                 f"entropy_coef {setting[3]}")
+        hint = ""
+        if n < want[1]:
+            hint = ": too few runs; pool every kappa that match() finds"
+        elif n == want[1]:
+            hint = (": count every collapsed mode (the dataset's `collapsed` array), not only "
+                    "always-aborting")
+        # the student's count and what is off about it, not the expected count: the answer
+        # must come from their own code
+        return f"at {where} you counted {k} of {n} runs; that is not the catalogue's count{hint}"
+    return None
+
+
+collapse_count = Exercise(
+    "collapse_count", reference_collapse_count, _test_collapse_count,
+    "the counts pool every kappa at the chosen settings.")
+
+
+# --- Exercise 3: diagnose three logs: converged, trapped or diverged ------------------------------
+def reference_classify_log(block: dict) -> str:
+    """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
+    zero (|mean| and std below 0.05); otherwise 'converged' (for the logs of this exercise)."""
+    if not all(math.isfinite(v) for v in block.values()):
+        return "diverged"
+    if abs(block["adv_mean"]) < 0.05 and block["adv_std"] < 0.05:
+        return "trapped"
+    return "converged"
+
+
+_LOG_KEYS = ("entropy", "max_prob", "grad_norm", "grad_norm_W_in", "grad_norm_W_rec",
+             "grad_norm_W_out", "grad_norm_biases", "clipped", "logp_mean", "logp_std",
+             "adv_mean", "adv_std", "adv_pos_frac", "adv_neg_frac", "kappa")
+
+
+def _stored_log(name: str, row: int, point: int, nan: tuple = (), inf: tuple = ()) -> str:
+    """The upstream-layout log (no behaviour: upstream prints none) of one stored run at one
+    recorded update; statistics in `nan` print as NaN (as the trainer's do after a non-finite
+    loss), those in `inf` as inf."""
+    from .. import analysis, data
+
+    d = data.load(name)
+    hist = {k: d.h(k)[row][:, None].astype(float) for k in _LOG_KEYS if "h/" + k in d.arrays}
+    for k in nan:
+        hist[k][point] = float("nan")
+    for k in inf:
+        hist[k][point] = float("inf")
+    stride = d.meta.get("spec", {}).get("stride", 10)
+    text = analysis.report(hist, point, 0, number=point * stride)
+    return text.split("Behaviour:")[0]
+
+
+def _cases() -> list[tuple[str, str]]:
+    """(log, the right answer): stored nb03_kappa_lr runs at chosen updates."""
+    every = tuple(k for k in _LOG_KEYS if k != "kappa")
+    return [(_stored_log("nb03_kappa_lr", 17, 69), "converged"),      # reward 0.82
+            (_stored_log("nb03_kappa_lr", 4, 69), "trapped"),         # always aborts, saturated
+            (_stored_log("nb03_kappa_lr", 17, 69, nan=every), "diverged"),
+            (_stored_log("nb03_kappa_lr", 10, 1), "trapped"),         # not saturated, grad 1e-3
+            (_stored_log("nb03_kappa_lr", 4, 0), "trapped"),          # entropy 0.29, aborting
+            (_stored_log("nb03_kappa_lr", 17, 69, inf=("grad_norm",)), "diverged")]
+
+
+def exercise_logs() -> dict[str, str]:
+    """The three logs the student diagnoses, in the upstream layout."""
+    cases = _cases()
+    return {"log_a": cases[1][0], "log_b": cases[2][0], "log_c": cases[0][0]}
+
+
+def _test_classify_log(fn: Callable) -> str | None:
+    from ..diagnose import parse_log
+
+    for text, want in _cases():
+        block = parse_log(text)[-1]
+        block.pop("step", None)
+        got = call(fn, dict(block))
+        if got == want:
+            continue
+        show = ", ".join(f"{k} {block[k]:.6g}" for k in ("entropy", "grad_norm", "adv_mean",
+                                                          "adv_std") if k in block)
+        hint = ""
+        if want == "diverged":
+            hint = (": a NaN is never equal to anything, even NaN; test with math.isfinite "
+                    "and look at every statistic")
+        elif want == "trapped":
+            hint = (": a trapped run may still have entropy and a gradient; what is zero in "
+                    "it is the advantage")
+        elif got == "trapped":
+            hint = (": a low entropy or gradient norm is not a trap; a converged run's "
+                    "advantages still spread by about 1")
+        return f"the block with {show} is {want}, you said {got!r}{hint}"
+    return None
+
+
+classify_log = Exercise(
+    "classify_log", reference_classify_log, _test_classify_log,
+    "non-finite means diverged; advantages all about zero means trapped.")
