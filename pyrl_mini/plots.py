@@ -217,22 +217,6 @@ class KappaDemoFigure:
         return self.fig
 
 
-def plot_choice_heatmap(options: np.ndarray, choice: np.ndarray, ax=None,
-                        title: str = "P(choose left)") -> plt.Figure:
-    """P(choose left) by (log p_left - log p_right, log EV_left - log EV_right)."""
-    xs, ys, table, counts = analysis.choice_table(options, choice)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(4.2, 3.6))
-    ax = ax or fig.add_subplot()
-    im = ax.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1, aspect="auto")
-    step_x = max(1, len(xs) // 5)
-    step_y = max(1, len(ys) // 5)
-    ax.set_xticks(range(0, len(xs), step_x), [f"{v:.1f}" for v in xs[::step_x]])
-    ax.set_yticks(range(0, len(ys), step_y), [f"{v:.2f}" for v in ys[::step_y]])
-    ax.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right", title=title)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    return fig
-
-
 MODE_COLOURS = {"converged": "#1b9e77", "learning": "#a6d854", "never_chooses": "#7570b3",
                 "always_aborts": "#d95f02", "one_side": "#e7298a", "stopped": "0.6"}
 

@@ -94,6 +94,18 @@ def mcnemar(a, b) -> tuple[int, int, float]:
     return only_a, only_b, sign_test(only_a, only_b)
 
 
+def auc(positives, negatives) -> float:
+    """P(score of a random positive > score of a random negative), ties counting 1/2: the
+    area under the ROC curve of the score, 0.5 for no information, 1 for a perfect split.
+    NaN if either group is empty."""
+    p, n = np.asarray(positives, float), np.asarray(negatives, float)
+    if len(p) == 0 or len(n) == 0:
+        return float("nan")
+    gt = (p[:, None] > n[None, :]).mean()
+    eq = (p[:, None] == n[None, :]).mean()
+    return float(gt + 0.5 * eq)
+
+
 def concordance_p_exact(trap, at_least: int | None = None) -> float:
     """Exact permutation p-value that so many seeds share an outcome at every setting.
 

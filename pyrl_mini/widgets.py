@@ -41,7 +41,11 @@ DEMO_DPI = 100  # the PNG a slider redraws: readable at notebook width
 SLIDER_LAYOUT = W.Layout(width="360px")
 
 
-def _selection_slider(description: str, values, value=None, fmt: str = "{:+.2f}"):
+def choice_slider(description: str, values, value=None,
+                  fmt: str = "{:g}") -> W.SelectionSlider:
+    """The collection's one slider: over a fixed list of values (demos read or compute only
+    these), each labelled fmt.format(value); it starts at value (default: the first)."""
+    values = list(values)
     options = [(fmt.format(v), v) for v in values]
     return W.SelectionSlider(options=options, value=values[0] if value is None else value,
                              description=description, continuous_update=True,
@@ -50,11 +54,12 @@ def _selection_slider(description: str, values, value=None, fmt: str = "{:+.2f}"
 
 def kappa_slider(values, value=None) -> W.SelectionSlider:
     """A slider over the precomputed kappa values (kappa < 0 risk-seeking)."""
-    return _selection_slider("kappa (<0 risk-seeking)", list(values), value)
+    return choice_slider("kappa (<0 risk-seeking)", values, value, fmt="{:+.2f}")
 
 
 def entropy_slider(values, value=None) -> W.SelectionSlider:
-    return _selection_slider("entropy_coef", list(values), value, fmt="{:g}")
+    """A slider over the precomputed entropy coefficients."""
+    return choice_slider("entropy_coef", values, value)
 
 
 def float_slider(description: str, low: float, high: float, step: float, value: float,

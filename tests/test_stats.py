@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from pyrl_mini.stats import Frequency, fisher_one_sided, frequency, mcnemar, sign_test, wilson
@@ -70,3 +71,30 @@ def test_plot_trapped_fraction_draws_each_rate_with_its_wilson_interval():
     assert {t.get_text() for t in ax.texts} == {"2/5", "5/5", "0/5"}
     assert ax.get_xlabel() == "W_out std" and ax.get_legend() is not None
     plt.close(fig)
+
+
+def test_auc_orders_and_ties():
+    from pyrl_mini.stats import auc
+
+    assert auc([3, 4], [1, 2]) == 1.0
+    assert auc([1, 2], [3, 4]) == 0.0
+    assert auc([1, 2], [1, 2]) == 0.5
+    assert np.isnan(auc([], [1.0]))
+
+
+def test_concordance_p_exact_matches_a_brute_force_count():
+    import itertools
+
+    from pyrl_mini.stats import concordance_p_exact
+
+    trap = np.zeros((6, 2), dtype=bool)
+    trap[:2] = True
+    trap[2, 0] = True
+    # every arrangement of column 1 (column 0 fixed: the count only depends on the overlap)
+    hits = total = 0
+    for rows in itertools.combinations(range(6), int(trap[:, 1].sum())):
+        col = np.zeros(6, dtype=bool)
+        col[list(rows)] = True
+        total += 1
+        hits += (trap[:, 0] & col).sum() >= 2
+    assert concordance_p_exact(trap) == pytest.approx(hits / total)
