@@ -1,7 +1,6 @@
 """Slider response times: every demo of every notebook, each control moved through its values.
 
-Notebook 00's demo is widgets.kappa_demo; notebooks 01-05 expose theirs through their lesson
-module's demos().
+The demos are widgets.all_demos(), as the notebooks build them.
 
     python benchmarks/sliders.py
 
@@ -11,8 +10,6 @@ and rendered to the PNG that the notebook shows (Demo renders it itself).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import statistics
 import time
 
@@ -20,9 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pyrl_mini.lessons as lessons  # noqa: E402
 import pyrl_mini.widgets as widgets  # noqa: E402
-from pyrl_mini import data  # noqa: E402
 
 widgets.display = lambda *args, **kwargs: None  # outside a notebook there is nothing to show
 
@@ -37,20 +32,10 @@ def moves(control):
     return values
 
 
-def all_demos():
-    """(label, Demo) for every notebook's demos, in notebook order."""
-    yield "nb00.kappa", widgets.kappa_demo(data.load("nb00_main_grid"))
-    for info in sorted(pkgutil.iter_modules(lessons.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
-        if hasattr(module, "demos"):
-            for name, demo in module.demos().items():
-                yield f"{info.name}.{name}", demo
-
-
 def main() -> None:
     print("| notebook demo | control | moves | median ms | max ms |")
     print("| --- | --- | --- | --- | --- |")
-    for label, demo in all_demos():
+    for label, demo in widgets.all_demos().items():
         for cname, control in demo.controls.items():
             times = []
             for v in moves(control):

@@ -244,3 +244,28 @@ def train_widget(base, updates: int = 300) -> LiveRun:
                    kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.2),
                    entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
                    updates=float_slider("updates", 100, 2000, 100, updates, fmt=".0f"))
+
+
+def all_demos(raster: bool = True) -> dict[str, Demo]:
+    """Every slider demo of the collection, by "NN.name" (notebook NN), built on data/ as the
+    notebooks build them: what tests/test_blitting.py and benchmarks/sliders.py move.
+    raster=False leaves out notebook 01's raster, which trains four small networks first."""
+    from . import data
+    from .lessons import (
+        nb01_dead_neurons,
+        nb02_wout_init,
+        nb03_gradient_vanishing,
+        nb04_entropy_fix,  # until each notebook's demos move here
+        nb05_explorer,
+    )
+
+    demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
+    nb01 = nb01_dead_neurons
+    demos["01.dead"] = nb01.dead_demo(nb01.load_all())
+    if raster:
+        demos["01.raster"] = nb01.raster_demo(nb01.train_examples())
+    for nb, module in (("02", nb02_wout_init), ("03", nb03_gradient_vanishing),
+                       ("04", nb04_entropy_fix), ("05", nb05_explorer)):
+        for name, demo in module.demos().items():
+            demos[f"{nb}.{name}"] = demo
+    return demos

@@ -1,9 +1,7 @@
 """Demos that redraw only their changing artists (widgets.Demo's blitting) must show the same
 picture as a full draw, after any move, and must redraw in full when an axes limit changes."""
 
-import importlib
 import io
-import pkgutil
 
 import matplotlib
 import numpy as np
@@ -12,9 +10,7 @@ from PIL import Image
 
 matplotlib.use("Agg")
 
-import pyrl_mini.lessons as lessons  # noqa: E402
 import pyrl_mini.widgets as widgets  # noqa: E402
-from pyrl_mini import data  # noqa: E402
 from pyrl_mini.widgets import Demo  # noqa: E402
 
 
@@ -45,24 +41,13 @@ def _values(control, n=3):
     return [v for v in vals if v != control.value][:n]
 
 
-BLITTED = ["nb00.kappa", "nb02_wout_init.initial_policy", "nb02_wout_init.sweep",
-           "nb03_gradient_vanishing.bandit",
-           "nb03_gradient_vanishing.gap",
-           "nb04_entropy_fix.fixes",
-           "nb03_gradient_vanishing.kappa_x_lr", "nb03_gradient_vanishing.reward",
-           "nb04_entropy_fix.grid", "nb05_explorer.explorer"]
+BLITTED = ["00.kappa", "01.dead", "02.initial_policy", "02.sweep", "03.bandit", "03.gap",
+           "03.kappa_x_lr", "03.reward", "04.fixes", "04.grid", "05.explorer"]
 
 
 @pytest.fixture(scope="module")
 def all_demos(monkeypatch_module):
-    out = {"nb00.kappa": widgets.kappa_demo(data.load("nb00_main_grid"))}
-    for info in pkgutil.iter_modules(lessons.__path__):
-        module = importlib.import_module(f"pyrl_mini.lessons.{info.name}")
-        if info.name == "nb01_dead_neurons" or not hasattr(module, "demos"):
-            continue  # nb01 trains its raster networks live and blits nothing
-        for name, demo in module.demos().items():
-            out[f"{info.name}.{name}"] = demo
-    return out
+    return widgets.all_demos(raster=False)   # the raster trains live and blits nothing
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +78,7 @@ def test_blitted_picture_equals_a_full_draw_after_every_move(all_demos, key):
 
 
 def test_a_changed_axes_limit_redraws_everything(all_demos):
-    demo = all_demos["nb05_explorer.explorer"]
+    demo = all_demos["05.explorer"]
     demo.set(network="GRU", lr=0.01, wout_std=0.05, kappa=0.0, entropy_coef=0.0)
     key_before = demo._background_key
     # the explorer keeps its limits fixed (one x range for every data set), so change one
