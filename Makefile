@@ -52,9 +52,9 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install $(PIP_FLAGS) $(if $(TORCH_INDEX_URL),--index-url '$(TORCH_INDEX_URL)') '$(TORCH_SPEC)'
 	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
-	@# the trainer's C++ recurrence, compiled once (about 30 s; without a compiler, training
-	@# uses the Python recurrence and this says why)
-	$(PY) -m pyrl_mini.kernel
+	@# the trainer's C++ recurrence, built once (30-60 s; without a compiler, training uses
+	@# the plain path and this says why)
+	$(PY) -m pyrl_mini.fast
 	touch $@
 
 setup: $(STAMP)

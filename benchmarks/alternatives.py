@@ -25,8 +25,9 @@ import time
 import torch
 from kernel import capture, intercept  # benchmarks/kernel.py (this directory is on sys.path)
 
-from pyrl_mini import diagnostics, kernel, tasks, trainer
+from pyrl_mini import diagnostics, tasks, trainer
 from pyrl_mini.config import TrainSettings
+from pyrl_mini.fast import kernel
 
 
 def cpu_us(f, reps: int) -> float:

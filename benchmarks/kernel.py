@@ -4,7 +4,7 @@
     python benchmarks/kernel.py --against dc3303a  # any commit whose tree has the file
     python benchmarks/kernel.py --ensemble 16      # the calls of an ensemble of 16
 
-For work on pyrl_mini/recurrence.cpp, where a whole-trainer benchmark (benchmarks/run.py)
+For work on pyrl_mini/fast/recurrence.cpp, where a whole-trainer benchmark (benchmarks/run.py)
 cannot see a 5 % change through the machine's noise. One update's kernel calls (the policy's
 and the baseline's forward and backward) are captured from a training run at update 100,
 both sources are compiled as separate modules (about 30 s each, cached), their outputs on
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = "pyrl_mini/recurrence.cpp"
+SOURCE = "pyrl_mini/fast/recurrence.cpp"
 
 
 def intercept(module, hook):
@@ -44,8 +44,8 @@ def intercept(module, hook):
 def capture(E: int, update: int = 100) -> list[tuple[str, list]]:
     """The kernel calls (name, arguments) of update `update` of an ensemble of E networks at
     the default settings, arguments cloned as they were at the call."""
-    from pyrl_mini import kernel
     from pyrl_mini.config import TrainSettings
+    from pyrl_mini.fast import kernel
     from pyrl_mini.trainer import train
 
     module = kernel.load()
@@ -79,7 +79,7 @@ def build(source: str, tag: str):
     """recurrence.cpp text compiled as its own module (named after its hash)."""
     from torch.utils.cpp_extension import load
 
-    from pyrl_mini import kernel
+    from pyrl_mini.fast import kernel
 
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     path = Path(tempfile.gettempdir()) / f"pyrl_mini_kernel_{digest}.cpp"

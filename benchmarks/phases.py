@@ -27,9 +27,10 @@ import numpy as np
 import torch
 from kernel import intercept  # benchmarks/kernel.py (this directory is on sys.path)
 
-from pyrl_mini import analysis, kernel, tasks, trainer
-from pyrl_mini import networks as nets
+from pyrl_mini import analysis, tasks, trainer
 from pyrl_mini.config import TrainSettings
+from pyrl_mini.fast import kernel
+from pyrl_mini.fast import rollout as fast_rollout
 
 TIMES: collections.Counter = collections.Counter()
 
@@ -127,7 +128,7 @@ def main() -> None:
                          (trainer, ("losses", "behaviour", "batch_statistics")),
                          (tasks, ("build_inputs", "resolve", "return_to_go")),
                          (analysis, ("collapse_mode",)),
-                         (nets, ("run_readout_fast",)),   # the kernel's forward and its wrapper
+                         (fast_rollout, ("run",)),   # the kernel's forward and its wrapper
                          (torch.Tensor, ("backward",))):
         for name in names:
             timed(owner, name)

@@ -32,7 +32,7 @@ import torch
 
 import pyrl_mini.config as this_config
 import pyrl_mini.trainer as this_trainer
-from pyrl_mini import kernel
+from pyrl_mini.fast import kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_TRIALS_PER_S = 225.0  # pyrl's PyTorch port: 16-step trials, N=100, batch 64

@@ -17,13 +17,12 @@ One update, for each of E independent networks (all in one batched computation):
    grad_clip, Adam with per-network learning rate (or, with policy_optimizer="sgd", a plain
    SGD step on the policy; the baseline always uses Adam).
 
-Where: train() below runs these steps in order; the rollout is Ensemble.rollout, the loss
-`losses`, the diagnostics pyrl_mini.diagnostics. train() uses the fast path of the rollout:
-a hand-written backward through time that computes only the trials still running and stops
-once all have ended, run by the C++ loop of pyrl_mini/recurrence.cpp (pyrl_mini.kernel) or,
-where it cannot be compiled, by the same computation in Python (networks.Recurrence).
-Ensemble.rollout(fast=False) is the plain autograd path over every step, which the lessons
-use and the tests compare with.
+Where: train() below runs these steps in order, one line each; the rollout and the loss are
+Ensemble.rollout and `losses`, what is recorded pyrl_mini.diagnostics (via Log). The rollout
+has two paths that give the same updates to float rounding: the fast path (pyrl_mini.fast: the
+recurrence, readout and sampling in one C++ loop, for the trials still running only), used
+when its kernel is built, and the plain path (autograd through networks.run_recurrent over
+every step of every trial), used otherwise and by the notebooks' own rollouts.
 
 Upstream (pyrl's PyTorch port) printed a *sum* of per-parameter norms as "Total norm" and
 counted padded steps after a trial's end in its log-probability statistics; here the gradient
@@ -33,6 +32,7 @@ norm is the global L2 norm and every statistic counts valid steps only.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -42,7 +42,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import analysis, kernel, tasks
+from . import analysis, tasks
+from . import fast as fast_path
 from . import networks as nets
 from .config import (
     SHARED_FIELDS,
@@ -52,12 +53,11 @@ from .config import (
     TrainSettings,
     check_memory,
 )
-from .diagnostics import DIAGNOSTICS, DORMANT_TAU, batch_statistics, behaviour
-from .diagnostics import dead_and_dormant as _unit_stats
+from .diagnostics import DIAGNOSTICS, batch_statistics, behaviour
 from .risk import baseline_loss, kappa_transform
 
-__all__ = ["DIAGNOSTICS", "DORMANT_TAU", "Ensemble", "TrainResult", "behaviour", "cap_logits",
-           "evaluate", "losses", "max_probability", "train", "_unit_stats"]
+__all__ = ["Ensemble", "Log", "TrainResult", "cap_logits", "evaluate", "losses",
+           "max_probability", "train", "uses_fast_path"]
 
 @dataclass
 class TrainResult:
@@ -196,6 +196,7 @@ class Ensemble:
             self.adam[kind] = (torch.zeros_like(flat), torch.zeros_like(flat))
         self.step_count = 0
         self.active = torch.ones(self.E, dtype=torch.bool)
+        self.stopped_at = np.full(self.E, -1, dtype=np.int64)   # update it stopped at, or -1
 
         def col(fn):
             return torch.tensor([fn(s) for s in settings], dtype=torch.float32)
@@ -242,39 +243,25 @@ class Ensemble:
             return cap_logits(logits, self.logit_cap)
         return logits
 
-    def _policy_fast(self, inputs: torch.Tensor, noise: torch.Tensor, act_u: torch.Tensor):
-        """The policy's rates (T', E, B, N), raw logits (T', E, B, A) and actions (T', E, B),
-        computed step by step: after each step the actions of the trials still running are
-        sampled (inverse CDF of the same uniforms act_u as the plain path), trials that have
-        ended are dropped from the next steps, and the loop stops once all have ended
-        (nets.rows_for). Also returns the rows, for the baseline to run on the same trials."""
-        net, (_, E, B) = self.net, act_u.shape
-        sampler = nets.Sampler(
-            W_out=self.params["W_out"].detach(), b_out=self.params["b_out"].detach(),
-            cap=self.logit_cap, uniforms=act_u, read_fn=self._read_fn())
-        rows = nets.rows_for(E, B, sampler)
-        logits, rates = nets.run_readout_fast(self.params, net.network_type, inputs, noise,
-                                              self.alpha, net.rate_function, self._read_fn(),
-                                              rows)
-        return rates, logits, rows.actions, rows
-
     def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
         """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
 
         fast=False (the plain path): autograd through every step of every trial; the tensors
-        cover all T steps. fast=True (what train() uses): the recurrence and the readouts run
-        with a hand-written backward (the C++ kernel, or networks.Recurrence without one),
-        actions are sampled step by step from the same uniforms, and the time loop stops once
-        every trial of every network has ended, so the tensors cover T' <= T steps. Steps
-        after a trial's end carry mask 0 and add nothing to either loss, so both paths give
-        the same losses and gradients up to float rounding.
+        cover all T steps. fast=True (pyrl_mini.fast, which train() uses when its kernel is
+        built): the recurrence, readout and sampling run in C++ for the trials still running
+        (actions drawn step by step from the same uniforms) and stop once every trial of every
+        network has ended, so the tensors cover T' <= T steps. Steps after a trial's end carry
+        mask 0 and add nothing to either loss, so both paths give the same losses and
+        gradients to float rounding.
         """
         options, in_noise, outcome_u, rec_noise, act_u = self.draw(trials)
         E, A, net = self.E, tasks.N_ACTIONS, self.net
         inputs = tasks.build_inputs(self.task, options, in_noise, self.input_noise)
         noise = rec_noise.mul_(self.rec_noise.view(1, E, 1, 1))             # (T, E, B, N)
         if fast:   # the running trials only, actions sampled step by step
-            rates, raw_logits, actions, rows = self._policy_fast(inputs, noise, act_u)
+            raw_logits, rates, actions, rows = fast_path.policy(
+                self.params, net.network_type, inputs, noise, self.alpha, net.rate_function,
+                self._read_fn(), self.logit_cap, act_u)
         else:
             x = nets.run_recurrent(self.params, net.network_type, inputs, noise, self.alpha,
                                    net.rate_function)
@@ -284,7 +271,7 @@ class Ensemble:
             raw_logits = nets.readout(self.params, read)
         logp_all = log_softmax(self._cap(raw_logits))                        # (T, E, B, A)
         if not fast:
-            actions = _sample(logp_all.detach().exp(), act_u)
+            actions = nets.sample_actions(logp_all.detach().exp(), act_u)
         out = tasks.resolve(self.task, actions, options, outcome_u, self.abort_penalty,
                             self.no_choice_penalty, self.step_cost)
         returns = tasks.return_to_go(out.rewards)
@@ -294,12 +281,10 @@ class Ensemble:
         prev[1:] = torch.nn.functional.one_hot(actions[:-1], A).float()
         b_in = torch.cat([rates.detach(), prev], dim=-1)
         if fast:
-            value = nets.run_readout_fast(self.baseline_params, "gru", b_in, None, self.alpha,
-                                          "relu", "relu", rows, rates=False)[0]
+            value = fast_path.baseline(self.baseline_params, b_in, self.alpha, rows)
         else:
             bx = nets.run_recurrent(self.baseline_params, "gru", b_in, None, self.alpha)
-            value = nets.readout(self.baseline_params, torch.relu(bx))
-        value = value.squeeze(-1)                                             # (T', E, B)
+            value = nets.readout(self.baseline_params, torch.relu(bx)).squeeze(-1)  # (T, E, B)
         loss = losses(logp_all, actions, out.mask, returns, value, kappa, self.entropy_coef,
                       trials)
         return dict(options=options, actions=actions, outcome=out, mask=out.mask,
@@ -350,8 +335,42 @@ class Ensemble:
             self.flat[kind].sub_(torch.where(live, lr.view(E, 1) * step,
                                              torch.zeros_like(step)))
 
+    # --- train()'s steps on the whole ensemble ---------------------------------------------
+    def schedules(self, update: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """kappa, the policy's and the baseline's learning rates (each (E,)) at this update."""
+        kappa = torch.tensor([s.kappa_at(update) for s in self.settings], dtype=torch.float32)
+        factor = torch.tensor([s.lr_factor_at(update) for s in self.settings],
+                              dtype=torch.float32)
+        return kappa, self.lr * factor, self.baseline_lr * factor
 
-_sample = nets.sample_actions
+    def stop_non_finite(self, update: int, batch: dict, norms: dict, grad: torch.Tensor,
+                        grad_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stop for good every network whose loss or gradient is not finite (its parameters
+        freeze, a warning names the update), and return the gradients with their non-finite
+        entries zeroed (a stopped network does not move either way)."""
+        # a sum of non-negative norms and the two losses is finite only if all four are
+        finite = torch.isfinite(norms["policy"] + norms["baseline"]
+                                + batch["policy_loss"].detach()
+                                + batch["baseline_loss"].detach())
+        if bool(finite.all()):
+            return grad, grad_b
+        for k in torch.nonzero(self.active & ~finite).flatten().tolist():
+            self.stopped_at[k] = update
+            warnings.warn(f"network {k} (seed {self.settings[k].seed}) stopped at update "
+                          f"{update}: non-finite loss or gradient. Its history ends there; "
+                          "lower lr or grad_clip to avoid it.", RuntimeWarning, stacklevel=3)
+        self.active &= finite
+        return (torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0),
+                torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0))
+
+    def step(self, grad: torch.Tensor, grad_b: torch.Tensor, norms: dict, lr: torch.Tensor,
+             lr_b: torch.Tensor) -> None:
+        """Clip each network's gradients to its grad_clip and take one optimiser step."""
+        self.step_count += 1
+        self.optimizer_step("pi", grad, lr, clip_scale(norms["policy"], self.grad_clip),
+                            sgd=self.policy_sgd, eps=self.policy_eps)
+        self.optimizer_step("v", grad_b, lr_b, clip_scale(norms["baseline"], self.grad_clip))
+
 
 
 def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
@@ -361,13 +380,104 @@ def clip_scale(norm: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(scale, nan=0.0)
 
 
-def record_mode(hist: dict[str, np.ndarray], updates: slice) -> None:
-    """Fill hist["mode"] for these updates from the recorded choice statistics (NaN where the
-    network had stopped); train() labels the whole history in one call when it ends, and
-    each update as it goes only for a callback."""
-    rates = [hist[name][updates] for name in ("abort_rate", "no_choice_rate", "choice_rate",
-                                                  "left_rate", "higher_ev_rate")]
-    hist["mode"][updates] = np.where(np.isnan(rates[0]), np.nan, analysis.collapse_mode(*rates))
+def gradient_norms(grad: torch.Tensor, grad_b: torch.Tensor,
+                   group_of: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The global L2 norms (E,) of the policy's and the baseline's gradients (E, P), and the
+    squared norm of each policy parameter group (E, groups), group_of being
+    Ensemble.group_matrix. The groups are summed in float64: a float32 sum of 30,000 terms
+    would lose 1e-5 of the norm to rounding."""
+    g64 = grad.double()
+    groups = ((g64 * g64) @ group_of).float()
+    return {"policy": groups.sum(1).sqrt(), "baseline": (grad_b * grad_b).sum(1).sqrt(),
+            "groups": groups}
+
+
+class Log:
+    """What train() records: every diagnostic (DIAGNOSTICS) per update and network, each
+    unit's dead flag if asked (record_units), and the last batch's trials."""
+
+    def __init__(self, settings: list[TrainSettings], updates: int, record_units: bool,
+                 groups: dict[str, list[str]]):
+        E, N = len(settings), settings[0].network.units
+        self.history = {name: np.full((updates, E), np.nan, dtype=np.float32)
+                        for name in DIAGNOSTICS}
+        self.unit_dead = np.zeros((updates, E, N), dtype=bool) if record_units else None
+        self.groups = list(groups)
+        self.done, self.last, self.interrupted = 0, None, False
+
+    def record(self, update: int, batch: dict, ens: Ensemble, kappa: torch.Tensor,
+               lr: torch.Tensor, norms: dict) -> None:
+        """One update's diagnostics (NaN for networks that have stopped)."""
+        with torch.no_grad():
+            row = behaviour(batch["options"], batch["outcome"])
+            row.update(batch_statistics(batch))
+            dead = row.pop("dead")
+            row.update(grad_norm=norms["policy"], baseline_grad_norm=norms["baseline"],
+                       kappa=kappa, lr=lr,
+                       clipped=((ens.grad_clip > 0) & (norms["policy"] > ens.grad_clip)).float())
+            for j, g in enumerate(self.groups):
+                row["grad_norm_" + g] = norms["groups"][:, j].sqrt()
+        for name, v in row.items():
+            self.history[name][update] = v.numpy()
+        if not bool(ens.active.all()):   # stopped networks record NaN from then on
+            for name in row:
+                self.history[name][update, ~ens.active.numpy()] = np.nan
+        if self.unit_dead is not None:
+            self.unit_dead[update] = dead.numpy()
+        self.last, self.done = batch, update + 1
+
+    def label_modes(self, updates: slice) -> None:
+        """Fill history["mode"] for these updates from the recorded choice statistics (NaN
+        where the network had stopped); train() labels the whole history in one call when it
+        ends, and each update as it goes only for a callback."""
+        h = self.history
+        rates = [h[name][updates] for name in ("abort_rate", "no_choice_rate", "choice_rate",
+                                               "left_rate", "higher_ev_rate")]
+        h["mode"][updates] = np.where(np.isnan(rates[0]), np.nan,
+                                      analysis.collapse_mode(*rates))
+
+    def row(self, update: int) -> dict[str, np.ndarray]:
+        """This update's diagnostics, mode included (what a callback receives)."""
+        self.label_modes(slice(update, update + 1))
+        return {name: self.history[name][update] for name in DIAGNOSTICS}
+
+    def result(self, ens: Ensemble, seconds: float) -> TrainResult:
+        self.label_modes(slice(0, self.done))
+        last_trials = {}
+        if self.last is not None:
+            out = self.last["outcome"]
+            last_trials = {"options": self.last["options"].numpy(),
+                           "choice": out.choice.numpy(),
+                           "reaction_step": out.reaction_step.numpy(),
+                           "aborted": out.aborted.numpy(), "no_choice": out.no_choice.numpy(),
+                           "payoff": out.payoff.numpy()}
+        return TrainResult(
+            settings=ens.settings,
+            history={k: v[:self.done] for k, v in self.history.items()},
+            stopped_at=ens.stopped_at.copy(),
+            last_trials=last_trials,
+            params={k: v.detach().clone() for k, v in ens.params.items()},
+            baseline_params={k: v.detach().clone() for k, v in ens.baseline_params.items()},
+            unit_dead=None if self.unit_dead is None else self.unit_dead[:self.done],
+            interrupted=self.interrupted,
+            seconds=seconds,
+        )
+
+
+def uses_fast_path() -> bool:
+    """Whether train() runs the fast path here (its kernel built and not switched off)."""
+    return fast_path.load() is not None
+
+
+def _members(settings) -> list[TrainSettings]:
+    members = [settings] if isinstance(settings, TrainSettings) else settings
+    if not isinstance(members, (list, tuple)):
+        raise SettingsError(f"train() takes a TrainSettings or a list of them, not "
+                            f"{settings!r}: e.g. train(TrainSettings(kappa=-0.2)).")
+    for k, s in enumerate(members):
+        if not isinstance(s, TrainSettings):
+            raise SettingsError(f"settings[{k}]={s!r} is not a TrainSettings.")
+    return list(members)
 
 
 def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
@@ -382,111 +492,49 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     stop_after: run only this many updates (schedules still see settings.updates), so the
     result equals the first updates of the full run.
     """
-    members = [settings] if isinstance(settings, TrainSettings) else list(settings)
-    for k, s in enumerate(members):
-        if not isinstance(s, TrainSettings):
-            raise SettingsError(f"settings[{k}]={s!r} is not a TrainSettings.")
+    members = _members(settings)
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(
+            stop_after, numbers.Integral) or stop_after < 1):
+        raise SettingsError(f"stop_after={stop_after!r} must be a positive whole number of "
+                            "updates (or None for all of them).")
     ens = Ensemble(members)
-    E, U, B = ens.E, members[0].updates, members[0].batch_size
-    if stop_after is not None:
-        U = min(U, int(stop_after))
-    N = members[0].network.units
-    hist = {name: np.full((U, E), np.nan, dtype=np.float32) for name in DIAGNOSTICS}
-    unit_dead = np.zeros((U, E, N), dtype=bool) if record_units else None
-    stopped_at = np.full(E, -1, dtype=np.int64)
+    updates, trials = members[0].updates, members[0].batch_size
+    updates = updates if stop_after is None else min(updates, int(stop_after))
     groups = nets.param_groups(ens.params)
-    group_of = ens.group_matrix(groups)           # (P, groups): 1 where a weight is in a group
-    done, interrupted, last = 0, False, None
+    group_of = ens.group_matrix(groups)      # (P, groups): 1 where a weight is in a group
+    log = Log(members, updates, record_units, groups)
+    fast = uses_fast_path()
     t0 = time.perf_counter()
-    bar = tqdm(total=U, desc=desc, disable=not progress, leave=False)
+    bar = tqdm(total=updates, desc=desc, disable=not progress, leave=False)
     try:
-        for u in range(U):
-            # schedules
-            kappa = torch.tensor([s.kappa_at(u) for s in members], dtype=torch.float32)
-            lr_factor = torch.tensor([s.lr_factor_at(u) for s in members], dtype=torch.float32)
-            lr, lr_b = ens.lr * lr_factor, ens.baseline_lr * lr_factor
-            # rollout and loss
-            batch = ens.rollout(B, kappa, fast=True)
-            # backward: per-network gradients, flat (E, P)
+        for u in range(updates):
+            kappa, lr, lr_b = ens.schedules(u)
+            # rollout and both losses
+            batch = ens.rollout(trials, kappa, fast=fast)
+            # backward: each network's gradients, flat (E, P)
             (batch["policy_loss"].sum() + batch["baseline_loss"].sum()).backward()
             grad, grad_b = ens.flat_grads("pi"), ens.flat_grads("v")
-            # (E, groups): squared norm of each group, summed in float64 (a float32 product
-            # of 30,000 terms would lose 1e-5 of the norm to rounding)
-            g64 = grad.double()
-            group_sq = ((g64 * g64) @ group_of).float()
-            norm = group_sq.sum(1).sqrt()
-            norm_b = (grad_b * grad_b).sum(1).sqrt()
-            # a network whose loss or gradient is not finite stops for good (a sum of
-            # non-negative norms and the two losses is finite only if all four are)
-            finite = torch.isfinite(norm + norm_b + batch["policy_loss"].detach()
-                                    + batch["baseline_loss"].detach())
-            if not bool(finite.all()):
-                for k in torch.nonzero(ens.active & ~finite).flatten().tolist():
-                    stopped_at[k] = u
-                    warnings.warn(f"network {k} (seed {members[k].seed}) stopped at update "
-                                  f"{u}: non-finite loss or gradient. Its history ends there; "
-                                  "lower lr or grad_clip to avoid it.", RuntimeWarning,
-                                  stacklevel=2)
-                ens.active &= finite
-                grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
-                grad_b = torch.nan_to_num(grad_b, nan=0.0, posinf=0.0, neginf=0.0)
+            norms = gradient_norms(grad, grad_b, group_of)
+            grad, grad_b = ens.stop_non_finite(u, batch, norms, grad, grad_b)
             # clip and step
-            ens.step_count += 1
-            ens.optimizer_step("pi", grad, lr, clip_scale(norm, ens.grad_clip),
-                               sgd=ens.policy_sgd, eps=ens.policy_eps)
-            ens.optimizer_step("v", grad_b, lr_b, clip_scale(norm_b, ens.grad_clip))
+            ens.step(grad, grad_b, norms, lr, lr_b)
             # record
-            with torch.no_grad():
-                row = behaviour(batch["options"], batch["outcome"])
-                row.update(batch_statistics(batch))
-                dead = row.pop("dead")
-                row.update(grad_norm=norm, baseline_grad_norm=norm_b, kappa=kappa, lr=lr,
-                           clipped=((ens.grad_clip > 0) & (norm > ens.grad_clip)).float())
-                for j, g in enumerate(groups):
-                    row["grad_norm_" + g] = group_sq[:, j].sqrt()
-                for name, v in row.items():
-                    hist[name][u] = v.numpy()
-                if not bool(ens.active.all()):   # stopped networks record NaN from then on
-                    for name in row:
-                        hist[name][u, ~ens.active.numpy()] = np.nan
-                if unit_dead is not None:
-                    unit_dead[u] = dead.numpy()
-            last = batch
-            done = u + 1
+            log.record(u, batch, ens, kappa, lr, norms)
             bar.update(1)
             if callback is not None:
-                record_mode(hist, slice(u, u + 1))
-                callback(u, {name: hist[name][u] for name in DIAGNOSTICS})
+                callback(u, log.row(u))
             if not ens.active.any():
                 warnings.warn(f"every network stopped by update {u}; ending early.",
                               RuntimeWarning, stacklevel=2)
                 break
     except KeyboardInterrupt:
-        interrupted = True
-        warnings.warn(f"training interrupted after {done} of {U} updates; returning the history "
-                      "so far.", RuntimeWarning, stacklevel=2)
+        log.interrupted = True
+        warnings.warn(f"training interrupted after {log.done} of {updates} updates; "
+                      "returning the history so far.", RuntimeWarning, stacklevel=2)
     finally:
         bar.close()
-        kernel.release()
-    record_mode(hist, slice(0, done))
-    last_trials = {}
-    if last is not None:
-        out = last["outcome"]
-        last_trials = {"options": last["options"].numpy(), "choice": out.choice.numpy(),
-                       "reaction_step": out.reaction_step.numpy(),
-                       "aborted": out.aborted.numpy(), "no_choice": out.no_choice.numpy(),
-                       "payoff": out.payoff.numpy()}
-    return TrainResult(
-        settings=members,
-        history={k: v[:done] for k, v in hist.items()},
-        stopped_at=stopped_at,
-        last_trials=last_trials,
-        params={k: v.detach().clone() for k, v in ens.params.items()},
-        baseline_params={k: v.detach().clone() for k, v in ens.baseline_params.items()},
-        unit_dead=None if unit_dead is None else unit_dead[:done],
-        interrupted=interrupted,
-        seconds=time.perf_counter() - t0,
-    )
+        fast_path.release()
+    return log.result(ens, time.perf_counter() - t0)
 
 
 def evaluate(settings: list[TrainSettings] | TrainSettings, params: dict[str, torch.Tensor],

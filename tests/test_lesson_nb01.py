@@ -3,9 +3,10 @@ import pytest
 import torch
 
 from pyrl_mini.config import TrainSettings
+from pyrl_mini.diagnostics import dead_and_dormant as _unit_stats
 from pyrl_mini.lessons import nb01_dead_neurons as nb
 from pyrl_mini.stats import wilson
-from pyrl_mini.trainer import Ensemble, _unit_stats
+from pyrl_mini.trainer import Ensemble
 
 SMALL = TrainSettings(updates=5, batch_size=32, network={"units": 12, "baseline_units": 8})
 

@@ -113,7 +113,7 @@ def test_gradient_clipping_bounds_the_step_not_the_record():
 
 
 def test_dead_units_counted_on_valid_steps():
-    from pyrl_mini.trainer import _unit_stats
+    from pyrl_mini.diagnostics import dead_and_dormant as _unit_stats
     rates = torch.zeros(4, 1, 2, 3)
     rates[0, 0, 0, 0] = 1.0          # unit 0 fires on a valid step
     rates[3, 0, 1, 1] = 1.0          # unit 1 fires only after trial 1 ended

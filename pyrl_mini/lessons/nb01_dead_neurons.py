@@ -32,8 +32,9 @@ from matplotlib.patches import Patch
 from .. import analysis, data, tasks
 from .. import networks as nets
 from ..config import TrainSettings
+from ..diagnostics import DORMANT_TAU
 from ..sweep import SweepData
-from ..trainer import DORMANT_TAU, Ensemble, TrainResult, evaluate, train
+from ..trainer import Ensemble, TrainResult, evaluate, train
 from ..widgets import Demo, LiveRun, entropy_slider, float_slider, kappa_slider
 
 # The three networks of the notebook: label -> (dataset, grid selection, settings changes).

@@ -1,4 +1,4 @@
-"""Write the histories and final parameters of a few short runs, for tests/test_equivalence.py.
+"""Write the histories and final parameters of a few short runs, for tests/test_same_numbers.py.
 
     python tests/reference/make_reference.py tests/reference/dc3303a.npz
 

@@ -1,0 +1,82 @@
+"""The benchmarks run as a reader would run them (smoke tests with tiny counts); what they
+compute that the README quotes is checked where it can be (operation counts, a closed-form
+gradient). Speed itself is measured by the benchmarks, never asserted here."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyrl_mini import fast
+from pyrl_mini.fast import kernel
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+needs_kernel = pytest.mark.skipif(fast.load() is None,
+                                  reason=f"no C++ recurrence here: {fast.why_not()}")
+
+
+def _module(name: str, path: Path, monkeypatch):
+    monkeypatch.syspath_prepend(str(path.parent))   # scripts import their neighbours
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_benchmark(script: str, *args: str):
+    """Run benchmarks/<script> with args as a reader would; its completed process (exit 0)."""
+    out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True,
+                         text=True, cwd=BENCH.parent, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+@needs_kernel
+def test_kernel_benchmark_captures_one_update_and_compares_it(monkeypatch):
+    """benchmarks/kernel.py (the A/B of two recurrence.cpp sources) on this kernel twice,
+    without compiling: it captures the four calls of one update, finds no difference between
+    a module and itself, and times both forward and backward."""
+    bench = _module("kernel_benchmark", BENCH / "kernel.py", monkeypatch)
+    calls = bench.capture(E=2, update=3)
+    assert [name for name, _ in calls] == ["forward", "forward", "backward", "backward"]
+    assert kernel._module is fast.load()   # the spy is gone
+    module = fast.load()
+    worst, times = bench.compare(module, module, calls, reps=2)
+    assert worst == 0.0
+    assert all(len(v) == 2 and min(v) >= 0 for v in times.values())
+
+
+@needs_kernel
+def test_phases_benchmark_runs_and_counts_the_kernel_work():
+    """benchmarks/phases.py (the README's time breakdown) runs, and its operation count for the
+    default shapes equals a count by hand: policy (5 inputs, 50 units, 3 actions) 24,450
+    multiply-adds per trial-step, baseline (53 inputs, 50 units, 1 output) 38,550."""
+    out = _run_benchmark("phases.py", "--updates", "3")
+    assert "126.0 kFLOP per valid trial-step" in out.stdout
+    assert "| C++ forward |" in out.stdout and "| C++ backward |" in out.stdout
+    assert "valid trial-steps per update:" in out.stdout
+    assert "the same products at BLAS's rate on their shapes" in out.stdout
+
+
+@pytest.mark.parametrize("n_in, units, n_out", [(5, 50, 3), (53, 50, 1), (7, 100, 3)])
+def test_phases_times_blas_on_the_products_it_counts(monkeypatch, n_in, units, n_out):
+    """The products benchmarks/phases.py times BLAS on are the operations it counts: over
+    `rows` trial-steps, their multiply-adds are rows times kernel_flops_per_row / 2."""
+    phases = _module("phases_benchmark", BENCH / "phases.py", monkeypatch)
+    rows, batch = 2606, 256
+    products = phases.kernel_products(rows, batch, n_in, units, n_out)
+    flops = sum(2 * m * k * n * times for m, k, n, _, times in products)
+    assert flops == pytest.approx(rows * phases.kernel_flops_per_row(n_in, units, n_out, True))
+    assert {layout for *_, layout, _ in products} == {"NN", "NT", "TN"}
+
+
+@needs_kernel
+def test_alternatives_benchmark_runs_and_its_closed_form_gradient_is_the_gradient():
+    """benchmarks/alternatives.py (the README's measured alternatives) runs; it asserts that
+    its closed-form gradient of the losses equals autograd's before timing the two."""
+    out = _run_benchmark("alternatives.py", "--no-compile", "--update", "5", "--reps", "3")
+    for start in ("draws:", "losses:", "task rules, losses and diagnostics:",
+                  "kernel calls of update 5:"):
+        assert any(line.startswith(start) for line in out.stdout.splitlines()), out.stdout
