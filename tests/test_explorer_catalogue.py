@@ -1,14 +1,27 @@
-"""data.catalogue: every run of several datasets, found by its settings."""
+"""data.catalogue (every run of several datasets, found by its settings) and the explorer built
+on it: plots.ExplorerFigure driven by widgets.explorer_demo. Its blitting is tested with every
+other demo in tests/test_blitting.py ("05.explorer")."""
 
+import matplotlib
 import numpy as np
 import pytest
 
-from pyrl_mini import data
+matplotlib.use("Agg")
+
+from pyrl_mini import data, plots, widgets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cat():
     return data.catalogue()
+
+
+@pytest.fixture(scope="module")
+def quiet():
+    mp = pytest.MonkeyPatch()
+    mp.setattr(widgets, "display", lambda *a, **k: None)
+    yield
+    mp.undo()
 
 
 def test_catalogue_matches_the_data(cat):
@@ -41,3 +54,81 @@ def test_catalogue_rows_carry_their_datasets_settings(cat):
     default = ("GRU", 0.05, 0.01, 0.0, 0.0)
     assert cat.match(*default)[0] == "nb00_main_grid"
     assert data.catalogue(("nb01_gru", "nb00_main_grid")).match(*default)[0] == "nb01_gru"
+
+
+def test_explorer_redraws_with_the_data_of_the_new_settings(cat, quiet):
+    demo = widgets.explorer_demo(cat)
+    demo.set(kappa=-0.4)
+    reward_lines = demo.figure.axes[0].lines
+    name, rows = cat.match("GRU", 0.05, 0.01, -0.4, 0.0)
+    np.testing.assert_allclose(reward_lines[0].get_ydata(), cat.datasets[name].h("reward")[
+        rows[0]])
+    demo.set(lr=0.03)
+    name2, rows2 = cat.match("GRU", 0.05, 0.03, -0.4, 0.0)
+    np.testing.assert_allclose(reward_lines[0].get_ydata(), cat.datasets[name2].h("reward")[
+        rows2[0]])
+    assert "nb03_kappa_lr" in demo.summary.value
+    demo.set(entropy_coef=0.05)  # never trained at lr 0.03
+    assert "not computed" in demo.summary.value
+    assert len(reward_lines[0].get_xdata()) == 0
+
+
+def test_explorer_is_legible_and_keyed(cat, quiet):
+    """At least 100 dpi, tick labels >= 8 pt, a key for every colour (seed lines, bars,
+    dots, heatmap), no panel that only holds text, bars labelled k of n."""
+    demo = widgets.explorer_demo(cat)
+    demo.set(kappa=0.4, lr=0.03)
+    fig = demo.figure
+    assert demo.dpi >= 100
+    for ax in fig.axes:
+        assert ax.lines or ax.patches or ax.images or ax.collections, "a panel of only text"
+        for label in ax.get_xticklabels() + ax.get_yticklabels():
+            assert label.get_fontsize() >= 8
+    seed_key = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert seed_key == ["1st seed", "2nd seed", "3rd seed", "4th seed"]
+    assert "a cell holds" in fig.legends[0].get_title().get_text()
+    assert len(fig.axes) == 8  # seven panels and the heatmap's colour bar
+    assert fig.axes[-1].get_ylabel() == "P(choose left)"
+    bars, risky = demo.plot_fn.axes[4], demo.plot_fn.axes[5]
+    assert bars.get_legend() is not None and risky.get_legend() is not None
+    want = []
+    for kappa in cat.values("kappa"):
+        name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
+        want.append(f"{int(cat.datasets[name].collapsed[rows].sum())} of {len(rows)}")
+    assert [t.get_text() for t in bars.texts] == want
+    # the seed lines carry their seed's colour
+    name, rows = cat.match("GRU", 0.05, 0.03, 0.4, 0.0)
+    for row, seed in zip(rows, cat.datasets[name].arrays["seed"][rows], strict=True):
+        line = fig.axes[0].lines[int(seed)]
+        np.testing.assert_allclose(line.get_ydata(), cat.datasets[name].h("reward")[row])
+
+
+def test_explorer_draws_every_computed_combination(cat, quiet):
+    """Every (network, W_out std, lr, kappa, entropy_coef) that has runs redraws without an
+    error; a curve a dataset did not record says so instead of failing."""
+    demo = widgets.explorer_demo(cat)
+    combos = sorted({(n, float(w), float(lr), float(k), float(e)) for n, w, lr, k, e in zip(
+        cat.network, cat.wout_std, cat.lr, cat.kappa, cat.entropy_coef, strict=True)})
+    assert len(combos) > 20
+    for network, wout_std, lr, kappa, coef in combos:
+        demo.set(network=network, wout_std=wout_std, lr=lr, kappa=kappa, entropy_coef=coef)
+        name, rows = cat.match(network, wout_std, lr, kappa, coef)
+        assert name is not None and name in demo.summary.value
+        dead_note = demo.figure.axes[2].texts[0].get_text()
+        recorded = "h/dead_fraction" in cat.datasets[name].arrays
+        assert (dead_note == "") == recorded, (name, dead_note)
+
+
+def test_fixed_limits_clip_no_stored_run(cat, quiet):
+    demo = widgets.explorer_demo(cat)
+    axes = demo.plot_fn.axes[:4]
+    for d in cat.datasets.values():
+        assert d.update_axis()[-1] <= axes[0].get_xlim()[1]
+        for (key, _), ax in zip(plots.EXPLORER_CURVES, axes, strict=True):
+            if "h/" + key not in d.arrays:
+                continue
+            y = d.h(key)
+            if key == "grad_norm":
+                y = np.log10(np.maximum(y, 1e-12))
+            lo, hi = ax.get_ylim()
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, key
