@@ -36,10 +36,9 @@
 import numpy as np
 from IPython.display import Markdown, display
 
-from pyrl_mini import data, stats, verdicts
+from pyrl_mini import data, stats, verdicts, widgets
 from pyrl_mini.diagnose import diagnose_log, parse_log
 from pyrl_mini.exercises import nb05 as exercises
-from pyrl_mini.lessons import nb05_explorer as nb
 
 # %% [markdown]
 # ## 1. The explorer (5 min)
@@ -55,8 +54,8 @@ from pyrl_mini.lessons import nb05_explorer as nb
 # collapsed runs at every kappa as "k of n", with an interval section 2 explains.
 
 # %%
-catalogue = nb.build_catalogue()
-explorer = nb.explorer_demo(catalogue)
+catalogue = data.catalogue()
+explorer = widgets.explorer_demo(catalogue)
 explorer
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -117,8 +116,10 @@ for lr, (k, n) in counts.items():
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 (k1, n1), (k3, n3) = counts[0.01], counts[0.03]
 assert n1 == n3 == 15 and k1 < k3, "more collapses at lr 0.03 than at lr 0.01"
-_, rate, n = nb.collapse_by_kappa(catalogue, "GRU", 0.05, 0.03, 0.0)
-assert np.all(np.round(rate * n) >= 1), "Think! above: at lr 0.03 collapses occur at every kappa"
+for kappa in catalogue.values("kappa"):
+    name, rows = catalogue.match("GRU", 0.05, 0.03, kappa, 0.0)
+    assert name is not None and catalogue.datasets[name].collapsed[rows].any(), \
+        f"Think! above: at lr 0.03 collapses occur at every kappa, not at {kappa:+.1f}"
 
 # %% [markdown]
 # ## 2. How sure is "k of n"? (5 min)

@@ -9,6 +9,8 @@ torch versions, the settings, the seconds it took and a sha256. `load(name)` ver
 checksum, then compares the settings and the data version stored in the file with the
 dataset's definition in code (sweep.DATA_VERSION says when to bump the version); a missing,
 altered or stale file raises DataFileError naming the file and the command that rebuilds it.
+`catalogue(names)` pools the runs of several datasets into one table, a row per run and its
+settings, so a run can be found by its settings whichever dataset holds it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +118,77 @@ def _spec_or_raise(name: str) -> SweepSpec:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise DataFileError(f"unknown dataset {name!r}.{hint} Known: {sorted(DATASETS)}")
     return DATASETS[name]
+
+
+# --- the catalogue: the runs of several datasets, found by their settings ---------------------
+# the datasets the explorer of notebook 05 pools, longest runs first: a setting held by two is
+# read from the first
+CATALOGUE_DATASETS = ("nb00_main_grid", "nb03_kappa_lr", "nb02_wout_sweep", "nb01_gru",
+                      "nb01_simple")
+NETWORKS = ("GRU", "SimpleRNN, relu readout", "SimpleRNN, tanh readout")
+
+
+def network_label(settings) -> str:
+    """The catalogue's name of settings.network: one of NETWORKS."""
+    if settings.network.network_type == "gru":
+        return NETWORKS[0]
+    return NETWORKS[1] if settings.network.readout_rate == "relu" else NETWORKS[2]
+
+
+@dataclass
+class Catalogue:
+    """Every run of the pooled datasets, one row per run. Columns are arrays of length runs;
+    `datasets` maps each dataset name to its SweepData, in the order they are searched."""
+
+    network: np.ndarray
+    wout_std: np.ndarray
+    lr: np.ndarray
+    kappa: np.ndarray
+    entropy_coef: np.ndarray
+    seed: np.ndarray
+    source: np.ndarray       # dataset name
+    row: np.ndarray          # row in that dataset
+    datasets: dict[str, SweepData]
+
+    def values(self, name: str) -> list:
+        """The distinct values of column `name` ("kappa", "lr", ...), sorted."""
+        return sorted(set(getattr(self, name).tolist()))
+
+    def match(self, network: str, wout_std: float, lr: float, kappa: float,
+              entropy_coef: float) -> tuple[str | None, np.ndarray]:
+        """(dataset, rows) of the runs with exactly these settings, from the first dataset
+        (in the order of `datasets`) that has them; (None, []) if none has."""
+        ok = ((self.network == network) & np.isclose(self.wout_std, wout_std)
+              & np.isclose(self.lr, lr) & np.isclose(self.kappa, kappa)
+              & np.isclose(self.entropy_coef, entropy_coef))
+        for name in self.datasets:
+            hit = ok & (self.source == name)
+            if hit.any():
+                return name, self.row[hit]
+        return None, np.array([], dtype=int)
+
+    def available(self, network: str, wout_std: float, lr: float) -> list[tuple]:
+        """(kappa, entropy_coef) pairs computed for this network, W_out std and lr."""
+        ok = (self.network == network) & np.isclose(self.wout_std, wout_std) & \
+            np.isclose(self.lr, lr)
+        return sorted(set(zip(self.kappa[ok].tolist(), self.entropy_coef[ok].tolist(),
+                              strict=True)))
+
+
+def catalogue(names=CATALOGUE_DATASETS, data_dir: Path = DATA_DIR) -> Catalogue:
+    """The runs of datasets `names` (each loaded and verified as by load), each with the
+    settings its dataset's definition gives its cell."""
+    runs, loaded = [], {}
+    for name in names:
+        d = loaded[name] = load(name, data_dir)
+        settings = _spec_or_raise(name).settings()
+        for r, cell in enumerate(d.arrays["cell"]):
+            s = settings[cell]
+            runs.append((network_label(s), s.network.wout_std, s.lr, s.kappa, s.entropy_coef,
+                         s.seed, name, r))
+    columns = ("network", "wout_std", "lr", "kappa", "entropy_coef", "seed", "source", "row")
+    return Catalogue(**{k: np.array(v) for k, v in zip(columns, zip(*runs, strict=True),
+                                                         strict=True)}, datasets=loaded)
 
 
 def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=None) -> Path:

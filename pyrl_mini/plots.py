@@ -296,3 +296,192 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
               title="95 % Wilson intervals", title_fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --- the explorer: a catalogue's curves, choices and collapses at chosen settings ------------
+# Fixed y ranges (and x: the longest runs): runs stay comparable from one move to the next,
+# and the axes need not be redrawn (see widgets.Demo's blitting). They cover every stored
+# run (reward -0.5 .. 0.93, dead fraction <= 0.64, gradient norm up to 2e7 in the
+# SimpleRNN; a zero norm is drawn at 1e-12): tests/test_explorer_catalogue.py checks that no
+# stored run falls outside them.
+EXPLORER_CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
+                   ("dead_fraction", "dead-unit fraction"),
+                   ("grad_norm", "log10 gradient norm"))
+EXPLORER_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
+                 "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 8.0)}
+
+
+def seed_key(n: int) -> list[str]:
+    """Legend labels of the seed colours: '1st seed', '2nd seed', ..."""
+    return [f"{i}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(i, 'th')} seed" for i in range(1, n + 1)]
+
+
+class ExplorerFigure:
+    """Seven panels drawn once and updated in place when a control moves: four learning
+    curves (one line per seed, a key for the seeds), the lower-p choice rate by kappa, the
+    selected runs' choices, and the collapsed runs by kappa as k of n with 95 % intervals.
+
+    cat is a data.Catalogue; fig = ExplorerFigure(cat)(kappa, entropy_coef, network,
+    wout_std, lr)."""
+
+    SEED_COLOURS = ("C0", "C1", "C2", "C4")  # a cell's seeds in order; red (C3): selected kappa
+    TICK, LABEL, TITLE = 8, 9, 10              # points
+
+    def __init__(self, cat):
+        self.cat = cat
+        self.fig = None
+
+    def _build(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import LineCollection
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+        from matplotlib.ticker import MaxNLocator
+
+        TICK, LABEL, TITLE = self.TICK, self.LABEL, self.TITLE
+        # a Figure with its own Agg canvas, outside pyplot: closing it in pyplot would swap in
+        # a bare canvas, and each savefig would then build a new renderer
+        fig = Figure(figsize=(9.2, 7.3))
+        FigureCanvasAgg(fig)
+        gs = fig.add_gridspec(3, 3, height_ratios=(1, 1, 0.9), hspace=0.75, wspace=0.45,
+                              left=0.075, right=0.93, top=0.9, bottom=0.075)
+        curve_axes = [fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]),
+                      fig.add_subplot(gs[0, 2]), fig.add_subplot(gs[1, 0])]
+        risky_ax, heat_ax = fig.add_subplot(gs[1, 1]), fig.add_subplot(gs[1, 2])
+        bar_ax = fig.add_subplot(gs[2, :].subgridspec(1, 2, width_ratios=(6, 1))[0])
+        self.fig = fig
+        self.axes = curve_axes + [bar_ax, risky_ax, heat_ax]
+        for ax in self.axes:  # fewer tick labels: text is most of a redraw's cost
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.tick_params(labelsize=TICK)
+        self.curve_lines, self.curve_notes = [], []
+        for ax, (key, title) in zip(curve_axes, EXPLORER_CURVES, strict=True):
+            self.curve_lines.append([ax.plot([], [], lw=1.2, color=c)[0]
+                                     for c in self.SEED_COLOURS])
+            self.curve_notes.append(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
+                                            va="center", fontsize=LABEL, color="0.4"))
+            ax.set_title(title, fontsize=TITLE)
+            ax.set_xlabel("update", fontsize=LABEL)
+            ax.set_ylim(*EXPLORER_YLIM[key])
+            # one x range for every data set (the longest runs): a move never changes a limit,
+            # so every move, a network switch included, only redraws the changing artists
+            ax.set_xlim(0, 1.02 * max(d.update_axis()[-1] for d in self.cat.datasets.values()))
+        # the colours are the 1st, 2nd, ... seed of the selected cell (datasets hold different
+        # seeds, and some cells fewer than four), so the key numbers runs, not seed values
+        per_cell = [len(set(d.arrays["seed"].tolist())) for d in self.cat.datasets.values()]
+        fig.legend([Line2D([], [], color=c, lw=2) for c in self.SEED_COLOURS],
+                   seed_key(len(self.SEED_COLOURS)), loc="upper center",
+                   ncol=len(self.SEED_COLOURS), fontsize=LABEL, frameon=False,
+                   bbox_to_anchor=(0.5, 1.0),
+                   title=f"learning curves: one line per seed of the cell (a cell holds "
+                   f"{min(per_cell)}-{max(per_cell)} seeds)", title_fontsize=LABEL)
+
+        kappas = np.array(self.cat.values("kappa"))
+        self.kappas = kappas
+        ax = bar_ax
+        self.bars = ax.bar(kappas, np.zeros(len(kappas)), width=0.12, color="0.6")
+        self.intervals = LineCollection([], colors="k", linewidths=1.5)
+        ax.add_collection(self.intervals)
+        self.bar_labels = [ax.text(k, 1.04, "", ha="center", va="bottom", fontsize=TICK)
+                           for k in kappas]
+        ax.set_ylim(0, 1.22)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_xlim(kappas[0] - 0.12, kappas[-1] + 0.12)
+        ax.set_xticks(kappas)
+        ax.set_xlabel("kappa", fontsize=LABEL)
+        ax.set_ylabel("collapsed\nfraction", fontsize=LABEL)
+        ax.set_title("collapsed runs by kappa, k of n (the other settings as selected)",
+                     fontsize=TITLE)
+        ax.legend([Patch(color="C3"), Patch(color="0.6"), Line2D([], [], color="k", lw=1.5)],
+                  ["selected kappa", "other kappa", "95 % interval"], fontsize=TICK,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax = risky_ax
+        self.risky_dots = ax.plot([], [], "o", color="0.5", ms=4)[0]
+        self.risky_sel = ax.plot([], [], "o", color="C3", ms=7)[0]
+        ax.axhline(0.5, color="0.8", ls=":")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlim(-0.5, 0.5)
+        ax.set_xlabel("kappa", fontsize=LABEL)
+        ax.set_ylabel("lower-p choice rate", fontsize=LABEL)
+        ax.set_title("equal-EV pairs", fontsize=TITLE)
+        ax.legend([Line2D([], [], marker="o", ls="", color="0.5"),
+                   Line2D([], [], marker="o", ls="", color="C3")],
+                  ["a run", "selected kappa"], fontsize=TICK, loc="lower left",
+                  frameon=False, handletextpad=0.2)
+        ax = heat_ax
+        self.heat = ax.imshow(np.full((9, 9), np.nan), origin="lower", cmap="coolwarm",
+                              vmin=0, vmax=1, aspect="auto", extent=(-2.2, 2.2, -0.92, 0.92))
+        ax.set_xlabel("log p_L - log p_R", fontsize=LABEL)
+        ax.set_ylabel("log EV_L - log EV_R", fontsize=LABEL, labelpad=1)
+        ax.set_title("choices, selected runs", fontsize=TITLE)
+        bar = fig.colorbar(self.heat, ax=ax, fraction=0.08, pad=0.04)
+        bar.set_label("P(choose left)", fontsize=LABEL)
+        bar.ax.tick_params(labelsize=TICK)
+        # what a move changes; Demo draws the rest once (a move is then ~3x faster)
+        dynamic = [line for lines in self.curve_lines for line in lines]
+        dynamic += self.curve_notes
+        dynamic += list(self.bars) + [self.intervals] + self.bar_labels
+        dynamic += [self.risky_dots, self.risky_sel, self.heat]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+
+    def _by_kappa(self, network, wout_std, lr, entropy_coef) -> list:
+        """(dataset or None, rows) at each kappa of the bars, the other settings fixed."""
+        return [self.cat.match(network, wout_std, lr, k, entropy_coef) for k in self.kappas]
+
+    def __call__(self, kappa, entropy_coef, network, wout_std, lr):
+        from .stats import wilson
+
+        if self.fig is None:
+            self._build()
+        cat = self.cat
+        name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+        d = cat.datasets.get(name) if name else None
+        seeds = d.arrays["seed"][rows] if d is not None else []
+        for (key, _), lines, note in zip(EXPLORER_CURVES, self.curve_lines, self.curve_notes,
+                                         strict=True):
+            recorded = d is not None and "h/" + key in d.arrays
+            note.set_text("" if d is None or recorded else f"not recorded\nin {name}")
+            for line in lines:
+                line.set_data([], [])
+            if recorded:
+                for row, seed in zip(rows, seeds, strict=True):
+                    y = d.h(key)[row]
+                    if key == "grad_norm":  # a log axis costs a third of the redraw
+                        y = np.log10(np.maximum(y, 1e-12))
+                    lines[int(seed)].set_data(d.update_axis(), y)
+        by_kappa = self._by_kappa(network, wout_std, lr, entropy_coef)
+        segments = []
+        for bar, (src, hit), k, label in zip(self.bars, by_kappa, self.kappas, self.bar_labels,
+                                             strict=True):
+            collapsed = cat.datasets[src].collapsed[hit] if src else np.array([], dtype=bool)
+            bar.set_height(collapsed.mean() if len(collapsed) else 0)
+            bar.set_color("C3" if np.isclose(k, kappa) else "0.6")
+            if len(collapsed):
+                lo, hi = wilson(int(collapsed.sum()), len(collapsed))
+                segments.append([(k, lo), (k, hi)])
+                label.set_text(f"{int(collapsed.sum())} of {len(collapsed)}")
+            else:
+                label.set_text("no runs")
+        self.intervals.set_segments(segments)
+        # the lower-p choice rate of every run at each kappa (none where it was not recorded)
+        risky = [cat.datasets[src].final("risky_rate")[hit]
+                 if src and "final/risky_rate" in cat.datasets[src].arrays else np.array([])
+                 for src, hit in by_kappa]
+        xs = np.concatenate([np.full(len(r), k) for k, r in zip(self.kappas, risky,
+                                                                 strict=True)])
+        ys = np.concatenate(risky) if xs.size else np.array([])
+        self.risky_dots.set_data(xs, ys)
+        sel = risky[int(np.argmin(np.abs(self.kappas - kappa)))]
+        self.risky_sel.set_data(np.full(len(sel), kappa), sel)
+        if d is not None:
+            opts = d.arrays["trials/options"][rows].reshape(-1, 2).astype(int)
+            choice = d.arrays["trials/choice"][rows].reshape(-1).astype(int)
+            _, _, table, _ = analysis.choice_table(opts, choice)
+            self.heat.set_data(table.T)
+        else:
+            self.heat.set_data(np.full((9, 9), np.nan))
+        return self.fig

@@ -256,7 +256,6 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
         nb02_wout_init,
         nb03_gradient_vanishing,
         nb04_entropy_fix,  # until each notebook's demos move here
-        nb05_explorer,
     )
 
     demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
@@ -265,7 +264,47 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     if raster:
         demos["01.raster"] = nb01.raster_demo(nb01.train_examples())
     for nb, module in (("02", nb02_wout_init), ("03", nb03_gradient_vanishing),
-                       ("04", nb04_entropy_fix), ("05", nb05_explorer)):
+                       ("04", nb04_entropy_fix)):
         for name, demo in module.demos().items():
             demos[f"{nb}.{name}"] = demo
+    demos["05.explorer"] = explorer_demo(data.catalogue())
     return demos
+
+
+# --- the explorer: dropdowns and sliders over every stored run --------------------------------
+def _explorer_summary(cat, kappa, entropy_coef, network, wout_std, lr) -> str:
+    name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+    if name is None:
+        pairs = cat.available(network, wout_std, lr)
+        shown = ", ".join(f"({k:+.1f}, {e:g})" for k, e in pairs[:8]) or "none"
+        return (f"kappa={kappa:+.2f} entropy_coef={entropy_coef:g}: not computed for "
+                f"{network}, wout_std={wout_std:g}, lr={lr:g}. Computed (kappa, entropy_coef)"
+                f" here: {shown}")
+    d = cat.datasets[name]
+    modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in d.mode[rows]]
+    return (f"kappa={kappa:+.2f} entropy_coef={entropy_coef:g} ({name}, {len(rows)} seeds): "
+            f"final reward {np.nanmean(d.final('reward')[rows]):.3f}, entropy "
+            f"{np.nanmean(d.final('entropy')[rows]):.3f}, collapsed "
+            f"{int(d.collapsed[rows].sum())}/{len(rows)} ({', '.join(modes)})")
+
+
+def explorer_demo(cat) -> Demo:
+    """Dropdowns for the network, W_out std and lr and sliders for kappa and entropy_coef
+    over cat (a data.Catalogue, e.g. data.catalogue()), driving plots.ExplorerFigure; the
+    summary line names the dataset and seeds shown, or the settings that were computed."""
+    from .data import NETWORKS
+
+    def dropdown(description, options, value):
+        return W.Dropdown(options=options, value=value, description=description,
+                          style=SLIDER_STYLE, layout=W.Layout(width="260px"))
+
+    demo = Demo(plots.ExplorerFigure(cat),
+                summary_fn=lambda **v: _explorer_summary(cat, **v),
+                kappa=kappa_slider(cat.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(cat.values("entropy_coef"), 0.0),
+                network=dropdown("network", list(NETWORKS), NETWORKS[0]),
+                wout_std=dropdown("W_out std", cat.values("wout_std"), 0.05),
+                lr=dropdown("lr", cat.values("lr"), 0.01))
+    demo.png_fast = True  # seven panels at 100 dpi: encoding the PNG is most of a move
+    demo.redraw()
+    return demo

@@ -67,8 +67,8 @@ _CATALOGUE = []
 
 def _catalogue():
     if not _CATALOGUE:
-        from ..lessons.nb05_explorer import build_catalogue
-        _CATALOGUE.append(build_catalogue())
+        from .. import data
+        _CATALOGUE.append(data.catalogue())
     return _CATALOGUE[0]
 
 

@@ -1,12 +1,27 @@
+"""data.catalogue (every run of several datasets, found by its settings) and the explorer built
+on it: plots.ExplorerFigure driven by widgets.explorer_demo. Its blitting is tested with every
+other demo in tests/test_blitting.py ("05.explorer")."""
+
+import matplotlib
 import numpy as np
 import pytest
 
-from pyrl_mini.lessons import nb05_explorer as nb
+matplotlib.use("Agg")
+
+from pyrl_mini import data, plots, widgets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cat():
-    return nb.build_catalogue()
+    return data.catalogue()
+
+
+@pytest.fixture(scope="module")
+def quiet():
+    mp = pytest.MonkeyPatch()
+    mp.setattr(widgets, "display", lambda *a, **k: None)
+    yield
+    mp.undo()
 
 
 def test_catalogue_matches_the_data(cat):
@@ -17,10 +32,32 @@ def test_catalogue_matches_the_data(cat):
     name, rows = cat.match("SimpleRNN, tanh readout", 0.05, 0.01, -0.4, 0.05)
     assert name == "nb01_simple" and len(rows) == 2
     assert cat.match("GRU", 0.05, 0.03, 0.0, 0.05)[0] is None
+    assert cat.values("kappa") == [-0.4, -0.2, 0.0, 0.2, 0.4]
+    assert cat.available("GRU", 0.05, 0.03) == [(k, 0.0) for k in cat.values("kappa")]
 
 
-def test_explorer_redraws_with_the_data_of_the_new_settings(cat):
-    demo = nb.explorer_demo(cat)
+def test_catalogue_rows_carry_their_datasets_settings(cat):
+    """Each row's settings are those its dataset's definition gives the row's cell, and a
+    setting held by two datasets is read from the first one named."""
+    for name, d in cat.datasets.items():
+        settings = data.DATASETS[name].settings()
+        mine = np.nonzero(cat.source == name)[0]
+        assert len(mine) == len(d.arrays["cell"])
+        for i in mine[:: max(1, len(mine) // 7)]:
+            s = settings[d.arrays["cell"][cat.row[i]]]
+            assert (cat.network[i], cat.kappa[i], cat.lr[i], cat.seed[i]) == (
+                data.network_label(s), s.kappa, s.lr, s.seed)
+            assert np.isclose(cat.wout_std[i], s.network.wout_std)
+            assert np.isclose(cat.entropy_coef[i], s.entropy_coef)
+    # the main grid, the W_out sweep and the GRU runs of notebook 01 all hold the default
+    # settings at kappa 0: the first one named wins
+    default = ("GRU", 0.05, 0.01, 0.0, 0.0)
+    assert cat.match(*default)[0] == "nb00_main_grid"
+    assert data.catalogue(("nb01_gru", "nb00_main_grid")).match(*default)[0] == "nb01_gru"
+
+
+def test_explorer_redraws_with_the_data_of_the_new_settings(cat, quiet):
+    demo = widgets.explorer_demo(cat)
     demo.set(kappa=-0.4)
     reward_lines = demo.figure.axes[0].lines
     name, rows = cat.match("GRU", 0.05, 0.01, -0.4, 0.0)
@@ -36,10 +73,10 @@ def test_explorer_redraws_with_the_data_of_the_new_settings(cat):
     assert len(reward_lines[0].get_xdata()) == 0
 
 
-def test_explorer_is_legible_and_keyed(cat):
-    """Issue 17: at least 100 dpi, tick labels >= 8 pt, a key for every colour (seed lines,
-    bars, dots, heatmap), no panel that only holds text, bars labelled k of n."""
-    demo = nb.explorer_demo(cat)
+def test_explorer_is_legible_and_keyed(cat, quiet):
+    """At least 100 dpi, tick labels >= 8 pt, a key for every colour (seed lines, bars,
+    dots, heatmap), no panel that only holds text, bars labelled k of n."""
+    demo = widgets.explorer_demo(cat)
     demo.set(kappa=0.4, lr=0.03)
     fig = demo.figure
     assert demo.dpi >= 100
@@ -54,9 +91,11 @@ def test_explorer_is_legible_and_keyed(cat):
     assert fig.axes[-1].get_ylabel() == "P(choose left)"
     bars, risky = demo.plot_fn.axes[4], demo.plot_fn.axes[5]
     assert bars.get_legend() is not None and risky.get_legend() is not None
-    _, rate, n = nb.collapse_by_kappa(cat, "GRU", 0.05, 0.03, 0.0)
-    labels = [t.get_text() for t in bars.texts]
-    assert labels == [f"{round(r * m)} of {m}" for r, m in zip(rate, n, strict=True)]
+    want = []
+    for kappa in cat.values("kappa"):
+        name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
+        want.append(f"{int(cat.datasets[name].collapsed[rows].sum())} of {len(rows)}")
+    assert [t.get_text() for t in bars.texts] == want
     # the seed lines carry their seed's colour
     name, rows = cat.match("GRU", 0.05, 0.03, 0.4, 0.0)
     for row, seed in zip(rows, cat.datasets[name].arrays["seed"][rows], strict=True):
@@ -64,10 +103,10 @@ def test_explorer_is_legible_and_keyed(cat):
         np.testing.assert_allclose(line.get_ydata(), cat.datasets[name].h("reward")[row])
 
 
-def test_explorer_draws_every_computed_combination(cat):
+def test_explorer_draws_every_computed_combination(cat, quiet):
     """Every (network, W_out std, lr, kappa, entropy_coef) that has runs redraws without an
     error; a curve a dataset did not record says so instead of failing."""
-    demo = nb.explorer_demo(cat)
+    demo = widgets.explorer_demo(cat)
     combos = sorted({(n, float(w), float(lr), float(k), float(e)) for n, w, lr, k, e in zip(
         cat.network, cat.wout_std, cat.lr, cat.kappa, cat.entropy_coef, strict=True)})
     assert len(combos) > 20
@@ -80,34 +119,12 @@ def test_explorer_draws_every_computed_combination(cat):
         assert (dead_note == "") == recorded, (name, dead_note)
 
 
-def test_explorer_blits_the_same_picture_as_a_full_draw(cat):
-    import io
-
-    from PIL import Image
-
-    demo = nb.explorer_demo(cat)
-    for kappa in (-0.4, 0.4):
-        demo.set(kappa=kappa)
-        fig = demo.figure
-        blit = np.asarray(Image.open(io.BytesIO(demo.png)).convert("RGBA"), dtype=int)
-        for a in fig.pyrl_dynamic_artists:
-            a.set_animated(False)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=demo.dpi)
-        for a in fig.pyrl_dynamic_artists:
-            a.set_animated(True)
-        full = np.asarray(Image.open(buf).convert("RGBA"), dtype=int)
-        # the same picture but for draw order where a changing artist crosses a fixed one
-        assert blit.shape == full.shape
-        assert (np.abs(blit - full).sum(-1) > 0).mean() < 0.005
-
-
-def test_fixed_limits_clip_no_stored_run(cat):
-    demo = nb.explorer_demo(cat)
+def test_fixed_limits_clip_no_stored_run(cat, quiet):
+    demo = widgets.explorer_demo(cat)
     axes = demo.plot_fn.axes[:4]
     for d in cat.datasets.values():
         assert d.update_axis()[-1] <= axes[0].get_xlim()[1]
-        for (key, _), ax in zip(nb.CURVES, axes, strict=True):
+        for (key, _), ax in zip(plots.EXPLORER_CURVES, axes, strict=True):
             if "h/" + key not in d.arrays:
                 continue
             y = d.h(key)
