@@ -226,6 +226,7 @@ class TrainSettings(_SettingsMixin):
 
     kappa: float = 0.0
     entropy_coef: float = 0.0
+    entropy_start: int = 0           # the update from which the entropy bonus is on (0: always)
     lr: float = 0.01                 # policy learning rate
     baseline_lr: float = 0.01        # baseline learning rate (Adam)
     batch_size: int = 256            # trials per update
@@ -251,6 +252,10 @@ class TrainSettings(_SettingsMixin):
             raise SettingsError(str(err)) from None
         _check_finite("entropy_coef", self.entropy_coef, low=0.0,
                       hint="It weights the entropy bonus; try 0.01.")
+        if isinstance(self.entropy_start, bool) or not isinstance(self.entropy_start, int) \
+                or self.entropy_start < 0:
+            raise SettingsError(f"entropy_start={self.entropy_start!r} must be a whole number "
+                                "of updates >= 0 (0: the bonus is on from the start).")
         _check_finite("lr", self.lr, low=0.0, low_inclusive=False,
                       hint="Use a positive learning rate such as 0.01.")
         _check_finite("baseline_lr", self.baseline_lr, low=0.0, low_inclusive=False,
@@ -326,6 +331,10 @@ class TrainSettings(_SettingsMixin):
         reached = self.kappa_step * (update // self.kappa_step_updates)
         return math.copysign(min(abs(self.kappa), reached), self.kappa)
 
+    def entropy_coef_at(self, update: int) -> float:
+        """The entropy bonus's weight at this update: 0 before entropy_start."""
+        return self.entropy_coef if update >= self.entropy_start else 0.0
+
     def lr_factor_at(self, update: int) -> float:
         """Multiplier on lr and baseline_lr at this update (1 at update 0)."""
         if self.lr_schedule == "constant":
@@ -371,6 +380,7 @@ def check_memory(settings: list[TrainSettings], what: str = "this run") -> None:
 SETTINGS_HELP = {
     "kappa": "risk parameter in (-1, 1): < 0 risk-seeking, > 0 risk-averse",
     "entropy_coef": "weight of the entropy bonus (0: none; 0.05 keeps exploring)",
+    "entropy_start": "update from which the entropy bonus is on (0: from the start)",
     "lr": "policy learning rate",
     "baseline_lr": "baseline learning rate (Adam)",
     "batch_size": f"trials per update (at most {MAX_BATCH:_})",

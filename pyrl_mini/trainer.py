@@ -243,8 +243,10 @@ class Ensemble:
             return cap_logits(logits, self.logit_cap)
         return logits
 
-    def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False) -> dict:
-        """Run one batch and build both losses. kappa: (E,). Returns tensors and losses.
+    def rollout(self, trials: int, kappa: torch.Tensor, fast: bool = False,
+                entropy_coef: torch.Tensor | None = None) -> dict:
+        """Run one batch and build both losses. kappa and entropy_coef (default: the settings'
+        entropy_coef): (E,). Returns tensors and losses.
 
         fast=False (the plain path): autograd through every step of every trial; the tensors
         cover all T steps. fast=True (pyrl_mini.fast, which train() uses when its kernel is
@@ -285,8 +287,8 @@ class Ensemble:
         else:
             bx = nets.run_recurrent(self.baseline_params, "gru", b_in, None, self.alpha)
             value = nets.readout(self.baseline_params, torch.relu(bx)).squeeze(-1)  # (T, E, B)
-        loss = losses(logp_all, actions, out.mask, returns, value, kappa, self.entropy_coef,
-                      trials)
+        loss = losses(logp_all, actions, out.mask, returns, value, kappa,
+                      self.entropy_coef if entropy_coef is None else entropy_coef, trials)
         return dict(options=options, actions=actions, outcome=out, mask=out.mask,
                     raw_logits=raw_logits, rates=rates, value=value, returns=returns, **loss)
 
@@ -336,12 +338,16 @@ class Ensemble:
                                              torch.zeros_like(step)))
 
     # --- train()'s steps on the whole ensemble ---------------------------------------------
-    def schedules(self, update: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """kappa, the policy's and the baseline's learning rates (each (E,)) at this update."""
-        kappa = torch.tensor([s.kappa_at(update) for s in self.settings], dtype=torch.float32)
-        factor = torch.tensor([s.lr_factor_at(update) for s in self.settings],
-                              dtype=torch.float32)
-        return kappa, self.lr * factor, self.baseline_lr * factor
+    def schedules(self, update: int) -> dict[str, torch.Tensor]:
+        """kappa, the entropy bonus's weight and the policy's and the baseline's learning
+        rates (each (E,)) in force at this update."""
+        def col(fn):
+            return torch.tensor([fn(s) for s in self.settings], dtype=torch.float32)
+
+        factor = col(lambda s: s.lr_factor_at(update))
+        return {"kappa": col(lambda s: s.kappa_at(update)),
+                "entropy_coef": col(lambda s: s.entropy_coef_at(update)),
+                "lr": self.lr * factor, "baseline_lr": self.baseline_lr * factor}
 
     def stop_non_finite(self, update: int, batch: dict, norms: dict, grad: torch.Tensor,
                         grad_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -508,18 +514,18 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     bar = tqdm(total=updates, desc=desc, disable=not progress, leave=False)
     try:
         for u in range(updates):
-            kappa, lr, lr_b = ens.schedules(u)
+            now = ens.schedules(u)   # kappa, entropy_coef, lr, baseline_lr in force
             # rollout and both losses
-            batch = ens.rollout(trials, kappa, fast=fast)
+            batch = ens.rollout(trials, now["kappa"], fast, now["entropy_coef"])
             # backward: each network's gradients, flat (E, P)
             (batch["policy_loss"].sum() + batch["baseline_loss"].sum()).backward()
             grad, grad_b = ens.flat_grads("pi"), ens.flat_grads("v")
             norms = gradient_norms(grad, grad_b, group_of)
             grad, grad_b = ens.stop_non_finite(u, batch, norms, grad, grad_b)
             # clip and step
-            ens.step(grad, grad_b, norms, lr, lr_b)
+            ens.step(grad, grad_b, norms, now["lr"], now["baseline_lr"])
             # record
-            log.record(u, batch, ens, kappa, lr, norms)
+            log.record(u, batch, ens, now["kappa"], now["lr"], norms)
             bar.update(1)
             if callback is not None:
                 callback(u, log.row(u))

@@ -165,7 +165,7 @@ def test_each_update_of_the_two_paths_agrees_to_float32_rounding():
                         ens.params[k].copy_(p)
                     for k, p in prefix.baseline_params.items():
                         ens.baseline_params[k].copy_(p)
-            batch = ens.rollout(s.batch_size, ens.schedules(u)[0], fast=path_fast)
+            batch = ens.rollout(s.batch_size, ens.schedules(u)["kappa"], fast=path_fast)
             (batch["policy_loss"].sum() + batch["baseline_loss"].sum()).backward()
             grads.append({k: p.grad.clone() for k, p in ens.params.items()})
         for k in grads[0]:

@@ -282,3 +282,17 @@ def test_wout_std_zero_keeps_the_later_draws_paired():
         assert torch.equal(p, small.baseline_params[name]), name
     for a, b in zip(zero.draw(8), small.draw(8), strict=True):
         assert torch.equal(a, b)
+
+
+def test_entropy_bonus_switched_on_at_entropy_start_leaves_the_run_before_it_unchanged():
+    """A bonus that starts at update 3 gives the same first 3 updates as no bonus, to the
+    bit (its weight is 0 before), and a different update 3."""
+    s = TrainSettings(updates=5, batch_size=32, seed=7).replace(units=16, baseline_units=8)
+    without = train(s, progress=False)
+    late = train(s.replace(entropy_coef=0.5, entropy_start=3), progress=False)
+    for key in ("entropy", "grad_norm", "reward"):
+        np.testing.assert_array_equal(late.history[key][:3], without.history[key][:3])
+    assert not np.array_equal(late.history["grad_norm"][3:], without.history["grad_norm"][3:])
+    assert s.replace(entropy_coef=0.5, entropy_start=3).entropy_coef_at(2) == 0.0
+    with pytest.raises(SettingsError, match="entropy_start=-1 must be a whole number"):
+        s.replace(entropy_start=-1)
