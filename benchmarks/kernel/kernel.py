@@ -1,8 +1,8 @@
 """The C++ recurrence alone: this tree's recurrence.cpp against another commit's, in one run.
 
-    python benchmarks/kernel.py                    # against HEAD~1, about 3 minutes
-    python benchmarks/kernel.py --against dc3303a  # any commit whose tree has the file
-    python benchmarks/kernel.py --ensemble 16      # the calls of an ensemble of 16
+    python benchmarks/kernel/kernel.py                    # against HEAD~1, about 3 minutes
+    python benchmarks/kernel/kernel.py --against 64cae26  # any commit whose tree has the file
+    python benchmarks/kernel/kernel.py --ensemble 16      # the calls of an ensemble of 16
 
 For work on pyrl_mini/fast/recurrence.cpp, where a whole-trainer benchmark (benchmarks/run.py)
 cannot see a 5 % change through the machine's noise. One update's kernel calls (the policy's
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "pyrl_mini/fast/recurrence.cpp"
 
 
