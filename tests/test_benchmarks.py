@@ -6,6 +6,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def _module(name: str, path: Path, monkeypatch):
     monkeypatch.syspath_prepend(str(path.parent))   # scripts import their neighbours
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)   # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -116,3 +118,43 @@ def test_every_benchmark_command_in_the_documents_names_a_script_that_exists():
     missing = sorted(name for name in named if not (root / name).is_file())
     assert not missing, f"commands name benchmarks that do not exist: {missing}"
 
+
+@needs_kernel
+def test_run_measures_the_plain_path_where_it_says_so(monkeypatch):
+    """benchmarks/run.py's plain-path rows train with the kernel turned off, on this tree and
+    on a commit from before pyrl_mini/fast/ (its kernel module was pyrl_mini.kernel); a
+    trainer with no kernel to turn off has no such row."""
+    run = _module("run_benchmark", BENCH / "run.py", monkeypatch)
+    from pyrl_mini import config, trainer
+
+    this = run.Side("this tree", trainer, config)
+    plain = run.without_kernel(this)
+    assert plain is not None and plain.label == "this tree without its kernel"
+    with plain.context():
+        assert not trainer.uses_fast_path()
+    with this.context():
+        assert trainer.uses_fast_path()
+
+    old = types.ModuleType("old_tree")
+    old.kernel = types.SimpleNamespace(disabled=kernel.disabled)
+    monkeypatch.setitem(sys.modules, "old_tree", old)
+    monkeypatch.setitem(sys.modules, "old_tree.kernel", old.kernel)
+    monkeypatch.setitem(sys.modules, "old_tree.trainer", trainer)
+    older = run.Side("old", types.SimpleNamespace(__name__="old_tree.trainer"), config)
+    assert run.without_kernel(older).context is kernel.disabled
+    none = run.Side("none", types.SimpleNamespace(__name__="no_such_tree.trainer"), config)
+    assert run.without_kernel(none) is None
+
+
+def test_run_restates_upstream_per_round_and_scales_it_by_the_plain_ratio(monkeypatch):
+    """Without a compiler against upstream = the side-by-side figures of 2026-12-06, round by
+    round, divided by the plain path's slowdown: at a ratio of 1 they are that day's ratios
+    (38.0, 28.8, 35.7 as it runs; 82-90x forced), and a ratio of 2 halves each."""
+    run = _module("run_benchmark", BENCH / "run.py", monkeypatch)
+    same = run.without_compiler_against_upstream(1.0)
+    assert [round(r, 1) for r in same["vs_as_it_runs"]] == [38.0, 28.8, 35.7]
+    assert same["vs_as_it_runs_median"] == pytest.approx(35.7, abs=0.05)
+    assert [round(r) for r in same["vs_forced"]] == [82, 86, 90]
+    half = run.without_compiler_against_upstream(2.0)
+    assert half["trials_per_s"] == pytest.approx([t / 2 for t in same["trials_per_s"]])
+    assert half["vs_as_it_runs_median"] == pytest.approx(same["vs_as_it_runs_median"] / 2)
