@@ -1,6 +1,6 @@
 """Trainer speed: this working tree against another commit, in one run, interleaved.
 
-    python benchmarks/run.py                      # against 64cae26, about 20 minutes
+    python benchmarks/run.py                      # against 64cae26, about 25 minutes
     python benchmarks/run.py --against HEAD~3     # any commit
     python benchmarks/run.py --quick              # fewer updates, a smoke check
 
