@@ -10,6 +10,7 @@ and rendered to the PNG that the notebook shows (Demo renders it itself).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -33,6 +34,7 @@ def moves(control):
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()   # --help
     print("| notebook demo | control | moves | median ms | max ms |")
     print("| --- | --- | --- | --- | --- |")
     for label, demo in widgets.all_demos().items():

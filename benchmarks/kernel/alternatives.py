@@ -1,8 +1,8 @@
 """Ways to a faster update for one network that were measured and not taken (the README's
 Performance section cites these figures).
 
-    python benchmarks/alternatives.py               # about 2 minutes, 25 s of it compiling
-    python benchmarks/alternatives.py --no-compile  # without the torch.compile measure
+    python benchmarks/kernel/alternatives.py               # about 2 minutes, 25 s compiling
+    python benchmarks/kernel/alternatives.py --no-compile  # without the torch.compile measure
 
 On one batch of one network at the default settings after `--update` updates of training:
 1. the random draws: CPU time of the recurrent noise's normal numbers (and of as many
@@ -23,7 +23,7 @@ import argparse
 import time
 
 import torch
-from kernel import capture, intercept  # benchmarks/kernel.py (this directory is on sys.path)
+from kernel import capture, intercept  # benchmarks/kernel/kernel.py (this directory is on sys.path)
 
 from pyrl_mini import diagnostics, tasks, trainer
 from pyrl_mini.config import TrainSettings

@@ -1,8 +1,8 @@
 """The C++ recurrence alone: this tree's recurrence.cpp against another commit's, in one run.
 
-    python benchmarks/kernel.py                    # against HEAD~1, about 3 minutes
-    python benchmarks/kernel.py --against dc3303a  # any commit whose tree has the file
-    python benchmarks/kernel.py --ensemble 16      # the calls of an ensemble of 16
+    python benchmarks/kernel/kernel.py                    # against HEAD~1, about 3 minutes
+    python benchmarks/kernel/kernel.py --against 64cae26  # any commit with a recurrence.cpp
+    python benchmarks/kernel/kernel.py --ensemble 16      # the calls of an ensemble of 16
 
 For work on pyrl_mini/fast/recurrence.cpp, where a whole-trainer benchmark (benchmarks/run.py)
 cannot see a 5 % change through the machine's noise. One update's kernel calls (the policy's
@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "pyrl_mini/fast/recurrence.cpp"
+OLD_SOURCE = "pyrl_mini/recurrence.cpp"   # where it was before pyrl_mini/fast/ (64cae26 and before)
 
 
 def intercept(module, hook):
@@ -130,10 +131,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=0, help="repetitions (0: automatic)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    other_src = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.against}:{SOURCE}"],
-                               capture_output=True, text=True)
-    if other_src.returncode != 0:
-        sys.exit(f"{args.against} has no {SOURCE}: {other_src.stderr.strip()}")
+    for path in (SOURCE, OLD_SOURCE):
+        other_src = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.against}:{path}"],
+                                   capture_output=True, text=True)
+        if other_src.returncode == 0:
+            break
+    else:
+        sys.exit(f"{args.against} has neither {SOURCE} nor {OLD_SOURCE}: "
+                 f"{other_src.stderr.strip()}")
     try:
         this = build((ROOT / SOURCE).read_text(), "this tree")
         other = build(other_src.stdout, args.against)

@@ -1,7 +1,7 @@
 """Where one update's time goes: train() timed phase by phase, with the kernel's work counted.
 
-    python benchmarks/phases.py                  # one network, default settings, 300 updates
-    python benchmarks/phases.py --updates 100 --ensemble 16
+    python benchmarks/kernel/phases.py                  # one network, default settings, 300 updates
+    python benchmarks/kernel/phases.py --updates 100 --ensemble 16
 
 The trainer's functions (the draws, the task, the losses, the optimiser, the diagnostics)
 and the C++ kernel's forward and backward are wrapped with timers for one run; phases can
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 import torch
-from kernel import intercept  # benchmarks/kernel.py (this directory is on sys.path)
+from kernel import intercept  # benchmarks/kernel/kernel.py (this directory is on sys.path)
 
 from pyrl_mini import analysis, tasks, trainer
 from pyrl_mini.config import TrainSettings
@@ -83,7 +83,7 @@ def kernel_products(rows: int, batch: int, n_in: int, units: int,
     """The products of one GRU network's kernel calls for `rows` valid trial-steps, as
     (m, k, n, layout, times): the per-step products at `batch` rows, run rows / batch times,
     and the products over all rows at once, run once. The same operations as
-    kernel_flops_per_row counts (tests/test_kernel.py checks that)."""
+    kernel_flops_per_row counts (tests/test_benchmarks.py checks that)."""
     N, steps = units, rows / batch
     return [(batch, N, 2 * N, "NN", steps), (batch, N, N, "NN", steps),       # gates, c
             (batch, N, N, "NT", steps), (batch, 2 * N, N, "NT", steps),       # through time
