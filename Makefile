@@ -98,7 +98,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check pyrl_mini tests
+	$(PY) -m ruff check pyrl_mini tests benchmarks tools
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache $(SITE_DIR)
