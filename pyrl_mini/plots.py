@@ -262,16 +262,20 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
     its 95 % Wilson interval and its count "k/n" beside it.
 
     series: label -> {x value: trapped flags, one per independent run (seed)}. Series are
-    nudged apart along x (by a few per cent) so their intervals do not overlap."""
+    nudged apart along x so their intervals do not overlap: by a few per cent on a log axis
+    (counts beside each point, alternately left and right); on a linear one, by about a
+    quarter of the gap between x values from one series to the next (counts to the right)."""
     from .stats import wilson
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     labels = list(series)
     xs_all = sorted({x for s in series.values() for x in s})
+    gap = float(np.min(np.diff(xs_all))) if len(xs_all) > 1 else 1.0
     for j, label in enumerate(labels):
         xs = sorted(series[label])
         nudge = (j - (len(labels) - 1) / 2) * 0.06
-        xp = np.array(xs) * 10 ** nudge if log_x else np.array(xs) + nudge * 0.1
+        xp = np.array(xs) * 10 ** nudge if log_x else np.array(xs) + nudge * 4 * gap
+        right = j % 2 or not log_x
         k = np.array([int(np.sum(series[label][x])) for x in xs])
         n = np.array([len(series[label][x]) for x in xs])
         lo, hi = np.array([wilson(int(a), int(b)) for a, b in zip(k, n, strict=True)]).T
@@ -282,15 +286,14 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
                     lw=1.5, label=label)
         for x, r, a, b in zip(xp, rate, k, n, strict=True):
             ax.annotate(f"{a}/{b}", (x, r), textcoords="offset points",
-                        xytext=(7 if j % 2 else -7, 0), ha="left" if j % 2 else "right",
+                        xytext=(7 if right else -7, 0), ha="left" if right else "right",
                         va="center", fontsize=7, color=colour)
     if log_x:
         ax.set_xscale("log")
         ax.minorticks_off()
     ax.set_xticks(xs_all, [f"{x:g}" for x in xs_all])
     lo_x, hi_x = min(xs_all), max(xs_all)
-    ax.set_xlim((lo_x / 2, hi_x * 2) if log_x else (lo_x - 0.1 * (hi_x - lo_x),
-                                                   hi_x + 0.1 * (hi_x - lo_x)))
+    ax.set_xlim((lo_x / 2, hi_x * 2) if log_x else (lo_x - gap / 2, hi_x + gap / 2))
     ax.set(ylim=(-0.02, 1.02), xlabel=xlabel, ylabel="fraction of runs trapped", title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               title="95 % Wilson intervals", title_fontsize=8)
