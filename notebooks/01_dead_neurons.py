@@ -33,13 +33,16 @@
 
 # %%
 # %matplotlib inline
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import to_rgba
 
-from pyrl_mini import data, stats
+from pyrl_mini import analysis, data, diagnostics, plots, stats, widgets
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.exercises import nb01 as exercises
-from pyrl_mini.lessons import nb01_dead_neurons as nb
+from pyrl_mini.networks import param_groups
+from pyrl_mini.trainer import Ensemble, evaluate, train
 
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
@@ -69,8 +72,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # batch of 256.
 
 # %%
-examples = nb.train_examples(updates=40)
-raster = nb.raster_demo(examples)
+examples = widgets.train_unit_examples(updates=40)
+raster = widgets.raster_demo(examples)
 raster
 
 # %% [markdown]
@@ -126,8 +129,13 @@ for label, ex in examples.items():
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 for label, ex in examples.items():
     st = ex["states"]
-    dead = nb.dead_units(st["rates"][:, None], st["mask"][:, None])[0]
-    dormant = nb.dormant_units(st["rates"][:, None], st["mask"][:, None])[0]
+    dead, dormant_fraction = diagnostics.dead_and_dormant(
+        torch.as_tensor(st["rates"])[:, None], torch.as_tensor(st["mask"])[:, None])
+    dead = dead[0].numpy()
+    active = np.abs(st["rates"]) * st["mask"][..., None]              # (time, trials, units)
+    mean_abs = active.sum(axis=(0, 1)) / st["mask"].sum()
+    dormant = mean_abs / mean_abs.mean() <= diagnostics.DORMANT_TAU   # ReDo, per unit
+    assert np.isclose(dormant.mean(), float(dormant_fraction[0]))
     assert np.isclose(fractions[label][0], dead.mean()) and np.isclose(fractions[label][1],
                                                                        dormant.mean())
     # a dead unit is flat at zero on every valid step of every trial of the batch
@@ -144,7 +152,31 @@ assert fractions["GRU, lr 0.1"][0] > fractions["GRU, lr 0.01"][0]
 # on its incoming weights (W_in[:, i], W_rec[:, i], b_i). On the batches above:
 
 # %%
-grads = {label: nb.incoming_gradient(ex["settings"], ex["params"])
+def dead_units(rates, mask) -> np.ndarray:
+    """Dead flags (units,) of one network: rate exactly 0 on every valid step of the batch.
+    rates (time, trials, units), mask (time, trials) 1 on valid steps."""
+    dead, _ = diagnostics.dead_and_dormant(torch.as_tensor(rates)[:, None],
+                                           torch.as_tensor(mask, dtype=torch.float32)[:, None])
+    return dead[0].numpy()
+
+
+def incoming_gradient(settings, params, trials=256, seed=12345) -> dict[str, np.ndarray]:
+    """Per unit i, the norm of dL_pi / d(W_in[:, i], W_rec[:, i], b[i]) on one batch, and the
+    units' dead flags on that same batch."""
+    net = Ensemble([settings.replace(seed=seed)])   # seed 12345: the raster's batch again
+    with torch.no_grad():
+        for name, p in params.items():
+            net.params[name].copy_(p)
+    batch = net.rollout(trials, torch.tensor([settings.kappa]))
+    batch["policy_loss"].sum().backward()
+    g = {name: net.params[name].grad[0] for name in ("W_in", "W_rec", "b")}
+    # column i of W_in and of W_rec, and b[i], are the weights into unit i
+    grad = (g["W_in"].pow(2).sum(0) + g["W_rec"].pow(2).sum(0) + g["b"].pow(2)).sqrt()
+    return {"grad": grad.numpy(),
+            "dead": dead_units(batch["rates"][:, 0].detach(), batch["mask"][:, 0])}
+
+
+grads = {label: incoming_gradient(ex["settings"], ex["params"])
          for label, ex in examples.items()}
 for label, g in grads.items():
     d = g["dead"]
@@ -156,8 +188,7 @@ for label, g in grads.items():
 for label, ex in examples.items():
     # the same batch of 256 trials as the raster and Exercise 1: the same dead units
     st = ex["states"]
-    assert np.array_equal(grads[label]["dead"],
-                          nb.dead_units(st["rates"][:, None], st["mask"][:, None])[0]), label
+    assert np.array_equal(grads[label]["dead"], dead_units(st["rates"], st["mask"])), label
 for label in ("GRU, lr 0.01", "GRU, lr 0.1", "SimpleRNN, relu readout"):
     g = grads[label]
     assert g["dead"].any() and np.all(g["grad"][g["dead"]] == 0), label
@@ -177,8 +208,10 @@ assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
 # back.
 
 # %%
-sweeps = nb.load_all()
-demo = nb.dead_demo(sweeps)
+gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
+networks = {"GRU": gru, "SimpleRNN, relu readout": simple.subset(readout_rate="relu"),
+            "SimpleRNN, tanh readout": simple.subset(readout_rate="tanh")}
+demo = widgets.dead_units_demo(networks)
 demo
 
 # %% [markdown]
@@ -195,15 +228,28 @@ demo
 
 # %%
 revived = {}
-for network in nb.NETWORKS:
-    ud = sweeps[nb.NETWORKS[network][0]].arrays["unit_dead"][nb.runs_of(sweeps, network)]
-    c, rv = nb.revival_counts(ud), nb.revival_by_spell_length(ud, lengths=(1, 5, 10, 20))
-    revived[network] = (c["revived"].sum() / c["ever_dead"].sum(), rv["fraction"])
-    print(f"{network:24s} units that ever died {c['ever_dead'].sum():3d} of "
-          f"{ud.shape[0] * ud.shape[2]}, came back {c['revived'].sum():3d} "
-          f"({revived[network][0]:.0%}); after 10/50/100/200 dead updates in a row: "
-          + ", ".join(f"{f:.0%}" for f in rv["fraction"]))
-nb.plot_revival(sweeps);
+for network, ds in networks.items():
+    unit_dead = ds.arrays["unit_dead"]           # (runs, records 10 updates apart, units)
+    died, came_back = analysis.revived_units(unit_dead)              # (runs, units) each
+    spells = analysis.dead_spells(unit_dead)     # every stretch of consecutive dead records
+    # of the spells that lasted at least n records, the fraction that ended alive again
+    after = [spells["revived"][spells["length"] >= n].mean() for n in (1, 5, 10, 20)]
+    revived[network] = (came_back.sum() / died.sum(), after)
+    print(f"{network:24s} units that ever died {died.sum():3d} of {died.size}, came back "
+          f"{came_back.sum():3d} ({revived[network][0]:.0%}); after 10/50/100/200 dead "
+          "updates in a row: " + ", ".join(f"{f:.0%}" for f in after))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, ax = plt.subplots(figsize=(4.6, 3.0))
+lengths = np.array([1, 2, 5, 10, 20])
+for j, (network, ds) in enumerate(networks.items()):
+    spells = analysis.dead_spells(ds.arrays["unit_dead"])
+    back = [spells["revived"][spells["length"] >= n].mean() for n in lengths]
+    ax.plot(lengths * ds.record_updates()[1], back, "o-", color=f"C{j}", label=network)
+ax.set(xscale="log", xlabel="dead at every record for ... updates (records 10 apart)",
+       ylim=(-0.02, 1.02), ylabel="fraction that came back", title="do dead units stay dead?")
+ax.legend(fontsize=7)
+fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.9)
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # In every network at least 30 % of the units that died came back later.
@@ -273,8 +319,13 @@ assert abs(kappa_mean) < 2 * kappa_se and low.max() - low.min() > 10 * abs(kappa
 # on 2-3 seeds (21 pairs: nb01_gru and nb01_simple at 2 seeds, nb00_main_grid at 3) the same
 # difference was -0.05, more than two standard errors below 0
 grid = data.load("nb00_main_grid")
-old = np.concatenate([nb.paired_kappa_differences(sweeps)["all"],
-                      nb.paired_grid_differences(grid)])
+old = []
+for ds in (*networks.values(), grid):
+    for e in ds.values("entropy_coef"):
+        low_rows, high_rows = (ds.by_seed(kappa=k, entropy_coef=e) for k in (-0.4, 0.4))
+        assert np.array_equal(ds.arrays["seed"][low_rows], ds.arrays["seed"][high_rows])
+        old.append(ds.final("dead_fraction")[low_rows] - ds.final("dead_fraction")[high_rows])
+old = np.concatenate(old)
 old_mean, old_se = paired_difference(old, np.zeros_like(old))
 assert len(old) == 21 and round(old_mean, 2) == -0.05 and old_mean + 2 * old_se < 0
 
@@ -324,7 +375,12 @@ collapsed |= {(k, e): ce.collapsed[ce.by_seed(kappa=k, entropy_coef=e)]
               for e in ce.values("entropy_coef") for k in ce.values("kappa")}
 for (k, e), flags in collapsed.items():
     print(f"kappa {k:+.1f}, entropy_coef {e:<4g}: collapsed {stats.frequency(flags)}")
-nb.plot_collapse_frequency(collapsed);
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+plots.plot_trapped_fraction(
+    {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
+     for e in sorted({e for _, e in collapsed})},
+    xlabel="kappa", log_x=False, title="GRU: collapsed (trapped) runs, 20 seeds per point");
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 no_bonus = np.stack([collapsed[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
@@ -335,10 +391,10 @@ assert str(stats.frequency(collapsed[-0.4, 0.0])) == "7 of 20 (18-57 %)"
 assert str(stats.frequency(collapsed[0.0, 0.0])) == "5 of 20 (11-47 %)"
 assert bonus.sum() == 5 and bonus.sum(axis=1).max() == 3
 # on 2-3 seeds: 3 of the 57 GRU runs at the default lr (nb01_gru, nb00_main_grid) collapsed
-full = nb.run_table(sweeps, nb00_main_grid=grid)
-base = np.isclose(full["lr"], nb.BASE_LR)
-old_gru = nb.collapse_separation(full, "GRU")
-assert (old_gru["n_collapsed"], old_gru["n_collapsed"] + old_gru["n_other"]) == (3, 57)
+assert all("lr" not in ds.meta["spec"]["base"] and "lr" not in ds.grid_names
+           for ds in (gru, grid)), "both at the default lr"
+old_gru = np.concatenate([gru.collapsed, grid.collapsed])
+assert (int(old_gru.sum()), len(old_gru)) == (3, 57)
 
 # %% [markdown]
 # On 2-3 seeds we had "the GRU rarely collapses" (3 of 57 runs). On 20 seeds it often does
@@ -347,9 +403,16 @@ assert (old_gru["n_collapsed"], old_gru["n_collapsed"] + old_gru["n_other"]) == 
 # Their dead fractions:
 
 # %%
+def outcome_group(ds) -> np.ndarray:
+    """Per run: 0 not collapsed; 1 collapsed, always aborting (one-step trials, so a unit
+    gets one chance per trial to fire); 2 collapsed in another mode."""
+    aborts = ds.mode == analysis.MODES.index("always_aborts")
+    return np.where(~ds.collapsed, 0, np.where(aborts, 1, 2))
+
+
 auc = {}
 for label, ds in (("entropy 0", ck), ("entropy 0.01, 0.05", ce)):
-    dead, group = ds.final("dead_fraction"), nb.outcome_groups(ds)
+    dead, group = ds.final("dead_fraction"), outcome_group(ds)
     col, kept = group > 0, group != 1            # group 1: always aborts
     auc[label] = (separation_auc(dead[col], dead[~col]),
                   separation_auc(dead[col & kept], dead[~col & kept]))
@@ -357,34 +420,58 @@ for label, ds in (("entropy 0", ck), ("entropy 0.01, 0.05", ce)):
           f"abort): median dead {np.median(dead[col]):.2f} vs {np.median(dead[~col]):.2f}, "
           f"AUC {auc[label][0]:.2f}; without always-aborting runs {auc[label][1]:.2f} "
           f"({np.sum(col & kept)} collapsed)")
-nb.plot_dead_by_outcome({"GRU, entropy 0 (kappa -0.4, 0, +0.4)": ck,
-                         "GRU, entropy_coef 0.01 and 0.05": ce});
-simple = [n for n in nb.NETWORKS if n != "GRU"]
-for n in simple:  # the SimpleRNN: 2 seeds per cell
-    s = nb.collapse_separation(full, n, exclude_modes=("always_aborts",))
-    print(f"{n} (2 seeds), without always-aborting runs: {s['n_collapsed']} collapsed of "
-          f"{s['n_collapsed'] + s['n_other']}, AUC "
-          f"{separation_auc(s['dead_collapsed'], s['dead_other']):.2f}")
+separation = {}
+for n in ("SimpleRNN, relu readout", "SimpleRNN, tanh readout"):  # 2 seeds per cell
+    ds = networks[n]
+    kept = ds.mode != analysis.MODES.index("always_aborts")
+    dead, col = ds.final("dead_fraction")[kept], ds.collapsed[kept]
+    separation[n] = (dead[col], dead[~col])
+    print(f"{n} (2 seeds), without always-aborting runs: {col.sum()} collapsed of "
+          f"{len(col)}, AUC {separation_auc(*separation[n]):.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-g0, dead0 = nb.outcome_groups(ck), ck.final("dead_fraction")
+groups = ("learning or converged", "collapsed: always aborts", "collapsed: other trap")
+colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
+panels = {"GRU, entropy 0 (kappa -0.4, 0, +0.4)": ck, "GRU, entropy_coef 0.01 and 0.05": ce}
+top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
+fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.3), sharey=True, dpi=100)
+rng = np.random.default_rng(0)
+for ax, (label, ds) in zip(axes, panels.items(), strict=True):
+    group, dead = outcome_group(ds), ds.final("dead_fraction")
+    for g, colour in enumerate(colours):
+        y = dead[group == g]
+        if len(y):
+            ax.scatter(g + rng.uniform(-0.18, 0.18, len(y)), y, s=16, color=colour,
+                       edgecolors="0.2", linewidths=0.4)
+            ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
+    ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
+             for g, name in enumerate(groups)]
+    ax.set_xticks(range(len(groups)), ticks, fontsize=7)
+    ax.set(xlim=(-0.6, len(groups) - 0.4), ylim=(0, top + 0.04), title=label)
+    ax.title.set_fontsize(9)
+axes[0].set_ylabel("final dead fraction (bar: median)")
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+g0, dead0 = outcome_group(ck), ck.final("dead_fraction")
 assert [int(np.sum(g0 == g)) for g in (1, 2)] == [14, 3]
 assert (round(np.median(dead0[g0 > 0]), 2), round(np.median(dead0[g0 == 0]), 2)) == (0.22, 0.13)
 assert [round(a, 2) for a in auc["entropy 0"]] == [0.72, 0.89]
-assert round(auc["entropy 0.01, 0.05"][0], 2) == 0.62 and np.sum(nb.outcome_groups(ce) > 0) == 5
-assert np.isclose(auc["entropy 0"][0], nb.rank_auc(dead0[g0 > 0], dead0[g0 == 0]))
+assert round(auc["entropy 0.01, 0.05"][0], 2) == 0.62 and np.sum(outcome_group(ce) > 0) == 5
+assert np.isclose(auc["entropy 0"][0], stats.auc(dead0[g0 > 0], dead0[g0 == 0]))
 # At the first record (update 5) nearly every trial of every run still aborts, and the runs
 # that will collapse have no more dead units than the others.
 first = ck.h("dead_fraction")[:, 0]
 assert np.median(ck.h("abort_rate")[:, 0]) > 0.9
 assert abs(np.median(first[g0 > 0]) - np.median(first[g0 == 0])) < 0.01
-assert nb.rank_auc(first[g0 > 0], first[g0 == 0]) < 0.65
+assert stats.auc(first[g0 > 0], first[g0 == 0]) < 0.65
 # fewer observed steps can only make a unit look deader (why always-aborting runs are set aside)
-one_step, all_steps = nb.dead_with_fewer_steps(examples["SimpleRNN, relu readout"]["states"])
-assert one_step >= all_steps
+st = examples["SimpleRNN, relu readout"]["states"]
+valid = st["mask"].astype(bool)
+first_step = valid & (np.cumsum(valid, axis=0) <= 1)
+assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], valid).mean()
 # the SimpleRNN (2 seeds), without the always-aborting runs: near a coin (<= 0.75)
-assert all(nb.collapse_separation(full, n, exclude_modes=("always_aborts",))["auc"] <= 0.75
-           for n in simple)
+assert all(stats.auc(*separation[n]) <= 0.75 for n in separation)
 
 # %% [markdown]
 # Collapsed runs do end with more dead units (median 0.22 against 0.13, AUC 0.72), but 14 of
@@ -411,13 +498,33 @@ assert all(nb.collapse_separation(full, n, exclude_modes=("always_aborts",))["au
 # 0.001, 0.01 and 0.1 (2 seeds each):
 
 # %%
-nb.plot_lr_effect(sweeps);
-lr_dead = nb.lr_effect(sweeps)
+lr_runs = data.load("nb01_lr")   # lr 0.001 and 0.1; the lr 0.01 runs are the networks' own
+lr_cells = {}                    # network -> {lr: (sweep, its rows, by seed)}
+for network, network_type in (("GRU", "gru"), ("SimpleRNN, relu readout", "simple")):
+    ds = networks[network]
+    lr_cells[network] = {0.001: (lr_runs, lr_runs.by_seed(network_type=network_type, lr=0.001)),
+                         0.01: (ds, ds.by_seed(kappa=0.0, entropy_coef=0.0)),
+                         0.1: (lr_runs, lr_runs.by_seed(network_type=network_type, lr=0.1))}
+lr_dead = {network: {lr: ds.final("dead_fraction")[rows] for lr, (ds, rows) in cells.items()}
+           for network, cells in lr_cells.items()}
 for network, per in lr_dead.items():
     print(f"{network:24s} final dead fraction " + "   ".join(
         f"lr {lr:g}: " + " ".join(f"{v:.2f}" for v in vals) for lr, vals in per.items()))
-lr_mode = {lr: nb.lr_modes(sweeps, lr) for lr in (0.001, 0.01, 0.1)}
-print("GRU behaviour at lr 0.01:", lr_mode[0.01]["GRU"], "; at lr 0.1:", lr_mode[0.1]["GRU"])
+gru_mode = {lr: [analysis.MODES[m] if m >= 0 else "stopped" for m in ds.mode[rows]]
+            for lr, (ds, rows) in lr_cells["GRU"].items()}
+print("GRU behaviour at lr 0.01:", gru_mode[0.01], "; at lr 0.1:", gru_mode[0.1])
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.9), sharey=True)
+for ax, (network, cells) in zip(axes, lr_cells.items(), strict=True):
+    for j, (lr, (ds, rows)) in enumerate(cells.items()):
+        for k, i in enumerate(rows):
+            ax.plot(ds.update_axis(), ds.h("dead_fraction")[i], color=f"C{j}",
+                    label=f"lr {lr:g}" if k == 0 else None)
+    ax.set(xlabel="update", title=network, ylim=(-0.02, 1.02))
+axes[0].set_ylabel("dead fraction")
+axes[0].legend(fontsize=7)
+fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.08)
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Ten times the learning rate, more dead units, seed by seed (a run that diverged is NaN).
@@ -426,8 +533,8 @@ for network, per in lr_dead.items():
     assert np.all(lo < mid) and np.all((hi > mid) | np.isnan(hi)), network
     assert np.isfinite(hi).any()
 # The GRU converges at lr 0.01 and collapses at lr 0.1 (both seeds).
-assert lr_mode[0.01]["GRU"] == ["converged", "converged"]
-assert all(m in ("one_side", "always_aborts", "never_chooses") for m in lr_mode[0.1]["GRU"])
+assert gru_mode[0.01] == ["converged", "converged"]
+assert all(m in ("one_side", "always_aborts", "never_chooses") for m in gru_mode[0.1])
 
 # %% [markdown]
 # **The optimiser.** kappa scales gradients, but Adam divides each gradient by its running
@@ -437,14 +544,28 @@ assert all(m in ("one_side", "always_aborts", "never_chooses") for m in lr_mode[
 # seed:
 
 # %%
-opt20 = nb.optimizer_seeds(ck, data.load("collapse_optimizer"))
-nb.plot_optimizer_seeds(opt20, threshold=0.05);
+def per_run(ds, rows) -> dict[str, np.ndarray]:
+    """What the comparisons below read of the runs `rows` of ds, in that order."""
+    curve = ds.h("dead_fraction")[rows]                   # (runs, points 10 updates apart)
+    return {"seed": ds.arrays["seed"][rows],
+            **{name: ds.arrays["grid/" + name][rows] for name in ds.grid_names},
+            "dead": ds.final("dead_fraction")[rows], "max_dead": np.nanmax(curve, axis=1),
+            "dormant": ds.final("dormant_fraction")[rows], "reward": ds.final("reward")[rows],
+            "collapsed": ds.collapsed[rows], "criterion": ds.arrays["updates_to_criterion"][rows],
+            "dead_curve": curve, "updates": ds.update_axis()}
+
+
+variants = data.load("collapse_optimizer")   # kappa 0, on the 20 seeds of collapse_kappa
+opt20 = {"Adam lr 0.01": per_run(ck, ck.by_seed(kappa=0.0)),
+         "Adam eps 0.01": per_run(variants, variants.by_seed(policy_optimizer="adam",
+                                                             policy_adam_eps=0.01)),
+         "SGD lr 1": per_run(variants, variants.by_seed(policy_optimizer="sgd", lr=1.0))}
 for label, c in opt20.items():
     print(f"{label:13s} final dead {c['dead'].min():.3f} .. {c['dead'].max():.3f} (none: "
           f"{np.sum(c['dead'] == 0)} runs), > 5 %: {stats.frequency(c['dead'] > 0.05)}, "
           f"collapsed {stats.frequency(c['collapsed'])}")
 adam = opt20["Adam lr 0.01"]
-for label in opt20.keys() - {"Adam lr 0.01"}:
+for label in ("Adam eps 0.01", "SGD lr 1"):
     fewer, more = (int(np.sum(op(opt20[label]["dead"], adam["dead"])))
                    for op in (np.less, np.greater))
     only_adam, only_other, p_col = stats.mcnemar(adam["collapsed"], opt20[label]["collapsed"])
@@ -453,7 +574,35 @@ for label in opt20.keys() - {"Adam lr 0.01"}:
           f"{only_adam}, only with {label} {only_other} (McNemar p = {p_col:.2f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-eps20, sgd20 = opt20[nb.ADAM_EPS_RUN], opt20["SGD lr 1"]
+threshold, labels = 0.05, list(opt20)
+x = np.arange(len(labels))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2), dpi=100)
+dead = np.array([opt20[lb]["dead"] for lb in labels])             # (optimisers, seeds)
+for p in range(dead.shape[1]):
+    ax1.plot(x, dead[:, p], color="0.85", lw=0.7, zorder=1)
+for j in range(len(labels)):
+    ax1.scatter(np.full(dead.shape[1], x[j]), dead[j], s=16, color=f"C{j}", zorder=2)
+ax1.set_xticks(x, labels, fontsize=8)
+ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
+        title=f"{dead.shape[1]} seeds (grey: the same seed)")
+for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold:.0%} dead units"),
+                                   ([opt20[lb]["collapsed"] for lb in labels], "collapsed"))):
+    ks, n = np.sum(flags, axis=1), dead.shape[1]
+    rate = ks / n
+    lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
+    off = (j - 0.5) * 0.3
+    ax2.bar(x + off, rate, 0.28, color=("0.35", "C3")[j], label=name)
+    ax2.errorbar(x + off, rate, yerr=[rate - lo, hi - rate], fmt="none", color="k",
+                 capsize=3, lw=1)
+ax2.set_xticks(x, labels, fontsize=8)
+ax2.set(ylim=(0, 1.3), ylabel="fraction of runs", title="with 95 % intervals")
+ax2.legend(fontsize=7, loc="upper center", ncol=2)
+for ax in (ax1, ax2):
+    ax.title.set_fontsize(9)
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+eps20, sgd20 = opt20["Adam eps 0.01"], opt20["SGD lr 1"]
 assert all(len(c["seed"]) == 20 and np.array_equal(c["seed"], adam["seed"])
            for c in opt20.values())
 # default Adam: every run ends with 6-44 % dead units; 5 of 20 collapse
@@ -488,10 +637,11 @@ for c in (eps20, sgd20):
 # 0.4, 2 seeds, 600 updates, paired with the relu runs:
 
 # %%
-rate_comp = nb.rate_comparison(sweeps["nb01_gru"], data.load("nb01_rates"))
-nb.plot_rate_comparison(rate_comp);
-for r in nb.RATE_FUNCTIONS:
-    c = rate_comp[r]
+rate_runs = data.load("nb01_rates")   # tanh and softplus; relu is nb01_gru at entropy_coef 0
+rate_comp = {"relu": per_run(gru, gru.sorted_rows("kappa", entropy_coef=0.0))}
+for r in ("tanh", "softplus"):        # rows by (kappa, seed), as the relu runs: paired
+    rate_comp[r] = per_run(rate_runs, rate_runs.sorted_rows("kappa", rate_function=r))
+for r, c in rate_comp.items():
     print(f"{r:8s} dead {c['dead'].mean():.2f}  dormant {c['dormant'].min():.2f} .. "
           f"{c['dormant'].max():.2f}  reached the learning criterion "
           f"{np.sum(c['criterion'] >= 0)}/6  collapsed {c['collapsed'].sum()}/6")
@@ -501,9 +651,29 @@ for r, (m, se) in reward_gain.items():
     print(f"paired reward difference {r} - relu: {m:+.2f} +- {se:.2f} (s.e., 6 pairs)")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
+x = np.arange(len(rate_comp))
+jitter = np.linspace(-0.12, 0.12, len(rate_comp["relu"]["seed"]))
+for ax, key, label in ((axes[0], "dormant", "final dormant fraction"),
+                       (axes[1], "reward", "final reward / trial")):
+    ys = np.array([c[key] for c in rate_comp.values()])            # (rate functions, pairs)
+    for p in range(ys.shape[1]):
+        ax.plot(x + jitter[p], ys[:, p], color="0.85", lw=0.7, zorder=1)
+    for j, c in enumerate(rate_comp.values()):
+        face = np.where((c["criterion"] >= 0)[:, None], to_rgba(f"C{j}"), (1.0, 1.0, 1.0, 0.0))
+        ax.scatter(x[j] + jitter, ys[j], s=20, zorder=2, edgecolors=f"C{j}", facecolors=face)
+    ax.set(xticks=x, xticklabels=list(rate_comp), title=label)
+axes[0].set_ylim(-0.02, max(0.5, float(np.nanmax(rate_comp["relu"]["dormant"])) + 0.05))
+axes[1].axhline(0, color="0.85", lw=0.8)
+fig.suptitle("GRU rate function (filled: reached the learning criterion)", fontsize=9)
+fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.82, wspace=0.25)
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 relu, alt = rate_comp["relu"], {r: rate_comp[r] for r in ("tanh", "softplus")}
+for c in alt.values():  # each pair: the same kappa and seed, so the same initial weights
+    assert np.array_equal(c["kappa"], relu["kappa"]) and np.array_equal(c["seed"], relu["seed"])
 # No dead unit at any record of any tanh or softplus run; relu runs end with some.
-assert np.all(data.load("nb01_rates").h("dead_fraction") == 0) and relu["dead"].min() > 0.05
+assert np.all(rate_runs.h("dead_fraction") == 0) and relu["dead"].min() > 0.05
 # Dormant units nearly vanish: in each of the 6 pairs relu has at least 0.1 more dormant units.
 for c in alt.values():
     assert np.all(relu["dormant"] - c["dormant"] > 0.1)
@@ -558,14 +728,25 @@ for m, se in reward_gain.values():
 # lose few. After 100 updates from the same start, how far did each group of weights move?
 
 # %%
-moved = nb.weight_displacement(updates=100)
+runs = {"Adam lr 0.01": TrainSettings(updates=100, seed=0),
+        "SGD lr 1": TrainSettings(updates=100, seed=0, lr=1.0, policy_optimizer="sgd"),
+        "Adam eps 0.01": TrainSettings(updates=100, seed=0, policy_adam_eps=0.01)}
+start = Ensemble([runs["Adam lr 0.01"]]).params   # seed 0: the initial weights of all three
+result = train(list(runs.values()), progress=False)
+moved = {}
+for k, label in enumerate(runs):
+    moved[label] = {}
+    for group, names in param_groups(start).items():
+        change = torch.cat([(result.params[n][k] - start[n][0].detach()).abs().flatten()
+                            for n in names])
+        moved[label][group] = float(change.mean())
 for label, groups in moved.items():
     print(f"mean |change| after 100 updates, {label:13s} " +
           "  ".join(f"{g} {v:.3f}" for g, v in groups.items()))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 adam_moved, sgd_moved, eps_moved = (moved[k] for k in ("Adam lr 0.01", "SGD lr 1",
-                                                       nb.ADAM_EPS_RUN))
+                                                       "Adam eps 0.01"))
 # Default Adam walks the recurrent weights several times further than SGD and than Adam at
 # eps 0.01; the readout, whose gradients are large, moves about as far under all three.
 assert adam_moved["W_rec"] > 4 * sgd_moved["W_rec"]
@@ -617,9 +798,11 @@ assert torch.allclose(adam_steps(1.0), adam_steps(1.4), atol=1e-6)
 # **2 seeds**, with SGD at lr 1 and lr 3 and with Adam at eps 0.01, paired with the Adam runs:
 
 # %%
-opt = nb.optimizer_comparison(sweeps["nb01_gru"], data.load("nb01_sgd"),
-                              data.load("nb01_adam_eps"))
-nb.plot_optimizer_comparison(opt);
+sgd_runs, eps_runs = data.load("nb01_sgd"), data.load("nb01_adam_eps")
+opt = {"Adam lr 0.01": per_run(gru, gru.sorted_rows("kappa", entropy_coef=0.0)),
+       "SGD lr 1": per_run(sgd_runs, sgd_runs.sorted_rows("kappa", lr=1.0)),
+       "SGD lr 3": per_run(sgd_runs, sgd_runs.sorted_rows("kappa", lr=3.0)),
+       "Adam eps 0.01": per_run(eps_runs, eps_runs.sorted_rows("kappa"))}
 for label, c in opt.items():
     print(f"{label:13s} largest dead fraction during training {c['max_dead'].max():.3f} "
           f"(final {c['dead'].min():.2f} .. {c['dead'].max():.2f}), final reward "
@@ -627,8 +810,26 @@ for label, c in opt.items():
           f"{int(c['collapsed'].sum())} of {len(c['dead'])}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-adam, sgd1, sgd3 = (opt[k] for k in nb.OPTIMIZER_RUNS)
-eps = opt[nb.ADAM_EPS_RUN]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9))
+for j, (label, c) in enumerate(opt.items()):
+    eps_run = label == "Adam eps 0.01"  # dashed and hollow: it lies on top of SGD lr 1
+    for k, curve in enumerate(c["dead_curve"]):
+        ax1.plot(c["updates"], curve, color=f"C{j}", lw=1, ls="--" if eps_run else "-",
+                 label=label if k == 0 else None)
+    ok = ~c["collapsed"]
+    ax2.scatter(c["dead"][ok], c["reward"][ok], label=label, s=30 if eps_run else 22,
+                facecolors="none" if eps_run else f"C{j}", edgecolors=f"C{j}")
+    ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
+top = max(float(np.nanmax(c["dead_curve"])) for c in opt.values())
+ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
+        title="dead units over training")
+ax2.set(xlabel="final dead fraction", ylabel="final reward", title="outcome (x: collapsed)")
+ax1.legend(fontsize=7)
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+adam, sgd1, sgd3 = (opt[k] for k in ("Adam lr 0.01", "SGD lr 1", "SGD lr 3"))
+eps = opt["Adam eps 0.01"]
 for c in (sgd1, sgd3, eps):
     assert np.all(adam["kappa"] == c["kappa"]) and np.all(adam["seed"] == c["seed"])
 # With Adam every run ends with about 8 % dead units or more; with SGD at lr 1 no run ever has
@@ -663,31 +864,39 @@ assert not eps["collapsed"].any() and np.all(eps["reward"] >= 0.65)
 # dynamics pass on as zero. In the trained example:
 
 # %%
-share = nb.negative_readout_share(examples["SimpleRNN, tanh readout"]["states"])
+st = examples["SimpleRNN, tanh readout"]["states"]
+x, valid = st["x"], st["mask"][..., None].astype(bool)       # (time, trials, units)
+seen = np.abs(np.tanh(x)) * valid          # what the tanh readout reads, on valid steps
+dead = dead_units(st["rates"], st["mask"])
+share = {"frac_negative": float(((x < 0) & valid).sum() / (valid.sum() * x.shape[-1])),
+         "share_negative": float(seen[x < 0].sum() / seen.sum()),   # relu passes on 0 there
+         "share_dead": float(seen[..., dead].sum() / seen.sum())}
 print(f"states x < 0 on {share['frac_negative']:.0%} of (step, trial, unit); they carry "
       f"{share['share_negative']:.0%} of sum |tanh(x)| that the readout sees, "
       f"{share['share_dead']:.0%} from units that are dead for the dynamics")
-rc = nb.readout_comparison(sweeps)
-gru_runs = nb.runs_of(sweeps, "GRU")
-gru_reached = int(np.sum(sweeps["nb01_gru"].arrays["updates_to_criterion"][gru_runs] >= 0))
-for label in ("relu", "tanh"):
-    print(f"SimpleRNN readout {label}: final reward {rc['reward_' + label].mean():+.2f}, "
-          f"collapsed {rc['collapsed_' + label].sum()}/12, reached the learning criterion "
-          f"{np.sum(rc['criterion_' + label] >= 0)}/12")
+readout = {r: per_run(simple, simple.sorted_rows("kappa", "entropy_coef", readout_rate=r))
+           for r in ("relu", "tanh")}      # paired by (kappa, entropy_coef, seed)
+gru_reached = int(np.sum(gru.arrays["updates_to_criterion"] >= 0))
+for label, c in readout.items():
+    print(f"SimpleRNN readout {label}: final reward {c['reward'].mean():+.2f}, "
+          f"collapsed {c['collapsed'].sum()}/12, reached the learning criterion "
+          f"{np.sum(c['criterion'] >= 0)}/12")
 print(f"GRU: reached the learning criterion {gru_reached}/12")
-readout_diff = paired_difference(rc["reward_tanh"], rc["reward_relu"])
+readout_diff = paired_difference(readout["tanh"]["reward"], readout["relu"]["reward"])
 print(f"paired reward difference tanh - relu: {readout_diff[0]:+.2f} +- {readout_diff[1]:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert 0.35 < share["share_negative"] < 0.75 and share["share_dead"] > 0.1
+relu_runs, tanh_runs = readout["relu"], readout["tanh"]
+assert all(np.array_equal(relu_runs[k], tanh_runs[k]) for k in ("kappa", "entropy_coef", "seed"))
 # Neither readout learns the task in 600 updates (at most 1 of 12 runs each reaches the
 # criterion) while the GRU does in at least 3 of 12; the readouts' rewards differ by less
 # than 0.3 per trial (the gap between always aborting and choosing is 1.2).
-assert np.sum(rc["criterion_relu"] >= 0) <= 1 and np.sum(rc["criterion_tanh"] >= 0) <= 1
+assert np.sum(relu_runs["criterion"] >= 0) <= 1 and np.sum(tanh_runs["criterion"] >= 0) <= 1
 assert gru_reached >= 3
 assert abs(readout_diff[0]) < 0.3
 # the tanh-readout runs that are not counted as collapsed still lose reward on average
-assert np.all(rc["reward_tanh"][~rc["collapsed_tanh"]] < 0)
+assert np.all(tanh_runs["reward"][~tanh_runs["collapsed"]] < 0)
 
 # %% [markdown]
 # The mismatch is real: about half of what the tanh readout sees comes from negative states,
@@ -699,15 +908,31 @@ assert np.all(rc["reward_tanh"][~rc["collapsed_tanh"]] < 0)
 # The SimpleRNN has dead units at update 0, before it has learned anything; the GRU has none:
 
 # %%
-at_start = {n: full["dead_start"][base & (full["network"] == n)
-                                  & (full["source"] != "nb00_main_grid")]
-            for n in nb.NETWORKS}
-for n in nb.NETWORKS:
+at_start = {n: ds.arrays["unit_dead"][:, 0].mean(axis=1) for n, ds in networks.items()}
+final = {n: ds.final("dead_fraction") for n, ds in networks.items()}
+final["GRU"] = np.concatenate([gru.final("dead_fraction"), grid.final("dead_fraction")])
+for n in networks:   # the GRU's final fractions include nb00_main_grid's 45 runs
     print(f"{n:24s} dead fraction at update 0: {at_start[n].min():.2f} .. {at_start[n].max():.2f}"
-          f"; final: {full['dead'][base & (full['network'] == n)].min():.2f} .. "
-          f"{full['dead'][base & (full['network'] == n)].max():.2f}")
+          f"; final: {final[n].min():.2f} .. {final[n].max():.2f}")
+
+# %%
+def dead_at_init(settings, shifts, trials=256, seeds=(0, 1, 2)) -> np.ndarray:
+    """Dead fraction (shifts, seeds) of untrained networks whose every initial bias b is
+    shifted by beta: a change at initialisation alone, no training."""
+    out = np.zeros((len(shifts), len(seeds)))
+    for j, seed in enumerate(seeds):
+        s = settings.replace(seed=seed)
+        start = Ensemble([s]).params
+        for i, beta in enumerate(shifts):
+            params = {name: p.detach().clone() for name, p in start.items()}
+            params["b"] += beta
+            batch = evaluate(s, params, trials=trials, seed=1000 + seed)
+            out[i, j] = dead_units(batch["rates"][:, 0], batch["mask"][:, 0]).mean()
+    return out
+
+
 shifts = (-0.5, -0.25, 0.0, 0.25)
-at_init = {n: nb.dead_fraction_at_init(TrainSettings().replace(network_type=n), shifts)
+at_init = {n: dead_at_init(TrainSettings().replace(network_type=n), shifts)
            for n in ("gru", "simple")}
 for n, v in at_init.items():
     print(f"{n:6s} bias shifted by " + "  ".join(f"{b:+.2f}: {m:.2f}"
@@ -715,14 +940,14 @@ for n, v in at_init.items():
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Units die in both networks: every GRU run (57) ends with > 5 % dead, every SimpleRNN run > 25 %
-final_gru = full["dead"][base & (full["network"] == "GRU")]
-assert final_gru.min() > 0.05 and len(final_gru) == 57
-assert min(full["dead"][base & (full["network"] == n)].min() for n in simple) > 0.25
+simple_networks = ("SimpleRNN, relu readout", "SimpleRNN, tanh readout")
+assert final["GRU"].min() > 0.05 and len(final["GRU"]) == 57
+assert min(final[n].min() for n in simple_networks) > 0.25
 # on 20 seeds every one of the 180 GRU runs (collapse_kappa, collapse_entropy) ends with > 1 %
 gru20 = np.concatenate([ck.final("dead_fraction"), ce.final("dead_fraction")])
 assert len(gru20) == 180 and gru20.min() > 0.01
 assert at_start["GRU"].max() <= 0.02
-assert min(at_start[n].min() for n in simple) >= 0.05
+assert min(at_start[n].min() for n in simple_networks) >= 0.05
 # A bias of -0.5 more than doubles the SimpleRNN's dead units at once; the GRU stays < 10 %.
 assert at_init["simple"][0].mean() > max(2 * at_init["simple"][2].mean(),
                                          at_init["simple"][2].mean() + 0.1)
@@ -753,7 +978,13 @@ assert at_init["gru"][0].mean() < 0.1
 # you press the button.
 
 # %%
-nb.live_run_widget()
+widgets.units_train_widget(
+    {"GRU": TrainSettings().replace(network_type="gru"),
+     "SimpleRNN, relu readout": TrainSettings().replace(network_type="simple",
+                                                        readout_rate="relu"),
+     "SimpleRNN, tanh readout": TrainSettings().replace(network_type="simple",
+                                                        readout_rate="tanh")},
+    network="SimpleRNN, relu readout")
 
 # %% [markdown]
 # ## References

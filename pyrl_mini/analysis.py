@@ -172,3 +172,30 @@ def risk_preference(grid, entropy_coef: float = 0.0) -> tuple[np.ndarray, np.nda
     for k in kappas:
         rows.append(grid.final("risky_rate")[grid.by_seed(kappa=k, entropy_coef=entropy_coef)])
     return kappas, np.array(rows)
+
+
+# --- dead units over training: spells of dead records, and units that came back -------------
+def dead_spells(unit_dead) -> dict[str, np.ndarray]:
+    """Every spell of consecutive dead records in unit_dead (runs, records, units), True where
+    a unit was dead at a record (SweepData.arrays["unit_dead"], TrainResult.unit_dead moved to
+    runs first). Returns one entry per spell: run, unit, start (first record), length
+    (records) and revived (an alive record of the unit follows; False for a spell that lasts
+    to the last record, which may still have ended later)."""
+    dead = np.asarray(unit_dead, dtype=bool)
+    runs, records, units = dead.shape
+    per_unit = dead.transpose(0, 2, 1).reshape(runs * units, records)
+    edges = np.diff(np.pad(per_unit, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    row, start = np.nonzero(edges == 1)       # row-major: starts and stops pair up in order
+    stop = np.nonzero(edges == -1)[1]
+    return {"run": row // units, "unit": row % units, "start": start, "length": stop - start,
+            "revived": stop < records}
+
+
+def revived_units(unit_dead) -> tuple[np.ndarray, np.ndarray]:
+    """(died, came_back), each (runs, units) bool, from unit_dead (runs, records, units): dead
+    at some record; dead at one record and alive at a later one (revived)."""
+    dead = np.asarray(unit_dead, dtype=bool)
+    spells = dead_spells(dead)
+    came_back = np.zeros((dead.shape[0], dead.shape[2]), dtype=bool)
+    came_back[spells["run"][spells["revived"]], spells["unit"][spells["revived"]]] = True
+    return dead.any(axis=1), came_back

@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from . import analysis, tasks
+from . import analysis, diagnostics, tasks
 from .config import TaskSettings
 from .risk import kappa_transform
 
 if TYPE_CHECKING:
     from .sweep import SweepData
+    from .trainer import TrainResult
 
 CURVES = {
     "reward": "mean reward / trial",
@@ -262,16 +265,20 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
     its 95 % Wilson interval and its count "k/n" beside it.
 
     series: label -> {x value: trapped flags, one per independent run (seed)}. Series are
-    nudged apart along x (by a few per cent) so their intervals do not overlap."""
+    nudged apart along x so their intervals do not overlap: by a few per cent on a log axis
+    (counts beside each point, alternately left and right); on a linear one, by about a
+    quarter of the gap between x values from one series to the next (counts to the right)."""
     from .stats import wilson
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     labels = list(series)
     xs_all = sorted({x for s in series.values() for x in s})
+    gap = float(np.min(np.diff(xs_all))) if len(xs_all) > 1 else 1.0
     for j, label in enumerate(labels):
         xs = sorted(series[label])
         nudge = (j - (len(labels) - 1) / 2) * 0.06
-        xp = np.array(xs) * 10 ** nudge if log_x else np.array(xs) + nudge * 0.1
+        xp = np.array(xs) * 10 ** nudge if log_x else np.array(xs) + nudge * 4 * gap
+        right = j % 2 or not log_x
         k = np.array([int(np.sum(series[label][x])) for x in xs])
         n = np.array([len(series[label][x]) for x in xs])
         lo, hi = np.array([wilson(int(a), int(b)) for a, b in zip(k, n, strict=True)]).T
@@ -282,15 +289,14 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
                     lw=1.5, label=label)
         for x, r, a, b in zip(xp, rate, k, n, strict=True):
             ax.annotate(f"{a}/{b}", (x, r), textcoords="offset points",
-                        xytext=(7 if j % 2 else -7, 0), ha="left" if j % 2 else "right",
+                        xytext=(7 if right else -7, 0), ha="left" if right else "right",
                         va="center", fontsize=7, color=colour)
     if log_x:
         ax.set_xscale("log")
         ax.minorticks_off()
     ax.set_xticks(xs_all, [f"{x:g}" for x in xs_all])
     lo_x, hi_x = min(xs_all), max(xs_all)
-    ax.set_xlim((lo_x / 2, hi_x * 2) if log_x else (lo_x - 0.1 * (hi_x - lo_x),
-                                                   hi_x + 0.1 * (hi_x - lo_x)))
+    ax.set_xlim((lo_x / 2, hi_x * 2) if log_x else (lo_x - gap / 2, hi_x + gap / 2))
     ax.set(ylim=(-0.02, 1.02), xlabel=xlabel, ylabel="fraction of runs trapped", title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               title="95 % Wilson intervals", title_fontsize=8)
@@ -485,3 +491,197 @@ class ExplorerFigure:
         else:
             self.heat.set_data(np.full((9, 9), np.nan))
         return self.fig
+
+
+# --- dead units: rasters of one batch, unit records over training, a live run's units --------
+def _dead_units(states: dict[str, np.ndarray]) -> np.ndarray:
+    """Dead flags (units,) of one batch: states["rates"] (time, trials, units) exactly 0 on
+    every valid step (states["mask"] (time, trials))."""
+    rates = torch.as_tensor(states["rates"], dtype=torch.float32)[:, None]
+    mask = torch.as_tensor(states["mask"], dtype=torch.float32)[:, None]
+    return diagnostics.dead_and_dormant(rates, mask)[0][0].numpy()
+
+
+def _raster_image(states: dict[str, np.ndarray], first: int, trials: int,
+                  order: np.ndarray) -> np.ndarray:
+    """(units, trials x time) rates of `trials` trials from `first`, units in `order`; steps
+    after a trial ended are NaN, so every trial takes the same width."""
+    rates, mask = states["rates"], states["mask"].astype(bool)
+    block = rates[:, first:first + trials][..., order].astype(float)   # (time, trials, units)
+    block[~mask[:, first:first + trials]] = np.nan
+    return block.transpose(2, 1, 0).reshape(len(order), -1)
+
+
+class RasterFigure:
+    """Rates of every unit (rows) over `trials` consecutive trials of one batch (each trial
+    its full length, steps after it ended grey); exactly 0 is white. Dead units (0 on every
+    valid step of the whole batch) are listed first and marked red.
+
+    examples: label -> {"states": {"rates" (time, trials, units), "mask" (time, trials)}}, the
+    networks one figure shows in turn (same units and steps; each network's rates divided by
+    its own 99th percentile). Drawn once: a move replaces only the image and the red marks,
+    the figure's pyrl_dynamic_artists (widgets.Demo blits them).
+    fig = RasterFigure(examples)(network=label, first_trial=0)."""
+
+    def __init__(self, examples: dict[str, dict], trials: int = 6):
+        self.examples, self.trials = examples, trials
+        self.fig: plt.Figure | None = None
+        self.order, self.dead = {}, {}
+        for name, ex in examples.items():
+            self.dead[name] = _dead_units(ex["states"])
+            self.order[name] = np.argsort(~self.dead[name], kind="stable")
+        self.scale = {name: max(float(np.percentile(ex["states"]["rates"][
+            ex["states"]["mask"].astype(bool)], 99)), 1e-6) for name, ex in examples.items()}
+
+    def _draw(self, network: str) -> plt.Figure:
+        rates = self.examples[network]["states"]["rates"]
+        steps, units = rates.shape[0], rates.shape[2]
+        fig, ax = plt.subplots(figsize=(6.6, 3.3))
+        # under vmin (exactly 0) is white; NaN (after the trial ended) is grey
+        cmap = plt.get_cmap("viridis").with_extremes(under="white", bad="0.8")
+        self.image = ax.imshow(np.zeros((units, self.trials * steps)), aspect="auto",
+                               cmap=cmap, vmin=np.finfo(np.float32).tiny, vmax=1.0,
+                               interpolation="nearest")
+        for x in range(1, self.trials):
+            ax.axvline(x * steps - 0.5, color="0.3", lw=1)
+        self.marks = ax.plot([], [], "|", color="C3", ms=4, mew=2, clip_on=False)[0]
+        ax.set(xlabel=f"time step ({self.trials} consecutive trials of {steps} steps, "
+               "separated by dark lines)", ylabel="unit (dead units first)",
+               xlim=(-1.8, self.trials * steps - 0.5), ylim=(units - 0.5, -0.5), yticks=[])
+        ax.set_xticks(np.arange(0, self.trials * steps, steps))
+        ax.set_title(f"one batch of {rates.shape[1]} trials (the line above: network, dead units)")
+        fig.colorbar(self.image, ax=ax, pad=0.02, extend="max",
+                     label="rate / network's 99th pct.")
+        # the key sits below the axes, where it covers no data
+        fig.legend(handles=[Line2D([], [], color="C3", marker="|", ls="", ms=8, mew=2,
+                                   label="dead unit"),
+                            Patch(facecolor="white", edgecolor="0.5", label="rate exactly 0"),
+                            Patch(facecolor="0.8", label="after the trial ended")],
+                   fontsize=7, loc="lower center", ncol=3, frameon=False)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.27, top=0.9)
+        dynamic = [self.image, self.marks]  # text is slow to draw: it stays in the background
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, first_trial: int = 0) -> plt.Figure:
+        if self.fig is None:
+            self.fig = self._draw(network)
+        st, dead = self.examples[network]["states"], self.dead[network]
+        if st["rates"].shape[::2] != (self.image.get_array().shape[1] // self.trials,
+                                     self.image.get_array().shape[0]):
+            raise ValueError(f"{network}: its units or steps differ from the figure's")
+        self.image.set_data(_raster_image(st, first_trial, self.trials, self.order[network])
+                            / self.scale[network])
+        n_dead = int(dead.sum())
+        self.marks.set_data(np.full(n_dead, -1.2), np.arange(n_dead))
+        return self.fig
+
+    def summary(self, network: str, first_trial: int = 0) -> str:
+        st, dead = self.examples[network]["states"], self.dead[network]
+        return (f"{network}: {int(dead.sum())} of {len(dead)} units dead (red) in the batch of "
+                f"{st['rates'].shape[1]} trials; trials {first_trial}-"
+                f"{first_trial + self.trials - 1} shown")
+
+
+class DeadUnitsFigure:
+    """Left: dead (solid) and dormant (dashed) fraction and reward (dotted) over training, one
+    colour per seed (the chosen seed thicker). Right: which units of the chosen seed are dead
+    at each record (black = dead), most-dead units on top, same update axis.
+
+    networks: label -> SweepData of runs that record their units (arrays["unit_dead"]), on a
+    kappa x entropy_coef grid with the same seeds in every cell. Drawn once, then updated in
+    place: a move changes only the curves and the unit record, the figure's
+    pyrl_dynamic_artists (widgets.Demo blits them). The y range covers every stored run, so
+    no move changes an axes limit.
+    fig = DeadUnitsFigure(networks)(network="GRU", kappa=0.0, entropy_coef=0.0, seed=0)."""
+
+    def __init__(self, networks: dict[str, SweepData]):
+        self.networks = networks
+        self.fig: plt.Figure | None = None
+        rewards = np.concatenate([ds.h("reward").ravel() for ds in networks.values()])
+        self.ylim = (min(-0.05, float(np.nanmin(rewards)) - 0.05),
+                     max(1.02, float(np.nanmax(rewards)) + 0.05))
+
+    def _draw(self, ds: SweepData, idx: np.ndarray) -> plt.Figure:
+        upd, rec = ds.update_axis(), ds.record_updates()
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
+        self.curves = []
+        for j in range(len(idx)):
+            self.curves.append([ax1.plot(upd, np.zeros_like(upd, dtype=float), color=f"C{j}",
+                                         ls=ls, lw=1.0)[0] for ls in ("-", "--", ":")])
+        ax1.axhline(0, color="0.85", lw=0.8)
+        ax1.set(ylim=self.ylim, xlabel="update", ylabel="fraction of units / reward",
+                title="over training, every seed (chosen: thick)")
+        n_units = ds.arrays["unit_dead"].shape[2]
+        self.image = ax2.imshow(np.zeros((n_units, len(rec))), aspect="auto", cmap="Greys",
+                                vmin=0, vmax=1, interpolation="nearest",
+                                extent=(rec[0], rec[-1] + rec[1], n_units, 0))
+        ax2.set(yticks=[], xlabel="update", ylabel="unit (most often dead on top)",
+                title="chosen seed: each unit over training")
+        for ax in (ax1, ax2):
+            ax.set_xticks([0, 300, 600] if rec[-1] + rec[1] <= 600 else [0, 500, 1000])
+        key = ([Line2D([], [], color="0.2", ls="-", label="dead fraction"),
+                Line2D([], [], color="0.2", ls="--", label="dormant fraction"),
+                Line2D([], [], color="0.2", ls=":", label="reward / trial")]
+               + [Line2D([], [], color=f"C{j}", label=f"seed {int(ds.arrays['seed'][i])}")
+                  for j, i in enumerate(idx)]
+               + [Patch(facecolor="black", label="unit dead"),
+                  Patch(facecolor="white", edgecolor="0.5", label="unit alive")])
+        # one key below both panels, where it covers no data
+        fig.legend(handles=key, loc="lower center", ncol=len(key), fontsize=6.5, frameon=False,
+                   handlelength=1.6, columnspacing=1.0)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.9, wspace=0.2)
+        dynamic = [line for trio in self.curves for line in trio] + [self.image]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig
+
+    def __call__(self, network: str, kappa: float, entropy_coef: float,
+                 seed: int = 0) -> plt.Figure:
+        ds = self.networks[network]
+        idx = ds.by_seed(kappa=kappa, entropy_coef=entropy_coef)
+        if self.fig is None:
+            self.fig = self._draw(ds, idx)
+        if ds.arrays["unit_dead"].shape[1:] != self.image.get_array().shape[::-1] or \
+                len(idx) != len(self.curves):
+            raise ValueError(f"{network}: the stored runs do not share the figure's shape")
+        for trio, i in zip(self.curves, idx, strict=True):
+            lw = 2.0 if int(ds.arrays["seed"][i]) == seed else 1.0
+            for line, name in zip(trio, ("dead_fraction", "dormant_fraction", "reward"),
+                                  strict=True):
+                line.set_ydata(ds.h(name)[i])
+                line.set_linewidth(lw if name != "reward" else 0.8 * lw)
+        sel = [i for i in idx if int(ds.arrays["seed"][i]) == seed]
+        i = sel[0] if sel else idx[0]
+        ud = ds.arrays["unit_dead"][i]                       # (records, units)
+        order = np.argsort(-ud.mean(0), kind="stable")
+        self.image.set_data(ud[:, order].T)
+        return self.fig
+
+
+def plot_live_units(result: TrainResult) -> plt.Figure:
+    """Dead and dormant fraction and reward over training, and the unit record (black = dead
+    at that update), of one network trained with record_units=True."""
+    h = result.history
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 2.9))
+    u = np.arange(result.updates_done)
+    ax1.plot(u, h["dead_fraction"][:, 0], label="dead")
+    ax1.plot(u, h["dormant_fraction"][:, 0], ls="--", label="dormant")
+    ax1.plot(u, h["reward"][:, 0], color="0.5", lw=0.8, label="reward")
+    ax1.set(xlabel="update", ylabel="fraction of units / reward")
+    ax1.legend(fontsize=7)
+    ud = result.unit_dead[:, 0]                              # (updates, units)
+    order = np.argsort(-ud.mean(0), kind="stable")
+    ax2.imshow(ud[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1,
+               interpolation="nearest")
+    died, came_back = analysis.revived_units(ud[None])
+    ax2.set(xlabel="update", ylabel="unit (most often dead on top)", yticks=[],
+            title=f"{int(came_back.sum())} of {int(died.sum())} dead units came back")
+    ax2.legend(handles=[Patch(facecolor="black", label="dead"),
+                        Patch(facecolor="white", edgecolor="0.5", label="alive")],
+               fontsize=6, loc="lower right", framealpha=0.9)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
+    return fig

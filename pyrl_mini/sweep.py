@@ -333,3 +333,27 @@ class SweepData:
     def update_axis(self) -> np.ndarray:
         stride = self.meta.get("spec", {}).get("stride", 10)
         return (np.arange(self.h("reward").shape[1]) + 0.5) * stride
+
+    # --- subsets and row orders that pair runs across settings and sweeps ---------------------
+    def subset(self, **values) -> SweepData:
+        """The runs at these grid values as a sweep of their own (every per-run array cut to
+        them, meta kept): e.g. the relu-readout runs of a sweep that varies the readout, which
+        select() and by_seed() then treat like any sweep."""
+        rows = self.select(**values)
+        return SweepData({k: v[rows] for k, v in self.arrays.items()}, self.meta)
+
+    def sorted_rows(self, *names: str, **values) -> np.ndarray:
+        """select(**values) ordered by the grid settings `names` (the first varies slowest),
+        then by seed. Two selections that hold the same (names..., seed) cells, of this sweep
+        or of another on the same seeds, then pair up row by row; check that they do by
+        comparing arrays["seed"] (and the grid columns) of the two."""
+        rows = self.select(**values)
+        keys = [self.arrays["seed"][rows]] + [self.arrays["grid/" + n][rows]
+                                              for n in reversed(names)]
+        return rows[np.lexsort(keys)]
+
+    def record_updates(self) -> np.ndarray:
+        """The update of each per-unit record (arrays["unit_dead"][:, j] is update
+        record_updates()[j]): every stride-th update, from update 0."""
+        stride = self.meta.get("spec", {}).get("stride", 10)
+        return np.arange(self.arrays["unit_dead"].shape[1]) * stride

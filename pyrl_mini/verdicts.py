@@ -85,13 +85,8 @@ def _c(what: str, d: SweepData, rows, flags) -> Count:
 
 def revived_fraction(d: SweepData, rows) -> float:
     """Among units dead at some recorded update, the fraction alive at a later one."""
-    dead = d.arrays["unit_dead"][rows]            # (runs, points, N)
-    died = dead.any(axis=1)
-    first = np.where(died, dead.argmax(axis=1), dead.shape[1])
-    later_alive = np.zeros_like(died)
-    for t in range(dead.shape[1]):
-        later_alive |= (t > first) & ~dead[:, t]
-    return float(later_alive.sum() / max(died.sum(), 1))
+    died, came_back = analysis.revived_units(d.arrays["unit_dead"][rows])
+    return float(came_back.sum() / max(died.sum(), 1))
 
 
 def paired(what: str, a: SweepData, rows_a, flags_a, b: SweepData, rows_b, flags_b):

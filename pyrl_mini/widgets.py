@@ -35,6 +35,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
 from . import analysis, plots
+from .config import TrainSettings
 
 SLIDER_STYLE = {"description_width": "initial"}
 DEMO_DPI = 100  # the PNG a slider redraws: readable at notebook width
@@ -252,17 +253,18 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     raster=False leaves out notebook 01's raster, which trains four small networks first."""
     from . import data
     from .lessons import (
-        nb01_dead_neurons,
         nb02_wout_init,
         nb03_gradient_vanishing,
         nb04_entropy_fix,  # until each notebook's demos move here
     )
 
     demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
-    nb01 = nb01_dead_neurons
-    demos["01.dead"] = nb01.dead_demo(nb01.load_all())
+    gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
+    demos["01.dead"] = dead_units_demo({
+        "GRU": gru, "SimpleRNN, relu readout": simple.subset(readout_rate="relu"),
+        "SimpleRNN, tanh readout": simple.subset(readout_rate="tanh")})
     if raster:
-        demos["01.raster"] = nb01.raster_demo(nb01.train_examples())
+        demos["01.raster"] = raster_demo(train_unit_examples())
     for nb, module in (("02", nb02_wout_init), ("03", nb03_gradient_vanishing),
                        ("04", nb04_entropy_fix)):
         for name, demo in module.demos().items():
@@ -308,3 +310,140 @@ def explorer_demo(cat) -> Demo:
     demo.png_fast = True  # seven panels at 100 dpi: encoding the PNG is most of a move
     demo.redraw()
     return demo
+
+
+# --- dead units: the unit-record demo, example networks and their raster, a live run --------
+def _dead_units_summary(networks, network: str, kappa: float, entropy_coef: float,
+                        seed: int = 0) -> str:
+    """One part per seed: final dead fraction, units that came back / died, mode, reward."""
+    ds = networks[network]
+    idx = ds.by_seed(kappa=kappa, entropy_coef=entropy_coef)
+    died, came_back = analysis.revived_units(ds.arrays["unit_dead"][idx])
+    parts = []
+    for j, i in enumerate(idx):
+        mode = analysis.MODES[ds.mode[i]] if ds.mode[i] >= 0 else "stopped"
+        parts.append(f"seed {int(ds.arrays['seed'][i])} (C{j}): dead "
+                     f"{ds.final('dead_fraction')[i]:.2f}, revived {came_back[j].sum()}/"
+                     f"{died[j].sum()}, {mode}, reward {ds.final('reward')[i]:+.2f}")
+    return (f"{network}, kappa={kappa:+.2f}, entropy_coef={entropy_coef:g} | "
+            + " | ".join(parts))
+
+
+def dead_units_demo(networks) -> Demo:
+    """Network dropdown, kappa and entropy_coef sliders and seed over stored runs that record
+    their units (label -> SweepData, see plots.DeadUnitsFigure): dead and dormant fraction
+    over training and the chosen seed's unit record."""
+    first = next(iter(networks.values()))
+    seeds = sorted(set(first.arrays["seed"].tolist()))
+    return Demo(plots.DeadUnitsFigure(networks),
+                summary_fn=lambda **v: _dead_units_summary(networks, **v),
+                network=W.Dropdown(options=list(networks), value=list(networks)[0],
+                                   description="network"),
+                kappa=kappa_slider(first.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(first.values("entropy_coef"), 0.0),
+                seed=W.Dropdown(options=seeds, value=seeds[0], description="seed"))
+
+
+# The example networks of the raster: seeds that learn to hold fixation within 40 updates, so
+# their trials have many valid steps.
+UNIT_EXAMPLES = {
+    "GRU, lr 0.01": {"network_type": "gru", "seed": 0},
+    "GRU, lr 0.1": {"network_type": "gru", "lr": 0.1, "seed": 0},
+    "SimpleRNN, relu readout": {"network_type": "simple", "readout_rate": "relu", "seed": 1},
+    "SimpleRNN, tanh readout": {"network_type": "simple", "readout_rate": "tanh", "seed": 1},
+}
+
+
+def batch_states(settings: TrainSettings, params: dict, trials: int = 256,
+                 seed: int = 12345) -> dict[str, np.ndarray]:
+    """One batch of one network (no learning), as trainer.evaluate(settings, params, trials,
+    seed) draws it, with the states x: x, rates relu(x) and read (what the policy reads:
+    relu(x), or tanh(x) for a tanh readout), each (time, trials, units), mask (time, trials)
+    and choice (trials,). evaluate gives the rates only; a second ensemble with the same seed
+    draws the same trials and noise and runs the recurrence for x, checked against them."""
+    import torch
+
+    from . import networks, tasks
+    from .trainer import Ensemble, evaluate
+
+    s = settings.replace(seed=seed)
+    batch = evaluate(s, params, trials=trials, seed=seed)
+    twin = Ensemble([s])
+    with torch.no_grad():
+        for name, p in params.items():
+            twin.params[name].copy_(p[:1])
+        options, in_noise, _, rec_noise, _ = twin.draw(trials)
+        inputs = tasks.build_inputs(s.task, options, in_noise,
+                                    torch.tensor([s.task.input_noise]))
+        noise = torch.tensor([s.network.recurrent_noise]).view(1, 1, 1, 1) * rec_noise
+        x = networks.run_recurrent(twin.params, s.network.network_type, inputs, noise,
+                                   torch.tensor([s.network.alpha]), s.network.rate_function)
+    x = x[:, 0].numpy()
+    rates = batch["rates"][:, 0]
+    if not np.allclose(networks.rate(torch.as_tensor(x), s.network.rate_function).numpy(),
+                       rates, atol=1e-5):
+        raise RuntimeError("batch_states: the states do not reproduce evaluate's rates; the "
+                           "trainer's order of random draws has changed.")
+    read_fn = s.network.rate_function if s.network.network_type == "gru" \
+        else s.network.readout_rate
+    read = networks.rate(torch.as_tensor(x), read_fn).numpy()
+    return {"x": x, "rates": rates, "read": read, "mask": batch["mask"][:, 0],
+            "choice": batch["choice"][0]}
+
+
+def train_unit_examples(updates: int = 40, progress: bool = False) -> dict[str, dict]:
+    """Train the networks of UNIT_EXAMPLES for `updates` updates (a few seconds) and draw one
+    batch of 256 trials of each (batch_states, seed 12345). Networks that share array shapes
+    train together. Returns {label: {"settings", "params" (each (1, ...)), "states"}}."""
+    from .trainer import train
+
+    out: dict[str, dict] = {}
+    groups: dict[tuple, list[str]] = {}
+    for label, change in UNIT_EXAMPLES.items():
+        s = TrainSettings(updates=updates).replace(**change)
+        groups.setdefault((s.network.network_type, s.network.readout_rate), []).append(label)
+        out[label] = {"settings": s}
+    for labels in groups.values():
+        result = train([out[lb]["settings"] for lb in labels], progress=progress,
+                       desc="example networks")
+        for k, lb in enumerate(labels):
+            params = {n: p[k:k + 1] for n, p in result.params.items()}
+            out[lb]["params"] = params
+            out[lb]["states"] = batch_states(out[lb]["settings"], params, trials=256)
+    return out
+
+
+def raster_demo(examples: dict[str, dict]) -> Demo:
+    """Dropdown over the example networks (train_unit_examples), slider over the first of the
+    trials shown: plots.RasterFigure."""
+    figure = plots.RasterFigure(examples)
+    n = next(iter(examples.values()))["states"]["rates"].shape[1]
+    return Demo(figure, summary_fn=figure.summary,
+                network=W.Dropdown(options=list(examples), value=list(examples)[0],
+                                   description="network"),
+                first_trial=choice_slider("first trial", range(n - figure.trials + 1), 0))
+
+
+def units_train_widget(networks: dict[str, TrainSettings], network: str) -> LiveRun:
+    """A Train button: one network (networks: label -> its settings; `network` chosen first)
+    with the reader's kappa, entropy_coef, lr and number of updates, seed 0, recording its
+    units; shows plots.plot_live_units. Nothing runs until pressed."""
+    from .trainer import train
+
+    def run(progress, network, kappa, entropy_coef, lr, updates):
+        progress.max, progress.value = int(updates), 0
+        s = networks[network].replace(updates=int(updates), kappa=kappa,
+                                      entropy_coef=entropy_coef, lr=lr, seed=0)
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick, record_units=True)
+
+    return LiveRun(run, plots.plot_live_units, description="Train",
+                   network=W.Dropdown(options=list(networks), value=network,
+                                      description="network"),
+                   kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.4),
+                   entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
+                   lr=float_slider("lr", 0.001, 0.1, 0.001, 0.01, fmt=".3f"),
+                   updates=float_slider("updates", 50, 1000, 50, 200, fmt=".0f"))

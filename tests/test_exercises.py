@@ -400,13 +400,13 @@ def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():
         (b - a).mean(), (b - a).std(ddof=1) / np.sqrt(len(a))))
 
 
-def test_separation_auc_agrees_with_the_lesson_and_rejects_flip_and_ties():
+def test_separation_auc_agrees_with_stats_auc_and_rejects_flip_and_ties():
     import numpy as np
 
-    from pyrl_mini.lessons.nb01_dead_neurons import rank_auc
+    from pyrl_mini.stats import auc
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 7) / 10, rng.integers(0, 5, 9) / 10
-    assert nb01.reference_separation_auc(a, b) == pytest.approx(rank_auc(a, b))
+    assert nb01.reference_separation_auc(a, b) == pytest.approx(auc(a, b))
     assert "1 - AUC" in _wrong(nb01.separation_auc,
                                lambda c, h: nb01.reference_separation_auc(h, c))
     strict = _wrong(nb01.separation_auc,
