@@ -450,6 +450,7 @@ print(f"{zero.sum()} of {len(zero)} stored runs print the three zeros at update 
 print("their behaviour:", {plots.mode_name(m) for m in mode600[zero]})
 print(f"gradient norms {grad600[zero].min():.0e} to {grad600[zero].max():.0e}")
 
+# %%
 cf, ck = data.load("collapse_fixes"), data.load("collapse_kappa")   # 20 seeds a cell
 no_fix = variant_rows(cf, COLLAPSE_FIXES, FIX_VARIANTS, "none")   # lr 0.03, kappa -0.4, 250 updates
 prints20 = prints_zero(cf, 245)[no_fix]
