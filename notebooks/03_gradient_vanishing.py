@@ -33,12 +33,15 @@
 
 # %%
 # %matplotlib inline
+import itertools
+
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pyrl_mini import analysis, data, softmax, stats
+from pyrl_mini import analysis, bandit, data, plots, softmax, stats, widgets
+from pyrl_mini.datasets.collapse import COLLAPSE_FIXES, FIX_VARIANTS, variant_rows
 from pyrl_mini.exercises import nb03 as exercises
-from pyrl_mini.lessons import nb03_gradient_vanishing as nb
 
 torch.set_num_threads(1)
 
@@ -114,18 +117,46 @@ for p0, m, t in zip(p0s, measured, predicted):
 assert np.all(np.abs(measured[2:] / predicted[2:] - 1) < 0.1)
 # dividing p0 by 10 multiplies the plateau by about 10
 assert 8 < measured[-1] / measured[2] < 12
-# and the exact integral (bandit.py) matches the measured steps within 2 %
-np.testing.assert_allclose(measured, nb.plateau_table(tuple(p0s))["formula"], rtol=0.02)
+# and the exact integral t = [F(1/2) - F(p0)] / (2 lr Delta) matches them within 2 %
+integral = np.array([bandit.plateau_length_two_arm(p0, delta, lr) for p0 in p0s])
+np.testing.assert_allclose(measured, integral, rtol=0.02)
 
 # %% [markdown]
 # The figure adds 16 *sampled* REINFORCE runs (batch 16) from p0 = 0.01: they escape around
 # the same step.
 
+# %%
+reinforce = bandit.BanditSettings(arm_means=(1.0, 0.0), init_prob_best=0.01, lr=lr, runs=16,
+                                  batch_size=16, steps=1500, seed=0)
+sampled = bandit.sampled_pg_trajectory(reinforce)[:, :, 0]  # pi(best arm), (steps + 1, runs)
+exact = bandit.exact_pg_trajectory(reinforce.initial_logits(), (1.0, 0.0), lr, 1500)[:, 0]
+escape = (sampled >= 0.5).argmax(axis=0)        # each run's first step with pi(best) >= 1/2
+formula = bandit.plateau_length_two_arm(0.01, delta, lr)
+# from p0 = 1/2 on, the slow end: 1 - pi(best) against the 1 / (2 lr Delta t) of Bonus A
+late_t = np.arange(1, 4001)
+late_gap = 1 - bandit.exact_pg_trajectory(bandit.initial_logits_for((1.0, 0.0), 0.5),
+                                          (1.0, 0.0), lr, 4000)[1:, 0]
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-plateau, late = nb.plateau_table(), nb.late_phase()
-sampled = nb.sampled_escape(p0=0.01)
-nb.plot_plateau(plateau, late, sampled);
-assert abs(np.median(sampled["escape"]) / sampled["formula"] - 1) < 0.15
+fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(10.5, 3.0))
+a1.loglog(p0s, measured, "o", color="k", label="exact PG (measured)")
+a1.loglog(p0s, integral, "-", color="C1", label="[F(1/2) - F(p0)] / 2 lr D")
+a1.loglog(p0s, predicted, ":", color="C2", label="1 / (2 lr D p0)")
+a1.set(xlabel="initial pi(best arm) p0", ylabel="steps to pi_best = 1/2", title="plateau")
+a1.legend(fontsize=6)
+a2.plot(sampled, color="C0", lw=0.6, alpha=0.5)
+a2.plot(exact, color="k", lw=2, label="exact gradient")
+a2.axvline(formula, color="C1", ls="--", lw=1, label="formula")
+a2.set(xlabel="step", ylabel="pi(best arm)", title="sampled runs (batch 16)")
+a2.legend(fontsize=6)
+a3.loglog(late_t, late_gap, color="k", label="exact PG")
+a3.loglog(late_t, bandit.late_phase_gap(late_t, delta, lr), ":", color="C1",
+          label="1 / (2 lr D t)")
+a3.set(xlabel="step t", ylabel="1 - pi(best arm)", title="the 1/t approach")
+a3.legend(fontsize=6)
+fig.tight_layout()
+assert np.all(sampled.max(axis=0) >= 0.5), "every sampled run escapes within 1500 steps"
+assert abs(np.median(escape) / formula - 1) < 0.15
 
 # %% [markdown]
 # **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
@@ -147,12 +178,56 @@ assert abs(np.median(sampled["escape"]) / sampled["formula"] - 1) < 0.15
 # where section 1 predicts a plateau of 110,000 steps at lr 0.1. A line stops where the
 # quantity is exactly 0.
 
+# %%
+def gap_curves(gaps, dtype):
+    """log pi(a) and |d log pi(a) / dz| for logits z = (gap, 0), computed in dtype."""
+    z = torch.zeros(len(gaps), 2, dtype=torch.float64)
+    z[:, 0] = torch.as_tensor(gaps)
+    lead = softmax.log_pi_and_grad(z, 0, dtype)     # the likely action was sampled
+    other = softmax.log_pi_and_grad(z, 1, dtype)    # the unlikely one was
+    pi = torch.softmax(z.to(dtype), -1)
+    grad_lead, grad_other = lead.grad_autograd.norm(dim=-1), other.grad_autograd.norm(dim=-1)
+    return {"log_pi_lead": lead.log_pi.numpy(), "grad_lead": grad_lead.numpy(),
+            "log_pi_other": other.log_pi.numpy(), "grad_other": grad_other.numpy(),
+            # the large gradient of the unlikely action comes with its small probability
+            "grad_expected": (pi[:, 0] * grad_lead + pi[:, 1] * grad_other).numpy()}
+
+
+gaps = np.linspace(0.0, 40.0, 161)
+curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.float64)}
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-nb.plot_value_vs_gradient();
-c = nb.gap_curves(np.array([10.0]), torch.float64)
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+styles = (("log_pi_lead", "|log pi(lead)|  (the value the analysis multiplies)", "C0"),
+          ("grad_lead", "|grad|, lead action sampled", "C1"),
+          ("log_pi_other", "|log pi(other)|", "C2"),
+          ("grad_other", "|grad|, unlikely action sampled", "C3"),
+          ("grad_expected", "E|grad| over sampled actions", "k"))
+for dtype, ls in ((torch.float32, "-"), (torch.float64, ":")):
+    for name, label, color in styles:
+        y = np.abs(curves[dtype][name]).astype(np.float64)
+        y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
+        ax.plot(gaps, y, ls, color=color, lw=1.4, label=label if dtype == torch.float32 else None)
+for dtype, name, y in ((torch.float32, "float32", 1e-16), (torch.float64, "float64", 1e-10)):
+    g = softmax.ideal_saturation_gap(dtype)
+    ax.axvline(g, color="0.6", lw=0.8)
+    ax.text(g + 0.3, y, f"pi = 1.0 in {name}", fontsize=7, rotation=90, va="bottom")
+ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
+ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below', fontsize=7)
+ax.set(yscale="log", ylim=(1e-17, 1e9), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
+       ylabel="magnitude", title="two actions: value vs gradient (solid float32, dotted float64)")
+ax.legend(fontsize=6.5, loc="upper center", ncol=2)
+fig.tight_layout()
+c = gap_curves(np.array([10.0]), torch.float64)
 assert abs(c["log_pi_lead"][0]) < 1e-4 and c["grad_lead"][0] < 1e-4
 assert c["log_pi_other"][0] < -9.9 and np.isclose(c["grad_other"][0], np.sqrt(2), rtol=1e-3)
 assert c["grad_expected"][0] < 2e-4
+# float64 against the closed forms, p = pi(lead), up to gap 12 (where 1 - p keeps 11 digits)
+p, c64 = 1 / (1 + np.exp(-gaps[gaps <= 12])), curves[torch.float64]
+np.testing.assert_allclose(c64["grad_lead"][gaps <= 12], np.sqrt(2) * (1 - p), rtol=1e-9)
+np.testing.assert_allclose(c64["grad_other"][gaps <= 12], np.sqrt(2) * p, rtol=1e-9)
+np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p * (1 - p),
+                           rtol=1e-9)
 
 # %% [markdown]
 # In floating point the softmax returns exactly 1.0 once e^-gap is lost in rounding next to
@@ -209,7 +284,7 @@ assert edge.norm_prints_zero < gap32 < edge.grad_other_zero and 100 < edge.grad_
 # sampled unlikely one (right four).
 
 # %%
-gap_demo = nb.gap_demo()
+gap_demo = widgets.gap_demo()
 gap_demo
 
 # %% [markdown]
@@ -275,22 +350,31 @@ behaviour = exercises.behaviour.check(behaviour)
 # Your function on every stored run's final rates:
 
 # %%
-runs = nb.load_runs()
-every = nb.all_runs(runs, entropy_coef=None)
-rates = nb.final_table(runs, every, ("abort_rate", "no_choice_rate", "left_rate",
-                                     "higher_ev_rate"))
-words = np.array([behaviour(*r) for r in zip(*rates.values())])
+runs = {name: data.load(name) for name in ("nb00_main_grid", "nb03_kappa_lr",
+                                           "nb03_reward_design")}
+
+
+def pooled(values_of):
+    """values_of(sweep) for each of the three sweeps, joined: one value per stored run."""
+    return np.concatenate([values_of(d) for d in runs.values()])
+
+
+final = {name: pooled(lambda d: d.final(name)).astype(float)   # mean of the last 50 updates
+         for name in ("abort_rate", "no_choice_rate", "left_rate", "higher_ev_rate",
+                      "reward", "entropy")}
+words = np.array([behaviour(a, n, left, hev) for a, n, left, hev in zip(
+    final["abort_rate"], final["no_choice_rate"], final["left_rate"], final["higher_ev_rate"],
+    strict=True)])
 names, counts = np.unique(words, return_counts=True)
-print(f"{len(every)} runs:", dict(zip(names.tolist(), counts.tolist())))
-final = nb.final_table(runs, every, ("reward", "entropy", "grad_norm"))
+print(f"{len(words)} runs:", dict(zip(names.tolist(), counts.tolist())))
 for w in names:
     print(f"  {w:14s} final reward {final['reward'][words == w].min():+.2f} to "
           f"{final['reward'][words == w].max():+.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-stored = np.array(nb.mode_names(nb.final_modes(runs, every)))
+stored = [plots.mode_name(m) for m in pooled(lambda d: d.mode)]
 assert np.array_equal(words, stored), "the rules must give the library's word for every run"
-trapped = analysis.is_trapped(nb.final_modes(runs, every))
+trapped = analysis.is_trapped(pooled(lambda d: d.mode))
 conv = words == "converged"
 # converged policies are near-deterministic too, but earn more than every trapped run
 assert final["entropy"][conv].max() < 0.2
@@ -298,14 +382,31 @@ assert final["reward"][conv].min() > final["reward"][trapped].max()
 # the question below: a learning run out-earns the worst converged one, at 79.7 % higher-EV
 best = np.argmax(np.where(words == "learning", final["reward"], -np.inf))
 assert final["reward"][best] > final["reward"][conv].min()
-assert 0.79 < rates["higher_ev_rate"][best] < 0.8 and rates["abort_rate"][best] < 0.01
+assert 0.79 < final["higher_ev_rate"][best] < 0.8 and final["abort_rate"][best] < 0.01
 
 # %% [markdown]
 # Low entropy cannot tell converged from trapped; reward and choices can (right: an aborting
 # run makes no choices, plotted at -0.05).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-nb.plot_convergence_vs_collapse(runs);
+no_bonus = pooled(lambda d: d.setting("entropy_coef")) == 0
+modes = pooled(lambda d: d.mode)[no_bonus]
+log_h = np.log10(np.maximum(final["entropy"][no_bonus], 1e-12))
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.0))
+for code, mode in enumerate(analysis.MODES):
+    sel = modes == code
+    if sel.any():
+        colour = plots.MODE_COLOURS[mode]
+        a1.plot(log_h[sel], final["reward"][no_bonus][sel], "o", color=colour, ms=5, alpha=0.8,
+                label=f"{mode} ({sel.sum()})")
+        a2.plot(log_h[sel], np.nan_to_num(final["higher_ev_rate"][no_bonus][sel], nan=-0.05),
+                "o", color=colour, ms=5, alpha=0.8)
+a1.set(xlabel="log10 final entropy (nats)", ylabel="final reward / trial",
+       title=f"{no_bonus.sum()} runs, entropy_coef=0")
+a2.set(xlabel="log10 final entropy (nats)", ylabel="higher-EV choices (-0.05: none)",
+       ylim=(-0.1, 1.02), title="choices still follow the offer?")
+a1.legend(fontsize=6, loc="center left")
+fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.89, wspace=0.32)
 
 # %% [markdown]
 # **Think!** The best run called *learning* earns more per trial than the worst *converged*
@@ -326,44 +427,54 @@ nb.plot_convergence_vs_collapse(runs);
 # seeds of `collapse_fixes` (lr 0.03).
 
 # %%
-match = nb.log_match(runs)
-zero = match["prints_zero"]
-def fingerprint(ref):  # a run's stored entropy and advantage-mean histories, as bytes
-    d, i = nb.run_ref(runs, ref)
+PRINTS_ZERO = softmax.printed_zero_threshold(6)   # "%.6f" prints 0.000000 below 5e-7
+
+
+def prints_zero(d, update):
+    """Which runs of sweep d print the log's three zeros at `update`: |log pi mean|, log pi
+    spread and gradient norm (stored 10-update means) all below PRINTS_ZERO."""
+    return ((np.abs(d.at("logp_mean", update)) < PRINTS_ZERO)
+            & (d.at("logp_std", update) < PRINTS_ZERO) & (d.at("grad_norm", update) < PRINTS_ZERO))
+
+
+def history_bytes(d, i):   # two runs with the same stored histories are the same network
     return d.h("entropy")[i].tobytes() + d.h("adv_mean")[i].tobytes()
 
 
-distinct = {fingerprint(r) for r in match["refs"][zero]}
+zero = pooled(lambda d: prints_zero(d, 600))          # the analysis's log is "Step 600"
+mode600 = pooled(lambda d: d.modes_at(600))           # behaviour over updates 550-599
+grad600 = pooled(lambda d: d.at("grad_norm", 600))
+distinct = {history_bytes(d, i) for d in runs.values() for i in np.flatnonzero(prints_zero(d, 600))}
 print(f"{zero.sum()} of {len(zero)} stored runs print the three zeros at update 600; "
       f"{len(distinct)} of them are distinct networks")
-print("their behaviour:", set(nb.mode_names(match["mode"][zero])))
-print(f"gradient norms {match['grad_norm'][zero].min():.0e} to "
-      f"{match['grad_norm'][zero].max():.0e}")
+print("their behaviour:", {plots.mode_name(m) for m in mode600[zero]})
+print(f"gradient norms {grad600[zero].min():.0e} to {grad600[zero].max():.0e}")
 
+# %%
 cf, ck = data.load("collapse_fixes"), data.load("collapse_kappa")   # 20 seeds a cell
-no_fix = nb.fix_rows(cf, "none")                   # lr 0.03, kappa -0.4, 250 updates
-m20 = nb.log_match({"collapse_fixes": cf}, update=245)
-prints20 = m20["prints_zero"][no_fix]
+no_fix = variant_rows(cf, COLLAPSE_FIXES, FIX_VARIANTS, "none")   # lr 0.03, kappa -0.4, 250 updates
+prints20 = prints_zero(cf, 245)[no_fix]
+modes20 = cf.modes_at(245)[no_fix][prints20]
 print(f"20 seeds at lr 0.03: {prints20.sum()} print the zeros at update 245:",
-      nb.mode_names(m20["mode"][no_fix][prints20]))
-m60 = nb.log_match({"collapse_kappa": ck}, update=600)             # lr 0.01, 3 kappas
-print(f"collapse_kappa (lr 0.01): {m60['prints_zero'].sum()} of {len(ck.mode)} at update 600:",
-      nb.mode_names(m60["mode"][m60["prints_zero"]]))
+      [plots.mode_name(m) for m in modes20])
+zero60 = prints_zero(ck, 600)                                      # lr 0.01, 3 kappas
+modes60 = ck.modes_at(600)[zero60]
+print(f"collapse_kappa (lr 0.01): {zero60.sum()} of {len(ck.mode)} at update 600:",
+      [plots.mode_name(m) for m in modes60])
 first = np.median(ck.h("abort_rate")[:, 0])         # updates 0-9
 print(f"abort rate over updates 0-9: median {first:.3f} of {len(ck.mode)} runs")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert zero.sum() == 8 and len(distinct) == 5, "the prose counts 5 distinct networks"
-seeds = {int(nb.run_ref(runs, r)[0].arrays["seed"][nb.run_ref(runs, r)[1]]) for r in match["refs"][zero]}
+seeds = set(pooled(lambda d: d.arrays["seed"])[zero].tolist())
 assert seeds == {1}, "the prose says all of them are seed 1"
 assert first > 0.95, "a fresh network aborts almost every trial"
 never, aborts_code = analysis.MODES.index("never_chooses"), analysis.MODES.index("always_aborts")
-modes20 = m20["mode"][no_fix][prints20]
 assert (modes20 == aborts_code).sum() == 3 and (modes20 == never).sum() == 1
-assert m60["prints_zero"].sum() == 1 and np.all(m60["mode"][m60["prints_zero"]] == never)
-assert np.all(match["mode"][zero] == analysis.MODES.index("always_aborts"))
+assert zero60.sum() == 1 and np.all(modes60 == never)
+assert np.all(mode600[zero] == analysis.MODES.index("always_aborts"))
 # printed zero, not a true zero
-assert np.all((match["grad_norm"][zero] > 0) & (match["grad_norm"][zero] < 5e-7))
+assert np.all((grad600[zero] > 0) & (grad600[zero] < 5e-7))
 
 # %% [markdown]
 # **The analysis's collapsed log is a trapped network**: in the 3-seed grids
@@ -489,12 +600,12 @@ assert all(stats.mcnemar(lr_trap[-0.4, lr], lr_trap[0.4, lr])[2] > 0.5 for lr in
 assert max(abs(int(lr_trap[-0.4, lr].sum()) - int(lr_trap[0.4, lr].sum())) for lr in lrs) == 2
 assert np.all(cl.arrays["seed"][cl.by_seed(kappa=0.4, lr=0.03)] ==
               ck.arrays["seed"][ck.by_seed(kappa=0.4)])   # the rows pair up seed by seed
-early = analysis.is_trapped(nb.modes_at(ck, 250)[ck.by_seed(kappa=-0.4)])
+early = analysis.is_trapped(ck.modes_at(250)[ck.by_seed(kappa=-0.4)])
 assert np.array_equal(early, trap[:, 0]), "250 updates find the same trapped seeds as 800"
 groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for lr in lrs}
 
 # %%
-nb.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
+plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
 
 # %% [markdown]
 # Lr decides: from 0.003 to 0.03, trapped runs rise from 1 to 10 of 20 at kappa -0.4, 2 to 11
@@ -508,23 +619,27 @@ nb.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kapp
 # 5 g / |g| when |g| > 5 and records |g| before clipping; on `collapse_kappa`:
 
 # %%
-clip = nb.clipping_stats({"collapse_kappa": ck})
-aborting = clip["mode"] == analysis.MODES.index("always_aborts")
-trapped = analysis.is_trapped(clip["mode"])
-print(f"updates clipped over all {len(aborting)} runs: {100 * clip['clipped_all'].mean():.2f} %")
+clipped = ck.h("clipped")          # (runs, points): the fraction of each point's updates clipped
+clipped_all = np.nanmean(clipped, axis=1).astype(float)
+clipped_last = np.nanmean(clipped[:, -100 // ck.stride:], axis=1).astype(float)  # last 100
+max_grad = np.nanmax(ck.h("grad_norm"), axis=1).astype(float)     # |g| before clipping
+aborting = ck.mode == analysis.MODES.index("always_aborts")
+trapped = analysis.is_trapped(ck.mode)
+print(f"updates clipped over all {len(aborting)} runs: {100 * clipped_all.mean():.2f} %")
 print(f"always-abort runs ({aborting.sum()}): updates clipped "
-      f"{100 * clip['clipped_all'][aborting].max():.0f} %, largest gradient norm "
-      f"{clip['max_grad'][aborting].max():.3f}")
+      f"{100 * clipped_all[aborting].max():.0f} %, largest gradient norm "
+      f"{max_grad[aborting].max():.3f}")
 print(f"all {trapped.sum()} trapped runs, last 100 updates: clipped "
-      f"{100 * clip['clipped_last'][trapped].max():.0f} %")
+      f"{100 * clipped_last[trapped].max():.0f} %")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert aborting.sum() == 14 and trapped.sum() == 17
-assert np.all(clip["clipped_all"][aborting] == 0) and clip["max_grad"][aborting].max() < 5 / 70
-assert np.all(clip["clipped_last"][trapped] == 0)
-assert clip["clipped_all"].max() < 0.05 and clip["clipped_all"].mean() < 0.005
-old = nb.clipping_stats(runs)   # the 3-seed grids: 100 times below the threshold
-assert old["max_grad"][old["mode"] == aborts_code].max() < 5 / 100
+assert np.all(clipped_all[aborting] == 0) and max_grad[aborting].max() < 5 / 70
+assert np.all(clipped_last[trapped] == 0)
+assert clipped_all.max() < 0.05 and clipped_all.mean() < 0.005
+# the 3-seed grids without an entropy bonus: 100 times below the threshold
+old = pooled(lambda d: (d.mode == aborts_code) & (d.setting("entropy_coef") == 0))
+assert pooled(lambda d: np.nanmax(d.h("grad_norm"), axis=1))[old].max() < 5 / 100
 
 # %% [markdown]
 # **Conclusion.** Clipping does not help, for a reason the analysis does not give: in an
@@ -574,13 +689,13 @@ assert old["max_grad"][old["mode"] == aborts_code].max() < 5 / 100
 # softmax(r / tau) instead of the best arm.
 
 # %%
-print(f"t (1 - p) at t = {late['t'][-1]}: {late['t'][-1] * late['gap'][-1]:.3f}, "
+print(f"t (1 - p) at t = {late_t[-1]}: {late_t[-1] * late_gap[-1]:.3f}, "
       f"formula 1 / (2 lr Delta) = {1 / (2 * 0.1 * 1.0):.3f}")
-bandit_demo = nb.bandit_demo()
+bandit_demo = widgets.bandit_demo()
 bandit_demo
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(late["t"][-1] * late["gap"][-1] * 2 * 0.1 - 1) < 0.03
+assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 
 # %% [markdown]
 # **Think!** With tau = 0.1, where does pi(best) settle? Why can an entropy bonus never give a
@@ -600,12 +715,21 @@ assert abs(late["t"][-1] * late["gap"][-1] * 2 * 0.1 - 1) < 0.03
 # entropy_coef 0.01: it learned first, then stopped choosing.
 
 # %%
-examples = nb.example_runs(runs, modes=("converged", "never_chooses", "always_aborts",
-                                        "one_side"))
-texts = [nb.stored_report(runs, ref) for ref in examples.values()]
-titles = [f"{mode}: {nb.describe(runs, ref)}" for mode, ref in examples.items()]
-for i in range(0, len(texts), 2):
-    print(nb.side_by_side(texts[i:i + 2], titles[i:i + 2], width=74), end="\n\n")
+examples = {}   # the first run of each behaviour, without an entropy bonus where there is one
+for no_bonus_first in (True, False):
+    for name in ("nb03_kappa_lr", "nb03_reward_design", "nb00_main_grid"):
+        d = runs[name]
+        for i in np.flatnonzero((d.setting("entropy_coef") == 0) == no_bonus_first):
+            examples.setdefault(plots.mode_name(d.mode[i]), (name, i))
+for pair in (("converged", "never_chooses"), ("always_aborts", "one_side")):
+    columns = []
+    for mode in pair:
+        name, i = examples[mode]
+        columns.append([f"=== {mode}: {name} {runs[name].describe(i)} ==="]
+                       + runs[name].report(i).splitlines())
+    for left, right in itertools.zip_longest(*columns, fillvalue=""):
+        print((left[:73].ljust(74) + right[:73]).rstrip())
+    print()
 
 # %% [markdown]
 # In a trapped run the advantage split is a fingerprint of **kappa's baseline**, not of
@@ -615,9 +739,8 @@ for i in range(0, len(texts), 2):
 # positive at kappa = -0.2.
 
 # %%
-zk = np.array([nb.run_ref(runs, r)[0].arrays["grid/kappa"][nb.run_ref(runs, r)[1]]
-               for r in match["refs"][zero]])
-zp = match["adv_pos_frac"][zero]
+zk = pooled(lambda d: d.setting("kappa"))[zero]
+zp = pooled(lambda d: d.at("adv_pos_frac", 600)).astype(float)[zero]
 for k in np.unique(zk):
     print(f"kappa={k:+.1f}: positive advantages {100 * zp[zk == k].mean():.1f} %")
 # the same split on 20 seeds: collapse_kappa's always-abort runs at their end
@@ -629,7 +752,7 @@ for k in kappas:
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.all(zp[zk < 0] < 0.45) and np.all(zp[zk > 0] > 0.55)
 assert np.all(np.abs(zp[zk == 0] - 0.5) < 0.05)
-assert np.all(np.abs(match["adv_mean"][zero]) < 2e-5)
+assert np.all(np.abs(pooled(lambda d: d.at("adv_mean", 600))[zero]) < 2e-5)
 assert (ak == -0.4).sum() == 7 and np.all((ap[ak == -0.4] > 0.36) & (ap[ak == -0.4] < 0.38))
 assert np.all(np.abs(ap[ak == 0] - 0.5) < 0.05)
 assert (ak == 0.4).sum() == 4 and (ap[ak == 0.4] > 0.55).sum() == 3
@@ -652,17 +775,22 @@ assert abs(ap[ak == 0.4].min() - 0.5) < 0.01
 # 0.01 per step (waiting for the decision then costs up to 0.15 more).
 
 # %%
-rmap = nb.reward_map(runs)
-rtrap = analysis.is_trapped(rmap["modes"]).sum(axis=(1, 2))
-print("trapped runs per variant (of 9: 3 seeds x 3 kappas):",
-      dict(zip(rmap["variants"].tolist(), rtrap.tolist())))
-same = fingerprint(rmap["cells"][1, 0, 1]) == fingerprint(rmap["cells"][0, 0, 1])
+kl, rd = runs["nb03_kappa_lr"], runs["nb03_reward_design"]
+variants = {"upstream": (kl, {"lr": 0.03}),      # the control: the same seeds at lr 0.03
+            "no-choice -1.0": (rd, {"no_choice_penalty": -1.0, "step_cost": 0.0}),
+            "step cost 0.01": (rd, {"no_choice_penalty": -0.5, "step_cost": 0.01})}
+rtrap = {name: int(sum(analysis.is_trapped(d.modes_at(700)[d.by_seed(kappa=k, **setting)]).sum()
+                       for k in (-0.4, 0.0, 0.4)))
+         for name, (d, setting) in variants.items()}
+print("trapped runs per variant (of 9: 3 seeds x 3 kappas):", rtrap)
+seed1 = rd.by_seed(kappa=-0.4, no_choice_penalty=-1.0, step_cost=0.0)[1]
+same = history_bytes(rd, seed1) == history_bytes(kl, kl.by_seed(kappa=-0.4, lr=0.03)[1])
 print("seed 1 with the -1.0 no-choice penalty has its control's exact history:", same)
-reward_demo = nb.reward_demo(runs)
+reward_demo = widgets.reward_demo(rd, kl)
 reward_demo
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-control, no_choice, step_cost = rtrap
+control, no_choice, step_cost = rtrap.values()
 assert step_cost >= control + 3 and abs(no_choice - control) <= 1 and same
 
 # %% [markdown]
@@ -684,7 +812,21 @@ assert step_cost >= control + 3 and abs(no_choice - control) <= 1 and same
 # fraction of updates clipped. Clipping acts only right of the dashed line.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-nb.plot_clipping(runs);
+fig, ax = plt.subplots(figsize=(6.0, 3.0))
+seen = set()
+for d in runs.values():
+    for i in np.flatnonzero(d.setting("entropy_coef") == 0):
+        mode = plots.mode_name(d.mode[i])
+        ax.plot(np.log10(np.maximum(d.h("grad_norm")[i], 1e-16)), d.h("clipped")[i], ".",
+                color=plots.MODE_COLOURS[mode], ms=3, alpha=0.5,
+                label=None if mode in seen else mode)
+        seen.add(mode)
+ax.axvline(np.log10(5.0), color="k", lw=1, ls="--", label="clip = 5")
+ax.axvline(np.log10(PRINTS_ZERO), color="0.6", lw=1, ls=":", label="prints 0.000000")
+ax.set(xlabel="log10 gradient norm before clipping (10-update mean)",
+       ylabel="fraction of updates clipped", xlim=(-16.5, 2))
+ax.legend(fontsize=6, loc="center left")
+fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.95)
 
 # %% [markdown]
 # ## Bonus D: the 3-seed grids, kappa x learning rate
@@ -695,14 +837,19 @@ nb.plot_clipping(runs);
 # seeds per cell; right: that cell's runs, by behaviour.
 
 # %%
-kappa_lr_demo = nb.kappa_lr_demo(runs)
+main = runs["nb00_main_grid"]
+kappa_lr_demo = widgets.kappa_lr_demo(kl, main)
 kappa_lr_demo
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the 3-seed counts quoted above (kappa x lr x seed, update 700, entropy_coef 0)
-cmap = nb.collapse_map(runs)
-trap_map = analysis.is_trapped(cmap["modes"])
-assert (trap_map[cmap["kappas"] < 0].sum(), trap_map[cmap["kappas"] > 0].sum()) == (2, 5)
+# the 3-seed counts quoted above (kappa x lr x seed, update 700, entropy_coef 0): lr 0.01 is
+# nb00_main_grid, on the same seeds
+grid_kappas = np.array(kl.values("kappa"))
+trap_map = analysis.is_trapped(np.array([
+    [main.modes_at(700)[main.by_seed(kappa=k, entropy_coef=0.0)] if lr == 0.01
+     else kl.modes_at(700)[kl.by_seed(kappa=k, lr=lr)] for lr in (0.003, 0.01, 0.03)]
+    for k in grid_kappas]))
+assert (trap_map[grid_kappas < 0].sum(), trap_map[grid_kappas > 0].sum()) == (2, 5)
 assert trap_map.sum(axis=(0, 2)).tolist() == [1, 1, 6]
 assert trap_map.sum(axis=(0, 1)).tolist() == [1, 7, 0]
 

@@ -684,4 +684,241 @@ def plot_live_units(result: TrainResult) -> plt.Figure:
                         Patch(facecolor="white", edgecolor="0.5", label="alive")],
                fontsize=6, loc="lower right", framealpha=0.9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
+
+
+# --- the vanishing gradient: logit-gap bars, the bandit plateau, behaviour maps, trapped seeds --
+GAP_NAMES = ("pi_lead", "log_pi_lead", "grad_lead_0", "grad_lead_1",
+             "pi_other", "log_pi_other", "grad_other_0", "grad_other_1")
+GAP_FLOOR = -3.0  # log pi(other) ~ -gap: a bar below this is drawn to it and labelled
+
+
+class GapFigure:
+    """Bars at one logit gap: pi, log pi and the gradient onehot(a) - pi of each sampled
+    action, float32 next to float64. fig = GapFigure()(table, gap), with table[dtype][name]
+    for dtype "float32" / "float64" and every name of GAP_NAMES (widgets.gap_table).
+
+    A float32 gradient component that is exactly 0 is marked with an x; a bar below
+    GAP_FLOOR is cut there and its value written under it. Built once, fixed limits: a call
+    changes only the bars, marks, labels and title (widgets.Demo blits them)."""
+
+    def __init__(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.0, 2.5))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        x = np.arange(len(GAP_NAMES))
+        labels = ("pi\n(lead)", "log pi\n(lead)", "grad[0]\nlead", "grad[1]\nlead",
+                  "pi\n(other)", "log pi\n(other)", "grad[0]\nother", "grad[1]\nother")
+        self.bars, self.marks, self.values = [], [], []
+        for j, (dt, color) in enumerate((("float32", "C0"), ("float64", "C1"))):
+            xs = x + (j - 0.5) * 0.38
+            self.bars.append(ax.bar(xs, np.zeros(len(x)), width=0.38, color=color, label=dt))
+            self.marks.append(ax.plot([], [], "x", color="k", ms=7)[0])
+            self.values.append([ax.text(xi, GAP_FLOOR - 0.1, "", ha="center", va="top",
+                                        fontsize=6) for xi in xs])
+        ax.plot([], [], "x", color="k", ms=7, label="float32 exactly 0")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_yticks([-3, -2, -1, 0, 1])
+        ax.set(ylim=(GAP_FLOOR - 0.6, 1.6), ylabel="value")
+        ax.legend(fontsize=6, loc="upper right", ncol=3)
+        ax.title.set_fontsize(8)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.88)
+        dynamic = [p for bars in self.bars for p in bars.patches] + self.marks + \
+            [t for row in self.values for t in row] + [ax.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig, self.ax, self.x = fig, ax, x
+
+    def __call__(self, table: dict[str, dict[str, float]], gap: float) -> plt.Figure:
+        for j, dt in enumerate(("float32", "float64")):
+            vals = np.array([table[dt][n] for n in GAP_NAMES])
+            for patch, v, label in zip(self.bars[j].patches, vals, self.values[j],
+                                       strict=True):
+                patch.set_height(max(v, GAP_FLOOR))
+                label.set_text(f"{v:.3g}" if v < GAP_FLOOR else "")
+            zero = (vals == 0) & np.isin(np.arange(len(GAP_NAMES)), [2, 3, 6])
+            self.marks[j].set_data(self.x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()))
+        self.ax.set_title(f"logit gap {gap:g}: a bar below -3 is cut, its value written under it",
+                          fontsize=8)
+        return self.fig
+
+
+class BanditFigure:
+    """Exact policy gradient on two arms: pi_best(t) (left) and log10(1 - pi_best(t)) against
+    log10 t (right), with the closed-form plateau (tau = 0, bandit.plateau_length_two_arm), the
+    1 / (2 lr Delta t) tail and the entropy-regularised optimum softmax(r / tau).
+
+    fig = BanditFigure(rewards, steps)(pi, p0, lr, entropy_coef) with pi the trajectory
+    pi_best over steps, shape (steps + 1,) (bandit.exact_pg_trajectory). Linear axes of log
+    values, fixed limits: built once, and a call changes only the curves, markers and title
+    (widgets.Demo blits them)."""
+
+    def __init__(self, rewards=(1.0, 0.0), steps: int = 1000):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.rewards, self.steps = rewards, steps
+        self.delta = rewards[0] - rewards[1]
+        self.t = np.arange(steps + 1)
+        fig = Figure(figsize=(7.6, 2.5))
+        FigureCanvasAgg(fig)
+        a1, a2 = fig.subplots(1, 2)
+        self.curve = a1.plot([], [], color="k", lw=1.5)[0]
+        self.plateau = a1.axvline(0, color="C1", ls="--", lw=1)
+        self.optimum = a1.axhline(1, color="C2", ls=":", lw=1)
+        a1.set_xticks(np.linspace(0, steps, 5))
+        a1.set_yticks([0, 0.5, 1])
+        a1.set(xlabel="step", ylabel="pi(best arm)", ylim=(-0.02, 1.02),
+               xlim=(-0.05 * steps, 1.05 * steps))
+        lt = np.log10(self.t[1:])
+        self.gap_curve = a2.plot([], [], color="k", lw=1.5)[0]
+        self.tail = a2.plot([], [], ":", color="C1")[0]
+        self.gap_optimum = a2.axhline(0, color="C2", ls=":", lw=1)
+        a2.set_xticks([0, 1, 2, 3])
+        a2.set_yticks([-4, -2, 0])
+        a2.set(xlabel="log10 step", ylabel="log10 (1 - pi_best)", ylim=(-5, 0.2),
+               xlim=(lt[0] - 0.05 * lt[-1], 1.05 * lt[-1]),
+               title="1 - pi_best (dotted: 1 / (2 lr D t))")
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.88, wspace=0.28)
+        dynamic = [self.curve, self.plateau, self.optimum, self.gap_curve, self.tail,
+                   self.gap_optimum, a1.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig, self.axes = fig, (a1, a2)
+
+    def __call__(self, pi: np.ndarray, p0: float, lr: float, entropy_coef: float
+                 ) -> plt.Figure:
+        from . import bandit
+
+        t = self.t
+        self.curve.set_data(t, pi)
+        plateau = bandit.plateau_length_two_arm(p0, self.delta, lr) if p0 < 0.5 else 0.0
+        self.plateau.set_xdata([plateau, plateau])
+        self.plateau.set_visible(plateau <= self.steps)
+        optimum = bandit.regularised_optimum(self.rewards, entropy_coef)[0]
+        self.optimum.set_ydata([optimum, optimum])
+        self.axes[0].set_title(f"p0={p0:g}, lr={lr:g}, tau={entropy_coef:g}")
+        lt = np.log10(t[1:])
+        self.gap_curve.set_data(lt, np.log10(np.maximum(1 - pi[1:], 1e-17)))
+        self.tail.set_data(lt, np.log10(bandit.late_phase_gap(t[1:], self.delta, lr)))
+        gap = np.log10(max(1 - optimum, 1e-17))
+        self.gap_optimum.set_ydata([gap, gap])
+        self.gap_optimum.set_visible(entropy_coef > 0)
+        return self.fig
+
+
+def mode_name(mode: int) -> str:
+    """The behaviour word of a mode index (analysis.MODES; -1, a run that stopped: stopped)."""
+    return analysis.MODES[int(mode)] if mode >= 0 else "stopped"
+
+
+class ModeMapFigure:
+    """Left: trapped seeds in each cell of a rows x cols map of settings at one update, the
+    selected cell outlined. Right: the selected cell's runs, reward over updates, coloured by
+    their behaviour at that update (dashed line).
+
+    cells[r][c] = (sweep, rows): a SweepData and the rows of that cell's runs, ordered by seed
+    (SweepData.by_seed), the same number in every cell; modes[r, c, s] is run s's behaviour
+    over the 50 updates before `update` (SweepData.modes_at). fig = ModeMapFigure(...)(r, c).
+    Built once with fixed limits; a call moves the outline and the reward lines, which
+    widgets.Demo blits."""
+
+    def __init__(self, cells, row_labels: list[str], col_labels: list[str], row_name: str,
+                 col_name: str, update: int):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+
+        self.cells, self.update = cells, update
+        self.modes = np.array([[d.modes_at(update)[rows] for d, rows in row] for row in cells])
+        frac = analysis.is_collapsed(self.modes).mean(-1)
+        fig = Figure(figsize=(8.8, 2.6))
+        FigureCanvasAgg(fig)
+        a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+        image = a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
+        fig.colorbar(image, ax=a0, label="trapped fraction", fraction=0.08, pad=0.03)
+        n = self.modes.shape[-1]
+        for r in range(frac.shape[0]):
+            for c in range(frac.shape[1]):
+                a0.text(c, r, f"{int(round(frac[r, c] * n))}/{n}", ha="center", va="center",
+                        fontsize=8, color="w" if frac[r, c] > 0.6 else "k")
+        self.outline = a0.add_patch(plt.Rectangle((-0.5, -0.5), 1, 1, fill=False, lw=2.5,
+                                                  color="k"))
+        a0.set_xticks(range(len(col_labels)), col_labels, fontsize=7)
+        a0.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
+        a0.set(xlabel=col_name, ylabel=row_name, title="trapped seeds")
+        last = max(d.h("reward").shape[1] * d.stride for row in cells for d, _ in row)
+        self.lines = [a1.plot([], [], lw=1.2)[0] for _ in range(n)]
+        a1.axvline(update, color="0.6", ls="--", lw=0.8)
+        a1.set_xticks([0, update // 2, update] + ([last] if last > update else []))
+        a1.set_xlim(0, last)
+        a1.set_yticks([-0.5, 0, 0.5, 1])
+        a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
+               title="the cell's seeds (colour = behaviour)")
+        a1.legend(handles=[Line2D([], [], color=MODE_COLOURS[m], lw=1.5,
+                                  label=m.replace("_", " ")) for m in analysis.MODES],
+                  fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5),
+                  title="behaviour", title_fontsize=6)
+        left = 0.08 + 0.009 * max(len(label) for label in row_labels)
+        fig.subplots_adjust(left=left, right=0.86, bottom=0.18, top=0.88, wspace=0.55)
+        for artist in [self.outline, *self.lines]:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = [self.outline, *self.lines]
+        self.fig = fig
+
+    def __call__(self, row: int, col: int) -> plt.Figure:
+        self.outline.set_xy((col - 0.5, row - 0.5))
+        d, rows = self.cells[row][col]
+        for line, i, mode in zip(self.lines, rows, self.modes[row, col], strict=True):
+            line.set_data(d.update_axis(), d.h("reward")[i])
+            line.set_color(MODE_COLOURS[mode_name(mode)])
+        return self.fig
+
+
+def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,
+                          settings, seeds, setting_name: str = "kappa") -> plt.Figure:
+    """Left: trapped fraction of each group of independent runs (label -> bool per seed) with
+    its 95 % Wilson interval; a label "x\\nfamily" is ticked x and coloured by its family.
+    Right: a seeds x settings table of paired outcomes (trap: (seeds, settings) bool), seeds
+    sorted by at how many settings they are trapped: a filled square is a trapped run."""
+    from .stats import wilson
+
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9.6, 4.2), dpi=100,
+                                 gridspec_kw={"width_ratios": [1.25, 1]})
+    colours = {}
+    for x, (label, flags) in enumerate(groups.items()):
+        k, n = int(np.sum(flags)), len(flags)
+        lo, hi = wilson(k, n)
+        family = label.split("\n")[-1]
+        first = family not in colours
+        colour = colours.setdefault(family, f"C{len(colours)}")
+        a0.errorbar(x, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="o", color=colour,
+                    capsize=4, lw=1.5, label=family if first else None)
+        a0.text(x + 0.12, k / n, f"{k}/{n}", fontsize=8, va="center")
+    a0.set_xticks(range(len(groups)), [g.split("\n")[0] for g in groups], fontsize=8)
+    a0.set(ylim=(0, 1), xlim=(-0.5, len(groups) - 0.3), ylabel="fraction of runs trapped",
+           title="trapped runs, 95 % interval")
+    a0.legend(fontsize=8, loc="upper left", title="runs (20 seeds each)", title_fontsize=8)
+    order = np.lexsort((np.arange(len(trap)), -trap.sum(axis=1)))
+    for j in range(trap.shape[1]):
+        t = trap[order, j]
+        y = np.arange(len(order))
+        a1.plot(np.full(t.sum(), j), y[t], "s", color="C3", ms=7)
+        a1.plot(np.full((~t).sum(), j), y[~t], "s", mfc="none", color="0.6", ms=7)
+    for y, i in enumerate(order):
+        a1.text(len(settings) - 0.4, y, str(int(trap[i].sum())), fontsize=8, va="center")
+    a1.plot([], [], "s", color="C3", label="trapped")
+    a1.plot([], [], "s", mfc="none", color="0.6", label="not trapped")
+    a1.set_xticks(range(len(settings)), [f"{k:+.1f}" if k else "0" for k in settings])
+    a1.set_yticks(range(len(order)), [str(s) for s in np.asarray(seeds)[order]], fontsize=7)
+    a1.set(xlim=(-0.5, len(settings) - 0.1), ylim=(len(order) - 0.5, -0.5),
+           xlabel=setting_name, ylabel="seed (sorted)",
+           title=f"each seed at each {setting_name} (right: at how many)")
+    a1.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.tight_layout()
     return fig

@@ -331,8 +331,7 @@ class SweepData:
         return analysis.is_collapsed(self.arrays["mode"])
 
     def update_axis(self) -> np.ndarray:
-        stride = self.meta.get("spec", {}).get("stride", 10)
-        return (np.arange(self.h("reward").shape[1]) + 0.5) * stride
+        return (np.arange(self.h("reward").shape[1]) + 0.5) * self.stride
 
     # --- subsets and row orders that pair runs across settings and sweeps ---------------------
     def subset(self, **values) -> SweepData:
@@ -355,5 +354,87 @@ class SweepData:
     def record_updates(self) -> np.ndarray:
         """The update of each per-unit record (arrays["unit_dead"][:, j] is update
         record_updates()[j]): every stride-th update, from update 0."""
-        stride = self.meta.get("spec", {}).get("stride", 10)
-        return np.arange(self.arrays["unit_dead"].shape[1]) * stride
+        return np.arange(self.arrays["unit_dead"].shape[1]) * self.stride
+
+    # --- reading stored runs at an update: a setting, values and modes there, a run's log ----
+    @property
+    def stride(self) -> int:
+        """Updates per stored history point: point j is the mean of updates j*stride ..
+        (j+1)*stride - 1."""
+        return int(self.meta.get("spec", {}).get("stride", 10))
+
+    def setting(self, name: str) -> np.ndarray:
+        """The value of a training setting for every run, shape (runs,): its grid column, else
+        the sweep's base value, else the default it was made with (TrainSettings names, task
+        and network ones too, e.g. entropy_coef, no_choice_penalty)."""
+        if name in self.grid_names:
+            return self.arrays["grid/" + name]
+        base = self.meta.get("spec", {}).get("base", {})
+        defaults = self.meta.get("defaults") or _flat_defaults()
+        if name not in base and name not in defaults:
+            raise KeyError(f"{name!r} is not a training setting (grid: {self.grid_names}; "
+                           f"see config.TrainSettings)")
+        return np.full(len(self.arrays["seed"]), base.get(name, defaults.get(name)))
+
+    def _point(self, update: int) -> int:
+        """Index of the stored point that holds `update`."""
+        stored = self.h("reward").shape[1] * self.stride
+        if not 0 <= update < stored:
+            raise ValueError(f"update={update} is outside the stored {stored} updates "
+                             f"(0 to {stored - 1}).")
+        return update // self.stride
+
+    def at(self, name: str, update: int) -> np.ndarray:
+        """h(name) at the stored point that holds `update` (the mean of its `stride`
+        updates), one value per run, shape (runs,)."""
+        return self.h(name)[:, self._point(update)]
+
+    def modes_at(self, update: int, window: int = 50) -> np.ndarray:
+        """Behaviour mode (index into analysis.MODES) of every run over updates
+        [update - window, update), shape (runs,), from the stored points.
+
+        At the last update it equals the stored `mode` (analysis.mode_of_history on the full
+        resolution histories) up to NaN handling. Without a stored choice_rate it is
+        1 - abort_rate - no_choice_rate."""
+        lo, hi = (update - window) // self.stride, update // self.stride
+        if lo < 0 or hi > self.h("reward").shape[1]:
+            raise ValueError(f"update={update} with window={window} is outside the stored "
+                             f"{self.h('reward').shape[1] * self.stride} updates.")
+
+        def mean(name):
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no choice made
+                return np.nanmean(self.h(name)[:, lo:hi], axis=1)
+
+        abort, none = mean("abort_rate"), mean("no_choice_rate")
+        choice = mean("choice_rate") if "h/choice_rate" in self.arrays else 1 - abort - none
+        return analysis.collapse_mode(abort, none, choice, mean("left_rate"),
+                                      mean("higher_ev_rate"))
+
+    def history(self, rows) -> dict[str, np.ndarray]:
+        """The stored histories of some runs as name -> (points, runs), the layout of
+        analysis.report and analysis.mode_of_history (one point = the mean of `stride`
+        updates). choice_rate is derived and kappa is the run's setting where not stored."""
+        rows = np.atleast_1d(rows)
+        out = {k[2:]: v[rows].T for k, v in self.arrays.items() if k.startswith("h/")}
+        if "choice_rate" not in out:
+            out["choice_rate"] = 1 - out["abort_rate"] - out["no_choice_rate"]
+        if "kappa" not in out:
+            out["kappa"] = np.broadcast_to(self.setting("kappa")[rows],
+                                           out["reward"].shape).copy()
+        return out
+
+    def report(self, row: int, update: int | None = None, label: str = "") -> str:
+        """analysis.report (the upstream debug layout) of run `row` at the stored point that
+        holds `update` (None: the last), i.e. the mean of `stride` updates. Diagnostics the
+        sweep did not keep print nan."""
+        s = self.stride
+        b = self.h("reward").shape[1] - 1 if update is None else self._point(update)
+        text = analysis.report(self.history(row), b, 0, label=label, number=b * s)
+        return text.replace(f"Update {b * s}", f"Updates {b * s}-{b * s + s - 1} (mean)", 1)
+
+    def describe(self, row: int) -> str:
+        """A run in words: its grid values and seed, e.g. "kappa=-0.4 lr=0.03 seed=1"."""
+        values = [(g, self.arrays["grid/" + g][row]) for g in self.grid_names]
+        parts = [f"{g}={v:g}" if isinstance(v, np.number) else f"{g}={v}" for g, v in values]
+        return " ".join(parts + [f"seed={self.arrays['seed'][row]}"])

@@ -23,18 +23,21 @@ train_widget (train one network with the reader's kappa and entropy_coef).
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import math
 import time
 from collections.abc import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
-from . import analysis, plots
+from . import analysis, bandit, plots, softmax
 from .config import TrainSettings
 
 SLIDER_STYLE = {"description_width": "initial"}
@@ -254,7 +257,6 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     from . import data
     from .lessons import (
         nb02_wout_init,
-        nb03_gradient_vanishing,
         nb04_entropy_fix,  # until each notebook's demos move here
     )
 
@@ -265,8 +267,11 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
         "SimpleRNN, tanh readout": simple.subset(readout_rate="tanh")})
     if raster:
         demos["01.raster"] = raster_demo(train_unit_examples())
-    for nb, module in (("02", nb02_wout_init), ("03", nb03_gradient_vanishing),
-                       ("04", nb04_entropy_fix)):
+    demos["03.gap"], demos["03.bandit"] = gap_demo(), bandit_demo()
+    kappa_lr = data.load("nb03_kappa_lr")
+    demos["03.kappa_x_lr"] = kappa_lr_demo(kappa_lr, data.load("nb00_main_grid"))
+    demos["03.reward"] = reward_demo(data.load("nb03_reward_design"), kappa_lr)
+    for nb, module in (("02", nb02_wout_init), ("04", nb04_entropy_fix)):
         for name, demo in module.demos().items():
             demos[f"{nb}.{name}"] = demo
     demos["05.explorer"] = explorer_demo(data.catalogue())
@@ -447,3 +452,155 @@ def units_train_widget(networks: dict[str, TrainSettings], network: str) -> Live
                    entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
                    lr=float_slider("lr", 0.001, 0.1, 0.001, 0.01, fmt=".3f"),
                    updates=float_slider("updates", 50, 1000, 50, 200, fmt=".0f"))
+
+
+# --- the vanishing gradient: logit-gap bars, the bandit plateau, behaviour maps -----------------
+@functools.lru_cache(maxsize=64)
+def gap_table(gap: float) -> dict[str, dict[str, float]]:
+    """Two actions with logits (gap, 0), in float32 and float64: pi, log pi and the gradient
+    d log pi(a) / d logits = onehot(a) - pi (autograd) when the lead (a = 0) or the other
+    action (a = 1) is sampled; table[dtype][name] for every name of plots.GAP_NAMES.
+    Cached: the gap demo's figure and summary line both read it."""
+    out = {}
+    for dtype in (torch.float32, torch.float64):
+        z = torch.tensor([[gap, 0.0]], dtype=torch.float64)
+        lead = softmax.log_pi_and_grad(z, 0, dtype)
+        other = softmax.log_pi_and_grad(z, 1, dtype)
+        pi = torch.softmax(z.to(dtype), -1)[0]
+        out[str(dtype).replace("torch.", "")] = {
+            "pi_lead": pi[0].item(), "pi_other": pi[1].item(),
+            "log_pi_lead": lead.log_pi.item(), "log_pi_other": other.log_pi.item(),
+            "grad_lead_0": lead.grad_autograd[0, 0].item(),
+            "grad_lead_1": lead.grad_autograd[0, 1].item(),
+            "grad_other_0": other.grad_autograd[0, 0].item(),
+            "grad_other_1": other.grad_autograd[0, 1].item(),
+        }
+    return out
+
+
+def _gap_summary(gap: float) -> str:
+    t = gap_table(gap)
+    f32, f64 = t["float32"], t["float64"]
+    return (f"gap {gap:g}: pi(lead) float32 {f32['pi_lead']:.9f} "
+            f"({'exactly 1' if f32['pi_lead'] == 1 else 'below 1'}), float64 "
+            f"{f64['pi_lead']:.17f}; |grad| if lead sampled: float32 "
+            f"{math.hypot(f32['grad_lead_0'], f32['grad_lead_1']):.2e}, float64 "
+            f"{math.hypot(f64['grad_lead_0'], f64['grad_lead_1']):.2e}; if unlikely sampled "
+            f"{math.hypot(f32['grad_other_0'], f32['grad_other_1']):.3f} "
+            f"(log pi = {f32['log_pi_other']:.2f}), but that happens with probability "
+            f"{f32['pi_other']:.1e}")
+
+
+def gap_demo() -> Demo:
+    """A logit-gap slider: pi, log pi and the gradients of two actions in float32 and float64
+    (plots.GapFigure), the summary line says where float32 gives exactly 1 or 0."""
+    figure = plots.GapFigure()
+    gaps = [0, 1, 2, 4, 8, 12, 14, 15, 16, 16.5, 17, 20, 30, 36, 37, 50, 100, 104, 110]
+    return Demo(lambda gap: figure(gap_table(gap), gap), summary_fn=_gap_summary,
+                gap=choice_slider("logit gap", gaps, 4))
+
+
+BANDIT_REWARDS = (1.0, 0.0)  # the bandit demo's two arms: best first, reward gap Delta = 1
+BANDIT_STEPS = 1000
+
+
+@functools.lru_cache(maxsize=64)
+def bandit_trajectory(p0: float, lr: float, entropy_coef: float,
+                      steps: int = BANDIT_STEPS) -> np.ndarray:
+    """pi(best arm) over steps, shape (steps + 1,), of exact policy gradient on the two arms
+    BANDIT_REWARDS from pi_best = p0 (bandit.exact_pg_trajectory). Cached: the demo's figure
+    and summary line both read it (do not modify the array)."""
+    theta0 = bandit.initial_logits_for(BANDIT_REWARDS, p0)
+    return bandit.exact_pg_trajectory(theta0, BANDIT_REWARDS, lr, steps, entropy_coef)[:, 0]
+
+
+def _bandit_summary(p0: float, lr: float, entropy_coef: float) -> str:
+    pi = bandit_trajectory(p0, lr, entropy_coef)
+    past = pi >= 0.5
+    escape = f"{int(past.argmax())}" if past.any() else f"> {BANDIT_STEPS}"
+    delta = BANDIT_REWARDS[0] - BANDIT_REWARDS[1]
+    formula = bandit.plateau_length_two_arm(p0, delta, lr) if p0 < 0.5 else 0.0
+    return (f"escape (pi_best >= 1/2) at step {escape}; closed form (tau = 0) {formula:.0f}; "
+            f"pi_best at step {BANDIT_STEPS}: {pi[-1]:.4f}; optimum of pi.r + tau H: "
+            f"{bandit.regularised_optimum(BANDIT_REWARDS, entropy_coef)[0]:.4f}")
+
+
+def bandit_demo() -> Demo:
+    """Sliders over the initial probability of the best arm, the learning rate and the entropy
+    coefficient tau: exact policy gradient on two arms, computed live (plots.BanditFigure)."""
+    figure = plots.BanditFigure(BANDIT_REWARDS, BANDIT_STEPS)
+
+    def plot(p0, lr, entropy_coef):
+        return figure(bandit_trajectory(p0, lr, entropy_coef), p0, lr, entropy_coef)
+
+    p0s = [0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001]
+    return Demo(plot, summary_fn=_bandit_summary,
+                p0=choice_slider("initial pi(best)", p0s, 0.01),
+                lr=choice_slider("learning rate", [0.1, 0.2, 0.5, 1.0, 2.0], 0.5),
+                entropy_coef=entropy_slider([0.0, 0.01, 0.05, 0.1, 0.2], 0.0))
+
+
+def mode_map_demo(cells, row_values: list, col_values: list, row_labels: list[str],
+                  col_labels: list[str], row_name: str, col_name: str, update: int,
+                  heading: Callable[..., str], **sliders: W.ValueWidget) -> Demo:
+    """Two sliders (the first picks a row of cells, the second a column) over a map of stored
+    runs at one update (plots.ModeMapFigure; cells[r][c] = (sweep, rows by seed)). The summary
+    line starts with heading(**values) and gives each seed's behaviour, reward and gradient
+    norm over the stored updates before `update`."""
+    figure = plots.ModeMapFigure(cells, row_labels, col_labels, row_name, col_name, update)
+    row_key, col_key = sliders
+
+    def where(values):
+        return row_values.index(values[row_key]), col_values.index(values[col_key])
+
+    def plot(**values):
+        return figure(*where(values))
+
+    def summary(**values):
+        r, c = where(values)
+        d, rows = cells[r][c]
+        reward, grad = d.at("reward", update - 1), d.at("grad_norm", update - 1)
+        return f"{heading(**values)}: " + "; ".join(
+            f"seed {d.arrays['seed'][i]}: {plots.mode_name(m)} (reward {reward[i]:.2f}, "
+            f"grad norm {grad[i]:.1e})" for i, m in zip(rows, figure.modes[r, c], strict=True))
+
+    return Demo(plot, summary_fn=summary, **sliders)
+
+
+def kappa_lr_demo(kappa_lr, main_grid, update: int = 700) -> Demo:
+    """kappa and learning-rate sliders over the trapped seeds at `update`: kappa_lr's runs
+    (nb03_kappa_lr: kappa x lr x seeds) and, for main_grid's learning rate, main_grid's runs at
+    entropy_coef 0 (nb00_main_grid: the same seeds, so every column pairs up seed by seed)."""
+    main_lr = float(main_grid.setting("lr")[0])
+    kappas, lrs = kappa_lr.values("kappa"), sorted(kappa_lr.values("lr") + [main_lr])
+    cells = [[(main_grid, main_grid.by_seed(kappa=k, entropy_coef=0.0)) if lr == main_lr
+              else (kappa_lr, kappa_lr.by_seed(kappa=k, lr=lr)) for lr in lrs] for k in kappas]
+    return mode_map_demo(
+        cells, kappas, lrs, [f"{k:+.1f}" for k in kappas], [f"{v:g}" for v in lrs],
+        "kappa (< 0 risk-seeking)", "policy learning rate", update,
+        lambda kappa, lr: f"kappa={kappa:+.2f}, lr={lr:g}, at update {update}",
+        kappa=kappa_slider(kappas, -0.2), lr=choice_slider("learning rate", lrs, 0.01))
+
+
+def reward_demo(reward_design, kappa_lr, update: int = 700) -> Demo:
+    """Reward-design and kappa sliders over the trapped seeds at `update`: each reward variant
+    of reward_design (nb03_reward_design: no_choice_penalty and step_cost changed one at a
+    time) and its control "upstream", kappa_lr's runs at reward_design's learning rate
+    (nb03_kappa_lr: the same seeds, so paired)."""
+    lr = float(reward_design.setting("lr")[0])
+    kappas = reward_design.values("kappa")
+    upstream_penalty = float(kappa_lr.setting("no_choice_penalty")[0])
+    variants = {"upstream": (kappa_lr, {"lr": lr})}
+    for penalty, cost in sorted(set(zip(reward_design.setting("no_choice_penalty").tolist(),
+                                        reward_design.setting("step_cost").tolist(),
+                                        strict=True))):
+        name = f"no-choice {penalty:.1f}" if penalty != upstream_penalty else f"step cost {cost:g}"
+        variants[name] = (reward_design, {"no_choice_penalty": penalty, "step_cost": cost})
+    cells = [[(d, d.by_seed(kappa=k, **setting)) for k in kappas]
+             for d, setting in variants.values()]
+    names = list(variants)
+    return mode_map_demo(
+        cells, names, kappas, names, [f"{k:+.1f}" for k in kappas], "rewards", "kappa", update,
+        lambda variant, kappa: f"{variant}, kappa={kappa:+.2f}, at update {update}",
+        variant=choice_slider("rewards", names, names[0], fmt="{}"),
+        kappa=kappa_slider(kappas, 0.0))

@@ -10,7 +10,7 @@ nb03_reward_design  kappa (-0.4, 0, 0.4) x two reward variants, applied one at a
                     (upstream's -0.5 / -0.5 / 0 at lr = 0.03) is nb03_kappa_lr, same seeds, so
                     the comparison is paired.
 
-Both run 700 updates (nb00_main_grid runs 1000; compare at update 700, see the lesson module)
+Both run 700 updates (nb00_main_grid runs 1000: notebook 03 compares them at update 700)
 and keep every diagnostic that `analysis.report` prints, so a stored run can be shown in the
 upstream debug layout. Only the policy learning rate varies; baseline_lr stays 0.01.
 """
