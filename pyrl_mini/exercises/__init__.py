@@ -12,12 +12,15 @@ In a notebook (here notebook 00):
 
 core.Exercise.check(fn) prints exactly one line and returns the function the notebook uses from
 then on: the student's when correct, else the reference solution (so Run All of an untouched
-notebook works). The reference solutions live in the notebook's module (read one with
+notebook works). A function that changes its input in place or returns the wrong type is
+refused before its value is looked at; a wrong answer's message never prints the expected
+value. The reference solutions live in the notebook's module (read one with
 `core.show(exercises.kappa_transform)` or in the folded solution cell of the notebook); the
 wrong answers a student plausibly writes are in tests/test_exercises.py. The modules use only
-the public API of the library (config, tasks, networks, risk, trainer, diagnostics, stats).
+the public API of the library (config, tasks, networks, risk, trainer, diagnostics, analysis,
+diagnose, stats, data).
 """
 
-from .core import Exercise, NotDone, call, show
+from .core import Exercise, NotDone, Refused, Returns, call, show
 
-__all__ = ["Exercise", "NotDone", "call", "show"]
+__all__ = ["Exercise", "NotDone", "Refused", "Returns", "call", "show"]

@@ -30,10 +30,11 @@ def _test_kappa_transform(fn: Callable) -> str | None:
         swapped = torch.where(d > 0, (1 + kappa) * d, (1 - kappa) * d)
         if torch.allclose(got, swapped, atol=1e-6):
             return (f"at kappa={kappa:+.1f} the two sides are swapped: d > 0 is scaled by "
-                    f"1 - kappa = {1 - kappa:.1f}, d <= 0 by 1 + kappa = {1 + kappa:.1f}")
+                    "1 - kappa, d <= 0 by 1 + kappa")
         i = int(torch.nonzero(~torch.isclose(got, want, atol=1e-6))[0])
-        return (f"at kappa={kappa:+.1f}, f({d[i].item():g}) should be {want[i].item():.3g}, "
-                f"got {got[i].item():.3g} (d > 0 is scaled by 1 - kappa, d <= 0 by 1 + kappa)")
+        branch = "d > 0 (scaled by 1 - kappa)" if d[i] > 0 else "d <= 0 (scaled by 1 + kappa)"
+        return (f"at kappa={kappa:+.1f} your f({d[i].item():g}) = {got[i].item():.3g} is not "
+                f"right: check the branch for {branch}")
     return None
 
 
@@ -63,13 +64,15 @@ def _test_gamble_value(fn: Callable) -> str | None:
         want = reference_gamble_value(p, m, kappa)
         if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
             continue
-        hint = ""
+        where = f"gamble_value(p={p:g}, m={m:.3g}, kappa={kappa:+.1f}) = {got:.4g}"
         if math.isclose(got, p * m, rel_tol=1e-4):
-            hint = ": that is the expected value p m, which ignores kappa"
-        elif math.isclose(got, reference_gamble_value(p, m, -kappa), rel_tol=1e-4):
-            hint = ": kappa has the wrong sign (kappa < 0 weights the win by 1 - kappa > 1)"
-        return (f"value(p={p:g}, m={m:.3g}, kappa={kappa:+.1f}) should be {want:.4g}, "
-                f"got {got:.4g}{hint}")
+            return f"{where} is the expected value p m, which ignores kappa"
+        if math.isclose(got, reference_gamble_value(p, m, -kappa), rel_tol=1e-4):
+            return f"{where}: kappa has the wrong sign (kappa < 0 weights a win by 1 - kappa > 1)"
+        if got > m or got < 0:
+            return f"{where} lies outside [0, m]: a value between the two outcomes is expected"
+        return (f"{where} is not the fixed point: at it, the expected step of a win, weighted "
+                "by its probability, cancels that of a loss; solve that for V")
     return None
 
 
@@ -124,8 +127,8 @@ def _test_policy_loss(fn: Callable) -> str | None:
         where = f"kappa={kappa:+.1f}, entropy_coef={entropy_coef:g}"
         if torch.allclose(mine.grad, ref.grad, atol=1e-6, rtol=1e-4):
             if not math.isclose(loss.item(), want.item(), rel_tol=1e-4, abs_tol=1e-6):
-                return (f"at {where} the gradient is right but the loss is {loss.item():.4g}, "
-                        f"not {want.item():.4g}")
+                return (f"at {where} the gradient is right but your loss {loss.item():.4g} is "
+                        "shifted by a constant (a term that does not depend on the logits)")
             continue
         if torch.allclose(mine.grad, -ref.grad, atol=1e-6, rtol=1e-4):
             return (f"at {where} the sign is flipped: the loss is MINUS the kappa-weighted "

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, _fmt, call
+from .core import Exercise, Returns, _fmt, call
 
 # Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
 # the worse arm; Exercise 3: the collapsed fraction of a fix's runs.
@@ -55,13 +56,17 @@ def _find_regularised_optimum_slip(fn: Callable) -> str | None:
             return f"at {where} the result ignores tau; the optimum is softmax(r / tau)"
         if not math.isclose(float(got.sum()), 1.0, rel_tol=1e-6):
             return f"at {where} the probabilities sum to {float(got.sum()):.4g}, not 1: normalise"
-        return f"at {where} pi* should be {_fmt(want)}, got {_fmt(got)}"
+        return (f"at {where} your pi* {_fmt(got)} is wrong: the optimum weights each arm by "
+                "exp(r / tau), normalised")
     return None
 
 
 regularised_optimum = Exercise(
     "regularised_optimum", reference_regularised_optimum, _test_regularised_optimum,
-    "pi* = softmax(r / tau), computed without overflow even at tau = 0.001.")
+    "pi* = softmax(r / tau), computed without overflow even at tau = 0.001.",
+    returns=Returns("a tensor or numpy array of probabilities, one per arm",
+                    lambda out: (torch.is_tensor(out) or isinstance(out, np.ndarray))
+                    and out.ndim == 1))
 
 
 def reference_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
@@ -87,7 +92,7 @@ def _test_min_entropy_coef(fn: Callable) -> str | None:
             hint = "the sign is flipped: log((1 - p_min) / p_min) is positive for p_min < 1/2"
         else:
             hint = "start from p_min = 1 / (1 + exp(gap / tau)) and solve for tau"
-        return f"{where} should be {want:.4f}, got {got:.4g}: {hint}"
+        return f"{where} = {got:.4g} is wrong: {hint}"
     return None
 
 
@@ -117,13 +122,14 @@ def _test_collapsed_fraction(fn: Callable) -> str | None:
             continue
         k = round(want * len(modes))
         if math.isclose(got, k) and k != want:
-            return f"for {modes} the answer is a fraction, {want:g}; you returned the count {got:g}"
+            return (f"for {modes} you returned {got:g}, a count: return the fraction of the "
+                    "runs")
         if "learning" in modes and math.isclose(
                 got, sum(m != "converged" for m in modes) / len(modes)):
             return (f"for {modes} you counted 'learning' runs as collapsed; a run still learning "
                     "is not trapped (the collapsed modes: never_chooses, always_aborts, one_side)")
-        return (f"for {modes} the collapsed fraction is {want:g}, got {got:g} (count the modes "
-                "never_chooses, always_aborts and one_side)")
+        return (f"for {modes} your fraction {got:g} is wrong (count the modes never_chooses, "
+                "always_aborts and one_side, and divide by the number of runs)")
     return None
 
 
