@@ -192,44 +192,12 @@ assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0
 # tau E[(R - V)+] = (1 - tau) E[(V - R)+], the definition of the **tau-expectile** of R.
 # kappa = 0 gives tau = 1/2, the mean; kappa < 0 gives tau > 1/2, a value above the mean.
 #
-# For a gamble paying m with probability p, else 0, the condition reads
-# tau p (m - V) = (1 - tau)(1 - p) V, so
+# ### Exercise 2: derive the risk-sensitive value of a gamble
 #
-# $$ V_\tau = \frac{\tau p\, m}{\tau p + (1-\tau)(1-p)} = \mathrm{EV}\cdot
-# \frac{\tau}{(1-\tau) + p\,(2\tau - 1)} .$$
-#
-# Here the update runs on samples, and lands on the formula:
-
-# %%
-kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
-gen = torch.Generator().manual_seed(0)
-rewards = m * (torch.rand(20_000, generator=gen) < p).float()
-V, trace = torch.tensor(0.0), []
-for R in rewards:
-    V = V + lr * kappa_transform(R - V, kappa)
-    trace.append(float(V))
-V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
-tau = (1 - kappa) / 2
-V_formula = tau * p * m / (tau * p + (1 - tau) * (1 - p))
-print(f"tau={tau:.2f}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
-      f"expectile formula {V_formula:.3f}; EV {p * m:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
-assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
-
-# %% [markdown]
-# **Why kappa < 0 picks the riskier gamble.** Choosing an option raises its probability by,
-# on average, f(d) after it, which is positive exactly when the baseline V lies below the
-# option's tau-expectile. So the larger expectile wins. At equal EV, the denominator
-# (1 - tau) + p (2 tau - 1) grows with p when tau > 1/2: at kappa < 0 the **lower-p** option
-# has the larger expectile; kappa > 0 reverses it.
-#
-# ### Exercise 2: the risk-sensitive value of a gamble
-#
-# Write `gamble_value(p, m, kappa)`, the fixed point of the update above, without simulating.
-# The cell after the checker then predicts which option of an equal-EV pair a kappa = -0.4
-# network prefers and compares with trained networks.
+# A gamble pays m with probability p, else 0. Write the condition above for its two outcomes
+# and solve it for V: `gamble_value(p, m, kappa)`, without simulating. The cells after the
+# checker run the update on samples against your value, then ask which option of an equal-EV
+# pair a kappa = -0.4 network prefers.
 
 # %%
 def gamble_value(p: float, m: float, kappa: float) -> float:
@@ -244,12 +212,40 @@ gamble_value = exercises.gamble_value.check(gamble_value)
 # %% [markdown]
 # <details><summary>Solution (open after trying)</summary>
 #
+# With probability p, R - V = m - V > 0 (weight tau); otherwise R - V = -V < 0 (weight
+# 1 - tau). So tau p (m - V) = (1 - tau)(1 - p) V, and
+# V = tau p m / (tau p + (1 - tau)(1 - p)).
+#
 # ```python
 # def gamble_value(p, m, kappa):
 #     tau = (1 - kappa) / 2
 #     return tau * p * m / (tau * p + (1 - tau) * (1 - p))
 # ```
 # </details>
+#
+# The update on samples, against your value (or the reference's):
+
+# %%
+kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
+gen = torch.Generator().manual_seed(0)
+rewards = m * (torch.rand(20_000, generator=gen) < p).float()
+V, trace = torch.tensor(0.0), []
+for R in rewards:
+    V = V + lr * kappa_transform(R - V, kappa)
+    trace.append(float(V))
+V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
+V_formula = gamble_value(p, m, kappa)
+print(f"kappa={kappa}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
+      f"gamble_value {V_formula:.3f}; EV {p * m:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
+assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
+
+# %% [markdown]
+# **Why kappa < 0 picks the riskier gamble.** Choosing an option raises its probability by,
+# on average, f(d) after it, which is positive exactly when the baseline V lies below the
+# option's tau-expectile. So the larger expectile wins. Two options of equal EV:
 
 # %%
 ev = 1.0
@@ -265,6 +261,9 @@ assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
 assert np.nanmean(risky_rate[at]) > 0.5, "and the trained networks prefer it"
 
 # %% [markdown]
+# At kappa < 0 the lower-p option has the larger expectile, and the trained networks choose
+# it more often; at kappa > 0 both reverse.
+#
 # ## 5. One update of training, in the open (10 min)
 #
 # The trainer (`pyrl_mini.trainer.train`) runs B trials, computes G_t and V_t, and minimises

@@ -45,14 +45,10 @@ kappa_transform = Exercise(
 
 # --- Exercise 2: the risk-sensitive value of a gamble ---------------------------------------------
 def reference_gamble_value(p: float, m: float, kappa: float) -> float:
-    """Fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0.
-
-    At the fixed point the expected update is 0:
-        p (1 - kappa) (m - V) = (1 - p) (1 + kappa) V
-    so V = p (1 - kappa) m / (p (1 - kappa) + (1 - p) (1 + kappa)), the tau-expectile of R
-    with tau = (1 - kappa) / 2.
-    """
-    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)
+    """The fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0: the V at
+    which the expected update is zero. (The exercise is to derive it, so the formula is in the
+    code, not here.)"""
+    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)  # the two sides of E[f(R - V)] = 0
     return up * m / (up + down)
 
 

@@ -78,8 +78,10 @@ dead_and_dormant = Exercise(
 
 # --- Exercise 2: a paired difference and its standard error ---------------------------------------
 def reference_paired_difference(low, high) -> tuple[float, float]:
-    """Mean of low - high over pairs (same seed, same settings but kappa) and its standard error
-    std(low - high, ddof=1) / sqrt(pairs). low, high: (pairs,) arrays in the same order."""
+    """(mean of low - high over pairs, its standard error); low, high: (pairs,) arrays in the
+    same order, element k of each from pair k (same seed, same settings but kappa). Working
+    out the standard error of a paired difference is the exercise: the formula is in the code,
+    not here."""
     d = torch.as_tensor(low, dtype=torch.float64) - torch.as_tensor(high, dtype=torch.float64)
     return d.mean().item(), (d.std(unbiased=True) / math.sqrt(len(d))).item()
 

@@ -14,10 +14,11 @@ from .core import Exercise, call, tuple_of
 # --- Exercise 1: the readout's own gradient, dL/dW_out --------------------------------------------
 def reference_wout_gradient(rates: torch.Tensor, actions: torch.Tensor, probs: torch.Tensor,
                             fd: torch.Tensor, mask: torch.Tensor, trials: int) -> torch.Tensor:
-    """dL/dW_out = -(1/B) sum_{valid t, b} f(d_t) r_t^T (onehot(a_t) - pi_t), shape (N, A).
+    """dL/dW_out, shape (N, A), for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t) with
+    logits r_t W_out + b_out (deriving it is the exercise: the formula is in the code).
 
     rates (T, B, N), actions (T, B) int64, probs pi (T, B, A), fd = f(d) (T, B), mask (T, B)
-    1.0 on valid steps, trials = B; for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t).
+    1.0 on valid steps, trials = B.
     """
     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)             # (T, B, A)
@@ -201,9 +202,9 @@ first_adam_step = Exercise(
 
 # --- Exercise 3: the chance that a trial reaches a choice at initialisation -----------------------
 def reference_hold_probability(probs: torch.Tensor, hold_steps: int) -> float:
-    """Mean over trials of prod_{t < hold_steps} pi_t(FIXATE): the chance that a trial keeps
-    fixating through the fixation and stimulus epochs and reaches the decision epoch.
-    probs (T, B, A) with FIXATE = action 0."""
+    """The chance that a trial keeps fixating on each of its first hold_steps steps (through
+    the fixation and stimulus epochs, to the decision epoch), averaged over the trials.
+    probs (T, B, A) with FIXATE = action 0. (Working it out is the exercise.)"""
     return probs[:hold_steps, :, 0].prod(dim=0).mean().item()
 
 

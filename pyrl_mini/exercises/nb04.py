@@ -70,11 +70,9 @@ regularised_optimum = Exercise(
 
 
 def reference_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
-    """entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart.
-
-    p_min = 1 / (1 + exp(gap / tau)) gives tau = gap / log((1 - p_min) / p_min); the task's
-    loss applies tau = entropy_coef / T per step, so entropy_coef = T * tau.
-    """
+    """The entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart, the
+    loss applying tau = entropy_coef / steps_per_trial per step. (Solving for it is the
+    exercise: the formula is in the code.)"""
     return steps_per_trial * gap / math.log((1.0 - p_min) / p_min)
 
 
