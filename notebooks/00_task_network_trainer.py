@@ -328,11 +328,27 @@ assert abs(float(grad["b_out"].sum())) < 1e-3 * float(grad["b_out"].abs().max())
 
 # %% [markdown]
 # The b_out gradient is -(1/B) sum f(d_t)(onehot(a_t) - pi_t): its components sum to zero,
-# as section 2 predicts. Training repeats this update (with Adam). 300 updates at kappa = 0:
+# as section 2 predicts. Training repeats this update (with Adam): 300 updates at kappa = 0,
+# shown after you predict.
 
 # %%
 live = train(TrainSettings(updates=300, seed=1), desc="300 updates")
 h = live.member(0)
+
+# %% [markdown]
+# ### Exercise 4 (prediction): which is learned first?
+#
+# The network must learn to hold fixation through 7 steps and to pick the higher-EV offer.
+# Which will this run do first: abort under 20 % of trials ("fixation"), choose the higher-EV
+# offer over 60 % of the time ("choice"), or both within 20 updates ("together")?
+
+# %%
+learned_first = ...  # "fixation", "choice" or "together"
+
+# %%
+learned_first = exercises.learned_first.check(learned_first, h)
+
+# %%
 plots.plot_curves(np.arange(live.updates_done), h, smooth=10,
                   names=("reward", "abort_rate", "higher_ev_rate", "entropy"));
 
@@ -340,14 +356,9 @@ plots.plot_curves(np.arange(live.updates_done), h, smooth=10,
 first, last = h["abort_rate"][:20].mean(), h["abort_rate"][-20:].mean()
 assert last < 0.1 < first, "the network learns to hold fixation"
 assert np.nanmean(h["higher_ev_rate"][-20:]) > 0.6, "and to prefer the higher-EV option"
-window = np.ones(20) / 20
-holds = np.argmax(np.convolve(h["abort_rate"], window, "valid") < 0.2)
-chooses = np.argmax(np.convolve(np.nan_to_num(h["higher_ev_rate"]), window, "valid") > 0.6)
-assert 0 < holds < chooses, "fixation is learned before choosing well"
+assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 
 # %% [markdown]
-# **Think!** Which comes first, holding fixation or choosing well? Why?
-#
 # <details><summary>Answer</summary>
 #
 # Holding fixation comes first: the abort rate falls before the higher-EV rate rises. An

@@ -1,7 +1,8 @@
 """Every checker accepts its reference solution, says "not done yet" for the untouched
 scaffold, rejects the wrong answers a student plausibly writes without printing the expected
 value, and refuses what the notebook cannot use (a function that changes its input in place, a
-result of the wrong type)."""
+result of the wrong type). Every prediction accepts what the data show and rejects the other
+options without naming the right one."""
 
 import functools
 import math
@@ -28,11 +29,17 @@ def scaffold_raises(*args, **kwargs):
 # Every exercise of every notebook, found in the module, so a new one cannot skip these tests.
 MODULES = (nb00, nb01, nb02, nb03, nb04, nb05)
 EXERCISES = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Exercise)]
+PREDICTIONS = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Prediction)]
 
 
 def test_every_notebook_block_of_exercises_is_found():
     assert len(EXERCISES) >= 15 and {"kappa_transform", "behaviour", "classify_log",
                                       "separation_auc"} <= {e.name for e in EXERCISES}
+
+
+def test_every_notebook_has_a_prediction():
+    for m in MODULES:
+        assert any(isinstance(v, core.Prediction) for v in vars(m).values()), m.__name__
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -794,3 +801,103 @@ def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():
         p[:h, :, 0].mean(1).prod().item()))
     assert "FIXATE is action 0" in _wrong(nb02.hold_probability, lambda p, h: (
         p[:h, :, 2].prod(0).mean().item()))
+
+
+# --- predictions: the truth comes from data or a computation, and a wrong answer is not told it
+def _history(hold_at: int, choose_at: int, updates: int = 300) -> dict:
+    """Per-update records of a made-up run: abort rate 0.9 until hold_at then 0.02, higher-EV
+    rate NaN (no choice) or 0.4 until choose_at, then 0.95."""
+    t = np.arange(updates)
+    return {"abort_rate": np.where(t < hold_at, 0.9, 0.02),
+            "higher_ev_rate": np.where(t < choose_at, np.where(t < 50, np.nan, 0.4), 0.95)}
+
+
+def _log(adv_mean: float, adv_std: float, logp: float, grad: float) -> str:
+    return (f"Step 600:\nAdvantage (delta_prime):\n  Mean: {adv_mean:.6f}\n  Std: {adv_std:.6f}\n"
+            f"Log-probabilities:\n  Mean: {logp:.6f}\n  Std: {abs(logp):.6f}\n"
+            f"Gradient Statistics:\n  Total norm: {grad:.6f}\nPolicy Entropy:\n"
+            f"  Mean entropy: {abs(logp):.6f}\n")
+
+
+# the arguments the notebook passes to check() besides the answer (the live run, the log)
+CONTEXT = {"learned_first": (_history(60, 180),),
+           "why_zero": (_log(-0.005, 0.0, 0.0, 0.0),)}
+
+
+@pytest.mark.parametrize("prediction", PREDICTIONS, ids=lambda p: p.name)
+def test_prediction_accepts_the_truth_rejects_the_rest_and_carries_on(prediction, capsys):
+    context = CONTEXT.get(prediction.name, ())
+    found = prediction.truth(*context)
+    options = [o.lower() for o in prediction.options]
+    assert found.answer in options and len(set(options)) == len(options) >= 2
+    right = prediction.options[options.index(found.answer)]
+    for answer in (right, f"  {right.upper()} "):
+        assert prediction.check(answer, *context) is answer
+        out = capsys.readouterr().out
+        assert out.startswith("correct:") and out.count("\n") == 1
+    for wrong in set(prediction.options) - {right}:
+        message = prediction.verdict(wrong, *context)
+        assert message.startswith("wrong:") and "\n" not in message
+        named = [o for o in prediction.options
+                 if re.search(rf"\b{re.escape(o)}\b", message, re.I)]
+        assert named == [wrong], f"{prediction.name}: {message}"  # not the answer, nor a hint
+    for scaffold in (..., None):
+        assert prediction.verdict(scaffold, *context).startswith("not done yet:")
+    for not_an_option in ("maybe", 3, ["a"]):
+        message = prediction.verdict(not_an_option, *context)
+        assert message.startswith("wrong:") and "not one of the options" in message
+
+
+def test_learned_first_reads_the_run_it_is_given():
+    truth = nb00.learned_first.truth
+    assert truth(_history(60, 180)).answer == "fixation"
+    assert truth(_history(180, 60)).answer == "choice"
+    assert truth(_history(100, 110)).answer == "together"
+    assert truth(_history(400, 400)).answer is None   # neither line crossed in 300 updates
+    assert nb00.learned_first.verdict("choice", _history(400, 400)).startswith("no verdict:")
+    # the first update of the first 20-update window below 20 % aborts, above 60 % higher-EV
+    assert nb00.learning_order(_history(60, 180)) == (56, 168)
+
+
+def test_prediction_truths_follow_the_data():
+    rng = np.random.default_rng(0)
+    more, fewer = rng.uniform(0.1, 0.4, 20), rng.uniform(0, 0.02, 20)
+    assert nb01.more_dead_units(more, fewer).answer == "adam"
+    assert nb01.more_dead_units(fewer, more).answer == "sgd"
+    assert nb01.more_dead_units(more, more[::-1]).answer == "same"
+    few, many = np.arange(20) < 4, np.arange(20) < 15
+    paired = functools.partial(core.paired_finding, flagged="trapped", control_name="at a",
+                               changed_name="at b")
+    assert paired(few, many).answer == "more"
+    assert paired(many, few).answer == "fewer"
+    assert paired(few, few).answer == paired(few, np.roll(few, 1)).answer == "same"
+    assert paired(few, many).evidence == ("trapped: 15 of 20 runs at b, 4 of 20 at a; "
+                                          "paired by seed, 11 only at b, 0 only at a (exact "
+                                          "McNemar p = 0.00098)")
+    assert nb03.clip_side([0, 0], [1e-4, 1e-5], 5.0).answer == "below"
+    assert nb03.clip_side([1, 1], [7.0, 9.0], 5.0).answer == "above"
+    assert nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).answer == "around"
+    assert nb03.clip_side([], [], 5.0).answer is None
+    why = nb05.why_zero.truth
+    assert why(_log(-0.005, 0.0, 0.0, 0.0)).answer == "advantages"
+    assert why(_log(-0.3, 1.1, 0.0, 0.0)).answer == "saturated"
+    assert why(_log(-0.3, 1.1, -0.6, 0.4)).answer == "cannot tell"
+
+
+def test_prediction_truths_read_the_stored_data():
+    """The notebooks' questions are answered by the data files, whatever their counts."""
+    from pyrl_mini import analysis, data
+
+    ck, co = data.load("collapse_kappa"), data.load("collapse_optimizer")
+    adam = ck.final("dead_fraction")[ck.by_seed(kappa=0.0)]
+    sgd = co.final("dead_fraction")[co.by_seed(policy_optimizer="sgd", lr=1.0)]
+    assert nb01.deadlier_optimizer.truth() == nb01.more_dead_units(adam, sgd)
+    aborts = ck.mode == nb03.MODES.index("always_aborts")
+    assert nb03.abort_gradient.truth() == nb03.clip_side(
+        ck.final("clipped")[aborts], ck.final("grad_norm")[aborts], 5.0)
+    cw = data.load("collapse_wout")
+    trapped = [analysis.is_trapped(ck.mode[ck.by_seed(kappa=0.0)]),
+               analysis.is_trapped(cw.mode[cw.by_seed(wout_std=2.0, entropy_coef=0.0)])]
+    assert nb02.large_wout_traps.truth().answer == core.paired_finding(
+        *trapped, "trapped", "", "").answer
+    assert nb04.bonus_prevents.truth().answer in nb04.bonus_prevents.options

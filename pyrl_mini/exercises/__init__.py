@@ -1,5 +1,5 @@
-"""Coding exercises, one module per notebook: a checker runs on the student's function and says,
-in one line, whether it is right.
+"""Coding exercises and predictions, one module per notebook: a checker runs on the student's
+function (or answer) and says, in one line, whether it is right.
 
 In a notebook (here notebook 00):
 
@@ -14,13 +14,14 @@ core.Exercise.check(fn) prints exactly one line and returns the function the not
 then on: the student's when correct, else the reference solution (so Run All of an untouched
 notebook works). A function that changes its input in place or returns the wrong type is
 refused before its value is looked at; a wrong answer's message never prints the expected
-value. The reference solutions live in the notebook's module (read one with
-`core.show(exercises.kappa_transform)` or in the folded solution cell of the notebook); the
-wrong answers a student plausibly writes are in tests/test_exercises.py. The modules use only
-the public API of the library (config, tasks, networks, risk, trainer, diagnostics, analysis,
-diagnose, stats, data).
+value. core.Prediction.check(answer) checks an answer given before the reveal against the
+notebook's data and lets the notebook carry on. The reference solutions live in the notebook's
+module (read one with `core.show(exercises.kappa_transform)` or in the folded solution cell of
+the notebook); the wrong answers a student plausibly writes are in tests/test_exercises.py. The
+modules use only the public API of the library (config, tasks, networks, risk, trainer,
+diagnostics, analysis, diagnose, stats, data).
 """
 
-from .core import Exercise, NotDone, Refused, Returns, call, show
+from .core import Exercise, Finding, NotDone, Prediction, Refused, Returns, call, show
 
-__all__ = ["Exercise", "NotDone", "Refused", "Returns", "call", "show"]
+__all__ = ["Exercise", "Finding", "NotDone", "Prediction", "Refused", "Returns", "call", "show"]

@@ -15,6 +15,10 @@ checker makes is guarded: a function that changes one of its inputs in place, or
 something of another type than the reference (a list or a numpy array where the notebook needs
 a tensor, a str where it needs a number), is refused with a one-line reason, because the cells
 after the check would break on it or silently use a changed input.
+
+`Prediction.check(answer)` is the same for a question answered before the reveal: the student
+sets a variable to one of a few options, the checker compares it with what the notebook's data
+or computation show, and the notebook carries on whatever the answer.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ..stats import mcnemar
 
 
 class NotDone(Exception):
@@ -276,6 +282,68 @@ class Exercise:
         message, use = self.verdict(fn)
         print(message)
         return use
+
+
+# --- a prediction, answered before the reveal -----------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """What the data or the computation show: the option that is right (None when they cannot
+    decide it, e.g. no run of the kind asked about) and one line of evidence with the numbers."""
+
+    answer: str | None
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A question the student answers before the reveal, by setting a variable to one of
+    `options`. `truth(*context)` computes the Finding from the notebook's data or computation
+    (never a stored count: the data may be rebuilt); `look` says where to look when the answer
+    is wrong, without naming the answer.
+
+    check(answer, *context) prints one line and returns the answer unchanged: a wrong or
+    missing prediction never stops the notebook.
+    """
+
+    name: str
+    options: tuple[str, ...]
+    truth: Callable[..., Finding]
+    look: str
+
+    def verdict(self, answer, *context) -> str:
+        """The one-line message on the student's answer."""
+        choices = ", ".join(repr(o) for o in self.options)
+        if answer is None or answer is Ellipsis:
+            return (f"not done yet: set {self.name} to one of {choices} before you look; the "
+                    "notebook carries on without it.")
+        given = answer.strip().lower() if isinstance(answer, str) else None
+        if given not in [o.lower() for o in self.options]:
+            return f"wrong: {answer!r} is not one of the options; {self.name} is one of {choices}"
+        found = self.truth(*context)
+        if found.answer is None:
+            return f"no verdict: {found.evidence}"
+        if given == found.answer.lower():
+            return f"correct: {found.evidence}"
+        return f"wrong: the data do not say {answer.strip()!r}; {self.look}"
+
+    def check(self, answer, *context):
+        """Print the verdict on the answer in one line; return the answer."""
+        print(self.verdict(answer, *context))
+        return answer
+
+
+def paired_finding(control, changed, flagged: str, control_name: str, changed_name: str,
+                   alpha: float = 0.05) -> Finding:
+    """Does a change leave "more", "fewer" or the "same" runs flagged (trapped, collapsed)?
+    From flags paired run by run, element k of each from the same seed; a direction only when
+    the exact McNemar test gives p < alpha. The evidence names the counts in both settings."""
+    control, changed = np.asarray(control, dtype=bool), np.asarray(changed, dtype=bool)
+    only_control, only_changed, p = mcnemar(control, changed)
+    answer = "same" if p >= alpha else ("more" if only_changed > only_control else "fewer")
+    return Finding(answer, f"{flagged}: {int(changed.sum())} of {len(changed)} runs "
+                           f"{changed_name}, {int(control.sum())} of {len(control)} "
+                           f"{control_name}; paired by seed, {only_changed} only {changed_name}, "
+                           f"{only_control} only {control_name} (exact McNemar p = {p:.2g})")
 
 
 def show(exercise: Exercise) -> None:

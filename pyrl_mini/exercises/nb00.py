@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ..risk import kappa_transform as _library_kappa_transform
-from .core import Exercise, call
+from .core import Exercise, Finding, Prediction, call
 
 
 # --- Exercise 1: the kappa transform f(d) ---------------------------------------------------------
@@ -141,3 +142,48 @@ def _test_policy_loss(fn: Callable) -> str | None:
 policy_loss = Exercise(
     "policy_loss", reference_policy_loss, _test_policy_loss,
     "its gradient with respect to the logits is the trainer's.")
+
+
+# --- Exercise 4 (prediction): which does a network learn first? ----------------------------------
+HOLDS, CHOOSES_WELL, WINDOW = 0.2, 0.6, 20  # abort rate below, higher-EV rate above; updates
+
+
+def learning_order(history: dict, window: int = WINDOW) -> tuple[int | None, int | None]:
+    """(first update where the abort rate, averaged over `window` updates, is below HOLDS;
+    first update where the higher-EV rate so averaged is above CHOOSES_WELL), None where never.
+
+    history: one network's per-update records (train(...).member(i)); a window starts at the
+    update returned. Updates without a choice (higher-EV rate NaN) count as not choosing well.
+    """
+    kernel = np.ones(window) / window
+    aborts = np.convolve(np.asarray(history["abort_rate"], dtype=float), kernel, "valid")
+    higher_ev = np.nan_to_num(np.asarray(history["higher_ev_rate"], dtype=float))
+    good = np.convolve(higher_ev, kernel, "valid")
+
+    def first(flags: np.ndarray) -> int | None:
+        return int(np.argmax(flags)) if flags.any() else None
+
+    return first(aborts < HOLDS), first(good > CHOOSES_WELL)
+
+
+def _learned_first_truth(history: dict) -> Finding:
+    holds, chooses = learning_order(history)
+
+    def since(update: int | None) -> str:
+        return "never" if update is None else f"from update {update}"
+
+    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}, higher-EV choices above "
+             f"{CHOOSES_WELL:.0%} {since(chooses)} ({WINDOW}-update means)")
+    if holds is None and chooses is None:
+        return Finding(None, f"this run crossed neither line in {len(history['abort_rate'])} "
+                             "updates; look at its curves below")
+    if chooses is None or (holds is not None and holds + WINDOW <= chooses):
+        return Finding("fixation", lines)
+    if holds is None or chooses + WINDOW <= holds:
+        return Finding("choice", lines)
+    return Finding("together", lines)
+
+
+learned_first = Prediction(
+    "learned_first", ("fixation", "choice", "together"), _learned_first_truth,
+    "look at when the abort-rate curve falls and when the higher-EV curve rises below")

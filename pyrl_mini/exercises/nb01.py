@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, call
+from ..stats import sign_test
+from .core import Exercise, Finding, Prediction, call
 
 # --- Exercise 1: dead and dormant fractions of one batch ------------------------------------------
 
@@ -157,3 +159,36 @@ def _test_separation_auc(fn: Callable) -> str | None:
 separation_auc = Exercise(
     "separation_auc", reference_separation_auc, _test_separation_auc,
     "the AUC counts every (collapsed, healthy) pair, ties as one half.")
+
+
+# --- A prediction (section 6): more dead units under Adam or under plain SGD? ---------------------
+def more_dead_units(adam_dead, sgd_dead, alpha: float = 0.05) -> Finding:
+    """Which optimiser ends with more dead units, from final dead fractions paired by seed
+    (element k of each from seed k): the one with more on most seeds if the exact sign test
+    says p < alpha, else "same"."""
+    adam, sgd = np.asarray(adam_dead, dtype=float), np.asarray(sgd_dead, dtype=float)
+    more_adam, more_sgd = int(np.sum(adam > sgd)), int(np.sum(sgd > adam))
+    p = sign_test(more_adam, more_sgd)
+    evidence = (f"paired by seed, more dead units under Adam on {more_adam} of {len(adam)} "
+                f"seeds, under SGD on {more_sgd} (sign test p = {p:.1g})")
+    if p >= alpha:
+        return Finding("same", evidence)
+    return Finding("adam" if more_adam > more_sgd else "sgd", evidence)
+
+
+def _deadlier_optimizer_truth() -> Finding:
+    from .. import data
+
+    adam_runs = data.load("collapse_kappa")       # default Adam, lr 0.01, kappa 0
+    sgd_runs = data.load("collapse_optimizer")    # the same seeds with plain SGD at lr 1
+    adam = adam_runs.by_seed(kappa=0.0)
+    sgd = sgd_runs.by_seed(policy_optimizer="sgd", lr=1.0)
+    if not np.array_equal(adam_runs.arrays["seed"][adam], sgd_runs.arrays["seed"][sgd]):
+        raise ValueError("the Adam and SGD runs do not share their seeds: cannot pair them")
+    return more_dead_units(adam_runs.final("dead_fraction")[adam],
+                           sgd_runs.final("dead_fraction")[sgd])
+
+
+deadlier_optimizer = Prediction(
+    "deadlier_optimizer", ("Adam", "SGD", "same"), _deadlier_optimizer_truth,
+    "look at the final dead fractions under each optimiser below, seed by seed")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, call, tuple_of
+from .core import Exercise, Finding, Prediction, call, paired_finding, tuple_of
 
 
 # --- Exercise 1: the readout's own gradient, dL/dW_out --------------------------------------------
@@ -244,3 +245,24 @@ def _test_hold_probability(fn: Callable) -> str | None:
 hold_probability = Exercise(
     "hold_probability", reference_hold_probability, _test_hold_probability,
     "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.")
+
+
+# --- A prediction (section 5): does a large W_out trap more runs than upstream's 0.05? -----------
+def _large_wout_truth() -> Finding:
+    from .. import analysis, data
+
+    default = data.load("collapse_kappa")   # W_out std 0.05 (upstream's default), kappa 0
+    scales = data.load("collapse_wout")     # the same seeds at other stds
+    small = default.by_seed(kappa=0.0)
+    large = scales.by_seed(wout_std=2.0, entropy_coef=0.0)
+    if not np.array_equal(default.arrays["seed"][small], scales.arrays["seed"][large]):
+        raise ValueError("the W_out std 0.05 and 2 runs do not share their seeds")
+    return paired_finding(analysis.is_trapped(default.mode[small]),
+                          analysis.is_trapped(scales.mode[large]), "trapped", "at std 0.05",
+                          "at std 2")
+
+
+large_wout_traps = Prediction(
+    "large_wout_traps", ("more", "fewer", "same"), _large_wout_truth,
+    "look at the trapped counts at std 0.05 and 2 (entropy_coef 0) below, and think back to "
+    "what a trial at std 2 does in the grey zone of section 4")

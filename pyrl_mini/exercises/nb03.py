@@ -11,7 +11,7 @@ import torch
 
 from ..analysis import MODES
 from ..stats import concordance_p_exact
-from .core import NUMBER, Exercise, _fmt, call, one_of
+from .core import NUMBER, Exercise, Finding, Prediction, _fmt, call, one_of
 
 
 # --- Exercise 1: one exact policy-gradient step on a bandit ---------------------------------------
@@ -212,3 +212,38 @@ concordance_p = Exercise(
     "shuffling each column on its own keeps each setting's count and breaks the link "
     "between settings.",
     returns=NUMBER)  # declared: rerunning the reference would cost 4000 shuffles per call
+
+
+# --- A prediction (section 6): is an always-aborting run's gradient above the clip threshold? ----
+def clip_side(clipped, grad_norm, threshold: float) -> Finding:
+    """Is the gradient norm of trapped runs' last updates "above", "below" or "around" the
+    clip threshold? clipped (runs,): the fraction of those updates whose norm exceeded the
+    threshold (and was clipped); grad_norm (runs,): their mean gradient norm."""
+    clipped, grad_norm = np.asarray(clipped, dtype=float), np.asarray(grad_norm, dtype=float)
+    if clipped.size == 0:
+        return Finding(None, "no run of this dataset always aborts; look at the table below")
+    evidence = (f"{len(clipped)} always-aborting runs: {100 * clipped.max():.0f} % of their "
+                f"last updates clipped at most, mean gradient norm {grad_norm.min():.1e} to "
+                f"{grad_norm.max():.1e} against a threshold of {threshold:g}")
+    if np.all(clipped == 0):
+        return Finding("below", evidence)
+    if np.all(clipped == 1):
+        return Finding("above", evidence)
+    return Finding("around", evidence)
+
+
+def _abort_gradient_truth() -> Finding:
+    from .. import data
+    from ..config import TrainSettings
+
+    runs = data.load("collapse_kappa")
+    spec = runs.meta.get("spec", {})
+    threshold = spec.get("base", {}).get("grad_clip", TrainSettings().grad_clip)
+    aborts = runs.mode == MODES.index("always_aborts")   # over the same last updates
+    return clip_side(runs.final("clipped")[aborts], runs.final("grad_norm")[aborts], threshold)
+
+
+abort_gradient = Prediction(
+    "abort_gradient", ("above", "below", "around"), _abort_gradient_truth,
+    "look at what every trial of an always-aborting run pays, what the baseline has learned, "
+    "and so what each advantage is; the next cell counts it")

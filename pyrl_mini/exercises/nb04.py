@@ -9,10 +9,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .core import Exercise, Returns, _fmt, call
+from .core import Exercise, Finding, Prediction, Returns, _fmt, call, paired_finding
 
 # Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
-# the worse arm; Exercise 3: the collapsed fraction of a fix's runs.
+# the worse arm; Exercise 3: the collapsed fraction of a fix's runs; and a prediction, at the end.
 _NB04_REWARDS = (0.4, 0.55, 0.7, 0.85, 1.0)  # the gambling task's EV columns
 
 
@@ -134,3 +134,25 @@ def _test_collapsed_fraction(fn: Callable) -> str | None:
 collapsed_fraction = Exercise(
     "collapsed_fraction", reference_collapsed_fraction, _test_collapsed_fraction,
     "the share of runs in a trapped mode (never_chooses, always_aborts, one_side).")
+
+
+# --- A prediction (section 3): does a bonus of 0.01 change how many runs collapse? -------------
+def _bonus_truth() -> Finding:
+    from .. import data
+
+    none = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4 / 0 / +0.4
+    bonus = data.load("collapse_entropy")  # the same seeds and kappas with a bonus
+    without, with_bonus = [], []
+    for kappa in none.values("kappa"):
+        a, b = none.by_seed(kappa=kappa), bonus.by_seed(kappa=kappa, entropy_coef=0.01)
+        if not np.array_equal(none.arrays["seed"][a], bonus.arrays["seed"][b]):
+            raise ValueError(f"kappa {kappa}: the runs with and without a bonus differ in seeds")
+        without.append(none.collapsed[a])
+        with_bonus.append(bonus.collapsed[b])
+    return paired_finding(np.concatenate(without), np.concatenate(with_bonus), "collapsed",
+                          "without a bonus", "with entropy_coef 0.01")
+
+
+bonus_prevents = Prediction(
+    "bonus_prevents", ("fewer", "same", "more"), _bonus_truth,
+    "look at the collapsed counts per entropy_coef below, and at the runs paired by seed")

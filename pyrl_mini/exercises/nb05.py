@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .core import Exercise, call, is_whole_number, one_of, tuple_of
+from .core import Exercise, Finding, Prediction, call, is_whole_number, one_of, tuple_of
 
 
 # --- Exercise 2: a Wilson interval for "k of n runs" ----------------------------------------------
@@ -96,7 +96,7 @@ collapse_count = Exercise(
                      is_whole_number))
 
 
-# --- Exercise 3: diagnose three logs: converged, trapped or diverged ------------------------------
+# --- Exercise 4: diagnose three logs: converged, trapped or diverged ------------------------------
 def reference_classify_log(block: dict) -> str:
     """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
     zero (|mean| and std below 0.05); otherwise 'converged' (for the logs of this exercise)."""
@@ -175,3 +175,25 @@ classify_log = Exercise(
     "classify_log", reference_classify_log, _test_classify_log,
     "non-finite means diverged; advantages all about zero means trapped.",
     returns=one_of("converged", "trapped", "diverged"))
+
+
+# --- Exercise 3 (interpretation): why does a log print a zero gradient? ------------------------
+def _why_zero_truth(log: str) -> Finding:
+    """What the library's diagnoser reads in the log: the zero gradient comes from advantages
+    that are all about zero ("advantages"), from a saturated softmax ("saturated"), or the
+    log does not say ("cannot tell")."""
+    from ..diagnose import diagnose_log
+
+    verdict = diagnose_log(log).verdict
+    evidence = f"the diagnoser below says: {verdict}"
+    if verdict.startswith("trapped"):
+        return Finding("advantages", evidence)
+    if verdict.startswith("saturated"):
+        return Finding("saturated", evidence)
+    return Finding("cannot tell", evidence)
+
+
+why_zero = Prediction(
+    "why_zero", ("saturated", "advantages", "cannot tell"), _why_zero_truth,
+    "look at every section of the log, not only its zeros, and recall what every trial of a "
+    "run that always aborts pays (notebook 03)")
