@@ -64,7 +64,7 @@ import torch
 
 from pyrl_mini import TrainSettings, analysis, data, plots, tasks, widgets
 from pyrl_mini.exercises import nb00 as exercises
-from pyrl_mini.trainer import train
+from pyrl_mini.trainer import Ensemble, train
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
@@ -192,44 +192,12 @@ assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0
 # tau E[(R - V)+] = (1 - tau) E[(V - R)+], the definition of the **tau-expectile** of R.
 # kappa = 0 gives tau = 1/2, the mean; kappa < 0 gives tau > 1/2, a value above the mean.
 #
-# For a gamble paying m with probability p, else 0, the condition reads
-# tau p (m - V) = (1 - tau)(1 - p) V, so
+# ### Exercise 2: derive the risk-sensitive value of a gamble
 #
-# $$ V_\tau = \frac{\tau p\, m}{\tau p + (1-\tau)(1-p)} = \mathrm{EV}\cdot
-# \frac{\tau}{(1-\tau) + p\,(2\tau - 1)} .$$
-#
-# Here the update runs on samples, and lands on the formula:
-
-# %%
-kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
-gen = torch.Generator().manual_seed(0)
-rewards = m * (torch.rand(20_000, generator=gen) < p).float()
-V, trace = torch.tensor(0.0), []
-for R in rewards:
-    V = V + lr * kappa_transform(R - V, kappa)
-    trace.append(float(V))
-V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
-tau = (1 - kappa) / 2
-V_formula = tau * p * m / (tau * p + (1 - tau) * (1 - p))
-print(f"tau={tau:.2f}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
-      f"expectile formula {V_formula:.3f}; EV {p * m:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
-assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
-
-# %% [markdown]
-# **Why kappa < 0 picks the riskier gamble.** Choosing an option raises its probability by,
-# on average, f(d) after it, which is positive exactly when the baseline V lies below the
-# option's tau-expectile. So the larger expectile wins. At equal EV, the denominator
-# (1 - tau) + p (2 tau - 1) grows with p when tau > 1/2: at kappa < 0 the **lower-p** option
-# has the larger expectile; kappa > 0 reverses it.
-#
-# ### Exercise 2: the risk-sensitive value of a gamble
-#
-# Write `gamble_value(p, m, kappa)`, the fixed point of the update above, without simulating.
-# The cell after the checker then predicts which option of an equal-EV pair a kappa = -0.4
-# network prefers and compares with trained networks.
+# A gamble pays m with probability p, else 0. Write the condition above for its two outcomes
+# and solve it for V: `gamble_value(p, m, kappa)`, without simulating. The cells after the
+# checker run the update on samples against your value, then ask which option of an equal-EV
+# pair a kappa = -0.4 network prefers.
 
 # %%
 def gamble_value(p: float, m: float, kappa: float) -> float:
@@ -244,12 +212,40 @@ gamble_value = exercises.gamble_value.check(gamble_value)
 # %% [markdown]
 # <details><summary>Solution (open after trying)</summary>
 #
+# With probability p, R - V = m - V > 0 (weight tau); otherwise R - V = -V < 0 (weight
+# 1 - tau). So tau p (m - V) = (1 - tau)(1 - p) V, and
+# V = tau p m / (tau p + (1 - tau)(1 - p)).
+#
 # ```python
 # def gamble_value(p, m, kappa):
 #     tau = (1 - kappa) / 2
 #     return tau * p * m / (tau * p + (1 - tau) * (1 - p))
 # ```
 # </details>
+#
+# The update on samples, against your value (or the reference's):
+
+# %%
+kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
+gen = torch.Generator().manual_seed(0)
+rewards = m * (torch.rand(20_000, generator=gen) < p).float()
+V, trace = torch.tensor(0.0), []
+for R in rewards:
+    V = V + lr * kappa_transform(R - V, kappa)
+    trace.append(float(V))
+V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
+V_formula = gamble_value(p, m, kappa)
+print(f"kappa={kappa}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
+      f"gamble_value {V_formula:.3f}; EV {p * m:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
+assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
+
+# %% [markdown]
+# **Why kappa < 0 picks the riskier gamble.** Choosing an option raises its probability by,
+# on average, f(d) after it, which is positive exactly when the baseline V lies below the
+# option's tau-expectile. So the larger expectile wins. Two options of equal EV:
 
 # %%
 ev = 1.0
@@ -265,6 +261,9 @@ assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
 assert np.nanmean(risky_rate[at]) > 0.5, "and the trained networks prefer it"
 
 # %% [markdown]
+# At kappa < 0 the lower-p option has the larger expectile, and the trained networks choose
+# it more often; at kappa > 0 both reverse.
+#
 # ## 5. One update of training, in the open (10 min)
 #
 # The trainer (`pyrl_mini.trainer.train`) runs B trials, computes G_t and V_t, and minimises
@@ -313,7 +312,7 @@ policy_loss = exercises.policy_loss.check(policy_loss)
 
 # %%
 one = TrainSettings(kappa=-0.4, seed=1, policy_optimizer="sgd", grad_clip=0.0)
-before = train(one, progress=False, stop_after=0).params
+before = {name: p.detach().clone() for name, p in Ensemble([one]).params.items()}  # seed 1's start
 after = train(one, progress=False, stop_after=1)
 grad = {name: (before[name] - after.params[name]) / one.lr for name in before}
 norm = torch.sqrt(sum((g ** 2).sum() for g in grad.values()))
@@ -329,11 +328,27 @@ assert abs(float(grad["b_out"].sum())) < 1e-3 * float(grad["b_out"].abs().max())
 
 # %% [markdown]
 # The b_out gradient is -(1/B) sum f(d_t)(onehot(a_t) - pi_t): its components sum to zero,
-# as section 2 predicts. Training repeats this update (with Adam). 300 updates at kappa = 0:
+# as section 2 predicts. Training repeats this update (with Adam): 300 updates at kappa = 0,
+# shown after you predict.
 
 # %%
 live = train(TrainSettings(updates=300, seed=1), desc="300 updates")
 h = live.member(0)
+
+# %% [markdown]
+# ### Exercise 4 (prediction): which is learned first?
+#
+# The network must learn to hold fixation through 7 steps and to pick the higher-EV offer.
+# Which will this run do first: abort under 20 % of trials ("fixation"), choose the higher-EV
+# offer over 60 % of the time ("choice"), or both within 20 updates ("together")?
+
+# %%
+learned_first = ...  # "fixation", "choice" or "together"
+
+# %%
+learned_first = exercises.learned_first.check(learned_first, h)
+
+# %%
 plots.plot_curves(np.arange(live.updates_done), h, smooth=10,
                   names=("reward", "abort_rate", "higher_ev_rate", "entropy"));
 
@@ -341,14 +356,9 @@ plots.plot_curves(np.arange(live.updates_done), h, smooth=10,
 first, last = h["abort_rate"][:20].mean(), h["abort_rate"][-20:].mean()
 assert last < 0.1 < first, "the network learns to hold fixation"
 assert np.nanmean(h["higher_ev_rate"][-20:]) > 0.6, "and to prefer the higher-EV option"
-window = np.ones(20) / 20
-holds = np.argmax(np.convolve(h["abort_rate"], window, "valid") < 0.2)
-chooses = np.argmax(np.convolve(np.nan_to_num(h["higher_ev_rate"]), window, "valid") > 0.6)
-assert 0 < holds < chooses, "fixation is learned before choosing well"
+assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 
 # %% [markdown]
-# **Think!** Which comes first, holding fixation or choosing well? Why?
-#
 # <details><summary>Answer</summary>
 #
 # Holding fixation comes first: the abort rate falls before the higher-EV rate rises. An

@@ -276,7 +276,7 @@ assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 
 # %%
 def paired_difference(low, high) -> tuple[float, float]:
-    """Mean of low - high over pairs, and std(low - high, ddof=1) / sqrt(pairs)."""
+    """(mean of low - high over the pairs, its standard error)."""
     ...
 
 

@@ -260,7 +260,8 @@ display(initial_demo)
 
 # %%
 def hold_probability(probs, hold_steps):
-    """Mean over trials of the product of pi_t(FIXATE) over t < hold_steps."""
+    """The chance that a trial fixates on each of its first hold_steps steps, averaged over
+    the trials."""
     ...
 
 

@@ -310,18 +310,40 @@ Gradient Statistics:
 Policy Entropy:
   Mean entropy: 0.000000
 """
+print(analysis_log)
+
+# %% [markdown]
+# ### Exercise 3 (interpretation): why is the gradient zero?
+#
+# Read the log before the diagnoser does. Its gradient norm prints as zero: because the
+# softmax is saturated, so onehot(a) - pi = 0 ("saturated"), because every advantage is about
+# zero ("advantages"), or can the log not tell ("cannot tell")?
+
+# %%
+why_zero = ...  # "saturated", "advantages" or "cannot tell"
+
+# %%
+why_zero = exercises.why_zero.check(why_zero, analysis_log)
+
+# %%
 print(diagnose_log(analysis_log))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 diagnosis = str(diagnose_log(analysis_log))
 assert diagnosis.startswith("Diagnosis: trapped") and "zero because the advantages are" in diagnosis
+assert exercises.why_zero.truth(analysis_log).answer == "advantages", "the answer below"
 
 # %% [markdown]
-# Notebook 03 found that this log comes from a network that always aborts: every trial pays
-# -0.5, the baseline has learned it, and every advantage is about zero. The policy gradient
-# sums advantage x (onehot(a) - pi), so it is zero *because the advantages are*.
+# <details><summary>Answer</summary>
 #
-# ### Exercise 3: converged, trapped or diverged?
+# The advantages: their mean is -0.005 and notebook 03 found that this log comes from a
+# network that always aborts. Every trial pays -0.5, the baseline has learned it, and every
+# advantage is about zero. The policy gradient sums f(d) (onehot(a) - pi), so it is zero
+# *because the advantages are*; the saturated softmax makes it smaller still but is not the
+# cause (an unsaturated run in this trap is stuck too, notebook 03 section 4).
+# </details>
+#
+# ### Exercise 4: converged, trapped or diverged?
 #
 # Three logs of stored runs, in the upstream layout (no behaviour):
 

@@ -1,6 +1,14 @@
 """Every checker accepts its reference solution, says "not done yet" for the untouched
-scaffold, and rejects the wrong answers a student plausibly writes."""
+scaffold, rejects the wrong answers a student plausibly writes without printing the expected
+value, and refuses what the notebook cannot use (a function that changes its input in place, a
+result of the wrong type). Every prediction accepts what the data show and rejects the other
+options without naming the right one."""
 
+import functools
+import math
+import re
+
+import numpy as np
 import pytest
 import torch
 
@@ -18,14 +26,20 @@ def scaffold_raises(*args, **kwargs):
     raise NotImplementedError("write f(d)")
 
 
-# Every exercise of every notebook, found in the module, so a new one cannot skip this test.
+# Every exercise of every notebook, found in the module, so a new one cannot skip these tests.
 MODULES = (nb00, nb01, nb02, nb03, nb04, nb05)
 EXERCISES = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Exercise)]
+PREDICTIONS = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Prediction)]
 
 
 def test_every_notebook_block_of_exercises_is_found():
     assert len(EXERCISES) >= 15 and {"kappa_transform", "behaviour", "classify_log",
                                       "separation_auc"} <= {e.name for e in EXERCISES}
+
+
+def test_every_notebook_has_a_prediction():
+    for m in MODULES:
+        assert any(isinstance(v, core.Prediction) for v in vars(m).values()), m.__name__
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -38,11 +52,244 @@ def test_reference_is_correct_and_scaffold_is_not_done(exercise, capsys):
         assert out.startswith("not done yet:") and out.count("\n") == 1
 
 
+# --- wrong answers: a message names the input and the slip, never the expected value ----------
+class Recorder:
+    """A function that records each call's arguments (copied before the call) and result."""
+
+    def __init__(self, fn):
+        self.fn, self.calls, self.results = fn, [], []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((core._copy(args), core._copy(kwargs)))
+        out = self.fn(*args, **kwargs)
+        self.results.append(core._copy(out))
+        return out
+
+
+@functools.cache
+def reference_results(name: str) -> list:
+    """What the reference returns on each input its checker tries, in the checker's order."""
+    exercise = next(e for e in EXERCISES if e.name == name)
+    results = []
+
+    def reference(*args, **kwargs):
+        out = exercise.reference(*args, **kwargs)
+        results.append(core._copy(out))
+        return out
+
+    assert exercise.test(reference) is None
+    return results
+
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?(?!\w)")
+
+
+def numbers_in(text: str) -> list[tuple[float, float]]:
+    """(value, how far the printed digits may be from the number printed) of every number in
+    text; digits inside names (float32, nb03, W_out) are not numbers. An integer printed
+    without a point is taken as exact."""
+    out = []
+    for m in NUMBER.finditer(text):
+        s = m.group(0)
+        mantissa, _, exponent = s.lower().partition("e")
+        decimals = len(mantissa.partition(".")[2])
+        if not decimals and not exponent:
+            out.append((float(s), 1e-12))
+        else:
+            out.append((float(s), 0.5 * 10.0 ** (int(exponent or 0) - decimals)))
+    return out
+
+
+def flat_numbers(x, limit: int = 200) -> list[float]:
+    """The numbers in x (tensors, arrays, lists, tuples, dicts, scalars); a tensor or array of
+    more than `limit` entries is left out (a message never prints one)."""
+    if torch.is_tensor(x):
+        x = x.detach()
+        ok = x.dtype != torch.bool and not x.is_complex() and x.numel() <= limit
+        return [float(v) for v in x.flatten().tolist()] if ok else []
+    if isinstance(x, np.ndarray):
+        ok = x.dtype.kind in "iuf" and x.size <= limit
+        return [float(v) for v in x.ravel().tolist()] if ok else []
+    if isinstance(x, list | tuple):
+        return [v for item in x for v in flat_numbers(item, limit)]
+    if isinstance(x, dict):
+        return [v for item in x.values() for v in flat_numbers(item, limit)]
+    if isinstance(x, bool | np.bool_):
+        return []
+    if isinstance(x, int | float | np.number):
+        return [float(x)]
+    return []
+
+
+def _near(value: float, printed: float, tolerance: float) -> bool:
+    return math.isfinite(value) and abs(value - printed) <= tolerance + 1e-12 * abs(value)
+
+
+def targets_printed(message: str, inputs, outputs, returned=(), menu: tuple = ()) -> list[str]:
+    """The expected results a message gives away: the numbers in it that a reference output
+    rounds to, and any str output as a whole word. A number that is also one of the inputs
+    (f(-2) at kappa 0 is -2) or in what the student returned is theirs to see, not a target;
+    so is the full list of allowed words (`menu`, an exercise's Returns.words)."""
+    found = []
+    given = flat_numbers(inputs) + flat_numbers(returned)
+    message = message.replace(", ".join(repr(w) for w in menu), "") if menu else message
+    for printed, tolerance in numbers_in(message):
+        if any(_near(v, printed, tolerance) for v in given):
+            continue
+        if any(_near(v, printed, tolerance) for v in flat_numbers(outputs, limit=10_000)):
+            found.append(f"{printed:g}")
+    texts = outputs if isinstance(outputs, list | tuple) else [outputs]
+    found += [t for t in texts if isinstance(t, str)
+              and re.search(rf"\b{re.escape(t)}\b", message, re.I)]
+    return found
+
+
+def test_targets_printed_sees_a_target_and_spares_inputs_and_the_students_number():
+    d = torch.tensor([-2.0, 0.0, 1.5])
+    out = torch.tensor([-1.2, 0.0, 2.1])
+    assert targets_printed("f(-2) should be -1.2, got -2.8", (d, -0.4), out) == ["-1.2"]
+    assert targets_printed("f(-2) = -2.8 is wrong for d <= 0", (d, -0.4), out) == []
+    assert targets_printed("got 2.10", (d, -0.4), out) == ["2.1"]        # printed rounded
+    assert targets_printed("got 2.1003", (d, -0.4), out) == []           # precise, and not it
+    assert targets_printed("in float32 your gap 16.0", (torch.float32,), 16.6355) == []
+    assert targets_printed("the gap is 16.6 in float32", (torch.float32,), 16.6355) == ["16.6"]
+    assert targets_printed("got 1.66e+01", (torch.float32,), 16.6355) == ["16.6"]
+    assert targets_printed("it is 'trapped'", ({"adv_mean": 0.0},), "trapped") == ["trapped"]
+    assert targets_printed("a trapping rule", ({"adv_mean": 0.0},), "trapped") == []
+    assert targets_printed("you counted 5 of 15", (), (7, 15), returned=(5, 15)) == []
+    assert targets_printed("needs one of 'a', 'b'", (), "a", menu=("a", "b")) == []
+
+
 def _wrong(exercise, fn) -> str:
-    message, use = exercise.verdict(fn)
+    """The checker's message on a wrong answer: one line, starting "wrong:", which prints no
+    result the reference gives on the input the message names (the last one tried)."""
+    recorder = Recorder(fn)
+    message, use = exercise.verdict(recorder)
     assert use is exercise.reference
     assert message.startswith("wrong:") and "\n" not in message
+    if recorder.calls:
+        i = len(recorder.calls) - 1
+        returned = recorder.results[i] if len(recorder.results) > i else ()
+        menu = exercise.returns.words if exercise.returns else ()
+        given = targets_printed(message, recorder.calls[i], reference_results(exercise.name)[i],
+                                returned, menu)
+        assert not given, f"{exercise.name}: the message gives away {given}: {message}"
     return message
+
+
+# --- what the notebook cannot use: a changed input, a result of the wrong type -----------------
+def _mutate(x) -> bool:
+    """Change x in place (a tensor, array, list or dict); False if x cannot be changed."""
+    if torch.is_tensor(x):
+        with torch.no_grad():
+            if x.dtype == torch.bool:
+                x.logical_not_()
+            else:
+                x.add_(1)
+        return True
+    if isinstance(x, np.ndarray):
+        if x.dtype == bool:
+            np.logical_not(x, out=x)
+        else:
+            x += 1
+        return True
+    if isinstance(x, list):
+        x.append(x[-1] if x else 0)
+        return True
+    if isinstance(x, dict):
+        x["changed in place"] = 0.0
+        return True
+    return False
+
+
+def mutating(exercise):
+    """The reference, then the first argument it is not meant to change, changed in place;
+    fn.changed names that argument (None if none could be changed)."""
+    names = core._parameter_names(exercise.reference)
+
+    def fn(*args):
+        out = exercise.reference(*args)
+        for name, value in zip(names, args, strict=False):
+            if name not in exercise.mutates and _mutate(value):
+                fn.changed = name
+                break
+        return out
+
+    fn.changed = None
+    return fn
+
+
+# exercises whose arguments are all numbers, dtypes or objects the guard does not compare (the
+# catalogue), or are meant to be changed (an optimiser's parameters)
+NOTHING_TO_MUTATE = {"gamble_value", "saturation_gap", "behaviour", "min_entropy_coef",
+                     "wilson_interval", "collapse_count", "first_adam_step"}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_a_function_that_changes_its_input_in_place_is_refused(exercise):
+    fn = mutating(exercise)
+    message, use = exercise.verdict(fn)
+    if fn.changed is None:
+        assert exercise.name in NOTHING_TO_MUTATE, f"{exercise.name}: nothing was changed"
+        assert message.startswith("correct:"), message
+        return
+    assert exercise.name not in NOTHING_TO_MUTATE
+    assert message.startswith(f"wrong: {exercise.name} changes its input {fn.changed} in "
+                              "place"), message
+    assert "\n" not in message and len(message) < 250
+    _wrong(exercise, fn)
+
+
+def _as_list(out):
+    if torch.is_tensor(out) or isinstance(out, np.ndarray):
+        return out.reshape(-1).tolist() if out.ndim == 0 else out.tolist()
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _as_numpy(out):
+    if torch.is_tensor(out):
+        return out.detach().numpy()
+    return np.asarray(out) if isinstance(out, tuple) else np.array([out])
+
+
+WRONG_TYPES = {"a list": _as_list, "a numpy array": _as_numpy, "a str": str}
+# the optimum is a vector of probabilities: a numpy one serves the notebook as well as a tensor
+NUMPY_SERVES = {"regularised_optimum"}
+
+
+@pytest.mark.parametrize("kind", WRONG_TYPES)
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_a_result_of_the_wrong_type_is_refused(exercise, kind):
+    convert = WRONG_TYPES[kind]
+
+    def fn(*args):
+        return convert(exercise.reference(*args))
+
+    message, _ = exercise.verdict(fn)
+    returns_text = isinstance(reference_results(exercise.name)[0], str)
+    if (kind == "a str" and returns_text) or (kind == "a numpy array"
+                                              and exercise.name in NUMPY_SERVES):
+        assert message.startswith("correct:"), message
+        return
+    assert message.startswith(f"wrong: {exercise.name} returned {kind}"), message
+    assert "the notebook needs" in message
+    _wrong(exercise, fn)
+
+
+def test_the_guard_compares_nan_tensors_and_nested_inputs():
+    x = {"a": [torch.tensor([1.0, float("nan")]), np.array([1, 2])], "b": float("nan")}
+    before = core._snapshot(x)
+    assert core._same(x, before)
+    x["a"][1][0] = 5
+    assert not core._same(x, before)
+    assert core._same(object(), core._snapshot(object()))  # not compared: no false alarm
+
+
+def test_numbers_a_notebook_can_format():
+    for good in (1, 0.5, np.float32(0.5), np.int64(3), torch.tensor(0.5), np.array(0.5)):
+        assert core._is_number(good), good
+    for bad in (True, [0.5], torch.tensor([0.5]), np.array([0.5]), "0.5", torch.tensor(True)):
+        assert not core._is_number(bad), bad
 
 
 def test_kappa_transform_rejects_swapped_sign_and_one_branch():
@@ -50,9 +297,29 @@ def test_kappa_transform_rejects_swapped_sign_and_one_branch():
                      lambda d, k: torch.where(d > 0, (1 + k) * d, (1 - k) * d))
     assert "swapped" in swapped
     one_branch = _wrong(nb00.kappa_transform, lambda d, k: (1 - k) * d)
-    assert "f(-2) should be" in one_branch
+    assert "f(-2) = -2.8 is not right: check the branch for d <= 0" in one_branch
     assert "shape" in _wrong(nb00.kappa_transform, lambda d, k: ((1 - k) * d).sum())
     assert "raised" in _wrong(nb00.kappa_transform, lambda d, k: d.nonexistent)
+
+
+def test_kappa_transform_refuses_what_the_notebook_cannot_use():
+    """Issue 31: an in-place f(d) passed as correct and broke a hidden assert later; a numpy
+    or list result passed and the next cell raised."""
+    def in_place(d, kappa):
+        d[d > 0] *= 1 - kappa
+        d[d <= 0] *= 1 + kappa
+        return d
+
+    assert "changes its input d in place" in _wrong(nb00.kappa_transform, in_place)
+
+    def in_place_no_return(d, kappa):  # not "not done yet": it did something, in place
+        d.copy_(in_place(d, kappa))
+
+    assert "changes its input d in place" in _wrong(nb00.kappa_transform, in_place_no_return)
+    assert "returned a numpy array" in _wrong(nb00.kappa_transform, lambda d, k: np.where(
+        d.numpy() > 0, (1 - k) * d.numpy(), (1 + k) * d.numpy()))
+    assert "returned a list" in _wrong(nb00.kappa_transform, lambda d, k: [
+        (1 - k) * x if x > 0 else (1 + k) * x for x in d.tolist()])
 
 
 def test_kappa_transform_library_function_is_correct():
@@ -65,7 +332,8 @@ def test_gamble_value_rejects_expected_value_flipped_kappa_and_quantile():
     assert "wrong sign" in flipped
     # a plausible slip: tau = (1 - kappa) / 2 used as if it were the probability weight alone
     tau_only = _wrong(nb00.gamble_value, lambda p, m, k: (1 - k) / 2 * m)
-    assert "should be" in tau_only
+    assert "not the fixed point" in tau_only
+    assert "outside [0, m]" in _wrong(nb00.gamble_value, lambda p, m, k: m / p)
 
 
 def _loss_without_kappa(logits, actions, d, mask, kappa, entropy_coef=0.0):
@@ -145,7 +413,7 @@ def test_collapsed_fraction_rejects_count_learning_and_single_mode_slips():
                              lambda m: sum(x in COLLAPSED_MODES for x in m))
     assert "'learning'" in _wrong(nb04.collapsed_fraction,
                                   lambda m: sum(x != "converged" for x in m) / len(m))
-    assert "collapsed fraction is" in _wrong(
+    assert "is wrong" in _wrong(
         nb04.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
 
 # --- notebook 03 ---
@@ -165,7 +433,7 @@ def test_exact_pg_step_rejects_descent_missing_baseline_and_returning_the_step()
     assert "downhill" in _wrong(nb03.exact_pg_step, descent)
     assert "'- pi . r' term" in _wrong(nb03.exact_pg_step, no_baseline)
     assert "returned the step" in _wrong(nb03.exact_pg_step, step_only)
-    assert "should be" in _wrong(nb03.exact_pg_step, value_not_gradient)
+    assert "are wrong" in _wrong(nb03.exact_pg_step, value_not_gradient)
 
 
 def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
@@ -190,8 +458,8 @@ def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
 
     assert "ln(1/eps)" in _wrong(nb03.saturation_gap, ln_one_over_eps)
     assert "float64 gap" in _wrong(nb03.saturation_gap, always_float64)
-    assert "too large" in _wrong(nb03.saturation_gap, keeps_the_wrong_end)
-    assert "too small" in _wrong(nb03.saturation_gap, softmax_below_one)
+    assert "which end of the interval" in _wrong(nb03.saturation_gap, keeps_the_wrong_end)
+    assert "== 1.0" in _wrong(nb03.saturation_gap, softmax_below_one)
 
 
 def test_behaviour_agrees_with_the_library_and_rejects_slips():
@@ -229,7 +497,9 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
 
     for wrong in (one_side_left_only, strict_thresholds, low_reward_is_trapped,
                   converged_first):
-        assert "got" in _wrong(nb03.behaviour, wrong)
+        assert "your function says" in _wrong(nb03.behaviour, wrong)
+    assert "returned the str 'trapped'; the notebook needs one of 'converged'" in _wrong(
+        nb03.behaviour, lambda *rates: "trapped")
 
 
 
@@ -271,7 +541,7 @@ def test_concordance_p_rejects_row_shuffles_strict_counts_and_any_setting():
     assert "each column on its own" in _wrong(nb03.concordance_p, rows_together)
     assert ">=, not >" in _wrong(nb03.concordance_p, strictly_more)
     assert "fraction" in _wrong(nb03.concordance_p, count_not_fraction)
-    assert "got" in _wrong(nb03.concordance_p, any_setting)
+    assert "is wrong" in _wrong(nb03.concordance_p, any_setting)
 
 
 # --- notebook 05 ---
@@ -342,8 +612,8 @@ def test_classify_log_rejects_entropy_rules_and_nan_equality():
     assert "a low entropy" in _wrong(nb05.classify_log, by_entropy)
     assert "never equal" in _wrong(nb05.classify_log, nan_equality)
     assert "every statistic" in _wrong(nb05.classify_log, nan_only_in_entropy)
-    assert "what is zero in it is the advantage" in _wrong(nb05.classify_log,
-                                                            by_printed_zero_gradient)
+    assert "look at what the advantages do" in _wrong(nb05.classify_log,
+                                                       by_printed_zero_gradient)
 
 
 def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
@@ -392,7 +662,7 @@ def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():
     import numpy as np
     assert "unpaired" in _wrong(nb01.paired_difference, lambda a, b: (
         (a - b).mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))))
-    assert "sqrt(pairs)" in _wrong(nb01.paired_difference,
+    assert "not the standard error of their mean" in _wrong(nb01.paired_difference,
                                    lambda a, b: ((a - b).mean(), (a - b).std(ddof=1)))
     assert "ddof=1" in _wrong(nb01.paired_difference, lambda a, b: (
         (a - b).mean(), (a - b).std() / np.sqrt(len(a))))
@@ -403,10 +673,9 @@ def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():
 def test_separation_auc_agrees_with_stats_auc_and_rejects_flip_and_ties():
     import numpy as np
 
-    from pyrl_mini.stats import auc
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 7) / 10, rng.integers(0, 5, 9) / 10
-    assert nb01.reference_separation_auc(a, b) == pytest.approx(auc(a, b))
+    assert nb01.reference_separation_auc(a, b) == pytest.approx(stats.auc(a, b))
     assert "1 - AUC" in _wrong(nb01.separation_auc,
                                lambda c, h: nb01.reference_separation_auc(h, c))
     strict = _wrong(nb01.separation_auc,
@@ -415,7 +684,8 @@ def test_separation_auc_agrees_with_stats_auc_and_rejects_flip_and_ties():
     assert "one half" in _wrong(nb01.separation_auc,
                                 lambda c, h: float(np.mean(np.subtract.outer(c, h) >= 0)))
     # comparing the two means gives 0 or 1, not a probability over pairs
-    assert "AUC is" in _wrong(nb01.separation_auc, lambda c, h: float(np.mean(c) > np.mean(h)))
+    assert "compare every" in _wrong(nb01.separation_auc,
+                                     lambda c, h: float(np.mean(c) > np.mean(h)))
 
 
 # --- notebook 02 ---
@@ -493,6 +763,23 @@ def test_policy_problem_is_the_trainers_loss_at_update_0():
         torch.testing.assert_close(params[name].grad[0], b["grads"][name], atol=1e-7, rtol=1e-5)
 
 
+def _without_zero_grad(params, loss_fn, lr):
+    """Issue 31: the fresh backward adds to the old gradient still in .grad. With W_out all
+    zeros that old W_rec gradient is exactly 0, so only a start with W_out != 0 shows it."""
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    opt.step()
+    loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
+def test_first_adam_step_refuses_a_missing_zero_grad():
+    same_at_zero = nb02.reference_first_adam_step(*nb02.policy_problem(seed=2, trials=32), 0.03)
+    assert _without_zero_grad(*nb02.policy_problem(seed=2, trials=32), 0.03) == same_at_zero
+    assert "zero it (opt.zero_grad())" in _wrong(nb02.first_adam_step, _without_zero_grad)
+
+
 def test_first_adam_step_is_zero_then_not_and_rejects_sgd_partial_step_and_wrong_tensor():
     before, after = nb02.reference_first_adam_step(*nb02.policy_problem(seed=0, trials=32), 0.01)
     assert before == 0.0 and after > 1e-4
@@ -500,7 +787,7 @@ def test_first_adam_step_is_zero_then_not_and_rejects_sgd_partial_step_and_wrong
     assert "every parameter" in _wrong(nb02.first_adam_step, _adam_on_w_rec_only)
     assert "params['W_rec'].grad" in _wrong(nb02.first_adam_step, _reads_w_out)
     assert "still 0" in _wrong(nb02.first_adam_step, _no_fresh_loss)
-    assert "differs" in _wrong(nb02.first_adam_step, _two_adam_steps)
+    assert "is wrong" in _wrong(nb02.first_adam_step, _two_adam_steps)
     assert "two numbers" in _wrong(nb02.first_adam_step, lambda p, f, lr: 0.0)
 
 
@@ -514,3 +801,103 @@ def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():
         p[:h, :, 0].mean(1).prod().item()))
     assert "FIXATE is action 0" in _wrong(nb02.hold_probability, lambda p, h: (
         p[:h, :, 2].prod(0).mean().item()))
+
+
+# --- predictions: the truth comes from data or a computation, and a wrong answer is not told it
+def _history(hold_at: int, choose_at: int, updates: int = 300) -> dict:
+    """Per-update records of a made-up run: abort rate 0.9 until hold_at then 0.02, higher-EV
+    rate NaN (no choice) or 0.4 until choose_at, then 0.95."""
+    t = np.arange(updates)
+    return {"abort_rate": np.where(t < hold_at, 0.9, 0.02),
+            "higher_ev_rate": np.where(t < choose_at, np.where(t < 50, np.nan, 0.4), 0.95)}
+
+
+def _log(adv_mean: float, adv_std: float, logp: float, grad: float) -> str:
+    return (f"Step 600:\nAdvantage (delta_prime):\n  Mean: {adv_mean:.6f}\n  Std: {adv_std:.6f}\n"
+            f"Log-probabilities:\n  Mean: {logp:.6f}\n  Std: {abs(logp):.6f}\n"
+            f"Gradient Statistics:\n  Total norm: {grad:.6f}\nPolicy Entropy:\n"
+            f"  Mean entropy: {abs(logp):.6f}\n")
+
+
+# the arguments the notebook passes to check() besides the answer (the live run, the log)
+CONTEXT = {"learned_first": (_history(60, 180),),
+           "why_zero": (_log(-0.005, 0.0, 0.0, 0.0),)}
+
+
+@pytest.mark.parametrize("prediction", PREDICTIONS, ids=lambda p: p.name)
+def test_prediction_accepts_the_truth_rejects_the_rest_and_carries_on(prediction, capsys):
+    context = CONTEXT.get(prediction.name, ())
+    found = prediction.truth(*context)
+    options = [o.lower() for o in prediction.options]
+    assert found.answer in options and len(set(options)) == len(options) >= 2
+    right = prediction.options[options.index(found.answer)]
+    for answer in (right, f"  {right.upper()} "):
+        assert prediction.check(answer, *context) is answer
+        out = capsys.readouterr().out
+        assert out.startswith("correct:") and out.count("\n") == 1
+    for wrong in set(prediction.options) - {right}:
+        message = prediction.verdict(wrong, *context)
+        assert message.startswith("wrong:") and "\n" not in message
+        named = [o for o in prediction.options
+                 if re.search(rf"\b{re.escape(o)}\b", message, re.I)]
+        assert named == [wrong], f"{prediction.name}: {message}"  # not the answer, nor a hint
+    for scaffold in (..., None):
+        assert prediction.verdict(scaffold, *context).startswith("not done yet:")
+    for not_an_option in ("maybe", 3, ["a"]):
+        message = prediction.verdict(not_an_option, *context)
+        assert message.startswith("wrong:") and "not one of the options" in message
+
+
+def test_learned_first_reads_the_run_it_is_given():
+    truth = nb00.learned_first.truth
+    assert truth(_history(60, 180)).answer == "fixation"
+    assert truth(_history(180, 60)).answer == "choice"
+    assert truth(_history(100, 110)).answer == "together"
+    assert truth(_history(400, 400)).answer is None   # neither line crossed in 300 updates
+    assert nb00.learned_first.verdict("choice", _history(400, 400)).startswith("no verdict:")
+    # the first update of the first 20-update window below 20 % aborts, above 60 % higher-EV
+    assert nb00.learning_order(_history(60, 180)) == (56, 168)
+
+
+def test_prediction_truths_follow_the_data():
+    rng = np.random.default_rng(0)
+    more, fewer = rng.uniform(0.1, 0.4, 20), rng.uniform(0, 0.02, 20)
+    assert nb01.more_dead_units(more, fewer).answer == "adam"
+    assert nb01.more_dead_units(fewer, more).answer == "sgd"
+    assert nb01.more_dead_units(more, more[::-1]).answer == "same"
+    few, many = np.arange(20) < 4, np.arange(20) < 15
+    paired = functools.partial(core.paired_finding, flagged="trapped", control_name="at a",
+                               changed_name="at b")
+    assert paired(few, many).answer == "more"
+    assert paired(many, few).answer == "fewer"
+    assert paired(few, few).answer == paired(few, np.roll(few, 1)).answer == "same"
+    assert paired(few, many).evidence == ("trapped: 15 of 20 runs at b, 4 of 20 at a; "
+                                          "paired by seed, 11 only at b, 0 only at a (exact "
+                                          "McNemar p = 0.00098)")
+    assert nb03.clip_side([0, 0], [1e-4, 1e-5], 5.0).answer == "below"
+    assert nb03.clip_side([1, 1], [7.0, 9.0], 5.0).answer == "above"
+    assert nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).answer == "around"
+    assert nb03.clip_side([], [], 5.0).answer is None
+    why = nb05.why_zero.truth
+    assert why(_log(-0.005, 0.0, 0.0, 0.0)).answer == "advantages"
+    assert why(_log(-0.3, 1.1, 0.0, 0.0)).answer == "saturated"
+    assert why(_log(-0.3, 1.1, -0.6, 0.4)).answer == "cannot tell"
+
+
+def test_prediction_truths_read_the_stored_data():
+    """The notebooks' questions are answered by the data files, whatever their counts."""
+    from pyrl_mini import analysis, data
+
+    ck, co = data.load("collapse_kappa"), data.load("collapse_optimizer")
+    adam = ck.final("dead_fraction")[ck.by_seed(kappa=0.0)]
+    sgd = co.final("dead_fraction")[co.by_seed(policy_optimizer="sgd", lr=1.0)]
+    assert nb01.deadlier_optimizer.truth() == nb01.more_dead_units(adam, sgd)
+    aborts = ck.mode == nb03.MODES.index("always_aborts")
+    assert nb03.abort_gradient.truth() == nb03.clip_side(
+        ck.final("clipped")[aborts], ck.final("grad_norm")[aborts], 5.0)
+    cw = data.load("collapse_wout")
+    trapped = [analysis.is_trapped(ck.mode[ck.by_seed(kappa=0.0)]),
+               analysis.is_trapped(cw.mode[cw.by_seed(wout_std=2.0, entropy_coef=0.0)])]
+    assert nb02.large_wout_traps.truth().answer == core.paired_finding(
+        *trapped, "trapped", "", "").answer
+    assert nb04.bonus_prevents.truth().answer in nb04.bonus_prevents.options

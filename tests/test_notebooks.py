@@ -93,8 +93,13 @@ MAX_CORE_WORDS, MIN_EXERCISES = 1600, 3
 BONUS = re.compile(r"^#+\s*(\d+[.)]?\s*)?bonus\b", re.I | re.M)
 EXERCISE = re.compile(r"^#+ .*\bexercise\b", re.I | re.M)
 DETAILS = re.compile(r"<details>.*?</details>", re.S)
-CHECK_CALL = re.compile(r"^(\w+) = exercises\.(\w+)\.check\((\w+)\)\s*$", re.M)
+# the check cell; a prediction's check may pass what the notebook computed (`, h`) as well
+CHECK_CALL = re.compile(r"^(\w+) = exercises\.(\w+)\.check\((\w+)(?:, [\w, ]+)?\)\s*$", re.M)
 SOLUTION = re.compile(r"<details><summary>Solution.*?```python\n(.*?)```", re.S)
+ANSWER = "<details><summary>Answer</summary>"
+# Notebooks whose prediction cells are written but not placed yet: their Prediction is tested in
+# tests/test_exercises.py; remove a notebook from here when its cells go in.
+PREDICTION_PENDING = {"01", "02", "03", "04"}
 
 
 def core_prose(nb) -> tuple[int, int]:
@@ -153,10 +158,12 @@ def test_folded_cells_are_tagged_and_asserts_are_folded(path):
 @pytest.mark.parametrize("path", _form_notebooks(), ids=lambda p: p.name)
 def test_each_exercise_is_checked_on_the_students_function_and_its_solution_passes(path):
     """Each exercise's check cell passes the student's own function (defined in the cell
-    before it as a scaffold), and the solution shown in <details> passes the checker."""
+    before it as a scaffold), and the solution shown in <details> passes the checker. A
+    prediction's scaffold sets its variable to ... and names every option, and its answer
+    follows the check in a <details> block."""
     import importlib
 
-    from pyrl_mini.exercises import nb00
+    from pyrl_mini.exercises import core, nb00
 
     exercises = importlib.import_module(f"pyrl_mini.exercises.nb{_number(path)}")
     nb = nbformat.read(path, as_version=4)
@@ -168,6 +175,13 @@ def test_each_exercise_is_checked_on_the_students_function_and_its_solution_pass
         used, name, student = m.groups()
         assert used == student, f"cell {i}: the check must replace {student} with its result"
         scaffold = cells[i - 1].source
+        if isinstance(getattr(exercises, name), core.Prediction):
+            assert re.search(rf"^{student} = \.\.\.", scaffold, re.M), f"cell {i - 1}: ..."
+            for option in getattr(exercises, name).options:
+                assert f'"{option}"' in scaffold, f"cell {i - 1}: names the option {option!r}"
+            after = [c.source for c in cells[i + 1:i + 5] if c.cell_type == "markdown"]
+            assert any(ANSWER in a for a in after), f"cell {i}: an Answer after the reveal"
+            continue
         assert re.search(rf"^def {student}\(", scaffold, re.M), f"cell {i - 1}: the scaffold"
         assert re.search(r"^\s+\.\.\.\s*$", scaffold, re.M), f"cell {i - 1}: ends in ..."
         solution = SOLUTION.search(cells[i + 1].source)
@@ -177,6 +191,23 @@ def test_each_exercise_is_checked_on_the_students_function_and_its_solution_pass
         exec(solution.group(1), namespace)
         message, _ = getattr(exercises, name).verdict(namespace[student])
         assert message.startswith("correct"), f"{path.name} solution of {name}: {message}"
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.name)
+def test_every_prediction_of_the_notebook_is_asked(path):
+    """Each notebook asks (checks) the predictions its exercise module defines."""
+    import importlib
+
+    from pyrl_mini.exercises import core
+
+    number = _number(path)
+    if number in PREDICTION_PENDING:
+        pytest.skip(f"notebook {number}: its prediction cells are not placed yet (issue 31)")
+    module = importlib.import_module(f"pyrl_mini.exercises.nb{number}")
+    predictions = {k for k, v in vars(module).items() if isinstance(v, core.Prediction)}
+    checked = {m.group(2) for c in nbformat.read(path, as_version=4).cells
+               if c.cell_type == "code" for m in CHECK_CALL.finditer(c.source)}
+    assert predictions and predictions <= checked, f"not asked: {predictions - checked}"
 
 
 # --- no pointer to a document the repository does not hold -----------------------------------

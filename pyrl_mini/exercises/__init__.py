@@ -1,5 +1,5 @@
-"""Coding exercises, one module per notebook: a checker runs on the student's function and says,
-in one line, whether it is right.
+"""Coding exercises and predictions, one module per notebook: a checker runs on the student's
+function (or answer) and says, in one line, whether it is right.
 
 In a notebook (here notebook 00):
 
@@ -12,12 +12,16 @@ In a notebook (here notebook 00):
 
 core.Exercise.check(fn) prints exactly one line and returns the function the notebook uses from
 then on: the student's when correct, else the reference solution (so Run All of an untouched
-notebook works). The reference solutions live in the notebook's module (read one with
-`core.show(exercises.kappa_transform)` or in the folded solution cell of the notebook); the
-wrong answers a student plausibly writes are in tests/test_exercises.py. The modules use only
-the public API of the library (config, tasks, networks, risk, trainer, diagnostics, stats).
+notebook works). A function that changes its input in place or returns the wrong type is
+refused before its value is looked at; a wrong answer's message never prints the expected
+value. core.Prediction.check(answer) checks an answer given before the reveal against the
+notebook's data and lets the notebook carry on. The reference solutions live in the notebook's
+module (read one with `core.show(exercises.kappa_transform)` or in the folded solution cell of
+the notebook); the wrong answers a student plausibly writes are in tests/test_exercises.py. The
+modules use only the public API of the library (config, tasks, networks, risk, trainer,
+diagnostics, analysis, diagnose, stats, data).
 """
 
-from .core import Exercise, NotDone, call, show
+from .core import Exercise, Finding, NotDone, Prediction, Refused, Returns, call, show
 
-__all__ = ["Exercise", "NotDone", "call", "show"]
+__all__ = ["Exercise", "Finding", "NotDone", "Prediction", "Refused", "Returns", "call", "show"]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ..risk import kappa_transform as _library_kappa_transform
-from .core import Exercise, call
+from .core import Exercise, Finding, Prediction, call
 
 
 # --- Exercise 1: the kappa transform f(d) ---------------------------------------------------------
@@ -30,10 +31,11 @@ def _test_kappa_transform(fn: Callable) -> str | None:
         swapped = torch.where(d > 0, (1 + kappa) * d, (1 - kappa) * d)
         if torch.allclose(got, swapped, atol=1e-6):
             return (f"at kappa={kappa:+.1f} the two sides are swapped: d > 0 is scaled by "
-                    f"1 - kappa = {1 - kappa:.1f}, d <= 0 by 1 + kappa = {1 + kappa:.1f}")
+                    "1 - kappa, d <= 0 by 1 + kappa")
         i = int(torch.nonzero(~torch.isclose(got, want, atol=1e-6))[0])
-        return (f"at kappa={kappa:+.1f}, f({d[i].item():g}) should be {want[i].item():.3g}, "
-                f"got {got[i].item():.3g} (d > 0 is scaled by 1 - kappa, d <= 0 by 1 + kappa)")
+        branch = "d > 0 (scaled by 1 - kappa)" if d[i] > 0 else "d <= 0 (scaled by 1 + kappa)"
+        return (f"at kappa={kappa:+.1f} your f({d[i].item():g}) = {got[i].item():.3g} is not "
+                f"right: check the branch for {branch}")
     return None
 
 
@@ -44,14 +46,10 @@ kappa_transform = Exercise(
 
 # --- Exercise 2: the risk-sensitive value of a gamble ---------------------------------------------
 def reference_gamble_value(p: float, m: float, kappa: float) -> float:
-    """Fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0.
-
-    At the fixed point the expected update is 0:
-        p (1 - kappa) (m - V) = (1 - p) (1 + kappa) V
-    so V = p (1 - kappa) m / (p (1 - kappa) + (1 - p) (1 + kappa)), the tau-expectile of R
-    with tau = (1 - kappa) / 2.
-    """
-    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)
+    """The fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0: the V at
+    which the expected update is zero. (The exercise is to derive it, so the formula is in the
+    code, not here.)"""
+    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)  # the two sides of E[f(R - V)] = 0
     return up * m / (up + down)
 
 
@@ -63,13 +61,15 @@ def _test_gamble_value(fn: Callable) -> str | None:
         want = reference_gamble_value(p, m, kappa)
         if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
             continue
-        hint = ""
+        where = f"gamble_value(p={p:g}, m={m:.3g}, kappa={kappa:+.1f}) = {got:.4g}"
         if math.isclose(got, p * m, rel_tol=1e-4):
-            hint = ": that is the expected value p m, which ignores kappa"
-        elif math.isclose(got, reference_gamble_value(p, m, -kappa), rel_tol=1e-4):
-            hint = ": kappa has the wrong sign (kappa < 0 weights the win by 1 - kappa > 1)"
-        return (f"value(p={p:g}, m={m:.3g}, kappa={kappa:+.1f}) should be {want:.4g}, "
-                f"got {got:.4g}{hint}")
+            return f"{where} is the expected value p m, which ignores kappa"
+        if math.isclose(got, reference_gamble_value(p, m, -kappa), rel_tol=1e-4):
+            return f"{where}: kappa has the wrong sign (kappa < 0 weights a win by 1 - kappa > 1)"
+        if got > m or got < 0:
+            return f"{where} lies outside [0, m]: a value between the two outcomes is expected"
+        return (f"{where} is not the fixed point: at it, the expected step of a win, weighted "
+                "by its probability, cancels that of a loss; solve that for V")
     return None
 
 
@@ -124,8 +124,8 @@ def _test_policy_loss(fn: Callable) -> str | None:
         where = f"kappa={kappa:+.1f}, entropy_coef={entropy_coef:g}"
         if torch.allclose(mine.grad, ref.grad, atol=1e-6, rtol=1e-4):
             if not math.isclose(loss.item(), want.item(), rel_tol=1e-4, abs_tol=1e-6):
-                return (f"at {where} the gradient is right but the loss is {loss.item():.4g}, "
-                        f"not {want.item():.4g}")
+                return (f"at {where} the gradient is right but your loss {loss.item():.4g} is "
+                        "shifted by a constant (a term that does not depend on the logits)")
             continue
         if torch.allclose(mine.grad, -ref.grad, atol=1e-6, rtol=1e-4):
             return (f"at {where} the sign is flipped: the loss is MINUS the kappa-weighted "
@@ -142,3 +142,48 @@ def _test_policy_loss(fn: Callable) -> str | None:
 policy_loss = Exercise(
     "policy_loss", reference_policy_loss, _test_policy_loss,
     "its gradient with respect to the logits is the trainer's.")
+
+
+# --- Exercise 4 (prediction): which does a network learn first? ----------------------------------
+HOLDS, CHOOSES_WELL, WINDOW = 0.2, 0.6, 20  # abort rate below, higher-EV rate above; updates
+
+
+def learning_order(history: dict, window: int = WINDOW) -> tuple[int | None, int | None]:
+    """(first update where the abort rate, averaged over `window` updates, is below HOLDS;
+    first update where the higher-EV rate so averaged is above CHOOSES_WELL), None where never.
+
+    history: one network's per-update records (train(...).member(i)); a window starts at the
+    update returned. Updates without a choice (higher-EV rate NaN) count as not choosing well.
+    """
+    kernel = np.ones(window) / window
+    aborts = np.convolve(np.asarray(history["abort_rate"], dtype=float), kernel, "valid")
+    higher_ev = np.nan_to_num(np.asarray(history["higher_ev_rate"], dtype=float))
+    good = np.convolve(higher_ev, kernel, "valid")
+
+    def first(flags: np.ndarray) -> int | None:
+        return int(np.argmax(flags)) if flags.any() else None
+
+    return first(aborts < HOLDS), first(good > CHOOSES_WELL)
+
+
+def _learned_first_truth(history: dict) -> Finding:
+    holds, chooses = learning_order(history)
+
+    def since(update: int | None) -> str:
+        return "never" if update is None else f"from update {update}"
+
+    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}, higher-EV choices above "
+             f"{CHOOSES_WELL:.0%} {since(chooses)} ({WINDOW}-update means)")
+    if holds is None and chooses is None:
+        return Finding(None, f"this run crossed neither line in {len(history['abort_rate'])} "
+                             "updates; look at its curves below")
+    if chooses is None or (holds is not None and holds + WINDOW <= chooses):
+        return Finding("fixation", lines)
+    if holds is None or chooses + WINDOW <= holds:
+        return Finding("choice", lines)
+    return Finding("together", lines)
+
+
+learned_first = Prediction(
+    "learned_first", ("fixation", "choice", "together"), _learned_first_truth,
+    "look at when the abort-rate curve falls and when the higher-EV curve rises below")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, call
+from ..stats import sign_test
+from .core import Exercise, Finding, Prediction, call
 
 # --- Exercise 1: dead and dormant fractions of one batch ------------------------------------------
 
@@ -49,28 +51,25 @@ def _test_dead_and_dormant(fn: Callable) -> str | None:
     rand_mask = (torch.arange(7).unsqueeze(1) < torch.tensor([7, 3, 5, 1, 7])).float()
     for name, (rates, mask) in (("the hand-made batch", _unit_batch()),
                                 ("a random batch", (rand, rand_mask))):
-        out = call(fn, rates.clone(), mask.clone())
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return "return two numbers: (dead fraction, dormant fraction)"
-        dead, dormant = (float(torch.as_tensor(v, dtype=torch.float32).mean()) for v in out)
+        dead, dormant = (float(v) for v in call(fn, rates.clone(), mask.clone()))
         lib_dead, lib_dormant = library_dead_and_dormant(rates.unsqueeze(1), mask.unsqueeze(1))
         want_dead, want_dormant = lib_dead.float().mean().item(), lib_dormant.item()
         if not math.isclose(dead, want_dead, abs_tol=1e-6):
-            hint = ""
+            hint = (": a dead unit's rate is exactly 0 on every valid step (mask 1) of every "
+                    "trial")
             if name == "the hand-made batch" and math.isclose(dead, 1 / 8, abs_tol=1e-6):
                 hint = (": a unit that fires only after its trial ended (mask 0) is dead; "
                         "multiply by the mask first")
             elif name == "the hand-made batch" and math.isclose(dead, 3 / 8, abs_tol=1e-6):
                 hint = ": 'dead' means exactly zero, so a rate of 1e-7 is alive (compare > 0)"
-            return (f"on {name} the dead fraction should be {want_dead:.3g}, got {dead:.3g}"
-                    + hint)
+            return f"on {name} your dead fraction {dead:.3g} is wrong" + hint
         if not math.isclose(dormant, want_dormant, abs_tol=1e-6):
-            hint = ""
+            hint = (": average |r| over valid steps only, per unit, then compare with tau "
+                    "times the layer's average")
             if name == "the hand-made batch" and math.isclose(dormant, 3 / 8, abs_tol=1e-6):
                 hint = (": compare each unit's mean |r| with tau times the layer's average "
                         "mean |r|, not with tau itself")
-            return (f"on {name} the dormant fraction should be {want_dormant:.3g}, got "
-                    f"{dormant:.3g}" + hint)
+            return f"on {name} your dormant fraction {dormant:.3g} is wrong" + hint
     return None
 
 
@@ -81,8 +80,10 @@ dead_and_dormant = Exercise(
 
 # --- Exercise 2: a paired difference and its standard error ---------------------------------------
 def reference_paired_difference(low, high) -> tuple[float, float]:
-    """Mean of low - high over pairs (same seed, same settings but kappa) and its standard error
-    std(low - high, ddof=1) / sqrt(pairs). low, high: (pairs,) arrays in the same order."""
+    """(mean of low - high over pairs, its standard error); low, high: (pairs,) arrays in the
+    same order, element k of each from pair k (same seed, same settings but kappa). Working
+    out the standard error of a paired difference is the exercise: the formula is in the code,
+    not here."""
     d = torch.as_tensor(low, dtype=torch.float64) - torch.as_tensor(high, dtype=torch.float64)
     return d.mean().item(), (d.std(unbiased=True) / math.sqrt(len(d))).item()
 
@@ -93,30 +94,29 @@ def _test_paired_difference(fn: Callable) -> str | None:
     low = seed_effect + torch.tensor([-0.02, -0.06, -0.03, -0.05, -0.01, -0.07],
                                      dtype=torch.float64)
     high = seed_effect.clone()
-    out = call(fn, low.numpy().copy(), high.numpy().copy())
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        return "return two numbers: (mean difference, its standard error)"
-    mean, se = float(out[0]), float(out[1])
+    mean, se = (float(v) for v in call(fn, low.numpy().copy(), high.numpy().copy()))
     want_mean, want_se = reference_paired_difference(low, high)
+    where = "on 6 pairs that share a large seed effect"
     if not math.isclose(mean, want_mean, abs_tol=1e-9):
         if math.isclose(mean, -want_mean, abs_tol=1e-9):
-            return f"the sign is reversed: low - high is {want_mean:+.4f}, got {mean:+.4f}"
-        return f"the mean of low - high should be {want_mean:+.4f}, got {mean:+.4f}"
+            return f"{where} your mean {mean:+.4f} has the sign reversed: take low - high"
+        return f"{where} your mean {mean:+.4f} is not the mean of low - high over the pairs"
     if math.isclose(se, want_se, rel_tol=1e-6):
         return None
     n = len(low)
     d = (low - high)
     unpaired = math.sqrt(low.var().item() / n + high.var().item() / n)
     if math.isclose(se, unpaired, rel_tol=1e-3):
-        return (f"the standard error {se:.4f} treats the runs as unpaired; take the "
-                f"differences first and use their spread: {want_se:.4f}")
+        return (f"{where} your standard error {se:.4f} treats the runs as unpaired; take the "
+                "differences first and use their spread")
     if math.isclose(se, d.std().item(), rel_tol=1e-6):
-        return (f"{se:.4f} is the spread of the differences; the standard error of their mean "
-                f"divides it by sqrt(pairs): {want_se:.4f}")
+        return (f"{where} {se:.4f} is the spread of the differences, not the standard error "
+                "of their mean (how does it shrink with more pairs?)")
     if math.isclose(se, d.std(unbiased=False).item() / math.sqrt(n), rel_tol=1e-6):
-        return (f"use the sample standard deviation (ddof=1): the standard error is "
-                f"{want_se:.5f}, got {se:.5f}")
-    return f"the standard error should be {want_se:.4f}, got {se:.4f}"
+        return (f"{where} your standard error {se:.5f} uses the population standard deviation "
+                "(ddof=0); use the sample one (ddof=1)")
+    return (f"{where} your standard error {se:.4f} is wrong: it comes from the spread of the "
+            "differences and the number of pairs")
 
 
 paired_difference = Exercise(
@@ -150,11 +150,45 @@ def _test_separation_auc(fn: Callable) -> str | None:
         b = torch.tensor(healthy).view(1, -1)
         if math.isclose(got, (a > b).double().mean().item(), abs_tol=1e-9) or \
                 math.isclose(got, (a >= b).double().mean().item(), abs_tol=1e-9):
-            return (f"for {where} the AUC is {want:.3g}, got {got:.3g}: a tie counts one half")
-        return f"for {where} the AUC is {want:.3g}, got {got:.3g}"
+            return (f"for {where} your AUC {got:.3g} counts ties wrong: a tie counts one half")
+        return (f"for {where} your AUC {got:.3g} is wrong: compare every (collapsed, healthy) "
+                "pair and average")
     return None
 
 
 separation_auc = Exercise(
     "separation_auc", reference_separation_auc, _test_separation_auc,
     "the AUC counts every (collapsed, healthy) pair, ties as one half.")
+
+
+# --- A prediction (section 6): more dead units under Adam or under plain SGD? ---------------------
+def more_dead_units(adam_dead, sgd_dead, alpha: float = 0.05) -> Finding:
+    """Which optimiser ends with more dead units, from final dead fractions paired by seed
+    (element k of each from seed k): the one with more on most seeds if the exact sign test
+    says p < alpha, else "same"."""
+    adam, sgd = np.asarray(adam_dead, dtype=float), np.asarray(sgd_dead, dtype=float)
+    more_adam, more_sgd = int(np.sum(adam > sgd)), int(np.sum(sgd > adam))
+    p = sign_test(more_adam, more_sgd)
+    evidence = (f"paired by seed, more dead units under Adam on {more_adam} of {len(adam)} "
+                f"seeds, under SGD on {more_sgd} (sign test p = {p:.1g})")
+    if p >= alpha:
+        return Finding("same", evidence)
+    return Finding("adam" if more_adam > more_sgd else "sgd", evidence)
+
+
+def _deadlier_optimizer_truth() -> Finding:
+    from .. import data
+
+    adam_runs = data.load("collapse_kappa")       # default Adam, lr 0.01, kappa 0
+    sgd_runs = data.load("collapse_optimizer")    # the same seeds with plain SGD at lr 1
+    adam = adam_runs.by_seed(kappa=0.0)
+    sgd = sgd_runs.by_seed(policy_optimizer="sgd", lr=1.0)
+    if not np.array_equal(adam_runs.arrays["seed"][adam], sgd_runs.arrays["seed"][sgd]):
+        raise ValueError("the Adam and SGD runs do not share their seeds: cannot pair them")
+    return more_dead_units(adam_runs.final("dead_fraction")[adam],
+                           sgd_runs.final("dead_fraction")[sgd])
+
+
+deadlier_optimizer = Prediction(
+    "deadlier_optimizer", ("Adam", "SGD", "same"), _deadlier_optimizer_truth,
+    "look at the final dead fractions under each optimiser below, seed by seed")

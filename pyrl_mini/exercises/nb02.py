@@ -6,18 +6,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, call
+from .core import Exercise, Finding, Prediction, call, paired_finding, tuple_of
 
 
 # --- Exercise 1: the readout's own gradient, dL/dW_out --------------------------------------------
 def reference_wout_gradient(rates: torch.Tensor, actions: torch.Tensor, probs: torch.Tensor,
                             fd: torch.Tensor, mask: torch.Tensor, trials: int) -> torch.Tensor:
-    """dL/dW_out = -(1/B) sum_{valid t, b} f(d_t) r_t^T (onehot(a_t) - pi_t), shape (N, A).
+    """dL/dW_out, shape (N, A), for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t) with
+    logits r_t W_out + b_out (deriving it is the exercise: the formula is in the code).
 
     rates (T, B, N), actions (T, B) int64, probs pi (T, B, A), fd = f(d) (T, B), mask (T, B)
-    1.0 on valid steps, trials = B; for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t).
+    1.0 on valid steps, trials = B.
     """
     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).to(probs.dtype)
     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)             # (T, B, A)
@@ -70,7 +72,8 @@ def _test_wout_gradient(fn: Callable) -> str | None:
         got = torch.as_tensor(call(fn, *(a.clone() for a in args), b["trials"]),
                               dtype=torch.float32)
         want = b["grads"]["W_out"]
-        where = f"at W_out std {wout_std:g}, kappa {kappa:+.1f}"
+        where = ("on the batch with W_out all zeros (kappa zero)" if wout_std == 0 else
+                 f"on the batch with W_out std {wout_std:g} and kappa {kappa:+.1f}")
         for slip, hint in _wout_gradient_slips(*args, b["trials"]):
             if got.numel() == slip.numel() and torch.allclose(got.reshape(slip.shape), slip,
                                                              atol=1e-6, rtol=1e-4):
@@ -84,8 +87,7 @@ def _test_wout_gradient(fn: Callable) -> str | None:
             return (f"{where} the sign is flipped: L is MINUS the f(d)-weighted log-likelihood, "
                     "and you returned the gradient of the objective")
         return (f"{where} your gradient differs from autograd's by up to "
-                f"{float((got - want).abs().max()):.3g} (its entries are up to "
-                f"{float(want.abs().max()):.3g}): check f(d), the mask and the 1/B")
+                f"{float((got - want).abs().max()):.3g}: check f(d), the mask and the 1/B")
     return None
 
 
@@ -130,7 +132,8 @@ def policy_problem(seed: int = 0, wout_std: float = 0.0, trials: int = 64, kappa
 
 
 def reference_first_adam_step(params: dict, loss_fn: Callable, lr: float) -> tuple:
-    """(|dL/dW_rec| now, |dL/dW_rec| after one Adam step of size lr on every parameter)."""
+    """(|dL/dW_rec| now, |dL/dW_rec| after one Adam step of size lr on every parameter).
+    Steps params in place (the notebook reads the stepped W_out)."""
     loss_fn().backward()
     before = params["W_rec"].grad.norm().item()
     opt = torch.optim.Adam(params.values(), lr=lr)
@@ -150,43 +153,59 @@ def _sgd_first_step(params: dict, loss_fn: Callable, lr: float) -> tuple:
     return before, params["W_rec"].grad.norm().item()
 
 
+def _without_zero_grad(params: dict, loss_fn: Callable, lr: float) -> tuple:
+    """The slip: the fresh backward adds its gradient to the old one still in .grad."""
+    loss_fn().backward()
+    before = params["W_rec"].grad.norm().item()
+    torch.optim.Adam(params.values(), lr=lr).step()
+    loss_fn().backward()
+    return before, params["W_rec"].grad.norm().item()
+
+
 def _test_first_adam_step(fn: Callable) -> str | None:
-    for seed, lr in ((1, 0.01), (2, 0.03)):
-        params, loss_fn = policy_problem(seed=seed, trials=32)
-        out = call(fn, params, loss_fn, lr)
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return "return two numbers: (|dL/dW_rec| before the step, after it)"
-        before, after = (float(torch.as_tensor(v, dtype=torch.float64).detach()) for v in out)
-        want_before, want_after = reference_first_adam_step(*policy_problem(seed=seed,
-                                                                            trials=32), lr)
-        if before != 0.0:
-            return (f"before the step you report {before:.3g}, but at W_out = 0 every gradient "
-                    "behind W_out is exactly 0: read params['W_rec'].grad after loss.backward()")
+    # With W_out all zeros the gradient before the step is exactly 0, so a missing zero_grad()
+    # adds nothing to it and goes unseen; the case with W_out std 0.1 has an old gradient to add.
+    for seed, lr, wout_std in ((1, 0.01, 0.0), (2, 0.03, 0.0), (2, 0.03, 0.1)):
+        problem = {"seed": seed, "wout_std": wout_std, "trials": 32}
+        before, after = (float(torch.as_tensor(v, dtype=torch.float64).detach())
+                         for v in call(fn, *policy_problem(**problem), lr))
+        want_before, want_after = reference_first_adam_step(*policy_problem(**problem), lr)
+        where = (f"with W_out {'all zeros' if wout_std == 0 else f'std {wout_std:g}'} "
+                 f"(seed {seed}, lr {lr:g})")
+        if not math.isclose(before, want_before, rel_tol=1e-4, abs_tol=1e-12):
+            return (f"{where} your |dL/dW_rec| before the step, {before:.3g}, is not the "
+                    "recurrent gradient: read params['W_rec'].grad after loss_fn().backward()")
         if after == 0.0:
-            return ("after the step the W_rec gradient is still 0: let the optimiser step "
-                    "every parameter (W_out too), then compute a fresh loss and its gradient")
+            return (f"{where} the W_rec gradient after the step is still 0: let the optimiser "
+                    "step every parameter (W_out too), then compute a fresh loss and its "
+                    "gradient")
         if math.isclose(after, want_after, rel_tol=1e-4):
             continue
-        sgd_after = _sgd_first_step(*policy_problem(seed=seed, trials=32), lr)[1]
-        if math.isclose(after, sgd_after, rel_tol=1e-4):
-            return ("that is plain SGD's step (each weight moves by lr x its gradient); take "
-                    "the step with torch.optim.Adam")
-        return (f"with seed {seed}, lr {lr}: after one Adam step |dL/dW_rec| = {after:.4g} "
-                "differs from the checker's: one Adam step of size lr on every parameter, then "
-                "zero the old gradients and backpropagate a fresh loss")
+        if math.isclose(after, _without_zero_grad(*policy_problem(**problem), lr)[1],
+                        rel_tol=1e-4):
+            return (f"{where} your gradient after the step still holds the old one: backward() "
+                    "adds to .grad, so zero it (opt.zero_grad()) before the fresh backward")
+        if math.isclose(after, _sgd_first_step(*policy_problem(**problem), lr)[1],
+                        rel_tol=1e-4):
+            return (f"{where} that is plain SGD's step (each weight moves by lr x its "
+                    "gradient); take the step with torch.optim.Adam")
+        return (f"{where} your |dL/dW_rec| after one Adam step, {after:.4g}, is wrong: one "
+                "Adam step of size lr on every parameter, then zero the old gradients and "
+                "backpropagate a fresh loss")
     return None
 
 
 first_adam_step = Exercise(
     "first_adam_step", reference_first_adam_step, _test_first_adam_step,
-    "exactly zero at W_out = 0, and not zero once one Adam step has moved W_out.")
+    "exactly zero at W_out = 0, and not zero once one Adam step has moved W_out.",
+    returns=tuple_of(2), mutates=("params",))  # the reference steps params: not rerun per call
 
 
 # --- Exercise 3: the chance that a trial reaches a choice at initialisation -----------------------
 def reference_hold_probability(probs: torch.Tensor, hold_steps: int) -> float:
-    """Mean over trials of prod_{t < hold_steps} pi_t(FIXATE): the chance that a trial keeps
-    fixating through the fixation and stimulus epochs and reaches the decision epoch.
-    probs (T, B, A) with FIXATE = action 0."""
+    """The chance that a trial keeps fixating on each of its first hold_steps steps (through
+    the fixation and stimulus epochs, to the decision epoch), averaged over the trials.
+    probs (T, B, A) with FIXATE = action 0. (Working it out is the exercise.)"""
     return probs[:hold_steps, :, 0].prod(dim=0).mean().item()
 
 
@@ -218,10 +237,32 @@ def _test_hold_probability(fn: Callable) -> str | None:
             if math.isclose(got, reference_hold_probability(probs[..., [a, 0, 3 - a]], hold),
                             rel_tol=1e-5):
                 return f"{where} you used action {a}; FIXATE is action 0"
-        return f"{where} got {got:.4g}: multiply pi_t(FIXATE) over the steps, then average"
+        return (f"{where} your {got:.4g} is wrong: a trial reaches the choice only if it "
+                "fixates on every one of those steps, each trial with its own policy")
     return None
 
 
 hold_probability = Exercise(
     "hold_probability", reference_hold_probability, _test_hold_probability,
     "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.")
+
+
+# --- A prediction (section 5): does a large W_out trap more runs than upstream's 0.05? -----------
+def _large_wout_truth() -> Finding:
+    from .. import analysis, data
+
+    default = data.load("collapse_kappa")   # W_out std 0.05 (upstream's default), kappa 0
+    scales = data.load("collapse_wout")     # the same seeds at other stds
+    small = default.by_seed(kappa=0.0)
+    large = scales.by_seed(wout_std=2.0, entropy_coef=0.0)
+    if not np.array_equal(default.arrays["seed"][small], scales.arrays["seed"][large]):
+        raise ValueError("the W_out std 0.05 and 2 runs do not share their seeds")
+    return paired_finding(analysis.is_trapped(default.mode[small]),
+                          analysis.is_trapped(scales.mode[large]), "trapped", "at std 0.05",
+                          "at std 2")
+
+
+large_wout_traps = Prediction(
+    "large_wout_traps", ("more", "fewer", "same"), _large_wout_truth,
+    "look at the trapped counts at std 0.05 and 2 (entropy_coef 0) below, and think back to "
+    "what a trial at std 2 does in the grey zone of section 4")

@@ -9,8 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..analysis import MODES
 from ..stats import concordance_p_exact
-from .core import Exercise, call, fmt
+from .core import NUMBER, Exercise, Finding, Prediction, call, fmt, one_of
 
 
 # --- Exercise 1: one exact policy-gradient step on a bandit ---------------------------------------
@@ -48,8 +49,8 @@ def _test_exact_pg_step(fn: Callable) -> str | None:
                     "pi * (r - pi . r), since the components of onehot(a) - pi sum to 0")
         if torch.allclose(got, want - theta, atol=1e-9):
             return f"at {where} you returned the step, not the new logits theta + step"
-        return (f"at {where} the new logits should be {fmt(want)}, got {fmt(got)} "
-                "(grad J = pi * (r - pi . r))")
+        return (f"at {where} your new logits {fmt(got)} are wrong (grad J = "
+                "pi * (r - pi . r), with pi = softmax(theta))")
     return None
 
 
@@ -87,10 +88,12 @@ def _test_saturation_gap(fn: Callable) -> str | None:
               and abs(got - reference_saturation_gap(torch.float64)) < 0.05):
             hint = ": that is the float64 gap; build the logits with dtype=dtype"
         elif got > want:
-            hint = ": too large (did you keep the upper end where the softmax is still < 1?)"
+            hint = (": check which end of the interval you return (the softmax is exactly 1 at "
+                    "it, and below 1 just under it)")
         else:
-            hint = ": too small (at that gap the softmax is still below 1)"
-        return f"in {name} the softmax is exactly 1 from gap {want:.4f}, got {got:.4f}{hint}"
+            hint = (": at your gap the softmax must already be exactly 1.0 (compare with "
+                    "== 1.0, not with a tolerance)")
+        return f"in {name} your gap {got:.4f} is wrong{hint}"
     return None
 
 
@@ -137,15 +140,17 @@ def _test_behaviour(fn: Callable) -> str | None:
         got = call(fn, a, n, left, hev)
         want = reference_behaviour(a, n, left, hev)
         if got != want:
-            return (f"abort {a:g}, no choice {n:g}, left {left:g}, higher-EV {hev:g} is "
-                    f"{want!r}, got {got!r} (check the thresholds, >= vs >, both sides for "
-                    "one_side, and the order of the rules)")
+            return (f"for abort {a:g}, no choice {n:g}, left {left:g}, higher-EV {hev:g} your "
+                    f"function says {got!r}, which the table's rules do not give (check the "
+                    "thresholds, >= against >, both sides of the one-side rule, and the order "
+                    "of the rules)")
     return None
 
 
 behaviour = Exercise(
     "behaviour", reference_behaviour, _test_behaviour,
-    "your rules give the library's behaviour word on every edge case.")
+    "your rules give the library's behaviour word on every edge case.",
+    returns=one_of(*MODES))
 
 
 
@@ -194,14 +199,50 @@ def _test_concordance_p(fn: Callable) -> str | None:
                     "on its own (moving whole rows keeps each seed's outcomes together)")
         observed = int(trap.all(axis=1).sum())
         if abs(got - concordance_p_exact(trap, observed + 1)) <= 4 * se + 0.01:
-            return (f"{where} p should be about {want:.3f}, got {got:.3f}: count the shuffles "
-                    "with at least as many seeds trapped everywhere (>=, not >)")
-        return (f"{where} p should be about {want:.3f}, got {got:.3f} (count the seeds "
-                "trapped at every setting, trap.all(axis=1).sum(), in each shuffle)")
+            return (f"{where} your p {got:.3f} is too small: count the shuffles with at least "
+                    "as many seeds trapped everywhere (>=, not >)")
+        return (f"{where} your p {got:.3f} is wrong (count the seeds trapped at every setting, "
+                "trap.all(axis=1).sum(), in each shuffle)")
     return None
 
 
 concordance_p = Exercise(
     "concordance_p", reference_concordance_p, _test_concordance_p,
     "shuffling each column on its own keeps each setting's count and breaks the link "
-    "between settings.")
+    "between settings.",
+    returns=NUMBER)  # declared: rerunning the reference would cost 4000 shuffles per call
+
+
+# --- A prediction (section 6): is an always-aborting run's gradient above the clip threshold? ----
+def clip_side(clipped, grad_norm, threshold: float) -> Finding:
+    """Is the gradient norm of trapped runs' last updates "above", "below" or "around" the
+    clip threshold? clipped (runs,): the fraction of those updates whose norm exceeded the
+    threshold (and was clipped); grad_norm (runs,): their mean gradient norm."""
+    clipped, grad_norm = np.asarray(clipped, dtype=float), np.asarray(grad_norm, dtype=float)
+    if clipped.size == 0:
+        return Finding(None, "no run of this dataset always aborts; look at the table below")
+    evidence = (f"{len(clipped)} always-aborting runs: {100 * clipped.max():.0f} % of their "
+                f"last updates clipped at most, mean gradient norm {grad_norm.min():.1e} to "
+                f"{grad_norm.max():.1e} against a threshold of {threshold:g}")
+    if np.all(clipped == 0):
+        return Finding("below", evidence)
+    if np.all(clipped == 1):
+        return Finding("above", evidence)
+    return Finding("around", evidence)
+
+
+def _abort_gradient_truth() -> Finding:
+    from .. import data
+    from ..config import TrainSettings
+
+    runs = data.load("collapse_kappa")
+    spec = runs.meta.get("spec", {})
+    threshold = spec.get("base", {}).get("grad_clip", TrainSettings().grad_clip)
+    aborts = runs.mode == MODES.index("always_aborts")   # over the same last updates
+    return clip_side(runs.final("clipped")[aborts], runs.final("grad_norm")[aborts], threshold)
+
+
+abort_gradient = Prediction(
+    "abort_gradient", ("above", "below", "around"), _abort_gradient_truth,
+    "look at what every trial of an always-aborting run pays, what the baseline has learned, "
+    "and so what each advantage is; the next cell counts it")

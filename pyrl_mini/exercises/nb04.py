@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .core import Exercise, _fmt, call
+from .core import Exercise, Finding, Prediction, Returns, call, fmt, paired_finding
 
 # Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
-# the worse arm; Exercise 3: the collapsed fraction of a fix's runs.
+# the worse arm; Exercise 3: the collapsed fraction of a fix's runs; and a prediction, at the end.
 _NB04_REWARDS = (0.4, 0.55, 0.7, 0.85, 1.0)  # the gambling task's EV columns
 
 
@@ -55,21 +56,23 @@ def _find_regularised_optimum_slip(fn: Callable) -> str | None:
             return f"at {where} the result ignores tau; the optimum is softmax(r / tau)"
         if not math.isclose(float(got.sum()), 1.0, rel_tol=1e-6):
             return f"at {where} the probabilities sum to {float(got.sum()):.4g}, not 1: normalise"
-        return f"at {where} pi* should be {_fmt(want)}, got {_fmt(got)}"
+        return (f"at {where} your pi* {fmt(got)} is wrong: the optimum weights each arm by "
+                "exp(r / tau), normalised")
     return None
 
 
 regularised_optimum = Exercise(
     "regularised_optimum", reference_regularised_optimum, _test_regularised_optimum,
-    "pi* = softmax(r / tau), computed without overflow even at tau = 0.001.")
+    "pi* = softmax(r / tau), computed without overflow even at tau = 0.001.",
+    returns=Returns("a tensor or numpy array of probabilities, one per arm",
+                    lambda out: (torch.is_tensor(out) or isinstance(out, np.ndarray))
+                    and out.ndim == 1))
 
 
 def reference_min_entropy_coef(gap: float, p_min: float, steps_per_trial: float) -> float:
-    """entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart.
-
-    p_min = 1 / (1 + exp(gap / tau)) gives tau = gap / log((1 - p_min) / p_min); the task's
-    loss applies tau = entropy_coef / T per step, so entropy_coef = T * tau.
-    """
+    """The entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart, the
+    loss applying tau = entropy_coef / steps_per_trial per step. (Solving for it is the
+    exercise: the formula is in the code.)"""
     return steps_per_trial * gap / math.log((1.0 - p_min) / p_min)
 
 
@@ -87,7 +90,7 @@ def _test_min_entropy_coef(fn: Callable) -> str | None:
             hint = "the sign is flipped: log((1 - p_min) / p_min) is positive for p_min < 1/2"
         else:
             hint = "start from p_min = 1 / (1 + exp(gap / tau)) and solve for tau"
-        return f"{where} should be {want:.4f}, got {got:.4g}: {hint}"
+        return f"{where} = {got:.4g} is wrong: {hint}"
     return None
 
 
@@ -117,16 +120,39 @@ def _test_collapsed_fraction(fn: Callable) -> str | None:
             continue
         k = round(want * len(modes))
         if math.isclose(got, k) and k != want:
-            return f"for {modes} the answer is a fraction, {want:g}; you returned the count {got:g}"
+            return (f"for {modes} you returned {got:g}, a count: return the fraction of the "
+                    "runs")
         if "learning" in modes and math.isclose(
                 got, sum(m != "converged" for m in modes) / len(modes)):
             return (f"for {modes} you counted 'learning' runs as collapsed; a run still learning "
                     "is not trapped (the collapsed modes: never_chooses, always_aborts, one_side)")
-        return (f"for {modes} the collapsed fraction is {want:g}, got {got:g} (count the modes "
-                "never_chooses, always_aborts and one_side)")
+        return (f"for {modes} your fraction {got:g} is wrong (count the modes never_chooses, "
+                "always_aborts and one_side, and divide by the number of runs)")
     return None
 
 
 collapsed_fraction = Exercise(
     "collapsed_fraction", reference_collapsed_fraction, _test_collapsed_fraction,
     "the share of runs in a trapped mode (never_chooses, always_aborts, one_side).")
+
+
+# --- A prediction (section 3): does a bonus of 0.01 change how many runs collapse? -------------
+def _bonus_truth() -> Finding:
+    from .. import data
+
+    none = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4 / 0 / +0.4
+    bonus = data.load("collapse_entropy")  # the same seeds and kappas with a bonus
+    without, with_bonus = [], []
+    for kappa in none.values("kappa"):
+        a, b = none.by_seed(kappa=kappa), bonus.by_seed(kappa=kappa, entropy_coef=0.01)
+        if not np.array_equal(none.arrays["seed"][a], bonus.arrays["seed"][b]):
+            raise ValueError(f"kappa {kappa}: the runs with and without a bonus differ in seeds")
+        without.append(none.collapsed[a])
+        with_bonus.append(bonus.collapsed[b])
+    return paired_finding(np.concatenate(without), np.concatenate(with_bonus), "collapsed",
+                          "without a bonus", "with entropy_coef 0.01")
+
+
+bonus_prevents = Prediction(
+    "bonus_prevents", ("fewer", "same", "more"), _bonus_truth,
+    "look at the collapsed counts per entropy_coef below, and at the runs paired by seed")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .core import Exercise, call
+from .core import Exercise, Finding, Prediction, call, is_whole_number, one_of, tuple_of
 
 
 # --- Exercise 2: a Wilson interval for "k of n runs" ----------------------------------------------
@@ -22,24 +22,19 @@ def reference_wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> t
 
 def _test_wilson_interval(fn: Callable) -> str | None:
     for k, n in ((0, 5), (2, 5), (5, 5), (3, 18), (10, 12)):
-        got = call(fn, k, n)
-        try:
-            lo, hi = (float(x) for x in got)
-        except (TypeError, ValueError):
-            return f"wilson_interval({k}, {n}) must return two numbers (lo, hi), got {got!r}"
+        lo, hi = (float(x) for x in call(fn, k, n))  # the guard checked the type
         want = reference_wilson_interval(k, n)
         if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip((lo, hi), want, strict=True)):
             continue
         p = k / n
         wald = 1.96 * math.sqrt(p * (1 - p) / n)
-        hint = ""
+        hint = ": check the centre and the half-width against the formula above"
         if math.isclose(lo, p - wald, abs_tol=1e-3) and math.isclose(hi, p + wald, abs_tol=1e-3):
             hint = (": that is the normal (Wald) interval p +- 1.96 sqrt(p(1-p)/n), which "
                     "shrinks to a point at k = 0 or k = n")
         elif math.isclose((lo + hi) / 2, p, abs_tol=1e-3):
             hint = ": the Wilson interval is centred on (p + z^2/2n) / (1 + z^2/n), not on p"
-        return (f"wilson_interval({k}, {n}) should be ({want[0]:.3f}, {want[1]:.3f}), got "
-                f"({lo:.3f}, {hi:.3f}){hint}")
+        return f"your wilson_interval({k}, {n}) = ({lo:.3f}, {hi:.3f}) is wrong{hint}"
     return None
 
 
@@ -76,14 +71,8 @@ def _test_collapse_count(fn: Callable) -> str | None:
     cat = _catalogue()
     for setting in (("GRU", 0.05, 0.03, 0.0), ("GRU", 0.05, 0.01, 0.0),
                     ("GRU", 0.05, 0.01, 0.05)):
-        got = call(fn, cat, *setting)
+        k, n = (int(x) for x in call(fn, cat, *setting))  # the guard checked the type
         want = reference_collapse_count(cat, *setting)
-        if isinstance(got, float) and not isinstance(got, bool):
-            return "return the counts (k, n) as two whole numbers, not a rate"
-        try:
-            k, n = (int(x) for x in got)
-        except (TypeError, ValueError):
-            return f"return two whole numbers (k, n), got {got!r}"
         if (k, n) == want:
             continue
         where = (f"network {setting[0]!r}, W_out std {setting[1]}, lr {setting[2]}, "
@@ -102,10 +91,12 @@ def _test_collapse_count(fn: Callable) -> str | None:
 
 collapse_count = Exercise(
     "collapse_count", reference_collapse_count, _test_collapse_count,
-    "the counts pool every kappa at the chosen settings.")
+    "the counts pool every kappa at the chosen settings.",
+    returns=tuple_of(2, "the counts (k, n): a tuple of two whole numbers, not a rate",
+                     is_whole_number))
 
 
-# --- Exercise 3: diagnose three logs: converged, trapped or diverged ------------------------------
+# --- Exercise 4: diagnose three logs: converged, trapped or diverged ------------------------------
 def reference_classify_log(block: dict) -> str:
     """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
     zero (|mean| and std below 0.05); otherwise 'converged' (for the logs of this exercise)."""
@@ -166,20 +157,43 @@ def _test_classify_log(fn: Callable) -> str | None:
             continue
         show = ", ".join(f"{k} {block[k]:.6g}" for k in ("entropy", "grad_norm", "adv_mean",
                                                           "adv_std") if k in block)
-        hint = ""
+        hint = ": check the rules in their order"
         if want == "diverged":
             hint = (": a NaN is never equal to anything, even NaN; test with math.isfinite "
                     "and look at every statistic")
         elif want == "trapped":
-            hint = (": a trapped run may still have entropy and a gradient; what is zero in "
-                    "it is the advantage")
+            hint = (": entropy and gradient norm do not decide it (a run can keep both and be "
+                    "stuck); look at what the advantages do")
         elif got == "trapped":
-            hint = (": a low entropy or gradient norm is not a trap; a converged run's "
-                    "advantages still spread by about 1")
-        return f"the block with {show} is {want}, you said {got!r}{hint}"
+            hint = (": a low entropy or gradient norm is not a trap by itself; look at the "
+                    "spread of the advantages")
+        return f"for the block with {show} you said {got!r}{hint}"
     return None
 
 
 classify_log = Exercise(
     "classify_log", reference_classify_log, _test_classify_log,
-    "non-finite means diverged; advantages all about zero means trapped.")
+    "non-finite means diverged; advantages all about zero means trapped.",
+    returns=one_of("converged", "trapped", "diverged"))
+
+
+# --- Exercise 3 (interpretation): why does a log print a zero gradient? ------------------------
+def _why_zero_truth(log: str) -> Finding:
+    """What the library's diagnoser reads in the log: the zero gradient comes from advantages
+    that are all about zero ("advantages"), from a saturated softmax ("saturated"), or the
+    log does not say ("cannot tell")."""
+    from ..diagnose import diagnose_log
+
+    verdict = diagnose_log(log).verdict
+    evidence = f"the diagnoser below says: {verdict}"
+    if verdict.startswith("trapped"):
+        return Finding("advantages", evidence)
+    if verdict.startswith("saturated"):
+        return Finding("saturated", evidence)
+    return Finding("cannot tell", evidence)
+
+
+why_zero = Prediction(
+    "why_zero", ("saturated", "advantages", "cannot tell"), _why_zero_truth,
+    "look at every section of the log, not only its zeros, and recall what every trial of a "
+    "run that always aborts pays (notebook 03)")
