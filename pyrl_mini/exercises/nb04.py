@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from .core import Exercise, _fmt, call
+from .core import Exercise, call, fmt
 
 # Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
 # the worse arm; Exercise 3: the collapsed fraction of a fix's runs.
@@ -55,7 +55,7 @@ def _find_regularised_optimum_slip(fn: Callable) -> str | None:
             return f"at {where} the result ignores tau; the optimum is softmax(r / tau)"
         if not math.isclose(float(got.sum()), 1.0, rel_tol=1e-6):
             return f"at {where} the probabilities sum to {float(got.sum()):.4g}, not 1: normalise"
-        return f"at {where} pi* should be {_fmt(want)}, got {_fmt(got)}"
+        return f"at {where} pi* should be {fmt(want)}, got {fmt(got)}"
     return None
 
 
