@@ -37,14 +37,18 @@
 
 # %%
 # %matplotlib inline
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pyrl_mini import analysis, data
+from pyrl_mini import analysis, bandit, data, plots, tasks, widgets
+from pyrl_mini.config import TrainSettings
+from pyrl_mini.datasets import collapse
+from pyrl_mini.datasets.nb04_entropy_fix import FAST_CONTROL
 from pyrl_mini.exercises import nb04 as exercises
-from pyrl_mini.lessons import nb04_entropy_fix as nb
 from pyrl_mini.risk import kappa_transform
 from pyrl_mini.stats import Frequency, frequency, mcnemar, wilson
+from pyrl_mini.trainer import Ensemble, train
 
 torch.set_num_threads(1)
 
@@ -128,8 +132,15 @@ regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 # ends in a choice has T >= 8 steps (3 fixation, 4 stimulus, 1 decision).
 
 # %%
-evs = nb.GAMBLE_EVS
-steps = nb.min_steps_per_choice_trial()
+evs = tasks.EXPECTED_VALUES    # the five option columns: 0.4, 0.55, 0.7, 0.85, 1.0
+task = TrainSettings().task
+steps = task.fixation_steps + task.stimulus_steps + 1   # the shortest trial with a choice
+
+
+def effective_temperature(entropy_coef, steps_per_trial):
+    """The bonus's tau per step: the loss sums log pi f(d) over a trial's steps but
+    averages H over them, so per step the bonus weighs entropy_coef / T."""
+    return entropy_coef / steps_per_trial
 
 
 def entropy(pi):
@@ -138,8 +149,9 @@ def entropy(pi):
 
 
 for coef in (0.01, 0.05, 0.1, 0.5):
-    star = regularised_optimum(evs, coef / steps)
-    print(f"entropy_coef {coef:4g}: tau = {coef / steps:.5f}, pi*(best) = {float(star[-1]):.6f},"
+    tau = effective_temperature(coef, steps)
+    star = regularised_optimum(evs, tau)
+    print(f"entropy_coef {coef:4g}: tau = {tau:.5f}, pi*(best) = {float(star[-1]):.6f},"
           f" H(pi*) = {entropy(star):.1e} nats")
 lo, hi = 1e-3, 1.0          # bisection on tau for H(pi*) = 0.1 (H grows with tau)
 for _ in range(60):
@@ -147,13 +159,32 @@ for _ in range(60):
     lo, hi = (mid, hi) if entropy(regularised_optimum(evs, mid)) < 0.1 else (lo, mid)
 coef_h01 = steps * mid
 print(f"H(pi*) = 0.1 needs tau = {mid:.4f}: entropy_coef = {coef_h01:.2f}")
-nb.plot_fixed_point();
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+taus = np.geomspace(1e-3, 0.3, 61)
+pis = np.stack([bandit.regularised_optimum(evs, t) for t in taus])   # pi*(tau): (taus, arms)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.1))
+for a in range(pis.shape[1]):
+    ax1.plot(taus, pis[:, a], label=f"EV {evs[a]:.2f}")
+ax1.set(xscale="log", xlabel="tau (entropy temperature)", ylabel="pi*(a)",
+        title="regularised optimum softmax(r / tau)")
+ax1.legend(fontsize=7)
+ax2.plot(taus, [entropy(pi) for pi in pis], color="k")
+ax2.axhline(plots.ENTROPY_TARGET, color="C3", ls=":", lw=1, label="analysis: H > 0.1")
+for c, color in zip((0.01, 0.05), ("C0", "C2")):
+    ax2.axvline(c, color=color, lw=1, label=f"tau = {c:g} (bandit)")
+    ax2.axvline(effective_temperature(c, steps), color=color, lw=1, ls="--",
+                label=f"{c:g} / {steps} (per step in the task)")
+ax2.set(xscale="log", xlabel="tau", ylabel="H(pi*) (nats)", title="entropy of the optimum",
+        ylim=(0, np.log(len(evs))))
+ax2.legend(fontsize=6, loc="upper left")
+fig.tight_layout()
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert entropy(regularised_optimum(evs, 0.01 / steps)) < 1e-30, "0.01 keeps no randomness"
 assert abs(entropy(regularised_optimum(evs, mid)) - 0.1) < 1e-6
 assert 0.2 < coef_h01 < 0.4, "holding H at 0.1 takes about 30 times the recommended 0.01"
-assert np.isclose(nb.NEIGHBOUR_GAP, 0.15) and steps == 8
+assert steps == 8
 
 # %% [markdown]
 # Holding H(pi*) at 0.1 takes `entropy_coef` of about 0.3, thirty times the recommendation;
@@ -189,14 +220,15 @@ min_entropy_coef = exercises.min_entropy_coef.check(min_entropy_coef)
 # </details>
 
 # %%
-coef_10pct = min_entropy_coef(nb.NEIGHBOUR_GAP, 0.1, steps)
+gap = float(evs[1] - evs[0])    # between neighbouring EV columns
+coef_10pct = min_entropy_coef(gap, 0.1, steps)
 print(f"10 % on the worse of two neighbouring columns needs entropy_coef = {coef_10pct:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert 0.5 < coef_10pct < 0.6, coef_10pct
-runs = nb.bandit_runs(nb.BANDIT_TAUS)   # exact and sampled bandit training, for the demo
+assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
+runs = widgets.fixed_point_runs()   # exact and sampled bandit training, for the demo
 for tau, (exact, sampled) in runs.items():
-    star = nb.bandit.regularised_optimum(evs, tau)
+    star = bandit.regularised_optimum(evs, tau)
     assert np.abs(exact[-1] - star).sum() < 0.05, f"tau={tau}: exact ascent ends at pi*"
     assert np.abs(sampled[-200:].mean((0, 1)) - star).sum() < 0.1, f"tau={tau}: sampled too"
 
@@ -207,7 +239,7 @@ for tau, (exact, sampled) in runs.items():
 # grey: REINFORCE runs (4 runs, batch 16); dashed red: pi*(best arm).
 
 # %%
-bandit_demo = nb.bandit_demo(runs)
+bandit_demo = widgets.fixed_point_demo(runs)
 bandit_demo
 
 # %% [markdown]
@@ -234,11 +266,16 @@ bandit_demo
 # under one setting only is a coin flip; p is the chance of a split this uneven.
 
 # %%
-grid = nb.entropy_grid()          # collapse_kappa (entropy_coef 0) + collapse_entropy
-table = nb.grid_table(grid)       # arrays (kappa, entropy_coef, seed)
+kappa_runs, entropy_runs = data.load("collapse_kappa"), data.load("collapse_entropy")
+grid = kappa_runs.stack(entropy_runs, entropy_coef=0.0)   # collapse_kappa: no bonus
+kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
+# arrays (kappa, entropy_coef, seed): one seed at the same place in every cell, so cells pair
+table = {name: grid.per_cell(grid.final(name), "kappa", "entropy_coef")
+         for name in ("entropy", "reward", "risky_rate")}
+table["collapsed"] = grid.per_cell(grid.collapsed, "kappa", "entropy_coef")
 n_runs = table["entropy"][:, 0].size
 none_collapsed = table["collapsed"][:, 0].ravel()
-for j, coef in enumerate(table["entropy_coef"]):
+for j, coef in enumerate(coefs):
     H_final = table["entropy"][:, j].ravel()
     collapsed = table["collapsed"][:, j].ravel()
     line = (f"entropy_coef {coef:4g}: final entropy median {np.median(H_final):.3f}, above 0.1 "
@@ -248,11 +285,11 @@ for j, coef in enumerate(table["entropy_coef"]):
         line += f"; paired: {only_none} rescued, {only_bonus} lost, p = {p:.2g}"
     print(line)
 print("collapsed without a bonus, per kappa:", ", ".join(
-    f"{k:+.1f}: {int(c)} of 20" for k, c in zip(table["kappa"], table["collapsed"][:, 0].sum(1))))
+    f"{k:+.1f}: {int(c)} of 20" for k, c in zip(kappas, table["collapsed"][:, 0].sum(1))))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert grid.meta["spec"]["seeds"] == list(range(2000, 2020)) and n_runs == 60
-above = (table["entropy"] > nb.ENTROPY_TARGET).sum(axis=(0, 2))   # per entropy_coef
+above = (table["entropy"] > 0.1).sum(axis=(0, 2))   # per entropy_coef
 collapsed_per_coef = table["collapsed"].sum(axis=(0, 2))
 assert above.tolist() == [16, 9, 24], above
 assert collapsed_per_coef.tolist() == [17, 4, 1], collapsed_per_coef
@@ -311,19 +348,35 @@ collapsed_fraction = exercises.collapsed_fraction.check(collapsed_fraction)
 # seeds (seeds the control loses and the fix keeps / the reverse, and p):
 
 # %%
-fixes_a = nb.slow_fix_runs()      # (a): lr 0.01, 800 updates, seeds 2000-2019
-fixes_b = nb.fast_fix_runs20()    # (b): lr 0.03, 250 updates, seeds 3000-3019
+# each fix's runs, in seed order: (a) lr 0.01, 800 updates, seeds 2000-2019, where the
+# control and the bonus are section 3's runs at kappa = -0.4
+fixes_a = {"none": grid.subset(kappa=-0.4, entropy_coef=0.0),
+           "entropy 0.01": grid.subset(kappa=-0.4, entropy_coef=0.01),
+           "entropy 0.05": grid.subset(kappa=-0.4, entropy_coef=0.05)}
+slow = data.load("collapse_fixes_slow")
+for fix in collapse.SLOW_VARIANTS:
+    fixes_a[fix] = slow.take(collapse.variant_rows(slow, collapse.COLLAPSE_FIXES_SLOW,
+                                                   collapse.SLOW_VARIANTS, fix))
+# (b) lr 0.03, 250 updates, seeds 3000-3019; the larger batch ran on 5 other seeds (0-4)
+fast = data.load("collapse_fixes")
+fixes_b = {fix: fast.take(collapse.variant_rows(fast, collapse.COLLAPSE_FIXES,
+                                                collapse.FIX_VARIANTS, fix))
+           for fix in collapse.FIX_VARIANTS}
+fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
+SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")
+
+# %%
 ranked, paired = {}, {}
-for setting, fixes in zip(nb.SETTINGS, (fixes_a, fixes_b)):
-    control = nb.collapsed_flags(fixes, "none")
+for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
+    control = fixes["none"]
     ranked[setting], paired[setting] = {}, {}
-    for fix in fixes:
-        modes = list(nb.modes_of(fixes, fix).values())
-        n = len(modes)
-        k = round(collapsed_fraction(modes) * n)
+    for fix, runs in fixes.items():
+        n = len(runs.mode)
+        k = round(collapsed_fraction(runs.mode_names) * n)
         ranked[setting][fix] = (k, n, *wilson(k, n))
-        if fix != "none" and nb.seeds_of(fixes, fix) == nb.seeds_of(fixes, "none"):
-            paired[setting][fix] = mcnemar(control, nb.collapsed_flags(fixes, fix))
+        # paired only on the same seeds: a seed gives both runs the same weights and trials
+        if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
+            paired[setting][fix] = mcnemar(control.collapsed, runs.collapsed)
 
 
 def rate(setting, fix):
@@ -331,11 +384,11 @@ def rate(setting, fix):
     return k / n
 
 
-order = sorted(set(fixes_a) | set(fixes_b), key=lambda f: (rate(nb.SETTINGS[1], f),
-                                                           rate(nb.SETTINGS[0], f)))
+order = sorted({**fixes_b, **fixes_a}, key=lambda f: (rate(SETTINGS[1], f),
+                                                      rate(SETTINGS[0], f)))
 for fix in order:
     text = []
-    for setting in nb.SETTINGS:
+    for setting in SETTINGS:
         if fix not in ranked[setting]:
             text.append(f"{'not run':31s}")
             continue
@@ -344,13 +397,36 @@ for fix in order:
         vs = f" {saved:2d}/{lost:<2d} p={p:.3f}" if fix in paired[setting] else ""
         text.append(f"{str(Frequency(k, n)):17s}{vs:14s}")
     print(f"{fix:18s} (a) {text[0]}  (b) {text[1]}")
-nb.plot_ranked_fixes(ranked, order);
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-a, b = ranked[nb.SETTINGS[0]], ranked[nb.SETTINGS[1]]
-pa, pb = paired[nb.SETTINGS[0]], paired[nb.SETTINGS[1]]
-assert nb.seeds_of(fixes_b, "none") == list(range(3000, 3020))
-assert nb.seeds_of(fixes_a, "none") == list(range(2000, 2020))
+fig, ax = plt.subplots(figsize=(9.0, 1.0 + 0.32 * len(order)), dpi=100)
+styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
+for setting, (color, marker, dy) in styles.items():
+    rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order) if fix in ranked[setting]]
+    y = np.array([r[0] for r in rows]) + dy
+    k, n, lo, hi = (np.array(v, dtype=float) for v in zip(*[r[1] for r in rows]))
+    ax.errorbar(k / n, y, xerr=[k / n - lo, hi - k / n], fmt=marker, color=color, ms=5,
+                capsize=2, lw=1, label=f"{setting} ({int(n.max())} seeds)")
+n_most = {s: max(v[1] for v in r.values()) for s, r in ranked.items()}
+ticks = []
+for fix in order:   # a fix run on fewer seeds than the rest of its setting says so
+    fewer = sorted({ranked[s][fix][1] for s in ranked
+                    if fix in ranked[s] and ranked[s][fix][1] < n_most[s]})
+    ticks.append(fix + "".join(f" ({n} seeds)" for n in fewer))
+ax.set_yticks(range(len(order)), ticks)
+ax.invert_yaxis()
+ax.set_xlim(-0.03, 1.03)
+ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
+       title="the fixes ranked (kappa = -0.4)")
+# the key sits outside the axes, so it covers no point
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+a, b = ranked[SETTINGS[0]], ranked[SETTINGS[1]]
+pa, pb = paired[SETTINGS[0]], paired[SETTINGS[1]]
+assert fixes_b["none"].arrays["seed"].tolist() == list(range(3000, 3020))
+assert fixes_a["none"].arrays["seed"].tolist() == list(range(2000, 2020))
 assert b["none"][:2] == (11, 20) and a["none"][:2] == (7, 20)
 # (b): the two larger bonuses rank first and rescue all 11 of the control's collapsed seeds
 assert order[:2] == ["entropy 0.05", "entropy 0.1"], order
@@ -390,9 +466,40 @@ assert str(Frequency(1, 5)) == "1 of 5 (4-62 %)"
 # one where collapse is fast, and a lower lr works at the default lr only. The table for (b):
 
 # %%
-r0 = float(np.nanmean(table["risky_rate"][list(table["kappa"]).index(0.0), 0]))
-rows_a, rows_b = nb.fix_table(fixes_a, r0), nb.fix_table(fixes_b, r0)
-print("(b) lr 0.03, 250 updates, seeds 3000-3019\n" + nb.format_fix_table(rows_b))
+def fix_table(fixes, risky_kappa0):
+    """One row per fix, ranked by collapsed runs, then by mean final reward."""
+    def choosing_mean(x):   # NaN where no seed made such a choice
+        return float(np.nanmean(x)) if np.isfinite(x).any() else np.nan
+
+    risky_none = float(np.nanmean(fixes["none"].final("risky_rate")))
+    rows = []
+    for fix, runs in fixes.items():
+        R, risky = runs.final("reward"), choosing_mean(runs.final("risky_rate"))
+        rows.append({"fix": fix, "seeds": len(R), "collapsed": int(runs.collapsed.sum()),
+                     "reward": float(np.mean(R)), "reward_sd": float(np.std(R)),
+                     "reward_min": float(np.min(R)), "risky": risky,
+                     "higher_ev": choosing_mean(runs.final("higher_ev_rate")),
+                     "entropy": float(np.mean(runs.final("entropy"))),
+                     "compute": 2 if fix == "larger batch" else 1,   # 512 trials, not 256
+                     # the share of kappa's risk preference the fix keeps (1: all, 0: none)
+                     "risk_kept": (risky - risky_kappa0) / (risky_none - risky_kappa0)})
+    return sorted(rows, key=lambda row: (row["collapsed"], -row["reward"]))
+
+
+def print_fix_table(rows):
+    print(f"{'rank':>4} {'fix':18s} {'collapsed':>9} {'reward mean (sd, min)':>22} "
+          f"{'higher-EV':>9} {'lower-p':>7} {'entropy':>7} {'compute':>7} {'risk kept':>9}")
+    for rank, r in enumerate(rows, start=1):
+        print(f"{rank:>4} {r['fix']:18s} {r['collapsed']:>4} of {r['seeds']} "
+              f"{r['reward']:>9.3f} ({r['reward_sd']:.3f}, {r['reward_min']:+.2f}) "
+              f"{r['higher_ev']:>9.2f} {r['risky']:>7.2f} {r['entropy']:>7.3f} "
+              f"{r['compute']:>6.0f}x {r['risk_kept']:>9.2f}")
+
+
+r0 = float(np.nanmean(table["risky_rate"][kappas.index(0.0), 0]))   # lower-p rate at kappa 0
+rows_a, rows_b = fix_table(fixes_a, r0), fix_table(fixes_b, r0)
+print("(b) lr 0.03, 250 updates, seeds 3000-3019")
+print_fix_table(rows_b)
 
 # %% [markdown]
 # **Think!** In setting (b) the decaying learning rate and the gradual kappa schedule collapse
@@ -446,13 +553,29 @@ print("(b) lr 0.03, 250 updates, seeds 3000-3019\n" + nb.format_fix_table(rows_b
 # Distance to each tau's own optimum:
 
 # %%
-nb.plot_convergence();
+lr = 1.0
+dist = {}   # tau -> L1 distance |pi_t - pi*(tau)|_1 over the steps of exact gradient ascent
+for tau in (0.0, 0.01, 0.1, 0.2):
+    pi_t = bandit.exact_pg_trajectory(np.zeros(len(evs)), evs, lr, 4000, tau)   # (steps+1, arms)
+    dist[tau] = np.abs(pi_t - bandit.regularised_optimum(evs, tau)).sum(-1)
 rates = {}
 for tau in (0.0, 0.01, 0.2):
-    dist = nb.distance_to_optimum(nb.exact_run(tau, steps=3000), nb.GAMBLE_EVS, tau)
-    rates[tau] = (dist[2000], nb.late_rate(dist, 1000, 2000), nb.predicted_rate(tau))
-    print(f"tau={tau:4g}: distance at step 2000 {dist[2000]:.1e}; measured log-rate/step "
+    measured = np.log(dist[tau][1000] / dist[tau][2000]) / 1000   # mean log-rate per step
+    predicted = lr * tau * bandit.regularised_optimum(evs, tau).min()   # Mei et al. (2020)
+    rates[tau] = (dist[tau][2000], measured, predicted)
+    print(f"tau={tau:4g}: distance at step 2000 {rates[tau][0]:.1e}; measured log-rate/step "
           f"{rates[tau][1]:.1e}; lr tau min pi* = {rates[tau][2]:.1e}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, ax = plt.subplots(figsize=(4.6, 3.2))
+t = np.arange(1, 4001)
+for tau, d in dist.items():
+    ax.plot(t, np.maximum(d[1:], 1e-16), label=f"tau={tau:g}")
+ax.plot(t, 1.0 / (lr * t), color="0.6", ls=":", label="1 / (lr t)")
+ax.set(xscale="log", yscale="log", ylim=(1e-12, 3), xlabel="step t",
+       ylabel="|pi_t - pi*(tau)|_1", title="exact softmax PG, 5 EV arms")
+ax.legend(fontsize=7)
+fig.tight_layout()
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # tau = 0.2: geometric, 1e-7 by step 2000, at about the predicted rate
@@ -474,23 +597,47 @@ for tau in (0.0, 0.01):
 # Paired differences (same kappa, same seed) leave out pairs where either run collapsed.
 
 # %%
+def paired_difference(name, coef):
+    """name at entropy_coef = coef minus at 0, per (kappa, seed) where neither run collapsed."""
+    a, b = coefs.index(coef), coefs.index(0.0)
+    both_learn = ~(table["collapsed"][:, a] | table["collapsed"][:, b])
+    return (table[name][:, a] - table[name][:, b])[both_learn]
+
+
 for coef in (0.01, 0.05):
-    dR = nb.paired_difference(table, "reward", coef)
+    dR = paired_difference("reward", coef)
     print(f"final reward, entropy_coef {coef:g} minus 0: mean {dR.mean():+.3f}, "
           f"sd {dR.std():.3f} over {len(dR)} pairs")
-slopes = {}
-for j, coef in enumerate(table["entropy_coef"]):
-    slopes[coef] = nb.risk_slope(table["kappa"], table["risky_rate"][:, j])
+slopes = {}   # least-squares line of the lower-p rate on kappa, one point per run
+for j, coef in enumerate(coefs):
+    x = np.repeat(np.array(kappas), table["risky_rate"].shape[2])
+    y = table["risky_rate"][:, j].ravel().astype(float)
+    ok = np.isfinite(y)   # runs that made no equal-EV choice have no rate
+    slope, intercept = np.polyfit(x[ok], y[ok], 1)
+    resid = y[ok] - (slope * x[ok] + intercept)
+    se = np.sqrt(resid @ resid / (ok.sum() - 2) / np.sum((x[ok] - x[ok].mean()) ** 2))
+    slopes[coef] = (float(slope), float(se))
     print(f"entropy_coef={coef:g}: d(lower-p rate)/d(kappa) = {slopes[coef][0]:+.2f} "
           f"+- {slopes[coef][1]:.2f} (s.e.)")
-gaps = nb.equal_ev_value_gaps(-0.4)
+
+# %%
+def risk_sensitive_value(p, magnitude, kappa):
+    """Fixed point of V <- V + lr f(d) for a gamble paying magnitude with probability p, else
+    0: p (1 - kappa) (magnitude - V) = (1 - p) (1 + kappa) V."""
+    up, down = p * (1 - kappa), (1 - p) * (1 + kappa)
+    return up * magnitude / (up + down)
+
+
+# |V(p, EV / p) - V(p', EV / p')| for neighbouring p in each EV column: (columns, pairs)
+gaps = np.array([np.abs(np.diff([risk_sensitive_value(p, ev / p, -0.4)
+                                 for p in tasks.PROBABILITIES])) for ev in evs])
 print(f"kappa=-0.4: risk-sensitive value gaps between neighbouring p, equal EV: "
       f"{gaps.min():.3f} .. {gaps.max():.3f}; per-step tau at 0.05: "
-      f"{nb.effective_temperature(0.05, steps):.4f}")
+      f"{effective_temperature(0.05, steps):.4f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 for coef in (0.01, 0.05):
-    dR = nb.paired_difference(table, "reward", coef)
+    dR = paired_difference("reward", coef)
     # no reward cost (nor gain) beyond seed noise: |mean| under 2 standard errors, 40+ pairs
     assert len(dR) >= 40 and abs(dR.mean()) < 2 * dR.std() / np.sqrt(len(dR)), (coef, dR.mean())
     assert abs(dR.mean()) < 0.01 and dR.std() < 0.03, (coef, dR.mean(), dR.std())
@@ -499,7 +646,9 @@ s0, se0 = slopes[0.0]
 for coef in (0.01, 0.05):
     s, se = slopes[coef]
     assert s < -0.8 and abs(s - s0) < 2 * np.hypot(se, se0), (coef, s, s0)
-assert gaps.min() > 5 * nb.effective_temperature(0.05, steps)
+assert gaps.min() > 5 * effective_temperature(0.05, steps)
+# kappa = 0 values a gamble at its EV, so equal-EV gambles have no gap at all
+assert np.allclose([risk_sensitive_value(p, 1 / p, 0.0) for p in tasks.PROBABILITIES], 1.0)
 # the size of kappa's effect, without a bonus: ~0.92 lower-p choices at -0.4, ~0.15 at +0.4
 risky0 = np.nanmean(table["risky_rate"][:, 0], axis=1)
 assert f"{risky0[0]:.2f}" == "0.92" and f"{risky0[-1]:.2f}" == "0.15", risky0
@@ -522,7 +671,7 @@ assert f"{risky0[0]:.2f}" == "0.92" and f"{risky0[-1]:.2f}" == "0.15", risky0
 # against kappa; collapsed runs per kappa.
 
 # %%
-grid_demo = nb.grid_demo(grid)
+grid_demo = widgets.entropy_grid_demo(grid)
 grid_demo
 
 # %% [markdown]
@@ -533,15 +682,14 @@ grid_demo
 # control's.
 
 # %%
-print("(a) lr 0.01, 800 updates, seeds 2000-2019\n" + nb.format_fix_table(rows_a))
-nb.plot_fixes(rows_a, fixes_a, title="(a) lr 0.01, 800 updates");
-learns_none = ~nb.collapsed_flags(fixes_a, "none")
+print("(a) lr 0.01, 800 updates, seeds 2000-2019")
+print_fix_table(rows_a)
+learns_none = ~fixes_a["none"].collapsed
 cost = {}
-for fix, r in fixes_a.items():
-    both = learns_none & ~nb.collapsed_flags(fixes_a, fix)
-    R, risky = (r["data"].final(n)[r["idx"]][both] for n in ("reward", "risky_rate"))
-    R0, risky0 = (fixes_a["none"]["data"].final(n)[fixes_a["none"]["idx"]][both]
-                  for n in ("reward", "risky_rate"))
+for fix, runs in fixes_a.items():
+    both = learns_none & ~runs.collapsed   # the seeds where the fix's run and the control's learn
+    R, risky = (runs.final(n)[both] for n in ("reward", "risky_rate"))
+    R0, risky0 = (fixes_a["none"].final(n)[both] for n in ("reward", "risky_rate"))
     cost[fix] = (int(both.sum()), float(np.mean(R - R0)), float(np.std(R - R0)),
                  int((risky < risky0).sum()), float(np.nanmean(risky - risky0)))
     print(f"{fix:18s} {cost[fix][0]:2d} seeds where both learn: reward {cost[fix][1]:+.3f} "
@@ -549,8 +697,28 @@ for fix, r in fixes_a.items():
           f"(mean {cost[fix][4]:+.3f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 0.6 + 0.3 * len(rows_a)), sharey=True)
+labels = [r["fix"] for r in rows_a]   # ranked, best on top
+for y, fix in enumerate(labels):
+    runs = fixes_a[fix]
+    colour = np.where(runs.collapsed, "C3", "C0")
+    jitter = np.linspace(-0.15, 0.15, len(runs.mode))
+    ax1.scatter(runs.final("reward"), y + jitter, c=colour, s=16)
+    ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
+ax1.set_yticks(range(len(labels)), labels)
+ax1.invert_yaxis()
+ax1.set(xlabel="final reward / trial (red: collapsed)", title="(a) lr 0.01, 800 updates")
+ax2.axvline(0.5, color="0.8", ls=":")
+ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
+        xlim=plots.data_limits([fixes_a[fix].final("risky_rate") for fix in labels], 0.5))
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 by_a = {r["fix"]: r for r in rows_a}
 assert len(rows_a) == 9 and all(r["seeds"] == 20 for r in rows_a)
+# ranked by collapsed runs, then by reward; the control keeps all of its own risk preference
+assert [r["fix"] for r in rows_a][:3] == ["entropy 0.01", "entropy 0.05", "lower lr"]
+assert by_a["none"]["risk_kept"] == 1.0
 # every fix but the logit cap learns to the control's reward: paired |mean| < 0.011
 for fix in cost:
     if fix not in ("none", "logit cap 2"):
@@ -559,9 +727,9 @@ for fix in cost:
 # and its learning runs keep entropy near 0.24
 assert f"{cost['logit cap 2'][1]:.2f}" == "-0.28" and cost["logit cap 2"][2] < 0.03
 c2a = fixes_a["logit cap 2"]
-H_c2a = c2a["data"].final("entropy")[c2a["idx"]][~nb.collapsed_flags(fixes_a, "logit cap 2")]
+H_c2a = c2a.final("entropy")[~c2a.collapsed]
 assert f"{H_c2a.mean():.2f}" == "0.24" and by_a["entropy 0.01"]["entropy"] < 0.1
-learning_reward = fixes_a["none"]["data"].final("reward")[fixes_a["none"]["idx"]][learns_none]
+learning_reward = fixes_a["none"].final("reward")[learns_none]
 assert f"{learning_reward.mean():.2f}" == "0.75"
 # gradual kappa spends 400 of its 800 updates at a weaker kappa: fewer lower-p choices on 10
 # of the 12 seeds where both learn
@@ -581,24 +749,23 @@ assert f"{cost['gradual kappa'][4]:.2f}" == "-0.05"
 # ## Bonus: who collapsed in setting (b), and how
 
 # %%
-control = nb.collapsed_flags(fixes_b, "none")
-others = [f for f in paired[nb.SETTINGS[1]] if not f.startswith("entropy")]
-under = np.sum([nb.collapsed_flags(fixes_b, f) for f in others], axis=0)  # per seed, of 6
+control = fixes_b["none"].collapsed
+others = [f for f in paired[SETTINGS[1]] if not f.startswith("entropy")]
+under = np.sum([fixes_b[f].collapsed for f in others], axis=0)  # per seed, of 6
 print(f"seeds trapped under all {len(others)} changes without a bonus: "
       f"{int((under == len(others)).sum())} (all trapped without a fix too: "
       f"{bool(control[under == len(others)].all())}); under none: {int((under == 0).sum())}")
 for fix in ("entropy 0.01", "entropy 0.05", "entropy 0.1"):
-    own = [m for m in nb.modes_of(fixes_b, fix).values() if m in analysis.COLLAPSED_MODES]
-    print(f"{fix}: rescues {int((control & ~nb.collapsed_flags(fixes_b, fix)).sum())} of the "
+    own = [m for m in fixes_b[fix].mode_names if m in analysis.COLLAPSED_MODES]
+    print(f"{fix}: rescues {int((control & ~fixes_b[fix].collapsed).sum())} of the "
           f"control's {int(control.sum())}; its own trapped runs: {own}")
-d, i = fixes_b["none"]["data"], fixes_b["none"]["idx"]
-dead = i[d.collapsed[i]]
-flat = d.final("entropy")[dead] < 1e-3
+trapped = fixes_b["none"].take(control)
+flat = trapped.final("entropy") < 1e-3
 print(f"control's trapped runs with the log signature (final entropy < 0.001): "
-      f"{frequency(flat)}; the others' final entropy: {d.final('entropy')[dead][~flat].round(2)}")
+      f"{frequency(flat)}; the others' final entropy: {trapped.final('entropy')[~flat].round(2)}")
 gk = fixes_b["gradual kappa"]
-gk_dead = gk["idx"][gk["data"].collapsed[gk["idx"]]]
-when = nb.first_update_above(gk["data"], gk_dead, 0.9, "abort_rate")
+gk_trapped = gk.take(gk.collapsed)
+when = gk_trapped.first_update_above("abort_rate", 0.9)
 print(f"gradual kappa: its trapped runs abort on > 90 % of trials by update {when} "
       f"(-1: never); the schedule holds kappa = 0 for updates 0-24")
 
@@ -607,20 +774,20 @@ assert len(others) == 6 and (under == 6).sum() == 7 and control[under == 6].all(
 assert (under == 0).sum() == 4
 # the larger bonuses rescue every trapped seed; 0.01 rescues 9, and 3 of its own 4 trapped
 # runs are "one side" (another trap), 1 "always aborts"
-assert (control & ~nb.collapsed_flags(fixes_b, "entropy 0.05")).sum() == 11
-assert (control & ~nb.collapsed_flags(fixes_b, "entropy 0.1")).sum() == 11
-own01 = [m for m in nb.modes_of(fixes_b, "entropy 0.01").values() if m in analysis.COLLAPSED_MODES]
+assert (control & ~fixes_b["entropy 0.05"].collapsed).sum() == 11
+assert (control & ~fixes_b["entropy 0.1"].collapsed).sum() == 11
+own01 = [m for m in fixes_b["entropy 0.01"].mode_names if m in analysis.COLLAPSED_MODES]
 assert sorted(own01) == ["always_aborts", "one_side", "one_side", "one_side"], own01
-assert list(nb.modes_of(fixes_b, "entropy 0.1").values()).count("never_chooses") == 1
+assert fixes_b["entropy 0.1"].mode_names.count("never_chooses") == 1
 # the control: 9 of its 11 trapped runs always abort; only 6 of 11 end with the log
 # signature (entropy ~ 0); the others abort on every trial with entropy up to 0.74
-modes_none = [analysis.MODES[m] for m in d.mode[dead]]
-assert modes_none.count("always_aborts") == 9 and len(dead) == 11
-assert int(flat.sum()) == 6 and f"{d.final('entropy')[dead].max():.2f}" == "0.74"
-assert np.all(d.final("grad_norm")[dead][flat] < 1e-3)
+modes_none = trapped.mode_names
+assert modes_none.count("always_aborts") == 9 and len(modes_none) == 11
+assert int(flat.sum()) == 6 and f"{trapped.final('entropy').max():.2f}" == "0.74"
+assert np.all(trapped.final("grad_norm")[flat] < 1e-3)
 # the gradual schedule's trapped runs abort from the first updates, while kappa is still 0
 assert (when == 5).sum() == 11 and len(when) == 12, when
-gk_modes = [analysis.MODES[m] for m in gk["data"].mode[gk_dead]]
+gk_modes = gk_trapped.mode_names
 assert gk_modes.count("never_chooses") == 1 and gk_modes[list(when).index(-1)] == "never_chooses"
 
 # %% [markdown]
@@ -647,7 +814,7 @@ assert gk_modes.count("never_chooses") == 1 and gk_modes[list(when).index(-1)] =
 # 0.009^7 = 5e-15 per trial.
 
 # %%
-task = nb.TrainSettings().task
+task = TrainSettings().task
 hold_steps = task.fixation_steps + task.stimulus_steps      # FIXATE on each of these
 cap = 2.0
 p_fix = 1 / (1 + 2 * np.exp(2 * cap))   # FIXATE's logit at -cap, both choices at +cap
@@ -663,10 +830,56 @@ assert f"{p_fix:.3f}" == "0.009" and f"{p_fix ** hold_steps:.0e}" == "5e-15", p_
 # measures each factor on a fresh batch.
 
 # %%
-factors, trap_result = nb.trap_anatomy(updates=40, progress=False)
+# label -> (logit cap, entropy_coef, seed), each at setting (b): lr 0.03, kappa = -0.4
+trap_runs = {"no fix, seed 1": (0.0, 0.0, 1), "logit cap 2, seed 1": (2.0, 0.0, 1),
+             "logit cap 2, seed 0": (2.0, 0.0, 0), "entropy 0.05, seed 1": (0.0, 0.05, 1)}
+base = TrainSettings().replace(**FAST_CONTROL).replace(updates=40)
+result = train([base.replace(logit_cap=c, entropy_coef=e, seed=seed)
+                for c, e, seed in trap_runs.values()], progress=False)
+factors = {}
+for k, (label, s) in enumerate(zip(trap_runs, result.settings)):
+    net = Ensemble([s.replace(seed=999)])   # network k's trained weights, a fresh batch
+    with torch.no_grad():
+        for name, p in net.params.items():
+            p.copy_(result.params[name][k:k + 1])
+        for name, p in net.baseline_params.items():
+            p.copy_(result.baseline_params[name][k:k + 1])
+    for p in net.params.values():
+        p.requires_grad_(True)
+    ro = net.rollout(256, torch.tensor([s.kappa]))
+    ro["policy_loss"].sum().backward()
+    valid, a = ro["mask"].bool(), ro["actions"].unsqueeze(-1)
+    pi_a = ro["probs"].detach().gather(-1, a).squeeze(-1)        # pi(a) of the chosen action
+    z_a = ro["raw_logits"].detach().gather(-1, a).squeeze(-1)    # its logit before the cap
+    slope = 1 - torch.tanh(z_a / s.logit_cap) ** 2 if s.logit_cap > 0 else torch.ones_like(z_a)
+    grad_norm = torch.sqrt(sum((p.grad ** 2).sum() for p in net.params.values()))
+    factors[label] = {"|f(d)|": ro["fd"][valid].abs().mean().item(),
+                      "1 - pi(a)": (1 - pi_a[valid]).mean().item(),
+                      "cap slope": slope[valid].mean().item(), "gradient norm": grad_norm.item(),
+                      "entropy": ro["entropy"].detach()[valid].mean().item(),
+                      "abort rate": float(ro["outcome"].aborted.float().mean())}
 for label, f in factors.items():
     print(f"{label:22s} " + "  ".join(f"{k} {v:.1e}" for k, v in f.items()))
-nb.plot_trap_anatomy(factors);
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+names = ("|f(d)|", "1 - pi(a)", "cap slope", "gradient norm")   # the factors of the gradient
+fig, ax = plt.subplots(figsize=(9.0, 3.2))
+width, x, floor = 0.8 / len(factors), np.arange(len(names)), 1e-12
+for j, (label, f) in enumerate(factors.items()):
+    pos = x + (j - (len(factors) - 1) / 2) * width
+    vals = np.array([f[name] for name in names])
+    ax.bar(pos, np.maximum(vals, floor), width, label=label, color=f"C{j}")
+    for p, v in zip(pos, vals):
+        if v == 0:   # an exact zero cannot sit on a log axis: mark it at the floor
+            ax.text(p, floor * 3, "0", ha="center", va="bottom", color=f"C{j}",
+                    fontweight="bold")
+ax.set_yscale("log")
+ax.set_ylim(floor, 10)
+ax.set_xticks(x, names)
+ax.set_ylabel("value (means over valid steps)")
+ax.set_title("factors of the policy gradient after the first updates")
+ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
+fig.tight_layout()
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 none_f, cap_f = factors["no fix, seed 1"], factors["logit cap 2, seed 1"]
@@ -675,6 +888,7 @@ healthy_f, bonus_f = factors["logit cap 2, seed 0"], factors["entropy 0.05, seed
 assert none_f["abort rate"] == 1.0 and cap_f["abort rate"] == 1.0
 # without a cap the softmax factor is exactly 0 (pi(a) = 1 in float32) ...
 assert none_f["1 - pi(a)"] == 0.0 and none_f["gradient norm"] < 1e-8
+assert none_f["cap slope"] == bonus_f["cap slope"] == 1.0   # no cap, no slope below 1
 # ... with the cap it stays alive and the entropy stays above 0.1 ...
 assert cap_f["1 - pi(a)"] > 0.05 and cap_f["entropy"] > 0.1
 # ... but the cap's slope and the advantage are both far below the healthy run's
@@ -689,16 +903,16 @@ assert bonus_f["abort rate"] < 0.5 and bonus_f["gradient norm"] > 0.1
 
 # %%
 c2 = fixes_b["logit cap 2"]
-c2_ok = c2["idx"][~c2["data"].collapsed[c2["idx"]]]
-c2_stuck = c2["idx"][c2["data"].mode[c2["idx"]] == analysis.MODES.index("always_aborts")]
-H_c2, g_c2 = c2["data"].final("entropy")[c2_stuck], c2["data"].final("grad_norm")[c2_stuck]
-print(f"cap 2, the {len(c2_stuck)} runs that always abort: entropy {H_c2.min():.2f} to "
+stuck = c2.mode == analysis.MODES.index("always_aborts")
+H_c2, g_c2 = c2.final("entropy")[stuck], c2.final("grad_norm")[stuck]
+g_learning = c2.final("grad_norm")[~c2.collapsed]
+print(f"cap 2, the {stuck.sum()} runs that always abort: entropy {H_c2.min():.2f} to "
       f"{H_c2.max():.2f}, gradient norm at most {g_c2.max():.0e} (learning runs: at least "
-      f"{c2['data'].final('grad_norm')[c2_ok].min():.2f})")
+      f"{g_learning.min():.2f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert len(c2_stuck) == 12 and H_c2.min() > 0.15 and f"{H_c2.max():.2f}" == "0.92"
-assert g_c2.max() < 2e-4 and c2["data"].final("grad_norm")[c2_ok].min() > 1000 * g_c2.max()
+assert stuck.sum() == 12 and H_c2.min() > 0.15 and f"{H_c2.max():.2f}" == "0.92"
+assert g_c2.max() < 2e-4 and g_learning.min() > 1000 * g_c2.max()
 
 # %% [markdown]
 # After 40 updates the capped seed-1 run has entropy of about 0.2, and a gradient hundreds of
@@ -718,7 +932,7 @@ assert g_c2.max() < 2e-4 and c2["data"].final("grad_norm")[c2_ok].min() > 1000 *
 # reward, entropy, abort rate, lower-p choices.
 
 # %%
-fixes_demo = nb.fixes_demo(fixes_a, fixes_b)
+fixes_demo = widgets.fixes_demo(dict(zip(SETTINGS, (fixes_a, fixes_b))))
 fixes_demo
 
 # %% [markdown]
@@ -729,7 +943,7 @@ fixes_demo
 # press the button.
 
 # %%
-nb.live_run_widget()
+widgets.fixes_train_widget()
 
 # %% [markdown]
 # ## References

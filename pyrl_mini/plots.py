@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-from . import analysis, diagnostics, tasks
+from . import analysis, bandit, diagnostics, tasks
 from .config import TaskSettings
 from .risk import kappa_transform
 
@@ -684,6 +687,7 @@ def plot_live_units(result: TrainResult) -> plt.Figure:
                         Patch(facecolor="white", edgecolor="0.5", label="alive")],
                fontsize=6, loc="lower right", framealpha=0.9)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.2)
+    return fig
 
 
 # --- the vanishing gradient: logit-gap bars, the bandit plateau, behaviour maps, trapped seeds --
@@ -922,3 +926,294 @@ def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,
     a1.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.tight_layout()
     return fig
+
+
+# --- the entropy bonus: the bandit's fixed point, the kappa x entropy_coef grid, the fixes ---
+ENTROPY_TARGET = 0.1   # the written analysis: "Mean entropy should stay > 0.1"
+
+
+def demo_figure(figsize) -> Figure:
+    """A Figure outside pyplot with its own Agg canvas (nothing for pyplot to track or close;
+    widgets.Demo renders it to PNG itself)."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def few_ticks(*axes, x: bool = True) -> None:
+    """Three ticks a side and small labels: fewer text artists to lay out on each redraw."""
+    for ax in axes:
+        if x:
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.tick_params(labelsize=7)
+
+
+def data_limits(values, *also: float, pad: float = 0.05) -> tuple[float, float]:
+    """(low, high) axis limits holding every finite value (and `also`), padded by `pad` of
+    the span: a panel whose data change with a slider gets limits from all the data it can
+    show, so no position clips a point."""
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in
+                           (values if isinstance(values, list) else [values])] +
+                          [np.asarray(also, dtype=float)])
+    flat = flat[np.isfinite(flat)]
+    lo, hi = float(flat.min()), float(flat.max())
+    span = hi - lo if hi > lo else 1.0
+    return lo - pad * span, hi + pad * span
+
+
+class BanditFixedPointFigure:
+    """Entropy-regularised softmax PG on a bandit, one entropy_coef (= tau) at a time. Left:
+    pi(best arm) over steps, exact gradient ascent (black) and sampled runs (grey), with the
+    regularised optimum pi*(best) = softmax(r / tau)(best) dashed. Right: the final policy
+    against pi*. runs: tau -> (exact (steps+1, K), sampled (steps+1, runs, K)), e.g.
+    widgets.fixed_point_runs(). Drawn once, then updated in place for each tau."""
+
+    def __init__(self, runs: dict, rewards=tasks.EXPECTED_VALUES):
+        self.runs, self.rewards = runs, np.asarray(rewards)
+        self.best = int(np.argmax(self.rewards))
+        self.fig: Figure | None = None
+        self._cache: dict[float, tuple] = {}
+
+    def _data(self, tau: float) -> tuple:
+        if tau not in self._cache:
+            exact, sampled = self.runs[tau]
+            every = max(1, exact.shape[0] // 250)  # ~250 points per line keep the redraw fast
+            self._cache[tau] = (bandit.regularised_optimum(self.rewards, tau),
+                                np.arange(exact.shape[0])[::every], sampled[::every, :, self.best],
+                                exact[::every, self.best], exact[-1], sampled[-1].mean(0))
+        return self._cache[tau]
+
+    def _build(self, tau: float) -> None:
+        star, steps, samp, ex, last, mean = self._data(tau)
+        x = np.arange(len(self.rewards))
+        fig = demo_figure((7.6, 2.8))
+        ax1, ax2 = fig.subplots(1, 2)
+        self.sampled = ax1.plot(steps, samp, color="0.65", lw=0.8)
+        (self.exact,) = ax1.plot(steps, ex, color="k", lw=1.6, label="exact gradient")
+        self.star_line = ax1.axhline(star[self.best], color="C3", ls="--",
+                                     label=f"pi*(best) = {star[self.best]:.3f}")
+        ax1.set(xlabel="step", ylabel="pi(best arm)", ylim=(0, 1.02))
+        self.title = ax1.set_title(f"tau = entropy_coef = {tau:g}")
+        self.legend = ax1.legend(fontsize=7, loc="lower right")
+        self.bars_exact = ax2.bar(x - 0.2, last, width=0.4, color="k", label="exact, last step")
+        self.bars_sampled = ax2.bar(x + 0.2, mean, width=0.4, color="0.65",
+                                    label="sampled, mean")
+        (self.dots,) = ax2.plot(x, star, "o", color="C3", label="pi* = softmax(r/tau)")
+        ax2.set_xticks(x, [f"{r:.2f}" for r in self.rewards])
+        ax2.set(xlabel="arm (EV)", ylabel="probability", ylim=(0, 1.02), title="final policy")
+        ax2.legend(fontsize=7, loc="upper left")
+        few_ticks(ax1)
+        few_ticks(ax2, x=False)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.89, wspace=0.28)
+        self.fig = fig
+
+    def __call__(self, entropy_coef: float) -> Figure:
+        if self.fig is None:
+            self._build(entropy_coef)
+            return self.fig
+        star, steps, samp, ex, last, mean = self._data(entropy_coef)
+        for j, line in enumerate(self.sampled):
+            line.set_data(steps, samp[:, j])
+        self.exact.set_data(steps, ex)
+        self.star_line.set_ydata([star[self.best]] * 2)
+        self.star_line.set_label(f"pi*(best) = {star[self.best]:.3f}")
+        self.legend.get_texts()[1].set_text(f"pi*(best) = {star[self.best]:.3f}")
+        self.title.set_text(f"tau = entropy_coef = {entropy_coef:g}")
+        for bars, heights in ((self.bars_exact, last), (self.bars_sampled, mean)):
+            for bar, h in zip(bars, heights, strict=True):
+                bar.set_height(h)
+        self.dots.set_ydata(star)
+        return self.fig
+
+
+def _seed_label(grid: SweepData, i: int, j: int, n: int) -> str:
+    """Legend label of the j-th of n seed lines: each seed when there are few, else one
+    entry for all (20 entries would cover the panel)."""
+    if n <= 5:
+        return f"seed {grid.arrays['seed'][i]}"
+    return f"{n} seeds" if j == 0 else "_nolegend_"
+
+
+class EntropyGridFigure:
+    """A kappa x entropy_coef sweep (grid settings kappa and entropy_coef, 0 among the
+    coefficients), one (kappa, entropy_coef) cell at a time, entropy_coef 0 in grey: the
+    seeds' reward and entropy over training; lower-p choices on equal-EV pairs against
+    kappa; collapsed runs per kappa. Drawn once, then updated in place: a move changes no
+    axes limit, so widgets.Demo redraws only the changing artists."""
+
+    def __init__(self, grid: SweepData):
+        self.grid = grid
+        self.kappas = np.array(grid.values("kappa"))
+        self.coefs = np.array(grid.values("entropy_coef"))
+        # (kappa, entropy_coef, seed)
+        self.risky = grid.per_cell(grid.final("risky_rate"), "kappa", "entropy_coef")
+        self.collapsed = grid.per_cell(grid.collapsed, "kappa", "entropy_coef")
+        self.x = grid.update_axis()
+        self.fig: Figure | None = None
+        self._cells: dict[tuple, tuple] = {}
+
+    def _data(self, kappa: float, entropy_coef: float) -> tuple:
+        key = (kappa, entropy_coef)
+        if key not in self._cells:
+            base = self.grid.by_seed(kappa=kappa, entropy_coef=0.0)
+            sel = self.grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
+            c = int(np.argmin(np.abs(self.coefs - entropy_coef)))
+            self._cells[key] = (base, sel, c)
+        return self._cells[key]
+
+    def _build(self, kappa: float, entropy_coef: float) -> None:
+        grid, x = self.grid, self.x
+        base, sel, c = self._data(kappa, entropy_coef)
+        fig = demo_figure((11.5, 2.6))
+        axes = fig.subplots(1, 4)
+        self.base_lines, self.sel_lines = {}, {}
+        for ax, name, title in ((axes[0], "reward", "reward / trial"),
+                                (axes[1], "entropy", "policy entropy (nats)")):
+            self.base_lines[name] = [ax.plot(x, grid.h(name)[i], color="0.75", lw=0.9)[0]
+                                     for i in base]
+            self.sel_lines[name] = [
+                ax.plot(x, grid.h(name)[i], color=f"C{j}", lw=1.2,
+                        label=_seed_label(grid, i, j, len(sel)))[0]
+                for j, i in enumerate(sel)]
+            ax.set(xlabel="update", title=title)
+        axes[0].set_ylim(*data_limits(grid.h("reward")))
+        axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+        axes[1].set_ylim(*data_limits(grid.h("entropy"), ENTROPY_TARGET))
+        axes[0].legend(fontsize=6, loc="lower right")
+        ks, n_seeds = self.kappas, self.collapsed.shape[2]
+        c0 = list(self.coefs).index(0.0)
+        self.risky_dots, self.risky_means = [], []
+        for col, color, lab in ((c0, "0.6", "coef 0"), (c, "C3", f"coef {entropy_coef:g}")):
+            r = self.risky[:, col]
+            self.risky_dots.append(axes[2].plot(np.repeat(ks, r.shape[1]), r.ravel(), "o",
+                                                color=color, ms=3)[0])
+            self.risky_means.append(axes[2].plot(ks, np.nanmean(r, 1), "-", color=color,
+                                                 label=lab)[0])
+        self.kappa_lines = [axes[2].axvline(kappa, color="k", lw=0.6)]
+        axes[2].axhline(0.5, color="0.85", ls=":")
+        # limits from every entropy_coef's rates, so no slider position leaves the frame
+        axes[2].set(xlabel="kappa", title="lower-p choices (equal EV)",
+                    ylim=data_limits(self.risky))
+        self.legends = [axes[2].legend(fontsize=6)]
+        w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
+        axes[3].bar(ks - w / 2, self.collapsed[:, c0].sum(1), width=w, color="0.6",
+                    label="coef 0")
+        self.bars = axes[3].bar(ks + w / 2, self.collapsed[:, c].sum(1), width=w,
+                                color="C3", label=f"coef {entropy_coef:g}")
+        self.kappa_lines.append(axes[3].axvline(kappa, color="k", lw=0.6))
+        axes[3].set(xlabel="kappa", title=f"collapsed runs (of {n_seeds})", ylim=(0, n_seeds))
+        self.legends.append(axes[3].legend(fontsize=6))
+        few_ticks(*axes)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.89, wspace=0.3)
+        # what a move changes (no axes limit does): Demo redraws only these
+        dynamic = [line for lines in (*self.base_lines.values(), *self.sel_lines.values())
+                   for line in lines]
+        dynamic += [self.risky_dots[1], self.risky_means[1], *self.bars, *self.kappa_lines,
+                    *self.legends]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        self.fig = fig
+
+    def __call__(self, kappa: float, entropy_coef: float) -> Figure:
+        base, sel, c = self._data(kappa, entropy_coef)
+        if self.fig is None or len(base) != len(self.base_lines["reward"]) \
+                or len(sel) != len(self.sel_lines["reward"]):
+            self._build(kappa, entropy_coef)  # first call (or another number of seeds)
+            return self.fig
+        grid = self.grid
+        for name in ("reward", "entropy"):
+            h = grid.h(name)
+            for line, i in zip(self.base_lines[name], base, strict=True):
+                line.set_ydata(h[i])
+            for line, i in zip(self.sel_lines[name], sel, strict=True):
+                line.set_ydata(h[i])
+        r = self.risky[:, c]
+        self.risky_dots[1].set_ydata(r.ravel())
+        self.risky_means[1].set_ydata(np.nanmean(r, 1))
+        self.risky_means[1].set_label(f"coef {entropy_coef:g}")
+        for bar, n in zip(self.bars, self.collapsed[:, c].sum(1), strict=True):
+            bar.set_height(n)
+        self.bars.set_label(f"coef {entropy_coef:g}")
+        for line in self.kappa_lines:
+            line.set_xdata([kappa, kappa])
+        for legend in self.legends:
+            legend.get_texts()[1].set_text(f"coef {entropy_coef:g}")
+        return self.fig
+
+
+class FixCurvesFigure:
+    """One fix's runs against its control's, over training: reward, entropy, abort rate and
+    lower-p choices, the fix's seeds in colour, the control's ("none") in grey.
+
+    by_setting: setting -> {fix: SweepData of that fix's runs} (control under "none"). One
+    figure per setting (their runs differ in seeds and updates), drawn once with a pool of
+    lines per panel and fixed limits, so a move redraws only the lines and the title
+    (widgets.Demo's blitting)."""
+
+    NAMES = ("reward", "entropy", "abort_rate", "risky_rate")
+    YLIM = {"reward": (-1.05, 1.0), "entropy": (-0.03, 1.15), "abort_rate": (-0.03, 1.03),
+            "risky_rate": (-0.03, 1.03)}
+
+    def __init__(self, by_setting: dict[str, dict[str, SweepData]]):
+        self.by_setting = by_setting
+        self._shown: dict[tuple, tuple] = {}
+        self._figures: dict[str, tuple] = {}
+        for setting, runs in by_setting.items():
+            pool = len(runs["none"].arrays["seed"]) + max(len(r.arrays["seed"])
+                                                          for r in runs.values())
+            x = runs["none"].update_axis()
+            self._figures[setting] = self._build(pool, (x[0], x[-1]))
+        self.fig = None
+
+    def _data(self, setting: str, fix: str) -> tuple:
+        """(x, [(color, width, ydata per name) per line]) for one (setting, fix)."""
+        key = (setting, fix)
+        if key not in self._shown:
+            runs = self.by_setting[setting]
+            shown = [("none", "0.7")] + ([(fix, None)] if fix in runs else [])
+            lines = []
+            for label, color in shown:
+                h = [runs[label].h(name) for name in self.NAMES]
+                for j in range(len(runs[label].arrays["seed"])):
+                    lines.append((color or f"C{j}", 1.0 if color else 1.3,
+                                  [panel[j] for panel in h]))
+            self._shown[key] = (runs["none"].update_axis(), lines)
+        return self._shown[key]
+
+    def _build(self, pool: int, xrange: tuple[float, float]) -> tuple:
+        names = self.NAMES
+        fig = demo_figure((2.7 * len(names), 2.5))
+        axes = list(fig.subplots(1, len(names)))
+        pad = 0.05 * (xrange[1] - xrange[0])
+        for ax, name in zip(axes, names, strict=True):
+            ax.set(xlabel="update", title=CURVES.get(name, name), ylim=self.YLIM[name],
+                   xlim=(xrange[0] - pad, xrange[1] + pad))
+            if name == "entropy":
+                ax.axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
+        few_ticks(*axes)
+        lines = [[ax.plot([], [])[0] for _ in range(pool)] for ax in axes]
+        title = fig.suptitle("", fontsize=9)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.18, top=0.8, wspace=0.3)
+        dynamic = [line for panel in lines for line in panel] + [title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+        return fig, axes, lines, title
+
+    def __call__(self, setting: str, fix: str) -> Figure:
+        self.fig, self.axes, self.lines, self.title = self._figures[setting]
+        x, shown = self._data(setting, fix)
+        for k, panel in enumerate(self.lines):
+            for j, line in enumerate(panel):
+                if j < len(shown):
+                    color, lw, ys = shown[j]
+                    line.set_data(x, ys[k])
+                    line.set_color(color)
+                    line.set_linewidth(lw)
+                else:
+                    line.set_data([], [])
+        what = fix if fix in self.by_setting[setting] else f"{fix} (not run in this setting)"
+        self.title.set_text(f"{setting}: {what} (colour, one line per seed) vs no fix (grey)")
+        return self.fig

@@ -334,13 +334,6 @@ class SweepData:
         return (np.arange(self.h("reward").shape[1]) + 0.5) * self.stride
 
     # --- subsets and row orders that pair runs across settings and sweeps ---------------------
-    def subset(self, **values) -> SweepData:
-        """The runs at these grid values as a sweep of their own (every per-run array cut to
-        them, meta kept): e.g. the relu-readout runs of a sweep that varies the readout, which
-        select() and by_seed() then treat like any sweep."""
-        rows = self.select(**values)
-        return SweepData({k: v[rows] for k, v in self.arrays.items()}, self.meta)
-
     def sorted_rows(self, *names: str, **values) -> np.ndarray:
         """select(**values) ordered by the grid settings `names` (the first varies slowest),
         then by seed. Two selections that hold the same (names..., seed) cells, of this sweep
@@ -438,3 +431,71 @@ class SweepData:
         values = [(g, self.arrays["grid/" + g][row]) for g in self.grid_names]
         parts = [f"{g}={v:g}" if isinstance(v, np.number) else f"{g}={v}" for g, v in values]
         return " ".join(parts + [f"seed={self.arrays['seed'][row]}"])
+
+    # --- joins: the runs of some cells as a sweep of their own, two sweeps as one, tables ---
+    def take(self, rows) -> SweepData:
+        """The given rows (indices, in that order, or a boolean mask) as a sweep of their own,
+        with the same meta: d.take(d.collapsed) holds d's collapsed runs."""
+        return SweepData({name: a[rows] for name, a in self.arrays.items()}, self.meta)
+
+    def subset(self, **values) -> SweepData:
+        """take(by_seed(**values)): the runs of the cells with these grid values, in seed order,
+        so two subsets of sweeps that share their seeds pair up run by run."""
+        return self.take(self.by_seed(**values))
+
+    @property
+    def mode_names(self) -> list[str]:
+        """Each row's behaviour mode by name (analysis.MODES; "stopped" for a stopped run)."""
+        return [analysis.MODES[m] if m >= 0 else "stopped" for m in self.mode]
+
+    def stack(self, other: SweepData, **fill) -> SweepData:
+        """The rows of self, then those of other, as one sweep (meta and stride: self's).
+
+        A grid setting that only one of the two varies needs the value the other ran at, in
+        fill: collapse_kappa (entropy_coef 0 throughout, so not a grid setting) and
+        collapse_entropy (entropy_coef 0.01, 0.05) make the kappa x entropy_coef grid as
+        kappa_runs.stack(entropy_runs, entropy_coef=0.0). Arrays only one of them holds are
+        left out."""
+        names = list(dict.fromkeys(self.grid_names + other.grid_names))
+        missing = [n for n in names if n not in fill
+                   and not (n in self.grid_names and n in other.grid_names)]
+        if missing:
+            raise KeyError(f"grid settings {missing} are varied by only one of the two sweeps; "
+                           f"give the value the other ran at, e.g. stack(other, "
+                           f"{missing[0]}=...)")
+
+        def column(d: SweepData, name: str) -> np.ndarray:
+            if name in d.grid_names:
+                return d.arrays["grid/" + name]
+            return np.full(len(d.arrays["seed"]), fill[name])
+
+        arrays = {k: np.concatenate([a, other.arrays[k]]) for k, a in self.arrays.items()
+                  if k in other.arrays and not k.startswith("grid/")}
+        for name in names:
+            arrays["grid/" + name] = np.concatenate([column(self, name), column(other, name)])
+        spec = self.meta.get("spec", {})
+        spec = {**spec, "name": f"{spec.get('name', '?')} + "
+                                f"{other.meta.get('spec', {}).get('name', '?')}",
+                "grid": {n: sorted(set(arrays["grid/" + n].tolist())) for n in names}}
+        return SweepData(arrays, {**self.meta, "spec": spec})
+
+    def per_cell(self, values, *names: str) -> np.ndarray:
+        """values (one per row: final("reward"), collapsed, ...) arranged by grid cell, shape
+        (len(values(name)) for each name) + (seeds,), each cell's runs in seed order, so the
+        last index pairs runs across cells. Every cell needs the same number of seeds."""
+        values = np.asarray(values)
+        axes = [self.values(n) for n in names]
+        cells = [values[self.by_seed(**dict(zip(names, combo, strict=True)))]
+                 for combo in itertools.product(*axes)]
+        if len({len(c) for c in cells}) > 1:
+            raise ValueError(f"the cells of {names} hold different numbers of runs "
+                             f"{sorted({len(c) for c in cells})}; select a part where every "
+                             f"cell has the same seeds (subset) first")
+        return np.array(cells).reshape(*(len(a) for a in axes), -1)
+
+    def first_update_above(self, name: str, level: float) -> np.ndarray:
+        """Per row, the update by which the history of `name` first rises above level: the end
+        of the first stored block (stride updates) whose mean is above it; -1 if none is.
+        Shape (rows,)."""
+        above = np.nan_to_num(self.h(name), nan=-np.inf) > level
+        return np.where(above.any(1), (above.argmax(1) + 1) * self.stride, -1)

@@ -37,7 +37,7 @@ from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
-from . import analysis, bandit, plots, softmax
+from . import analysis, bandit, plots, softmax, stats, tasks
 from .config import TrainSettings
 
 SLIDER_STYLE = {"description_width": "initial"}
@@ -224,20 +224,25 @@ def kappa_demo(grid) -> Demo:
                 entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.0))
 
 
+def train_one(progress: W.IntProgress, settings):
+    """Train one network (a TrainSettings), moving the progress bar with each update."""
+    from .trainer import train  # the trainer is only needed once a Train button is pressed
+
+    progress.max, progress.value = settings.updates, 0
+
+    def tick(update, row):
+        progress.value = update + 1
+
+    return train(settings, progress=False, callback=tick)
+
+
 def train_widget(base, updates: int = 300) -> LiveRun:
     """A Train button: one network with base (a TrainSettings) and the reader's kappa,
     entropy_coef and number of updates; shows its learning curves. Nothing runs until pressed.
     """
-    from .trainer import train  # the trainer is only needed once the button is pressed
-
     def run(progress, kappa, entropy_coef, updates):
-        progress.max, progress.value = int(updates), 0
-        s = base.replace(kappa=kappa, entropy_coef=entropy_coef, updates=int(updates))
-
-        def tick(update, row):
-            progress.value = update + 1
-
-        return train(s, progress=False, callback=tick)
+        return train_one(progress, base.replace(kappa=kappa, entropy_coef=entropy_coef,
+                                                updates=int(updates)))
 
     def show(result):
         s = result.settings[0]
@@ -255,10 +260,7 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     notebooks build them: what tests/test_blitting.py and benchmarks/sliders.py move.
     raster=False leaves out notebook 01's raster, which trains four small networks first."""
     from . import data
-    from .lessons import (
-        nb02_wout_init,
-        nb04_entropy_fix,  # until each notebook's demos move here
-    )
+    from .lessons import nb02_wout_init  # until notebook 02's demos move here
 
     demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
@@ -271,8 +273,8 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     kappa_lr = data.load("nb03_kappa_lr")
     demos["03.kappa_x_lr"] = kappa_lr_demo(kappa_lr, data.load("nb00_main_grid"))
     demos["03.reward"] = reward_demo(data.load("nb03_reward_design"), kappa_lr)
-    for nb, module in (("02", nb02_wout_init), ("04", nb04_entropy_fix)):
-        for name, demo in module.demos().items():
+    for nb, build in (("02", nb02_wout_init.demos), ("04", entropy_fix_demos)):
+        for name, demo in build().items():
             demos[f"{nb}.{name}"] = demo
     demos["05.explorer"] = explorer_demo(data.catalogue())
     return demos
@@ -604,3 +606,143 @@ def reward_demo(reward_design, kappa_lr, update: int = 700) -> Demo:
         lambda variant, kappa: f"{variant}, kappa={kappa:+.2f}, at update {update}",
         variant=choice_slider("rewards", names, names[0], fmt="{}"),
         kappa=kappa_slider(kappas, 0.0))
+
+
+# --- the entropy bonus: its fixed point on a bandit, the kappa x entropy_coef grid, the fixes --
+FIXED_POINT_TAUS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3)
+
+
+def fixed_point_runs(taus=FIXED_POINT_TAUS, rewards=tasks.EXPECTED_VALUES, lr: float = 1.0,
+                     steps: int = 1000, runs: int = 4, seed: int = 0) -> dict:
+    """The data of fixed_point_demo: per tau (= entropy_coef; a bandit has one step a trial),
+    exact gradient ascent on pi . r + tau H from uniform logits, pi over steps (steps+1, K),
+    and `runs` REINFORCE runs (Bernoulli payoffs, batch 16, exact baseline), (steps+1, runs,
+    K). About 0.1 s per tau."""
+    out = {}
+    for tau in taus:
+        exact = bandit.exact_pg_trajectory(np.zeros(len(rewards)), rewards, lr, steps, tau)
+        sampled = bandit.sampled_pg_trajectory(bandit.BanditSettings(
+            arm_means=tuple(rewards), reward_noise="bernoulli", lr=lr, entropy_coef=tau,
+            steps=steps, runs=runs, seed=seed, batch_size=16))
+        out[tau] = (exact, sampled)
+    return out
+
+
+def fixed_point_demo(runs: dict, rewards=tasks.EXPECTED_VALUES) -> Demo:
+    """A slider over entropy_coef (the keys of runs, fixed_point_runs()) driving
+    plots.BanditFixedPointFigure; the summary gives pi*(best), H(pi*) and the share pi*
+    keeps on the worse of two arms one EV column (0.15) apart, 1 / (1 + e^(0.15 / tau))."""
+    taus = sorted(runs)
+    gap = float(np.diff(rewards)[0])
+
+    def summary(entropy_coef):
+        star = bandit.regularised_optimum(rewards, entropy_coef)
+        H = -(star[star > 0] * np.log(star[star > 0])).sum()
+        worse = 1 / (1 + math.exp(min(gap / entropy_coef, 700))) if entropy_coef else 0.0
+        return (f"tau={entropy_coef:g}: pi*(best)={star[-1]:.4f}, H(pi*)={H:.3g} "
+                f"nats; two arms {gap:g} apart keep {worse:.2g} on the worse one")
+
+    start = 0.01 if 0.01 in taus else taus[0]
+    return Demo(plots.BanditFixedPointFigure(runs, rewards), summary_fn=summary,
+                entropy_coef=entropy_slider(taus, start))
+
+
+def entropy_grid_demo(grid) -> Demo:
+    """Sliders over a kappa x entropy_coef sweep (kappa_runs.stack(entropy_runs,
+    entropy_coef=0.0)) driving plots.EntropyGridFigure; the summary gives the chosen cell's
+    final entropy, reward, lower-p choices and collapsed runs."""
+    def summary(kappa, entropy_coef):
+        cell = grid.subset(kappa=kappa, entropy_coef=entropy_coef)
+        H, R, risky = (cell.final(n) for n in ("entropy", "reward", "risky_rate"))
+        risky_text = f"{np.nanmean(risky):.2f}" if np.isfinite(risky).any() else "none (no choices)"
+        return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}, {len(H)} seeds: final "
+                f"entropy median {np.median(H):.3f} (above {plots.ENTROPY_TARGET:g} in "
+                f"{int((H > plots.ENTROPY_TARGET).sum())}); reward mean {np.mean(R):.3f} (min "
+                f"{np.min(R):.2f}); lower-p choices {risky_text}; collapsed "
+                f"{stats.frequency(cell.collapsed)}")
+
+    return Demo(plots.EntropyGridFigure(grid), summary_fn=summary,
+                kappa=kappa_slider(grid.values("kappa"), -0.4),
+                entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.01))
+
+
+FIX_SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")  # notebook 04's (a) and (b)
+
+
+def fixes_demo(by_setting: dict[str, dict], fix: str = "entropy 0.05") -> Demo:
+    """Two dropdowns, setting and fix (by_setting: setting -> {fix: SweepData of its runs},
+    the control under "none"), driving plots.FixCurvesFigure: the fix's learning curves over
+    the control's. Starts at the last setting; fixes are listed from the last setting first."""
+    settings = list(by_setting)
+    labels = list(dict.fromkeys(f for s in reversed(settings) for f in by_setting[s]
+                                if f != "none"))
+
+    def summary(setting, fix):
+        runs = by_setting[setting]
+        if fix not in runs:
+            return f"{fix}: not run at {setting}"
+        R = runs[fix].final("reward")
+        return (f"{setting}, {fix}: final reward mean {np.mean(R):.2f} (min {np.min(R):.2f}); "
+                f"collapsed {stats.frequency(runs[fix].collapsed)} "
+                f"(no fix: {stats.frequency(runs['none'].collapsed)})")
+
+    return Demo(plots.FixCurvesFigure(by_setting), summary_fn=summary,
+                setting=W.Dropdown(options=settings, value=settings[-1], description="setting"),
+                fix=W.Dropdown(options=labels, value=fix, description="fix"))
+
+
+def fixes_train_widget() -> LiveRun:
+    """A Train button: one network at kappa -0.4 with the reader's kappa, entropy_coef and fix
+    (lr and its schedule, batch, gradual kappa in steps every 50 updates, W_out std, no-choice
+    penalty, logit cap), updates and seed; shows its learning curves."""
+    from .config import TrainSettings
+
+    base = TrainSettings(updates=300, kappa=-0.4, seed=0, kappa_step_updates=50)
+
+    def run(progress, updates, seed, batch_size, **fix):
+        return train_one(progress, base.replace(**fix, batch_size=int(batch_size),
+                                                updates=int(updates), seed=int(seed)))
+
+    def show(result):
+        s = result.settings[0]
+        return plots.plot_curves(np.arange(result.updates_done), result.member(0), smooth=10,
+                                 names=("reward", "entropy", "higher_ev_rate", "risky_rate"),
+                                 title=f"kappa={s.kappa:+.2f}, entropy_coef={s.entropy_coef:g}, "
+                                       f"lr={s.lr:g}, batch={s.batch_size}"
+                                       + (f", logit cap {s.logit_cap:g}" if s.logit_cap else ""))
+
+    return LiveRun(
+        run, show, description="Train",
+        kappa=float_slider("kappa", -0.9, 0.9, 0.05, -0.4),
+        entropy_coef=float_slider("entropy_coef", 0.0, 0.2, 0.005, 0.0, fmt=".3f"),
+        lr=W.Dropdown(options=[0.001, 0.003, 0.01, 0.02, 0.03], value=0.01, description="lr"),
+        batch_size=W.Dropdown(options=[128, 256, 512], value=256, description="batch"),
+        lr_schedule=W.Dropdown(options=["constant", "exponential", "step"], value="constant",
+                               description="lr schedule"),
+        kappa_schedule=W.Dropdown(options=["constant", "gradual"], value="constant",
+                                  description="kappa schedule"),
+        wout_std=float_slider("wout_std", 0.0, 0.5, 0.01, 0.05),
+        no_choice_penalty=float_slider("no_choice_penalty", -2.0, 0.0, 0.1, -0.5, fmt=".1f"),
+        logit_cap=float_slider("logit_cap", 0.0, 5.0, 0.5, 0.0, fmt=".1f"),
+        updates=float_slider("updates", 100, 2000, 100, 300, fmt=".0f"),
+        seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"))
+
+
+def entropy_fix_demos() -> dict[str, Demo]:
+    """Notebook 04's demos, built on data/ as the notebook builds them: the bandit's fixed
+    point, the kappa x entropy_coef grid and the fixes of settings (a) and (b), each fix's
+    runs paired by seed with its control's."""
+    from . import data
+    from .datasets import collapse
+
+    grid = data.load("collapse_kappa").stack(data.load("collapse_entropy"), entropy_coef=0.0)
+    slow, fast = data.load("collapse_fixes_slow"), data.load("collapse_fixes")
+    fixes_a = {f"entropy {c:g}" if c else "none": grid.subset(kappa=-0.4, entropy_coef=c)
+               for c in grid.values("entropy_coef")}
+    fixes_a.update({fix: slow.take(collapse.COLLAPSE_FIXES_SLOW.rows_of(slow, j))
+                    for j, fix in enumerate(collapse.SLOW_VARIANTS)})
+    fixes_b = {fix: fast.take(collapse.COLLAPSE_FIXES.rows_of(fast, j))
+               for j, fix in enumerate(collapse.FIX_VARIANTS)}
+    fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
+    return {"grid": entropy_grid_demo(grid), "bandit": fixed_point_demo(fixed_point_runs()),
+            "fixes": fixes_demo(dict(zip(FIX_SETTINGS, (fixes_a, fixes_b), strict=True)))}
