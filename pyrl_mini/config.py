@@ -108,14 +108,23 @@ def _from_dict(cls, values: dict[str, Any]):
     return cls(**values)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar (np.float32(0.2), np.int64(5), np.bool_(True), a 0-d array) as the Python
+    number it holds, so settings compare, validate and save to JSON as Python numbers do."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
+
+
 def _friendly_init(cls):
-    """Class decorator: an unknown keyword (TrainSettings(kapa=0.1)) gets the closest name."""
+    """Class decorator: an unknown keyword (TrainSettings(kapa=0.1)) gets the closest name, and
+    numpy scalars become Python numbers."""
     init = cls.__init__
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         _refuse_unknown(cls, kwargs)
-        init(self, *args, **kwargs)
+        init(self, *map(_plain, args), **{k: _plain(v) for k, v in kwargs.items()})
 
     cls.__init__ = __init__
     return cls
