@@ -113,3 +113,10 @@ def test_issue_33_wide_networks_are_planned_with_their_weights():
     with pytest.raises(SettingsError, match=r"would need about 1\d\.\d GiB"):
         wide.replace(units=4096, baseline_units=4096)
     assert memory.planned_bytes([TrainSettings()]) < MEMORY_BUDGET / 100  # the default: small
+
+
+if __name__ == "__main__":  # the table in the README: .venv/bin/python tests/test_memory.py
+    for kernel, path in (("0", "plain"), ("", "fast")):
+        for name, m in measure(kernel).items():
+            print(f"{path:5s} {name:48s} planned {m['planned'] / 2**20:5.0f} MiB, measured "
+                  f"{m['measured'] / 2**20:5.0f} MiB, x{m['planned'] / m['measured']:.2f}")
