@@ -1,17 +1,8 @@
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import nbclient_fix  # noqa: E402
-
 # One thread: the machine has 2 cores and tests run beside other work; results do not depend on it.
 torch.set_num_threads(1)
-# nbmake runs the notebooks in this process through nbclient: a cell's reply must not wait for
-# its timeout when a widget's message took the socket's wake-up (tools/nbclient_fix.py)
-nbclient_fix.install()
 
 
 # Progress: `make test` prints one line per file and a dot per test as it ends (a notebook's

@@ -1,5 +1,5 @@
 """Issue 33, case 10: the notebook hang, its harness (tools/notebook_soak.py) and the guard
-against it (tools/nbclient_fix.py, installed for nbmake by tests/conftest.py)."""
+against it (tools/nbclient_fix.py, installed for every pytest run by the root conftest.py)."""
 
 import asyncio
 import json
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from queue import Empty
 
-import nbclient_fix  # tools/, on sys.path by tests/conftest.py
+import nbclient_fix  # tools/, on sys.path by the root conftest.py
 import nbformat
 import pytest
 from jupyter_client.channels import AsyncZMQSocketChannel

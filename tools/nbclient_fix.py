@@ -1,5 +1,6 @@
-"""A guard for headless notebook runs (nbmake in `make test`, tools/build_site.py, nbconvert):
-a cell that ended in the kernel must not wait for its timeout in the client.
+"""A guard for headless notebook runs (nbmake under pytest, tools/build_site.py): a cell that
+ended in the kernel must not wait for its timeout in the client. The repository's root
+conftest.py installs it for every pytest run; build_site.py installs it itself.
 
 The hang (issue 33, case 10; caught by tools/notebook_soak.py): nbclient waits for a cell's
 execute_reply with one `await shell_channel.get_msg(timeout=<cell timeout>)`, a zmq.asyncio
