@@ -5,8 +5,14 @@ Any setting can also be given as --set name=value (task and network settings inc
 defaults and meaning. Prints the upstream-style report every --report-every updates and saves
 the history (.npz) and final parameters (.pt).
 
+Outputs are written to a temporary file beside them and renamed into place when the run has
+ended, so an existing file is only ever replaced by a finished result: an existing --out or
+--checkpoint is refused unless --force is given, a run interrupted before its first update
+writes nothing, and anything that is not a regular file (a folder, a device, a link) is refused
+before training.
+
 Exit status: 0 done, 2 bad input (nothing trained), 3 a network diverged (non-finite loss or
-gradient; the history is saved), 130 interrupted (the history so far is saved).
+gradient; the history is saved), 130 interrupted (the history so far is saved, if any).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import difflib
 import json
 import os
+import stat
 import sys
 import tempfile
 import warnings
@@ -110,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="history.npz", help="history file (.npz) to write")
     t.add_argument("--checkpoint", default=None,
                    help="also save the final parameters here (.pt); None: not saved")
+    t.add_argument("--force", action="store_true",
+                   help="replace --out and --checkpoint files that exist (when the run ends, "
+                   "and only if it finished an update)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -127,16 +137,72 @@ def settings_from_args(args) -> TrainSettings:
     return TrainSettings().replace(**changes)
 
 
-def check_writable(path: str | Path, flag: str) -> Path:
-    """Refuse, before any training, a path the result could not be written to."""
+def _name_limits(folder: Path) -> tuple[int, int]:
+    """The longest file name and path this file system takes (Linux: 255 and 4096 bytes)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX, or no answer: the usual limits
+        return 255, 4096
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def describe_existing(path: Path) -> str:
+    """What an existing output file holds, in a few words (for the overwrite messages)."""
+    from .io import DataFileError, load_checkpoint, load_history
+
+    try:
+        if path.suffix == ".pt":
+            load_checkpoint(path)
+            return "a pyrl_mini checkpoint"
+        return f"a pyrl_mini history of {len(load_history(path)['history']['reward'])} updates"
+    except (DataFileError, KeyError, OSError, ValueError):
+        return f"{path.stat().st_size:,} bytes that are not a pyrl_mini result"
+
+
+def check_writable(path: str | Path, flag: str, force: bool = False) -> Path:
+    """Refuse, before any training, a path the result could not or should not be written to:
+    a name too long, anything but a regular file or a new path, a folder without write
+    permission, and an existing file unless force."""
     path = Path(path).expanduser()
     example = "history.npz" if flag == "--out" else "params.pt"
-    if path.is_dir():
-        raise SettingsError(f"{flag} {path} is a directory: give a file name, e.g. "
-                            f"{flag} {path / example}")
-    parent = path.parent
+    parent = path.absolute().parent
     while not parent.exists():  # atomic_write creates missing folders; check where it would
         parent = parent.parent
+    name_max, path_max = _name_limits(parent if parent.is_dir() else Path("/"))
+    longest = max(path.absolute().parts, key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > name_max:
+        raise SettingsError(f"{flag} {str(path)[:60]}...: a name in it is "
+                            f"{len(os.fsencode(longest))} bytes long, and this file system "
+                            f"takes at most {name_max}: give a shorter name, e.g. {flag} "
+                            f"{example}")
+    if len(os.fsencode(str(path.absolute()))) > path_max:
+        raise SettingsError(f"{flag} {str(path)[:60]}...: the path is longer than the "
+                            f"{path_max} bytes this system takes: give a shorter one")
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a new path (or one under a file, refused below)
+    except OSError as err:
+        raise SettingsError(f"{flag} {path} cannot be checked ({err.strerror}): give another "
+                            f"path, e.g. {flag} /tmp/{example}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise SettingsError(f"{flag} {path} is a directory: give a file name, e.g. "
+                            f"{flag} {path / example}")
+    if mode is not None and not stat.S_ISREG(mode):
+        # writing would replace it by a regular file (a device node, as root) or follow it
+        raise SettingsError(f"{flag} {path} is {_kind(mode)}, not a regular file: give a new "
+                            f"file name, e.g. {flag} {path.parent / example}")
+    if mode is not None and not force:
+        raise SettingsError(f"{flag} {path} exists ({describe_existing(path)}): add --force "
+                            "to replace it when this run ends, or give a new name")
     if not parent.is_dir():
         raise SettingsError(f"{flag} {path}: {parent} is a file, not a folder. Give a path in "
                             f"a folder, e.g. {flag} /tmp/{example}")
@@ -185,8 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = settings_from_args(args)
-        out = check_writable(args.out, "--out")
-        checkpoint = check_writable(args.checkpoint, "--checkpoint") if args.checkpoint else None
+        out = check_writable(args.out, "--out", args.force)
+        checkpoint = (check_writable(args.checkpoint, "--checkpoint", args.force)
+                      if args.checkpoint else None)
         if checkpoint is not None and checkpoint.resolve() == out.resolve():
             raise SettingsError(f"--out and --checkpoint are the same file {out}: give two "
                                 "names, e.g. --checkpoint params.pt")
@@ -213,14 +280,18 @@ def main(argv: list[str] | None = None) -> int:
         result = train(settings, progress=not args.no_progress, callback=show)
     for w in caught:
         write(f"warning: {w.message}", err=True)
-    path = _save(save_history, out, result, "history", lambda t: write(t, err=True))
-    if path is not None:
-        write(f"saved history of {result.updates_done} updates to {path}")
-    if checkpoint is not None:
-        path = _save(save_checkpoint, checkpoint, result, "parameters",
-                     lambda t: write(t, err=True))
+    if result.updates_done == 0:  # Ctrl-C before the first update: nothing worth a file
+        write(f"interrupted before the first update: nothing saved, {out} left as it was",
+              err=True)
+        return EXIT_INTERRUPTED
+    for target, save, what in ((out, save_history, "history"),
+                               (checkpoint, save_checkpoint, "parameters")):
+        if target is None:
+            continue
+        replaced = f" (replacing {describe_existing(target)})" if target.exists() else ""
+        path = _save(save, target, result, what, lambda t: write(t, err=True))
         if path is not None:
-            write(f"saved parameters to {path}")
+            write(f"saved {what} of {result.updates_done} updates to {path}{replaced}")
     if result.interrupted:
         return EXIT_INTERRUPTED
     stopped = int(result.stopped_at[0])

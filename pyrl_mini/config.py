@@ -14,6 +14,7 @@ import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .memory import HISTORY_DIAGNOSTICS, network_bytes, planned_bytes
 from .risk import check_kappa
 
 NETWORK_TYPES = ("gru", "simple")
@@ -26,12 +27,11 @@ OPTIMIZERS = ("adam", "sgd")
 
 # Upper bounds on sizes, from this project's machine (24 GiB of memory shared by several users;
 # 2 cores). Every dataset and notebook stays far below them (largest: batch 512, 2000 updates).
+# What a run holds is counted in memory.py (planned_bytes); check_memory refuses above this.
 MEMORY_BUDGET = 8 * 2**30       # bytes one training run may plan to use: a third of 24 GiB
-ROLLOUT_BYTES = 72              # measured: bytes per trial, step and unit (policy + baseline)
-HISTORY_DIAGNOSTICS = 27        # per-update diagnostics recorded (trainer.DIAGNOSTICS), float32
 MAX_UPDATES = 1_000_000         # history: 10**6 x 27 x 4 bytes = 108 MB per network; ~7 h of work
 MAX_BATCH = 65_536              # measured 6.7 GB resident at the default sizes
-MAX_UNITS = 4096                # a GRU's weights and Adam state: 3 x 4 x N^2 x 4 bytes = 0.8 GB
+MAX_UNITS = 4096                # a 4096-unit GRU policy: 50 M weights, 6.4 GB planned
 MAX_SEED = 2**64 - 1            # torch.Generator.manual_seed takes seeds below 2**64
 
 
@@ -108,14 +108,23 @@ def _from_dict(cls, values: dict[str, Any]):
     return cls(**values)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar (np.float32(0.2), np.int64(5), np.bool_(True), a 0-d array) as the Python
+    number it holds, so settings compare, validate and save to JSON as Python numbers do."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
+
+
 def _friendly_init(cls):
-    """Class decorator: an unknown keyword (TrainSettings(kapa=0.1)) gets the closest name."""
+    """Class decorator: an unknown keyword (TrainSettings(kapa=0.1)) gets the closest name, and
+    numpy scalars become Python numbers."""
     init = cls.__init__
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         _refuse_unknown(cls, kwargs)
-        init(self, *args, **kwargs)
+        init(self, *map(_plain, args), **{k: _plain(v) for k, v in kwargs.items()})
 
     cls.__init__ = __init__
     return cls
@@ -199,8 +208,8 @@ class NetworkSettings(_SettingsMixin):
         _check_choice("network_type", self.network_type, NETWORK_TYPES)
         _check_choice("readout_rate", self.readout_rate, RATE_FUNCTIONS)
         _check_choice("rate_function", self.rate_function, DYNAMICS_RATES)
-        why = ("a GRU of more units keeps more than 0.8 GB of weights and Adam state; this "
-               "machine has 24 GiB shared by its users.")
+        why = ("a GRU of more units keeps more than 50 M weights, each with its gradient and "
+               "Adam state (6.4 GB); this machine has 24 GiB shared by its users.")
         _check_positive_int("units", self.units, high=MAX_UNITS, why=why)
         _check_positive_int("baseline_units", self.baseline_units, high=MAX_UNITS, why=why)
         _check_finite("alpha", self.alpha, low=0.0, low_inclusive=False, high=1.0,
@@ -353,26 +362,24 @@ SHARED_NETWORK_FIELDS = ("network_type", "units", "baseline_units", "readout_rat
                          "rate_function")
 
 
-def planned_bytes(settings: list[TrainSettings]) -> int:
-    """Memory one training run of these networks (an ensemble) plans to hold: the rollout of
-    one update (measured ROLLOUT_BYTES per trial, step and unit) plus the history."""
-    rollout = sum(s.batch_size * s.task.steps * (s.network.units + s.network.baseline_units)
-                  for s in settings) * ROLLOUT_BYTES
-    history = sum(s.updates for s in settings) * HISTORY_DIAGNOSTICS * 4
-    return rollout + history
-
-
 def check_memory(settings: list[TrainSettings], what: str = "this run") -> None:
-    """Refuse settings whose planned memory exceeds MEMORY_BUDGET, with the sizes and why."""
+    """Refuse settings whose planned memory (memory.planned_bytes) exceeds MEMORY_BUDGET, with
+    the sizes by part and the fix."""
     need = planned_bytes(settings)
     if need > MEMORY_BUDGET:
+        parts = {k: sum(network_bytes(s)[k] for s in settings) / 2**30
+                 for k in ("weights", "rollout", "history")}
         s = settings[0]
+        fix = ("Lower units or baseline_units" if parts["weights"] >= parts["rollout"] else
+               "Lower batch_size, units or the number of steps")
         raise SettingsError(
-            f"{what} would need about {need / 2**30:.1f} GiB ({len(settings)} network(s) x "
-            f"batch_size={s.batch_size} x {s.task.steps} steps x "
-            f"{s.network.units}+{s.network.baseline_units} units x {ROLLOUT_BYTES} bytes, plus "
-            f"the history), above the {MEMORY_BUDGET / 2**30:.0f} GiB a run may take on this "
-            "24 GiB machine. Lower batch_size, units or the number of steps.")
+            f"{what} would need about {need / 2**30:.1f} GiB for {len(settings)} network(s) "
+            f"of {s.network.units} + {s.network.baseline_units} units: weights with their "
+            f"gradients and Adam state {parts['weights']:.1f} GiB, the rollout of "
+            f"batch_size={s.batch_size} x {s.task.steps} steps {parts['rollout']:.1f} GiB, "
+            f"history {parts['history']:.1f} GiB; above the {MEMORY_BUDGET / 2**30:.0f} GiB a "
+            f"run may take on this 24 GiB machine. {fix}"
+            + (", or train fewer networks at once." if len(settings) > 1 else "."))
 
 
 # What each setting means, for `python -m pyrl_mini train --list-settings` (and a test checks

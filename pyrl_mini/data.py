@@ -94,6 +94,9 @@ def load(name: str, data_dir: Path = DATA_DIR) -> SweepData:
     entry = read_manifest(data_dir)["files"].get(path.name)
     if not path.exists():
         raise DataFileError(f"data file {path} is missing. {fix}")
+    if not path.is_file():
+        raise DataFileError(f"data file {path} is a directory (or another non-file): remove "
+                            f"it, then {fix[0].lower()}{fix[1:]}")
     if entry is None:
         raise DataFileError(f"data file {path} is not listed in {data_dir / MANIFEST}. {fix}")
     want = entry.get("sha256")
@@ -319,6 +322,27 @@ def main(argv: list[str] | None = None) -> int:
     except DataFileError as err:  # e.g. a broken manifest, or another build running
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file or folder the command cannot read or write
+        print(f"error: {err.strerror or err}"
+              + (f": {err.filename}" if err.filename else "")
+              + " (check the path and its permissions, or set PYRL_MINI_DATA to another "
+              "data folder)", file=sys.stderr)
+        return 2
+
+
+def _check_writable(data_dir: Path) -> None:
+    """Refuse, before any training, a data folder a build could not write its files to."""
+    import tempfile
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=data_dir, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise DataFileError(f"the data folder {data_dir} cannot be written ({err.strerror}): "
+                            "a build writes its file and the manifest there. Make it writable, "
+                            "or set PYRL_MINI_DATA to a folder you can write to.") from None
 
 
 def _run(args) -> int:
@@ -349,17 +373,18 @@ def _run(args) -> int:
         return 0
     if args.command == "verify":
         bad = 0
-        for name in names:
+        for name in names:  # every one, whatever the ones before it found
             try:
-                load(name)
+                load(name, DATA_DIR)
                 print(f"ok       {name}")
-            except DataFileError as err:
+            except (DataFileError, OSError) as err:
                 bad += 1
                 print(f"FAILED   {err}")
         return 1 if bad else 0
     if args.command == "check":
         return _check(names, args.work_dir)
-    read_manifest()  # a broken manifest is refused before any training
+    read_manifest(DATA_DIR)  # a broken manifest is refused before any training
+    _check_writable(DATA_DIR)  # and so is a folder the result could not be written to
     if args.missing:
         names = [n for n in names if not _loads(n)]
         if not names:

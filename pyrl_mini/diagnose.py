@@ -27,8 +27,34 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import analysis
+from .tasks import N_ACTIONS
 
 PRINTED_ZERO = 5e-7  # "%.6f" prints 0.000000 for any |x| < 5e-7
+
+# A verdict needs this many updates. Early in training every run looks trapped: a uniform
+# policy breaks fixation on almost every trial. Of the 625 stored runs of 800-1000 updates
+# (collapse_* and nb00_main_grid), of those that looked trapped over the 50 updates up to
+# update 10 / 50 / 100 / 300, 69 % / 46 % / 26 % / 15 % were not trapped at the end
+# (tests/test_diagnose.py recomputes it). Below 100 a verdict is more guess than evidence.
+MIN_UPDATES = 100
+
+# Values no run can produce (each bound widened by PRINTED_ZERO for a log's rounding): an
+# entropy of N_ACTIONS actions lies in [0, ln N_ACTIONS]; probabilities and rates in [0, 1]
+# (the most likely action's at least 1 / N_ACTIONS); log-probabilities <= 0; spreads >= 0.
+# A float32 squared norm overflows to inf above 3.4e38, so a finite float32 gradient norm is
+# below 1.8e19 (upstream printed a sum of a few per-parameter norms: below 1e20). The largest
+# stored, of a SimpleRNN on its way to diverging, is 2.3e7.
+GRAD_NORM_MAX = 1e20
+PLAUSIBLE = {
+    "entropy": (0.0, float(np.log(N_ACTIONS))),
+    "max_prob": (1.0 / N_ACTIONS, 1.0),
+    "grad_norm": (0.0, GRAD_NORM_MAX),
+    "logp_mean": (-np.inf, 0.0),
+    "logp_std": (0.0, np.inf),
+    "adv_std": (0.0, np.inf),
+    **{k: (0.0, 1.0) for k in ("adv_pos_frac", "adv_neg_frac", "abort_rate", "no_choice_rate",
+                               "higher_ev_rate", "left_rate", "dead_fraction")},
+}
 
 _FIELDS = {
     # (section, label) -> key
@@ -70,15 +96,37 @@ class Diagnosis:
 
 _NUMBER = re.compile(r"[-+]?(?:(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan\b|inf(?:inity)?\b)",
                      re.IGNORECASE)
+# Microsoft's C runtime prints NaN and infinity as 1.#QNAN, 1.#SNAN, 1.#IND, 1.#INF
+_MSVC = re.compile(r"([-+]?)\d\.#(QNAN|SNAN|IND|INF)\w*", re.IGNORECASE)
 
 
 def _number(text: str) -> float | None:
-    """The first number in text (NaN, nan, inf, -Infinity included); "12.5%" -> 0.125."""
+    """The first number in text (NaN, nan, inf, -Infinity, 1.#QNAN included); "12.5%" ->
+    0.125. None if there is none."""
+    msvc = _MSVC.search(text)
     m = _NUMBER.search(text)
+    if msvc and (not m or msvc.start() <= m.start()):
+        return float(f"{msvc.group(1)}inf") if msvc.group(2).upper() == "INF" else float("nan")
     if not m:
         return None
     value = float(m.group(0))
     return value / 100 if "%" in text[m.end():m.end() + 1] else value
+
+
+def implausible(values: dict) -> list[str]:
+    """The finite values outside what any run can produce (PLAUSIBLE), one phrase each."""
+    out = []
+    for key, value in values.items():
+        lo, hi = PLAUSIBLE.get(key, (-np.inf, np.inf))
+        if np.isfinite(value) and not lo - PRINTED_ZERO <= value <= hi + PRINTED_ZERO:
+            out.append(f"{key} {value:.6g} (possible: {lo:.6g} to {hi:.6g})")
+    return out
+
+
+def _implausible_verdict(evidence: list[str]) -> Diagnosis:
+    return Diagnosis("implausible values: not a log or history this trainer (or upstream's) "
+                     "can write", evidence,
+                     ["check that the log or file is the one meant, whole and unedited"])
 
 
 def parse_log(text: str) -> list[dict]:
@@ -150,6 +198,9 @@ def diagnose_block(block: dict) -> Diagnosis:
         raise LogFormatError(f"this block lacks {missing}; a verdict needs the entropy, the "
                              "total gradient norm and the log-probability mean and std "
                              f"(found: {sorted(block)})")
+    wrong = implausible(block)
+    if wrong:
+        return _implausible_verdict([f"the block{_where(block)}: {', '.join(wrong)}"])
     ev: list[str] = []
     cav: list[str] = []
     # behaviour rates may be NaN in a live run (no choices: no higher-EV rate); these may not
@@ -220,7 +271,18 @@ def diagnose_log(text: str) -> Diagnosis:
     if not blocks:
         raise LogFormatError(f"found {len(found)} block(s) but none is complete: a "
                              f"verdict needs {list(NEEDED)}")
-    d = diagnose_block(blocks[-1])
+    last = blocks[-1]
+    wrong = [f"the block{_where(b)}: {', '.join(implausible(b))}" for b in blocks
+             if implausible(b)]
+    if wrong:  # any impossible number puts the whole log in doubt
+        return _implausible_verdict(wrong)
+    d = diagnose_block(last)
+    if not d.verdict.startswith("diverged") and last.get("step", MIN_UPDATES) < MIN_UPDATES:
+        return _too_short(last["step"] + 1, [f"at update {last['step']}: {d.verdict}"])
+    if "step" not in last:
+        d.caveats.append(f"the log names no update (a 'Step N' or 'Update N' line), so it "
+                         f"cannot tell whether the run had the {MIN_UPDATES} updates a "
+                         "verdict needs")
     if found[-1] is not blocks[-1]:
         d.caveats.append(f"the last block{_where(found[-1])} is incomplete (it lacks "
                          f"{[k for k in NEEDED if k not in found[-1]]}), perhaps cut off: the "
@@ -243,12 +305,34 @@ def _where(block: dict) -> str:
     return f" (step {block['step']})" if "step" in block else ""
 
 
+def _too_short(updates: int, evidence: list[str]) -> Diagnosis:
+    return Diagnosis(f"too short to judge ({updates} update{'' if updates == 1 else 's'}; a "
+                     f"verdict needs {MIN_UPDATES})",
+                     evidence,
+                     [f"early in training every run looks trapped (a uniform policy breaks "
+                      f"fixation on almost every trial); train {MIN_UPDATES} updates or more "
+                      "and diagnose again"])
+
+
 def diagnose_history(history: dict[str, np.ndarray], network: int = 0,
                      window: int = 50) -> Diagnosis:
     """Verdict from a saved history (trainer diagnostics, behaviour included).
 
     A network that met a non-finite loss or gradient has NaN diagnostics from that update on
-    (trainer.train); it is called diverged, not judged from its few finite updates."""
+    (trainer.train); it is called diverged, not judged from its few finite updates. A history
+    of fewer than MIN_UPDATES updates is too short to judge; one with values no run can
+    produce (PLAUSIBLE) is refused as implausible."""
+    if "entropy" not in history:
+        raise ValueError(f"the history has no entropy (it has {sorted(history)}): pass "
+                         "load_history(path)['history'] or a TrainResult's .history")
+    series = {k: np.asarray(v)[:, network] for k, v in history.items() if np.ndim(v) == 2}
+    wrong = []
+    for key, values in series.items():
+        finite = values[np.isfinite(values)]
+        if len(finite):  # the extremes are where an impossible value would show
+            wrong += implausible({key: finite.min()})[:1] or implausible({key: finite.max()})
+    if wrong:
+        return _implausible_verdict([f"network {network}'s history: {', '.join(wrong)}"])
     alive = np.isfinite(history["entropy"][:, network])
     if len(alive) and not alive[-1]:
         stop = len(alive) - int(np.argmax(alive[::-1])) if alive.any() else 0
@@ -260,6 +344,14 @@ def diagnose_history(history: dict[str, np.ndarray], network: int = 0,
                       f"{history['grad_norm'][stop - 1, network]:.4f}")
         return Diagnosis(f"diverged at update {stop} (non-finite loss or gradient)", ev,
                          ["lower the learning rate (or keep gradient clipping on) and rerun"])
+    if len(alive) < MIN_UPDATES:
+        now = []
+        if len(alive):
+            with np.errstate(invalid="ignore"):
+                now.append(f"so far: entropy {series['entropy'][-1]:.4f} (a uniform policy "
+                           f"has ln {N_ACTIONS} = {np.log(N_ACTIONS):.4f}), abort "
+                           f"{100 * series['abort_rate'][-1]:.0f}%")
+        return _too_short(len(alive), now)
     last = {k: float(np.nanmean(v[-window:, network])) for k, v in history.items()
             if v.ndim == 2}
     mode = analysis.MODES[int(analysis.mode_of_history(

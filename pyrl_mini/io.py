@@ -25,8 +25,13 @@ class DataFileError(RuntimeError):
 
 
 def atomic_write(path: str | Path, write) -> Path:
-    """Call write(file_object) on a temporary file next to path, then rename it into place."""
+    """Call write(file_object) on a temporary file next to path, then rename it into place.
+    Only a regular file (or nothing) is replaced: the rename would put a regular file in the
+    place of a device node, and fail on a directory."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise DataFileError(f"{path} exists and is not a regular file (a directory or a "
+                            "device): give the name of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     try:
@@ -92,12 +97,18 @@ def save_history(path: str | Path, result) -> Path:
 def load_history(path: str | Path) -> dict:
     """Load a saved history: {"history", "last_trials", "stopped_at", "settings", ...}."""
     arrays, meta = load_arrays(path)
+    try:
+        settings = [TrainSettings.from_dict(s) for s in meta.get("settings", [])]
+    except (TypeError, ValueError, AttributeError) as err:  # not a list of settings dicts
+        raise DataFileError(f"{path} has settings that cannot be read ({err}): it was edited "
+                            "or not written by save_history; train again to get a history."
+                            ) from None
     return {
         "history": {k[2:]: v for k, v in arrays.items() if k.startswith("h/")},
         "last_trials": {k[2:]: v for k, v in arrays.items() if k.startswith("t/")},
         "stopped_at": arrays.get("stopped_at"),
         "unit_dead": arrays.get("unit_dead"),
-        "settings": [TrainSettings.from_dict(s) for s in meta.get("settings", [])],
+        "settings": settings,
         "interrupted": meta.get("interrupted", False),
     }
 

@@ -496,13 +496,13 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     parameters freeze, its later diagnostics are NaN) and a warning names the update.
     callback(update, diagnostics_of_this_update) is called after every update.
     stop_after: run only this many updates (schedules still see settings.updates), so the
-    result equals the first updates of the full run.
+    result equals the first updates of the full run; 0 returns the initial parameters.
     """
     members = _members(settings)
     if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(
-            stop_after, numbers.Integral) or stop_after < 1):
-        raise SettingsError(f"stop_after={stop_after!r} must be a positive whole number of "
-                            "updates (or None for all of them).")
+            stop_after, numbers.Integral) or stop_after < 0):
+        raise SettingsError(f"stop_after={stop_after!r} must be a whole number of updates, 0 "
+                            "or more (0: the initial parameters; None: all of them).")
     ens = Ensemble(members)
     updates, trials = members[0].updates, members[0].batch_size
     updates = updates if stop_after is None else min(updates, int(stop_after))

@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbclient_fix  # tools/: a cell's reply must not wait for its timeout (issue 33)
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
@@ -105,6 +106,8 @@ def execute(nb, path: Path, timeout: int, kernel_log) -> None:
     The kernel's own stderr (start-up notices, its shutdown) and a line per cell go to
     kernel_log (a file).
     """
+    nbclient_fix.install()
+
     def started(cell, cell_index):  # where a slow or stuck build is, in the log
         print(f"{time.strftime('%H:%M:%S')} cell {cell_index}: {cell.source[:60]!r}",
               file=kernel_log, flush=True)
