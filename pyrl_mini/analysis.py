@@ -172,3 +172,15 @@ def risk_preference(grid, entropy_coef: float = 0.0) -> tuple[np.ndarray, np.nda
     for k in kappas:
         rows.append(grid.final("risky_rate")[grid.by_seed(kappa=k, entropy_coef=entropy_coef)])
     return kappas, np.array(rows)
+
+
+# --- stuck: the trapped modes in which every trial pays the same ----------------------------
+# A run that always aborts or never chooses gets the same return (-0.5 with the default
+# penalties) on every trial, so the baseline learns it, every advantage is ~0 and so is the
+# policy gradient, whatever the entropy. A narrower word than trapped (one_side is not stuck).
+STUCK_MODES = ("never_chooses", "always_aborts")
+
+
+def is_stuck(mode) -> np.ndarray:
+    """True where a mode index is one of STUCK_MODES (never_chooses, always_aborts)."""
+    return np.isin(np.asarray(mode), [MODES.index(m) for m in STUCK_MODES])
