@@ -276,7 +276,8 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
 
 
 # --- the W_out scale: the initial policy, the first 300 updates, a live run --------------------
-WOUT_STDS = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)  # 0: exactly zero
+# the stds a reader can pick without stored runs (0: exactly zero)
+WOUT_STD_CHOICES = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def initial_rates(seed: int, trials: int = 64):
@@ -324,7 +325,7 @@ def initial_policy_demo(starts: dict) -> Demo:
                     stats(wout_std, seed), f"initial policy, wout_std={wout_std:g}, seed {seed}"),
                 summary_fn=lambda wout_std, seed: _initial_policy_summary(
                     stats(wout_std, seed), wout_std, seed, hold_steps),
-                wout_std=choice_slider("wout_std", WOUT_STDS, 0.05),
+                wout_std=choice_slider("wout_std", WOUT_STD_CHOICES, 0.05),
                 seed=choice_slider("seed", sorted(starts)))
 
 
@@ -385,7 +386,7 @@ def wout_train_widget() -> LiveRun:
                                        f"{mode}")
 
     return LiveRun(run, show, description="Train",
-                   wout_std=choice_slider("wout_std", WOUT_STDS, 1.0),
+                   wout_std=choice_slider("wout_std", WOUT_STD_CHOICES, 1.0),
                    kappa=float_slider("kappa", -0.9, 0.9, 0.05, 0.0),
                    entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
                    seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"),
