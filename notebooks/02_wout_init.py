@@ -32,15 +32,15 @@
 
 # %%
 # %matplotlib inline
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import display
 
-from pyrl_mini import analysis, data, plots, stats
+from pyrl_mini import analysis, data, plots, stats, widgets
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.exercises import nb02 as exercises
-from pyrl_mini.lessons import nb02_wout_init as nb
-from pyrl_mini.trainer import evaluate, train
+from pyrl_mini.trainer import Ensemble, evaluate, train
 
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
@@ -57,14 +57,19 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # run started from zero. In pyrl_mini, `wout_std` is the standard deviation; 0 means 0.
 
 # %%
-print("upstream: Wout=0   -> std", nb.upstream_wout_std(0))
-print("upstream: Wout=0.1 -> std", nb.upstream_wout_std(0.1))
-w0 = nb.initial_wout(0.0)
+def upstream_wout_std(Wout):
+    """The std upstream's GRU draws W_out with, for its config value Wout."""
+    return Wout if Wout > 0 else 0.05
+
+
+print("upstream: Wout=0   -> std", upstream_wout_std(0))
+print("upstream: Wout=0.1 -> std", upstream_wout_std(0.1))
+w0 = Ensemble([TrainSettings(seed=0).replace(wout_std=0.0)]).params["W_out"][0]
 print("pyrl_mini: wout_std=0 -> W_out of shape", tuple(w0.shape), "with",
       int(torch.count_nonzero(w0)), "non-zero entries")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert nb.upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
+assert upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 
 # %% [markdown]
 # ## 2. Update 0 with W_out = 0: which gradients vanish? (10 min)
@@ -83,13 +88,18 @@ assert nb.upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 # on one batch of 256 trials, with the trainer's own loss:
 
 # %%
-st = nb.step0_gradients(wout_std=0.0, kappa=0.0, seed=0)
-norms = st.norms()
+settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
+ens = Ensemble([settings])                       # one network (the ensemble dim has size 1)
+batch = ens.rollout(256, torch.tensor([0.0]))    # the trainer's batch and its policy loss
+batch["policy_loss"].sum().backward()            # entropy_coef 0: L is the policy loss alone
+norms = {name: float(p.grad[0].norm()) for name, p in ens.params.items()}
 for name, g in norms.items():
     print(f"  |dL/d{name:12s}| = {g:.3g}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert all(norms[n] == 0.0 for n in nb.RECURRENT_NAMES), "recurrent gradients must be 0"
+readout = ("W_out", "b_out")
+assert all(g == 0.0 for name, g in norms.items() if name not in readout), \
+    "recurrent gradients must be 0"
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
 
 # %% [markdown]
@@ -126,12 +136,14 @@ wout_gradient = exercises.wout_gradient.check(wout_gradient)
 # Your formula on the batch above, against autograd:
 
 # %%
-mine = wout_gradient(st.rates, st.actions, st.probs, st.fd, st.mask, st.trials)
-print(f"largest difference from autograd: {float((mine - st.grads['W_out']).abs().max()):.1e}"
-      f" (entries up to {float(st.grads['W_out'].abs().max()):.1e})")
+# the batch's tensors of the one network: rates (T, B, N), actions, pi, f(d) and mask (T, B)
+step0 = {k: batch[k][:, 0].detach() for k in ("rates", "actions", "probs", "fd", "mask")}
+mine, autograd = wout_gradient(**step0, trials=256), ens.params["W_out"].grad[0]
+print(f"largest difference from autograd: {float((mine - autograd).abs().max()):.1e}"
+      f" (entries up to {float(autograd.abs().max()):.1e})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert torch.allclose(mine, st.grads["W_out"], atol=1e-6, rtol=1e-4)
+assert torch.allclose(mine, autograd, atol=1e-6, rtol=1e-4)
 
 # %% [markdown]
 # ## 3. One Adam step later (8 min)
@@ -188,26 +200,41 @@ print(f"|W_out entries| after the step: {float(wout_after.min()):.5f} .. "
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert before == 0.0 and after > 1e-4
 assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
-# the trainer does the same: zero recurrent gradient at update 0, non-zero at update 1
-f0 = nb.first_updates(wout_std=0.0, seed=0)
-assert f0["grad_norm_W_rec"][0] == 0 and f0["grad_norm_W_rec"][1] > 1e-4
-assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
 
 # %% [markdown]
 # The same step answers "stronger initial gradients". The trainer's first update from W_out
 # std 0.01 and 0.1:
 
 # %%
-first = {std: nb.first_updates(wout_std=std, seed=0) for std in (0.01, 0.1)}
-for std, f in first.items():
+def first_updates(wout_std, seed=0):
+    """Train one and two updates from the same start: the recurrent gradient norm at updates
+    0 and 1, W_out after update 0, and what update 0 changed in W_rec (N, N)."""
+    s = TrainSettings(seed=seed, kappa=0.0).replace(wout_std=wout_std)
+    W_rec = Ensemble([s]).params["W_rec"][0].detach()            # the initial weights
+    one, two = train(s, progress=False, stop_after=1), train(s, progress=False, stop_after=2)
+    return {"grad_norm_W_rec": two.history["grad_norm_W_rec"][:, 0],
+            "W_out_after_one": one.params["W_out"][0], "lr": s.lr,
+            "W_rec_step0": one.params["W_rec"][0] - W_rec}
+
+
+first = {std: first_updates(std) for std in (0.0, 0.01, 0.1)}
+for std in (0.01, 0.1):
+    f = first[std]
     moved = float((f["W_rec_step0"].abs() / f["lr"]).median())
     print(f"wout_std={std}: |dL/dW_rec| at update 0 = {f['grad_norm_W_rec'][0]:.5f}; "
           f"median |change of a W_rec entry| / lr = {moved:.4f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the trainer does what exercise 2 found: from W_out = 0, zero recurrent gradient (so W_rec
+# does not move) at update 0, non-zero at update 1, and every W_out entry at +-lr
+f0 = first[0.0]
+assert f0["grad_norm_W_rec"][0] == 0 and f0["grad_norm_W_rec"][1] > 1e-4
+assert torch.count_nonzero(f0["W_rec_step0"]) == 0
+assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
 grad_ratio = first[0.1]["grad_norm_W_rec"][0] / first[0.01]["grad_norm_W_rec"][0]
 assert 5 < grad_ratio < 6.5, "about six times the recurrent gradient at 0.1 (seed 0)"
-for f in first.values():
+for std in (0.01, 0.1):
+    f = first[std]
     assert abs(float((f["W_rec_step0"].abs() / f["lr"]).median()) - 1) < 0.01
 
 # %% [markdown]
@@ -238,7 +265,12 @@ for f in first.values():
 # entropy of every step.
 
 # %%
-initial_demo = nb.initial_policy_demo()
+task = TrainSettings().task
+hold_steps = task.fixation_steps + task.stimulus_steps       # 7 steps that must be FIXATE
+# one rollout of 64 trials per seed: its rates r_t (T, B, N) and W_out draw Z at std 1 (N, 3);
+# the rates do not depend on W_out, so pi_t = softmax(std * r_t Z) at every std
+starts = {seed: widgets.initial_rates(seed, trials=64) for seed in range(12)}
+initial_demo = widgets.initial_policy_demo(starts)
 display(initial_demo)
 
 # %% [markdown]
@@ -281,10 +313,10 @@ hold_probability = exercises.hold_probability.check(hold_probability)
 # Your function on 12 seeds, each at four stds:
 
 # %%
-stds, uniform = (0.0, 0.1, 0.5, 2.0), (1 / 3) ** nb.HOLD_STEPS
-policies = [nb.InitialPolicy(seed=seed) for seed in range(12)]
-reach = np.array([[hold_probability(p.probs(w), nb.HOLD_STEPS) for w in stds]
-                  for p in policies]) / uniform       # (seeds, stds), relative to uniform's
+stds, uniform = (0.0, 0.1, 0.5, 2.0), (1 / 3) ** hold_steps
+reach = np.array([[hold_probability(torch.softmax(w * (rates @ Z), dim=-1), hold_steps)
+                   for w in stds]
+                  for rates, Z in starts.values()]) / uniform   # (seeds, stds), vs uniform's
 print(f"uniform policy: a trial reaches a choice with probability {uniform:.1e}")
 for j, w in enumerate(stds):
     r = reach[:, j]
@@ -380,8 +412,7 @@ assert stats.mcnemar(trapped[0.01, 0.05], trapped[2.0, 0.05])[2] < 0.01
 # hold fixation through 7 steps, and then choose nothing in the 8 decision steps?
 
 # %%
-task = TrainSettings().task
-hold, decide = task.fixation_steps + task.stimulus_steps, task.decision_steps
+hold, decide = hold_steps, task.decision_steps
 start = {}
 for b in (0.0, 1.5, 3.0):
     p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
@@ -497,20 +528,46 @@ for b in (0.0, 1.5):  # the bonus frees every run trapped without it; few others
 # at update 0 (median and range of the 12 runs per std; exact zeros drawn at the bottom).
 # Right: the initial policy's entropy H (dotted: ln 3, uniform) and mean max pi.
 
+# %%
+early = data.load("nb02_wout_early")   # 7 stds x 3 kappas x 4 seeds, 50 updates, stride 1
+sweep = data.load("nb02_wout_sweep")   # 6 stds x 3 kappas x the same seeds, 300 updates
+ent = data.load("nb02_wout_entropy")   # the sweep's runs at 4 stds, entropy_coef 0.05
+zero = data.load("nb02_wout_zero")     # W_out 0 and 0.01, kappa 0, seeds 4-15, 60 updates
+ln3 = float(np.log(3))
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-runs = nb.load()
-early, sweep, zero = runs["early"], runs["sweep"], runs["zero"]
-fig = nb.plot_step0(early)
+w_early = np.array(early.values("wout_std"))
+x = np.where(w_early == 0, w_early[w_early > 0].min() / 3, w_early)   # 0 left of the log axis
+floor = 1e-6   # exact zeros drawn here
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.0))
+for name, color in (("grad_norm_W_out", "C3"), ("grad_norm_W_rec", "C0"),
+                    ("grad_norm_W_in", "C2")):
+    g = [early.h(name)[early.select(wout_std=w), 0] for w in w_early]   # 12 runs per std
+    ax1.plot(x, np.maximum([np.median(v) for v in g], floor), "o-", color=color,
+             label=name[10:])
+    ax1.fill_between(x, np.maximum([v.min() for v in g], floor),
+                     np.maximum([v.max() for v in g], floor), color=color, alpha=0.15)
+ax1.set(xscale="log", yscale="log", xlabel="wout_std",
+        ylabel="gradient norm (0 drawn at 1e-6)", title="update 0: gradient by group")
+ax1.legend(fontsize=7)
+for name, color, label in (("entropy", "k", "entropy H"), ("max_prob", "C1", "max pi")):
+    v = [early.h(name)[early.select(wout_std=w), 0] for w in w_early]
+    ax2.plot(x, [np.median(r) for r in v], "o-", color=color, label=label)
+    ax2.fill_between(x, [r.min() for r in v], [r.max() for r in v], color=color, alpha=0.15)
+ax2.axhline(ln3, color="k", ls=":", lw=1)
+ax2.set(xscale="log", xlabel="wout_std", ylim=(0, 1.15), title="update 0: the policy")
+ax2.legend(fontsize=7)
+for ax in (ax1, ax2):
+    ax.minorticks_off()
+    ax.set_xticks([x[0], 0.01, 0.1, 1], ["0", "0.01", "0.1", "1"])
+fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.9, wspace=0.25)
 
 
 # %%
 def paired(name, a, b, update=0):
-    """Ratio of a gradient norm at wout_std a to b, paired by (seed, kappa): 12 ratios."""
-    def col(w):
-        i = early.select(wout_std=w)
-        order = np.lexsort((early.arrays["grid/kappa"][i], early.arrays["seed"][i]))
-        return early.h(name)[i[order], update]
-    return col(a) / col(b)
+    """Ratio of a gradient norm at wout_std a to b, run by run (same seed and kappa)."""
+    rows_a, rows_b = early.pair("wout_std", a, b)
+    return early.h(name)[rows_a, update] / early.h(name)[rows_b, update]
 
 
 for name in ("grad_norm_W_rec", "grad_norm_W_in", "grad_norm_W_out", "grad_norm"):
@@ -518,9 +575,9 @@ for name in ("grad_norm_W_rec", "grad_norm_W_in", "grad_norm_W_out", "grad_norm"
     print(f"{name:16s} std 0.1 / 0.01: median {np.median(r1):5.2f} [{r1.min():.2f}, "
           f"{r1.max():.2f}]   0.1 / 0.05: median {np.median(r2):5.2f} [{r2.min():.2f}, "
           f"{r2.max():.2f}]")
-H0 = nb.by_std(early, early.h("entropy")[:, 0])
+H0 = {w: early.h("entropy")[early.select(wout_std=w), 0] for w in early.values("wout_std")}
 print("entropy at update 0 (min over 12 runs):",
-      {w: round(float(v.min()), 3) for w, v in H0.items()}, " ln 3 =", round(nb.LN3, 3))
+      {w: round(float(v.min()), 3) for w, v in H0.items()}, " ln 3 =", round(ln3, 3))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 rec = paired("grad_norm_W_rec", 0.1, 0.01)
@@ -532,11 +589,11 @@ assert 0.5 < np.median(total) < 2
 # and against the upstream default 0.05: about x2 in the recurrent weights
 assert 1.5 < np.median(paired("grad_norm_W_rec", 0.1, 0.05)) < 2.2
 # at W_out = 0 the recurrent gradient is exactly 0 at update 0 and non-zero at update 1
-g0 = nb.by_std(early, early.h("grad_norm_W_rec")[:, 0])[0.0]
-g1 = nb.by_std(early, early.h("grad_norm_W_rec")[:, 1])[0.0]
-assert np.all(g0 == 0) and np.all(g1 > 1e-4)
+g0, g1 = early.h("grad_norm_W_rec")[early.select(wout_std=0.0), :2].T
+assert len(g0) == 12 and np.all(g0 == 0) and np.all(g1 > 1e-4)
+assert len(paired("grad_norm", 0.1, 0.01)) == 12   # every run has its partner
 # the initial policy is near uniform up to std 0.1 and far from it at std 2
-assert all(H0[w].min() > nb.LN3 - 0.05 for w in (0.0, 0.01, 0.05, 0.1))
+assert all(H0[w].min() > ln3 - 0.05 for w in (0.0, 0.01, 0.05, 0.1))
 assert H0[2.0].max() < 0.5
 
 # %% [markdown]
@@ -553,11 +610,16 @@ assert H0[2.0].max() < 0.5
 # side). Its first 50 updates are the same computation as the early data; checked:
 
 # %%
-same = nb.prefix_agreement(early, sweep)
-print(same)
+i_sweep, i_early = sweep.match(early)      # the runs both hold: same std, kappa and seed
+largest = 0.0
+for name in ("abort_rate", "entropy", "grad_norm"):
+    # early's first 50 updates in blocks of 5, the sweep's stride, against its first 10 points
+    blocks = early.h(name)[i_early, :50].reshape(len(i_early), 10, 5).mean(-1)
+    largest = max(largest, float(np.abs(blocks - sweep.h(name)[i_sweep, :10]).max()))
+print(f"{len(i_sweep)} runs in both; largest difference over their first 50 updates: {largest}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert same["cells"] == 72 and same["max_abs_diff"] < 1e-5
+assert len(i_sweep) == 72 and largest < 1e-5
 
 # %% [markdown]
 # **Interactive demo.** Pick a W_out std, a kappa and an entropy_coef. Each line is one seed
@@ -567,7 +629,7 @@ assert same["cells"] == 72 and same["max_abs_diff"] < 1e-5
 # for stds 0.01, 0.05, 0.5 and 2 only (other stds: "n/c", not computed).
 
 # %%
-sweep_demo = nb.sweep_demo(sweep, runs["entropy"])
+sweep_demo = widgets.wout_sweep_demo({0.0: sweep, 0.05: ent})   # by entropy_coef
 display(sweep_demo)
 
 # %% [markdown]
@@ -586,18 +648,18 @@ display(sweep_demo)
 # or stuck at -0.5 with a gradient norm near zero. Nothing in between:
 
 # %%
-is_stuck = nb.stuck(sweep)
+stuck = analysis.is_stuck(sweep.mode)   # per run: ended always aborting or never choosing
 g, H, R = sweep.final("grad_norm"), sweep.final("entropy"), sweep.final("reward")
-print(f"stuck runs: {is_stuck.sum()} of {len(is_stuck)}; final reward {R[is_stuck].max():+.2f}, "
-      f"gradient norm <= {g[is_stuck].max():.1e}, entropy from {H[is_stuck].min():.2f} "
-      f"to {H[is_stuck].max():.2f}")
-print(f"other runs: final reward {R[~is_stuck].min():+.2f} .. {R[~is_stuck].max():+.2f}, "
-      f"gradient norm >= {g[~is_stuck].min():.2f}")
+print(f"stuck runs: {stuck.sum()} of {len(stuck)}; final reward {R[stuck].max():+.2f}, "
+      f"gradient norm <= {g[stuck].max():.1e}, entropy from {H[stuck].min():.2f} "
+      f"to {H[stuck].max():.2f}")
+print(f"other runs: final reward {R[~stuck].min():+.2f} .. {R[~stuck].max():+.2f}, "
+      f"gradient norm >= {g[~stuck].min():.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.all(R[is_stuck] == -0.5) and g[is_stuck].max() < 1e-3 < 0.1 < g[~is_stuck].min()
+assert np.all(R[stuck] == -0.5) and g[stuck].max() < 1e-3 < 0.1 < g[~stuck].min()
 # some stuck runs keep a HIGH entropy: they abort, split between left and right
-assert H[is_stuck].max() > 0.5
+assert H[stuck].max() > 0.5
 
 # %% [markdown]
 # One of those high-entropy stuck runs, std 0.05, kappa 0.4, seed 3, retrained here (300
@@ -610,13 +672,13 @@ stuck_run = train(stuck_settings, progress=False)
 stuck_eval = evaluate(stuck_settings, stuck_run.params, trials=256)
 stuck_probs = torch.as_tensor(stuck_eval["probs"][:, 0])                 # (T, B, 3)
 pi_first = stuck_probs[0].mean(0).numpy()
-stuck_hold = hold_probability(stuck_probs, nb.HOLD_STEPS)
+stuck_hold = hold_probability(stuck_probs, hold_steps)
 print("pi at the first step (FIXATE, LEFT, RIGHT):", pi_first.round(2),
       f"; holds fixation in {stuck_hold:.1e} of trials; aborted {stuck_eval['aborted'].mean():.0%}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 i3 = [c for c in sweep.select(wout_std=0.05, kappa=0.4) if sweep.arrays["seed"][c] == 3][0]
-assert is_stuck[i3] and np.isclose(stuck_run.history["entropy"][-1, 0], H[i3], atol=0.02)
+assert stuck[i3] and np.isclose(stuck_run.history["entropy"][-1, 0], H[i3], atol=0.02)
 assert np.allclose(pi_first, (0.15, 0.22, 0.63), atol=0.005)
 assert 1e-6 < stuck_hold < 1e-5 and stuck_eval["aborted"].mean() == 1.0
 
@@ -628,35 +690,41 @@ assert 1e-6 < stuck_hold < 1e-5 and stuck_eval["aborted"].mean() == 1.0
 # Stuck runs by W_out std (rows) and kappa (columns), **4 seeds** per cell:
 
 # %%
-table = nb.stuck_table(sweep)
-print("wout_std  " + "  ".join(f"kappa={k:+.1f}" for k in sweep.values("kappa")) + "   all")
+def stuck_count(d, stds, kappas=None):
+    """(stuck runs, runs) of dataset d at these W_out stds and kappas (None: all), pooled."""
+    rows = [i for w in stds for i in d.select(wout_std=w)
+            if kappas is None or d.arrays["grid/kappa"][i] in kappas]
+    return int(analysis.is_stuck(d.mode[rows]).sum()), len(rows)
+
+
+kappas = sweep.values("kappa")
+print("wout_std  " + "  ".join(f"kappa={k:+.1f}" for k in kappas) + "   all")
 for w in sweep.values("wout_std"):
-    cells = "  ".join(f"    {table[(w, k)][0]} / {table[(w, k)][1]}"
-                      for k in sweep.values("kappa"))
-    print(f"{w:8g}  {cells}   {nb.stuck_rate(sweep, [w])[1]:2d} / 12")
-small = [nb.stuck_rate(sweep, [0.01, 0.05, 0.1], [0.0]), nb.stuck_rate(zero, [0.01])]
-large = [nb.stuck_rate(sweep, [2.0], [0.0]), nb.stuck_rate(early, [1.0], [0.0])]
-k_small, n_small = sum(r[1] for r in small), sum(r[2] for r in small)
-k_large, n_large = sum(r[1] for r in large), sum(r[2] for r in large)
+    cells = "  ".join("    {} / {}".format(*stuck_count(sweep, [w], [k])) for k in kappas)
+    print(f"{w:8g}  {cells}   {stuck_count(sweep, [w])[0]:2d} / 12")
+small = [stuck_count(sweep, [0.01, 0.05, 0.1], [0.0]), stuck_count(zero, [0.01])]
+large = [stuck_count(sweep, [2.0], [0.0]), stuck_count(early, [1.0], [0.0])]
+k_small, n_small = sum(k for k, _ in small), sum(n for _, n in small)
+k_large, n_large = sum(k for k, _ in large), sum(n for _, n in large)
 p_large = stats.fisher_one_sided(k_large, n_large, k_small, n_small)
 print(f"stuck at kappa=0: std 1-2: {k_large}/{n_large}; std 0.01-0.1: {k_small}/{n_small}; "
       f"one-sided Fisher exact p = {p_large:.3f}")
-a = early.h("abort_rate")
-escape = np.where((a < 0.5).any(1), (a < 0.5).argmax(1), -1)
-esc = nb.by_std(early, escape)
-ok = nb.by_std(early, ~nb.stuck(early))
+a = early.h("abort_rate")                                       # (runs, 50 updates)
+escape = np.where((a < 0.5).any(1), (a < 0.5).argmax(1), -1)   # first update below 50 %
+escaped = {}
 for w in early.values("wout_std"):
-    e = esc[w][ok[w]]
+    rows = early.select(wout_std=w)
+    escaped[w] = escape[rows][~analysis.is_stuck(early.mode[rows])]   # runs not stuck
     print(f"wout_std={w:<4g}: runs that escaped, first update with abort < 50 %: "
-          + (", ".join(str(v) for v in sorted(e)) if len(e) else "none"))
+          + (", ".join(str(v) for v in sorted(escaped[w])) if len(escaped[w]) else "none"))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-by_std_stuck = {w: nb.stuck_rate(sweep, [w])[1] for w in sweep.values("wout_std")}
+by_std_stuck = {w: stuck_count(sweep, [w])[0] for w in sweep.values("wout_std")}
 # smaller is not worse: 0.01 is stuck no more often than 0.1, and 0.1 no more than 2
 assert by_std_stuck[0.01] <= by_std_stuck[0.1] <= by_std_stuck[2.0]
 assert (k_large, n_large, k_small, n_small) == (7, 8, 8, 24) and p_large < 0.05
-escaped_large = np.concatenate([esc[w][ok[w]] for w in (0.5, 1.0, 2.0)])
-escaped_small = np.concatenate([esc[w][ok[w]] for w in (0.01, 0.05, 0.1)])
+escaped_large = np.concatenate([escaped[w] for w in (0.5, 1.0, 2.0)])
+escaped_small = np.concatenate([escaped[w] for w in (0.01, 0.05, 0.1)])
 assert escaped_large.max() <= 5 < np.median(escaped_small)
 
 # %% [markdown]
@@ -675,25 +743,31 @@ assert escaped_large.max() <= 5 < np.median(escaped_small)
 # 300":
 
 # %%
-pred = nb.stuck_agreement(early, sweep)
-print(f"stuck at update 50 vs at update 300: {pred['agree']} of {pred['runs']} agree; "
-      f"{len(pred['escaped_entropy'])} escaped later (their entropy at update 50: "
-      f"{np.round(pred['escaped_entropy'], 2)}), {pred['late']} got stuck later")
-z0, z1 = nb.stuck_rate(zero, [0.0]), nb.stuck_rate(zero, [0.01])
-s0, s1 = nb.stuck_rate(sweep, [0.0], [0.0]), nb.stuck_rate(sweep, [0.01], [0.0])
-k0, m0, k1, m1 = z0[1] + s0[1], z0[2] + s0[2], z1[1] + s1[1], z1[2] + s1[2]
+at_50, at_300 = analysis.is_stuck(early.mode[i_early]), stuck[i_sweep]   # the same 72 runs
+escaped_later = early.h("entropy")[i_early[at_50 & ~at_300], -1].astype(float)
+print(f"stuck at update 50 vs at update 300: {(at_50 == at_300).sum()} of {len(at_50)} agree; "
+      f"{len(escaped_later)} escaped later (their entropy at update 50: "
+      f"{np.round(escaped_later, 2)}), {(~at_50 & at_300).sum()} got stuck later")
+z0, s0 = stuck_count(zero, [0.0]), stuck_count(sweep, [0.0], [0.0])
+z1, s1 = stuck_count(zero, [0.01]), stuck_count(sweep, [0.01], [0.0])
+k0, m0, k1, m1 = z0[0] + s0[0], z0[1] + s0[1], z1[0] + s1[0], z1[1] + s1[1]
 p_zero = stats.fisher_one_sided(k0, m0, k1, m1)
-pairs = [nb.std_pairs(zero, 0.0, 0.01), nb.std_pairs(sweep, 0.0, 0.01, kappa=0.0)]
-both, only0, only1 = (sum(p[k] for p in pairs) for k in ("both", "only_a", "only_b"))
-p_sign = stats.sign_test(only0, only1)
+# paired: the runs at W_out 0 and at 0.01 with the same seed (kappa 0), in both datasets
+pairs = [(zero, *zero.pair("wout_std", 0.0, 0.01)),
+         (sweep, *sweep.pair("wout_std", 0.0, 0.01, kappa=0.0))]
+at_zero = np.concatenate([analysis.is_stuck(d.mode[rows]) for d, rows, _ in pairs])
+at_001 = np.concatenate([analysis.is_stuck(d.mode[rows]) for d, _, rows in pairs])
+only0, only1, p_sign = stats.mcnemar(at_zero, at_001)
+both = int((at_zero & at_001).sum())
 print(f"all 16 seeds at kappa=0: W_out=0 stuck {k0}/{m0}, std 0.01 {k1}/{m1} "
       f"(one-sided Fisher p = {p_zero:.2f}); paired: both stuck {both}, only W_out=0 {only0}, "
       f"only 0.01 {only1} (exact McNemar p = {p_sign:.2f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert (nb.stuck_rate(sweep, [0.0])[1], nb.stuck_rate(sweep, [0.01])[1]) == (3, 2)
-assert pred["agree"] >= 0.9 * pred["runs"] and np.all(pred["escaped_entropy"] > 0.5)
-assert pred["late"] == 0
+assert (stuck_count(sweep, [0.0])[0], stuck_count(sweep, [0.01])[0]) == (3, 2)
+assert len(at_zero) == 16   # every seed has its pair
+assert (at_50 == at_300).sum() >= 0.9 * len(at_50) and np.all(escaped_later > 0.5)
+assert (~at_50 & at_300).sum() == 0
 # no detectable difference between 0 and 0.01: within 3 of 16 runs, and not significant ...
 assert (k0, k1) == (8, 5) and round(p_zero, 2) == 0.24
 # ... and every seed on which the pair differs was stuck at zero and not at 0.01
@@ -712,16 +786,20 @@ assert (both, only0, only1) == (5, 3, 0) and p_sign == 0.25
 # three kappas:
 
 # %%
-for k in sweep.values("kappa"):
-    print(f"kappa={k:+.1f}: all stds {nb.stuck_rate(sweep, sweep.values('wout_std'), [k])[1]}"
-          f"/24; std 0.5-2 {nb.stuck_rate(sweep, [0.5, 2.0], [k])[1]}/8 (sweep), "
-          f"std 0.5-2 {nb.stuck_rate(early, [0.5, 1.0, 2.0], [k])[1]}/12 (early)")
-groups, agree = nb.kappa_agreement(sweep)
+for k in kappas:
+    print(f"kappa={k:+.1f}: all stds {stuck_count(sweep, sweep.values('wout_std'), [k])[0]}"
+          f"/24; std 0.5-2 {stuck_count(sweep, [0.5, 2.0], [k])[0]}/8 (sweep), "
+          f"std 0.5-2 {stuck_count(early, [0.5, 1.0, 2.0], [k])[0]}/12 (early)")
+groups = agree = 0
+for w in sweep.values("wout_std"):
+    table = np.array([stuck[sweep.by_seed(wout_std=w, kappa=k)] for k in kappas])  # (3, 4)
+    groups += table.shape[1]
+    agree += int((table.all(0) | ~table.any(0)).sum())   # stuck at all kappas or at none
 print(f"(std, seed) pairs that end the same way at every kappa: {agree} of {groups}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-by_kappa = [nb.stuck_rate(sweep, [0.5, 2.0], [k])[1] for k in sweep.values("kappa")]
-by_kappa_early = [nb.stuck_rate(early, [0.5, 1.0, 2.0], [k])[1] for k in early.values("kappa")]
+by_kappa = [stuck_count(sweep, [0.5, 2.0], [k])[0] for k in kappas]
+by_kappa_early = [stuck_count(early, [0.5, 1.0, 2.0], [k])[0] for k in early.values("kappa")]
 assert by_kappa == [5, 5, 5] and by_kappa_early == [9, 9, 9]
 assert (agree, groups) == (16, 24)  # the seed, not kappa, decides most outcomes
 
@@ -736,21 +814,24 @@ assert (agree, groups) == (16, 24)  # the seed, not kappa, decides most outcomes
 # does not pass through the advantage, so it does not vanish in a stuck run:
 
 # %%
-ent = runs["entropy"]
-changes = nb.stuck_changes(sweep, ent)
+rows_0, rows_5 = sweep.match(ent)    # the same run (std, kappa, seed) without and with bonus
+before, after = stuck[rows_0], analysis.is_stuck(ent.mode[rows_5])
+freed, caught = {}, {}
 for w in ent.values("wout_std"):
-    n_pairs, freed, caught = changes[w]
-    print(f"wout_std={w:g}: stuck {nb.stuck_rate(sweep, [w])[1]}/12 at entropy_coef 0, "
-          f"{nb.stuck_rate(ent, [w])[1]}/12 at 0.05 ({freed} freed, {caught} newly stuck)")
-small0, small5 = nb.stuck_rate(sweep, [0.01, 0.05]), nb.stuck_rate(ent, [0.01, 0.05])
-large0, large5 = nb.stuck_rate(sweep, [0.5, 2.0]), nb.stuck_rate(ent, [0.5, 2.0])
-print(f"small stds (0.01, 0.05): {small0[1]}/{small0[2]} -> {small5[1]}/{small5[2]}; "
-      f"large (0.5, 2): {large0[1]}/{large0[2]} -> {large5[1]}/{large5[2]}")
+    at = ent.arrays["grid/wout_std"][rows_5] == w
+    freed[w], caught[w] = int((before & ~after)[at].sum()), int((after & ~before)[at].sum())
+    print(f"wout_std={w:g}: stuck {stuck_count(sweep, [w])[0]}/12 at entropy_coef 0, "
+          f"{stuck_count(ent, [w])[0]}/12 at 0.05 ({freed[w]} freed, {caught[w]} newly stuck)")
+small0, small5 = stuck_count(sweep, [0.01, 0.05]), stuck_count(ent, [0.01, 0.05])
+large0, large5 = stuck_count(sweep, [0.5, 2.0]), stuck_count(ent, [0.5, 2.0])
+print(f"small stds (0.01, 0.05): {small0[0]}/{small0[1]} -> {small5[0]}/{small5[1]}; "
+      f"large (0.5, 2): {large0[0]}/{large0[1]} -> {large5[0]}/{large5[1]}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert (small0[1], small5[1], large0[1], large5[1]) == (6, 0, 15, 5)
-assert nb.stuck_rate(ent, [0.5])[1] == 0 and nb.stuck_rate(ent, [2.0])[1] == 5
-assert sum(c[1] for c in changes.values()) == 17 and sum(c[2] for c in changes.values()) == 1
+assert len(rows_0) == 48   # every run of the bonus has its partner without it
+assert (small0[0], small5[0], large0[0], large5[0]) == (6, 0, 15, 5)
+assert stuck_count(ent, [0.5])[0] == 0 and stuck_count(ent, [2.0])[0] == 5
+assert sum(freed.values()) == 17 and sum(caught.values()) == 1
 
 # %% [markdown]
 # With the bonus, the small stds went from 6 of 24 stuck runs to none and the large ones from
@@ -801,7 +882,7 @@ assert sum(c[1] for c in changes.values()) == 17 and sum(c[2] for c in changes.v
 # on a few seeds, then the same seeds with entropy_coef = 0.05.
 
 # %%
-nb.live_run_widget()
+widgets.wout_train_widget()
 
 # %% [markdown]
 # **Think!** Train wout_std = 1 at seeds 0 to 4, then the same seeds at wout_std 0.01. Before

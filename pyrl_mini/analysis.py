@@ -199,3 +199,16 @@ def revived_units(unit_dead) -> tuple[np.ndarray, np.ndarray]:
     came_back = np.zeros((dead.shape[0], dead.shape[2]), dtype=bool)
     came_back[spells["run"][spells["revived"]], spells["unit"][spells["revived"]]] = True
     return dead.any(axis=1), came_back
+
+
+
+# --- stuck: the trapped modes in which every trial pays the same ----------------------------
+# A run that always aborts or never chooses gets the same return (-0.5 with the default
+# penalties) on every trial, so the baseline learns it, every advantage is ~0 and so is the
+# policy gradient, whatever the entropy. A narrower word than trapped (one_side is not stuck).
+STUCK_MODES = ("never_chooses", "always_aborts")
+
+
+def is_stuck(mode) -> np.ndarray:
+    """True where a mode index is one of STUCK_MODES (never_chooses, always_aborts)."""
+    return np.isin(np.asarray(mode), [MODES.index(m) for m in STUCK_MODES])

@@ -1217,3 +1217,211 @@ class FixCurvesFigure:
         what = fix if fix in self.by_setting[setting] else f"{fix} (not run in this setting)"
         self.title.set_text(f"{setting}: {what} (colour, one line per seed) vs no fix (grey)")
         return self.fig
+
+
+# --- the initial policy and the first updates against the W_out scale ------------------------
+ENTROPY_EDGES = np.linspace(0, 1.12, 29)   # bins of the per-step entropy (ln 3 = 1.099)
+
+
+def policy_stats(probs: torch.Tensor, hold_steps: int) -> dict:
+    """What InitialPolicyFigure draws of a policy pi (T, B, A) over B trials: entropy_steps,
+    H = -sum_a pi log pi per step and trial (T, B), and its mean entropy; max_prob, the mean
+    of max_a pi; p_hold, per trial the chance to fixate on each of the first hold_steps steps,
+    prod_t pi_t(FIXATE) (B,); mean_probs (T, A) over trials, low_probs and high_probs their
+    10 and 90 % quantiles."""
+    p = probs
+    H = -(p * torch.log(p.clamp_min(1e-30))).sum(-1)                    # (T, B)
+    p_hold = p[:hold_steps, :, tasks.FIXATE].prod(0)                     # (B,)
+    return {"entropy": float(H.mean()), "entropy_steps": H.numpy(),
+            "max_prob": float(p.amax(-1).mean()), "p_hold": p_hold.numpy(),
+            "mean_probs": p.mean(1).numpy(), "low_probs": np.quantile(p.numpy(), 0.1, axis=1),
+            "high_probs": np.quantile(p.numpy(), 0.9, axis=1)}
+
+
+class InitialPolicyFigure:
+    """Left: pi(a) per time step (mean over trials, 10-90 % band), the steps that must be
+    FIXATE shaded. Right: the distribution of the per-step entropy H, ln 3 (uniform) marked.
+
+    Drawn once, then updated in place: every axes limit is fixed, so a move redraws only the
+    curves, bands, histogram and titles (blitted by widgets.Demo).
+    fig = InitialPolicyFigure(hold_steps)(policy_stats(probs, hold_steps), title)."""
+
+    def __init__(self, hold_steps: int):
+        self.hold_steps = hold_steps
+        self.fig: Figure | None = None
+
+    def _build(self, T: int) -> None:
+        fig = demo_figure((7.6, 3.1))
+        ax1, ax2 = fig.subplots(1, 2)
+        self.fig, self.ax1, self.ax2 = fig, ax1, ax2
+        t, zeros = np.arange(T), np.zeros(T)
+        self.lines, self.bands = [], []
+        for name in tasks.ACTIONS:
+            self.lines.append(ax1.plot(t, zeros, lw=1.5, label=name)[0])
+            self.bands.append(ax1.fill_between(t, zeros, zeros, alpha=0.2))
+        ax1.axvspan(-0.5, self.hold_steps - 0.5, color="0.93", zorder=-1)
+        ax1.text(self.hold_steps / 2, 1.02, "must fixate", ha="center", fontsize=8)
+        uniform = ax1.axhline(1 / 3, color="0.6", ls=":", lw=1)
+        ax1.set(xlabel="time step", ylabel="pi(a)", ylim=(-0.02, 1.1),
+                xlim=(-0.05 * (T - 1), 1.05 * (T - 1)))
+        # below the panels, off the curves
+        fig.legend(handles=self.lines, loc="lower center", ncol=3, fontsize=7, frameon=False)
+        self.stairs = ax2.stairs(np.zeros(len(ENTROPY_EDGES) - 1), ENTROPY_EDGES, fill=True,
+                                 color="C0")   # one artist: cheaper than hist's bars
+        ln3 = ax2.axvline(np.log(3), color="k", ls="--", lw=1)
+        ax2.text(np.log(3), 1.0, "ln 3", fontsize=8, ha="center", va="bottom",
+                 transform=ax2.get_xaxis_transform())
+        ax2.set(xlabel="entropy H per step (nats)", ylabel="fraction of steps x trials",
+                xlim=(ENTROPY_EDGES[0] - 0.056, ENTROPY_EDGES[-1] + 0.056), ylim=(-0.02, 1.02))
+        for ax in (ax1, ax2):
+            few_ticks(ax)
+            ax.title.set_fontsize(10)
+            ax.set_title(" ")     # a Text artist to update in place
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.27, top=0.88, wspace=0.3)
+        # drawn in this order on every move: the reference lines over the data, as in a full
+        # draw
+        dynamic = [*self.bands, *self.lines, uniform, self.stairs, ln3, ax1.title, ax2.title]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+
+    def __call__(self, st: dict, title: str = "") -> Figure:
+        T = st["mean_probs"].shape[0]
+        if self.fig is None:
+            self._build(T)
+        t = np.arange(T)
+        for a, (line, band) in enumerate(zip(self.lines, self.bands, strict=True)):
+            line.set_ydata(st["mean_probs"][:, a])
+            band.set_data(t, st["low_probs"][:, a], st["high_probs"][:, a])
+        self.ax1.set_title(title)
+        counts, _ = np.histogram(st["entropy_steps"].ravel(), bins=ENTROPY_EDGES)
+        self.stairs.set_data(counts / max(counts.sum(), 1))
+        self.ax2.set_title(f"mean H = {st['entropy']:.3f}")
+        return self.fig
+
+
+SWEEP_PANELS = ("reward", "entropy", "grad_norm")
+GRAD_FLOOR = 1e-6   # exact zeros sit on the bottom edge
+GRAD_TICKS = ((-6, "1e-6"), (-4, "1e-4"), (-2, "1e-2"), (0, "1"))
+
+
+class WoutSweepFigure:
+    """Reward, entropy and gradient norm of every seed at (wout_std, kappa, entropy_coef),
+    each coloured by how the run ended (MODE_COLOURS; a stuck run sits at reward -0.5), and
+    the fraction of stuck runs (analysis.is_stuck) against wout_std at this kappa and
+    entropy_coef. The gradient norm is drawn as log10 on a linear axis (a log axis costs a
+    third of a redraw), ticks labelled with the norm.
+
+    sweeps: entropy_coef -> SweepData over wout_std x kappa x seeds, all on the same updates.
+    A combination no sweep holds draws no lines and a bar labelled "n/c" (not computed).
+    Drawn once, then updated in place (blitted by widgets.Demo)."""
+
+    def __init__(self, sweeps: dict[float, SweepData]):
+        self.sources = dict(sweeps)
+        first = next(iter(self.sources.values()))
+        self.u = first.update_axis()
+        if any(not np.array_equal(d.update_axis(), self.u) for d in self.sources.values()):
+            raise ValueError("every sweep of the W_out figure needs the same updates")
+        self.stds = sorted({w for d in self.sources.values() for w in d.values("wout_std")})
+        self.fig: Figure | None = None
+        self.curves = {e: {name: np.log10(np.maximum(d.h(name), GRAD_FLOOR))
+                           if name == "grad_norm" else np.asarray(d.h(name))
+                           for name in SWEEP_PANELS} for e, d in self.sources.items()}
+        self._idx: dict[tuple[float, float, float], np.ndarray] = {}
+        self._rates: dict[tuple[float, float], list[float]] = {}
+        self.max_seeds = max(len(self.idx(w, k, e)) for w in self.stds
+                             for e, d in self.sources.items() for k in d.values("kappa"))
+
+    def idx(self, wout_std: float, kappa: float, entropy_coef: float = 0.0) -> np.ndarray:
+        """Rows of the sweep at entropy_coef with this (wout_std, kappa); empty if none."""
+        key = (wout_std, kappa, entropy_coef)
+        if key not in self._idx:
+            d = self.sources.get(entropy_coef)
+            if d is None or wout_std not in d.values("wout_std") \
+                    or kappa not in d.values("kappa"):
+                self._idx[key] = np.zeros(0, dtype=int)
+            else:
+                self._idx[key] = d.select(wout_std=wout_std, kappa=kappa)
+        return self._idx[key]
+
+    def rates(self, kappa: float, entropy_coef: float = 0.0) -> list[float]:
+        """Fraction stuck per std of self.stds (nan where not computed)."""
+        key = (kappa, entropy_coef)
+        if key not in self._rates:
+            d = self.sources.get(entropy_coef)
+            stuck = analysis.is_stuck(d.mode) if d is not None else None
+            self._rates[key] = [float(stuck[i].mean()) if len(i := self.idx(w, kappa, entropy_coef))
+                                else float("nan") for w in self.stds]
+        return self._rates[key]
+
+    def _build(self) -> None:
+        fig = demo_figure((10.5, 3.0))
+        axes = fig.subplots(1, len(SWEEP_PANELS) + 1)
+        self.fig, self.axes = fig, axes
+        self.lines = {}
+        span = self.u[-1] - self.u[0]
+        xlim = (self.u[0] - 0.05 * span, self.u[-1] + 0.05 * span)
+        for ax, name in zip(axes, SWEEP_PANELS, strict=False):
+            self.lines[name] = [ax.plot(self.u, np.zeros_like(self.u), lw=1.2)[0]
+                                for _ in range(self.max_seeds)]
+            ax.set(xlabel="update", title=CURVES.get(name, name), xlim=xlim)
+            few_ticks(ax)
+            if name == "grad_norm":
+                ax.set_ylim(np.log10(5e-7), np.log10(30))
+                ax.set_yticks([v for v, _ in GRAD_TICKS], [s for _, s in GRAD_TICKS])
+            elif name == "entropy":
+                ax.axhline(np.log(3), color="0.7", ls=":", lw=1)
+                ax.set_ylim(-0.03, 1.15)
+            else:
+                ax.axhline(-0.5, color="0.7", ls=":", lw=1)
+                ax.set_ylim(-0.6, 1.0)
+            ax.title.set_fontsize(10)
+        handles = [Line2D([], [], color=MODE_COLOURS[m], label=m) for m in analysis.MODES]
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+                   frameon=False, title="how the run ended", title_fontsize=7)
+        self.note = axes[1].text(0.5, 0.5, "not computed:\nsee the line above", ha="center",
+                                 va="center", fontsize=9, transform=axes[1].transAxes,
+                                 visible=False)
+        ax = axes[-1]
+        n = len(self.stds)
+        self.bars = ax.bar(range(n), np.zeros(n), color="0.6")
+        ax.set_xticks(range(n), [f"{w:g}" for w in self.stds], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set(xlabel="wout_std", ylim=(0, 1.05), title="stuck at -0.5 (final)")
+        ax.title.set_fontsize(10)
+        self.bar_labels = ax.bar_label(self.bars, [""] * n, fontsize=6)
+        fig.subplots_adjust(left=0.04, right=0.99, bottom=0.33, top=0.88, wspace=0.3)
+        # what a move changes (the axes limits are fixed): Demo redraws only these
+        dynamic = [line for lines in self.lines.values() for line in lines]
+        dynamic += [self.note, *self.bars, *self.bar_labels]
+        for artist in dynamic:
+            artist.set_animated(True)
+        fig.pyrl_dynamic_artists = dynamic
+
+    def __call__(self, wout_std: float, kappa: float, entropy_coef: float = 0.0) -> Figure:
+        if self.fig is None:
+            self._build()
+        idx = self.idx(wout_std, kappa, entropy_coef)
+        d = self.sources.get(entropy_coef)
+        for name in SWEEP_PANELS:
+            for j, line in enumerate(self.lines[name]):
+                if j < len(idx):
+                    i = idx[j]
+                    mode = analysis.MODES[d.mode[i]] if d.mode[i] >= 0 else "stopped"
+                    line.set_data(self.u, self.curves[entropy_coef][name][i])
+                    line.set_color(MODE_COLOURS[mode])
+                    line.set_label(f"seed {d.arrays['seed'][i]}")
+                    line.set_visible(True)
+                else:
+                    line.set_data([], [])
+                    line.set_label("_unused")
+                    line.set_visible(False)
+        self.note.set_visible(len(idx) == 0)
+        for bar, label, w, r in zip(self.bars, self.bar_labels, self.stds,
+                                    self.rates(kappa, entropy_coef), strict=True):
+            computed = not np.isnan(r)
+            bar.set_height(r if computed else 0.0)
+            bar.set_color("C3" if w == wout_std else "0.6")
+            label.xy = (label.xy[0], r if computed else 0.0)
+            label.set_text(f"{r:.2f}" if computed else "n/c")
+        return self.fig

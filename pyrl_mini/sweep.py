@@ -499,3 +499,48 @@ class SweepData:
         Shape (rows,)."""
         above = np.nan_to_num(self.h(name), nan=-np.inf) > level
         return np.where(above.any(1), (above.argmax(1) + 1) * self.stride, -1)
+
+
+    # --- pairing runs: the same seed under two settings, or the same run in two sweeps --------
+    def _run_keys(self, rows, names) -> list[tuple]:
+        """(seed, value of each grid setting in names) of each row: what makes two runs the
+        same run, or a pair that differs only in the settings left out of names."""
+        cols = [self.arrays["seed"][rows]] + [self.arrays["grid/" + n][rows] for n in names]
+        return [tuple(c[j].item() for c in cols) for j in range(len(rows))]
+
+    @staticmethod
+    def _join(keys_a, rows_a, keys_b, rows_b) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of a and of b whose keys are equal, aligned, in the order of a's rows."""
+        where_b = dict(zip(keys_b, rows_b, strict=True))
+        if len(where_b) < len(keys_b) or len(set(keys_a)) < len(keys_a):
+            raise ValueError("two runs share a seed and grid values: a sweep holds one run "
+                             "per cell and seed")
+        pairs = [(i, where_b[k]) for k, i in zip(keys_a, rows_a, strict=True) if k in where_b]
+        return (np.array([i for i, _ in pairs], dtype=int),
+                np.array([j for _, j in pairs], dtype=int))
+
+    def pair(self, name: str, a, b, **values) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (at name=a, at name=b) of the runs at either value of the grid setting `name`
+        (among select(**values)), paired run by run: the same seed and the same value of every
+        other grid setting, so the two runs of a pair share their initial weights and trials
+        and differ only in `name`. Runs without a partner are left out; pairs follow a's
+        rows. e.g. d.pair("wout_std", 0.1, 0.01): one pair per (kappa, seed)."""
+        others = [n for n in self.grid_names if n != name and n not in values]
+        rows_a = self.select(**{**values, name: a})
+        rows_b = self.select(**{**values, name: b})
+        return self._join(self._run_keys(rows_a, others), rows_a,
+                          self._run_keys(rows_b, others), rows_b)
+
+    def match(self, other: SweepData) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (of self, of other) that hold the same cell of the two sweeps: the same seed
+        and the same value of every grid setting, e.g. a sweep and its longer version, or its
+        repeat with an entropy bonus (a paired comparison). Both must vary the same settings;
+        runs without a partner are left out; pairs follow self's rows."""
+        if sorted(self.grid_names) != sorted(other.grid_names):
+            raise KeyError(f"the two sweeps vary different settings ({self.grid_names} and "
+                           f"{other.grid_names}): match the same cells with pair() or "
+                           f"select() on each")
+        names = self.grid_names
+        rows, other_rows = np.arange(len(self.arrays["seed"])), np.arange(len(other.arrays["seed"]))
+        return self._join(self._run_keys(rows, names), rows,
+                          other._run_keys(other_rows, names), other_rows)

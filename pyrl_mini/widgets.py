@@ -260,7 +260,6 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     notebooks build them: what tests/test_blitting.py and benchmarks/sliders.py move.
     raster=False leaves out notebook 01's raster, which trains four small networks first."""
     from . import data
-    from .lessons import nb02_wout_init  # until notebook 02's demos move here
 
     demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
@@ -269,13 +268,15 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
         "SimpleRNN, tanh readout": simple.subset(readout_rate="tanh")})
     if raster:
         demos["01.raster"] = raster_demo(train_unit_examples())
+    demos["02.initial_policy"] = initial_policy_demo({s: initial_rates(s) for s in range(12)})
+    demos["02.sweep"] = wout_sweep_demo({0.0: data.load("nb02_wout_sweep"),
+                                         0.05: data.load("nb02_wout_entropy")})
     demos["03.gap"], demos["03.bandit"] = gap_demo(), bandit_demo()
     kappa_lr = data.load("nb03_kappa_lr")
     demos["03.kappa_x_lr"] = kappa_lr_demo(kappa_lr, data.load("nb00_main_grid"))
     demos["03.reward"] = reward_demo(data.load("nb03_reward_design"), kappa_lr)
-    for nb, build in (("02", nb02_wout_init.demos), ("04", entropy_fix_demos)):
-        for name, demo in build().items():
-            demos[f"{nb}.{name}"] = demo
+    for name, demo in entropy_fix_demos().items():
+        demos[f"04.{name}"] = demo
     demos["05.explorer"] = explorer_demo(data.catalogue())
     return demos
 
@@ -746,3 +747,122 @@ def entropy_fix_demos() -> dict[str, Demo]:
     fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
     return {"grid": entropy_grid_demo(grid), "bandit": fixed_point_demo(fixed_point_runs()),
             "fixes": fixes_demo(dict(zip(FIX_SETTINGS, (fixes_a, fixes_b), strict=True)))}
+
+
+
+# --- the W_out scale: the initial policy, the first 300 updates, a live run --------------------
+# the stds a reader can pick without stored runs (0: exactly zero)
+WOUT_STD_CHOICES = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+def initial_rates(seed: int, trials: int = 64):
+    """(rates (T, B, N), Z (N, A)): the rates of a fresh network (this seed) on one batch of
+    the trainer's trials, and its W_out at std 1.
+
+    The rates of a fresh network do not depend on W_out (the task's inputs never depend on
+    the actions), and a seed draws W_out = wout_std * Z from one standard-normal Z. So with
+    b_out = 0, pi_t = softmax(wout_std * r_t Z) is the policy the trainer starts from at every
+    wout_std (std 0 gives pi = 1/3 exactly), without running the network again."""
+    from .trainer import Ensemble
+
+    ens = Ensemble([TrainSettings(seed=seed, batch_size=trials).replace(wout_std=1.0)])
+    with torch.no_grad():
+        rates = ens.rollout(trials, torch.zeros(1))["rates"][:, 0]
+    return rates, ens.params["W_out"][0].detach()
+
+
+def _initial_policy_summary(st: dict, wout_std: float, seed: int, hold_steps: int,
+                            batch: int = 256) -> str:
+    hold = float(st["p_hold"].mean())
+    return (f"wout_std={wout_std:g}, seed {seed}: mean H={st['entropy']:.3f} "
+            f"(ln 3={np.log(3):.3f}), mean max pi={st['max_prob']:.3f}, "
+            f"P(hold fixation {hold_steps} steps)={hold:.2e} -> {hold * batch:.2f} of {batch} "
+            "trials per batch reach a choice")
+
+
+def initial_policy_demo(starts: dict) -> Demo:
+    """wout_std and seed sliders over the initial policy (plots.InitialPolicyFigure), nothing
+    trained: starts maps a seed to initial_rates(seed), so a move computes one softmax.
+    The summary gives the mean entropy, mean max pi and the chance to hold fixation."""
+    task = TrainSettings().task
+    hold_steps = task.fixation_steps + task.stimulus_steps
+    cache: dict[tuple[float, int], dict] = {}
+
+    def stats(wout_std, seed):
+        if (wout_std, seed) not in cache:
+            rates, Z = starts[seed]
+            probs = torch.softmax(wout_std * (rates @ Z), dim=-1)           # (T, B, A)
+            cache[wout_std, seed] = plots.policy_stats(probs, hold_steps)
+        return cache[wout_std, seed]
+
+    figure = plots.InitialPolicyFigure(hold_steps)
+    return Demo(lambda wout_std, seed: figure(
+                    stats(wout_std, seed), f"initial policy, wout_std={wout_std:g}, seed {seed}"),
+                summary_fn=lambda wout_std, seed: _initial_policy_summary(
+                    stats(wout_std, seed), wout_std, seed, hold_steps),
+                wout_std=choice_slider("wout_std", WOUT_STD_CHOICES, 0.05),
+                seed=choice_slider("seed", sorted(starts)))
+
+
+def _wout_sweep_summary(sweep, wout_std: float, kappa: float, entropy_coef: float) -> str:
+    """One line on the runs of `sweep` at (wout_std, kappa): their final modes and reward;
+    "not computed" and what is, where sweep is None or lacks this cell."""
+    head = f"wout_std={wout_std:g} kappa={kappa:+.1f} entropy_coef={entropy_coef:g}"
+    idx = (np.zeros(0, dtype=int) if sweep is None or wout_std not in sweep.values("wout_std")
+           else sweep.select(wout_std=wout_std, kappa=kappa))
+    if len(idx) == 0:
+        have = ", ".join(f"{w:g}" for w in sweep.values("wout_std")) if sweep else "none"
+        return f"{head}: not computed. Computed wout_std at this entropy_coef: {have}"
+    modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in sweep.mode[idx]]
+    rew = sweep.final("reward")[idx]
+    crit = sweep.arrays["updates_to_criterion"][idx]
+    return (f"{head}, {len(idx)} seeds: modes at update "
+            f"{int(sweep.update_axis()[-1] + 2.5)}: {', '.join(modes)}; final reward "
+            f"{np.mean(rew):+.2f} (seeds {', '.join(f'{r:+.2f}' for r in rew)}); "
+            f"criterion met by {int((crit >= 0).sum())}")
+
+
+def wout_sweep_demo(sweeps: dict) -> Demo:
+    """wout_std, kappa and entropy_coef sliders over stored runs (plots.WoutSweepFigure):
+    sweeps maps an entropy_coef to a SweepData over wout_std x kappa x seeds, e.g.
+    {0.0: data.load("nb02_wout_sweep"), 0.05: data.load("nb02_wout_entropy")}."""
+    figure = plots.WoutSweepFigure(sweeps)
+    first = next(iter(sweeps.values()))
+    return Demo(figure,
+                summary_fn=lambda wout_std, kappa, entropy_coef: _wout_sweep_summary(
+                    sweeps.get(entropy_coef), wout_std, kappa, entropy_coef),
+                wout_std=choice_slider("wout_std", figure.stds, 0.05),
+                kappa=kappa_slider(first.values("kappa"), 0.0),
+                entropy_coef=entropy_slider(sorted(sweeps), 0.0))
+
+
+def wout_train_widget() -> LiveRun:
+    """A Train button: one network with the reader's wout_std, kappa, entropy_coef and seed;
+    shows its abort rate, higher-EV choices, entropy and reward, and how the run ended."""
+    from .trainer import train  # the trainer is only needed once the button is pressed
+
+    def run(progress, wout_std, kappa, entropy_coef, seed, updates):
+        progress.max, progress.value = int(updates), 0
+        s = TrainSettings(updates=int(updates), seed=int(seed), kappa=kappa,
+                          entropy_coef=entropy_coef).replace(wout_std=wout_std)
+
+        def tick(update, row):
+            progress.value = update + 1
+
+        return train(s, progress=False, callback=tick)
+
+    def show(result):
+        s = result.settings[0]
+        mode = analysis.MODES[int(analysis.mode_of_history(result.history)[0])]
+        return plots.plot_curves(np.arange(result.updates_done), result.member(0), smooth=5,
+                                 names=("abort_rate", "higher_ev_rate", "entropy", "reward"),
+                                 title=f"wout_std={s.network.wout_std:g}, kappa={s.kappa:+.2f},"
+                                       f" entropy_coef={s.entropy_coef:g}, seed {s.seed}: "
+                                       f"{mode}")
+
+    return LiveRun(run, show, description="Train",
+                   wout_std=choice_slider("wout_std", WOUT_STD_CHOICES, 1.0),
+                   kappa=float_slider("kappa", -0.9, 0.9, 0.05, 0.0),
+                   entropy_coef=float_slider("entropy_coef", 0.0, 0.1, 0.005, 0.0, fmt=".3f"),
+                   seed=float_slider("seed", 0, 20, 1, 0, fmt=".0f"),
+                   updates=float_slider("updates", 50, 1000, 50, 150, fmt=".0f"))
