@@ -68,9 +68,17 @@ def entropy_slider(values, value=None) -> W.SelectionSlider:
 
 def float_slider(description: str, low: float, high: float, step: float, value: float,
                  fmt: str = ".2f") -> W.FloatSlider:
+    """A slider over a range of numbers (a reader may also type a value into its readout)."""
     return W.FloatSlider(min=low, max=high, step=step, value=value, description=description,
                          readout_format=fmt, continuous_update=True, style=SLIDER_STYLE,
                          layout=SLIDER_LAYOUT)
+
+
+def int_slider(description: str, low: int, high: int, value: int) -> W.IntSlider:
+    """A slider over whole numbers low..high (a trial, a seed), whose readout takes a typed
+    number."""
+    return W.IntSlider(min=low, max=high, value=value, description=description,
+                       continuous_update=True, style=SLIDER_STYLE, layout=SLIDER_LAYOUT)
 
 
 class Demo:
@@ -429,7 +437,7 @@ def raster_demo(examples: dict[str, dict]) -> Demo:
     return Demo(figure, summary_fn=figure.summary,
                 network=W.Dropdown(options=list(examples), value=list(examples)[0],
                                    description="network"),
-                first_trial=choice_slider("first trial", range(n - figure.trials + 1), 0))
+                first_trial=int_slider("first trial", 0, n - figure.trials, 0))
 
 
 def units_train_widget(networks: dict[str, TrainSettings], network: str) -> LiveRun:
@@ -782,7 +790,8 @@ def _initial_policy_summary(st: dict, wout_std: float, seed: int, hold_steps: in
 
 def initial_policy_demo(starts: dict) -> Demo:
     """wout_std and seed sliders over the initial policy (plots.InitialPolicyFigure), nothing
-    trained: starts maps a seed to initial_rates(seed), so a move computes one softmax.
+    trained: starts maps seeds low..high (every one) to initial_rates(seed), so a move
+    computes one softmax.
     The summary gives the mean entropy, mean max pi and the chance to hold fixation."""
     task = TrainSettings().task
     hold_steps = task.fixation_steps + task.stimulus_steps
@@ -801,7 +810,7 @@ def initial_policy_demo(starts: dict) -> Demo:
                 summary_fn=lambda wout_std, seed: _initial_policy_summary(
                     stats(wout_std, seed), wout_std, seed, hold_steps),
                 wout_std=choice_slider("wout_std", WOUT_STD_CHOICES, 0.05),
-                seed=choice_slider("seed", sorted(starts)))
+                seed=int_slider("seed", min(starts), max(starts), min(starts)))
 
 
 def _wout_sweep_summary(sweep, wout_std: float, kappa: float, entropy_coef: float) -> str:

@@ -105,8 +105,8 @@ def test_raster_demo_shows_the_chosen_network(examples):
     assert after[:, valid1.sum():st["rates"].shape[0]].all()
     assert not after[:, :valid1.sum()].any()
     # the slider offers every first trial that leaves six trials to show
-    options = demo.controls["first_trial"].options
-    assert options[0][1] == 0 and options[-1][1] == st["rates"].shape[1] - 6
+    first = demo.controls["first_trial"]
+    assert first.min == 0 and first.max == st["rates"].shape[1] - 6
 
 
 def test_dead_units_demo_redraws_with_the_data_of_the_new_settings():

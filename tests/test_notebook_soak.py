@@ -32,6 +32,15 @@ class _MissedWakeups:
         return time.monotonic() >= self.arrives
 
 
+def _run(coro):
+    """asyncio.run on a thread of its own: earlier tests of the same pytest run (the notebook
+    tests) can leave an event loop running on the main thread, where asyncio.run refuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_the_guard_finds_a_reply_whose_wakeup_was_lost_within_a_slice():
     channel = AsyncZMQSocketChannel.__new__(AsyncZMQSocketChannel)
     channel.socket = _MissedWakeups(arrives_after=0.0)
@@ -41,14 +50,14 @@ def test_the_guard_finds_a_reply_whose_wakeup_was_lost_within_a_slice():
 
     channel._recv = recv
     t0 = time.monotonic()
-    msg = asyncio.run(nbclient_fix._get_msg_in_slices(channel, timeout=300))
+    msg = _run(nbclient_fix._get_msg_in_slices(channel, timeout=300))
     assert msg["msg_type"] == "execute_reply"
     assert time.monotonic() - t0 < 5 * nbclient_fix.SLICE  # not the 300 s of one long poll
     assert channel.socket.polls == [int(nbclient_fix.SLICE * 1000)]
     # and a reply that never comes still ends in Empty at the timeout
     channel.socket = _MissedWakeups(arrives_after=10**6)
     with pytest.raises(Empty):
-        asyncio.run(nbclient_fix._get_msg_in_slices(channel, timeout=0.25))
+        _run(nbclient_fix._get_msg_in_slices(channel, timeout=0.25))
 
 
 def test_the_guard_is_installed_for_the_notebook_tests():

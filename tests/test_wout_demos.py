@@ -46,9 +46,9 @@ def test_initial_rates_give_the_trainers_initial_policy_at_every_std():
 
 
 def test_initial_policy_demo_redraws_with_the_new_std_and_seed():
-    starts = {seed: widgets.initial_rates(seed, trials=32) for seed in (0, 11)}
+    starts = {seed: widgets.initial_rates(seed, trials=32) for seed in (0, 1)}
     demo = widgets.initial_policy_demo(starts)
-    assert [v for _, v in demo.controls["seed"].options] == [0, 11]
+    assert (demo.controls["seed"].min, demo.controls["seed"].max) == (0, 1)
     demo.set(wout_std=0.0)
     np.testing.assert_allclose(demo.figure.axes[0].lines[0].get_ydata(), 1 / 3, rtol=1e-6)
     assert "H=1.099" in demo.summary.value
@@ -56,12 +56,12 @@ def test_initial_policy_demo_redraws_with_the_new_std_and_seed():
     fixate = demo.figure.axes[0].lines[0].get_ydata()
     assert not np.allclose(fixate, 1 / 3)
     assert "wout_std=2" in demo.summary.value
-    demo.set(seed=11)
-    rates, Z = starts[11]
+    demo.set(seed=1)
+    rates, Z = starts[1]
     want = torch.softmax(2.0 * (rates @ Z), -1).mean(1)[:, 0].numpy()
     np.testing.assert_allclose(demo.figure.axes[0].lines[0].get_ydata(), want)
     assert not np.allclose(want, fixate)
-    assert "seed 11" in demo.summary.value
+    assert "seed 1" in demo.summary.value
     assert demo.last_seconds < 2.0
 
 
