@@ -64,7 +64,7 @@ import torch
 
 from pyrl_mini import TrainSettings, analysis, data, plots, tasks, widgets
 from pyrl_mini.exercises import nb00 as exercises
-from pyrl_mini.trainer import train
+from pyrl_mini.trainer import Ensemble, train
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
@@ -313,7 +313,7 @@ policy_loss = exercises.policy_loss.check(policy_loss)
 
 # %%
 one = TrainSettings(kappa=-0.4, seed=1, policy_optimizer="sgd", grad_clip=0.0)
-before = train(one, progress=False, stop_after=0).params
+before = {k: v.detach() for k, v in Ensemble([one]).params.items()}  # where train() starts
 after = train(one, progress=False, stop_after=1)
 grad = {name: (before[name] - after.params[name]) / one.lr for name in before}
 norm = torch.sqrt(sum((g ** 2).sum() for g in grad.values()))
