@@ -16,8 +16,12 @@ notebook works). The reference solutions live in the notebook's module (read one
 `core.show(exercises.kappa_transform)` or in the folded solution cell of the notebook); the
 wrong answers a student plausibly writes are in tests/test_exercises.py. The modules use only
 the public API of the library (config, tasks, networks, risk, trainer, diagnostics, stats).
+
+Collecting attempts (off by default): PYRL_MINI_RESULTS=results.jsonl in the environment, or
+`from pyrl_mini.exercises import record_results; record_results("results.jsonl")` in a
+notebook, appends one JSON line per check to that local file (core.record_results).
 """
 
-from .core import Exercise, NotDone, call, show
+from .core import Exercise, NotDone, call, record_results, results_file, show
 
-__all__ = ["Exercise", "NotDone", "call", "show"]
+__all__ = ["Exercise", "NotDone", "call", "record_results", "results_file", "show"]
