@@ -4,6 +4,7 @@
 #   make test    set up, then run tests/ and execute every notebook (nbmake)
 #   make site    set up, run every notebook, write the static HTML edition to _site/
 #   make editions  write the student and instructor editions of the notebooks to _editions/
+#   make wheel   build the wheel a student installs with pip alone (dist/; `pyrl-mini lab`)
 #   make data    rebuild the precomputed data in data/
 #   make bench   run the benchmarks
 #   make lint    ruff
@@ -42,12 +43,12 @@ EDITIONS_DIR ?= _editions
 LAB_CONFIG = $(CURDIR)/tools/jupyterlab/jupyter_lab_config.json
 LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.d/pyrl_mini.json
 
-.PHONY: all setup lab test site editions data bench lint clean distclean help
+.PHONY: all setup lab test site editions wheel data bench lint clean distclean help
 
 all: help
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^#//'
+	@sed -n '3,12p' Makefile | sed 's/^#//'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +81,11 @@ site: $(STAMP)
 # from notebooks/NN_*.ipynb by tools/editions.py; --execute (EDITIONS_ARGS) also runs them.
 editions: $(STAMP)
 	$(PY) tools/editions.py --out $(EDITIONS_DIR) $(EDITIONS_ARGS)
+
+# The wheel carries the notebooks and data/ (setup.py), so `pip install dist/pyrl_mini-*.whl`
+# then `pyrl-mini lab` needs neither this checkout nor make.
+wheel: $(STAMP)
+	$(PIP) wheel $(PIP_FLAGS) --no-deps --no-build-isolation -w dist .
 
 # One pytest run: tests/ plus every notebooks/*.ipynb under nbmake (when any exist).
 # Progress: a line per test file (and per notebook, shown while it runs), a line per browser

@@ -169,8 +169,9 @@ def main(folder: str | Path = DEFAULT_FOLDER, edition: str = "self-study",
         need = ("nbclient", "nbformat", "ipykernel") if run else ("jupyterlab",)
         missing = _missing(need)
         if missing:
+            extra = "run" if run else "lab"
             raise LabError(f"{', '.join(missing)} is not installed in {sys.executable}: "
-                           "pip install 'pyrl_mini[lab]' (or pip install "
+                           f"pip install 'pyrl_mini[{extra}]' (or pip install "
                            f"{' '.join(missing)}), then run this again")
         folder = check_folder(Path(folder)).resolve()
         notebooks()  # refused now if the package carries none
