@@ -85,7 +85,7 @@ editions: $(STAMP)
 # The wheel carries the notebooks and data/ (setup.py), so `pip install dist/pyrl_mini-*.whl`
 # then `pyrl-mini lab` needs neither this checkout nor make.
 wheel: $(STAMP)
-	$(PIP) wheel $(PIP_FLAGS) --no-deps --no-build-isolation -w dist .
+	$(PIP) wheel $(PIP_FLAGS) --no-deps -w dist .
 
 # One pytest run: tests/ plus every notebooks/*.ipynb under nbmake (when any exist).
 # Progress: a line per test file (and per notebook, shown while it runs), a line per browser
