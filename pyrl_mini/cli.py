@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import lab  # the standard library and the editions only; nothing trains
 
     lb = sub.add_parser("lab", help="copy the notebooks to a folder and open JupyterLab there",
-                        description=lab.__doc__, formatter_class=_HelpFormatter)
+                        description=lab.__doc__, formatter_class=_HelpFormatter,
+                        epilog="Other options go to JupyterLab, e.g. --port=8889.")
     lb.add_argument("folder", nargs="?", default=lab.DEFAULT_FOLDER,
                     help="the working folder (created if needed; notebooks already in it are "
                     "kept as they are)")
@@ -200,12 +201,15 @@ def list_settings() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "lab":
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":  # options it does not know go to JupyterLab (--port=8889, ...)
         from . import lab
 
         return lab.main(args.folder, args.edition, run=args.execute, timeout=args.timeout,
-                        build=not args.no_build)
+                        build=not args.no_build, extra=extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.list_settings:
         print(list_settings())
         return 0

@@ -164,6 +164,9 @@ def main(folder: str | Path = DEFAULT_FOLDER, edition: str = "self-study",
          extra: list[str] | None = None, log=print) -> int:
     """The `lab` command: 0 done, 1 a notebook failed, 2 bad input (nothing copied)."""
     try:
+        if run and extra:
+            raise LabError(f"{' '.join(extra)}: options for JupyterLab, which --execute does "
+                           "not start; leave them out")
         if edition not in editions.EDITIONS:
             raise LabError(f"--edition {edition!r} is not one of {', '.join(editions.EDITIONS)}")
         need = ("nbclient", "nbformat", "ipykernel") if run else ("jupyterlab",)

@@ -36,14 +36,14 @@ BUILD_FOLDERS = ("pyrl_mini", "data", "notebooks")
 def test_lab_copies_the_edition_keeps_a_students_work_and_opens_jupyterlab(
         tmp_path, capsys, monkeypatch):
     opened = []
-    monkeypatch.setattr(lab, "open_lab", lambda folder, extra: opened.append(folder))
+    monkeypatch.setattr(lab, "open_lab", lambda folder, extra: opened.append((folder, extra)))
     folder = tmp_path / "course"
     folder.mkdir()
     mine = folder / NOTEBOOKS[0].name
     mine.write_text("my own work")
-    assert main(["lab", str(folder), "--edition", "student", "--no-build"]) == 0
+    assert main(["lab", str(folder), "--edition", "student", "--no-build", "--port=8889"]) == 0
     out = capsys.readouterr().out
-    assert opened == [folder]
+    assert opened == [(folder, ["--port=8889"])]  # what it does not know goes to JupyterLab
     assert mine.read_text() == "my own work"  # never overwritten
     assert f"{len(NOTEBOOKS) - 1} notebooks (student edition) copied to {folder}" in out
     assert f"already there kept as they are ({mine.name})" in out
@@ -69,6 +69,10 @@ def test_lab_names_what_is_missing_to_open_jupyterlab(tmp_path, capsys, monkeypa
     assert "jupyterlab is not installed in" in err and "pip install 'pyrl_mini[lab]'" in err
     assert lab.main(tmp_path / "new", run=True, build=False) == 2
     assert "pip install 'pyrl_mini[run]'" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main(["lab", str(tmp_path / "new"), "--execute", "--port=8889"]) == 2
+    assert "--port=8889: options for JupyterLab, which --execute does not start" in \
+        capsys.readouterr().err
     assert not (tmp_path / "new").exists()
 
 
