@@ -131,6 +131,12 @@ def test_every_notebook_starts_with_the_same_install_cell():
     assert re.search(r"^try:\n    import pyrl_mini\b.*\nexcept ImportError:\n"
                      r"    %pip install (\S+)$", cell, re.M), cell
     assert len(re.findall(r"%pip install", cell)) == 1
+    # IPython turns the indented magic into a call, so the cell is valid in a kernel
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    python = TransformerManager().transform_cell(cell)
+    assert "get_ipython().run_line_magic('pip', 'install " in python
+    compile(python, "first cell", "exec")
 
 
 def _notebook(cells):
