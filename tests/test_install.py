@@ -6,8 +6,8 @@ fresh virtualenv with only pip, `pip install` of the wheel (with its `run` extra
 and nbclient) and torch==2.13.0, then `pyrl-mini lab FOLDER --edition student --execute`
 from an empty folder: every notebook of the student edition copied there runs top to bottom,
 finding data/ inside the installed package, and every exercise checker says "not done yet".
-It takes 3-4 minutes on a quiet machine, mostly pip and the notebooks; each phase's time is
-printed (pytest -s shows it).
+It took 3 minutes at load 5-6 on this project's 2-core machine (7 at load 10-13), mostly the
+notebooks; each phase's time is printed (pytest -s shows it).
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def _run(args, log, **kw) -> subprocess.CompletedProcess:
 @pytest.fixture
 def scratch(tmp_path):
     yield tmp_path
-    shutil.rmtree(tmp_path / "venv", ignore_errors=True)  # 1.5 GB, of which pytest keeps 3
+    # torch alone is 754 MB installed, and pytest keeps the last three runs' folders
+    shutil.rmtree(tmp_path / "venv", ignore_errors=True)
 
 
 @pytest.mark.slow
