@@ -3,6 +3,8 @@
 #   make lab     set up, then open JupyterLab on notebooks/
 #   make test    set up, then run tests/ and execute every notebook (nbmake)
 #   make site    set up, run every notebook, write the static HTML edition to _site/
+#   make editions  write the student and instructor editions of the notebooks to _editions/
+#   make wheel   build the wheel a student installs with pip alone (dist/; `pyrl-mini lab`)
 #   make data    rebuild the precomputed data in data/
 #   make bench   run the benchmarks
 #   make lint    ruff
@@ -25,6 +27,7 @@ TORCH_INDEX_URL ?=
 PIP_FLAGS ?= --progress-bar off
 NB_TIMEOUT ?= 120
 PYTEST_ARGS ?=
+EDITIONS_ARGS ?=
 LAB_ARGS ?=
 
 # JupyterLab refuses to start as root unless told.
@@ -33,18 +36,19 @@ LAB_ROOT_FLAG = --allow-root
 endif
 
 SITE_DIR ?= _site
+EDITIONS_DIR ?= _editions
 # JupyterLab for readers: the paired notebooks/NN_*.py sources hidden from the file browser
 # (each notebook listed once; jupytext still pairs them), no update check, and no news
 # pop-up (a settings default in the venv's overrides.d, which a user setting can change).
 LAB_CONFIG = $(CURDIR)/tools/jupyterlab/jupyter_lab_config.json
 LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.d/pyrl_mini.json
 
-.PHONY: all setup lab test site data bench lint clean distclean help
+.PHONY: all setup lab test site editions wheel data bench lint clean distclean help
 
 all: help
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^#//'
+	@sed -n '3,12p' Makefile | sed 's/^#//'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +75,17 @@ lab: $(STAMP) $(LAB_OVERRIDES)
 # $(SITE_DIR)/index.html. NB_TIMEOUT bounds each cell, as in `make test`.
 site: $(STAMP)
 	$(PY) tools/build_site.py --out $(SITE_DIR) --timeout $(NB_TIMEOUT)
+
+# The student edition (no solutions, no Think! answers; exercises keep their scaffold) and the
+# instructor edition (solutions in the exercise cells, answers shown) of every notebook, made
+# from notebooks/NN_*.ipynb by tools/editions.py; --execute (EDITIONS_ARGS) also runs them.
+editions: $(STAMP)
+	$(PY) tools/editions.py --out $(EDITIONS_DIR) $(EDITIONS_ARGS)
+
+# The wheel carries the notebooks and data/ (setup.py), so `pip install dist/pyrl_mini-*.whl`
+# then `pyrl-mini lab` needs neither this checkout nor make.
+wheel: $(STAMP)
+	$(PIP) wheel $(PIP_FLAGS) --no-deps -w dist .
 
 # One pytest run: tests/ plus every notebooks/*.ipynb under nbmake (when any exist).
 # Progress: a line per test file (and per notebook, shown while it runs), a line per browser
@@ -101,7 +116,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check pyrl_mini tests benchmarks tools
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache $(SITE_DIR)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache $(SITE_DIR) $(EDITIONS_DIR)
 	find . -path ./$(VENV) -prune -o \
 	  \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 

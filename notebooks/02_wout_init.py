@@ -11,6 +11,15 @@
 #     name: python3
 # ---
 
+# %%
+# Outside the repository (Colab, Binder, a plain Jupyter) pyrl_mini may be missing: this cell
+# then installs the wheel your course handed out, put next to this notebook (README: "Without
+# make"). With pyrl_mini installed it does nothing.
+try:
+    import pyrl_mini  # noqa: F401
+except ImportError:
+    # %pip install pyrl_mini-*.whl
+
 # %% [markdown]
 # # 02 · The output layer at initialisation: is a small W_out the problem?
 #

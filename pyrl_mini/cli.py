@@ -1,4 +1,6 @@
-"""Command line: `python -m pyrl_mini train --kappa -0.2 --entropy-coef 0.01 --updates 2000`.
+"""Command line: `python -m pyrl_mini train --kappa -0.2 --entropy-coef 0.01 --updates 2000`,
+and `python -m pyrl_mini lab` (also installed as `pyrl-mini lab`: the notebooks in a folder of
+your own, in JupyterLab; see pyrl_mini/lab.py).
 
 Any setting can also be given as --set name=value (task and network settings included), e.g.
 --set no_choice_penalty=-1.0 --set wout_std=0; `train --list-settings` lists them with their
@@ -121,6 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace --out and --checkpoint files that exist (when the run ends, "
                    "and only if it finished an update)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    from . import lab  # the standard library and the editions only; nothing trains
+
+    lb = sub.add_parser("lab", help="copy the notebooks to a folder and open JupyterLab there",
+                        description=lab.__doc__, formatter_class=_HelpFormatter,
+                        epilog="Other options go to JupyterLab, e.g. --port=8889.")
+    lb.add_argument("folder", nargs="?", default=lab.DEFAULT_FOLDER,
+                    help="the working folder (created if needed; notebooks already in it are "
+                    "kept as they are)")
+    lb.add_argument("--edition", choices=lab.editions.EDITIONS,
+                    default="self-study",
+                    help="self-study: solutions and Think! answers a click away; student: "
+                    "removed; instructor: shown, each exercise cell holding its solution")
+    lb.add_argument("--execute", action="store_true",
+                    help="run every notebook in the folder top to bottom instead of opening "
+                    "JupyterLab, and report what the exercise checkers said")
+    lb.add_argument("--no-build", action="store_true",
+                    help="do not build the C++ fast path first (the notebooks then train on "
+                    "the plain path unless it is built)")
+    lb.add_argument("--timeout", type=int, default=600,
+                    help="seconds a cell may take with --execute")
     return parser
 
 
@@ -245,7 +267,15 @@ def list_settings() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":  # options it does not know go to JupyterLab (--port=8889, ...)
+        from . import lab
+
+        return lab.main(args.folder, args.edition, run=args.execute, timeout=args.timeout,
+                        build=not args.no_build, extra=extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.list_settings:
         print(list_settings())
         return 0

@@ -34,7 +34,7 @@ from . import (
     __version__,
     datasets,  # noqa: F401  (importing the package registers every dataset)
 )
-from .io import DataFileError, atomic_write, load_arrays, save_arrays
+from .io import DataFileError, atomic_write, load_arrays, save_arrays, shipped
 from .registry import (  # noqa: F401  (data.DATASETS etc.: the registry, under these names)
     DATASETS,
     FREQUENCY_CLAIMS,
@@ -44,7 +44,8 @@ from .registry import (  # noqa: F401  (data.DATASETS etc.: the registry, under 
 )
 from .sweep import DATA_VERSION, SweepData, SweepSpec, run_sweep  # noqa: F401
 
-DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA", Path(__file__).resolve().parent.parent / "data"))
+# PYRL_MINI_DATA, else the data/ an installed wheel carries, else the checkout's data/.
+DATA_DIR = Path(os.environ.get("PYRL_MINI_DATA") or shipped("data"))
 MANIFEST = "manifest.json"
 
 

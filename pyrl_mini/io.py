@@ -24,6 +24,17 @@ class DataFileError(RuntimeError):
     """A data file is missing, corrupt or not what it should be."""
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped(folder: str) -> Path:
+    """The collection's folder `folder` ("data", "notebooks"): inside the package in an
+    installed wheel (pyrl_mini/bundled/<folder>, put there by setup.py), next to the package
+    in a checkout of the repository."""
+    bundled = PACKAGE / "bundled" / folder
+    return bundled if bundled.is_dir() else PACKAGE.parent / folder
+
+
 def atomic_write(path: str | Path, write) -> Path:
     """Call write(file_object) on a temporary file next to path, then rename it into place.
     Only a regular file (or nothing) is replaced: the rename would put a regular file in the

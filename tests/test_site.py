@@ -1,8 +1,9 @@
 """The static edition (`make site`, tools/build_site.py) and the first-visit files.
 
-One small notebook is built for real (a kernel runs it, about 10 s): a plain figure, a folded
-cell with a figure, a slider Demo, a Train-style button and a tagged cell. The real notebooks
-are built by `make site` itself, which fails when a page holds no figure.
+One small notebook is built for real (a kernel runs it twice, about 20 s: its student and its
+instructor edition): a plain figure, a folded cell with a figure, a slider Demo, a Train-style
+button, a tagged cell, and an exercise with its solution and a Think! answer. The real
+notebooks are built by `make site` itself, which fails when a page holds no figure.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def _tiny_notebook() -> nbformat.NotebookNode:
                       "Demo(plot, offset=float_slider('offset', -1, 1, 0.5, 0.0))"),
         new_code_cell("W.Button(description='Train')"),
         tagged,
+        new_code_cell("def double(x):\n    ..."),
+        new_code_cell("print('not done yet: double' if double(1) is None else 'correct: double')"),
+        new_markdown_cell("<details><summary>Solution (open after trying)</summary>\n\n"
+                          "```python\ndef double(x):\n    return x * 2  # SOLUTION_MARK\n```\n"
+                          "</details>\n\n**Think!** Why twice?\n\n<details><summary>Answer"
+                          "</summary>\nANSWER_MARK because.\n</details>"),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -64,14 +71,19 @@ def site(tmp_path_factory):
     return out, stats, lines
 
 
-def test_page_holds_every_figure_and_the_demo_picture(site):
+PAGES = ("student/00_task_network_trainer.html", "instructor/00_task_network_trainer.html")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_holds_every_figure_and_the_demo_picture(site, name):
     out, stats, lines = site
-    page = (out / "00_task_network_trainer.html").read_text()
+    page = (out / name).read_text()
     # plain figure + folded figure + the Demo's default state
     assert build_site.count_figures(page) == 3
-    s = stats["00_task_network_trainer.html"]
+    s = stats[name]
     assert (s["figures"], s["demos"], s["controls"], s["folded"]) == (3, 1, 1, 2)
-    assert "3 figures (1 slider demos as pictures)" in lines[-1]
+    assert any(line.strip().startswith(f"{name}: 3 figures (1 slider demos as pictures)")
+               for line in lines)
     # no widget placeholder or widget repr reaches the page; the button becomes a note
     assert "widget-view+json" not in page
     assert "Button(" not in page and "VBox(" not in page
@@ -80,9 +92,23 @@ def test_page_holds_every_figure_and_the_demo_picture(site):
     assert "tagged cell ran" in page  # a folded input keeps its output visible
 
 
+def test_each_edition_is_labelled_and_shows_only_its_own_solutions(site):
+    out, _, _ = site
+    student = (out / PAGES[0]).read_text()
+    instructor = (out / PAGES[1]).read_text()
+    assert "SOLUTION_MARK" not in student and "ANSWER_MARK" not in student
+    assert "The <strong>student edition</strong>" in student
+    assert "not done yet: double" in student  # the scaffold ran, and the check said so
+    assert "SOLUTION_MARK" in instructor and "ANSWER_MARK because" in instructor
+    assert "The <strong>instructor edition</strong>" in instructor
+    assert "correct: double" in instructor  # the solution ran in the exercise cell
+    assert 'href="../instructor/00_task_network_trainer.html"' in student
+    assert 'href="../site.css"' in student
+
+
 def test_folded_cells_stay_folded(site):
     out, _, _ = site
-    page = (out / "00_task_network_trainer.html").read_text()
+    page = (out / PAGES[0]).read_text()
     folds = re.findall(r"<details class=\"pyrl-folded\">(.*?)</details>", page, re.S)
     assert len(folds) == 2
     assert "folded_marker" in folds[0] and "tagged" in folds[1]
@@ -101,8 +127,12 @@ def test_home_page_takes_roadmap_and_table_from_readme(site):
     assert len(stems) >= 6
     for stem in stems:
         assert f"<code>{stem}</code>" in home
-    assert '<a href="00_task_network_trainer.html"><code>00_task_network_trainer</code></a>' \
-        in home
+    assert ('<a href="student/00_task_network_trainer.html"><code>00_task_network_trainer'
+            '</code></a>') in home
+    assert '<a href="instructor/00_task_network_trainer.html">instructor</a>' in home
+    assert '<a href="instructor_guide.html">' in home
+    guide = (out / "instructor_guide.html").read_text()
+    assert "Instructor" in guide and 'href="index.html"' in guide
     roadmap = readme["Roadmap"].splitlines()
     assert len(roadmap) == 3
     for line in roadmap:  # "1. `00`: the gambling task, ..." -> "the gambling task, ..."
@@ -138,7 +168,8 @@ def test_page_without_figures_fails_the_build(tmp_path):
     nb = new_notebook(cells=[new_code_cell("x = 1")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(nb, tmp_path / "01_empty.ipynb")
-    with pytest.raises(build_site.SiteError, match=r"no figure on 01_empty\.html"):
+    with pytest.raises(build_site.SiteError,
+                       match=r"no figure on student/01_empty\.html, instructor/01_empty\.html"):
         build_site.build([tmp_path / "01_empty.ipynb"], tmp_path / "out", timeout=60,
                          log=lambda *a, **k: None)
 

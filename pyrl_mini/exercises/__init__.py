@@ -20,8 +20,24 @@ module (read one with `core.show(exercises.kappa_transform)` or in the folded so
 the notebook); the wrong answers a student plausibly writes are in tests/test_exercises.py. The
 modules use only the public API of the library (config, tasks, networks, risk, trainer,
 diagnostics, analysis, diagnose, stats, data).
+
+Collecting attempts (off by default): PYRL_MINI_RESULTS=results.jsonl in the environment, or
+`from pyrl_mini.exercises import record_results; record_results("results.jsonl")` in a
+notebook, appends one JSON line per check to that local file (core.record_results).
 """
 
-from .core import Exercise, Finding, NotDone, Prediction, Refused, Returns, call, show
+from .core import (
+    Exercise,
+    Finding,
+    NotDone,
+    Prediction,
+    Refused,
+    Returns,
+    call,
+    record_results,
+    results_file,
+    show,
+)
 
-__all__ = ["Exercise", "Finding", "NotDone", "Prediction", "Refused", "Returns", "call", "show"]
+__all__ = ["Exercise", "Finding", "NotDone", "Prediction", "Refused", "Returns", "call",
+           "record_results", "results_file", "show"]

@@ -19,19 +19,90 @@ after the check would break on it or silently use a changed input.
 `Prediction.check(answer)` is the same for a question answered before the reveal: the student
 sets a variable to one of a few options, the checker compares it with what the notebook's data
 or computation show, and the notebook carries on whatever the answer.
+
+A course can collect the attempts: with the environment variable PYRL_MINI_RESULTS=path (or
+`record_results(path)` in a notebook) every check appends one JSON line to that local file:
+{"exercise": "nb00.kappa_transform", "notebook": "00", "verdict": "wrong", "time": ...,
+"message": ...}. Off by default; nothing is sent anywhere.
 """
 
 from __future__ import annotations
 
+import datetime
 import inspect
+import json
 import numbers
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..stats import mcnemar
+
+RESULTS_VARIABLE = "PYRL_MINI_RESULTS"
+_FROM_ENVIRONMENT = object()
+_results_setting: object = _FROM_ENVIRONMENT  # record_results() changes it
+_warned: set[str] = set()
+
+
+def _results_path(value: str | os.PathLike, source: str) -> Path:
+    """The results file, or ValueError naming the value and the fix."""
+    path = Path(value).expanduser()
+    example = path / "results.jsonl" if path.is_dir() else Path("results.jsonl")
+    if str(value).strip() == "" or path.is_dir():
+        raise ValueError(f"{source}={str(value)!r} is not a file: give a file to append to, "
+                         f"e.g. {example}")
+    if not path.parent.is_dir():
+        raise ValueError(f"{source}={str(value)!r}: the folder {path.parent} does not exist; "
+                         "create it or give a file in an existing folder")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise ValueError(f"{source}={str(value)!r} cannot be written: give a file in a folder "
+                         "you can write to")
+    return path
+
+
+def record_results(path: str | os.PathLike | None) -> Path | None:
+    """From now on append one JSON line per check to `path` (a local file); None stops it.
+    Overrides the environment variable PYRL_MINI_RESULTS for this session."""
+    global _results_setting
+    _results_setting = None if path is None else _results_path(path, "record_results")
+    return _results_setting
+
+
+def results_file() -> Path | None:
+    """Where checks are recorded now: record_results()'s file, else PYRL_MINI_RESULTS's,
+    else None (the default: nothing is written)."""
+    if _results_setting is not _FROM_ENVIRONMENT:
+        return _results_setting
+    value = os.environ.get(RESULTS_VARIABLE)
+    return None if value is None else _results_path(value, RESULTS_VARIABLE)
+
+
+def _record(exercise: Exercise | Prediction, message: str) -> None:
+    """Append the attempt to the results file, if one is asked for. A file that cannot be
+    written is named once on stderr; the check itself goes on."""
+    try:
+        path = results_file()
+        if path is None:
+            return
+        source = getattr(exercise, "reference", None) or exercise.truth   # Exercise, Prediction
+        module = source.__module__.rsplit(".", 1)[-1]  # "nb00"
+        line = {"exercise": f"{module}.{exercise.name}",
+                "notebook": module[2:] if module.startswith("nb") else module,
+                "verdict": message.split(":", 1)[0],
+                "time": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec="seconds"),
+                "message": message}
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+    except (OSError, ValueError) as err:
+        if str(err) not in _warned:
+            _warned.add(str(err))
+            print(f"(this attempt was not recorded: {err})", file=sys.stderr)
 
 
 class NotDone(Exception):
@@ -281,6 +352,7 @@ class Exercise:
         """Print the verdict on fn in one line; return fn if correct, else the reference."""
         message, use = self.verdict(fn)
         print(message)
+        _record(self, message)
         return use
 
 
@@ -328,7 +400,9 @@ class Prediction:
 
     def check(self, answer, *context):
         """Print the verdict on the answer in one line; return the answer."""
-        print(self.verdict(answer, *context))
+        message = self.verdict(answer, *context)
+        print(message)
+        _record(self, message)
         return answer
 
 

@@ -1,0 +1,64 @@
+"""docs/instructor_guide.md follows the notebooks: its generated blocks are what
+tools/instructor_guide.py writes from the notebooks and the exercise checkers today, every
+exercise appears with at least two common wrong answers and the checker's own message, and
+every Think! answer is there. The hand-written part states a Run All time per notebook and
+says plainly that a student's time is not measured yet."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import instructor_guide as guide  # noqa: E402
+
+from pyrl_mini import editions  # noqa: E402
+
+TEXT = guide.GUIDE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return guide.render(TEXT)  # runs tests/test_exercises.py's wrong answers (about 10 s)
+
+
+def test_generated_blocks_are_current(rendered):
+    assert rendered == TEXT, ("docs/instructor_guide.md is out of date: run "
+                              ".venv/bin/python tools/instructor_guide.py")
+
+
+def test_every_exercise_has_two_wrong_answers_with_the_checkers_message():
+    for path in guide.NOTEBOOKS:
+        block = re.search(rf"<!-- generated:{path.name[:2]}:start -->(.*?)<!-- generated", TEXT,
+                          re.S)[1]
+        items = re.split(r"^- \*\*", block, flags=re.M)[1:]
+        names = [ex["name"] for ex in editions.solutions(editions.read(path))]
+        exercises = [i for i in items if "common wrong answers" in i]
+        assert [re.search(r"\(`(\w+)`\)", i)[1] for i in exercises] == names
+        for item in exercises:
+            assert len(re.findall(r"says `wrong: ", item)) >= 2, item[:200]
+            assert "not done yet: " in item and "`correct: " in item
+
+
+def test_every_think_answer_is_in_the_guide():
+    for path in guide.NOTEBOOKS:
+        for _, answer in guide.think_answers(editions.read(path)):
+            first = answer.splitlines()[0].strip()
+            assert f"> {first}" in TEXT, first
+
+
+def test_times_are_measured_or_said_to_be_not_measured():
+    assert "not measured yet" in TEXT
+    times = re.search(r"## How long it takes(.*?)\n## ", TEXT, re.S)[1]
+    for path in guide.NOTEBOOKS:  # one Run All time per notebook, in seconds
+        assert re.search(rf"\| `{path.name}` \| \d+ s \|", times), path.name
+
+
+def test_a_missing_block_is_named(monkeypatch):
+    monkeypatch.setattr(guide, "recorded_wrong_answers", lambda: [])
+    text = TEXT.replace("<!-- generated:03:start -->", "").replace(
+        "<!-- generated:03:end -->", "")
+    with pytest.raises(guide.GuideError, match="no generated block for 03_"):
+        guide.render(text)
