@@ -229,14 +229,14 @@ MODE_COLOURS = {"converged": "#1b9e77", "learning": "#a6d854", "never_chooses": 
 
 def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
                           xlabel: str = "") -> plt.Figure:
-    """Behaviour modes of independent runs per group, as stacked shares, with the collapsed
+    """Behaviour modes of independent runs per group, as stacked shares, with the trapped
     (trapped) fraction's 95 % Wilson interval on top. groups: label -> mode indices (into
     analysis.MODES; -1 = stopped), one per run (seed)."""
     from .stats import wilson
 
     labels = list(groups)
     # collapsed modes at the bottom, so the interval marker sits at the top of their stack
-    names = list(analysis.COLLAPSED_MODES) + ["learning", "converged", "stopped"]
+    names = list(analysis.TRAPPED_MODES) + ["learning", "converged", "stopped"]
     fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 3.2, 3.6), dpi=100)
     x = np.arange(len(labels))
     bottom = np.zeros(len(labels))
@@ -249,7 +249,7 @@ def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
         bottom += share
     for i, g in enumerate(labels):
         modes = np.asarray(groups[g])
-        k, n = int(analysis.is_collapsed(modes).sum()), len(modes)
+        k, n = int(analysis.is_trapped(modes).sum()), len(modes)
         lo, hi = wilson(k, n)
         ax.errorbar(i + 0.38, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="k_", ms=8,
                     capsize=3, lw=1.2)
@@ -328,7 +328,7 @@ def seed_key(n: int) -> list[str]:
 class ExplorerFigure:
     """Seven panels drawn once and updated in place when a control moves: four learning
     curves (one line per seed, a key for the seeds), the lower-p choice rate by kappa, the
-    selected runs' choices, and the collapsed runs by kappa as k of n with 95 % intervals.
+    selected runs' choices, and the trapped runs by kappa as k of n with 95 % intervals.
 
     cat is a data.Catalogue; fig = ExplorerFigure(cat)(kappa, entropy_coef, network,
     wout_std, lr)."""
@@ -400,8 +400,8 @@ class ExplorerFigure:
         ax.set_xlim(kappas[0] - 0.12, kappas[-1] + 0.12)
         ax.set_xticks(kappas)
         ax.set_xlabel("kappa", fontsize=LABEL)
-        ax.set_ylabel("collapsed\nfraction", fontsize=LABEL)
-        ax.set_title("collapsed runs by kappa, k of n (the other settings as selected)",
+        ax.set_ylabel("trapped\nfraction", fontsize=LABEL)
+        ax.set_title("trapped runs by kappa, k of n (the other settings as selected)",
                      fontsize=TITLE)
         ax.legend([Patch(color="C3"), Patch(color="0.6"), Line2D([], [], color="k", lw=1.5)],
                   ["selected kappa", "other kappa", "95 % interval"], fontsize=TICK,
@@ -466,7 +466,7 @@ class ExplorerFigure:
         segments = []
         for bar, (src, hit), k, label in zip(self.bars, by_kappa, self.kappas, self.bar_labels,
                                              strict=True):
-            collapsed = cat.datasets[src].collapsed[hit] if src else np.array([], dtype=bool)
+            collapsed = cat.datasets[src].trapped[hit] if src else np.array([], dtype=bool)
             bar.set_height(collapsed.mean() if len(collapsed) else 0)
             bar.set_color("C3" if np.isclose(k, kappa) else "0.6")
             if len(collapsed):
@@ -840,7 +840,7 @@ class ModeMapFigure:
 
         self.cells, self.update = cells, update
         self.modes = np.array([[d.modes_at(update)[rows] for d, rows in row] for row in cells])
-        frac = analysis.is_collapsed(self.modes).mean(-1)
+        frac = analysis.is_trapped(self.modes).mean(-1)
         fig = Figure(figsize=(8.8, 2.6))
         FigureCanvasAgg(fig)
         a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
@@ -1048,7 +1048,7 @@ class EntropyGridFigure:
         self.coefs = np.array(grid.values("entropy_coef"))
         # (kappa, entropy_coef, seed)
         self.risky = grid.per_cell(grid.final("risky_rate"), "kappa", "entropy_coef")
-        self.collapsed = grid.per_cell(grid.collapsed, "kappa", "entropy_coef")
+        self.trapped = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
         self.x = grid.update_axis()
         self.fig: Figure | None = None
         self._cells: dict[tuple, tuple] = {}
@@ -1081,7 +1081,7 @@ class EntropyGridFigure:
         axes[1].axhline(ENTROPY_TARGET, color="C3", ls=":", lw=1)
         axes[1].set_ylim(*data_limits(grid.h("entropy"), ENTROPY_TARGET))
         axes[0].legend(fontsize=6, loc="lower right")
-        ks, n_seeds = self.kappas, self.collapsed.shape[2]
+        ks, n_seeds = self.kappas, self.trapped.shape[2]
         c0 = list(self.coefs).index(0.0)
         self.risky_dots, self.risky_means = [], []
         for col, color, lab in ((c0, "0.6", "coef 0"), (c, "C3", f"coef {entropy_coef:g}")):
@@ -1097,12 +1097,12 @@ class EntropyGridFigure:
                     ylim=data_limits(self.risky))
         self.legends = [axes[2].legend(fontsize=6)]
         w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
-        axes[3].bar(ks - w / 2, self.collapsed[:, c0].sum(1), width=w, color="0.6",
+        axes[3].bar(ks - w / 2, self.trapped[:, c0].sum(1), width=w, color="0.6",
                     label="coef 0")
-        self.bars = axes[3].bar(ks + w / 2, self.collapsed[:, c].sum(1), width=w,
+        self.bars = axes[3].bar(ks + w / 2, self.trapped[:, c].sum(1), width=w,
                                 color="C3", label=f"coef {entropy_coef:g}")
         self.kappa_lines.append(axes[3].axvline(kappa, color="k", lw=0.6))
-        axes[3].set(xlabel="kappa", title=f"collapsed runs (of {n_seeds})", ylim=(0, n_seeds))
+        axes[3].set(xlabel="kappa", title=f"trapped runs (of {n_seeds})", ylim=(0, n_seeds))
         self.legends.append(axes[3].legend(fontsize=6))
         few_ticks(*axes)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.89, wspace=0.3)
@@ -1133,7 +1133,7 @@ class EntropyGridFigure:
         self.risky_dots[1].set_ydata(r.ravel())
         self.risky_means[1].set_ydata(np.nanmean(r, 1))
         self.risky_means[1].set_label(f"coef {entropy_coef:g}")
-        for bar, n in zip(self.bars, self.collapsed[:, c].sum(1), strict=True):
+        for bar, n in zip(self.bars, self.trapped[:, c].sum(1), strict=True):
             bar.set_height(n)
         self.bars.set_label(f"coef {entropy_coef:g}")
         for line in self.kappa_lines:

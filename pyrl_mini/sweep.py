@@ -327,8 +327,8 @@ class SweepData:
         return self.arrays["mode"]
 
     @property
-    def collapsed(self) -> np.ndarray:
-        return analysis.is_collapsed(self.arrays["mode"])
+    def trapped(self) -> np.ndarray:
+        return analysis.is_trapped(self.arrays["mode"])
 
     def update_axis(self) -> np.ndarray:
         return (np.arange(self.h("reward").shape[1]) + 0.5) * self.stride
@@ -401,7 +401,7 @@ class SweepData:
 
         abort, none = mean("abort_rate"), mean("no_choice_rate")
         choice = mean("choice_rate") if "h/choice_rate" in self.arrays else 1 - abort - none
-        return analysis.collapse_mode(abort, none, choice, mean("left_rate"),
+        return analysis.behaviour_mode(abort, none, choice, mean("left_rate"),
                                       mean("higher_ev_rate"))
 
     def history(self, rows) -> dict[str, np.ndarray]:
@@ -435,7 +435,7 @@ class SweepData:
     # --- joins: the runs of some cells as a sweep of their own, two sweeps as one, tables ---
     def take(self, rows) -> SweepData:
         """The given rows (indices, in that order, or a boolean mask) as a sweep of their own,
-        with the same meta: d.take(d.collapsed) holds d's collapsed runs."""
+        with the same meta: d.take(d.trapped) holds d's collapsed runs."""
         return SweepData({name: a[rows] for name, a in self.arrays.items()}, self.meta)
 
     def subset(self, **values) -> SweepData:

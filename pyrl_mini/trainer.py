@@ -440,7 +440,7 @@ class Log:
         rates = [h[name][updates] for name in ("abort_rate", "no_choice_rate", "choice_rate",
                                                "left_rate", "higher_ev_rate")]
         h["mode"][updates] = np.where(np.isnan(rates[0]), np.nan,
-                                      analysis.collapse_mode(*rates))
+                                      analysis.behaviour_mode(*rates))
 
     def row(self, update: int) -> dict[str, np.ndarray]:
         """This update's diagnostics, mode included (what a callback receives)."""

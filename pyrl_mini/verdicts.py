@@ -153,15 +153,15 @@ def verdicts() -> list[Verdict]:
     # 3. W_out std at kappa 0, entropy_coef 0 (std 0.05, the default, is collapse_kappa's)
     default = ck.by_seed(kappa=0.0)
     std_rows = {s: wout.by_seed(wout_std=s, entropy_coef=0.0) for s in C.WOUT_STDS}
-    _, _, p_large = paired("verdict 3", ck, default, ck.collapsed,
-                           wout, std_rows[2.0], wout.collapsed)
+    _, _, p_large = paired("verdict 3", ck, default, ck.trapped,
+                           wout, std_rows[2.0], wout.trapped)
     out.append(Verdict(
         3, "A small W_out causes the problem; larger gives stronger gradients", "refuted",
         "the reverse: a small W_out starts uniform and gets stuck no more often than the "
         "default; a large one (std 0.5 or 2) starts near-deterministic and gets stuck far "
         "more often",
-        [_c("runs stuck, W_out std 0.05 (default)", ck, default, ck.collapsed)]
-        + [_c(f"runs stuck, W_out std {s:g}", wout, r, wout.collapsed)
+        [_c("runs stuck, W_out std 0.05 (default)", ck, default, ck.trapped)]
+        + [_c(f"runs stuck, W_out std {s:g}", wout, r, wout.trapped)
            for s, r in std_rows.items()],
         {"exact McNemar p, stuck, std 0.05 vs 2.0": p_large,
          "initial entropy, std 2 (mean)": float(np.nanmean(wout.h("entropy")[std_rows[2.0], 0])),
@@ -192,13 +192,13 @@ def verdicts() -> list[Verdict]:
 
     # 6. negative kappa collapses, positive healthy: 20 seeds per kappa, paired across kappa
     by_kappa = {k: ck.by_seed(kappa=k) for k in C.KAPPAS}
-    only_neg, only_pos, p_pair = paired("verdict 6", ck, by_kappa[-0.4], ck.collapsed,
-                                        ck, by_kappa[0.4], ck.collapsed)
+    only_neg, only_pos, p_pair = paired("verdict 6", ck, by_kappa[-0.4], ck.trapped,
+                                        ck, by_kappa[0.4], ck.trapped)
     out.append(Verdict(
         6, "Negative kappa collapses, positive kappa stays healthy", "not supported",
         "a quarter to a third of runs collapse at every kappa; -0.4 and +0.4 differ on "
         f"{only_neg + only_pos} of 20 paired seeds (exact McNemar p = {p_pair:.2f})",
-        [_c(f"runs collapsed, kappa {k:+.1f}", ck, rows, ck.collapsed)
+        [_c(f"runs collapsed, kappa {k:+.1f}", ck, rows, ck.trapped)
          for k, rows in by_kappa.items()],
         {"seeds collapsed at kappa -0.4 only": only_neg,
          "seeds collapsed at kappa +0.4 only": only_pos,
@@ -209,29 +209,29 @@ def verdicts() -> list[Verdict]:
     control = ck.by_seed(kappa=-0.4)
     bonus = {e: ce.by_seed(kappa=-0.4, entropy_coef=e) for e in C.ENTROPY_COEFS}
     at_001 = ce.select(entropy_coef=0.01)
-    _, _, p_001 = paired("verdict 7", ck, control, ck.collapsed, ce, bonus[0.01], ce.collapsed)
+    _, _, p_001 = paired("verdict 7", ck, control, ck.trapped, ce, bonus[0.01], ce.trapped)
     fast = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
             for label in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")}
-    _, _, p_fast = paired("verdict 7", fixes, fast["none"], fixes.collapsed,
-                          fixes, fast["entropy 0.01"], fixes.collapsed)
-    cap_stuck = fast["logit cap 2"][fixes.collapsed[fast["logit cap 2"]]]
+    _, _, p_fast = paired("verdict 7", fixes, fast["none"], fixes.trapped,
+                          fixes, fast["entropy 0.01"], fixes.trapped)
+    cap_stuck = fast["logit cap 2"][fixes.trapped[fast["logit cap 2"]]]
     out.append(Verdict(
         7, "entropy_coef = 0.01 keeps entropy above 0.1 and is the primary fix", "partly",
         "a bonus of 0.01 already prevents most collapses, but not by keeping entropy above "
         "0.1: most runs end below it; a logit cap keeps entropy and still collapses",
-        [_c("runs collapsed, kappa -0.4, no bonus", ck, control, ck.collapsed),
-         _c("runs collapsed, kappa -0.4, 0.01", ce, bonus[0.01], ce.collapsed),
-         _c("runs collapsed, kappa -0.4, 0.05", ce, bonus[0.05], ce.collapsed),
+        [_c("runs collapsed, kappa -0.4, no bonus", ck, control, ck.trapped),
+         _c("runs collapsed, kappa -0.4, 0.01", ce, bonus[0.01], ce.trapped),
+         _c("runs collapsed, kappa -0.4, 0.05", ce, bonus[0.05], ce.trapped),
          _c("runs at 0.01 ending with entropy > 0.1 (every kappa)", ce, at_001,
             ce.final("entropy") > 0.1),
          _c("runs collapsed, fast-collapse setting, no fix", fixes, fast["none"],
-            fixes.collapsed),
+            fixes.trapped),
          _c("runs collapsed, fast-collapse setting, 0.01", fixes, fast["entropy 0.01"],
-            fixes.collapsed),
+            fixes.trapped),
          _c("runs collapsed, fast-collapse setting, 0.05", fixes, fast["entropy 0.05"],
-            fixes.collapsed),
+            fixes.trapped),
          _c("runs collapsed, fast-collapse setting, logit cap 2", fixes, fast["logit cap 2"],
-            fixes.collapsed)],
+            fixes.trapped)],
         {"exact McNemar p, kappa -0.4, no bonus vs 0.01": p_001,
          "exact McNemar p, fast setting, no fix vs 0.01": p_fast,
          "final entropy at 0.01, median over runs": float(np.nanmedian(
@@ -267,34 +267,34 @@ def verdicts() -> list[Verdict]:
                   for label in ("decaying lr", "gradual kappa")}
     lower = C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, "lower lr")
     p9 = {"exact McNemar p, default settings, lr 0.01 vs 0.003": paired(
-        "verdict 9", ck, control, ck.collapsed, slow, lower, slow.collapsed)[2]}
+        "verdict 9", ck, control, ck.trapped, slow, lower, slow.trapped)[2]}
     for label in fast_sched:
         p9[f"exact McNemar p, fast setting, no fix vs {label}"] = paired(
-            "verdict 9", fixes, fast["none"], fixes.collapsed, fixes, fast_sched[label],
-            fixes.collapsed)[2]
+            "verdict 9", fixes, fast["none"], fixes.trapped, fixes, fast_sched[label],
+            fixes.trapped)[2]
         p9[f"exact McNemar p, default lr, no fix vs {label}"] = paired(
-            "verdict 9", ck, control, ck.collapsed, slow, slow_sched[label], slow.collapsed)[2]
+            "verdict 9", ck, control, ck.trapped, slow, slow_sched[label], slow.trapped)[2]
     out.append(Verdict(
         9, "A decaying learning rate or a gradual kappa schedule helps", "not supported",
         "neither schedule lowered the collapse rate measurably, in either setting; a lower "
         "constant learning rate did at the default settings",
-        [_c("runs collapsed, fast setting, no fix", fixes, fast["none"], fixes.collapsed),
+        [_c("runs collapsed, fast setting, no fix", fixes, fast["none"], fixes.trapped),
          _c("runs collapsed, fast setting, decaying lr", fixes, fast_sched["decaying lr"],
-            fixes.collapsed),
+            fixes.trapped),
          _c("runs collapsed, fast setting, gradual kappa", fixes, fast_sched["gradual kappa"],
-            fixes.collapsed),
-         _c("runs collapsed, default lr, no fix", ck, control, ck.collapsed),
+            fixes.trapped),
+         _c("runs collapsed, default lr, no fix", ck, control, ck.trapped),
          _c("runs collapsed, default lr, decaying lr", slow, slow_sched["decaying lr"],
-            slow.collapsed),
+            slow.trapped),
          _c("runs collapsed, default lr, gradual kappa", slow, slow_sched["gradual kappa"],
-            slow.collapsed),
-         _c("runs collapsed, default settings but lr 0.003", slow, lower, slow.collapsed)],
+            slow.trapped),
+         _c("runs collapsed, default settings but lr 0.003", slow, lower, slow.trapped)],
         p9, "04"))
 
     # 10. absorbing states of the task's rewards: the modes of every stuck run on 20 seeds
     modes = np.concatenate([d.mode for d in sets])
     seeds10 = np.concatenate([d.arrays["seed"] for d in sets])
-    is_stuck = analysis.is_collapsed(modes)
+    is_stuck = analysis.is_trapped(modes)
     out.append(Verdict(
         10, "(not in the analysis) Collapse is an absorbing state of the task's rewards",
         "confirmed",

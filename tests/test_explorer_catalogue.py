@@ -94,7 +94,7 @@ def test_explorer_is_legible_and_keyed(cat, quiet):
     want = []
     for kappa in cat.values("kappa"):
         name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
-        want.append(f"{int(cat.datasets[name].collapsed[rows].sum())} of {len(rows)}")
+        want.append(f"{int(cat.datasets[name].trapped[rows].sum())} of {len(rows)}")
     assert [t.get_text() for t in bars.texts] == want
     # the seed lines carry their seed's colour
     name, rows = cat.match("GRU", 0.05, 0.03, 0.4, 0.0)

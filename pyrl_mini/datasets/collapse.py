@@ -1,6 +1,6 @@
 """The frequency datasets: how often runs collapse, on 20 independent seeds per compared cell.
 
-Every frequency the collection states ("k of n runs collapsed") rests on these. Their names say
+Every frequency the collection states ("k of n runs trapped") rests on these. Their names say
 what they vary: collapse_<axis>. Each trains 20 seeds per cell that the older, smaller datasets
 never used. Within a dataset, and across the family of datasets linked by `paired_with` (every
 one on seeds 2000-2019 names collapse_kappa), cells share their seeds on purpose: the same seed
