@@ -393,15 +393,6 @@ class SweepData:
     def blocks(self) -> list[int]:
         return sorted(set(self.block.tolist()))
 
-    def mode_at(self, update: int) -> np.ndarray:
-        """Each run's behaviour mode over the final_window updates before `update` (stored
-        for the updates the spec's mode_at names)."""
-        key = f"mode_at/{update}"
-        if key not in self.arrays:
-            stored = [k.split("/")[1] for k in self.arrays if k.startswith("mode_at/")]
-            raise KeyError(f"no mode stored at update {update} (stored at: {stored or 'none'})")
-        return self.arrays[key]
-
     def update_axis(self) -> np.ndarray:
         return (np.arange(self.h("reward").shape[1]) + 0.5) * self.stride
 
@@ -460,7 +451,11 @@ class SweepData:
 
         At the last update it equals the stored `mode` (analysis.mode_of_history on the full
         resolution histories) up to NaN handling. Without a stored choice_rate it is
-        1 - abort_rate - no_choice_rate."""
+        1 - abort_rate - no_choice_rate. Where the sweep stored the modes at this update
+        (SweepSpec.mode_at, over its final_window), those exact modes are returned."""
+        stored = self.arrays.get(f"mode_at/{update}")
+        if stored is not None and window == self.meta.get("spec", {}).get("final_window", 50):
+            return stored
         lo, hi = (update - window) // self.stride, update // self.stride
         if lo < 0 or hi > self.h("reward").shape[1]:
             raise ValueError(f"update={update} with window={window} is outside the stored "
