@@ -180,6 +180,7 @@ def test_verdict_2_the_relu_readout_does_worse_but_neither_learns_well(rows):
 def test_verdict_3_a_large_wout_traps_more_a_small_one_no_more(rows):
     v = rows[2]
     assert _test(v, "trapped, std 0.05 vs 2").p < 0.05
+    assert _test(v, "trapped, std 0.05 vs 0.5").p < 0.05
     assert v.count("runs trapped, W_out std 2").k > v.count("runs trapped, W_out std 0.05 "
                                                             "(default)").k
     assert _test(v, "trapped, std 0.05 vs 0.01").p >= 0.05
