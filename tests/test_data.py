@@ -1,4 +1,7 @@
-"""data/: checksums, clear errors, and a rebuilt slice that matches the stored numbers."""
+"""data/: checksums, clear errors, provenance, a rebuilt slice of each demo dataset that matches
+the stored numbers (the frequency datasets are retrained in full: tests/test_data_reproduces.py),
+the README's table of frequency datasets, and the explorer's grid against the frequency
+datasets where their settings meet."""
 
 import shutil
 
@@ -37,12 +40,14 @@ def test_every_registered_dataset_is_built_and_verified():
 def test_manifest_has_provenance():
     for name in BUILT:
         entry = MANIFEST[f"{name}.npz"]
-        for key in ("command", "version", "settings", "sha256", "torch", "seconds"):
+        for key in ("command", "version", "settings", "sha256", "torch", "seconds", "commit",
+                    "built_on"):
             assert key in entry, (name, key)
+        assert set(entry["built_on"]) >= {"path", "torch", "blas", "cpu_flags"}, name
         assert entry["command"] == data.rebuild_command(name)
 
 
-@pytest.mark.parametrize("name", BUILT)
+@pytest.mark.parametrize("name", [n for n in BUILT if n not in data.FREQUENCY_CLAIMS])
 def test_rebuilt_slice_matches_stored_numbers(name):
     spec = data.DATASETS[name]
     stored = data.load(name)
@@ -178,3 +183,36 @@ def test_cli_unknown_dataset_is_a_message_not_a_traceback(capsys):
         assert data.main([command, "nb00_main_gird"]) == 2
         err = capsys.readouterr().err
         assert "unknown dataset 'nb00_main_gird'" in err and "nb00_main_grid" in err
+
+
+def test_readme_frequency_table_is_the_manifests():
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    m = re.search(r"<!-- frequency-datasets:start -->\n(.*?)\n<!-- frequency-datasets:end -->",
+                  readme, re.S)
+    assert m, "README lacks the frequency datasets' table between its markers"
+    assert m.group(1) == data.frequency_table(), (
+        "README's table of frequency datasets differs from the manifest: regenerate it with "
+        "`python -m pyrl_mini.data list --frequencies`")
+
+
+@pytest.mark.parametrize("kappa", [-0.4, 0.0, 0.4])
+@pytest.mark.parametrize("entropy_coef", [0.0, 0.01, 0.05])
+def test_the_grid_agrees_with_the_frequency_datasets_where_they_meet(kappa, entropy_coef):
+    """collapse_grid trains block 1's seeds at the settings of collapse_kappa (entropy 0) and
+    collapse_entropy where they meet. A network's float rounding depends on the ensemble it is
+    trained in, and training is chaotic, so single runs may differ; the counts must agree: the
+    same seeds, no significant paired difference (exact McNemar) and overlapping intervals."""
+    from pyrl_mini import stats
+    grid = data.load("collapse_grid")
+    other = data.load("collapse_kappa" if entropy_coef == 0 else "collapse_entropy")
+    pick = {"kappa": kappa} if entropy_coef == 0 else {"kappa": kappa,
+                                                      "entropy_coef": entropy_coef}
+    a = grid.by_seed(kappa=kappa, entropy_coef=entropy_coef)
+    b = other.by_seed(block=1, **pick)
+    assert np.array_equal(grid.arrays["seed"][a], other.arrays["seed"][b])
+    ta, tb = grid.trapped[a], other.trapped[b]
+    assert stats.mcnemar(ta, tb)[2] >= 0.05, (ta.sum(), tb.sum())
+    (lo_a, hi_a), (lo_b, hi_b) = stats.wilson(ta.sum(), ta.size), stats.wilson(tb.sum(), tb.size)
+    assert lo_a <= hi_b and lo_b <= hi_a
