@@ -169,24 +169,6 @@ def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
     return spec.rows_of(d, list(variants).index(label))
 
 
-# The explorer's grid (notebook 05) and notebook 00's overview: 5 kappas x 3 entropy
-# coefficients on the first block of seeds (300 runs, about 25 minutes on two cores; 7 x 4
-# would take about 50). Its cells at kappa -0.4 / 0 / +0.4 and entropy_coef
-# 0 / 0.01 / 0.05 are the same runs as collapse_kappa's and collapse_entropy's block 1 (same
-# settings, same seeds), so the two agree where they meet (tests/test_data.py).
-GRID_KAPPAS = (-0.6, -0.4, 0.0, 0.4, 0.6)
-GRID_ENTROPY_COEFS = (0.0, 0.01, 0.05)
-
-COLLAPSE_GRID = register(SweepSpec(
-    name="collapse_grid",
-    base={"updates": UPDATES},
-    grid={"kappa": GRID_KAPPAS, "entropy_coef": GRID_ENTROPY_COEFS},
-    seeds=SEED_BLOCKS[0],
-    stride=10,
-    chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",),
-    about="the explorer's grid: kappa -0.6 / -0.4 / 0 / +0.4 / +0.6 x entropy_coef 0 / 0.01 / 0.05")
-
 # The rescue experiment (notebook 04): runs that are trapped by update 400 get an entropy bonus
 # of 0.05 or 0.2 from update 400 on (entropy_start), against the same runs continued without
 # it (entropy_coef 0). The three cells of a seed are the same run up to update 400 (a bonus of
