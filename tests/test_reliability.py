@@ -80,6 +80,24 @@ def test_1_other_data_version_or_defaults_make_the_file_stale(tmp_path, monkeypa
     data.load("tiny", tmp_path)
 
 
+def test_1_a_changed_default_flags_every_stored_file_that_used_it(monkeypatch):
+    """Every file in data/ stores the defaults it was built with (data version 0.2.0 on), so
+    a default changed in code (input_noise 0.05 -> 0.06, issue 33's case) makes every dataset
+    that does not set input_noise itself stale, and none is served."""
+    real = sweep_mod._flat_defaults
+    monkeypatch.setattr(sweep_mod, "_flat_defaults", lambda: {**real(), "input_noise": 0.06})
+    served = []
+    for name, spec in data.DATASETS.items():
+        if "input_noise" in {*spec.base, *spec.grid}:
+            continue
+        try:
+            data.load(name)
+            served.append(name)
+        except DataFileError as err:
+            assert "input_noise" in str(err), (name, str(err))
+    assert not served, f"served with a changed default: {served}"
+
+
 def test_1_verify_names_a_stale_file(monkeypatch, capsys):
     # data/nb00_main_grid.npz as it is, against a definition edited in code
     spec = data.DATASETS["nb00_main_grid"]
