@@ -519,7 +519,7 @@ assert test.pooled == stats.mcnemar(a, b) == (only_a, only_b, p)
 assert test.pooled[:2] == (5, 2) and test.blocks[0][:2] == (3, 1) and test.blocks[1][:2] == (2, 1)
 assert all(t[2] >= 0.05 for t in (test.pooled, *test.blocks)), "no difference, in each block"
 assert test.replicated
-# Think! below: with 7 discordant seeds only 7 to 0 reaches p < 0.05; 6 seeds all one way at least
+# the answer below: of 7 discordant seeds only 7 to 0 reaches p < 0.05; 6 all one way at least
 assert stats.sign_test(7, 0) < 0.05 <= stats.sign_test(6, 1)
 assert stats.sign_test(6, 0) < 0.05 <= stats.sign_test(5, 0)
 
