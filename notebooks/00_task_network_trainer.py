@@ -522,6 +522,8 @@ assert test.replicated
 # the answer below: of 7 discordant seeds only 7 to 0 reaches p < 0.05; 6 all one way at least
 assert stats.sign_test(7, 0) < 0.05 <= stats.sign_test(6, 1)
 assert stats.sign_test(6, 0) < 0.05 <= stats.sign_test(5, 0)
+assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1), stats.sign_test(6, 0),
+                    stats.sign_test(5, 0)], [0.016, 0.125, 0.031, 0.0625], atol=5e-4)
 
 # %% [markdown]
 # **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
