@@ -36,7 +36,7 @@ except ImportError:
 # 5. tell a trapped run from a converged one, and count runs over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, gradient
-# descent, some PyTorch); a mean and a standard error. **Time:** about 55 minutes with the
+# descent, some PyTorch); a mean and a standard error. **Time:** about 60 minutes with the
 # exercises; Run All takes under a minute.
 #
 # **Roadmap.** Notebooks 01-04 test one suspect each; 05 holds the verdicts. Section 7 is the
