@@ -99,8 +99,6 @@ assert len(tasks.OPTION_P) == 25 and len(tasks.PROBABILITIES) == 5
 #
 # $$\frac{\partial \log \pi(a)}{\partial z_j} = \mathbb{1}[j = a] - \pi_j ,
 # \qquad\text{i.e.}\qquad \nabla_z \log \pi(a) = \mathrm{onehot}(a) - \pi .$$
-#
-# Both ways:
 
 # %%
 z = torch.tensor([2.0, -1.0, 0.5], requires_grad=True)
@@ -133,7 +131,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # ### Exercise 1: write f(d)
 #
 # Fill in the body (`torch.where(condition, a, b)` picks elementwise); the next cell checks
-# it.
+# your function.
 
 # %%
 def kappa_transform(d: torch.Tensor, kappa: float) -> torch.Tensor:
@@ -308,8 +306,8 @@ assert g_out.sum(-1).abs().max() < 1e-3 * g_out.abs().max(), "components sum to 
 assert abs(float(grad["b_out"].sum())) < 1e-3 * float(grad["b_out"].abs().max())
 
 # %% [markdown]
-# The b_out gradient's components sum to zero, as section 2 predicts. Training repeats the
-# update (with Adam): 300 updates at kappa = 0 follow.
+# The b_out gradient's components sum to zero, as section 2 predicts. Training repeats this
+# with Adam; 300 updates at kappa = 0 follow.
 
 # %%
 live = train(TrainSettings(updates=300, seed=1), desc="300 updates")
@@ -403,7 +401,7 @@ assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 
 # ## 7. Glossary: how a run ends (5 min)
 #
 # A run that always picks the better option has low entropy and small gradients too, so we
-# judge a run by its **behaviour mode** over its last 50 updates (first rule that holds):
+# judge runs by their **behaviour mode** over their last 50 updates (first rule that holds):
 #
 # | behaviour mode | rule |
 # | --- | --- |
@@ -448,7 +446,7 @@ assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_si
 #
 # Two seeds at the same settings can end in different modes, so one run is an example; the
 # result is a frequency over independent seeds. `collapse_kappa` trains kappa -0.4, 0 and +0.4
-# on two **seed blocks** of 20 seeds (block 1: 2000-2019, block 2: 2100-2119).
+# on two **seed blocks** of 20 (block 1: seeds 2000-2019, block 2: 2100-2119).
 #
 # - **k of n**: k of n runs end trapped.
 # - **Wilson 95 % interval**: the rates k of n does not rule out. Unlike k/n +- 2 standard
@@ -494,7 +492,7 @@ assert [int(trapped[-0.4][g].sum()) for g in groups.values()] == [7, 7, 14]
 assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
 
 # %% [markdown]
-# - **Paired seeds**: both kappas train the same seeds (same initial weights and trials): a
+# - **Paired seeds**: both kappas train the same seeds (same weights and trials): a
 #   seed is its own control. Only the **discordant** seeds, trapped at one kappa only, say
 #   anything about kappa.
 # - **Exact McNemar test**: with no kappa effect, each discordant seed falls either way with
@@ -531,8 +529,8 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1), stats.sign_tes
 # finds a difference: replicated. The analysis's claim that negative kappa brings the collapse
 # and positive kappa stays healthy is verdict 6: **not supported** (notebook 03 tests it).
 #
-# **Think!** With 7 discordant seeds, which splits give p < 0.05? How few discordant seeds, all
-# one way, can?
+# **Think!** With 7 discordant seeds, which splits give p < 0.05? And how few discordant seeds,
+# all one way, can give p < 0.05?
 #
 # <details><summary>Answer</summary>
 #
