@@ -60,17 +60,17 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The explorer (10 min)
 #
-# The explorer reads one stored grid at the default settings (GRU, W_out std 0.05, lr 0.01):
-# every kappa x entropy_coef cell, each on the same seeds. Move kappa and the entropy bonus.
+# The explorer reads the runs the verdicts count, at the default settings (GRU, W_out std
+# 0.05, lr 0.01): kappa x entropy_coef, 40 seeds per cell in two blocks of 20, the same
+# seeds in every cell. Move kappa and the entropy bonus.
 # Top two rows: one line per seed (reward, entropy, dead units, gradient norm), the lower-p
 # choice rate on equal-EV pairs, and the selected runs' choices. Bottom: the trapped runs at
 # every kappa as k of n, with the 95 % Wilson interval. (The network, W_out and lr menus
 # reach no other runs here; notebooks 01-03 explore those.)
 
 # %%
-EXPLORER_DATA = "nb00_main_grid"  # the stored kappa x entropy_coef grid the explorer reads
-catalogue = data.catalogue((EXPLORER_DATA,))
-grid = catalogue.datasets[EXPLORER_DATA]
+EXPLORER_DATA = ("collapse_kappa", "collapse_entropy")  # entropy_coef 0; 0.01 and 0.05
+catalogue = data.catalogue(EXPLORER_DATA)
 explorer = widgets.explorer_demo(catalogue)
 explorer
 
@@ -78,39 +78,43 @@ explorer
 # Every cell of the grid, as the bottom panel counts it:
 
 # %%
-seeds = len(set(grid.arrays["seed"].tolist()))
-print(f"{EXPLORER_DATA}: trapped runs of {seeds} seeds per cell, k of n (95 % interval)")
-print("kappa " + "".join(f"{f'entropy_coef {e:g}':>20}" for e in grid.values("entropy_coef")))
-for kappa in grid.values("kappa"):
-    cells = []
-    for e in grid.values("entropy_coef"):
-        t = grid.trapped[grid.select(kappa=kappa, entropy_coef=e)]
+cell = {}  # (kappa, entropy_coef) -> trapped flags of the cell's runs
+for kappa in catalogue.values("kappa"):
+    for e in catalogue.values("entropy_coef"):
+        name, rows = catalogue.match("GRU", 0.05, 0.01, kappa, e)
+        cell[kappa, e] = catalogue.datasets[name].trapped[rows]
+seeds = len(set(catalogue.seed.tolist()))
+print(f"trapped runs per cell, k of n (95 % interval), on {seeds} seeds")
+print("kappa " + "".join(f"{f'entropy_coef {e:g}':>20}" for e in catalogue.values("entropy_coef")))
+for kappa in catalogue.values("kappa"):
+    texts = []
+    for e in catalogue.values("entropy_coef"):
+        t = cell[kappa, e]
         lo, hi = stats.wilson(int(t.sum()), len(t))
-        cells.append(f"{t.sum()} of {len(t)} ({100 * lo:.0f}-{100 * hi:.0f} %)")
-    print(f"{kappa:+.1f} " + "".join(f"{c:>20}" for c in cells))
+        texts.append(f"{t.sum()} of {len(t)} ({100 * lo:.0f}-{100 * hi:.0f} %)")
+    print(f"{kappa:+.1f} " + "".join(f"{c:>20}" for c in texts))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the explorer shows the grid's own runs, and where the grid meets the frequency datasets
-# (collapse_kappa, collapse_entropy: the same settings) the counts agree within their 95 %
-# intervals, on the seeds the two share if they share any
-ck, ce = data.load("collapse_kappa"), data.load("collapse_entropy")
-for kappa in (-0.4, 0.0, 0.4):
-    for e in (0.0, 0.01, 0.05):
-        name, rows = catalogue.match("GRU", 0.05, 0.01, kappa, e)
-        assert name == EXPLORER_DATA and len(rows) == seeds
-        np.testing.assert_array_equal(np.sort(rows), grid.select(kappa=kappa, entropy_coef=e))
-        freq = ck if e == 0 else ce
-        r = freq.select(kappa=kappa) if e == 0 else freq.select(kappa=kappa, entropy_coef=e)
-        shared = np.isin(freq.arrays["seed"][r], grid.arrays["seed"])
-        r = r[shared] if shared.any() else r
-        a = stats.wilson(int(grid.trapped[rows].sum()), len(rows))
-        b = stats.wilson(int(freq.trapped[r].sum()), len(r))
-        assert a[0] <= b[1] and b[0] <= a[1], f"kappa {kappa}, entropy_coef {e}: disagree"
-# Think! below: at entropy_coef 0 the lowest and the highest kappa cannot be told apart
-ends = [grid.trapped[grid.select(kappa=k, entropy_coef=0.0)] for k in (grid.values("kappa")[0],
-                                                                        grid.values("kappa")[-1])]
-(a0, a1), (b0, b1) = (stats.wilson(int(t.sum()), len(t)) for t in ends)
+# the explorer's cells are the runs the verdicts count: its counts are verdict 6's (entropy
+# 0, every kappa) and verdict 7's (kappa -0.4 with a bonus), block by block
+ck, ce = (catalogue.datasets[name] for name in EXPLORER_DATA)
+v67 = {r.number: r for r in verdicts.verdicts([6, 7])}
+shown = {(kappa, 0.0): v67[6].count(f"runs trapped, kappa {kappa:+.1f}")
+         for kappa in catalogue.values("kappa")}
+shown[-0.4, 0.01] = v67[7].count("runs trapped, kappa -0.4, 0.01")
+shown[-0.4, 0.05] = v67[7].count("runs trapped, kappa -0.4, 0.05")
+for (kappa, e), c in shown.items():
+    name, rows = catalogue.match("GRU", 0.05, 0.01, kappa, e)
+    d = catalogue.datasets[name]
+    assert (c.k, c.n) == (int(cell[kappa, e].sum()), len(cell[kappa, e])) == (c.k, seeds)
+    assert c.blocks == tuple((int(d.trapped[rows][d.block[rows] == b].sum()), 20)
+                             for b in d.blocks)
+# Think! below: at entropy_coef 0 the lowest and the highest kappa cannot be told apart, and
+# a bonus of 0.05 leaves almost no cell with a trapped run
+low, high = (cell[k, 0.0] for k in (catalogue.values("kappa")[0], catalogue.values("kappa")[-1]))
+(a0, a1), (b0, b1) = (stats.wilson(int(t.sum()), len(t)) for t in (low, high))
 assert a0 <= b1 and b0 <= a1, "the extreme kappas differ beyond their intervals"
+assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 
 # %% [markdown]
 # **Think!** At entropy_coef 0, move kappa from its lowest to its highest value. Does the
@@ -119,9 +123,9 @@ assert a0 <= b1 and b0 <= a1, "the extreme kappas differ beyond their intervals"
 #
 # <details><summary>Answer</summary>
 #
-# Not in a way the intervals can show: the counts wander inside intervals that overlap from
-# one end of kappa to the other. Section 4 tests the claim on 40 paired seeds (verdict 6).
-# The bonus of 0.05 empties most cells (verdict 7).
+# Not in a way the intervals can show: the counts at the two ends of kappa sit inside
+# overlapping intervals. Section 4 tests the claim on the paired seeds (verdict 6). A bonus of
+# 0.05 leaves almost no trapped run in any cell (verdict 7).
 # </details>
 #
 # ### Exercise 1: count the trapped runs at one setting
@@ -165,7 +169,7 @@ for e, (k, n) in counts.items():
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 (k0, n0), (k5, n5) = counts[0.0], counts[0.05]
-assert n0 == n5 == seeds * len(grid.values("kappa")) and k5 < k0, "the bonus traps fewer"
+assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
 # Pooling every kappa gives many runs but not many independent ones: a seed starts from the
@@ -215,7 +219,7 @@ assert late > 1e3 * max(early, 1e-9), (early, late)
 # after they part, the rewards differ at almost every update: two paths, not one
 assert np.mean(a[same:] != b[same:]) > 0.9
 # on the machine and code path that built data/ (the same numbers to the bit), the story the
-# text tells: they agree for 84 updates and both still learn at update 250
+# text tells: the rewards agree for 84 updates, and both runs still learn at update 250
 modes = [analysis.MODES[int(analysis.mode_of_history(h)[0])] for h in hist.values()]
 if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_on"]:
     assert same == 84 and modes == ["learning", "learning"], (same, modes)
@@ -224,12 +228,13 @@ if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_
 # Same network, task and seed, and a change far below anything one would call another
 # setting; yet the entropy difference grows by orders of magnitude until the runs take
 # different paths: training is chaotic. On the machine that built the collection's data the
-# rewards agree for 84 updates, then differ at almost every update; both runs still learn at
-# update 250, on different curves, and whether a run later falls into a trap can turn on
-# such a parting. Float rounding does the same with no change of setting at all: another CPU
-# or BLAS library, or the same network trained beside others in one batch, rounds its last
-# bit differently. The same seed on the same code path and machine gives the same numbers to
-# the bit; elsewhere it follows another path.
+# rewards agree exactly for 84 updates: the networks already differ (right panel), but too
+# little to change any sampled action; after that the rewards differ at almost every
+# update. Both still learn at update 250, on different curves, and whether a
+# run later falls into a trap can turn on such a parting. Float rounding does the same with
+# no change of setting: another CPU or BLAS library, or the same network trained beside
+# others in one batch, rounds its last bit differently. The same seed on the same code path
+# and machine gives the same numbers to the bit; elsewhere it follows another path.
 #
 # So no single run is a result. What holds from one machine to the next is the fraction: how
 # many of n seeds end trapped, with its interval. A seed's story is an example of that count,
