@@ -109,7 +109,7 @@ for (kappa, e), c in shown.items():
     assert (c.k, c.n) == (int(cell[kappa, e].sum()), len(cell[kappa, e])) == (c.k, seeds)
     assert c.blocks == tuple((int(d.trapped[rows][d.block[rows] == b].sum()), 20)
                              for b in d.blocks)
-# Think! below: at entropy_coef 0 the lowest and the highest kappa cannot be told apart, and
+# the question below: at entropy_coef 0 the two ends of kappa cannot be told apart, and
 # a bonus of 0.05 leaves almost no cell with a trapped run
 low, high = (cell[k, 0.0] for k in (catalogue.values("kappa")[0], catalogue.values("kappa")[-1]))
 (a0, a1), (b0, b1) = (stats.wilson(int(t.sum()), len(t)) for t in (low, high))
@@ -352,10 +352,9 @@ assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 # One function, `verdicts.verdicts()`, computes every verdict from the stored runs: a verdict
 # word, a one-line takeaway, the counts it rests on (each block of 20 seeds and both
 # together), and whether the blocks replicate each other: "yes" when every count's blocks
-# agree within their intervals and every paired test reaches the same conclusion in each
-# block; "not replicated" (and what did not) otherwise; "exact" for a claim settled by
-# computation, without runs. The README shows the same table. This is the collection's one
-# table: notebooks 01-04 each give their own claim's verdict and point here.
+# agree within their intervals and each block tells the pooled seeds' story; "not
+# replicated" (and what did not) otherwise; "exact" for a claim settled by computation. This
+# is the collection's one verdict table (the README shows it too).
 
 # %%
 rows = verdicts.verdicts()

@@ -317,7 +317,7 @@ EXPLORER_CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
                    ("dead_fraction", "dead-unit fraction"),
                    ("grad_norm", "log10 gradient norm"))
 EXPLORER_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
-                 "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 8.0)}
+                 "dead_fraction": (-0.02, 0.8), "grad_norm": (-12.5, 8.0)}
 
 
 def seed_key(n: int) -> list[str]:
