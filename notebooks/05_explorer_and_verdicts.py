@@ -23,77 +23,120 @@ except ImportError:
     # %pip install pyrl_mini-*.whl
 
 # %% [markdown]
-# # 05 · The explorer, the verdicts as counts, and your own log
+# # 05 · The explorer, the verdicts, and why we count seeds
 #
-# Notebooks 00-04 took the suspects of the written analysis that circulates with the upstream
-# code one at a time. Here everything the collection trained sits in one explorer, each claim
-# gets its verdict as a count ("k of n runs"), with how sure a count of a few runs can be,
-# and you diagnose training logs yourself.
+# Notebooks 00-04 tested the written analysis that circulates with the upstream code one
+# suspect at a time. Here it comes together: an explorer over kappa and the entropy bonus,
+# one seed trained twice to show why a result is a count over seeds, the verdict on every
+# claim with its replication, and logs for you to diagnose.
 #
 # **Learning objectives.** You will
-# 1. find which settings make runs collapse, and which barely matter, in the explorer;
-# 2. write a collapse rate as "k of n runs" with a 95 % interval, and say what a few seeds
-#    can and cannot show;
-# 3. read the collection's verdict on each claim, with its takeaway;
-# 4. tell a converged, a trapped and a diverged run apart from an upstream-style log.
+# 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
+# 2. see a change of one part in a million send a seed down another path, and say why a
+#    result is "k of n seeds";
+# 3. say what 3 seeds per setting cannot show that 20 seeds and a second block can;
+# 4. read the collection's verdict on each claim, and whether it replicates;
+# 5. tell a trapped, a learning and a diverged run apart from an upstream-style log.
 #
-# **Prerequisites.** Notebooks 00 and 03 (the glossary, the always-abort trap). **Time:**
-# about 30 minutes; Run All takes about 15 seconds.
+# **Prerequisites.** Notebook 00 (the Glossary; How we count: k of n, the Wilson interval,
+# paired seeds, the McNemar test, seed blocks); notebooks 03 and 04 (the always-abort trap,
+# the entropy bonus). **Time:** about 45 minutes; Run All takes about
+# 20 seconds.
 
 # %%
 # %matplotlib inline
+import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from IPython.display import Markdown, display
 
-from pyrl_mini import data, stats, verdicts, widgets
+from pyrl_mini import TrainSettings, analysis, data, stats, verdicts, widgets
 from pyrl_mini.diagnose import diagnose_log, parse_log
 from pyrl_mini.exercises import nb05 as exercises
+from pyrl_mini.trainer import train
+
+torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The explorer (5 min)
+# ## 1. The explorer (10 min)
 #
-# Every precomputed run sits in one catalogue: the main grid (kappa x entropy_coef, 1000
-# updates), notebook 03's learning-rate grid (700 updates), notebook 02's W_out sweep (300)
-# and notebook 01's GRU and SimpleRNN runs (600). Pick a network, W_out std and learning
-# rate, then move kappa and the entropy bonus. The line above the figure names the runs shown;
-# a combination never trained says so and lists those that were.
-#
+# The explorer reads the runs the verdicts count, at the default settings (GRU, W_out std
+# 0.05, lr 0.01): kappa x entropy_coef, 40 seeds per cell in two blocks of 20, the same
+# seeds in every cell. Move kappa and the entropy bonus.
 # Top two rows: one line per seed (reward, entropy, dead units, gradient norm), the lower-p
-# choice rate on equal-EV pairs at every kappa, and the selected runs' choices. Bottom: the
-# collapsed runs at every kappa as "k of n", with an interval section 2 explains.
+# choice rate on equal-EV pairs, and the selected runs' choices. Bottom: the trapped runs at
+# every kappa as k of n, with the 95 % Wilson interval. (The network, W_out and lr menus
+# reach no other runs here; notebooks 01-03 explore those.)
 
 # %%
-catalogue = data.catalogue()
+EXPLORER_DATA = ("collapse_kappa", "collapse_entropy")  # entropy_coef 0; 0.01 and 0.05
+catalogue = data.catalogue(EXPLORER_DATA)
 explorer = widgets.explorer_demo(catalogue)
 explorer
 
+# %% [markdown]
+# Every cell of the grid, as the bottom panel counts it:
+
+# %%
+cell = {}  # (kappa, entropy_coef) -> trapped flags of the cell's runs
+for kappa in catalogue.values("kappa"):
+    for e in catalogue.values("entropy_coef"):
+        name, rows = catalogue.match("GRU", 0.05, 0.01, kappa, e)
+        cell[kappa, e] = catalogue.datasets[name].trapped[rows]
+seeds = len(set(catalogue.seed.tolist()))
+print(f"trapped runs per cell, k of n (95 % interval), on {seeds} seeds")
+print("kappa " + "".join(f"{f'entropy_coef {e:g}':>20}" for e in catalogue.values("entropy_coef")))
+for kappa in catalogue.values("kappa"):
+    texts = []
+    for e in catalogue.values("entropy_coef"):
+        t = cell[kappa, e]
+        lo, hi = stats.wilson(int(t.sum()), len(t))
+        texts.append(f"{t.sum()} of {len(t)} ({100 * lo:.0f}-{100 * hi:.0f} %)")
+    print(f"{kappa:+.1f} " + "".join(f"{c:>20}" for c in texts))
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the explorer shows what the data files hold: the main grid's own runs
-name, rows = catalogue.match("GRU", 0.05, 0.01, -0.4, 0.0)
-assert name == "nb00_main_grid" and len(rows) == 3
-np.testing.assert_array_equal(rows, catalogue.datasets["nb00_main_grid"].select(kappa=-0.4,
-                                                                         entropy_coef=0.0))
+# the explorer's cells are the runs the verdicts count: its counts are verdict 6's (entropy
+# 0, every kappa) and verdict 7's (kappa -0.4 with a bonus), block by block
+ck, ce = (catalogue.datasets[name] for name in EXPLORER_DATA)
+v67 = {r.number: r for r in verdicts.verdicts([6, 7])}
+shown = {(kappa, 0.0): v67[6].count(f"runs trapped, kappa {kappa:+.1f}")
+         for kappa in catalogue.values("kappa")}
+shown[-0.4, 0.01] = v67[7].count("runs trapped, kappa -0.4, 0.01")
+shown[-0.4, 0.05] = v67[7].count("runs trapped, kappa -0.4, 0.05")
+for (kappa, e), c in shown.items():
+    name, rows = catalogue.match("GRU", 0.05, 0.01, kappa, e)
+    d = catalogue.datasets[name]
+    assert (c.k, c.n) == (int(cell[kappa, e].sum()), len(cell[kappa, e])) == (c.k, seeds)
+    assert c.blocks == tuple((int(d.trapped[rows][d.block[rows] == b].sum()), 20)
+                             for b in d.blocks)
+# the question below: at entropy_coef 0 the two ends of kappa cannot be told apart, and
+# a bonus of 0.05 leaves almost no cell with a trapped run
+low, high = (cell[k, 0.0] for k in (catalogue.values("kappa")[0], catalogue.values("kappa")[-1]))
+(a0, a1), (b0, b1) = (stats.wilson(int(t.sum()), len(t)) for t in (low, high))
+assert a0 <= b1 and b0 <= a1, "the extreme kappas differ beyond their intervals"
+assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 
 # %% [markdown]
-# **Think!** At lr 0.03 and entropy_coef 0, move kappa from -0.4 to +0.4. Does the
-# collapsed count rise as kappa falls, as the analysis says it should?
+# **Think!** At entropy_coef 0, move kappa from its lowest to its highest value. Does the
+# trapped count fall as kappa rises, as the analysis says it should? Then set entropy_coef to
+# 0.05.
 #
 # <details><summary>Answer</summary>
 #
-# No: at lr 0.03 collapses occur at every kappa, positive ones included. The gradient-norm
-# panel shows the collapsed seed falling to the floor (a norm of 0
-# is drawn at 1e-12) while the others keep learning.
+# Not in a way the intervals can show: the counts at the two ends of kappa sit inside
+# overlapping intervals. Section 4 tests the claim on the paired seeds (verdict 6). A bonus of
+# 0.05 leaves almost no trapped run in any cell (verdict 7).
 # </details>
 #
-# ### Exercise 1: count the collapses at one setting
+# ### Exercise 1: count the trapped runs at one setting
 #
 # `catalogue.match(network, wout_std, lr, kappa, entropy_coef)` returns `(dataset name,
-# rows)`; `catalogue.datasets[name].trapped[rows]` says which of those runs collapsed.
-# Return `(k, n)`: collapsed runs and runs, pooled over every kappa in `catalogue.kappa`.
+# rows)`; `catalogue.datasets[name].trapped[rows]` says which of those runs are trapped.
+# Return `(k, n)`: trapped runs and runs, pooled over every kappa in `catalogue.kappa`.
 
 # %%
 def trapped_count(cat, network, wout_std, lr, entropy_coef):
-    """(collapsed runs, runs) at these settings, pooled over every kappa."""
+    """(trapped runs, runs) at these settings, pooled over every kappa."""
     ...
 
 
@@ -115,40 +158,113 @@ trapped_count = exercises.trapped_count.check(trapped_count)
 # ```
 # </details>
 #
-# Your count (or the reference's) at two learning rates:
+# Your count (or the reference's), without and with the bonus:
 
 # %%
-counts = {lr: trapped_count(catalogue, "GRU", 0.05, lr, 0.0) for lr in (0.01, 0.03)}
-for lr, (k, n) in counts.items():
-    print(f"GRU, W_out std 0.05, entropy_coef 0, lr {lr}: {k} of {n} runs collapsed")
+counts = {e: trapped_count(catalogue, "GRU", 0.05, 0.01, e) for e in (0.0, 0.05)}
+for e, (k, n) in counts.items():
+    lo, hi = stats.wilson(k, n)
+    print(f"entropy_coef {e:g}: {k} of {n} runs trapped ({100 * lo:.0f}-{100 * hi:.0f} %), "
+          f"every kappa pooled, on {seeds} seeds")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-(k1, n1), (k3, n3) = counts[0.01], counts[0.03]
-assert n1 == n3 == 15 and k1 < k3, "more collapses at lr 0.03 than at lr 0.01"
-for kappa in catalogue.values("kappa"):
-    name, rows = catalogue.match("GRU", 0.05, 0.03, kappa, 0.0)
-    assert name is not None and catalogue.datasets[name].trapped[rows].any(), \
-        f"Think! above: at lr 0.03 collapses occur at every kappa, not at {kappa:+.1f}"
+(k0, n0), (k5, n5) = counts[0.0], counts[0.05]
+assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
-# ## 2. How sure is "k of n"? (5 min)
+# Pooling every kappa gives many runs but not many independent ones: a seed starts from the
+# same weights at every kappa, so the count rests on the seeds the line names, not on n.
+
+# %% [markdown]
+# ## 2. One seed, two futures (8 min)
 #
-# A rate from a few runs is uncertain. If each run collapses with unknown probability p, the
-# **Wilson score interval** is the set of p that k of n does not reject at the 5 % level:
+# Train one seed twice for 250 updates at the default settings, once at lr 0.01 and once at
+# lr 0.01 x (1 + 10^-6): the same initial weights, the same trials, the same noise, and a
+# learning rate that differs in its seventh digit.
+
+# %%
+SEED = 2001
+base = TrainSettings(updates=250, seed=SEED)
+runs = {"lr 0.01": base, "lr 0.01 x (1 + 1e-6)": base.replace(lr=0.01 * (1 + 1e-6))}
+hist = {name: train(s, progress=False).history for name, s in runs.items()}
+reward = {name: h["reward"][:, 0] for name, h in hist.items()}
+a, b = reward.values()
+same = int(np.argmax(a != b)) if (a != b).any() else len(a)
+print(f"seed {SEED}: the two runs' rewards agree to the bit for the first {same} updates")
+for name, h in hist.items():
+    mode = analysis.MODES[int(analysis.mode_of_history(h)[0])]
+    print(f"{name}: mean reward over the last 50 updates {np.mean(reward[name][-50:]):+.2f}, "
+          f"ends {mode.replace('_', ' ')}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
+for (name, r), colour in zip(reward.items(), ("C0", "C3"), strict=True):
+    ax1.plot(r, color=colour, lw=1.2, label=name)
+ax1.axvline(same, color="0.5", ls=":", label=f"first update that differs ({same})")
+ax1.set(xlabel="update", ylabel="mean reward per trial", title=f"seed {SEED}, trained twice")
+ax1.legend(fontsize=10, frameon=False)
+ent = [h["entropy"][:, 0] for h in hist.values()]
+gap = np.abs(ent[0] - ent[1])
+ax2.semilogy(np.arange(len(gap)), np.maximum(gap, 1e-9), color="k", lw=1.2)
+ax2.set(xlabel="update", ylabel="|difference| (0 drawn at 1e-9)",
+        title="the two runs' policy entropy: difference")
+fig.tight_layout()
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# on every machine: the runs agree for some updates, then part, and the entropy difference
+# grows by orders of magnitude from the first updates to the last (chaos amplifies 1e-6)
+assert 0 < same < len(a), f"the runs agree for {same} of {len(a)} updates"
+early, late = gap[1:6].max(), np.median(gap[-50:])
+assert late > 1e3 * max(early, 1e-9), (early, late)
+# after they part, the rewards differ at almost every update: two paths, not one
+assert np.mean(a[same:] != b[same:]) > 0.9
+# on the machine and code path that built data/ (the same numbers to the bit), the story the
+# text tells: the rewards agree for 84 updates, and both runs still learn at update 250
+modes = [analysis.MODES[int(analysis.mode_of_history(h)[0])] for h in hist.values()]
+if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_on"]:
+    assert same == 84 and modes == ["learning", "learning"], (same, modes)
+
+# %% [markdown]
+# Same network, task and seed, and a change far below anything one would call another
+# setting; yet the entropy difference grows by orders of magnitude until the runs take
+# different paths: training is chaotic. On the machine that built the collection's data the
+# rewards agree exactly for 84 updates: the networks already differ (right panel), but too
+# little to change any sampled action; after that the rewards differ at almost every
+# update. Both still learn at update 250, on different curves, and whether a
+# run later falls into a trap can turn on such a parting. Float rounding does the same with
+# no change of setting: another CPU or BLAS library, or the same network trained beside
+# others in one batch, rounds its last bit differently. The same seed on the same code path
+# and machine gives the same numbers to the bit; elsewhere it follows another path.
 #
-# $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
-#   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n,\ z = 1.96.$$
+# So no single run is a result. What holds from one machine to the next is the fraction: how
+# many of n seeds end trapped, with its interval. A seed's story is an example of that count,
+# not evidence on its own.
 #
-# Unlike the familiar p-hat +- 1.96 sqrt(p-hat (1 - p-hat) / n), it does not shrink to a
-# point at 0 of n or n of n. The explorer's data sets hold **2-5 seeds per setting**; the
-# verdicts below rest on data sets of **20 seeds per setting** (`collapse_*`). In both,
-# settings share their seeds (seed 2000 at kappa -0.4 starts from the same weights as seed
-# 2000 at +0.4), so pooled runs are not fully independent: every count also says how many
-# seeds it rests on.
+# **Think!** The collection's data sets were built on one machine. If you retrain seed 2009
+# of `collapse_kappa` on your laptop, should it end in the same mode as the stored run? What
+# should agree?
+#
+# <details><summary>Answer</summary>
+#
+# Not necessarily: your CPU and libraries round differently, and after enough updates the
+# run can take another path. What should agree is the trapped fraction over many seeds,
+# within its interval.
+# </details>
+#
+# ## 3. How many seeds? (7 min)
+#
+# Notebook 00 gave the Wilson interval for k of n. Write it as a function, then use it to
+# compare what 3 seeds and what 20 seeds say about one setting.
 #
 # ### Exercise 2: the Wilson interval
 #
 # Return `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
+#
+# <details><summary>The formula (notebook 00, How we count)</summary>
+#
+# $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
+#   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n.$$
+# </details>
 
 # %%
 def wilson_interval(k, n, z=1.959963984540054):
@@ -172,137 +288,172 @@ wilson_interval = exercises.wilson_interval.check(wilson_interval)
 #     return centre - half, centre + half
 # ```
 # </details>
+#
+# One setting, kappa -0.4 without a bonus, counted on the collection's first grid (3 seeds
+# per cell) and on `collapse_kappa`'s two blocks of 20 new seeds:
 
 # %%
-for k, n in ((0, 5), (2, 5), (k1, n1), (k3, n3)):
-    lo, hi = wilson_interval(k, n)
-    print(f"{k} of {n} runs: 95 % interval {100 * lo:.0f}-{100 * hi:.0f} %")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-lo0, hi0 = wilson_interval(0, 5)
-lo2, hi2 = wilson_interval(2, 5)
-assert lo0 < 1e-9 and hi0 > 0.4, "0 of 5 runs does not rule out a 40 % collapse rate"
-assert lo2 < hi0, "0 of 5 and 2 of 5 have overlapping intervals: five seeds cannot tell them apart"
+main = data.load("nb00_main_grid")
+samples = {"nb00_main_grid (3 seeds)": main.trapped[main.select(kappa=-0.4, entropy_coef=0.0)],
+           "nb00_main_grid, every kappa (3 seeds)": main.trapped[main.select(entropy_coef=0.0)]}
+for b in ck.blocks:
+    samples[f"collapse_kappa block {b}"] = ck.trapped[ck.select(kappa=-0.4, block=b)]
+samples["collapse_kappa, both blocks"] = ck.trapped[ck.select(kappa=-0.4)]
+for name, t in samples.items():
+    lo, hi = wilson_interval(int(t.sum()), len(t))
+    print(f"{name:>38}: {t.sum():2} of {len(t):2} trapped (95 % interval "
+          f"{100 * lo:.0f}-{100 * hi:.0f} %)")
 
 # %% [markdown]
-# **Think!** Suppose five runs with an entropy bonus of 0.05 collapsed 0 times and five
-# without it 2 times. Is the bonus proven to help?
+# And one comparison on each block: does an entropy bonus of 0.01 trap fewer runs at kappa
+# -0.4, paired by seed (`collapse_entropy` against `collapse_kappa`)?
+
+# %%
+bonus_test = {}
+for b in ck.blocks + [None]:
+    where = {} if b is None else {"block": b}
+    none = ck.trapped[ck.by_seed(kappa=-0.4, **where)]
+    bonus = ce.trapped[ce.by_seed(kappa=-0.4, entropy_coef=0.01, **where)]
+    bonus_test[b] = stats.mcnemar(none, bonus)
+    only_none, only_bonus, p = bonus_test[b]
+    print(f"{'both blocks' if b is None else f'block {b}'}: {none.sum()} of {len(none)} trapped "
+          f"without, {bonus.sum()} with; {only_none} seeds trapped only without, {only_bonus} "
+          f"only with (exact McNemar p = {p:.3f})")
+
+# %% [markdown]
+# > **A lesson on sample size.** The collection's first grid has 3 seeds per setting. At
+# > kappa -0.4 without a bonus it counts 0 of 3 trapped (0-56 %), an interval
+# > that cannot tell a rare trap from a common one; over its five kappas, 2 of 15, on
+# > the same 3 seeds. Read from such runs, notebook 00 used to call trapping rare here. 20 new
+# > seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40 (22-50 %).
+# >
+# > The second block checks more than a count. On block 1 alone, a bonus of 0.01 at kappa
+# > -0.4 frees 7 seeds and traps 2 others (p = 0.18): no effect one could claim. On block 2,
+# > 7 and 0 (p = 0.016); on both, 14 and 2 (p = 0.004). One block of 20 paired seeds can
+# > land on either side of an effect this size, so each verdict states both blocks.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the box's numbers
+three, pooled3 = samples["nb00_main_grid (3 seeds)"], samples["nb00_main_grid, every kappa (3 seeds)"]
+assert (int(three.sum()), len(three)) == (0, 3)
+assert (int(pooled3.sum()), len(pooled3)) == (2, 15)
+assert [(int(samples[f"collapse_kappa block {b}"].sum()), 20) for b in (1, 2)] == [(7, 20)] * 2
+assert int(samples["collapse_kappa, both blocks"].sum()) == 14
+assert [t[:2] for t in bonus_test.values()] == [(7, 2), (7, 0), (14, 2)]
+assert [round(t[2], 3) for t in bonus_test.values()] == [0.18, 0.016, 0.004]
+# the 3-seed interval holds both "rare" (under 10 %) and the 40-seed rate
+lo3, hi3 = wilson_interval(int(three.sum()), 3)
+assert round(100 * hi3) == 56
+assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
+
+# %% [markdown]
+# ## 4. The verdicts (10 min)
 #
-# <details><summary>Answer</summary>
-#
-# Not by these runs alone: 0 of 5 (0-43 %) and 2 of 5 (12-77 %) overlap. Twenty seeds do
-# better, and pairing does better still: section 3 shows it.
-# </details>
-#
-# ## 3. The verdicts (10 min)
-#
-# One function, `verdicts.verdicts()`, computes every verdict from `data/`: a short verdict,
-# a one-line takeaway and the counts it rests on. The README shows the same table, and a test
-# fails if the two differ. The asserts under the table check each takeaway against its counts.
+# One function, `verdicts.verdicts()`, computes every verdict from the stored runs: a verdict
+# word, a one-line takeaway, the counts it rests on (each block of 20 seeds and both
+# together), and whether the blocks replicate each other: "yes" when every count's blocks
+# agree within their intervals and each block tells the pooled seeds' story; "not
+# replicated" (and what did not) otherwise; "exact" for a claim settled by computation. This
+# is the collection's one verdict table (the README shows it too).
 
 # %%
 rows = verdicts.verdicts()
-display(Markdown(verdicts.verdict_table(rows)))
 v = {r.number: r for r in rows}
+table = ["| # | claim | verdict | takeaway | replicated |", "| --- | --- | --- | --- | --- |"]
+table += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.takeaway} | {r.replication} |"
+          for r in rows]
+display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# Every count in the table rests on 20 independent seeds per compared setting: the
-# `collapse_*` data sets, 800 updates at the default settings (250 in the fast-collapse
-# setting). Claim 6 is the heart of the analysis: negative kappa collapses, positive kappa
-# does not. `collapse_kappa` trains kappa -0.4, 0 and +0.4 on the same 20 seeds, and the same
-# seed starts from the same weights at every kappa, so the fair comparison is paired: only the
-# seeds that collapse at one kappa and not at the other carry information (the exact McNemar
-# test). Its counts, recomputed in the open:
+# Claim 6 is the heart of the analysis: negative kappa traps runs, positive kappa does not.
+# `collapse_kappa` trains kappa -0.4, 0 and +0.4 on the same seeds, so the fair comparison is
+# paired: only the seeds trapped at one kappa and not at the other carry information (the
+# exact McNemar test). Its counts, recomputed in the open, per block and pooled:
 
 # %%
-ck = data.load("collapse_kappa")
-collapsed = {k: ck.trapped[ck.by_seed(kappa=k)] for k in (-0.4, 0.0, 0.4)}
-for k, flags in collapsed.items():
-    lo, hi = wilson_interval(int(flags.sum()), len(flags))
-    print(f"kappa {k:+.1f}: {flags.sum()} of {len(flags)} runs collapsed "
-          f"(95 % interval {100 * lo:.0f}-{100 * hi:.0f} %)")
-only_neg, only_pos, p_pair = stats.mcnemar(collapsed[-0.4], collapsed[0.4])
-print(f"paired by seed: {only_neg} collapse only at -0.4, {only_pos} only at +0.4 "
-      f"(exact McNemar p = {p_pair:.2f})")
+for kappa in (-0.4, 0.0, 0.4):
+    parts = []
+    for b in ck.blocks + [None]:
+        t = ck.trapped[ck.by_seed(kappa=kappa, **({} if b is None else {"block": b}))]
+        lo, hi = stats.wilson(int(t.sum()), len(t))
+        parts.append(f"{'both' if b is None else f'block {b}'} {t.sum()} of {len(t)} "
+                     f"({100 * lo:.0f}-{100 * hi:.0f} %)")
+    print(f"kappa {kappa:+.1f} trapped: " + ", ".join(parts))
+paired6 = {}
+for b in ck.blocks + [None]:
+    where = {} if b is None else {"block": b}
+    paired6[b] = stats.mcnemar(ck.trapped[ck.by_seed(kappa=-0.4, **where)],
+                               ck.trapped[ck.by_seed(kappa=0.4, **where)])
+    only_neg, only_pos, p = paired6[b]
+    print(f"{'both blocks' if b is None else f'block {b}'}: {only_neg} seeds trapped only at "
+          f"-0.4, {only_pos} only at +0.4 (exact McNemar p = {p:.2f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-for k, flags in collapsed.items():
-    c = v[6].count(f"runs collapsed, kappa {k:+.1f}")
-    assert (c.k, c.n, c.seeds) == (int(flags.sum()), len(flags), 20)
-# 6. no detectable kappa effect on 20 paired seeds, and collapse is common at every kappa
-assert p_pair > 0.2 and all(0.15 <= f.mean() <= 0.5 for f in collapsed.values())
-# 1. units die under Adam, not with eps 0.01 or SGD (paired, p < 0.001); kappa: no effect
-adam1 = v[1].count("runs ending with > 10 % dead units, Adam (kappa 0)")
-assert adam1.k > adam1.n / 2
-assert v[1].count("runs ending with > 10 % dead units, Adam eps 0.01").k == 0
-assert v[1].count("runs ending with > 10 % dead units, SGD lr 1").k <= 1
-assert v[1].numbers["exact McNemar p, > 10 % dead, Adam vs Adam eps 0.01"] < 0.001
-assert v[1].numbers["sign test p, dead(kappa -0.4) vs dead(kappa +0.4)"] > 0.2
-assert v[1].numbers["revived fraction of units that died (nb01_gru, 2 seeds x 6 cells)"] > 0.2
-# 2. the SimpleRNN learns poorly with either readout, and they do not differ beyond chance
-for readout in ("relu", "tanh"):
-    assert v[2].count(f"{readout} readout runs reaching the criterion").rate <= 0.2
-assert v[2].numbers["exact McNemar p, criterion, relu vs tanh"] > 0.05
-# 3. a large W_out gets stuck more often than the default, not less: the intervals do not
-# even overlap, and paired by seed the difference is one-sided
-default3, large3 = v[3].count("runs stuck, W_out std 0.05 (default)"), v[3].count(
-    "runs stuck, W_out std 2")
-assert default3.interval[1] < large3.interval[0]
-assert v[3].numbers["exact McNemar p, stuck, std 0.05 vs 2.0"] < 0.01
-# ... and std 2 starts near-deterministic (entropy < 0.2 of ln 3 = 1.1), std 0.05 near-uniform
-assert v[3].numbers["initial entropy, std 2 (mean)"] < 0.2 < 0.8 < \
-    v[3].numbers["initial entropy, std 0.05 (mean)"]
-# 4. the sign: positive errors x1.2 at kappa = -0.2
-assert np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
-# 5. saturation: printed zero from a gap ~15, softmax = 1 at ~17, true zero only at ~104
-gaps = v[5].numbers
-assert gaps["logit gap where the gradient prints 0.000000"] < \
-    gaps["logit gap where float32 softmax = 1.0"] < 20
-assert 100 < gaps["logit gap where the other component is exactly 0"] < 110
-# 7. 0.01 prevents collapse at the default lr (paired, p < 0.05) but most of its runs end
-# below entropy 0.1; a logit cap keeps entropy above 0.1 and collapses as often as no fix
-none7 = v[7].count("runs collapsed, kappa -0.4, no bonus")
-assert v[7].count("runs collapsed, kappa -0.4, 0.01").k < none7.k
-assert v[7].numbers["exact McNemar p, kappa -0.4, no bonus vs 0.01"] < 0.05
-high = v[7].count("runs at 0.01 ending with entropy > 0.1 (every kappa)")
-assert high.k < high.n / 2 and v[7].numbers["final entropy at 0.01, median over runs"] < 0.1
-fast_none = v[7].count("runs collapsed, fast-collapse setting, no fix")
-assert v[7].count("runs collapsed, fast-collapse setting, 0.05").k < fast_none.k
-assert v[7].count("runs collapsed, fast-collapse setting, logit cap 2").k >= fast_none.k
-assert v[7].numbers["final entropy of the collapsed logit-cap-2 runs, min"] > 0.1
-# 8. clipping never acted on a run whose gradient vanished: its norm stays below the threshold
-assert v[8].count("always-aborting or never-choosing runs clipped in any of their last 50 "
-                  "updates").k == 0
-assert v[8].numbers["final gradient norm, always-aborting or never-choosing runs (max)"] < \
-    v[8].numbers["clip threshold (global L2 norm)"] / 2
-# 9. neither schedule lowers the collapse count in either setting (no paired p below 0.5);
-# a lower constant lr does at the default settings
-for setting in ("fast setting", "default lr"):
-    for schedule in ("decaying lr", "gradual kappa"):
-        assert v[9].numbers[f"exact McNemar p, {setting}, no fix vs {schedule}"] > 0.5
-assert v[9].numbers["exact McNemar p, default settings, lr 0.01 vs 0.003"] < 0.05
-# every count of the table rests on 20 independent seeds per compared setting (8 and 10
-# pool the trapped runs of several datasets, so they hold more)
-assert all(c.seeds >= 20 for r in rows for c in r.counts)
-# 10. most stuck runs always abort (the whole interval lies above one half)
-assert v[10].count("stuck runs that always abort").interval[0] > 0.5
+# the recomputed counts and tests are verdicts.py's
+for kappa in (-0.4, 0.0, 0.4):
+    c = v[6].count(f"runs trapped, kappa {kappa:+.1f}")
+    t = ck.trapped[ck.by_seed(kappa=kappa)]
+    assert (c.k, c.n, c.seeds) == (int(t.sum()), len(t), len(t))
+    assert c.blocks == tuple((int(ck.trapped[ck.select(kappa=kappa, block=b)].sum()),
+                              len(ck.select(kappa=kappa, block=b))) for b in ck.blocks)
+assert v[6].tests[0].pooled == paired6[None]
+assert v[6].tests[0].blocks == tuple(paired6[b] for b in ck.blocks)
+# 6: no detectable kappa effect in either block or pooled, and trapping is common at every kappa
+assert v[6].verdict == "not supported" and v[6].replication == "yes"
+assert all(p >= 0.05 for _, _, p in paired6.values())
+assert all(c.interval[0] > 0.1 for c in v[6].counts), "trapping is common at every kappa"
 
 # %% [markdown]
-# **Reading the table.** One claim holds in substance: a deterministic policy's gradient
-# vanishes (5), though through onehot(a) - pi, and it becomes tiny rather than exactly zero.
-# The sign of kappa is stated backwards (4); collapse is not a risk-seeking effect (6); the
-# typical collapsed run *always aborts*, a trap of the task's rewards where every advantage
-# is about zero (10). A large W_out makes trapping more likely, not less (3). Units die
-# because of Adam, not kappa (1). An entropy bonus is the fix that works, already at 0.01 at
-# the default settings, but not by keeping entropy above 0.1 (7); schedules (9) and clipping
-# (8) do not help. On 20 paired seeds, differences of 5-7 runs out of 20 are clear (p < 0.05);
-# differences of 1-2 runs are not.
-#
-# ## 4. Diagnose a log (10 min)
+# **Reading the table.** Arithmetic settles two claims: the sign of kappa is stated
+# backwards (4), and a deterministic policy's gradient becomes tiny, not zero (5). Negative
+# kappa is not what traps runs (6): about a third end trapped at every kappa. Most trapped
+# runs always abort, a trap of the task's rewards where every advantage is about zero (10);
+# upstream's readout bias toward FIXATE traps far more runs (11); a large W_out traps more,
+# not fewer (3). Units die under Adam, not because of kappa (1). An entropy bonus is the fix
+# that works, though not by keeping entropy above 0.1 (7); schedules do not help (9), and
+# clipping never acts on a stuck run (8). Switched on in runs already trapped, a bonus frees
+# only some of them (12). A row marked "not replicated" has blocks that disagree: quote it
+# per block.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# each sentence above, against verdicts.py's words and counts
+assert v[4].verdict == "refuted" and np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
+gaps = v[5].numbers
+assert v[5].verdict == "true, other reason" and gaps["logit gap where the gradient prints "
+                                                     "0.000000"] < 20 < 100 < gaps[
+    "logit gap where the other component is exactly 0"]
+assert all(0.2 <= c.rate <= 0.45 for c in v[6].counts), "about a third at every kappa"
+assert v[10].count("trapped runs that always abort").interval[0] > 0.5
+none11, bias11 = v[11].count("runs trapped, no bias"), v[11].count("runs trapped, FIXATE bias 3")
+assert bias11.k > none11.k and v[11].tests[0].p < 0.01 and v[11].tests[0].pooled[1] > 0
+default3, large3 = v[3].count("runs trapped, W_out std 0.05 (default)"), v[3].count(
+    "runs trapped, W_out std 2")
+assert v[3].verdict == "refuted" and large3.k > default3.k and v[3].tests[0].p < 0.01
+assert v[1].count("runs ending with > 10 % dead units, Adam (kappa 0)").rate > 0.5
+assert v[1].count("runs ending with > 10 % dead units, Adam eps 0.01").k == 0
+assert all(t.p < 0.001 for t in v[1].tests)
+assert v[1].numbers["sign test p, dead(kappa -0.4) vs dead(kappa +0.4)"] > 0.2
+none7, e01 = v[7].count("runs trapped, kappa -0.4, no bonus"), v[7].count(
+    "runs trapped, kappa -0.4, 0.01")
+assert e01.k < none7.k and v[7].tests[0].p < 0.05
+high = v[7].count("runs at 0.01 ending with entropy > 0.1 (every kappa)")
+assert high.k < high.n / 2 and v[7].numbers["final entropy at 0.01, median over runs"] < 0.1
+assert all(t.p >= 0.05 or t.pooled[0] <= t.pooled[1] for t in v[9].tests[1:]), "no schedule helps"
+assert v[8].counts[0].k == 0 and v[8].numbers["final gradient norm of a stuck run, max"] < \
+    v[8].numbers["clip threshold (global L2 norm)"] / 2
+# 12: in each trapped setting the larger bonus frees at least as many runs as none, and
+# fewer than half of them
+for source in ("W_out std 2", "FIXATE bias 3"):
+    freed = {e: v[12].count(f"{source}: runs trapped at update 400 that leave the trap by 800, "
+                            f"entropy_coef {e:g} from 400") for e in (0.0, 0.2)}
+    assert freed[0.0].k <= freed[0.2].k < freed[0.2].n / 2, source
+
+# %% [markdown]
+# ## 5. Diagnose a log (10 min)
 #
 # `diagnose_log(text)` reads a log in the upstream debug layout (Policy Entropy / Gradient
 # Statistics / Log-probabilities / Advantage) and gives a verdict with its evidence. Here is
-# the analysis's own "collapsed" log at step 600:
+# the analysis's own log at step 600, the one it calls "collapsed":
 
 # %%
 analysis_log = """
@@ -345,14 +496,14 @@ assert exercises.why_zero.truth(analysis_log).answer == "advantages", "the answe
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# The advantages: their mean is -0.005 and notebook 03 found that this log comes from a
-# network that always aborts. Every trial pays -0.5, the baseline has learned it, and every
-# advantage is about zero. The policy gradient sums f(d) (onehot(a) - pi), so it is zero
-# *because the advantages are*; the saturated softmax makes it smaller still but is not the
-# cause (an unsaturated run in this trap is stuck too, notebook 03 section 4).
+# The advantages: their mean is -0.005, and notebook 03 matches this log to a network that
+# always aborts. Every trial pays -0.5, the baseline has learned it, and every advantage is
+# about zero. The policy gradient sums f(d) (onehot(a) - pi), so it is zero *because the
+# advantages are*; the saturated softmax makes it smaller still but is not the cause (an
+# unsaturated run in this trap is stuck too, notebook 03 section 4).
 # </details>
 #
-# ### Exercise 4: converged, trapped or diverged?
+# ### Exercise 4: trapped, learning or diverged?
 #
 # Three logs of stored runs, in the upstream layout (no behaviour):
 
@@ -409,8 +560,8 @@ for name, text in logs.items():
                                           "diverged": "diverged"}[answers[name]]
 
 # %% [markdown]
-# **Think!** The diagnoser calls the converged log "learning (not collapsed)". Why can it not
-# say "converged"?
+# **Think!** Your rule says "converged", but the diagnoser says only "learning (not trapped)"
+# for the same log. Why can it not say converged?
 #
 # <details><summary>Answer</summary>
 #
@@ -423,20 +574,23 @@ for name, text in logs.items():
 # %% [markdown]
 # ## Summary
 #
-# - Collapse here is mostly *always aborting*: every return is -0.5, every advantage about
-#   zero, so the gradient is zero at any kappa.
-# - The seed, a large W_out, the learning rate and an entropy bonus move the collapse count;
-#   the sign of kappa, clipping and schedules do not.
-# - Counts come as "k of n runs" with a Wilson interval; on 20 seeds paired across settings,
-#   the exact McNemar test compares two settings using only the seeds where they disagree.
+# - In the explorer the entropy bonus empties the cells; kappa barely moves them.
+# - Training is chaotic: a change of one part in a million sends a seed down another path,
+#   so a result is "k of n seeds" and a single run is an example.
+# - 3 seeds cannot tell a rare trap from a common one; 20 paired seeds see a large
+#   difference, and a second block says whether one block's answer holds.
+# - The sign of kappa is backwards, negative kappa is not what traps runs, most trapped runs
+#   always abort, and an entropy bonus is the fix that works.
 # - From a log: NaN or inf means diverged; advantages all about zero means trapped.
 
 # %% [markdown]
-# ## Bonus: the numbers behind the table, and partial logs
+# ## Bonus: the counts behind the table, and partial logs
 #
-# The further numbers each verdict quotes, from the same function:
+# Every count each verdict rests on (k of n, 95 % interval, seeds, per block), and the further
+# numbers and paired tests it quotes, from the same function:
 
 # %%
+display(Markdown(verdicts.verdict_table(rows)))
 display(Markdown(verdicts.numbers_table(rows)))
 
 # %% [markdown]
@@ -463,7 +617,11 @@ assert any("incomplete" in c for c in diagnose_log(cut).caveats)
 # - Song, Yang & Wang (2017), *eLife* 6:e21492 (pyrl).
 # - Wilson (1927), Probable inference, the law of succession, and statistical inference,
 #   *JASA* 22.
+# - McNemar (1947), Note on the sampling error of the difference between correlated
+#   proportions or percentages, *Psychometrika* 12.
 # - Mihatsch & Neuneier (2002), Risk-sensitive reinforcement learning, *Machine Learning* 49.
+# - Lorenz (1963), Deterministic nonperiodic flow, *Journal of the Atmospheric Sciences* 20
+#   (sensitive dependence on initial conditions).
 # - Mei, Xiao, Szepesvari & Schuurmans (2020), On the global convergence rates of softmax
 #   policy gradient methods, ICML.
 # - Ahmed, Le Roux, Norouzi & Schuurmans (2019), Understanding the impact of entropy on

@@ -317,7 +317,7 @@ EXPLORER_CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
                    ("dead_fraction", "dead-unit fraction"),
                    ("grad_norm", "log10 gradient norm"))
 EXPLORER_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
-                 "dead_fraction": (-0.02, 0.7), "grad_norm": (-12.5, 8.0)}
+                 "dead_fraction": (-0.02, 0.8), "grad_norm": (-12.5, 8.0)}
 
 
 def seed_key(n: int) -> list[str]:
@@ -449,7 +449,7 @@ class ExplorerFigure:
         cat = self.cat
         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
         d = cat.datasets.get(name) if name else None
-        seeds = d.arrays["seed"][rows] if d is not None else []
+        seeds = d.arrays["seed"][rows] if d is not None else []  # noqa: F841 (the seed key)
         for (key, _), lines, note in zip(EXPLORER_CURVES, self.curve_lines, self.curve_notes,
                                          strict=True):
             recorded = d is not None and "h/" + key in d.arrays
@@ -457,11 +457,11 @@ class ExplorerFigure:
             for line in lines:
                 line.set_data([], [])
             if recorded:
-                for row, seed in zip(rows, seeds, strict=True):
+                for line, row in zip(lines, rows, strict=False):
                     y = d.h(key)[row]
                     if key == "grad_norm":  # a log axis costs a third of the redraw
                         y = np.log10(np.maximum(y, 1e-12))
-                    lines[int(seed)].set_data(d.update_axis(), y)
+                    line.set_data(d.update_axis(), y)
         by_kappa = self._by_kappa(network, wout_std, lr, entropy_coef)
         segments = []
         for bar, (src, hit), k, label in zip(self.bars, by_kappa, self.kappas, self.bar_labels,
