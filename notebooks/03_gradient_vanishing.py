@@ -106,7 +106,7 @@ exact_pg_step = exercises.exact_pg_step.check(exact_pg_step)
 # ```
 # </details>
 #
-# Now run your step from each p0 and count the steps until the best arm has probability 1/2:
+# Now count the steps your function needs from each p0 until pi(best arm) = 1/2:
 
 # %%
 rewards = torch.tensor([1.0, 0.0], dtype=torch.float64)
@@ -287,9 +287,8 @@ assert round(edge.norm_prints_zero) == 15 and round(edge.grad_other_zero) == 104
 
 # %% [markdown]
 # So a logged "0.000000" says |grad| < 5e-7, not grad = 0. **Verdict 5** ("log(p) ≈ 0 →
-# gradient ≈ 0"): **true, other reason**. The gradient is onehot(a) - pi, not log pi; it
-# becomes tiny (printed zero from a gap of about 15), and exactly zero in every component only
-# from 104.
+# gradient ≈ 0"): **true, other reason**: the gradient onehot(a) - pi, not log pi, vanishes;
+# it prints as zero from a gap of about 15, is exactly zero only from 104.
 #
 # ### Interactive demo: the logit gap
 #
@@ -375,7 +374,7 @@ print(f"{len(words)} runs:", dict(zip(names.tolist(), counts.tolist())))
 for w in names:
     print(f"  {w:14s} final reward {final['reward'][words == w].min():+.2f} to "
           f"{final['reward'][words == w].max():+.2f}")
-best = np.argmax(np.where(words == "learning", final["reward"], -np.inf))   # the Think! below
+best = np.argmax(np.where(words == "learning", final["reward"], -np.inf))   # see below
 print(f"best learning run: higher-EV choices {100 * final['higher_ev_rate'][best]:.1f} %")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -385,7 +384,7 @@ conv = words == "converged"
 # converged policies are near-deterministic too, but earn more than every trapped run
 assert final["entropy"][conv].max() < 0.2
 assert final["reward"][conv].min() > final["reward"][ck.trapped].max()
-# the Think! below: a learning run out-earns the worst converged one, at 74 % higher-EV
+# the question below: a learning run out-earns the worst converged one, at 74 % higher-EV
 assert final["reward"][best] > final["reward"][conv].min()
 assert 0.73 < final["higher_ev_rate"][best] < 0.75 and final["abort_rate"][best] < 0.01
 
@@ -465,8 +464,8 @@ printed = np.concatenate([cf.at("grad_norm", 245)[no_fix][zero_fast],
 assert np.all((printed > 0) & (printed < PRINTS_ZERO))
 
 # %% [markdown]
-# **The analysis's log is a stuck network**: it never chooses or always aborts (a fresh
-# network aborts nearly always). Every trial pays -0.5; the baseline learns -0.5; every
+# **The analysis's log is a stuck network**: each run printing it (6 of 40 at lr 0.03, 3 of
+# 120 at lr 0.01) never chooses or always aborts. Every trial pays -0.5; the baseline learns -0.5; every
 # advantage d = G - V is about 0, and so is f(d) **for any kappa**; the gradient
 # sum_t f(d_t)(onehot(a_t) - pi_t) vanishes. (A one-side run is trapped, not stuck: its
 # choices still pay differently.) No deterministic policy is needed:
@@ -551,7 +550,7 @@ assert tests["pooled"][:2] == (5, 2) and round(tests["pooled"][2], 2) == 0.45
 assert all(p > 0.05 for _, _, p in tests.values()), "no block finds a kappa difference"
 assert np.bincount(per_seed, minlength=4).tolist() == [20, 9, 4, 7]
 assert round(len(trap) * rate ** 3, 1) == 1.3 and round(len(trap) * (1 - rate) ** 3, 1) == 12.8
-every_kappa = ck.arrays["seed"][ck.by_seed(kappa=0.0)][per_seed == 3]   # Bonus D's Think!
+every_kappa = ck.arrays["seed"][ck.by_seed(kappa=0.0)][per_seed == 3]   # Bonus D
 assert {2009, 2011, 2014} <= set(every_kappa.tolist()) and len(every_kappa) == 7
 # verdict 6's numbers (notebook 05), computed the same way
 six = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, ck.by_seed(kappa=-0.4), ck.trapped,
@@ -651,7 +650,7 @@ plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(k
 # in both blocks: 28-35 % of runs end trapped at every kappa.
 
 # %% [markdown]
-# ## 6. Gradient clipping (3 min)
+# ## 6. Gradient clipping (5 min)
 #
 # The analysis: clipping "doesn't fix vanishing gradients". The trainer rescales g to
 # 5 g / |g| when |g| > 5 and records |g| before clipping.
@@ -758,8 +757,8 @@ assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 # ## Bonus B: the log of each kind of run, and kappa's fingerprint
 #
 # `analysis.report` prints a run's diagnostics in the layout of the upstream debug log, here
-# from `collapse_kappa`'s stored histories at the end of each run (it stores no W_in or bias
-# norms, so those lines print nan).
+# from `collapse_kappa`'s stored histories at the end of each run (it does not store every
+# diagnostic, so some lines print nan).
 
 # %%
 examples = {mode: int(np.flatnonzero(ck.mode == analysis.MODES.index(mode))[0])
