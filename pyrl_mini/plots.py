@@ -892,7 +892,8 @@ def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,
     sorted by at how many settings they are trapped: a filled square is a trapped run."""
     from .stats import wilson
 
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9.6, 4.2), dpi=100,
+    # the right panel gives each seed a row: 40 seeds need a taller figure than 20
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9.6, max(4.2, 0.14 * len(trap) + 1.4)), dpi=100,
                                  gridspec_kw={"width_ratios": [1.25, 1]})
     colours = {}
     for x, (label, flags) in enumerate(groups.items()):
@@ -907,7 +908,9 @@ def plot_trap_frequencies(groups: dict[str, np.ndarray], trap: np.ndarray,
     a0.set_xticks(range(len(groups)), [g.split("\n")[0] for g in groups], fontsize=8)
     a0.set(ylim=(0, 1), xlim=(-0.5, len(groups) - 0.3), ylabel="fraction of runs trapped",
            title="trapped runs, 95 % interval")
-    a0.legend(fontsize=8, loc="upper left", title="runs (20 seeds each)", title_fontsize=8)
+    sizes = sorted({len(flags) for flags in groups.values()})
+    a0.legend(fontsize=8, loc="upper left", title_fontsize=8,
+              title=f"runs ({'/'.join(str(n) for n in sizes)} seeds each)")
     order = np.lexsort((np.arange(len(trap)), -trap.sum(axis=1)))
     for j in range(trap.shape[1]):
         t = trap[order, j]
