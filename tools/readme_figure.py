@@ -15,8 +15,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
+from pyrl_mini import plots  # noqa: E402
 from pyrl_mini.analysis import MODES  # noqa: E402
 from pyrl_mini.data import load  # noqa: E402
 
@@ -27,7 +27,7 @@ def figure():
     grid = load("nb00_main_grid")
     x, collapsed = grid.update_axis(), grid.collapsed
     kappa, coef = grid.arrays["grid/kappa"], grid.arrays["grid/entropy_coef"]
-    fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.7), dpi=90, layout="constrained")
+    fig, axes = plots.subplots(1, 2, figsize=(9.6, 4.0), layout="constrained")
     for ax, name, label in zip(axes, ("entropy", "reward"), ("policy entropy (nats, log)",
                                                             "mean reward per trial"), strict=True):
         y = grid.h(name)
@@ -43,17 +43,17 @@ def figure():
         mode = MODES[int(grid.mode[i])].replace("_", " ")
         axes[0].annotate(f"{mode} (kappa {kappa[i]:+.1f}, entropy bonus {coef[i]:g})",
                          (x[-1], grid.h("entropy")[i, -1]), xytext=(-4, 4),
-                         textcoords="offset points", ha="right", va="bottom", fontsize=7,
+                         textcoords="offset points", ha="right", va="bottom",
                          color="#c62828")
     n, k = len(collapsed), int(collapsed.sum())
     fig.suptitle(f"One task, one trainer, {n} runs (kappa x entropy bonus x seed): "
-                 f"{k} stop learning for good (red)", fontsize=10)
+                 f"{k} stop learning for good (red)")
     return fig
 
 
 def main() -> int:
     OUT.parent.mkdir(exist_ok=True)
-    figure().savefig(OUT, dpi=90)
+    figure().savefig(OUT, dpi=plots.DPI)
     print(f"wrote {OUT} ({OUT.stat().st_size // 1024} KB)")
     return 0
 
