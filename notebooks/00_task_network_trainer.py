@@ -441,11 +441,11 @@ assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 
 # %%
 counts = {mode: int(np.sum(grid.mode == i)) for i, mode in enumerate(analysis.MODES)}
 print(counts)
-trapped_kappas = grid.arrays["grid/kappa"][grid.collapsed]
+trapped_kappas = grid.arrays["grid/kappa"][grid.trapped]
 print("kappa of the trapped runs:", trapped_kappas.tolist(), "of", len(grid.mode), "runs")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert grid.collapsed.mean() < 0.2, "collapse is the exception at the default settings"
+assert grid.trapped.mean() < 0.2, "collapse is the exception at the default settings"
 assert (trapped_kappas >= 0).any(), "at least one collapse at kappa >= 0"
 
 # %% [markdown]

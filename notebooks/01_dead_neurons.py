@@ -354,11 +354,11 @@ assert len(old) == 21 and round(old_mean, 2) == -0.05 and old_mean + 2 * old_se 
 #
 # The AUC is the probability that a randomly drawn collapsed run has a higher dead fraction
 # than a randomly drawn healthy one, counting ties as one half: 1 separates perfectly, 0.5 is
-# a coin. Write `separation_auc(collapsed, healthy)`.
+# a coin. Write `separation_auc(trapped, healthy)`.
 
 # %%
-def separation_auc(collapsed, healthy) -> float:
-    """P(dead fraction of a random collapsed run > that of a random healthy run), ties 1/2."""
+def separation_auc(trapped, healthy) -> float:
+    """P(dead fraction of a random trapped run > that of a random healthy run), ties 1/2."""
     ...
 
 
@@ -369,8 +369,8 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # <details><summary>Solution (open after trying)</summary>
 #
 # ```python
-# def separation_auc(collapsed, healthy):
-#     a = torch.as_tensor(collapsed, dtype=torch.float64).view(-1, 1)
+# def separation_auc(trapped, healthy):
+#     a = torch.as_tensor(trapped, dtype=torch.float64).view(-1, 1)
 #     b = torch.as_tensor(healthy, dtype=torch.float64).view(1, -1)
 #     return ((a > b).double().mean() + 0.5 * (a == b).double().mean()).item()
 # ```
@@ -380,8 +380,8 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 
 # %%
 ce = data.load("collapse_entropy")
-collapsed = {(k, 0.0): ck.collapsed[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
-collapsed |= {(k, e): ce.collapsed[ce.by_seed(kappa=k, entropy_coef=e)]
+collapsed = {(k, 0.0): ck.trapped[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
+collapsed |= {(k, e): ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
               for e in ce.values("entropy_coef") for k in ce.values("kappa")}
 for (k, e), flags in collapsed.items():
     print(f"kappa {k:+.1f}, entropy_coef {e:<4g}: collapsed {stats.frequency(flags)}")
@@ -390,7 +390,7 @@ for (k, e), flags in collapsed.items():
 fig = plots.plot_trapped_fraction(
     {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
      for e in sorted({e for _, e in collapsed})},
-    xlabel="kappa", log_x=False, title="GRU: collapsed (trapped) runs, 20 seeds per point")
+    xlabel="kappa", log_x=False, title="GRU: trapped runs, 20 seeds per point")
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -404,7 +404,7 @@ assert bonus.sum() == 5 and bonus.sum(axis=1).max() == 3
 # on 2-3 seeds: 3 of the 57 GRU runs at the default lr (nb01_gru, nb00_main_grid) collapsed
 assert all("lr" not in ds.meta["spec"]["base"] and "lr" not in ds.grid_names
            for ds in (gru, grid)), "both at the default lr"
-old_gru = np.concatenate([gru.collapsed, grid.collapsed])
+old_gru = np.concatenate([gru.trapped, grid.trapped])
 assert (int(old_gru.sum()), len(old_gru)) == (3, 57)
 
 # %% [markdown]
@@ -418,7 +418,7 @@ def outcome_group(ds) -> np.ndarray:
     """Per run: 0 not collapsed; 1 collapsed, always aborting (one-step trials, so a unit
     gets one chance per trial to fire); 2 collapsed in another mode."""
     aborts = ds.mode == analysis.MODES.index("always_aborts")
-    return np.where(~ds.collapsed, 0, np.where(aborts, 1, 2))
+    return np.where(~ds.trapped, 0, np.where(aborts, 1, 2))
 
 
 auc = {}
@@ -435,7 +435,7 @@ separation = {}
 for n in ("SimpleRNN, relu readout", "SimpleRNN, tanh readout"):  # 2 seeds per cell
     ds = networks[n]
     kept = ds.mode != analysis.MODES.index("always_aborts")
-    dead, col = ds.final("dead_fraction")[kept], ds.collapsed[kept]
+    dead, col = ds.final("dead_fraction")[kept], ds.trapped[kept]
     separation[n] = (dead[col], dead[~col])
     print(f"{n} (2 seeds), without always-aborting runs: {col.sum()} collapsed of "
           f"{len(col)}, AUC {separation_auc(*separation[n]):.2f}")
@@ -563,7 +563,7 @@ def per_run(ds, rows) -> dict[str, np.ndarray]:
             **{name: ds.arrays["grid/" + name][rows] for name in ds.grid_names},
             "dead": ds.final("dead_fraction")[rows], "max_dead": np.nanmax(curve, axis=1),
             "dormant": ds.final("dormant_fraction")[rows], "reward": ds.final("reward")[rows],
-            "collapsed": ds.collapsed[rows], "criterion": ds.arrays["updates_to_criterion"][rows],
+            "collapsed": ds.trapped[rows], "criterion": ds.arrays["updates_to_criterion"][rows],
             "dead_curve": curve, "updates": ds.update_axis()}
 
 

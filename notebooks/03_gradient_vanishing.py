@@ -523,7 +523,7 @@ assert 0.45 < np.median(g[learning]) < 0.55
 
 # %%
 kappas = ck.values("kappa")
-trap = np.stack([ck.collapsed[ck.by_seed(kappa=k)] for k in kappas], axis=1)  # (seed, kappa)
+trap = np.stack([ck.trapped[ck.by_seed(kappa=k)] for k in kappas], axis=1)  # (seed, kappa)
 for k, column in zip(kappas, trap.T):
     print(f"kappa {k:+.1f}: trapped {stats.frequency(column)}")
 only_neg, only_pos, p_kappa = stats.mcnemar(trap[:, 0], trap[:, -1])
@@ -595,8 +595,8 @@ assert abs(p_seed - stats.concordance_p_exact(trap)) < 0.002
 # %%
 cl = data.load("collapse_lr")
 lrs = (0.003, 0.01, 0.03)
-lr_trap = {(k, lr): ck.collapsed[ck.by_seed(kappa=k)] if lr == 0.01 else
-           cl.collapsed[cl.by_seed(kappa=k, lr=lr)] for k in (-0.4, 0.4) for lr in lrs}
+lr_trap = {(k, lr): ck.trapped[ck.by_seed(kappa=k)] if lr == 0.01 else
+           cl.trapped[cl.by_seed(kappa=k, lr=lr)] for k in (-0.4, 0.4) for lr in lrs}
 for (k, lr), flags in lr_trap.items():
     print(f"kappa {k:+.1f}, lr {lr:g}: trapped {stats.frequency(flags)}")
 p_lr = {}

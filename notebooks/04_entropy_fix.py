@@ -282,7 +282,7 @@ kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
 # arrays (kappa, entropy_coef, seed): one seed at the same place in every cell, so cells pair
 table = {name: grid.per_cell(grid.final(name), "kappa", "entropy_coef")
          for name in ("entropy", "reward", "risky_rate")}
-table["collapsed"] = grid.per_cell(grid.collapsed, "kappa", "entropy_coef")
+table["collapsed"] = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
 n_runs = table["entropy"][:, 0].size
 none_collapsed = table["collapsed"][:, 0].ravel()
 for j, coef in enumerate(coefs):
@@ -330,27 +330,27 @@ assert str(frequency(none_collapsed)) == "17 of 60 (19-41 %)"
 # ### Exercise 3: the collapsed fraction
 #
 # A run's behaviour mode (notebook 00's glossary) is one of `analysis.MODES`; the collapsed
-# ones are `analysis.COLLAPSED_MODES`. Write `collapsed_fraction(modes)` for a list of mode
+# ones are `analysis.TRAPPED_MODES`. Write `trapped_fraction(modes)` for a list of mode
 # names, one per seed.
 
 # %%
-def collapsed_fraction(modes):
+def trapped_fraction(modes):
     """The fraction of runs (mode names, one per seed) whose mode is a collapsed one."""
     ...
 
 
 # %%
-collapsed_fraction = exercises.collapsed_fraction.check(collapsed_fraction)
+trapped_fraction = exercises.trapped_fraction.check(trapped_fraction)
 
 # %% [markdown]
 # <details><summary>Solution (open after trying)</summary>
 #
 # ```python
-# from pyrl_mini.analysis import COLLAPSED_MODES
+# from pyrl_mini.analysis import TRAPPED_MODES
 #
 #
-# def collapsed_fraction(modes):
-#     return sum(m in COLLAPSED_MODES for m in modes) / len(modes)
+# def trapped_fraction(modes):
+#     return sum(m in TRAPPED_MODES for m in modes) / len(modes)
 # ```
 # </details>
 #
@@ -382,11 +382,11 @@ for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
     ranked[setting], paired[setting] = {}, {}
     for fix, runs in fixes.items():
         n = len(runs.mode)
-        k = round(collapsed_fraction(runs.mode_names) * n)
+        k = round(trapped_fraction(runs.mode_names) * n)
         ranked[setting][fix] = (k, n, *wilson(k, n))
         # paired only on the same seeds: a seed gives both runs the same weights and trials
         if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
-            paired[setting][fix] = mcnemar(control.collapsed, runs.collapsed)
+            paired[setting][fix] = mcnemar(control.trapped, runs.trapped)
 
 
 def rate(setting, fix):
@@ -486,7 +486,7 @@ def fix_table(fixes, risky_kappa0):
     rows = []
     for fix, runs in fixes.items():
         R, risky = runs.final("reward"), choosing_mean(runs.final("risky_rate"))
-        rows.append({"fix": fix, "seeds": len(R), "collapsed": int(runs.collapsed.sum()),
+        rows.append({"fix": fix, "seeds": len(R), "collapsed": int(runs.trapped.sum()),
                      "reward": float(np.mean(R)), "reward_sd": float(np.std(R)),
                      "reward_min": float(np.min(R)), "risky": risky,
                      "higher_ev": choosing_mean(runs.final("higher_ev_rate")),
@@ -696,10 +696,10 @@ grid_demo
 # %%
 print("(a) lr 0.01, 800 updates, seeds 2000-2019")
 print_fix_table(rows_a)
-learns_none = ~fixes_a["none"].collapsed
+learns_none = ~fixes_a["none"].trapped
 cost = {}
 for fix, runs in fixes_a.items():
-    both = learns_none & ~runs.collapsed   # the seeds where the fix's run and the control's learn
+    both = learns_none & ~runs.trapped   # the seeds where the fix's run and the control's learn
     R, risky = (runs.final(n)[both] for n in ("reward", "risky_rate"))
     R0, risky0 = (fixes_a["none"].final(n)[both] for n in ("reward", "risky_rate"))
     cost[fix] = (int(both.sum()), float(np.mean(R - R0)), float(np.std(R - R0)),
@@ -713,7 +713,7 @@ fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 1.2 + 0.34 * len(rows_a)), 
 labels = [r["fix"] for r in rows_a]   # ranked, best on top
 for y, fix in enumerate(labels):
     runs = fixes_a[fix]
-    colour = np.where(runs.collapsed, "C3", "C0")
+    colour = np.where(runs.trapped, "C3", "C0")
     jitter = np.linspace(-0.15, 0.15, len(runs.mode))
     ax1.scatter(runs.final("reward"), y + jitter, c=colour, s=16)
     ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
@@ -740,7 +740,7 @@ for fix in cost:
 # and its learning runs keep entropy near 0.24
 assert f"{cost['logit cap 2'][1]:.2f}" == "-0.28" and cost["logit cap 2"][2] < 0.03
 c2a = fixes_a["logit cap 2"]
-H_c2a = c2a.final("entropy")[~c2a.collapsed]
+H_c2a = c2a.final("entropy")[~c2a.trapped]
 assert f"{H_c2a.mean():.2f}" == "0.24" and by_a["entropy 0.01"]["entropy"] < 0.1
 learning_reward = fixes_a["none"].final("reward")[learns_none]
 assert f"{learning_reward.mean():.2f}" == "0.75"
@@ -762,22 +762,22 @@ assert f"{cost['gradual kappa'][4]:.2f}" == "-0.05"
 # ## Bonus: who collapsed in setting (b), and how
 
 # %%
-control = fixes_b["none"].collapsed
+control = fixes_b["none"].trapped
 others = [f for f in paired[SETTINGS[1]] if not f.startswith("entropy")]
-under = np.sum([fixes_b[f].collapsed for f in others], axis=0)  # per seed, of 6
+under = np.sum([fixes_b[f].trapped for f in others], axis=0)  # per seed, of 6
 print(f"seeds trapped under all {len(others)} changes without a bonus: "
       f"{int((under == len(others)).sum())} (all trapped without a fix too: "
       f"{bool(control[under == len(others)].all())}); under none: {int((under == 0).sum())}")
 for fix in ("entropy 0.01", "entropy 0.05", "entropy 0.1"):
-    own = [m for m in fixes_b[fix].mode_names if m in analysis.COLLAPSED_MODES]
-    print(f"{fix}: rescues {int((control & ~fixes_b[fix].collapsed).sum())} of the "
+    own = [m for m in fixes_b[fix].mode_names if m in analysis.TRAPPED_MODES]
+    print(f"{fix}: rescues {int((control & ~fixes_b[fix].trapped).sum())} of the "
           f"control's {int(control.sum())}; its own trapped runs: {own}")
 trapped = fixes_b["none"].take(control)
 flat = trapped.final("entropy") < 1e-3
 print(f"control's trapped runs with the log signature (final entropy < 0.001): "
       f"{frequency(flat)}; the others' final entropy: {trapped.final('entropy')[~flat].round(2)}")
 gk = fixes_b["gradual kappa"]
-gk_trapped = gk.take(gk.collapsed)
+gk_trapped = gk.take(gk.trapped)
 when = gk_trapped.first_update_above("abort_rate", 0.9)
 print(f"gradual kappa: its trapped runs abort on > 90 % of trials by update {when} "
       f"(-1: never); the schedule holds kappa = 0 for updates 0-24")
@@ -787,9 +787,9 @@ assert len(others) == 6 and (under == 6).sum() == 7 and control[under == 6].all(
 assert (under == 0).sum() == 4
 # the larger bonuses rescue every trapped seed; 0.01 rescues 9, and 3 of its own 4 trapped
 # runs are "one side" (another trap), 1 "always aborts"
-assert (control & ~fixes_b["entropy 0.05"].collapsed).sum() == 11
-assert (control & ~fixes_b["entropy 0.1"].collapsed).sum() == 11
-own01 = [m for m in fixes_b["entropy 0.01"].mode_names if m in analysis.COLLAPSED_MODES]
+assert (control & ~fixes_b["entropy 0.05"].trapped).sum() == 11
+assert (control & ~fixes_b["entropy 0.1"].trapped).sum() == 11
+own01 = [m for m in fixes_b["entropy 0.01"].mode_names if m in analysis.TRAPPED_MODES]
 assert sorted(own01) == ["always_aborts", "one_side", "one_side", "one_side"], own01
 assert fixes_b["entropy 0.1"].mode_names.count("never_chooses") == 1
 # the control: 9 of its 11 trapped runs always abort; only 6 of 11 end with the log
@@ -919,7 +919,7 @@ assert bonus_f["abort rate"] < 0.5 and bonus_f["gradient norm"] > 0.1
 c2 = fixes_b["logit cap 2"]
 stuck = c2.mode == analysis.MODES.index("always_aborts")
 H_c2, g_c2 = c2.final("entropy")[stuck], c2.final("grad_norm")[stuck]
-g_learning = c2.final("grad_norm")[~c2.collapsed]
+g_learning = c2.final("grad_norm")[~c2.trapped]
 print(f"cap 2, the {stuck.sum()} runs that always abort: entropy {H_c2.min():.2f} to "
       f"{H_c2.max():.2f}, gradient norm at most {g_c2.max():.0e} (learning runs: at least "
       f"{g_learning.min():.2f})")

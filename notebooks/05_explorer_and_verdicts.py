@@ -88,28 +88,28 @@ np.testing.assert_array_equal(rows, catalogue.datasets["nb00_main_grid"].select(
 # ### Exercise 1: count the collapses at one setting
 #
 # `catalogue.match(network, wout_std, lr, kappa, entropy_coef)` returns `(dataset name,
-# rows)`; `catalogue.datasets[name].collapsed[rows]` says which of those runs collapsed.
+# rows)`; `catalogue.datasets[name].trapped[rows]` says which of those runs collapsed.
 # Return `(k, n)`: collapsed runs and runs, pooled over every kappa in `catalogue.kappa`.
 
 # %%
-def collapse_count(cat, network, wout_std, lr, entropy_coef):
+def trapped_count(cat, network, wout_std, lr, entropy_coef):
     """(collapsed runs, runs) at these settings, pooled over every kappa."""
     ...
 
 
 # %%
-collapse_count = exercises.collapse_count.check(collapse_count)
+trapped_count = exercises.trapped_count.check(trapped_count)
 
 # %% [markdown]
 # <details><summary>Solution (open after trying)</summary>
 #
 # ```python
-# def collapse_count(cat, network, wout_std, lr, entropy_coef):
+# def trapped_count(cat, network, wout_std, lr, entropy_coef):
 #     k = n = 0
 #     for kappa in sorted(set(cat.kappa.tolist())):
 #         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
 #         if name is not None:
-#             k += int(cat.datasets[name].collapsed[rows].sum())
+#             k += int(cat.datasets[name].trapped[rows].sum())
 #             n += len(rows)
 #     return k, n
 # ```
@@ -118,7 +118,7 @@ collapse_count = exercises.collapse_count.check(collapse_count)
 # Your count (or the reference's) at two learning rates:
 
 # %%
-counts = {lr: collapse_count(catalogue, "GRU", 0.05, lr, 0.0) for lr in (0.01, 0.03)}
+counts = {lr: trapped_count(catalogue, "GRU", 0.05, lr, 0.0) for lr in (0.01, 0.03)}
 for lr, (k, n) in counts.items():
     print(f"GRU, W_out std 0.05, entropy_coef 0, lr {lr}: {k} of {n} runs collapsed")
 
@@ -127,7 +127,7 @@ for lr, (k, n) in counts.items():
 assert n1 == n3 == 15 and k1 < k3, "more collapses at lr 0.03 than at lr 0.01"
 for kappa in catalogue.values("kappa"):
     name, rows = catalogue.match("GRU", 0.05, 0.03, kappa, 0.0)
-    assert name is not None and catalogue.datasets[name].collapsed[rows].any(), \
+    assert name is not None and catalogue.datasets[name].trapped[rows].any(), \
         f"Think! above: at lr 0.03 collapses occur at every kappa, not at {kappa:+.1f}"
 
 # %% [markdown]
@@ -216,7 +216,7 @@ v = {r.number: r for r in rows}
 
 # %%
 ck = data.load("collapse_kappa")
-collapsed = {k: ck.collapsed[ck.by_seed(kappa=k)] for k in (-0.4, 0.0, 0.4)}
+collapsed = {k: ck.trapped[ck.by_seed(kappa=k)] for k in (-0.4, 0.0, 0.4)}
 for k, flags in collapsed.items():
     lo, hi = wilson_interval(int(flags.sum()), len(flags))
     print(f"kappa {k:+.1f}: {flags.sum()} of {len(flags)} runs collapsed "

@@ -3,15 +3,18 @@
 One set of behaviour words, the glossary's of notebook 00, used the same way in the notebooks
 and the README. A run is classified over its last 50 updates, first rule that holds:
 
-    never_chooses  trapped: fixates to the end of (almost) every trial
-    always_aborts  trapped: breaks fixation on (almost) every trial
-    converged      rarely aborts and picks the higher-EV option on unequal pairs
-    one_side       trapped: chooses, but (almost) always the same side
+    never_chooses  trapped: fixates to the end of >= 90 % of trials (STUCK)
+    always_aborts  trapped: breaks fixation on >= 90 % of trials (STUCK)
+    converged      aborts < 5 % and picks the higher-EV option on >= 80 % of unequal pairs
+    one_side       trapped: chooses on >= half the trials, >= 95 % of them the same side
     learning       none of the above (yet), whatever its reward
 
 A deterministic policy is not by itself a failure: a converged run is near-deterministic too.
-*Trapped* means the behaviour ignores the offer; "collapsed" in older names (is_collapsed,
-COLLAPSED_MODES, collapse_mode) means exactly the trapped modes.
+*Trapped* means the behaviour ignores the offer. *Stuck* is narrower: the two trapped modes in
+which every trial pays the same (never chooses, always aborts), so every advantage and the
+policy gradient are about zero. "Collapse" is the written analysis's word for what its logs
+show (entropy, log-probabilities and gradient norm at zero); a run is called trapped, never
+collapsed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 from . import tasks
 
 MODES = ("converged", "learning", "never_chooses", "always_aborts", "one_side")
-COLLAPSED_MODES = ("never_chooses", "always_aborts", "one_side")
+TRAPPED_MODES = ("never_chooses", "always_aborts", "one_side")
 # Thresholds of the classification (fractions of trials in a batch).
 STUCK = 0.9          # never_chooses / always_aborts when that fraction of trials does it
 ONE_SIDE = 0.95      # one_side when this fraction of choices go to one side
@@ -31,7 +34,7 @@ CONVERGED_ABORT = 0.05
 CONVERGED_HIGHER_EV = 0.8
 
 
-def collapse_mode(abort_rate, no_choice_rate, choice_rate, left_rate, higher_ev_rate):
+def behaviour_mode(abort_rate, no_choice_rate, choice_rate, left_rate, higher_ev_rate):
     """Mode index into MODES for each element (numpy arrays of the same shape, NaN allowed)."""
     a, n, c, left, hev = (np.asarray(v, dtype=float) for v in
                           (abort_rate, no_choice_rate, choice_rate, left_rate, higher_ev_rate))
@@ -53,22 +56,14 @@ def mode_of_history(history: dict[str, np.ndarray], window: int = 50) -> np.ndar
         return np.nanmean(history[name][-window:], axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows of stopped networks
-        return collapse_mode(last("abort_rate"), last("no_choice_rate"), last("choice_rate"),
+        return behaviour_mode(last("abort_rate"), last("no_choice_rate"), last("choice_rate"),
                              last("left_rate"), last("higher_ev_rate"))
 
 
-def is_collapsed(mode) -> np.ndarray:
-    """True where a mode index is one of COLLAPSED_MODES (the trapped modes)."""
-    codes = [MODES.index(m) for m in COLLAPSED_MODES]
-    return np.isin(np.asarray(mode), codes)
-
-
-TRAPPED_MODES = COLLAPSED_MODES
-
-
 def is_trapped(mode) -> np.ndarray:
-    """True where a mode index is a trapped mode (never_chooses, always_aborts, one_side)."""
-    return is_collapsed(mode)
+    """True where a mode index is a trapped mode (TRAPPED_MODES: never_chooses,
+    always_aborts, one_side)."""
+    return np.isin(np.asarray(mode), [MODES.index(m) for m in TRAPPED_MODES])
 
 
 def updates_to_criterion(history: dict[str, np.ndarray], window: int = 20) -> np.ndarray:
@@ -125,7 +120,7 @@ def report(history: dict[str, np.ndarray], update: int, network: int = 0,
     def v(name):  # a name the history lacks prints as nan
         return float(history[name][update, network]) if name in history else float("nan")
 
-    mode = collapse_mode(v("abort_rate"), v("no_choice_rate"), v("choice_rate"),
+    mode = behaviour_mode(v("abort_rate"), v("no_choice_rate"), v("choice_rate"),
                          v("left_rate"), v("higher_ev_rate"))
     mode_name = MODES[int(mode)] if int(mode) >= 0 else "stopped (non-finite)"
     head = f"Update {update if number is None else number}"

@@ -33,6 +33,7 @@ import torch
 from . import (
     __version__,
     datasets,  # noqa: F401  (importing the package registers every dataset)
+    fast,
 )
 from .io import DataFileError, atomic_write, load_arrays, save_arrays, shipped
 from .registry import (  # noqa: F401  (data.DATASETS etc.: the registry, under these names)
@@ -206,6 +207,12 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=
         stats: dict = {}
         arrays = run_sweep(spec, progress=progress, partial_dir=data_dir / ".partial",
                            executor=executor, stats=stats)
+        here = machine()["path"]
+        if stats.get("fast_path") is not None and ("fast" if stats["fast_path"] else
+                                                   "plain") != here:
+            raise DataFileError(f"{name}: the chunks trained on another path than this "
+                                f"process's ({here}); build the kernel where every worker "
+                                "runs (`python -m pyrl_mini.fast`) and build again.")
         # this run's wall time plus the training time of chunks an earlier run left
         seconds = time.perf_counter() - t0 + stats["reused_seconds"]
         resumed = stats["reused"]
@@ -220,6 +227,44 @@ def build(name: str, data_dir: Path = DATA_DIR, progress: bool = True, executor=
                 f.unlink()
             partial.rmdir()
     return path
+
+
+def reproduce(name: str, data_dir: Path = DATA_DIR) -> dict:
+    """Train the probe chunk of dataset `name` again (two of its stored runs, in full, in the
+    ensemble that built them: SweepSpec.chunks) and compare every stored record of both runs
+    (histories, final means, modes, trials) with the file, exactly.
+
+    Returns {"cells": the two cells, "differences": {array: largest absolute difference},
+    "comparable": None, or why this machine cannot reproduce the file to the bit (another
+    CPU, torch, BLAS or path than the manifest records: a float difference grows in a chaotic
+    run, so nothing is trained then), "seconds"}."""
+    data_dir = Path(data_dir)
+    spec = _spec_or_raise(name)
+    stored = load(name, data_dir)
+    entry = read_manifest(data_dir)["files"][f"{name}.npz"]
+    out = {"cells": spec.chunks()[0], "differences": {}, "comparable": None, "seconds": 0.0}
+    made, here = entry.get("built_on"), machine()
+    if not isinstance(made, dict):
+        out["comparable"] = "the manifest does not record the machine it was built on"
+        return out
+    differ = [f"{k}: {made.get(k)!r} there, {here[k]!r} here" for k in here
+              if made.get(k) != here[k]]
+    if differ:
+        out["comparable"] = "built on another machine or path (" + "; ".join(differ) + ")"
+        return out
+    t0 = time.perf_counter()
+    fresh = run_sweep(spec, progress=False, chunks=[0])
+    out["seconds"] = time.perf_counter() - t0
+    where = {int(c): i for i, c in enumerate(stored.arrays["cell"])}
+    rows = [where[int(c)] for c in fresh["cell"]]
+    for key, got in fresh.items():
+        want = stored.arrays[key][rows] if key in stored.arrays else None
+        if want is None or want.shape != got.shape:
+            out["differences"][key] = float("inf")
+        elif not np.array_equal(want, got, equal_nan=want.dtype.kind == "f"):
+            out["differences"][key] = float(np.nanmax(np.abs(want.astype(float)
+                                                              - got.astype(float))))
+    return out
 
 
 def rebuild_and_compare(name: str, work_dir: Path, data_dir: Path = DATA_DIR,
@@ -272,12 +317,53 @@ def _build_lock(data_dir: Path, name: str):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def machine() -> dict:
+    """What float rounding depends on besides the code and the settings: the CPU's features
+    (they choose BLAS's kernels and the C++ build's vector code), torch and its BLAS, and the
+    path that trains (fast: the C++ kernel; plain: autograd). Two machines with the same
+    signature compute the same numbers to the bit."""
+    from .trainer import uses_fast_path
+
+    flags = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith(("flags", "Features")):
+                flags = line.split(":", 1)[1].strip()
+                break
+    parts = [p.strip(" -") for p in torch.__config__.show().replace(",", "\n").splitlines()]
+    blas = ", ".join(p for p in parts if p.startswith(("BLAS_INFO", "CPU capability",
+                                                       "Intel(R) oneAPI Math Kernel")))
+    return {"machine": platform.machine(),
+            "cpu_flags": hashlib.sha1(flags.encode()).hexdigest()[:12],
+            "torch": torch.__version__, "blas": blas,
+            "path": "fast" if uses_fast_path() else "plain"}
+
+
+def code_version() -> str:
+    """The commit of the checkout that holds this package, with "+changes" when pyrl_mini/
+    differs from it ("unknown" outside a git checkout, e.g. an installed wheel)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                  "pyrl_mini"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if changed else "")
+
+
 def _record(path: Path, name: str, spec: SweepSpec, arrays: dict, seconds: float,
             data_dir: Path, resumed_chunks: int = 0) -> None:
     manifest = read_manifest(data_dir)
     manifest["files"][path.name] = {
         "command": rebuild_command(name),
         "version": __version__,
+        "commit": code_version(),
+        "built_on": machine(),
         "torch": torch.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
@@ -392,6 +478,11 @@ def _run(args) -> int:
             print("nothing to build: every dataset asked for is present and verified")
             return 0
     torch.set_num_threads(1)
+    path = machine()["path"]
+    print(f"training on the {path} path" + ("" if path == "fast" else
+          f" ({fast.why_not()}): its numbers differ from a fast-path build beyond float32 "
+          "rounding over a whole run; build the kernel first (`python -m pyrl_mini.fast`) to "
+          "match data/ as committed") + ".", flush=True)
     from .distributed import DaskError, open_executor
 
     try:

@@ -208,7 +208,7 @@ def diagnose_block(block: dict) -> Diagnosis:
     if bad:
         names = ", ".join(f"{k} {v}" for k, v in bad.items())
         ev.append(f"non-finite values ({names}): the loss or gradient became NaN or infinite, "
-                  "so the network stopped learning; nothing here says whether it had collapsed")
+                  "so the network stopped learning; nothing here says whether it was trapped")
         return Diagnosis("diverged (non-finite loss or gradient)", ev,
                          ["lower the learning rate (or keep gradient clipping on) and rerun"])
     zero_logp = abs(block["logp_mean"]) < PRINTED_ZERO and block["logp_std"] < PRINTED_ZERO
@@ -232,14 +232,14 @@ def diagnose_block(block: dict) -> Diagnosis:
             ev.append("the saturated softmax (onehot(a) - pi ~ 0) makes it smaller still, but "
                       "is not the cause: an unsaturated policy in this state is stuck too")
     if behaviour and (zero_logp and zero_grad or trapped):
-        mode = analysis.MODES[int(analysis.collapse_mode(
+        mode = analysis.MODES[int(analysis.behaviour_mode(
             behaviour.get("abort_rate", np.nan), behaviour.get("no_choice_rate", np.nan),
             1 - behaviour.get("abort_rate", 0) - behaviour.get("no_choice_rate", 0),
             behaviour.get("left_rate", np.nan), behaviour.get("higher_ev_rate", np.nan)))]
         if mode == "converged":
             return Diagnosis("converged (deterministic on the better choices)", ev, cav)
         if mode != "learning":
-            return Diagnosis(f"collapsed: {mode.replace('_', ' ')}", ev, cav)
+            return Diagnosis(f"trapped: {mode.replace('_', ' ')}", ev, cav)
     if trapped:
         cav.append("an upstream log has no behaviour: the abort and no-choice rates tell "
                    "always-aborting from never-choosing")
@@ -253,7 +253,7 @@ def diagnose_block(block: dict) -> Diagnosis:
                       "d log pi / d logits = onehot(a) - pi ~ 0")
         cav.append("an upstream log has no behaviour: a deterministic policy may also be a "
                    "converged one. Check the abort, no-choice and higher-EV choice rates.")
-        return Diagnosis("saturated (deterministic) policy: collapsed or converged", ev, cav)
+        return Diagnosis("saturated (deterministic) policy: trapped or converged", ev, cav)
     if block["entropy"] < 0.05 and block["grad_norm"] < 0.05:
         ev.append(f"entropy {block['entropy']:.4f} and gradient norm {block['grad_norm']:.4f} "
                   "are small but not zero: nearly deterministic, still moving slowly")
@@ -261,7 +261,7 @@ def diagnose_block(block: dict) -> Diagnosis:
                          ["look at behaviour over the next updates"])
     ev.append(f"entropy {block['entropy']:.3f}, gradient norm {block['grad_norm']:.3f}, "
               f"log-prob spread {block['logp_std']:.3f}: the policy still explores and learns")
-    return Diagnosis("learning (not collapsed)", ev, cav)
+    return Diagnosis("learning (not trapped)", ev, cav)
 
 
 def diagnose_log(text: str) -> Diagnosis:
@@ -365,8 +365,8 @@ def diagnose_history(history: dict[str, np.ndarray], network: int = 0,
     crit = analysis.updates_to_criterion(history)[network]
     if crit >= 0:
         ev.append(f"reached the learning criterion at update {crit}")
-    if mode in analysis.COLLAPSED_MODES:
-        return Diagnosis(f"collapsed: {mode.replace('_', ' ')}", ev)
+    if mode in analysis.TRAPPED_MODES:
+        return Diagnosis(f"trapped: {mode.replace('_', ' ')}", ev)
     if mode == "converged":
         return Diagnosis("converged", ev)
     return Diagnosis("still learning", ev)

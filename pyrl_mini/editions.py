@@ -6,7 +6,9 @@
                 (a body of `...`), so the checker says "not done yet" and the notebook
                 carries on with the reference solution;
     instructor  every exercise cell holds its solution (the check prints "correct"), and the
-                solutions' notes and the Think! answers are shown inline.
+                solutions' notes and the Think! answers are shown inline. A prediction (a
+                variable the student sets before the reveal) is set to what the notebook's
+                own data say, computed in the cell, so its check prints "correct" too.
 
 The markers are the ones every notebook already has (CONTRIBUTING.md): a markdown block
 `<details><summary>Solution ...</summary> ... </details>` after each exercise's check cell,
@@ -32,6 +34,9 @@ DETAILS = re.compile(r"<details><summary>(?P<kind>Solution|Answer)\b[^<]*</summa
 FENCE = re.compile(r"```python\n(?P<code>.*?)```[ \t]*\n?", re.S)
 DEF = re.compile(r"^def (\w+)\(", re.M)
 SCAFFOLD_BODY = re.compile(r"^\s+\.\.\.\s*$", re.M)
+PREDICTION = re.compile(r"^(?P<name>\w+) = \.\.\.[ \t]*(#.*)?$")
+CHECK = re.compile(r"^(?P<name>\w+) = exercises\.(?P<exercise>\w+)\.check\((?P=name)"
+                   r"(?:, (?P<context>.*))?\)$")
 BANNER = {
     "student": ("*Student edition: the solutions and the answers to the Think! questions are "
                 "with your instructor. An exercise you leave as it is prints \"not done yet\" "
@@ -93,6 +98,23 @@ def solutions(nb: dict) -> list[dict]:
     return found
 
 
+def predictions(nb: dict) -> list[dict]:
+    """Every prediction of a notebook, in order: {"name", "cell" (the code cell `name = ...`),
+    "exercise", "context" (the check's other arguments, as written)}. A prediction is a cell
+    holding only `name = ...` with the cell `name = exercises.<exercise>.check(name, ...)` right
+    after it."""
+    found = []
+    cells = nb["cells"]
+    for i, (cell, after) in enumerate(zip(cells, cells[1:])):
+        if cell["cell_type"] != "code" or after["cell_type"] != "code":
+            continue
+        guess, check = PREDICTION.match(source(cell).strip()), CHECK.match(source(after).strip())
+        if guess and check and guess["name"] == check["name"]:
+            found.append({"name": guess["name"], "cell": i, "exercise": check["exercise"],
+                          "context": check["context"] or ""})
+    return found
+
+
 def _label(nb: dict, edition: str) -> None:
     """Say which edition this is under the notebook's title."""
     for cell in nb["cells"]:
@@ -126,6 +148,13 @@ def _instructor(nb: dict) -> dict:
                     "(shown below the check).\n" + ex["code"].rstrip("\n"))
         cells[ex["scaffold"]]["outputs"] = []
         cells[ex["scaffold"]]["execution_count"] = None
+    for guess in predictions(nb):
+        _set_source(cells[guess["cell"]],
+                    "# Instructor edition: what this run's data say (students predict it here).\n"
+                    f"{guess['name']} = exercises.{guess['exercise']}.truth({guess['context']})"
+                    ".answer")
+        cells[guess["cell"]]["outputs"] = []
+        cells[guess["cell"]]["execution_count"] = None
 
     def shown(block: re.Match) -> str:
         body = block["body"].strip("\n")

@@ -393,12 +393,12 @@ MODE_COLOURS = {"converged": "#1b9e77", "learning": "#a6d854", "never_chooses": 
 @styled
 def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
                           xlabel: str = "") -> plt.Figure:
-    """Behaviour modes of independent runs per group, as stacked shares, with the collapsed
+    """Behaviour modes of independent runs per group, as stacked shares, with the trapped
     (trapped) fraction's 95 % Wilson interval on top. groups: label -> mode indices (into
     analysis.MODES; -1 = stopped), one per run (seed)."""
     labels = list(groups)
-    # collapsed modes at the bottom, so the interval marker sits at the top of their stack
-    names = list(analysis.COLLAPSED_MODES) + ["learning", "converged", "stopped"]
+    # trapped modes at the bottom, so the interval marker sits at the top of their stack
+    names = list(analysis.TRAPPED_MODES) + ["learning", "converged", "stopped"]
     # about an inch per group: two lines of tick label at 10 pt; the key takes three inches
     fig, ax = plt.subplots(figsize=(min(MAX_WIDTH, 1.1 * len(labels) + 3.0), 4.2))
     x = np.arange(len(labels))
@@ -412,7 +412,7 @@ def plot_mode_frequencies(groups: dict[str, np.ndarray], title: str = "",
         bottom += share
     for i, g in enumerate(labels):
         modes = np.asarray(groups[g])
-        k, n = int(analysis.is_collapsed(modes).sum()), len(modes)
+        k, n = int(analysis.is_trapped(modes).sum()), len(modes)
         lo, hi = wilson(k, n)
         ax.errorbar(i + 0.38, k / n, yerr=[[k / n - lo], [hi - k / n]], fmt="k_", ms=8,
                     capsize=3, lw=1.2)
@@ -490,7 +490,7 @@ EXPLORER_YLIM = {"reward": (-0.6, 0.95), "entropy": (-0.03, 1.15),
 class ExplorerFigure:
     """Seven panels drawn once and updated in place when a control moves: four learning
     curves (one line per seed of the selected cell, a key naming the seeds drawn), the
-    lower-p choice rate by kappa, the selected runs' choices, and the collapsed runs by kappa
+    lower-p choice rate by kappa, the selected runs' choices, and the trapped runs by kappa
     as k of n with 95 % intervals (a dot at k/n, so 0 of n shows too).
 
     cat is a data.Catalogue; fig = ExplorerFigure(cat)(kappa, entropy_coef, network,
@@ -558,8 +558,8 @@ class ExplorerFigure:
         ax.set_xlim(kappas[0] - 0.12, kappas[-1] + 0.12)
         ax.set_xticks(kappas)
         ax.set_xlabel("kappa")
-        ax.set_ylabel("collapsed fraction")
-        ax.set_title("collapsed runs by kappa, k of n (the other settings as selected)")
+        ax.set_ylabel("trapped fraction")
+        ax.set_title("trapped runs by kappa, k of n (the other settings as selected)")
         ax.legend([Patch(color="C3"), Patch(color="0.6"),
                    Line2D([], [], color="k", marker="o", ms=5, lw=1.5)],
                   ["selected kappa", "other kappa", "k/n, 95 % interval"],
@@ -634,14 +634,14 @@ class ExplorerFigure:
         segments, points = [], []
         for bar, (src, hit), k, label in zip(self.bars, by_kappa, self.kappas, self.bar_labels,
                                              strict=True):
-            collapsed = cat.datasets[src].collapsed[hit] if src else np.array([], dtype=bool)
-            bar.set_height(collapsed.mean() if len(collapsed) else 0)
+            trapped = cat.datasets[src].trapped[hit] if src else np.array([], dtype=bool)
+            bar.set_height(trapped.mean() if len(trapped) else 0)
             bar.set_color("C3" if np.isclose(k, kappa) else "0.6")
-            if len(collapsed):
-                lo, hi = wilson(int(collapsed.sum()), len(collapsed))
+            if len(trapped):
+                lo, hi = wilson(int(trapped.sum()), len(trapped))
                 segments.append([(k, lo), (k, hi)])
-                points.append((k, collapsed.mean()))
-                label.set_text(f"{int(collapsed.sum())} of {len(collapsed)}")
+                points.append((k, trapped.mean()))
+                label.set_text(f"{int(trapped.sum())} of {len(trapped)}")
             else:
                 label.set_text("no runs")
         self.intervals.set_segments(segments)
@@ -1026,7 +1026,7 @@ class ModeMapFigure:
                  col_name: str, update: int):
         self.cells, self.update = cells, update
         self.modes = np.array([[d.modes_at(update)[rows] for d, rows in row] for row in cells])
-        frac = analysis.is_collapsed(self.modes).mean(-1)
+        frac = analysis.is_trapped(self.modes).mean(-1)
         fig = demo_figure((9.8, 3.8))
         a0, a1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
         image = a0.imshow(frac, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
@@ -1196,7 +1196,7 @@ class EntropyGridFigure:
     """A kappa x entropy_coef sweep (grid settings kappa and entropy_coef, 0 among the
     coefficients), one (kappa, entropy_coef) cell at a time, entropy_coef 0 in grey: the
     seeds' reward and entropy over training; lower-p choices on equal-EV pairs against
-    kappa; collapsed runs per kappa. Drawn once, then updated in place: a move changes no
+    kappa; trapped runs per kappa. Drawn once, then updated in place: a move changes no
     axes limit, so widgets.Demo redraws only the changing artists."""
 
     def __init__(self, grid: SweepData):
@@ -1205,7 +1205,7 @@ class EntropyGridFigure:
         self.coefs = np.array(grid.values("entropy_coef"))
         # (kappa, entropy_coef, seed)
         self.risky = grid.per_cell(grid.final("risky_rate"), "kappa", "entropy_coef")
-        self.collapsed = grid.per_cell(grid.collapsed, "kappa", "entropy_coef")
+        self.trapped = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
         self.x = grid.update_axis()
         self.fig: Figure | None = None
         self._cells: dict[tuple, tuple] = {}
@@ -1244,7 +1244,7 @@ class EntropyGridFigure:
         fig.legend(handles, labels, loc="upper center", ncol=min(len(handles), 6),
                    frameon=False, title="one line per seed: the selected entropy_coef in "
                    "colour")
-        ks, n_seeds = self.kappas, self.collapsed.shape[2]
+        ks, n_seeds = self.kappas, self.trapped.shape[2]
         c0 = list(self.coefs).index(0.0)
         self.risky_dots, self.risky_means = [], []
         for col, color, lab in ((c0, "0.6", "coef 0"), (c, "C3", f"coef {entropy_coef:g}")):
@@ -1260,9 +1260,9 @@ class EntropyGridFigure:
                     ylim=data_limits(self.risky))
         self.legends = [axes[2].legend(loc="upper right")]
         w = 0.35 * (ks[1] - ks[0]) if len(ks) > 1 else 0.1
-        axes[3].bar(ks - w / 2, self.collapsed[:, c0].sum(1), width=w, color="0.6",
+        axes[3].bar(ks - w / 2, self.trapped[:, c0].sum(1), width=w, color="0.6",
                     label="coef 0")
-        self.bars = axes[3].bar(ks + w / 2, self.collapsed[:, c].sum(1), width=w,
+        self.bars = axes[3].bar(ks + w / 2, self.trapped[:, c].sum(1), width=w,
                                 color="C3", label=f"coef {entropy_coef:g}")
         # every count with its 95 % Wilson interval, in runs
         axes[3].add_collection(LineCollection(self._intervals(ks - w / 2, c0), colors="k",
@@ -1271,11 +1271,11 @@ class EntropyGridFigure:
                                         linewidths=1.2)
         axes[3].add_collection(self.intervals)
         # the counts as dots too: a count of 0 has no bar to see
-        n_col = self.collapsed.sum(2)                                       # (kappa, coef)
+        n_col = self.trapped.sum(2)                                       # (kappa, coef)
         axes[3].plot(ks - w / 2, n_col[:, c0], "o", color="k", ms=4)
         self.counts = axes[3].plot(ks + w / 2, n_col[:, c], "o", color="k", ms=4)[0]
         self.kappa_lines.append(axes[3].axvline(kappa, color="k", lw=0.6))
-        axes[3].set(xlabel="kappa", title=f"collapsed runs of {n_seeds} (95 % interval)",
+        axes[3].set(xlabel="kappa", title=f"trapped runs of {n_seeds} (95 % interval)",
                     ylim=(0, n_seeds * 1.05))
         self.legends.append(axes[3].legend(loc="upper right"))
         few_ticks(*axes)
@@ -1292,10 +1292,10 @@ class EntropyGridFigure:
         self.fig = fig
 
     def _intervals(self, xs: np.ndarray, c: int) -> list:
-        """The 95 % Wilson interval of the collapsed count at each kappa (at xs), for
+        """The 95 % Wilson interval of the trapped count at each kappa (at xs), for
         entropy_coef column c, as line segments in runs."""
-        n = self.collapsed.shape[2]
-        return [[(x, n * lo), (x, n * hi)] for x, k in zip(xs, self.collapsed[:, c].sum(1),
+        n = self.trapped.shape[2]
+        return [[(x, n * lo), (x, n * hi)] for x, k in zip(xs, self.trapped[:, c].sum(1),
                                                           strict=True)
                 for lo, hi in [wilson(int(k), n)]]
 
@@ -1316,11 +1316,11 @@ class EntropyGridFigure:
         self.risky_dots[1].set_ydata(r.ravel())
         self.risky_means[1].set_ydata(np.nanmean(r, 1))
         self.risky_means[1].set_label(f"coef {entropy_coef:g}")
-        for bar, n in zip(self.bars, self.collapsed[:, c].sum(1), strict=True):
+        for bar, n in zip(self.bars, self.trapped[:, c].sum(1), strict=True):
             bar.set_height(n)
         self.bars.set_label(f"coef {entropy_coef:g}")
         self.intervals.set_segments(self._intervals(self.counts.get_xdata(), c))
-        self.counts.set_ydata(self.collapsed[:, c].sum(1))
+        self.counts.set_ydata(self.trapped[:, c].sum(1))
         for line in self.kappa_lines:
             line.set_xdata([kappa, kappa])
         for legend in self.legends:

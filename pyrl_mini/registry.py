@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # name -> definition, in the order the dataset modules register them
 DATASETS: dict[str, SweepSpec] = {}
-# Datasets whose runs carry frequency claims ("k of n runs collapsed"): each of their cells
+# Datasets whose runs carry frequency claims ("k of n runs trapped"): each of their cells
 # must hold at least MIN_SEEDS independent seeds (tests/test_seeds.py checks it).
 FREQUENCY_CLAIMS: set[str] = set()
 MIN_SEEDS = 20

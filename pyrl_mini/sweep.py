@@ -38,7 +38,7 @@ from .trainer import DIAGNOSTICS, train
 # keeps the numbers (faster code, renamed internals) keeps it. Every data file and partial
 # chunk stores it with its settings (SweepSpec.key): data.load refuses a file made under
 # another version or definition as stale, and a resumed build never reuses such chunks.
-DATA_VERSION = "0.1.0"
+DATA_VERSION = "0.2.0"   # 0.2.0: every dataset rebuilt on the C++ fast path (2026-12)
 
 KEEP = ("reward", "abort_rate", "no_choice_rate", "higher_ev_rate", "risky_rate", "left_rate",
         "entropy", "logp_mean", "logp_std", "max_prob", "grad_norm", "grad_norm_W_out",
@@ -49,7 +49,12 @@ KEEP = ("reward", "abort_rate", "no_choice_rate", "higher_ev_rate", "risky_rate"
 @dataclass(frozen=True)
 class SweepSpec:
     """A grid of settings x seeds. base and grid use TrainSettings names (task and network
-    names too, e.g. wout_std, no_choice_penalty)."""
+    names too, e.g. wout_std, no_choice_penalty).
+
+    blocks: the seeds as independent blocks (replication): a frequency is measured on each
+    block and on all of them together; seeds is then their concatenation and each stored run
+    records its block (1, 2, ...). mode_at: updates at which each run's behaviour mode is also
+    stored (over the final_window updates before it), e.g. the update a rescue starts."""
 
     name: str
     base: dict = field(default_factory=dict)
@@ -60,8 +65,15 @@ class SweepSpec:
     chunk: int = 8
     keep: tuple = KEEP
     record_units: bool = False
+    blocks: tuple = ()
+    mode_at: tuple = ()
 
     def __post_init__(self):
+        if self.blocks:
+            object.__setattr__(self, "blocks", tuple(tuple(b) for b in self.blocks))
+            object.__setattr__(self, "seeds", tuple(s for b in self.blocks for s in b))
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"{self.name}: a seed appears twice in its seeds or blocks")
         unknown = [k for k in self.keep if k not in DIAGNOSTICS]
         if unknown:
             raise ValueError(f"keep names unknown diagnostics {unknown}; see trainer.DIAGNOSTICS")
@@ -82,11 +94,25 @@ class SweepSpec:
         base = TrainSettings().replace(**self.base)
         return [base.replace(**values, seed=seed) for values, seed in self.cells()]
 
+    def block_of(self, seed: int) -> int:
+        """The block (1, 2, ...) a seed belongs to; 1 for a spec without blocks."""
+        for i, block in enumerate(self.blocks, start=1):
+            if seed in block:
+                return i
+        return 1
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["seeds"] = list(self.seeds)
         d["keep"] = list(self.keep)
         d["grid"] = {k: list(v) for k, v in self.grid.items()}
+        # fields added later are left out at their defaults, so a definition that does not use
+        # them reads as it did when it was built
+        d["blocks"] = [list(b) for b in self.blocks]
+        d["mode_at"] = list(self.mode_at)
+        for name in ("blocks", "mode_at"):
+            if not d[name]:
+                del d[name]
         return d
 
     def key(self) -> dict:
@@ -100,9 +126,11 @@ class SweepSpec:
 
     def stale_reason(self, meta: dict) -> str | None:
         """Why numbers stored with `meta` (a data file's or chunk's) are not this definition's
-        numbers, or None if they are. Files made before defaults were stored are compared on
-        their definition and version only. A setting added to the code since (absent from the
-        stored defaults) is assumed to default to the old behaviour. The dataset's name is a
+        numbers, or None if they are. A file stores its definition and every default setting
+        it was built with (so the full settings of each run); a default that changed in code
+        since, and that the definition does not override, makes it stale. A setting added to the
+        code since (absent from the stored defaults) is assumed to default to the old
+        behaviour. The dataset's name is a
         label, not a setting: no number depends on it, so a file made under an earlier name of
         the same definition is not stale (its stored spec keeps the name it was built under)."""
         key = self.key()
@@ -119,16 +147,23 @@ class SweepSpec:
             return ("its definition changed in code since it was made: "
                     + "; ".join(_differences(stored, want)))
         old = meta.get("defaults")
-        if isinstance(old, dict):
-            given = {*self.base, *self.grid, "seed"}  # defaults these override do not count
-            diffs = [f"{k} {old[k]!r} -> {v!r}" for k, v in key["defaults"].items()
-                     if k in old and old[k] != v and k not in given]
-            if diffs:
-                return "default settings changed in code since it was made: " + "; ".join(diffs)
+        if not isinstance(old, dict):
+            return "it holds no record of the default settings it was built with"
+        given = {*self.base, *self.grid, "seed"}  # defaults these override do not count
+        diffs = [f"{k} {old[k]!r} -> {v!r}" for k, v in key["defaults"].items()
+                 if k in old and old[k] != v and k not in given]
+        if diffs:
+            return "default settings changed in code since it was made: " + "; ".join(diffs)
         return None
 
     def chunks(self) -> list[list[int]]:
-        """Cell indices grouped into ensembles that share shapes, at most `chunk` each."""
+        """Cell indices grouped into ensembles that share shapes, at most `chunk` each.
+
+        Chunk 0 is a probe of two runs, the first and the last cell of the first group (two
+        settings, two seeds): data.reproduce trains it again in full. A run's numbers depend
+        on the ensemble it is trained in (float rounding of the kernel's per-network products
+        depends on where each network's rows lie), so a stored run is reproduced to the bit
+        only in its own ensemble, and a small one keeps that check cheap."""
         groups: dict[str, list[int]] = {}
         for i, s in enumerate(self.settings()):
             key = json.dumps([[getattr(s, n) for n in SHARED_FIELDS],
@@ -136,7 +171,10 @@ class SweepSpec:
                               [getattr(s.network, n) for n in SHARED_NETWORK_FIELDS]])
             groups.setdefault(key, []).append(i)
         out = []
-        for idx in groups.values():
+        for g, idx in enumerate(groups.values()):
+            if g == 0 and len(idx) > 2:
+                out.append([idx[0], idx[-1]])
+                idx = idx[1:-1]
             out += [idx[i:i + self.chunk] for i in range(0, len(idx), self.chunk)]
         return out
 
@@ -177,6 +215,9 @@ def summarise_chunk(spec: SweepSpec, result) -> dict[str, np.ndarray]:
         for k in spec.keep:
             out["final/" + k] = np.nanmean(h[k][-spec.final_window:], axis=0).astype(np.float32)
     out["mode"] = analysis.mode_of_history(h, spec.final_window).astype(np.int8)
+    for u in spec.mode_at:
+        before = {k: v[:u] for k, v in h.items()}
+        out[f"mode_at/{u}"] = analysis.mode_of_history(before, spec.final_window).astype(np.int8)
     out["updates_to_criterion"] = analysis.updates_to_criterion(h).astype(np.int32)
     out["stopped_at"] = result.stopped_at.astype(np.int32)
     out["trials/options"] = result.last_trials["options"].astype(np.int8)
@@ -250,7 +291,9 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     else:
         mapper = executor.map if executor is not None else map
         stream = zip(todo, mapper(_train_chunk, jobs), strict=True)
+    paths = set()
     for c, res in stream:
+        paths.add(res.fast_path)
         if res.interrupted:
             raise KeyboardInterrupt(f"sweep {spec.name} interrupted in chunk {c}; finished "
                                     f"chunks are kept in {partial}" if partial else "")
@@ -262,7 +305,12 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
         seconds[c] = res.seconds
         bar.update(1)
     bar.close()
+    if len(paths) > 1:   # e.g. Dask workers of which some have no kernel: numbers would mix
+        raise RuntimeError(f"sweep {spec.name}: some chunks trained on the fast path and some on "
+                           "the plain path; build the kernel where every worker runs "
+                           "(`python -m pyrl_mini.fast`) and build again.")
     if stats is not None:
+        stats["fast_path"] = paths.pop() if paths else None
         stats["train_seconds"] = float(sum(seconds.values()))
         stats["reused"] = len(wanted) - len(todo)
         stats["reused_seconds"] = float(sum(seconds[c] for c in wanted if c not in todo))
@@ -275,6 +323,8 @@ def run_sweep(spec: SweepSpec, progress: bool = True, partial_dir: str | Path | 
     cells = spec.cells()
     merged["cell"] = np.array(order, dtype=np.int32)
     merged["seed"] = np.array([cells[i][1] for i in order], dtype=np.int32)
+    if spec.blocks:
+        merged["block"] = np.array([spec.block_of(cells[i][1]) for i in order], dtype=np.int8)
     for name in spec.grid:
         merged["grid/" + name] = np.array([cells[i][0][name] for i in order])
     return merged
@@ -301,8 +351,12 @@ class SweepData:
         return sorted(set(self.arrays["grid/" + name].tolist()))
 
     def select(self, **values) -> np.ndarray:
+        """Rows whose grid settings equal these values (block=k: of seed block k only)."""
         keep = np.ones(len(self.arrays["seed"]), dtype=bool)
         for name, v in values.items():
+            if name == "block" and "block" in self.arrays:
+                keep &= self.arrays["block"] == v
+                continue
             if name not in self.grid_names:
                 raise KeyError(f"{name!r} is not a grid setting of this sweep "
                                f"(grid: {self.grid_names})")
@@ -327,8 +381,17 @@ class SweepData:
         return self.arrays["mode"]
 
     @property
-    def collapsed(self) -> np.ndarray:
-        return analysis.is_collapsed(self.arrays["mode"])
+    def trapped(self) -> np.ndarray:
+        return analysis.is_trapped(self.arrays["mode"])
+
+    @property
+    def block(self) -> np.ndarray:
+        """Each run's seed block (1, 2, ...; all 1 for a sweep without blocks)."""
+        return self.arrays.get("block", np.ones(len(self.arrays["seed"]), dtype=np.int8))
+
+    @property
+    def blocks(self) -> list[int]:
+        return sorted(set(self.block.tolist()))
 
     def update_axis(self) -> np.ndarray:
         return (np.arange(self.h("reward").shape[1]) + 0.5) * self.stride
@@ -388,7 +451,11 @@ class SweepData:
 
         At the last update it equals the stored `mode` (analysis.mode_of_history on the full
         resolution histories) up to NaN handling. Without a stored choice_rate it is
-        1 - abort_rate - no_choice_rate."""
+        1 - abort_rate - no_choice_rate. Where the sweep stored the modes at this update
+        (SweepSpec.mode_at, over its final_window), those exact modes are returned."""
+        stored = self.arrays.get(f"mode_at/{update}")
+        if stored is not None and window == self.meta.get("spec", {}).get("final_window", 50):
+            return stored
         lo, hi = (update - window) // self.stride, update // self.stride
         if lo < 0 or hi > self.h("reward").shape[1]:
             raise ValueError(f"update={update} with window={window} is outside the stored "
@@ -401,7 +468,7 @@ class SweepData:
 
         abort, none = mean("abort_rate"), mean("no_choice_rate")
         choice = mean("choice_rate") if "h/choice_rate" in self.arrays else 1 - abort - none
-        return analysis.collapse_mode(abort, none, choice, mean("left_rate"),
+        return analysis.behaviour_mode(abort, none, choice, mean("left_rate"),
                                       mean("higher_ev_rate"))
 
     def history(self, rows) -> dict[str, np.ndarray]:
@@ -435,7 +502,7 @@ class SweepData:
     # --- joins: the runs of some cells as a sweep of their own, two sweeps as one, tables ---
     def take(self, rows) -> SweepData:
         """The given rows (indices, in that order, or a boolean mask) as a sweep of their own,
-        with the same meta: d.take(d.collapsed) holds d's collapsed runs."""
+        with the same meta: d.take(d.trapped) holds d's collapsed runs."""
         return SweepData({name: a[rows] for name, a in self.arrays.items()}, self.meta)
 
     def subset(self, **values) -> SweepData:

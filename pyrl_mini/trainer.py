@@ -79,6 +79,7 @@ class TrainResult:
     unit_dead: np.ndarray | None = None
     interrupted: bool = False
     seconds: float = 0.0
+    fast_path: bool = False     # trained on the C++ fast path (else the plain path)
 
     @property
     def updates_done(self) -> int:
@@ -440,7 +441,7 @@ class Log:
         rates = [h[name][updates] for name in ("abort_rate", "no_choice_rate", "choice_rate",
                                                "left_rate", "higher_ev_rate")]
         h["mode"][updates] = np.where(np.isnan(rates[0]), np.nan,
-                                      analysis.collapse_mode(*rates))
+                                      analysis.behaviour_mode(*rates))
 
     def row(self, update: int) -> dict[str, np.ndarray]:
         """This update's diagnostics, mode included (what a callback receives)."""
@@ -540,7 +541,9 @@ def train(settings: TrainSettings | list[TrainSettings], progress: bool = True,
     finally:
         bar.close()
         fast_path.release()
-    return log.result(ens, time.perf_counter() - t0)
+    result = log.result(ens, time.perf_counter() - t0)
+    result.fast_path = fast
+    return result
 
 
 def evaluate(settings: list[TrainSettings] | TrainSettings, params: dict[str, torch.Tensor],

@@ -1,16 +1,19 @@
 """The collection's verdict on each claim of the analysis: one source for notebook 05, the
-README and the prose of notebooks 01-04.
+README and the prose of notebooks 00-04.
 
-Each verdict is a short word (refuted, partly, confirmed, ...), a one-line takeaway, and the
-counts it rests on, written "k of n runs (95 % interval)" with a Wilson score interval. The
-counts come from the 20-seed datasets (collapse_*, pyrl_mini/datasets/collapse.py): 20
-independent seeds per compared cell, shared across cells on purpose so that comparisons are
-paired (exact McNemar tests, whose p-values are among each verdict's numbers). `Count.seeds`
-says how many independent seeds a count rests on; a count pooled over several cells has more
-runs than seeds.
+Each verdict is a short word (refuted, partly, confirmed, not supported, true (other reason)),
+a one-line takeaway, and the counts it rests on, written "k of n runs (95 % interval)" with a
+Wilson score interval. The counts come from the frequency datasets (collapse_*,
+nb02_readout_bias; pyrl_mini/datasets/): each compared cell holds independent seeds in blocks
+of 20 (two blocks; the readout bias three), shared across cells on purpose so that comparisons
+are paired (exact McNemar tests). Each frequency is also stated per block: a verdict is
+replicated when every count's blocks agree within their 95 % intervals and every paired test
+reaches the same conclusion (a difference at p < 0.05 in the same direction, or none) in each
+block as on the pooled seeds; otherwise the table says "not replicated" and what did not.
 
 `python -m pyrl_mini.verdicts` prints the markdown table the README holds;
-tests/test_verdicts.py checks the README against it.
+tests/test_verdicts.py checks the README against it, and checks each verdict's word against
+the data it rests on.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from .sweep import SweepData
 
 @dataclass(frozen=True)
 class Count:
-    """k of n runs had a property; seeds: the distinct seeds among those runs."""
+    """k of n runs had a property; seeds: the distinct seeds among those runs; blocks: (k, n)
+    in each independent block of seeds (the replication), in block order."""
 
     what: str
     k: int
     n: int
     seeds: int
+    blocks: tuple = ()
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -43,17 +48,64 @@ class Count:
     def rate(self) -> float:
         return self.k / self.n
 
+    @property
+    def replicated(self) -> bool | None:
+        """None with one block; else whether every two blocks' 95 % intervals overlap (two
+        blocks that disagree beyond their intervals do not replicate each other)."""
+        if len(self.blocks) < 2:
+            return None
+        spans = [wilson(k, n) for k, n in self.blocks]
+        return all(a[0] <= b[1] and b[0] <= a[1] for a in spans for b in spans)
+
     def __str__(self) -> str:
         lo, hi = self.interval
+        per_block = ""
+        if len(self.blocks) > 1:
+            per_block = "; blocks " + ", ".join(f"{k}/{n}" for k, n in self.blocks)
         return (f"{self.what}: {self.k} of {self.n} runs ({100 * lo:.0f}-{100 * hi:.0f} %; "
-                f"{self.seeds} seeds)")
+                f"{self.seeds} seeds{per_block})")
 
 
-def count(what: str, flags, seeds) -> Count:
+def count(what: str, flags, seeds, blocks=None) -> Count:
+    """Count the True flags, one per run; blocks (one per run, optional): each run's seed
+    block, for the per-block counts."""
     flags = np.asarray(flags, dtype=bool)
     if flags.size == 0:
         raise ValueError(f"no runs for {what!r}: the data set holds none with these settings")
-    return Count(what, int(flags.sum()), int(flags.size), len(set(np.asarray(seeds).tolist())))
+    per_block = ()
+    if blocks is not None:
+        blocks = np.asarray(blocks)
+        per_block = tuple((int(flags[blocks == b].sum()), int((blocks == b).sum()))
+                          for b in sorted(set(blocks.tolist())))
+    return Count(what, int(flags.sum()), int(flags.size), len(set(np.asarray(seeds).tolist())),
+                 per_block)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """An exact McNemar test of two settings on the same seeds: (a only, b only, p) pooled over
+    every block and in each block."""
+
+    what: str
+    pooled: tuple
+    blocks: tuple = ()
+
+    @property
+    def p(self) -> float:
+        return self.pooled[2]
+
+    @staticmethod
+    def conclusion(a_only: int, b_only: int, p: float) -> str:
+        return "no difference" if p >= 0.05 else ("a more" if a_only > b_only else "b more")
+
+    @property
+    def replicated(self) -> bool | None:
+        """None with one block; else whether each block reaches the pooled conclusion
+        (p < 0.05 in the same direction, or not)."""
+        if len(self.blocks) < 2:
+            return None
+        want = self.conclusion(*self.pooled)
+        return all(self.conclusion(*b) == want for b in self.blocks)
 
 
 @dataclass
@@ -65,6 +117,7 @@ class Verdict:
     counts: list[Count]
     numbers: dict = field(default_factory=dict)
     notebook: str = ""
+    tests: list[Paired] = field(default_factory=list)
 
     def count(self, what: str) -> Count:
         for c in self.counts:
@@ -73,14 +126,29 @@ class Verdict:
         raise KeyError(f"verdict {self.number} has no count {what!r}; it has "
                        f"{[c.what for c in self.counts]}")
 
+    @property
+    def replication(self) -> str:
+        """"exact" (no runs), "yes" (every count's blocks agree within their intervals and
+        every paired test reaches the same conclusion in each block), or "not replicated"
+        with what did not."""
+        if not self.counts:
+            return "exact"
+        failed = [c.what for c in self.counts if c.replicated is False]
+        failed += [t.what for t in self.tests if t.replicated is False]
+        if failed:
+            return "not replicated: " + "; ".join(failed)
+        if all(c.replicated is None for c in self.counts):
+            return "one block"
+        return "yes"
+
 
 def _seeds(d: SweepData, rows) -> np.ndarray:
     return d.arrays["seed"][rows]
 
 
 def _c(what: str, d: SweepData, rows, flags) -> Count:
-    """count over d's rows; flags has one entry per run of d."""
-    return count(what, np.asarray(flags)[rows], _seeds(d, rows))
+    """count over d's rows, per seed block too; flags has one entry per run of d."""
+    return count(what, np.asarray(flags)[rows], _seeds(d, rows), d.block[rows])
 
 
 def revived_fraction(d: SweepData, rows) -> float:
@@ -89,26 +157,35 @@ def revived_fraction(d: SweepData, rows) -> float:
     return float(came_back.sum() / max(died.sum(), 1))
 
 
-def paired(what: str, a: SweepData, rows_a, flags_a, b: SweepData, rows_b, flags_b):
+def paired(what: str, a: SweepData, rows_a, flags_a, b: SweepData, rows_b, flags_b) -> Paired:
     """Exact McNemar test of flags_a[rows_a] against flags_b[rows_b] (one entry per run of a
-    and b), after checking that the rows pair up seed by seed. Returns (a only, b only, p)."""
+    and b), pooled and in each seed block, after checking that the rows pair up seed by
+    seed."""
     sa, sb = a.arrays["seed"][rows_a], b.arrays["seed"][rows_b]
     if len(sa) != len(sb) or np.any(sa != sb):
         raise ValueError(f"{what}: the two groups do not hold the same seeds in the same order")
-    return stats.mcnemar(np.asarray(flags_a)[rows_a], np.asarray(flags_b)[rows_b])
+    fa, fb = np.asarray(flags_a)[rows_a], np.asarray(flags_b)[rows_b]
+    block = a.block[rows_a]
+    per_block = tuple(stats.mcnemar(fa[block == k], fb[block == k])
+                      for k in sorted(set(block.tolist()))) if len(set(block.tolist())) > 1 \
+        else ()
+    return Paired(what, stats.mcnemar(fa, fb), per_block)
 
 
 def verdicts() -> list[Verdict]:
-    """Every claim of the analysis, its verdict, its counts and numbers, read from data/.
-
-    Every count comes from the 20-seed datasets (collapse_*, pyrl_mini/datasets/collapse.py)
-    except verdict 1's revival fraction (nb01_gru, 2 seeds: it needs per-unit flags)."""
+    """Every claim of the analysis (and two the collection adds), its verdict, its counts and
+    numbers, read from data/. Verdict 1's revival fraction rests on nb01_gru (2 seeds: it needs
+    per-unit flags); every count on the frequency datasets."""
     from .datasets import collapse as C
 
     ck, ce = data.load("collapse_kappa"), data.load("collapse_entropy")
     fixes, slow = data.load("collapse_fixes"), data.load("collapse_fixes_slow")
     wout, opt = data.load("collapse_wout"), data.load("collapse_optimizer")
     readout, gru = data.load("collapse_readout"), data.load("nb01_gru")
+    lr = data.load("collapse_lr")
+    bias = data.load("nb02_readout_bias")
+    rescue = {"W_out std 2": data.load("collapse_rescue_wout"),
+              "FIXATE bias 3": data.load("collapse_rescue_bias")}
     out = []
 
     # 1. dead units: default Adam against Adam with eps 0.01 and plain SGD, kappa 0, paired
@@ -118,7 +195,6 @@ def verdicts() -> list[Verdict]:
     dead_ck, dead_opt = ck.final("dead_fraction"), opt.final("dead_fraction")
     lo, hi = ck.by_seed(kappa=-0.4), ck.by_seed(kappa=0.4)
     diff = dead_ck[lo] - dead_ck[hi]
-    _, _, p_eps = paired("verdict 1", ck, adam, dead_ck > 0.1, opt, eps, dead_opt > 0.1)
     out.append(Verdict(
         1, "ReLU units die and stay dead; negative kappa kills them", "partly",
         "units die under Adam (not under Adam with a large eps or plain SGD): Adam's "
@@ -126,47 +202,55 @@ def verdicts() -> list[Verdict]:
         [_c("runs ending with > 10 % dead units, Adam (kappa 0)", ck, adam, dead_ck > 0.1),
          _c("runs ending with > 10 % dead units, Adam eps 0.01", opt, eps, dead_opt > 0.1),
          _c("runs ending with > 10 % dead units, SGD lr 1", opt, sgd, dead_opt > 0.1)],
-        {"final dead fraction, Adam, mean over 20 seeds": float(np.nanmean(dead_ck[adam])),
+        {"final dead fraction, Adam, mean": float(np.nanmean(dead_ck[adam])),
          "final dead fraction, Adam eps 0.01, mean": float(np.nanmean(dead_opt[eps])),
          "final dead fraction, SGD lr 1, mean": float(np.nanmean(dead_opt[sgd])),
-         "exact McNemar p, > 10 % dead, Adam vs Adam eps 0.01": p_eps,
-         "dead(kappa -0.4) - dead(kappa +0.4), mean over 20 paired seeds": float(np.mean(diff)),
+         "dead(kappa -0.4) - dead(kappa +0.4), mean over paired seeds": float(np.mean(diff)),
          "sign test p, dead(kappa -0.4) vs dead(kappa +0.4)": stats.sign_test(
              int((diff > 0).sum()), int((diff < 0).sum())),
          "revived fraction of units that died (nb01_gru, 2 seeds x 6 cells)": revived_fraction(
              gru, np.arange(len(gru.mode)))},
-        "01"))
+        "01",
+        [paired("> 10 % dead, Adam vs Adam eps 0.01", ck, adam, dead_ck > 0.1,
+                opt, eps, dead_opt > 0.1),
+         paired("> 10 % dead, Adam vs SGD lr 1", ck, adam, dead_ck > 0.1,
+                opt, sgd, dead_opt > 0.1)]))
 
     # 2. relu/tanh mismatch (SimpleRNN, same seeds for both readouts: paired)
     relu, tanh = readout.by_seed(readout_rate="relu"), readout.by_seed(readout_rate="tanh")
     crit = readout.arrays["updates_to_criterion"] >= 0
-    only_relu, only_tanh, p_readout = paired("verdict 2", readout, relu, crit, readout, tanh, crit)
     out.append(Verdict(
         2, "The SimpleRNN relu/tanh mismatch could cause issues", "partly",
         "the readout makes little difference: the SimpleRNN learns poorly with either",
         [_c("relu readout runs reaching the criterion", readout, relu, crit),
-         _c("tanh readout runs reaching the criterion", readout, tanh, crit)],
+         _c("tanh readout runs reaching the criterion", readout, tanh, crit),
+         _c("relu readout runs trapped", readout, relu, readout.trapped),
+         _c("tanh readout runs trapped", readout, tanh, readout.trapped)],
         {"final reward, relu readout": float(np.nanmean(readout.final("reward")[relu])),
-         "final reward, tanh readout": float(np.nanmean(readout.final("reward")[tanh])),
-         "exact McNemar p, criterion, relu vs tanh": p_readout}, "01"))
+         "final reward, tanh readout": float(np.nanmean(readout.final("reward")[tanh]))},
+        "01",
+        [paired("criterion, relu vs tanh readout", readout, relu, crit, readout, tanh, crit)]))
 
     # 3. W_out std at kappa 0, entropy_coef 0 (std 0.05, the default, is collapse_kappa's)
     default = ck.by_seed(kappa=0.0)
     std_rows = {s: wout.by_seed(wout_std=s, entropy_coef=0.0) for s in C.WOUT_STDS}
-    _, _, p_large = paired("verdict 3", ck, default, ck.collapsed,
-                           wout, std_rows[2.0], wout.collapsed)
     out.append(Verdict(
         3, "A small W_out causes the problem; larger gives stronger gradients", "refuted",
-        "the reverse: a small W_out starts uniform and gets stuck no more often than the "
-        "default; a large one (std 0.5 or 2) starts near-deterministic and gets stuck far "
-        "more often",
-        [_c("runs stuck, W_out std 0.05 (default)", ck, default, ck.collapsed)]
-        + [_c(f"runs stuck, W_out std {s:g}", wout, r, wout.collapsed)
+        "the reverse: a small W_out starts uniform and is trapped no more often than the "
+        "default; a large one (std 0.5 or 2) starts near-deterministic and is trapped far more "
+        "often",
+        [_c("runs trapped, W_out std 0.05 (default)", ck, default, ck.trapped)]
+        + [_c(f"runs trapped, W_out std {s:g}", wout, r, wout.trapped)
            for s, r in std_rows.items()],
-        {"exact McNemar p, stuck, std 0.05 vs 2.0": p_large,
-         "initial entropy, std 2 (mean)": float(np.nanmean(wout.h("entropy")[std_rows[2.0], 0])),
-         "initial entropy, std 0.05 (mean)": float(np.nanmean(ck.h("entropy")[default, 0]))},
-        "02"))
+        {"mean entropy over updates 0-9, W_out std 2": float(np.nanmean(
+            wout.h("entropy")[std_rows[2.0], 0])),
+         "mean entropy over updates 0-9, W_out std 0.05": float(np.nanmean(
+             ck.h("entropy")[default, 0]))},
+        "02",
+        [paired("trapped, std 0.05 vs 2", ck, default, ck.trapped, wout, std_rows[2.0],
+                wout.trapped),
+         paired("trapped, std 0.05 vs 0.01", ck, default, ck.trapped, wout, std_rows[0.01],
+                wout.trapped)]))
 
     # 4. sign convention (exact: no runs needed)
     f = kappa_transform(torch.tensor([1.0, -1.0]), -0.2)
@@ -183,82 +267,81 @@ def verdicts() -> list[Verdict]:
         5, "Deterministic policy: log p ~ 0 so gradient = log_prob x advantage ~ 0",
         "true, other reason",
         "the gradient onehot(a) - pi becomes tiny, not zero: it prints 0.000000 from a logit "
-        "gap of ~15, and its other component only underflows to 0 at a gap of ~104",
+        f"gap of ~{gaps.norm_prints_zero:.0f}, and its other component only underflows to 0 at "
+        f"a gap of ~{gaps.grad_other_zero:.0f}",
         [],
         {"logit gap where float32 softmax = 1.0": float(gaps.softmax_one),
          "logit gap where the gradient prints 0.000000": float(gaps.norm_prints_zero),
          "logit gap where the other component is exactly 0": float(gaps.grad_other_zero)},
         "03"))
 
-    # 6. negative kappa collapses, positive healthy: 20 seeds per kappa, paired across kappa
+    # 6. negative kappa traps, positive kappa stays healthy: paired across kappa
     by_kappa = {k: ck.by_seed(kappa=k) for k in C.KAPPAS}
-    only_neg, only_pos, p_pair = paired("verdict 6", ck, by_kappa[-0.4], ck.collapsed,
-                                        ck, by_kappa[0.4], ck.collapsed)
+    six = paired("trapped, kappa -0.4 vs +0.4", ck, by_kappa[-0.4], ck.trapped, ck,
+                 by_kappa[0.4], ck.trapped)
+    rates = [ck.trapped[r].mean() for r in by_kappa.values()]
     out.append(Verdict(
         6, "Negative kappa collapses, positive kappa stays healthy", "not supported",
-        "a quarter to a third of runs collapse at every kappa; -0.4 and +0.4 differ on "
-        f"{only_neg + only_pos} of 20 paired seeds (exact McNemar p = {p_pair:.2f})",
-        [_c(f"runs collapsed, kappa {k:+.1f}", ck, rows, ck.collapsed)
+        f"{100 * min(rates):.0f}-{100 * max(rates):.0f} % of runs end trapped at every kappa; "
+        f"-0.4 and +0.4 differ on {six.pooled[0] + six.pooled[1]} of {len(by_kappa[-0.4])} "
+        f"paired seeds (exact McNemar p = {six.p:.2f})",
+        [_c(f"runs trapped, kappa {k:+.1f}", ck, rows, ck.trapped)
          for k, rows in by_kappa.items()],
-        {"seeds collapsed at kappa -0.4 only": only_neg,
-         "seeds collapsed at kappa +0.4 only": only_pos,
-         "exact McNemar p, kappa -0.4 vs +0.4": p_pair}, "03"))
+        {"seeds trapped at kappa -0.4 only": six.pooled[0],
+         "seeds trapped at kappa +0.4 only": six.pooled[1]}, "03", [six]))
 
     # 7. entropy_coef 0.01: at the default settings (kappa -0.4, paired with the control) and
-    # in the fast-collapse setting (lr 0.03; collapse_fixes)
+    # in the fast-trapping setting (lr 0.03; collapse_fixes)
     control = ck.by_seed(kappa=-0.4)
     bonus = {e: ce.by_seed(kappa=-0.4, entropy_coef=e) for e in C.ENTROPY_COEFS}
     at_001 = ce.select(entropy_coef=0.01)
-    _, _, p_001 = paired("verdict 7", ck, control, ck.collapsed, ce, bonus[0.01], ce.collapsed)
     fast = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
             for label in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")}
-    _, _, p_fast = paired("verdict 7", fixes, fast["none"], fixes.collapsed,
-                          fixes, fast["entropy 0.01"], fixes.collapsed)
-    cap_stuck = fast["logit cap 2"][fixes.collapsed[fast["logit cap 2"]]]
+    cap_trapped = fast["logit cap 2"][fixes.trapped[fast["logit cap 2"]]]
     out.append(Verdict(
         7, "entropy_coef = 0.01 keeps entropy above 0.1 and is the primary fix", "partly",
-        "a bonus of 0.01 already prevents most collapses, but not by keeping entropy above "
-        "0.1: most runs end below it; a logit cap keeps entropy and still collapses",
-        [_c("runs collapsed, kappa -0.4, no bonus", ck, control, ck.collapsed),
-         _c("runs collapsed, kappa -0.4, 0.01", ce, bonus[0.01], ce.collapsed),
-         _c("runs collapsed, kappa -0.4, 0.05", ce, bonus[0.05], ce.collapsed),
+        "a bonus of 0.01 prevents most traps at the default settings, but not by keeping "
+        "entropy above 0.1: most runs end below it; where runs fall fast (lr 0.03) 0.05 is "
+        "needed; a logit cap keeps entropy and still traps runs",
+        [_c("runs trapped, kappa -0.4, no bonus", ck, control, ck.trapped),
+         _c("runs trapped, kappa -0.4, 0.01", ce, bonus[0.01], ce.trapped),
+         _c("runs trapped, kappa -0.4, 0.05", ce, bonus[0.05], ce.trapped),
          _c("runs at 0.01 ending with entropy > 0.1 (every kappa)", ce, at_001,
             ce.final("entropy") > 0.1),
-         _c("runs collapsed, fast-collapse setting, no fix", fixes, fast["none"],
-            fixes.collapsed),
-         _c("runs collapsed, fast-collapse setting, 0.01", fixes, fast["entropy 0.01"],
-            fixes.collapsed),
-         _c("runs collapsed, fast-collapse setting, 0.05", fixes, fast["entropy 0.05"],
-            fixes.collapsed),
-         _c("runs collapsed, fast-collapse setting, logit cap 2", fixes, fast["logit cap 2"],
-            fixes.collapsed)],
-        {"exact McNemar p, kappa -0.4, no bonus vs 0.01": p_001,
-         "exact McNemar p, fast setting, no fix vs 0.01": p_fast,
-         "final entropy at 0.01, median over runs": float(np.nanmedian(
-             ce.final("entropy")[at_001])),
-         "final entropy of the collapsed logit-cap-2 runs, min": float(
-             np.min(fixes.final("entropy")[cap_stuck])) if len(cap_stuck) else float("nan")},
-        "04"))
+         _c("runs trapped, lr 0.03, no fix", fixes, fast["none"], fixes.trapped),
+         _c("runs trapped, lr 0.03, 0.01", fixes, fast["entropy 0.01"], fixes.trapped),
+         _c("runs trapped, lr 0.03, 0.05", fixes, fast["entropy 0.05"], fixes.trapped),
+         _c("runs trapped, lr 0.03, logit cap 2", fixes, fast["logit cap 2"], fixes.trapped)],
+        {"final entropy at 0.01, median over runs": float(np.nanmedian(
+            ce.final("entropy")[at_001])),
+         "final entropy of the trapped logit-cap-2 runs, min": float(
+             np.min(fixes.final("entropy")[cap_trapped])) if len(cap_trapped) else float("nan")},
+        "04",
+        [paired("trapped, kappa -0.4, no bonus vs 0.01", ck, control, ck.trapped, ce,
+                bonus[0.01], ce.trapped),
+         paired("trapped, lr 0.03, no fix vs 0.01", fixes, fast["none"], fixes.trapped,
+                fixes, fast["entropy 0.01"], fixes.trapped),
+         paired("trapped, lr 0.03, no fix vs 0.05", fixes, fast["none"], fixes.trapped,
+                fixes, fast["entropy 0.05"], fixes.trapped)]))
 
-    # 8. clipping: the runs whose gradient vanished (always abort, never choose) among every
-    # GRU dataset on 20 seeds; one-sided runs still choose, and their gradients do not vanish
-    sets = (ck, ce, fixes, slow, wout)
-    silent = [np.isin(d.mode, [analysis.MODES.index(m)
-                               for m in ("always_aborts", "never_chooses")]) for d in sets]
-    pairs = list(zip(sets, silent, strict=True))
-    silent_clipped = np.concatenate([d.final("clipped")[m] > 0 for d, m in pairs])
-    silent_seeds = np.concatenate([d.arrays["seed"][m] for d, m in pairs])
-    silent_norm = np.concatenate([d.final("grad_norm")[m] for d, m in pairs])
+    # 8. clipping: the stuck runs (their gradient vanished) of every GRU frequency dataset
+    sets = (ck, ce, fixes, slow, wout, lr)
+    stuck = [analysis.is_stuck(d.mode) for d in sets]
+    stuck_clipped = np.concatenate([d.final("clipped")[m] > 0 for d, m in zip(sets, stuck,
+                                                                              strict=True)])
+    stuck_seeds = np.concatenate([d.arrays["seed"][m] for d, m in zip(sets, stuck,
+                                                                      strict=True)])
+    stuck_norm = np.concatenate([d.final("grad_norm")[m] for d, m in zip(sets, stuck,
+                                                                         strict=True)])
     threshold = float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip)
     out.append(Verdict(
         8, "Gradient clipping does not help vanishing gradients", "confirmed",
-        f"clipping never acted in the last updates of a run that always aborts or never "
-        f"chooses: their gradient norms stay far below its threshold ({threshold:g})",
-        [count("always-aborting or never-choosing runs clipped in any of their last 50 "
-               "updates", silent_clipped, silent_seeds)],
+        f"clipping never acted in the last updates of a stuck run (always aborts or never "
+        f"chooses): their gradient norms stay far below its threshold ({threshold:g})",
+        [count("stuck runs clipped in any of their last 50 updates", stuck_clipped,
+               stuck_seeds)],
         {"clip threshold (global L2 norm)": threshold,
-         "final gradient norm, always-aborting or never-choosing runs (max)": float(
-             np.nanmax(silent_norm))}, "03"))
+         "final gradient norm of a stuck run, max": float(np.nanmax(stuck_norm))}, "03"))
 
     # 9. schedules, in both settings, each paired with its control
     fast_sched = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
@@ -266,43 +349,88 @@ def verdicts() -> list[Verdict]:
     slow_sched = {label: C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, label)
                   for label in ("decaying lr", "gradual kappa")}
     lower = C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, "lower lr")
-    p9 = {"exact McNemar p, default settings, lr 0.01 vs 0.003": paired(
-        "verdict 9", ck, control, ck.collapsed, slow, lower, slow.collapsed)[2]}
+    tests9 = [paired("trapped, default settings, lr 0.01 vs 0.003", ck, control, ck.trapped,
+                     slow, lower, slow.trapped)]
     for label in fast_sched:
-        p9[f"exact McNemar p, fast setting, no fix vs {label}"] = paired(
-            "verdict 9", fixes, fast["none"], fixes.collapsed, fixes, fast_sched[label],
-            fixes.collapsed)[2]
-        p9[f"exact McNemar p, default lr, no fix vs {label}"] = paired(
-            "verdict 9", ck, control, ck.collapsed, slow, slow_sched[label], slow.collapsed)[2]
+        tests9.append(paired(f"trapped, lr 0.03, no fix vs {label}", fixes, fast["none"],
+                             fixes.trapped, fixes, fast_sched[label], fixes.trapped))
+        tests9.append(paired(f"trapped, default lr, no fix vs {label}", ck, control,
+                             ck.trapped, slow, slow_sched[label], slow.trapped))
     out.append(Verdict(
         9, "A decaying learning rate or a gradual kappa schedule helps", "not supported",
-        "neither schedule lowered the collapse rate measurably, in either setting; a lower "
-        "constant learning rate did at the default settings",
-        [_c("runs collapsed, fast setting, no fix", fixes, fast["none"], fixes.collapsed),
-         _c("runs collapsed, fast setting, decaying lr", fixes, fast_sched["decaying lr"],
-            fixes.collapsed),
-         _c("runs collapsed, fast setting, gradual kappa", fixes, fast_sched["gradual kappa"],
-            fixes.collapsed),
-         _c("runs collapsed, default lr, no fix", ck, control, ck.collapsed),
-         _c("runs collapsed, default lr, decaying lr", slow, slow_sched["decaying lr"],
-            slow.collapsed),
-         _c("runs collapsed, default lr, gradual kappa", slow, slow_sched["gradual kappa"],
-            slow.collapsed),
-         _c("runs collapsed, default settings but lr 0.003", slow, lower, slow.collapsed)],
-        p9, "04"))
+        "neither schedule lowered the trapped fraction measurably, in either setting; a lower "
+        "constant learning rate (0.003) did at the default settings",
+        [_c("runs trapped, lr 0.03, no fix", fixes, fast["none"], fixes.trapped),
+         _c("runs trapped, lr 0.03, decaying lr", fixes, fast_sched["decaying lr"],
+            fixes.trapped),
+         _c("runs trapped, lr 0.03, gradual kappa", fixes, fast_sched["gradual kappa"],
+            fixes.trapped),
+         _c("runs trapped, default lr, no fix", ck, control, ck.trapped),
+         _c("runs trapped, default lr, decaying lr", slow, slow_sched["decaying lr"],
+            slow.trapped),
+         _c("runs trapped, default lr, gradual kappa", slow, slow_sched["gradual kappa"],
+            slow.trapped),
+         _c("runs trapped, default settings but lr 0.003", slow, lower, slow.trapped)],
+        {}, "04", tests9))
 
-    # 10. absorbing states of the task's rewards: the modes of every stuck run on 20 seeds
+    # 10. absorbing states of the task's rewards: the modes of every trapped GRU run
     modes = np.concatenate([d.mode for d in sets])
     seeds10 = np.concatenate([d.arrays["seed"] for d in sets])
-    is_stuck = analysis.is_collapsed(modes)
+    blocks10 = np.concatenate([d.block for d in sets])
+    trapped = analysis.is_trapped(modes)
     out.append(Verdict(
-        10, "(not in the analysis) Collapse is an absorbing state of the task's rewards",
+        10, "(not in the analysis) The trap is an absorbing state of the task's rewards",
         "confirmed",
-        "most stuck runs always abort: every return is -0.5, every advantage ~0, at any kappa",
-        [count("stuck runs that always abort", modes[is_stuck] == analysis.MODES.index(
-            "always_aborts"), seeds10[is_stuck]),
-         count("stuck runs that never choose", modes[is_stuck] == analysis.MODES.index(
-             "never_chooses"), seeds10[is_stuck])], {}, "03"))
+        "most trapped runs always abort: every return is -0.5, every advantage ~0, at any "
+        "kappa",
+        [count("trapped runs that always abort", modes[trapped] == analysis.MODES.index(
+            "always_aborts"), seeds10[trapped], blocks10[trapped]),
+         count("trapped runs that never choose", modes[trapped] == analysis.MODES.index(
+             "never_chooses"), seeds10[trapped], blocks10[trapped])], {}, "03"))
+
+    # 11. the readout's initial bias toward FIXATE (upstream's config: b_out = [3, 0, 0])
+    no_bias, full = bias.by_seed(fixate_bias=0.0, entropy_coef=0.0), bias.by_seed(
+        fixate_bias=3.0, entropy_coef=0.0)
+    full_bonus = bias.by_seed(fixate_bias=3.0, entropy_coef=0.05)
+    never = bias.mode == analysis.MODES.index("never_chooses")
+    out.append(Verdict(
+        11, "(not in the analysis) Upstream's readout bias toward FIXATE decides the trap",
+        "confirmed",
+        "a FIXATE bias of 3 (upstream's b_out = [3, 0, 0]) traps far more runs than no bias, "
+        "mostly never choosing or on one side",
+        [_c("runs trapped, no bias", bias, no_bias, bias.trapped),
+         _c("runs trapped, FIXATE bias 3", bias, full, bias.trapped),
+         _c("runs trapped, FIXATE bias 3, entropy_coef 0.05", bias, full_bonus, bias.trapped),
+         _c("runs that never choose, FIXATE bias 3", bias, full, never)],
+        {}, "02",
+        [paired("trapped, no bias vs bias 3", bias, no_bias, bias.trapped, bias, full,
+                bias.trapped),
+         paired("trapped, bias 3: no bonus vs 0.05", bias, full, bias.trapped, bias,
+                full_bonus, bias.trapped)]))
+
+    # 12. the rescue: an entropy bonus switched on at update 400 in runs trapped by then,
+    # against the same runs continued without it (the cells of a seed share updates 0-399)
+    counts12, tests12, freed = [], [], {}
+    for source, d in rescue.items():
+        before = d.modes_at(400)
+        rows = {e: d.by_seed(entropy_coef=e) for e in (0.0, 0.05, 0.2)}
+        was = analysis.is_trapped(before[rows[0.0]])
+        for e, r in rows.items():
+            left = ~d.trapped[r]
+            freed[source, e] = (r[was], left[was])
+            counts12.append(count(f"{source}: runs trapped at update 400 that leave the trap "
+                                  f"by 800, entropy_coef {e:g} from 400", left[was],
+                                  d.arrays["seed"][r][was], d.block[r][was]))
+        for e in (0.05, 0.2):
+            a, b = freed[source, 0.0][1], freed[source, e][1]
+            tests12.append(Paired(f"{source}: left the trap, none vs {e:g}",
+                                  stats.mcnemar(a, b)))
+    out.append(Verdict(
+        12, "(not in the analysis) An entropy bonus lifts a run that is already trapped",
+        "partly",
+        "switched on at update 400, a bonus frees some runs that are already trapped; without "
+        "it almost none leave",
+        counts12, {}, "04", tests12))
     return out
 
 
@@ -311,23 +439,31 @@ def _cell(text: str) -> str:
 
 
 def verdict_table(rows: list[Verdict]) -> str:
-    """Markdown table: claim, verdict, takeaway and the counts (k of n runs, 95 % interval)."""
-    lines = ["| # | claim | verdict | takeaway | counts: k of n runs (95 % interval; seeds) |",
-             "| --- | --- | --- | --- | --- |"]
+    """Markdown table: claim, verdict, takeaway, the counts (k of n runs, 95 % interval, per
+    block) and whether the blocks replicate each other."""
+    lines = ["| # | claim | verdict | takeaway | counts: k of n runs (95 % interval; seeds; "
+             "per block) | replicated |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for v in rows:
         counts = "; ".join(str(c) for c in v.counts) or "exact computation, no runs"
         lines.append(f"| {v.number} | {_cell(v.claim)} | {v.verdict} | {_cell(v.takeaway)} | "
-                     f"{_cell(counts)} |")
+                     f"{_cell(counts)} | {_cell(v.replication)} |")
     return "\n".join(lines)
 
 
 def numbers_table(rows: list[Verdict]) -> str:
-    """Markdown table of the further numbers each verdict quotes."""
+    """Markdown table of the further numbers each verdict quotes, and its paired tests."""
     lines = ["| # | measured | value |", "| --- | --- | --- |"]
     for v in rows:
         for k, x in v.numbers.items():
             lines.append(f"| {v.number} | {_cell(k)} | {x:.3g} |" if isinstance(x, float)
                          else f"| {v.number} | {_cell(k)} | {x} |")
+        for t in v.tests:
+            per_block = "".join(f"; block {i}: {a}/{b}, p = {p:.3g}"
+                                for i, (a, b, p) in enumerate(t.blocks, start=1))
+            lines.append(f"| {v.number} | exact McNemar test, {_cell(t.what)} (seeds only "
+                         f"in the first / only in the second) | {t.pooled[0]}/{t.pooled[1]}, "
+                         f"p = {t.p:.3g}{per_block} |")
     return "\n".join(lines)
 
 

@@ -302,8 +302,8 @@ def _explorer_summary(cat, kappa, entropy_coef, network, wout_std, lr) -> str:
     modes = [analysis.MODES[m] if m >= 0 else "stopped" for m in d.mode[rows]]
     return (f"kappa={kappa:+.2f} entropy_coef={entropy_coef:g} ({name}, {len(rows)} seeds): "
             f"final reward {np.nanmean(d.final('reward')[rows]):.3f}, entropy "
-            f"{np.nanmean(d.final('entropy')[rows]):.3f}, collapsed "
-            f"{int(d.collapsed[rows].sum())}/{len(rows)} ({', '.join(modes)})")
+            f"{np.nanmean(d.final('entropy')[rows]):.3f}, trapped "
+            f"{int(d.trapped[rows].sum())}/{len(rows)} ({', '.join(modes)})")
 
 
 def explorer_demo(cat) -> Demo:
@@ -659,7 +659,7 @@ def fixed_point_demo(runs: dict, rewards=tasks.EXPECTED_VALUES) -> Demo:
 def entropy_grid_demo(grid) -> Demo:
     """Sliders over a kappa x entropy_coef sweep (kappa_runs.stack(entropy_runs,
     entropy_coef=0.0)) driving plots.EntropyGridFigure; the summary gives the chosen cell's
-    final entropy, reward, lower-p choices and collapsed runs."""
+    final entropy, reward, lower-p choices and trapped runs."""
     def summary(kappa, entropy_coef):
         cell = grid.subset(kappa=kappa, entropy_coef=entropy_coef)
         H, R, risky = (cell.final(n) for n in ("entropy", "reward", "risky_rate"))
@@ -667,8 +667,8 @@ def entropy_grid_demo(grid) -> Demo:
         return (f"kappa={kappa:+.2f}, entropy_coef={entropy_coef:g}, {len(H)} seeds: final "
                 f"entropy median {np.median(H):.3f} (above {plots.ENTROPY_TARGET:g} in "
                 f"{int((H > plots.ENTROPY_TARGET).sum())}); reward mean {np.mean(R):.3f} (min "
-                f"{np.min(R):.2f}); lower-p choices {risky_text}; collapsed "
-                f"{stats.frequency(cell.collapsed)}")
+                f"{np.min(R):.2f}); lower-p choices {risky_text}; trapped "
+                f"{stats.frequency(cell.trapped)}")
 
     return Demo(plots.EntropyGridFigure(grid), summary_fn=summary,
                 kappa=kappa_slider(grid.values("kappa"), -0.4),
@@ -692,8 +692,8 @@ def fixes_demo(by_setting: dict[str, dict], fix: str = "entropy 0.05") -> Demo:
             return f"{fix}: not run at {setting}"
         R = runs[fix].final("reward")
         return (f"{setting}, {fix}: final reward mean {np.mean(R):.2f} (min {np.min(R):.2f}); "
-                f"collapsed {stats.frequency(runs[fix].collapsed)} "
-                f"(no fix: {stats.frequency(runs['none'].collapsed)})")
+                f"trapped {stats.frequency(runs[fix].trapped)} "
+                f"(no fix: {stats.frequency(runs['none'].trapped)})")
 
     return Demo(plots.FixCurvesFigure(by_setting), summary_fn=summary,
                 setting=W.Dropdown(options=settings, value=settings[-1], description="setting"),

@@ -88,7 +88,7 @@ def test_our_own_report_round_trips():
     hist["max_prob"] = np.ones((1, 1))  # deterministic (0 would be impossible: >= 1/3)
     hist["reward"] = -0.5 * np.ones((1, 1))
     d = diagnose_log(analysis.report(hist, 0, number=500))
-    assert d.verdict == "collapsed: never chooses"
+    assert d.verdict == "trapped: never chooses"
 
 
 @pytest.mark.parametrize("bad", ["", "hello world",
@@ -104,7 +104,7 @@ def test_history_diagnosis():
                                        "left_rate", "higher_ev_rate", "entropy", "grad_norm",
                                        "dead_fraction")}
     h["no_choice_rate"][:] = 1.0
-    assert diagnose_history(h).verdict == "collapsed: never chooses"
+    assert diagnose_history(h).verdict == "trapped: never chooses"
     h["no_choice_rate"][:] = 0.0
     h["choice_rate"][:] = 1.0
     h["left_rate"][:] = 0.5
@@ -138,7 +138,7 @@ def test_min_updates_is_where_the_stored_runs_stop_misleading():
                 mean = {k: np.nanmean(a[f"h/{k}"][:, max(0, i - w):i], axis=1)
                         for k in ("abort_rate", "no_choice_rate", "left_rate",
                                   "higher_ev_rate")}
-            now = analysis.is_trapped(analysis.collapse_mode(
+            now = analysis.is_trapped(analysis.behaviour_mode(
                 mean["abort_rate"], mean["no_choice_rate"],
                 1 - mean["abort_rate"] - mean["no_choice_rate"], mean["left_rate"],
                 mean["higher_ev_rate"]))

@@ -212,5 +212,28 @@ def test_instructor_edition_runs_and_every_check_says_correct(name, instructor_f
     nb = nbformat.read(instructor_folder / name, as_version=4)
     lab.execute(nb, instructor_folder, timeout=600)
     counts = lab.verdicts(nb)
-    assert counts == {"correct": len(editions.solutions(SOURCES[name])), "wrong": 0,
-                      "not done yet": 0}, counts
+    asked = len(editions.solutions(SOURCES[name])) + len(editions.predictions(SOURCES[name]))
+    assert counts == {"correct": asked, "wrong": 0, "not done yet": 0}, counts
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_instructor_edition_answers_each_prediction_from_the_data(name):
+    """A prediction has no stored answer (the data may be rebuilt): the instructor edition
+    sets it to what the check's own truth computes, in the cell, with the same context."""
+    nb = editions.make(SOURCES[name], "instructor")
+    for guess in editions.predictions(SOURCES[name]):
+        text = editions.source(nb["cells"][guess["cell"]])
+        assert (f"{guess['name']} = exercises.{guess['exercise']}.truth({guess['context']})"
+                ".answer") in text
+    student = editions.make(SOURCES[name], "student")
+    named = lambda nb: [(g["name"], g["context"]) for g in editions.predictions(nb)]  # noqa: E731
+    assert named(student) == named(SOURCES[name])  # the student still predicts
+
+
+def test_a_prediction_is_found_only_with_its_check_right_after():
+    cell = lambda text: {"cell_type": "code", "source": text, "outputs": []}  # noqa: E731
+    nb = {"cells": [cell("guess = ...  # 'a' or 'b'"), cell("guess = exercises.g.check(guess, h)"),
+                    cell("other = ..."), cell("print(other)"),
+                    cell("x = ..."), cell("y = exercises.x.check(x)")]}
+    assert editions.predictions(nb) == [{"name": "guess", "cell": 0, "exercise": "g",
+                                         "context": "h"}]

@@ -222,7 +222,7 @@ def mutating(exercise):
 # exercises whose arguments are all numbers, dtypes or objects the guard does not compare (the
 # catalogue), or are meant to be changed (an optimiser's parameters)
 NOTHING_TO_MUTATE = {"gamble_value", "saturation_gap", "behaviour", "min_entropy_coef",
-                     "wilson_interval", "collapse_count", "first_adam_step"}
+                     "wilson_interval", "trapped_count", "first_adam_step"}
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -406,15 +406,15 @@ def test_min_entropy_coef_rejects_missing_steps_sign_and_formula_slips():
 
 
 def test_collapsed_fraction_rejects_count_learning_and_single_mode_slips():
-    from pyrl_mini.analysis import COLLAPSED_MODES, MODES
+    from pyrl_mini.analysis import MODES, TRAPPED_MODES
 
-    assert set(COLLAPSED_MODES) < set(MODES)  # the exercise uses the library's names
-    assert "count" in _wrong(nb04.collapsed_fraction,
-                             lambda m: sum(x in COLLAPSED_MODES for x in m))
-    assert "'learning'" in _wrong(nb04.collapsed_fraction,
+    assert set(TRAPPED_MODES) < set(MODES)  # the exercise uses the library's names
+    assert "count" in _wrong(nb04.trapped_fraction,
+                             lambda m: sum(x in TRAPPED_MODES for x in m))
+    assert "'learning'" in _wrong(nb04.trapped_fraction,
                                   lambda m: sum(x != "converged" for x in m) / len(m))
     assert "is wrong" in _wrong(
-        nb04.collapsed_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
+        nb04.trapped_fraction, lambda m: sum(x == "always_aborts" for x in m) / len(m))
 
 # --- notebook 03 ---
 def test_exact_pg_step_rejects_descent_missing_baseline_and_returning_the_step():
@@ -468,11 +468,11 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
     from pyrl_mini import analysis
 
     for a, n, left, hev in nb03.BEHAVIOUR_CASES:  # the checker's cases are the library's rules
-        mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
+        mode = analysis.behaviour_mode(a, n, 1 - a - n, left, hev)
         assert analysis.MODES[int(mode)] == nb03.reference_behaviour(a, n, left, hev)
     rng = np.random.default_rng(0)
     for a, n, left, hev in rng.uniform(0, 1, (300, 4)) * [1, 0.2, 1, 1]:
-        mode = analysis.collapse_mode(a, n, 1 - a - n, left, hev)
+        mode = analysis.behaviour_mode(a, n, 1 - a - n, left, hev)
         assert analysis.MODES[int(mode)] == nb03.reference_behaviour(a, n, left, hev)
 
     def one_side_left_only(a, n, left, hev):
@@ -564,12 +564,12 @@ def test_wilson_interval_rejects_wald_and_a_centre_at_p():
 
 def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
     def rate(cat, *s):
-        k, n = nb05.reference_collapse_count(cat, *s)
+        k, n = nb05.reference_trapped_count(cat, *s)
         return k / n
 
     def one_kappa(cat, network, wout_std, lr, entropy_coef):
         name, rows = cat.match(network, wout_std, lr, 0.0, entropy_coef)
-        return int(cat.datasets[name].collapsed[rows].sum()), len(rows)
+        return int(cat.datasets[name].trapped[rows].sum()), len(rows)
 
     def aborts_only(cat, network, wout_std, lr, entropy_coef):
         k = n = 0
@@ -580,10 +580,10 @@ def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
                 n += len(rows)
         return k, n
 
-    assert "not a rate" in _wrong(nb05.collapse_count, rate)
-    assert "pool every kappa" in _wrong(nb05.collapse_count, one_kappa)
-    assert "every collapsed mode" in _wrong(nb05.collapse_count, aborts_only)
-    assert "expected" not in _wrong(nb05.collapse_count, aborts_only)  # no answer given away
+    assert "not a rate" in _wrong(nb05.trapped_count, rate)
+    assert "pool every kappa" in _wrong(nb05.trapped_count, one_kappa)
+    assert "every trapped mode" in _wrong(nb05.trapped_count, aborts_only)
+    assert "expected" not in _wrong(nb05.trapped_count, aborts_only)  # no answer given away
 
 
 def test_classify_log_rejects_entropy_rules_and_nan_equality():

@@ -90,7 +90,7 @@ def test_explorer_is_legible_and_keyed(cat, quiet):
     want = []
     for kappa in cat.values("kappa"):
         name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
-        want.append(f"{int(cat.datasets[name].collapsed[rows].sum())} of {len(rows)}")
+        want.append(f"{int(cat.datasets[name].trapped[rows].sum())} of {len(rows)}")
     assert [t.get_text() for t in bars.texts] == want
     # the j-th line is the cell's j-th seed, in the colour the key gives it
     key = dict(zip(seed_key, fig.legends[0].legend_handles, strict=False))

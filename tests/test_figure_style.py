@@ -177,23 +177,23 @@ def _static_figures():
     def trap_frequencies():   # notebook 03, section 5, on the stored runs
         ck, cl = data.load("collapse_kappa"), data.load("collapse_lr")
         kappas = ck.values("kappa")
-        trap = np.stack([ck.collapsed[ck.by_seed(kappa=k)] for k in kappas], axis=1)
-        groups = {f"lr {lr:g}\nkappa {k:+.1f}": ck.collapsed[ck.by_seed(kappa=k)]
-                  if lr == 0.01 else cl.collapsed[cl.by_seed(kappa=k, lr=lr)]
+        trap = np.stack([ck.trapped[ck.by_seed(kappa=k)] for k in kappas], axis=1)
+        groups = {f"lr {lr:g}\nkappa {k:+.1f}": ck.trapped[ck.by_seed(kappa=k)]
+                  if lr == 0.01 else cl.trapped[cl.by_seed(kappa=k, lr=lr)]
                   for k in (-0.4, 0.4) for lr in (0.003, 0.01, 0.03)}
         return plots.plot_trap_frequencies(groups, trap, kappas,
                                            ck.arrays["seed"][ck.by_seed(kappa=0.0)])
 
     def trapped_by_kappa():   # notebook 01, section 4
         ck, ce = data.load("collapse_kappa"), data.load("collapse_entropy")
-        series = {"entropy_coef 0": {k: ck.collapsed[ck.by_seed(kappa=k)]
+        series = {"entropy_coef 0": {k: ck.trapped[ck.by_seed(kappa=k)]
                                      for k in ck.values("kappa")}}
-        series |= {f"entropy_coef {e:g}": {k: ce.collapsed[ce.by_seed(kappa=k, entropy_coef=e)]
+        series |= {f"entropy_coef {e:g}": {k: ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
                                            for k in ce.values("kappa")}
                    for e in ce.values("entropy_coef")}
         return plots.plot_trapped_fraction(
             series, xlabel="kappa", log_x=False,
-            title="GRU: collapsed (trapped) runs, 20 seeds per point")
+            title="GRU: trapped runs, 20 seeds per point")
 
     def modes_by_bias():   # notebook 02, section 4
         bias = data.load("nb02_readout_bias")

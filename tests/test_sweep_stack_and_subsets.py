@@ -34,7 +34,7 @@ def test_take_and_subset_keep_every_array_and_the_meta():
     assert sub.arrays["seed"].tolist() == [0, 1, 2]               # seed order
     assert sub.arrays.keys() == d.arrays.keys() and sub.meta is d.meta
     assert np.array_equal(sub.final("reward"), d.final("reward")[d.by_seed(kappa=0.0)])
-    trapped = d.take(d.collapsed)                                  # a boolean mask
+    trapped = d.take(d.trapped)                                  # a boolean mask
     assert trapped.arrays["seed"].tolist() == [1, 1]
     assert trapped.mode_names == ["always_aborts", "always_aborts"]
 
@@ -69,7 +69,7 @@ def test_per_cell_arranges_values_by_cell_in_seed_order():
     for i, k in enumerate(d.values("kappa")):
         for j, c in enumerate(d.values("entropy_coef")):
             assert np.array_equal(table[i, j], d.subset(kappa=k, entropy_coef=c).final("reward"))
-    assert d.per_cell(d.collapsed, "kappa").shape == (2, 6)
+    assert d.per_cell(d.trapped, "kappa").shape == (2, 6)
     uneven = d.take(np.arange(len(d.arrays["seed"]) - 1))
     with pytest.raises(ValueError, match="different numbers of runs"):
         uneven.per_cell(uneven.final("reward"), "kappa", "entropy_coef")

@@ -28,7 +28,7 @@ def test_subset_is_a_sweep_of_the_selected_runs():
     # selections index into the subset
     np.testing.assert_allclose(relu.final("reward")[relu.by_seed(kappa=-0.4)], [3.0])
     assert relu.values("kappa") == [-0.4, 0.4]
-    assert relu.collapsed.tolist() == [False, False]          # modes 0 (converged) twice
+    assert relu.trapped.tolist() == [False, False]          # modes 0 (converged) twice
 
 
 def test_sorted_rows_pair_runs_across_sweeps_by_grid_values_and_seed():

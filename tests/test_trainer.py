@@ -125,7 +125,7 @@ def test_dead_units_counted_on_valid_steps():
 
 
 def test_collapse_modes():
-    m = analysis.collapse_mode(
+    m = analysis.behaviour_mode(
         abort_rate=[0.0, 0.95, 0.0, 0.01, 0.3],
         no_choice_rate=[0.97, 0.0, 0.0, 0.0, 0.1],
         choice_rate=[0.03, 0.05, 1.0, 0.99, 0.6],

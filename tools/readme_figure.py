@@ -25,7 +25,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "collapse.png"
 
 def figure():
     grid = load("nb00_main_grid")
-    x, collapsed = grid.update_axis(), grid.collapsed
+    x, collapsed = grid.update_axis(), grid.trapped
     kappa, coef = grid.arrays["grid/kappa"], grid.arrays["grid/entropy_coef"]
     fig, axes = plots.subplots(1, 2, figsize=(9.6, 4.0), layout="constrained")
     for ax, name, label in zip(axes, ("entropy", "reward"), ("policy entropy (nats, log)",

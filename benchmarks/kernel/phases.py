@@ -127,7 +127,7 @@ def main() -> None:
                                              "flat_grads")),
                          (trainer, ("losses", "behaviour", "batch_statistics")),
                          (tasks, ("build_inputs", "resolve", "return_to_go")),
-                         (analysis, ("collapse_mode",)),
+                         (analysis, ("behaviour_mode",)),
                          (fast_rollout, ("run",)),   # the kernel's forward and its wrapper
                          (torch.Tensor, ("backward",))):
         for name in names:

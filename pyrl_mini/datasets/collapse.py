@@ -1,6 +1,6 @@
 """The frequency datasets: how often runs collapse, on 20 independent seeds per compared cell.
 
-Every frequency the collection states ("k of n runs collapsed") rests on these. Their names say
+Every frequency the collection states ("k of n runs trapped") rests on these. Their names say
 what they vary: collapse_<axis>. Each trains 20 seeds per cell that the older, smaller datasets
 never used. Within a dataset, and across the family of datasets linked by `paired_with` (every
 one on seeds 2000-2019 names collapse_kappa), cells share their seeds on purpose: the same seed
@@ -41,8 +41,11 @@ from .nb04_entropy_fix import (
     variant_grid,
 )
 
-SEEDS = tuple(range(2000, 2020))      # collapse_kappa and the datasets paired with it
-FIX_SEEDS = tuple(range(3000, 3020))  # collapse_fixes (a different setting: not paired)
+# Two independent blocks of 20 seeds each (replication: every frequency is stated on block 1,
+# block 2 and both together); within a block, cells share seeds on purpose (paired).
+SEED_BLOCKS = (tuple(range(2000, 2020)), tuple(range(2100, 2120)))   # collapse_kappa & co.
+SEEDS = SEED_BLOCKS[0] + SEED_BLOCKS[1]
+FIX_BLOCKS = (tuple(range(3000, 3020)), tuple(range(3100, 3120)))    # collapse_fixes
 UPDATES = 800
 KAPPAS = (-0.4, 0.0, 0.4)
 
@@ -50,7 +53,7 @@ COLLAPSE_KAPPA = register(SweepSpec(
     name="collapse_kappa",
     base={"updates": UPDATES},
     grid={"kappa": KAPPAS},
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
 ), frequency_claims=True)
@@ -61,7 +64,7 @@ COLLAPSE_ENTROPY = register(SweepSpec(
     name="collapse_entropy",
     base={"updates": UPDATES},
     grid={"kappa": KAPPAS, "entropy_coef": ENTROPY_COEFS},
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
@@ -72,7 +75,7 @@ COLLAPSE_LR = register(SweepSpec(
     name="collapse_lr",
     base={"updates": UPDATES},
     grid={"kappa": (-0.4, 0.4), "lr": LEARNING_RATES},
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
@@ -83,7 +86,7 @@ COLLAPSE_WOUT = register(SweepSpec(
     name="collapse_wout",
     base={"updates": UPDATES, "kappa": 0.0},
     grid={"wout_std": WOUT_STDS, "entropy_coef": (0.0, 0.05)},
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
@@ -97,7 +100,7 @@ COLLAPSE_FIXES = register(VariantSpec(
     name="collapse_fixes",
     base=FAST_BASE,
     grid=variant_grid(FIX_VARIANTS, tuple(_FIX_DEFAULTS), _FIX_DEFAULTS),
-    seeds=FIX_SEEDS,
+    blocks=FIX_BLOCKS,
     stride=5,
     chunk=10,
 ), frequency_claims=True)
@@ -112,7 +115,7 @@ COLLAPSE_FIXES_SLOW = register(VariantSpec(
     name="collapse_fixes_slow",
     base={"updates": UPDATES, "kappa": -0.4, "kappa_step": 0.05, "kappa_step_updates": 50},
     grid=variant_grid(SLOW_VARIANTS, tuple(_SLOW_DEFAULTS), _SLOW_DEFAULTS),
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
@@ -132,7 +135,7 @@ COLLAPSE_OPTIMIZER = register(VariantSpec(
     name="collapse_optimizer",
     base={"updates": UPDATES, "kappa": 0.0},
     grid=variant_grid(OPTIMIZER_VARIANTS, tuple(_OPT_DEFAULTS), _OPT_DEFAULTS),
-    seeds=SEEDS,
+    blocks=SEED_BLOCKS,
     stride=10,
     chunk=10,
 ), frequency_claims=True, paired_with=("collapse_kappa",))
@@ -140,13 +143,13 @@ COLLAPSE_OPTIMIZER = register(VariantSpec(
 # notebook 01's SimpleRNN: its dynamics use relu rates, but upstream's policy reads tanh(x)
 # (the "mismatch"); does the mismatched readout learn less often than a consistent relu one?
 # kappa 0, 20 seeds of its own (another network: nothing to pair with).
-READOUT_SEEDS = tuple(range(5000, 5020))
+READOUT_BLOCKS = (tuple(range(5000, 5020)), tuple(range(5100, 5120)))
 
 COLLAPSE_READOUT = register(SweepSpec(
     name="collapse_readout",
     base={"updates": UPDATES, "kappa": 0.0, "network_type": "simple"},
     grid={"readout_rate": ("relu", "tanh")},
-    seeds=READOUT_SEEDS,
+    blocks=READOUT_BLOCKS,
     stride=10,
     chunk=10,
 ), frequency_claims=True)
@@ -156,3 +159,53 @@ def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
     """Rows of d (spec's runs) of the variant `label` of `variants` (the dict spec was made
     from, e.g. FIX_VARIANTS for COLLAPSE_FIXES), ordered by seed."""
     return spec.rows_of(d, list(variants).index(label))
+
+
+# The explorer's grid (notebook 05) and notebook 00's overview: 5 kappas x 3 entropy
+# coefficients on the first block of seeds (300 runs, about 25 minutes on two cores; 7 x 4
+# would take about 50). Its cells at kappa -0.4 / 0 / +0.4 and entropy_coef
+# 0 / 0.01 / 0.05 are the same runs as collapse_kappa's and collapse_entropy's block 1 (same
+# settings, same seeds), so the two agree where they meet (tests/test_data.py).
+GRID_KAPPAS = (-0.6, -0.4, 0.0, 0.4, 0.6)
+GRID_ENTROPY_COEFS = (0.0, 0.01, 0.05)
+
+COLLAPSE_GRID = register(SweepSpec(
+    name="collapse_grid",
+    base={"updates": UPDATES},
+    grid={"kappa": GRID_KAPPAS, "entropy_coef": GRID_ENTROPY_COEFS},
+    seeds=SEED_BLOCKS[0],
+    stride=10,
+    chunk=12,
+), frequency_claims=True, paired_with=("collapse_kappa",))
+
+# The rescue experiment (notebook 04): runs that are trapped by update 400 get an entropy bonus
+# of 0.05 or 0.2 from update 400 on (entropy_start), against the same runs continued without
+# it (entropy_coef 0). The three cells of a seed are the same run up to update 400 (a bonus of
+# weight 0 before entropy_start), so each rescue is compared with its own control. Two settings
+# that trap most runs, each in its own modes (measured on the block-1 datasets: W_out std 2
+# traps 18 of 20 by update 400, 10 always aborting and 7 on one side; a FIXATE bias of 3 traps
+# 15 of 20, 5 never choosing and 9 on one side), with enough seeds for about 20 trapped runs of
+# each mode: 40 seeds and 100 seeds, each in two blocks.
+RESCUE_START = 400
+RESCUE_COEFS = (0.0, 0.05, 0.2)
+
+COLLAPSE_RESCUE_WOUT = register(SweepSpec(
+    name="collapse_rescue_wout",
+    base={"updates": UPDATES, "kappa": 0.0, "wout_std": 2.0, "entropy_start": RESCUE_START},
+    grid={"entropy_coef": RESCUE_COEFS},
+    blocks=(tuple(range(6000, 6020)), tuple(range(6020, 6040))),
+    stride=10,
+    chunk=12,
+    mode_at=(RESCUE_START,),
+), frequency_claims=True)
+
+COLLAPSE_RESCUE_BIAS = register(SweepSpec(
+    name="collapse_rescue_bias",
+    base={"updates": UPDATES, "kappa": 0.0, "fixate_bias": 3.0,
+          "entropy_start": RESCUE_START},
+    grid={"entropy_coef": RESCUE_COEFS},
+    blocks=(tuple(range(6100, 6150)), tuple(range(6150, 6200))),
+    stride=10,
+    chunk=12,
+    mode_at=(RESCUE_START,),
+), frequency_claims=True)

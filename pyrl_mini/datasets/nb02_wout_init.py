@@ -90,13 +90,14 @@ NB02_WOUT_ZERO = register(SweepSpec(
 # nb00_main_grid (1000 updates) 44 of 45 runs were already collapsed or not at update 300 as at
 # update 1000, so 800 leaves the collapsed/not verdict settled.
 FIXATE_BIASES = (0.0, 1.5, 3.0)
-BIAS_SEEDS = tuple(range(1000, 1020))
+# three blocks of 20 (the bias x bonus cells are the collection's closest call: 60 seeds)
+BIAS_BLOCKS = (tuple(range(1000, 1020)), tuple(range(1100, 1120)), tuple(range(1200, 1220)))
 
 NB02_READOUT_BIAS = register(SweepSpec(
     name="nb02_readout_bias",
     base={"updates": 800, "kappa": 0.0},
     grid={"fixate_bias": FIXATE_BIASES, "entropy_coef": (0.0, 0.05)},
-    seeds=BIAS_SEEDS,
+    blocks=BIAS_BLOCKS,
     stride=10,
     final_window=50,
     chunk=12,

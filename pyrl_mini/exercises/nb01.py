@@ -125,10 +125,10 @@ paired_difference = Exercise(
 
 
 # --- Exercise 3: how well a score separates two groups (AUC) --------------------------------------
-def reference_separation_auc(collapsed, healthy) -> float:
-    """P(a random collapsed run has a higher dead fraction than a random healthy run), ties
+def reference_separation_auc(trapped, healthy) -> float:
+    """P(a random trapped run has a higher dead fraction than a random healthy run), ties
     counted 1/2: the area under the ROC curve. 0.5 = no information, 1 = perfect."""
-    a = torch.as_tensor(collapsed, dtype=torch.float64).view(-1, 1)
+    a = torch.as_tensor(trapped, dtype=torch.float64).view(-1, 1)
     b = torch.as_tensor(healthy, dtype=torch.float64).view(1, -1)
     return ((a > b).double().mean() + 0.5 * (a == b).double().mean()).item()
 
@@ -137,28 +137,28 @@ def _test_separation_auc(fn: Callable) -> str | None:
     cases = [([0.30, 0.26], [0.10, 0.42, 0.26, 0.20]),
              ([0.5, 0.6, 0.2], [0.1, 0.3]),
              ([0.1], [0.1, 0.1, 0.2])]
-    for collapsed, healthy in cases:
-        got = float(call(fn, list(collapsed), list(healthy)))
-        want = reference_separation_auc(collapsed, healthy)
+    for trapped, healthy in cases:
+        got = float(call(fn, list(trapped), list(healthy)))
+        want = reference_separation_auc(trapped, healthy)
         if math.isclose(got, want, abs_tol=1e-9):
             continue
-        where = f"collapsed {collapsed}, healthy {healthy}"
+        where = f"trapped {trapped}, healthy {healthy}"
         if math.isclose(got, 1 - want, abs_tol=1e-9):
             return (f"for {where} you got {got:.3g}, which is 1 - AUC: count the pairs where "
                     "the COLLAPSED run has more dead units")
-        a = torch.tensor(collapsed).view(-1, 1)
+        a = torch.tensor(trapped).view(-1, 1)
         b = torch.tensor(healthy).view(1, -1)
         if math.isclose(got, (a > b).double().mean().item(), abs_tol=1e-9) or \
                 math.isclose(got, (a >= b).double().mean().item(), abs_tol=1e-9):
             return (f"for {where} your AUC {got:.3g} counts ties wrong: a tie counts one half")
-        return (f"for {where} your AUC {got:.3g} is wrong: compare every (collapsed, healthy) "
+        return (f"for {where} your AUC {got:.3g} is wrong: compare every (trapped, healthy) "
                 "pair and average")
     return None
 
 
 separation_auc = Exercise(
     "separation_auc", reference_separation_auc, _test_separation_auc,
-    "the AUC counts every (collapsed, healthy) pair, ties as one half.")
+    "the AUC counts every (trapped, healthy) pair, ties as one half.")
 
 
 # --- A prediction (section 6): more dead units under Adam or under plain SGD? ---------------------

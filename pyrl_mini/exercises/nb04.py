@@ -12,7 +12,7 @@ import torch
 from .core import Exercise, Finding, Prediction, Returns, call, fmt, paired_finding
 
 # Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
-# the worse arm; Exercise 3: the collapsed fraction of a fix's runs; and a prediction, at the end.
+# the worse arm; Exercise 3: the trapped fraction of a fix's runs; and a prediction, at the end.
 _NB04_REWARDS = (0.4, 0.55, 0.7, 0.85, 1.0)  # the gambling task's EV columns
 
 
@@ -99,23 +99,23 @@ min_entropy_coef = Exercise(
     "entropy_coef = T * gap / log((1 - p_min) / p_min).")
 
 
-def reference_collapsed_fraction(modes) -> float:
-    """Fraction of runs whose behaviour mode (analysis.MODES names) is a collapsed one:
+def reference_trapped_fraction(modes) -> float:
+    """Fraction of runs whose behaviour mode (analysis.MODES names) is a trapped one:
     never_chooses, always_aborts or one_side."""
-    from ..analysis import COLLAPSED_MODES
+    from ..analysis import TRAPPED_MODES
 
     modes = list(modes)
-    return sum(m in COLLAPSED_MODES for m in modes) / len(modes)
+    return sum(m in TRAPPED_MODES for m in modes) / len(modes)
 
 
-def _test_collapsed_fraction(fn: Callable) -> str | None:
+def _test_trapped_fraction(fn: Callable) -> str | None:
     cases = [["converged", "always_aborts", "converged", "always_aborts", "converged"],
              ["converged", "learning", "learning"],
              ["never_chooses", "one_side", "converged", "learning"],
              ["always_aborts", "always_aborts"], ["converged"] * 4]
     for modes in cases:
         got = float(call(fn, list(modes)))
-        want = reference_collapsed_fraction(modes)
+        want = reference_trapped_fraction(modes)
         if math.isclose(got, want, abs_tol=1e-9):
             continue
         k = round(want * len(modes))
@@ -124,15 +124,15 @@ def _test_collapsed_fraction(fn: Callable) -> str | None:
                     "runs")
         if "learning" in modes and math.isclose(
                 got, sum(m != "converged" for m in modes) / len(modes)):
-            return (f"for {modes} you counted 'learning' runs as collapsed; a run still learning "
-                    "is not trapped (the collapsed modes: never_chooses, always_aborts, one_side)")
+            return (f"for {modes} you counted 'learning' runs as trapped; a run still learning "
+                    "is not trapped (the trapped modes: never_chooses, always_aborts, one_side)")
         return (f"for {modes} your fraction {got:g} is wrong (count the modes never_chooses, "
                 "always_aborts and one_side, and divide by the number of runs)")
     return None
 
 
-collapsed_fraction = Exercise(
-    "collapsed_fraction", reference_collapsed_fraction, _test_collapsed_fraction,
+trapped_fraction = Exercise(
+    "trapped_fraction", reference_trapped_fraction, _test_trapped_fraction,
     "the share of runs in a trapped mode (never_chooses, always_aborts, one_side).")
 
 
@@ -147,12 +147,12 @@ def _bonus_truth() -> Finding:
         a, b = none.by_seed(kappa=kappa), bonus.by_seed(kappa=kappa, entropy_coef=0.01)
         if not np.array_equal(none.arrays["seed"][a], bonus.arrays["seed"][b]):
             raise ValueError(f"kappa {kappa}: the runs with and without a bonus differ in seeds")
-        without.append(none.collapsed[a])
-        with_bonus.append(bonus.collapsed[b])
-    return paired_finding(np.concatenate(without), np.concatenate(with_bonus), "collapsed",
+        without.append(none.trapped[a])
+        with_bonus.append(bonus.trapped[b])
+    return paired_finding(np.concatenate(without), np.concatenate(with_bonus), "trapped",
                           "without a bonus", "with entropy_coef 0.01")
 
 
 bonus_prevents = Prediction(
     "bonus_prevents", ("fewer", "same", "more"), _bonus_truth,
-    "look at the collapsed counts per entropy_coef below, and at the runs paired by seed")
+    "look at the trapped counts per entropy_coef below, and at the runs paired by seed")

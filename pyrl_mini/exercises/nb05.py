@@ -45,14 +45,14 @@ wilson_interval = Exercise(
 
 
 # --- Exercise 1: k of n: the collapses at one setting, pooled over kappa --------------------------
-def reference_collapse_count(cat, network: str, wout_std: float, lr: float,
+def reference_trapped_count(cat, network: str, wout_std: float, lr: float,
                              entropy_coef: float) -> tuple:
-    """(collapsed runs, runs) of the catalogue at these settings, pooled over every kappa."""
+    """(trapped runs, runs) of the catalogue at these settings, pooled over every kappa."""
     k = n = 0
     for kappa in sorted(set(cat.kappa.tolist())):
         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
         if name is not None:
-            k += int(cat.datasets[name].collapsed[rows].sum())
+            k += int(cat.datasets[name].trapped[rows].sum())
             n += len(rows)
     return k, n
 
@@ -67,12 +67,12 @@ def _catalogue():
     return _CATALOGUE[0]
 
 
-def _test_collapse_count(fn: Callable) -> str | None:
+def _test_trapped_count(fn: Callable) -> str | None:
     cat = _catalogue()
     for setting in (("GRU", 0.05, 0.03, 0.0), ("GRU", 0.05, 0.01, 0.0),
                     ("GRU", 0.05, 0.01, 0.05)):
         k, n = (int(x) for x in call(fn, cat, *setting))  # the guard checked the type
-        want = reference_collapse_count(cat, *setting)
+        want = reference_trapped_count(cat, *setting)
         if (k, n) == want:
             continue
         where = (f"network {setting[0]!r}, W_out std {setting[1]}, lr {setting[2]}, "
@@ -81,7 +81,7 @@ def _test_collapse_count(fn: Callable) -> str | None:
         if n < want[1]:
             hint = ": too few runs; pool every kappa that match() finds"
         elif n == want[1]:
-            hint = (": count every collapsed mode (the dataset's `collapsed` array), not only "
+            hint = (": count every trapped mode (the dataset's `trapped` array), not only "
                     "always-aborting")
         # the student's count and what is off about it, not the expected count: the answer
         # must come from their own code
@@ -89,8 +89,8 @@ def _test_collapse_count(fn: Callable) -> str | None:
     return None
 
 
-collapse_count = Exercise(
-    "collapse_count", reference_collapse_count, _test_collapse_count,
+trapped_count = Exercise(
+    "trapped_count", reference_trapped_count, _test_trapped_count,
     "the counts pool every kappa at the chosen settings.",
     returns=tuple_of(2, "the counts (k, n): a tuple of two whole numbers, not a rate",
                      is_whole_number))
