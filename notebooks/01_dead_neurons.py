@@ -441,7 +441,7 @@ for n in ("SimpleRNN, relu readout", "SimpleRNN, tanh readout"):  # 2 seeds per 
           f"{len(col)}, AUC {separation_auc(*separation[n]):.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-groups = ("learning or converged", "collapsed: always aborts", "collapsed: other trap")
+groups = ("learning or converged", "trapped: always aborts", "trapped: other trap")
 colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
 panels = {"GRU, entropy 0 (kappa -0.4, 0, +0.4)": ck, "GRU, entropy_coef 0.01 and 0.05": ce}
 top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
@@ -598,7 +598,7 @@ ax1.set_xticks(x, labels)
 ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
         title=f"{dead.shape[1]} seeds (grey: the same seed)")
 for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold:.0%} dead units"),
-                                   ([opt20[lb]["collapsed"] for lb in labels], "collapsed"))):
+                                   ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
     ks, n = np.sum(flags, axis=1), dead.shape[1]
     rate = ks / n
     lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
@@ -836,7 +836,7 @@ for j, (label, c) in enumerate(opt.items()):
 top = max(float(np.nanmax(c["dead_curve"])) for c in opt.values())
 ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
         title="dead units over training")
-ax2.set(xlabel="final dead fraction", ylabel="final reward", title="outcome (x: collapsed)")
+ax2.set(xlabel="final dead fraction", ylabel="final reward", title="outcome (x: trapped)")
 ax1.legend()
 fig.tight_layout()
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi

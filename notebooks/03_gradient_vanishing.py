@@ -219,10 +219,12 @@ for dtype, ls in ((torch.float32, "-"), (torch.float64, ":")):
         y = np.abs(curves[dtype][name]).astype(np.float64)
         y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
         ax.plot(gaps, y, ls, color=color, lw=1.4, label=label if dtype == torch.float32 else None)
-for dtype, name, y in ((torch.float32, "float32", 1e-16), (torch.float64, "float64", 1e-10)):
+# the labels in the empty band above the curves, beside their line (float64's to its left)
+for dtype, name, side in ((torch.float32, "float32", 1), (torch.float64, "float64", -1)):
     g = softmax.ideal_saturation_gap(dtype)
     ax.axvline(g, color="0.6", lw=0.8)
-    ax.text(g + 0.3, y, f"pi = 1.0 in {name}", rotation=90, va="bottom")
+    ax.text(g + 0.3 * side, 1e6, f"pi = 1.0\nin {name}", va="center",
+            ha="left" if side > 0 else "right")
 ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
 ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
 ax.set(yscale="log", ylim=(1e-17, 1e9), xlim=(0, 40), xlabel="logit gap z_lead - z_other",

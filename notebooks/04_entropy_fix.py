@@ -426,7 +426,7 @@ for fix in order:   # a fix run on fewer seeds than the rest of its setting says
 ax.set_yticks(range(len(order)), ticks)
 ax.invert_yaxis()
 ax.set_xlim(-0.03, 1.03)
-ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
+ax.set(xlabel="trapped fraction of seeds (95 % Wilson interval)",
        title="the fixes ranked (kappa = -0.4)")
 # the key sits outside the axes, so it covers no point
 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -719,7 +719,7 @@ for y, fix in enumerate(labels):
     ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
 ax1.set_yticks(range(len(labels)), labels)
 ax1.invert_yaxis()
-ax1.set(xlabel="final reward / trial (red: collapsed)", title="(a) lr 0.01, 800 updates")
+ax1.set(xlabel="final reward / trial (red: trapped)", title="(a) lr 0.01, 800 updates")
 ax2.axvline(0.5, color="0.8", ls=":")
 ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
         xlim=plots.data_limits([fixes_a[fix].final("risky_rate") for fix in labels], 0.5))
