@@ -476,10 +476,10 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
 
 # --- the explorer: a catalogue's curves, choices and collapses at chosen settings ------------
 # Fixed y ranges (and x: the longest runs): runs stay comparable from one move to the next,
-# and the axes need not be redrawn (see widgets.Demo's blitting). They cover every stored
-# run (reward -0.5 .. 0.93, dead fraction <= 0.64, gradient norm up to 2e7 in the
-# SimpleRNN; a zero norm is drawn at 1e-12): tests/test_explorer_catalogue.py checks that no
-# stored run falls outside them.
+# and the axes need not be redrawn (see widgets.Demo's blitting). EXPLORER_YLIM is the least
+# range shown, widened when the figure is built to every stored run of the catalogue (a zero
+# gradient norm is drawn at 1e-12): tests/test_explorer_catalogue.py checks that no stored
+# run falls outside the limits.
 EXPLORER_CURVES = (("reward", "reward / trial"), ("entropy", "entropy (nats)"),
                    ("dead_fraction", "dead-unit fraction"),
                    ("grad_norm", "log10 gradient norm"))
@@ -533,7 +533,7 @@ class ExplorerFigure:
                                             va="center", color="0.4"))
             ax.set_title(title)
             ax.set_xlabel("update")
-            ax.set_ylim(*EXPLORER_YLIM[key])
+            ax.set_ylim(*self._ylim(key))
             # one x range for every data set (the longest runs): a move never changes a limit,
             # so every move, a network switch included, only redraws the changing artists
             ax.set_xlim(0, 1.02 * max(d.update_axis()[-1] for d in self.cat.datasets.values()))
@@ -593,6 +593,13 @@ class ExplorerFigure:
         for artist in dynamic:
             artist.set_animated(True)
         fig.pyrl_dynamic_artists = dynamic
+
+    def _ylim(self, key: str) -> tuple[float, float]:
+        """EXPLORER_YLIM[key], widened to hold every stored run of the catalogue (a rebuilt
+        data set may reach further), so no selection clips a curve."""
+        ys = [np.log10(np.maximum(d.h(key), 1e-12)) if key == "grad_norm" else d.h(key)
+              for d in self.cat.datasets.values() if "h/" + key in d.arrays]
+        return data_limits(ys, *EXPLORER_YLIM[key], pad=0.02) if ys else EXPLORER_YLIM[key]
 
     def _by_kappa(self, network, wout_std, lr, entropy_coef) -> list:
         """(dataset or None, rows) at each kappa of the bars, the other settings fixed."""
