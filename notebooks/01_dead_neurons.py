@@ -212,9 +212,9 @@ assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
 # every unit's dead flag every 10 updates: GRU and SimpleRNN, kappa -0.4, 0, 0.4, entropy
 # bonus 0 or 0.05, 600 updates, **2 seeds** (0 and 1).
 #
-# **Interactive demo.** Left: dead, dormant and reward over training per seed. Right: the
-# chosen seed's units, black where dead; a row that turns white again is a unit that came
-# back.
+# **Interactive demo.** Top: the fraction of units dead and dormant (left) and the reward
+# (right) over training, per seed. Below: the chosen seed's units, black where dead; a row
+# that turns white again is a unit that came back.
 
 # %%
 gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
@@ -229,7 +229,7 @@ demo
 #
 # <details><summary>Answer</summary>
 #
-# The count, not the identity: the right panel shows units dying and others reviving at the
+# The count, not the identity: the lower panel shows units dying and others reviving at the
 # same time. A flat fraction is a turnover, not a set of permanently dead units.
 # </details>
 #
@@ -249,7 +249,7 @@ for network, ds in networks.items():
           "updates in a row: " + ", ".join(f"{f:.0%}" for f in after))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plt.subplots(figsize=(4.6, 3.0))
+fig, ax = plots.subplots(figsize=(6.6, 4.2))
 lengths = np.array([1, 2, 5, 10, 20])
 for j, (network, ds) in enumerate(networks.items()):
     spells = analysis.dead_spells(ds.arrays["unit_dead"])
@@ -257,8 +257,9 @@ for j, (network, ds) in enumerate(networks.items()):
     ax.plot(lengths * ds.record_updates()[1], back, "o-", color=f"C{j}", label=network)
 ax.set(xscale="log", xlabel="dead at every record for ... updates (records 10 apart)",
        ylim=(-0.02, 1.02), ylabel="fraction that came back", title="do dead units stay dead?")
-ax.legend(fontsize=7)
-fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.9)
+ax.legend()
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # In every network at least 30 % of the units that died came back later.
@@ -386,10 +387,11 @@ for (k, e), flags in collapsed.items():
     print(f"kappa {k:+.1f}, entropy_coef {e:<4g}: collapsed {stats.frequency(flags)}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-plots.plot_trapped_fraction(
+fig = plots.plot_trapped_fraction(
     {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
      for e in sorted({e for _, e in collapsed})},
-    xlabel="kappa", log_x=False, title="GRU: collapsed (trapped) runs, 20 seeds per point");
+    xlabel="kappa", log_x=False, title="GRU: trapped runs, 20 seeds per point")
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 no_bonus = np.stack([collapsed[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
@@ -439,11 +441,11 @@ for n in ("SimpleRNN, relu readout", "SimpleRNN, tanh readout"):  # 2 seeds per 
           f"{len(col)}, AUC {separation_auc(*separation[n]):.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-groups = ("learning or converged", "collapsed: always aborts", "collapsed: other trap")
+groups = ("learning or converged", "trapped: always aborts", "trapped: other trap")
 colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
 panels = {"GRU, entropy 0 (kappa -0.4, 0, +0.4)": ck, "GRU, entropy_coef 0.01 and 0.05": ce}
 top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
-fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.3), sharey=True, dpi=100)
+fig, axes = plots.subplots(1, 2, figsize=(9.8, 4.6), sharey=True)
 rng = np.random.default_rng(0)
 for ax, (label, ds) in zip(axes, panels.items(), strict=True):
     group, dead = outcome_group(ds), ds.final("dead_fraction")
@@ -455,11 +457,11 @@ for ax, (label, ds) in zip(axes, panels.items(), strict=True):
             ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
     ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
              for g, name in enumerate(groups)]
-    ax.set_xticks(range(len(groups)), ticks, fontsize=7)
+    ax.set_xticks(range(len(groups)), ticks)
     ax.set(xlim=(-0.6, len(groups) - 0.4), ylim=(0, top + 0.04), title=label)
-    ax.title.set_fontsize(9)
 axes[0].set_ylabel("final dead fraction (bar: median)")
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 g0, dead0 = outcome_group(ck), ck.final("dead_fraction")
@@ -524,7 +526,7 @@ gru_mode = {lr: [analysis.MODES[m] if m >= 0 else "stopped" for m in ds.mode[row
 print("GRU behaviour at lr 0.01:", gru_mode[0.01], "; at lr 0.1:", gru_mode[0.1])
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, axes = plt.subplots(1, 2, figsize=(8.0, 2.9), sharey=True)
+fig, axes = plots.subplots(1, 2, figsize=(9.6, 4.0), sharey=True)
 for ax, (network, cells) in zip(axes, lr_cells.items(), strict=True):
     for j, (lr, (ds, rows)) in enumerate(cells.items()):
         for k, i in enumerate(rows):
@@ -532,8 +534,9 @@ for ax, (network, cells) in zip(axes, lr_cells.items(), strict=True):
                     label=f"lr {lr:g}" if k == 0 else None)
     ax.set(xlabel="update", title=network, ylim=(-0.02, 1.02))
 axes[0].set_ylabel("dead fraction")
-axes[0].legend(fontsize=7)
-fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.08)
+axes[0].legend()
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Ten times the learning rate, more dead units, seed by seed (a run that diverged is NaN).
@@ -585,17 +588,17 @@ for label in ("Adam eps 0.01", "SGD lr 1"):
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 threshold, labels = 0.05, list(opt20)
 x = np.arange(len(labels))
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2), dpi=100)
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.4))
 dead = np.array([opt20[lb]["dead"] for lb in labels])             # (optimisers, seeds)
 for p in range(dead.shape[1]):
     ax1.plot(x, dead[:, p], color="0.85", lw=0.7, zorder=1)
 for j in range(len(labels)):
     ax1.scatter(np.full(dead.shape[1], x[j]), dead[j], s=16, color=f"C{j}", zorder=2)
-ax1.set_xticks(x, labels, fontsize=8)
+ax1.set_xticks(x, labels)
 ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
         title=f"{dead.shape[1]} seeds (grey: the same seed)")
 for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold:.0%} dead units"),
-                                   ([opt20[lb]["collapsed"] for lb in labels], "collapsed"))):
+                                   ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
     ks, n = np.sum(flags, axis=1), dead.shape[1]
     rate = ks / n
     lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
@@ -603,12 +606,12 @@ for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold:.
     ax2.bar(x + off, rate, 0.28, color=("0.35", "C3")[j], label=name)
     ax2.errorbar(x + off, rate, yerr=[rate - lo, hi - rate], fmt="none", color="k",
                  capsize=3, lw=1)
-ax2.set_xticks(x, labels, fontsize=8)
-ax2.set(ylim=(0, 1.3), ylabel="fraction of runs", title="with 95 % intervals")
-ax2.legend(fontsize=7, loc="upper center", ncol=2)
-for ax in (ax1, ax2):
-    ax.title.set_fontsize(9)
+ax2.set_xticks(x, labels)
+ax2.set(ylim=(0, 1.4), ylabel="fraction of runs", title="with 95 % intervals",
+        yticks=[0, 0.25, 0.5, 0.75, 1])
+ax2.legend(loc="upper center")
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 eps20, sgd20 = opt20["Adam eps 0.01"], opt20["SGD lr 1"]
@@ -660,7 +663,7 @@ for r, (m, se) in reward_gain.items():
     print(f"paired reward difference {r} - relu: {m:+.2f} +- {se:.2f} (s.e., 6 pairs)")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
+fig, axes = plots.subplots(1, 2, figsize=(9.2, 4.0))
 x = np.arange(len(rate_comp))
 jitter = np.linspace(-0.12, 0.12, len(rate_comp["relu"]["seed"]))
 for ax, key, label in ((axes[0], "dormant", "final dormant fraction"),
@@ -674,8 +677,9 @@ for ax, key, label in ((axes[0], "dormant", "final dormant fraction"),
     ax.set(xticks=x, xticklabels=list(rate_comp), title=label)
 axes[0].set_ylim(-0.02, max(0.5, float(np.nanmax(rate_comp["relu"]["dormant"])) + 0.05))
 axes[1].axhline(0, color="0.85", lw=0.8)
-fig.suptitle("GRU rate function (filled: reached the learning criterion)", fontsize=9)
-fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.82, wspace=0.25)
+fig.suptitle("GRU rate function (filled: reached the learning criterion)")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 relu, alt = rate_comp["relu"], {r: rate_comp[r] for r in ("tanh", "softplus")}
@@ -819,7 +823,7 @@ for label, c in opt.items():
           f"{int(c['collapsed'].sum())} of {len(c['dead'])}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 2.9))
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.6, 4.0))
 for j, (label, c) in enumerate(opt.items()):
     eps_run = label == "Adam eps 0.01"  # dashed and hollow: it lies on top of SGD lr 1
     for k, curve in enumerate(c["dead_curve"]):
@@ -832,9 +836,10 @@ for j, (label, c) in enumerate(opt.items()):
 top = max(float(np.nanmax(c["dead_curve"])) for c in opt.values())
 ax1.set(xlabel="update", ylabel="dead fraction", ylim=(-0.02, max(0.5, top + 0.02)),
         title="dead units over training")
-ax2.set(xlabel="final dead fraction", ylabel="final reward", title="outcome (x: collapsed)")
-ax1.legend(fontsize=7)
+ax2.set(xlabel="final dead fraction", ylabel="final reward", title="outcome (x: trapped)")
+ax1.legend()
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 adam, sgd1, sgd3 = (opt[k] for k in ("Adam lr 0.01", "SGD lr 1", "SGD lr 3"))

@@ -378,6 +378,7 @@ fig = plots.plot_trapped_fraction(
     {f"entropy_coef {e:g}": {w: trapped[w, e] for w in wout_stds} for e in coefs},
     xlabel="initial W_out std (log scale)",
     title="Runs that end trapped\n(20 seeds per point, kappa 0, 800 updates)")
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # every cell holds the same 20 seeds, in the same order (the pairing McNemar relies on)
@@ -455,6 +456,7 @@ fig = plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m
                                    for (b, e), m in bias_modes.items()},
                                   title="How 20 runs per cell end (800 updates, kappa 0)",
                                   xlabel="initial FIXATE bias and entropy_coef")
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% [markdown]
 # The bias decides the trap. Without it, 2 of the 20 runs end trapped, both always aborting.
@@ -548,7 +550,7 @@ ln3 = float(np.log(3))
 w_early = np.array(early.values("wout_std"))
 x = np.where(w_early == 0, w_early[w_early > 0].min() / 3, w_early)   # 0 left of the log axis
 floor = 1e-6   # exact zeros drawn here
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.0))
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.6, 4.2))
 for name, color in (("grad_norm_W_out", "C3"), ("grad_norm_W_rec", "C0"),
                     ("grad_norm_W_in", "C2")):
     g = [early.h(name)[early.select(wout_std=w), 0] for w in w_early]   # 12 runs per std
@@ -558,18 +560,20 @@ for name, color in (("grad_norm_W_out", "C3"), ("grad_norm_W_rec", "C0"),
                      np.maximum([v.max() for v in g], floor), color=color, alpha=0.15)
 ax1.set(xscale="log", yscale="log", xlabel="wout_std",
         ylabel="gradient norm (0 drawn at 1e-6)", title="update 0: gradient by group")
-ax1.legend(fontsize=7)
+ax1.legend()
 for name, color, label in (("entropy", "k", "entropy H"), ("max_prob", "C1", "max pi")):
     v = [early.h(name)[early.select(wout_std=w), 0] for w in w_early]
     ax2.plot(x, [np.median(r) for r in v], "o-", color=color, label=label)
     ax2.fill_between(x, [r.min() for r in v], [r.max() for r in v], color=color, alpha=0.15)
 ax2.axhline(ln3, color="k", ls=":", lw=1)
-ax2.set(xscale="log", xlabel="wout_std", ylim=(0, 1.15), title="update 0: the policy")
-ax2.legend(fontsize=7)
+ax2.set(xscale="log", xlabel="wout_std", ylim=(0, 1.15), title="update 0: the policy",
+        ylabel="H (nats) or max pi")
+ax2.legend()
 for ax in (ax1, ax2):
     ax.minorticks_off()
     ax.set_xticks([x[0], 0.01, 0.1, 1], ["0", "0.01", "0.1", "1"])
-fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.9, wspace=0.25)
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 
 # %%

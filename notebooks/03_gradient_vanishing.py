@@ -148,23 +148,25 @@ late_gap = 1 - bandit.exact_pg_trajectory(bandit.initial_logits_for((1.0, 0.0), 
                                           (1.0, 0.0), lr, 4000)[1:, 0]
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(10.5, 3.0))
+fig, (a1, a2, a3) = plots.subplots(1, 3, figsize=(9.9, 4.8))
 a1.loglog(p0s, measured, "o", color="k", label="exact PG (measured)")
 a1.loglog(p0s, integral, "-", color="C1", label="[F(1/2) - F(p0)] / 2 lr D")
 a1.loglog(p0s, predicted, ":", color="C2", label="1 / (2 lr D p0)")
 a1.set(xlabel="initial pi(best arm) p0", ylabel="steps to pi_best = 1/2", title="plateau")
-a1.legend(fontsize=6)
+a1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 a2.plot(sampled, color="C0", lw=0.6, alpha=0.5)
+a2.plot([], color="C0", lw=0.6, alpha=0.5, label="sampled runs")
 a2.plot(exact, color="k", lw=2, label="exact gradient")
 a2.axvline(formula, color="C1", ls="--", lw=1, label="formula")
 a2.set(xlabel="step", ylabel="pi(best arm)", title="sampled runs (batch 16)")
-a2.legend(fontsize=6)
+a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 a3.loglog(late_t, late_gap, color="k", label="exact PG")
 a3.loglog(late_t, bandit.late_phase_gap(late_t, delta, lr), ":", color="C1",
           label="1 / (2 lr D t)")
 a3.set(xlabel="step t", ylabel="1 - pi(best arm)", title="the 1/t approach")
-a3.legend(fontsize=6)
+a3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 assert np.all(sampled.max(axis=0) >= 0.5), "every sampled run escapes within 1500 steps"
 assert abs(np.median(escape) / formula - 1) < 0.15
 
@@ -206,7 +208,7 @@ gaps = np.linspace(0.0, 40.0, 161)
 curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.float64)}
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plt.subplots(figsize=(6.4, 3.4))
+fig, ax = plots.subplots(figsize=(9.6, 5.6))
 styles = (("log_pi_lead", "|log pi(lead)|  (the value the analysis multiplies)", "C0"),
           ("grad_lead", "|grad|, lead action sampled", "C1"),
           ("log_pi_other", "|log pi(other)|", "C2"),
@@ -217,16 +219,19 @@ for dtype, ls in ((torch.float32, "-"), (torch.float64, ":")):
         y = np.abs(curves[dtype][name]).astype(np.float64)
         y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
         ax.plot(gaps, y, ls, color=color, lw=1.4, label=label if dtype == torch.float32 else None)
-for dtype, name, y in ((torch.float32, "float32", 1e-16), (torch.float64, "float64", 1e-10)):
+# the labels in the empty band above the curves, beside their line (float64's to its left)
+for dtype, name, side in ((torch.float32, "float32", 1), (torch.float64, "float64", -1)):
     g = softmax.ideal_saturation_gap(dtype)
     ax.axvline(g, color="0.6", lw=0.8)
-    ax.text(g + 0.3, y, f"pi = 1.0 in {name}", fontsize=7, rotation=90, va="bottom")
+    ax.text(g + 0.3 * side, 1e6, f"pi = 1.0\nin {name}", va="center",
+            ha="left" if side > 0 else "right")
 ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
-ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below', fontsize=7)
+ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
 ax.set(yscale="log", ylim=(1e-17, 1e9), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
        ylabel="magnitude", title="two actions: value vs gradient (solid float32, dotted float64)")
-ax.legend(fontsize=6.5, loc="upper center", ncol=2)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 c = gap_curves(np.array([10.0]), torch.float64)
 assert abs(c["log_pi_lead"][0]) < 1e-4 and c["grad_lead"][0] < 1e-4
 assert c["log_pi_other"][0] < -9.9 and np.isclose(c["grad_other"][0], np.sqrt(2), rtol=1e-3)
@@ -394,21 +399,22 @@ assert 0.73 < final["higher_ev_rate"][best] < 0.75 and final["abort_rate"][best]
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 log_h = np.log10(np.maximum(final["entropy"], 1e-12))
-fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.0))
+fig, (a1, a2) = plots.subplots(1, 2, figsize=(9.8, 4.2))
 for code, mode in enumerate(analysis.MODES):
     sel = ck.mode == code
     if sel.any():
         colour = plots.MODE_COLOURS[mode]
         a1.plot(log_h[sel], final["reward"][sel], "o", color=colour, ms=5, alpha=0.8,
-                label=f"{mode} ({sel.sum()})")
+                label=f"{mode.replace('_', ' ')} ({sel.sum()})")
         a2.plot(log_h[sel], np.nan_to_num(final["higher_ev_rate"][sel], nan=-0.05),
                 "o", color=colour, ms=5, alpha=0.8)
 a1.set(xlabel="log10 final entropy (nats)", ylabel="final reward / trial",
        title=f"{len(ck.mode)} runs, entropy_coef=0")
 a2.set(xlabel="log10 final entropy (nats)", ylabel="higher-EV choices (-0.05: none)",
        ylim=(-0.1, 1.02), title="choices still follow the offer?")
-a1.legend(fontsize=6, loc="center left")
-fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.89, wspace=0.32)
+fig.legend(loc="center right", frameon=False, title="behaviour (runs)")
+fig.tight_layout(rect=(0, 0, 0.78, 1))
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% [markdown]
 # **Think!** The best run called *learning* earns more per trial than the worst *converged*
@@ -857,20 +863,21 @@ assert apart.max() < 1e-6, "float32 rounding apart (an ensemble's rounding), not
 # line.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plt.subplots(figsize=(6.0, 3.0))
+fig, ax = plots.subplots(figsize=(9.0, 4.2))
 seen = set()
 for i in range(len(ck.mode)):
     mode = plots.mode_name(ck.mode[i])
     ax.plot(np.log10(np.maximum(ck.h("grad_norm")[i], 1e-16)), ck.h("clipped")[i], ".",
             color=plots.MODE_COLOURS[mode], ms=3, alpha=0.5,
-            label=None if mode in seen else mode)
+            label=None if mode in seen else mode.replace("_", " "))
     seen.add(mode)
 ax.axvline(np.log10(threshold), color="k", lw=1, ls="--", label=f"clip = {threshold:g}")
 ax.axvline(np.log10(PRINTS_ZERO), color="0.6", lw=1, ls=":", label="prints 0.000000")
 ax.set(xlabel="log10 gradient norm before clipping (10-update mean)",
        ylabel="fraction of updates clipped", xlim=(-16.5, 2))
-ax.legend(fontsize=6, loc="center left")
-fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.95)
+ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, markerscale=3)
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% [markdown]
 # ## Bonus D: the 3-seed grids, kappa x learning rate

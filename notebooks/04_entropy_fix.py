@@ -172,12 +172,12 @@ print(f"H(pi*) = 0.1 needs tau = {mid:.4f}: entropy_coef = {coef_h01:.2f}")
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 taus = np.geomspace(1e-3, 0.3, 61)
 pis = np.stack([bandit.regularised_optimum(evs, t) for t in taus])   # pi*(tau): (taus, arms)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.1))
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 5.4))
 for a in range(pis.shape[1]):
     ax1.plot(taus, pis[:, a], label=f"EV {evs[a]:.2f}")
 ax1.set(xscale="log", xlabel="tau (entropy temperature)", ylabel="pi*(a)",
         title="regularised optimum softmax(r / tau)")
-ax1.legend(fontsize=7)
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 ax2.plot(taus, [entropy(pi) for pi in pis], color="k")
 ax2.axhline(plots.ENTROPY_TARGET, color="C3", ls=":", lw=1, label="analysis: H > 0.1")
 for c, color in zip((0.01, 0.05), ("C0", "C2")):
@@ -186,8 +186,9 @@ for c, color in zip((0.01, 0.05), ("C0", "C2")):
                 label=f"{c:g} / {steps} (per step in the task)")
 ax2.set(xscale="log", xlabel="tau", ylabel="H(pi*) (nats)", title="entropy of the optimum",
         ylim=(0, np.log(len(evs))))
-ax2.legend(fontsize=6, loc="upper left")
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert entropy(regularised_optimum(evs, 0.01 / steps)) < 1e-30, "0.01 keeps no randomness"
@@ -408,7 +409,7 @@ for fix in order:
     print(f"{fix:18s} (a) {text[0]}  (b) {text[1]}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plt.subplots(figsize=(9.0, 1.0 + 0.32 * len(order)), dpi=100)
+fig, ax = plots.subplots(figsize=(9.8, 1.2 + 0.34 * len(order)))
 styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
 for setting, (color, marker, dy) in styles.items():
     rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order) if fix in ranked[setting]]
@@ -425,11 +426,12 @@ for fix in order:   # a fix run on fewer seeds than the rest of its setting says
 ax.set_yticks(range(len(order)), ticks)
 ax.invert_yaxis()
 ax.set_xlim(-0.03, 1.03)
-ax.set(xlabel="collapsed fraction of seeds (95 % Wilson interval)",
+ax.set(xlabel="trapped fraction of seeds (95 % Wilson interval)",
        title="the fixes ranked (kappa = -0.4)")
 # the key sits outside the axes, so it covers no point
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 a, b = ranked[SETTINGS[0]], ranked[SETTINGS[1]]
@@ -576,15 +578,16 @@ for tau in (0.0, 0.01, 0.2):
           f"{rates[tau][1]:.1e}; lr tau min pi* = {rates[tau][2]:.1e}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plt.subplots(figsize=(4.6, 3.2))
+fig, ax = plots.subplots(figsize=(6.4, 4.2))
 t = np.arange(1, 4001)
 for tau, d in dist.items():
     ax.plot(t, np.maximum(d[1:], 1e-16), label=f"tau={tau:g}")
 ax.plot(t, 1.0 / (lr * t), color="0.6", ls=":", label="1 / (lr t)")
 ax.set(xscale="log", yscale="log", ylim=(1e-12, 3), xlabel="step t",
        ylabel="|pi_t - pi*(tau)|_1", title="exact softmax PG, 5 EV arms")
-ax.legend(fontsize=7)
+ax.legend()
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # tau = 0.2: geometric, 1e-7 by step 2000, at about the predicted rate
@@ -675,8 +678,8 @@ assert f"{risky0[0]:.2f}" == "0.92" and f"{risky0[-1]:.2f}" == "0.15", risky0
 # %% [markdown]
 # ### Interactive demo: kappa x entropy_coef
 #
-# Left to right: reward and entropy over training (colour: the chosen cell's seeds; grey: the
-# same kappa without a bonus; red dotted: 0.1); the lower-p choice rate on equal-EV pairs
+# Top: reward and entropy over training (colour: the chosen cell's seeds; grey: the same
+# kappa without a bonus; red dotted: 0.1). Bottom: the lower-p choice rate on equal-EV pairs
 # against kappa; collapsed runs per kappa.
 
 # %%
@@ -706,7 +709,7 @@ for fix, runs in fixes_a.items():
           f"(mean {cost[fix][4]:+.3f})")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 0.6 + 0.3 * len(rows_a)), sharey=True)
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 1.2 + 0.34 * len(rows_a)), sharey=True)
 labels = [r["fix"] for r in rows_a]   # ranked, best on top
 for y, fix in enumerate(labels):
     runs = fixes_a[fix]
@@ -716,11 +719,12 @@ for y, fix in enumerate(labels):
     ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
 ax1.set_yticks(range(len(labels)), labels)
 ax1.invert_yaxis()
-ax1.set(xlabel="final reward / trial (red: collapsed)", title="(a) lr 0.01, 800 updates")
+ax1.set(xlabel="final reward / trial (red: trapped)", title="(a) lr 0.01, 800 updates")
 ax2.axvline(0.5, color="0.8", ls=":")
 ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
         xlim=plots.data_limits([fixes_a[fix].final("risky_rate") for fix in labels], 0.5))
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 by_a = {r["fix"]: r for r in rows_a}
@@ -872,7 +876,7 @@ for label, f in factors.items():
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 names = ("|f(d)|", "1 - pi(a)", "cap slope", "gradient norm")   # the factors of the gradient
-fig, ax = plt.subplots(figsize=(9.0, 3.2))
+fig, ax = plots.subplots(figsize=(9.8, 4.2))
 width, x, floor = 0.8 / len(factors), np.arange(len(names)), 1e-12
 for j, (label, f) in enumerate(factors.items()):
     pos = x + (j - (len(factors) - 1) / 2) * width
@@ -887,8 +891,9 @@ ax.set_ylim(floor, 10)
 ax.set_xticks(x, names)
 ax.set_ylabel("value (means over valid steps)")
 ax.set_title("factors of the policy gradient after the first updates")
-ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
+ax.legend(bbox_to_anchor=(1.01, 1.0), loc="upper left")
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 none_f, cap_f = factors["no fix, seed 1"], factors["logit cap 2, seed 1"]

@@ -41,7 +41,7 @@ from . import analysis, bandit, plots, softmax, stats, tasks
 from .config import TrainSettings
 
 SLIDER_STYLE = {"description_width": "initial"}
-DEMO_DPI = 100  # the PNG a slider redraws: readable at notebook width
+DEMO_DPI = plots.DPI  # the PNG a slider redraws: the collection's one dpi
 SLIDER_LAYOUT = W.Layout(width="360px")
 
 

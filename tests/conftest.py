@@ -5,6 +5,17 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture(scope="module")
+def quiet():
+    """Demos built outside a notebook: widgets.display shows nothing (there is nowhere to)."""
+    from pyrl_mini import widgets
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(widgets, "display", lambda *a, **k: None)
+    yield
+    mp.undo()
+
+
 # Progress: `make test` prints one line per file and a dot per test as it ends (a notebook's
 # file name shows while it runs). A browser test takes up to minutes, several to a file, so
 # each says when it starts on a line of its own, which its result (., F or s) ends.

@@ -133,7 +133,7 @@ def test_dead_units_demo_redraws_with_the_data_of_the_new_settings():
     for y, i in zip(curves(demo.figure), idx, strict=True):
         np.testing.assert_allclose(y, tanh.h("dead_fraction")[i])
     i1 = [i for i in idx if tanh.arrays["seed"][i] == 1][0]
-    image = demo.figure.axes[1].images[0].get_array()
+    image = demo.figure.axes[2].images[0].get_array()
     ud = tanh.arrays["unit_dead"][i1]
     assert image.shape == ud.T.shape
     assert image.sum() == ud.sum()          # the same dead records, units reordered
@@ -158,7 +158,7 @@ def test_units_train_widget_trains_and_records_units():
     assert live.progress.value == 50
     fig = plots.plot_live_units(result)
     died, came_back = analysis.revived_units(result.unit_dead.transpose(1, 0, 2))
-    assert fig.axes[1].get_title() == (f"{came_back.sum()} of {died.sum()} dead units "
+    assert fig.axes[2].get_title() == (f"{came_back.sum()} of {died.sum()} dead units "
                                        "came back")
 
 
@@ -177,4 +177,5 @@ def test_trapped_fraction_on_a_linear_axis_keeps_every_interval_apart_and_in_vie
     assert lo < min(map(min, xs)) and max(map(max, xs)) < hi
     segs = ax.containers[0].lines[2][0].get_segments()
     np.testing.assert_allclose([s[:, 1] for s in segs], [wilson(7, 20), wilson(0, 20)])
-    assert {t.get_text() for t in ax.texts} == {"7/20", "0/20", "1/20"}
+    assert {t.get_text() for t in ax.texts} == {"7", "0", "1"}   # k; n = 20 in the key
+    assert "k of 20 runs" in ax.get_legend().get_title().get_text()

@@ -16,14 +16,6 @@ def cat():
     return data.catalogue()
 
 
-@pytest.fixture(scope="module")
-def quiet():
-    mp = pytest.MonkeyPatch()
-    mp.setattr(widgets, "display", lambda *a, **k: None)
-    yield
-    mp.undo()
-
-
 def test_catalogue_matches_the_data(cat):
     name, rows = cat.match("GRU", 0.05, 0.01, 0.4, 0.0)
     assert name == "nb00_main_grid" and len(rows) == 3
@@ -74,7 +66,7 @@ def test_explorer_redraws_with_the_data_of_the_new_settings(cat, quiet):
 
 
 def test_explorer_is_legible_and_keyed(cat, quiet):
-    """At least 100 dpi, tick labels >= 8 pt, a key for every colour (seed lines, bars,
+    """At least 100 dpi, tick labels >= 10 pt, a key for every colour (seed lines, bars,
     dots, heatmap), no panel that only holds text, bars labelled k of n."""
     demo = widgets.explorer_demo(cat)
     demo.set(kappa=0.4, lr=0.03)
@@ -83,10 +75,14 @@ def test_explorer_is_legible_and_keyed(cat, quiet):
     for ax in fig.axes:
         assert ax.lines or ax.patches or ax.images or ax.collections, "a panel of only text"
         for label in ax.get_xticklabels() + ax.get_yticklabels():
-            assert label.get_fontsize() >= 8
-    seed_key = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert seed_key == ["1st seed", "2nd seed", "3rd seed", "4th seed"]
-    assert "a cell holds" in fig.legends[0].get_title().get_text()
+            assert label.get_fontsize() >= plots.FONT
+    name, rows = cat.match("GRU", 0.05, 0.03, 0.4, 0.0)
+    seeds = cat.datasets[name].arrays["seed"][rows]
+    assert 3 == len(seeds) < demo.plot_fn.pool    # a line of the pool is not drawn ...
+    seed_key = [t.get_text() for t in fig.legends[0].get_texts() if t.get_visible()]
+    assert seed_key == [f"seed {s}" for s in seeds]   # ... and has no entry in the key
+    assert sum(h.get_visible() for h in fig.legends[0].legend_handles) == len(seeds)
+    assert "one line per seed" in fig.legends[0].get_title().get_text()
     assert len(fig.axes) == 8  # seven panels and the heatmap's colour bar
     assert fig.axes[-1].get_ylabel() == "P(choose left)"
     bars, risky = demo.plot_fn.axes[4], demo.plot_fn.axes[5]
@@ -96,11 +92,18 @@ def test_explorer_is_legible_and_keyed(cat, quiet):
         name, rows = cat.match("GRU", 0.05, 0.03, kappa, 0.0)
         want.append(f"{int(cat.datasets[name].trapped[rows].sum())} of {len(rows)}")
     assert [t.get_text() for t in bars.texts] == want
-    # the j-th line is the cell's j-th run
-    name, rows = cat.match("GRU", 0.05, 0.03, 0.4, 0.0)
-    for j, row in enumerate(rows):
+    # the j-th line is the cell's j-th seed, in the colour the key gives it
+    key = dict(zip(seed_key, fig.legends[0].legend_handles, strict=False))
+    for j, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
         line = fig.axes[0].lines[j]
         np.testing.assert_allclose(line.get_ydata(), cat.datasets[name].h("reward")[row])
+        assert line.get_color() == key[f"seed {seed}"].get_color()
+    # every kappa with runs shows its rate as a dot, so a count of 0 (no bar) shows too
+    demo.set(lr=0.01)
+    labels = [t.get_text() for t in bars.texts]
+    assert "0 of 3" in labels
+    dots = demo.plot_fn.rates.get_ydata()
+    np.testing.assert_allclose(dots, [int(t.split()[0]) / int(t.split()[-1]) for t in labels])
 
 
 def test_explorer_draws_every_computed_combination(cat, quiet):

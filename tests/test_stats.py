@@ -68,7 +68,8 @@ def test_plot_trapped_fraction_draws_each_rate_with_its_wilson_interval():
     low, high = segments[:, 0, 1], segments[:, 1, 1]
     np.testing.assert_allclose(low, [wilson(2, 5)[0], wilson(5, 5)[0]])
     np.testing.assert_allclose(high, [wilson(2, 5)[1], 1.0])
-    assert {t.get_text() for t in ax.texts} == {"2/5", "5/5", "0/5"}
+    assert {t.get_text() for t in ax.texts} == {"2", "5", "0"}   # k; n = 5 in the key
+    assert "k of 5 runs" in ax.get_legend().get_title().get_text()
     assert ax.get_xlabel() == "W_out std" and ax.get_legend() is not None
     plt.close(fig)
 
