@@ -61,8 +61,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # The written analysis that circulates with the upstream code says of the ReLU: "Once a
 # neuron goes negative, it stays "dead" (no gradient flow)", and of negative kappa: "Some
 # neurons may become negative → ReLU kills them" and "Eventually entire network could
-# collapse". It exempts the GRU ("uses tanh"), but the pyrl GRU's rate is r = relu(x) too
-# (Song, Yang & Wang 2017), so we measure both networks: the GRU and a leaky SimpleRNN.
+# collapse". It exempts the GRU ("uses tanh"), but the pyrl GRU's rate is relu(x) too (Song,
+# Yang & Wang 2017): we measure both the GRU and a leaky SimpleRNN.
 #
 # ## 2. Dead and dormant (10 min)
 #
@@ -86,8 +86,8 @@ raster = widgets.raster_demo(examples)
 raster
 
 # %% [markdown]
-# **Think!** A dead unit is a white row in every trial. Which network has the most? Slide
-# through the batch: can a unit be white in all six trials shown and still not be dead?
+# **Think!** A dead unit is a white row in every trial. Which network has the most? Can a
+# unit be white in all six trials shown and still not be dead?
 #
 # <details><summary>Answer</summary>
 #
@@ -123,7 +123,7 @@ dead_and_dormant = exercises.dead_and_dormant.check(dead_and_dormant)
 # ```
 # </details>
 #
-# Your function (or the reference) on the four example networks:
+# On the four example networks:
 
 # %%
 fractions = {}
@@ -156,7 +156,7 @@ assert fractions["GRU, lr 0.1"][0] > fractions["GRU, lr 0.01"][0]
 # %% [markdown]
 # ## 3. Do dead units stay dead? (7 min)
 #
-# First, the gradient. With a relu readout, x_i reaches the loss only through relu(x_i), and
+# With a relu readout, x_i reaches the loss only through relu(x_i), and
 # relu'(x) = 0 for x < 0, so a unit dead on every step of a batch gets exactly zero gradient
 # on its incoming weights (W_in[:, i], W_rec[:, i], b_i). On the batches above:
 
@@ -274,8 +274,8 @@ assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 #
 # ## 4. Does negative kappa kill units? (8 min)
 #
-# The claim predicts more dead units at kappa -0.4 than at +0.4. Pairing runs that differ
-# only in kappa (same seed: same weights and trials) removes the spread between seeds.
+# The claim predicts more dead units at kappa -0.4 than at +0.4. We compare seed by seed
+# (same weights and trials at both kappas).
 #
 # ### Exercise 2: a paired difference and its standard error
 #
@@ -302,8 +302,8 @@ paired_difference = exercises.paired_difference.check(paired_difference)
 # </details>
 #
 # From here on the GRU's numbers rest on **40 seeds in two blocks of 20** (default settings,
-# 800 updates), each trained at every kappa and entropy bonus, so cells pair up by seed. With
-# no effect, which side of a pair has more dead units is a coin flip: the sign test.
+# 800 updates), each trained at every kappa and entropy bonus, so cells pair up by seed; the
+# sign test counts which side of each pair has more dead units.
 
 # %%
 ck = data.load("collapse_kappa")
@@ -481,12 +481,11 @@ first_step = valid & (np.cumsum(valid, axis=0) <= 1)
 assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], valid).mean()
 
 # %% [markdown]
-# Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68; blocks 0.71 and
-# 0.64), but 30 of the 38 always abort, and with one-step trials a unit gets one chance per
+# Trapped runs end with more dead units (AUC 0.68; blocks 0.71 and 0.64), but 30 of the 38 always abort, and with one-step trials a unit gets one chance per
 # trial to fire. At update 5, when nearly every run still aborts, the future trapped runs are
 # barely deader (AUC 0.59). The other 8 are deader (AUC 0.79 in each block); the 7 trapped
-# with a bonus are not (0.43). A correlation, partly a measurement artefact: sections 6 and 7
-# change the dead units and watch the trap.
+# with a bonus are not (0.43). A correlation, partly an artefact: sections 6 and 7 change the
+# dead units instead.
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
@@ -538,9 +537,32 @@ for network, per in lr_dead.items():
     lo, mid, hi = per[0.001], per[0.01], per[0.1]
     assert np.all(lo < mid) and np.all((hi > mid) | np.isnan(hi)), network
     assert np.isfinite(hi).any()
-# The GRU converges at lr 0.01 and collapses at lr 0.1 (both seeds).
+# The GRU converges at lr 0.01 and is trapped at lr 0.1 (both seeds).
 assert gru_mode[0.01] == ["converged", "converged"]
 assert all(m in ("one_side", "always_aborts", "never_chooses") for m in gru_mode[0.1])
+
+# %%
+# The same on the 40 seeds: the GRU at kappa -0.4 and +0.4 (80 pairs), lr 0.003, 0.01, 0.03
+lr40 = data.load("collapse_lr")    # lr 0.003 and 0.03; lr 0.01 is collapse_kappa's
+lr_dead40 = {lr: np.concatenate([lr40.final("dead_fraction")[lr40.by_seed(kappa=k, lr=lr)]
+                                 for k in (-0.4, 0.4)]) for lr in (0.003, 0.03)}
+lr_dead40[0.01] = np.concatenate([ck.final("dead_fraction")[ck.by_seed(kappa=k)]
+                                  for k in (-0.4, 0.4)])     # rows: (kappa, seed), paired
+lr_steps = {}                      # (lower lr, higher lr) -> pairs with more dead at the higher
+for lower, higher in ((0.003, 0.01), (0.01, 0.03)):
+    lr_steps[lower, higher] = int(np.sum(lr_dead40[higher] > lr_dead40[lower]))
+    print(f"lr {lower:g} -> {higher:g}: more dead units in {lr_steps[lower, higher]} of 80 "
+          f"pairs; median final dead fraction {np.median(lr_dead40[lower]):.2f} -> "
+          f"{np.median(lr_dead40[higher]):.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+for k in (-0.4, 0.4):              # the three learning rates share the seeds, in seed order
+    seeds = ck.arrays["seed"][ck.by_seed(kappa=k)]
+    assert all(np.array_equal(lr40.arrays["seed"][lr40.by_seed(kappa=k, lr=lr)], seeds)
+               for lr in (0.003, 0.03)) and len(seeds) == 40
+assert lr_steps == {(0.003, 0.01): 76, (0.01, 0.03): 73}
+assert [round(float(np.median(lr_dead40[lr])), 2) for lr in (0.003, 0.01, 0.03)] == \
+    [0.07, 0.18, 0.35]
 
 # %% [markdown]
 # **The optimiser.** Adam divides each gradient by its running size, so kappa's common factor
@@ -683,9 +705,9 @@ assert all(trap_tests["SGD lr 1", b][2] > 0.05 for b in (1, 2))
 # %% [markdown]
 # ## 7. Without a dead zone: tanh and softplus (4 min)
 #
-# If dead units held learning back, rates that are never exactly zero should help. The same
-# GRU with r = tanh(x) or r = softplus(x) = log(1 + e^x) instead of relu(x), kappa -0.4, 0,
-# 0.4, 2 seeds, 600 updates, paired with the relu runs:
+# If dead units held learning back, rates that are never exactly zero should help: the same
+# GRU with r = tanh(x) or softplus(x) = log(1 + e^x) instead of relu(x), kappa -0.4, 0, 0.4,
+# 2 seeds, 600 updates, paired with the relu runs:
 
 # %%
 rate_runs = data.load("nb01_rates")   # tanh and softplus; relu is nb01_gru at entropy_coef 0
@@ -760,11 +782,12 @@ for m, se in reward_gain.values():
 # - Dead units do not stay dead: 39-64 % came back (2 seeds).
 # - kappa does not change how many units die (40 seeds, p = 0.63). Trapped runs (a third
 #   without a bonus) end deader mostly because always-aborting trials last one step.
-# - The learning rate and Adam's equal-size steps kill units (35 of 40 runs above 10 % dead;
-#   Adam at eps 0.01: none). Units without a dead zone do not learn better (2 seeds).
+# - The learning rate (more dead units at each step up in 76 and 73 of 80 pairs) and Adam's
+#   equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01: none).
+#   Units without a dead zone do not learn better (2 seeds).
 # - Verdict 1: **partly**. Dead units are real, but nothing here shows they cause the trap.
 #
-# Next: notebook 02, the second suspect, a small initialisation of the readout W_out.
+# Next: notebook 02, the second suspect: a small readout W_out.
 
 # %% [markdown]
 # ## Bonus A: Adam with a large eps (the experiment)
@@ -902,8 +925,8 @@ assert not eps["collapsed"].any() and np.all(eps["reward"] >= 0.65)
 # exceeds 1.6 %, and kappa, which now scales the steps, changes the dead fraction by under
 # 0.01 per seed: under SGD kappa reaches the step and units still do not die. Too large an SGD
 # step (lr 3) breaks the policy without killing units. Adam at eps 0.01 ends these 6 runs with
-# at most 0.5 % dead and none collapsed; on 20 seeds (section 6) up to 2 %, and 1 of 20
-# collapsed.
+# at most 0.5 % dead and none trapped; on the 40 seeds of section 6, up to 2 % and 1 of 40
+# trapped.
 #
 # ## Bonus C: the SimpleRNN's relu/tanh mismatch
 #
