@@ -261,8 +261,9 @@ ax.legend(fontsize=7)
 fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.9)
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# In every network at least 30 % of the units that died came back later.
-assert all(r[0] >= 0.3 for r in revived.values())
+# In every network 45-58 % of the units that died came back later (the prose's range).
+assert (round(min(r[0] for r in revived.values()), 2),
+        round(max(r[0] for r in revived.values()), 2)) == (0.45, 0.58)
 # the GRU's fraction is verdict 1's "revived fraction" number, counted the same way
 from pyrl_mini.verdicts import revived_fraction
 
@@ -273,7 +274,7 @@ assert revived["SimpleRNN, relu readout"][1][-1] < 0.15
 assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 
 # %% [markdown]
-# On these 2 seeds, 39-64 % of the units that died came back, fewer the longer they stayed
+# On these 2 seeds, 45-58 % of the units that died came back, fewer the longer they stayed
 # dead: "stays dead" does not hold as stated.
 #
 # ## 4. Does negative kappa kill units? (8 min)
@@ -343,8 +344,7 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # ## 5. Does the dead fraction predict the trap? (8 min)
 #
 # A **trapped** run ignores the offer: it never chooses, always aborts or picks one side
-# (notebook 00's glossary). **Predict first:** if dead units cause the trap, will trapped GRU
-# runs be the deadest?
+# (notebook 00's glossary). If dead units cause the trap, trapped runs should be the deadest.
 #
 # ### Exercise 3: how well does a number separate two groups?
 #
@@ -413,9 +413,9 @@ assert all(ck.trapped[ck.by_seed(kappa=k)].sum() == n for k, n in zip((-0.4, 0, 
 assert bonus.sum() == 7 and str(stats.frequency(ce.trapped)) == "7 of 240 (1-6 %)"
 
 # %% [markdown]
-# Without an entropy bonus about a third of the runs end trapped at every kappa: 14 of 40
-# at kappa -0.4 (22-50 %), 13 at 0, 11 at +0.4, the two blocks within one run of each other.
-# With a bonus of 0.01 or 0.05, 7 of 240. Their dead fractions:
+# Without an entropy bonus about a third of the runs end trapped at every kappa: 14 of 40 at
+# kappa -0.4 (22-50 %), 13 at 0, 11 at +0.4, the blocks within one run of each other; with a
+# bonus of 0.01 or 0.05, 7 of 240. Their dead fractions:
 
 # %%
 def outcome_group(ds) -> np.ndarray:
@@ -541,9 +541,10 @@ for network, per in lr_dead.items():
     lo, mid, hi = per[0.001], per[0.01], per[0.1]
     assert np.all(lo < mid) and np.all((hi > mid) | np.isnan(hi)), network
     assert np.isfinite(hi).any()
-# The GRU converges at lr 0.01 and is trapped at lr 0.1 (both seeds).
-assert gru_mode[0.01] == ["converged", "converged"]
-assert all(m in ("one_side", "always_aborts", "never_chooses") for m in gru_mode[0.1])
+# The GRU is not trapped at lr 0.01 (one run converged, one still learning) and is trapped at
+# lr 0.1 (both seeds).
+assert sorted(gru_mode[0.01]) == ["converged", "learning"]
+assert all(m in analysis.TRAPPED_MODES for m in gru_mode[0.1])
 
 # %%
 # The same on the 40 seeds: the GRU at kappa -0.4 and +0.4 (80 pairs), lr 0.003, 0.01, 0.03
@@ -708,9 +709,9 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 # %% [markdown]
 # ## 7. Without a dead zone: tanh and softplus (4 min)
 #
-# If dead units held learning back, rates that are never exactly zero should help: the same
-# GRU with r = tanh(x) or softplus(x) = log(1 + e^x) instead of relu(x), kappa -0.4, 0, 0.4,
-# 2 seeds, 600 updates, paired with the relu runs:
+# If dead units held learning back, rates never exactly zero should help: the same GRU with
+# r = tanh(x) or softplus(x) = log(1 + e^x), kappa -0.4, 0, 0.4, 2 seeds, 600 updates, paired
+# with the relu runs:
 
 # %%
 rate_runs = data.load("nb01_rates")   # tanh and softplus; relu is nb01_gru at entropy_coef 0
@@ -750,22 +751,26 @@ for c in alt.values():  # each pair: the same kappa and seed, so the same initia
     assert np.array_equal(c["kappa"], relu["kappa"]) and np.array_equal(c["seed"], relu["seed"])
 # No dead unit at any record of any tanh or softplus run; relu runs end with some.
 assert np.all(rate_runs.h("dead_fraction") == 0) and relu["dead"].min() > 0.05
-# Dormant units nearly vanish: in each of the 6 pairs relu has at least 0.1 more dormant units.
+# Fewer dormant units: in each of the 6 pairs relu has at least 0.05 more, 0.15 in the median.
 for c in alt.values():
-    assert np.all(relu["dormant"] - c["dormant"] > 0.1)
+    assert np.all(relu["dormant"] - c["dormant"] > 0.05)
+    assert np.median(relu["dormant"] - c["dormant"]) > 0.15
 # But learning does not improve: no more runs reach the criterion, at least as many are trapped
 # (6 runs: we assert only the direction "no gain", not that tanh/softplus are worse) ...
 for c in alt.values():
     assert np.sum(c["criterion"] >= 0) <= np.sum(relu["criterion"] >= 0)
     assert c["collapsed"].sum() >= relu["collapsed"].sum()
-# ... and a reward gain above 0.1 per trial is excluded at two standard errors.
+# the prose's counts: reach the criterion relu 2, tanh 1, softplus 0; trapped 1, 2 and 6 of 6
+assert [int(np.sum(rate_comp[r]["criterion"] >= 0)) for r in rate_comp] == [2, 1, 0]
+assert [int(rate_comp[r]["collapsed"].sum()) for r in rate_comp] == [1, 2, 6]
+# ... and the mean reward falls in the pairs; 6 pairs exclude only a gain above 0.25 per trial
 for m, se in reward_gain.values():
-    assert m + 2 * se < 0.1
+    assert m < 0 and m + 2 * se < 0.25
 
 # %% [markdown]
-# Removing dead units does not help: with tanh or softplus rates the GRU has no dead and few
-# dormant units, yet learns no better (2 seeds, 6 pairs: too few to call softplus worse,
-# enough to exclude a gain).
+# With tanh or softplus rates the GRU has no dead and fewer dormant units, yet learns no
+# better: 1 and 0 of 6 runs reach the criterion (relu 2), 2 and 6 end trapped (relu 1). Six
+# pairs cannot call either worse, nor exclude a small gain.
 #
 # **Think!** A larger lr and Adam's default eps raise both the dead fraction and the trapped
 # count. What would show that dead units *cause* the trap?
@@ -782,7 +787,7 @@ for m, se in reward_gain.values():
 #
 # - **Dead**: zero on every valid step of a batch; **dormant**: under a tenth of the layer's
 #   mean activity. The GRU has dead units too: its rate is relu(x).
-# - Dead units do not stay dead: 39-64 % came back (2 seeds).
+# - Dead units do not stay dead: 45-58 % came back (2 seeds).
 # - kappa does not change how many units die (40 seeds, p = 0.63). Trapped runs (a third
 #   without a bonus) end deader mostly because always-aborting trials last one step.
 # - The learning rate (more dead units at each step up in 76 and 73 of 80 pairs) and Adam's
@@ -909,10 +914,10 @@ adam, sgd1, sgd3 = (opt[k] for k in ("Adam lr 0.01", "SGD lr 1", "SGD lr 3"))
 eps = opt["Adam eps 0.01"]
 for c in (sgd1, sgd3, eps):
     assert np.all(adam["kappa"] == c["kappa"]) and np.all(adam["seed"] == c["seed"])
-# With Adam every run ends with about 8 % dead units or more; with SGD at lr 1 no run ever has
-# more than 2 %, at any kappa and at any point of training, while it learns as well:
-assert np.all(adam["dead"] > 0.075)
-assert np.all(sgd1["max_dead"] < 0.02)
+# With Adam every run ends with 7-30 % dead units; with SGD at lr 1 no run ever has more than
+# 2 %, at any kappa and at any point of training, while it learns as well:
+assert (round(adam["dead"].min(), 2), round(adam["dead"].max(), 2)) == (0.07, 0.30)
+assert np.all(sgd1["max_dead"] <= 0.02 + 1e-6)
 assert not sgd1["collapsed"].any() and np.all(sgd1["reward"] >= 0.65)
 # kappa, which now scales the steps, changes the dead fraction by under 0.01 per seed
 lo, hi = sgd1["kappa"] == -0.4, sgd1["kappa"] == 0.4
@@ -920,18 +925,18 @@ assert np.all(np.abs(sgd1["dead"][lo] - sgd1["dead"][hi]) < 0.01)
 # At lr 3 SGD traps 4 or more of 6 runs, with at most ~10 % dead units
 assert sgd3["collapsed"].sum() >= 4 and np.all(sgd3["max_dead"] < 0.11)
 # Adam at eps 0.01 (same lr as default Adam): in every one of the 6 pairs at least 7 points
-# fewer dead units than default Adam, never more than 3 % during training, and it learns as
-# well (none trapped, final reward >= 0.65).
-assert np.all(adam["dead"] - eps["dead"] > 0.07) and np.all(eps["max_dead"] < 0.03)
-assert np.all(eps["dead"] <= 0.005 + 1e-6)
+# fewer dead units than default Adam, never more than 2 % during training, at most 1 % at the
+# end, and it learns as well (none trapped, final reward >= 0.65).
+assert np.all(adam["dead"] - eps["dead"] > 0.07) and np.all(eps["max_dead"] <= 0.02 + 1e-6)
+assert np.all(eps["dead"] <= 0.01 + 1e-6)
 assert not eps["collapsed"].any() and np.all(eps["reward"] >= 0.65)
 
 # %% [markdown]
-# On these 2 seeds every default-Adam run ends with 8-30 % dead units; SGD at lr 1 never
-# exceeds 1.6 %, and kappa, which now scales the steps, changes the dead fraction by under
-# 0.01 per seed: under SGD kappa reaches the step and units still do not die. Too large an SGD
-# step (lr 3) breaks the policy without killing units. Adam at eps 0.01 ends these 6 runs with
-# at most 0.5 % dead and none trapped; on the 40 seeds of section 6, up to 2 % and 1 of 40
+# On these 2 seeds every default-Adam run ends with 7-30 % dead units; SGD at lr 1 never
+# exceeds 2 %, and kappa, which now scales the steps, changes the dead fraction by under 0.01
+# per seed: under SGD kappa reaches the step and units still do not die. Too large an SGD step
+# (lr 3) traps most runs with at most 10 % dead units. Adam at eps 0.01 ends these 6 runs with
+# at most 1 % dead and none trapped; on the 40 seeds of section 6, up to 2 % and 1 of 40
 # trapped.
 #
 # ## Bonus C: the SimpleRNN's relu/tanh mismatch
@@ -1047,10 +1052,10 @@ for n, v in at_init.items():
                                                  for b, m in zip(shifts, v.mean(1))))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# Units die in both networks: every GRU run (12) ends with > 5 % dead, every SimpleRNN run > 25 %
+# Units die in both networks: every GRU run (12) ends with > 1 % dead, every SimpleRNN run > 15 %
 simple_networks = ("SimpleRNN, relu readout", "SimpleRNN, tanh readout")
-assert final["GRU"].min() > 0.05 and len(final["GRU"]) == 12
-assert min(final[n].min() for n in simple_networks) > 0.25
+assert final["GRU"].min() > 0.01 and len(final["GRU"]) == 12
+assert min(final[n].min() for n in simple_networks) > 0.15
 # on 40 seeds every one of the 360 GRU runs (collapse_kappa, collapse_entropy) ends with > 1 %
 gru40 = np.concatenate([ck.final("dead_fraction"), ce.final("dead_fraction")])
 assert len(gru40) == 360 and gru40.min() > 0.01
