@@ -1012,10 +1012,9 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 # 40 runs reach the criterion against 0 (McNemar p = 0.03) and 24 end trapped against 36 (14
 # seeds against 2, p = 0.004), both blocks the same way (2 and 4 seeds reach it; 5 against 0
 # and 9 against 2 trapped), though no block of 20 alone reaches p < 0.05. With either readout
-# the SimpleRNN learns
-# far less often than the GRU (22 of 40 reach the criterion, other seeds) and ends with the same
-# mean reward. Verdict 2 ("The SimpleRNN relu/tanh mismatch could cause issues"; notebook 05):
-# **partly**.
+# the SimpleRNN learns far less often than the GRU (22 of 40 reach the criterion, other seeds)
+# and ends with the same mean reward. Verdict 2 ("The SimpleRNN relu/tanh mismatch could cause
+# issues"; notebook 05): **partly**.
 #
 # ## Bonus D: dead before learning, and the initial bias
 #
