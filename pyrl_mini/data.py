@@ -37,6 +37,7 @@ from . import (
 )
 from .io import DataFileError, atomic_write, load_arrays, save_arrays, shipped
 from .registry import (  # noqa: F401  (data.DATASETS etc.: the registry, under these names)
+    ABOUT,
     DATASETS,
     FREQUENCY_CLAIMS,
     MIN_SEEDS,
@@ -267,6 +268,22 @@ def reproduce(name: str, data_dir: Path = DATA_DIR) -> dict:
     return out
 
 
+def frequency_table(data_dir: Path = DATA_DIR) -> str:
+    """The frequency datasets as a markdown table (README.md's): what each varies, its seed
+    blocks, runs, and the build's wall time and commit as the manifest records them."""
+    manifest = read_manifest(data_dir)["files"]
+    lines = ["| dataset | what varies | seed blocks | runs | build (wall time) |",
+             "| --- | --- | --- | --- | --- |"]
+    for name in [n for n in DATASETS if n in FREQUENCY_CLAIMS]:  # in the order registered
+        spec, entry = DATASETS[name], manifest.get(f"{name}.npz", {})
+        blocks = ", ".join(f"{b[0]}-{b[-1]}" for b in spec.blocks) if spec.blocks else \
+            f"{min(spec.seeds)}-{max(spec.seeds)}"
+        seconds = entry.get("seconds")
+        took = f"{seconds / 60:.0f} min" if seconds is not None else "not built"
+        lines.append(f"| `{name}` | {ABOUT[name]} | {blocks} | {len(spec.cells())} | {took} |")
+    return "\n".join(lines)
+
+
 def rebuild_and_compare(name: str, work_dir: Path, data_dir: Path = DATA_DIR,
                         progress: bool = True, executor=None) -> dict[str, float]:
     """Build dataset `name` from scratch into work_dir and compare every array with the copy
@@ -399,7 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("names", nargs="*")
     c.add_argument("--work-dir", default=None,
                    help="where to build (default: a new temporary directory, removed after)")
-    sub.add_parser("list", help="list datasets and their manifest entries")
+    li = sub.add_parser("list", help="list datasets and their manifest entries")
+    li.add_argument("--frequencies", action="store_true",
+                    help="print the frequency datasets as the markdown table README.md holds")
+    r = sub.add_parser("reproduce", help="train the probe runs of frequency datasets again, in "
+                       "full, and compare them with data/ to the bit (all if none named)")
+    r.add_argument("names", nargs="*")
     v = sub.add_parser("verify", help="check files against the manifest and their definitions "
                        "in code (all if none named)")
     v.add_argument("names", nargs="*")
@@ -440,6 +462,23 @@ def _run(args) -> int:
         except DataFileError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    if args.command == "list" and args.frequencies:
+        print(frequency_table())
+        return 0
+    if args.command == "reproduce":
+        names = args.names or sorted(FREQUENCY_CLAIMS)
+        bad = 0
+        for name in names:
+            found = reproduce(name)
+            if found["comparable"] is not None:
+                print(f"not compared  {name}: {found['comparable']}")
+            elif found["differences"]:
+                bad += 1
+                print(f"DIFFERENT     {name} (cells {found['cells']}): {found['differences']}")
+            else:
+                print(f"identical     {name} (cells {found['cells']}, "
+                      f"{found['seconds']:.0f} s)")
+        return 1 if bad else 0
     if args.command == "list":
         manifest = read_manifest()["files"]
         print(f"{'dataset':26s} {'runs':>5s} {'net-updates':>11s} {'MB':>6s} {'build s':>8s}  "

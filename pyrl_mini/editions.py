@@ -105,7 +105,7 @@ def predictions(nb: dict) -> list[dict]:
     after it."""
     found = []
     cells = nb["cells"]
-    for i, (cell, after) in enumerate(zip(cells, cells[1:])):
+    for i, (cell, after) in enumerate(zip(cells, cells[1:], strict=False)):
         if cell["cell_type"] != "code" or after["cell_type"] != "code":
             continue
         guess, check = PREDICTION.match(source(cell).strip()), CHECK.match(source(after).strip())

@@ -6,10 +6,11 @@ a one-line takeaway, and the counts it rests on, written "k of n runs (95 % inte
 Wilson score interval. The counts come from the frequency datasets (collapse_*,
 nb02_readout_bias; pyrl_mini/datasets/): each compared cell holds independent seeds in blocks
 of 20 (two blocks; the readout bias three), shared across cells on purpose so that comparisons
-are paired (exact McNemar tests). Each frequency is also stated per block: a verdict is
-replicated when every count's blocks agree within their 95 % intervals and every paired test
-reaches the same conclusion (a difference at p < 0.05 in the same direction, or none) in each
-block as on the pooled seeds; otherwise the table says "not replicated" and what did not.
+are paired (exact McNemar tests). Each frequency is also stated per block. A verdict is
+replicated when every count's blocks agree within their 95 % Wilson intervals, and every
+paired test tells the same story in each block as on the pooled seeds: where the pooled seeds
+show a difference (p < 0.05), each block points the same way; where they show none, no block
+shows one. Otherwise the table says "not replicated" and names what did not.
 
 `python -m pyrl_mini.verdicts` prints the markdown table the README holds;
 tests/test_verdicts.py checks the README against it, and checks each verdict's word against
@@ -18,6 +19,7 @@ the data it rests on.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,12 +102,15 @@ class Paired:
 
     @property
     def replicated(self) -> bool | None:
-        """None with one block; else whether each block reaches the pooled conclusion
-        (p < 0.05 in the same direction, or not)."""
+        """None with one block. Else, where the pooled test finds a difference, whether every
+        block points the same way (more discordant seeds on the same side; a block of 20 need
+        not reach p < 0.05 alone); where it finds none, whether no block finds one."""
         if len(self.blocks) < 2:
             return None
-        want = self.conclusion(*self.pooled)
-        return all(self.conclusion(*b) == want for b in self.blocks)
+        a, b, p = self.pooled
+        if p >= 0.05:
+            return all(q >= 0.05 for _, _, q in self.blocks)
+        return all((x > y) == (a > b) and x != y for x, y, _ in self.blocks)
 
 
 @dataclass
@@ -172,30 +177,56 @@ def paired(what: str, a: SweepData, rows_a, flags_a, b: SweepData, rows_b, flags
     return Paired(what, stats.mcnemar(fa, fb), per_block)
 
 
-def verdicts() -> list[Verdict]:
-    """Every claim of the analysis (and two the collection adds), its verdict, its counts and
-    numbers, read from data/. Verdict 1's revival fraction rests on nb01_gru (2 seeds: it needs
-    per-unit flags); every count on the frequency datasets."""
+# The verdicts in order; each takes `load` (data.load, cached for one verdicts() call).
+VERDICTS: list = []
+
+# The GRU frequency datasets whose runs verdicts 8 and 10 pool (every GRU run of the
+# default task that the collection trains for its frequencies).
+GRU_FREQUENCY_SETS = ("collapse_kappa", "collapse_entropy", "collapse_fixes",
+                      "collapse_fixes_slow", "collapse_wout", "collapse_lr")
+
+
+def _verdict(fn):
+    VERDICTS.append(fn)
+    return fn
+
+
+def verdicts(numbers=None) -> list[Verdict]:
+    """Every claim of the analysis (and three the collection adds), its verdict, its counts
+    and numbers, read from data/; `numbers` (e.g. [6, 7]) computes only those. Verdict 1's
+    revival fraction rests on nb01_gru (2 seeds: it needs per-unit flags); every count on the
+    frequency datasets."""
+    load = functools.cache(data.load)
+    wanted = range(1, len(VERDICTS) + 1) if numbers is None else numbers
+    for n in wanted:
+        if not 1 <= n <= len(VERDICTS):
+            raise ValueError(f"there is no verdict {n}: they are numbered 1-{len(VERDICTS)}")
+    return [VERDICTS[n - 1](load) for n in wanted]
+
+
+def _fixes_rows(fixes: SweepData) -> dict:
+    """collapse_fixes' rows (by seed) of its control and the fixes verdicts 7 and 9 compare."""
     from .datasets import collapse as C
 
-    ck, ce = data.load("collapse_kappa"), data.load("collapse_entropy")
-    fixes, slow = data.load("collapse_fixes"), data.load("collapse_fixes_slow")
-    wout, opt = data.load("collapse_wout"), data.load("collapse_optimizer")
-    readout, gru = data.load("collapse_readout"), data.load("nb01_gru")
-    lr = data.load("collapse_lr")
-    bias = data.load("nb02_readout_bias")
-    rescue = {"W_out std 2": data.load("collapse_rescue_wout"),
-              "FIXATE bias 3": data.load("collapse_rescue_bias")}
-    out = []
+    return {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
+            for label in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")}
 
-    # 1. dead units: default Adam against Adam with eps 0.01 and plain SGD, kappa 0, paired
+
+@_verdict
+def dead_units(load) -> Verdict:
+    # dead units: default Adam against Adam with eps 0.01 and plain SGD, kappa 0, paired
+    from .datasets import collapse as C
+
+    ck = load("collapse_kappa")
+    opt = load("collapse_optimizer")
+    gru = load("nb01_gru")
     adam = ck.by_seed(kappa=0.0)
     eps = C.variant_rows(opt, C.COLLAPSE_OPTIMIZER, C.OPTIMIZER_VARIANTS, "Adam eps 0.01")
     sgd = C.variant_rows(opt, C.COLLAPSE_OPTIMIZER, C.OPTIMIZER_VARIANTS, "SGD lr 1")
     dead_ck, dead_opt = ck.final("dead_fraction"), opt.final("dead_fraction")
     lo, hi = ck.by_seed(kappa=-0.4), ck.by_seed(kappa=0.4)
     diff = dead_ck[lo] - dead_ck[hi]
-    out.append(Verdict(
+    return Verdict(
         1, "ReLU units die and stay dead; negative kappa kills them", "partly",
         "units die under Adam (not under Adam with a large eps or plain SGD): Adam's "
         "per-weight normalisation kills them, not kappa; many revive",
@@ -214,34 +245,52 @@ def verdicts() -> list[Verdict]:
         [paired("> 10 % dead, Adam vs Adam eps 0.01", ck, adam, dead_ck > 0.1,
                 opt, eps, dead_opt > 0.1),
          paired("> 10 % dead, Adam vs SGD lr 1", ck, adam, dead_ck > 0.1,
-                opt, sgd, dead_opt > 0.1)]))
+                opt, sgd, dead_opt > 0.1)])
 
-    # 2. relu/tanh mismatch (SimpleRNN, same seeds for both readouts: paired)
+
+@_verdict
+def readout_mismatch(load) -> Verdict:
+    # relu/tanh mismatch (SimpleRNN, same seeds for both readouts: paired)
+    readout = load("collapse_readout")
     relu, tanh = readout.by_seed(readout_rate="relu"), readout.by_seed(readout_rate="tanh")
     crit = readout.arrays["updates_to_criterion"] >= 0
-    out.append(Verdict(
+    counts = [_c("relu readout runs reaching the criterion", readout, relu, crit),
+              _c("tanh readout runs reaching the criterion", readout, tanh, crit),
+              _c("relu readout runs trapped", readout, relu, readout.trapped),
+              _c("tanh readout runs trapped", readout, tanh, readout.trapped)]
+    return Verdict(
         2, "The SimpleRNN relu/tanh mismatch could cause issues", "partly",
-        "the readout makes little difference: the SimpleRNN learns poorly with either",
-        [_c("relu readout runs reaching the criterion", readout, relu, crit),
-         _c("tanh readout runs reaching the criterion", readout, tanh, crit),
-         _c("relu readout runs trapped", readout, relu, readout.trapped),
-         _c("tanh readout runs trapped", readout, tanh, readout.trapped)],
+        f"the relu readout does worse ({counts[0].k} against {counts[1].k} of {counts[0].n} "
+        f"reach the criterion, {counts[2].k} against {counts[3].k} trapped), but the SimpleRNN "
+        f"learns poorly with either",
+        counts,
         {"final reward, relu readout": float(np.nanmean(readout.final("reward")[relu])),
          "final reward, tanh readout": float(np.nanmean(readout.final("reward")[tanh]))},
         "01",
-        [paired("criterion, relu vs tanh readout", readout, relu, crit, readout, tanh, crit)]))
+        [paired("criterion, relu vs tanh readout", readout, relu, crit, readout, tanh, crit),
+         paired("trapped, relu vs tanh readout", readout, relu, readout.trapped, readout, tanh,
+                readout.trapped)])
 
-    # 3. W_out std at kappa 0, entropy_coef 0 (std 0.05, the default, is collapse_kappa's)
+
+@_verdict
+def wout_size(load) -> Verdict:
+    # W_out std at kappa 0, entropy_coef 0 (std 0.05, the default, is collapse_kappa's)
+    from .datasets import collapse as C
+
+    ck = load("collapse_kappa")
+    wout = load("collapse_wout")
     default = ck.by_seed(kappa=0.0)
     std_rows = {s: wout.by_seed(wout_std=s, entropy_coef=0.0) for s in C.WOUT_STDS}
-    out.append(Verdict(
+    counts = ([_c("runs trapped, W_out std 0.05 (default)", ck, default, ck.trapped)]
+              + [_c(f"runs trapped, W_out std {s:g}", wout, r, wout.trapped)
+                 for s, r in std_rows.items()])
+    return Verdict(
         3, "A small W_out causes the problem; larger gives stronger gradients", "refuted",
-        "the reverse: a small W_out starts uniform and is trapped no more often than the "
-        "default; a large one (std 0.5 or 2) starts near-deterministic and is trapped far more "
-        "often",
-        [_c("runs trapped, W_out std 0.05 (default)", ck, default, ck.trapped)]
-        + [_c(f"runs trapped, W_out std {s:g}", wout, r, wout.trapped)
-           for s, r in std_rows.items()],
+        f"the reverse: a small W_out (std 0.01) starts uniform and is trapped about as often as "
+        f"the default ({counts[1].k} and {counts[0].k} of {counts[0].n}); a large one (std 0.5 "
+        f"or 2) starts near-deterministic and is trapped more often ({counts[2].k} and "
+        f"{counts[3].k} of {counts[0].n})",
+        counts,
         {"mean entropy over updates 0-9, W_out std 2": float(np.nanmean(
             wout.h("entropy")[std_rows[2.0], 0])),
          "mean entropy over updates 0-9, W_out std 0.05": float(np.nanmean(
@@ -249,21 +298,29 @@ def verdicts() -> list[Verdict]:
         "02",
         [paired("trapped, std 0.05 vs 2", ck, default, ck.trapped, wout, std_rows[2.0],
                 wout.trapped),
+         paired("trapped, std 0.05 vs 0.5", ck, default, ck.trapped, wout, std_rows[0.5],
+                wout.trapped),
          paired("trapped, std 0.05 vs 0.01", ck, default, ck.trapped, wout, std_rows[0.01],
-                wout.trapped)]))
+                wout.trapped)])
 
-    # 4. sign convention (exact: no runs needed)
+
+@_verdict
+def sign_convention(load) -> Verdict:
+    # sign convention (exact: no runs needed)
     f = kappa_transform(torch.tensor([1.0, -1.0]), -0.2)
-    out.append(Verdict(
+    return Verdict(
         4, "Risk-seeking (kappa < 0) amplifies: d' = 1.2 d for negative d", "refuted",
         "the sign is backwards: at kappa = -0.2 positive errors are x1.2, negative ones x0.8",
         [],
         {"factor on d > 0 at kappa -0.2": float(f[0]),
-         "factor on d < 0 at kappa -0.2": float(-f[1])}, "00"))
+         "factor on d < 0 at kappa -0.2": float(-f[1])}, "00")
 
-    # 5. deterministic policy -> zero gradient (exact, float32)
+
+@_verdict
+def deterministic_gradient(load) -> Verdict:
+    # deterministic policy -> zero gradient (exact, float32)
     gaps = softmax.saturation_gaps(torch.float32)
-    out.append(Verdict(
+    return Verdict(
         5, "Deterministic policy: log p ~ 0 so gradient = log_prob x advantage ~ 0",
         "true, other reason",
         "the gradient onehot(a) - pi becomes tiny, not zero: it prints 0.000000 from a logit "
@@ -273,14 +330,20 @@ def verdicts() -> list[Verdict]:
         {"logit gap where float32 softmax = 1.0": float(gaps.softmax_one),
          "logit gap where the gradient prints 0.000000": float(gaps.norm_prints_zero),
          "logit gap where the other component is exactly 0": float(gaps.grad_other_zero)},
-        "03"))
+        "03")
 
-    # 6. negative kappa traps, positive kappa stays healthy: paired across kappa
+
+@_verdict
+def kappa_traps(load) -> Verdict:
+    # negative kappa traps, positive kappa stays healthy: paired across kappa
+    from .datasets import collapse as C
+
+    ck = load("collapse_kappa")
     by_kappa = {k: ck.by_seed(kappa=k) for k in C.KAPPAS}
     six = paired("trapped, kappa -0.4 vs +0.4", ck, by_kappa[-0.4], ck.trapped, ck,
                  by_kappa[0.4], ck.trapped)
     rates = [ck.trapped[r].mean() for r in by_kappa.values()]
-    out.append(Verdict(
+    return Verdict(
         6, "Negative kappa collapses, positive kappa stays healthy", "not supported",
         f"{100 * min(rates):.0f}-{100 * max(rates):.0f} % of runs end trapped at every kappa; "
         f"-0.4 and +0.4 differ on {six.pooled[0] + six.pooled[1]} of {len(by_kappa[-0.4])} "
@@ -288,21 +351,32 @@ def verdicts() -> list[Verdict]:
         [_c(f"runs trapped, kappa {k:+.1f}", ck, rows, ck.trapped)
          for k, rows in by_kappa.items()],
         {"seeds trapped at kappa -0.4 only": six.pooled[0],
-         "seeds trapped at kappa +0.4 only": six.pooled[1]}, "03", [six]))
+         "seeds trapped at kappa +0.4 only": six.pooled[1]}, "03", [six])
 
-    # 7. entropy_coef 0.01: at the default settings (kappa -0.4, paired with the control) and
+
+@_verdict
+def entropy_bonus(load) -> Verdict:
+    # entropy_coef 0.01: at the default settings (kappa -0.4, paired with the control) and
     # in the fast-trapping setting (lr 0.03; collapse_fixes)
-    control = ck.by_seed(kappa=-0.4)
+    from .datasets import collapse as C
+
+    ck = load("collapse_kappa")
+    ce = load("collapse_entropy")
+    fixes = load("collapse_fixes")
+    control = ck.by_seed(kappa=-0.4)  # the default settings at kappa -0.4
+    fast = _fixes_rows(fixes)
     bonus = {e: ce.by_seed(kappa=-0.4, entropy_coef=e) for e in C.ENTROPY_COEFS}
     at_001 = ce.select(entropy_coef=0.01)
-    fast = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
-            for label in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")}
     cap_trapped = fast["logit cap 2"][fixes.trapped[fast["logit cap 2"]]]
-    out.append(Verdict(
+    trapped = {e: ce.trapped[r].sum() for e, r in bonus.items()}
+    fast_trapped = {k: fixes.trapped[r].sum() for k, r in fast.items()}
+    return Verdict(
         7, "entropy_coef = 0.01 keeps entropy above 0.1 and is the primary fix", "partly",
-        "a bonus of 0.01 prevents most traps at the default settings, but not by keeping "
-        "entropy above 0.1: most runs end below it; where runs fall fast (lr 0.03) 0.05 is "
-        "needed; a logit cap keeps entropy and still traps runs",
+        f"a bonus of 0.01 prevents most traps at the default settings ({ck.trapped[control].sum()}"
+        f" -> {trapped[0.01]} of {len(control)}), but not by keeping entropy above 0.1: most "
+        f"runs end below it; where runs fall fast (lr 0.03) 0.01 leaves "
+        f"{fast_trapped['entropy 0.01']} of {len(fast['none'])} trapped and 0.05 "
+        f"{fast_trapped['entropy 0.05']}; a logit cap keeps entropy and still traps runs",
         [_c("runs trapped, kappa -0.4, no bonus", ck, control, ck.trapped),
          _c("runs trapped, kappa -0.4, 0.01", ce, bonus[0.01], ce.trapped),
          _c("runs trapped, kappa -0.4, 0.05", ce, bonus[0.05], ce.trapped),
@@ -322,10 +396,13 @@ def verdicts() -> list[Verdict]:
          paired("trapped, lr 0.03, no fix vs 0.01", fixes, fast["none"], fixes.trapped,
                 fixes, fast["entropy 0.01"], fixes.trapped),
          paired("trapped, lr 0.03, no fix vs 0.05", fixes, fast["none"], fixes.trapped,
-                fixes, fast["entropy 0.05"], fixes.trapped)]))
+                fixes, fast["entropy 0.05"], fixes.trapped)])
 
-    # 8. clipping: the stuck runs (their gradient vanished) of every GRU frequency dataset
-    sets = (ck, ce, fixes, slow, wout, lr)
+
+@_verdict
+def clipping(load) -> Verdict:
+    # clipping: the stuck runs (their gradient vanished) of every GRU frequency dataset
+    sets = [load(name) for name in GRU_FREQUENCY_SETS]
     stuck = [analysis.is_stuck(d.mode) for d in sets]
     stuck_clipped = np.concatenate([d.final("clipped")[m] > 0 for d, m in zip(sets, stuck,
                                                                               strict=True)])
@@ -334,16 +411,26 @@ def verdicts() -> list[Verdict]:
     stuck_norm = np.concatenate([d.final("grad_norm")[m] for d, m in zip(sets, stuck,
                                                                          strict=True)])
     threshold = float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip)
-    out.append(Verdict(
+    return Verdict(
         8, "Gradient clipping does not help vanishing gradients", "confirmed",
         f"clipping never acted in the last updates of a stuck run (always aborts or never "
         f"chooses): their gradient norms stay far below its threshold ({threshold:g})",
         [count("stuck runs clipped in any of their last 50 updates", stuck_clipped,
                stuck_seeds)],
         {"clip threshold (global L2 norm)": threshold,
-         "final gradient norm of a stuck run, max": float(np.nanmax(stuck_norm))}, "03"))
+         "final gradient norm of a stuck run, max": float(np.nanmax(stuck_norm))}, "03")
 
-    # 9. schedules, in both settings, each paired with its control
+
+@_verdict
+def schedules(load) -> Verdict:
+    # schedules, in both settings, each paired with its control
+    from .datasets import collapse as C
+
+    ck = load("collapse_kappa")
+    fixes = load("collapse_fixes")
+    slow = load("collapse_fixes_slow")
+    control = ck.by_seed(kappa=-0.4)  # the default settings at kappa -0.4
+    fast = _fixes_rows(fixes)
     fast_sched = {label: C.variant_rows(fixes, C.COLLAPSE_FIXES, C.FIX_VARIANTS, label)
                   for label in ("decaying lr", "gradual kappa")}
     slow_sched = {label: C.variant_rows(slow, C.COLLAPSE_FIXES_SLOW, C.SLOW_VARIANTS, label)
@@ -356,7 +443,7 @@ def verdicts() -> list[Verdict]:
                              fixes.trapped, fixes, fast_sched[label], fixes.trapped))
         tests9.append(paired(f"trapped, default lr, no fix vs {label}", ck, control,
                              ck.trapped, slow, slow_sched[label], slow.trapped))
-    out.append(Verdict(
+    return Verdict(
         9, "A decaying learning rate or a gradual kappa schedule helps", "not supported",
         "neither schedule lowered the trapped fraction measurably, in either setting; a lower "
         "constant learning rate (0.003) did at the default settings",
@@ -371,14 +458,18 @@ def verdicts() -> list[Verdict]:
          _c("runs trapped, default lr, gradual kappa", slow, slow_sched["gradual kappa"],
             slow.trapped),
          _c("runs trapped, default settings but lr 0.003", slow, lower, slow.trapped)],
-        {}, "04", tests9))
+        {}, "04", tests9)
 
-    # 10. absorbing states of the task's rewards: the modes of every trapped GRU run
+
+@_verdict
+def absorbing_trap(load) -> Verdict:
+    # absorbing states of the task's rewards: the modes of every trapped GRU run
+    sets = [load(name) for name in GRU_FREQUENCY_SETS]
     modes = np.concatenate([d.mode for d in sets])
     seeds10 = np.concatenate([d.arrays["seed"] for d in sets])
     blocks10 = np.concatenate([d.block for d in sets])
     trapped = analysis.is_trapped(modes)
-    out.append(Verdict(
+    return Verdict(
         10, "(not in the analysis) The trap is an absorbing state of the task's rewards",
         "confirmed",
         "most trapped runs always abort: every return is -0.5, every advantage ~0, at any "
@@ -386,14 +477,18 @@ def verdicts() -> list[Verdict]:
         [count("trapped runs that always abort", modes[trapped] == analysis.MODES.index(
             "always_aborts"), seeds10[trapped], blocks10[trapped]),
          count("trapped runs that never choose", modes[trapped] == analysis.MODES.index(
-             "never_chooses"), seeds10[trapped], blocks10[trapped])], {}, "03"))
+             "never_chooses"), seeds10[trapped], blocks10[trapped])], {}, "03")
 
-    # 11. the readout's initial bias toward FIXATE (upstream's config: b_out = [3, 0, 0])
+
+@_verdict
+def readout_bias(load) -> Verdict:
+    # the readout's initial bias toward FIXATE (upstream's config: b_out = [3, 0, 0])
+    bias = load("nb02_readout_bias")
     no_bias, full = bias.by_seed(fixate_bias=0.0, entropy_coef=0.0), bias.by_seed(
         fixate_bias=3.0, entropy_coef=0.0)
     full_bonus = bias.by_seed(fixate_bias=3.0, entropy_coef=0.05)
     never = bias.mode == analysis.MODES.index("never_chooses")
-    out.append(Verdict(
+    return Verdict(
         11, "(not in the analysis) Upstream's readout bias toward FIXATE decides the trap",
         "confirmed",
         "a FIXATE bias of 3 (upstream's b_out = [3, 0, 0]) traps far more runs than no bias, "
@@ -406,9 +501,14 @@ def verdicts() -> list[Verdict]:
         [paired("trapped, no bias vs bias 3", bias, no_bias, bias.trapped, bias, full,
                 bias.trapped),
          paired("trapped, bias 3: no bonus vs 0.05", bias, full, bias.trapped, bias,
-                full_bonus, bias.trapped)]))
+                full_bonus, bias.trapped)])
 
-    # 12. the rescue: an entropy bonus switched on at update 400 in runs trapped by then,
+
+@_verdict
+def rescue(load) -> Verdict:
+    # the rescue: an entropy bonus switched on at update 400 in runs trapped by then,
+    rescue = {"W_out std 2": load("collapse_rescue_wout"),
+              "FIXATE bias 3": load("collapse_rescue_bias")}
     # against the same runs continued without it (the cells of a seed share updates 0-399)
     counts12, tests12, freed = [], [], {}
     for source, d in rescue.items():
@@ -425,13 +525,12 @@ def verdicts() -> list[Verdict]:
             a, b = freed[source, 0.0][1], freed[source, e][1]
             tests12.append(Paired(f"{source}: left the trap, none vs {e:g}",
                                   stats.mcnemar(a, b)))
-    out.append(Verdict(
+    return Verdict(
         12, "(not in the analysis) An entropy bonus lifts a run that is already trapped",
         "partly",
         "switched on at update 400, a bonus frees some runs that are already trapped; without "
         "it almost none leave",
-        counts12, {}, "04", tests12))
-    return out
+        counts12, {}, "04", tests12)
 
 
 def _cell(text: str) -> str:

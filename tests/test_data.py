@@ -1,4 +1,6 @@
-"""data/: checksums, clear errors, and a rebuilt slice that matches the stored numbers."""
+"""data/: checksums, clear errors, provenance, a rebuilt slice of each demo dataset that matches
+the stored numbers (the frequency datasets are retrained in full: tests/test_data_reproduces.py),
+and the README's table of frequency datasets."""
 
 import shutil
 
@@ -37,12 +39,14 @@ def test_every_registered_dataset_is_built_and_verified():
 def test_manifest_has_provenance():
     for name in BUILT:
         entry = MANIFEST[f"{name}.npz"]
-        for key in ("command", "version", "settings", "sha256", "torch", "seconds"):
+        for key in ("command", "version", "settings", "sha256", "torch", "seconds", "commit",
+                    "built_on"):
             assert key in entry, (name, key)
+        assert set(entry["built_on"]) >= {"path", "torch", "blas", "cpu_flags"}, name
         assert entry["command"] == data.rebuild_command(name)
 
 
-@pytest.mark.parametrize("name", BUILT)
+@pytest.mark.parametrize("name", [n for n in BUILT if n not in data.FREQUENCY_CLAIMS])
 def test_rebuilt_slice_matches_stored_numbers(name):
     spec = data.DATASETS[name]
     stored = data.load(name)
@@ -178,3 +182,15 @@ def test_cli_unknown_dataset_is_a_message_not_a_traceback(capsys):
         assert data.main([command, "nb00_main_gird"]) == 2
         err = capsys.readouterr().err
         assert "unknown dataset 'nb00_main_gird'" in err and "nb00_main_grid" in err
+
+
+def test_readme_frequency_table_is_the_manifests():
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    m = re.search(r"<!-- frequency-datasets:start -->\n(.*?)\n<!-- frequency-datasets:end -->",
+                  readme, re.S)
+    assert m, "README lacks the frequency datasets' table between its markers"
+    assert m.group(1) == data.frequency_table(), (
+        "README's table of frequency datasets differs from the manifest: regenerate it with "
+        "`python -m pyrl_mini.data list --frequencies`")

@@ -56,7 +56,8 @@ COLLAPSE_KAPPA = register(SweepSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
-), frequency_claims=True)
+), frequency_claims=True,
+    about='kappa -0.4 / 0 / +0.4 (800 updates, the default settings)')
 
 ENTROPY_COEFS = (0.01, 0.05)
 
@@ -67,7 +68,8 @@ COLLAPSE_ENTROPY = register(SweepSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",))
+), frequency_claims=True, paired_with=("collapse_kappa",),
+    about='the same kappas x entropy_coef 0.01 / 0.05')
 
 LEARNING_RATES = (0.003, 0.03)
 
@@ -78,7 +80,8 @@ COLLAPSE_LR = register(SweepSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",))
+), frequency_claims=True, paired_with=("collapse_kappa",),
+    about='kappa -0.4 / +0.4 x policy lr 0.003 / 0.03 (0.01 is collapse_kappa)')
 
 WOUT_STDS = (0.01, 0.5, 2.0)
 
@@ -89,7 +92,8 @@ COLLAPSE_WOUT = register(SweepSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",))
+), frequency_claims=True, paired_with=("collapse_kappa",),
+    about='W_out std 0.01 / 0.5 / 2 x entropy_coef 0 / 0.05, kappa 0')
 
 # notebook 04's fast-collapse comparison (nb04_fixes_fast: 5 seeds) on 20 seeds of its own, with the
 # logit cap (nb04_fixes_fast_logit_cap) as one more variant
@@ -103,7 +107,8 @@ COLLAPSE_FIXES = register(VariantSpec(
     blocks=FIX_BLOCKS,
     stride=5,
     chunk=10,
-), frequency_claims=True)
+), frequency_claims=True,
+    about="notebook 04's fixes where runs fall fast (lr 0.03, kappa -0.4, 250 updates)")
 
 # notebook 04's comparison at the default learning rate (fixes: 3 seeds) on the collapse_kappa
 # seeds: its control and the entropy bonus are collapse_kappa's and collapse_entropy's kappa
@@ -118,7 +123,8 @@ COLLAPSE_FIXES_SLOW = register(VariantSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",))
+), frequency_claims=True, paired_with=("collapse_kappa",),
+    about='the same fixes at the default lr, kappa -0.4')
 
 # notebook 01's optimiser question on 20 seeds: do units die under Adam because of its
 # per-weight normalisation? Adam with eps 0.01 (a matched effective step, see
@@ -138,7 +144,8 @@ COLLAPSE_OPTIMIZER = register(VariantSpec(
     blocks=SEED_BLOCKS,
     stride=10,
     chunk=10,
-), frequency_claims=True, paired_with=("collapse_kappa",))
+), frequency_claims=True, paired_with=("collapse_kappa",),
+    about='Adam eps 0.01, SGD lr 1 (kappa 0)')
 
 # notebook 01's SimpleRNN: its dynamics use relu rates, but upstream's policy reads tanh(x)
 # (the "mismatch"); does the mismatched readout learn less often than a consistent relu one?
@@ -152,7 +159,8 @@ COLLAPSE_READOUT = register(SweepSpec(
     blocks=READOUT_BLOCKS,
     stride=10,
     chunk=10,
-), frequency_claims=True)
+), frequency_claims=True,
+    about="the SimpleRNN's relu / tanh readout")
 
 
 def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
@@ -160,23 +168,6 @@ def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
     from, e.g. FIX_VARIANTS for COLLAPSE_FIXES), ordered by seed."""
     return spec.rows_of(d, list(variants).index(label))
 
-
-# The explorer's grid (notebook 05) and notebook 00's overview: 5 kappas x 3 entropy
-# coefficients on the first block of seeds (300 runs, about 25 minutes on two cores; 7 x 4
-# would take about 50). Its cells at kappa -0.4 / 0 / +0.4 and entropy_coef
-# 0 / 0.01 / 0.05 are the same runs as collapse_kappa's and collapse_entropy's block 1 (same
-# settings, same seeds), so the two agree where they meet (tests/test_data.py).
-GRID_KAPPAS = (-0.6, -0.4, 0.0, 0.4, 0.6)
-GRID_ENTROPY_COEFS = (0.0, 0.01, 0.05)
-
-COLLAPSE_GRID = register(SweepSpec(
-    name="collapse_grid",
-    base={"updates": UPDATES},
-    grid={"kappa": GRID_KAPPAS, "entropy_coef": GRID_ENTROPY_COEFS},
-    seeds=SEED_BLOCKS[0],
-    stride=10,
-    chunk=12,
-), frequency_claims=True, paired_with=("collapse_kappa",))
 
 # The rescue experiment (notebook 04): runs that are trapped by update 400 get an entropy bonus
 # of 0.05 or 0.2 from update 400 on (entropy_start), against the same runs continued without
@@ -197,7 +188,8 @@ COLLAPSE_RESCUE_WOUT = register(SweepSpec(
     stride=10,
     chunk=12,
     mode_at=(RESCUE_START,),
-), frequency_claims=True)
+), frequency_claims=True,
+    about='the rescue: W_out std 2, kappa 0; entropy_coef 0 / 0.05 / 0.2 from update 400')
 
 COLLAPSE_RESCUE_BIAS = register(SweepSpec(
     name="collapse_rescue_bias",
@@ -208,4 +200,5 @@ COLLAPSE_RESCUE_BIAS = register(SweepSpec(
     stride=10,
     chunk=12,
     mode_at=(RESCUE_START,),
-), frequency_claims=True)
+), frequency_claims=True,
+    about='the rescue: a FIXATE bias of 3, kappa 0; entropy_coef 0 / 0.05 / 0.2 from update 400')

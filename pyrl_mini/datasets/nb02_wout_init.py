@@ -102,4 +102,5 @@ NB02_READOUT_BIAS = register(SweepSpec(
     final_window=50,
     chunk=12,
     keep=KEEP,
-), frequency_claims=True)
+), frequency_claims=True,
+    about="the readout's initial FIXATE bias 0 / 1.5 / 3 x entropy_coef 0 / 0.05, kappa 0")
