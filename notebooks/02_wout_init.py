@@ -422,15 +422,20 @@ for small in (0.01, 0.05):
     for large in (0.5, 2.0):
         assert stats.wilson(k[large, 0.0], 40)[0] > k[small, 0.0] / 40
 big = tests[2.0]
-assert big.pooled[:2] == (3, 22) and big.p < 0.001
-# ... block 1 alone agrees (0 against 12, p < 0.001); block 2 points the same way, 3 against
-# 10, but at p = 0.09: the blocks reach different conclusions, so verdicts.py's rule says
-# "not replicated" (the same Paired object verdict 3 uses)
+assert big.pooled[:2] == (3, 22) and f"{big.p:.1g}" == "0.0002"
+# ... and each block points the same way: block 1 0 against 12 (p < 0.001), block 2 3 against
+# 10 (p = 0.09, not significant alone): replicated by verdicts.py's rule
 assert big.blocks[0][:2] == (0, 12) and big.blocks[0][2] < 0.001
 assert big.blocks[1][:2] == (3, 10) and 0.05 < big.blocks[1][2] < 0.1
-assert big.replicated is False
+assert big.replicated is True
 # small against small: no difference (0.01 against upstream's 0.05), in each block too
 assert tests[0.01].pooled[:2] == (8, 7) and tests[0.01].p > 0.5 and tests[0.01].replicated
+# the same counts, tests and word as verdict 3 in verdicts.py (notebook 05's table)
+v3 = verdicts.verdicts([3])[0]
+assert (v3.verdict, v3.replication) == ("refuted", "yes")
+assert [v3.count(f"runs trapped, W_out std {w:g}" + (" (default)" if w == 0.05 else "")).k
+        for w in wout_stds] == [k[w, 0.0] for w in wout_stds]
+assert {t.what: t.pooled for t in v3.tests}["trapped, std 0.05 vs 2"] == big.pooled
 # the bonus lowers the count at every std, yet leaves most runs at std 2 trapped
 assert all(k[w, 0.05] < k[w, 0.0] for w in wout_stds) and k[2.0, 0.05] > 20
 
@@ -446,10 +451,9 @@ assert all(k[w, 0.05] < k[w, 0.0] for w in wout_stds) and k[2.0, 0.05] > 20
 # A small W_out is not the problem; a large one is. Pooled, 12 and 13 of 40 runs end trapped
 # at std 0.01 and 0.05, 26 and 32 of 40 at 0.5 and 2. Paired, 0.01 and 0.05 differ on 15
 # seeds, 8 one way and 7 the other, in both blocks alike. Std 2 traps 22 seeds that 0.05 does
-# not, 0.05 traps 3 (p = 0.0002); block 1 alone agrees (12 against 0), block 2 leans the same
-# way (10 against 3) at p = 0.09. The blocks reach different conclusions, so "a large W_out
-# traps more" is **not replicated**, though the pooled 40 seeds are clear. The bonus lowers
-# every count, yet leaves 25 of 40 trapped at std 2.
+# not, 0.05 traps 3 (p = 0.0002), and each block points the same way (12 against 0, and 10
+# against 3, which alone reaches only p = 0.09): replicated. The bonus lowers every count, yet
+# leaves 25 of 40 trapped at std 2.
 #
 # Verdict on "a small W_out causes the problem": **refuted** (notebook 05 holds the table).
 #
@@ -511,7 +515,8 @@ def trapped_test(what, a, b):
 by_bias = trapped_test("no bias vs bias 3", (0.0, 0.0), (3.0, 0.0))
 print(f"trapped only without the bias / only with it: {by_bias.pooled[0]}/{by_bias.pooled[1]}"
       f" (exact McNemar p = {by_bias.p:.2g}); " + "; ".join(
-          f"block {i}: {a}/{b}" for i, (a, b, _) in enumerate(by_bias.blocks, start=1)))
+          f"block {i}: {a}/{b} (p = {p:.2g})" for i, (a, b, p) in enumerate(by_bias.blocks, 1))
+      + ("; replicated" if by_bias.replicated else "; NOT replicated"))
 aborts = analysis.MODES.index("always_aborts")
 share_abort = {}
 for b in (0.0, 3.0):
@@ -565,12 +570,23 @@ for c in bias_counts.values():
     assert [n for _, n in c.blocks] == [20, 20, 20] and sum(k for k, _ in c.blocks) == c.k
 assert len(by_bonus.blocks) == 3
 assert sum(a + b for a, b, _ in by_bonus.blocks) == sum(by_bonus.pooled[:2])
-assert agree == (verdicts.Verdict(11, "", "", "", list(bias_counts.values()),
-                                  tests=[by_bonus]).replication == "yes")
+# the same counts and tests as verdict 11 in verdicts.py (notebook 05's table), and its word
+v11 = verdicts.verdicts([11])[0]
+assert v11.verdict == "confirmed"
+assert v11.count("runs trapped, FIXATE bias 3").blocks == bias_counts[0.0].blocks
+assert v11.count("runs trapped, FIXATE bias 3, entropy_coef 0.05").blocks == \
+    bias_counts[0.05].blocks
+v11_tests = {t.what: t for t in v11.tests}
+assert v11_tests["trapped, bias 3: no bonus vs 0.05"].blocks == by_bonus.blocks
+assert v11_tests["trapped, no bias vs bias 3"].blocks == by_bias.blocks
+failed = v11.replication.split(": ", 1)[1].split("; ") if v11.replication.startswith(
+    "not replicated") else []
+assert agree == (not {"runs trapped, FIXATE bias 3", "trapped, bias 3: no bonus vs 0.05",
+                      "runs trapped, FIXATE bias 3, entropy_coef 0.05"} & set(failed))
 
 # %% [markdown]
-# The pooled test answers on 60 seeds; the last line says whether three independent samples
-# agree. Where they disagree, the answer is **not replicated**, whatever the pooled p.
+# The pooled test answers on 60 seeds; the last line applies notebook 00's rule to the three
+# blocks, and where it says NOT replicated, so does the answer, whatever the pooled p.
 #
 # **Think!** A run trapped on one side still gets rewards that vary from trial to trial. Why
 # is that a trap for the policy gradient?
@@ -594,8 +610,7 @@ assert agree == (verdicts.Verdict(11, "", "", "", list(bias_counts.values()),
 # - The W_out scale sets the first policy: near uniform at small stds; at std 2 most seeds
 #   abort nearly every trial from the start, and a few lucky ones fixate.
 # - A small W_out is not the problem (verdict 3: refuted); a large one traps more runs: 12
-#   and 13 of 40 at std 0.01 and 0.05, 26 and 32 of 40 at 0.5 and 2 (clear on the pooled
-#   seeds, not replicated in block 2 alone).
+#   and 13 of 40 at std 0.01 and 0.05, 26 and 32 of 40 at 0.5 and 2, in both seed blocks.
 # - Upstream's readout bias toward FIXATE, never applied by its code, traps more runs than
 #   no bias, and into other traps (verdict 11: confirmed).
 #
@@ -725,8 +740,8 @@ display(sweep_demo)
 # a policy that aborts at once never produces one. Notebook 03 takes this apart.
 # </details>
 #
-# At the end every run is either still learning (reward about +0.7, gradient norm above 0.1)
-# or stuck at -0.5 with a gradient norm near zero. Nothing in between:
+# At the end every run is either stuck at -0.5 with a gradient norm near zero, or earns more
+# and keeps a gradient norm above 0.1. Nothing in between:
 
 # %%
 stuck = analysis.is_stuck(sweep.mode)   # per run: ended always aborting or never choosing
@@ -768,7 +783,9 @@ assert 1e-6 < stuck_hold < 1e-5 and stuck_eval["aborted"].mean() == 1.0
 # yet it holds the 7 steps of fixation in a few trials per million, and aborting at step 0 or
 # at step 6 pays the same -0.5. The analysis's signature of collapse (entropy 0) would miss it.
 #
-# Stuck runs by W_out std (rows) and kappa (columns), **4 seeds** per cell:
+# Stuck runs by W_out std (rows) and kappa (columns), **4 seeds** per cell. Runs of different
+# seeds are compared with the one-sided Fisher exact test: the chance, if the std made no
+# difference, of a split of stuck runs between the two groups at least this lopsided.
 
 # %%
 def stuck_count(d, stds, kappas=None):
@@ -891,8 +908,7 @@ assert (agree, groups) == (16, 24)  # the seed, not kappa, decides most outcomes
 # ## Bonus E: the entropy bonus on the same 4 seeds
 #
 # `nb02_wout_entropy` repeats the sweep's runs at stds 0.01, 0.05, 0.5 and 2 with
-# entropy_coef 0.05 (**4 seeds** x 3 kappas = 12 runs per std). The entropy term's gradient
-# does not pass through the advantage, so it does not vanish in a stuck run:
+# entropy_coef 0.05 from the first update (**4 seeds** x 3 kappas = 12 runs per std):
 
 # %%
 rows_0, rows_5 = sweep.match(ent)    # the same run (std, kappa, seed) without and with bonus
@@ -920,37 +936,9 @@ assert sum(freed.values()) == 17 and sum(caught.values()) == 1
 # counts only aborting and never choosing: section 5's figure counts every trapped mode on
 # 20 seeds.
 #
-# ## Bonus F: the verdicts, and practice
+# ## Bonus F: what practice does
 #
-# Each claim of the written analysis (and one it missed), what this notebook measured, and
-# the verdict. Frequencies are k of n independent runs with 95 % Wilson intervals.
-#
-# - **All-zero W_out "produces identical logits and zero gradients for the policy"**
-#   (upstream). At W_out = 0 the gradients of everything behind W_out are exactly 0 (12 of 12
-#   runs, 4 seeds x 3 kappas), those of W_out and b_out are not; one Adam step sets every
-#   W_out entry to +-0.01, and the recurrent gradient is non-zero from update 1.
-#   **Half true, and harmless**: zero only behind W_out, for one update.
-# - **"Wout 0.1 ... Stronger initial gradients."** The recurrent gradient at std 0.1 is x12
-#   that at 0.01 and about x2 that at 0.05 (paired medians of 12 runs, 4 seeds); the total
-#   barely changes; Adam's first step moves each recurrent weight by lr at 0.01 and at 0.1.
-#   **True for the recurrent weights, and irrelevant under Adam.**
-# - **"Small Wout" is a cause of collapse.** Trapped 6 of 20 (15-52 %) at std 0.01 and 5 of
-#   20 (11-47 %) at 0.05; paired, no difference between them. **Refuted.**
-# - **Larger is better.** Trapped 15 of 20 (53-89 %) at std 0.5 and 16 of 20 (58-92 %) at 2;
-#   paired against 0.01, 12 seeds trapped only at std 2 and 2 only at 0.01 (McNemar
-#   p = 0.013; 20 seeds). **Refuted: a large W_out is worse.**
-# - **An entropy bonus is the fix** (0.05 here). Trapped 2, 1, 3 and 13 of 20 at std 0.01,
-#   0.05, 0.5 and 2; at 0.5 it frees 12 seeds and traps none. **True up to std 0.5, not at
-#   std 2.**
-# - **(Not in the analysis) upstream's readout bias b_out = [3, 0, 0].** Trapped 2 of 20
-#   (3-30 %) without it, 16 of 20 (58-92 %) with it, mostly one side (10) or never choosing
-#   (5); paired, 14 seeds trapped only with the bias, none only without (McNemar p = 0.0001);
-#   16 of 20 still trapped with the bonus. **The bias decides the trap.**
-# - **A confident early policy makes risk-seeking runs collapse.** At std 0.5-2, stuck 5 / 5 / 5
-#   of 8 runs at kappa -0.4 / 0 / +0.4, and 16 of 24 (std, seed) pairs end the same at all
-#   three kappas (4 seeds, Bonus D). **Not supported**: the seed decides, not kappa.
-#
-# **Comparison with practice.** CleanRL initialises its policy head orthogonally with gain
+# CleanRL initialises its policy head orthogonally with gain
 # 0.01 (`layer_init(nn.Linear(64, n_actions), std=0.01)`): entries of about 0.01 / sqrt(64).
 # Andrychowicz et al. (2021) found that initialising the last policy layer with 100x smaller
 # weights was among the choices that mattered most in their PPO study on continuous control;
