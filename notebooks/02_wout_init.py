@@ -948,7 +948,9 @@ assert sum(only_without.values()) == 17 and sum(only_with.values()) == 1
 # With the bonus from the first update, the small stds end stuck in none of 24 runs (6
 # without it) and the large ones in 5 of 24 (15 without it), all 5 at std 2 (4 seeds; 17
 # runs stuck only without the bonus, 1 only with it). Stuck counts only aborting and never
-# choosing; section 5 counts every trapped mode on 40 seeds.
+# choosing; section 5 counts every trapped mode on 40 seeds. A bonus from the first update
+# keeps runs out of a trap; what one does to a run already trapped is notebook 04's rescue
+# experiment.
 #
 # ## Bonus F: what practice does
 #
