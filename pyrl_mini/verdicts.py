@@ -513,33 +513,41 @@ def rescue(load) -> Verdict:
 
     sources = {"W_out std 2": load("collapse_rescue_wout"),
                "FIXATE bias 3": load("collapse_rescue_bias")}
-    counts, tests, left, seeds, blocks = [], [], {}, {}, {}
+    counts, tests, left, seeds, blocks, stuck = [], [], {}, {}, {}, {}
     for source, d in sources.items():
         rows = {e: d.by_seed(entropy_coef=e) for e in RESCUE_COEFS}
-        was = analysis.is_trapped(d.modes_at(RESCUE_START)[rows[0.0]])
+        before = d.modes_at(RESCUE_START)[rows[0.0]]
+        was = analysis.is_trapped(before)
         for e, r in rows.items():
             left[source, e] = ~d.trapped[r][was]
         seeds[source], blocks[source] = d.arrays["seed"][rows[0.0]][was], d.block[rows[0.0]][was]
-    for e in RESCUE_COEFS:   # both settings pooled: a run trapped at 400, freed by 800 or not
-        counts.append(count(f"runs trapped at update {RESCUE_START} that leave the trap by the "
-                            f"end, entropy_coef {e:g} from {RESCUE_START}",
-                            np.concatenate([left[s, e] for s in sources]),
-                            np.concatenate([seeds[s] for s in sources]),
-                            np.concatenate([blocks[s] for s in sources])))
-    for source in sources:
+        stuck[source] = analysis.is_stuck(before[was])
+    for which, keep in (("trapped", lambda s: np.ones_like(stuck[s])),
+                        ("stuck (always aborting or never choosing)", lambda s: stuck[s])):
+        for e in RESCUE_COEFS:   # both settings pooled: trapped at 400, freed by the end or not
+            counts.append(count(f"runs {which} at update {RESCUE_START} that leave the trap by "
+                                f"the end, entropy_coef {e:g} from {RESCUE_START}",
+                                np.concatenate([left[s, e][keep(s)] for s in sources]),
+                                np.concatenate([seeds[s][keep(s)] for s in sources]),
+                                np.concatenate([blocks[s][keep(s)] for s in sources])))
+    pooled = {e: np.concatenate([left[s, e] for s in sources]) for e in RESCUE_COEFS}
+    pooled_block = np.concatenate([blocks[s] for s in sources])
+    for source in (*sources, "both settings"):
         for e in RESCUE_COEFS[1:]:
-            a, b, block = left[source, 0.0], left[source, e], blocks[source]
+            a, b, block = ((pooled[0.0], pooled[e], pooled_block) if source == "both settings"
+                           else (left[source, 0.0], left[source, e], blocks[source]))
             tests.append(Paired(f"{source}: left the trap, no bonus vs {e:g}",
                                 stats.mcnemar(a, b),
                                 tuple(stats.mcnemar(a[block == k], b[block == k])
                                       for k in sorted(set(block.tolist())))))
-    none, small, large = counts
+    none, small, large, stuck_none, stuck_small, stuck_large = counts
     return Verdict(
         12, "(not in the analysis) An entropy bonus lifts a run that is already trapped",
-        "mostly not",
-        f"switched on in a run that is already trapped, a bonus rarely frees it (0.05: "
-        f"{small.k} of {small.n}, 0.2: {large.k} of {large.n}, against {none.k} of {none.n} "
-        f"without it); it prevents traps far better than it lifts them",
+        "partly",
+        f"switched on in a run already trapped, a bonus frees a few one-side runs (0.05: "
+        f"{small.k} of {small.n} trapped runs leave, 0.2: {large.k}, without it {none.k}) and "
+        f"almost no stuck run ({stuck_small.k} and {stuck_large.k} of {stuck_none.n}, without it "
+        f"{stuck_none.k}); it prevents traps far better than it lifts them",
         counts,
         {f"runs trapped at update {RESCUE_START}, {s}": int(len(left[s, 0.0])) for s in sources},
         "04", tests)
