@@ -1,11 +1,11 @@
-"""The picture at the top of README.md, from data/nb00_main_grid.npz (no training).
+"""The picture at the top of README.md, from data/collapse_kappa.npz (no training).
 
     .venv/bin/python tools/readme_figure.py          # writes docs/collapse.png
 
-All runs of the main grid (kappa x entropy_coef x 3 seeds, 1000 updates): policy entropy
-(log scale) and reward over training; the runs whose final behaviour is a trapped mode
-(never chooses, always aborts, one side) in red, a line style each, named in the key with
-their mode and settings.
+Every run of collapse_kappa (kappa -0.4 / 0 / +0.4 x 40 seeds in two blocks, 800 updates at
+the default settings; the runs the verdicts and notebook 05's explorer count): policy entropy
+(log scale) and reward over training, the runs that end trapped (never chooses, always aborts,
+one side) in red, with the count per kappa.
 """
 
 from __future__ import annotations
@@ -20,47 +20,48 @@ from matplotlib.lines import Line2D
 matplotlib.use("Agg")
 
 from pyrl_mini import plots  # noqa: E402
-from pyrl_mini.analysis import MODES  # noqa: E402
 from pyrl_mini.data import load  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "collapse.png"
+DATASET = "collapse_kappa"
 
 
 def figure():
-    grid = load("nb00_main_grid")
-    x, collapsed = grid.update_axis(), grid.trapped
-    kappa, coef = grid.arrays["grid/kappa"], grid.arrays["grid/entropy_coef"]
+    runs = load(DATASET)
+    x, trapped = runs.update_axis(), runs.trapped
+    kappa = runs.arrays["grid/kappa"]
     fig, axes = plots.subplots(1, 2, figsize=(9.6, 4.4), layout="constrained")
-    trapped = [int(i) for i in collapsed.nonzero()[0]]
-    # each trapped run in red with a line style of its own, named in the key below the panels
-    styles = {i: ("-", "--", ":", "-.")[j % 4] for j, i in enumerate(trapped)}
     for ax, name, label in zip(axes, ("entropy", "reward"), ("policy entropy (nats, log)",
                                                             "mean reward per trial"), strict=True):
-        y = grid.h(name)
-        for i in sorted(range(len(y)), key=lambda i: collapsed[i]):  # red on top
-            ax.plot(x, y[i], lw=1.5 if collapsed[i] else 0.8, alpha=0.9 if collapsed[i] else 0.35,
-                    color="#c62828" if collapsed[i] else "#5c7c99", ls=styles.get(i, "-"))
+        y = runs.h(name)
+        for i in sorted(range(len(y)), key=lambda i: trapped[i]):  # red on top
+            ax.plot(x, y[i], lw=1.0 if trapped[i] else 0.7, alpha=0.6 if trapped[i] else 0.3,
+                    color="#c62828" if trapped[i] else "#5c7c99")
         ax.set_xlabel("update")
         ax.set_ylabel(label)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_yscale("log")
     # from the data: a decade under the lowest entropy any run reaches, so nothing is clipped
-    entropy = grid.h("entropy")
+    entropy = runs.h("entropy")
     axes[0].set_ylim(np.nanmin(entropy[entropy > 0]) / 10, 3)
-    key = [Line2D([], [], color="#5c7c99", lw=1.2, label="learning or converged")]
-    key += [Line2D([], [], color="#c62828", lw=1.5, ls=styles[i],
-                   label=f"{MODES[int(grid.mode[i])].replace('_', ' ')} (kappa {kappa[i]:+.1f}, "
-                   f"entropy bonus {coef[i]:g})") for i in trapped]
-    fig.legend(handles=key, loc="outside lower center", ncol=min(len(key), 2), frameon=False)
-    n, k = len(collapsed), int(collapsed.sum())
-    fig.suptitle(f"One task, one trainer, {n} runs (kappa x entropy bonus x seed): "
-                 f"{k} stop learning for good (red)")
+    per_kappa = ", ".join(f"{int(trapped[kappa == k].sum())} of {int((kappa == k).sum())} at "
+                          f"kappa {k:+.1f}" for k in sorted(set(kappa.tolist())))
+    key = [Line2D([], [], color="#5c7c99", lw=1.2, label="learning or converged"),
+           Line2D([], [], color="#c62828", lw=1.2,
+                  label=f"trapped (always aborts, never chooses or one side): {per_kappa}")]
+    fig.legend(handles=key, loc="outside lower center", ncol=1, frameon=False)
+    fig.suptitle(f"One task, one trainer, {len(trapped)} runs (3 kappas x 40 seeds): "
+                 f"{int(trapped.sum())} end trapped (red)")
     return fig
 
 
 def main() -> int:
     OUT.parent.mkdir(exist_ok=True)
-    figure().savefig(OUT, dpi=plots.DPI)
+    fig = figure()
+    problems = plots.style_problems(fig)
+    if problems:
+        raise SystemExit(f"the README picture breaks the figure style: {problems}")
+    fig.savefig(OUT, dpi=plots.DPI)
     print(f"wrote {OUT} ({OUT.stat().st_size // 1024} KB)")
     return 0
 
