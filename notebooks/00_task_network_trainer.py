@@ -478,6 +478,11 @@ for kappa, flags in trapped.items():
         line.append(f"{name} {k} of {n} ({100 * lo:.0f}-{100 * hi:.0f} %)")
     print(f"kappa {kappa:+.1f}, trapped: " + "; ".join(line))
 
+# %%
+# every run of collapse_kappa, red where it ends trapped (the README's picture)
+fig = plots.plot_trapped_runs(ck)
+assert not plots.style_problems(fig), plots.style_problems(fig)
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the formula is stats.wilson, and these counts are verdict 6's (verdicts.py counts them so)
 assert np.allclose(wilson(7, 20), stats.wilson(7, 20), atol=1e-3)

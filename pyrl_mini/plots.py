@@ -474,6 +474,38 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
     return fig
 
 
+# --- every run of a frequency dataset: which end trapped ----------------------------------------
+@styled
+def plot_trapped_runs(runs, title: str = "") -> Figure:
+    """Policy entropy (log scale) and reward over training of every run of `runs` (a
+    SweepData with a kappa grid, e.g. collapse_kappa), the runs that end trapped in red, with
+    the count per kappa in the key. The README's picture and notebook 00's section 8."""
+    x, trapped = runs.update_axis(), runs.trapped
+    kappa = runs.arrays["grid/kappa"]
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), dpi=DPI, layout="constrained")
+    for ax, name, label in zip(axes, ("entropy", "reward"), ("policy entropy (nats, log)",
+                                                            "mean reward per trial"), strict=True):
+        y = runs.h(name)
+        for i in sorted(range(len(y)), key=lambda i: trapped[i]):  # red on top
+            ax.plot(x, y[i], lw=1.0 if trapped[i] else 0.7, alpha=0.6 if trapped[i] else 0.3,
+                    color="#c62828" if trapped[i] else "#5c7c99")
+        ax.set_xlabel("update")
+        ax.set_ylabel(label)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_yscale("log")
+    # from the data: a decade under the lowest entropy any run reaches, so nothing is clipped
+    entropy = runs.h("entropy")
+    axes[0].set_ylim(np.nanmin(entropy[entropy > 0]) / 10, 3)
+    per_kappa = ", ".join(f"{int(trapped[kappa == k].sum())} of {int((kappa == k).sum())} at "
+                          f"kappa {k:+g}" for k in sorted(set(kappa.tolist())))
+    key = [Line2D([], [], color="#5c7c99", lw=1.2, label="learning or converged"),
+           Line2D([], [], color="#c62828", lw=1.2,
+                  label=f"trapped (always aborts, never chooses or one side): {per_kappa}")]
+    fig.legend(handles=key, loc="outside lower center", ncol=1, frameon=False)
+    fig.suptitle(title or f"{len(trapped)} runs: {int(trapped.sum())} end trapped (red)")
+    return fig
+
+
 # --- the explorer: a catalogue's curves, choices and collapses at chosen settings ------------
 # Fixed y ranges (and x: the longest runs): runs stay comparable from one move to the next,
 # and the axes need not be redrawn (see widgets.Demo's blitting). EXPLORER_YLIM is the least
