@@ -478,7 +478,7 @@ for kappa, flags in trapped.items():
         line.append(f"{name} {k} of {n} ({100 * lo:.0f}-{100 * hi:.0f} %)")
     print(f"kappa {kappa:+.1f}, trapped: " + "; ".join(line))
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 # every run of collapse_kappa, red where it ends trapped (the README's picture)
 fig = plots.plot_trapped_runs(ck)
 assert not plots.style_problems(fig), plots.style_problems(fig)
