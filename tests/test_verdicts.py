@@ -213,3 +213,19 @@ def test_verdict_10_most_trapped_runs_always_abort(rows):
     v = rows[9]
     aborts = v.count("trapped runs that always abort")
     assert aborts.k > aborts.n / 2
+
+
+def test_verdict_12_a_bonus_rarely_lifts_a_trapped_run(rows):
+    """The rescue: switched on at update 400, 0.2 frees more trapped runs than no bonus (paired,
+    both settings pooled), still fewer than half, and almost no stuck run; 0.05 frees no more
+    than chance allows."""
+    v = rows[11]
+    said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
+    freed = {e: v.count(said.format("trapped", e)) for e in (0.0, 0.05, 0.2)}
+    stuck = {e: v.count(said.format("stuck (always aborting or never choosing)", e))
+             for e in (0.0, 0.05, 0.2)}
+    assert freed[0.0].k < freed[0.2].k < freed[0.2].n / 2
+    assert _test(v, "both settings: left the trap, no bonus vs 0.2").p < 0.05
+    assert _test(v, "both settings: left the trap, no bonus vs 0.05").p >= 0.05
+    assert stuck[0.2].k <= stuck[0.2].n / 10 and stuck[0.05].k <= stuck[0.0].k + 1
+    assert v.verdict == "partly"
