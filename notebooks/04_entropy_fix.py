@@ -32,9 +32,8 @@ except ImportError:
 # cannot, and does it free a run already trapped?
 #
 # **Learning objectives.** You will
-# 1. show that the entropy bonus's gradient does not pass through the advantage;
-# 2. derive the regularised optimum pi* = softmax(r / tau) and the coefficient that would
-#    hold the entropy at 0.1;
+# 1. show that the bonus's gradient does not pass through the advantage;
+# 2. derive the regularised optimum pi* = softmax(r / tau);
 # 3. rank the bonus and its alternatives by their trapped fraction, per seed block;
 # 4. measure whether a bonus switched on late frees trapped runs.
 #
@@ -96,9 +95,8 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 
 # %% [markdown]
 # So a bonus pushes toward fixation while the reward term is silent. A lower learning rate
-# (0.003 instead of 0.01), a decaying one or a kappa schedule only rescale or reshuffle f(d):
-# they may change how often a run falls into the trap (section 4), but none acts on a run
-# whose every f(d) is 0. At exact float32 saturation (pi = onehot) the bonus's gradient is 0
+# (0.003 instead of 0.01), a decaying one or a kappa schedule only rescale f(d): they may
+# change how often a run falls into the trap (section 4), but none acts once every f(d) is 0. At exact float32 saturation (pi = onehot) the bonus's gradient is 0
 # too (the hidden check computes it); whether a bonus lifts a trapped run is an experiment
 # (section 5).
 #
@@ -239,9 +237,8 @@ assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
 # ## 3. The bonus on the gambling task (8 min)
 #
 # The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at the
-# default lr 0.01, on 40 seeds in two blocks (2000-2019, 2100-2119); every cell uses the same
-# seeds, so cells pair run by run. Counts are per block and pooled (notebook 00, "How we
-# count").
+# default lr 0.01, on 40 seeds in two blocks (2000-2019, 2100-2119), the same in every cell,
+# so cells pair run by run. We count as notebook 00 does ("How we count").
 #
 # ### Exercise 3 (prediction): does a bonus of 0.01 prevent traps?
 #
@@ -487,13 +484,11 @@ assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
 # %% [markdown]
 # In (b) the control traps 15 of 40 runs; 0.05 and 0.1 free all 15 (0 and 1 of 40 trapped,
 # p < 0.001), 0.01 frees 11 and traps 1 (p = 0.006); no change without a bonus beats the
-# control beyond chance (closest: lr 0.01, 10 of 40, p = 0.23). In (a) (control: 14)
-# 0.05 leaves 0, 0.01 leaves 2 and the lower lr 0.003 leaves 5 (p < 0.005 each); the rest
-# 10-13 (p > 0.2). Each fix that beats the control frees more runs than it traps in both
-# blocks, so these paired tests replicate (some reach p < 0.05 in one block only: block 2 of
-# (b) has 4 trapped controls). The frequencies of (b) do **not replicate**: block 2 traps far
-# fewer runs (the cap: 13 of 20 against 1), beyond the two intervals for four changes. The
-# table for (a):
+# control beyond chance (p > 0.2). In (a) (control: 14) 0.05 leaves 0, 0.01 leaves 2 and the
+# lower lr 0.003 leaves 5 (p < 0.005 each); the rest 10-13 (p > 0.2). Each fix that beats the
+# control frees more runs than it traps in both blocks: these tests replicate. The
+# frequencies of (b) do **not**: block 2 traps far fewer runs (the cap: 13 of 20 against 1),
+# beyond the two intervals for four changes. The table for (a):
 
 # %%
 def fix_table(fixes, risky_kappa0):
@@ -586,8 +581,8 @@ for fixes in (fixes_a, fixes_b):
 
 # %% [markdown]
 # Where both learn, every fix but the logit cap ends within 0.012 of the control's reward
-# (paired). The cap costs 0.31 of the control's 0.75: with at most 96.5 % on FIXATE per step,
-# at least 22 % of trials abort.
+# (paired). The cap costs 0.31: at most 96.5 % on FIXATE per step, so at least 22 % of trials
+# abort.
 #
 # **Why a logit cap does not help.** On the chosen action's raw logit z_a the gradient of
 # log pi(a) f(d) is
@@ -595,9 +590,9 @@ for fixes in (fixes_a, fixes_b):
 # $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
 #
 # (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits
-# grow behind it and cap' goes to 0 instead; and in a run that always aborts every trial pays
-# -0.5, so f(d) = 0 whatever the policy, whose entropy can stay far above 0.1 (aborts split
-# between LEFT and RIGHT). Setting (b) at update 250:
+# grow behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0
+# whatever the policy, whose entropy can stay far above 0.1 (aborts split between LEFT and
+# RIGHT). Setting (b) at update 250:
 
 # %%
 for fix in ("none", "logit cap 2"):
@@ -623,19 +618,18 @@ assert b_none.final("grad_norm")[~b_none.trapped].min() > 1000 * 2e-4
 
 
 # %% [markdown]
-# Runs that always abort end with entropy from 0 to 0.75 without a cap and 0.18 to 0.90 with
-# one, their gradient a thousand times smaller than a learning run's: "entropy > 0.1" is no
-# sign of health, and the cap only changes which factor silences the gradient.
+# Runs that always abort end with entropy 0 to 0.75 without a cap, 0.18 to 0.90 with one, and
+# a gradient a thousand times below a learning run's: "entropy > 0.1" is no sign of health.
 
 # %% [markdown]
 # ## 5. Can a bonus lift a run that is already trapped? (8 min)
 #
 # The **rescue experiment** switches the bonus on late, in runs set up to be trapped early
-# (`wout_std` 2, or upstream's readout bias toward FIXATE, `fixate_bias` 3). Each run trains
-# 400 updates without a bonus; then `entropy_coef` becomes 0.05 or 0.2 (`entropy_start=400`)
-# or stays 0 (the control: the same run continued) until update 800. A seed's three runs are
-# one run up to update 400, so each rescue pairs with its own control (40 and 100 seeds, two
-# blocks each). A run *leaves the trap* if its mode at update 800 is not a trapped one.
+# (`wout_std` 2, or upstream's readout bias toward FIXATE, `fixate_bias` 3): 400 updates
+# without a bonus, then `entropy_coef` 0.05 or 0.2 (`entropy_start=400`), or 0 (the control:
+# the same run continued), to update 800. A seed's three runs are one run up to update 400,
+# so each rescue pairs with its own control (40 and 100 seeds, two blocks each). A run
+# *leaves the trap* if its mode at update 800 is not a trapped one.
 #
 # **Think!** Which runs trapped at update 400 will a bonus of 0.2 free: those that always
 # abort, never choose, or choose one side? Recall section 1: the bonus needs no advantage,
@@ -708,8 +702,7 @@ print({k: [(int(v[b == i].sum()), int((b == i).sum())) for i in (1, 2)] for k in
 # %% [markdown]
 # ## 6. Verdicts
 #
-# `verdicts.verdicts()` judges every claim from the data (notebook 05 shows the full table).
-# This notebook's three:
+# This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
 
 # %%
 judged = {v.number: v for v in verdicts.verdicts() if v.number in (7, 9, 12)}
@@ -754,10 +747,8 @@ print("RESCUEVERDICT", v12.verdict, v12.replication, [(c.what, c.k, c.n, c.block
 # %% [markdown]
 # ## Summary
 #
-# - The bonus's gradient, -pi (log pi + H) on the logits, needs no advantage, so it pushes
-#   while the trap makes every advantage 0 (not at exact float32 saturation).
-# - The regularised optimum is softmax(r / tau), tau = `entropy_coef` / T per step:
-#   deterministic at 0.01; entropy 0.1 takes about 0.3.
+# - The bonus's gradient, -pi (log pi + H) on the logits, needs no advantage, so it acts in
+#   the trap; its optimum softmax(r / tau) is deterministic at 0.01 (entropy 0.1 takes 0.3).
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
 #   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the other
 #   changes only the lower lr 0.003 beats the control, at the default lr.
