@@ -732,8 +732,9 @@ assert from_start[0] / none_trapped.sum() > 0.9 and late[0.05] < 0.15 and late[0
 #
 # With W_out std 2, 33 of 40 runs are trapped at update 400; by 800 a bonus of 0.2 frees 7 of
 # them, 0.05 frees 3, the control 2 (0.2 against the control: p = 0.12).
-# **A bonus switched on in a run that is already trapped rarely frees it: it keeps runs out
-# of the trap far better than it lifts them out.**
+# **Switched on in a run already trapped, a bonus almost never frees one that always aborts or
+# never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
+# trap far better than it lifts them out.**
 
 # %% [markdown]
 # ## 6. Verdicts
@@ -787,7 +788,7 @@ print("RESCUEVERDICT", v12.verdict, v12.replication, [(c.what, c.k, c.n, c.block
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
 #   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the other
 #   changes only the lower lr 0.003 beats the control, at the default lr.
-# - Switched on at update 400, a bonus rarely frees a trapped run (section 5).
+# - Switched on at update 400, a bonus frees few trapped runs (section 5).
 #
 # **Next:** notebook 05, the explorer and the full verdict table.
 
