@@ -25,24 +25,20 @@ except ImportError:
 # %% [markdown]
 # # 04 · The entropy fix: why it works, where it leads, and what else was tried
 #
-# Notebook 03 found the trap: every trial aborts, every trial pays the same -0.5, the
-# baseline learns -0.5, and every advantage is zero, so the policy gradient has nothing to
-# push with. The written analysis that circulates with the upstream code recommends an
-# entropy bonus, `entropy_coef = 0.01`, so that entropy stays "> 0.1". Here we find out why a
-# bonus can help where other changes cannot, what it does to the learned policy, and how it
-# ranks against the alternatives on the same seeds.
+# Notebook 03 found the trap: every trial aborts and pays -0.5, the baseline learns -0.5,
+# every advantage is zero, and the policy gradient has nothing to push with. The written
+# analysis that circulates with the upstream code recommends an entropy bonus,
+# `entropy_coef = 0.01`, so that entropy stays "> 0.1". Why does it act where other changes
+# cannot, and does it free a run already trapped?
 #
 # **Learning objectives.** You will
-# 1. show that the entropy bonus's gradient does not pass through the advantage, so it still
-#    acts in the trap;
-# 2. derive the regularised optimum pi* = softmax(r / tau) and compute the coefficient that
-#    would hold the entropy at 0.1 on this task;
-# 3. measure what the bonus does on the gambling task;
-# 4. rank the alternatives by their collapsed fraction, with intervals.
+# 1. show that the bonus's gradient does not pass through the advantage;
+# 2. derive the regularised optimum pi* = softmax(r / tau);
+# 3. rank the bonus and its alternatives by their trapped fraction, per seed block;
+# 4. measure whether a bonus switched on late frees trapped runs.
 #
-# **Prerequisites.** Notebooks 00 and 03 (advantage, entropy, behaviour modes); softmax
-# and logarithms. **Time:** about 40 minutes; Run All takes under a minute (the networks
-# were trained ahead of time; `data/manifest.json` holds the commands that rebuild them).
+# **Prerequisites.** Notebook 00 (the glossary; "How we count") and notebook 03 (the trap);
+# softmax and logarithms. **Time:** about 45 minutes (Run All: under a minute).
 
 # %%
 # %matplotlib inline
@@ -50,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pyrl_mini import analysis, bandit, data, plots, tasks, widgets
+from pyrl_mini import analysis, bandit, data, plots, tasks, verdicts, widgets
 from pyrl_mini.config import TrainSettings
 from pyrl_mini.datasets import collapse
 from pyrl_mini.datasets.nb04_entropy_fix import FAST_CONTROL
@@ -97,20 +93,19 @@ g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
 assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# So a bonus pushes toward fixation while the reward term is silent. A lower learning rate, a
-# larger batch or a kappa schedule only rescale or reshuffle f(d); none of them acts when every
-# f(d) is 0. One limit: at exact float32 saturation (pi = onehot) the bonus's gradient is 0
-# too (the hidden check above computes it), so it must be on *before* the fall.
+# So a bonus pushes toward fixation while the reward term is silent. A lower learning rate
+# (0.003 instead of 0.01), a decaying one or a kappa schedule only rescale f(d): they may
+# change how often a run falls into the trap (section 4), but none acts once every f(d) is 0. At exact float32 saturation (pi = onehot) the bonus's gradient is 0
+# too; whether a bonus lifts a trapped run is an experiment (section 5).
 #
-# ## 2. Where the bonus leads: pi* = softmax(r / tau) (12 min)
+# ## 2. Where the bonus leads: pi* = softmax(r / tau) (8 min)
 #
 # On a one-step bandit with expected rewards r(a), gradient ascent on
 # J(pi) = pi · r + tau H(pi) stops where r(a) - tau log pi(a) is the same for every arm:
 #
 # $$ \pi^*(a) = \frac{e^{r(a)/\tau}}{\sum_b e^{r(b)/\tau}} = \mathrm{softmax}(r/\tau)(a). $$
 #
-# Only tau relative to the reward gaps matters. The gambling task's option columns have
-# expected values 0.4, 0.55, 0.7, 0.85 and 1.0, neighbours 0.15 apart.
+# Only tau relative to the reward gaps matters (the task's EV columns are 0.15 apart).
 #
 # ### Exercise 1: the regularised optimum
 #
@@ -137,8 +132,8 @@ regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 # </details>
 #
 # The task's loss *sums* log pi(a_t) f(d_t) over the T valid steps of a trial but *averages*
-# H over them, so per step the bonus acts with tau = `entropy_coef` / T, and a trial that
-# ends in a choice has T >= 8 steps (3 fixation, 4 stimulus, 1 decision).
+# H over them, so per step the bonus acts with tau = `entropy_coef` / T; a trial that ends in
+# a choice has T >= 8 steps.
 
 # %%
 evs = tasks.EXPECTED_VALUES    # the five option columns: 0.4, 0.55, 0.7, 0.85, 1.0
@@ -198,7 +193,7 @@ assert steps == 8
 
 # %% [markdown]
 # Holding H(pi*) at 0.1 takes `entropy_coef` of about 0.3, thirty times the recommendation;
-# at 0.01 the optimum is deterministic to thirty decimal places. Whatever the bonus does on
+# at 0.01 the optimum is deterministic. Whatever the bonus does on
 # the task, it does on the way, not at the destination.
 #
 # ### Exercise 2: a share for the worse option
@@ -236,6 +231,577 @@ print(f"10 % on the worse of two neighbouring columns needs entropy_coef = {coef
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
+
+# %% [markdown]
+# ## 3. The bonus on the gambling task (8 min)
+#
+# The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at the
+# default lr 0.01, on 40 seeds in two blocks (2000-2019, 2100-2119), the same in every cell,
+# so cells pair run by run. We count as notebook 00 does ("How we count").
+#
+# ### Exercise 3 (prediction): does a bonus of 0.01 prevent traps?
+#
+# At the default settings, will a bonus of 0.01 leave fewer runs trapped than no bonus, about
+# as many, or more ("fewer", "same", "more")?
+
+# %%
+bonus_prevents = ...  # "fewer", "same" or "more"
+
+# %%
+bonus_prevents = exercises.bonus_prevents.check(bonus_prevents)
+
+# %%
+kappa_runs, entropy_runs = data.load("collapse_kappa"), data.load("collapse_entropy")
+grid = kappa_runs.stack(entropy_runs, entropy_coef=0.0)   # collapse_kappa: no bonus
+kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
+# arrays (kappa, entropy_coef, seed): one seed at the same place in every cell, so cells pair
+table = {name: grid.per_cell(grid.final(name), "kappa", "entropy_coef")
+         for name in ("entropy", "reward", "risky_rate")}
+table["trapped"] = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
+block = grid.per_cell(grid.block, "kappa", "entropy_coef")[:, 0].ravel()   # each run's block
+
+
+def per_block(flags, blocks):
+    """k of n (Wilson interval) in block 1, block 2 and both; one flag and block per run."""
+    return [frequency(flags[blocks == b]) for b in (1, 2)] + [frequency(flags)]
+
+
+def paired_test(a, b, blocks):
+    """McNemar (a only, b only, p) on both blocks, then the p of each block."""
+    return mcnemar(a, b), [mcnemar(a[blocks == k], b[blocks == k])[2] for k in (1, 2)]
+
+
+none_trapped = table["trapped"][:, 0].ravel()
+print("trapped at update 800 (block 1 | block 2 | both)")
+for j, coef in enumerate(coefs):
+    trapped = table["trapped"][:, j].ravel()
+    line = f"entropy_coef {coef:4g}: " + " | ".join(map(str, per_block(trapped, block)))
+    if coef > 0:
+        (only_none, only_bonus, p), p_blocks = paired_test(none_trapped, trapped, block)
+        line += (f"; paired with 0: {only_none} / {only_bonus}, p = {p:.0e} "
+                 f"(blocks: {p_blocks[0]:.0e}, {p_blocks[1]:.0e})")
+    print(line)
+print("without a bonus, per kappa:", ", ".join(
+    f"{k:+.1f}: {int(c)} of 40" for k, c in zip(kappas, table["trapped"][:, 0].sum(1))))
+above = {c: frequency(table["entropy"][:, j].ravel() > 0.1) for j, c in enumerate(coefs)}
+print("final entropy above 0.1:", ", ".join(f"{c:g}: {above[c]}" for c in coefs))
+
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Fewer, by far. The bonus acts on the way, not at the destination: its gradient does not pass
+# through the advantage (section 1), so it pushes toward fixation in the first updates, while
+# every trial still aborts and the reward term is silent, and keeps runs out of the trap.
+# </details>
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert grid.blocks == [1, 2] and table["trapped"][:, 0].size == 120
+assert [int(grid.per_cell(grid.arrays["seed"], "kappa", "entropy_coef")[0, 0][i])
+        for i in (0, 19, 20, 39)] == [2000, 2019, 2100, 2119]
+counts = [[f.k for f in per_block(table["trapped"][:, j].ravel(), block)]
+          for j in range(len(coefs))]
+assert counts == [[18, 20, 38], [3, 2, 5], [1, 1, 2]], counts
+assert table["trapped"][:, 0].sum(1).tolist() == [14, 13, 11]   # every kappa, not just -0.4
+for j in (1, 2):   # both bonuses: fewer traps, run by run, beyond chance, in each block
+    (only_none, only_bonus, p), p_blocks = paired_test(
+        none_trapped, table["trapped"][:, j].ravel(), block)
+    assert only_none > 5 * only_bonus and p < 1e-6 and max(p_blocks) < 0.01, (j, p, p_blocks)
+assert [above[c].k for c in coefs] == [31, 12, 43], above
+assert str(above[0.01]) == "12 of 120 (6-17 %)"
+
+# %% [markdown]
+# Without a bonus 38 of 120 runs end trapped (18 and 20 of 60 in the two blocks), at every
+# kappa (14, 13, 11 of 40): not a risk-seeking effect. With 0.01, 5 of 120; with 0.05, 2.
+# Paired by seed, the bonus frees far more runs than it traps, with p < 0.01 in each block:
+# replicated. Not by keeping "entropy > 0.1": only 12 of 120 runs end above 0.1 at 0.01,
+# against 31 without a bonus.
+#
+# ## 4. The alternatives, ranked (12 min)
+#
+# Two settings, 40 seeds each in two blocks: **(a)** section 3's runs (lr 0.01, 800 updates);
+# **(b)** lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119, where runs fall fast. At kappa
+# = -0.4, one change each, paired by seed with the control: `entropy_coef` 0.01 / 0.05 / 0.1;
+# a lower learning rate (0.003 in (a), 0.01 in (b)); a decaying one, 10x over the run (the
+# analysis: "higher learning rate early, decay later"); kappa stepped from 0 to -0.4 by 0.05
+# (gradual kappa); `wout_std` 0.01 (near-zero head); a no-choice penalty of -1; a logit cap 2,
+# logits -> 2 tanh(logits / 2) (Bello et al. 2017). A batch of 512 ran only in (b), on 5
+# other seeds: unpaired.
+#
+# ### Exercise 4: the trapped fraction
+#
+# Write `trapped_fraction(modes)` for a list of behaviour mode names, one per seed: the share
+# of runs in a trapped mode (`analysis.TRAPPED_MODES`).
+
+# %%
+def trapped_fraction(modes):
+    """The fraction of runs (mode names, one per seed) whose mode is a trapped one."""
+    ...
+
+
+# %%
+trapped_fraction = exercises.trapped_fraction.check(trapped_fraction)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# from pyrl_mini.analysis import TRAPPED_MODES
+#
+#
+# def trapped_fraction(modes):
+#     return sum(m in TRAPPED_MODES for m in modes) / len(modes)
+# ```
+# </details>
+#
+# Each fix's trapped count (blocks 1 + 2) and McNemar's test against the control (seeds
+# trapped under the control only / the fix only, p, and p per block):
+
+# %%
+# each fix's runs, in seed order: (a) lr 0.01, 800 updates, seeds 2000-2019 and 2100-2119,
+# where the control and the bonus are section 3's runs at kappa = -0.4
+fixes_a = {"none": grid.subset(kappa=-0.4, entropy_coef=0.0),
+           "entropy 0.01": grid.subset(kappa=-0.4, entropy_coef=0.01),
+           "entropy 0.05": grid.subset(kappa=-0.4, entropy_coef=0.05)}
+slow = data.load("collapse_fixes_slow")
+for fix in collapse.SLOW_VARIANTS:
+    fixes_a[fix] = slow.take(collapse.variant_rows(slow, collapse.COLLAPSE_FIXES_SLOW,
+                                                   collapse.SLOW_VARIANTS, fix))
+# (b) lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119; the larger batch: seeds 0-4
+fast = data.load("collapse_fixes")
+fixes_b = {fix: fast.take(collapse.variant_rows(fast, collapse.COLLAPSE_FIXES,
+                                                collapse.FIX_VARIANTS, fix))
+           for fix in collapse.FIX_VARIANTS}
+fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
+SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")
+
+# %%
+ranked, paired = {}, {}
+for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
+    control = fixes["none"]
+    ranked[setting], paired[setting] = {}, {}
+    for fix, runs in fixes.items():
+        n = len(runs.mode)
+        k = round(trapped_fraction(runs.mode_names) * n)
+        per = "+".join(str(int(runs.trapped[runs.block == b].sum())) for b in runs.blocks)
+        ranked[setting][fix] = (k, n, *wilson(k, n), per)
+        # paired only on the same seeds: a seed gives both runs the same weights and trials
+        if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
+            paired[setting][fix] = paired_test(control.trapped, runs.trapped, runs.block)
+
+
+def rate(setting, fix):
+    k, n = ranked[setting].get(fix, (1, 1))[:2]
+    return k / n
+
+
+order = sorted({**fixes_b, **fixes_a}, key=lambda f: (rate(SETTINGS[1], f),
+                                                      rate(SETTINGS[0], f)))
+for fix in order:
+    text = []
+    for setting in SETTINGS:
+        if fix not in ranked[setting]:
+            text.append(f"{'not run':44s}")
+            continue
+        k, n, _, _, per = ranked[setting][fix]
+        vs = ""
+        if fix in paired[setting]:
+            (saved, lost, p), (p1, p2) = paired[setting][fix]
+            vs = f"{saved:2d}/{lost:<2d} p={p:.3f} ({p1:.2f}, {p2:.2f})"
+        text.append(f"{str(Frequency(k, n)):17s}{per:6s}{vs:27s}")
+    print(f"{fix:17s} (a) {text[0]} (b) {text[1]}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, ax = plots.subplots(figsize=(9.8, 1.2 + 0.34 * len(order)))
+styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
+for setting, (color, marker, dy) in styles.items():
+    rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order) if fix in ranked[setting]]
+    y = np.array([r[0] for r in rows]) + dy
+    k, n, lo, hi = (np.array(v, dtype=float) for v in list(zip(*[r[1] for r in rows]))[:4])
+    ax.errorbar(k / n, y, xerr=[k / n - lo, hi - k / n], fmt=marker, color=color, ms=5,
+                capsize=2, lw=1, label=f"{setting} ({int(n.max())} seeds)")
+n_most = {s: max(v[1] for v in r.values()) for s, r in ranked.items()}
+ticks = []
+for fix in order:   # a fix run on fewer seeds than the rest of its setting says so
+    fewer = sorted({ranked[s][fix][1] for s in ranked
+                    if fix in ranked[s] and ranked[s][fix][1] < n_most[s]})
+    ticks.append(fix + "".join(f" ({n} seeds)" for n in fewer))
+ax.set_yticks(range(len(order)), ticks)
+ax.invert_yaxis()
+ax.set_xlim(-0.03, 1.03)
+ax.set(xlabel="trapped fraction of seeds (95 % Wilson interval)",
+       title="the fixes ranked (kappa = -0.4)")
+# the key sits outside the axes, so it covers no point
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+a, b = ranked[SETTINGS[0]], ranked[SETTINGS[1]]
+pa, pb = paired[SETTINGS[0]], paired[SETTINGS[1]]
+assert fixes_b["none"].arrays["seed"].tolist() == list(range(3000, 3020)) + list(range(3100, 3120))
+assert fixes_a["none"].arrays["seed"].tolist() == list(range(2000, 2020)) + list(range(2100, 2120))
+# (b): the control traps 15 of 40 (11 + 4); the two larger bonuses rank first and free all 15
+assert b["none"][:2] == (15, 40) and b["none"][4] == "11+4" and a["none"][:2] == (14, 40)
+assert order[:2] == ["entropy 0.05", "entropy 0.1"], order
+assert b["entropy 0.05"][:2] == (0, 40) and b["entropy 0.1"][:2] == (1, 40)
+assert pb["entropy 0.05"][0] == (15, 0, pb["entropy 0.05"][0][2]) and pb["entropy 0.05"][0][2] < 0.001
+assert pb["entropy 0.1"][0][:2] == (15, 1) and pb["entropy 0.1"][0][2] < 0.001
+assert b["entropy 0.01"][:2] == (5, 40) and pb["entropy 0.01"][0][:2] == (11, 1)
+assert f"{pb['entropy 0.01'][0][2]:.3f}" == "0.006"
+# (a): 0.05 leaves none trapped, 0.01 two, the lower lr (0.003) five, each p < 0.01
+assert [a[f][0] for f in ("entropy 0.05", "entropy 0.01", "lower lr")] == [0, 2, 5]
+assert [pa[f][0][:2] for f in ("entropy 0.05", "entropy 0.01", "lower lr")] == [
+    (14, 0), (14, 2), (9, 0)]
+assert max(pa[f][0][2] for f in ("entropy 0.05", "entropy 0.01", "lower lr")) < 0.005
+# no change without a bonus beats the control beyond chance in (b); in (a) only the lower lr
+others = [f for f in pb if not f.startswith("entropy")]
+assert len(others) == 6 and min(pb[f][0][2] for f in others) > 0.2, {f: pb[f] for f in others}
+assert min(b[f][0] for f in others) == b["lower lr"][0] == 10
+others_a = [f for f in pa if not f.startswith("entropy") and f != "lower lr"]
+assert len(others_a) == 5 and min(pa[f][0][2] for f in others_a) > 0.2
+assert sorted(a[f][0] for f in others_a) == [10, 10, 10, 13, 13]
+# replication: each paired test that beats the control points the same way in both blocks
+for tag, fixes, tests in (("a", fixes_a, pa), ("b", fixes_b, pb)):
+    for fix, ((freed, lost, p), _) in tests.items():
+        if p < 0.05:
+            for k in (1, 2):
+                m = fixes[fix].block == k
+                x, y, _ = mcnemar(fixes["none"].trapped[m], fixes[fix].trapped[m])
+                assert x > y, (tag, fix, k)
+# ... but in (b) the frequencies differ between blocks: these four beyond their intervals
+def disjoint(runs):
+    (k1, n1), (k2, n2) = [(int(runs.trapped[runs.block == k].sum()), 20) for k in (1, 2)]
+    (lo1, hi1), (lo2, hi2) = wilson(k1, n1), wilson(k2, n2)
+    return hi2 < lo1 or hi1 < lo2
+
+
+apart = {f for f, runs in fixes_b.items() if f != "larger batch" and disjoint(runs)}
+assert apart == {"logit cap 2", "decaying lr", "gradual kappa", "near-zero head"}, apart
+assert not any(disjoint(runs) for runs in fixes_a.values())
+assert b["logit cap 2"][4] == "13+1" and b["none"][4] == "11+4"
+assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
+
+# %% [markdown]
+# In (b) the control traps 15 of 40 runs; 0.05 and 0.1 free all 15 (0 and 1 of 40 trapped,
+# p < 0.001), 0.01 frees 11 and traps 1 (p = 0.006); no change without a bonus beats the
+# control beyond chance (p > 0.2). In (a) (control: 14) 0.05 leaves 0, 0.01 leaves 2 and the
+# lower lr 0.003 leaves 5 (p < 0.005 each); the rest 10-13 (p > 0.2). Each fix that beats the
+# control frees more runs than it traps in both blocks: these tests replicate. The
+# frequencies of (b) do **not**: block 2 traps far fewer runs, beyond the two intervals for
+# four changes (the cap: 13 of 20 against 1). The table for (a):
+
+# %%
+def fix_table(fixes, risky_kappa0):
+    """One row per fix, ranked by trapped runs, then by mean final reward."""
+    def choosing_mean(x):   # NaN where no seed made such a choice
+        return float(np.nanmean(x)) if np.isfinite(x).any() else np.nan
+
+    risky_none = float(np.nanmean(fixes["none"].final("risky_rate")))
+    rows = []
+    for fix, runs in fixes.items():
+        R, risky = runs.final("reward"), choosing_mean(runs.final("risky_rate"))
+        rows.append({"fix": fix, "seeds": len(R), "trapped": int(runs.trapped.sum()),
+                     "reward": float(np.mean(R)), "reward_sd": float(np.std(R)),
+                     "reward_min": float(np.min(R)), "risky": risky,
+                     "higher_ev": choosing_mean(runs.final("higher_ev_rate")),
+                     "entropy": float(np.mean(runs.final("entropy"))),
+                     "compute": 2 if fix == "larger batch" else 1,   # 512 trials, not 256
+                     # the share of kappa's risk preference the fix keeps (1: all, 0: none)
+                     "risk_kept": (risky - risky_kappa0) / (risky_none - risky_kappa0)})
+    return sorted(rows, key=lambda row: (row["trapped"], -row["reward"]))
+
+
+def print_fix_table(rows):
+    print(f"{'rank':>4} {'fix':18s} {'trapped':>8} {'reward mean (sd, min)':>22} "
+          f"{'higher-EV':>9} {'lower-p':>7} {'entropy':>7} {'compute':>7} {'risk kept':>9}")
+    for rank, r in enumerate(rows, start=1):
+        print(f"{rank:>4} {r['fix']:18s} {r['trapped']:>2} of {r['seeds']} "
+              f"{r['reward']:>9.3f} ({r['reward_sd']:.3f}, {r['reward_min']:+.2f}) "
+              f"{r['higher_ev']:>9.2f} {r['risky']:>7.2f} {r['entropy']:>7.3f} "
+              f"{r['compute']:>6.0f}x {r['risk_kept']:>9.2f}")
+
+
+r0 = float(np.nanmean(table["risky_rate"][kappas.index(0.0), 0]))   # lower-p rate at kappa 0
+rows_a, rows_b = fix_table(fixes_a, r0), fix_table(fixes_b, r0)
+print("(a) lr 0.01, 800 updates, seeds 2000-2019 and 2100-2119")
+print_fix_table(rows_a)
+learns_none = ~fixes_a["none"].trapped
+cost = {}   # paired, on the seeds where the fix's run and the control's both learn
+for fix, runs in fixes_a.items():
+    both = learns_none & ~runs.trapped
+    R, risky = (runs.final(n)[both] for n in ("reward", "risky_rate"))
+    R0, risky0 = (fixes_a["none"].final(n)[both] for n in ("reward", "risky_rate"))
+    cost[fix] = (int(both.sum()), float(np.mean(R - R0)), float(np.std(R - R0)),
+                 int((risky < risky0).sum()), float(np.nanmean(risky - risky0)))
+print("paired with the control where both learn (seeds: reward change, sd):", "; ".join(
+    f"{fix} {c[0]}: {c[1]:+.3f} ({c[2]:.3f})" for fix, c in cost.items() if fix != "none"))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 1.2 + 0.34 * len(rows_a)), sharey=True)
+labels = [r["fix"] for r in rows_a]   # ranked, best on top
+for y, fix in enumerate(labels):
+    runs = fixes_a[fix]
+    colour = np.where(runs.trapped, "C3", "C0")
+    jitter = np.linspace(-0.15, 0.15, len(runs.mode))
+    ax1.scatter(runs.final("reward"), y + jitter, c=colour, s=16)
+    ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
+ax1.set_yticks(range(len(labels)), labels)
+ax1.invert_yaxis()
+ax1.set(xlabel="final reward / trial (red: trapped)", title="(a) lr 0.01, 800 updates")
+ax2.axvline(0.5, color="0.8", ls=":")
+ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
+        xlim=plots.data_limits([fixes_a[fix].final("risky_rate") for fix in labels], 0.5))
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+by_a = {r["fix"]: r for r in rows_a}
+assert len(rows_a) == 9 and all(r["seeds"] == 40 for r in rows_a)
+# ranked by trapped runs, then by reward; the control keeps all of its own risk preference
+assert [r["fix"] for r in rows_a][:3] == ["entropy 0.05", "entropy 0.01", "lower lr"]
+assert by_a["none"]["risk_kept"] == 1.0
+# every fix but the logit cap learns to the control's reward: paired |mean| < 0.012, 23+ seeds
+for fix in cost:
+    if fix not in ("none", "logit cap 2"):
+        assert cost[fix][0] >= 23 and abs(cost[fix][1]) < 0.012, (fix, cost[fix])
+# the cap buys the analysis's "entropy > 0.1" with reward: about 0.31 of the control's 0.75,
+# its learning runs keeping entropy near 0.24, and the least of kappa's risk preference
+assert f"{cost['logit cap 2'][1]:.2f}" == "-0.31" and cost["logit cap 2"][0] >= 23
+c2a = fixes_a["logit cap 2"]
+H_c2a = c2a.final("entropy")[~c2a.trapped]
+assert f"{H_c2a.mean():.2f}" == "0.24" and by_a["entropy 0.01"]["entropy"] < 0.1
+assert f"{fixes_a['none'].final('reward')[learns_none].mean():.2f}" == "0.75"
+assert by_a["logit cap 2"]["risk_kept"] == min(r["risk_kept"] for r in rows_a) < 0.85
+# no run under the cap converges: at pi(FIXATE) <= 0.965 per step, at least 22 % of trials
+# abort before the 7 steps of fixation and stimulus are over
+cap_max = float(torch.softmax(torch.tensor([2.0, -2.0, -2.0]), 0)[0])
+assert f"{1 - cap_max ** 7:.2f}" == "0.22"
+for fixes in (fixes_a, fixes_b):
+    runs = fixes["logit cap 2"]
+    assert "converged" not in runs.mode_names and runs.final("abort_rate").min() > 0.2
+
+# %% [markdown]
+# Where both learn, every fix but the logit cap ends within 0.012 of the control's reward
+# (paired). The cap costs 0.31: at most 96.5 % on FIXATE per step, so at least 22 % of trials
+# abort.
+#
+# **Why a logit cap does not help.** On the chosen action's raw logit z_a the gradient of
+# log pi(a) f(d) is
+#
+# $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
+#
+# (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits
+# grow behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0
+# whatever the policy, whose entropy can stay far above 0.1. Setting (b) at update 250:
+
+# %%
+for fix in ("none", "logit cap 2"):
+    runs = fixes_b[fix]
+    aborts = runs.mode == analysis.MODES.index("always_aborts")
+    H, g = runs.final("entropy")[aborts], runs.final("grad_norm")[aborts]
+    print(f"{fix}: {aborts.sum()} of {len(aborts)} runs always abort: final entropy {H.min():.2f}"
+          f" to {H.max():.2f}, gradient norm at most {g.max():.0e}")
+untrapped = fixes_b["none"].final("grad_norm")[~fixes_b["none"].trapped]
+print(f"the control's runs that are not trapped: gradient norm at least {untrapped.min():.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+b_none, b_cap = fixes_b["none"], fixes_b["logit cap 2"]
+aborts = {f: fixes_b[f].mode == analysis.MODES.index("always_aborts") for f in ("none", "logit cap 2")}
+H_none, H_cap = (fixes_b[f].final("entropy")[aborts[f]] for f in aborts)
+assert aborts["none"].sum() == 10 and aborts["logit cap 2"].sum() == 13
+assert H_none.min() < 1e-3 and f"{H_none.max():.2f}" == "0.75"   # pi(a) = 1, or split aborts
+assert H_cap.min() > 0.15 and f"{H_cap.max():.2f}" == "0.90"      # the cap keeps entropy > 0.1
+for f in aborts:   # ... and the gradient is gone either way
+    runs = fixes_b[f]
+    assert runs.final("grad_norm")[aborts[f]].max() < 2e-4
+assert b_none.final("grad_norm")[~b_none.trapped].min() > 1000 * 2e-4
+
+
+# %% [markdown]
+# Runs that always abort end with entropy 0 to 0.75 without a cap, 0.18 to 0.90 with one, and
+# a gradient a thousand times below a learning run's: "entropy > 0.1" is no sign of health.
+
+# %% [markdown]
+# ## 5. Can a bonus lift a run that is already trapped? (8 min)
+#
+# The **rescue experiment** switches the bonus on late, in runs set up to be trapped early
+# (`wout_std` 2, or upstream's readout bias toward FIXATE, `fixate_bias` 3): 400 updates
+# without a bonus, then `entropy_coef` 0.05 or 0.2 (`entropy_start=400`), or 0 (the control:
+# the same run continued), to update 800. A seed's three runs are one run up to update 400,
+# so each rescue pairs with its own control (40 and 100 seeds, two blocks each). A run
+# *leaves the trap* if its mode at update 800 is not a trapped one.
+#
+# **Think!** Which trapped runs will a bonus of 0.2 free: those that always abort, never
+# choose, or choose one side? Recall section 1.
+
+# %%
+RESCUE = {"W_out std 2": data.load("collapse_rescue_wout"),
+          "FIXATE bias 3": data.load("collapse_rescue_bias")}
+BONUSES = (0.0, 0.05, 0.2)
+GROUPS = {"any trapped mode": analysis.TRAPPED_MODES,
+          **{mode.replace("_", " "): (mode,) for mode in analysis.TRAPPED_MODES}}
+rescue = {}   # (setting, mode at 400, bonus) -> flags "left the trap by 800", one per run
+rescue_block = {}   # (setting, mode at 400) -> each of those runs' seed block
+for setting, d in RESCUE.items():
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}   # seed order: cells pair by seed
+    mode400 = d.modes_at(400)[rows[0.0]]   # the same run up to 400 in the three cells
+    for group, modes in GROUPS.items():
+        was = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
+        if was.sum() == 0:
+            continue
+        rescue_block[setting, group] = d.block[rows[0.0]][was]
+        for e in BONUSES:
+            rescue[setting, group, e] = ~d.trapped[rows[e]][was]
+print("left the trap by update 800 (block 1 | block 2 | both); runs that left it with the "
+      "bonus only / the control only, McNemar p (per block)")
+for (setting, group), blocks in rescue_block.items():
+    print(f"{setting}, {group} at update 400:")
+    for e in BONUSES:
+        left = rescue[setting, group, e]
+        line = f"  bonus {e:4g}: " + " | ".join(map(str, per_block(left, blocks)))
+        if e > 0:
+            (control_only, bonus_only, p), p_blocks = paired_test(
+                rescue[setting, group, 0.0], left, blocks)
+            line += (f"; bonus only {bonus_only}, control only {control_only}, p = {p:.2g} "
+                     f"({p_blocks[0]:.2g}, {p_blocks[1]:.2g})")
+        print(line)
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the fraction of the runs trapped at update 400 that are trapped at each later update
+updates = np.arange(100, 801, 10)
+fig, axes = plots.subplots(1, len(RESCUE), figsize=(9.8, 4.2), sharey=True)
+for ax, (setting, d) in zip(axes, RESCUE.items()):
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
+    was = analysis.is_trapped(d.modes_at(400)[rows[0.0]])
+    for e, color in zip(BONUSES, ("0.4", "C0", "C2")):
+        trapped_at = np.array([analysis.is_trapped(d.modes_at(u)[rows[e]][was]) for u in updates])
+        k, n = trapped_at.sum(1), was.sum()
+        lo, hi = np.array([wilson(int(x), int(n)) for x in k]).T
+        label = "control (no bonus)" if e == 0 else f"bonus {e:g} from update 400"
+        ax.plot(updates, k / n, color=color, label=label)
+        ax.fill_between(updates, lo, hi, color=color, alpha=0.15, lw=0)
+    ax.axvline(400, color="k", ls=":", lw=1)
+    ax.set(xlabel="update", title=f"{setting}: {int(was.sum())} runs trapped at 400",
+           ylim=(-0.02, 1.02))
+axes[0].set_ylabel("fraction still trapped\n(95 % Wilson band)")
+axes[-1].legend(loc="lower left")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+for setting, d in RESCUE.items():   # the three cells of a seed are one run up to update 400
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
+    assert d.blocks == [1, 2] and len(rows[0.0]) == {"W_out std 2": 40, "FIXATE bias 3": 100}[setting]
+    for e in BONUSES[1:]:
+        assert np.array_equal(d.arrays["seed"][rows[e]], d.arrays["seed"][rows[0.0]])
+        assert np.array_equal(d.modes_at(400)[rows[e]], d.modes_at(400)[rows[0.0]]), (setting, e)
+        # bit for bit up to update 400, but for the float rounding of another ensemble
+        same = np.all(d.h("reward")[rows[e], :40] == d.h("reward")[rows[0.0], :40], axis=1)
+        assert same.mean() > 0.9, (setting, e, same.mean())
+
+
+def left(setting, group):   # runs that left the trap by 800: k per bonus, and the runs at 400
+    return [int(rescue[setting, group, e].sum()) for e in BONUSES], len(rescue_block[setting, group])
+
+
+# W_out std 2: 33 of 40 runs trapped at 400 (21 always abort, 12 on one side, none never
+# chooses); by 800 the control frees 2, 0.05 frees 3 and 0.2 frees 7
+assert left("W_out std 2", "any trapped mode") == ([2, 3, 7], 33)
+assert left("W_out std 2", "always aborts") == ([0, 0, 2], 21)
+assert left("W_out std 2", "one side") == ([2, 3, 5], 12)
+assert ("W_out std 2", "never chooses") not in rescue_block
+d = RESCUE["W_out std 2"]
+rows0 = d.by_seed(entropy_coef=0.0)
+aborting = d.modes_at(400)[rows0] == analysis.MODES.index("always_aborts")
+assert (d.at("entropy", 399)[rows0][aborting] < 1e-3).sum() == 19   # near saturation at 400
+(control_only, bonus_only, p), _ = paired_test(rescue["W_out std 2", "any trapped mode", 0.0],
+                                               rescue["W_out std 2", "any trapped mode", 0.2],
+                                               rescue_block["W_out std 2", "any trapped mode"])
+assert (bonus_only, control_only) == (6, 1) and f"{p:.2f}" == "0.12"
+# "rarely frees it ... keeps runs out far better than it lifts them out": from the start, 0.05
+# keeps 38 of the 38 runs trapped without it out of the trap (section 3); late, it frees 3 of 33
+# and 0.2 frees 7 of 33
+from_start = paired_test(none_trapped, table["trapped"][:, coefs.index(0.05)].ravel(), block)[0]
+late = {e: rescue["W_out std 2", "any trapped mode", e].mean() for e in BONUSES}
+assert from_start[0] / none_trapped.sum() > 0.9 and late[0.05] < 0.15 and late[0.2] < 0.25
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Few of any kind. A run that always aborts is nearly saturated by update 400 (19 of the 21
+# under W_out std 2 have entropy below 0.001), and there the bonus's gradient
+# -pi (log pi + H) is nearly 0 too; some of them change trap (to one side, or never
+# choosing) rather than leave it. Runs on one side keep a little entropy, and a bonus of 0.2
+# frees a few more of them than the control does, not beyond chance.
+# </details>
+#
+# With W_out std 2, 33 of 40 runs are trapped at update 400; by 800 a bonus of 0.2 frees 7 of
+# them, 0.05 frees 3, the control 2 (0.2 against the control: p = 0.12).
+# **Switched on in a run already trapped, a bonus almost never frees one that always aborts or
+# never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
+# trap far better than it lifts them out.**
+
+# %% [markdown]
+# ## 6. Verdicts
+#
+# This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
+
+# %%
+judged = {v.number: v for v in verdicts.verdicts() if v.number in (7, 9, 12)}
+for v in judged.values():
+    print(f"{v.number}. {v.claim}\n   {v.verdict.upper()} (replicated: {v.replication})\n"
+          f"   {v.takeaway}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+def kn(runs):   # (k, n, (k, n) per block) of a fix's trapped runs, as verdicts.Count holds it
+    return (int(runs.trapped.sum()), len(runs.trapped), tuple(
+        (int(runs.trapped[runs.block == b].sum()), int((runs.block == b).sum()))
+        for b in runs.blocks))
+
+
+def held(verdict):   # the (k, n, blocks) of each count a verdict rests on
+    return {(c.k, c.n, tuple(c.blocks)) for c in verdict.counts}
+
+
+v7, v9, v12 = judged[7], judged[9], judged[12]
+# verdict 7 rests on sections 3 and 4: the same counts and the same paired tests
+assert {kn(fixes_a[f]) for f in ("none", "entropy 0.01", "entropy 0.05")} <= held(v7)
+assert {kn(fixes_b[f]) for f in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")} <= held(v7)
+entropy01 = table["entropy"][:, coefs.index(0.01)].ravel() > 0.1
+assert (above[0.01].k, above[0.01].n, tuple((int(entropy01[block == b].sum()), 60)
+                                            for b in (1, 2))) in held(v7)
+tests7 = {(t.pooled[:2], tuple(round(b[2], 6) for b in t.blocks)) for t in v7.tests}
+for setting_tests, fix in ((pa, "entropy 0.01"), (pb, "entropy 0.01"), (pb, "entropy 0.05")):
+    (x, y, _), p_blocks = setting_tests[fix]
+    assert ((x, y), tuple(round(q, 6) for q in p_blocks)) in tests7, (fix, tests7)
+# verdict 9: the schedules in both settings and the lower lr at the default one
+assert {kn(fixes[f]) for fixes in (fixes_a, fixes_b) for f in ("decaying lr", "gradual kappa")
+        } | {kn(fixes_a["lower lr"])} <= held(v9)
+# the words the prose below uses
+assert v7.verdict == "partly" and v9.verdict == "not supported"
+assert v7.replication.startswith("not replicated") and v9.replication.startswith("not replicated")
+# verdict 12 rests on section 5's counts
+assert {(left("W_out std 2", "any trapped mode")[0][j], 33) for j in range(3)} <= {
+    (c.k, c.n) for c in v12.counts}
+
+# %% [markdown]
+# Verdicts 7 and 9 are marked not replicated for the frequencies of setting (b) (section 4).
+
+# %% [markdown]
+# ## Summary
+#
+# - The bonus's gradient, -pi (log pi + H) on the logits, needs no advantage, so it acts in
+#   the trap; its optimum softmax(r / tau) is deterministic at 0.01 (entropy 0.1 takes 0.3).
+# - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
+#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the other
+#   changes only the lower lr 0.003 beats the control, at the default lr.
+# - Switched on at update 400, a bonus frees few trapped runs (section 5).
+#
+# **Next:** notebook 05, the explorer and the full verdict table.
+
+# %% [markdown]
+# ## Bonus: the bandit's fixed point
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 runs = widgets.fixed_point_runs()   # exact and sampled bandit training, for the demo
 for tau, (exact, sampled) in runs.items():
     star = bandit.regularised_optimum(evs, tau)
@@ -262,298 +828,6 @@ bandit_demo
 # already makes exp(-0.15 / tau) < 0.01. The bonus keeps the other arms alive only when tau
 # is comparable with the gaps, and then the policy is far from the argmax.
 # </details>
-#
-# ## 3. The bonus on the gambling task (6 min)
-#
-# The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05} x **20 seeds**
-# (2000-2019), 800 updates of 256 trials at the default lr 0.01. A seed fixes the
-# initial weights and the trials, and every cell uses the same seeds, so cells pair run by run.
-#
-# k collapsed runs of n seeds are reported as "k of n (95 % **Wilson interval**)",
-# (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = k/n, z = 1.96: unlike
-# p ± 2 s.e., it stays inside [0, 1] and is not zero-width at k = 0. **McNemar's test**
-# compares two settings on the same seeds: if the change did nothing, each seed that collapses
-# under one setting only is a coin flip; p is the chance of a split this uneven.
-
-# %%
-kappa_runs, entropy_runs = data.load("collapse_kappa"), data.load("collapse_entropy")
-grid = kappa_runs.stack(entropy_runs, entropy_coef=0.0)   # collapse_kappa: no bonus
-kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
-# arrays (kappa, entropy_coef, seed): one seed at the same place in every cell, so cells pair
-table = {name: grid.per_cell(grid.final(name), "kappa", "entropy_coef")
-         for name in ("entropy", "reward", "risky_rate")}
-table["collapsed"] = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
-n_runs = table["entropy"][:, 0].size
-none_collapsed = table["collapsed"][:, 0].ravel()
-for j, coef in enumerate(coefs):
-    H_final = table["entropy"][:, j].ravel()
-    collapsed = table["collapsed"][:, j].ravel()
-    line = (f"entropy_coef {coef:4g}: final entropy median {np.median(H_final):.3f}, above 0.1 "
-            f"in {frequency(H_final > 0.1)}; collapsed {frequency(collapsed)}")
-    if coef > 0:
-        only_none, only_bonus, p = mcnemar(none_collapsed, collapsed)
-        line += f"; paired: {only_none} rescued, {only_bonus} lost, p = {p:.2g}"
-    print(line)
-print("collapsed without a bonus, per kappa:", ", ".join(
-    f"{k:+.1f}: {int(c)} of 20" for k, c in zip(kappas, table["collapsed"][:, 0].sum(1))))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert grid.meta["spec"]["seeds"] == list(range(2000, 2020)) and n_runs == 60
-above = (table["entropy"] > 0.1).sum(axis=(0, 2))   # per entropy_coef
-collapsed_per_coef = table["collapsed"].sum(axis=(0, 2))
-assert above.tolist() == [16, 9, 24], above
-assert collapsed_per_coef.tolist() == [17, 4, 1], collapsed_per_coef
-assert table["collapsed"][:, 0].sum(1).tolist() == [7, 5, 5]   # every kappa, not just -0.4
-for j in (1, 2):   # both bonuses: fewer collapses, run by run, beyond chance
-    only_none, only_bonus, p = mcnemar(none_collapsed, table["collapsed"][:, j].ravel())
-    assert only_none > 10 * only_bonus and p < 0.001, (j, only_none, only_bonus, p)
-assert str(frequency(table["entropy"][:, 1].ravel() > 0.1)) == "9 of 60 (8-26 %)"
-assert str(frequency(none_collapsed)) == "17 of 60 (19-41 %)"
-
-# %% [markdown]
-# Without a bonus 17 of 60 runs collapse, at every kappa (7, 5, 5 of 20): not a risk-seeking
-# effect. 0.01 and 0.05 prevent most of it (4 and 1 of 60, p < 0.001). **On 3 seeds we had**
-# 2 of 45 collapsed and called collapse too rare to rank; **on 20 seeds** it hits one
-# run in four, and 0.01 is a strong fix. Not by keeping "entropy > 0.1": only 9 of 60
-# end above 0.1 at 0.01, fewer than without a bonus.
-#
-# ## 4. The alternatives, ranked (12 min)
-#
-# All at kappa = -0.4, one change each: `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning
-# rate; a decaying one (the analysis: "higher learning rate early, decay later"); a gradual
-# kappa schedule (0 to -0.4 in steps of 0.05); a near-zero policy head (`wout_std` 0.01); a
-# no-choice penalty of -1; a logit cap 2, logits -> 2 tanh(logits / 2) (Bello et al. 2017).
-# Two settings, 20 seeds each, every fix paired by seed with the control: **(a)** the default
-# lr 0.01, 800 updates, section 3's seeds; **(b)** lr 0.03, 250 updates, seeds 3000-3019, where
-# collapse is fast. A batch of 512 ran only in (b), on 5 other seeds: unpaired.
-#
-# ### Exercise 3: the collapsed fraction
-#
-# A run's behaviour mode (notebook 00's glossary) is one of `analysis.MODES`; the collapsed
-# ones are `analysis.TRAPPED_MODES`. Write `trapped_fraction(modes)` for a list of mode
-# names, one per seed.
-
-# %%
-def trapped_fraction(modes):
-    """The fraction of runs (mode names, one per seed) whose mode is a collapsed one."""
-    ...
-
-
-# %%
-trapped_fraction = exercises.trapped_fraction.check(trapped_fraction)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# ```python
-# from pyrl_mini.analysis import TRAPPED_MODES
-#
-#
-# def trapped_fraction(modes):
-#     return sum(m in TRAPPED_MODES for m in modes) / len(modes)
-# ```
-# </details>
-#
-# Each fix's collapsed count, its interval, and McNemar's test against the control on the same
-# seeds (seeds the control loses and the fix keeps / the reverse, and p):
-
-# %%
-# each fix's runs, in seed order: (a) lr 0.01, 800 updates, seeds 2000-2019, where the
-# control and the bonus are section 3's runs at kappa = -0.4
-fixes_a = {"none": grid.subset(kappa=-0.4, entropy_coef=0.0),
-           "entropy 0.01": grid.subset(kappa=-0.4, entropy_coef=0.01),
-           "entropy 0.05": grid.subset(kappa=-0.4, entropy_coef=0.05)}
-slow = data.load("collapse_fixes_slow")
-for fix in collapse.SLOW_VARIANTS:
-    fixes_a[fix] = slow.take(collapse.variant_rows(slow, collapse.COLLAPSE_FIXES_SLOW,
-                                                   collapse.SLOW_VARIANTS, fix))
-# (b) lr 0.03, 250 updates, seeds 3000-3019; the larger batch ran on 5 other seeds (0-4)
-fast = data.load("collapse_fixes")
-fixes_b = {fix: fast.take(collapse.variant_rows(fast, collapse.COLLAPSE_FIXES,
-                                                collapse.FIX_VARIANTS, fix))
-           for fix in collapse.FIX_VARIANTS}
-fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
-SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")
-
-# %%
-ranked, paired = {}, {}
-for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
-    control = fixes["none"]
-    ranked[setting], paired[setting] = {}, {}
-    for fix, runs in fixes.items():
-        n = len(runs.mode)
-        k = round(trapped_fraction(runs.mode_names) * n)
-        ranked[setting][fix] = (k, n, *wilson(k, n))
-        # paired only on the same seeds: a seed gives both runs the same weights and trials
-        if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
-            paired[setting][fix] = mcnemar(control.trapped, runs.trapped)
-
-
-def rate(setting, fix):
-    k, n = ranked[setting].get(fix, (1, 1))[:2]
-    return k / n
-
-
-order = sorted({**fixes_b, **fixes_a}, key=lambda f: (rate(SETTINGS[1], f),
-                                                      rate(SETTINGS[0], f)))
-for fix in order:
-    text = []
-    for setting in SETTINGS:
-        if fix not in ranked[setting]:
-            text.append(f"{'not run':31s}")
-            continue
-        k, n = ranked[setting][fix][:2]
-        saved, lost, p = paired[setting].get(fix, (0, 0, 1.0))
-        vs = f" {saved:2d}/{lost:<2d} p={p:.3f}" if fix in paired[setting] else ""
-        text.append(f"{str(Frequency(k, n)):17s}{vs:14s}")
-    print(f"{fix:18s} (a) {text[0]}  (b) {text[1]}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plots.subplots(figsize=(9.8, 1.2 + 0.34 * len(order)))
-styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
-for setting, (color, marker, dy) in styles.items():
-    rows = [(y, ranked[setting][fix]) for y, fix in enumerate(order) if fix in ranked[setting]]
-    y = np.array([r[0] for r in rows]) + dy
-    k, n, lo, hi = (np.array(v, dtype=float) for v in zip(*[r[1] for r in rows]))
-    ax.errorbar(k / n, y, xerr=[k / n - lo, hi - k / n], fmt=marker, color=color, ms=5,
-                capsize=2, lw=1, label=f"{setting} ({int(n.max())} seeds)")
-n_most = {s: max(v[1] for v in r.values()) for s, r in ranked.items()}
-ticks = []
-for fix in order:   # a fix run on fewer seeds than the rest of its setting says so
-    fewer = sorted({ranked[s][fix][1] for s in ranked
-                    if fix in ranked[s] and ranked[s][fix][1] < n_most[s]})
-    ticks.append(fix + "".join(f" ({n} seeds)" for n in fewer))
-ax.set_yticks(range(len(order)), ticks)
-ax.invert_yaxis()
-ax.set_xlim(-0.03, 1.03)
-ax.set(xlabel="trapped fraction of seeds (95 % Wilson interval)",
-       title="the fixes ranked (kappa = -0.4)")
-# the key sits outside the axes, so it covers no point
-ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-a, b = ranked[SETTINGS[0]], ranked[SETTINGS[1]]
-pa, pb = paired[SETTINGS[0]], paired[SETTINGS[1]]
-assert fixes_b["none"].arrays["seed"].tolist() == list(range(3000, 3020))
-assert fixes_a["none"].arrays["seed"].tolist() == list(range(2000, 2020))
-assert b["none"][:2] == (11, 20) and a["none"][:2] == (7, 20)
-# (b): the two larger bonuses rank first and rescue all 11 of the control's collapsed seeds
-assert order[:2] == ["entropy 0.05", "entropy 0.1"], order
-assert b["entropy 0.05"][:2] == (0, 20) and b["entropy 0.1"][:2] == (1, 20)
-assert pb["entropy 0.05"][:2] == (11, 0) and pb["entropy 0.1"][:2] == (11, 1)
-assert f"{pb['entropy 0.05'][2]:.3f}" == "0.001" and f"{pb['entropy 0.1'][2]:.3f}" == "0.006"
-# (b): 0.01 helps on most seeds but not reliably: 4 of 20, 9 rescued, 2 lost, p = 0.065
-assert b["entropy 0.01"][:2] == (4, 20) and pb["entropy 0.01"][:2] == (9, 2)
-assert f"{pb['entropy 0.01'][2]:.3f}" == "0.065"
-# (a): both bonuses 0 of 20 against the control's 7, p = 0.016
-assert a["entropy 0.01"][:2] == a["entropy 0.05"][:2] == (0, 20)
-assert pa["entropy 0.01"] == pa["entropy 0.05"] == (7, 0, 0.015625)
-# (b): no change without a bonus differs from the control beyond chance
-others = [f for f in pb if not f.startswith("entropy")]
-assert len(others) == 6 and min(pb[f][2] for f in others) > 0.1, {f: pb[f] for f in others}
-assert min(b[f][0] for f in others) == b["lower lr"][0] == 7
-assert pb["lower lr"] == (4, 0, 0.125)
-assert {f: b[f][0] for f in others if b[f][0] >= 12} == {
-    "decaying lr": 12, "gradual kappa": 12, "near-zero head": 13, "logit cap 2": 13}
-# (a): besides the bonuses only the lower lr beats the control run by run (6 rescued, 0 lost)
-assert a["lower lr"][:2] == (1, 20) and pa["lower lr"] == (6, 0, 0.03125)
-others_a = [f for f in pa if not f.startswith("entropy") and f != "lower lr"]
-assert len(others_a) == 5 and min(pa[f][2] for f in others_a) >= 0.5, {f: pa[f] for f in others_a}
-assert pa["decaying lr"][:2] == pa["no-choice penalty"][:2] == (0, 0)   # the control's 7 seeds
-assert sorted(a[f][0] for f in others_a) == [5, 5, 6, 7, 7]
-# (b): the larger batch, 5 unpaired seeds: its interval spans most of the others
-assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
-assert str(Frequency(1, 5)) == "1 of 5 (4-62 %)"
-
-# %% [markdown]
-# In (b) the control collapses on 11 of 20 seeds; 0.05 and 0.1 rescue all 11 (0 and 1 of 20,
-# p = 0.001 and 0.006), 0.01 rescues 9 and loses 2 (4 of 20, p = 0.065); no change without a
-# bonus beats the control beyond chance (closest: the lower lr, 7 of 20, p = 0.125). In (a)
-# (control: 7 of 20) both bonuses 0 of 20 (p = 0.016), the lower lr 1 of 20
-# (p = 0.031), the rest 5-7 (p >= 0.5). **On 3-5 seeds we had** 0.01 "not enough" and nothing
-# to rank at the default lr; **on 20 seeds** 0.01 is a full fix at the default lr and a partial
-# one where collapse is fast, and a lower lr works at the default lr only. The table for (b):
-
-# %%
-def fix_table(fixes, risky_kappa0):
-    """One row per fix, ranked by collapsed runs, then by mean final reward."""
-    def choosing_mean(x):   # NaN where no seed made such a choice
-        return float(np.nanmean(x)) if np.isfinite(x).any() else np.nan
-
-    risky_none = float(np.nanmean(fixes["none"].final("risky_rate")))
-    rows = []
-    for fix, runs in fixes.items():
-        R, risky = runs.final("reward"), choosing_mean(runs.final("risky_rate"))
-        rows.append({"fix": fix, "seeds": len(R), "collapsed": int(runs.trapped.sum()),
-                     "reward": float(np.mean(R)), "reward_sd": float(np.std(R)),
-                     "reward_min": float(np.min(R)), "risky": risky,
-                     "higher_ev": choosing_mean(runs.final("higher_ev_rate")),
-                     "entropy": float(np.mean(runs.final("entropy"))),
-                     "compute": 2 if fix == "larger batch" else 1,   # 512 trials, not 256
-                     # the share of kappa's risk preference the fix keeps (1: all, 0: none)
-                     "risk_kept": (risky - risky_kappa0) / (risky_none - risky_kappa0)})
-    return sorted(rows, key=lambda row: (row["collapsed"], -row["reward"]))
-
-
-def print_fix_table(rows):
-    print(f"{'rank':>4} {'fix':18s} {'collapsed':>9} {'reward mean (sd, min)':>22} "
-          f"{'higher-EV':>9} {'lower-p':>7} {'entropy':>7} {'compute':>7} {'risk kept':>9}")
-    for rank, r in enumerate(rows, start=1):
-        print(f"{rank:>4} {r['fix']:18s} {r['collapsed']:>4} of {r['seeds']} "
-              f"{r['reward']:>9.3f} ({r['reward_sd']:.3f}, {r['reward_min']:+.2f}) "
-              f"{r['higher_ev']:>9.2f} {r['risky']:>7.2f} {r['entropy']:>7.3f} "
-              f"{r['compute']:>6.0f}x {r['risk_kept']:>9.2f}")
-
-
-r0 = float(np.nanmean(table["risky_rate"][kappas.index(0.0), 0]))   # lower-p rate at kappa 0
-rows_a, rows_b = fix_table(fixes_a, r0), fix_table(fixes_b, r0)
-print("(b) lr 0.03, 250 updates, seeds 3000-3019")
-print_fix_table(rows_b)
-
-# %% [markdown]
-# **Think!** In setting (b) the decaying learning rate and the gradual kappa schedule collapse
-# as often as the control (12 of 20 each). The schedule holds kappa = 0 for its first 25
-# updates. What does that say about the cause of this collapse?
-#
-# <details><summary>Answer</summary>
-#
-# The trapped runs abort on almost every trial within the first few updates, while the
-# schedule still has kappa = 0 and before a decay has lowered the rate much: this collapse is
-# not caused by risk seeking at all. It is the trap of notebook 03 (every trial aborts, every
-# advantage is 0), and only a term that acts without an advantage, the bonus of section 1,
-# keeps runs out of it.
-# </details>
-
-# %% [markdown]
-# ## 5. Verdicts
-#
-# | claim (the written analysis) | measured (20 seeds per cell) | verdict |
-# |---|---|---|
-# | entropy_coef 0.01: "Mean entropy ... Should stay > 0.1" | 9 of 60 end above 0.1; H(pi*) = 0.1 needs about 0.3 | **refuted** |
-# | the bonus is "the primary fix" | collapsed at 0.01 / 0.05 / none: (a) 0, 0, 7 of 20; (b) 4, 0, 11 of 20 | **true; at the default lr 0.01 suffices** (5 seeds said not) |
-# | "higher learning rate early, decay later"; a gradual kappa | (a) 7 and 5 of 20; (b) 12 of 20 each | **no help measured** |
-# | a lower learning rate | (a) 1 of 20; (b) 7 of 20 | **helps at the default lr only** |
-# | near-zero head, no-choice penalty, logit cap | (a) 5 to 7 of 20; (b) 9 to 13 of 20 | **no help measured** |
-# | larger batch | (b) 1 of 5 seeds | **not ranked** |
-
-# %% [markdown]
-# ## Summary
-#
-# - The bonus's gradient, -pi (log pi + H) on the logits, does not pass through the
-#   advantage, so it still pushes while the trap makes every advantage 0; at exact float32
-#   saturation it is 0 too, so it prevents a fall and cannot lift a fallen run.
-# - The regularised optimum is softmax(r / tau), with tau = `entropy_coef` / T per step here.
-#   At 0.01 it is deterministic; holding the entropy at 0.1 takes about 0.3.
-# - At the default lr a quarter of the runs collapse without a bonus (17 of 60); 0.01
-#   prevents almost all of it (4 of 60) without keeping entropy above 0.1, and
-#   costs no measurable reward or risk preference.
-# - Where collapse is fast, only `entropy_coef` 0.05-0.1 rescued every collapsed seed of the
-#   control; no other change did better than chance. At the default lr a lower lr works too.
-#   Watch behaviour, not entropy.
-#
-# **Next:** notebook 05 puts all the suspects side by side in an explorer.
 
 # %% [markdown]
 # ## Bonus: convergence, a linear rate whose constant vanishes
@@ -606,13 +880,13 @@ for tau in (0.0, 0.01):
 # ## Bonus: what the bonus costs on the grid
 #
 # Risk preference is the lower-p (riskier) choice rate on equal-EV pairs; kappa < 0 raises it.
-# Paired differences (same kappa, same seed) leave out pairs where either run collapsed.
+# Paired differences (same kappa, same seed) leave out pairs where either run is trapped.
 
 # %%
 def paired_difference(name, coef):
-    """name at entropy_coef = coef minus at 0, per (kappa, seed) where neither run collapsed."""
+    """name at entropy_coef = coef minus at 0, per (kappa, seed) where neither run is trapped."""
     a, b = coefs.index(coef), coefs.index(0.0)
-    both_learn = ~(table["collapsed"][:, a] | table["collapsed"][:, b])
+    both_learn = ~(table["trapped"][:, a] | table["trapped"][:, b])
     return (table[name][:, a] - table[name][:, b])[both_learn]
 
 
@@ -651,7 +925,7 @@ print(f"kappa=-0.4: risk-sensitive value gaps between neighbouring p, equal EV: 
 for coef in (0.01, 0.05):
     dR = paired_difference("reward", coef)
     # no reward cost (nor gain) beyond seed noise: |mean| under 2 standard errors, 40+ pairs
-    assert len(dR) >= 40 and abs(dR.mean()) < 2 * dR.std() / np.sqrt(len(dR)), (coef, dR.mean())
+    assert len(dR) >= 75 and abs(dR.mean()) < 2 * dR.std() / np.sqrt(len(dR)), (coef, dR.mean())
     assert abs(dR.mean()) < 0.01 and dR.std() < 0.03, (coef, dR.mean(), dR.std())
 # kappa still moves risk preference as strongly with the bonus as without it
 s0, se0 = slopes[0.0]
@@ -661,14 +935,14 @@ for coef in (0.01, 0.05):
 assert gaps.min() > 5 * effective_temperature(0.05, steps)
 # kappa = 0 values a gamble at its EV, so equal-EV gambles have no gap at all
 assert np.allclose([risk_sensitive_value(p, 1 / p, 0.0) for p in tasks.PROBABILITIES], 1.0)
-# the size of kappa's effect, without a bonus: ~0.92 lower-p choices at -0.4, ~0.15 at +0.4
+# the size of kappa's effect, without a bonus: ~0.91 lower-p choices at -0.4, ~0.15 at +0.4
 risky0 = np.nanmean(table["risky_rate"][:, 0], axis=1)
-assert f"{risky0[0]:.2f}" == "0.92" and f"{risky0[-1]:.2f}" == "0.15", risky0
+assert f"{risky0[0]:.2f}" == "0.91" and f"{risky0[-1]:.2f}" == "0.15", risky0
 
 # %% [markdown]
 # At these coefficients the bonus costs nothing measurable: the final reward changes by
-# less than 0.01 on average (paired, 42 pairs, sd about 0.02), and the slope of risk
-# preference on kappa stays at about -0.95 (lower-p choices from 0.92 at kappa = -0.4 to 0.15
+# less than 0.01 on average (paired, 77 and 80 pairs, sd about 0.02), and the slope of risk
+# preference on kappa stays at about -0.95 (lower-p choices from 0.91 at kappa = -0.4 to 0.15
 # at +0.4 without a bonus) with or without it. The fixed point says why: at kappa = -0.4 the
 # risk-sensitive values of equal-EV gambles differ by 0.06 to 0.39 (values from the fixed
 # point of V <- V + lr f(d)), more than five (at least nine) times the per-step temperature
@@ -680,88 +954,18 @@ assert f"{risky0[0]:.2f}" == "0.92" and f"{risky0[-1]:.2f}" == "0.15", risky0
 #
 # Top: reward and entropy over training (colour: the chosen cell's seeds; grey: the same
 # kappa without a bonus; red dotted: 0.1). Bottom: the lower-p choice rate on equal-EV pairs
-# against kappa; collapsed runs per kappa.
+# against kappa; trapped runs per kappa.
 
 # %%
 grid_demo = widgets.entropy_grid_demo(grid)
 grid_demo
 
 # %% [markdown]
-# ## Bonus: setting (a), the default learning rate
-#
-# Every fix on the 20 seeds of section 3. Costs are paired: on the seeds where both the fix's
-# run and the control's learn, the fix's final reward and lower-p choice rate minus the
-# control's.
+# ## Bonus: who is trapped in setting (b), and how
 
 # %%
-print("(a) lr 0.01, 800 updates, seeds 2000-2019")
-print_fix_table(rows_a)
-learns_none = ~fixes_a["none"].trapped
-cost = {}
-for fix, runs in fixes_a.items():
-    both = learns_none & ~runs.trapped   # the seeds where the fix's run and the control's learn
-    R, risky = (runs.final(n)[both] for n in ("reward", "risky_rate"))
-    R0, risky0 = (fixes_a["none"].final(n)[both] for n in ("reward", "risky_rate"))
-    cost[fix] = (int(both.sum()), float(np.mean(R - R0)), float(np.std(R - R0)),
-                 int((risky < risky0).sum()), float(np.nanmean(risky - risky0)))
-    print(f"{fix:18s} {cost[fix][0]:2d} seeds where both learn: reward {cost[fix][1]:+.3f} "
-          f"(sd {cost[fix][2]:.3f}); fewer lower-p choices on {cost[fix][3]} "
-          f"(mean {cost[fix][4]:+.3f})")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 1.2 + 0.34 * len(rows_a)), sharey=True)
-labels = [r["fix"] for r in rows_a]   # ranked, best on top
-for y, fix in enumerate(labels):
-    runs = fixes_a[fix]
-    colour = np.where(runs.trapped, "C3", "C0")
-    jitter = np.linspace(-0.15, 0.15, len(runs.mode))
-    ax1.scatter(runs.final("reward"), y + jitter, c=colour, s=16)
-    ax2.scatter(runs.final("risky_rate"), y + jitter, c=colour, s=16)
-ax1.set_yticks(range(len(labels)), labels)
-ax1.invert_yaxis()
-ax1.set(xlabel="final reward / trial (red: trapped)", title="(a) lr 0.01, 800 updates")
-ax2.axvline(0.5, color="0.8", ls=":")
-ax2.set(xlabel="lower-p choices on equal-EV pairs", title="risk preference kept?",
-        xlim=plots.data_limits([fixes_a[fix].final("risky_rate") for fix in labels], 0.5))
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-by_a = {r["fix"]: r for r in rows_a}
-assert len(rows_a) == 9 and all(r["seeds"] == 20 for r in rows_a)
-# ranked by collapsed runs, then by reward; the control keeps all of its own risk preference
-assert [r["fix"] for r in rows_a][:3] == ["entropy 0.01", "entropy 0.05", "lower lr"]
-assert by_a["none"]["risk_kept"] == 1.0
-# every fix but the logit cap learns to the control's reward: paired |mean| < 0.011
-for fix in cost:
-    if fix not in ("none", "logit cap 2"):
-        assert cost[fix][0] >= 11 and abs(cost[fix][1]) < 0.011, (fix, cost[fix])
-# the cap buys the analysis's "entropy > 0.1" with reward: about 0.28 of the control's 0.75,
-# and its learning runs keep entropy near 0.24
-assert f"{cost['logit cap 2'][1]:.2f}" == "-0.28" and cost["logit cap 2"][2] < 0.03
-c2a = fixes_a["logit cap 2"]
-H_c2a = c2a.final("entropy")[~c2a.trapped]
-assert f"{H_c2a.mean():.2f}" == "0.24" and by_a["entropy 0.01"]["entropy"] < 0.1
-learning_reward = fixes_a["none"].final("reward")[learns_none]
-assert f"{learning_reward.mean():.2f}" == "0.75"
-# gradual kappa spends 400 of its 800 updates at a weaker kappa: fewer lower-p choices on 10
-# of the 12 seeds where both learn
-assert cost["gradual kappa"][:1] + cost["gradual kappa"][3:4] == (12, 10)
-assert f"{cost['gradual kappa'][4]:.2f}" == "-0.05"
-
-# %% [markdown]
-# On the seeds where both learn, every fix but the logit cap ends within 0.01 of the control's
-# reward. The cap buys the analysis's "entropy > 0.1" with reward: its learning runs keep
-# entropy near 0.24 and lose about 0.28 of the control's 0.75, because a policy that can never
-# put more than 96.5 % on an action breaks fixation, or picks the worse gamble, on a good share
-# of trials. The gradual kappa schedule gives up some risk preference (fewer lower-p choices on
-# 10 of 12 paired seeds, by 0.05 on average): the network spends half its training at a weaker
-# kappa. A larger batch, twice the compute, was not run at this learning rate on 20 seeds.
-
-# %% [markdown]
-# ## Bonus: who collapsed in setting (b), and how
-
-# %%
+print("(b) lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119")
+print_fix_table(rows_b)
 control = fixes_b["none"].trapped
 others = [f for f in paired[SETTINGS[1]] if not f.startswith("entropy")]
 under = np.sum([fixes_b[f].trapped for f in others], axis=0)  # per seed, of 6
@@ -784,46 +988,54 @@ print(f"gradual kappa: its trapped runs abort on > 90 % of trials by update {whe
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert len(others) == 6 and (under == 6).sum() == 7 and control[under == 6].all()
-assert (under == 0).sum() == 4
-# the larger bonuses rescue every trapped seed; 0.01 rescues 9, and 3 of its own 4 trapped
-# runs are "one side" (another trap), 1 "always aborts"
-assert (control & ~fixes_b["entropy 0.05"].trapped).sum() == 11
-assert (control & ~fixes_b["entropy 0.1"].trapped).sum() == 11
+assert (under == 0).sum() == 15
+# the larger bonuses free every trapped seed; 0.01 frees 11, and 3 of its own 5 trapped runs
+# are "one side" (another trap)
+assert (control & ~fixes_b["entropy 0.05"].trapped).sum() == 15
+assert (control & ~fixes_b["entropy 0.1"].trapped).sum() == 15
 own01 = [m for m in fixes_b["entropy 0.01"].mode_names if m in analysis.TRAPPED_MODES]
-assert sorted(own01) == ["always_aborts", "one_side", "one_side", "one_side"], own01
-assert fixes_b["entropy 0.1"].mode_names.count("never_chooses") == 1
-# the control: 9 of its 11 trapped runs always abort; only 6 of 11 end with the log
-# signature (entropy ~ 0); the others abort on every trial with entropy up to 0.74
+assert sorted(own01) == ["always_aborts", "never_chooses", "one_side", "one_side", "one_side"]
+# the control: 10 of its 15 trapped runs always abort; only 8 of 15 end with the log
+# signature (entropy ~ 0); the others have final entropy up to 0.75
 modes_none = trapped.mode_names
-assert modes_none.count("always_aborts") == 9 and len(modes_none) == 11
-assert int(flat.sum()) == 6 and f"{trapped.final('entropy').max():.2f}" == "0.74"
+assert modes_none.count("always_aborts") == 10 and len(modes_none) == 15
+assert int(flat.sum()) == 8 and f"{trapped.final('entropy').max():.2f}" == "0.75"
 assert np.all(trapped.final("grad_norm")[flat] < 1e-3)
 # the gradual schedule's trapped runs abort from the first updates, while kappa is still 0
-assert (when == 5).sum() == 11 and len(when) == 12, when
+assert (when == 5).sum() == 12 and len(when) == 14, when
 gk_modes = gk_trapped.mode_names
-assert gk_modes.count("never_chooses") == 1 and gk_modes[list(when).index(-1)] == "never_chooses"
+assert gk_modes.count("never_chooses") == 2
+assert all(gk_modes[i] == "never_chooses" for i in np.flatnonzero(when == -1))
 
 # %% [markdown]
-# Without a bonus 11 of 20 seeds are trapped, 9 of them aborting on every trial. Only 6 of the
-# 11 end with the analysis's log signature (entropy, gradient and mean log pi near 0); the
-# others abort on every trial with final entropy up to 0.74, so an entropy alarm would miss
-# almost half the collapses. Seven seeds are trapped under all six changes without a bonus (all
-# seven without a fix too), four under none. 0.05 and 0.1 rescue all 11; 0.01 rescues 9, and
-# 3 of its own 4 trapped runs settle on one side, another trap. The gradual schedule's trapped
-# runs abort on more than 90 % of trials by update 5 (one never chooses), with kappa still 0.
+# Without a bonus 15 of 40 seeds are trapped (11 and 4 in the two blocks: this frequency
+# does not replicate, section 4), 10 of them aborting on every trial. Only 8 of the
+# 15 end with the analysis's log signature (entropy, gradient and mean log pi near 0); the
+# others end with entropy up to 0.75, so an entropy alarm would miss almost half the trapped
+# runs. Seven seeds are trapped under all six changes without a bonus (all seven without a fix
+# too), 15 under none. 0.05 and 0.1 free all 15; 0.01 frees 11, and 3 of its own 5 trapped
+# runs settle on one side, another trap. The gradual schedule's trapped runs abort on more
+# than 90 % of trials by update 5 (the other two never choose), with kappa still 0.
 #
-# ## Bonus: why a logit cap does not rescue a trapped run
+# **Think!** In setting (b) the decaying learning rate and the gradual kappa schedule leave
+# about as many runs trapped as the control. The schedule holds kappa = 0 for its first 25
+# updates. What does that say about the cause of this trap?
 #
-# The gradient of log pi(a) f(d) with respect to the chosen action's raw logit z_a is
+# <details><summary>Answer</summary>
 #
-# $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
+# The trapped runs abort on almost every trial within the first few updates, while the
+# schedule still has kappa = 0 and before a decay has lowered the rate much: this trap is
+# not caused by risk seeking at all. It is the trap of notebook 03 (every trial aborts, every
+# advantage is 0), and only a term that acts without an advantage, the bonus of section 1,
+# keeps runs out of it.
+# </details>
 #
-# (cap' = 1 without a cap). Without a cap a trapped run has pi(a) = 1 in float32, so the first
-# factor is 0. Cap 2 keeps pi(a) <= 0.965, but the raw logits keep growing behind the cap and
-# cap' goes to 0 instead. The third factor dies whatever the policy does: every trial pays
-# -0.5, the baseline learns it, every f(d) is 0. Nor does the cap's floor on exploration open
-# a way out: to reach a choice a trial must hold fixation on all 7 steps of fixation and
-# stimulus, and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
+# ## Bonus: the logit cap, factor by factor
+#
+# Section 4 wrote the gradient of log pi(a) f(d) on the chosen action's raw logit as
+# (1 - pi(a)) cap'(z_a) f(d). Nor does the cap's floor on exploration open a way out of the
+# trap: to reach a choice a trial must hold fixation on all 7 steps of fixation and stimulus,
+# and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
 # 0.009^7 = 5e-15 per trial.
 
 # %%
@@ -904,7 +1116,7 @@ assert none_f["abort rate"] == 1.0 and cap_f["abort rate"] == 1.0
 assert none_f["1 - pi(a)"] == 0.0 and none_f["gradient norm"] < 1e-8
 assert none_f["cap slope"] == bonus_f["cap slope"] == 1.0   # no cap, no slope below 1
 # ... with the cap it stays alive and the entropy stays above 0.1 ...
-assert cap_f["1 - pi(a)"] > 0.05 and cap_f["entropy"] > 0.1
+assert cap_f["1 - pi(a)"] > 0.05 and 0.15 < cap_f["entropy"] < 0.25
 # ... but the cap's slope and the advantage are both far below the healthy run's
 assert cap_f["cap slope"] < healthy_f["cap slope"] / 2
 assert cap_f["|f(d)|"] < healthy_f["|f(d)|"] / 10
@@ -913,31 +1125,10 @@ assert cap_f["gradient norm"] < healthy_f["gradient norm"] / 100
 assert bonus_f["abort rate"] < 0.5 and bonus_f["gradient norm"] > 0.1
 
 # %% [markdown]
-# The stored runs of setting (b) say the same at update 250, on 20 seeds:
-
-# %%
-c2 = fixes_b["logit cap 2"]
-stuck = c2.mode == analysis.MODES.index("always_aborts")
-H_c2, g_c2 = c2.final("entropy")[stuck], c2.final("grad_norm")[stuck]
-g_learning = c2.final("grad_norm")[~c2.trapped]
-print(f"cap 2, the {stuck.sum()} runs that always abort: entropy {H_c2.min():.2f} to "
-      f"{H_c2.max():.2f}, gradient norm at most {g_c2.max():.0e} (learning runs: at least "
-      f"{g_learning.min():.2f})")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert stuck.sum() == 12 and H_c2.min() > 0.15 and f"{H_c2.max():.2f}" == "0.92"
-assert g_c2.max() < 2e-4 and g_learning.min() > 1000 * g_c2.max()
-
-# %% [markdown]
-# After 40 updates the capped seed-1 run has entropy of about 0.2, and a gradient hundreds of
-# times smaller than a healthy run's. At update 250, 12 of the 20 capped runs of setting (b)
-# abort on every trial with entropy between 0.18 and 0.92 and a gradient a thousand times
-# smaller than any learning run's. So "entropy > 0.1" is not a sign of
-# a healthy run, and entropy 0 was never the cause: the trap is a behaviour (abort, get the
-# same -0.5, learn nothing from it) with more than one way to silence the gradient, and the
-# cap trades one for another. The entropy bonus works differently: its gradient does not pass
-# through the advantage, so it pushes back while every advantage is 0, and it acted before
-# the fall.
+# After 40 updates the capped seed-1 run aborts on every trial with entropy of about 0.2: the
+# cap keeps 1 - pi(a) alive, but its slope and |f(d)| are far below those of a capped run that
+# learns (seed 0), and its gradient is hundreds of times smaller. The bonus kept seed 1 out of
+# the trap in the first place.
 
 # %% [markdown]
 # ### Interactive demo: one fix at a time
