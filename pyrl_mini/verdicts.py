@@ -544,10 +544,11 @@ def rescue(load) -> Verdict:
     return Verdict(
         12, "(not in the analysis) An entropy bonus lifts a run that is already trapped",
         "partly",
-        f"switched on in a run already trapped, a bonus frees a few one-side runs (0.05: "
-        f"{small.k} of {small.n} trapped runs leave, 0.2: {large.k}, without it {none.k}) and "
-        f"almost no stuck run ({stuck_small.k} and {stuck_large.k} of {stuck_none.n}, without it "
-        f"{stuck_none.k}); it prevents traps far better than it lifts them",
+        f"switched on in a run already trapped, a bonus almost never frees one that always "
+        f"aborts or never chooses ({stuck_small.k} and {stuck_large.k} of {stuck_none.n} at 0.05 "
+        f"and 0.2), and a large one (0.2) frees some runs on one side ({large.k} of {large.n} "
+        f"trapped runs leave, {none.k} without a bonus, {small.k} with 0.05): it keeps runs out "
+        f"of the trap far better than it lifts them out",
         counts,
         {f"runs trapped at update {RESCUE_START}, {s}": int(len(left[s, 0.0])) for s in sources},
         "04", tests)
