@@ -488,20 +488,25 @@ def readout_bias(load) -> Verdict:
         fixate_bias=3.0, entropy_coef=0.0)
     full_bonus = bias.by_seed(fixate_bias=3.0, entropy_coef=0.05)
     never = bias.mode == analysis.MODES.index("never_chooses")
+    counts = [_c("runs trapped, no bias", bias, no_bias, bias.trapped),
+              _c("runs trapped, FIXATE bias 3", bias, full, bias.trapped),
+              _c("runs trapped, FIXATE bias 3, entropy_coef 0.05", bias, full_bonus,
+                 bias.trapped),
+              _c("runs that never choose, FIXATE bias 3", bias, full, never)]
+    bonus = paired("trapped, bias 3: no bonus vs 0.05", bias, full, bias.trapped, bias,
+                   full_bonus, bias.trapped)
     return Verdict(
         11, "(not in the analysis) Upstream's readout bias toward FIXATE decides the trap",
         "confirmed",
-        "a FIXATE bias of 3 (upstream's b_out = [3, 0, 0]) traps far more runs than no bias, "
-        "mostly never choosing or on one side",
-        [_c("runs trapped, no bias", bias, no_bias, bias.trapped),
-         _c("runs trapped, FIXATE bias 3", bias, full, bias.trapped),
-         _c("runs trapped, FIXATE bias 3, entropy_coef 0.05", bias, full_bonus, bias.trapped),
-         _c("runs that never choose, FIXATE bias 3", bias, full, never)],
+        f"a FIXATE bias of 3 (upstream's b_out = [3, 0, 0]) traps far more runs than no bias "
+        f"({counts[1].k} against {counts[0].k} of {counts[0].n}), never choosing or on one side; "
+        f"an entropy bonus of 0.05 from the start does not measurably free them "
+        f"({counts[2].k} of {counts[2].n} trapped, p = {bonus.p:.2f})",
+        counts,
         {}, "02",
         [paired("trapped, no bias vs bias 3", bias, no_bias, bias.trapped, bias, full,
                 bias.trapped),
-         paired("trapped, bias 3: no bonus vs 0.05", bias, full, bias.trapped, bias,
-                full_bonus, bias.trapped)])
+         bonus])
 
 
 @_verdict

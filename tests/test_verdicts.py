@@ -229,3 +229,12 @@ def test_verdict_12_a_bonus_rarely_lifts_a_trapped_run(rows):
     assert _test(v, "both settings: left the trap, no bonus vs 0.05").p >= 0.05
     assert stuck[0.2].k <= stuck[0.2].n / 10 and stuck[0.05].k <= stuck[0.0].k + 1
     assert v.verdict == "partly"
+
+
+def test_verdict_11_the_readout_bias_traps_and_a_bonus_does_not_free_it(rows):
+    """Three blocks of 20 paired seeds (the closest call of the old single block)."""
+    v = rows[10]
+    assert all(len(c.blocks) == 3 for c in v.counts)
+    assert v.count("runs trapped, FIXATE bias 3").k > 2 * v.count("runs trapped, no bias").k
+    assert _test(v, "trapped, no bias vs bias 3").p < 0.001 and v.replication == "yes"
+    assert _test(v, "trapped, bias 3: no bonus vs 0.05").p >= 0.05
