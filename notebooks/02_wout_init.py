@@ -394,8 +394,7 @@ for w, t in tests.items():
 fig = plots.plot_trapped_fraction(
     {f"entropy_coef {e:g}": {w: trapped[w, e] for w in wout_stds} for e in coefs},
     xlabel="initial W_out std (log scale)",
-    title="Runs that end trapped
-(40 seeds per point, kappa 0, 800 updates)")
+    title="Runs that end trapped\n(40 seeds per point, kappa 0, 800 updates)")
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
