@@ -212,9 +212,9 @@ assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
 # every unit's dead flag every 10 updates: GRU and SimpleRNN, kappa -0.4, 0, 0.4, entropy
 # bonus 0 or 0.05, 600 updates, **2 seeds** (0 and 1).
 #
-# **Interactive demo.** Top: the fraction of units dead and dormant (left) and the reward
-# (right) over training, per seed. Below: the chosen seed's units, black where dead; a row
-# that turns white again is a unit that came back.
+# **Interactive demo.** Top: dead and dormant fractions (left) and reward (right) over
+# training, per seed. Below: the chosen seed's units, black where dead; a row turning white
+# again is a unit that came back.
 
 # %%
 gru, simple = data.load("nb01_gru"), data.load("nb01_simple")

@@ -715,8 +715,7 @@ assert float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip) == thresho
 # No. Every trial still pays -0.5 (an abort), the baseline has learned it, every advantage is
 # still 0. A penalty changes which states are traps only while the policy still samples the
 # alternatives. A gradient that does not pass through the advantage, an entropy bonus,
-# rarely helps either:
-# Switched on in a run already trapped, a bonus almost never frees one that always aborts or
+# rarely helps either. Switched on in a run already trapped, a bonus almost never frees one that always aborts or
 # never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
 # trap far better than it lifts them out. (notebook 04, verdict 12: of 105 runs trapped at
 # update 400, 0.05 frees 16 and 0.2 frees 30, against 11 without a bonus; of the 44 stuck

@@ -734,7 +734,7 @@ assert from_start[0] / none_trapped.sum() > 0.9 and late[0.05] < 0.15 and late[0
 # frees more of them than the control does (under the FIXATE bias 22 of 49, against 9).
 # </details>
 #
-# Of the 105 runs trapped at update 400 in the two settings, a bonus of 0.2 frees 30 by the
+# Of the 105 runs trapped at update 400 in both settings, a bonus of 0.2 frees 30 by the
 # end, 0.05 frees 16, the control 11 (0.2 against the control: 22 seeds against 3, p =
 # 0.0002; 0.05: p = 0.18). Of the 44 stuck ones, 0.2 frees 3 and 0.05 none.
 # **Switched on in a run already trapped, a bonus almost never frees one that always aborts or

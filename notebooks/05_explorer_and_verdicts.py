@@ -324,7 +324,7 @@ for b in ck.blocks + [None]:
 # > **A lesson on sample size.** The collection's first grid has 3 seeds per setting. At
 # > kappa -0.4 without a bonus it counts 0 of 3 trapped (0-56 %), an interval
 # > that cannot tell a rare trap from a common one; over its five kappas, 2 of 15, on
-# > the same 3 seeds. Read from such runs, notebook 00 used to call trapping rare here. 20 new
+# > the same 3 seeds. Read from such runs, trapping looks rare. 20 new
 # > seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40 (22-50 %).
 # >
 # > The second block checks more than a count. On block 1 alone, a bonus of 0.01 at kappa
