@@ -695,6 +695,17 @@ assert (int(stuck_clipped.sum()), len(stuck_clipped)) == (0, 289)
 assert np.nanmax(stuck_norm) < threshold / 1000
 assert float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip) == threshold
 
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the rescue sentence in the answer below is verdict 12's (notebook 04 shows the experiment)
+rescue = verdicts.verdicts([12])[0]
+said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
+assert [rescue.count(said.format("trapped", e)).k for e in (0.0, 0.05, 0.2)] == [11, 16, 30]
+assert rescue.count(said.format("trapped", 0.0)).n == 105
+stuck_said = "stuck (always aborting or never choosing)"
+assert [rescue.count(said.format(stuck_said, e)).k for e in (0.05, 0.2)] == [0, 3]
+assert rescue.verdict == "partly"
+assert rescue.count(said.format(stuck_said, 0.0)).n == 44
+
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
@@ -721,19 +732,7 @@ assert float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip) == thresho
 # update 400, 0.05 frees 16 and 0.2 frees 30, against 11 without a bonus; of the 44 stuck
 # ones, 0.2 frees 3 and 0.05 none).
 # </details>
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the rescue sentence above is verdict 12's (notebook 04 shows the experiment)
-rescue = verdicts.verdicts([12])[0]
-said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
-assert [rescue.count(said.format("trapped", e)).k for e in (0.0, 0.05, 0.2)] == [11, 16, 30]
-assert rescue.count(said.format("trapped", 0.0)).n == 105
-stuck_said = "stuck (always aborting or never choosing)"
-assert [rescue.count(said.format(stuck_said, e)).k for e in (0.05, 0.2)] == [0, 3]
-assert rescue.verdict == "partly"
-assert rescue.count(said.format(stuck_said, 0.0)).n == 44
-
-# %% [markdown]
+#
 # ## Summary
 #
 # - The expected gradient of J = pi . r is pi (r - pi . r): zero at every vertex. From a start

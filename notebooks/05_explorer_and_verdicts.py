@@ -197,18 +197,19 @@ for name, h in hist.items():
           f"ends {mode.replace('_', ' ')}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.2))
 for (name, r), colour in zip(reward.items(), ("C0", "C3"), strict=True):
     ax1.plot(r, color=colour, lw=1.2, label=name)
 ax1.axvline(same, color="0.5", ls=":", label=f"first update that differs ({same})")
 ax1.set(xlabel="update", ylabel="mean reward per trial", title=f"seed {SEED}, trained twice")
-ax1.legend(fontsize=10, frameon=False)
+ax1.legend(frameon=False)
 ent = [h["entropy"][:, 0] for h in hist.values()]
 gap = np.abs(ent[0] - ent[1])
 ax2.semilogy(np.arange(len(gap)), np.maximum(gap, 1e-9), color="k", lw=1.2)
 ax2.set(xlabel="update", ylabel="|difference| (0 drawn at 1e-9)",
         title="the two runs' policy entropy: difference")
 fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # on every machine: the runs agree for some updates, then part, and the entropy difference
