@@ -45,12 +45,11 @@ except ImportError:
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from pyrl_mini import TrainSettings, analysis, data, stats, verdicts, widgets
+from pyrl_mini import TrainSettings, analysis, data, plots, stats, verdicts, widgets
 from pyrl_mini.diagnose import diagnose_log, parse_log
 from pyrl_mini.exercises import nb05 as exercises
 from pyrl_mini.trainer import train
