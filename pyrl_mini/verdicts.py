@@ -513,7 +513,8 @@ def readout_bias(load) -> Verdict:
 def rescue(load) -> Verdict:
     # the rescue: an entropy bonus switched on at update 400 (entropy_start) in runs trapped
     # by then, against the same runs continued without it (the three cells of a seed are one
-    # run up to update 400), in two settings that trap most runs early, each in its own modes
+    # run up to update 400, to the float rounding of their ensembles: their modes at 400
+    # agree), in two settings that trap most runs early, each in its own modes
     from .datasets.collapse import RESCUE_COEFS, RESCUE_START
 
     sources = {"W_out std 2": load("collapse_rescue_wout"),

@@ -172,7 +172,9 @@ def variant_rows(d, spec: VariantSpec, variants: dict, label: str):
 # The rescue experiment (notebook 04): runs that are trapped by update 400 get an entropy bonus
 # of 0.05 or 0.2 from update 400 on (entropy_start), against the same runs continued without
 # it (entropy_coef 0). The three cells of a seed are the same run up to update 400 (a bonus of
-# weight 0 before entropy_start), so each rescue is compared with its own control. Two settings
+# weight 0 before entropy_start) but for the float rounding of the ensemble each trains in
+# (their modes at update 400 agree for every seed; notebook 04 checks it), so each rescue is
+# compared with its own control. Two settings
 # that trap most runs, each in its own modes (measured on the block-1 datasets: W_out std 2
 # traps 18 of 20 by update 400, 10 always aborting and 7 on one side; a FIXATE bias of 3 traps
 # 15 of 20, 5 never choosing and 9 on one side), with enough seeds for about 20 trapped runs of
