@@ -676,8 +676,8 @@ def test_separation_auc_agrees_with_stats_auc_and_rejects_flip_and_ties():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 7) / 10, rng.integers(0, 5, 9) / 10
     assert nb01.reference_separation_auc(a, b) == pytest.approx(stats.auc(a, b))
-    assert "1 - AUC" in _wrong(nb01.separation_auc,
-                               lambda c, h: nb01.reference_separation_auc(h, c))
+    flipped = _wrong(nb01.separation_auc, lambda c, h: nb01.reference_separation_auc(h, c))
+    assert "1 - AUC" in flipped and "trapped run" in flipped   # the vocabulary: trapped
     strict = _wrong(nb01.separation_auc,
                     lambda c, h: float(np.mean(np.subtract.outer(c, h) > 0)))
     assert "one half" in strict

@@ -145,7 +145,7 @@ def _test_separation_auc(fn: Callable) -> str | None:
         where = f"trapped {trapped}, healthy {healthy}"
         if math.isclose(got, 1 - want, abs_tol=1e-9):
             return (f"for {where} you got {got:.3g}, which is 1 - AUC: count the pairs where "
-                    "the COLLAPSED run has more dead units")
+                    "the trapped run has more dead units")
         a = torch.tensor(trapped).view(-1, 1)
         b = torch.tensor(healthy).view(1, -1)
         if math.isclose(got, (a > b).double().mean().item(), abs_tol=1e-9) or \
