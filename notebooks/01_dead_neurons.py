@@ -25,9 +25,9 @@ except ImportError:
 # %% [markdown]
 # # 01 · Dead ReLU units: do they die, stay dead, and trap the network?
 #
-# A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The first
-# suspect for the collapse the written analysis describes: units go negative, stay there, and
-# a network of dead units stops learning. We measure each link of that chain.
+# A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The written
+# analysis's first suspect: units go negative, stay there, and a network of dead units stops
+# learning. We measure each link of that chain.
 #
 # **Learning objectives.** You will
 # 1. define dead and dormant units and compute both;
@@ -72,15 +72,13 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # $$\text{dead}_i \iff \max r_{t,b,i} = 0, \qquad
 # \text{dormant}_i \iff \overline{|r_i|} \le 0.1 \cdot \tfrac{1}{N}\sum_k \overline{|r_k|} .$$
 #
-# A dormant unit (Sokar et al. 2023) fires at under a tenth of the layer's average; every
-# dead unit is dormant.
+# The dormant score is Sokar et al.'s (2023); every dead unit is dormant.
 #
 # The **readout** turns the units into action probabilities, softmax(W_out · rate + b_out).
 # The GRU's readout reads relu(x); the SimpleRNN's reads relu(x) or tanh(x).
 #
-# **Interactive demo.** Four networks trained live for 40 updates: the GRU at lr 0.01 and
-# 0.1, the SimpleRNN with a relu and a tanh readout; every unit's rate over six trials of a
-# batch of 256.
+# **Interactive demo.** Four networks trained live for 40 updates (the GRU at lr 0.01 and
+# 0.1, the SimpleRNN with each readout); every unit's rate in six of a batch of 256 trials.
 
 # %%
 examples = widgets.train_unit_examples(updates=40)
@@ -584,7 +582,7 @@ for j in range(len(labels)):
 ax1.set_xticks(x, labels)
 ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
         title=f"{dead.shape[1]} seeds (grey: the same seed)")
-for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold:.0%} dead units"),
+for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold * 100:g} % dead units"),
                                    ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
     ks, n = np.sum(flags, axis=1), dead.shape[1]
     rate = ks / n
@@ -712,8 +710,8 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 #
 # - A dead unit is zero on every valid step; the GRU has them too. 45-58 % come back, and
 #   kappa does not kill them (p = 0.63).
-# - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting ones),
-#   but barely at update 5 (0.59) and not with a bonus (0.43): no cause shown.
+# - Trapped runs end with more dead units (AUC 0.68), but barely so at update 5 (0.59) and
+#   not with a bonus (0.43): no cause shown.
 # - A larger lr and Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam
 #   at eps 0.01 and SGD: none). Verdict 1: **partly**.
 # - The tanh readout does somewhat better than relu (6 against 0 of 40 reach the criterion);
