@@ -99,7 +99,8 @@ raster
 # ### Exercise 1: dead and dormant fractions
 #
 # Write `dead_and_dormant(rates, mask)` for one network: rates (time, trials, units), mask
-# (time, trials) with 1.0 on valid steps. Return (dead fraction, dormant fraction).
+# (time, trials) with 1.0 on valid steps, both torch tensors. Return a tuple of two floats:
+# (dead fraction, dormant fraction).
 
 # %%
 def dead_and_dormant(rates: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:
@@ -160,7 +161,8 @@ assert fractions["GRU, lr 0.1"][0] > fractions["GRU, lr 0.01"][0]
 # relu'(x) = 0 for x < 0, so a unit dead on every step of a batch gets exactly zero gradient
 # on its incoming weights (W_in[:, i], W_rec[:, i], b_i). On the batches above:
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# Helper: one network's dead flags on one batch (the library's count, as in Exercise 1).
 def dead_units(rates, mask) -> np.ndarray:
     """Dead flags (units,) of one network: rate exactly 0 on every valid step of the batch.
     rates (time, trials, units), mask (time, trials) 1 on valid steps."""
@@ -169,6 +171,7 @@ def dead_units(rates, mask) -> np.ndarray:
     return dead[0].numpy()
 
 
+# %%
 def incoming_gradient(settings, params, trials=256, seed=12345) -> dict[str, np.ndarray]:
     """Per unit i, the norm of dL_pi / d(W_in[:, i], W_rec[:, i], b[i]) on one batch, and the
     units' dead flags on that same batch."""
@@ -582,7 +585,8 @@ for j in range(len(labels)):
 ax1.set_xticks(x, labels)
 ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
         title=f"{dead.shape[1]} seeds (grey: the same seed)")
-for j, (flags, name) in enumerate(((dead > threshold, f"ends with > {threshold * 100:g} % dead units"),
+dead_label = f"ends with > {threshold * 100:g} % dead units"     # verdict 1's threshold
+for j, (flags, name) in enumerate(((dead > threshold, dead_label),
                                    ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
     ks, n = np.sum(flags, axis=1), dead.shape[1]
     rate = ks / n
