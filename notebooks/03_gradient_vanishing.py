@@ -242,7 +242,7 @@ np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p 
 
 # %% [markdown]
 # In floating point the softmax returns exactly 1.0 once e^-gap is lost in rounding next to
-# 1; from there log pi(lead) = 0 and 1 - pi_lead = 0 *exactly*.
+# 1; from there log pi(lead) and 1 - pi_lead are *exactly* 0.
 #
 # ### Exercise 2: find the saturation gap by bisection
 #
@@ -297,8 +297,7 @@ assert round(edge.norm_prints_zero) == 15 and round(edge.grad_other_zero) == 104
 #
 # ### Interactive demo: the logit gap
 #
-# Bars: pi, log pi and the gradient when the likely (left) or unlikely (right) action is
-# sampled.
+# Move the gap; the bars show pi, log pi and the gradient for each sampled action.
 
 # %%
 gap_demo = widgets.gap_demo()
@@ -330,7 +329,7 @@ ck = data.load("collapse_kappa")   # 40 seeds (blocks 1 and 2 of 20) x kappa -0.
 final = {name: ck.final(name).astype(float)   # each run's mean over its last 50 updates
          for name in ("abort_rate", "no_choice_rate", "left_rate", "higher_ev_rate",
                       "reward", "entropy")}
-words = np.array([plots.mode_name(m) for m in ck.mode])   # the table's rules, applied
+words = np.array([plots.mode_name(m) for m in ck.mode])   # notebook 00's rules, stored
 names, counts = np.unique(words, return_counts=True)
 print(f"{len(words)} runs:", dict(zip(names.tolist(), counts.tolist())))
 
@@ -414,14 +413,14 @@ assert ever.sum() == 1, "one always-abort run was clipped, while it was still le
 # </details>
 #
 # **The advantage f(d) is about zero, not onehot(a) - pi.** These runs keep entropy up to
-# 0.90, yet their gradient norms are at most 2.6e-4, against 0.48 when learning. (A one-side
-# run is trapped but not stuck: its choices still pay differently.)
+# 0.90, yet their gradient norms are at most 2.6e-4, against 0.48 when learning. Every trial
+# pays -0.5 and the baseline has learned -0.5, so d = G - V is about 0 at any kappa.
 #
 # Which runs print the log's three zeros (each below 5e-7)? The lr 0.03 runs of
 # `collapse_fixes` (kappa -0.4) at update 245, and `collapse_kappa` (lr 0.01) at update 600:
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares: the "prints 0.000000" test, the six GRU frequency datasets and the mode codes
+# prepares: the "prints 0.000000" test, the six GRU datasets and the mode codes
 PRINTS_ZERO = softmax.printed_zero_threshold(6)   # "%.6f" prints 0.000000 below 5e-7
 never, aborts_code = analysis.MODES.index("never_chooses"), analysis.MODES.index("always_aborts")
 
@@ -586,8 +585,8 @@ plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(k
 #
 # ## Summary
 #
-# - The expected gradient of J = pi . r is pi (r - pi . r): zero at every vertex. From a start
-#   p0 on the better arm, the plateau lasts about 1 / (2 lr Delta p0) steps.
+# - The expected gradient pi (r - pi . r) is zero at every vertex; from p0 on the better arm
+#   the plateau lasts about 1 / (2 lr Delta p0) steps.
 # - What vanishes: as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5;
 #   float32 makes the softmax exactly 1 from a gap of 16.6). In the analysis's stuck runs the
 #   advantage f(d) is about zero (verdict 10), and clipping never acts (verdict 8).
@@ -896,7 +895,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # </details>
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the rescue sentence in the answer below is verdict 12's (notebook 04 shows the experiment)
+# the rescue sentence in the answer above is verdict 12's (notebook 04 shows the experiment)
 rescue = verdicts.verdicts([12])[0]
 said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
 assert [rescue.count(said.format("trapped", e)).k for e in (0.0, 0.05, 0.2)] == [11, 16, 30]

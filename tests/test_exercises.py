@@ -459,25 +459,21 @@ def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
     def no_dtype(dtype):  # builds the logits without dtype=dtype: float32 every time
         return nb03.reference_saturation_gap(torch.float32)
 
-    def bracket_too_small(dtype):  # hi = 10: the softmax is never exactly 1 in the bracket
-        lo, hi = 0.0, 10.0
-        while hi - lo > 1e-6:
+    def bisect(dtype, hi, tol):  # a bisection on softmax == 1.0; returns (lo, hi)
+        lo = 0.0
+        while hi - lo > tol:
             mid = (lo + hi) / 2
             if torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), 0)[0] == 1.0:
                 hi = mid
             else:
                 lo = mid
-        return hi
+        return lo, hi
+
+    def bracket_too_small(dtype):  # hi = 10: the softmax is never exactly 1 in the bracket
+        return bisect(dtype, 10.0, 1e-6)[1]
 
     def returns_lo_of_a_coarse_loop(dtype):  # stops at hi - lo < 0.1 and returns lo
-        lo, hi = 0.0, 100.0
-        while hi - lo > 0.1:
-            mid = (lo + hi) / 2
-            if torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), 0)[0] == 1.0:
-                hi = mid
-            else:
-                lo = mid
-        return lo
+        return bisect(dtype, 100.0, 0.1)[0]
 
     assert "ln(1/eps)" in _wrong(nb03.saturation_gap, ln_one_over_eps)
     assert "float64 gap" in _wrong(nb03.saturation_gap, always_float64)
