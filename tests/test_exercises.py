@@ -456,10 +456,33 @@ def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
             lo, hi = (lo, mid) if p > 1 - 1e-6 else (mid, hi)
         return hi
 
+    def no_dtype(dtype):  # builds the logits without dtype=dtype: float32 every time
+        return nb03.reference_saturation_gap(torch.float32)
+
+    def bisect(dtype, hi, tol):  # a bisection on softmax == 1.0; returns (lo, hi)
+        lo = 0.0
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            if torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), 0)[0] == 1.0:
+                hi = mid
+            else:
+                lo = mid
+        return lo, hi
+
+    def bracket_too_small(dtype):  # hi = 10: the softmax is never exactly 1 in the bracket
+        return bisect(dtype, 10.0, 1e-6)[1]
+
+    def returns_lo_of_a_coarse_loop(dtype):  # stops at hi - lo < 0.1 and returns lo
+        return bisect(dtype, 100.0, 0.1)[0]
+
     assert "ln(1/eps)" in _wrong(nb03.saturation_gap, ln_one_over_eps)
     assert "float64 gap" in _wrong(nb03.saturation_gap, always_float64)
+    assert "float32 gap: build the logits with dtype=dtype" in _wrong(
+        nb03.saturation_gap, no_dtype)
+    assert "never moved it" in _wrong(nb03.saturation_gap, bracket_too_small)
     assert "which end of the interval" in _wrong(nb03.saturation_gap, keeps_the_wrong_end)
     assert "== 1.0" in _wrong(nb03.saturation_gap, softmax_below_one)
+    assert "still below 1.0" in _wrong(nb03.saturation_gap, returns_lo_of_a_coarse_loop)
 
 
 def test_behaviour_agrees_with_the_library_and_rejects_slips():
@@ -500,6 +523,11 @@ def test_behaviour_agrees_with_the_library_and_rejects_slips():
         assert "your function says" in _wrong(nb03.behaviour, wrong)
     assert "returned the str 'trapped'; the notebook needs one of 'converged'" in _wrong(
         nb03.behaviour, lambda *rates: "trapped")
+
+    def chose_ignores_no_choice(a, n, left, hev):  # chose = 1 - abort_rate
+        return nb03.reference_behaviour(a, 0.0, left, hev) if n < 0.9 else "never_chooses"
+
+    assert "1 - abort_rate - no_choice_rate" in _wrong(nb03.behaviour, chose_ignores_no_choice)
 
 
 

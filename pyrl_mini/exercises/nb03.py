@@ -72,28 +72,44 @@ def reference_saturation_gap(dtype: torch.dtype) -> float:
     return hi
 
 
+def _softmax_is_one(gap: float, dtype: torch.dtype) -> bool:
+    return bool(torch.softmax(torch.tensor([gap, 0.0], dtype=dtype), dim=0)[0] == 1.0)
+
+
 def _test_saturation_gap(fn: Callable) -> str | None:
+    # each message names the slip from what the student's gap does, never the right gap
+    gaps = {}
     for dtype in (torch.float32, torch.float64):
         got = float(call(fn, dtype))
+        gaps[dtype] = got
         want = reference_saturation_gap(dtype)
         if abs(got - want) < 1e-3:
             continue
         name = str(dtype).replace("torch.", "")
+        other = torch.float64 if dtype == torch.float32 else torch.float32
         eps = torch.finfo(dtype).eps
-        hint = ""
         if abs(got - math.log(1 / eps)) < 0.05:
-            hint = (": that is ln(1/eps); 1 + e^-g already rounds to 1 once e^-g is below "
+            hint = ("that is ln(1/eps); 1 + e^-g already rounds to 1 once e^-g is below "
                     "half an ulp, so bisect on the softmax itself")
-        elif (dtype == torch.float32
-              and abs(got - reference_saturation_gap(torch.float64)) < 0.05):
-            hint = ": that is the float64 gap; build the logits with dtype=dtype"
-        elif got > want:
-            hint = (": check which end of the interval you return (the softmax is exactly 1 at "
-                    "it, and below 1 just under it)")
+        elif abs(got - reference_saturation_gap(other)) < 0.05:
+            hint = (f"that is the {str(other).replace('torch.', '')} gap: build the logits "
+                    "with dtype=dtype (a tensor without dtype is float32)")
+        elif got == round(got) and not _softmax_is_one(got, dtype):
+            hint = ("a whole number where the softmax is below 1.0 is an end of your bracket, "
+                    "so the loop never moved it: start from a hi where the softmax is exactly "
+                    "1.0 (hi = 100), then set hi = mid where it is, lo = mid elsewhere")
+        elif got >= 99.9:
+            hint = ("that is the top of the starting bracket, so the loop never moved it: set "
+                    "hi = mid where the softmax is exactly 1.0, lo = mid elsewhere")
+        elif not _softmax_is_one(got, dtype):
+            hint = ("at your gap the softmax is still below 1.0: compare with == 1.0, not with "
+                    "a tolerance, and return hi (the end where it is exactly 1)")
+        elif _softmax_is_one(got - 1e-3, dtype):
+            hint = ("the softmax is already exactly 1 just below your gap: check which end "
+                    "of the interval you return and that you bisect until hi - lo < 1e-6")
         else:
-            hint = (": at your gap the softmax must already be exactly 1.0 (compare with "
-                    "== 1.0, not with a tolerance)")
-        return f"in {name} your gap {got:.4f} is wrong{hint}"
+            hint = "bisect on torch.softmax(torch.tensor([g, 0.0], dtype=dtype), 0)[0] == 1.0"
+        return f"in {name} your gap {got:.4f} is wrong: {hint}"
     return None
 
 
@@ -132,6 +148,7 @@ BEHAVIOUR_CASES = (  # (abort, no_choice, left, higher_ev): each rule and each e
     (0.06, 0.0, 0.5, 0.9), (0.04, 0.0, 0.5, 0.8), (0.6, 0.0, 1.0, 0.5),
     (0.45, 0.0, 0.97, 0.5), (0.3, 0.0, 0.5, 0.55),
     (0.0, 0.95, 0.5, 0.9),  # rarely chooses, but well: still never_chooses
+    (0.3, 0.3, 1.0, 0.5),   # 40 % choose, all left: under half choose, so learning
 )
 
 
@@ -139,6 +156,11 @@ def _test_behaviour(fn: Callable) -> str | None:
     for a, n, left, hev in BEHAVIOUR_CASES:
         got = call(fn, a, n, left, hev)
         want = reference_behaviour(a, n, left, hev)
+        if got != want and want == "learning" and got == "one_side" and n > 0 \
+                and 1 - a >= 0.5 > 1 - a - n:
+            return (f"for abort {a:g}, no choice {n:g}, left {left:g} your function says "
+                    "'one_side': it counts the trials that never choose as choices (the "
+                    "trials that end in a choice are 1 - abort_rate - no_choice_rate)")
         if got != want:
             return (f"for abort {a:g}, no choice {n:g}, left {left:g}, higher-EV {hev:g} your "
                     f"function says {got!r}, which the table's rules do not give (check the "
