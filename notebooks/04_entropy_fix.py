@@ -40,7 +40,7 @@ except ImportError:
 # **Prerequisites.** Notebook 00 (the glossary: modes, trapped, stuck; "How we count": k of
 # n, Wilson interval, paired seeds, McNemar, replication), notebook 02 (`wout_std`, the
 # readout bias toward FIXATE) and notebook 03 (the trap); softmax and logarithms.
-# **Time:** about 45 minutes for the core (Run All: under a minute).
+# **Time:** about 45 minutes (Run All: under a minute).
 
 # %%
 # %matplotlib inline
@@ -97,15 +97,14 @@ g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
 assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# So while the reward term is silent, the bonus pushes toward the uniform policy: it lowers
-# the abort and raises FIXATE and RIGHT alike (0.0259 each). Raising FIXATE is what lets a
-# trial reach a choice again.
+# While the reward term is silent, the bonus pushes toward the uniform policy: it lowers the
+# abort and raises FIXATE and RIGHT alike (0.0259 each). Raising FIXATE lets a trial reach a
+# choice again.
 #
-# Changes that act through f(d) cannot do this. A lower or decaying learning rate scales the
-# whole step, and a kappa schedule changes the slopes of f; when every d is 0, the reward
-# term's gradient stays 0 under all of them. They may change how often a run falls into the
-# trap (section 4), not what happens in it. At exact float32 saturation (pi = onehot) the
-# bonus's gradient is 0 too; whether a bonus lifts a trapped run is an experiment (section 5).
+# A lower or decaying learning rate scales the whole step, and a kappa schedule changes the
+# slopes of f; when every d is 0 the reward term's gradient stays 0 under all of them. They
+# may change how often a run falls into the trap (section 4), not what happens in it. At
+# float32 saturation (pi = onehot) the bonus's gradient is 0 too (section 5 tests it).
 #
 # ## 2. Where the bonus leads: pi* = softmax(r / tau) (10 min)
 #
@@ -204,15 +203,13 @@ assert steps == 8
 
 
 # %% [markdown]
-# Holding H(pi*) at 0.1 takes `entropy_coef` of about 0.31, thirty times the recommendation;
-# at 0.01 the optimum is deterministic. Whatever the bonus does on the task, it does on the
-# way, not at the destination.
+# Holding H(pi*) at 0.1 takes `entropy_coef` 0.31, thirty times the recommendation; at 0.01
+# the optimum is deterministic. Whatever the bonus does on the task, it does on the way.
 #
 # ## 3. The bonus on the gambling task (9 min)
 #
 # The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at the
-# default lr 0.01, on 40 seeds in two blocks (2000-2019, 2100-2119), the same in every cell,
-# so cells pair run by run. We count as notebook 00 does ("How we count").
+# default lr 0.01, the same 40 seeds (two blocks) in every cell, so cells pair run by run.
 #
 # ### Exercise 2 (prediction): does a bonus of 0.01 prevent traps?
 #
@@ -283,33 +280,35 @@ for j in (1, 2):   # both bonuses: fewer traps, run by run, beyond chance, in ea
     assert only_none > 5 * only_bonus and p < 1e-6 and max(p_blocks) < 0.01, (j, p, p_blocks)
 assert [above[c].k for c in coefs] == [31, 12, 43], above
 assert str(above[0.01]) == "12 of 120 (6-17 %)"
+# the Think! below: runs fall early; 36 of the 38 trapped without a bonus abort on more than
+# 90 % of trials within their first 10 updates
+when = kappa_runs.take(kappa_runs.trapped).first_update_above("abort_rate", 0.9)
+assert len(when) == 38 and (when == 10).sum() == 36, when
 
 # %% [markdown]
-# Without a bonus 38 of 120 runs end trapped (18 and 20 of 60 in the two blocks), at every
-# kappa (14, 13, 11 of 40): not a risk-seeking effect. With 0.01, 5 of 120; with 0.05, 2.
-# Paired by seed, the bonus keeps far more runs out of the trap than it puts in, with
-# p < 0.01 in each block: the test is replicated (notebook 00, "How we count"). Not by
-# keeping "entropy > 0.1": only 12 of 120 runs end above 0.1 at 0.01, against 31 without.
+# Without a bonus 38 of 120 runs end trapped, at every kappa (14, 13, 11 of 40). With 0.01,
+# 5; with 0.05, 2. Paired by seed, the bonus keeps far more runs out of the trap than it puts
+# in, with p < 0.01 in each block: replicated. Not by keeping "entropy > 0.1": at 0.01 only
+# 12 of 120 runs end above it, against 31 without.
 #
-# **Think!** At 0.01 most runs end with entropy below 0.1, yet the bonus leaves 5 runs
-# trapped where no bonus leaves 38. When, during training, does the bonus do its work?
+# **Think!** Most runs at 0.01 end with entropy below 0.1, yet only 5 end trapped, against
+# 38. When, during training, does the bonus do its work?
 #
 # <details><summary>Answer</summary>
 #
-# Early. A run falls into the trap in its first updates, while its policy is still spread
-# and the reward term is weak; there the push toward uniform keeps FIXATE alive. Once the task
+# Early. A run that ends trapped almost always falls within its first 10 updates, while its
+# policy is still spread and the reward term is weak; there the push toward uniform keeps FIXATE alive. Once the task
 # is learned the optimum at 0.01 is deterministic (section 2), so the entropy ends low anyway.
 # </details>
 #
 # ## 4. The alternatives, ranked (10 min)
 #
-# Two settings, 40 seeds each in two blocks: **(a)** section 3's runs (lr 0.01, 800 updates);
-# **(b)** lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119, where runs fall fast. At kappa
-# = -0.4, one change each, paired by seed with the control (no change): `entropy_coef` 0.01 /
-# 0.05 / 0.1; a lower learning rate (0.003 in (a), 0.01 in (b)); a decaying one, 10x over the
-# run; kappa stepped from 0 to -0.4 by 0.05 (gradual kappa); `wout_std` 0.01 (near-zero
-# head); a no-choice penalty of -1; a logit cap 2, logits -> 2 tanh(logits / 2). A batch of
-# 512 ran only in (b), on 5 other seeds: unpaired.
+# Two settings at kappa = -0.4, 40 seeds in two blocks each: **(a)** section 3's (lr 0.01,
+# 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. Each change is paired by
+# seed with the control: `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning rate (0.003 in
+# (a), 0.01 in (b)); a decaying one (10x over the run); gradual kappa (0 to -0.4 in steps of
+# 0.05); near-zero head (`wout_std` 0.01); a no-choice penalty of -1; a logit cap 2
+# (logits -> 2 tanh(logits / 2)). A batch of 512 ran on 5 other seeds, unpaired.
 #
 # ### Exercise 3: the trapped fraction
 #
@@ -374,12 +373,12 @@ for tag, setting, fixes in zip("ab", SETTINGS, (fixes_a, fixes_b)):
             paired[setting][fix] = paired_test(control.trapped, runs.trapped, runs.block)
     fewer = [f for f, ((_, _, p), _) in paired[setting].items() if p < 0.05]
     rest = [f for f in paired[setting] if f not in fewer]
-    print(f"({tag}) {setting}: control {ranked[setting]['none'][0]} of 40 trapped. Fewer (p < 0.05): "
-          + ", ".join(f"{f} {ranked[setting][f][0]} (control only / fix only "
-                      f"{paired[setting][f][0][0]} / {paired[setting][f][0][1]}, "
-                      f"p = {paired[setting][f][0][2]:.0e})" for f in fewer))
-    print(f"   the other {len(rest)}: {min(ranked[setting][f][0] for f in rest)}-"
-          f"{max(ranked[setting][f][0] for f in rest)} of 40, p >= "
+    print(f"({tag}) {setting}: control {ranked[setting]['none'][0]} of 40 trapped; "
+          "fewer, p < 0.05 [trapped under the control only / the fix only]:")
+    print("   " + ", ".join(f"{f} {ranked[setting][f][0]} [{paired[setting][f][0][0]}/"
+                            f"{paired[setting][f][0][1]}]" for f in fewer)
+          + f"; the other {len(rest)}: {min(ranked[setting][f][0] for f in rest)}-"
+          f"{max(ranked[setting][f][0] for f in rest)}, p >= "
           f"{min(paired[setting][f][0][2] for f in rest):.2f}")
 apart = [f for f, runs in fixes_b.items() if f != "larger batch" and disjoint(runs)]
 print("(b), blocks 1+2 apart beyond their intervals:",
@@ -459,15 +458,14 @@ assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
 
 
 # %% [markdown]
-# In (b) the control traps 15 of 40 runs; 0.05 and 0.1 free all 15 (0 and 1 of 40 trapped),
-# 0.01 frees 11 and traps 1 (p = 6e-03); no change without a bonus beats the control beyond
-# chance (p >= 0.23). In (a) (control: 14) 0.05 leaves 0, 0.01 leaves 2 and the lower lr
-# 0.003 leaves 5; the other five leave 10-13. Each test that finds fewer traps points the
-# same way in both blocks: replicated. The frequencies of (b) are not: block 2 traps far fewer
-# runs, beyond the two intervals for four changes (the cap: 13 of 20 against 1).
+# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5;
+# the other five 10-13. In (b) (control: 15) 0.05 and 0.1 free all 15, 0.01 frees 11 and
+# traps 1; no change without a bonus beats the control (p >= 0.23). Each test that finds
+# fewer traps points the same way in both blocks: replicated. The frequencies of (b) are not:
+# for four changes block 2 traps far fewer runs (the cap: 13 of 20 against 1).
 #
-# The logit cap is the analysis's other way to keep "entropy > 0.1". It keeps entropy, and
-# still traps 14 of 40 runs in (b). Its runs that always abort, setting (b) at update 250:
+# The logit cap keeps entropy up, and still traps 14 of 40 runs in (b). Its runs that always
+# abort, at update 250:
 
 # %%
 for fix in ("none", "logit cap 2"):
@@ -498,12 +496,11 @@ assert b["logit cap 2"][:2] == (14, 40)
 #
 # ## 5. Can a bonus lift a run that is already trapped? (7 min)
 #
-# The **rescue experiment** switches the bonus on late, in runs set up to be trapped early
-# (`wout_std` 2, or a readout bias toward FIXATE, `fixate_bias` 3; notebook 02): 400 updates
-# without a bonus, then `entropy_coef` 0.05 or 0.2, or 0 (the control: the same run
-# continued), to update 800. A seed's three runs are one run up to update 400, so each rescue
-# pairs with its own control (40 and 100 seeds, two blocks each). A run *leaves the trap* if
-# its mode at update 800 is not a trapped one.
+# The **rescue experiment** trains runs set up to be trapped early (`wout_std` 2 on 40 seeds,
+# or `fixate_bias` 3 on 100; notebook 02) for 400 updates without a bonus, then to update 800
+# with `entropy_coef` 0.05, 0.2 or 0 (the control). A seed's three runs are one run up to
+# update 400, so each rescue pairs with its own control. A run *leaves the trap* if its mode
+# at update 800 is not a trapped one.
 #
 # **Think!** Which trapped runs will a bonus of 0.2 free: the stuck ones (always aborting or
 # never choosing) or those on one side? Recall section 1.
@@ -661,20 +658,18 @@ assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in 
 assert v12.verdict == "partly" and v12.replication == "yes"
 
 # %% [markdown]
-# Verdicts 7 and 9 are not replicated because the trapped frequencies of setting (b) differ
-# between its blocks (section 4); verdict 12's counts and tests are replicated.
+# Verdicts 7 and 9 are not replicated: the trapped frequencies of (b) differ between its
+# blocks (section 4).
 #
 # ## Summary
 #
-# - The bonus's gradient, -pi (log pi + H) on the logits, needs no advantage, so it acts in
-#   the trap, pushing toward uniform; its optimum softmax(r / tau) is deterministic at 0.01
-#   (entropy 0.1 takes 0.31).
+# - The bonus's gradient, -pi (log pi + H), needs no advantage, so it acts in the trap,
+#   pushing toward uniform; its optimum softmax(r / tau) is deterministic at 0.01.
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
-#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the other
-#   changes only the lower lr 0.003 beats the control, at the default lr. A logit cap keeps
-#   entropy and still traps runs.
-# - Switched on at update 400, a bonus almost never frees a stuck run, and 0.2 frees some runs
-#   on one side (section 5).
+#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only the
+#   lower lr 0.003 also beats the control. A logit cap keeps entropy and still traps runs.
+# - Switched on at update 400, a bonus almost never frees a stuck run; 0.2 frees some runs
+#   on one side.
 #
 # **Next:** notebook 05, the explorer and the full verdict table.
 
