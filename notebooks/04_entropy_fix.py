@@ -104,7 +104,8 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 # A lower or decaying learning rate scales the whole step, and a kappa schedule changes the
 # slopes of f; when every d is 0 the reward term's gradient stays 0 under all of them. They
 # may change how often a run falls into the trap (section 4), not what happens in it. At
-# float32 saturation (pi = onehot) the bonus's gradient is 0 too (section 5 tests it).
+# float32 saturation (pi = onehot) the bonus's gradient is 0 too: whether a bonus lifts a
+# trapped run is an experiment (section 5).
 #
 # ## 2. Where the bonus leads: pi* = softmax(r / tau) (10 min)
 #
@@ -297,15 +298,16 @@ assert len(when) == 38 and (when == 10).sum() == 36, when
 # <details><summary>Answer</summary>
 #
 # Early. A run that ends trapped almost always falls within its first 10 updates, while its
-# policy is still spread and the reward term is weak; there the push toward uniform keeps FIXATE alive. Once the task
-# is learned the optimum at 0.01 is deterministic (section 2), so the entropy ends low anyway.
+# policy is still spread and the reward term is weak; there the push toward uniform keeps
+# FIXATE alive. Once the task is learned the optimum at 0.01 is deterministic (section 2), so
+# the entropy ends low anyway.
 # </details>
 #
 # ## 4. The alternatives, ranked (10 min)
 #
-# Two settings at kappa = -0.4, 40 seeds in two blocks each: **(a)** section 3's (lr 0.01,
-# 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. Each change is paired by
-# seed with the control: `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning rate (0.003 in
+# Two settings at kappa = -0.4, 40 seeds in two blocks each: **(a)** section 3's runs (lr
+# 0.01, 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. Each change is paired
+# by seed with the control (no change): `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning rate (0.003 in
 # (a), 0.01 in (b)); a decaying one (10x over the run); gradual kappa (0 to -0.4 in steps of
 # 0.05); near-zero head (`wout_std` 0.01); a no-choice penalty of -1; a logit cap 2
 # (logits -> 2 tanh(logits / 2)). A batch of 512 ran on 5 other seeds, unpaired.
@@ -458,11 +460,11 @@ assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
 
 
 # %% [markdown]
-# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5;
-# the other five 10-13. In (b) (control: 15) 0.05 and 0.1 free all 15, 0.01 frees 11 and
+# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5
+# (each p < 0.05); the other five 10-13. In (b) (control: 15) 0.05 and 0.1 free all 15, 0.01 frees 11 and
 # traps 1; no change without a bonus beats the control (p >= 0.23). Each test that finds
-# fewer traps points the same way in both blocks: replicated. The frequencies of (b) are not:
-# for four changes block 2 traps far fewer runs (the cap: 13 of 20 against 1).
+# fewer traps points the same way in both blocks: replicated. Four frequencies of (b) are not
+# replicated: block 2 traps far fewer runs (the cap: 13 of 20 against 1).
 #
 # The logit cap keeps entropy up, and still traps 14 of 40 runs in (b). Its runs that always
 # abort, at update 250:
@@ -667,7 +669,8 @@ assert v12.verdict == "partly" and v12.replication == "yes"
 #   pushing toward uniform; its optimum softmax(r / tau) is deterministic at 0.01.
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
 #   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only the
-#   lower lr 0.003 also beats the control. A logit cap keeps entropy and still traps runs.
+#   lower lr 0.003 also beats the control, at the default lr. A logit cap keeps entropy and
+#   still traps runs.
 # - Switched on at update 400, a bonus almost never frees a stuck run; 0.2 frees some runs
 #   on one side.
 #
@@ -1033,8 +1036,8 @@ assert gk_modes.count("never_chooses") == 2
 assert all(gk_modes[i] == "never_chooses" for i in np.flatnonzero(when == -1))
 
 # %% [markdown]
-# Without a bonus 15 of 40 seeds are trapped (11 and 4 in the two blocks: this frequency
-# does not replicate, section 4), 10 of them aborting on every trial. Only 8 of the
+# Without a bonus 15 of 40 seeds are trapped (11 and 4 in the two blocks, within each
+# other's intervals), 10 of them aborting on every trial. Only 8 of the
 # 15 end with the analysis's log signature (entropy, gradient and mean log pi near 0); the
 # others end with entropy up to 0.75, so an entropy alarm would miss almost half the trapped
 # runs. Seven seeds are trapped under all six changes without a bonus (all seven without a fix
