@@ -281,8 +281,8 @@ for j in (1, 2):   # both bonuses: fewer traps, run by run, beyond chance, in ea
     assert only_none > 5 * only_bonus and p < 1e-6 and max(p_blocks) < 0.01, (j, p, p_blocks)
 assert [above[c].k for c in coefs] == [31, 12, 43], above
 assert str(above[0.01]) == "12 of 120 (6-17 %)"
-# the Think! below: runs fall early; 36 of the 38 trapped without a bonus abort on more than
-# 90 % of trials within their first 10 updates
+# the question below (when does the bonus act?): runs fall early; 36 of the 38 trapped
+# without a bonus abort on more than 90 % of trials within their first 10 updates
 when = kappa_runs.take(kappa_runs.trapped).first_update_above("abort_rate", 0.9)
 assert len(when) == 38 and (when == 10).sum() == 36, when
 
