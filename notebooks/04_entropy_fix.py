@@ -718,7 +718,7 @@ assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
 
 
 # %% [markdown]
-# Keeping even 10 % on the worse of two neighbouring columns takes about 0.55, fifty times
+# Keeping even 10 % on the worse of two neighbouring columns takes 0.55, 55 times
 # the recommended 0.01.
 #
 # ## Bonus: what each fix costs
