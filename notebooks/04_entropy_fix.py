@@ -37,8 +37,10 @@ except ImportError:
 # 3. rank the bonus and its alternatives by their trapped fraction, per seed block;
 # 4. measure whether a bonus switched on late frees trapped runs.
 #
-# **Prerequisites.** Notebook 00 (the glossary; "How we count") and notebook 03 (the trap);
-# softmax and logarithms. **Time:** about 45 minutes (Run All: under a minute).
+# **Prerequisites.** Notebook 00 (the glossary: modes, trapped, stuck; "How we count": k of
+# n, Wilson interval, paired seeds, McNemar, replication), notebook 02 (`wout_std`, the
+# readout bias toward FIXATE) and notebook 03 (the trap); softmax and logarithms.
+# **Time:** about 45 minutes (Run All: under a minute).
 
 # %%
 # %matplotlib inline
@@ -58,7 +60,7 @@ from pyrl_mini.trainer import Ensemble, train
 torch.set_num_threads(1)
 
 # %% [markdown]
-# ## 1. Why a bonus can act in the trap (8 min)
+# ## 1. Why a bonus can act in the trap (6 min)
 #
 # The policy loss of notebook 00 has two terms: -log pi(a) f(d), and -c_H H with
 # c_H = `entropy_coef`. With respect to the logits z, the first has gradient
@@ -86,19 +88,26 @@ print("gradient of H:             ", dH.numpy().round(4),
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert torch.all(pg == 0), "in the trap the reward term's gradient is exactly 0"
 assert torch.allclose(dH, -pi * (pi.log() + H.detach()), atol=1e-6)
-assert dH[0] > 0 and dH[1] < 0, "the bonus raises FIXATE and lowers the abort"
+# toward uniform: FIXATE and RIGHT rise alike, the abort (LEFT) falls
+assert torch.isclose(dH[0], dH[2]) and dH[0] > 0 > dH[1]
+assert f"{dH[0].item():.4f}" == "0.0259"
 z_sat = torch.tensor([0.0, 120.0, 0.0], requires_grad=True)  # saturated in float32
 lp = torch.log_softmax(z_sat, 0)
 g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
 assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# So a bonus pushes toward fixation while the reward term is silent. A lower learning rate
-# (0.003 instead of 0.01), a decaying one or a kappa schedule only rescale f(d): they may
-# change how often a run falls into the trap (section 4), but none acts once every f(d) is 0. At exact float32 saturation (pi = onehot) the bonus's gradient is 0
-# too; whether a bonus lifts a trapped run is an experiment (section 5).
+# While the reward term is silent, the bonus pushes toward the uniform policy: it lowers the
+# abort and raises FIXATE and RIGHT alike (0.0259 each). Raising FIXATE lets a trial reach a
+# choice again.
 #
-# ## 2. Where the bonus leads: pi* = softmax(r / tau) (8 min)
+# A lower or decaying learning rate scales the whole step, and a kappa schedule changes the
+# slopes of f; when every d is 0 the reward term's gradient stays 0 under all of them. They
+# may change how often a run falls into the trap (section 4), not what happens in it. At
+# float32 saturation (pi = onehot) the bonus's gradient is 0 too: whether a bonus lifts a
+# trapped run is an experiment (section 5).
+#
+# ## 2. Where the bonus leads: pi* = softmax(r / tau) (10 min)
 #
 # On a one-step bandit with expected rewards r(a), gradient ascent on
 # J(pi) = pi · r + tau H(pi) stops where r(a) - tau log pi(a) is the same for every arm:
@@ -109,12 +118,14 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 #
 # ### Exercise 1: the regularised optimum
 #
-# Write `regularised_optimum(rewards, tau)`. Make it work for tau = 0.001 too: exp(1000)
+# Write `regularised_optimum(rewards, tau)`. In: `rewards`, a list of expected rewards, one
+# per arm; `tau`, a float > 0. Out: pi\* as a 1-D torch tensor (or numpy array) of
+# probabilities, one per arm, summing to 1. Make it work for tau = 0.001 too: exp(1000)
 # overflows.
 
 # %%
 def regularised_optimum(rewards, tau):
-    """pi* = softmax(r / tau) for a list of expected rewards r and a temperature tau > 0."""
+    """pi* = softmax(r / tau): a 1-D tensor, one probability per arm (rewards: a list)."""
     ...
 
 
@@ -191,58 +202,20 @@ assert abs(entropy(regularised_optimum(evs, mid)) - 0.1) < 1e-6
 assert 0.2 < coef_h01 < 0.4, "holding H at 0.1 takes about 30 times the recommended 0.01"
 assert steps == 8
 
-# %% [markdown]
-# Holding H(pi*) at 0.1 takes `entropy_coef` of about 0.3, thirty times the recommendation;
-# at 0.01 the optimum is deterministic. Whatever the bonus does on
-# the task, it does on the way, not at the destination.
-#
-# ### Exercise 2: a share for the worse option
-#
-# For two arms a gap Delta apart, pi* puts 1 / (1 + exp(Delta / tau)) on the worse one.
-# Write `min_entropy_coef(gap, p_min, steps_per_trial)`: the smallest `entropy_coef` that
-# keeps at least `p_min` on the worse arm, with tau = entropy_coef / steps_per_trial.
-
-# %%
-def min_entropy_coef(gap, p_min, steps_per_trial):
-    """The entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart."""
-    ...
-
-
-# %%
-min_entropy_coef = exercises.min_entropy_coef.check(min_entropy_coef)
 
 # %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
+# Holding H(pi*) at 0.1 takes `entropy_coef` 0.31, thirty times the recommendation; at 0.01
+# the optimum is deterministic. Whatever the bonus does on the task, it does on the way.
 #
-# ```python
-# import math
-#
-#
-# def min_entropy_coef(gap, p_min, steps_per_trial):
-#     tau = gap / math.log((1 - p_min) / p_min)
-#     return steps_per_trial * tau
-# ```
-# </details>
-
-# %%
-gap = float(evs[1] - evs[0])    # between neighbouring EV columns
-coef_10pct = min_entropy_coef(gap, 0.1, steps)
-print(f"10 % on the worse of two neighbouring columns needs entropy_coef = {coef_10pct:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
-
-# %% [markdown]
-# ## 3. The bonus on the gambling task (8 min)
+# ## 3. The bonus on the gambling task (9 min)
 #
 # The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at the
-# default lr 0.01, on 40 seeds in two blocks (2000-2019, 2100-2119), the same in every cell,
-# so cells pair run by run. We count as notebook 00 does ("How we count").
+# default lr 0.01, the same 40 seeds (two blocks) in every cell, so cells pair run by run.
 #
-# ### Exercise 3 (prediction): does a bonus of 0.01 prevent traps?
+# ### Exercise 2 (prediction): does a bonus of 0.01 prevent traps?
 #
 # At the default settings, will a bonus of 0.01 leave fewer runs trapped than no bonus, about
-# as many, or more ("fewer", "same", "more")?
+# as many, or more? Set `bonus_prevents` to the string "fewer", "same" or "more".
 
 # %%
 bonus_prevents = ...  # "fewer", "same" or "more"
@@ -250,11 +223,11 @@ bonus_prevents = ...  # "fewer", "same" or "more"
 # %%
 bonus_prevents = exercises.bonus_prevents.check(bonus_prevents)
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# loads the grid: arrays (kappa, entropy_coef, seed), one seed at the same place in every cell
 kappa_runs, entropy_runs = data.load("collapse_kappa"), data.load("collapse_entropy")
 grid = kappa_runs.stack(entropy_runs, entropy_coef=0.0)   # collapse_kappa: no bonus
 kappas, coefs = grid.values("kappa"), grid.values("entropy_coef")
-# arrays (kappa, entropy_coef, seed): one seed at the same place in every cell, so cells pair
 table = {name: grid.per_cell(grid.final(name), "kappa", "entropy_coef")
          for name in ("entropy", "reward", "risky_rate")}
 table["trapped"] = grid.per_cell(grid.trapped, "kappa", "entropy_coef")
@@ -265,13 +238,13 @@ def per_block(flags, blocks):
     """k of n (Wilson interval) in block 1, block 2 and both; one flag and block per run."""
     return [frequency(flags[blocks == b]) for b in (1, 2)] + [frequency(flags)]
 
-
+# %%
 def paired_test(a, b, blocks):
     """McNemar (a only, b only, p) on both blocks, then the p of each block."""
     return mcnemar(a, b), [mcnemar(a[blocks == k], b[blocks == k])[2] for k in (1, 2)]
 
 
-none_trapped = table["trapped"][:, 0].ravel()
+none_trapped = table["trapped"][:, 0].ravel()   # one flag per (kappa, seed)
 print("trapped at update 800 (block 1 | block 2 | both)")
 for j, coef in enumerate(coefs):
     trapped = table["trapped"][:, j].ravel()
@@ -289,9 +262,9 @@ print("final entropy above 0.1:", ", ".join(f"{c:g}: {above[c]}" for c in coefs)
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Fewer, by far. The bonus acts on the way, not at the destination: its gradient does not pass
-# through the advantage (section 1), so it pushes toward fixation in the first updates, while
-# every trial still aborts and the reward term is silent, and keeps runs out of the trap.
+# Fewer, by far. The bonus's gradient does not pass through the advantage (section 1): in the
+# first updates, while most trials abort and the reward term says little, it pushes toward
+# uniform, which raises FIXATE, and keeps runs out of the trap.
 # </details>
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -308,33 +281,46 @@ for j in (1, 2):   # both bonuses: fewer traps, run by run, beyond chance, in ea
     assert only_none > 5 * only_bonus and p < 1e-6 and max(p_blocks) < 0.01, (j, p, p_blocks)
 assert [above[c].k for c in coefs] == [31, 12, 43], above
 assert str(above[0.01]) == "12 of 120 (6-17 %)"
+# the question below (when does the bonus act?): runs fall early; 36 of the 38 trapped
+# without a bonus abort on more than 90 % of trials within their first 10 updates
+when = kappa_runs.take(kappa_runs.trapped).first_update_above("abort_rate", 0.9)
+assert len(when) == 38 and (when == 10).sum() == 36, when
 
 # %% [markdown]
-# Without a bonus 38 of 120 runs end trapped (18 and 20 of 60 in the two blocks), at every
-# kappa (14, 13, 11 of 40): not a risk-seeking effect. With 0.01, 5 of 120; with 0.05, 2.
-# Paired by seed, the bonus frees far more runs than it traps, with p < 0.01 in each block:
-# replicated. Not by keeping "entropy > 0.1": only 12 of 120 runs end above 0.1 at 0.01,
-# against 31 without a bonus.
+# Without a bonus 38 of 120 runs end trapped, at every kappa (14, 13, 11 of 40). With 0.01,
+# 5; with 0.05, 2. Paired by seed, the bonus keeps far more runs out of the trap than it puts
+# in, with p < 0.01 in each block: replicated. Not by keeping "entropy > 0.1": at 0.01 only
+# 12 of 120 runs end above it, against 31 without.
 #
-# ## 4. The alternatives, ranked (12 min)
+# **Think!** Most runs at 0.01 end with entropy below 0.1, yet only 5 end trapped, against
+# 38. When, during training, does the bonus do its work?
 #
-# Two settings, 40 seeds each in two blocks: **(a)** section 3's runs (lr 0.01, 800 updates);
-# **(b)** lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119, where runs fall fast. At kappa
-# = -0.4, one change each, paired by seed with the control: `entropy_coef` 0.01 / 0.05 / 0.1;
-# a lower learning rate (0.003 in (a), 0.01 in (b)); a decaying one, 10x over the run (the
-# analysis: "higher learning rate early, decay later"); kappa stepped from 0 to -0.4 by 0.05
-# (gradual kappa); `wout_std` 0.01 (near-zero head); a no-choice penalty of -1; a logit cap 2,
-# logits -> 2 tanh(logits / 2) (Bello et al. 2017). A batch of 512 ran only in (b), on 5
-# other seeds: unpaired.
+# <details><summary>Answer</summary>
 #
-# ### Exercise 4: the trapped fraction
+# Early. A run that ends trapped almost always falls within its first 10 updates, while its
+# policy is still spread and the reward term is weak; there the push toward uniform keeps
+# FIXATE alive. Once the task is learned the optimum at 0.01 is deterministic (section 2), so
+# the entropy ends low anyway.
+# </details>
 #
-# Write `trapped_fraction(modes)` for a list of behaviour mode names, one per seed: the share
-# of runs in a trapped mode (`analysis.TRAPPED_MODES`).
+# ## 4. The alternatives, ranked (10 min)
+#
+# Two settings at kappa = -0.4, 40 seeds in two blocks each: **(a)** section 3's runs (lr
+# 0.01, 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. Each change is paired
+# by seed with the control (no change): `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning rate (0.003 in
+# (a), 0.01 in (b)); a decaying one (10x over the run); gradual kappa (0 to -0.4 in steps of
+# 0.05); near-zero head (`wout_std` 0.01); a no-choice penalty of -1; a logit cap 2
+# (logits -> 2 tanh(logits / 2)). A batch of 512 ran on 5 other seeds, unpaired.
+#
+# ### Exercise 3: the trapped fraction
+#
+# Write `trapped_fraction(modes)`. In: a list of behaviour mode names (strings from
+# `analysis.MODES`), one per seed. Out: a float in [0, 1], the share of runs whose mode is in
+# `analysis.TRAPPED_MODES`.
 
 # %%
 def trapped_fraction(modes):
-    """The fraction of runs (mode names, one per seed) whose mode is a trapped one."""
+    """The fraction (a float) of runs (mode names, one per seed) in a trapped mode."""
     ...
 
 
@@ -352,13 +338,9 @@ trapped_fraction = exercises.trapped_fraction.check(trapped_fraction)
 #     return sum(m in TRAPPED_MODES for m in modes) / len(modes)
 # ```
 # </details>
-#
-# Each fix's trapped count (blocks 1 + 2) and McNemar's test against the control (seeds
-# trapped under the control only / the fix only, p, and p per block):
 
-# %%
-# each fix's runs, in seed order: (a) lr 0.01, 800 updates, seeds 2000-2019 and 2100-2119,
-# where the control and the bonus are section 3's runs at kappa = -0.4
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# loads each fix's runs, in seed order; (a)'s control and bonuses are section 3's at kappa -0.4
 fixes_a = {"none": grid.subset(kappa=-0.4, entropy_coef=0.0),
            "entropy 0.01": grid.subset(kappa=-0.4, entropy_coef=0.01),
            "entropy 0.05": grid.subset(kappa=-0.4, entropy_coef=0.05)}
@@ -366,17 +348,21 @@ slow = data.load("collapse_fixes_slow")
 for fix in collapse.SLOW_VARIANTS:
     fixes_a[fix] = slow.take(collapse.variant_rows(slow, collapse.COLLAPSE_FIXES_SLOW,
                                                    collapse.SLOW_VARIANTS, fix))
-# (b) lr 0.03, 250 updates, seeds 3000-3019 and 3100-3119; the larger batch: seeds 0-4
 fast = data.load("collapse_fixes")
 fixes_b = {fix: fast.take(collapse.variant_rows(fast, collapse.COLLAPSE_FIXES,
                                                 collapse.FIX_VARIANTS, fix))
            for fix in collapse.FIX_VARIANTS}
-fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()
-SETTINGS = ("lr 0.01, 800 updates", "lr 0.03, 250 updates")
+fixes_b["larger batch"] = data.load("nb04_fixes_fast_batch512").subset()   # seeds 0-4
+SETTINGS = widgets.FIX_SETTINGS   # (a) "lr 0.01, 800 updates", (b) "lr 0.03, 250 updates"
+
+
+def disjoint(runs):   # do the two blocks' trapped frequencies disagree beyond their intervals?
+    (lo1, hi1), (lo2, hi2) = [wilson(int(runs.trapped[runs.block == k].sum()), 20) for k in (1, 2)]
+    return hi2 < lo1 or hi1 < lo2
 
 # %%
-ranked, paired = {}, {}
-for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
+ranked, paired = {}, {}   # setting -> fix -> (k, n, Wilson lo, hi, "block 1+block 2"); McNemar
+for tag, setting, fixes in zip("ab", SETTINGS, (fixes_a, fixes_b)):
     control = fixes["none"]
     ranked[setting], paired[setting] = {}, {}
     for fix, runs in fixes.items():
@@ -387,8 +373,21 @@ for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
         # paired only on the same seeds: a seed gives both runs the same weights and trials
         if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
             paired[setting][fix] = paired_test(control.trapped, runs.trapped, runs.block)
+    fewer = [f for f, ((_, _, p), _) in paired[setting].items() if p < 0.05]
+    rest = [f for f in paired[setting] if f not in fewer]
+    print(f"({tag}) {setting}: control {ranked[setting]['none'][0]} of 40 trapped; "
+          "fewer, p < 0.05 [trapped under the control only / the fix only]:")
+    print("   " + ", ".join(f"{f} {ranked[setting][f][0]} [{paired[setting][f][0][0]}/"
+                            f"{paired[setting][f][0][1]}]" for f in fewer)
+          + f"; the other {len(rest)}: {min(ranked[setting][f][0] for f in rest)}-"
+          f"{max(ranked[setting][f][0] for f in rest)}, p >= "
+          f"{min(paired[setting][f][0][2] for f in rest):.2f}")
+apart = [f for f, runs in fixes_b.items() if f != "larger batch" and disjoint(runs)]
+print("(b), blocks 1+2 apart beyond their intervals:",
+      ", ".join(f"{f} {ranked[SETTINGS[1]][f][4]}" for f in apart))
 
-
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# every fix's trapped fraction in both settings, ranked by (b), then (a)
 def rate(setting, fix):
     k, n = ranked[setting].get(fix, (1, 1))[:2]
     return k / n
@@ -396,21 +395,6 @@ def rate(setting, fix):
 
 order = sorted({**fixes_b, **fixes_a}, key=lambda f: (rate(SETTINGS[1], f),
                                                       rate(SETTINGS[0], f)))
-for fix in order:
-    text = []
-    for setting in SETTINGS:
-        if fix not in ranked[setting]:
-            text.append(f"{'not run':44s}")
-            continue
-        k, n, _, _, per = ranked[setting][fix]
-        vs = ""
-        if fix in paired[setting]:
-            (saved, lost, p), (p1, p2) = paired[setting][fix]
-            vs = f"{saved:2d}/{lost:<2d} p={p:.3f} ({p1:.2f}, {p2:.2f})"
-        text.append(f"{str(Frequency(k, n)):17s}{per:6s}{vs:27s}")
-    print(f"{fix:17s} (a) {text[0]} (b) {text[1]}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig, ax = plots.subplots(figsize=(9.8, 1.2 + 0.34 * len(order)))
 styles = {SETTINGS[1]: ("C3", "o", -0.13), SETTINGS[0]: ("C0", "s", 0.13)}
 for setting, (color, marker, dy) in styles.items():
@@ -469,26 +453,283 @@ for tag, fixes, tests in (("a", fixes_a, pa), ("b", fixes_b, pb)):
                 x, y, _ = mcnemar(fixes["none"].trapped[m], fixes[fix].trapped[m])
                 assert x > y, (tag, fix, k)
 # ... but in (b) the frequencies differ between blocks: these four beyond their intervals
-def disjoint(runs):
-    (k1, n1), (k2, n2) = [(int(runs.trapped[runs.block == k].sum()), 20) for k in (1, 2)]
-    (lo1, hi1), (lo2, hi2) = wilson(k1, n1), wilson(k2, n2)
-    return hi2 < lo1 or hi1 < lo2
-
-
-apart = {f for f, runs in fixes_b.items() if f != "larger batch" and disjoint(runs)}
-assert apart == {"logit cap 2", "decaying lr", "gradual kappa", "near-zero head"}, apart
+assert set(apart) == {"logit cap 2", "decaying lr", "gradual kappa", "near-zero head"}, apart
 assert not any(disjoint(runs) for runs in fixes_a.values())
 assert b["logit cap 2"][4] == "13+1" and b["none"][4] == "11+4"
 assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
 
+
 # %% [markdown]
-# In (b) the control traps 15 of 40 runs; 0.05 and 0.1 free all 15 (0 and 1 of 40 trapped,
-# p < 0.001), 0.01 frees 11 and traps 1 (p = 0.006); no change without a bonus beats the
-# control beyond chance (p > 0.2). In (a) (control: 14) 0.05 leaves 0, 0.01 leaves 2 and the
-# lower lr 0.003 leaves 5 (p < 0.005 each); the rest 10-13 (p > 0.2). Each fix that beats the
-# control frees more runs than it traps in both blocks: these tests replicate. The
-# frequencies of (b) do **not**: block 2 traps far fewer runs, beyond the two intervals for
-# four changes (the cap: 13 of 20 against 1). The table for (a):
+# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5
+# (each p < 0.05); the other five 10-13. In (b) (control: 15) 0.05 and 0.1 free all 15, 0.01 frees 11 and
+# traps 1; no change without a bonus beats the control (p >= 0.23). Each test that finds
+# fewer traps points the same way in both blocks: replicated. Four frequencies of (b) are not
+# replicated: block 2 traps far fewer runs (the cap: 13 of 20 against 1).
+#
+# The logit cap keeps entropy up, and still traps 14 of 40 runs in (b). Its runs that always
+# abort, at update 250:
+
+# %%
+for fix in ("none", "logit cap 2"):
+    runs = fixes_b[fix]
+    aborts = runs.mode == analysis.MODES.index("always_aborts")
+    H, g = runs.final("entropy")[aborts], runs.final("grad_norm")[aborts]
+    print(f"{fix}: {aborts.sum()} of {len(aborts)} runs always abort: final entropy {H.min():.2f}"
+          f" to {H.max():.2f}, gradient norm at most {g.max():.0e}")
+untrapped = fixes_b["none"].final("grad_norm")[~fixes_b["none"].trapped]
+print(f"the control's runs that are not trapped: gradient norm at least {untrapped.min():.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+b_none, b_cap = fixes_b["none"], fixes_b["logit cap 2"]
+aborts = {f: fixes_b[f].mode == analysis.MODES.index("always_aborts") for f in ("none", "logit cap 2")}
+H_none, H_cap = (fixes_b[f].final("entropy")[aborts[f]] for f in aborts)
+assert aborts["none"].sum() == 10 and aborts["logit cap 2"].sum() == 13
+assert H_none.min() < 1e-3 and f"{H_none.max():.2f}" == "0.75"   # pi(a) = 1, or split aborts
+assert H_cap.min() > 0.15 and f"{H_cap.max():.2f}" == "0.90"      # the cap keeps entropy > 0.1
+for f in aborts:   # ... and the gradient is gone either way
+    runs = fixes_b[f]
+    assert runs.final("grad_norm")[aborts[f]].max() < 2e-4
+assert b_none.final("grad_norm")[~b_none.trapped].min() > 1000 * 2e-4
+assert b["logit cap 2"][:2] == (14, 40)
+
+# %% [markdown]
+# Runs that always abort end with entropy 0 to 0.75 without a cap, 0.18 to 0.90 with one, and
+# a gradient a thousand times below a learning run's: "entropy > 0.1" is no sign of health.
+#
+# ## 5. Can a bonus lift a run that is already trapped? (7 min)
+#
+# The **rescue experiment** trains runs set up to be trapped early (`wout_std` 2 on 40 seeds,
+# or `fixate_bias` 3 on 100; notebook 02) for 400 updates without a bonus, then to update 800
+# with `entropy_coef` 0.05, 0.2 or 0 (the control). A seed's three runs are one run up to
+# update 400, so each rescue pairs with its own control. A run *leaves the trap* if its mode
+# at update 800 is not a trapped one.
+#
+# **Think!** Which trapped runs will a bonus of 0.2 free: the stuck ones (always aborting or
+# never choosing) or those on one side? Recall section 1.
+
+# %%
+RESCUE = {"W_out std 2": data.load("collapse_rescue_wout"),
+          "FIXATE bias 3": data.load("collapse_rescue_bias")}
+BONUSES = (0.0, 0.05, 0.2)
+GROUPS = {"trapped": analysis.TRAPPED_MODES, "stuck": ("always_aborts", "never_chooses"),
+          "on one side": ("one_side",)}
+mode400, left = [], {e: [] for e in BONUSES}   # both settings pooled, one entry per run
+for setting, d in RESCUE.items():
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}   # seed order: cells pair by seed
+    modes = d.modes_at(400)[rows[0.0]]      # one run up to 400 in all three cells
+    was = analysis.is_trapped(modes)
+    mode400.append(modes[was])
+    for e in BONUSES:
+        left[e].append(~d.trapped[rows[e]][was])   # left the trap by update 800
+mode400, left = np.concatenate(mode400), {e: np.concatenate(v) for e, v in left.items()}
+for group, modes in GROUPS.items():
+    g = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
+    print(f"{group} at update 400: {g.sum()} runs; left the trap by 800 with bonus 0 / 0.05 / "
+          "0.2: " + " / ".join(str(int(left[e][g].sum())) for e in BONUSES))
+for e in BONUSES[1:]:
+    control_only, bonus_only, p = mcnemar(left[0.0], left[e])
+    print(f"paired, bonus {e:g} against 0: left with the bonus only {bonus_only}, "
+          f"without only {control_only}, p = {p:.2g}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the fraction of the runs trapped at update 400 that are trapped at each later update
+updates = np.arange(100, 801, 10)
+fig, axes = plots.subplots(1, len(RESCUE), figsize=(9.8, 4.2), sharey=True)
+for ax, (setting, d) in zip(axes, RESCUE.items()):
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
+    was = analysis.is_trapped(d.modes_at(400)[rows[0.0]])
+    for e, color in zip(BONUSES, ("0.4", "C0", "C2")):
+        trapped_at = np.array([analysis.is_trapped(d.modes_at(u)[rows[e]][was]) for u in updates])
+        k, n = trapped_at.sum(1), was.sum()
+        lo, hi = np.array([wilson(int(x), int(n)) for x in k]).T
+        label = "control (no bonus)" if e == 0 else f"bonus {e:g} from update 400"
+        ax.plot(updates, k / n, color=color, label=label)
+        ax.fill_between(updates, lo, hi, color=color, alpha=0.15, lw=0)
+    ax.axvline(400, color="k", ls=":", lw=1)
+    ax.set(xlabel="update", title=f"{setting}: {int(was.sum())} runs trapped at 400",
+           ylim=(-0.02, 1.02))
+axes[0].set_ylabel("fraction still trapped\n(95 % Wilson band)")
+axes[-1].legend(loc="lower left")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+for setting, d in RESCUE.items():   # the three cells of a seed are one run up to update 400
+    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
+    assert d.blocks == [1, 2] and len(rows[0.0]) == {"W_out std 2": 40, "FIXATE bias 3": 100}[setting]
+    for e in BONUSES[1:]:
+        assert np.array_equal(d.arrays["seed"][rows[e]], d.arrays["seed"][rows[0.0]])
+        assert np.array_equal(d.modes_at(400)[rows[e]], d.modes_at(400)[rows[0.0]]), (setting, e)
+        # bit for bit up to update 400, but for the float rounding of another ensemble
+        same = np.all(d.h("reward")[rows[e], :40] == d.h("reward")[rows[0.0], :40], axis=1)
+        assert same.mean() > 0.9, (setting, e, same.mean())
+# the figure's titles: 33 and 72 runs trapped at update 400
+assert [int(analysis.is_trapped(d.modes_at(400)[d.by_seed(entropy_coef=0.0)]).sum())
+        for d in RESCUE.values()] == [33, 72]
+# "near saturation": 19 of the 21 runs that always abort under W_out std 2 have entropy < 0.001
+d = RESCUE["W_out std 2"]
+rows0 = d.by_seed(entropy_coef=0.0)
+aborting = d.modes_at(400)[rows0] == analysis.MODES.index("always_aborts")
+assert aborting.sum() == 21 and (d.at("entropy", 399)[rows0][aborting] < 1e-3).sum() == 19
+# the printed counts, by mode at 400 (pooled over both settings)
+got = {group: (int(np.isin(mode400, [analysis.MODES.index(m) for m in modes]).sum()),
+               [int(left[e][np.isin(mode400, [analysis.MODES.index(m) for m in modes])].sum())
+                for e in BONUSES]) for group, modes in GROUPS.items()}
+assert got == {"trapped": (105, [11, 16, 30]), "stuck": (44, [0, 0, 3]),
+               "on one side": (61, [11, 16, 27])}, got
+tests5 = {e: mcnemar(left[0.0], left[e]) for e in BONUSES[1:]}
+assert tests5[0.2][:2] == (3, 22) and f"{tests5[0.2][2]:.2g}" == "0.00016"
+assert tests5[0.05][:2] == (2, 7) and f"{tests5[0.05][2]:.2g}" == "0.18"
+# "keeps runs out far better than it lifts them out": from the start, 0.05 keeps more than 90 %
+# of the runs trapped without it out of the trap (section 3); late, 0.2 frees under a third
+from_start = paired_test(none_trapped, table["trapped"][:, coefs.index(0.05)].ravel(), block)[0]
+assert from_start[0] / none_trapped.sum() > 0.9 and left[0.2].mean() < 1 / 3
+
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Hardly any stuck run: 0.2 frees 3 of 44, 0.05 none. A run that always aborts is near
+# saturation by update 400, where the bonus's gradient -pi (log pi + H) is nearly 0 too
+# (section 1). Runs on one side keep some entropy, and 0.2 frees 27 of 61, against 11
+# without a bonus.
+# </details>
+#
+# Of the 105 runs trapped at update 400, a bonus of 0.2 frees 30 by the end, 0.05 frees 16,
+# the control 11. Paired, 0.2 against none: 22 seeds against 3 (p = 0.00016); 0.05: p = 0.18.
+# **Switched on in a run already trapped, a bonus almost never frees one that always aborts or
+# never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
+# trap far better than it lifts them out.**
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the paragraph above is verdict 12's (both settings pooled)
+rescue12 = verdicts.verdicts([12])[0]
+said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
+freed = [rescue12.count(said.format("trapped", e)) for e in BONUSES]
+stuck = [rescue12.count(said.format("stuck (always aborting or never choosing)", e))
+         for e in BONUSES]
+assert [c.k for c in freed] == got["trapped"][1] and freed[0].n == got["trapped"][0]
+assert [c.k for c in stuck] == got["stuck"][1] and stuck[0].n == got["stuck"][0]
+tests12 = {t.what: t for t in rescue12.tests}
+big = tests12["both settings: left the trap, no bonus vs 0.2"]
+assert big.pooled == tests5[0.2] and big.replicated
+assert tests12["both settings: left the trap, no bonus vs 0.05"].pooled == tests5[0.05]
+
+# %% [markdown]
+# ## 6. Verdicts (3 min)
+#
+# This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
+
+# %%
+judged = {v.number: v for v in verdicts.verdicts() if v.number in (7, 9, 12)}
+for v in judged.values():
+    print(f"{v.number}. {v.claim}: {v.verdict.upper()} (replicated? {v.replication})\n"
+          f"   {v.takeaway}")
+
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+def kn(runs):   # (k, n, (k, n) per block) of a fix's trapped runs, as verdicts.Count holds it
+    return (int(runs.trapped.sum()), len(runs.trapped), tuple(
+        (int(runs.trapped[runs.block == b].sum()), int((runs.block == b).sum()))
+        for b in runs.blocks))
+
+
+def held(verdict):   # the (k, n, blocks) of each count a verdict rests on
+    return {(c.k, c.n, tuple(c.blocks)) for c in verdict.counts}
+
+
+v7, v9, v12 = judged[7], judged[9], judged[12]
+# verdict 7 rests on sections 3 and 4: the same counts and the same paired tests
+assert {kn(fixes_a[f]) for f in ("none", "entropy 0.01", "entropy 0.05")} <= held(v7)
+assert {kn(fixes_b[f]) for f in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")} <= held(v7)
+entropy01 = table["entropy"][:, coefs.index(0.01)].ravel() > 0.1
+assert (above[0.01].k, above[0.01].n, tuple((int(entropy01[block == b].sum()), 60)
+                                            for b in (1, 2))) in held(v7)
+tests7 = {(t.pooled[:2], tuple(round(b[2], 6) for b in t.blocks)) for t in v7.tests}
+for setting_tests, fix in ((pa, "entropy 0.01"), (pb, "entropy 0.01"), (pb, "entropy 0.05")):
+    (x, y, _), p_blocks = setting_tests[fix]
+    assert ((x, y), tuple(round(q, 6) for q in p_blocks)) in tests7, (fix, tests7)
+# verdict 9: the schedules in both settings and the lower lr at the default one
+assert {kn(fixes[f]) for fixes in (fixes_a, fixes_b) for f in ("decaying lr", "gradual kappa")
+        } | {kn(fixes_a["lower lr"])} <= held(v9)
+# the words the prose below uses
+assert v7.verdict == "partly" and v9.verdict == "not supported"
+assert v7.replication.startswith("not replicated") and v9.replication.startswith("not replicated")
+# verdict 12 rests on section 5's counts (both settings pooled)
+assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in got["trapped"][1]]
+assert v12.verdict == "partly" and v12.replication == "yes"
+
+# %% [markdown]
+# Verdicts 7 and 9 are not replicated: the trapped frequencies of (b) differ between its
+# blocks (section 4).
+#
+# ## Summary
+#
+# - The bonus's gradient, -pi (log pi + H), needs no advantage, so it acts in the trap,
+#   pushing toward uniform; its optimum softmax(r / tau) is deterministic at 0.01.
+# - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
+#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only the
+#   lower lr 0.003 also beats the control, at the default lr. A logit cap keeps entropy and
+#   still traps runs.
+# - Switched on at update 400, a bonus almost never frees a stuck run; 0.2 frees some runs
+#   on one side.
+#
+# **Next:** notebook 05, the explorer and the full verdict table.
+
+# %% [markdown]
+# ## Bonus: a share for the worse option
+#
+# ### Exercise 4: the coefficient that keeps a share
+#
+# For two arms a gap Delta apart, pi* puts 1 / (1 + exp(Delta / tau)) on the worse one.
+# Write `min_entropy_coef(gap, p_min, steps_per_trial)`. In: three floats. Out: a float, the
+# smallest `entropy_coef` that keeps at least `p_min` on the worse arm, with
+# tau = entropy_coef / steps_per_trial (section 2).
+
+# %%
+def min_entropy_coef(gap, p_min, steps_per_trial):
+    """The entropy_coef whose optimum keeps p_min on the worse of two arms `gap` apart."""
+    ...
+
+
+# %%
+min_entropy_coef = exercises.min_entropy_coef.check(min_entropy_coef)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# import math
+#
+#
+# def min_entropy_coef(gap, p_min, steps_per_trial):
+#     tau = gap / math.log((1 - p_min) / p_min)
+#     return steps_per_trial * tau
+# ```
+# </details>
+
+# %%
+gap = float(evs[1] - evs[0])    # between neighbouring EV columns
+coef_10pct = min_entropy_coef(gap, 0.1, steps)
+print(f"10 % on the worse of two neighbouring columns needs entropy_coef = {coef_10pct:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.isclose(gap, 0.15) and 0.5 < coef_10pct < 0.6, coef_10pct
+
+
+# %% [markdown]
+# Keeping even 10 % on the worse of two neighbouring columns takes 0.55, 55 times
+# the recommended 0.01.
+#
+# ## Bonus: what each fix costs
+#
+# Setting (a), one row per fix, ranked by trapped runs, then by mean final reward. Columns:
+# **higher-EV**, the share of choices of the higher-EV option when the two offers differ in
+# EV; **lower-p**, the share of choices of the riskier (lower-p) option when they have equal
+# EV (kappa < 0 raises it); **entropy**, the final policy entropy; **compute**, trials per
+# update relative to 256; **risk kept**, the lower-p rate's distance from its value at
+# kappa = 0, as a share of the control's (1: the fix keeps all of kappa's risk preference,
+# 0: none). Means over the seeds that made such choices.
 
 # %%
 def fix_table(fixes, risky_kappa0):
@@ -584,236 +825,6 @@ for fixes in (fixes_a, fixes_b):
 # Where both learn, every fix but the logit cap ends within 0.012 of the control's reward
 # (paired). The cap costs 0.31: at most 96.5 % on FIXATE per step, so at least 22 % of trials
 # abort.
-#
-# **Why a logit cap does not help.** On the chosen action's raw logit z_a the gradient of
-# log pi(a) f(d) is
-#
-# $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
-#
-# (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits
-# grow behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0
-# whatever the policy, whose entropy can stay far above 0.1. Setting (b) at update 250:
-
-# %%
-for fix in ("none", "logit cap 2"):
-    runs = fixes_b[fix]
-    aborts = runs.mode == analysis.MODES.index("always_aborts")
-    H, g = runs.final("entropy")[aborts], runs.final("grad_norm")[aborts]
-    print(f"{fix}: {aborts.sum()} of {len(aborts)} runs always abort: final entropy {H.min():.2f}"
-          f" to {H.max():.2f}, gradient norm at most {g.max():.0e}")
-untrapped = fixes_b["none"].final("grad_norm")[~fixes_b["none"].trapped]
-print(f"the control's runs that are not trapped: gradient norm at least {untrapped.min():.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-b_none, b_cap = fixes_b["none"], fixes_b["logit cap 2"]
-aborts = {f: fixes_b[f].mode == analysis.MODES.index("always_aborts") for f in ("none", "logit cap 2")}
-H_none, H_cap = (fixes_b[f].final("entropy")[aborts[f]] for f in aborts)
-assert aborts["none"].sum() == 10 and aborts["logit cap 2"].sum() == 13
-assert H_none.min() < 1e-3 and f"{H_none.max():.2f}" == "0.75"   # pi(a) = 1, or split aborts
-assert H_cap.min() > 0.15 and f"{H_cap.max():.2f}" == "0.90"      # the cap keeps entropy > 0.1
-for f in aborts:   # ... and the gradient is gone either way
-    runs = fixes_b[f]
-    assert runs.final("grad_norm")[aborts[f]].max() < 2e-4
-assert b_none.final("grad_norm")[~b_none.trapped].min() > 1000 * 2e-4
-
-
-# %% [markdown]
-# Runs that always abort end with entropy 0 to 0.75 without a cap, 0.18 to 0.90 with one, and
-# a gradient a thousand times below a learning run's: "entropy > 0.1" is no sign of health.
-
-# %% [markdown]
-# ## 5. Can a bonus lift a run that is already trapped? (8 min)
-#
-# The **rescue experiment** switches the bonus on late, in runs set up to be trapped early
-# (`wout_std` 2, or upstream's readout bias toward FIXATE, `fixate_bias` 3): 400 updates
-# without a bonus, then `entropy_coef` 0.05 or 0.2 (`entropy_start=400`), or 0 (the control:
-# the same run continued), to update 800. A seed's three runs are one run up to update 400,
-# so each rescue pairs with its own control (40 and 100 seeds, two blocks each). A run
-# *leaves the trap* if its mode at update 800 is not a trapped one.
-#
-# **Think!** Which trapped runs will a bonus of 0.2 free: those that always abort, never
-# choose, or choose one side? Recall section 1.
-
-# %%
-RESCUE = {"W_out std 2": data.load("collapse_rescue_wout"),
-          "FIXATE bias 3": data.load("collapse_rescue_bias")}
-BONUSES = (0.0, 0.05, 0.2)
-GROUPS = {"any trapped mode": analysis.TRAPPED_MODES,
-          **{mode.replace("_", " "): (mode,) for mode in analysis.TRAPPED_MODES}}
-rescue = {}   # (setting, mode at 400, bonus) -> flags "left the trap by 800", one per run
-rescue_block = {}   # (setting, mode at 400) -> each of those runs' seed block
-for setting, d in RESCUE.items():
-    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}   # seed order: cells pair by seed
-    mode400 = d.modes_at(400)[rows[0.0]]   # the same run up to 400 in the three cells
-    for group, modes in GROUPS.items():
-        was = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
-        if was.sum() == 0:
-            continue
-        rescue_block[setting, group] = d.block[rows[0.0]][was]
-        for e in BONUSES:
-            rescue[setting, group, e] = ~d.trapped[rows[e]][was]
-print("left the trap by update 800 (block 1 | block 2 | both); runs that left it with the "
-      "bonus only / the control only, McNemar p (per block)")
-for (setting, group), blocks in rescue_block.items():
-    print(f"{setting}, {group} at update 400:")
-    for e in BONUSES:
-        left = rescue[setting, group, e]
-        line = f"  bonus {e:4g}: " + " | ".join(map(str, per_block(left, blocks)))
-        if e > 0:
-            (control_only, bonus_only, p), p_blocks = paired_test(
-                rescue[setting, group, 0.0], left, blocks)
-            line += (f"; bonus only {bonus_only}, control only {control_only}, p = {p:.2g} "
-                     f"({p_blocks[0]:.2g}, {p_blocks[1]:.2g})")
-        print(line)
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the fraction of the runs trapped at update 400 that are trapped at each later update
-updates = np.arange(100, 801, 10)
-fig, axes = plots.subplots(1, len(RESCUE), figsize=(9.8, 4.2), sharey=True)
-for ax, (setting, d) in zip(axes, RESCUE.items()):
-    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
-    was = analysis.is_trapped(d.modes_at(400)[rows[0.0]])
-    for e, color in zip(BONUSES, ("0.4", "C0", "C2")):
-        trapped_at = np.array([analysis.is_trapped(d.modes_at(u)[rows[e]][was]) for u in updates])
-        k, n = trapped_at.sum(1), was.sum()
-        lo, hi = np.array([wilson(int(x), int(n)) for x in k]).T
-        label = "control (no bonus)" if e == 0 else f"bonus {e:g} from update 400"
-        ax.plot(updates, k / n, color=color, label=label)
-        ax.fill_between(updates, lo, hi, color=color, alpha=0.15, lw=0)
-    ax.axvline(400, color="k", ls=":", lw=1)
-    ax.set(xlabel="update", title=f"{setting}: {int(was.sum())} runs trapped at 400",
-           ylim=(-0.02, 1.02))
-axes[0].set_ylabel("fraction still trapped\n(95 % Wilson band)")
-axes[-1].legend(loc="lower left")
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-for setting, d in RESCUE.items():   # the three cells of a seed are one run up to update 400
-    rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}
-    assert d.blocks == [1, 2] and len(rows[0.0]) == {"W_out std 2": 40, "FIXATE bias 3": 100}[setting]
-    for e in BONUSES[1:]:
-        assert np.array_equal(d.arrays["seed"][rows[e]], d.arrays["seed"][rows[0.0]])
-        assert np.array_equal(d.modes_at(400)[rows[e]], d.modes_at(400)[rows[0.0]]), (setting, e)
-        # bit for bit up to update 400, but for the float rounding of another ensemble
-        same = np.all(d.h("reward")[rows[e], :40] == d.h("reward")[rows[0.0], :40], axis=1)
-        assert same.mean() > 0.9, (setting, e, same.mean())
-
-
-def left(setting, group):   # runs that left the trap by 800: k per bonus, and the runs at 400
-    return [int(rescue[setting, group, e].sum()) for e in BONUSES], len(rescue_block[setting, group])
-
-
-# W_out std 2: 33 of 40 runs trapped at 400 (21 always abort, 12 on one side, none never
-# chooses); by 800 the control frees 2, 0.05 frees 3 and 0.2 frees 7
-assert left("W_out std 2", "any trapped mode") == ([2, 3, 7], 33)
-assert left("W_out std 2", "always aborts") == ([0, 0, 2], 21)
-assert left("W_out std 2", "one side") == ([2, 3, 5], 12)
-assert ("W_out std 2", "never chooses") not in rescue_block
-d = RESCUE["W_out std 2"]
-rows0 = d.by_seed(entropy_coef=0.0)
-aborting = d.modes_at(400)[rows0] == analysis.MODES.index("always_aborts")
-assert (d.at("entropy", 399)[rows0][aborting] < 1e-3).sum() == 19   # near saturation at 400
-(control_only, bonus_only, p), _ = paired_test(rescue["W_out std 2", "any trapped mode", 0.0],
-                                               rescue["W_out std 2", "any trapped mode", 0.2],
-                                               rescue_block["W_out std 2", "any trapped mode"])
-assert (bonus_only, control_only) == (6, 1) and f"{p:.2f}" == "0.12"
-# "rarely frees it ... keeps runs out far better than it lifts them out": from the start, 0.05
-# keeps 38 of the 38 runs trapped without it out of the trap (section 3); late, it frees 3 of 33
-# and 0.2 frees 7 of 33
-from_start = paired_test(none_trapped, table["trapped"][:, coefs.index(0.05)].ravel(), block)[0]
-late = {e: rescue["W_out std 2", "any trapped mode", e].mean() for e in BONUSES}
-assert from_start[0] / none_trapped.sum() > 0.9 and late[0.05] < 0.15 and late[0.2] < 0.25
-# %% [markdown]
-# <details><summary>Answer</summary>
-#
-# Few of any kind. A run that always aborts is nearly saturated by update 400 (19 of the 21
-# under W_out std 2 have entropy below 0.001), and there the bonus's gradient
-# -pi (log pi + H) is nearly 0 too; some of them change trap (to one side, or never
-# choosing) rather than leave it. Runs on one side keep a little entropy, and a bonus of 0.2
-# frees more of them than the control does (under the FIXATE bias 22 of 49, against 9).
-# </details>
-#
-# Of the 105 runs trapped at update 400 in both settings, a bonus of 0.2 frees 30 by the
-# end, 0.05 frees 16, the control 11 (0.2 against the control: 22 seeds against 3, p =
-# 0.0002; 0.05: p = 0.18). Of the 44 stuck ones, 0.2 frees 3 and 0.05 none.
-# **Switched on in a run already trapped, a bonus almost never frees one that always aborts or
-# never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
-# trap far better than it lifts them out.**
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the paragraph above is verdict 12's (both settings pooled)
-rescue12 = verdicts.verdicts([12])[0]
-said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
-freed = [rescue12.count(said.format("trapped", e)) for e in BONUSES]
-stuck = [rescue12.count(said.format("stuck (always aborting or never choosing)", e))
-         for e in BONUSES]
-assert [c.k for c in freed] == [11, 16, 30] and freed[0].n == 105
-assert [c.k for c in stuck] == [0, 0, 3] and stuck[0].n == 44
-tests12 = {t.what: t for t in rescue12.tests}
-big = tests12["both settings: left the trap, no bonus vs 0.2"]
-assert big.pooled[:2] == (3, 22) and f"{big.p:.1g}" == "0.0002" and big.replicated
-assert f"{tests12['both settings: left the trap, no bonus vs 0.05'].p:.2f}" == "0.18"
-assert left("FIXATE bias 3", "one side") == ([9, 13, 22], 49)
-
-# %% [markdown]
-# ## 6. Verdicts
-#
-# This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
-
-# %%
-judged = {v.number: v for v in verdicts.verdicts() if v.number in (7, 9, 12)}
-for v in judged.values():
-    print(f"{v.number}. {v.claim}\n   {v.verdict.upper()} (replicated: {v.replication})\n"
-          f"   {v.takeaway}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-def kn(runs):   # (k, n, (k, n) per block) of a fix's trapped runs, as verdicts.Count holds it
-    return (int(runs.trapped.sum()), len(runs.trapped), tuple(
-        (int(runs.trapped[runs.block == b].sum()), int((runs.block == b).sum()))
-        for b in runs.blocks))
-
-
-def held(verdict):   # the (k, n, blocks) of each count a verdict rests on
-    return {(c.k, c.n, tuple(c.blocks)) for c in verdict.counts}
-
-
-v7, v9, v12 = judged[7], judged[9], judged[12]
-# verdict 7 rests on sections 3 and 4: the same counts and the same paired tests
-assert {kn(fixes_a[f]) for f in ("none", "entropy 0.01", "entropy 0.05")} <= held(v7)
-assert {kn(fixes_b[f]) for f in ("none", "entropy 0.01", "entropy 0.05", "logit cap 2")} <= held(v7)
-entropy01 = table["entropy"][:, coefs.index(0.01)].ravel() > 0.1
-assert (above[0.01].k, above[0.01].n, tuple((int(entropy01[block == b].sum()), 60)
-                                            for b in (1, 2))) in held(v7)
-tests7 = {(t.pooled[:2], tuple(round(b[2], 6) for b in t.blocks)) for t in v7.tests}
-for setting_tests, fix in ((pa, "entropy 0.01"), (pb, "entropy 0.01"), (pb, "entropy 0.05")):
-    (x, y, _), p_blocks = setting_tests[fix]
-    assert ((x, y), tuple(round(q, 6) for q in p_blocks)) in tests7, (fix, tests7)
-# verdict 9: the schedules in both settings and the lower lr at the default one
-assert {kn(fixes[f]) for fixes in (fixes_a, fixes_b) for f in ("decaying lr", "gradual kappa")
-        } | {kn(fixes_a["lower lr"])} <= held(v9)
-# the words the prose below uses
-assert v7.verdict == "partly" and v9.verdict == "not supported"
-assert v7.replication.startswith("not replicated") and v9.replication.startswith("not replicated")
-# verdict 12 rests on section 5's counts (both settings pooled)
-pooled_left = [sum(left(s, "any trapped mode")[0][j] for s in RESCUE) for j in range(3)]
-assert [(k, sum(left(s, "any trapped mode")[1] for s in RESCUE)) for k in pooled_left] == [
-    (c.k, c.n) for c in v12.counts[:3]]
-
-# %% [markdown]
-# Verdicts 7 and 9 are marked not replicated for the frequencies of setting (b) (section 4).
-
-# %% [markdown]
-# ## Summary
-#
-# - The bonus's gradient, -pi (log pi + H) on the logits, needs no advantage, so it acts in
-#   the trap; its optimum softmax(r / tau) is deterministic at 0.01 (entropy 0.1 takes 0.3).
-# - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
-#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the other
-#   changes only the lower lr 0.003 beats the control, at the default lr.
-# - Switched on at update 400, a bonus frees few trapped runs (section 5).
-#
-# **Next:** notebook 05, the explorer and the full verdict table.
 
 # %% [markdown]
 # ## Bonus: the bandit's fixed point
@@ -1025,8 +1036,8 @@ assert gk_modes.count("never_chooses") == 2
 assert all(gk_modes[i] == "never_chooses" for i in np.flatnonzero(when == -1))
 
 # %% [markdown]
-# Without a bonus 15 of 40 seeds are trapped (11 and 4 in the two blocks: this frequency
-# does not replicate, section 4), 10 of them aborting on every trial. Only 8 of the
+# Without a bonus 15 of 40 seeds are trapped (11 and 4 in the two blocks, within each
+# other's intervals), 10 of them aborting on every trial. Only 8 of the
 # 15 end with the analysis's log signature (entropy, gradient and mean log pi near 0); the
 # others end with entropy up to 0.75, so an entropy alarm would miss almost half the trapped
 # runs. Seven seeds are trapped under all six changes without a bonus (all seven without a fix
@@ -1049,8 +1060,14 @@ assert all(gk_modes[i] == "never_chooses" for i in np.flatnonzero(when == -1))
 #
 # ## Bonus: the logit cap, factor by factor
 #
-# Section 4 wrote the gradient of log pi(a) f(d) on the chosen action's raw logit as
-# (1 - pi(a)) cap'(z_a) f(d). Nor does the cap's floor on exploration open a way out of the
+# Section 4 found that a logit cap keeps entropy and still traps runs. On the chosen action's
+# raw logit z_a the gradient of log pi(a) f(d) is
+#
+# $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
+#
+# (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits
+# grow behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0
+# whatever the policy, whose entropy can stay far above 0.1. Nor does the cap's floor on exploration open a way out of the
 # trap: to reach a choice a trial must hold fixation on all 7 steps of fixation and stimulus,
 # and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
 # 0.009^7 = 5e-15 per trial.

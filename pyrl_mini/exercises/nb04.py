@@ -11,8 +11,9 @@ import torch
 
 from .core import Exercise, Finding, Prediction, Returns, call, fmt, paired_finding
 
-# Exercise 1: the entropy-regularised optimum; Exercise 2: the coefficient that keeps a share on
-# the worse arm; Exercise 3: the trapped fraction of a fix's runs; and a prediction, at the end.
+# In the notebook's core: Exercise 1, the entropy-regularised optimum; Exercise 2, a prediction
+# (defined at the end); Exercise 3, the trapped fraction of a fix's runs. In a Bonus: Exercise 4,
+# the coefficient that keeps a share on the worse arm.
 _NB04_REWARDS = (0.4, 0.55, 0.7, 0.85, 1.0)  # the gambling task's EV columns
 
 
@@ -136,7 +137,7 @@ trapped_fraction = Exercise(
     "the share of runs in a trapped mode (never_chooses, always_aborts, one_side).")
 
 
-# --- A prediction (section 3): does a bonus of 0.01 change how many runs collapse? -------------
+# --- A prediction (section 3): does a bonus of 0.01 change how many runs end trapped? ----------
 def _bonus_truth() -> Finding:
     from .. import data
 
