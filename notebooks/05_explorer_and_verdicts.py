@@ -124,7 +124,10 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 #
 # ### Exercise 1: count the trapped runs at one setting
 #
-# - `cat.values("kappa")` is the list of kappas the catalogue holds.
+# `cat` is a catalogue like `catalogue` above (the checker also passes one with more data
+# sets).
+#
+# - `cat.values("kappa")` is the list of kappas it holds.
 # - `cat.match(network, wout_std, lr, kappa, entropy_coef)` returns `(name, rows)`: the
 #   data set that holds those runs and their row numbers, or `(None, [])` when no data set
 #   holds that setting (skip it then).
@@ -170,8 +173,8 @@ for e, (k, n) in counts.items():
 assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
-# Pooling every kappa gives many runs but not many independent ones: a seed starts from the
-# same weights at every kappa, so the count rests on the seeds the line names, not on n.
+# Pooling kappas gives many runs but not many independent ones: a seed starts from the same
+# weights at every kappa, so the count rests on the seeds the line names, not on n.
 
 # %% [markdown]
 # ## 2. One seed, two futures (8 min)
@@ -544,10 +547,8 @@ for name, text in logs.items():
 # ## Summary
 #
 # - The entropy bonus empties the explorer's cells; kappa barely moves them.
-# - Training is chaotic: a one-in-a-million change parts two runs, so a result is "k of n
-#   seeds" and one run is an example.
-# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 says whether
-#   one block's answer holds.
+# - Training is chaotic, so a result is "k of n seeds"; one run is an example.
+# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first.
 # - The sign of kappa is backwards, negative kappa is not what traps runs, most trapped runs
 #   always abort, and an entropy bonus is the fix that works.
 # - From a log: NaN or inf means diverged; advantages all about zero means trapped.
