@@ -26,22 +26,20 @@ except ImportError:
 # # 05 · The explorer, the verdicts, and why we count seeds
 #
 # Notebooks 00-04 tested the written analysis that circulates with the upstream code one
-# suspect at a time. Here it comes together: an explorer over kappa and the entropy bonus,
-# one seed trained twice to show why a result is a count over seeds, the verdict on every
-# claim with its replication, and logs for you to diagnose.
+# suspect at a time. Here it comes together: an explorer, why a result is a count over
+# seeds, the verdict on every claim, and logs for you to diagnose.
 #
 # **Learning objectives.** You will
 # 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
-# 2. see a change of one part in a million send a seed down another path, and say why a
-#    result is "k of n seeds";
+# 2. say why a result is "k of n seeds", not one run;
 # 3. say what 3 seeds per setting cannot show that 20 seeds and a second block can;
 # 4. read the collection's verdict on each claim, and whether it replicates;
 # 5. tell a trapped, a learning and a diverged run apart from an upstream-style log.
 #
 # **Prerequisites.** Notebook 00 (the Glossary; How we count: k of n, the Wilson interval,
 # paired seeds, the McNemar test, seed blocks); notebooks 03 and 04 (the always-abort trap,
-# the entropy bonus). **Time:** about 45 minutes; Run All takes about
-# 20 seconds.
+# the entropy bonus). **Time:** about 45 minutes for sections 1-5 and their three
+# exercises; the Bonus is extra. Run All takes about 20 seconds.
 
 # %%
 # %matplotlib inline
@@ -59,13 +57,10 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The explorer (10 min)
 #
-# The explorer reads the runs the verdicts count, at the default settings (GRU, W_out std
-# 0.05, lr 0.01): kappa x entropy_coef, 40 seeds per cell in two blocks of 20, the same
-# seeds in every cell. Move kappa and the entropy bonus.
-# Top two rows: one line per seed (reward, entropy, dead units, gradient norm), the lower-p
-# choice rate on equal-EV pairs, and the selected runs' choices. Bottom: the trapped runs at
-# every kappa as k of n, with the 95 % Wilson interval. (The network, W_out and lr menus
-# reach no other runs here; notebooks 01-03 explore those.)
+# The explorer shows the runs the verdicts count, at the default settings (GRU, W_out std
+# 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
+# Top rows: one line per seed; bottom: the trapped runs at every kappa, k of n with the 95 %
+# Wilson interval.
 
 # %%
 EXPLORER_DATA = ("collapse_kappa", "collapse_entropy")  # entropy_coef 0; 0.01 and 0.05
@@ -129,9 +124,16 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 #
 # ### Exercise 1: count the trapped runs at one setting
 #
-# `catalogue.match(network, wout_std, lr, kappa, entropy_coef)` returns `(dataset name,
-# rows)`; `catalogue.datasets[name].trapped[rows]` says which of those runs are trapped.
-# Return `(k, n)`: trapped runs and runs, pooled over every kappa in `catalogue.kappa`.
+# `cat` is a catalogue like `catalogue` above (the checker also passes one with more data
+# sets).
+#
+# - `cat.values("kappa")` is the list of kappas it holds.
+# - `cat.match(network, wout_std, lr, kappa, entropy_coef)` returns `(name, rows)`: the
+#   data set that holds those runs and their row numbers, or `(None, [])` when no data set
+#   holds that setting (skip it then).
+# - `cat.datasets[name].trapped[rows]` is a boolean array, True for a trapped run.
+#
+# Return a tuple of two ints `(k, n)`: trapped runs and runs, pooled over every kappa.
 
 # %%
 def trapped_count(cat, network, wout_std, lr, entropy_coef):
@@ -148,7 +150,7 @@ trapped_count = exercises.trapped_count.check(trapped_count)
 # ```python
 # def trapped_count(cat, network, wout_std, lr, entropy_coef):
 #     k = n = 0
-#     for kappa in sorted(set(cat.kappa.tolist())):
+#     for kappa in cat.values("kappa"):
 #         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
 #         if name is not None:
 #             k += int(cat.datasets[name].trapped[rows].sum())
@@ -171,15 +173,15 @@ for e, (k, n) in counts.items():
 assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
-# Pooling every kappa gives many runs but not many independent ones: a seed starts from the
-# same weights at every kappa, so the count rests on the seeds the line names, not on n.
+# Pooling kappas gives many runs but not many independent ones: a seed starts from the same
+# weights at every kappa, so the count rests on the seeds the line names, not on n.
 
 # %% [markdown]
 # ## 2. One seed, two futures (8 min)
 #
-# Train one seed twice for 250 updates at the default settings, once at lr 0.01 and once at
-# lr 0.01 x (1 + 10^-6): the same initial weights, the same trials, the same noise, and a
-# learning rate that differs in its seventh digit.
+# Train one seed twice for 250 updates at the default settings, at lr 0.01 and at lr 0.01 x
+# (1 + 10^-6): the same weights, trials and noise; the learning rate differs in its seventh
+# digit.
 
 # %%
 SEED = 2001
@@ -189,7 +191,10 @@ hist = {name: train(s, progress=False).history for name, s in runs.items()}
 reward = {name: h["reward"][:, 0] for name, h in hist.items()}
 a, b = reward.values()
 same = int(np.argmax(a != b)) if (a != b).any() else len(a)
+gap = np.abs(hist["lr 0.01"]["entropy"][:, 0] - hist["lr 0.01 x (1 + 1e-6)"]["entropy"][:, 0])
+early, late = gap[1:6].max(), np.median(gap[-50:])
 print(f"seed {SEED}: the two runs' rewards agree to the bit for the first {same} updates")
+print(f"entropy difference: {early:.0e} (updates 1-5, largest), {late:.0e} (last 50, median)")
 for name, h in hist.items():
     mode = analysis.MODES[int(analysis.mode_of_history(h)[0])]
     print(f"{name}: mean reward over the last 50 updates {np.mean(reward[name][-50:]):+.2f}, "
@@ -202,8 +207,6 @@ for (name, r), colour in zip(reward.items(), ("C0", "C3"), strict=True):
 ax1.axvline(same, color="0.5", ls=":", label=f"first update that differs ({same})")
 ax1.set(xlabel="update", ylabel="mean reward per trial", title=f"seed {SEED}, trained twice")
 ax1.legend(frameon=False)
-ent = [h["entropy"][:, 0] for h in hist.values()]
-gap = np.abs(ent[0] - ent[1])
 ax2.semilogy(np.arange(len(gap)), np.maximum(gap, 1e-9), color="k", lw=1.2)
 ax2.set(xlabel="update", ylabel="|difference| (0 drawn at 1e-9)",
         title="the two runs' policy entropy: difference")
@@ -214,7 +217,6 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # on every machine: the runs agree for some updates, then part, and the entropy difference
 # grows by orders of magnitude from the first updates to the last (chaos amplifies 1e-6)
 assert 0 < same < len(a), f"the runs agree for {same} of {len(a)} updates"
-early, late = gap[1:6].max(), np.median(gap[-50:])
 assert late > 1e3 * max(early, 1e-9), (early, late)
 # after they part, the rewards differ at almost every update: two paths, not one
 assert np.mean(a[same:] != b[same:]) > 0.9
@@ -225,72 +227,31 @@ if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_
     assert same == 84 and modes == ["learning", "learning"], (same, modes)
 
 # %% [markdown]
-# Same network, task and seed, and a change far below anything one would call another
-# setting; yet the entropy difference grows by orders of magnitude until the runs take
-# different paths: training is chaotic. On the machine that built the collection's data the
-# rewards agree exactly for 84 updates: the networks already differ (right panel), but too
-# little to change any sampled action; after that the rewards differ at almost every
-# update. Both still learn at update 250, on different curves, and whether a
-# run later falls into a trap can turn on such a parting. Float rounding does the same with
-# no change of setting: another CPU or BLAS library, or the same network trained beside
-# others in one batch, rounds its last bit differently. The same seed on the same code path
-# and machine gives the same numbers to the bit; elsewhere it follows another path.
+# On the machine that built the collection's data the printout says: identical rewards for
+# 84 updates (the networks already differ, right panel, but too little to change a sampled
+# action); then the runs part, the entropy difference grows by a factor of more than a
+# thousand, and the rewards differ at almost every update. Both end in the same mode,
+# learning. Training is chaotic: a change far below any setting picks the path.
 #
-# So no single run is a result. What holds from one machine to the next is the fraction: how
-# many of n seeds end trapped, with its interval. A seed's story is an example of that count,
-# not evidence on its own.
+# For one run's ending this means: it is the end of one path among many the same settings
+# allow. This pair shows two paths to the same ending; how often the endings differ, one
+# pair cannot say. Float rounding parts runs the same way (another CPU or BLAS library). So
+# a result is the fraction of n seeds that end trapped, with its interval.
 #
-# **Think!** The collection's data sets were built on one machine. If you retrain seed 2009
-# of `collapse_kappa` on your laptop, should it end in the same mode as the stored run? What
-# should agree?
+# **Think!** You retrain a stored seed on your laptop at the same settings. Its numbers part
+# from the stored run's after some updates. Is your installation broken? What should agree?
 #
 # <details><summary>Answer</summary>
 #
-# Not necessarily: your CPU and libraries round differently, and after enough updates the
-# run can take another path. What should agree is the trapped fraction over many seeds,
-# within its interval.
+# No: your CPU and libraries round differently, so the run parts as the 1e-6 change did
+# here. What should agree is the trapped fraction over many seeds, within its interval.
 # </details>
 #
 # ## 3. How many seeds? (7 min)
 #
-# Notebook 00 gave the Wilson interval for k of n. Write it as a function, then use it to
-# compare what 3 seeds and what 20 seeds say about one setting.
-#
-# ### Exercise 2: the Wilson interval
-#
-# Return `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
-#
-# <details><summary>The formula (notebook 00, How we count)</summary>
-#
-# $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
-#   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n.$$
-# </details>
-
-# %%
-def wilson_interval(k, n, z=1.959963984540054):
-    """(lo, hi): the Wilson score interval for k of n."""
-    ...
-
-
-# %%
-wilson_interval = exercises.wilson_interval.check(wilson_interval)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# ```python
-# import math
-#
-# def wilson_interval(k, n, z=1.959963984540054):
-#     p = k / n
-#     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-#     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-#     return centre - half, centre + half
-# ```
-# </details>
-#
 # One setting, kappa -0.4 without a bonus, counted on the collection's first grid (3 seeds
-# per cell) and on `collapse_kappa`'s two blocks of 20 new seeds:
+# per cell) and on `collapse_kappa`'s two blocks of 20 new seeds, each with its Wilson
+# interval (notebook 00, How we count):
 
 # %%
 main = data.load("nb00_main_grid")
@@ -300,7 +261,7 @@ for b in ck.blocks:
     samples[f"collapse_kappa block {b}"] = ck.trapped[ck.select(kappa=-0.4, block=b)]
 samples["collapse_kappa, both blocks"] = ck.trapped[ck.select(kappa=-0.4)]
 for name, t in samples.items():
-    lo, hi = wilson_interval(int(t.sum()), len(t))
+    lo, hi = stats.wilson(int(t.sum()), len(t))
     print(f"{name:>38}: {t.sum():2} of {len(t):2} trapped (95 % interval "
           f"{100 * lo:.0f}-{100 * hi:.0f} %)")
 
@@ -342,33 +303,37 @@ assert int(samples["collapse_kappa, both blocks"].sum()) == 14
 assert [t[:2] for t in bonus_test.values()] == [(7, 2), (7, 0), (14, 2)]
 assert [round(t[2], 3) for t in bonus_test.values()] == [0.18, 0.016, 0.004]
 # the 3-seed interval holds both "rare" (under 10 %) and the 40-seed rate
-lo3, hi3 = wilson_interval(int(three.sum()), 3)
+lo3, hi3 = stats.wilson(int(three.sum()), 3)
 assert round(100 * hi3) == 56
 assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 
 # %% [markdown]
-# ## 4. The verdicts (10 min)
+# ## 4. The verdicts (9 min)
 #
-# One function, `verdicts.verdicts()`, computes every verdict from the stored runs: a verdict
-# word, a one-line takeaway, the counts it rests on (each block of 20 seeds and both
-# together), and whether the blocks replicate each other: "yes" when every count's blocks
-# agree within their intervals and each block tells the pooled seeds' story; "not
-# replicated" (and what did not) otherwise; "exact" for a claim settled by computation. This
-# is the collection's one verdict table (the README shows it too).
+# `verdicts.verdicts()` computes every verdict from the stored runs: a verdict word, a
+# takeaway, and the counts it rests on, per seed block and pooled. Below, the short table
+# (the Bonus has the full one); n is the number of runs behind its largest count.
+# "Replicated" says whether the seed blocks agree:
+#
+# - **yes**: every count's blocks agree within their intervals, and each block tells the
+#   pooled story;
+# - **not replicated**: some count or test differs between blocks (quote it per block);
+# - **one block**: every count was measured on one seed block only, so nothing checks it;
+# - **exact**: settled by computation, no runs.
 
 # %%
 rows = verdicts.verdicts()
 v = {r.number: r for r in rows}
-table = ["| # | claim | verdict | takeaway | replicated |", "| --- | --- | --- | --- | --- |"]
-table += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.takeaway} | {r.replication} |"
+table = ["| # | claim | verdict | n | replicated |", "| --- | --- | --- | --- | --- |"]
+table += [f"| {r.number} | {r.claim} | **{r.verdict}** | "
+          f"{max((c.n for c in r.counts), default='-')} | {r.replication.split(':')[0]} |"
           for r in rows]
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
 # Claim 6 is the heart of the analysis: negative kappa traps runs, positive kappa does not.
-# `collapse_kappa` trains kappa -0.4, 0 and +0.4 on the same seeds, so the fair comparison is
-# paired: only the seeds trapped at one kappa and not at the other carry information (the
-# exact McNemar test). Its counts, recomputed in the open, per block and pooled:
+# `collapse_kappa` trains each kappa on the same seeds, so the comparison is paired: only
+# seeds trapped at one kappa and not the other count (the exact McNemar test). Recomputed:
 
 # %%
 for kappa in (-0.4, 0.0, 0.4):
@@ -407,13 +372,11 @@ assert all(c.interval[0] > 0.1 for c in v[6].counts), "trapping is common at eve
 # **Reading the table.** Arithmetic settles two claims: the sign of kappa is stated
 # backwards (4), and a deterministic policy's gradient becomes tiny, not zero (5). Negative
 # kappa is not what traps runs (6): about a third end trapped at every kappa. Most trapped
-# runs always abort, a trap of the task's rewards where every advantage is about zero (10);
-# upstream's readout bias toward FIXATE traps far more runs (11); a large W_out traps more,
-# not fewer (3). Units die under Adam, not because of kappa (1). An entropy bonus is the fix
-# that works, though not by keeping entropy above 0.1 (7); schedules do not help (9), and
-# clipping never acts on a stuck run (8). Switched on in runs already trapped, a bonus frees
-# few of them and almost no stuck run (12). A row marked "not replicated" has blocks that disagree: quote it
-# per block.
+# runs always abort, a trap of the task's rewards (10); upstream's readout bias toward
+# FIXATE traps far more runs (11); a large W_out traps more, not fewer (3). Units die under
+# Adam, not because of kappa (1). An entropy bonus is the fix that works, though not by
+# keeping entropy above 0.1 (7); schedules do not help (9); clipping never acts on a stuck
+# run (8). A bonus switched on late frees few trapped runs (12).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # each sentence above, against verdicts.py's words and counts
@@ -453,9 +416,10 @@ assert stuck[0.05].k <= stuck[0.2].k < stuck[0.2].n / 10
 # %% [markdown]
 # ## 5. Diagnose a log (10 min)
 #
-# `diagnose_log(text)` reads a log in the upstream debug layout (Policy Entropy / Gradient
-# Statistics / Log-probabilities / Advantage) and gives a verdict with its evidence. Here is
-# the analysis's own log at step 600, the one it calls "collapsed":
+# Upstream prints a log block every few updates: Policy Entropy, Gradient Statistics,
+# Log-probabilities, Advantage. `parse_log(text)` turns a block into a dict. Four logs, one
+# line each: the analysis's own at step 600, the one it calls "collapsed" (it prints no
+# advantage spread: nan), and three stored runs at update 690 (full text in the Bonus).
 
 # %%
 analysis_log = """
@@ -472,54 +436,60 @@ Gradient Statistics:
 Policy Entropy:
   Mean entropy: 0.000000
 """
-print(analysis_log)
+logs = exercises.exercise_logs()  # the three stored runs' logs: log_a, log_b, log_c
+log_a = logs["log_a"]
+blocks = {name: parse_log(text)[-1] for name, text in {"analysis": analysis_log, **logs}.items()}
+columns = ("entropy", "grad_norm", "logp_mean", "logp_std", "adv_mean", "adv_std")
+print(f"{'':>8}" + "".join(f"{c:>12}" for c in columns))
+for name, block in blocks.items():
+    print(f"{name:>8}" + "".join(f"{block.get(c, np.nan):12.6f}" for c in columns))
 
 # %% [markdown]
-# ### Exercise 3 (interpretation): why is the gradient zero?
+# ### Exercise 2 (interpretation): why is the gradient zero?
 #
-# Read the log before the diagnoser does. Its gradient norm prints as zero: because the
-# softmax is saturated, so onehot(a) - pi = 0 ("saturated"), because every advantage is about
-# zero ("advantages"), or can the log not tell ("cannot tell")?
+# In `log_a` the gradient norm prints as 0.000000. The policy gradient sums f(d) x
+# (onehot(a) - pi) over steps (notebook 03). Read `log_a`'s row: is the gradient zero
+# because the softmax is saturated, so onehot(a) - pi = 0 (`"saturated"`), because every
+# advantage is about zero (`"advantages"`), or can the log not tell (`"cannot tell"`)?
 
 # %%
 why_zero = ...  # "saturated", "advantages" or "cannot tell"
 
 # %%
-why_zero = exercises.why_zero.check(why_zero, analysis_log)
+why_zero = exercises.why_zero.check(why_zero, log_a)
 
 # %%
-print(diagnose_log(analysis_log))
+for name, text in (("log_a", log_a), ("analysis", analysis_log)):
+    print(f"{name}: diagnose_log says {diagnose_log(text).verdict}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the answer below, and the row it reads: log_a's advantages are about zero in mean and spread
+row_a = blocks["log_a"]
+assert abs(row_a["adv_mean"]) < 0.05 and row_a["adv_std"] < 0.05 and row_a["logp_std"] < 1e-6
+assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer below"
 diagnosis = str(diagnose_log(analysis_log))
 assert diagnosis.startswith("Diagnosis: trapped") and "zero because the advantages are" in diagnosis
-assert exercises.why_zero.truth(analysis_log).answer == "advantages", "the answer below"
+assert np.isnan(blocks["analysis"].get("adv_std", np.nan)), "the analysis prints no spread"
 
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# The advantages: their mean is -0.005, and notebook 03 matches this log to a network that
-# always aborts. Every trial pays -0.5, the baseline has learned it, and every advantage is
-# about zero. The policy gradient sums f(d) (onehot(a) - pi), so it is zero *because the
-# advantages are*; the saturated softmax makes it smaller still but is not the cause (an
-# unsaturated run in this trap is stuck too, notebook 03 section 4).
+# The advantages: in `log_a` their mean and their spread are both about zero (the row's
+# last two columns). Every trial pays the same, as when a network always aborts (-0.5), and
+# the baseline has learned it. Then every term f(d) x (onehot(a) - pi) is zero *because
+# f(d) is*; the saturated softmax makes it smaller still but is not the cause (an
+# unsaturated run in this trap is stuck too, notebook 03 section 4). The analysis's log
+# prints only the mean, about zero; the diagnoser reads it the same way, and notebook 03
+# matched that log to a network that always aborts.
 # </details>
 #
-# ### Exercise 4: trapped, learning or diverged?
+# ### Exercise 3: trapped, learning or diverged?
 #
-# Three logs of stored runs, in the upstream layout (no behaviour):
-
-# %%
-logs = exercises.exercise_logs()
-for name, text in logs.items():
-    print(f"--- {name} ---\n{text}")
-
-# %% [markdown]
-# Write `classify_log(block)`: `block` is one parsed log block, a dict such as
+# Write `classify_log(block)`: `block` is one parsed log block, a dict of floats such as
 # `{"entropy": 0.05, "grad_norm": 0.43, "adv_mean": -0.01, "adv_std": 1.37, ...}`. Return
-# `"diverged"` if any value is NaN or infinite, `"trapped"` if every advantage is about zero
-# (|mean| and std below 0.05), else `"converged"`. The checker also tries other stored
-# blocks, so test what the rule says, not these three logs.
+# one of three strings: `"diverged"` if any value is NaN or infinite, `"trapped"` if every
+# advantage is about zero (|mean| and std below 0.05), else `"converged"`. The checker
+# tries other stored blocks too: code the rule, not these three logs.
 
 # %%
 def classify_log(block):
@@ -576,24 +546,83 @@ for name, text in logs.items():
 # %% [markdown]
 # ## Summary
 #
-# - In the explorer the entropy bonus empties the cells; kappa barely moves them.
-# - Training is chaotic: a change of one part in a million sends a seed down another path,
-#   so a result is "k of n seeds" and a single run is an example.
-# - 3 seeds cannot tell a rare trap from a common one; 20 paired seeds see a large
-#   difference, and a second block says whether one block's answer holds.
+# - The entropy bonus empties the explorer's cells; kappa barely moves them.
+# - Training is chaotic, so a result is "k of n seeds"; one run is an example.
+# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first.
 # - The sign of kappa is backwards, negative kappa is not what traps runs, most trapped runs
 #   always abort, and an entropy bonus is the fix that works.
 # - From a log: NaN or inf means diverged; advantages all about zero means trapped.
 
 # %% [markdown]
-# ## Bonus: the counts behind the table, and partial logs
+# ## Bonus A: the full verdict table
 #
-# Every count each verdict rests on (k of n, 95 % interval, seeds, per block), and the further
-# numbers and paired tests it quotes, from the same function:
+# Every verdict with its takeaway and replication (what did not replicate, by name), then
+# every count it rests on (k of n, 95 % interval, seeds, per block), and the further numbers
+# and paired tests it quotes, from the same function:
 
 # %%
+full = ["| # | claim | verdict | takeaway | replicated |", "| --- | --- | --- | --- | --- |"]
+full += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.takeaway} | {r.replication} |"
+         for r in rows]
+display(Markdown("\n".join(full)))
 display(Markdown(verdicts.verdict_table(rows)))
 display(Markdown(verdicts.numbers_table(rows)))
+
+# %% [markdown]
+# ## Bonus B: the Wilson interval, by hand
+#
+# Notebook 00 (How we count) wrote the Wilson interval; section 3 used the library's
+# `stats.wilson`. Write it yourself here.
+#
+# ### Exercise 4: the Wilson interval
+#
+# Return a tuple of two floats `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
+#
+# <details><summary>The formula (notebook 00, How we count)</summary>
+#
+# $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
+#   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n.$$
+# </details>
+
+# %%
+def wilson_interval(k, n, z=1.959963984540054):
+    """(lo, hi): the Wilson score interval for k of n."""
+    ...
+
+
+# %%
+wilson_interval = exercises.wilson_interval.check(wilson_interval)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# import math
+#
+# def wilson_interval(k, n, z=1.959963984540054):
+#     p = k / n
+#     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+#     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+#     return centre - half, centre + half
+# ```
+# </details>
+#
+# Your interval (or the reference's) on section 3's counts, next to the library's:
+
+# %%
+for name, t in samples.items():
+    mine, lib = wilson_interval(int(t.sum()), len(t)), stats.wilson(int(t.sum()), len(t))
+    print(f"{name:>38}: yours {100 * mine[0]:.0f}-{100 * mine[1]:.0f} %, "
+          f"stats.wilson {100 * lib[0]:.0f}-{100 * lib[1]:.0f} %")
+
+# %% [markdown]
+# ## Bonus C: the logs in full, and partial logs
+#
+# The three stored runs' logs as upstream prints them:
+
+# %%
+for name, text in logs.items():
+    print(f"--- {name} ---\n{text}")
 
 # %% [markdown]
 # A partial or garbled log gets one line saying what is missing, not a traceback; an

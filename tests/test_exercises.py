@@ -929,3 +929,5 @@ def test_prediction_truths_read_the_stored_data():
     assert nb02.large_wout_traps.truth().answer == core.paired_finding(
         *trapped, "trapped", "", "").answer
     assert nb04.bonus_prevents.truth().answer in nb04.bonus_prevents.options
+    # notebook 05 asks why log_a's gradient is zero: its advantage mean and spread are ~0
+    assert nb05.why_zero.truth(nb05.exercise_logs()["log_a"]).answer == "advantages"

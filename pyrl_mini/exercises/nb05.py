@@ -9,7 +9,7 @@ from collections.abc import Callable
 from .core import Exercise, Finding, Prediction, call, is_whole_number, one_of, tuple_of
 
 
-# --- Exercise 2: a Wilson interval for "k of n runs" ----------------------------------------------
+# --- Exercise 4 (Bonus B): a Wilson interval for "k of n runs" ------------------------------------
 def reference_wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple:
     """The Wilson score interval (lo, hi) for k successes in n runs (95 % for this z):
         centre = (p + z^2 / 2n) / (1 + z^2 / n),  half = z / (1 + z^2 / n) sqrt(p(1-p)/n + z^2/4n^2)
@@ -96,7 +96,7 @@ trapped_count = Exercise(
                      is_whole_number))
 
 
-# --- Exercise 4: diagnose three logs: converged, trapped or diverged ------------------------------
+# --- Exercise 3: diagnose three logs: converged, trapped or diverged ------------------------------
 def reference_classify_log(block: dict) -> str:
     """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
     zero (|mean| and std below 0.05); otherwise 'converged' (for the logs of this exercise)."""
@@ -180,7 +180,7 @@ classify_log = Exercise(
     returns=one_of("converged", "trapped", "diverged"))
 
 
-# --- Exercise 3 (interpretation): why does a log print a zero gradient? ------------------------
+# --- Exercise 2 (interpretation): why does a log print a zero gradient? ------------------------
 def _why_zero_truth(log: str) -> Finding:
     """What the library's diagnoser reads in the log: the zero gradient comes from advantages
     that are all about zero ("advantages"), from a saturated softmax ("saturated"), or the
@@ -198,5 +198,5 @@ def _why_zero_truth(log: str) -> Finding:
 
 why_zero = Prediction(
     "why_zero", ("saturated", "advantages", "cannot tell"), _why_zero_truth,
-    "look at every section of the log, not only its zeros, and recall what every trial of a "
-    "run that always aborts pays (notebook 03)")
+    "read the advantage columns too, not only the zeros, and ask whether the gradient would "
+    "still be zero if pi(a) were 0.9 instead of 1 (notebook 03)")
