@@ -109,7 +109,7 @@ assert all(g == 0.0 for name, g in norms.items() if name not in readout), \
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
 
 # %% [markdown]
-# Partly true: only the weights *behind* W_out get zero gradient.
+# The quoted claim is partly true: only the weights *behind* W_out get zero gradient.
 #
 # ## 3. One Adam step later (10 min)
 #
@@ -278,7 +278,7 @@ hold_probability = exercises.hold_probability.check(hold_probability)
 # Averaging pi over trials first and then multiplying is a different number: trials differ.
 # </details>
 #
-# Your function on 12 seeds, each at four stds:
+# Your function on 12 seeds, each at std 0 (uniform), 0.1 and 2:
 
 # %%
 stds, uniform = (0.0, 0.1, 2.0), (1 / 3) ** hold_steps
@@ -435,7 +435,7 @@ for b in (0.0, 1.5, 3.0):
     p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
     start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
     print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.2f}; a trial holds fixation with "
-          f"probability {p_fix ** hold:.2f}, and then chooses nothing with {p_fix ** decide:.2f}")
+          f"probability {p_fix ** hold:.2g}, and then chooses nothing with {p_fix ** decide:.2g}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
