@@ -23,21 +23,20 @@ except ImportError:
 # %% [markdown]
 # # 02 · The output layer at initialisation: is a small W_out the problem?
 #
-# The policy reads its action probabilities through one matrix: logits = r W_out + b_out. The
-# written analysis's second suspect for the collapse it describes is a *small* initial W_out.
-# We check its claims about update 0 exactly, then count how many runs end trapped with a
-# small W_out, a large one, and upstream's readout bias.
+# The policy reads its action probabilities through logits = r W_out + b_out. The written
+# analysis suspects a *small* initial W_out of causing the collapse it describes. We check
+# its claims about update 0, then count how many runs end trapped with a small W_out, a large
+# one, and upstream's readout bias.
 #
 # **Learning objectives.** You will
-# 1. find which gradients are exactly zero at W_out = 0, by the chain rule and by autograd;
-# 2. see what one Adam step does to them, and why "stronger initial gradients" does not
-#    matter under Adam;
+# 1. find which gradients are exactly zero at W_out = 0;
+# 2. see why "stronger initial gradients" does not matter under Adam;
 # 3. compute how the W_out scale sets the chance that a trial reaches a choice;
-# 4. compare settings by k of n with intervals, paired tests and seed blocks.
+# 4. compare settings by paired seeds in two seed blocks.
 #
-# **Prerequisites.** Notebook 00 (the task, the policy loss, d log pi(a) / d logits =
-# onehot(a) - pi, the behaviour modes, "How we count"); notebook 01 (Adam's step); the chain
-# rule. **Time:** about 45 minutes; Run All takes under a minute.
+# **Prerequisites.** Notebook 00 (the policy gradient, the kappa transform, the glossary,
+# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 45 minutes;
+# Run All takes under a minute.
 
 # %%
 # %matplotlib inline
@@ -56,12 +55,12 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The claim, and a configuration trap (3 min)
 #
-# The written analysis that circulates with the upstream code quotes the upstream GRU: "Avoid
-# all-zero initialization because it produces identical logits and zero gradients for the
-# policy", and proposes "'Wout': 0.1" for "Stronger initial gradients".
+# The written analysis quotes the upstream GRU: "Avoid all-zero initialization because it
+# produces identical logits and zero gradients for the policy", and proposes "'Wout': 0.1" for
+# "Stronger initial gradients".
 #
-# A configuration trap first: upstream's default `Wout: 0` meant "std 0.05", so no upstream
-# run started from zero. In pyrl_mini, `wout_std` is the standard deviation; 0 means 0.
+# A trap: upstream's default `Wout: 0` meant "std 0.05", so no upstream run started from zero.
+# In pyrl_mini, `wout_std` is the standard deviation; 0 means 0.
 
 # %%
 def upstream_wout_std(Wout):
@@ -79,18 +78,20 @@ print("pyrl_mini: wout_std=0 -> W_out of shape", tuple(w0.shape), "with",
 assert upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 
 # %% [markdown]
-# ## 2. Update 0 with W_out = 0: which gradients vanish? (10 min)
+# ## 2. Update 0 with W_out = 0: which gradients vanish? (5 min)
 #
-# With rates r_t (N units), logits z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy
-# loss of B trials is L = -(1/B) sum_{valid t} log pi(a_t) f(d_t), with f the kappa transform.
-# Since d log pi(a) / dz = onehot(a) - pi, the chain rule gives at the rates
+# From notebook 00: d_t = G_t - V_t is the **advantage** (return minus baseline, section 2);
+# f(d) is the **kappa transform** (section 3), which weights good (kappa < 0) or bad
+# (kappa > 0) surprises more; kappa = 0 leaves d unchanged. With rates r_t (N units), logits
+# z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy loss of B trials is
+# L = -(1/B) sum_{valid t} log pi(a_t) f(d_t). Since d log pi(a) / dz = onehot(a) - pi:
 #
 # $$ \frac{\partial L}{\partial r_t} = -\frac1B f(d_t) \big(\text{onehot}(a_t) - \pi_t\big)
 #    W_\text{out}^\top . $$
 #
-# Everything behind the rates is reached only through W_out^T = 0. The readout itself is
-# another matter: at W_out = 0 every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t is never
-# zero. Autograd on one batch of 256 trials, with the trainer's own loss:
+# Everything behind the rates is reached only through W_out^T = 0. The readout is not: at
+# W_out = 0 every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t is never zero. Autograd on the
+# trainer's loss of one batch:
 
 # %%
 settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
@@ -98,77 +99,36 @@ ens = Ensemble([settings])                       # one network (the ensemble dim
 batch = ens.rollout(256, torch.tensor([0.0]))    # the trainer's batch and its policy loss
 batch["policy_loss"].sum().backward()            # entropy_coef 0: L is the policy loss alone
 norms = {name: float(p.grad[0].norm()) for name, p in ens.params.items()}
-for name, g in norms.items():
-    print(f"  |dL/d{name:12s}| = {g:.3g}")
+readout = ("W_out", "b_out")
+print("gradient exactly 0:", ", ".join(n for n, g in norms.items() if g == 0))
+print("gradient not 0:", ", ".join(f"{n} (norm {g:.3g})" for n, g in norms.items() if g != 0))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-readout = ("W_out", "b_out")
 assert all(g == 0.0 for name, g in norms.items() if name not in readout), \
     "recurrent gradients must be 0"
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
 
 # %% [markdown]
-# Partly true: only the weights *behind* W_out get zero gradient.
+# The quoted claim is partly true: only the weights *behind* W_out get zero gradient.
 #
-# ### Exercise 1: the readout's gradient
+# ## 3. One Adam step later (10 min)
 #
-# Write dL/dW_out from the rates r (T, B, N), actions a (T, B), policy pi (T, B, 3), f(d)
-# (T, B), the mask of valid steps (T, B) and the number of trials B.
-
-# %%
-def wout_gradient(rates, actions, probs, fd, mask, trials):
-    """dL/dW_out, shape (N, 3), for L = -(1/B) sum over valid (t, b) of log pi(a_t) f(d_t)."""
-    ...
-
-
-# %%
-wout_gradient = exercises.wout_gradient.check(wout_gradient)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# dL/dW_out = -(1/B) sum over valid t of f(d_t) r_t^T (onehot(a_t) - pi_t): the chain rule
-# through z_t = r_t W_out + b_out.
-#
-# ```python
-# def wout_gradient(rates, actions, probs, fd, mask, trials):
-#     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
-#     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)          # (T, B, 3)
-#     return -torch.einsum("tbn,tba->na", rates, weight) / trials     # (N, 3)
-# ```
-# Multiplying by the value log pi(a) instead of its gradient (the analysis's "log_prob x
-# advantage") fails the check.
-# </details>
-#
-# Your formula on the batch above, against autograd:
-
-# %%
-# the batch's tensors of the one network: rates (T, B, N), actions, pi, f(d) and mask (T, B)
-step0 = {k: batch[k][:, 0].detach() for k in ("rates", "actions", "probs", "fd", "mask")}
-mine, autograd = wout_gradient(**step0, trials=256), ens.params["W_out"].grad[0]
-print(f"largest difference from autograd: {float((mine - autograd).abs().max()):.1e}"
-      f" (entries up to {float(autograd.abs().max()):.1e})")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert torch.allclose(mine, autograd, atol=1e-6, rtol=1e-4)
-
-# %% [markdown]
-# ## 3. One Adam step later (8 min)
-#
-# Adam's first step is lr m / (sqrt(v) + eps) with m = g and v = g^2 after bias correction:
+# Adam's first step (m = g, v = g^2 after bias correction) is
 #
 # $$ \Delta\theta = -\,\mathrm{lr}\,\frac{g}{|g| + 10^{-8}} \approx -\,\mathrm{lr}\,
 #    \mathrm{sign}(g) $$
 #
-# for every parameter whose gradient is not zero, whatever its size. So one step sets every
-# W_out entry to +-lr, the recurrent weights stay put (g was 0), and then their gradient is
-# no longer zero.
+# for every parameter with a non-zero gradient, whatever its size. One step sets every W_out
+# entry to +-lr; the recurrent weights stay put (g was 0), and then their gradient is not
+# zero.
 #
-# ### Exercise 2: the recurrent gradient, before and after one Adam step
+# ### Exercise 1: the recurrent gradient, before and after one Adam step
 #
-# `params` holds a fresh GRU policy with W_out = 0 and `loss_fn()` returns the policy loss of
-# one fixed batch at the current parameters. Return |dL/dW_rec| now, and again after one
-# `torch.optim.Adam` step of size lr on every parameter.
+# In: `params`, a dict {name: tensor} of a fresh GRU policy with W_out = 0 (no gradients
+# yet); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
+# parameters; `lr`, a float. Out: two floats, the norm of `params["W_rec"].grad` now, and
+# after one `torch.optim.Adam` step of size lr on every parameter. Note: `backward()` adds to
+# stored gradients.
 
 # %%
 def first_adam_step(params, loss_fn, lr):
@@ -230,24 +190,25 @@ for std in (0.01, 0.1):
     moved = float((f["W_rec_step0"].abs() / f["lr"]).median())
     print(f"wout_std={std}: |dL/dW_rec| at update 0 = {f['grad_norm_W_rec'][0]:.5f}; "
           f"median |change of a W_rec entry| / lr = {moved:.4f}")
+grad_ratio = first[0.1]["grad_norm_W_rec"][0] / first[0.01]["grad_norm_W_rec"][0]
+print(f"recurrent gradient at std 0.1 / at std 0.01: {grad_ratio:.1f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the trainer does what exercise 2 found: from W_out = 0, zero recurrent gradient (so W_rec
+# the trainer does what exercise 1 found: from W_out = 0, zero recurrent gradient (so W_rec
 # does not move) at update 0, non-zero at update 1, and every W_out entry at +-lr
 f0 = first[0.0]
 assert f0["grad_norm_W_rec"][0] == 0 and f0["grad_norm_W_rec"][1] > 1e-4
 assert torch.count_nonzero(f0["W_rec_step0"]) == 0
 assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
-grad_ratio = first[0.1]["grad_norm_W_rec"][0] / first[0.01]["grad_norm_W_rec"][0]
 assert 5 < grad_ratio < 6.5, "about six times the recurrent gradient at 0.1 (seed 0)"
 for std in (0.01, 0.1):
     f = first[std]
     assert abs(float((f["W_rec_step0"].abs() / f["lr"]).median()) - 1) < 0.01
 
 # %% [markdown]
-# At 0.1 the recurrent gradient is about six times larger on this seed, yet Adam moves each
-# recurrent weight by lr at both scales.
-# "Stronger initial gradients" is true and, under Adam, irrelevant.
+# At 0.1 the recurrent gradient is 5.7 times larger on this seed, yet Adam moves each
+# recurrent weight by lr at both scales: "stronger initial gradients" is true and, under
+# Adam, irrelevant.
 #
 # **Think!** Suppose you trained with plain SGD (step = lr x g). Would the W_out scale
 # between 0 and 0.1 matter then?
@@ -261,15 +222,14 @@ for std in (0.01, 0.1):
 # analysis's advice depends on an optimiser it does not name.
 # </details>
 #
-# ## 4. The W_out scale sets the first policy (8 min)
+# ## 4. The W_out scale sets the first policy (9 min)
 #
-# A trial pays only if the network fixates through the 7 steps of the fixation and stimulus
-# epochs, then chooses; any other action there aborts it with -0.5.
+# A trial pays only if the network fixates through the 7 fixation and stimulus steps, then
+# chooses; any other action there aborts it with -0.5.
 #
-# **Interactive demo.** Move `wout_std` and `seed`. Nothing is trained: one rollout of 64
-# trials gives the rates, and pi_t = softmax(r_t W_out) is the policy the trainer starts from.
-# Left: pi(a) per step (mean, 10-90 % band; grey: steps that must be FIXATE). Right: the
-# entropy of every step.
+# **Interactive demo.** Move `wout_std` and `seed`. Nothing is trained: pi_t =
+# softmax(r_t W_out) on one rollout of 64 trials is the policy training starts from. Left:
+# pi(a) per step (grey: steps that must be FIXATE). Right: the entropy of every step.
 
 # %%
 task = TrainSettings().task
@@ -292,10 +252,11 @@ display(initial_demo)
 # Small stds start near (1/3, 1/3, 1/3) at every step, the same for every seed.
 # </details>
 #
-# ### Exercise 3: the chance that a trial reaches a choice
+# ### Exercise 2: the chance that a trial reaches a choice
 #
-# Given the initial policy pi (T, B, 3), return the chance that a trial fixates (action 0) on
-# each of its first `hold_steps` steps, averaged over the B trials.
+# In: the initial policy pi, a tensor (T, B, 3) of T steps, B trials and the actions
+# (FIXATE, LEFT, RIGHT), and an int `hold_steps`. Out: a float, the chance that a trial
+# fixates (action 0) on each of its first `hold_steps` steps, averaged over the B trials.
 
 # %%
 def hold_probability(probs, hold_steps):
@@ -317,52 +278,45 @@ hold_probability = exercises.hold_probability.check(hold_probability)
 # Averaging pi over trials first and then multiplying is a different number: trials differ.
 # </details>
 #
-# Your function on 12 seeds, each at four stds:
+# Your function on 12 seeds, each at std 0 (uniform), 0.1 and 2:
 
 # %%
-stds, uniform = (0.0, 0.1, 0.5, 2.0), (1 / 3) ** hold_steps
+stds, uniform = (0.0, 0.1, 2.0), (1 / 3) ** hold_steps
 reach = np.array([[hold_probability(torch.softmax(w * (rates @ Z), dim=-1), hold_steps)
                    for w in stds]
                   for rates, Z in starts.values()]) / uniform   # (seeds, stds), vs uniform's
-print(f"uniform policy: a trial reaches a choice with probability {uniform:.1e}")
-for j, w in enumerate(stds):
+print(f"uniform policy: a trial reaches a choice with probability {uniform:.2g}, "
+      f"{256 * uniform:.2f} trials per batch of 256")
+for j, w in ((1, 0.1), (2, 2.0)):
     r = reach[:, j]
-    print(f"wout_std={w:<4g}: x uniform's, median {np.median(r):.1e}, range {r.min():.1e} .. "
-          f"{r.max():.1e}; seeds at least 10 times above it: {(r >= 10).sum()} of 12")
+    print(f"wout_std={w:<3g}: times uniform's, median {np.median(r):.2g}, range {r.min():.2g} "
+          f".. {r.max():.2g}; seeds at least 10 times above it: {(r >= 10).sum()} of 12")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.allclose(reach[:, 0], 1, rtol=1e-4) and round(256 * uniform, 2) == 0.12
-assert 0.03 < reach[:, 1].min() < 0.04 and 5 < reach[:, 1].max() < 6  # std 0.1: x0.03 .. x5
+assert np.allclose(reach[:, 0], 1, rtol=1e-4) and round(256 * uniform, 2) == 0.12  # std 0
+assert f"{uniform:.2g}" == "0.00046"
+assert f"{reach[:, 1].min():.2g}" == "0.034" and f"{reach[:, 1].max():.2g}" == "5.5"
 # at std 2 the median seed almost never holds fixation; 2 of 12 hold it far more often
-assert np.median(reach[:, 3]) < 1e-4 and (reach[:, 3] >= 10).sum() == 2
+assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() == 2
 
 # %% [markdown]
-# Uniform, a trial reaches a choice with probability (1/3)^7 = 4.6e-4, about 0.12 trials per
-# batch of 256. Seven steps multiply small leanings: at std 0.1 the chance ranges from 0.03 to
-# 5 times that between seeds; at std 2 the median seed is over ten thousand times below it,
-# while 2 of 12 seeds are over ten times above it: a lottery on the initial readout.
+# Uniform, a trial reaches a choice with probability (1/3)^7 = 0.00046, 0.12 trials per batch
+# of 256. Seven steps multiply small leanings: at std 0.1 the chance is 0.034 to 5.5 times
+# that, by seed; at std 2 the median seed's is 1e-06 times it, while 2 of 12 seeds are over
+# ten times above it: a lottery on the initial readout.
 
 # %% [markdown]
 # ## 5. Small against large W_out: how often do runs end trapped? (8 min)
 #
-# A run ends *trapped* when, over its last 50 updates, it never chooses, always aborts or
-# picks one side whatever the offer (notebook 00). We trained runs at W_out std 0.01, 0.05
-# (upstream's default), 0.5 and 2, kappa 0, 800 updates, without and with an entropy bonus of
-# 0.05, on two blocks of 20 seeds. Every cell uses the same 40 seeds (the same initial
-# weights, W_out scaled, and the same trials), so cells compare seed by seed.
-#
-# ### Exercise 4 (prediction): a large W_out
-#
-# Before the next cells: at kappa 0 and no entropy bonus, will W_out std 2 leave more runs
-# trapped than upstream's 0.05, fewer, or about as many ("more", "fewer", "same")?
+# A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
+# offer (notebook 00's glossary). We trained W_out std 0.01, 0.05 (upstream's default), 0.5
+# and 2, kappa 0, 800 updates, without and with an entropy bonus of 0.05, on two **seed
+# blocks** of 20 (notebook 00, section 8: independent groups of seeds; a result replicates
+# when both agree). Every setting uses the same 40 seeds (same initial weights, W_out scaled,
+# same trials), so settings compare seed by seed.
 
-# %%
-large_wout_traps = ...  # "more", "fewer" or "same"
-
-# %%
-large_wout_traps = exercises.large_wout_traps.check(large_wout_traps)
-
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares trapped[std, entropy_coef]: one flag per seed (40, seed order), and each seed's block
 base = data.load("collapse_kappa")        # std 0.05, entropy_coef 0 (and other kappas)
 bonus = data.load("collapse_entropy")     # std 0.05, entropy_coef 0.01 and 0.05
 scales = data.load("collapse_wout")       # std 0.01 / 0.5 / 2, entropy_coef 0 and 0.05
@@ -374,21 +328,31 @@ for w in scales.values("wout_std"):
 wout_stds, coefs = sorted({w for w, _ in runs}), (0.0, 0.05)
 trapped = {key: d.trapped[rows] for key, (d, rows) in runs.items()}   # one flag per seed
 block = base.block[runs[0.05, 0.0][1]]                                  # each seed's block
-print("trapped, no bonus   block 1             block 2             pooled")
-for w in wout_stds:
+
+# %% [markdown]
+# ### Exercise 3 (prediction): a large W_out
+#
+# Before the next cells: at kappa 0 and no entropy bonus, will W_out std 2 leave more runs
+# trapped than upstream's 0.05, fewer, or about as many ("more", "fewer", "same")?
+
+# %%
+large_wout_traps = ...  # "more", "fewer" or "same"
+
+# %%
+large_wout_traps = exercises.large_wout_traps.check(large_wout_traps)
+
+# %%
+for w in wout_stds:                       # how many of the 40 seeds end trapped
     t = trapped[w, 0.0]
-    print(f"  std {w:<4g}       " + "  ".join(
-        f"{str(stats.frequency(f)):18s}" for f in (t[block == 1], t[block == 2], t)))
-print("entropy_coef 0.05, pooled: " + "; ".join(
-    f"std {w:g}: {stats.frequency(trapped[w, 0.05]).k}/40" for w in wout_stds))
+    print(f"std {w:<4g}: {stats.frequency(t)} trapped (block 1: {int(t[block == 1].sum())}, "
+          f"block 2: {int(t[block == 2].sum())}); with the bonus {int(trapped[w, 0.05].sum())}")
 # paired by seed against upstream's 0.05: seeds trapped only at 0.05 / only at the other std
 tests = {w: verdicts.paired(f"std 0.05 vs {w:g}", *runs[0.05, 0.0], base.trapped,
                             *runs[w, 0.0], scales.trapped) for w in (0.01, 2.0)}
 for w, t in tests.items():
-    print(f"0.05 against {w:g}: pooled {t.pooled[0]}/{t.pooled[1]} (exact McNemar "
-          f"p = {t.p:.2g}); " + "; ".join(f"block {i}: {a}/{b} (p = {p:.2g})"
-                                         for i, (a, b, p) in enumerate(t.blocks, start=1))
-          + ("; replicated" if t.replicated else "; NOT replicated"))
+    print(f"only at 0.05 / only at {w:g}: {t.pooled[0]}/{t.pooled[1]} (p = {t.p:.1g}); "
+          + "; ".join(f"block {i}: {a}/{b} (p = {p:.1g})"
+                      for i, (a, b, p) in enumerate(t.blocks, start=1)))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig = plots.plot_trapped_fraction(
@@ -449,21 +413,20 @@ assert all(k[w, 0.05] < k[w, 0.0] for w in wout_stds) and k[2.0, 0.05] > 20
 # </details>
 
 # %% [markdown]
-# A small W_out is not the problem; a large one is. Pooled, 12 and 13 of 40 runs end trapped
-# at std 0.01 and 0.05, 26 and 32 of 40 at 0.5 and 2. Paired, 0.01 and 0.05 differ on 15
-# seeds, 8 one way and 7 the other, in both blocks alike. Std 2 traps 22 seeds that 0.05 does
-# not, 0.05 traps 3 (p = 0.0002), and each block points the same way (12 against 0, and 10
-# against 3, which alone reaches only p = 0.09): replicated. The bonus lowers every count, yet
-# leaves 25 of 40 trapped at std 2.
+# A small W_out is not the problem; a large one is: 12 and 13 of 40 runs end trapped at std
+# 0.01 and 0.05, 26 and 32 at 0.5 and 2. Paired with 0.05, std 0.01 differs on 8 against 7
+# seeds; std 2 traps 22 seeds that 0.05 does not, 0.05 traps 3 (exact McNemar p = 0.0002),
+# in both blocks (block 1: 0 against 12; block 2: 3 against 10, p = 0.09 alone): replicated.
+# The bonus lowers every count, yet leaves 25 of 40 trapped at std 2.
 #
 # Verdict on "a small W_out causes the problem": **refuted** (notebook 05 holds the table).
 #
-# ## 6. The readout's initial bias: which trap does a run fall into? (6 min)
+# ## 6. The readout's initial bias: which trap does a run fall into? (10 min)
 #
 # Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
-# PyTorch code never applies. pyrl_mini's `fixate_bias` starts b_out at (fixate_bias, 0, 0).
-# With W_out near 0 the first policy is one softmax at every step: how often does a trial
-# hold fixation through 7 steps, and then choose nothing in the 8 decision steps?
+# PyTorch code never applies; pyrl_mini's `fixate_bias` starts b_out at (fixate_bias, 0, 0).
+# With W_out near 0, how often does a trial hold fixation through 7 steps, and then choose
+# nothing in the 8 decision steps?
 
 # %%
 hold, decide = hold_steps, task.decision_steps
@@ -471,8 +434,8 @@ start = {}
 for b in (0.0, 1.5, 3.0):
     p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
     start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
-    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.3f}; a trial holds fixation with "
-          f"probability {p_fix ** hold:.4f}, and then chooses nothing with {p_fix ** decide:.3f}")
+    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.2f}; a trial holds fixation with "
+          f"probability {p_fix ** hold:.2g}, and then chooses nothing with {p_fix ** decide:.2g}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
@@ -480,9 +443,9 @@ assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5
 
 # %% [markdown]
 # With b_out = 0 a run starts next to the "always aborts" trap; with a bias of 3, half the
-# trials hold fixation and half of those never choose. Where do runs end? fixate_bias 0, 1.5
-# and 3, without and with an entropy bonus of 0.05, kappa 0, 800 updates, on three blocks of
-# 20 seeds, the same 60 seeds in all six cells (paired):
+# trials hold fixation (0.51) and half of those never choose (0.47). Where do runs end?
+# Bias 0, 1.5 and 3, without and with an entropy bonus of 0.05, kappa 0, 800 updates, on the
+# same 60 seeds (three seed blocks of 20):
 
 # %%
 bias = data.load("nb02_readout_bias")
@@ -490,11 +453,8 @@ cells = {(b, e): bias.by_seed(fixate_bias=b, entropy_coef=e)      # rows, in see
          for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
 bias_modes = {key: bias.mode[rows] for key, rows in cells.items()}
 bias_block = bias.block[cells[0.0, 0.0]]                           # each seed's block
-for (b, e), m in bias_modes.items():
-    counts = ", ".join(f"{name.replace('_', ' ')} {int((m == i).sum())}"
-                       for i, name in enumerate(analysis.MODES) if (m == i).any())
-    print(f"bias {b:3g}, entropy {e:4g}: trapped "
-          f"{stats.frequency(analysis.is_trapped(m))}; {counts}")
+for (b, e), m in bias_modes.items():   # the figure below splits each count by mode
+    print(f"bias {b:3g}, entropy_coef {e:4g}: {stats.frequency(analysis.is_trapped(m))} trapped")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig = plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m
@@ -505,7 +465,7 @@ fig = plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% [markdown]
-# Paired by seed, bias 0 against 3 (no bonus), and the traps:
+# Paired by seed, bias 0 against 3 (no bonus), and which traps:
 
 # %%
 def trapped_test(what, a, b):
@@ -516,8 +476,8 @@ def trapped_test(what, a, b):
 
 by_bias = trapped_test("no bias vs bias 3", (0.0, 0.0), (3.0, 0.0))
 print(f"trapped only without the bias / only with it: {by_bias.pooled[0]}/{by_bias.pooled[1]}"
-      f" (exact McNemar p = {by_bias.p:.2g}); " + "; ".join(
-          f"block {i}: {a}/{b} (p = {p:.2g})" for i, (a, b, p) in enumerate(by_bias.blocks, 1))
+      f" (p = {by_bias.p:.1g}); " + "; ".join(
+          f"block {i}: {a}/{b}" for i, (a, b, p) in enumerate(by_bias.blocks, 1))
       + ("; replicated" if by_bias.replicated else "; NOT replicated"))
 aborts = analysis.MODES.index("always_aborts")
 share_abort = {}
@@ -541,33 +501,27 @@ assert analysis.is_trapped(bias_modes[3.0, 0.0]).mean() > \
 assert share_abort[0.0] > 0.5 > share_abort[3.0]
 
 # %% [markdown]
-# The bias traps more runs, and into other modes: without it most trapped runs always abort;
-# with it most never choose or pick one side. Verdict 11, "upstream's readout bias toward
-# FIXATE decides the trap": **confirmed** (notebook 05).
+# The bias traps more runs: 46 of 60 against 12; paired, 36 seeds are trapped only with it, 2
+# only without (p = 5e-09), in all three blocks. It also changes the trap: without it 11 of 12
+# trapped runs always abort; with it none does (the figure: they never choose or pick one
+# side). Verdict 11, "upstream's readout bias toward FIXATE decides the trap": **confirmed**
+# (notebook 05).
 #
-# Does an entropy bonus of 0.05 from the start free the runs the bias traps? Three blocks of
-# 20 seeds answer it:
+# Does an entropy bonus of 0.05 from the start free the runs the bias traps?
 
 # %%
-bias_counts = {e: verdicts.count(f"trapped, bias 3, entropy_coef {e:g}",
-                                 bias.trapped[cells[3.0, e]], seed_order, bias_block)
-               for e in (0.0, 0.05)}
-for e, c in bias_counts.items():
-    print(f"bias 3, entropy_coef {e:<4g}: " + "; ".join(
-        f"block {i}: {stats.Frequency(k, n)}" for i, (k, n) in enumerate(c.blocks, start=1))
-        + f"; pooled {stats.Frequency(c.k, c.n)}")
 by_bonus = trapped_test("bias 3: no bonus vs 0.05", (3.0, 0.0), (3.0, 0.05))
-print(f"paired, trapped only without / only with the bonus: pooled "
-      f"{by_bonus.pooled[0]}/{by_bonus.pooled[1]} (exact McNemar p = {by_bonus.p:.2g}); "
-      + "; ".join(f"block {i}: {a}/{b} (p = {p:.2g})"
-                  for i, (a, b, p) in enumerate(by_bonus.blocks, start=1)))
-agree = by_bonus.replicated and all(c.replicated for c in bias_counts.values())
-print("the three blocks replicate each other" if agree else
-      "NOT replicated: the blocks disagree beyond their intervals or in their paired tests")
+print(f"bias 3, trapped only without / only with the bonus: {by_bonus.pooled[0]}/"
+      f"{by_bonus.pooled[1]} (p = {by_bonus.p:.2f}); " + "; ".join(
+          f"block {i}: {a}/{b} (p = {p:.2f})" for i, (a, b, p) in enumerate(by_bonus.blocks, 1)))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # what the design guarantees: three blocks of 20 paired seeds, the per-block counts add up to
 # the pooled ones, and the replication line is verdicts.py's rule
+bias_counts = {e: verdicts.count(f"trapped, bias 3, entropy_coef {e:g}",
+                                 bias.trapped[cells[3.0, e]], seed_order, bias_block)
+               for e in (0.0, 0.05)}
+agree = by_bonus.replicated and all(c.replicated for c in bias_counts.values())
 for c in bias_counts.values():
     assert [n for _, n in c.blocks] == [20, 20, 20] and sum(k for k, _ in c.blocks) == c.k
 assert len(by_bonus.blocks) == 3
@@ -594,37 +548,66 @@ assert agree and all(p >= 0.05 for _, _, p in by_bonus.blocks)
 # No measurable rescue: 46 of 60 runs end trapped without the bonus, 40 with it (10 seeds
 # freed, 4 newly trapped, p = 0.18), and no block finds a difference.
 #
-# **Think!** A run trapped on one side still gets rewards that vary from trial to trial. Why
-# is that a trap for the policy gradient?
-#
-# <details><summary>Answer</summary>
-#
-# A choice of one side pays that side's gamble, which varies, so the advantages are not zero.
-# But the baseline reads the offer, so d is the surprise of the gamble's outcome, which says
-# nothing about the other side. The gradient pushes "choose left" up after lucky trials and
-# down after unlucky ones; on average that is zero. Learning to compare the sides needs trials
-# where the network chose the other side, and a near-deterministic policy almost never makes
-# them.
-# </details>
-#
 # ## Summary
 #
-# - At W_out = 0 only the weights *behind* W_out get zero gradient, for one update: the
-#   readout's gradient is not zero, and Adam's first step sets every W_out entry to +-lr.
-# - "Stronger initial gradients" at std 0.1 is true for the recurrent weights, and
-#   irrelevant under Adam.
-# - The W_out scale sets the first policy: near uniform at small stds; at std 2 most seeds
-#   abort nearly every trial from the start, and a few lucky ones fixate.
-# - A small W_out is not the problem (verdict 3: refuted); a large one traps more runs: 12
-#   and 13 of 40 at std 0.01 and 0.05, 26 and 32 of 40 at 0.5 and 2, in both seed blocks.
-# - Upstream's readout bias toward FIXATE, never applied by its code, traps more runs than
-#   no bias, and into other traps (verdict 11: confirmed); a bonus of 0.05 from the start
-#   does not measurably free them.
+# - At W_out = 0 only the weights behind W_out get zero gradient, for one update.
+# - "Stronger initial gradients" is true, and irrelevant under Adam.
+# - At std 2 most seeds abort nearly every trial from the start; a few lucky ones fixate.
+# - A small W_out is not the problem (verdict 3: refuted); a large one traps more runs.
+# - Upstream's readout bias toward FIXATE traps more runs, into other traps (verdict 11:
+#   confirmed); a bonus of 0.05 from the start does not measurably free them.
 #
 # Next: notebook 03, why the policy gradient of a trapped run vanishes.
 
 # %% [markdown]
-# ## Bonus A: update 0 across seeds and kappas (4 seeds)
+# ## Bonus A: the readout's gradient, by hand
+#
+# Section 2 showed with autograd that the readout's gradient is not zero at W_out = 0.
+#
+# ### Exercise 4: the readout's gradient
+#
+# Write dL/dW_out, a tensor (N, 3), from the rates r (T, B, N), actions a (T, B), policy pi
+# (T, B, 3), f(d) (T, B), the mask of valid steps (T, B) and the number of trials B.
+
+# %%
+def wout_gradient(rates, actions, probs, fd, mask, trials):
+    """dL/dW_out, shape (N, 3), for L = -(1/B) sum over valid (t, b) of log pi(a_t) f(d_t)."""
+    ...
+
+
+# %%
+wout_gradient = exercises.wout_gradient.check(wout_gradient)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# dL/dW_out = -(1/B) sum over valid t of f(d_t) r_t^T (onehot(a_t) - pi_t): the chain rule
+# through z_t = r_t W_out + b_out.
+#
+# ```python
+# def wout_gradient(rates, actions, probs, fd, mask, trials):
+#     onehot = torch.nn.functional.one_hot(actions, probs.shape[-1]).float()
+#     weight = (fd * mask).unsqueeze(-1) * (onehot - probs)          # (T, B, 3)
+#     return -torch.einsum("tbn,tba->na", rates, weight) / trials     # (N, 3)
+# ```
+# Multiplying by the value log pi(a) instead of its gradient (the analysis's "log_prob x
+# advantage") fails the check.
+# </details>
+#
+# Your formula on section 2's batch, against autograd:
+
+# %%
+# the batch's tensors of the one network: rates (T, B, N), actions, pi, f(d) and mask (T, B)
+step0 = {k: batch[k][:, 0].detach() for k in ("rates", "actions", "probs", "fd", "mask")}
+mine, autograd = wout_gradient(**step0, trials=256), ens.params["W_out"].grad[0]
+print(f"largest difference from autograd: {float((mine - autograd).abs().max()):.1e}"
+      f" (entries up to {float(autograd.abs().max()):.1e})")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert torch.allclose(mine, autograd, atol=1e-6, rtol=1e-4)
+
+# %% [markdown]
+# ## Bonus B: update 0 across seeds and kappas (4 seeds)
 #
 # `nb02_wout_early`: seven W_out stds (0, 0.01, 0.05, 0.1, 0.5, 1, 2) x kappa (-0.4, 0, 0.4)
 # x **4 seeds**, 50 updates each, every update stored. Left: gradient norm per parameter group
@@ -717,7 +700,7 @@ assert abs(H_first10 - v3_first10) < 0.1
 # 1.10); at std 2 it is far from it (H <= 0.48). It sharpens fast: at std 0.05 the mean
 # entropy over updates 0-9, the number notebook 05's table quotes, is already below 0.9.
 #
-# ## Bonus B: the first 300 updates, 4 seeds
+# ## Bonus C: the first 300 updates, 4 seeds
 #
 # `nb02_wout_sweep`: W_out std (0, 0.01, 0.05, 0.1, 0.5, 2) x kappa (-0.4, 0, 0.4) x the same
 # **4 seeds**, 300 updates, entropy_coef 0. Here a run is *stuck* when it always aborts or
@@ -851,7 +834,22 @@ assert escaped_large.max() <= 5 < np.median(escaped_small)
 # runs that escaped did so within 2-5 updates (a lucky readout that favours FIXATE); small
 # stds took longer.
 #
-# ## Bonus C: exactly zero against CleanRL's scale
+# A one-side run is trapped but not stuck (section 6 finds many at bias 3): its rewards vary.
+#
+# **Think!** A run trapped on one side still gets rewards that vary from trial to trial. Why
+# is that a trap for the policy gradient?
+#
+# <details><summary>Answer</summary>
+#
+# A choice of one side pays that side's gamble, which varies, so the advantages are not zero.
+# But the baseline reads the offer, so d is the surprise of the gamble's outcome, which says
+# nothing about the other side. The gradient pushes "choose left" up after lucky trials and
+# down after unlucky ones; on average that is zero. Learning to compare the sides needs trials
+# where the network chose the other side, and a near-deterministic policy almost never makes
+# them.
+# </details>
+#
+# ## Bonus D: exactly zero against CleanRL's scale
 #
 # In the sweep, W_out = 0 ends stuck in 3 of 12 runs against 2 of 12 at 0.01 (**4 seeds** x 3
 # kappas). A zero W_out still draws its random numbers (and sets them to 0), so at one seed
@@ -897,7 +895,7 @@ assert (both, only0, only1) == (5, 3, 0) and p_sign == 0.25
 # is stuck in 8 runs and std 0.01 in 5 (p = 0.24); on the 3 seeds where the pair differs, the
 # zero run is the stuck one (paired p = 0.25). Not a detectable difference.
 #
-# ## Bonus D: does kappa matter here? (4 seeds)
+# ## Bonus E: does kappa matter here? (4 seeds)
 #
 # The analysis expects risk-seeking runs (kappa < 0) with a confident early policy to "collapse"
 # more. Stuck runs at each kappa, and how often a (std, seed) pair ends the same way at all
@@ -926,7 +924,7 @@ assert (agree, groups) == (16, 24)  # the seed, not kappa, decides most outcomes
 # 24 (std, seed) pairs end the same way at all three kappas: on these runs the seed matters
 # more than kappa. Notebook 03 tests kappa on 40 seeds.
 #
-# ## Bonus E: the entropy bonus on the same 4 seeds
+# ## Bonus F: the entropy bonus on the same 4 seeds
 #
 # `nb02_wout_entropy` repeats the sweep's runs at stds 0.01, 0.05, 0.5 and 2 with
 # entropy_coef 0.05 from the first update (**4 seeds** x 3 kappas = 12 runs per std):
@@ -965,7 +963,7 @@ assert sum(only_without.values()) == 17 and sum(only_with.values()) == 1
 # update 400, 0.05 frees 16 and 0.2 frees 30, against 11 without a bonus; of the 44 stuck
 # ones, 0.2 frees 3 and 0.05 none).
 #
-# ## Bonus F: what practice does
+# ## Bonus G: what practice does
 #
 # CleanRL initialises its policy head orthogonally with gain
 # 0.01 (`layer_init(nn.Linear(64, n_actions), std=0.01)`): entries of about 0.01 / sqrt(64).
@@ -973,7 +971,7 @@ assert sum(only_without.values()) == 17 and sum(only_with.values()) == 1
 # weights was among the choices that mattered most in their PPO study on continuous control;
 # it keeps the initial action distribution nearly independent of the observation.
 #
-# ## Bonus G: train your own
+# ## Bonus H: train your own
 #
 # Press **Train** to train one network with your W_out std, kappa, entropy_coef and seed
 # (about 20 updates per second; nothing runs until you press the button). Try wout_std = 1

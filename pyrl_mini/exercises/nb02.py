@@ -12,7 +12,7 @@ import torch
 from .core import Exercise, Finding, Prediction, call, paired_finding, tuple_of
 
 
-# --- Exercise 1: the readout's own gradient, dL/dW_out --------------------------------------------
+# --- Exercise 4 (Bonus A): the readout's own gradient, dL/dW_out --------------------------------
 def reference_wout_gradient(rates: torch.Tensor, actions: torch.Tensor, probs: torch.Tensor,
                             fd: torch.Tensor, mask: torch.Tensor, trials: int) -> torch.Tensor:
     """dL/dW_out, shape (N, A), for L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t) with
@@ -97,7 +97,7 @@ wout_gradient = Exercise(
     "too.")
 
 
-# --- Exercise 2: the recurrent gradient at W_out = 0, before and after one Adam step --------------
+# --- Exercise 1: the recurrent gradient at W_out = 0, before and after one Adam step --------------
 def policy_problem(seed: int = 0, wout_std: float = 0.0, trials: int = 64, kappa: float = 0.0):
     """(params, loss_fn): a fresh GRU policy's parameters {name: leaf tensor (1, ...)} and
     loss_fn(), the policy loss L = -(1/B) sum_{valid t, b} log pi(a_t) f(d_t) of one fixed
@@ -201,7 +201,7 @@ first_adam_step = Exercise(
     returns=tuple_of(2), mutates=("params",))  # the reference steps params: not rerun per call
 
 
-# --- Exercise 3: the chance that a trial reaches a choice at initialisation -----------------------
+# --- Exercise 2: the chance that a trial reaches a choice at initialisation -----------------------
 def reference_hold_probability(probs: torch.Tensor, hold_steps: int) -> float:
     """The chance that a trial keeps fixating on each of its first hold_steps steps (through
     the fixation and stimulus epochs, to the decision epoch), averaged over the trials.
@@ -247,7 +247,7 @@ hold_probability = Exercise(
     "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.")
 
 
-# --- A prediction (section 5): does a large W_out trap more runs than upstream's 0.05? -----------
+# --- Exercise 3, a prediction (section 5): does a large W_out trap more runs than 0.05? ----------
 def _large_wout_truth() -> Finding:
     from .. import analysis, data
 
