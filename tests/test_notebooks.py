@@ -130,6 +130,27 @@ def test_core_prose_and_exercises(path):
     assert n_exercises >= MIN_EXERCISES, f"{counts}; at least {MIN_EXERCISES} exercises"
 
 
+# A core verdict rests on core cells: core prose may say that a Bonus exists ("the Bonus is
+# extra"), but never points to one as evidence ("(Bonus A)", "see Bonus C", "Bonus B shows").
+CITES_BONUS = re.compile(r"\bBonus [A-H]\b|\bsee (the )?Bonus\b", re.I)
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.name)
+def test_core_prose_does_not_cite_a_bonus(path):
+    for c in nbformat.read(path, as_version=4).cells:
+        if c.cell_type != "markdown":
+            continue
+        if BONUS.search(c.source):
+            break
+        found = CITES_BONUS.search(c.source)
+        assert not found, f"{path.name}: the core cites a Bonus ({found[0]!r}): {c.source[:80]!r}"
+
+
+def test_the_bonus_citation_pattern():
+    assert CITES_BONUS.search("as Bonus A shows") and CITES_BONUS.search("(see the Bonus)")
+    assert not CITES_BONUS.search("the Bonus is extra") and not CITES_BONUS.search("Bonuses")
+
+
 def test_core_prose_counter_counts_words_exercises_and_stops_at_bonus():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nThree more words"),
