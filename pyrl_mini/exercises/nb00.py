@@ -78,7 +78,7 @@ gamble_value = Exercise(
     "the value is the tau-expectile of the gamble, tau = (1 - kappa) / 2.")
 
 
-# --- Exercise 3: the kappa-weighted policy loss of a small batch ----------------------------------
+# --- Exercise 4 (Bonus A): the kappa-weighted policy loss of a small batch -----------------------
 def reference_policy_loss(logits: torch.Tensor, actions: torch.Tensor, d: torch.Tensor,
                           mask: torch.Tensor, kappa: float,
                           entropy_coef: float = 0.0) -> torch.Tensor:
@@ -144,7 +144,7 @@ policy_loss = Exercise(
     "its gradient with respect to the logits is the trainer's.")
 
 
-# --- Exercise 4 (prediction): which does a network learn first? ----------------------------------
+# --- Exercise 3 (prediction): which does a network learn first? ----------------------------------
 HOLDS, CHOOSES_WELL, WINDOW = 0.2, 0.6, 20  # abort rate below, higher-EV rate above; updates
 
 
