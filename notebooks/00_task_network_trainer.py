@@ -30,7 +30,7 @@ except ImportError:
 #
 # **Learning objectives.** You will
 # 1. know the gambling task and why its equal-EV pairs measure risk preference;
-# 2. derive REINFORCE with a baseline and d log pi(a) / d logits = onehot(a) - pi;
+# 2. derive REINFORCE with a baseline, and the softmax gradient onehot(a) - pi;
 # 3. derive what a kappa-weighted baseline learns (an expectile);
 # 4. tell a trapped run from a converged one, and count runs over seeds.
 #
@@ -38,7 +38,7 @@ except ImportError:
 # descent, some PyTorch); a mean and a standard error. **Time:** about 45 minutes with the
 # exercises.
 #
-# **Roadmap.** Notebooks 01-04 test one suspect each; 05 holds the verdicts. Section 7 is the
+# **Roadmap.** Notebooks 01-04 test one suspect each; 05 holds the verdicts; section 7 is the
 # collection's **Glossary**.
 
 # %%
@@ -74,8 +74,8 @@ for side, i in (("left", left), ("right", right)):
 plots.plot_trial(task, left=left, right=right);
 
 # %% [markdown]
-# In the 25 options, **each column has one expected value** (m = EV / p). A pair from one
-# column, like options 7 and 17, differs in risk alone; the lower-p option is riskier.
+# **Each column has one expected value** (EV; m = EV / p), so a pair from one column, like
+# options 7 and 17, differs in risk alone: the lower-p option is riskier.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 plots.plot_option_grid();
@@ -87,8 +87,8 @@ assert np.allclose(ev.ravel()[[left, right]], ev[0, 2]), "options 7 and 17: one 
 # %% [markdown]
 # ## 2. The policy gradient, derived (7 min)
 #
-# The policy pi_theta gives the three actions' probabilities. We want to raise J(theta) = E[R],
-# the expected reward of a trial. The log-derivative trick, grad pi = pi grad log pi, gives
+# The policy pi_theta gives the actions' probabilities; we raise J(theta) = E[R], a trial's
+# expected reward. The log-derivative trick, grad pi = pi grad log pi, gives
 #
 # $$\nabla_\theta J = \mathbb{E}\Big[\sum_t \nabla_\theta \log \pi_\theta(a_t \mid s_t)\, G_t\Big]$$
 #
@@ -127,8 +127,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
 # (**risk-averse**). The written analysis of upstream's failure says "Risk-seeking amplifies:
 # `δ' = 1.2 × δ` (for negative δ)"; the formula says the opposite: at kappa = -0.2 the
-# *positive* errors are multiplied by 1.2. Verdict 4: **refuted** (notebook 05 holds every
-# verdict).
+# *positive* errors are multiplied by 1.2. Verdict 4: **refuted** (verdicts: notebook 05).
 #
 # ### Exercise 1: write f(d)
 #
@@ -225,8 +224,8 @@ assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the E
 
 # %% [markdown]
 # **Why kappa < 0 picks the riskier gamble.** Choosing an option raises its probability by
-# the mean f(d) after it, positive exactly when V lies below the option's expectile: the
-# larger expectile wins. Two options of equal EV:
+# the mean f(d) after it, positive when V lies below the option's expectile: the larger
+# expectile wins. Two options of equal EV:
 
 # %%
 ev = 1.0
@@ -237,8 +236,8 @@ print(f"kappa=-0.4, EV {ev}: value of p=0.1 {risky:.2f}, of p=0.9 {safe:.2f}")
 assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
 
 # %% [markdown]
-# At kappa < 0 the lower-p option has the larger expectile; at kappa > 0 the order reverses.
-# Section 6 asks whether trained networks agree.
+# At kappa < 0 the lower-p option has the larger expectile; at kappa > 0 the order reverses
+# (section 6 tests trained networks).
 #
 # ## 5. Training (6 min)
 #
@@ -290,14 +289,24 @@ assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 #
 # `grid` holds networks trained ahead of time (1000 updates), 3 seeds for each setting of a
 # grid: kappa -0.4 to +0.4 by 0.2 times entropy_coef 0, 0.01, 0.05. Left: how often each
-# picks the lower-p option of an equal-EV pair. Right: choices by the options' log p and
-# log EV differences.
+# picks the lower-p option of an equal-EV pair. Right, a heatmap: choices by the options'
+# log p and log EV differences.
 
 # %%
 grid = data.load("nb00_main_grid")
 widgets.kappa_demo(grid)
 
 # %% [markdown]
+# **Think!** Does the entropy_coef slider remove the kappa effect? Compare the heatmap's
+# middle row (equal EV) at kappa = -0.4 and +0.4.
+#
+# <details><summary>Answer</summary>
+#
+# No: the slope below is negative at every entropy_coef. On the middle row, where EV is
+# equal, kappa = -0.4 networks choose left mostly when left has the lower p (left half red),
+# kappa = +0.4 networks when it has the higher p.
+# </details>
+#
 # Each seed's lower-p rate at both ends, and a least-squares slope of rate against kappa:
 
 # %%
@@ -340,16 +349,6 @@ assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 
 # half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: stopped choosing); the
 # slope is negative, many standard errors from zero, at every entropy_coef.
 #
-# **Think!** Does the entropy_coef slider remove the kappa effect? Compare the heatmap's
-# middle row (equal EV) at kappa = -0.4 and +0.4.
-#
-# <details><summary>Answer</summary>
-#
-# No: the slope is negative at every entropy_coef (the cell above). On the middle row, where
-# EV is equal, kappa = -0.4 networks choose left mostly when left has the lower p (left half
-# red), kappa = +0.4 networks when it has the higher p.
-# </details>
-#
 # ## 7. Glossary: how a run ends (3 min)
 #
 # A converged run is nearly deterministic too, so a run is judged by its **behaviour mode**
@@ -361,9 +360,9 @@ assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 
 # | **always aborts** | breaks fixation on >= 90 % of trials |
 # | **converged** | aborts on < 5 %, picks the higher-EV option on >= 80 % of unequal-EV pairs |
 # | **one side** | chooses on at least half, >= 95 % of those choices on one side |
-# | **learning** | none of these yet, whatever its reward |
-# | **trapped** | never chooses, always aborts or one side: the behaviour ignores the offer |
-# | **stuck** | never chooses or always aborts: every trial pays the same, so the gradient is about zero |
+# | **learning** | none of these yet |
+# | **trapped** | never chooses, always aborts or one side: ignores the offer |
+# | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
 # | **reaches the criterion** | its 20-update running mean meets the converged rule |
 # | **collapse** | the analysis's word for entropy, log-probabilities and gradient norm at zero; only quoted |
 
@@ -444,14 +443,13 @@ assert [int(trapped[-0.4][g].sum()) for g in groups.values()] == [7, 7, 14]
 assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
 
 # %% [markdown]
-# - **Paired seeds**: both kappas train the same seeds (same initial weights and trials): a
-#   seed is its own control. Only **discordant** seeds, trapped at one kappa only, say
-#   anything about kappa.
+# - **Paired seeds**: both kappas train the same seeds (same initial weights and trials), so
+#   only **discordant** seeds, trapped at one kappa only, say anything about kappa.
 # - **Exact McNemar test**: with no kappa effect, each discordant seed falls either way with
 #   probability 1/2 (a **sign test**); p is the chance of a split at least this uneven.
 #   p < 0.05 is a difference.
-# - **Replication**: a claim whose blocks disagree beyond their intervals, or whose paired
-#   test concludes otherwise in a block than pooled, is **not replicated**.
+# - **Replication**: a claim is **not replicated** if its blocks disagree beyond their
+#   intervals, or its paired test concludes otherwise in a block than pooled.
 
 # %%
 a, b = trapped[-0.4], trapped[0.4]
@@ -479,10 +477,10 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1), stats.sign_tes
 # **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
 # 5 and 6 (11 of 40). Of 40 paired seeds, 7 are discordant, 5 to 2 (p = 0.45); neither block
 # finds a difference: replicated. The analysis's claim that negative kappa brings the collapse
-# and positive kappa stays healthy is verdict 6: **not supported** (notebook 03 tests it).
+# and positive kappa stays healthy is verdict 6: **not supported** (tested in notebook 03).
 #
-# **Think!** With 7 discordant seeds, which splits give p < 0.05? And how few discordant seeds,
-# all one way, can give p < 0.05?
+# **Think!** With 7 discordant seeds, which splits give p < 0.05? How many seeds, all one
+# way, does p < 0.05 need?
 #
 # <details><summary>Answer</summary>
 #
