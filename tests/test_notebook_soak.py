@@ -106,17 +106,16 @@ def test_a_demo_gives_a_headless_client_nothing_to_send(monkeypatch):
     send = output_widget.OutputWidget.send
     monkeypatch.setattr(output_widget.OutputWidget, "send",
                         lambda self, *a, **k: (sends.append(1), send(self, *a, **k))[1])
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import matplotlib\nmatplotlib.use('Agg')\nfrom pyrl_mini import plots\n"
-        "from pyrl_mini.widgets import Demo, kappa_slider\n"
-        "def draw(kappa):\n    fig, ax = plots.subplots()\n    ax.plot([0, 1], [0, kappa])\n"
-        "    return fig\n"
-        "demo = Demo(draw, kappa=kappa_slider([-0.2, 0.2]))\ndemo.set(kappa=0.2)\ndemo"),
-        nbformat.v4.new_code_cell("assert demo.redraws == 2\n"
-                                  "print(len(demo.output.outputs), demo.output.msg_id == '')")]
+    draw_twice = ("import matplotlib\nmatplotlib.use('Agg')\nfrom pyrl_mini import plots\n"
+                  "from pyrl_mini.widgets import Demo, kappa_slider\n"
+                  "def draw(kappa):\n    fig, ax = plots.subplots()\n"
+                  "    ax.plot([0, 1], [0, kappa])\n    return fig\n"
+                  "demo = Demo(draw, kappa=kappa_slider([-0.2, 0.2]))\ndemo.set(kappa=0.2)\n"
+                  "demo")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}}, cells=[
+        nbformat.v4.new_code_cell(draw_twice), nbformat.v4.new_code_cell(
+            "assert demo.redraws == 2\nprint(len(demo.output.outputs), demo.output.msg_id == '')")])
     client = NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True)
     client.execute()
     assert sends == [], "the client answered an Output-widget capture on the shell socket"
