@@ -170,10 +170,13 @@ def _learned_first_truth(history: dict) -> Finding:
     holds, chooses = learning_order(history)
 
     def since(update: int | None) -> str:
-        return "never" if update is None else f"from update {update}"
+        # name the window by both ends: a window named by its start looked early on the
+        # plotted curve, which is smoothed differently (reader, issue 31)
+        return ("never" if update is None else
+                f"first in the mean of updates {update}-{update + WINDOW - 1}")
 
-    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}, higher-EV choices above "
-             f"{CHOOSES_WELL:.0%} {since(chooses)} ({WINDOW}-update means)")
+    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}; higher-EV choices above "
+             f"{CHOOSES_WELL:.0%} {since(chooses)}")
     if holds is None and chooses is None:
         return Finding(None, f"this run crossed neither line in {len(history['abort_rate'])} "
                              "updates; look at its curves below")
