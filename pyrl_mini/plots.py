@@ -354,9 +354,12 @@ class KappaDemoFigure:
         xs, ys, table, _ = pooled_choice_table(self.grid, kappa, entropy_coef)
         im = ax2.imshow(table.T, origin="lower", cmap="coolwarm", vmin=0, vmax=1,
                         aspect="auto")
-        every_x, every_y = max(1, len(xs) // 5), max(1, len(ys) // 5)
-        ax2.set_xticks(range(0, len(xs), every_x), [f"{v:.1f}" for v in xs[::every_x]])
-        ax2.set_yticks(range(0, len(ys), every_y), [f"{v:.1f}" for v in ys[::every_y]])
+        # about five ticks an axis, always one at 0: its row is the equal-EV pairs the text
+        # asks about (a reader found no 0 among the ticks)
+        for axis, values in ((ax2.xaxis, xs), (ax2.yaxis, ys)):
+            every, zero = max(1, len(values) // 5), int(np.argmin(np.abs(values)))
+            ticks = range(zero % every, len(values), every)
+            axis.set_ticks(ticks, [f"{values[i]:.1f}" if i != zero else "0" for i in ticks])
         ax2.set(xlabel="log p_left - log p_right", ylabel="log EV_left - log EV_right")
         fig.colorbar(im, ax=ax2, label="P(choose left); white: no such trial")
         ax1.set_title(" ")

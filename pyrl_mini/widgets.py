@@ -33,7 +33,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Image, display
+from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
@@ -130,9 +130,13 @@ class Demo:
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)  # a figure closed in pyplot keeps a bare canvas; give it Agg
         self.png = self._render(fig)
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(Image(data=self.png, format="png"))
+        # Set the Output widget's outputs from the kernel, not `with self.output: display()`:
+        # a capture makes a headless client (nbclient, under nbconvert or nbmake) answer on the
+        # kernel's shell socket while it waits there for the cell's reply, which can lose that
+        # reply's wake-up (the cell then hangs, forever under plain nbconvert). JupyterLab draws
+        # the same picture either way.
+        self.output.outputs = ({"output_type": "display_data", "metadata": {}, "data": {
+            "image/png": base64.b64encode(self.png).decode("ascii")}},)
         if self.figure is not None and self.figure is not fig:
             plt.close(self.figure)
         plt.close(fig)  # shown through the Output widget, not again at the end of the cell

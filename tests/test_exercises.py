@@ -885,6 +885,7 @@ def test_learned_first_reads_the_run_it_is_given():
     assert nb00.learned_first.verdict("choice", _history(400, 400)).startswith("no verdict:")
     # the first update of the first 20-update window below 20 % aborts, above 60 % higher-EV
     assert nb00.learning_order(_history(60, 180)) == (56, 168)
+    assert "updates 56-75" in truth(_history(60, 180)).evidence   # a window by both its ends
 
 
 def test_prediction_truths_follow_the_data():

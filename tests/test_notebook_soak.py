@@ -93,6 +93,39 @@ def test_output_widget_cells_never_wait_for_their_timeout():
     assert max(seconds.values()) < 30, f"a cell waited {max(seconds.values()):.0f} s"
 
 
+def test_a_demo_gives_a_headless_client_nothing_to_send(monkeypatch):
+    """The cause behind the guard, removed at its source for our demos: nbclient mimics an
+    Output widget only for output captured in it (`with out: display(...)`), and the mimic
+    answers each capture on the shell socket, the send that can lose a reply's wake-up (plain
+    `jupyter nbconvert --execute` has no guard and hung on notebook 00's kappa demo). A Demo
+    sets its Output widget's outputs from the kernel instead: the client must send nothing,
+    and the notebook still holds the demo's picture."""
+    from nbclient import output_widget
+
+    sends = []
+    send = output_widget.OutputWidget.send
+    monkeypatch.setattr(output_widget.OutputWidget, "send",
+                        lambda self, *a, **k: (sends.append(1), send(self, *a, **k))[1])
+    draw_twice = ("import matplotlib\nmatplotlib.use('Agg')\nfrom pyrl_mini import plots\n"
+                  "from pyrl_mini.widgets import Demo, kappa_slider\n"
+                  "def draw(kappa):\n    fig, ax = plots.subplots()\n"
+                  "    ax.plot([0, 1], [0, kappa])\n    return fig\n"
+                  "demo = Demo(draw, kappa=kappa_slider([-0.2, 0.2]))\ndemo.set(kappa=0.2)\n"
+                  "demo")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}}, cells=[
+        nbformat.v4.new_code_cell(draw_twice), nbformat.v4.new_code_cell(
+            "assert demo.redraws == 2\nprint(len(demo.output.outputs), demo.output.msg_id == '')")])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True)
+    client.execute()
+    assert sends == [], "the client answered an Output-widget capture on the shell socket"
+    assert nb.cells[1].outputs[0]["text"] == "1 True\n"
+    shown = nb.cells[0].outputs[-1]["data"]
+    assert "image/png" in shown and "application/vnd.jupyter.widget-view+json" in shown
+    saved = [state for state in client.widget_state.values() if state.get("outputs")]
+    assert saved and saved[0]["outputs"][0]["data"]["image/png"], "the widget holds the PNG"
+
+
 def test_the_harness_dumps_the_stacks_of_a_stuck_cell(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

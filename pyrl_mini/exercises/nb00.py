@@ -78,7 +78,7 @@ gamble_value = Exercise(
     "the value is the tau-expectile of the gamble, tau = (1 - kappa) / 2.")
 
 
-# --- Exercise 3: the kappa-weighted policy loss of a small batch ----------------------------------
+# --- Exercise 4 (Bonus A): the kappa-weighted policy loss of a small batch -----------------------
 def reference_policy_loss(logits: torch.Tensor, actions: torch.Tensor, d: torch.Tensor,
                           mask: torch.Tensor, kappa: float,
                           entropy_coef: float = 0.0) -> torch.Tensor:
@@ -144,7 +144,7 @@ policy_loss = Exercise(
     "its gradient with respect to the logits is the trainer's.")
 
 
-# --- Exercise 4 (prediction): which does a network learn first? ----------------------------------
+# --- Exercise 3 (prediction): which does a network learn first? ----------------------------------
 HOLDS, CHOOSES_WELL, WINDOW = 0.2, 0.6, 20  # abort rate below, higher-EV rate above; updates
 
 
@@ -170,10 +170,13 @@ def _learned_first_truth(history: dict) -> Finding:
     holds, chooses = learning_order(history)
 
     def since(update: int | None) -> str:
-        return "never" if update is None else f"from update {update}"
+        # name the window by both ends: a window named by its start looked early on the
+        # plotted curve, which is smoothed differently (reader, issue 31)
+        return ("never" if update is None else
+                f"first in the mean of updates {update}-{update + WINDOW - 1}")
 
-    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}, higher-EV choices above "
-             f"{CHOOSES_WELL:.0%} {since(chooses)} ({WINDOW}-update means)")
+    lines = (f"abort rate below {HOLDS:.0%} {since(holds)}; higher-EV choices above "
+             f"{CHOOSES_WELL:.0%} {since(chooses)}")
     if holds is None and chooses is None:
         return Finding(None, f"this run crossed neither line in {len(history['abort_rate'])} "
                              "updates; look at its curves below")
