@@ -25,9 +25,7 @@ except ImportError:
 # %% [markdown]
 # # 05 · The explorer, the verdicts, and why we count seeds
 #
-# Notebooks 00-04 tested the written analysis that circulates with the upstream code one
-# suspect at a time. Here it comes together: an explorer, why a result is a count over
-# seeds, the verdict on every claim, and logs for you to diagnose.
+# Notebooks 00-04 tested the analysis one suspect at a time. Here it comes together.
 #
 # **Learning objectives.** You will
 # 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
@@ -46,7 +44,7 @@ except ImportError:
 # > - **seed block**: 20 seeds; a second block checks the first.
 #
 # **Time:** about 47 minutes for sections 1-5 and their three exercises, plus a few for
-# this introduction; the Bonus is extra. Run All takes about 20 seconds.
+# this page; the Bonus is extra. Run All: about 20 seconds.
 
 # %%
 # %matplotlib inline
@@ -260,11 +258,10 @@ if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_
 #
 # ## 3. How many seeds? (8 min)
 #
-# One setting, kappa -0.4 without a bonus, counted on the collection's first grid (3 seeds
-# per cell) and on `collapse_kappa`'s two blocks of 20 new seeds, each with its Wilson
-# interval (notebook 00, How we count). `d.select(...)` gives the rows of a data set at
-# those settings; `d.by_seed(...)` the same rows sorted by seed, so two data sets line up
-# seed for seed.
+# One setting, kappa -0.4 without a bonus, on the first grid (3 seeds per cell) and on
+# `collapse_kappa`'s two blocks of 20 new seeds, with Wilson intervals. `d.select(...)` gives
+# a data set's rows at those settings; `d.by_seed(...)` the same rows sorted by seed, so two
+# data sets line up seed for seed.
 
 # %%
 main = data.load("nb00_main_grid")
@@ -296,18 +293,16 @@ for b in ck.blocks + [None]:
           f"only with (exact McNemar p = {p:.3f})")
 
 # %% [markdown]
-# > **A lesson on sample size.** The collection's first grid has 3 seeds per setting. At
-# > kappa -0.4 without a bonus it counts 0 of 3 trapped (0-56 %), an interval
-# > that cannot tell a rare trap from a common one; over its five kappas, 2 of 15, on
-# > the same 3 seeds. Read from such runs, trapping looks rare. 20 new
-# > seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40 (22-50 %).
+# > **A lesson on sample size.** The first grid has 3 seeds per setting. At kappa -0.4
+# > without a bonus it counts 0 of 3 trapped (0-56 %), an interval that cannot tell a rare
+# > trap from a common one; over its five kappas, 2 of 15 on the same 3 seeds. Trapping
+# > looks rare. 20 new seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40
+# > (22-50 %).
 # >
-# > The second block checks more than a count. On block 1 alone, a bonus of 0.01 at kappa
-# > -0.4 frees 7 seeds and traps 2 others (p = 0.18): no effect one could claim. On block 2,
-# > 7 and 0 (p = 0.016); on both, 14 and 2 (p = 0.004). One block of 20 paired seeds can
-# > land on either side of p = 0.05 for an effect this size, so each verdict states both
-# > blocks, and asks of each block only that it point the same way as the pooled seeds
-# > (here both do: more seeds freed than trapped).
+# > The second block checks tests too. On block 1, a bonus of 0.01 at kappa -0.4 frees 7
+# > seeds and traps 2 (p = 0.18); on block 2, 7 and 0 (p = 0.016); on both, 14 and 2
+# > (p = 0.004). One block of 20 can land on either side of p = 0.05 for an effect this
+# > size, so a verdict asks each block only to point the way the pooled seeds do (both do).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the box's numbers
@@ -326,13 +321,15 @@ assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 # %% [markdown]
 # ## 4. The verdicts (9 min)
 #
-# `verdicts.verdicts()` computes every verdict from the stored runs: a verdict word, a
-# takeaway, and the counts it rests on, per seed block (the Bonus has the counts). Words:
+# `verdicts.verdicts()` computes every verdict from the stored runs (the Bonus has the
+# counts it rests on). Words:
 # **refuted** (contradicted), **not supported** (no such effect), **partly**, **confirmed**,
 # **true, other reason** (true, but not for the stated reason). Replicated:
 #
 # - **yes**: every count's blocks agree within their intervals, and every paired test's
-#   blocks point the way the pooled seeds do (as in section 3's box);
+#   blocks agree with the pooled seeds: where those show a difference, each block points
+#   the same way (section 3's box: p = 0.18 and 0.016 both count); where none, no block
+#   shows one;
 # - **not replicated**: a count or test fails that; the column names it;
 # - **one block**: measured on one block only; **exact**: computed, no runs.
 
@@ -414,12 +411,10 @@ for r in rows:
 # %% [markdown]
 # ## 5. Diagnose a log (11 min)
 #
-# Upstream prints a log block every few updates: Policy Entropy, Gradient Statistics,
-# Log-probabilities, Advantage. `parse_log(text)` turns a block into a dict. Four logs, one
-# line each: the analysis's own at step 600, the one it calls "collapsed", and three stored
-# runs at update 690 (full text in the Bonus). adv_mean and adv_std are the mean and spread
-# of the advantage f(d), which the log prints as "Advantage (delta_prime)"; nan means the log
-# does not print that number (the analysis's log has no spread).
+# Upstream prints a log block every few updates; `parse_log(text)` turns one into a dict.
+# Four logs, one row each: the analysis's own (the one it calls "collapsed") and three
+# stored runs at update 690 (full text in the Bonus). adv_mean and adv_std: the mean and
+# spread of f(d), "Advantage (delta_prime)" in the log; nan: not printed.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares the four logs: the analysis's own (as it quotes it) and the three stored runs'
@@ -479,13 +474,11 @@ assert np.isnan(blocks["analysis"].get("adv_std", np.nan)), "the analysis prints
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# The advantages: in `log_a` their mean and their spread are both about zero (the row's
-# last two columns). Every trial pays the same, as when a network always aborts (-0.5), and
-# the baseline has learned it. Then every term f(d) x (onehot(a) - pi) is zero *because
-# f(d) is*; the saturated softmax makes it smaller still but is not the cause (an
-# unsaturated run in this trap is stuck too, notebook 03 section 4). The analysis's log
-# prints only the mean, about zero; the diagnoser reads it the same way, and notebook 03
-# matched that log to a network that always aborts.
+# The advantages: in `log_a` their mean and spread are both about zero (the last two
+# columns). Every trial pays the same, as when a network always aborts, and the baseline has
+# learned it; so every f(d) x (onehot(a) - pi) is zero at pi(a) = 0.9 too. The saturation
+# only makes it smaller. The analysis's log prints only the mean, about zero; the diagnoser
+# reads it the same way.
 # </details>
 #
 # ### Exercise 3: trapped, learning or diverged?
