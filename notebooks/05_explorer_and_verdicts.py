@@ -44,7 +44,7 @@ except ImportError:
 # > - **seed block**: 20 seeds; a second block checks the first.
 #
 # **Time:** about 47 minutes for sections 1-5 and their three exercises, plus a few for
-# this page; the Bonus is extra. Run All: about 20 seconds.
+# the introduction; the Bonus is extra. Run All: about 20 seconds.
 
 # %%
 # %matplotlib inline
