@@ -96,15 +96,16 @@ trapped_count = Exercise(
                      is_whole_number))
 
 
-# --- Exercise 3: diagnose three logs: converged, trapped or diverged ------------------------------
+# --- Exercise 3: diagnose three logs: learning, trapped or diverged -------------------------------
 def reference_classify_log(block: dict) -> str:
     """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
-    zero (|mean| and std below 0.05); otherwise 'converged' (for the logs of this exercise)."""
+    zero (|mean| and std below 0.05); otherwise 'learning' (not 'converged': a log holds no
+    behaviour, so it cannot show the better option picked)."""
     if not all(math.isfinite(v) for v in block.values()):
         return "diverged"
     if abs(block["adv_mean"]) < 0.05 and block["adv_std"] < 0.05:
         return "trapped"
-    return "converged"
+    return "learning"
 
 
 _LOG_KEYS = ("entropy", "max_prob", "grad_norm", "grad_norm_W_in", "grad_norm_W_rec",
@@ -135,7 +136,7 @@ def _cases() -> list[tuple[str, str]]:
     # rows and updates chosen on the data version 0.2.0 build: a rebuild can change what a
     # stored run does, so pick them again then (tests/test_exercises.py fails if they stop
     # telling the checker's wrong answers apart)
-    return [(_stored_log("nb03_kappa_lr", 18, 69), "converged"),      # reward 0.80, entropy 0.05
+    return [(_stored_log("nb03_kappa_lr", 18, 69), "learning"),       # reward 0.80, entropy 0.05
             (_stored_log("nb03_kappa_lr", 5, 69), "trapped"),         # always aborts, saturated
             (_stored_log("nb03_kappa_lr", 18, 69, nan=every), "diverged"),
             (_stored_log("nb03_kappa_lr", 11, 0), "trapped"),         # entropy 0.33, grad 0.03
@@ -161,15 +162,19 @@ def _test_classify_log(fn: Callable) -> str | None:
         show = ", ".join(f"{k} {block[k]:.6g}" for k in ("entropy", "grad_norm", "adv_mean",
                                                           "adv_std") if k in block)
         hint = ": check the rules in their order"
-        if want == "diverged":
+        if want == "diverged" and any(math.isinf(v) for v in block.values()):
+            hint = (": this block holds an inf, which math.isnan misses; test with "
+                    "math.isfinite (NaN and inf) and look at every statistic")
+        elif want == "diverged":
             hint = (": a NaN is never equal to anything, even NaN; test with math.isfinite "
                     "and look at every statistic")
         elif want == "trapped":
             hint = (": entropy and gradient norm do not decide it (a run can keep both and be "
                     "stuck); look at what the advantages do")
         elif got == "trapped":
-            hint = (": a low entropy or gradient norm is not a trap by itself; look at the "
-                    "spread of the advantages")
+            hint = (": a low entropy, a small gradient norm or a mean advantage near zero is "
+                    "not a trap by itself (once the baseline has caught up, every run's advantages "
+                    "average about zero); their spread must be about zero as well")
         return f"for the block with {show} you said {got!r}{hint}"
     return None
 
@@ -177,7 +182,7 @@ def _test_classify_log(fn: Callable) -> str | None:
 classify_log = Exercise(
     "classify_log", reference_classify_log, _test_classify_log,
     "non-finite means diverged; advantages all about zero means trapped.",
-    returns=one_of("converged", "trapped", "diverged"))
+    returns=one_of("learning", "trapped", "diverged"))
 
 
 # --- Exercise 2 (interpretation): why does a log print a zero gradient? ------------------------
