@@ -221,6 +221,7 @@ task = TrainSettings().task
 hold_steps = task.fixation_steps + task.stimulus_steps       # 7 steps that must be FIXATE
 starts = {seed: widgets.initial_rates(seed, trials=64) for seed in range(12)}
 
+# %% [markdown]
 # ### Exercise 2: the chance that a trial reaches a choice
 #
 # In: the initial policy `probs`, a tensor (T, B, 3): for each of T steps and B trials, the
@@ -278,7 +279,7 @@ assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() 
 # batches, while 2 of 12 seeds are over ten times above it: a lottery on the initial readout.
 
 # %% [markdown]
-# ## 5. Small against large W_out: how often do runs end trapped? (8 min)
+# ## 5. Small against large W_out: how often do runs end trapped? (10 min)
 #
 # A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
 # offer (notebook 00's glossary). We trained W_out std 0.01, 0.05 (upstream's default), 0.5
