@@ -32,10 +32,10 @@ except ImportError:
 # 1. find which gradients are exactly zero at W_out = 0;
 # 2. see why "stronger initial gradients" does not matter under Adam;
 # 3. compute how the W_out scale sets the chance that a trial reaches a choice;
-# 4. compare settings by paired seeds in two seed blocks.
+# 4. compare settings by paired seeds, in seed blocks.
 #
 # **Prerequisites.** Notebook 00 (the policy gradient, the kappa transform, the glossary,
-# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 45 minutes;
+# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 50 minutes;
 # Run All takes under a minute.
 
 # %%
@@ -78,13 +78,14 @@ print("pyrl_mini: wout_std=0 -> W_out of shape", tuple(w0.shape), "with",
 assert upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 
 # %% [markdown]
-# ## 2. Update 0 with W_out = 0: which gradients vanish? (5 min)
+# ## 2. Update 0 with W_out = 0: which gradients vanish? (6 min)
 #
 # From notebook 00: d_t = G_t - V_t is the **advantage** (return minus baseline, section 2);
 # f(d) is the **kappa transform** (section 3), which weights good (kappa < 0) or bad
 # (kappa > 0) surprises more; kappa = 0 leaves d unchanged. With rates r_t (N units), logits
 # z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy loss of B trials is
-# L = -(1/B) sum_{valid t} log pi(a_t) f(d_t). Since d log pi(a) / dz = onehot(a) - pi:
+# L = -(1/B) sum_{valid t} log pi(a_t) f(d_t) (valid t: the steps before the trial ended).
+# Since d log pi(a) / dz = onehot(a) - pi:
 #
 # $$ \frac{\partial L}{\partial r_t} = -\frac1B f(d_t) \big(\text{onehot}(a_t) - \pi_t\big)
 #    W_\text{out}^\top . $$
@@ -96,7 +97,7 @@ assert upstream_wout_std(0) == 0.05 and torch.count_nonzero(w0) == 0
 # %%
 settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
 ens = Ensemble([settings])                       # one network (the ensemble dim has size 1)
-batch = ens.rollout(256, torch.tensor([0.0]))    # the trainer's batch and its policy loss
+batch = ens.rollout(256, torch.tensor([0.0]))    # 256 trials; kappa 0 for the one network
 batch["policy_loss"].sum().backward()            # entropy_coef 0: L is the policy loss alone
 norms = {name: float(p.grad[0].norm()) for name, p in ens.params.items()}
 readout = ("W_out", "b_out")
@@ -127,8 +128,9 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 # In: `params`, a dict {name: tensor} of a fresh GRU policy with W_out = 0 (no gradients
 # yet); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
 # parameters; `lr`, a float. Out: two floats, the norm of `params["W_rec"].grad` now, and
-# after one `torch.optim.Adam` step of size lr on every parameter. Note: `backward()` adds to
-# stored gradients.
+# after one `torch.optim.Adam` step of size lr on every parameter. Tools:
+# `opt = torch.optim.Adam(params.values(), lr=lr)`, `opt.step()`, `opt.zero_grad()`, and
+# `loss_fn().backward()`, which fills each `params[name].grad` (and adds to a stored one).
 
 # %%
 def first_adam_step(params, loss_fn, lr):
@@ -169,44 +171,27 @@ assert before == 0.0 and after > 1e-4
 assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
 
 # %% [markdown]
-# The same step answers "stronger initial gradients". The trainer's first update from W_out
-# std 0.01 and 0.1:
+# The same step answers "stronger initial gradients": your function from W_out std 0.01 and
+# 0.1, and how far the step moved each recurrent weight:
 
 # %%
-def first_updates(wout_std, seed=0):
-    """Train one and two updates from the same start: the recurrent gradient norm at updates
-    0 and 1, W_out after update 0, and what update 0 changed in W_rec (N, N)."""
-    s = TrainSettings(seed=seed, kappa=0.0).replace(wout_std=wout_std)
-    W_rec = Ensemble([s]).params["W_rec"][0].detach()            # the initial weights
-    one, two = train(s, progress=False, stop_after=1), train(s, progress=False, stop_after=2)
-    return {"grad_norm_W_rec": two.history["grad_norm_W_rec"][:, 0],
-            "W_out_after_one": one.params["W_out"][0], "lr": s.lr,
-            "W_rec_step0": one.params["W_rec"][0] - W_rec}
-
-
-first = {std: first_updates(std) for std in (0.0, 0.01, 0.1)}
+grad, moved = {}, {}
 for std in (0.01, 0.1):
-    f = first[std]
-    moved = float((f["W_rec_step0"].abs() / f["lr"]).median())
-    print(f"wout_std={std}: |dL/dW_rec| at update 0 = {f['grad_norm_W_rec'][0]:.5f}; "
-          f"median |change of a W_rec entry| / lr = {moved:.4f}")
-grad_ratio = first[0.1]["grad_norm_W_rec"][0] / first[0.01]["grad_norm_W_rec"][0]
+    params, loss_fn = exercises.policy_problem(seed=0, wout_std=std)
+    W_rec = params["W_rec"].detach().clone()                      # before the step
+    grad[std], _ = first_adam_step(params, loss_fn, lr=0.01)
+    moved[std] = float(((params["W_rec"].detach() - W_rec).abs() / 0.01).median())
+    print(f"wout_std={std}: |dL/dW_rec| = {grad[std]:.2g}; "
+          f"median |change of a W_rec entry| / lr = {moved[std]:.3f}")
+grad_ratio = grad[0.1] / grad[0.01]
 print(f"recurrent gradient at std 0.1 / at std 0.01: {grad_ratio:.1f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the trainer does what exercise 1 found: from W_out = 0, zero recurrent gradient (so W_rec
-# does not move) at update 0, non-zero at update 1, and every W_out entry at +-lr
-f0 = first[0.0]
-assert f0["grad_norm_W_rec"][0] == 0 and f0["grad_norm_W_rec"][1] > 1e-4
-assert torch.count_nonzero(f0["W_rec_step0"]) == 0
-assert np.allclose(f0["W_out_after_one"].abs().numpy(), f0["lr"], rtol=1e-3)
-assert 5 < grad_ratio < 6.5, "about six times the recurrent gradient at 0.1 (seed 0)"
-for std in (0.01, 0.1):
-    f = first[std]
-    assert abs(float((f["W_rec_step0"].abs() / f["lr"]).median()) - 1) < 0.01
+assert f"{grad_ratio:.1f}" == "8.9", "about nine times the recurrent gradient at 0.1 (seed 0)"
+assert all(abs(m - 1) < 0.01 for m in moved.values())   # Adam: every weight moves by lr
 
 # %% [markdown]
-# At 0.1 the recurrent gradient is 5.7 times larger on this seed, yet Adam moves each
+# At 0.1 the recurrent gradient is 8.9 times larger on this seed, yet Adam moves each
 # recurrent weight by lr at both scales: "stronger initial gradients" is true and, under
 # Adam, irrelevant.
 #
@@ -216,7 +201,7 @@ for std in (0.01, 0.1):
 # <details><summary>Answer</summary>
 #
 # Yes. With SGD the recurrent weights move by lr times their gradient, which grows with W_out
-# (about x6 from 0.01 to 0.1 on seed 0) and is exactly zero at W_out = 0; W_out
+# (8.9 times from 0.01 to 0.1 on seed 0, above) and is exactly zero at W_out = 0; W_out
 # itself grows only by lr times its small gradient. A small W_out would delay every recurrent
 # update. Adam divides each step by the size of its own gradient, so the scale cancels: the
 # analysis's advice depends on an optimiser it does not name.
@@ -224,39 +209,25 @@ for std in (0.01, 0.1):
 #
 # ## 4. The W_out scale sets the first policy (9 min)
 #
-# A trial pays only if the network fixates through the 7 fixation and stimulus steps, then
-# chooses; any other action there aborts it with -0.5.
-#
-# **Interactive demo.** Move `wout_std` and `seed`. Nothing is trained: pi_t =
-# softmax(r_t W_out) on one rollout of 64 trials is the policy training starts from. Left:
-# pi(a) per step (grey: steps that must be FIXATE). Right: the entropy of every step.
+# A trial pays only if the network fixates through its 7 fixation and stimulus steps (the
+# *hold steps*), then chooses; any other action there aborts it with -0.5. Nothing is trained
+# here: pi_t = softmax(r_t W_out) on one rollout of 64 trials is the policy training starts
+# from, on 12 seeds.
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares starts[seed] = (rates r_t (T, B, N), a W_out draw Z at std 1 (N, 3)) for 12 seeds:
+# the rates do not depend on W_out, so the first policy at std w is softmax(w * r_t Z)
 task = TrainSettings().task
 hold_steps = task.fixation_steps + task.stimulus_steps       # 7 steps that must be FIXATE
-# one rollout of 64 trials per seed: its rates r_t (T, B, N) and W_out draw Z at std 1 (N, 3);
-# the rates do not depend on W_out, so pi_t = softmax(std * r_t Z) at every std
 starts = {seed: widgets.initial_rates(seed, trials=64) for seed in range(12)}
-initial_demo = widgets.initial_policy_demo(starts)
-display(initial_demo)
 
 # %% [markdown]
-# **Think!** Set wout_std to 2 and move through the seeds. What does a typical seed do in the
-# grey zone, and what does that cost every trial? Is any seed lucky?
-#
-# <details><summary>Answer</summary>
-#
-# A typical seed puts almost all probability on one side from step 0, so nearly every trial
-# aborts at once and pays -0.5: no trial pays more, so the advantages carry no signal toward
-# fixating. A seed whose random W_out happens to favour FIXATE holds fixation from the start.
-# Small stds start near (1/3, 1/3, 1/3) at every step, the same for every seed.
-# </details>
-#
 # ### Exercise 2: the chance that a trial reaches a choice
 #
-# In: the initial policy pi, a tensor (T, B, 3) of T steps, B trials and the actions
-# (FIXATE, LEFT, RIGHT), and an int `hold_steps`. Out: a float, the chance that a trial
-# fixates (action 0) on each of its first `hold_steps` steps, averaged over the B trials.
+# In: the initial policy `probs`, a tensor (T, B, 3): for each of T steps and B trials, the
+# probabilities of FIXATE, CHOOSE-LEFT and CHOOSE-RIGHT (in that order); an int
+# `hold_steps`. Out: a Python float, the chance that a trial fixates (action 0) on each of its
+# first `hold_steps` steps (one product per trial), averaged over the B trials.
 
 # %%
 def hold_probability(probs, hold_steps):
@@ -285,8 +256,8 @@ stds, uniform = (0.0, 0.1, 2.0), (1 / 3) ** hold_steps
 reach = np.array([[hold_probability(torch.softmax(w * (rates @ Z), dim=-1), hold_steps)
                    for w in stds]
                   for rates, Z in starts.values()]) / uniform   # (seeds, stds), vs uniform's
-print(f"uniform policy: a trial reaches a choice with probability {uniform:.2g}, "
-      f"{256 * uniform:.2f} trials per batch of 256")
+print(f"uniform policy: a trial fixates all {hold_steps} hold steps with probability "
+      f"{uniform:.2g}, {256 * uniform:.2f} trials per batch of 256")
 for j, w in ((1, 0.1), (2, 2.0)):
     r = reach[:, j]
     print(f"wout_std={w:<3g}: times uniform's, median {np.median(r):.2g}, range {r.min():.2g} "
@@ -301,12 +272,14 @@ assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() 
 
 # %% [markdown]
 # Uniform, a trial reaches a choice with probability (1/3)^7 = 0.00046, 0.12 trials per batch
-# of 256. Seven steps multiply small leanings: at std 0.1 the chance is 0.034 to 5.5 times
-# that, by seed; at std 2 the median seed's is 1e-06 times it, while 2 of 12 seeds are over
-# ten times above it: a lottery on the initial readout.
+# of 256. So a small W_out, too, aborts almost every trial at first: what it keeps is about
+# one trial that reaches a choice every eight batches, a signal the advantages can follow.
+# Seven steps multiply small leanings: at std 0.1 the chance is 0.034 to 5.5 times uniform's,
+# by seed. At std 2 the median seed's is 1e-06 times it, one such trial in millions of
+# batches, while 2 of 12 seeds are over ten times above it: a lottery on the initial readout.
 
 # %% [markdown]
-# ## 5. Small against large W_out: how often do runs end trapped? (8 min)
+# ## 5. Small against large W_out: how often do runs end trapped? (10 min)
 #
 # A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
 # offer (notebook 00's glossary). We trained W_out std 0.01, 0.05 (upstream's default), 0.5
@@ -407,9 +380,11 @@ assert all(k[w, 0.05] < k[w, 0.0] for w in wout_stds) and k[2.0, 0.05] > 20
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# More. At std 2 a typical seed starts near-deterministic on one side (section 4's demo):
-# nearly every trial aborts and pays -0.5, so the advantages carry no signal toward fixating,
-# and the run stays in the trap. A small W_out starts near-uniform at every step.
+# More. At std 2 the median seed holds fixation in 1e-06 times as many trials as a uniform
+# policy (section 4): a batch almost never holds a trial that reaches a choice, every trial
+# pays -0.5, the advantages carry no signal toward fixating, and the run stays in the trap. A
+# small W_out aborts almost every trial too, but its ~0.12 trials per batch that reach a
+# choice give the gradient a direction.
 # </details>
 
 # %% [markdown]
@@ -419,134 +394,95 @@ assert all(k[w, 0.05] < k[w, 0.0] for w in wout_stds) and k[2.0, 0.05] > 20
 # in both blocks (block 1: 0 against 12; block 2: 3 against 10, p = 0.09 alone): replicated.
 # The bonus lowers every count, yet leaves 25 of 40 trapped at std 2.
 #
-# Verdict on "a small W_out causes the problem": **refuted** (notebook 05 holds the table).
+# Verdict on "a small W_out causes the problem": **refuted** (notebook 05 collects every
+# verdict in one table).
 #
-# ## 6. The readout's initial bias: which trap does a run fall into? (10 min)
+# ## 6. The readout's initial bias: which trap does a run fall into? (9 min)
 #
 # Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
-# PyTorch code never applies; pyrl_mini's `fixate_bias` starts b_out at (fixate_bias, 0, 0).
-# With W_out near 0, how often does a trial hold fixation through 7 steps, and then choose
-# nothing in the 8 decision steps?
+# PyTorch code never applies; pyrl_mini's `fixate_bias` starts b_out at (fixate_bias, 0, 0),
+# 0 by default, as in section 5. Why test a bias upstream's runs never had? Whoever ports the
+# configuration as written, or fixes the port to apply it, starts every run with it. Here
+# W_out has upstream's default std 0.05, so at first pi is about softmax(b_out). How often
+# does a trial then hold fixation through the hold steps, and then choose nothing in the
+# decision steps?
 
 # %%
-hold, decide = hold_steps, task.decision_steps
+decide = task.decision_steps
 start = {}
-for b in (0.0, 1.5, 3.0):
+for b in (0.0, 3.0):
     p_fix = float(torch.softmax(torch.tensor([b, 0.0, 0.0]), dim=0)[0])
-    start[b] = (p_fix, p_fix ** hold, p_fix ** decide)
-    print(f"fixate_bias {b:3.1f}: pi(FIXATE) = {p_fix:.2f}; a trial holds fixation with "
-          f"probability {p_fix ** hold:.2g}, and then chooses nothing with {p_fix ** decide:.2g}")
+    start[b] = (p_fix, p_fix ** hold_steps, p_fix ** decide)
+    print(f"fixate_bias {b:g}: pi(FIXATE) = {p_fix:.2f}; holds all {hold_steps} hold steps "
+          f"with probability {p_fix ** hold_steps:.2g}, then chooses nothing in the {decide} "
+          f"decision steps with {p_fix ** decide:.2g}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert abs(start[0.0][1] - 3.0 ** -7) < 1e-9          # 1/3^7 = 0.05 % of trials hold fixation
-assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5
+assert 0.5 < start[3.0][1] < 0.55 and 0.45 < start[3.0][2] < 0.5 and decide == 8
 
 # %% [markdown]
 # With b_out = 0 a run starts next to the "always aborts" trap; with a bias of 3, half the
-# trials hold fixation (0.51) and half of those never choose (0.47). Where do runs end?
-# Bias 0, 1.5 and 3, without and with an entropy bonus of 0.05, kappa 0, 800 updates, on the
-# same 60 seeds (three seed blocks of 20):
-
-# %%
-bias = data.load("nb02_readout_bias")
-cells = {(b, e): bias.by_seed(fixate_bias=b, entropy_coef=e)      # rows, in seed order
-         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
-bias_modes = {key: bias.mode[rows] for key, rows in cells.items()}
-bias_block = bias.block[cells[0.0, 0.0]]                           # each seed's block
-for (b, e), m in bias_modes.items():   # the figure below splits each count by mode
-    print(f"bias {b:3g}, entropy_coef {e:4g}: {stats.frequency(analysis.is_trapped(m))} trapped")
+# trials hold fixation (0.51) and half of those never choose (0.47). Where do runs end? Bias
+# 0 and 3, kappa 0, 800 updates, on the same 60 seeds (three seed blocks of 20), paired by
+# seed:
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig = plots.plot_mode_frequencies({f"bias {b:g}\nentropy {e:g}": m
-                                   for (b, e), m in bias_modes.items()},
-                                  title=f"How {len(bias_block)} runs per cell end "
-                                        "(800 updates, kappa 0)",
-                                  xlabel="initial FIXATE bias and entropy_coef")
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% [markdown]
-# Paired by seed, bias 0 against 3 (no bonus), and which traps:
+# prepares bias_cells[bias, entropy_coef]: the rows of the 60 seeds in seed order, their
+# modes, and each seed's block
+bias = data.load("nb02_readout_bias")                  # W_out std 0.05 (the default), kappa 0
+bias_cells = {(b, e): bias.by_seed(fixate_bias=b, entropy_coef=e)
+         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
+bias_modes = {key: bias.mode[rows] for key, rows in bias_cells.items()}
+bias_block = bias.block[bias_cells[0.0, 0.0]]
+aborts = analysis.MODES.index("always_aborts")
 
 # %%
-def trapped_test(what, a, b):
-    """Exact McNemar test of cells a and b (seeds trapped only in a / only in b), pooled and
-    in each block, as verdicts.py computes it."""
-    return verdicts.paired(what, bias, cells[a], bias.trapped, bias, cells[b], bias.trapped)
-
-
-by_bias = trapped_test("no bias vs bias 3", (0.0, 0.0), (3.0, 0.0))
+by_bias = verdicts.paired("no bias vs bias 3", bias, bias_cells[0.0, 0.0], bias.trapped,
+                          bias, bias_cells[3.0, 0.0], bias.trapped)   # exact McNemar, by seed
+n_trapped, n_abort = {}, {}
+for b in (0.0, 3.0):
+    m = bias_modes[b, 0.0]
+    n_trapped[b] = int(analysis.is_trapped(m).sum())
+    n_abort[b] = int((m == aborts).sum())          # "always aborts" is one of the traps
+    print(f"bias {b:g}: {n_trapped[b]} of {len(m)} trapped, {n_abort[b]} of them always abort")
 print(f"trapped only without the bias / only with it: {by_bias.pooled[0]}/{by_bias.pooled[1]}"
       f" (p = {by_bias.p:.1g}); " + "; ".join(
           f"block {i}: {a}/{b}" for i, (a, b, p) in enumerate(by_bias.blocks, 1))
       + ("; replicated" if by_bias.replicated else "; NOT replicated"))
-aborts = analysis.MODES.index("always_aborts")
-share_abort = {}
-for b in (0.0, 3.0):
-    m = bias_modes[b, 0.0][analysis.is_trapped(bias_modes[b, 0.0])]     # the trapped runs
-    share_abort[b] = float(np.mean(m == aborts)) if len(m) else float("nan")
-    print(f"bias {b:g}: of {len(m)} trapped runs, {int((m == aborts).sum())} always abort")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig = plots.plot_mode_frequencies({f"bias {b:g}": bias_modes[b, 0.0] for b in (0.0, 3.0)},
+                                  title=f"How {len(bias_block)} runs per cell end "
+                                        "(800 updates, kappa 0)",
+                                  xlabel="initial FIXATE bias (W_out std 0.05)")
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the design: three blocks of 20 seeds, the same seeds in the same order in all six cells
-seed_order = bias.arrays["seed"][cells[0.0, 0.0]]
+seed_order = bias.arrays["seed"][bias_cells[0.0, 0.0]]
 assert bias.blocks == [1, 2, 3] and [int((bias_block == k).sum()) for k in (1, 2, 3)] == [20] * 3
-assert all(np.array_equal(bias.arrays["seed"][r], seed_order) for r in cells.values())
-assert len(cells) == 6 and len(set(seed_order.tolist())) == 60
-# the bias traps more runs than no bias, on the pooled seeds (the old single block: 14 seeds
-# trapped only with the bias, none only without, p = 0.0001) ...
-assert by_bias.pooled[1] > by_bias.pooled[0] and by_bias.p < 0.01
-assert analysis.is_trapped(bias_modes[3.0, 0.0]).mean() > \
-    stats.wilson(int(analysis.is_trapped(bias_modes[0.0, 0.0]).sum()), 60)[1]
-# ... and into other traps: without it most trapped runs always abort, with it most do not
-assert share_abort[0.0] > 0.5 > share_abort[3.0]
+assert all(np.array_equal(bias.arrays["seed"][r], seed_order) for r in bias_cells.values())
+assert len(bias_cells) == 6 and len(set(seed_order.tolist())) == 60
+# the numbers the prose quotes: the bias traps more runs, clearly, in every block ...
+assert (n_trapped[0.0], n_trapped[3.0]) == (12, 46)
+assert by_bias.pooled[:2] == (2, 36) and f"{by_bias.p:.1g}" == "5e-09"
+assert all(b > a for a, b, _ in by_bias.blocks) and by_bias.replicated
+assert n_trapped[3.0] / 60 > stats.wilson(n_trapped[0.0], 60)[1]
+# ... and into other traps: without it most trapped runs always abort, with it none does
+assert (n_abort[0.0], n_abort[3.0]) == (11, 0)
+# the same counts and test as verdict 11 in verdicts.py (notebook 05's table), and its word
+v11 = verdicts.verdicts([11])[0]
+assert v11.verdict == "confirmed"
+assert v11.count("runs trapped, FIXATE bias 3").k == n_trapped[3.0]
+assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by_bias.blocks
 
 # %% [markdown]
 # The bias traps more runs: 46 of 60 against 12; paired, 36 seeds are trapped only with it, 2
 # only without (p = 5e-09), in all three blocks. It also changes the trap: without it 11 of 12
 # trapped runs always abort; with it none does (the figure: they never choose or pick one
 # side). Verdict 11, "upstream's readout bias toward FIXATE decides the trap": **confirmed**
-# (notebook 05).
-#
-# Does an entropy bonus of 0.05 from the start free the runs the bias traps?
-
-# %%
-by_bonus = trapped_test("bias 3: no bonus vs 0.05", (3.0, 0.0), (3.0, 0.05))
-print(f"bias 3, trapped only without / only with the bonus: {by_bonus.pooled[0]}/"
-      f"{by_bonus.pooled[1]} (p = {by_bonus.p:.2f}); " + "; ".join(
-          f"block {i}: {a}/{b} (p = {p:.2f})" for i, (a, b, p) in enumerate(by_bonus.blocks, 1)))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# what the design guarantees: three blocks of 20 paired seeds, the per-block counts add up to
-# the pooled ones, and the replication line is verdicts.py's rule
-bias_counts = {e: verdicts.count(f"trapped, bias 3, entropy_coef {e:g}",
-                                 bias.trapped[cells[3.0, e]], seed_order, bias_block)
-               for e in (0.0, 0.05)}
-agree = by_bonus.replicated and all(c.replicated for c in bias_counts.values())
-for c in bias_counts.values():
-    assert [n for _, n in c.blocks] == [20, 20, 20] and sum(k for k, _ in c.blocks) == c.k
-assert len(by_bonus.blocks) == 3
-assert sum(a + b for a, b, _ in by_bonus.blocks) == sum(by_bonus.pooled[:2])
-# the same counts and tests as verdict 11 in verdicts.py (notebook 05's table), and its word
-v11 = verdicts.verdicts([11])[0]
-assert v11.verdict == "confirmed"
-assert v11.count("runs trapped, FIXATE bias 3").blocks == bias_counts[0.0].blocks
-assert v11.count("runs trapped, FIXATE bias 3, entropy_coef 0.05").blocks == \
-    bias_counts[0.05].blocks
-v11_tests = {t.what: t for t in v11.tests}
-assert v11_tests["trapped, bias 3: no bonus vs 0.05"].blocks == by_bonus.blocks
-assert v11_tests["trapped, no bias vs bias 3"].blocks == by_bias.blocks
-failed = v11.replication.split(": ", 1)[1].split("; ") if v11.replication.startswith(
-    "not replicated") else []
-assert agree == (not {"runs trapped, FIXATE bias 3", "trapped, bias 3: no bonus vs 0.05",
-                      "runs trapped, FIXATE bias 3, entropy_coef 0.05"} & set(failed))
-# the answer below: no measurable rescue, in every block
-assert (bias_counts[0.0].k, bias_counts[0.05].k, bias_counts[0.0].n) == (46, 40, 60)
-assert by_bonus.pooled[:2] == (10, 4) and f"{by_bonus.p:.2f}" == "0.18"
-assert agree and all(p >= 0.05 for _, _, p in by_bonus.blocks)
-
-# %% [markdown]
-# No measurable rescue: 46 of 60 runs end trapped without the bonus, 40 with it (10 seeds
-# freed, 4 newly trapped, p = 0.18), and no block finds a difference.
+# (notebook 05; Bonus J tests its second part, an entropy bonus from the start).
 #
 # ## Summary
 #
@@ -555,7 +491,7 @@ assert agree and all(p >= 0.05 for _, _, p in by_bonus.blocks)
 # - At std 2 most seeds abort nearly every trial from the start; a few lucky ones fixate.
 # - A small W_out is not the problem (verdict 3: refuted); a large one traps more runs.
 # - Upstream's readout bias toward FIXATE traps more runs, into other traps (verdict 11:
-#   confirmed); a bonus of 0.05 from the start does not measurably free them.
+#   confirmed).
 #
 # Next: notebook 03, why the policy gradient of a trapped run vanishes.
 
@@ -994,7 +930,7 @@ widgets.wout_train_widget()
 # %% [markdown]
 # **Think!** Train wout_std = 1 at seeds 0 to 4, then the same seeds at wout_std 0.01. Before
 # you press the button: which runs will show an abort rate near 1 after 20 updates, and why
-# can you tell from the initial-policy demo of section 4?
+# can you tell from the initial-policy demo of Bonus I?
 #
 # <details><summary>Answer</summary>
 #
@@ -1004,6 +940,78 @@ widgets.wout_train_widget()
 # updates. The demo shows each seed's starting policy, so it predicts which large-W_out runs
 # start in the aborting state.
 # </details>
+
+# %% [markdown]
+# ## Bonus I: the first policy, step by step
+#
+# **Interactive demo.** Move `wout_std` and `seed` (section 4's 12 seeds; a static copy of
+# this page shows only std 0.05, seed 0). Nothing is trained: pi_t =
+# softmax(r_t W_out) on one rollout of 64 trials is the policy training starts from. Left:
+# pi(a) per step (grey: steps that must be FIXATE). Right: the entropy of every step.
+
+# %%
+initial_demo = widgets.initial_policy_demo(starts)
+display(initial_demo)
+
+# %% [markdown]
+# **Think!** Set wout_std to 2 and move through the seeds. What does a typical seed do in the
+# grey zone, and what does that cost every trial? Is any seed lucky?
+#
+# <details><summary>Answer</summary>
+#
+# A typical seed puts little probability on FIXATE in the grey zone: seed 0 swings between
+# CHOOSE-RIGHT and CHOOSE-LEFT from step to step. Each step off FIXATE aborts the trial at -0.5,
+# so almost no trial reaches a choice and the advantages carry no signal toward fixating. A
+# seed whose random W_out happens to favour FIXATE holds fixation from the start. Small stds
+# start near (1/3, 1/3, 1/3) at every step; their small leanings still differ by seed (the
+# 0.034 to 5.5 times uniform's of section 4).
+# </details>
+
+# %% [markdown]
+# ## Bonus J: an entropy bonus against the readout bias
+#
+# Verdict 11's second part: does an entropy bonus of 0.05 from the start free the runs the bias
+# of 3 traps (section 6)? The same 60 seeds, paired by seed:
+
+# %%
+by_bonus = verdicts.paired("bias 3: no bonus vs 0.05", bias, bias_cells[3.0, 0.0],
+                           bias.trapped, bias, bias_cells[3.0, 0.05], bias.trapped)
+n_bonus = int(bias.trapped[bias_cells[3.0, 0.05]].sum())
+print(f"bias 3: {n_trapped[3.0]} of 60 trapped without the bonus, {n_bonus} with it")
+print(f"bias 3, trapped only without / only with the bonus: {by_bonus.pooled[0]}/"
+      f"{by_bonus.pooled[1]} (p = {by_bonus.p:.2f}); " + "; ".join(
+          f"block {i}: {a}/{b} (p = {p:.2f})" for i, (a, b, p) in enumerate(by_bonus.blocks, 1)))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# what the design guarantees: three blocks of 20 paired seeds, the per-block counts add up to
+# the pooled ones, and the replication line is verdicts.py's rule
+bias_counts = {e: verdicts.count(f"trapped, bias 3, entropy_coef {e:g}",
+                                 bias.trapped[bias_cells[3.0, e]], seed_order, bias_block)
+               for e in (0.0, 0.05)}
+agree = by_bonus.replicated and all(c.replicated for c in bias_counts.values())
+for c in bias_counts.values():
+    assert [n for _, n in c.blocks] == [20, 20, 20] and sum(k for k, _ in c.blocks) == c.k
+assert len(by_bonus.blocks) == 3
+assert sum(a + b for a, b, _ in by_bonus.blocks) == sum(by_bonus.pooled[:2])
+# the same counts and tests as verdict 11 in verdicts.py (notebook 05's table), and its word
+assert v11.count("runs trapped, FIXATE bias 3").blocks == bias_counts[0.0].blocks
+assert v11.count("runs trapped, FIXATE bias 3, entropy_coef 0.05").blocks == \
+    bias_counts[0.05].blocks
+v11_tests = {t.what: t for t in v11.tests}
+assert v11_tests["trapped, bias 3: no bonus vs 0.05"].blocks == by_bonus.blocks
+failed = v11.replication.split(": ", 1)[1].split("; ") if v11.replication.startswith(
+    "not replicated") else []
+assert agree == (not {"runs trapped, FIXATE bias 3", "trapped, bias 3: no bonus vs 0.05",
+                      "runs trapped, FIXATE bias 3, entropy_coef 0.05"} & set(failed))
+# the answer below: no measurable rescue, in every block
+assert (bias_counts[0.0].k, bias_counts[0.05].k, bias_counts[0.0].n) == (46, 40, 60)
+assert n_bonus == bias_counts[0.05].k
+assert by_bonus.pooled[:2] == (10, 4) and f"{by_bonus.p:.2f}" == "0.18"
+assert agree and all(p >= 0.05 for _, _, p in by_bonus.blocks)
+
+# %% [markdown]
+# No measurable rescue: 46 of 60 runs end trapped without the bonus, 40 with it (10 seeds
+# freed, 4 newly trapped, p = 0.18), and no block finds a difference.
 
 # %% [markdown]
 # ## References

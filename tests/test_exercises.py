@@ -829,6 +829,12 @@ def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():
         p[:h, :, 0].mean(1).prod().item()))
     assert "FIXATE is action 0" in _wrong(nb02.hold_probability, lambda p, h: (
         p[:h, :, 2].prod(0).mean().item()))
+    assert "wrong axis" in _wrong(nb02.hold_probability, lambda p, h: (
+        p[:h, :, 0].prod(1).mean().item()))
+    assert "averaged pi(FIXATE) over the hold steps" in _wrong(nb02.hold_probability, (
+        lambda p, h: p[:h, :, 0].mean().item()))
+    assert "Python float" in _wrong(nb02.hold_probability, lambda p, h: (
+        p[:h, :, 0].prod(0).mean()))
 
 
 # --- predictions: the truth comes from data or a computation, and a wrong answer is not told it

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .core import Exercise, Finding, Prediction, call, paired_finding, tuple_of
+from .core import Exercise, Finding, Prediction, Returns, call, paired_finding, tuple_of
 
 
 # --- Exercise 4 (Bonus A): the readout's own gradient, dL/dW_out --------------------------------
@@ -176,9 +176,9 @@ def _test_first_adam_step(fn: Callable) -> str | None:
             return (f"{where} your |dL/dW_rec| before the step, {before:.3g}, is not the "
                     "recurrent gradient: read params['W_rec'].grad after loss_fn().backward()")
         if after == 0.0:
-            return (f"{where} the W_rec gradient after the step is still 0: let the optimiser "
-                    "step every parameter (W_out too), then compute a fresh loss and its "
-                    "gradient")
+            return (f"{where} the W_rec gradient after the step is still 0: give the "
+                    "optimiser every parameter (params.values()), step it, then compute a fresh "
+                    "loss and its gradient")
         if math.isclose(after, want_after, rel_tol=1e-4):
             continue
         if math.isclose(after, _without_zero_grad(*policy_problem(**problem), lr)[1],
@@ -228,7 +228,17 @@ def _test_hold_probability(fn: Callable) -> str | None:
         for steps in (hold - 1, hold + 1, probs.shape[0]):
             if math.isclose(got, reference_hold_probability(probs, steps), rel_tol=1e-5):
                 return (f"{where} you multiplied {steps} steps: a trial must fixate on exactly "
-                        "the first hold_steps steps (t = 0 .. hold_steps - 1)")
+                        "the first hold_steps steps (t = 0 .. hold_steps - 1), along dim 0 of "
+                        "probs (T steps, B trials, 3 actions)")
+        for slip in (probs[:, :hold, 0].prod(dim=0).mean(), probs[:, :hold, 0].prod(dim=1).mean(),
+                     probs[:hold, :, 0].prod(dim=1).mean()):
+            if math.isclose(got, float(slip), rel_tol=1e-5):
+                return (f"{where} you took hold_steps along the wrong axis: probs is (T steps, "
+                        "B trials, 3 actions); the hold steps are the first hold_steps along "
+                        "dim 0, the product runs over them, the mean over the trials (dim 1)")
+        if math.isclose(got, probs[:hold, :, 0].mean().item(), rel_tol=1e-5):
+            return (f"{where} you averaged pi(FIXATE) over the hold steps: a trial must fixate "
+                    "on every one of them, so multiply its probabilities over the steps")
         mean_first = probs[:hold, :, 0].mean(dim=1).prod().item()
         if math.isclose(got, mean_first, rel_tol=1e-5):
             return (f"{where} you averaged pi over trials before multiplying: each trial "
@@ -244,7 +254,9 @@ def _test_hold_probability(fn: Callable) -> str | None:
 
 hold_probability = Exercise(
     "hold_probability", reference_hold_probability, _test_hold_probability,
-    "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.")
+    "each trial's product of pi_t(FIXATE) over the hold steps, averaged over trials.",
+    returns=Returns("a Python float (.item() turns a one-element tensor into one)",
+                    lambda out: isinstance(out, float)))
 
 
 # --- Exercise 3, a prediction (section 5): does a large W_out trap more runs than 0.05? ----------
@@ -265,4 +277,4 @@ def _large_wout_truth() -> Finding:
 large_wout_traps = Prediction(
     "large_wout_traps", ("more", "fewer", "same"), _large_wout_truth,
     "look at the trapped counts at std 0.05 and 2 (entropy_coef 0) below, and think back to "
-    "what a trial at std 2 does in the grey zone of section 4")
+    "how often a trial at std 2 reaches a choice (section 4)")
