@@ -69,7 +69,7 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # (notebooks 01-03). Other dropdown values say "not computed".
 
 # %%
-ck = data.load("collapse_kappa")     # entropy_coef 0, five kappas, 40 seeds
+ck = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4, 0 and +0.4, 40 seeds each
 ce = data.load("collapse_entropy")   # entropy_coef 0.01 and 0.05, the same seeds
 catalogue = data.catalogue(("collapse_kappa", "collapse_entropy"))  # both, for the explorer
 explorer = widgets.explorer_demo(catalogue)
