@@ -108,10 +108,10 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 # abort and raises FIXATE and RIGHT alike (0.0259 each, the printed dH). Raising FIXATE lets
 # a trial reach a choice again.
 #
-# A learning-rate or kappa schedule rescales a gradient that is 0 when every d is 0: it may
-# change how often a run falls into the trap (section 4), not what happens in it. At float32
-# saturation the bonus's gradient is 0 too: whether it lifts a trapped run is section 5's
-# experiment.
+# A lower or decaying learning rate, or a kappa schedule, scales a gradient that is 0 when
+# every d is 0: it may change how often a run falls into the trap (section 4), not what
+# happens in it. At float32 saturation the bonus's gradient is 0 too: whether it lifts a
+# trapped run is section 5's experiment.
 #
 # ## 2. Where the bonus leads: pi* = softmax(r / tau) (8 min)
 #
@@ -528,7 +528,8 @@ mode400, H400 = np.concatenate(mode400), np.concatenate(H400)
 left = {e: np.concatenate(v) for e, v in left.items()}
 
 # %%
-# mode400: each trapped run's mode at update 400; left[e]: has it left the trap by 800?
+# per run trapped at update 400 (both settings): mode400, its mode then; H400, its entropy
+# then; left[e], has it left the trap by 800 under bonus e? GROUPS: group -> mode names
 for group, modes in GROUPS.items():
     g = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
     print(f"{group} at update 400: {g.sum()} runs; left the trap by 800 with bonus 0 / 0.05 / "
@@ -621,7 +622,7 @@ assert big.pooled == tests5[0.2] and big.replicated
 assert tests12["both settings: left the trap, no bonus vs 0.05"].pooled == tests5[0.05]
 
 # %% [markdown]
-# ## 6. Verdicts (3 min)
+# ## 6. Verdicts (4 min)
 #
 # This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
 
