@@ -310,8 +310,8 @@ assert len(when) == 38 and (when == 10).sum() == 36, when
 #
 # ### Exercise 3: the trapped fraction
 #
-# Write `trapped_fraction(modes)`. In: a list of behaviour mode names (strings from
-# `analysis.MODES`), one per seed. Out: a float in [0, 1], the share of runs whose mode is in
+# Write `trapped_fraction(modes)`. In: a non-empty list of behaviour mode names (strings
+# from `analysis.MODES`), one per seed. Out: a float in [0, 1], the share of runs whose mode is in
 # `analysis.TRAPPED_MODES`.
 
 # %%
