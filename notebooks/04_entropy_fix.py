@@ -25,8 +25,9 @@ except ImportError:
 # %% [markdown]
 # # 04 · The entropy fix: why it works, where it leads, and what else was tried
 #
-# Notebook 03 found the trap: every trial aborts and pays -0.5, the baseline learns -0.5,
-# every advantage is zero, and the policy gradient has nothing to push with. The written
+# Notebook 03 found the stuck runs: in one that always aborts, every trial pays -0.5, the
+# baseline learns -0.5, every advantage is zero, and the policy gradient has nothing to push
+# with. The written
 # analysis that circulates with the upstream code recommends an entropy bonus,
 # `entropy_coef = 0.01`, so that entropy stays "> 0.1". Why does it act where other changes
 # cannot, and does it free a run already trapped?
@@ -34,13 +35,17 @@ except ImportError:
 # **Learning objectives.** You will
 # 1. show that the bonus's gradient does not pass through the advantage;
 # 2. derive the regularised optimum pi* = softmax(r / tau);
-# 3. rank the bonus and its alternatives by their trapped fraction, per seed block;
+# 3. rank the bonus and its alternatives by their trapped fraction;
 # 4. measure whether a bonus switched on late frees trapped runs.
 #
-# **Prerequisites.** Notebook 00 (the glossary: modes, trapped, stuck; "How we count": k of
-# n, Wilson interval, paired seeds, McNemar, replication), notebook 02 (`wout_std`, the
-# readout bias toward FIXATE) and notebook 03 (the trap); softmax and logarithms.
-# **Time:** about 45 minutes (Run All: under a minute).
+# **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`, the FIXATE
+# bias) and 03 (the trap); softmax and logarithms.
+# **Time:** about 50 minutes (Run All: under a minute).
+#
+# > **From notebook 00.** **Trapped**: final mode *never chooses* or *always aborts* (these two
+# > are **stuck**), or *one side*. **f(d)**: `kappa_transform(d, kappa)`, 0 when the advantage
+# > d is 0. **Blocks**: seeds come in two blocks of 20. **Paired, McNemar**: two settings on
+# > the same seeds; p from the seeds that differ. **Replicated**: see section 6.
 
 # %%
 # %matplotlib inline
@@ -60,16 +65,18 @@ from pyrl_mini.trainer import Ensemble, train
 torch.set_num_threads(1)
 
 # %% [markdown]
-# ## 1. Why a bonus can act in the trap (6 min)
+# ## 1. Why a bonus can act in the trap (7 min)
 #
-# The policy loss of notebook 00 has two terms: -log pi(a) f(d), and -c_H H with
-# c_H = `entropy_coef`. With respect to the logits z, the first has gradient
+# The policy loss of notebook 00 has two terms: -log pi(a) f(d), and -c_H H with c_H =
+# `entropy_coef` and f the kappa transform (kappa = -0.4 below). With respect to the logits z,
+# the first has gradient
 # -(onehot(a) - pi) f(d), zero whenever the advantage d is zero. The second is
 #
 # $$ \frac{\partial H}{\partial z_j} = -\pi_j \big(\log \pi_j + H\big), $$
 #
-# with no advantage in it. One step of a trapped run: breaking fixation (here LEFT) has
-# probability 0.99, and the baseline has learned the -0.5 every trial pays.
+# with no advantage in it. Gradient descent on the loss moves z along +c_H dH/dz, so a positive
+# dH/dz_j means the step raises logit j. One step of a stuck run: breaking fixation (here LEFT)
+# has probability 0.99, and the baseline has learned the -0.5 every trial pays.
 
 # %%
 z = torch.tensor([0.0, 5.3, 0.0], requires_grad=True)  # logits of FIXATE, LEFT, RIGHT
@@ -98,23 +105,23 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 
 # %% [markdown]
 # While the reward term is silent, the bonus pushes toward the uniform policy: it lowers the
-# abort and raises FIXATE and RIGHT alike (0.0259 each). Raising FIXATE lets a trial reach a
-# choice again.
+# abort and raises FIXATE and RIGHT alike (0.0259 each, the printed dH). Raising FIXATE lets
+# a trial reach a choice again.
 #
-# A lower or decaying learning rate scales the whole step, and a kappa schedule changes the
-# slopes of f; when every d is 0 the reward term's gradient stays 0 under all of them. They
-# may change how often a run falls into the trap (section 4), not what happens in it. At
-# float32 saturation (pi = onehot) the bonus's gradient is 0 too: whether a bonus lifts a
-# trapped run is an experiment (section 5).
+# A lower or decaying learning rate, or a kappa schedule, scales a gradient that is 0 when
+# every d is 0: it may change how often a run falls into the trap (section 4), not what
+# happens in it. At float32 saturation the bonus's gradient is 0 too: whether it lifts a
+# trapped run is section 5's experiment.
 #
-# ## 2. Where the bonus leads: pi* = softmax(r / tau) (10 min)
+# ## 2. Where the bonus leads: pi* = softmax(r / tau) (8 min)
 #
 # On a one-step bandit with expected rewards r(a), gradient ascent on
 # J(pi) = pi · r + tau H(pi) stops where r(a) - tau log pi(a) is the same for every arm:
 #
 # $$ \pi^*(a) = \frac{e^{r(a)/\tau}}{\sum_b e^{r(b)/\tau}} = \mathrm{softmax}(r/\tau)(a). $$
 #
-# Only tau relative to the reward gaps matters (the task's EV columns are 0.15 apart).
+# The task offers options with five expected values (EV 0.4 to 1.0, 0.15 apart); treat each
+# as one arm of such a bandit. Only tau relative to the 0.15 gaps matters.
 #
 # ### Exercise 1: the regularised optimum
 #
@@ -142,12 +149,12 @@ regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 # ```
 # </details>
 #
-# The task's loss *sums* log pi(a_t) f(d_t) over the T valid steps of a trial but *averages*
-# H over them, so per step the bonus acts with tau = `entropy_coef` / T; a trial that ends in
-# a choice has T >= 8 steps.
+# The task's loss *sums* log pi(a_t) f(d_t) over the T steps of a trial (until it ends in a
+# choice or an abort) but *averages* H over them, so per step the bonus acts with tau =
+# `entropy_coef` / T; a trial that ends in a choice has T >= 8 steps.
 
 # %%
-evs = tasks.EXPECTED_VALUES    # the five option columns: 0.4, 0.55, 0.7, 0.85, 1.0
+evs = tasks.EXPECTED_VALUES    # the five EVs, one arm each: 0.4, 0.55, 0.7, 0.85, 1.0
 task = TrainSettings().task
 steps = task.fixation_steps + task.stimulus_steps + 1   # the shortest trial with a choice
 
@@ -168,49 +175,23 @@ for coef in (0.01, 0.05, 0.1, 0.5):
     star = regularised_optimum(evs, tau)
     print(f"entropy_coef {coef:4g}: tau = {tau:.5f}, pi*(best) = {float(star[-1]):.6f},"
           f" H(pi*) = {entropy(star):.1e} nats")
-lo, hi = 1e-3, 1.0          # bisection on tau for H(pi*) = 0.1 (H grows with tau)
-for _ in range(60):
-    mid = np.sqrt(lo * hi)
-    lo, hi = (mid, hi) if entropy(regularised_optimum(evs, mid)) < 0.1 else (lo, mid)
-coef_h01 = steps * mid
-print(f"H(pi*) = 0.1 needs tau = {mid:.4f}: entropy_coef = {coef_h01:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-taus = np.geomspace(1e-3, 0.3, 61)
-pis = np.stack([bandit.regularised_optimum(evs, t) for t in taus])   # pi*(tau): (taus, arms)
-fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 5.4))
-for a in range(pis.shape[1]):
-    ax1.plot(taus, pis[:, a], label=f"EV {evs[a]:.2f}")
-ax1.set(xscale="log", xlabel="tau (entropy temperature)", ylabel="pi*(a)",
-        title="regularised optimum softmax(r / tau)")
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-ax2.plot(taus, [entropy(pi) for pi in pis], color="k")
-ax2.axhline(plots.ENTROPY_TARGET, color="C3", ls=":", lw=1, label="analysis: H > 0.1")
-for c, color in zip((0.01, 0.05), ("C0", "C2")):
-    ax2.axvline(c, color=color, lw=1, label=f"tau = {c:g} (bandit)")
-    ax2.axvline(effective_temperature(c, steps), color=color, lw=1, ls="--",
-                label=f"{c:g} / {steps} (per step in the task)")
-ax2.set(xscale="log", xlabel="tau", ylabel="H(pi*) (nats)", title="entropy of the optimum",
-        ylim=(0, np.log(len(evs))))
-ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert entropy(regularised_optimum(evs, 0.01 / steps)) < 1e-30, "0.01 keeps no randomness"
-assert abs(entropy(regularised_optimum(evs, mid)) - 0.1) < 1e-6
-assert 0.2 < coef_h01 < 0.4, "holding H at 0.1 takes about 30 times the recommended 0.01"
+assert f"{float(regularised_optimum(evs, 0.01 / steps)[-1]):.6f}" == "1.000000"
 assert steps == 8
 
 
 # %% [markdown]
-# Holding H(pi*) at 0.1 takes `entropy_coef` 0.31, thirty times the recommendation; at 0.01
-# the optimum is deterministic. Whatever the bonus does on the task, it does on the way.
+# At the recommended 0.01 (tau = 0.00125) the optimum puts 1.000000 on the best arm: it is
+# deterministic, far from "entropy > 0.1" (the Bonus finds the coefficient that would hold
+# 0.1). Whatever the bonus does on the task, it does on the way.
 #
-# ## 3. The bonus on the gambling task (9 min)
+# ## 3. The bonus on the gambling task (10 min)
 #
-# The grid: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at the
-# default lr 0.01, the same 40 seeds (two blocks) in every cell, so cells pair run by run.
+# The **grid** of runs: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800
+# updates at the default lr 0.01, the same 40 seeds (two blocks of 20) in every cell, so cells
+# pair run by run: 120 runs per `entropy_coef`.
 #
 # ### Exercise 2 (prediction): does a bonus of 0.01 prevent traps?
 #
@@ -239,20 +220,22 @@ def per_block(flags, blocks):
     return [frequency(flags[blocks == b]) for b in (1, 2)] + [frequency(flags)]
 
 # %%
+# table[name]: the final value of each run, shape (kappa, entropy_coef, seed); block: each
+# seed's block (1 or 2); per_block(flags, block): k of n in block 1, block 2 and both
 def paired_test(a, b, blocks):
     """McNemar (a only, b only, p) on both blocks, then the p of each block."""
     return mcnemar(a, b), [mcnemar(a[blocks == k], b[blocks == k])[2] for k in (1, 2)]
 
 
 none_trapped = table["trapped"][:, 0].ravel()   # one flag per (kappa, seed)
-print("trapped at update 800 (block 1 | block 2 | both)")
 for j, coef in enumerate(coefs):
     trapped = table["trapped"][:, j].ravel()
-    line = f"entropy_coef {coef:4g}: " + " | ".join(map(str, per_block(trapped, block)))
+    line = (f"entropy_coef {coef:4g}, trapped (block 1 | block 2 | both): "
+            + " | ".join(map(str, per_block(trapped, block))))
     if coef > 0:
         (only_none, only_bonus, p), p_blocks = paired_test(none_trapped, trapped, block)
-        line += (f"; paired with 0: {only_none} / {only_bonus}, p = {p:.0e} "
-                 f"(blocks: {p_blocks[0]:.0e}, {p_blocks[1]:.0e})")
+        line += (f"\n   paired with 0: trapped without the bonus only {only_none}, with it only "
+                 f"{only_bonus}; p = {p:.0e} (blocks: {p_blocks[0]:.0e}, {p_blocks[1]:.0e})")
     print(line)
 print("without a bonus, per kappa:", ", ".join(
     f"{k:+.1f}: {int(c)} of 40" for k, c in zip(kappas, table["trapped"][:, 0].sum(1))))
@@ -281,41 +264,54 @@ for j in (1, 2):   # both bonuses: fewer traps, run by run, beyond chance, in ea
     assert only_none > 5 * only_bonus and p < 1e-6 and max(p_blocks) < 0.01, (j, p, p_blocks)
 assert [above[c].k for c in coefs] == [31, 12, 43], above
 assert str(above[0.01]) == "12 of 120 (6-17 %)"
-# the question below (when does the bonus act?): runs fall early; 36 of the 38 trapped
-# without a bonus abort on more than 90 % of trials within their first 10 updates
-when = kappa_runs.take(kappa_runs.trapped).first_update_above("abort_rate", 0.9)
-assert len(when) == 38 and (when == 10).sum() == 36, when
 
 # %% [markdown]
 # Without a bonus 38 of 120 runs end trapped, at every kappa (14, 13, 11 of 40). With 0.01,
 # 5; with 0.05, 2. Paired by seed, the bonus keeps far more runs out of the trap than it puts
-# in, with p < 0.01 in each block: replicated. Not by keeping "entropy > 0.1": at 0.01 only
-# 12 of 120 runs end above it, against 31 without.
+# in, with p < 0.01 in each block: the paired test replicates (section 6). Not by keeping
+# "entropy > 0.1": at 0.01 only 12 of 120 runs end above it, against 31 without.
 #
+# When do runs fall into the trap? Without a bonus:
+
+# %%
+when = kappa_runs.take(kappa_runs.trapped).first_update_above("abort_rate", 0.9)
+print(f"of the {len(when)} runs trapped without a bonus, {(when == 10).sum()} abort on more "
+      f"than 90 % of trials in their first 10 updates (the first logged block)")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the answer below: runs fall early
+assert len(when) == 38 and (when == 10).sum() == 36, when
+
+# %% [markdown]
 # **Think!** Most runs at 0.01 end with entropy below 0.1, yet only 5 end trapped, against
 # 38. When, during training, does the bonus do its work?
 #
 # <details><summary>Answer</summary>
 #
-# Early. A run that ends trapped almost always falls within its first 10 updates, while its
-# policy is still spread and the reward term is weak; there the push toward uniform keeps
-# FIXATE alive. Once the task is learned the optimum at 0.01 is deterministic (section 2), so
-# the entropy ends low anyway.
+# Early. A run that ends trapped almost always falls within its first 10 updates (36 of 38),
+# while its policy is still spread and the reward term is weak; there the push toward uniform
+# keeps FIXATE alive. Once the task is learned the optimum at 0.01 is deterministic (section
+# 2), so the entropy ends low anyway.
 # </details>
 #
-# ## 4. The alternatives, ranked (10 min)
+# ## 4. The alternatives, ranked (12 min)
 #
-# Two settings at kappa = -0.4, 40 seeds in two blocks each: **(a)** section 3's runs (lr
-# 0.01, 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. Each change is paired
-# by seed with the control (no change): `entropy_coef` 0.01 / 0.05 / 0.1; a lower learning rate (0.003 in
-# (a), 0.01 in (b)); a decaying one (10x over the run); gradual kappa (0 to -0.4 in steps of
-# 0.05); near-zero head (`wout_std` 0.01); a no-choice penalty of -1; a logit cap 2
-# (logits -> 2 tanh(logits / 2)). A batch of 512 ran on 5 other seeds, unpaired.
+# Two settings at kappa = -0.4, 40 seeds (two blocks) each: **(a)** section 3's runs (lr 0.01,
+# 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. The **control** changes
+# nothing; each change runs on its seeds, so they pair by seed:
+#
+# - **entropy 0.01 / 0.05 / 0.1**: the bonus (0.1 in (b) only);
+# - **lower lr**: 0.003 in (a), 0.01 in (b); **decaying lr**: falls 10x over the run;
+# - **gradual kappa**: from 0 to -0.4 in steps of 0.05;
+# - **near-zero head**: `wout_std` 0.01 (notebook 02);
+# - **no-choice penalty**: no choice pays -1, not -0.5;
+# - **logit cap 2**: logits -> 2 tanh(logits / 2), so no probability saturates;
+# - **larger batch** ((b) only): 512 trials per update, on 5 other seeds (unpaired).
 #
 # ### Exercise 3: the trapped fraction
 #
-# Write `trapped_fraction(modes)`. In: a list of behaviour mode names (strings from
-# `analysis.MODES`), one per seed. Out: a float in [0, 1], the share of runs whose mode is in
+# Write `trapped_fraction(modes)`. In: a non-empty list of behaviour mode names (strings
+# from `analysis.MODES`), one per seed. Out: a float in [0, 1], the share of runs whose mode is in
 # `analysis.TRAPPED_MODES`.
 
 # %%
@@ -360,31 +356,36 @@ def disjoint(runs):   # do the two blocks' trapped frequencies disagree beyond t
     (lo1, hi1), (lo2, hi2) = [wilson(int(runs.trapped[runs.block == k].sum()), 20) for k in (1, 2)]
     return hi2 < lo1 or hi1 < lo2
 
-# %%
-ranked, paired = {}, {}   # setting -> fix -> (k, n, Wilson lo, hi, "block 1+block 2"); McNemar
-for tag, setting, fixes in zip("ab", SETTINGS, (fixes_a, fixes_b)):
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# ranked[setting][fix]: (k, n, Wilson lo, hi, "block 1+block 2") of its trapped runs;
+# paired[setting][fix]: section 3's paired_test against the control (same seeds only)
+ranked, paired = {}, {}
+for setting, fixes in zip(SETTINGS, (fixes_a, fixes_b)):
     control = fixes["none"]
     ranked[setting], paired[setting] = {}, {}
     for fix, runs in fixes.items():
-        n = len(runs.mode)
-        k = round(trapped_fraction(runs.mode_names) * n)
+        k, n = int(runs.trapped.sum()), len(runs.mode)
         per = "+".join(str(int(runs.trapped[runs.block == b].sum())) for b in runs.blocks)
         ranked[setting][fix] = (k, n, *wilson(k, n), per)
         # paired only on the same seeds: a seed gives both runs the same weights and trials
         if fix != "none" and np.array_equal(runs.arrays["seed"], control.arrays["seed"]):
             paired[setting][fix] = paired_test(control.trapped, runs.trapped, runs.block)
-    fewer = [f for f, ((_, _, p), _) in paired[setting].items() if p < 0.05]
-    rest = [f for f in paired[setting] if f not in fewer]
-    print(f"({tag}) {setting}: control {ranked[setting]['none'][0]} of 40 trapped; "
-          "fewer, p < 0.05 [trapped under the control only / the fix only]:")
-    print("   " + ", ".join(f"{f} {ranked[setting][f][0]} [{paired[setting][f][0][0]}/"
-                            f"{paired[setting][f][0][1]}]" for f in fewer)
-          + f"; the other {len(rest)}: {min(ranked[setting][f][0] for f in rest)}-"
-          f"{max(ranked[setting][f][0] for f in rest)}, p >= "
-          f"{min(paired[setting][f][0][2] for f in rest):.2f}")
 apart = [f for f, runs in fixes_b.items() if f != "larger batch" and disjoint(runs)]
-print("(b), blocks 1+2 apart beyond their intervals:",
-      ", ".join(f"{f} {ranked[SETTINGS[1]][f][4]}" for f in apart))
+
+# %%
+# fixes_a, fixes_b: fix name -> its runs; paired[setting][fix][0]: (trapped under the
+# control only, under the fix only, McNemar p), as in section 3
+for tag, setting, fixes in zip("ab", SETTINGS, (fixes_a, fixes_b)):
+    count = {fix: round(trapped_fraction(runs.mode_names) * len(runs.mode))
+             for fix, runs in fixes.items()}
+    better = {f: t[0] for f, t in paired[setting].items() if t[0][2] < 0.05}
+    rest = [f for f in paired[setting] if f not in better]
+    print(f"({tag}) {setting}: control {count['none']} of 40 trapped. Fewer, p < 0.05 "
+          "[trapped under the control only / the fix only]:")
+    print("   " + ", ".join(f"{f} {count[f]} [{x}/{y}]" for f, (x, y, _) in better.items()))
+    print(f"   the other {len(rest)}: {min(count[f] for f in rest)} to "
+          f"{max(count[f] for f in rest)} of 40, p >= "
+          f"{min(paired[setting][f][0][2] for f in rest):.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # every fix's trapped fraction in both settings, ranked by (b), then (a)
@@ -422,6 +423,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 a, b = ranked[SETTINGS[0]], ranked[SETTINGS[1]]
 pa, pb = paired[SETTINGS[0]], paired[SETTINGS[1]]
+assert count == {f: v[0] for f, v in b.items()}, "the exercise's count is the library's"
 assert fixes_b["none"].arrays["seed"].tolist() == list(range(3000, 3020)) + list(range(3100, 3120))
 assert fixes_a["none"].arrays["seed"].tolist() == list(range(2000, 2020)) + list(range(2100, 2120))
 # (b): the control traps 15 of 40 (11 + 4); the two larger bonuses rank first and free all 15
@@ -460,22 +462,20 @@ assert b["larger batch"][:2] == (1, 5) and "larger batch" not in pb
 
 
 # %% [markdown]
-# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5
-# (each p < 0.05); the other five 10-13. In (b) (control: 15) 0.05 and 0.1 free all 15, 0.01 frees 11 and
-# traps 1; no change without a bonus beats the control (p >= 0.23). Each test that finds
-# fewer traps points the same way in both blocks: replicated. Four frequencies of (b) are not
-# replicated: block 2 traps far fewer runs (the cap: 13 of 20 against 1).
+# In (a) (control: 14) 0.05 leaves 0 trapped, 0.01 leaves 2 and the lower lr 0.003 leaves 5;
+# the other five changes leave 10 to 13. In (b) (control: 15) 0.05 frees all 15; 0.1 frees
+# all 15 but traps 1 other seed; 0.01 frees 11 and traps 1. No change without a bonus beats
+# the control in (b) (p >= 0.23); the near-zero head even ends with 18 trapped.
 #
-# The logit cap keeps entropy up, and still traps 14 of 40 runs in (b). Its runs that always
-# abort, at update 250:
+# The logit cap keeps entropy up, and still traps runs in (b). At update 250:
 
 # %%
 for fix in ("none", "logit cap 2"):
     runs = fixes_b[fix]
     aborts = runs.mode == analysis.MODES.index("always_aborts")
     H, g = runs.final("entropy")[aborts], runs.final("grad_norm")[aborts]
-    print(f"{fix}: {aborts.sum()} of {len(aborts)} runs always abort: final entropy {H.min():.2f}"
-          f" to {H.max():.2f}, gradient norm at most {g.max():.0e}")
+    print(f"{fix}: {runs.trapped.sum()} of {len(aborts)} trapped, {aborts.sum()} always abort, "
+          f"with final entropy {H.min():.2f} to {H.max():.2f}, gradient norm <= {g.max():.0e}")
 untrapped = fixes_b["none"].final("grad_norm")[~fixes_b["none"].trapped]
 print(f"the control's runs that are not trapped: gradient norm at least {untrapped.min():.2f}")
 
@@ -493,35 +493,43 @@ assert b_none.final("grad_norm")[~b_none.trapped].min() > 1000 * 2e-4
 assert b["logit cap 2"][:2] == (14, 40)
 
 # %% [markdown]
-# Runs that always abort end with entropy 0 to 0.75 without a cap, 0.18 to 0.90 with one, and
-# a gradient a thousand times below a learning run's: "entropy > 0.1" is no sign of health.
+# The cap traps 14 of 40 (13 always abort, 1 on one side). Its aborting runs keep entropy
+# 0.18 to 0.90, with a gradient a thousand times below a learning run's: "entropy > 0.1" is
+# no sign of health.
 #
-# ## 5. Can a bonus lift a run that is already trapped? (7 min)
+# ## 5. Can a bonus lift a run that is already trapped? (8 min)
 #
 # The **rescue experiment** trains runs set up to be trapped early (`wout_std` 2 on 40 seeds,
 # or `fixate_bias` 3 on 100; notebook 02) for 400 updates without a bonus, then to update 800
 # with `entropy_coef` 0.05, 0.2 or 0 (the control). A seed's three runs are one run up to
-# update 400, so each rescue pairs with its own control. A run *leaves the trap* if its mode
-# at update 800 is not a trapped one.
+# update 400, so they pair. A run *leaves the trap* if its mode at 800 is not trapped.
 #
 # **Think!** Which trapped runs will a bonus of 0.2 free: the stuck ones (always aborting or
 # never choosing) or those on one side? Recall section 1.
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# pools both settings' runs trapped at update 400: their mode and entropy then, and whether
+# each left the trap by update 800 under each bonus (its three runs pair by seed)
 RESCUE = {"W_out std 2": data.load("collapse_rescue_wout"),
           "FIXATE bias 3": data.load("collapse_rescue_bias")}
 BONUSES = (0.0, 0.05, 0.2)
 GROUPS = {"trapped": analysis.TRAPPED_MODES, "stuck": ("always_aborts", "never_chooses"),
           "on one side": ("one_side",)}
-mode400, left = [], {e: [] for e in BONUSES}   # both settings pooled, one entry per run
+mode400, H400, left = [], [], {e: [] for e in BONUSES}   # one entry per run
 for setting, d in RESCUE.items():
     rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}   # seed order: cells pair by seed
     modes = d.modes_at(400)[rows[0.0]]      # one run up to 400 in all three cells
     was = analysis.is_trapped(modes)
     mode400.append(modes[was])
+    H400.append(d.at("entropy", 399)[rows[0.0]][was])
     for e in BONUSES:
         left[e].append(~d.trapped[rows[e]][was])   # left the trap by update 800
-mode400, left = np.concatenate(mode400), {e: np.concatenate(v) for e, v in left.items()}
+mode400, H400 = np.concatenate(mode400), np.concatenate(H400)
+left = {e: np.concatenate(v) for e, v in left.items()}
+
+# %%
+# per run trapped at update 400 (both settings): mode400, its mode then; H400, its entropy
+# then; left[e], has it left the trap by 800 under bonus e? GROUPS: group -> mode names
 for group, modes in GROUPS.items():
     g = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
     print(f"{group} at update 400: {g.sum()} runs; left the trap by 800 with bonus 0 / 0.05 / "
@@ -530,9 +538,12 @@ for e in BONUSES[1:]:
     control_only, bonus_only, p = mcnemar(left[0.0], left[e])
     print(f"paired, bonus {e:g} against 0: left with the bonus only {bonus_only}, "
           f"without only {control_only}, p = {p:.2g}")
+stuck400 = np.isin(mode400, [analysis.MODES.index(m) for m in GROUPS["stuck"]])
+print(f"stuck at 400 with entropy below 0.001 then: {(H400[stuck400] < 1e-3).sum()} of "
+      f"{stuck400.sum()}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the fraction of the runs trapped at update 400 that are trapped at each later update
+# of the runs trapped at update 400, the share trapped at each update from 100 to 800
 updates = np.arange(100, 801, 10)
 fig, axes = plots.subplots(1, len(RESCUE), figsize=(9.8, 4.2), sharey=True)
 for ax, (setting, d) in zip(axes, RESCUE.items()):
@@ -548,7 +559,7 @@ for ax, (setting, d) in zip(axes, RESCUE.items()):
     ax.axvline(400, color="k", ls=":", lw=1)
     ax.set(xlabel="update", title=f"{setting}: {int(was.sum())} runs trapped at 400",
            ylim=(-0.02, 1.02))
-axes[0].set_ylabel("fraction still trapped\n(95 % Wilson band)")
+axes[0].set_ylabel("share trapped, of those\ntrapped at 400 (95 % band)")
 axes[-1].legend(loc="lower left")
 fig.tight_layout()
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
@@ -567,11 +578,8 @@ for setting, d in RESCUE.items():   # the three cells of a seed are one run up t
 # the figure's titles: 33 and 72 runs trapped at update 400
 assert [int(analysis.is_trapped(d.modes_at(400)[d.by_seed(entropy_coef=0.0)]).sum())
         for d in RESCUE.values()] == [33, 72]
-# "near saturation": 19 of the 21 runs that always abort under W_out std 2 have entropy < 0.001
-d = RESCUE["W_out std 2"]
-rows0 = d.by_seed(entropy_coef=0.0)
-aborting = d.modes_at(400)[rows0] == analysis.MODES.index("always_aborts")
-assert aborting.sum() == 21 and (d.at("entropy", 399)[rows0][aborting] < 1e-3).sum() == 19
+# "near saturation": 41 of the 44 stuck runs have entropy < 0.001 at update 400
+assert (H400[stuck400] < 1e-3).sum() == 41 and stuck400.sum() == 44
 # the printed counts, by mode at 400 (pooled over both settings)
 got = {group: (int(np.isin(mode400, [analysis.MODES.index(m) for m in modes]).sum()),
                [int(left[e][np.isin(mode400, [analysis.MODES.index(m) for m in modes])].sum())
@@ -589,17 +597,15 @@ assert from_start[0] / none_trapped.sum() > 0.9 and left[0.2].mean() < 1 / 3
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Hardly any stuck run: 0.2 frees 3 of 44, 0.05 none. A run that always aborts is near
-# saturation by update 400, where the bonus's gradient -pi (log pi + H) is nearly 0 too
-# (section 1). Runs on one side keep some entropy, and 0.2 frees 27 of 61, against 11
-# without a bonus.
+# Hardly any stuck run: 0.2 frees 3 of 44, 0.05 none. A stuck run is near saturation by
+# update 400 (41 of 44 with entropy below 0.001), where the bonus's gradient, -pi (log pi +
+# H), is nearly 0 too (section 1). Runs on one side keep some entropy, and 0.2 frees 27 of
+# 61, against 11 without a bonus.
 # </details>
 #
 # Of the 105 runs trapped at update 400, a bonus of 0.2 frees 30 by the end, 0.05 frees 16,
 # the control 11. Paired, 0.2 against none: 22 seeds against 3 (p = 0.00016); 0.05: p = 0.18.
-# **Switched on in a run already trapped, a bonus almost never frees one that always aborts or
-# never chooses, and a large one (0.2) frees some runs on one side: it keeps runs out of the
-# trap far better than it lifts them out.**
+# **A bonus keeps runs out of the trap far better than it lifts them out.**
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the paragraph above is verdict 12's (both settings pooled)
@@ -616,7 +622,7 @@ assert big.pooled == tests5[0.2] and big.replicated
 assert tests12["both settings: left the trap, no bonus vs 0.05"].pooled == tests5[0.05]
 
 # %% [markdown]
-# ## 6. Verdicts (3 min)
+# ## 6. Verdicts (4 min)
 #
 # This notebook's three, from `verdicts.verdicts()` (the full table is in notebook 05):
 
@@ -660,24 +666,73 @@ assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in 
 assert v12.verdict == "partly" and v12.replication == "yes"
 
 # %% [markdown]
-# Verdicts 7 and 9 are not replicated: the trapped frequencies of (b) differ between its
-# blocks (section 4).
+# **Replicated** asks two things (notebook 00): each paired test concludes in each block as
+# pooled, and each frequency's two blocks agree within their intervals. The bonus's paired
+# tests pass the first (section 3). Verdicts 7 and 9 also rest on setting (b)'s
+# frequencies, where four changes fail the second:
+
+# %%
+print("(b) trapped, block 1 + block 2, where the blocks disagree:",
+      ", ".join(f"{f} {ranked[SETTINGS[1]][f][4]}" for f in apart))
+
+# %% [markdown]
+# So verdicts 7 and 9 are "not replicated": how often (b) traps runs depends on the block
+# (the cap: 13 of 20 against 1).
 #
 # ## Summary
 #
-# - The bonus's gradient, -pi (log pi + H), needs no advantage, so it acts in the trap,
-#   pushing toward uniform; its optimum softmax(r / tau) is deterministic at 0.01.
+# - The bonus's gradient needs no advantage, so it acts in the trap, pushing toward uniform;
+#   its optimum softmax(r / tau) is deterministic at 0.01.
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
-#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only the
-#   lower lr 0.003 also beats the control, at the default lr. A logit cap keeps entropy and
-#   still traps runs.
+#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Of the
+#   other changes only a constant lower lr (0.003, setting (a)) also beats the control. A
+#   logit cap keeps entropy and still traps runs.
 # - Switched on at update 400, a bonus almost never frees a stuck run; 0.2 frees some runs
 #   on one side.
 #
 # **Next:** notebook 05, the explorer and the full verdict table.
 
 # %% [markdown]
-# ## Bonus: a share for the worse option
+# ## Bonus: how much bonus keeps randomness
+#
+# Section 2's optimum as tau grows (left), and its entropy against the analysis's 0.1 (right).
+# Bisection finds the tau, and so the `entropy_coef`, that holds H(pi*) at 0.1.
+
+# %%
+lo, hi = 1e-3, 1.0          # bisection on tau for H(pi*) = 0.1 (H grows with tau)
+for _ in range(60):
+    mid = np.sqrt(lo * hi)
+    lo, hi = (mid, hi) if entropy(regularised_optimum(evs, mid)) < 0.1 else (lo, mid)
+coef_h01 = steps * mid
+print(f"H(pi*) = 0.1 needs tau = {mid:.4f}: entropy_coef = {coef_h01:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+taus = np.geomspace(1e-3, 0.3, 61)
+pis = np.stack([bandit.regularised_optimum(evs, t) for t in taus])   # pi*(tau): (taus, arms)
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 5.4))
+for a in range(pis.shape[1]):
+    ax1.plot(taus, pis[:, a], label=f"EV {evs[a]:.2f}")
+ax1.set(xscale="log", xlabel="tau (entropy temperature)", ylabel="pi*(a)",
+        title="regularised optimum softmax(r / tau)")
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax2.plot(taus, [entropy(pi) for pi in pis], color="k")
+ax2.axhline(plots.ENTROPY_TARGET, color="C3", ls=":", lw=1, label="analysis: H > 0.1")
+for c, color in zip((0.01, 0.05), ("C0", "C2")):
+    ax2.axvline(c, color=color, lw=1, label=f"tau = {c:g} (bandit)")
+    ax2.axvline(effective_temperature(c, steps), color=color, lw=1, ls="--",
+                label=f"{c:g} / {steps} (per step in the task)")
+ax2.set(xscale="log", xlabel="tau", ylabel="H(pi*) (nats)", title="entropy of the optimum",
+        ylim=(0, np.log(len(evs))))
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(entropy(regularised_optimum(evs, mid)) - 0.1) < 1e-6
+assert f"{coef_h01:.2f}" == "0.31", "holding H at 0.1 takes about 30 times the recommended 0.01"
+
+# %% [markdown]
+# Holding H(pi*) at 0.1 takes `entropy_coef` 0.31, thirty times the recommendation.
 #
 # ### Exercise 4: the coefficient that keeps a share
 #
@@ -1065,11 +1120,11 @@ assert all(gk_modes[i] == "never_chooses" for i in np.flatnonzero(when == -1))
 #
 # $$ (1 - \pi(a))\; \mathrm{cap}'(z_a)\; f(d), \qquad \mathrm{cap}'(z) = 1 - \tanh^2(z/\mathrm{cap}) $$
 #
-# (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits
-# grow behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0
-# whatever the policy, whose entropy can stay far above 0.1. Nor does the cap's floor on exploration open a way out of the
-# trap: to reach a choice a trial must hold fixation on all 7 steps of fixation and stimulus,
-# and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
+# (cap' = 1 without a cap). The cap keeps the first factor above 0.035, but the raw logits grow
+# behind it and cap' goes to 0 instead. And in a run that always aborts, f(d) = 0 whatever the
+# policy, whose entropy can stay far above 0.1. Nor does the cap's floor on exploration open a
+# way out of the trap: to reach a choice a trial must hold fixation on all 7 steps of fixation
+# and stimulus, and cap 2 guarantees fixation only 1 / (1 + 2 e^4) = 0.9 % per step, about
 # 0.009^7 = 5e-15 per trial.
 
 # %%

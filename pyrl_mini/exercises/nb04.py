@@ -127,8 +127,9 @@ def _test_trapped_fraction(fn: Callable) -> str | None:
                 got, sum(m != "converged" for m in modes) / len(modes)):
             return (f"for {modes} you counted 'learning' runs as trapped; a run still learning "
                     "is not trapped (the trapped modes: never_chooses, always_aborts, one_side)")
-        return (f"for {modes} your fraction {got:g} is wrong (count the modes never_chooses, "
-                "always_aborts and one_side, and divide by the number of runs)")
+        # points back at the prompt's TRAPPED_MODES rather than spelling out the solution
+        return (f"for {modes} your fraction {got:g} is wrong: a run is trapped if its mode is "
+                "in analysis.TRAPPED_MODES; print it and compare with the modes above")
     return None
 
 
