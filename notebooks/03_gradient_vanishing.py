@@ -207,19 +207,21 @@ curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.floa
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the figure: four float32 curves; a line stops where its quantity is exactly 0
 fig, ax = plots.subplots(figsize=(9.6, 5.2))
-styles = (("log_pi_lead", "|log pi(lead)|, the value", "C0"),
-          ("grad_lead", "|grad|, lead action sampled", "C1"),
-          ("grad_other", "|grad|, unlikely action sampled", "C3"),
-          ("grad_expected", "E|grad| over sampled actions", "k"))
-for name, label, color in styles:
+# the value is drawn wide and on top: it runs next to the gradients until it stops
+styles = (("log_pi_lead", "|log pi(lead)|, the value", "C0", "-", 3.2, 3),
+          ("grad_lead", "|grad|, lead action sampled", "C1", "--", 1.6, 4),
+          ("grad_other", "|grad|, unlikely action sampled", "C3", "-", 1.6, 2),
+          ("grad_expected", "E|grad| over sampled actions", "k", ":", 1.8, 4))
+for name, label, color, ls, lw, z in styles:
     y = np.abs(curves[torch.float32][name]).astype(np.float64)
     y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
-    ax.plot(gaps, y, "-", color=color, lw=1.6, label=label)
+    ax.plot(gaps, y, ls, color=color, lw=lw, zorder=z, label=label)
 g32 = softmax.ideal_saturation_gap(torch.float32)
 ax.axvline(g32, color="0.6", lw=0.8)
-ax.text(g32 + 0.4, 1e1, "from here in float32: pi(lead) = 1,\nlog pi(lead) = 0 exactly",
-        va="center", ha="left")
-ax.text(39.5, 1e-15, "|grad| (lead sampled) is\nexactly 0 only from gap 104", ha="right")
+ax.text(g32 + 0.4, 1e-2, "from here in float32: pi(lead) = 1,\nlog pi(lead) = 0 exactly\n"
+        "(the blue line stops)", va="center", ha="left")
+ax.text(39.5, 1e-9, "orange: exactly 0 only\nfrom gap 104 (off the axis)", ha="right",
+        va="center")
 ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
 ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
 ax.set(yscale="log", ylim=(1e-18, 1e3), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
