@@ -33,7 +33,8 @@ except ImportError:
 # **Prerequisites.** Notebook 00; the terms this notebook takes from it:
 #
 # > **From notebook 00** (its glossary has the rest)
-# > - *the analysis*: the written diagnosis that came with the upstream code; we test its claims.
+# > - *the analysis*: the written diagnosis that came with *upstream* (pyrl, the original
+# >   code); we test its claims.
 # > - *verdict N*: the N-th claim's test result, all collected in notebook 05.
 # > - *f(d)*: the advantage d = G - V (return minus baseline V) after the kappa transform.
 # > - *trapped*: behaviour that ignores the offer; *stuck*: never chooses or always aborts.
