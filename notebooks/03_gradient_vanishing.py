@@ -24,22 +24,27 @@ except ImportError:
 # %% [markdown]
 # # 03 · Why the policy gradient vanishes
 #
-# The written analysis that circulates with the upstream code blames a deterministic policy:
-# once pi(a) is near 1, "log(p) ≈ 0 → gradient ≈ 0", and training is "stuck forever". Each
-# term of the policy gradient is a product of two factors, the transformed advantage f(d) and
-# onehot(a) - pi. **What vanishes:** as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not
-# zero (verdict 5); in the analysis's stuck runs the other factor, the advantage f(d), is
-# about zero (verdict 10).
+# The analysis blames a deterministic policy: once pi(a) is near 1, "log(p) ≈ 0 → gradient
+# ≈ 0", and training is "stuck forever". Each term of the policy gradient is a product of
+# two factors, the transformed advantage f(d) and onehot(a) - pi. **What vanishes:** as
+# pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5); in stuck runs the
+# other factor, the advantage f(d), is about zero (verdict 10, ours).
+#
+# **Prerequisites.** Notebook 00; the terms this notebook takes from it:
+#
+# > **From notebook 00** (its glossary has the rest)
+# > - *the analysis*: the written diagnosis that came with *upstream* (pyrl, the original
+# >   code); we test its claims.
+# > - *verdict N*: the N-th claim's test result, all collected in notebook 05.
+# > - *f(d)*: the advantage d = G - V (return minus baseline V) after the kappa transform.
+# > - *trapped*: behaviour that ignores the offer; *stuck*: never chooses or always aborts.
 #
 # **Learning objectives.** You will
-# 1. derive the expected gradient of a two-armed bandit and its plateau length;
-# 2. tell the *value* log pi(a) from its *gradient* onehot(a) - pi, and find where float32
-#    rounds the softmax to exactly 1;
-# 3. explain the trap and test on 40 paired seeds whether kappa, the learning rate or the
-#    seed decides it.
+# 1. derive the plateau of a two-armed bandit;
+# 2. tell the *value* log pi(a) from its *gradient* onehot(a) - pi;
+# 3. test on 40 paired seeds whether kappa, the learning rate or the seed decides the trap.
 #
-# **Prerequisites.** Notebook 00: REINFORCE, the kappa transform f(d), the glossary and "How
-# we count". **Time:** about 45 minutes; Run All takes well under a minute.
+# **Time:** about 45 minutes; Run All takes well under a minute.
 
 # %%
 # %matplotlib inline
@@ -69,7 +74,12 @@ torch.set_num_threads(1)
 # difference by 2 lr Delta p (1 - p), and p moves by p (1 - p) times that:
 #
 # $$ \frac{dp}{dt} = 2\,\mathrm{lr}\,\Delta\, p^2 (1-p)^2 \quad\Rightarrow\quad
-#    t_{\text{plateau}} \approx \frac{1}{2\,\mathrm{lr}\,\Delta\, p_0} \quad (p_0 \ll 1). $$
+#    t_{\text{plateau}} = \int_{p_0}^{1/2} \frac{dp}{2\,\mathrm{lr}\,\Delta\, p^2 (1-p)^2}
+#    \approx \frac{1}{2\,\mathrm{lr}\,\Delta} \int_{p_0}^{1/2} \frac{dp}{p^2}
+#    \approx \frac{1}{2\,\mathrm{lr}\,\Delta\, p_0} \quad (p_0 \ll 1). $$
+#
+# (Separate the variables; while p is small, (1 - p)^2 ≈ 1 and the integral of 1/p^2 from p0
+# is about 1/p0.)
 #
 # The gradient is zero at *both* vertices, best arm and worst. The prediction:
 
@@ -129,16 +139,15 @@ for p0, m, t in zip(p0s, measured, predicted):
 assert np.all(np.abs(measured[2:] / predicted[2:] - 1) < 0.1)
 # dividing p0 by 10 multiplies the plateau by about 10
 assert 8 < measured[-1] / measured[2] < 12
-# and the exact integral t = [F(1/2) - F(p0)] / (2 lr Delta) matches them within 2 %
+# and the exact integral (Bonus A) matches them within 2 %
 integral = np.array([bandit.plateau_length_two_arm(p0, delta, lr) for p0 in p0s])
 np.testing.assert_allclose(measured, integral, rtol=0.02)
 
 
 # %% [markdown]
-# The exact integral of dp/dt gives t = [F(1/2) - F(p0)] / (2 lr Delta), with
-# F(p) = 2 ln(p / (1 - p)) + 1 / (1 - p) - 1 / p; for small p0 the -1/p0 term dominates. The
-# figure adds 16 *sampled* REINFORCE runs (batch 16) from p0 = 0.01: they escape around the
-# same step.
+# In the figure, the orange line is the same integral done exactly (Bonus A writes it out).
+# It also adds 16 *sampled* REINFORCE runs from p0 = 0.01, each step averaging a batch of 16
+# sampled arms: they escape around the same step.
 
 # %%
 reinforce = bandit.BanditSettings(arm_means=(1.0, 0.0), init_prob_best=0.01, lr=lr, runs=16,
@@ -151,7 +160,7 @@ formula = bandit.plateau_length_two_arm(0.01, delta, lr)
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig, (a1, a2) = plots.subplots(1, 2, figsize=(9.6, 4.8))
 a1.loglog(p0s, measured, "o", color="k", label="exact PG (measured)")
-a1.loglog(p0s, integral, "-", color="C1", label="[F(1/2) - F(p0)] / (2 lr Delta)")
+a1.loglog(p0s, integral, "-", color="C1", label="exact integral")
 a1.loglog(p0s, predicted, ":", color="C2", label="1 / (2 lr Delta p0)")
 a1.set(xlabel="initial pi(best arm) p0", ylabel="steps to pi_best = 1/2", title="plateau")
 a1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
@@ -167,27 +176,20 @@ assert np.all(sampled.max(axis=0) >= 0.5), "every sampled run escapes within 150
 assert abs(np.median(escape) / formula - 1) < 0.15
 
 # %% [markdown]
-# **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
-# plateau? What does halving the learning rate do?
+# Slow is not stuck: near a vertex the gradient is small but points the right way, as long as
+# the better action still pays more when sampled.
 #
-# <details><summary>Answer</summary>
-#
-# About 1 / (2 x 0.1 x 1 x 1e-4) = 50,000 steps; halving lr doubles it. Slow is not stuck:
-# the gradient is small but points the right way. A policy that is near-deterministic on a bad
-# action is a plateau, not a wall, as long as the better action still pays more when sampled.
-# </details>
-#
-# ## 2. Value against gradient, and where float32 makes it zero (12 min)
+# ## 2. Value against gradient: float32 zeroes the value first (14 min)
 #
 # For logits z = (gap, 0) the analysis uses the **value** log pi(a); REINFORCE uses its
 # **gradient** onehot(a) - pi. For the likely action both shrink like e^-gap. For the unlikely
 # action the gradient is *large* (norm about sqrt 2) but sampled with probability ~ e^-gap, so
-# the *expected* gradient is tiny long before anything is exactly 0. A line stops where the
-# quantity is exactly 0.
+# the *expected* gradient is tiny long before anything is exactly 0. `softmax.log_pi_and_grad`
+# returns `.log_pi` and `.grad_autograd` (d log pi(a) / dz, by autograd).
 
 # %%
 def gap_curves(gaps, dtype):
-    """log pi(a) and |d log pi(a) / dz| for logits z = (gap, 0), computed in dtype."""
+    """log pi(a) and the norm of its gradient for logits z = (gap, 0), computed in dtype."""
     z = torch.zeros(len(gaps), 2, dtype=torch.float64)
     z[:, 0] = torch.as_tensor(gaps)
     lead = softmax.log_pi_and_grad(z, 0, dtype)     # the likely action was sampled
@@ -204,30 +206,33 @@ gaps = np.linspace(0.0, 40.0, 161)
 curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.float64)}
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plots.subplots(figsize=(9.6, 5.6))
-styles = (("log_pi_lead", "|log pi(lead)|  (the value the analysis multiplies)", "C0"),
-          ("grad_lead", "|grad|, lead action sampled", "C1"),
-          ("log_pi_other", "|log pi(other)|", "C2"),
-          ("grad_other", "|grad|, unlikely action sampled", "C3"),
-          ("grad_expected", "E|grad| over sampled actions", "k"))
-for dtype, ls in ((torch.float32, "-"), (torch.float64, ":")):
-    for name, label, color in styles:
-        y = np.abs(curves[dtype][name]).astype(np.float64)
-        y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
-        ax.plot(gaps, y, ls, color=color, lw=1.4, label=label if dtype == torch.float32 else None)
-# the labels in the empty band above the curves, beside their line (float64's to its left)
-for dtype, name, side in ((torch.float32, "float32", 1), (torch.float64, "float64", -1)):
-    g = softmax.ideal_saturation_gap(dtype)
-    ax.axvline(g, color="0.6", lw=0.8)
-    ax.text(g + 0.3 * side, 1e6, f"pi = 1.0\nin {name}", va="center",
-            ha="left" if side > 0 else "right")
+# the figure: four float32 curves; a line stops where its quantity is exactly 0
+fig, ax = plots.subplots(figsize=(9.6, 5.2))
+# the value is drawn wide and on top: it runs next to the gradients until it stops
+styles = (("log_pi_lead", "|log pi(lead)|, the value", "C0", "-", 3.2, 3),
+          ("grad_lead", "|grad|, lead action sampled", "C1", "--", 1.6, 4),
+          ("grad_other", "|grad|, unlikely action sampled", "C3", "-", 1.6, 2),
+          ("grad_expected", "E|grad| over sampled actions", "k", ":", 1.8, 4))
+for name, label, color, ls, lw, z in styles:
+    y = np.abs(curves[torch.float32][name]).astype(np.float64)
+    y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
+    ax.plot(gaps, y, ls, color=color, lw=lw, zorder=z, label=label)
+g32 = softmax.ideal_saturation_gap(torch.float32)
+ax.axvline(g32, color="0.6", lw=0.8)
+ax.text(g32 + 0.4, 1e-2, "from here in float32: pi(lead) = 1,\nlog pi(lead) = 0 exactly\n"
+        "(the blue line stops)", va="center", ha="left")
+ax.text(39.5, 1e-9, "orange: exactly 0 only\nfrom gap 104 (off the axis)", ha="right",
+        va="center")
 ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
 ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
-ax.set(yscale="log", ylim=(1e-17, 1e9), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
-       ylabel="magnitude", title="two actions: value vs gradient (solid float32, dotted float64)")
+ax.set(yscale="log", ylim=(1e-18, 1e3), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
+       ylabel="magnitude", title="two actions in float32: value vs gradient")
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
 fig.tight_layout()
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+# the blue line stops at the saturation gap; the orange one goes on
+stops = gaps[curves[torch.float32]["log_pi_lead"] == 0].min()
+assert g32 <= stops < g32 + 0.25 and np.all(curves[torch.float32]["grad_lead"] > 0)
 c = gap_curves(np.array([10.0]), torch.float64)
 assert abs(c["log_pi_lead"][0]) < 1e-4 and c["grad_lead"][0] < 1e-4
 assert c["log_pi_other"][0] < -9.9 and np.isclose(c["grad_other"][0], np.sqrt(2), rtol=1e-3)
@@ -242,7 +247,8 @@ np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p 
 
 # %% [markdown]
 # In floating point the softmax returns exactly 1.0 once e^-gap is lost in rounding next to
-# 1; from there log pi(lead) and 1 - pi_lead are *exactly* 0.
+# 1; from there log pi(lead) and the component 1 - pi_lead are *exactly* 0, while the other
+# component, -pi_other, is tiny but not zero.
 #
 # ### Exercise 2: find the saturation gap by bisection
 #
@@ -280,8 +286,8 @@ saturation_gap = exercises.saturation_gap.check(saturation_gap)
 gap32, gap64 = saturation_gap(torch.float32), saturation_gap(torch.float64)
 edge = softmax.saturation_gaps(torch.float32)
 print(f"softmax == 1 from gap {gap32:.2f} (float32), {gap64:.2f} (float64)")
-print(f"float32: |grad| prints as 0.000000 from gap {edge.norm_prints_zero:.1f}; "
-      f"the component -pi_other is exactly 0 only from gap {edge.grad_other_zero:.0f}")
+print(f"float32, lead action sampled: |grad| prints as 0.000000 from gap "
+      f"{edge.norm_prints_zero:.1f}, is exactly 0 only from gap {edge.grad_other_zero:.0f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert abs(gap32 - 16.64) < 0.01 and abs(gap64 - 36.74) < 0.01
@@ -297,7 +303,8 @@ assert round(edge.norm_prints_zero) == 15 and round(edge.grad_other_zero) == 104
 #
 # ### Interactive demo: the logit gap
 #
-# Move the gap; the bars show pi, log pi and the gradient for each sampled action.
+# Move the gap; the bars show pi, log pi and the gradient for each sampled action; an x marks
+# a value that is exactly 0.
 
 # %%
 gap_demo = widgets.gap_demo()
@@ -310,12 +317,261 @@ gap_demo
 #
 # <details><summary>Answer</summary>
 #
-# In float32, log pi(lead) and the component 1 - pi_lead are exactly 0; -pi_other is about
-# -2e-9, not zero. The unlikely action's gradient is large but almost never sampled. Any
-# learning rate times an exact 0 is 0, so no: the first component is gone, not small.
+# In float32, log pi(lead) and the component 1 - pi_lead are exactly 0 (marked x); -pi_other
+# is about -2e-9, not zero. The unlikely action's gradient is large but almost never sampled.
+# No learning rate revives the first component: any lr times an exact 0 is 0. The second does
+# scale: lr 1e6 turns -2e-9 into a step of about 2e-3 f(d) on the other logit. The update is not
+# zero, but only an absurd learning rate makes it visible.
+# </details>
+
+# %% [markdown]
+# ## 3. The trap: every trial pays the same (9 min)
+#
+# The analysis says clipping "doesn't fix vanishing gradients". Our trainer rescales the
+# gradient g to 5 g / |g| when its norm |g| exceeds 5. We look at `collapse_kappa`: 40 seeds
+# x 3 kappas, lr 0.01, no entropy bonus.
+#
+# ### Exercise 3 (prediction): does clipping reach a trapped run?
+#
+# A run that always aborts breaks fixation on almost every trial, and every abort pays -0.5.
+# Before the next cell: over its last 50 updates, is its gradient norm above the threshold
+# of 5 (clipping acts), below it, or around it? Set `abort_gradient` to the str "above",
+# "below" or "around". Hint: each gradient term is f(d) (onehot(a) - pi), with d = G - V.
+
+# %%
+abort_gradient = ...  # "above", "below" or "around"
+
+# %%
+abort_gradient = exercises.abort_gradient.check(abort_gradient)
+
+# %%
+ck = data.load("collapse_kappa")   # 40 seeds (blocks 1 and 2 of 20) x kappa -0.4, 0, +0.4
+threshold = 5.0                                      # collapse_kappa's grad_clip
+aborts = ck.mode == analysis.MODES.index("always_aborts")
+learning = ck.mode == analysis.MODES.index("learning")
+last, g, h = ck.final("clipped"), ck.final("grad_norm"), ck.final("entropy")  # last 50 updates
+print(f"{aborts.sum()} always-abort runs: clipped in {100 * last[aborts].max():.0f} % of "
+      f"updates, gradient norm at most {g[aborts].max():.1e}, "
+      f"|mean of f(d)| at most {np.abs(ck.final('adv_mean')[aborts]).max():.0e}")
+print(f"  yet entropy up to {h[aborts].max():.2f} ({(h[aborts] > 0.5).sum()} above 0.5)")
+print(f"{learning.sum()} learning runs: gradient norm {np.median(g[learning]):.2f} (median)")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.all(last[aborts] == 0) and g[aborts].max() < threshold / 1000
+assert aborts.sum() == 30 and (h[aborts] > 0.5).sum() == 9 and 0.89 < h[aborts].max() < 0.91
+assert 2.55e-4 <= g[aborts].max() < 2.65e-4   # "at most 2.6e-4"
+assert np.abs(ck.final("adv_mean")[aborts]).max() < 3e-5
+assert 0.43 < np.median(g[learning]) < 0.53
+assert float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip) == threshold
+ever = np.nanmax(ck.h("clipped")[aborts], axis=1) > 0
+assert ever.sum() == 1, "one always-abort run was clipped, while it was still learning"
+
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Below, far below: every trial pays -0.5, the baseline has learned it, so every advantage
+# d = G - V is about zero, and so is f(d) for any kappa. Clipping only shrinks a norm above
+# its threshold, so it never acts here.
 # </details>
 #
-# ## 3. Converged, learning or trapped (5 min)
+# **The advantage f(d) is about zero, not onehot(a) - pi.** These runs keep entropy up to
+# 0.90, yet their gradient norms are at most 2.6e-4, against 0.48 when learning.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares: the six 40-seed datasets, the mode codes and the "prints 0.000000" line
+PRINTS_ZERO = softmax.printed_zero_threshold(6)   # "%.6f" prints 0.000000 below 5e-7
+never, aborts_code = analysis.MODES.index("never_chooses"), analysis.MODES.index("always_aborts")
+sets = [ck] + [data.load(name) for name in ("collapse_fixes", "collapse_entropy",
+                                            "collapse_fixes_slow", "collapse_wout", "collapse_lr")]
+
+# %% [markdown]
+# Is this the usual trap? Below, the trapped runs of all six stored 40-seed datasets (this
+# one and five of notebooks 03-04), and whether clipping ever acts on the stuck ones.
+
+# %%
+all_modes = np.concatenate([d.mode for d in sets])
+all_blocks = np.concatenate([d.block for d in sets])
+is_trapped = analysis.is_trapped(all_modes)
+abort_share = stats.frequency(all_modes[is_trapped] == aborts_code)
+never_share = stats.frequency(all_modes[is_trapped] == never)
+print(f"trapped: {abort_share.n}; always abort: {abort_share.k}, never choose: {never_share.k}")
+per_block = [stats.frequency(all_modes[is_trapped & (all_blocks == b)] == aborts_code)
+             for b in (1, 2)]
+print("always abort, per seed block:", ", ".join(f"{f.k} of {f.n}" for f in per_block))
+stuck = [analysis.is_stuck(d.mode) for d in sets]
+stuck_clipped = np.concatenate([d.final("clipped")[s] > 0 for d, s in zip(sets, stuck)])
+stuck_norm = np.concatenate([d.final("grad_norm")[s] for d, s in zip(sets, stuck)])
+print(f"stuck: {len(stuck_clipped)}; clipped in their last 50 updates: "
+      f"{int(stuck_clipped.sum())}; gradient norm at most {np.nanmax(stuck_norm):.1e}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert (abort_share.k, abort_share.n, never_share.k) == (257, 371, 32)
+assert all(f.rate > 0.6 for f in per_block)   # most, in each block on its own
+assert (int(stuck_clipped.sum()), len(stuck_clipped)) == (0, 289)
+assert np.nanmax(stuck_norm) < threshold / 1000
+
+# %% [markdown]
+# **Verdict 10** (ours: the trap is an absorbing state of the task's rewards, a state the
+# run cannot leave because nothing in it pays differently): **confirmed**. 257 of 371 trapped
+# runs always abort (most, in each seed block) and 32 never choose: the advantage f(d) is
+# about zero.
+#
+# **Verdict 8** (clipping does not help): **confirmed**, for another reason than the
+# analysis's: 0 of 289 stuck runs were clipped in their last 50 updates, their gradients
+# over 1,000 times below the threshold.
+
+# %% [markdown]
+# ## 4. What decides the trap: kappa, learning rate or seed? (9 min)
+#
+# The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
+# runs three kappas on the same 40 seeds (two blocks of 20), so the seeds pair up. McNemar's
+# test uses only the seeds trapped at one kappa and not the other, and asks how likely so
+# uneven a split is if each such seed were a fair coin flip (p, exact).
+
+# %%
+kappas = ck.values("kappa")
+trap = np.stack([ck.trapped[ck.by_seed(kappa=k)] for k in kappas], axis=1)  # (seed, kappa)
+block = ck.block[ck.by_seed(kappa=0.0)]                                      # (seed,)
+print("trapped of 40 at kappa -0.4, 0, +0.4:", [int(c.sum()) for c in trap.T])
+tests = {name: stats.mcnemar(trap[rows, 0], trap[rows, -1])
+         for name, rows in (("block 1", block == 1), ("block 2", block == 2),
+                            ("pooled", block > 0))}
+only_neg, only_pos, p = tests["pooled"]
+print(f"paired: trapped only at -0.4 {only_neg} seeds, only at +0.4 {only_pos} (p = {p:.2f});",
+      "block 1 p = {:.2f}, block 2 p = {:.2f}".format(tests["block 1"][2], tests["block 2"][2]))
+per_seed, rate = trap.sum(axis=1), trap.mean()
+print("seeds trapped at 0, 1, 2, 3 kappas:", np.bincount(per_seed, minlength=4).tolist())
+print(f"coin flips at {trap.sum()}/{trap.size}: {len(trap) * rate ** 3:.1f} seeds expected "
+      f"at all three, {len(trap) * (1 - rate) ** 3:.1f} at none")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert len(trap) == 40 and sorted(set(block.tolist())) == [1, 2]
+assert [int(c.sum()) for c in trap.T] == [14, 13, 11]
+assert [[int(c[block == b].sum()) for c in trap.T] for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
+assert str(stats.frequency(trap[:, 0])) == "14 of 40 (22-50 %)"
+assert str(stats.frequency(trap[:, 2])) == "11 of 40 (16-43 %)"
+assert tests["pooled"][:2] == (5, 2) and round(tests["pooled"][2], 2) == 0.45
+assert all(p > 0.05 for _, _, p in tests.values()), "no block finds a kappa difference"
+assert [round(tests[b][2], 2) for b in ("block 1", "block 2")] == [0.62, 1.0]
+assert np.bincount(per_seed, minlength=4).tolist() == [20, 9, 4, 7]
+assert round(len(trap) * rate ** 3, 1) == 1.3 and round(len(trap) * (1 - rate) ** 3, 1) == 12.8
+every_kappa = ck.arrays["seed"][ck.by_seed(kappa=0.0)][per_seed == 3]   # Bonus F
+assert {2009, 2011, 2014} <= set(every_kappa.tolist()) and len(every_kappa) == 7
+# verdict 6's numbers (notebook 05), computed the same way
+six = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, ck.by_seed(kappa=-0.4), ck.trapped,
+                      ck, ck.by_seed(kappa=0.4), ck.trapped)
+assert six.pooled == tests["pooled"] and six.replicated
+assert [verdicts._c("", ck, ck.by_seed(kappa=k), ck.trapped).blocks for k in kappas] == [
+    tuple((int(c[block == b].sum()), 20) for b in (1, 2)) for c in trap.T]
+
+
+# %% [markdown]
+# Kappa's sign does not decide: 14, 13 and 11 of 40 trapped; paired, 5 seeds against 2
+# (p = 0.45), and neither block on its own differs (p = 0.62 and 1.00). The seed does: 7
+# seeds are trapped at all three kappas, 20 at none, where coin flips give 1.3 and 12.8.
+#
+# The learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds.
+
+# %%
+cl = data.load("collapse_lr")
+lrs = (0.003, 0.01, 0.03)
+lr_trap = {(k, lr): ck.trapped[ck.by_seed(kappa=k)] if lr == 0.01 else
+           cl.trapped[cl.by_seed(kappa=k, lr=lr)] for k in (-0.4, 0.4) for lr in lrs}
+p_lr = {}
+for k in (-0.4, 0.4):
+    only_hi, only_lo, p_lr[k] = stats.mcnemar(lr_trap[k, 0.03], lr_trap[k, 0.003])
+    print(f"kappa {k:+.1f}: trapped of 40 at lr 0.003, 0.01, 0.03:",
+          [int(lr_trap[k, lr].sum()) for lr in lrs], f"(paired p = {p_lr[k]:.0e})")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.all(cl.arrays["seed"][cl.by_seed(kappa=0.4, lr=0.03)] ==
+              ck.arrays["seed"][ck.by_seed(kappa=0.4)])   # the rows pair up seed by seed
+assert [int(lr_trap[-0.4, lr].sum()) for lr in lrs] == [5, 14, 23]
+assert [int(lr_trap[0.4, lr].sum()) for lr in lrs] == [2, 11, 22]
+assert p_lr[-0.4] < 1e-4 and p_lr[0.4] < 1e-4
+for k in (-0.4, 0.4):   # each block on its own: more trapped at lr 0.03, p < 0.05
+    for b in (1, 2):
+        hi, lo, p = stats.mcnemar(lr_trap[k, 0.03][block == b], lr_trap[k, 0.003][block == b])
+        assert hi > lo and p < 0.05
+assert all(stats.mcnemar(lr_trap[-0.4, lr], lr_trap[0.4, lr])[2] > 0.3 for lr in lrs)
+assert max(abs(int(lr_trap[-0.4, lr].sum()) - int(lr_trap[0.4, lr].sum())) for lr in lrs) == 3
+groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for lr in lrs}
+
+# %% [markdown]
+# Left: trapped runs per setting; right: at lr 0.01 (`collapse_kappa`), each seed's row of
+# three kappas.
+
+# %%
+plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
+
+
+# %% [markdown]
+# The learning rate decides: from 0.003 to 0.03, trapped runs rise from 5 to 23 of 40 at
+# kappa -0.4 and from 2 to 22 at +0.4 (paired p < 1e-4); at one lr the kappas differ by three
+# runs at most.
+#
+# **Verdict 6** (negative kappa traps, positive stays healthy): **not supported**, in both
+# blocks: 28-35 % of runs end trapped at every kappa (verdict 6, notebook 05).
+#
+# ## Summary
+#
+# - The expected gradient pi (r - pi . r) is zero at every vertex; from p0 on the better arm
+#   the plateau lasts about 1 / (2 lr Delta p0) steps.
+# - What vanishes: as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5;
+#   float32 makes the softmax exactly 1 from a gap of 16.6). In stuck runs the other factor,
+#   the advantage f(d), is about zero (verdict 10), and clipping never acts (verdict 8).
+# - The seed and the learning rate, not kappa, decide who is trapped (verdict 6).
+#
+# Next: notebook 04, the entropy bonus, whose gradient does not pass through the advantage.
+
+# %% [markdown]
+# ## Bonus A: the slow end, and the bandit with an entropy bonus
+#
+# Section 1's integral done exactly gives t = [F(1/2) - F(p0)] / (2 lr Delta), with
+# F(p) = 2 ln(p / (1 - p)) + 1 / (1 - p) - 1 / p (`bandit.plateau_length_two_arm`); for small
+# p0 the -1/p0 term dominates.
+#
+# Near the optimum q = 1 - p obeys dq/dt = -2 lr Delta q^2, so q ~ 1 / (2 lr Delta t): a 1/t
+# approach (Mei et al. 2020). The demo runs exact policy gradient live: move p0, lr and the
+# entropy coefficient tau (objective pi . r + tau H). With tau > 0 the policy goes to
+# softmax(r / tau) instead of the best arm.
+
+# %%
+# from p0 = 1/2 on: 1 - pi(best) against 1 / (2 lr Delta t)
+late_t = np.arange(1, 4001)
+late_gap = 1 - bandit.exact_pg_trajectory(bandit.initial_logits_for((1.0, 0.0), 0.5),
+                                          (1.0, 0.0), lr, 4000)[1:, 0]
+print(f"t (1 - p) at t = {late_t[-1]}: {late_t[-1] * late_gap[-1]:.3f}, "
+      f"formula 1 / (2 lr Delta) = {1 / (2 * 0.1 * 1.0):.3f}")
+bandit_demo = widgets.bandit_demo()
+bandit_demo
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
+
+# %% [markdown]
+# **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
+# plateau? What does halving the learning rate do?
+#
+# <details><summary>Answer</summary>
+#
+# About 1 / (2 x 0.1 x 1 x 1e-4) = 50,000 steps; halving lr doubles it. Slow is not stuck:
+# the gradient is small but points the right way. A policy that is near-deterministic on a bad
+# action is a plateau, not a wall, as long as the better action still pays more when sampled.
+# </details>
+#
+# **Think!** With tau = 0.1, where does pi(best) settle? Why can an entropy bonus never give a
+# fully deterministic policy?
+#
+# <details><summary>Answer</summary>
+#
+# At softmax(r / tau) = softmax((10, 0)): pi(best) = 1 / (1 + e^-10) ~ 0.99995. Its optimum is
+# interior for every tau > 0, because H's gradient grows without bound at a vertex.
+# </details>
+
+
+# %% [markdown]
+# ## Bonus B: converged, learning or trapped; classify a run yourself
 #
 # A deterministic policy is the *goal* when it picks the better offer, so notebook 00's
 # glossary classifies a run by its behaviour over its last 50 updates: **converged** (aborts
@@ -325,7 +581,6 @@ gap_demo
 # the same. Below, `collapse_kappa`'s 120 runs (40 seeds x 3 kappas, no entropy bonus).
 
 # %%
-ck = data.load("collapse_kappa")   # 40 seeds (blocks 1 and 2 of 20) x kappa -0.4, 0, +0.4
 final = {name: ck.final(name).astype(float)   # each run's mean over its last 50 updates
          for name in ("abort_rate", "no_choice_rate", "left_rate", "higher_ev_rate",
                       "reward", "entropy")}
@@ -364,272 +619,6 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # every converged run earns more per trial than every trapped one.
 
 # %% [markdown]
-# ## 4. The trap: every trial pays the same (10 min)
-#
-# The analysis's step-600 log prints log-probability mean, spread and gradient norm as
-# 0.000000, and it says clipping "doesn't fix vanishing gradients". Our trainer rescales the
-# gradient g to 5 g / |g| when its norm |g| exceeds 5.
-#
-# ### Exercise 3 (prediction): does clipping reach a trapped run?
-#
-# A run that always aborts breaks fixation on almost every trial, and every abort pays -0.5.
-# Before the next cell: over its last 50 updates, is its gradient norm above the threshold
-# of 5 (clipping acts), below it, or around it? Set `abort_gradient` to the str "above",
-# "below" or "around". Hint: each gradient term is f(d) (onehot(a) - pi), with d = G - V.
-
-# %%
-abort_gradient = ...  # "above", "below" or "around"
-
-# %%
-abort_gradient = exercises.abort_gradient.check(abort_gradient)
-
-# %%
-threshold = 5.0                                      # collapse_kappa's grad_clip
-aborts = ck.mode == analysis.MODES.index("always_aborts")
-learning = ck.mode == analysis.MODES.index("learning")
-last, g, h = ck.final("clipped"), ck.final("grad_norm"), ck.final("entropy")  # last 50 updates
-print(f"{aborts.sum()} always-abort runs: clipped in {100 * last[aborts].max():.0f} % of "
-      f"updates, gradient norm at most {g[aborts].max():.1e}, "
-      f"|mean of f(d)| at most {np.abs(ck.final('adv_mean')[aborts]).max():.0e}")
-print(f"  yet entropy up to {h[aborts].max():.2f} ({(h[aborts] > 0.5).sum()} above 0.5)")
-print(f"{learning.sum()} learning runs: gradient norm {np.median(g[learning]):.2f} (median)")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.all(last[aborts] == 0) and g[aborts].max() < threshold / 1000
-assert aborts.sum() == 30 and (h[aborts] > 0.5).sum() == 9 and 0.89 < h[aborts].max() < 0.91
-assert 2.55e-4 <= g[aborts].max() < 2.65e-4   # "at most 2.6e-4"
-assert np.abs(ck.final("adv_mean")[aborts]).max() < 3e-5
-assert 0.43 < np.median(g[learning]) < 0.53
-assert float(data.DATASETS["collapse_kappa"].settings()[0].grad_clip) == threshold
-ever = np.nanmax(ck.h("clipped")[aborts], axis=1) > 0
-assert ever.sum() == 1, "one always-abort run was clipped, while it was still learning"
-
-# %% [markdown]
-# <details><summary>Answer</summary>
-#
-# Below, far below: every trial pays -0.5, the baseline has learned it, so every advantage
-# d = G - V is about zero, and so is f(d) for any kappa. Clipping only shrinks a norm above
-# its threshold, so it never acts here.
-# </details>
-#
-# **The advantage f(d) is about zero, not onehot(a) - pi.** These runs keep entropy up to
-# 0.90, yet their gradient norms are at most 2.6e-4, against 0.48 when learning. Every trial
-# pays -0.5 and the baseline has learned -0.5, so d = G - V is about 0 at any kappa.
-#
-# Which runs print the log's three zeros (each below 5e-7)? The lr 0.03 runs of
-# `collapse_fixes` (kappa -0.4) at update 245, and `collapse_kappa` (lr 0.01) at update 600:
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares: the "prints 0.000000" test, the six GRU datasets and the mode codes
-PRINTS_ZERO = softmax.printed_zero_threshold(6)   # "%.6f" prints 0.000000 below 5e-7
-never, aborts_code = analysis.MODES.index("never_chooses"), analysis.MODES.index("always_aborts")
-
-
-def prints_zero(d, update):
-    """Which runs of sweep d print the log's three zeros at `update`: |log pi mean|, log pi
-    spread and gradient norm (stored 10-update means) all below PRINTS_ZERO."""
-    return ((np.abs(d.at("logp_mean", update)) < PRINTS_ZERO)
-            & (d.at("logp_std", update) < PRINTS_ZERO) & (d.at("grad_norm", update) < PRINTS_ZERO))
-
-
-def by_block(flags, blocks):
-    """'k of n (Wilson 95 % interval)' in each seed block and pooled; one flag per run."""
-    return "; ".join([f"block {b}: {stats.frequency(flags[blocks == b])}"
-                      for b in np.unique(blocks)] + [f"pooled: {stats.frequency(flags)}"])
-
-
-cf = data.load("collapse_fixes")
-no_fix = variant_rows(cf, COLLAPSE_FIXES, FIX_VARIANTS, "none")   # lr 0.03, kappa -0.4
-sets = [ck, cf] + [data.load(name) for name in ("collapse_entropy", "collapse_fixes_slow",
-                                                "collapse_wout", "collapse_lr")]
-
-# %%
-zero_fast, zero_slow = prints_zero(cf, 245)[no_fix], prints_zero(ck, 600)
-modes_fast, modes_slow = cf.modes_at(245)[no_fix][zero_fast], ck.modes_at(600)[zero_slow]
-for lr_, zero, n, modes in (("0.03", zero_fast, len(no_fix), modes_fast),
-                            ("0.01", zero_slow, len(ck.mode), modes_slow)):
-    words_ = [plots.mode_name(m) for m in modes]
-    print(f"lr {lr_}: {zero.sum()} of {n} print the zeros:",
-          {w: words_.count(w) for w in sorted(set(words_))})
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert zero_fast.sum() == 6 and (modes_fast == aborts_code).sum() == 3
-assert (modes_fast == never).sum() == 3
-assert zero_slow.sum() == 3 and np.all(modes_slow == never)
-assert np.median(ck.h("abort_rate")[:, 0]) > 0.95, "a fresh network aborts almost every trial"
-# printed zero, not a true zero
-printed = np.concatenate([cf.at("grad_norm", 245)[no_fix][zero_fast],
-                          ck.at("grad_norm", 600)[zero_slow]])
-assert np.all((printed > 0) & (printed < PRINTS_ZERO))
-
-# %% [markdown]
-# **The analysis's log is a stuck network**: each run printing it never chooses or always
-# aborts. How common are stuck runs among the trapped runs of all six GRU datasets (both seed
-# blocks), and does clipping ever act on them?
-
-# %%
-all_modes = np.concatenate([d.mode for d in sets])
-all_blocks = np.concatenate([d.block for d in sets])
-is_trapped = analysis.is_trapped(all_modes)
-for word in ("always_aborts", "never_chooses"):
-    flags = all_modes[is_trapped] == analysis.MODES.index(word)
-    print(f"{word:13s} {by_block(flags, all_blocks[is_trapped])}")
-stuck = [analysis.is_stuck(d.mode) for d in sets]
-stuck_clipped = np.concatenate([d.final("clipped")[s] > 0 for d, s in zip(sets, stuck)])
-stuck_norm = np.concatenate([d.final("grad_norm")[s] for d, s in zip(sets, stuck)])
-print(f"stuck runs clipped in their last 50 updates: {stats.frequency(stuck_clipped)}; "
-      f"gradient norm at most {np.nanmax(stuck_norm):.1e}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-abort_share = stats.frequency(all_modes[is_trapped] == aborts_code)
-never_share = stats.frequency(all_modes[is_trapped] == never)
-assert (abort_share.k, abort_share.n, never_share.k) == (257, 371, 32)
-for b in (1, 2):   # most trapped runs always abort in each block on its own
-    assert stats.frequency(all_modes[is_trapped & (all_blocks == b)] == aborts_code).rate > 0.6
-assert (int(stuck_clipped.sum()), len(stuck_clipped)) == (0, 289)
-assert np.nanmax(stuck_norm) < threshold / 1000
-
-# %% [markdown]
-# **Verdict 10** (ours: the trap is an absorbing state of the task's rewards): **confirmed**.
-# 257 of 371 trapped runs always abort (most, in each block) and 32 never choose: the
-# advantage f(d) is about zero.
-#
-# **Verdict 8** (clipping does not help): **confirmed**, for another reason than the
-# analysis's: 0 of 289 stuck runs were clipped in their last 50 updates, their gradients
-# over 1,000 times below the threshold.
-
-# %% [markdown]
-# ## 5. What decides the trap: kappa, learning rate or seed? (8 min)
-#
-# The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
-# runs three kappas on the same 40 seeds (two blocks of 20), so the seeds pair up.
-
-# %%
-kappas = ck.values("kappa")
-trap = np.stack([ck.trapped[ck.by_seed(kappa=k)] for k in kappas], axis=1)  # (seed, kappa)
-block = ck.block[ck.by_seed(kappa=0.0)]                                      # (seed,)
-print("trapped of 40 at kappa -0.4, 0, +0.4:", [int(c.sum()) for c in trap.T])
-tests = {name: stats.mcnemar(trap[rows, 0], trap[rows, -1])
-         for name, rows in (("block 1", block == 1), ("block 2", block == 2),
-                            ("pooled", block > 0))}
-only_neg, only_pos, p = tests["pooled"]
-print(f"paired: trapped only at -0.4 {only_neg} seeds, only at +0.4 {only_pos} (p = {p:.2f})")
-per_seed, rate = trap.sum(axis=1), trap.mean()
-print("seeds trapped at 0, 1, 2, 3 kappas:", np.bincount(per_seed, minlength=4).tolist())
-print(f"coin flips at {trap.sum()}/{trap.size}: {len(trap) * rate ** 3:.1f} seeds expected "
-      f"at all three, {len(trap) * (1 - rate) ** 3:.1f} at none")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert len(trap) == 40 and sorted(set(block.tolist())) == [1, 2]
-assert [int(c.sum()) for c in trap.T] == [14, 13, 11]
-assert [[int(c[block == b].sum()) for c in trap.T] for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
-assert str(stats.frequency(trap[:, 0])) == "14 of 40 (22-50 %)"
-assert str(stats.frequency(trap[:, 2])) == "11 of 40 (16-43 %)"
-assert tests["pooled"][:2] == (5, 2) and round(tests["pooled"][2], 2) == 0.45
-assert all(p > 0.05 for _, _, p in tests.values()), "no block finds a kappa difference"
-assert np.bincount(per_seed, minlength=4).tolist() == [20, 9, 4, 7]
-assert round(len(trap) * rate ** 3, 1) == 1.3 and round(len(trap) * (1 - rate) ** 3, 1) == 12.8
-every_kappa = ck.arrays["seed"][ck.by_seed(kappa=0.0)][per_seed == 3]   # Bonus F
-assert {2009, 2011, 2014} <= set(every_kappa.tolist()) and len(every_kappa) == 7
-# verdict 6's numbers (notebook 05), computed the same way
-six = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, ck.by_seed(kappa=-0.4), ck.trapped,
-                      ck, ck.by_seed(kappa=0.4), ck.trapped)
-assert six.pooled == tests["pooled"] and six.replicated
-assert [verdicts._c("", ck, ck.by_seed(kappa=k), ck.trapped).blocks for k in kappas] == [
-    tuple((int(c[block == b].sum()), 20) for b in (1, 2)) for c in trap.T]
-
-
-# %% [markdown]
-# Kappa's sign does not decide: 14, 13 and 11 of 40 trapped; paired, 5 seeds against 2
-# (exact McNemar p = 0.45), and neither block on its own differs (asserted). The seed does:
-# 7 seeds are trapped at every kappa, 20 at none, where coin flips give 1.3 and 12.8.
-#
-# The learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds.
-
-# %%
-cl = data.load("collapse_lr")
-lrs = (0.003, 0.01, 0.03)
-lr_trap = {(k, lr): ck.trapped[ck.by_seed(kappa=k)] if lr == 0.01 else
-           cl.trapped[cl.by_seed(kappa=k, lr=lr)] for k in (-0.4, 0.4) for lr in lrs}
-p_lr = {}
-for k in (-0.4, 0.4):
-    only_hi, only_lo, p_lr[k] = stats.mcnemar(lr_trap[k, 0.03], lr_trap[k, 0.003])
-    print(f"kappa {k:+.1f}: trapped of 40 at lr 0.003, 0.01, 0.03:",
-          [int(lr_trap[k, lr].sum()) for lr in lrs], f"(paired p = {p_lr[k]:.0e})")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.all(cl.arrays["seed"][cl.by_seed(kappa=0.4, lr=0.03)] ==
-              ck.arrays["seed"][ck.by_seed(kappa=0.4)])   # the rows pair up seed by seed
-assert [int(lr_trap[-0.4, lr].sum()) for lr in lrs] == [5, 14, 23]
-assert [int(lr_trap[0.4, lr].sum()) for lr in lrs] == [2, 11, 22]
-assert p_lr[-0.4] < 1e-4 and p_lr[0.4] < 1e-4
-for k in (-0.4, 0.4):   # each block on its own: more trapped at lr 0.03, p < 0.05
-    for b in (1, 2):
-        hi, lo, p = stats.mcnemar(lr_trap[k, 0.03][block == b], lr_trap[k, 0.003][block == b])
-        assert hi > lo and p < 0.05
-assert all(stats.mcnemar(lr_trap[-0.4, lr], lr_trap[0.4, lr])[2] > 0.3 for lr in lrs)
-assert max(abs(int(lr_trap[-0.4, lr].sum()) - int(lr_trap[0.4, lr].sum())) for lr in lrs) == 3
-groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for lr in lrs}
-
-# %%
-plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
-
-
-# %% [markdown]
-# The learning rate decides: from 0.003 to 0.03, trapped runs rise from 5 to 23 of 40 at
-# kappa -0.4 and from 2 to 22 at +0.4 (paired p < 1e-4); at one lr the kappas differ by three
-# runs at most.
-#
-# **Verdict 6** (negative kappa traps, positive stays healthy): **not supported**, in both
-# blocks: 28-35 % of runs end trapped at every kappa (verdict 6, notebook 05).
-#
-# ## Summary
-#
-# - The expected gradient pi (r - pi . r) is zero at every vertex; from p0 on the better arm
-#   the plateau lasts about 1 / (2 lr Delta p0) steps.
-# - What vanishes: as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5;
-#   float32 makes the softmax exactly 1 from a gap of 16.6). In the analysis's stuck runs the
-#   advantage f(d) is about zero (verdict 10), and clipping never acts (verdict 8).
-# - Behaviour, not entropy, tells converged from trapped runs.
-# - The seed and the learning rate, not kappa, decide who is trapped (verdict 6).
-#
-# Next: notebook 04, the entropy bonus, whose gradient does not pass through the advantage.
-
-# %% [markdown]
-# ## Bonus A: the slow end, and the bandit with an entropy bonus
-#
-# Near the optimum q = 1 - p obeys dq/dt = -2 lr Delta q^2, so q ~ 1 / (2 lr Delta t): a 1/t
-# approach (Mei et al. 2020). The demo runs exact policy gradient live: move p0, lr and the
-# entropy coefficient tau (objective pi . r + tau H). With tau > 0 the policy goes to
-# softmax(r / tau) instead of the best arm.
-
-# %%
-# from p0 = 1/2 on: 1 - pi(best) against 1 / (2 lr Delta t)
-late_t = np.arange(1, 4001)
-late_gap = 1 - bandit.exact_pg_trajectory(bandit.initial_logits_for((1.0, 0.0), 0.5),
-                                          (1.0, 0.0), lr, 4000)[1:, 0]
-print(f"t (1 - p) at t = {late_t[-1]}: {late_t[-1] * late_gap[-1]:.3f}, "
-      f"formula 1 / (2 lr Delta) = {1 / (2 * 0.1 * 1.0):.3f}")
-bandit_demo = widgets.bandit_demo()
-bandit_demo
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
-
-# %% [markdown]
-# **Think!** With tau = 0.1, where does pi(best) settle? Why can an entropy bonus never give a
-# fully deterministic policy?
-#
-# <details><summary>Answer</summary>
-#
-# At softmax(r / tau) = softmax((10, 0)): pi(best) = 1 / (1 + e^-10) ~ 0.99995. Its optimum is
-# interior for every tau > 0, because H's gradient grows without bound at a vertex.
-# </details>
-
-
-# %% [markdown]
-# ## Bonus B: classify a run yourself
-#
 # ### Exercise 4: a run's behaviour from its rates
 #
 # In: four floats, fractions over a run's last 50 updates: `abort_rate` and
@@ -706,7 +695,7 @@ assert 0.73 < final["higher_ev_rate"][best] < 0.75 and final["abort_rate"][best]
 # %% [markdown]
 # ## Bonus C: could chance make seeds this consistent?
 #
-# Section 5 found 7 seeds trapped at every kappa where coin flips give 1.3.
+# Section 4 found 7 seeds trapped at all three kappas where coin flips give 1.3.
 #
 # ### Exercise 5: a permutation test
 #
@@ -940,10 +929,53 @@ assert all(kl.modes_at(700)[kl.by_seed(kappa=k, lr=0.03)][1] == aborts_code for 
 # <details><summary>Answer</summary>
 #
 # Seed 1 always aborts at lr 0.03 for every kappa: its initial weights and first batches
-# decide, not kappa; on 40 seeds at lr 0.01 (section 5), 7 seeds are trapped at every kappa.
+# decide, not kappa; on 40 seeds at lr 0.01 (section 4), 7 seeds are trapped at all three kappas.
 # The analysis compared a kappa = -0.2 run at step 600 with a +0.2 run at step 1300: different
 # runs at different times.
 # </details>
+
+# %% [markdown]
+# ## Bonus G: which runs print the analysis's three zeros?
+#
+# The analysis's log (its step 600) prints log-probability mean, spread and gradient norm as
+# 0.000000, each below 5e-7. We look for runs that print the same: `collapse_fixes` runs
+# notebook 04's fixes at lr 0.03, kappa -0.4, for 250 updates, so we read its no-fix runs near
+# their end, at update 245; `collapse_kappa` (lr 0.01) at the log's step 600.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares: the "prints 0.000000" test and collapse_fixes' no-fix runs
+def prints_zero(d, update):
+    """Which runs of sweep d print the log's three zeros at `update`: |log pi mean|, log pi
+    spread and gradient norm (stored 10-update means) all below PRINTS_ZERO."""
+    return ((np.abs(d.at("logp_mean", update)) < PRINTS_ZERO)
+            & (d.at("logp_std", update) < PRINTS_ZERO) & (d.at("grad_norm", update) < PRINTS_ZERO))
+
+
+cf = sets[1]   # collapse_fixes
+no_fix = variant_rows(cf, COLLAPSE_FIXES, FIX_VARIANTS, "none")   # lr 0.03, kappa -0.4
+
+# %%
+zero_fast, zero_slow = prints_zero(cf, 245)[no_fix], prints_zero(ck, 600)
+modes_fast, modes_slow = cf.modes_at(245)[no_fix][zero_fast], ck.modes_at(600)[zero_slow]
+for lr_, zero, n, modes in (("0.03", zero_fast, len(no_fix), modes_fast),
+                            ("0.01", zero_slow, len(ck.mode), modes_slow)):
+    words_ = [plots.mode_name(m) for m in modes]
+    print(f"lr {lr_}: {zero.sum()} of {n} print the zeros:",
+          {w: words_.count(w) for w in sorted(set(words_))})
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert zero_fast.sum() == 6 and (modes_fast == aborts_code).sum() == 3
+assert (modes_fast == never).sum() == 3
+assert zero_slow.sum() == 3 and np.all(modes_slow == never)
+assert np.median(ck.h("abort_rate")[:, 0]) > 0.95, "a fresh network aborts almost every trial"
+# printed zero, not a true zero
+printed = np.concatenate([cf.at("grad_norm", 245)[no_fix][zero_fast],
+                          ck.at("grad_norm", 600)[zero_slow]])
+assert np.all((printed > 0) & (printed < PRINTS_ZERO))
+
+# %% [markdown]
+# Each run that prints the log's zeros never chooses or always aborts: **the analysis's log is
+# a stuck network**, whose zeros are printed zeros, not true ones.
 
 # %% [markdown]
 # ## References

@@ -932,7 +932,7 @@ class GapFigure:
     action, float32 next to float64. fig = GapFigure()(table, gap), with table[dtype][name]
     for dtype "float32" / "float64" and every name of GAP_NAMES (widgets.gap_table).
 
-    A float32 gradient component that is exactly 0 is marked with an x; a bar below
+    A log pi(lead) or gradient component that is exactly 0 is marked with an x; a bar below
     GAP_FLOOR is cut there and its value written under it in the bar's colour (float64's a
     line lower, so the two never collide). Built once, fixed limits: a call changes only the
     bars, marks, labels and title (widgets.Demo blits them)."""
@@ -951,7 +951,7 @@ class GapFigure:
             self.marks.append(ax.plot([], [], "x", color="k", ms=7)[0])
             self.values.append([ax.text(xi, GAP_FLOOR - 0.1 - 0.45 * j, "", ha="center",
                                         va="top", color=color) for xi in xs])
-        ax.plot([], [], "x", color="k", ms=7, label="float32\nexactly 0")
+        ax.plot([], [], "x", color="k", ms=7, label="exactly 0")
         ax.axhline(0, color="0.4", lw=0.8)
         ax.set_xticks(x, labels)
         ax.set_yticks([-3, -2, -1, 0, 1])
@@ -973,7 +973,8 @@ class GapFigure:
                                        strict=True):
                 patch.set_height(max(v, GAP_FLOOR))
                 label.set_text(f"{v:.3g}" if v < GAP_FLOOR else "")
-            zero = (vals == 0) & np.isin(np.arange(len(GAP_NAMES)), [2, 3, 6])
+            # log pi(lead) and the gradient components: a value that can round to exactly 0
+            zero = (vals == 0) & np.isin(np.arange(len(GAP_NAMES)), [1, 2, 3, 6])
             self.marks[j].set_data(self.x[zero] + (j - 0.5) * 0.38, np.zeros(zero.sum()))
         self.ax.title.set_text(f"logit gap {gap:g}: a bar below -3 is cut, its value written "
                                "under it")

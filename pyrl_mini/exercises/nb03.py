@@ -243,8 +243,8 @@ def clip_side(clipped, grad_norm, threshold: float) -> Finding:
     clipped, grad_norm = np.asarray(clipped, dtype=float), np.asarray(grad_norm, dtype=float)
     if clipped.size == 0:
         return Finding(None, "no run of this dataset always aborts; look at the table below")
-    evidence = (f"{len(clipped)} always-aborting runs: {100 * clipped.max():.0f} % of their "
-                f"last updates clipped at most, mean gradient norm {grad_norm.min():.1e} to "
+    evidence = (f"{len(clipped)} always-aborting runs: at most {100 * clipped.max():.0f} % of "
+                f"each run's last updates clipped, mean gradient norm {grad_norm.min():.1e} to "
                 f"{grad_norm.max():.1e} against a threshold of {threshold:g}")
     if np.all(clipped == 0):
         return Finding("below", evidence)
