@@ -39,15 +39,14 @@ except ImportError:
 # **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 50
 # minutes; Run All takes under a minute.
 #
-# > **From notebook 00** (one line each; its section 7 and 8 say more)
-# > - *kappa*: the risk setting; kappa < 0 weighs bad surprises less than good ones.
-# > - *the offer*: the two options a trial shows; *aborting* breaks fixation and ends the trial.
-# > - *trapped*: never chooses, always aborts or one side (behaviour modes); it ignores the offer.
+# > **From notebook 00** (sections 7 and 8)
+# > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
+# > - *aborting*: breaking fixation, which ends the trial; *the offer*: the two options shown.
+# > - *trapped*: never chooses, always aborts or one side; it ignores the offer.
 # > - *reaches the criterion*: its 20-update running mean meets the converged rule.
-# > - *entropy bonus* (`entropy_coef`): a reward for keeping the policy uncertain.
-# > - *seed blocks*: the 40 seeds as two blocks of 20; a finding must point the same way in both.
-# > - *sign test*, *McNemar*: paired tests (which seed did better; which seed is trapped under
-# >   only one of two settings); *Wilson*: the 95 % interval of k of n.
+# > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
+# > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
+# > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
 # > - *verdict N*: the collection's judgement of the analysis's claim N (notebook 05).
 
 # %%
@@ -68,10 +67,9 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The suspect (2 min)
 #
-# *Upstream* is the original pyrl code this collection re-implements; a written analysis of
-# why it fails circulates with it. Of the ReLU it says: "Once a neuron goes negative, it stays
-# "dead" (no gradient flow)", and of negative kappa: "Some neurons may become negative → ReLU
-# kills them" and "Eventually entire network could collapse". It exempts the GRU ("uses
+# *Upstream* is the original pyrl code this collection re-implements; a written analysis of it
+# says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and of negative
+# kappa: "Some neurons may become negative → ReLU kills them". It exempts the GRU ("uses
 # tanh"), but the pyrl GRU's rate is relu(x) too: we measure the GRU and a leaky SimpleRNN.
 #
 # ## 2. Dead and dormant (12 min)
@@ -189,10 +187,9 @@ def dead_units(rates, mask) -> np.ndarray:
 # (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t). The other units' rates, the inputs and the
 # noise change, so x_i can cross zero again.
 #
-# Stored runs (three kappas, entropy bonus 0 or 0.05, 2 seeds: 12 per network, 600 updates)
-# record every unit's dead flag every 10 updates. A unit *revives* if it is dead at one record
-# and alive at a later one. The cell counts units; its last number counts *dead spells*
-# (unbroken stretches of dead records of one unit):
+# Stored runs (12 per network, 600 updates) record every unit's dead flag every 10 updates. A
+# unit *revives* if it is dead at one record and alive at a later one. The last number counts
+# *dead spells* (unbroken stretches of dead records of one unit):
 
 # %%
 gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
@@ -237,14 +234,14 @@ assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 
 # %% [markdown]
 # Between 45 and 58 % of the units that died came back. The figure counts spells, not units
-# (a unit may die and revive several times), so its points differ from these percentages: the
-# longer a spell, the less often it ends. "Stays dead" does not hold as stated.
+# (a unit can die several times): the longer a spell, the less often it ends. "Stays dead"
+# does not hold as stated.
 #
 # ## 4. Does negative kappa kill units? (5 min)
 #
 # The claim predicts more dead units at kappa -0.4 than at +0.4. From here on the GRU's
-# numbers rest on **40 seeds in two blocks of 20** (800 updates), each seed trained at every
-# kappa, so runs pair up by seed.
+# numbers rest on **40 seeds in two blocks** (800 updates), each seed trained at every kappa:
+# runs pair up by seed.
 
 # %%
 ck = data.load("collapse_kappa")
@@ -281,9 +278,9 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # %% [markdown]
 # ## 5. Do dead units go with the trap? (9 min)
 #
-# If dead units cause the trap, trapped runs should be the deadest. We compare the final dead
-# fractions of the trapped and the other runs among section 4's 40 seeds at kappa -0.4, 0 and
-# +0.4 without an entropy bonus: 120 runs (Bonus B counts the trapped ones per kappa).
+# If dead units cause the trap, trapped runs should be the deadest. We compare the 120 runs
+# of section 4's seeds at kappa -0.4, 0 and +0.4, no entropy bonus (Bonus B counts the
+# trapped ones).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helpers: a k-of-n count with its blocks, and what the comparisons read of each run.
@@ -339,10 +336,9 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # ```
 # </details>
 #
-# An always-aborting trial lasts one step, so its units get one chance per trial to fire: that
-# alone can make a unit look deader. So we also score the trapped runs that do not always
-# abort. The folded `outcome_group` labels each run 0 (not trapped), 1 (trapped, always
-# aborts) or 2 (trapped another way). The 120 runs without a bonus:
+# An always-aborting trial lasts one step, giving a unit one chance to fire, which alone can
+# make it look deader; so we also score the trapped runs that do not always abort. The folded
+# `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
 g0, dead0 = outcome_group(ck), ck.final("dead_fraction")        # one entry per run
@@ -389,10 +385,9 @@ first_step = valid & (np.cumsum(valid, axis=0) <= 1)
 assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], valid).mean()
 
 # %% [markdown]
-# Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68). One-step trials
-# do not explain it: the 8 trapped runs that do not always abort separate better (0.79). Dead
-# units go with the trap; a link in final numbers does not show that they cause it (Bonus B
-# looks earlier in training and with a bonus).
+# Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
+# do not always abort separate better (0.79). Dead units go with the trap; that does not show
+# they cause it (Bonus B looks earlier in training).
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
@@ -406,11 +401,9 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # %% [markdown]
 # ## 6. What does kill units? (9 min)
 #
-# A larger learning rate kills more units (Bonus C); here we ask about the optimiser. (The
-# folded helper `per_block` of section 5 writes a count as "k of n (Wilson interval; blocks
-# k1 and k2)".) The GRU
-# at kappa 0 on section 4's 40 seeds, paired by seed: the default, Adam at lr 0.01; plain SGD
-# at lr 1; and Adam at lr 0.01 with a large eps of 0.01 (what eps does: after the prediction).
+# A larger learning rate kills more units (Bonus C); here we test the optimiser. The GRU at
+# kappa 0 on section 4's 40 seeds, paired: default Adam at lr 0.01; plain SGD at lr 1; Adam at
+# lr 0.01 with eps 0.01 (explained after the prediction).
 #
 # ### Exercise 3 (prediction): Adam or SGD?
 #
@@ -424,10 +417,11 @@ deadlier_optimizer = ...  # "Adam", "SGD" or "same"
 deadlier_optimizer = exercises.deadlier_optimizer.check(deadlier_optimizer)
 
 # %% [markdown]
-# Adam divides each weight's gradient by its running size plus a small eps (1e-8 by default),
-# so every weight steps by about lr, however small its gradient; SGD steps by lr x gradient. A
-# weight whose gradient is far below eps = 0.01 steps by lr / eps x gradient = 1 x gradient:
-# SGD at lr 1, hence that lr. Weights with large gradients keep Adam's step.
+# Adam divides each weight's gradient by its running size plus eps (1e-8 by default), so every
+# weight steps by about lr, however small its gradient; SGD steps by lr x gradient. With eps =
+# 0.01, a weight whose gradient is far below eps steps by lr / eps x gradient = 1 x gradient:
+# SGD at lr 1, hence that lr. Large gradients keep Adam's step. The counts below read "k of n
+# (Wilson interval; the two blocks' k)":
 
 # %%
 variants = data.load("collapse_optimizer")   # kappa 0, on the 40 seeds of collapse_kappa
@@ -519,17 +513,16 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Adam, on every seed (the cell above counts them). Adam's step is about lr for every weight,
-# however small and noisy its gradient, so weights that matter little random-walk and can
-# hold a unit below zero for hundreds of updates (many come back later: section 3); SGD
-# moves each weight by lr times its gradient.
+# Adam, on every seed (the cell above counts them). Under Adam's equal-size steps, weights
+# that matter little random-walk and can hold a unit below zero for hundreds of updates (many
+# come back later: section 3).
 # </details>
 
 # %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units (blocks 16 and 19); Adam at
-# eps 0.01 and SGD none (0 of 40, 0-9 %), with fewer dead units on all 40 seeds. Both are
-# also trapped less than default Adam's 13 of 40: 1 (12 seeds against 0, McNemar p = 0.0005)
-# and 4 (9 against 0, p = 0.004), each block the same way (the folded cell checks).
+# eps 0.01 and SGD none, with fewer dead units on all 40 seeds. Both are trapped less than
+# Adam's 13 of 40: 1 (12 seeds against 0, McNemar p = 0.0005) and 4 (9 against 0, p = 0.004),
+# each block the same way (the folded cell checks).
 #
 # **Verdict 1** ("ReLU units die and stay dead; negative kappa kills them"; notebook 05):
 # **partly**. Units die of Adam's equal-size steps, not of kappa (section 4), and many come
@@ -540,7 +533,7 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 #
 # Upstream's SimpleRNN runs its dynamics on relu(x) but its readout reads tanh(x); the
 # analysis says "This mismatch could cause issues". Both readouts at kappa 0, 800 updates, 40
-# seeds of their own in two blocks, paired ("reaches the criterion": notebook 00's glossary):
+# seeds of their own in two blocks, paired:
 
 # %%
 readout_runs = data.load("collapse_readout")   # SimpleRNN, kappa 0, 40 seeds in two blocks
@@ -589,10 +582,9 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 # way. Either way the SimpleRNN reaches it far less often than the GRU (22 of 40).
 #
 # **Verdict 2** ("The SimpleRNN relu/tanh mismatch could cause issues"; notebook 05):
-# **partly**. The readout does matter, but the other way round: the mismatched tanh readout
-# is the better one, and the SimpleRNN learns poorly with either. One candidate reason, not
-# tested here: under the tanh readout dead units keep a small gradient (Bonus I) and come
-# back more often after long spells (section 3).
+# **partly**: the readout matters, but the mismatched tanh readout is the better one, and the
+# SimpleRNN learns poorly with either. A guess, untested: under tanh, dead units keep a small
+# gradient (Bonus I) and come back more often (section 3).
 #
 # ## Summary
 #
@@ -645,6 +637,7 @@ print("dead(-0.4) - dead(+0.4) = {:+.3f} +- {:.3f} (s.e.)".format(*paired_differ
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.allclose(paired_difference(low, high), kappa_test[0][:2])
 
+# %% [markdown]
 # ## Bonus B: how often the GRU is trapped, and section 5's AUC in more detail
 #
 # `per_block` writes a count as "k of n (Wilson interval; the two blocks' k)".
