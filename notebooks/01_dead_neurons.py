@@ -440,6 +440,14 @@ for label in ("Adam eps 0.01", "SGD lr 1"):
     print(f"{label}: fewer dead than Adam on {fewer} of 40 seeds; trapped only with Adam / "
           f"only with it: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
 
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Adam, on every seed (the cell above counts them). Under Adam's equal-size steps, weights
+# that matter little random-walk and can hold a unit below zero for hundreds of updates (many
+# come back later: section 3).
+# </details>
+
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 threshold, labels = 0.1, list(opt20)
 x = np.arange(len(labels))
@@ -509,14 +517,6 @@ assert [trap_tests["Adam eps 0.01", b][:2] for b in (1, 2, 0)] == [(6, 0), (6, 0
 assert [trap_tests["SGD lr 1", b][:2] for b in (1, 2, 0)] == [(5, 0), (4, 0), (9, 0)]
 assert round(trap_tests["Adam eps 0.01", 0][2], 4) == 0.0005
 assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
-
-# %% [markdown]
-# <details><summary>Answer</summary>
-#
-# Adam, on every seed (the cell above counts them). Under Adam's equal-size steps, weights
-# that matter little random-walk and can hold a unit below zero for hundreds of updates (many
-# come back later: section 3).
-# </details>
 
 # %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units (blocks 16 and 19); Adam at
