@@ -244,7 +244,9 @@ assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 # runs pair up by seed.
 
 # %%
-ck = data.load("collapse_kappa")
+ck = data.load("collapse_kappa")  # the stored runs; ck.by_seed(kappa=k): the rows at kappa k,
+# one per seed in seed order; ck.final(name): each run's last record; ck.trapped: each run's
+# trapped flag; ck.block: its seed block
 kappa_test = {}                  # block (0: pooled) -> (mean, s.e., more at -0.4, at +0.4, p)
 for block in (1, 2, 0):
     only = {"block": block} if block else {}
