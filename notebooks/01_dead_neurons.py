@@ -36,9 +36,18 @@ except ImportError:
 #    with the trap;
 # 4. name what does kill units, and judge the SimpleRNN's readout.
 #
-# **Prerequisites.** Notebook 00, with its glossary and "How we count" (k of n, paired seeds,
-# the sign and McNemar tests, seed blocks). **Time:** about 45 minutes; Run All takes under a
-# minute.
+# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 50
+# minutes; Run All takes under a minute.
+#
+# > **From notebook 00** (sections 7 and 8)
+# > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
+# > - *aborting*: breaking fixation, which ends the trial; *the offer*: the two options shown.
+# > - *trapped*: never chooses, always aborts or one side; it ignores the offer.
+# > - *reaches the criterion*: its 20-update running mean meets the converged rule.
+# > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
+# > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
+# > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
+# > - *verdict N*: the collection's judgement of the analysis's claim N (notebook 05).
 
 # %%
 # %matplotlib inline
@@ -58,13 +67,12 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The suspect (2 min)
 #
-# The written analysis that circulates with the upstream code says of the ReLU: "Once a
-# neuron goes negative, it stays "dead" (no gradient flow)", and of negative kappa: "Some
-# neurons may become negative → ReLU kills them" and "Eventually entire network could
-# collapse". It exempts the GRU ("uses tanh"), but the pyrl GRU's rate is relu(x) too: we
-# measure the GRU and a leaky SimpleRNN.
+# *Upstream* is the original pyrl code this collection re-implements; a written analysis of it
+# says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and of negative
+# kappa: "Some neurons may become negative → ReLU kills them". It exempts the GRU ("uses
+# tanh"), but the pyrl GRU's rate is relu(x) too: we measure the GRU and a leaky SimpleRNN.
 #
-# ## 2. Dead and dormant (10 min)
+# ## 2. Dead and dormant (12 min)
 #
 # For one network's rates r (time, trials, units) on one batch, over the *valid* steps (before
 # each trial ends), with a bar for their mean:
@@ -74,8 +82,10 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 #
 # The dormant score is Sokar et al.'s (2023); every dead unit is dormant.
 #
-# The **readout** turns the units into action probabilities, softmax(W_out · rate + b_out).
-# The GRU's readout reads relu(x); the SimpleRNN's reads relu(x) or tanh(x).
+# The **readout** turns the units into action probabilities, softmax(W_out · r + b_out). Both
+# networks' dynamics always run on the rate r = relu(x), so "dead" means the same for both. The
+# GRU's readout reads relu(x) too; the SimpleRNN's reads relu(x) or, as upstream's does,
+# tanh(x).
 #
 # **Interactive demo.** Four networks trained live for 40 updates (the GRU at lr 0.01 and
 # 0.1, the SimpleRNN with each readout); every unit's rate in six of a batch of 256 trials.
@@ -86,12 +96,11 @@ raster = widgets.raster_demo(examples)
 raster
 
 # %% [markdown]
-# **Think!** A dead unit is a white row in every trial. Which network has the most? Can a
-# unit be white in all six trials shown and still not be dead?
+# **Think!** A dead unit is silent (white) in every trial. Can a unit be white in all six
+# trials shown and still not be dead?
 #
 # <details><summary>Answer</summary>
 #
-# The GRU at lr 0.1 and the SimpleRNNs have many more dead units than the GRU at lr 0.01.
 # Yes: "dead" is decided on all 256 trials, so a unit silent in six of them may fire in
 # another. Those units are not marked red.
 # </details>
@@ -100,11 +109,13 @@ raster
 #
 # Write `dead_and_dormant(rates, mask)` for one network: rates (time, trials, units), mask
 # (time, trials) with 1.0 on valid steps, both torch tensors. Return a tuple of two floats:
-# (dead fraction, dormant fraction).
+# (dead fraction, dormant fraction), each a fraction of the units (0 to 1), not a count.
+# Hint: multiply |rates| by the mask (broadcast over units) so that steps after a trial ended
+# count as 0, then reduce over time and trials (dims 0 and 1) to one number per unit.
 
 # %%
 def dead_and_dormant(rates: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:
-    """(fraction of dead units, fraction of dormant units, tau = 0.1) on valid steps."""
+    """(fraction of dead units, fraction of dormant units: threshold 0.1) on valid steps."""
     ...
 
 
@@ -154,13 +165,6 @@ for label, ex in examples.items():
 # after 40 updates the fast GRU already has more dead units than the GRU at lr 0.01
 assert fractions["GRU, lr 0.1"][0] > fractions["GRU, lr 0.01"][0]
 
-# %% [markdown]
-# ## 3. Do dead units stay dead? (7 min)
-#
-# With a relu readout, x_i reaches the loss only through relu(x_i), and
-# relu'(x) = 0 for x < 0, so a unit dead on every step of a batch gets exactly zero gradient
-# on its incoming weights (W_in[:, i], W_rec[:, i], b_i). On the batches above:
-
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helper: one network's dead flags on one batch (the library's count, as in Exercise 1).
 def dead_units(rates, mask) -> np.ndarray:
@@ -171,74 +175,26 @@ def dead_units(rates, mask) -> np.ndarray:
     return dead[0].numpy()
 
 
-# %%
-def incoming_gradient(settings, params, trials=256, seed=12345) -> dict[str, np.ndarray]:
-    """Per unit i, the norm of dL_pi / d(W_in[:, i], W_rec[:, i], b[i]) on one batch, and the
-    units' dead flags on that same batch."""
-    net = Ensemble([settings.replace(seed=seed)])   # seed 12345: the raster's batch again
-    with torch.no_grad():
-        for name, p in params.items():
-            net.params[name].copy_(p)
-    batch = net.rollout(trials, torch.tensor([settings.kappa]))
-    batch["policy_loss"].sum().backward()
-    g = {name: net.params[name].grad[0] for name in ("W_in", "W_rec", "b")}
-    # column i of W_in and of W_rec, and b[i], are the weights into unit i
-    grad = (g["W_in"].pow(2).sum(0) + g["W_rec"].pow(2).sum(0) + g["b"].pow(2)).sqrt()
-    return {"grad": grad.numpy(),
-            "dead": dead_units(batch["rates"][:, 0].detach(), batch["mask"][:, 0])}
-
-
-grads = {label: incoming_gradient(ex["settings"], ex["params"])
-         for label, ex in examples.items()}
-for label, g in grads.items():
-    d = g["dead"]
-    print(f"{label:24s} {d.sum():2d} dead units: largest incoming gradient "
-          f"{g['grad'][d].max() if d.any() else float('nan'):.1e}; alive units: median "
-          f"{np.median(g['grad'][~d]):.1e}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-for label, ex in examples.items():
-    # the same batch of 256 trials as the raster and Exercise 1: the same dead units
-    st = ex["states"]
-    assert np.array_equal(grads[label]["dead"], dead_units(st["rates"], st["mask"])), label
-for label in ("GRU, lr 0.01", "GRU, lr 0.1", "SimpleRNN, relu readout"):
-    g = grads[label]
-    assert g["dead"].any() and np.all(g["grad"][g["dead"]] == 0), label
-# the tanh readout reads x itself, so gradient reaches units whose rate is 0
-g = grads["SimpleRNN, tanh readout"]
-assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
-
 # %% [markdown]
-# Dead units get exactly zero gradient, except under the tanh readout, which reads x itself.
-# Yet the state keeps moving. With **alpha** = dt / tau, the fraction of the state renewed
-# each time step, x_t = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b +
-# noise_t): the other units' rates, the inputs and the noise change, and x_i can cross zero
-# again. Stored runs (three kappas, entropy bonus 0 or 0.05, 2 seeds: 12 per network, 600
-# updates) record every unit's dead flag every 10 updates.
+# ## 3. Do dead units stay dead? (5 min)
 #
-# **Interactive demo.** Dead fraction and reward over training; below, the chosen seed's
-# units, black where dead. A row turning white again is a unit that came back.
+# A ReLU unit passes gradient only through relu(x), and relu'(x) = 0 for x < 0: with a relu
+# readout, a unit dead on every step of a batch gets exactly zero gradient on its incoming
+# weights (Bonus I checks it on the networks above).
+#
+# Yet the state keeps moving. Each time step renews a fraction **alpha** = dt / tau of the
+# state (dt: the time step, tau: the units' time constant): x_t = (1 - alpha) x_{t-1} + alpha
+# (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t). The other units' rates, the inputs and the
+# noise change, so x_i can cross zero again.
+#
+# Stored runs (12 per network, 600 updates) record every unit's dead flag every 10 updates. A
+# unit *revives* if it is dead at one record and alive at a later one. The last number counts
+# *dead spells* (unbroken stretches of dead records of one unit):
 
 # %%
 gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
 networks = {"GRU": gru, "SimpleRNN, relu readout": simple.subset(readout_rate="relu"),
             "SimpleRNN, tanh readout": simple.subset(readout_rate="tanh")}
-demo = widgets.dead_units_demo(networks)
-demo
-
-# %% [markdown]
-# **Think!** Find a run where the dead fraction is flat but units still come and go. What does
-# a flat dead fraction hide?
-#
-# <details><summary>Answer</summary>
-#
-# The count, not the identity: the lower panel shows units dying and others reviving at the
-# same time. A flat fraction is a turnover, not a set of permanently dead units.
-# </details>
-#
-# A unit *revives* if it is dead at one record and alive at a later one. Counting every run:
-
-# %%
 revived = {}
 for network, ds in networks.items():
     unit_dead = ds.arrays["unit_dead"]           # (runs, records 10 updates apart, units)
@@ -247,8 +203,8 @@ for network, ds in networks.items():
     # of the spells that lasted at least n records, the fraction that ended alive again
     after = [spells["revived"][spells["length"] >= n].mean() for n in (1, 5, 10, 20)]
     revived[network] = (came_back.sum() / died.sum(), after)
-    print(f"{network:24s} came back: {revived[network][0]:.0%} of the {died.sum()} units "
-          f"that died; after 200 dead updates in a row: {after[-1]:.0%}")
+    print(f"{network:24s} {died.sum()} units died, {revived[network][0]:.0%} came back; "
+          f"spells of 200+ dead updates: {after[-1]:.0%} ended")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig, ax = plots.subplots(figsize=(6.6, 4.2))
@@ -277,17 +233,20 @@ assert revived["SimpleRNN, relu readout"][1][-1] < 0.15
 assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
 
 # %% [markdown]
-# Between 45 and 58 % of the units that died came back, fewer the longer they stayed dead:
-# "stays dead" does not hold as stated.
+# Between 45 and 58 % of the units that died came back. The figure counts spells, not units
+# (a unit can die several times): the longer a spell, the less often it ends. "Stays dead"
+# does not hold as stated.
 #
-# ## 4. Does negative kappa kill units? (4 min)
+# ## 4. Does negative kappa kill units? (5 min)
 #
 # The claim predicts more dead units at kappa -0.4 than at +0.4. From here on the GRU's
-# numbers rest on **40 seeds in two blocks of 20** (800 updates), each seed trained at every
-# kappa, so runs pair up by seed.
+# numbers rest on **40 seeds in two blocks** (800 updates), each seed trained at every kappa:
+# runs pair up by seed.
 
 # %%
-ck = data.load("collapse_kappa")
+ck = data.load("collapse_kappa")  # the stored runs; ck.by_seed(kappa=k): the rows at kappa k,
+# one per seed in seed order; ck.final(name): each run's last record; ck.trapped: each run's
+# trapped flag; ck.block: its seed block
 kappa_test = {}                  # block (0: pooled) -> (mean, s.e., more at -0.4, at +0.4, p)
 for block in (1, 2, 0):
     only = {"block": block} if block else {}
@@ -321,8 +280,9 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # %% [markdown]
 # ## 5. Do dead units go with the trap? (9 min)
 #
-# A **trapped** run ignores the offer (notebook 00's glossary). If dead units cause the trap,
-# trapped runs should be the deadest. How often is the GRU trapped?
+# If dead units cause the trap, trapped runs should be the deadest. We compare the 120 runs
+# of section 4's seeds at kappa -0.4, 0 and +0.4, no entropy bonus (Bonus B counts the
+# trapped ones).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helpers: a k-of-n count with its blocks, and what the comparisons read of each run.
@@ -350,46 +310,7 @@ def outcome_group(ds) -> np.ndarray:
     return np.where(~ds.trapped, 0, np.where(aborts, 1, 2))
 
 
-# %%
-ce = data.load("collapse_entropy")
-collapsed = {(k, 0.0): ck.trapped[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
-collapsed |= {(k, e): ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
-              for e in ce.values("entropy_coef") for k in ce.values("kappa")}
-for k in ck.values("kappa"):      # trapped flags per seed, in seed order like the blocks
-    print(f"kappa {k:+.1f}, no bonus, trapped: "
-          + per_block(collapsed[k, 0.0], ck.block[ck.by_seed(kappa=k)]))
-print("entropy_coef 0.01 or 0.05, every kappa, trapped: " + per_block(ce.trapped, ce.block))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-seeds_per_point = {len(flags) for flags in collapsed.values()}
-assert len(seeds_per_point) == 1                  # the title's one number
-fig = plots.plot_trapped_fraction(
-    {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
-     for e in sorted({e for _, e in collapsed})},
-    xlabel="kappa", log_x=False,
-    title=f"GRU: trapped runs, {seeds_per_point.pop()} seeds per point")
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-no_bonus = np.stack([collapsed[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
-bonus = np.stack([f for (k, e), f in collapsed.items() if e > 0])
-assert no_bonus.shape == (3, 40) and bonus.shape == (6, 40)
-blocks = ck.block[ck.by_seed(kappa=0.0)]
-assert np.array_equal(blocks, np.repeat([1, 2], 20))
-# per kappa: pooled 14, 13, 11 of 40; the two blocks 7/7, 6/7, 5/6 (within one run)
-assert no_bonus.sum(axis=1).tolist() == [14, 13, 11]
-assert [no_bonus[:, blocks == b].sum(axis=1).tolist() for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
-assert str(stats.frequency(collapsed[-0.4, 0.0])) == "14 of 40 (22-50 %)"
-assert str(stats.frequency(collapsed[0.4, 0.0])) == "11 of 40 (16-43 %)"
-# the same counts as verdict 6 reads (collapse_kappa's trapped runs at each kappa)
-assert all(ck.trapped[ck.by_seed(kappa=k)].sum() == n for k, n in zip((-0.4, 0, 0.4),
-                                                                      (14, 13, 11)))
-assert bonus.sum() == 7 and str(stats.frequency(ce.trapped)) == "7 of 240 (1-6 %)"
-
 # %% [markdown]
-# Without an entropy bonus about a third of the runs end trapped at every kappa (14, 13 and
-# 11 of 40); with a bonus, 7 of 240.
-#
 # ### Exercise 2: how well does a number separate two groups?
 #
 # The AUC is the probability that a random trapped run has a higher dead fraction than a
@@ -417,36 +338,26 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # ```
 # </details>
 #
-# An always-aborting trial lasts one step, which can only make a unit look deader, so we also
-# score the trapped runs that do not always abort, and update 5, when nearly all runs abort.
+# An always-aborting trial lasts one step, giving a unit one chance to fire, which alone can
+# make it look deader; so we also score the trapped runs that do not always abort. The folded
+# `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
-auc = {}                          # (label, block 0: pooled) -> (AUC, AUC without group 1)
-for label, ds in (("entropy 0", ck), ("entropy 0.01, 0.05", ce)):
-    for block in (1, 2, 0):      # pooled last: its counts are printed below
-        keep = ds.block == block if block else np.ones(len(ds.mode), dtype=bool)
-        dead, group = ds.final("dead_fraction")[keep], outcome_group(ds)[keep]
-        col, kept = group > 0, group != 1            # group 1: always aborts
-        auc[label, block] = (separation_auc(dead[col], dead[~col]),
-                             separation_auc(dead[col & kept], dead[~col & kept]))
-g0, dead0, first = outcome_group(ck), ck.final("dead_fraction"), ck.h("dead_fraction")[:, 0]
-first_auc = separation_auc(first[g0 > 0], first[g0 == 0])
-a = [auc["entropy 0", block] for block in (0, 1, 2)]       # pooled, block 1, block 2
-print(f"no bonus: {np.sum(g0 > 0)} trapped, {np.sum(g0 == 1)} always abort; median dead "
-      f"{np.median(dead0[g0 > 0]):.2f} vs {np.median(dead0[g0 == 0]):.2f}; AUC {a[0][0]:.2f} "
-      f"(blocks {a[1][0]:.2f}, {a[2][0]:.2f})")
-print(f"  the {np.sum(g0 == 2)} trapped runs that do not always abort: AUC {a[0][1]:.2f} "
-      f"(blocks {a[1][1]:.2f}, {a[2][1]:.2f})")
-print(f"  at update 5: AUC {first_auc:.2f}")
-print(f"with a bonus: {np.sum(outcome_group(ce) > 0)} trapped, AUC "
-      f"{auc['entropy 0.01, 0.05', 0][0]:.2f}")
+g0, dead0 = outcome_group(ck), ck.final("dead_fraction")        # one entry per run
+auc_all = separation_auc(dead0[g0 > 0], dead0[g0 == 0])          # every trapped run
+auc_other = separation_auc(dead0[g0 == 2], dead0[g0 == 0])       # not always aborting
+print(f"{np.sum(g0 > 0)} trapped ({np.sum(g0 == 1)} always abort): median dead "
+      f"{np.median(dead0[g0 > 0]):.2f} against {np.median(dead0[g0 == 0]):.2f}; "
+      f"AUC {auc_all:.2f}")
+print(f"the {np.sum(g0 == 2)} trapped runs that do not always abort: AUC {auc_other:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 groups = ("learning or converged", "trapped: always aborts", "trapped: other trap")
 colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
-panels = {"GRU, entropy 0 (kappa -0.4, 0, +0.4)": ck, "GRU, entropy_coef 0.01 and 0.05": ce}
+panels = {"GRU, no entropy bonus (kappa -0.4, 0, +0.4)": ck}
 top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
-fig, axes = plots.subplots(1, 2, figsize=(9.8, 4.6), sharey=True)
+fig, axes = plots.subplots(1, 1, figsize=(5.6, 4.6), squeeze=False)
+axes = axes[0]
 rng = np.random.default_rng(0)
 for ax, (label, ds) in zip(axes, panels.items(), strict=True):
     group, dead = outcome_group(ds), ds.final("dead_fraction")
@@ -465,20 +376,10 @@ fig.tight_layout()
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert [int(np.sum(g0 == g)) for g in (1, 2)] == [30, 8]
+assert len(g0) == 120 and [int(np.sum(g0 == g)) for g in (1, 2)] == [30, 8]
 assert (round(np.median(dead0[g0 > 0]), 2), round(np.median(dead0[g0 == 0]), 2)) == (0.22, 0.16)
-assert [round(a, 2) for a in auc["entropy 0", 0]] == [0.68, 0.79]
-assert [round(auc["entropy 0", b][0], 2) for b in (1, 2)] == [0.71, 0.64]
-# the 8 trapped runs that do not always abort are deadier in each block alike
-assert [round(auc["entropy 0", b][1], 2) for b in (1, 2)] == [0.79, 0.79]
-assert round(auc["entropy 0.01, 0.05", 0][0], 2) == 0.43 and np.sum(outcome_group(ce) > 0) == 7
-assert np.isclose(auc["entropy 0", 0][0], stats.auc(dead0[g0 > 0], dead0[g0 == 0]))
-# At the first record (update 5) nearly every trial of every run still aborts, and the runs
-# that will be trapped have barely more dead units than the others.
-assert np.isclose(first_auc, stats.auc(first[g0 > 0], first[g0 == 0]))
-assert np.median(ck.h("abort_rate")[:, 0]) > 0.9
-assert abs(np.median(first[g0 > 0]) - np.median(first[g0 == 0])) < 0.01
-assert round(first_auc, 2) == 0.59
+assert [round(a, 2) for a in (auc_all, auc_other)] == [0.68, 0.79]
+assert np.isclose(auc_all, stats.auc(dead0[g0 > 0], dead0[g0 == 0]))
 # fewer observed steps can only make a unit look deader (why always-aborting runs are set aside)
 st = examples["SimpleRNN, relu readout"]["states"]
 valid = st["mask"].astype(bool)
@@ -486,58 +387,25 @@ first_step = valid & (np.cumsum(valid, axis=0) <= 1)
 assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], valid).mean()
 
 # %% [markdown]
-# Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68; blocks 0.71 and
-# 0.64). One-step trials do not explain it: the 8 trapped runs that do not always abort
-# separate better (0.79 in each block). But at update 5 the future trapped runs are barely
-# deader (0.59), and the 7 trapped despite a bonus are not (0.43). Dead units go with the
-# trap; nothing here shows that they cause it.
+# Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
+# do not always abort separate better (0.79). Dead units go with the trap; that does not show
+# they cause it (Bonus B looks earlier in training).
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
 # <details><summary>Answer</summary>
 #
 # Each trapped run carries an eighth of the AUC: a few more trapped runs at low dead
-# fractions would pull it toward 0.5. The 7 runs trapped with an entropy bonus (AUC 0.43)
-# show how far it moves from one small group to another.
+# fractions would pull it toward 0.5. Bonus B's 7 runs trapped with an entropy bonus (AUC
+# 0.43) show how far it moves from one small group to another.
 # </details>
 
 # %% [markdown]
 # ## 6. What does kill units? (9 min)
 #
-# **The learning rate.** The same GRU on the 40 seeds at three policy learning rates:
-
-# %%
-# the GRU at kappa -0.4 and +0.4 (80 pairs of runs, the 40 seeds), lr 0.003, 0.01, 0.03
-lr40 = data.load("collapse_lr")    # lr 0.003 and 0.03; lr 0.01 is collapse_kappa's
-lr_dead40 = {lr: np.concatenate([lr40.final("dead_fraction")[lr40.by_seed(kappa=k, lr=lr)]
-                                 for k in (-0.4, 0.4)]) for lr in (0.003, 0.03)}
-lr_dead40[0.01] = np.concatenate([ck.final("dead_fraction")[ck.by_seed(kappa=k)]
-                                  for k in (-0.4, 0.4)])     # rows: (kappa, seed), paired
-lr_steps = {}                      # (lower lr, higher lr) -> pairs with more dead at the higher
-for lower, higher in ((0.003, 0.01), (0.01, 0.03)):
-    lr_steps[lower, higher] = int(np.sum(lr_dead40[higher] > lr_dead40[lower]))
-    print(f"lr {lower:g} -> {higher:g}: more dead units in {lr_steps[lower, higher]} of 80 "
-          f"pairs; median final dead fraction {np.median(lr_dead40[lower]):.2f} -> "
-          f"{np.median(lr_dead40[higher]):.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-for k in (-0.4, 0.4):              # the three learning rates share the seeds, in seed order
-    seeds = ck.arrays["seed"][ck.by_seed(kappa=k)]
-    assert all(np.array_equal(lr40.arrays["seed"][lr40.by_seed(kappa=k, lr=lr)], seeds)
-               for lr in (0.003, 0.03)) and len(seeds) == 40
-assert lr_steps == {(0.003, 0.01): 76, (0.01, 0.03): 73}
-assert [round(float(np.median(lr_dead40[lr])), 2) for lr in (0.003, 0.01, 0.03)] == \
-    [0.07, 0.18, 0.35]
-
-# %% [markdown]
-# Each step up in learning rate gives more dead units in 76 and 73 of 80 pairs (median 0.07,
-# 0.18, 0.35).
-#
-# **The optimiser.** Adam divides each weight's gradient by its running size plus a small
-# eps (1e-8 by default), so every weight steps by about lr, however small its gradient. Plain
-# SGD steps by lr x gradient. **Adam at eps = 0.01** steps like SGD for weights whose
-# gradients are far below eps. The GRU at kappa 0 on the 40 seeds, paired: default Adam, Adam
-# at eps 0.01, SGD at lr 1.
+# A larger learning rate kills more units (Bonus C); here we test the optimiser. The GRU at
+# kappa 0 on section 4's 40 seeds, paired: default Adam at lr 0.01; plain SGD at lr 1; Adam at
+# lr 0.01 with eps 0.01 (explained after the prediction).
 #
 # ### Exercise 3 (prediction): Adam or SGD?
 #
@@ -550,6 +418,13 @@ deadlier_optimizer = ...  # "Adam", "SGD" or "same"
 # %%
 deadlier_optimizer = exercises.deadlier_optimizer.check(deadlier_optimizer)
 
+# %% [markdown]
+# Adam divides each weight's gradient by its running size plus eps (1e-8 by default), so every
+# weight steps by about lr, however small its gradient; SGD steps by lr x gradient. With eps =
+# 0.01, a weight whose gradient is far below eps steps by lr / eps x gradient = 1 x gradient:
+# SGD at lr 1, hence that lr. Large gradients keep Adam's step. The counts below read "k of n
+# (Wilson interval; the two blocks' k)":
+
 # %%
 variants = data.load("collapse_optimizer")   # kappa 0, on the 40 seeds of collapse_kappa
 opt20 = {"Adam lr 0.01": per_run(ck, ck.by_seed(kappa=0.0)),
@@ -559,19 +434,21 @@ opt20 = {"Adam lr 0.01": per_run(ck, ck.by_seed(kappa=0.0)),
 opt_blocks = ck.block[ck.by_seed(kappa=0.0)]  # each seed's block, in seed order
 for label, c in opt20.items():
     print(f"{label:13s} > 10 % dead: {per_block(c['dead'] > 0.1, opt_blocks)}; "
-          f"trapped {int(c['collapsed'].sum())} of {len(c['dead'])}")
+          f"trapped {int(c['collapsed'].sum())} of 40")
 adam = opt20["Adam lr 0.01"]
-trap_tests = {}                   # (label, block 0: pooled) -> McNemar (Adam only, other, p)
 for label in ("Adam eps 0.01", "SGD lr 1"):
     fewer = int(np.sum(opt20[label]["dead"] < adam["dead"]))
-    for b in (1, 2, 0):
-        keep = opt_blocks == b if b else np.ones(len(opt_blocks), dtype=bool)
-        trap_tests[label, b] = stats.mcnemar(adam["collapsed"][keep],
-                                             opt20[label]["collapsed"][keep])
-    t = trap_tests[label, 0]
-    print(f"{label} vs Adam: fewer dead units on {fewer} of 40 seeds; trapped only with Adam "
-          f"/ only with {label}: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g}; blocks "
-          + ", ".join("{} / {}".format(*trap_tests[label, b][:2]) for b in (1, 2)) + ")")
+    t = stats.mcnemar(adam["collapsed"], opt20[label]["collapsed"])   # paired trapped flags
+    print(f"{label}: fewer dead than Adam on {fewer} of 40 seeds; trapped only with Adam / "
+          f"only with it: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
+
+# %% [markdown]
+# <details><summary>Answer</summary>
+#
+# Adam, on every seed (the cell above counts them). Under Adam's equal-size steps, weights
+# that matter little random-walk and can hold a unit below zero for hundreds of updates (many
+# come back later: section 3).
+# </details>
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 threshold, labels = 0.1, list(opt20)
@@ -604,6 +481,13 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 eps20, sgd20 = opt20["Adam eps 0.01"], opt20["SGD lr 1"]
+trap_tests = {}                   # (label, block 0: pooled) -> McNemar (Adam only, other, p)
+for label in ("Adam eps 0.01", "SGD lr 1"):
+    for b in (1, 2, 0):
+        keep = opt_blocks == b if b else np.ones(len(opt_blocks), dtype=bool)
+        trap_tests[label, b] = stats.mcnemar(adam["collapsed"][keep],
+                                             opt20[label]["collapsed"][keep])
+assert trap_tests["Adam eps 0.01", 0] == stats.mcnemar(adam["collapsed"], eps20["collapsed"])
 assert all(len(c["seed"]) == 40 and np.array_equal(c["seed"], adam["seed"])
            for c in opt20.values())
 # the runs verdict 1 counts (datasets.collapse.variant_rows picks the same rows)
@@ -637,30 +521,21 @@ assert round(trap_tests["Adam eps 0.01", 0][2], 4) == 0.0005
 assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 
 # %% [markdown]
-# <details><summary>Answer</summary>
-#
-# Adam, on every seed (the cell above counts them). Adam's step is about lr for every weight,
-# however small and noisy its gradient, so weights that matter little random-walk and can
-# hold a unit below zero for hundreds of updates (many come back later: section 3); SGD
-# moves each weight by lr times its gradient.
-# </details>
-
-# %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units (blocks 16 and 19); Adam at
-# eps 0.01 and SGD none (0 of 40, 0-9 %), with fewer dead units on all 40 seeds. Both are
-# also trapped less than default Adam's 13 of 40: 1 (12 seeds against 0, McNemar p = 0.0005)
-# and 4 (9 against 0, p = 0.004), each block the same way.
+# eps 0.01 and SGD none, with fewer dead units on all 40 seeds. Both are trapped less than
+# Adam's 13 of 40: 1 (12 seeds against 0, McNemar p = 0.0005) and 4 (9 against 0, p = 0.004),
+# each block the same way (the folded cell checks).
 #
 # **Verdict 1** ("ReLU units die and stay dead; negative kappa kills them"; notebook 05):
 # **partly**. Units die of Adam's equal-size steps, not of kappa (section 4), and many come
 # back (section 3).
 
 # %% [markdown]
-# ## 7. The SimpleRNN's readout: relu or tanh? (4 min)
+# ## 7. The SimpleRNN's readout: relu or tanh? (5 min)
 #
 # Upstream's SimpleRNN runs its dynamics on relu(x) but its readout reads tanh(x); the
 # analysis says "This mismatch could cause issues". Both readouts at kappa 0, 800 updates, 40
-# seeds of their own in two blocks, paired ("reaches the criterion": notebook 00's glossary):
+# seeds of their own in two blocks, paired:
 
 # %%
 readout_runs = data.load("collapse_readout")   # SimpleRNN, kappa 0, 40 seeds in two blocks
@@ -675,9 +550,9 @@ for what, by_readout in flags.items():
         keep = readout_blocks == b if b else np.ones(len(readout_blocks), dtype=bool)
         readout_tests[what, b] = stats.mcnemar(by_readout["relu"][keep], by_readout["tanh"][keep])
     t = readout_tests[what, 0]
-    print(f"{what}: relu {per_block(by_readout['relu'], readout_blocks)}, tanh "
-          f"{per_block(by_readout['tanh'], readout_blocks)}; seeds relu only / tanh only "
-          f"{t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
+    print(f"{what}: relu {per_block(by_readout['relu'], readout_blocks)}; "
+          f"tanh {per_block(by_readout['tanh'], readout_blocks)}")
+    print(f"  seeds with it under relu only / tanh only: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
 gru_reached = stats.frequency(ck.arrays["updates_to_criterion"][ck.by_seed(kappa=0.0)] >= 0)
 print(f"the GRU at kappa 0 (section 4's seeds) reaches the criterion: {gru_reached}")
 
@@ -707,17 +582,20 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 # The tanh readout does somewhat better: 6 of 40 runs reach the criterion against 0
 # (p = 0.03), 24 end trapped against 36 (14 seeds against 2, p = 0.004), both blocks the same
 # way. Either way the SimpleRNN reaches it far less often than the GRU (22 of 40).
+#
 # **Verdict 2** ("The SimpleRNN relu/tanh mismatch could cause issues"; notebook 05):
-# **partly**.
+# **partly**: the readout matters, but the mismatched tanh readout is the better one, and the
+# SimpleRNN learns poorly with either. A guess, untested: under tanh, dead units keep a small
+# gradient (Bonus I) and come back more often (section 3).
 #
 # ## Summary
 #
 # - A dead unit is zero on every valid step; the GRU has them too. 45-58 % come back, and
 #   kappa does not kill them (p = 0.63).
-# - Trapped runs end with more dead units (AUC 0.68), but barely so at update 5 (0.59) and
-#   not with a bonus (0.43): no cause shown.
-# - A larger lr and Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam
-#   at eps 0.01 and SGD: none). Verdict 1: **partly**.
+# - Trapped runs end with more dead units (AUC 0.68; 0.79 for those that do not always
+#   abort): dead units go with the trap, no cause shown.
+# - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and
+#   SGD: none). Verdict 1: **partly**.
 # - The tanh readout does somewhat better than relu (6 against 0 of 40 reach the criterion);
 #   the SimpleRNN learns poorly with either. Verdict 2: **partly**.
 #
@@ -762,7 +640,117 @@ print("dead(-0.4) - dead(+0.4) = {:+.3f} +- {:.3f} (s.e.)".format(*paired_differ
 assert np.allclose(paired_difference(low, high), kappa_test[0][:2])
 
 # %% [markdown]
-# ## Bonus B: the learning rate, run by run
+# ## Bonus B: how often the GRU is trapped, and section 5's AUC in more detail
+#
+# `per_block` writes a count as "k of n (Wilson interval; the two blocks' k)".
+
+# %%
+ce = data.load("collapse_entropy")   # the same 40 seeds with entropy_coef 0.01 and 0.05
+for k in ck.values("kappa"):
+    rows = ck.by_seed(kappa=k)       # one run per seed, in seed order like the blocks
+    print(f"kappa {k:+.1f}, no bonus, trapped: {per_block(ck.trapped[rows], ck.block[rows])}")
+print("entropy_coef 0.01 or 0.05, every kappa, trapped: " + per_block(ce.trapped, ce.block))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# trapped flags per seed for each (kappa, entropy_coef), then the figure
+collapsed = {(k, 0.0): ck.trapped[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
+collapsed |= {(k, e): ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
+              for e in ce.values("entropy_coef") for k in ce.values("kappa")}
+seeds_per_point = {len(flags) for flags in collapsed.values()}
+assert len(seeds_per_point) == 1                  # the title's one number
+fig = plots.plot_trapped_fraction(
+    {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
+     for e in sorted({e for _, e in collapsed})},
+    xlabel="kappa", log_x=False,
+    title=f"GRU: trapped runs, {seeds_per_point.pop()} seeds per point")
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+no_bonus = np.stack([collapsed[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
+bonus = np.stack([f for (k, e), f in collapsed.items() if e > 0])
+assert no_bonus.shape == (3, 40) and bonus.shape == (6, 40)
+blocks = ck.block[ck.by_seed(kappa=0.0)]
+assert np.array_equal(blocks, np.repeat([1, 2], 20))
+# per kappa: pooled 14, 13, 11 of 40; the two blocks 7/7, 6/7, 5/6 (within one run)
+assert no_bonus.sum(axis=1).tolist() == [14, 13, 11]
+assert [no_bonus[:, blocks == b].sum(axis=1).tolist() for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
+assert str(stats.frequency(collapsed[-0.4, 0.0])) == "14 of 40 (22-50 %)"
+assert str(stats.frequency(collapsed[0.4, 0.0])) == "11 of 40 (16-43 %)"
+# the same counts as verdict 6 reads (collapse_kappa's trapped runs at each kappa)
+assert all(ck.trapped[ck.by_seed(kappa=k)].sum() == n for k, n in zip((-0.4, 0, 0.4),
+                                                                      (14, 13, 11)))
+assert bonus.sum() == 7 and str(stats.frequency(ce.trapped)) == "7 of 240 (1-6 %)"
+
+# %% [markdown]
+# Without an entropy bonus about a third of the runs end trapped at every kappa (14, 13 and
+# 11 of 40); with a bonus, 7 of 240.
+#
+# Section 5's AUCs in each seed block; at the first record, update 5, when nearly every trial
+# of every run still aborts; and for the 240 runs with an entropy bonus:
+
+# %%
+first = ck.h("dead_fraction")[:, 0]               # each run's dead fraction at update 5
+for b in (1, 2):
+    k = ck.block == b
+    print(f"block {b}: AUC {separation_auc(dead0[k & (g0 > 0)], dead0[k & (g0 == 0)]):.2f}; "
+          "without always-aborting runs "
+          f"{separation_auc(dead0[k & (g0 == 2)], dead0[k & (g0 == 0)]):.2f}")
+first_auc = separation_auc(first[g0 > 0], first[g0 == 0])
+print(f"update 5: median abort rate {np.median(ck.h('abort_rate')[:, 0]):.0%}, "
+      f"AUC {first_auc:.2f}")
+g_ce, dead_ce = outcome_group(ce), ce.final("dead_fraction")
+bonus_auc = separation_auc(dead_ce[g_ce > 0], dead_ce[g_ce == 0])
+print(f"with a bonus: {np.sum(g_ce > 0)} of {len(g_ce)} trapped, AUC {bonus_auc:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+block_auc = [[round(stats.auc(dead0[(ck.block == b) & sel], dead0[(ck.block == b) & (g0 == 0)]),
+                    2) for b in (1, 2)] for sel in (g0 > 0, g0 == 2)]
+assert block_auc == [[0.71, 0.64], [0.79, 0.79]]  # both blocks the way of the pooled AUCs
+# the first record is update 5; nearly every trial of every run still aborts there, and the
+# runs that will be trapped have barely more dead units than the others
+assert ck.update_axis()[0] == 5 and np.median(ck.h("abort_rate")[:, 0]) > 0.9
+assert abs(np.median(first[g0 > 0]) - np.median(first[g0 == 0])) < 0.01
+assert np.isclose(first_auc, stats.auc(first[g0 > 0], first[g0 == 0]))
+assert round(first_auc, 2) == 0.59
+assert round(bonus_auc, 2) == 0.43 and np.sum(g_ce > 0) == 7 and len(g_ce) == 240
+
+# %% [markdown]
+# Both blocks point the way of the pooled AUCs (0.71 and 0.64; 0.79 and 0.79). At update 5
+# the runs that will be trapped are barely deader (0.59), and the 7 runs trapped despite a
+# bonus are not deader at all (0.43): the link appears late, and not in every setting.
+
+# %% [markdown]
+# ## Bonus C: the learning rate
+#
+# The same GRU on section 4's 40 seeds at three learning rates (`lr`, the policy's; the
+# baseline network has its own), kappa -0.4 and +0.4: 80 pairs, each seed at two kappas:
+
+# %%
+# the GRU at kappa -0.4 and +0.4 (80 pairs of runs, the 40 seeds), lr 0.003, 0.01, 0.03
+lr40 = data.load("collapse_lr")    # lr 0.003 and 0.03; lr 0.01 is collapse_kappa's
+lr_dead40 = {lr: np.concatenate([lr40.final("dead_fraction")[lr40.by_seed(kappa=k, lr=lr)]
+                                 for k in (-0.4, 0.4)]) for lr in (0.003, 0.03)}
+lr_dead40[0.01] = np.concatenate([ck.final("dead_fraction")[ck.by_seed(kappa=k)]
+                                  for k in (-0.4, 0.4)])     # rows: (kappa, seed), paired
+lr_steps = {}                      # (lower lr, higher lr) -> pairs with more dead at the higher
+for lower, higher in ((0.003, 0.01), (0.01, 0.03)):
+    lr_steps[lower, higher] = int(np.sum(lr_dead40[higher] > lr_dead40[lower]))
+    print(f"lr {lower:g} -> {higher:g}: more dead units in {lr_steps[lower, higher]} of 80 "
+          f"pairs; median final dead fraction {np.median(lr_dead40[lower]):.2f} -> "
+          f"{np.median(lr_dead40[higher]):.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+for k in (-0.4, 0.4):              # the three learning rates share the seeds, in seed order
+    seeds = ck.arrays["seed"][ck.by_seed(kappa=k)]
+    assert all(np.array_equal(lr40.arrays["seed"][lr40.by_seed(kappa=k, lr=lr)], seeds)
+               for lr in (0.003, 0.03)) and len(seeds) == 40
+assert lr_steps == {(0.003, 0.01): 76, (0.01, 0.03): 73}
+assert [round(float(np.median(lr_dead40[lr])), 2) for lr in (0.003, 0.01, 0.03)] == \
+    [0.07, 0.18, 0.35]
+
+# %% [markdown]
+# Each step up in learning rate gives more dead units in 76 and 73 of 80 pairs (median 0.07,
+# 0.18, 0.35).
 #
 # The same GRU and SimpleRNN at kappa 0 with policy learning rates 0.001, 0.01 and 0.1
 # (2 seeds each), their dead fraction over training:
@@ -813,7 +801,7 @@ assert all(m in analysis.TRAPPED_MODES for m in gru_mode[0.1])
 # diverged: nan), and at lr 0.1 both GRU seeds end trapped.
 
 # %% [markdown]
-# ## Bonus C: Adam with a large eps (the experiment)
+# ## Bonus D: Adam with a large eps (the experiment)
 #
 # Why does Adam kill units where SGD does not? Adam's step is about lr for *every* weight,
 # however small and noisy its gradient, so weights that matter little random-walk; SGD scales
@@ -863,7 +851,7 @@ for other in (sgd_moved, eps_moved):
 # cannot tell whether through the dead units or through the same walk of other weights.
 
 # %% [markdown]
-# ## Bonus D: why kappa does not reach Adam's step
+# ## Bonus E: why kappa does not reach Adam's step
 #
 # kappa rescales advantages, hence gradients: by 1 - kappa for good surprises and 1 + kappa
 # for bad ones. Adam divides each gradient by its running root mean square, so a common
@@ -956,7 +944,7 @@ assert not eps["collapsed"].any() and np.all(eps["reward"] >= 0.65)
 # trapped.
 
 # %% [markdown]
-# ## Bonus E: without a dead zone, tanh and softplus
+# ## Bonus F: without a dead zone, tanh and softplus
 #
 # If dead units held learning back, rates never exactly zero should help: the same GRU with
 # r = tanh(x) or softplus(x) = log(1 + e^x), kappa -0.4, 0, 0.4, 2 seeds, 600 updates, paired
@@ -1034,7 +1022,7 @@ for m, se in reward_gain.values():
 # </details>
 
 # %% [markdown]
-# ## Bonus F: the relu/tanh mismatch seen from inside
+# ## Bonus G: the relu/tanh mismatch seen from inside
 #
 # With a tanh readout the SimpleRNN's readout sees negative states that its dynamics pass on
 # as zero. In the trained example of section 2:
@@ -1058,7 +1046,7 @@ assert 0.35 < share["share_negative"] < 0.75 and share["share_dead"] > 0.1
 # About half of what the tanh readout sees comes from negative states, some from units that
 # are dead for the dynamics: the mismatch is real, and section 7 measures what it costs.
 #
-# ## Bonus G: dead before learning, and the initial bias
+# ## Bonus H: dead before learning, and the initial bias
 #
 # The SimpleRNN has dead units at update 0, before it has learned anything; the GRU has none:
 
@@ -1112,8 +1100,81 @@ assert at_init["gru"][0].mean() < 0.1
 # the initial state x0 = 0.5 for the first steps of a trial and fire there; a dead unit must be
 # silent on *every* valid step. The SimpleRNN's random weights alone push some states below
 # zero for whole trials, and a bias of -0.5 (3 seeds) roughly triples that.
+
+# %% [markdown]
+# ## Bonus I: no gradient into a dead unit
 #
-# ## Bonus H: train your own
+# Section 3 said a dead unit gets exactly zero gradient under a relu readout. The folded cell
+# backpropagates the policy loss of section 2's batch through each example network; per
+# network, its dead units and the largest gradient norm that reaches the weights into any of
+# them (W_in[:, i], W_rec[:, i], b_i):
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# Prepares `grads`: per example network, each unit's incoming gradient norm and dead flag.
+def incoming_gradient(settings, params, trials=256, seed=12345) -> dict[str, np.ndarray]:
+    """Per unit i, the norm of dL_pi / d(W_in[:, i], W_rec[:, i], b[i]) on one batch, and the
+    units' dead flags on that same batch."""
+    net = Ensemble([settings.replace(seed=seed)])   # seed 12345: the raster's batch again
+    with torch.no_grad():
+        for name, p in params.items():
+            net.params[name].copy_(p)
+    batch = net.rollout(trials, torch.tensor([settings.kappa]))
+    batch["policy_loss"].sum().backward()
+    g = {name: net.params[name].grad[0] for name in ("W_in", "W_rec", "b")}
+    # column i of W_in and of W_rec, and b[i], are the weights into unit i
+    grad = (g["W_in"].pow(2).sum(0) + g["W_rec"].pow(2).sum(0) + g["b"].pow(2)).sqrt()
+    return {"grad": grad.numpy(),
+            "dead": dead_units(batch["rates"][:, 0].detach(), batch["mask"][:, 0])}
+
+
+grads = {label: incoming_gradient(ex["settings"], ex["params"])
+         for label, ex in examples.items()}
+
+# %%
+for label, g in grads.items():
+    d = g["dead"]
+    print(f"{label:24s} {d.sum():2d} dead units; largest gradient into one: "
+          f"{g['grad'][d].max():.1e}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+for label, ex in examples.items():
+    # the same batch of 256 trials as the raster and Exercise 1: the same dead units
+    st = ex["states"]
+    assert np.array_equal(grads[label]["dead"], dead_units(st["rates"], st["mask"])), label
+for label in ("GRU, lr 0.01", "GRU, lr 0.1", "SimpleRNN, relu readout"):
+    g = grads[label]
+    assert g["dead"].any() and np.all(g["grad"][g["dead"]] == 0), label
+# the tanh readout reads tanh(x), not flat below 0, so gradient reaches units whose rate is 0
+g = grads["SimpleRNN, tanh readout"]
+assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
+
+# %% [markdown]
+# Exactly zero, except under the tanh readout: tanh(x) is not flat below zero, so a small but
+# nonzero gradient still reaches units whose rate relu(x) is 0.
+
+# %% [markdown]
+# ## Bonus J: watch units die and come back
+#
+# **Interactive demo.** The stored runs of section 3: dead fraction and reward over training;
+# below, the chosen seed's units, black where dead. A row turning white again is a unit that
+# came back.
+
+# %%
+demo = widgets.dead_units_demo(networks)
+demo
+
+# %% [markdown]
+# **Think!** Find a run where the dead fraction is flat but units still come and go. What does
+# a flat dead fraction hide?
+#
+# <details><summary>Answer</summary>
+#
+# The count, not the identity: the lower panel shows units dying and others reviving at the
+# same time. A flat fraction is a turnover, not a set of permanently dead units.
+# </details>
+
+# %% [markdown]
+# ## Bonus K: train your own
 #
 # Press **Train** to train one network with your settings and record its units (a few seconds
 # per 100 updates). Try lr 0.1 against 0.01, or kappa -0.9 against +0.9. Nothing runs until

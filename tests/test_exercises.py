@@ -684,6 +684,8 @@ def test_dead_and_dormant_matches_the_trainer_and_rejects_mask_threshold_and_raw
     assert "exactly zero" in _wrong(nb01.dead_and_dormant, _dead_dormant_threshold)
     assert "layer's average" in _wrong(nb01.dead_and_dormant, _dead_dormant_raw_tau)
     assert "two numbers" in _wrong(nb01.dead_and_dormant, lambda r, m: 0.25)
+    counts = lambda r, m: tuple(v * r.shape[-1] for v in nb01.reference_dead_and_dormant(r, m))  # noqa: E731
+    assert "not counts" in _wrong(nb01.dead_and_dormant, counts)
 
 
 def test_paired_difference_rejects_unpaired_se_spread_ddof_and_sign():

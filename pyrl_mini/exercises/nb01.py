@@ -52,6 +52,9 @@ def _test_dead_and_dormant(fn: Callable) -> str | None:
     for name, (rates, mask) in (("the hand-made batch", _unit_batch()),
                                 ("a random batch", (rand, rand_mask))):
         dead, dormant = (float(v) for v in call(fn, rates.clone(), mask.clone()))
+        if dead > 1 or dormant > 1:   # a count of units, not a fraction
+            return (f"on {name} you returned ({dead:.3g}, {dormant:.3g}): return fractions of "
+                    "the units (count / number of units, between 0 and 1), not counts")
         lib_dead, lib_dormant = library_dead_and_dormant(rates.unsqueeze(1), mask.unsqueeze(1))
         want_dead, want_dormant = lib_dead.float().mean().item(), lib_dormant.item()
         if not math.isclose(dead, want_dead, abs_tol=1e-6):
@@ -64,11 +67,11 @@ def _test_dead_and_dormant(fn: Callable) -> str | None:
                 hint = ": 'dead' means exactly zero, so a rate of 1e-7 is alive (compare > 0)"
             return f"on {name} your dead fraction {dead:.3g} is wrong" + hint
         if not math.isclose(dormant, want_dormant, abs_tol=1e-6):
-            hint = (": average |r| over valid steps only, per unit, then compare with tau "
+            hint = (": average |r| over valid steps only, per unit, then compare with 0.1 "
                     "times the layer's average")
             if name == "the hand-made batch" and math.isclose(dormant, 3 / 8, abs_tol=1e-6):
-                hint = (": compare each unit's mean |r| with tau times the layer's average "
-                        "mean |r|, not with tau itself")
+                hint = (": compare each unit's mean |r| with 0.1 times the layer's average "
+                        "mean |r|, not with 0.1 itself")
             return f"on {name} your dormant fraction {dormant:.3g} is wrong" + hint
     return None
 
