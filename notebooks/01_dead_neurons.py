@@ -396,14 +396,14 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # <details><summary>Answer</summary>
 #
 # Each trapped run carries an eighth of the AUC: a few more trapped runs at low dead
-# fractions would pull it toward 0.5. Bonus B's 7 runs trapped with an entropy bonus (AUC
-# 0.43) show how far it moves from one small group to another.
+# fractions would pull it toward 0.5; with so few runs, the AUC moves a lot from one small
+# group to another.
 # </details>
 
 # %% [markdown]
 # ## 6. What does kill units? (9 min)
 #
-# A larger learning rate kills more units (Bonus C); here we test the optimiser. The GRU at
+# Here we test the optimiser (a Bonus compares learning rates). The GRU at
 # kappa 0 on section 4's 40 seeds, paired: default Adam at lr 0.01; plain SGD at lr 1; Adam at
 # lr 0.01 with eps 0.01 (explained after the prediction).
 #
@@ -585,8 +585,8 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 #
 # **Verdict 2** ("The SimpleRNN relu/tanh mismatch could cause issues"; notebook 05):
 # **partly**: the readout matters, but the mismatched tanh readout is the better one, and the
-# SimpleRNN learns poorly with either. A guess, untested: under tanh, dead units keep a small
-# gradient (Bonus I) and come back more often (section 3).
+# SimpleRNN learns poorly with either. A guess, not tested here: under tanh, dead units keep a
+# small gradient and come back more often (section 3).
 #
 # ## Summary
 #

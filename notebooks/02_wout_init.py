@@ -482,7 +482,8 @@ assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by
 # only without (p = 5e-09), in all three blocks. It also changes the trap: without it 11 of 12
 # trapped runs always abort; with it none does (the figure: they never choose or pick one
 # side). Verdict 11, "upstream's readout bias toward FIXATE decides the trap": **confirmed**
-# (notebook 05; Bonus J tests its second part, an entropy bonus from the start).
+# (notebook 05). The verdict's second part, that an entropy bonus of 0.05 from the start does
+# not measurably free these runs, is tested in Bonus J.
 #
 # ## Summary
 #
