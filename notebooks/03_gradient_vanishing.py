@@ -511,7 +511,7 @@ plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(k
 # runs at most.
 #
 # **Verdict 6** (negative kappa traps, positive stays healthy): **not supported**, in both
-# blocks: 28-35 % of runs end trapped at every kappa (verdict 6, notebook 05).
+# blocks; pooled, 28-35 % of runs end trapped at each kappa (verdict 6, notebook 05).
 #
 # ## Summary
 #
