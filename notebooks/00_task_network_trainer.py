@@ -24,9 +24,8 @@ except ImportError:
 # # 00 · The task, the policy gradient and kappa
 #
 # A recurrent network learns a monkey's gambling task by policy gradient. Make the gradient
-# *risk-sensitive* with a parameter kappa, and some runs die: choices turn deterministic, so
-# entropy, gradient norm and the chosen actions' log-probabilities (log 1) go to zero. This
-# collection tests a written diagnosis of that failure in pyrl (Song, Yang & Wang 2017), the
+# *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
+# deterministic and ignore the offer. This collection tests a written diagnosis of that failure in pyrl (Song, Yang & Wang 2017), the
 # code we call **upstream**.
 #
 # **Learning objectives.**
@@ -36,7 +35,7 @@ except ImportError:
 # 4. trapped versus converged runs, counted over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 58 minutes with the exercises. Section 7 is the collection's **Glossary**.
+# **Time:** about 52 minutes with the exercises. Section 7 is the collection's **Glossary**.
 
 # %%
 # %matplotlib inline
@@ -116,7 +115,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # When pi puts all its mass on a, onehot(a) - pi = 0: a deterministic policy gets no gradient
 # (notebook 03).
 #
-# ## 3. The kappa transform (6 min)
+# ## 3. The kappa transform (5 min)
 #
 # Mihatsch & Neuneier (2002) transform the advantage:
 #
@@ -124,10 +123,9 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # \qquad -1 < \kappa < 1 .$$
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
-# (**risk-averse**). The written analysis of upstream's failure makes claims that notebook 05
-# judges as numbered **verdicts**: supported, not supported or refuted. Verdict 4 (δ is our d,
-# δ' our f(d)): "Risk-seeking amplifies: `δ' = 1.2 × δ` (for negative δ)". The formula says
-# the opposite: at kappa = -0.2 *positive* d is multiplied by 1.2. Verdict 4: **refuted**.
+# (**risk-averse**). Notebook 05 judges the written analysis's claims as numbered
+# **verdicts**. Verdict 4 says kappa = -0.2 multiplies *negative* d by 1.2; the formula
+# multiplies positive d by 1.2 (printed below): **refuted**.
 #
 # ### Exercise 1: write f(d)
 #
@@ -157,14 +155,13 @@ d = torch.tensor([1.0, -1.0])
 for kappa in (-0.2, 0.0, 0.2):
     up, down = kappa_transform(d, kappa) * torch.tensor([1.0, -1.0])
     print(f"kappa={kappa:+.1f}: d > 0 scaled by {up:.1f}, d < 0 scaled by {down:.1f}")
-plots.plot_kappa_transform();
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 up, down = kappa_transform(d, -0.2) * torch.tensor([1.0, -1.0])
 assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0, x0.8 on d < 0"
 
 # %% [markdown]
-# ## 4. What a kappa-weighted baseline learns: an expectile (11 min)
+# ## 4. What a kappa-weighted baseline learns: an expectile (10 min)
 #
 # The baseline follows V <- V + lr f(R - V) and settles, on average, where E[f(R - V)] = 0. Writing (x)+ = max(x, 0) for the positive part, that is
 #
@@ -203,28 +200,11 @@ gamble_value = exercises.gamble_value.check(gamble_value)
 #     return tau * p * m / (tau * p + (1 - tau) * (1 - p))
 # ```
 # </details>
-#
-# The update on samples:
-
-# %%
-kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
-gen = torch.Generator().manual_seed(0)
-rewards = m * (torch.rand(20_000, generator=gen) < p).float()
-V, trace = torch.tensor(0.0), []
-for R in rewards:
-    V = V + lr * kappa_transform(R - V, kappa)
-    trace.append(float(V))
-V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
-V_formula = gamble_value(p, m, kappa)
-print(f"kappa={kappa}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
-      f"gamble_value {V_formula:.3f}; EV {p * m:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
-assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
 
 # %% [markdown]
-# Two options of equal EV, each valued by its own expectile at kappa = -0.4:
+# The baseline values a state, not an option; but f weighs the policy's updates the same way,
+# so a choice pulls on the policy as if its option were worth its own expectile. Two options of
+# equal EV at kappa = -0.4:
 
 # %%
 ev = 1.0
@@ -238,7 +218,7 @@ assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
 # The lower-p option is worth more at kappa < 0 (less at kappa > 0), so a risk-seeking
 # network should prefer it; section 6 tests trained networks.
 #
-# ## 5. Training (7 min)
+# ## 5. Training (6 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -287,41 +267,32 @@ assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 # choosing well is rewarded only on trials that reach the decision, and only on average.
 # </details>
 #
-# ## 6. Interactive demo: does kappa move risk preference? (8 min)
+# ## 6. Interactive demo: does kappa move risk preference? (7 min)
 #
-# `grid` holds networks trained ahead of time (1000 updates), 3 seeds for each setting of a
-# grid: kappa -0.4 to +0.4 by 0.2 times entropy_coef 0, 0.01, 0.05. Left: each seed's share
-# of lower-p choices on equal-EV pairs. Right, at the chosen kappa: x is the log p difference,
-# y the log EV difference (left minus right), colour the share of left choices (white: no such
-# pair); row y = 0 holds the equal-EV pairs. The line above names each seed's mode (section 7).
+# `grid` holds networks trained ahead of time (1000 updates), 3 seeds at each kappa (-0.4 to
+# +0.4 by 0.2) and entropy_coef (0, 0.01, 0.05). Left: each seed's share of lower-p choices on
+# equal-EV pairs. Right, at the chosen kappa: colour is the share of left choices, by the log p
+# difference (x) and log EV difference (y) of left minus right; the row y = 0 holds the
+# equal-EV pairs. The line above names each seed's mode (section 7).
 
 # %%
 grid = data.load("nb00_main_grid")
-widgets.kappa_demo(grid)
+widgets.kappa_demo(grid, kappa=-0.4)
 
-# %% [markdown]
-# **Think!** Does the entropy_coef slider remove the kappa effect? Compare the heatmap's
-# row y = 0 (equal EV) at kappa = -0.4 and +0.4.
-#
-# <details><summary>Answer</summary>
-#
-# No: the slopes printed below are negative at every entropy_coef. On the row y = 0, where EV
-# is equal, kappa = -0.4 networks choose left mostly when left has the lower p (left half red),
-# kappa = +0.4 networks when it has the higher p.
-# </details>
-#
-# Each seed's lower-p rate at both ends, and a least-squares slope of rate against kappa:
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares kappa_slope(entropy_coef): slope and standard error of a least-squares line through
+# (kappa, lower-p rate) of every run that still chooses
 
-# %%
+
 def kappa_slope(entropy_coef):
-    """Slope and standard error of a line through (kappa, lower-p rate) of every run."""
     kappas, rates = analysis.risk_preference(grid, entropy_coef)  # (kappa,), (kappa, seed)
     x, y = np.repeat(kappas, rates.shape[1]), rates.ravel()
     ok = np.isfinite(y)  # NaN: a run that stopped choosing
-    (slope, intercept), cov = np.polyfit(x[ok], y[ok], 1, cov=True)  # cov: the fit's covariance
-    return slope, np.sqrt(cov[0, 0])  # [0, 0]: the slope's variance
+    (slope, intercept), cov = np.polyfit(x[ok], y[ok], 1, cov=True)
+    return slope, np.sqrt(cov[0, 0])  # the slope's variance is the covariance's [0, 0]
 
 
+# %%
 kappas, risky_rate = analysis.risk_preference(grid, entropy_coef=0.0)
 low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
 for k, rates in ((-0.4, low), (0.4, high)):
@@ -329,14 +300,14 @@ for k, rates in ((-0.4, low), (0.4, high)):
           ", ".join(f"{r:.2f}" for r in rates))
 slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
 for c, (slope, se) in slopes.items():
-    print(f"entropy_coef {c:g}: slope {slope:+.2f} +- {se:.2f} (standard error)")
+    print(f"entropy_coef {c:g}: slope of lower-p rate vs kappa {slope:+.2f} +- {se:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
 assert grid.meta["spec"]["seeds"] == [0, 1, 2] and grid.meta["spec"]["base"]["updates"] == 1000
 assert np.allclose(grid.values("kappa"), [-0.4, -0.2, 0, 0.2, 0.4])
 assert np.allclose(grid.values("entropy_coef"), [0, 0.01, 0.05])
-for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV), Think! above
+for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV), Think! below
     xs, ys, table, n = plots.pooled_choice_table(grid, k, 0.0)
     row, cnt, j = table[:, np.argmin(np.abs(ys))], n[:, np.argmin(np.abs(ys))], xs < 0
     lower_p_left = np.nansum(row[j] * cnt[j]) / cnt[j].sum()
@@ -348,33 +319,37 @@ both = np.isfinite(low) & np.isfinite(high)
 assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"
 
 # %% [markdown]
+# **Think!** Does a larger entropy_coef remove the kappa effect? Move its slider and compare
+# the heatmap's row y = 0 at kappa = -0.4 and +0.4, then read the slopes above.
+#
+# <details><summary>Answer</summary>
+#
+# No: the slopes are negative at every entropy_coef. On the row y = 0, where EV is equal,
+# kappa = -0.4 networks choose left mostly when left has the lower p (left half red),
+# kappa = +0.4 networks when it has the higher p.
+# </details>
+#
 # **Result: kappa does what its name says.** Every seed picks the lower-p option on more than
 # half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: stopped choosing); the
-# slope is negative, many standard errors from zero, at every entropy_coef. So strong a risk
-# preference often leaves a seed **learning**: not trapped, but below converged's 80 %
-# higher-EV choices.
+# slope is negative, many standard errors from zero, at every entropy_coef.
 #
 # ## 7. Glossary: how a run ends (4 min)
 #
 # A converged run is nearly deterministic too, so a run is judged by its **behaviour mode**
-# over its last 50 updates: the first row that holds.
+# over its last 50 updates: the first of the five modes that holds. The last four rows are
+# words built on them, used by later notebooks.
 #
-# | mode | meaning |
+# | term | meaning |
 # | --- | --- |
-# | **never chooses** | fixates to the end on >= 90 % of trials |
-# | **always aborts** | breaks fixation on >= 90 % of trials |
-# | **converged** | aborts on < 5 %, picks the higher-EV option on >= 80 % of unequal-EV pairs |
-# | **one side** | chooses on at least half, >= 95 % of those choices on one side |
-# | **learning** | none of these yet |
-#
-# Four words built on the modes:
-#
-# | word | meaning |
-# | --- | --- |
+# | **never chooses** (mode) | fixates to the end on >= 90 % of trials |
+# | **always aborts** (mode) | breaks fixation on >= 90 % of trials |
+# | **converged** (mode) | aborts on < 5 %, picks the higher EV on >= 80 % of unequal-EV pairs |
+# | **one side** (mode) | chooses on at least half, >= 95 % of those choices on one side |
+# | **learning** (mode) | none of these yet |
 # | **trapped** | never chooses, always aborts or one side: ignores the offer |
 # | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
 # | **reaches the criterion** | its 20-update running mean meets the converged rule |
-# | **collapse** | the analysis's word for entropy, log-probabilities and gradient norm at zero; only quoted |
+# | **collapse** | the analysis's word for entropy, log-probabilities, gradient norm at zero |
 
 # %%
 mode = analysis.mode_of_history(live.history)[0]  # section 5's run, over its last 50 updates
@@ -389,26 +364,14 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
+# ## 8. How we count (6 min)
 #
-# <details><summary>Answer</summary>
-#
-# Those two numbers cannot tell. A converged network is nearly deterministic too, with a small
-# gradient because it has nothing left to learn. Look at behaviour: the abort rate, the
-# no-choice rate, the higher-EV rate, and whether choices still follow the offer.
-# </details>
-#
-# ## 8. How we count (9 min)
-#
-# Seeds at the same settings can end in different modes, so a result is a frequency. Example: the dataset `collapse_kappa` trains three kappas, -0.4, 0 and +0.4
-# (800 updates), on two **seed blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4
-# with +0.4.
+# Seeds at the same settings can end in different modes, so a result is a frequency. Example:
+# the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two **seed
+# blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4 with +0.4.
 #
 # - **k of n**: k of n runs end trapped.
-# - **Wilson 95 % interval**: the rates k of n does not rule out, inside [0, 1]:
-#
-# $$ \frac{k + z^2/2}{n + z^2} \pm \frac{z}{n + z^2}\sqrt{\frac{k(n-k)}{n} + \frac{z^2}{4}},
-# \qquad z = 1.96 .$$
+# - **Wilson 95 % interval** (`wilson` below): the rates that k of n does not rule out.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares `trapped` (kappa -> one flag per seed, seeds in the same order at both kappas) and
@@ -438,11 +401,6 @@ for kappa, flags in trapped.items():
     print(f"kappa {kappa:+.1f} trapped: " + "; ".join(counts))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# every run of collapse_kappa (all three kappas), red where it ends trapped (the README's picture)
-fig = plots.plot_trapped_runs(ck)
-assert not plots.style_problems(fig), plots.style_problems(fig)
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the formula is stats.wilson, and these counts are verdict 6's (verdicts.py counts them so)
 assert np.allclose(ck.values("kappa"), [-0.4, 0, 0.4]), "three kappas, as the prose says"
 assert np.allclose(wilson(7, 20), stats.wilson(7, 20), atol=1e-3)
@@ -460,11 +418,11 @@ assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
 # - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped
 #   at one kappa only, say anything about kappa.
 # - **Exact McNemar test**: with no kappa effect, each discordant seed falls either way with
-#   probability 1/2 (a **sign test**). p is the chance of a split at least this uneven, in
-#   either direction (two-sided): 7 to 0 gives 2 × (1/2)^7 = 1/64 = 0.016. p < 0.05 is a
-#   difference.
-# - **Replication**: a claim is **not replicated** if its two blocks' Wilson intervals (printed
-#   above) do not overlap, or its paired test concludes otherwise in a block than pooled.
+#   probability 1/2; p is the chance of a split at least this uneven, either way. Example: 7
+#   to 0 gives p = 2 × (1/2)^7 = 0.016. p < 0.05 is a difference.
+# - **Replication**: each block is counted and tested on its own. A result is **replicated**
+#   when the two blocks' Wilson intervals overlap and each block's test agrees with the pooled
+#   one.
 
 # %%
 a, b = trapped[-0.4], trapped[0.4]
@@ -472,7 +430,7 @@ for name, g in groups.items():
     only_a, only_b = int(np.sum(a[g] & ~b[g])), int(np.sum(b[g] & ~a[g]))  # discordant seeds
     p = stats.sign_test(only_a, only_b)  # two-sided exact p, formula in the hidden cell below
     print(f"{name}: discordant {only_a} (trapped at -0.4 only) to {only_b} (at +0.4 only); "
-          f"exact McNemar p = {p:.2f}")
+          f"McNemar p = {p:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the sign test by its formula: 2 x P(X <= the smaller count), X ~ Binomial(n, 1/2), at most 1
@@ -485,7 +443,7 @@ assert test.pooled == stats.mcnemar(a, b) == (only_a, only_b, p)
 assert test.pooled[:2] == (5, 2) and test.blocks[0][:2] == (3, 1) and test.blocks[1][:2] == (2, 1)
 assert all(t[2] >= 0.05 for t in (test.pooled, *test.blocks)), "no difference, in each block"
 assert test.replicated
-# the answer below: of 7 discordant seeds, 6 to 1 is not a difference, 7 to 0 is
+# Bonus C's answer: of 7 discordant seeds, 6 to 1 is not a difference, 7 to 0 is
 assert stats.sign_test(7, 0) < 0.05 <= stats.sign_test(6, 1)
 assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125], atol=5e-4)
 
@@ -495,15 +453,6 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # to 2 (p = 0.45); neither block finds a difference: replicated. The analysis's claim that
 # negative kappa brings the collapse and positive kappa stays healthy, verdict 6, is **not
 # supported** (notebook 03).
-#
-# **Think!** Of 7 discordant seeds, would 6 to 1 be a difference (p < 0.05)?
-#
-# <details><summary>Answer</summary>
-#
-# No: p = 2 × (1 + 7) / 128 = 0.125; only 7 to 0 (p = 0.016) is. A difference of two or three
-# seeds in 20 cannot be told from chance, which is why every compared setting has 20 seeds a
-# block, and two blocks.
-# </details>
 #
 # ## Summary
 #
@@ -615,6 +564,70 @@ for bad in ({"kappa": 1.3}, {"entropy_coeff": 0.01}):
         print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
+# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, two Think!s
+#
+# Section 3's f(d) at three kappas:
+
+# %%
+plots.plot_kappa_transform();
+
+# %% [markdown]
+#
+# Section 4's update V <- V + lr f(R - V) on 20,000 draws of a gamble (p = 0.1, m = 10)
+# settles, on average, on the expectile your `gamble_value` gives:
+
+# %%
+kappa, p, m, lr = -0.4, 0.1, 10.0, 0.01
+gen = torch.Generator().manual_seed(0)
+rewards = m * (torch.rand(20_000, generator=gen) < p).float()
+V, trace = torch.tensor(0.0), []
+for R in rewards:
+    V = V + lr * kappa_transform(R - V, kappa)
+    trace.append(float(V))
+V_late = np.mean(trace[len(trace) // 2:])  # the mean of the second half: V jitters per sample
+V_formula = gamble_value(p, m, kappa)
+print(f"kappa={kappa}: V, mean of the last {len(trace) // 2} updates {V_late:.3f}; "
+      f"gamble_value {V_formula:.3f}; EV {p * m:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
+assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
+
+
+# %% [markdown]
+# Every run of `collapse_kappa` (section 8), red where it ends trapped. kappa 0 traps about as
+# many runs as -0.4 and +0.4, and most trapped runs end with entropy above 0.01: a trapped run
+# ignores the offer without its entropy reaching zero.
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# every run of collapse_kappa, red where it ends trapped; the two counts the prose above uses
+fig = plots.plot_trapped_runs(ck)
+final_entropy = ck.arrays["final/entropy"][ck.trapped]
+print(f"kappa 0 trapped: {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40; trapped runs "
+      f"ending with entropy above 0.01: {np.mean(final_entropy > 0.01):.0%}")
+assert not plots.style_problems(fig), plots.style_problems(fig)
+assert 11 <= int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) <= 14, "about as many as +-0.4"
+assert np.mean(final_entropy > 0.01) > 0.5, "most trapped runs keep some entropy"
+
+# %% [markdown]
+# **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
+#
+# <details><summary>Answer</summary>
+#
+# Those two numbers cannot tell. A converged network is nearly deterministic too, with a small
+# gradient because it has nothing left to learn (section 7). Look at behaviour: the abort rate,
+# the no-choice rate, the higher-EV rate, and whether choices still follow the offer.
+# </details>
+#
+# **Think!** Of 7 discordant seeds (section 8), would 6 to 1 be a difference (p < 0.05)?
+#
+# <details><summary>Answer</summary>
+#
+# No: p = 2 × (1 + 7) / 128 = 0.125; only 7 to 0 (p = 0.016) is. A difference of two or three
+# seeds in 20 cannot be told from chance, which is why every compared setting has 20 seeds a
+# block, and two blocks.
+# </details>
+#
 # ## References
 #
 # - Song, H. F., Yang, G. R. & Wang, X.-J. (2017). Reward-based training of recurrent neural

@@ -227,12 +227,13 @@ def _kappa_summary(grid, kappa: float, entropy_coef: float) -> str:
             f"modes: {', '.join(modes)}")
 
 
-def kappa_demo(grid) -> Demo:
+def kappa_demo(grid, kappa: float = 0.0) -> Demo:
     """Sliders over a kappa x entropy_coef sweep (e.g. data.load("nb00_main_grid")) driving
-    plots.KappaDemoFigure; the summary line gives each seed's lower-p choice rate and mode."""
+    plots.KappaDemoFigure; the summary line gives each seed's lower-p choice rate and mode.
+    kappa: where the kappa slider starts (a value of the grid)."""
     return Demo(plots.KappaDemoFigure(grid),
                 summary_fn=lambda kappa, entropy_coef: _kappa_summary(grid, kappa, entropy_coef),
-                kappa=kappa_slider(grid.values("kappa"), 0.0),
+                kappa=kappa_slider(grid.values("kappa"), kappa),
                 entropy_coef=entropy_slider(grid.values("entropy_coef"), 0.0))
 
 
