@@ -163,7 +163,8 @@ assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0
 # %% [markdown]
 # ## 4. What a kappa-weighted baseline learns: an expectile (10 min)
 #
-# The baseline follows V <- V + lr f(R - V) and settles, on average, where E[f(R - V)] = 0. Writing (x)+ = max(x, 0) for the positive part, that is
+# The baseline follows V <- V + lr f(R - V) and settles, on average, where E[f(R - V)] = 0.
+# Writing (x)+ = max(x, 0) for the positive part, that is
 #
 # $$ (1-\kappa)\,\mathbb{E}[(R - V)_+] = (1+\kappa)\,\mathbb{E}[(V - R)_+] .$$
 #
