@@ -26,28 +26,25 @@ except ImportError:
 # # 01 · Dead ReLU units: do they die, stay dead, and trap the network?
 #
 # A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The written
-# analysis's first suspect: units go negative, stay there, and a network of dead units stops
-# learning. We measure each link of that chain.
+# analysis's first suspect: units go negative, stay there, and the network stops learning.
 #
 # **Learning objectives.** You will
-# 1. define dead and dormant units and compute both;
-# 2. see whether dead units stay dead;
-# 3. test with paired seeds whether negative kappa kills units and whether dead units go
-#    with the trap;
-# 4. name what does kill units, and judge the SimpleRNN's readout.
+# 1. compute dead and dormant units;
+# 2. test with paired seeds whether they stay dead, whether negative kappa kills them and
+#    whether they go with the trap;
+# 3. find what does kill them, and judge the SimpleRNN's readout.
 #
 # **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 48
 # minutes; Run All takes under a minute.
 #
 # > **From notebook 00** (sections 7 and 8)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
-# > - *aborting*: breaking fixation, which ends the trial; *the offer*: the two options shown.
-# > - *trapped*: never chooses, always aborts or one side; it ignores the offer.
+# > - *aborting*: breaking fixation, which ends the trial.
+# > - *trapped*: a run that never chooses: it always aborts or always picks one side.
 # > - *reaches the criterion*: its 20-update running mean meets the converged rule.
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
-# > - *verdict N*: the collection's judgement of the analysis's claim N (notebook 05).
 
 # %%
 # %matplotlib inline
@@ -67,10 +64,10 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The suspect (2 min)
 #
-# *Upstream* is the original pyrl code this collection re-implements; a written analysis of it
-# says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and of negative
-# kappa: "Some neurons may become negative → ReLU kills them". It exempts the GRU ("uses
-# tanh"), but the pyrl GRU's rate is relu(x) too: we measure the GRU and a leaky SimpleRNN.
+# *Upstream* is the original pyrl code this collection re-implements; the written analysis
+# of it says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and "Some
+# neurons may become negative → ReLU kills them" at negative kappa. It exempts the GRU ("uses
+# tanh"), but the pyrl GRU's rate is relu(x) too: we test the GRU and a leaky SimpleRNN.
 #
 # ## 2. Dead and dormant (11 min)
 #
@@ -83,9 +80,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # The dormant score is Sokar et al.'s (2023); every dead unit is dormant.
 #
 # The **readout** turns the units into action probabilities, softmax(W_out · r + b_out). Both
-# networks' dynamics always run on the rate r = relu(x), so "dead" means the same for both. The
-# GRU's readout reads relu(x) too; the SimpleRNN's reads relu(x) or, as upstream's does,
-# tanh(x).
+# networks' dynamics run on r = relu(x), so "dead" means the same for both; the GRU's readout
+# reads relu(x) too, the SimpleRNN's relu(x) or, as upstream's does, tanh(x).
 #
 # ### Exercise 1: dead and dormant fractions
 #
@@ -171,7 +167,7 @@ def dead_units(rates, mask) -> np.ndarray:
 #
 # A ReLU unit passes gradient only through relu(x), and relu'(x) = 0 for x < 0: with a relu
 # readout, a unit dead on every step of a batch gets exactly zero gradient on its incoming
-# weights (Bonus I checks it on the networks above).
+# weights (Bonus I checks it).
 #
 # Yet its state x keeps moving: each step mixes in the other units' rates, the inputs and
 # noise, x_t = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t),
@@ -248,7 +244,7 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # ## 5. Do dead units go with the trap? (9 min)
 #
 # If dead units cause the trap, trapped runs should be the deadest. We compare all 120 runs
-# of section 4 (40 seeds at each kappa; Bonus B counts the trapped ones).
+# of section 4 (Bonus B counts the trapped ones).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helpers: a k-of-n count with its blocks, and what the comparisons read of each run.
@@ -304,8 +300,8 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # ```
 # </details>
 #
-# An always-aborting trial lasts one step, giving a unit one chance to fire, which alone can
-# make it look deader; so we also score the trapped runs that do not always abort. The folded
+# An always-aborting trial lasts one step, one chance for a unit to fire, which alone can make
+# it look deader; so we also score the trapped runs that do not always abort. The folded
 # `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
@@ -331,7 +327,7 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # %% [markdown]
 # Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
 # do not always abort separate better (0.79). Dead units go with the trap; that does not show
-# they cause it (Bonus B looks earlier in training).
+# they cause it.
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
@@ -361,8 +357,7 @@ deadlier_optimizer = ...  # "Adam", "SGD" or "same"
 deadlier_optimizer = exercises.deadlier_optimizer.check(deadlier_optimizer)
 
 # %% [markdown]
-# The counts read "k of n (Wilson interval; the two blocks' k)"; then, against default Adam,
-# the seeds with fewer dead units and the paired test of the trapped flags:
+# Counts read "k of n (Wilson interval; the blocks' k)"; p: McNemar against default Adam:
 
 # %%
 variants = data.load("collapse_optimizer")   # kappa 0, on the 40 seeds of collapse_kappa
@@ -435,8 +430,8 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 # %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units (blocks 16 and 19); Adam at
 # eps 0.01 and SGD none, with fewer dead units on all 40 seeds. Both are also trapped less
-# often than Adam's 13 of 40 (1 and 4; McNemar p = 0.0005 and 0.004). That does not show that
-# dead units cause the trap: eps changes every weight's step, not only the dead units'.
+# often (1 and 4 against 13 of 40; p = 0.0005 and 0.004), but that does not show that dead
+# units cause the trap: eps changes every weight's step, not only the dead units'.
 #
 # **Verdict 1** ("ReLU units die and stay dead; negative kappa kills them"; notebook 05):
 # **partly**. Units die of Adam's equal-size steps, not of kappa (section 4), and many come
@@ -501,10 +496,9 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 #
 # ## Summary
 #
-# - A dead unit is zero on every valid step; the GRU has them too. 45-58 % come back, and
-#   kappa does not kill them (p = 0.63).
-# - Trapped runs end with more dead units (AUC 0.68; 0.79 for those that do not always
-#   abort): dead units go with the trap; no experiment here shows that they cause it.
+# - The GRU has dead units too; 45-58 % come back, and kappa does not kill them (p = 0.63).
+# - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting runs):
+#   dead units go with the trap; nothing here shows that they cause it.
 # - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and
 #   SGD: none). Verdict 1: **partly**.
 # - The tanh readout does somewhat better than relu (6 against 0 of 40 reach the criterion);
