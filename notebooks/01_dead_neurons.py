@@ -767,7 +767,6 @@ fig.tight_layout()
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% [markdown]
-#
 # Why does Adam kill units where SGD does not? Adam's step is about lr for *every* weight,
 # however small and noisy its gradient, so weights that matter little random-walk; SGD scales
 # the step by the gradient. Raising eps separates the two: weights with |g| << eps get
