@@ -26,28 +26,25 @@ except ImportError:
 # # 01 · Dead ReLU units: do they die, stay dead, and trap the network?
 #
 # A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The written
-# analysis's first suspect: units go negative, stay there, and a network of dead units stops
-# learning. We measure each link of that chain.
+# analysis's first suspect: units go negative, stay there, and the network stops learning.
 #
 # **Learning objectives.** You will
-# 1. define dead and dormant units and compute both;
-# 2. see whether dead units stay dead;
-# 3. test with paired seeds whether negative kappa kills units and whether dead units go
-#    with the trap;
-# 4. name what does kill units, and judge the SimpleRNN's readout.
+# 1. compute dead and dormant units;
+# 2. test with paired seeds whether they stay dead, whether negative kappa kills them and
+#    whether they go with the trap;
+# 3. find what does kill them, and judge the SimpleRNN's readout.
 #
-# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 50
+# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 48
 # minutes; Run All takes under a minute.
 #
 # > **From notebook 00** (sections 7 and 8)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
-# > - *aborting*: breaking fixation, which ends the trial; *the offer*: the two options shown.
-# > - *trapped*: never chooses, always aborts or one side; it ignores the offer.
+# > - *aborting*: breaking fixation, which ends the trial.
+# > - *trapped*: a run that never chooses: it always aborts or always picks one side.
 # > - *reaches the criterion*: its 20-update running mean meets the converged rule.
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
-# > - *verdict N*: the collection's judgement of the analysis's claim N (notebook 05).
 
 # %%
 # %matplotlib inline
@@ -67,12 +64,12 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # %% [markdown]
 # ## 1. The suspect (2 min)
 #
-# *Upstream* is the original pyrl code this collection re-implements; a written analysis of it
-# says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and of negative
-# kappa: "Some neurons may become negative → ReLU kills them". It exempts the GRU ("uses
-# tanh"), but the pyrl GRU's rate is relu(x) too: we measure the GRU and a leaky SimpleRNN.
+# *Upstream* is the original pyrl code this collection re-implements; the written analysis
+# of it says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and "Some
+# neurons may become negative → ReLU kills them" at negative kappa. It exempts the GRU ("uses
+# tanh"), but the pyrl GRU's rate is relu(x) too: we test the GRU and a leaky SimpleRNN.
 #
-# ## 2. Dead and dormant (12 min)
+# ## 2. Dead and dormant (11 min)
 #
 # For one network's rates r (time, trials, units) on one batch, over the *valid* steps (before
 # each trial ends), with a bar for their mean:
@@ -83,27 +80,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # The dormant score is Sokar et al.'s (2023); every dead unit is dormant.
 #
 # The **readout** turns the units into action probabilities, softmax(W_out · r + b_out). Both
-# networks' dynamics always run on the rate r = relu(x), so "dead" means the same for both. The
-# GRU's readout reads relu(x) too; the SimpleRNN's reads relu(x) or, as upstream's does,
-# tanh(x).
-#
-# **Interactive demo.** Four networks trained live for 40 updates (the GRU at lr 0.01 and
-# 0.1, the SimpleRNN with each readout); every unit's rate in six of a batch of 256 trials.
-
-# %%
-examples = widgets.train_unit_examples(updates=40)
-raster = widgets.raster_demo(examples)
-raster
-
-# %% [markdown]
-# **Think!** A dead unit is silent (white) in every trial. Can a unit be white in all six
-# trials shown and still not be dead?
-#
-# <details><summary>Answer</summary>
-#
-# Yes: "dead" is decided on all 256 trials, so a unit silent in six of them may fire in
-# another. Those units are not marked red.
-# </details>
+# networks' dynamics run on r = relu(x), so "dead" means the same for both; the GRU's readout
+# reads relu(x) too, the SimpleRNN's relu(x) or, as upstream's does, tanh(x).
 #
 # ### Exercise 1: dead and dormant fractions
 #
@@ -135,9 +113,11 @@ dead_and_dormant = exercises.dead_and_dormant.check(dead_and_dormant)
 # ```
 # </details>
 #
-# On the four example networks:
+# On four networks trained here for 40 updates (the GRU at lr 0.01 and 0.1, the SimpleRNN
+# with each readout), one batch of 256 trials each:
 
 # %%
+examples = widgets.train_unit_examples(updates=40)   # {label: settings, params, states}
 fractions = {}
 for label, ex in examples.items():
     st = ex["states"]
@@ -164,6 +144,13 @@ for label, ex in examples.items():
     assert not (dead & ~dormant).any(), "every dead unit is dormant"
 # after 40 updates the fast GRU already has more dead units than the GRU at lr 0.01
 assert fractions["GRU, lr 0.1"][0] > fractions["GRU, lr 0.01"][0]
+# the two SimpleRNNs, which differ only in their readout, have about as many dead units
+simple_dead = [fractions[f"SimpleRNN, {r} readout"][0] for r in ("relu", "tanh")]
+assert abs(simple_dead[0] - simple_dead[1]) < 0.05
+
+# %% [markdown]
+# After only 40 updates the GRU at lr 0.1 has far more dead units than at lr 0.01, and the
+# two SimpleRNNs have about as many: "dead" is about the dynamics, not the readout.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helper: one network's dead flags on one batch (the library's count, as in Exercise 1).
@@ -180,16 +167,16 @@ def dead_units(rates, mask) -> np.ndarray:
 #
 # A ReLU unit passes gradient only through relu(x), and relu'(x) = 0 for x < 0: with a relu
 # readout, a unit dead on every step of a batch gets exactly zero gradient on its incoming
-# weights (Bonus I checks it on the networks above).
+# weights (Bonus I checks it).
 #
-# Yet the state keeps moving. Each time step renews a fraction **alpha** = dt / tau of the
-# state (dt: the time step, tau: the units' time constant): x_t = (1 - alpha) x_{t-1} + alpha
-# (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t). The other units' rates, the inputs and the
-# noise change, so x_i can cross zero again.
+# Yet its state x keeps moving: each step mixes in the other units' rates, the inputs and
+# noise, x_t = (1 - alpha) x_{t-1} + alpha (relu(x_{t-1}) W_rec + u_t W_in + b + noise_t),
+# where **alpha** = dt / tau is the fraction of the state renewed per step (in the GRU, its
+# update gate scales alpha). So x_i can cross zero again.
 #
-# Stored runs (12 per network, 600 updates) record every unit's dead flag every 10 updates. A
-# unit *revives* if it is dead at one record and alive at a later one. The last number counts
-# *dead spells* (unbroken stretches of dead records of one unit):
+# Stored runs (12 per network: kappa -0.4, 0, +0.4, entropy_coef 0 or 0.05, 2 seeds, lr 0.01,
+# 600 updates) record every unit's dead flag every 10 updates. A unit *came back* if it is
+# dead at one record and alive at a later one:
 
 # %%
 gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
@@ -199,49 +186,25 @@ revived = {}
 for network, ds in networks.items():
     unit_dead = ds.arrays["unit_dead"]           # (runs, records 10 updates apart, units)
     died, came_back = analysis.revived_units(unit_dead)              # (runs, units) each
-    spells = analysis.dead_spells(unit_dead)     # every stretch of consecutive dead records
-    # of the spells that lasted at least n records, the fraction that ended alive again
-    after = [spells["revived"][spells["length"] >= n].mean() for n in (1, 5, 10, 20)]
-    revived[network] = (came_back.sum() / died.sum(), after)
-    print(f"{network:24s} {died.sum()} units died, {revived[network][0]:.0%} came back; "
-          f"spells of 200+ dead updates: {after[-1]:.0%} ended")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, ax = plots.subplots(figsize=(6.6, 4.2))
-lengths = np.array([1, 2, 5, 10, 20])
-for j, (network, ds) in enumerate(networks.items()):
-    spells = analysis.dead_spells(ds.arrays["unit_dead"])
-    back = [spells["revived"][spells["length"] >= n].mean() for n in lengths]
-    ax.plot(lengths * ds.record_updates()[1], back, "o-", color=f"C{j}", label=network)
-ax.set(xscale="log", xlabel="dead at every record for ... updates (records 10 apart)",
-       ylim=(-0.02, 1.02), ylabel="fraction that came back", title="do dead units stay dead?")
-ax.legend()
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+    revived[network] = came_back.sum() / died.sum()
+    print(f"{network:24s} {died.sum()} units died, {revived[network]:.0%} came back")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # In every network 45-58 % of the units that died came back later (the prose's range).
-assert (round(min(r[0] for r in revived.values()), 2),
-        round(max(r[0] for r in revived.values()), 2)) == (0.45, 0.58)
+assert (round(min(revived.values()), 2), round(max(revived.values()), 2)) == (0.45, 0.58)
 # the GRU's fraction is verdict 1's "revived fraction" number, counted the same way
 from pyrl_mini.verdicts import revived_fraction
 
-assert np.isclose(revived["GRU"][0], revived_fraction(gru, np.arange(len(gru.mode))))
-# A SimpleRNN unit dead for 200 updates in a row rarely returns with the relu readout (< 15 %)
-# but often with the tanh readout (> 30 %), whose dead units keep a gradient.
-assert revived["SimpleRNN, relu readout"][1][-1] < 0.15
-assert revived["SimpleRNN, tanh readout"][1][-1] > 0.3
+assert np.isclose(revived["GRU"], revived_fraction(gru, np.arange(len(gru.mode))))
 
 # %% [markdown]
-# Between 45 and 58 % of the units that died came back. The figure counts spells, not units
-# (a unit can die several times): the longer a spell, the less often it ends. "Stays dead"
-# does not hold as stated.
+# Between 45 and 58 % of the units that died came back: "stays dead" does not hold as stated.
 #
 # ## 4. Does negative kappa kill units? (5 min)
 #
 # The claim predicts more dead units at kappa -0.4 than at +0.4. From here on the GRU's
-# numbers rest on **40 seeds in two blocks** (800 updates), each seed trained at every kappa:
-# runs pair up by seed.
+# numbers rest on **40 seeds in two blocks** (lr 0.01, no entropy bonus, 800 updates), each
+# seed trained at kappa -0.4, 0 and +0.4: runs pair up by seed.
 
 # %%
 ck = data.load("collapse_kappa")  # the stored runs; ck.by_seed(kappa=k): the rows at kappa k,
@@ -274,15 +237,14 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 
 # %% [markdown]
 # Negative kappa does not kill units: -0.003 +- 0.014 over 40 seeds, more dead units at -0.4
-# on 17 seeds and at +0.4 on 21 (p = 0.63); neither block alone finds an effect (p = 0.24 and
-# 0.82).
+# on 17 seeds and at +0.4 on 21 (2 ties; p = 0.63); neither block alone finds an effect
+# (p = 0.24 and 0.82).
 
 # %% [markdown]
 # ## 5. Do dead units go with the trap? (9 min)
 #
-# If dead units cause the trap, trapped runs should be the deadest. We compare the 120 runs
-# of section 4's seeds at kappa -0.4, 0 and +0.4, no entropy bonus (Bonus B counts the
-# trapped ones).
+# If dead units cause the trap, trapped runs should be the deadest. We compare all 120 runs
+# of section 4 (Bonus B counts the trapped ones).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helpers: a k-of-n count with its blocks, and what the comparisons read of each run.
@@ -338,8 +300,8 @@ separation_auc = exercises.separation_auc.check(separation_auc)
 # ```
 # </details>
 #
-# An always-aborting trial lasts one step, giving a unit one chance to fire, which alone can
-# make it look deader; so we also score the trapped runs that do not always abort. The folded
+# An always-aborting trial lasts one step, one chance for a unit to fire, which alone can make
+# it look deader; so we also score the trapped runs that do not always abort. The folded
 # `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
@@ -350,30 +312,6 @@ print(f"{np.sum(g0 > 0)} trapped ({np.sum(g0 == 1)} always abort): median dead "
       f"{np.median(dead0[g0 > 0]):.2f} against {np.median(dead0[g0 == 0]):.2f}; "
       f"AUC {auc_all:.2f}")
 print(f"the {np.sum(g0 == 2)} trapped runs that do not always abort: AUC {auc_other:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-groups = ("learning or converged", "trapped: always aborts", "trapped: other trap")
-colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
-panels = {"GRU, no entropy bonus (kappa -0.4, 0, +0.4)": ck}
-top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
-fig, axes = plots.subplots(1, 1, figsize=(5.6, 4.6), squeeze=False)
-axes = axes[0]
-rng = np.random.default_rng(0)
-for ax, (label, ds) in zip(axes, panels.items(), strict=True):
-    group, dead = outcome_group(ds), ds.final("dead_fraction")
-    for g, colour in enumerate(colours):
-        y = dead[group == g]
-        if len(y):
-            ax.scatter(g + rng.uniform(-0.18, 0.18, len(y)), y, s=16, color=colour,
-                       edgecolors="0.2", linewidths=0.4)
-            ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
-    ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
-             for g, name in enumerate(groups)]
-    ax.set_xticks(range(len(groups)), ticks)
-    ax.set(xlim=(-0.6, len(groups) - 0.4), ylim=(0, top + 0.04), title=label)
-axes[0].set_ylabel("final dead fraction (bar: median)")
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert len(g0) == 120 and [int(np.sum(g0 == g)) for g in (1, 2)] == [30, 8]
@@ -389,7 +327,7 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # %% [markdown]
 # Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
 # do not always abort separate better (0.79). Dead units go with the trap; that does not show
-# they cause it (Bonus B looks earlier in training).
+# they cause it.
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
@@ -401,11 +339,11 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # </details>
 
 # %% [markdown]
-# ## 6. What does kill units? (9 min)
+# ## 6. What does kill units? (8 min)
 #
-# Here we test the optimiser (a Bonus compares learning rates). The GRU at
-# kappa 0 on section 4's 40 seeds, paired: default Adam at lr 0.01; plain SGD at lr 1; Adam at
-# lr 0.01 with eps 0.01 (explained after the prediction).
+# Here we test the optimiser (a Bonus compares learning rates). The GRU at kappa 0 on section
+# 4's 40 seeds, paired: default Adam at lr 0.01; Adam at lr 0.01 with eps 0.01; plain SGD at
+# lr 1, the step that Adam at eps 0.01 takes on small gradients (lr / eps = 1).
 #
 # ### Exercise 3 (prediction): Adam or SGD?
 #
@@ -419,11 +357,7 @@ deadlier_optimizer = ...  # "Adam", "SGD" or "same"
 deadlier_optimizer = exercises.deadlier_optimizer.check(deadlier_optimizer)
 
 # %% [markdown]
-# Adam divides each weight's gradient by its running size plus eps (1e-8 by default), so every
-# weight steps by about lr, however small its gradient; SGD steps by lr x gradient. With eps =
-# 0.01, a weight whose gradient is far below eps steps by lr / eps x gradient = 1 x gradient:
-# SGD at lr 1, hence that lr. Large gradients keep Adam's step. The counts below read "k of n
-# (Wilson interval; the two blocks' k)":
+# Counts read "k of n (Wilson interval; the blocks' k)"; p: McNemar against default Adam:
 
 # %%
 variants = data.load("collapse_optimizer")   # kappa 0, on the 40 seeds of collapse_kappa
@@ -432,52 +366,25 @@ opt20 = {"Adam lr 0.01": per_run(ck, ck.by_seed(kappa=0.0)),
                                                              policy_adam_eps=0.01)),
          "SGD lr 1": per_run(variants, variants.by_seed(policy_optimizer="sgd", lr=1.0))}
 opt_blocks = ck.block[ck.by_seed(kappa=0.0)]  # each seed's block, in seed order
-for label, c in opt20.items():
-    print(f"{label:13s} > 10 % dead: {per_block(c['dead'] > 0.1, opt_blocks)}; "
-          f"trapped {int(c['collapsed'].sum())} of 40")
 adam = opt20["Adam lr 0.01"]
-for label in ("Adam eps 0.01", "SGD lr 1"):
-    fewer = int(np.sum(opt20[label]["dead"] < adam["dead"]))
-    t = stats.mcnemar(adam["collapsed"], opt20[label]["collapsed"])   # paired trapped flags
-    print(f"{label}: fewer dead than Adam on {fewer} of 40 seeds; trapped only with Adam / "
-          f"only with it: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
+for label, c in opt20.items():
+    line = f"{label:13s} > 10 % dead: {per_block(c['dead'] > 0.1, opt_blocks)}; trapped " \
+           f"{int(c['collapsed'].sum())} of 40"
+    if label != "Adam lr 0.01":
+        t = stats.mcnemar(adam["collapsed"], c["collapsed"])   # paired trapped flags
+        fewer = int(np.sum(c["dead"] < adam["dead"]))            # seeds, paired
+        line += f" (p = {t[2]:.1g}); fewer dead than Adam on {fewer} of 40 seeds"
+    print(line)
 
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Adam, on every seed (the cell above counts them). Under Adam's equal-size steps, weights
-# that matter little random-walk and can hold a unit below zero for hundreds of updates (many
-# come back later: section 3).
+# Adam, on every seed (the cell above counts them). Adam divides each weight's gradient by
+# the root mean square of its recent gradients plus eps (1e-8 by default), so every weight
+# steps by about lr, however small its gradient; SGD steps by lr x gradient. Weights that
+# matter little then random-walk under Adam and can hold a unit below zero for hundreds of
+# updates. With eps = 0.01, gradients far below eps get SGD's step; large ones keep Adam's.
 # </details>
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-threshold, labels = 0.1, list(opt20)
-x = np.arange(len(labels))
-fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.4))
-dead = np.array([opt20[lb]["dead"] for lb in labels])             # (optimisers, seeds)
-for p in range(dead.shape[1]):
-    ax1.plot(x, dead[:, p], color="0.85", lw=0.7, zorder=1)
-for j in range(len(labels)):
-    ax1.scatter(np.full(dead.shape[1], x[j]), dead[j], s=16, color=f"C{j}", zorder=2)
-ax1.set_xticks(x, labels)
-ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
-        title=f"{dead.shape[1]} seeds (grey: the same seed)")
-dead_label = f"ends with > {threshold * 100:g} % dead units"     # verdict 1's threshold
-for j, (flags, name) in enumerate(((dead > threshold, dead_label),
-                                   ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
-    ks, n = np.sum(flags, axis=1), dead.shape[1]
-    rate = ks / n
-    lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
-    off = (j - 0.5) * 0.3
-    ax2.bar(x + off, rate, 0.28, color=("0.35", "C3")[j], label=name)
-    ax2.errorbar(x + off, rate, yerr=[rate - lo, hi - rate], fmt="none", color="k",
-                 capsize=3, lw=1)
-ax2.set_xticks(x, labels)
-ax2.set(ylim=(0, 1.4), ylabel="fraction of runs", title="with 95 % intervals",
-        yticks=[0, 0.25, 0.5, 0.75, 1])
-ax2.legend(loc="upper center")
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 eps20, sgd20 = opt20["Adam eps 0.01"], opt20["SGD lr 1"]
@@ -522,9 +429,9 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 
 # %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units (blocks 16 and 19); Adam at
-# eps 0.01 and SGD none, with fewer dead units on all 40 seeds. Both are trapped less than
-# Adam's 13 of 40: 1 (12 seeds against 0, McNemar p = 0.0005) and 4 (9 against 0, p = 0.004),
-# each block the same way (the folded cell checks).
+# eps 0.01 and SGD none, with fewer dead units on all 40 seeds. Both are also trapped less
+# often (1 and 4 against 13 of 40; p = 0.0005 and 0.004), but that does not show that dead
+# units cause the trap: eps changes every weight's step, not only the dead units'.
 #
 # **Verdict 1** ("ReLU units die and stay dead; negative kappa kills them"; notebook 05):
 # **partly**. Units die of Adam's equal-size steps, not of kappa (section 4), and many come
@@ -544,20 +451,20 @@ readout = {r: per_run(readout_runs, readout_runs.by_seed(readout_rate=r))
 readout_blocks = readout_runs.block[readout_runs.by_seed(readout_rate="relu")]
 flags = {"reaches the criterion": {r: c["criterion"] >= 0 for r, c in readout.items()},
          "trapped": {r: c["collapsed"] for r, c in readout.items()}}
-readout_tests = {}      # (what, block 0: pooled) -> McNemar (relu only, tanh only, p)
 for what, by_readout in flags.items():
-    for b in (1, 2, 0):
-        keep = readout_blocks == b if b else np.ones(len(readout_blocks), dtype=bool)
-        readout_tests[what, b] = stats.mcnemar(by_readout["relu"][keep], by_readout["tanh"][keep])
-    t = readout_tests[what, 0]
-    print(f"{what}: relu {per_block(by_readout['relu'], readout_blocks)}; "
-          f"tanh {per_block(by_readout['tanh'], readout_blocks)}")
-    print(f"  seeds with it under relu only / tanh only: {t[0]} / {t[1]} (McNemar p = {t[2]:.1g})")
+    t = stats.mcnemar(by_readout["relu"], by_readout["tanh"])   # paired by seed
+    print(f"{what}: relu {per_block(by_readout['relu'], readout_blocks)}; tanh "
+          f"{per_block(by_readout['tanh'], readout_blocks)}; McNemar p = {t[2]:.1g}")
 gru_reached = stats.frequency(ck.arrays["updates_to_criterion"][ck.by_seed(kappa=0.0)] >= 0)
 print(f"the GRU at kappa 0 (section 4's seeds) reaches the criterion: {gru_reached}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 relu_runs, tanh_runs = readout["relu"], readout["tanh"]
+readout_tests = {}      # (what, block 0: pooled) -> McNemar (relu only, tanh only, p)
+for what, by_readout in flags.items():
+    for b in (1, 2, 0):
+        keep = readout_blocks == b if b else np.ones(len(readout_blocks), dtype=bool)
+        readout_tests[what, b] = stats.mcnemar(by_readout["relu"][keep], by_readout["tanh"][keep])
 assert np.array_equal(relu_runs["seed"], tanh_runs["seed"]) and len(relu_runs["seed"]) == 40
 assert np.array_equal(readout_blocks, np.repeat([1, 2], 20))
 # verdict 2's counts: reaches the criterion 0 of 40 (relu) and 6 of 40 (tanh; blocks 2 and 4);
@@ -580,20 +487,18 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 
 # %% [markdown]
 # The tanh readout does somewhat better: 6 of 40 runs reach the criterion against 0
-# (p = 0.03), 24 end trapped against 36 (14 seeds against 2, p = 0.004), both blocks the same
-# way. Either way the SimpleRNN reaches it far less often than the GRU (22 of 40).
+# (p = 0.03), 24 end trapped against 36 (p = 0.004), both blocks the same way. Either way the
+# SimpleRNN reaches it far less often than the GRU (22 of 40).
 #
 # **Verdict 2** ("The SimpleRNN relu/tanh mismatch could cause issues"; notebook 05):
 # **partly**: the readout matters, but the mismatched tanh readout is the better one, and the
-# SimpleRNN learns poorly with either. A guess, not tested here: under tanh, dead units keep a
-# small gradient and come back more often (section 3).
+# SimpleRNN learns poorly with either.
 #
 # ## Summary
 #
-# - A dead unit is zero on every valid step; the GRU has them too. 45-58 % come back, and
-#   kappa does not kill them (p = 0.63).
-# - Trapped runs end with more dead units (AUC 0.68; 0.79 for those that do not always
-#   abort): dead units go with the trap, no cause shown.
+# - The GRU has dead units too; 45-58 % come back, and kappa does not kill them (p = 0.63).
+# - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting runs):
+#   dead units go with the trap; nothing here shows that they cause it.
 # - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and
 #   SGD: none). Verdict 1: **partly**.
 # - The tanh readout does somewhat better than relu (6 against 0 of 40 reach the criterion);
@@ -720,6 +625,33 @@ assert round(bonus_auc, 2) == 0.43 and np.sum(g_ce > 0) == 7 and len(g_ce) == 24
 # bonus are not deader at all (0.43): the link appears late, and not in every setting.
 
 # %% [markdown]
+# Section 5's runs one by one, by outcome:
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+groups = ("learning or converged", "trapped: always aborts", "trapped: other trap")
+colours = [plots.MODE_COLOURS[m] for m in ("learning", "always_aborts", "one_side")]
+panels = {"GRU, no entropy bonus (kappa -0.4, 0, +0.4)": ck}
+top = max(float(np.nanmax(ds.final("dead_fraction"))) for ds in panels.values())
+fig, axes = plots.subplots(1, 1, figsize=(5.6, 4.6), squeeze=False)
+axes = axes[0]
+rng = np.random.default_rng(0)
+for ax, (label, ds) in zip(axes, panels.items(), strict=True):
+    group, dead = outcome_group(ds), ds.final("dead_fraction")
+    for g, colour in enumerate(colours):
+        y = dead[group == g]
+        if len(y):
+            ax.scatter(g + rng.uniform(-0.18, 0.18, len(y)), y, s=16, color=colour,
+                       edgecolors="0.2", linewidths=0.4)
+            ax.plot([g - 0.3, g + 0.3], [np.median(y)] * 2, color="k", lw=1.5)
+    ticks = [name.replace(": ", ":\n") + f"\n({int((group == g).sum())} runs)"
+             for g, name in enumerate(groups)]
+    ax.set_xticks(range(len(groups)), ticks)
+    ax.set(xlim=(-0.6, len(groups) - 0.4), ylim=(0, top + 0.04), title=label)
+axes[0].set_ylabel("final dead fraction (bar: median)")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% [markdown]
 # ## Bonus C: the learning rate
 #
 # The same GRU on section 4's 40 seeds at three learning rates (`lr`, the policy's; the
@@ -803,6 +735,38 @@ assert all(m in analysis.TRAPPED_MODES for m in gru_mode[0.1])
 # %% [markdown]
 # ## Bonus D: Adam with a large eps (the experiment)
 #
+# Section 6's runs seed by seed, and its counts with their intervals:
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+threshold, labels = 0.1, list(opt20)
+x = np.arange(len(labels))
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.4))
+dead = np.array([opt20[lb]["dead"] for lb in labels])             # (optimisers, seeds)
+for p in range(dead.shape[1]):
+    ax1.plot(x, dead[:, p], color="0.85", lw=0.7, zorder=1)
+for j in range(len(labels)):
+    ax1.scatter(np.full(dead.shape[1], x[j]), dead[j], s=16, color=f"C{j}", zorder=2)
+ax1.set_xticks(x, labels)
+ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead))) + 0.03),
+        title=f"{dead.shape[1]} seeds (grey: the same seed)")
+dead_label = f"ends with > {threshold * 100:g} % dead units"     # verdict 1's threshold
+for j, (flags, name) in enumerate(((dead > threshold, dead_label),
+                                   ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
+    ks, n = np.sum(flags, axis=1), dead.shape[1]
+    rate = ks / n
+    lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
+    off = (j - 0.5) * 0.3
+    ax2.bar(x + off, rate, 0.28, color=("0.35", "C3")[j], label=name)
+    ax2.errorbar(x + off, rate, yerr=[rate - lo, hi - rate], fmt="none", color="k",
+                 capsize=3, lw=1)
+ax2.set_xticks(x, labels)
+ax2.set(ylim=(0, 1.4), ylabel="fraction of runs", title="with 95 % intervals",
+        yticks=[0, 0.25, 0.5, 0.75, 1])
+ax2.legend(loc="upper center")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% [markdown]
 # Why does Adam kill units where SGD does not? Adam's step is about lr for *every* weight,
 # however small and noisy its gradient, so weights that matter little random-walk; SGD scales
 # the step by the gradient. Raising eps separates the two: weights with |g| << eps get
@@ -1155,6 +1119,42 @@ assert g["dead"].any() and np.all(g["grad"][g["dead"]] > 0)
 # %% [markdown]
 # ## Bonus J: watch units die and come back
 #
+# Section 3 counted units. A unit can die several times; a *dead spell* is one unbroken
+# stretch of dead records of one unit. Of the spells that lasted at least so long, the
+# fraction that ended (the unit came back):
+
+# %%
+spells_back = {}                 # network -> of spells lasting >= 1, 5, 10, 20 records: ended
+for network, ds in networks.items():
+    spells = analysis.dead_spells(ds.arrays["unit_dead"])
+    spells_back[network] = [spells["revived"][spells["length"] >= n].mean()
+                            for n in (1, 5, 10, 20)]
+    print(f"{network:24s} spells of 200+ dead updates: {spells_back[network][-1]:.0%} ended")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, ax = plots.subplots(figsize=(6.6, 4.2))
+lengths = np.array([1, 2, 5, 10, 20])
+for j, (network, ds) in enumerate(networks.items()):
+    spells = analysis.dead_spells(ds.arrays["unit_dead"])
+    back = [spells["revived"][spells["length"] >= n].mean() for n in lengths]
+    ax.plot(lengths * ds.record_updates()[1], back, "o-", color=f"C{j}", label=network)
+ax.set(xscale="log", xlabel="dead at every record for ... updates (records 10 apart)",
+       ylim=(-0.02, 1.02), ylabel="fraction of spells that ended", title="do dead spells end?")
+ax.legend()
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# A SimpleRNN unit dead for 200 updates in a row rarely returns with the relu readout (< 15 %)
+# but often with the tanh readout (> 30 %), whose dead units keep a gradient (Bonus I).
+assert spells_back["SimpleRNN, relu readout"][-1] < 0.15
+assert spells_back["SimpleRNN, tanh readout"][-1] > 0.3
+
+# %% [markdown]
+# The longer a spell, the less often it ends. Long spells end more often under the tanh
+# readout, whose dead units keep a small gradient (Bonus I): a guess at why it does better in
+# section 7, not tested here.
+#
 # **Interactive demo.** The stored runs of section 3: dead fraction and reward over training;
 # below, the chosen seed's units, black where dead. A row turning white again is a unit that
 # came back.
@@ -1188,6 +1188,26 @@ widgets.units_train_widget(
      "SimpleRNN, tanh readout": TrainSettings().replace(network_type="simple",
                                                         readout_rate="tanh")},
     network="SimpleRNN, relu readout")
+
+# %% [markdown]
+# ## Bonus L: one batch, unit by unit
+#
+# **Interactive demo.** Section 2's four networks, every unit's rate in six of the batch's
+# 256 trials; dead units come first, marked red at the left.
+
+# %%
+raster = widgets.raster_demo(examples)
+raster
+
+# %% [markdown]
+# **Think!** A dead unit is silent (white) in every trial. Can a unit be white in all six
+# trials shown and still not be dead?
+#
+# <details><summary>Answer</summary>
+#
+# Yes: "dead" is decided on all 256 trials, so a unit silent in six of them may fire in
+# another. Those units are not marked red.
+# </details>
 
 # %% [markdown]
 # ## References

@@ -759,13 +759,13 @@ class RasterFigure:
                                cmap=cmap, vmin=np.finfo(np.float32).tiny, vmax=1.0,
                                interpolation="nearest")
         for x in range(1, self.trials):
-            ax.axvline(x * steps - 0.5, color="0.3", lw=1)
-        self.marks = ax.plot([], [], "|", color="C3", ms=4, mew=2, clip_on=False)[0]
+            ax.axvline(x * steps - 0.5, color="k", lw=1.5)
+        self.marks = ax.plot([], [], "|", color="C3", ms=7, mew=3, clip_on=False)[0]
         ax.set(xlabel=f"time step ({self.trials} consecutive trials of {steps} steps, "
-               "separated by dark lines)", ylabel="unit (dead units first)",
+               "separated by black lines)", ylabel="unit (dead units first)",
                xlim=(-1.8, self.trials * steps - 0.5), ylim=(units - 0.5, -0.5), yticks=[])
         ax.set_xticks(np.arange(0, self.trials * steps, steps))
-        ax.set_title(f"one batch of {rates.shape[1]} trials (the line above: network, dead units)")
+        ax.set_title(f"{self.trials} of one batch's {rates.shape[1]} trials; dead units marked red")
         fig.colorbar(self.image, ax=ax, pad=0.02, extend="max",
                      label="rate / network's 99th pct.")
         # the key sits below the axes, where it covers no data
