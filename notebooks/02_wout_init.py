@@ -32,7 +32,7 @@ except ImportError:
 # **Learning objectives.** You will
 # 1. find which gradients are exactly zero at W_out = 0;
 # 2. see why "stronger initial gradients" does not matter under Adam;
-# 3. compute how the W_out scale sets the chance that a trial reaches a choice;
+# 3. compute the chance that a trial reaches a choice, by W_out scale;
 # 4. compare settings by paired seeds, in seed blocks.
 #
 # **Prerequisites.** Notebook 00 (the policy gradient, the kappa transform, the glossary,
@@ -95,9 +95,9 @@ assert torch.count_nonzero(w0) == 0
 
 # %%
 settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
-ens = Ensemble([settings])                       # one network (the ensemble dim has size 1)
+ens = Ensemble([settings])                       # trains a list of networks; here just one
 batch = ens.rollout(256, torch.tensor([0.0]))    # 256 trials; kappa 0 for the one network
-batch["policy_loss"].sum().backward()            # entropy_coef 0: L is the policy loss alone
+batch["policy_loss"].sum().backward()            # one loss per network: .sum() is our L
 norms = {name: float(p.grad[0].norm()) for name, p in ens.params.items()}
 readout = ("W_out", "b_out")
 print("gradient exactly 0:", ", ".join(n for n, g in norms.items() if g == 0))
@@ -253,18 +253,18 @@ assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() 
 
 # %% [markdown]
 # Uniform, a trial reaches a choice with probability (1/3)^7 = 0.00046, 0.12 trials per batch
-# of 256: a small W_out, too, aborts almost every trial at first, but keeps about one trial
-# that reaches a choice every eight batches, a signal the advantages can follow. At std 0.1
-# the chance is 0.034 to 5.5 times uniform's, by seed. At std 2 the median seed's is 1e-06
-# times uniform's (one such trial in millions of batches), while 2 of 12 seeds are at least
-# ten times above it: a lottery on the initial readout.
+# of 256: a small W_out aborts almost every trial too, but keeps one trial that reaches a
+# choice every eight batches or so, a signal the advantages can follow. At std 0.1 the chance
+# is 0.034 to 5.5 times uniform's, by seed. At std 2 the median seed's is 1e-06 times
+# uniform's, while 2 of 12 seeds are at least ten times above it: a lottery on the initial
+# readout.
 
 # %% [markdown]
 # ## 5. Small against large W_out: how often do runs end trapped? (9 min)
 #
 # A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
 # offer (notebook 00's glossary). We trained W_out std 0.01, 0.05 (upstream's default), 0.5
-# and 2, kappa 0, no entropy bonus, 800 updates, on two **seed blocks** of 20 (notebook 00,
+# and 2 (the analysis's 0.1 lies between), kappa 0, no entropy bonus, 800 updates, on two **seed blocks** of 20 (notebook 00,
 # section 8: independent groups of seeds). Every setting uses the same 40 seeds (same
 # initial weights, W_out scaled, same trials), so settings compare seed by seed.
 
@@ -361,7 +361,7 @@ assert {t.what: t.pooled for t in v3.tests}["trapped, std 0.05 vs 2"] == big.poo
 # %% [markdown]
 # A small W_out is not the problem; a large one is: 12 and 13 of 40 runs end trapped at std
 # 0.01 and 0.05, 26 and 32 at 0.5 and 2. Paired by seed, std 2 traps 22 seeds that 0.05 does
-# not, 0.05 traps 3 (exact McNemar p = 0.00016). Replicated: each block points the same way
+# not, 0.05 traps 3 (exact McNemar p = 0.00016, notebook 00 section 8). Replicated: each block points the same way
 # (block 1: 0 against 12; block 2: 3 against 10). That is the rule the verdicts use; a block
 # of 20 need not reach p < 0.05 alone (block 2's p = 0.092).
 #
@@ -371,10 +371,9 @@ assert {t.what: t.pooled for t in v3.tests}["trapped, std 0.05 vs 2"] == big.poo
 # ## 6. The readout's initial bias: which trap does a run fall into? (7 min)
 #
 # Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
-# PyTorch code never applies; whoever ports the configuration as written, or fixes the port
-# to apply it, starts every run with it. pyrl_mini's `fixate_bias` starts b_out at
-# (fixate_bias, 0, 0), 0 by default. With W_out at std 0.05, the first pi is about
-# softmax(b_out):
+# PyTorch code never applies; a port that applies it starts every run with it. pyrl_mini's
+# `fixate_bias` starts b_out at (fixate_bias, 0, 0), 0 by default. With W_out at std 0.05,
+# the first pi is about softmax(b_out):
 
 # %%
 p_fix = float(torch.softmax(torch.tensor([3.0, 0.0, 0.0]), dim=0)[0])   # bias 3
