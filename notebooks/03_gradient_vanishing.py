@@ -26,17 +26,19 @@ except ImportError:
 #
 # The analysis blames a deterministic policy: once pi(a) is near 1, "log(p) ≈ 0 → gradient
 # ≈ 0", and training is "stuck forever". Each term of the policy gradient is a product of
-# two factors, the transformed advantage f(d) and onehot(a) - pi. **What vanishes:** as
-# pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5); in stuck runs the
-# other factor, the advantage f(d), is about zero (verdict 10, ours).
+# two factors, f(d) and onehot(a) - pi = d log pi(a) / dz (z: the logits). **What vanishes:**
+# as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5); in stuck runs
+# the other factor, the advantage f(d), averages about zero (verdict 10, ours).
 #
 # **Prerequisites.** Notebook 00; the terms this notebook takes from it:
 #
 # > **From notebook 00** (its glossary has the rest)
-# > - *the analysis*: the written diagnosis that came with *upstream* (pyrl, the original
-# >   code); we test its claims.
-# > - *verdict N*: the N-th claim's test result, all collected in notebook 05.
-# > - *f(d)*: the advantage d = G - V (return minus baseline V) after the kappa transform.
+# > - *the task*: in a trial the network holds fixation, then chooses one of two offers;
+# >   aborting (breaking fixation) or never choosing pays -0.5. Three actions.
+# > - *the analysis*: the written diagnosis that came with *upstream* (the original code);
+# >   *verdict N*: the test of its N-th claim, all collected in notebook 05.
+# > - *f(d)*: the advantage d = G - V (return minus baseline V) after the kappa transform,
+# >   f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise (kappa < 0: risk-seeking).
 # > - *trapped*: behaviour that ignores the offer; *stuck*: never chooses or always aborts.
 #
 # **Learning objectives.** You will
@@ -62,11 +64,11 @@ torch.set_num_threads(1)
 
 
 # %% [markdown]
-# ## 1. The expected gradient on a two-armed bandit, derived (10 min)
+# ## 1. The expected gradient on a two-armed bandit, derived (11 min)
 #
 # Two arms with rewards r = (1, 0), so Delta = 1 is the reward gap. The policy is
-# pi = softmax(theta) and we climb J = pi . r. REINFORCE samples an arm a and steps along
-# r(a) (onehot(a) - pi); its expectation over a is
+# pi = softmax(theta) and we climb J = pi . r. REINFORCE (the sampled policy gradient) draws
+# an arm a and steps along r(a) (onehot(a) - pi); its expectation over a is
 #
 # $$ \nabla_\theta J = \sum_a \pi(a)\, r(a)\, (\mathrm{onehot}(a) - \pi) = \pi \odot (r - \pi\cdot r). $$
 #
@@ -81,14 +83,13 @@ torch.set_num_threads(1)
 # (Separate the variables; while p is small, (1 - p)^2 ≈ 1 and the integral of 1/p^2 from p0
 # is about 1/p0.)
 #
-# The gradient is zero at *both* vertices, best arm and worst. The prediction:
+# The gradient is zero at *both* vertices (all probability on one arm), best arm and worst.
+# After Exercise 1 we test the prediction at lr = 0.1 from five values of p0.
 
 # %%
 lr, delta = 0.1, 1.0
 p0s = np.array([0.1, 0.03, 0.01, 0.003, 0.001])
-predicted = 1 / (2 * lr * delta * p0s)
-for p0, t in zip(p0s, predicted):
-    print(f"p0 = {p0:<6g} plateau ~ {t:6.0f} steps")
+predicted = 1 / (2 * lr * delta * p0s)   # printed next to the measured steps below
 
 
 # %% [markdown]
@@ -145,110 +146,25 @@ np.testing.assert_allclose(measured, integral, rtol=0.02)
 
 
 # %% [markdown]
-# In the figure, the orange line is the same integral done exactly (Bonus A writes it out).
-# It also adds 16 *sampled* REINFORCE runs from p0 = 0.01, each step averaging a batch of 16
-# sampled arms: they escape around the same step.
-
-# %%
-reinforce = bandit.BanditSettings(arm_means=(1.0, 0.0), init_prob_best=0.01, lr=lr, runs=16,
-                                  batch_size=16, steps=1500, seed=0)
-sampled = bandit.sampled_pg_trajectory(reinforce)[:, :, 0]  # pi(best arm), (steps + 1, runs)
-exact = bandit.exact_pg_trajectory(reinforce.initial_logits(), (1.0, 0.0), lr, 1500)[:, 0]
-escape = (sampled >= 0.5).argmax(axis=0)        # each run's first step with pi(best) >= 1/2
-formula = bandit.plateau_length_two_arm(0.01, delta, lr)
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (a1, a2) = plots.subplots(1, 2, figsize=(9.6, 4.8))
-a1.loglog(p0s, measured, "o", color="k", label="exact PG (measured)")
-a1.loglog(p0s, integral, "-", color="C1", label="exact integral")
-a1.loglog(p0s, predicted, ":", color="C2", label="1 / (2 lr Delta p0)")
-a1.set(xlabel="initial pi(best arm) p0", ylabel="steps to pi_best = 1/2", title="plateau")
-a1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
-a2.plot(sampled, color="C0", lw=0.6, alpha=0.5)
-a2.plot([], color="C0", lw=0.6, alpha=0.5, label="sampled runs")
-a2.plot(exact, color="k", lw=2, label="exact gradient")
-a2.axvline(formula, color="C1", ls="--", lw=1, label="formula")
-a2.set(xlabel="step", ylabel="pi(best arm)", title="sampled runs (batch 16)")
-a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-assert np.all(sampled.max(axis=0) >= 0.5), "every sampled run escapes within 1500 steps"
-assert abs(np.median(escape) / formula - 1) < 0.15
+# **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
+# plateau? What does halving the learning rate do?
+#
+# <details><summary>Answer</summary>
+#
+# About 1 / (2 x 0.1 x 1 x 1e-4) = 50,000 steps; halving lr doubles it. Slow is not stuck:
+# the gradient is small but points the right way. A policy that is near-deterministic on a bad
+# action is a plateau, not a wall, as long as the better action still pays more when sampled.
+# </details>
 
 # %% [markdown]
-# Slow is not stuck: near a vertex the gradient is small but points the right way, as long as
-# the better action still pays more when sampled.
-#
-# ## 2. Value against gradient: float32 zeroes the value first (14 min)
+# ## 2. Value against gradient: float32 zeroes the value first (11 min)
 #
 # For logits z = (gap, 0) the analysis uses the **value** log pi(a); REINFORCE uses its
-# **gradient** onehot(a) - pi. For the likely action both shrink like e^-gap. For the unlikely
-# action the gradient is *large* (norm about sqrt 2) but sampled with probability ~ e^-gap, so
-# the *expected* gradient is tiny long before anything is exactly 0. `softmax.log_pi_and_grad`
-# returns `.log_pi` and `.grad_autograd` (d log pi(a) / dz, by autograd).
-
-# %%
-def gap_curves(gaps, dtype):
-    """log pi(a) and the norm of its gradient for logits z = (gap, 0), computed in dtype."""
-    z = torch.zeros(len(gaps), 2, dtype=torch.float64)
-    z[:, 0] = torch.as_tensor(gaps)
-    lead = softmax.log_pi_and_grad(z, 0, dtype)     # the likely action was sampled
-    other = softmax.log_pi_and_grad(z, 1, dtype)    # the unlikely one was
-    pi = torch.softmax(z.to(dtype), -1)
-    grad_lead, grad_other = lead.grad_autograd.norm(dim=-1), other.grad_autograd.norm(dim=-1)
-    return {"log_pi_lead": lead.log_pi.numpy(), "grad_lead": grad_lead.numpy(),
-            "log_pi_other": other.log_pi.numpy(), "grad_other": grad_other.numpy(),
-            # the large gradient of the unlikely action comes with its small probability
-            "grad_expected": (pi[:, 0] * grad_lead + pi[:, 1] * grad_other).numpy()}
-
-
-gaps = np.linspace(0.0, 40.0, 161)
-curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.float64)}
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the figure: four float32 curves; a line stops where its quantity is exactly 0
-fig, ax = plots.subplots(figsize=(9.6, 5.2))
-# the value is drawn wide and on top: it runs next to the gradients until it stops
-styles = (("log_pi_lead", "|log pi(lead)|, the value", "C0", "-", 3.2, 3),
-          ("grad_lead", "|grad|, lead action sampled", "C1", "--", 1.6, 4),
-          ("grad_other", "|grad|, unlikely action sampled", "C3", "-", 1.6, 2),
-          ("grad_expected", "E|grad| over sampled actions", "k", ":", 1.8, 4))
-for name, label, color, ls, lw, z in styles:
-    y = np.abs(curves[torch.float32][name]).astype(np.float64)
-    y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
-    ax.plot(gaps, y, ls, color=color, lw=lw, zorder=z, label=label)
-g32 = softmax.ideal_saturation_gap(torch.float32)
-ax.axvline(g32, color="0.6", lw=0.8)
-ax.text(g32 + 0.4, 1e-2, "from here in float32: pi(lead) = 1,\nlog pi(lead) = 0 exactly\n"
-        "(the blue line stops)", va="center", ha="left")
-ax.text(39.5, 1e-9, "orange: exactly 0 only\nfrom gap 104 (off the axis)", ha="right",
-        va="center")
-ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
-ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
-ax.set(yscale="log", ylim=(1e-18, 1e3), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
-       ylabel="magnitude", title="two actions in float32: value vs gradient")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-# the blue line stops at the saturation gap; the orange one goes on
-stops = gaps[curves[torch.float32]["log_pi_lead"] == 0].min()
-assert g32 <= stops < g32 + 0.25 and np.all(curves[torch.float32]["grad_lead"] > 0)
-c = gap_curves(np.array([10.0]), torch.float64)
-assert abs(c["log_pi_lead"][0]) < 1e-4 and c["grad_lead"][0] < 1e-4
-assert c["log_pi_other"][0] < -9.9 and np.isclose(c["grad_other"][0], np.sqrt(2), rtol=1e-3)
-assert c["grad_expected"][0] < 2e-4
-# float64 against the closed forms, p = pi(lead), up to gap 12 (where 1 - p keeps 11 digits)
-p, c64 = 1 / (1 + np.exp(-gaps[gaps <= 12])), curves[torch.float64]
-np.testing.assert_allclose(c64["grad_lead"][gaps <= 12], np.sqrt(2) * (1 - p), rtol=1e-9)
-np.testing.assert_allclose(c64["grad_other"][gaps <= 12], np.sqrt(2) * p, rtol=1e-9)
-np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p * (1 - p),
-                           rtol=1e-9)
-
-
-# %% [markdown]
+# **gradient** onehot(a) - pi. For the likely action both shrink like e^-gap. The unlikely
+# action's gradient is *large* (norm about sqrt 2) but sampled with probability ~ e^-gap.
+#
 # In floating point the softmax returns exactly 1.0 once e^-gap is lost in rounding next to
-# 1; from there log pi(lead) and the component 1 - pi_lead are *exactly* 0, while the other
-# component, -pi_other, is tiny but not zero.
+# 1: from there log pi(lead) is *exactly* 0.
 #
 # ### Exercise 2: find the saturation gap by bisection
 #
@@ -288,6 +204,7 @@ edge = softmax.saturation_gaps(torch.float32)
 print(f"softmax == 1 from gap {gap32:.2f} (float32), {gap64:.2f} (float64)")
 print(f"float32, lead action sampled: |grad| prints as 0.000000 from gap "
       f"{edge.norm_prints_zero:.1f}, is exactly 0 only from gap {edge.grad_other_zero:.0f}")
+print(f'"%.6f" prints 0.000000 for any |x| below {softmax.printed_zero_threshold(6):.0e}')
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert abs(gap32 - 16.64) < 0.01 and abs(gap64 - 36.74) < 0.01
@@ -296,40 +213,76 @@ assert edge.norm_prints_zero < gap32 < edge.grad_other_zero
 assert round(edge.norm_prints_zero) == 15 and round(edge.grad_other_zero) == 104   # verdict 5
 
 
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the figure: log pi and the norm of its gradient against the gap, four float32 curves;
+# a line stops where its quantity is exactly 0
+def gap_curves(gaps, dtype):
+    """log pi(a) and the norm of its gradient for logits z = (gap, 0), computed in dtype."""
+    z = torch.zeros(len(gaps), 2, dtype=torch.float64)
+    z[:, 0] = torch.as_tensor(gaps)
+    lead = softmax.log_pi_and_grad(z, 0, dtype)     # the likely action was sampled
+    other = softmax.log_pi_and_grad(z, 1, dtype)    # the unlikely one was
+    pi = torch.softmax(z.to(dtype), -1)
+    grad_lead, grad_other = lead.grad_autograd.norm(dim=-1), other.grad_autograd.norm(dim=-1)
+    return {"log_pi_lead": lead.log_pi.numpy(), "grad_lead": grad_lead.numpy(),
+            "log_pi_other": other.log_pi.numpy(), "grad_other": grad_other.numpy(),
+            # the large gradient of the unlikely action comes with its small probability
+            "grad_expected": (pi[:, 0] * grad_lead + pi[:, 1] * grad_other).numpy()}
+
+
+gaps = np.linspace(0.0, 40.0, 161)
+curves = {dtype: gap_curves(gaps, dtype) for dtype in (torch.float32, torch.float64)}
+
+fig, ax = plots.subplots(figsize=(9.6, 5.2))
+# the value is drawn wide and on top: it runs next to the gradients until it stops
+styles = (("log_pi_lead", "|log pi(lead)|, the value", "C0", "-", 3.2, 3),
+          ("grad_lead", "|grad|, lead action sampled", "C1", "--", 1.6, 4),
+          ("grad_other", "|grad|, unlikely action sampled", "C3", "-", 1.6, 2),
+          ("grad_expected", "E|grad| over sampled actions", "k", ":", 1.8, 4))
+for name, label, color, ls, lw, z in styles:
+    y = np.abs(curves[torch.float32][name]).astype(np.float64)
+    y[y == 0] = np.nan      # an exact zero has no place on a log axis: the line stops
+    ax.plot(gaps, y, ls, color=color, lw=lw, zorder=z, label=label)
+g32 = softmax.ideal_saturation_gap(torch.float32)
+ax.axvline(g32, color="0.6", lw=0.8)
+ax.text(g32 + 0.4, 1e-2, "from here in float32: pi(lead) = 1,\nlog pi(lead) = 0 exactly\n"
+        "(the blue line stops)", va="center", ha="left")
+ax.text(39.5, 1e-9, "orange: exactly 0 only\nfrom gap 104 (off the axis)", ha="right",
+        va="center")
+ax.axhline(softmax.printed_zero_threshold(6), color="0.6", ls="--", lw=0.8)
+ax.text(0.3, 7e-7, '"%.6f" prints 0.000000 below')
+ax.set(yscale="log", ylim=(1e-18, 1e3), xlim=(0, 40), xlabel="logit gap z_lead - z_other",
+       ylabel="magnitude", title="two actions in float32: value vs gradient")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+# the blue line stops at the saturation gap; the orange one goes on
+stops = gaps[curves[torch.float32]["log_pi_lead"] == 0].min()
+assert g32 <= stops < g32 + 0.25 and np.all(curves[torch.float32]["grad_lead"] > 0)
+c = gap_curves(np.array([10.0]), torch.float64)
+assert abs(c["log_pi_lead"][0]) < 1e-4 and c["grad_lead"][0] < 1e-4
+assert c["log_pi_other"][0] < -9.9 and np.isclose(c["grad_other"][0], np.sqrt(2), rtol=1e-3)
+assert c["grad_expected"][0] < 2e-4
+# float64 against the closed forms, p = pi(lead), up to gap 12 (where 1 - p keeps 11 digits)
+p, c64 = 1 / (1 + np.exp(-gaps[gaps <= 12])), curves[torch.float64]
+np.testing.assert_allclose(c64["grad_lead"][gaps <= 12], np.sqrt(2) * (1 - p), rtol=1e-9)
+np.testing.assert_allclose(c64["grad_other"][gaps <= 12], np.sqrt(2) * p, rtol=1e-9)
+np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p * (1 - p),
+                           rtol=1e-9)
+
+
 # %% [markdown]
-# So a logged "0.000000" says |grad| < 5e-7, not grad = 0. **Verdict 5** ("log(p) ≈ 0 →
+# In the figure the value (blue) stops at the gap your function found; the gradients go on
+# (of the likely action's, 1 - pi_lead is then exactly 0, -pi_other tiny). So a logged "0.000000" says |grad| < 5e-7, not grad = 0. **Verdict 5** ("log(p) ≈ 0 →
 # gradient ≈ 0"): **true, other reason**: the factor onehot(a) - pi, not log pi, becomes
 # tiny, not zero; it prints as zero from a gap of about 15, and is exactly zero only from 104.
-#
-# ### Interactive demo: the logit gap
-#
-# Move the gap; the bars show pi, log pi and the gradient for each sampled action; an x marks
-# a value that is exactly 0.
-
-# %%
-gap_demo = widgets.gap_demo()
-gap_demo
-
 
 # %% [markdown]
-# **Think!** Set the gap to 20. Which bars are exactly zero in float32, and which are not?
-# Would a learning rate of 1e6 rescue the likely action's update?
-#
-# <details><summary>Answer</summary>
-#
-# In float32, log pi(lead) and the component 1 - pi_lead are exactly 0 (marked x); -pi_other
-# is about -2e-9, not zero. The unlikely action's gradient is large but almost never sampled.
-# No learning rate revives the first component: any lr times an exact 0 is 0. The second does
-# scale: lr 1e6 turns -2e-9 into a step of about 2e-3 f(d) on the other logit. The update is not
-# zero, but only an absurd learning rate makes it visible.
-# </details>
-
-# %% [markdown]
-# ## 3. The trap: every trial pays the same (9 min)
+# ## 3. The trap: every trial pays the same (10 min)
 #
 # The analysis says clipping "doesn't fix vanishing gradients". Our trainer rescales the
 # gradient g to 5 g / |g| when its norm |g| exceeds 5. We look at `collapse_kappa`: 40 seeds
-# x 3 kappas, lr 0.01, no entropy bonus.
+# x 3 kappas, lr 0.01, no entropy bonus (notebook 04's fix).
 #
 # ### Exercise 3 (prediction): does clipping reach a trapped run?
 #
@@ -369,13 +322,14 @@ assert ever.sum() == 1, "one always-abort run was clipped, while it was still le
 # %% [markdown]
 # <details><summary>Answer</summary>
 #
-# Below, far below: every trial pays -0.5, the baseline has learned it, so every advantage
-# d = G - V is about zero, and so is f(d) for any kappa. Clipping only shrinks a norm above
-# its threshold, so it never acts here.
+# Below, far below: every trial pays -0.5, the baseline has learned it, so the advantage
+# d = G - V averages about zero, and so does f(d) for any kappa. Clipping only shrinks a norm
+# above its threshold, so it never acts here.
 # </details>
 #
-# **The advantage f(d) is about zero, not onehot(a) - pi.** These runs keep entropy up to
-# 0.90, yet their gradient norms are at most 2.6e-4, against 0.48 when learning.
+# **The mean of f(d) is about zero (printed above), not onehot(a) - pi.** These runs keep
+# entropy up to 0.90 (ln 3 = 1.10 for three equally likely actions), yet their gradient norms
+# are at most 2.6e-4, against 0.48 when learning.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares: the six 40-seed datasets, the mode codes and the "prints 0.000000" line
@@ -390,41 +344,42 @@ sets = [ck] + [data.load(name) for name in ("collapse_fixes", "collapse_entropy"
 
 # %%
 all_modes = np.concatenate([d.mode for d in sets])
-all_blocks = np.concatenate([d.block for d in sets])
-is_trapped = analysis.is_trapped(all_modes)
-abort_share = stats.frequency(all_modes[is_trapped] == aborts_code)
-never_share = stats.frequency(all_modes[is_trapped] == never)
-print(f"trapped: {abort_share.n}; always abort: {abort_share.k}, never choose: {never_share.k}")
-per_block = [stats.frequency(all_modes[is_trapped & (all_blocks == b)] == aborts_code)
-             for b in (1, 2)]
-print("always abort, per seed block:", ", ".join(f"{f.k} of {f.n}" for f in per_block))
+trapped_modes = all_modes[analysis.is_trapped(all_modes)]
+n_abort, n_never = int((trapped_modes == aborts_code).sum()), int((trapped_modes == never).sum())
+print(f"trapped: {len(trapped_modes)}; stuck: {n_abort + n_never} ({n_abort} always abort, "
+      f"{n_never} never choose); one side: {len(trapped_modes) - n_abort - n_never}")
 stuck = [analysis.is_stuck(d.mode) for d in sets]
 stuck_clipped = np.concatenate([d.final("clipped")[s] > 0 for d, s in zip(sets, stuck)])
 stuck_norm = np.concatenate([d.final("grad_norm")[s] for d, s in zip(sets, stuck)])
-print(f"stuck: {len(stuck_clipped)}; clipped in their last 50 updates: "
-      f"{int(stuck_clipped.sum())}; gradient norm at most {np.nanmax(stuck_norm):.1e}")
+print(f"stuck runs clipped in their last 50 updates: {int(stuck_clipped.sum())} of "
+      f"{len(stuck_clipped)}; gradient norm at most {np.nanmax(stuck_norm):.1e}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert (abort_share.k, abort_share.n, never_share.k) == (257, 371, 32)
-assert all(f.rate > 0.6 for f in per_block)   # most, in each block on its own
+assert (n_abort, len(trapped_modes), n_never) == (257, 371, 32)
+all_blocks = np.concatenate([d.block for d in sets])[analysis.is_trapped(all_modes)]
+assert all(np.mean(trapped_modes[all_blocks == b] == aborts_code) > 0.6 for b in (1, 2))
 assert (int(stuck_clipped.sum()), len(stuck_clipped)) == (0, 289)
 assert np.nanmax(stuck_norm) < threshold / 1000
+# verdict 10's counts (notebook 05) are these
+ten = verdicts.verdicts([10])[0]
+assert [(c.k, c.n) for c in ten.counts] == [(257, 371), (32, 371)]
 
 # %% [markdown]
-# **Verdict 10** (ours: the trap is an absorbing state of the task's rewards, a state the
-# run cannot leave because nothing in it pays differently): **confirmed**. 257 of 371 trapped
-# runs always abort (most, in each seed block) and 32 never choose: the advantage f(d) is
-# about zero.
+# **Verdict 10** (ours: the trap is an absorbing state of the task's rewards, one the run
+# cannot leave): **confirmed** for the stuck runs, 289 of the 371 trapped (257 always abort,
+# 32 never choose): every trial pays the same, so the mean of f(d) is about zero. The other
+# 82 pick one side.
 #
 # **Verdict 8** (clipping does not help): **confirmed**, for another reason than the
-# analysis's: 0 of 289 stuck runs were clipped in their last 50 updates, their gradients
-# over 1,000 times below the threshold.
+# analysis's (f(d) averages zero, not log pi): 0 of 289 stuck runs were clipped in their last
+# 50 updates, their gradients over 1,000 times below the threshold.
 
 # %% [markdown]
-# ## 4. What decides the trap: kappa, learning rate or seed? (9 min)
+# ## 4. What decides the trap: kappa, learning rate or seed? (8 min)
 #
 # The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
-# runs three kappas on the same 40 seeds (two blocks of 20), so the seeds pair up. McNemar's
+# runs three kappas on the same 40 seeds (two blocks of 20, each a replication of the
+# other), so the seeds pair up. McNemar's
 # test uses only the seeds trapped at one kappa and not the other, and asks how likely so
 # uneven a split is if each such seed were a fair coin flip (p, exact).
 
@@ -440,13 +395,13 @@ only_neg, only_pos, p = tests["pooled"]
 print(f"paired: trapped only at -0.4 {only_neg} seeds, only at +0.4 {only_pos} (p = {p:.2f});",
       "block 1 p = {:.2f}, block 2 p = {:.2f}".format(tests["block 1"][2], tests["block 2"][2]))
 per_seed, rate = trap.sum(axis=1), trap.mean()
-print("seeds trapped at 0, 1, 2, 3 kappas:", np.bincount(per_seed, minlength=4).tolist())
-print(f"coin flips at {trap.sum()}/{trap.size}: {len(trap) * rate ** 3:.1f} seeds expected "
-      f"at all three, {len(trap) * (1 - rate) ** 3:.1f} at none")
+print(f"seeds trapped at all three kappas: {(per_seed == 3).sum()}, at none: "
+      f"{(per_seed == 0).sum()}; by chance: {len(trap) * rate ** 3:.1f} and "
+      f"{len(trap) * (1 - rate) ** 3:.1f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert len(trap) == 40 and sorted(set(block.tolist())) == [1, 2]
-assert [int(c.sum()) for c in trap.T] == [14, 13, 11]
+assert [int(c.sum()) for c in trap.T] == [14, 13, 11] and (trap.sum(), trap.size) == (38, 120)
 assert [[int(c[block == b].sum()) for c in trap.T] for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
 assert str(stats.frequency(trap[:, 0])) == "14 of 40 (22-50 %)"
 assert str(stats.frequency(trap[:, 2])) == "11 of 40 (16-43 %)"
@@ -468,7 +423,8 @@ assert [verdicts._c("", ck, ck.by_seed(kappa=k), ck.trapped).blocks for k in kap
 # %% [markdown]
 # Kappa's sign does not decide: 14, 13 and 11 of 40 trapped; paired, 5 seeds against 2
 # (p = 0.45), and neither block on its own differs (p = 0.62 and 1.00). The seed does: 7
-# seeds are trapped at all three kappas, 20 at none, where coin flips give 1.3 and 12.8.
+# seeds are trapped at all three kappas, 20 at none; "by chance" (each of the 120 runs
+# trapped independently at the overall rate, 38 of 120) gives 1.3 and 12.8.
 #
 # The learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds.
 
@@ -498,14 +454,6 @@ assert max(abs(int(lr_trap[-0.4, lr].sum()) - int(lr_trap[0.4, lr].sum())) for l
 groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for lr in lrs}
 
 # %% [markdown]
-# Left: trapped runs per setting; right: at lr 0.01 (`collapse_kappa`), each seed's row of
-# three kappas.
-
-# %%
-plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
-
-
-# %% [markdown]
 # The learning rate decides: from 0.003 to 0.03, trapped runs rise from 5 to 23 of 40 at
 # kappa -0.4 and from 2 to 22 at +0.4 (paired p < 1e-4); at one lr the kappas differ by three
 # runs at most.
@@ -519,7 +467,7 @@ plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(k
 #   the plateau lasts about 1 / (2 lr Delta p0) steps.
 # - What vanishes: as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5;
 #   float32 makes the softmax exactly 1 from a gap of 16.6). In stuck runs the other factor,
-#   the advantage f(d), is about zero (verdict 10), and clipping never acts (verdict 8).
+#   the advantage f(d), averages about zero (verdict 10), and clipping never acts (verdict 8).
 # - The seed and the learning rate, not kappa, decide who is trapped (verdict 6).
 #
 # Next: notebook 04, the entropy bonus, whose gradient does not pass through the advantage.
@@ -531,6 +479,39 @@ plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(k
 # F(p) = 2 ln(p / (1 - p)) + 1 / (1 - p) - 1 / p (`bandit.plateau_length_two_arm`); for small
 # p0 the -1/p0 term dominates.
 #
+# Left: section 1's steps against this exact integral (orange) and its small-p0 form (green);
+# right,
+# 16 *sampled* REINFORCE runs from p0 = 0.01, each step averaging a batch of 16 sampled arms:
+# they escape around the step the exact integral gives (dashed).
+
+# %%
+reinforce = bandit.BanditSettings(arm_means=(1.0, 0.0), init_prob_best=0.01, lr=lr, runs=16,
+                                  batch_size=16, steps=1500, seed=0)
+sampled = bandit.sampled_pg_trajectory(reinforce)[:, :, 0]  # pi(best arm), (steps + 1, runs)
+exact = bandit.exact_pg_trajectory(reinforce.initial_logits(), (1.0, 0.0), lr, 1500)[:, 0]
+escape = (sampled >= 0.5).argmax(axis=0)        # each run's first step with pi(best) >= 1/2
+formula = bandit.plateau_length_two_arm(0.01, delta, lr)
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, (a1, a2) = plots.subplots(1, 2, figsize=(9.6, 4.8))
+a1.loglog(p0s, measured, "o", color="k", label="exact PG (measured)")
+a1.loglog(p0s, integral, "-", color="C1", label="exact integral")
+a1.loglog(p0s, predicted, ":", color="C2", label="1 / (2 lr Delta p0)")
+a1.set(xlabel="initial pi(best arm) p0", ylabel="steps to pi_best = 1/2", title="plateau")
+a1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+a2.plot(sampled, color="C0", lw=0.6, alpha=0.5)
+a2.plot([], color="C0", lw=0.6, alpha=0.5, label="sampled runs")
+a2.plot(exact, color="k", lw=2, label="exact gradient")
+a2.axvline(formula, color="C1", ls="--", lw=1, label="exact integral")
+a2.set(xlabel="step", ylabel="pi(best arm)", title="sampled runs (batch 16)")
+a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+assert np.all(sampled.max(axis=0) >= 0.5), "every sampled run escapes within 1500 steps"
+assert abs(np.median(escape) / formula - 1) < 0.15
+
+
+# %% [markdown]
 # Near the optimum q = 1 - p obeys dq/dt = -2 lr Delta q^2, so q ~ 1 / (2 lr Delta t): a 1/t
 # approach (Mei et al. 2020). The demo runs exact policy gradient live: move p0, lr and the
 # entropy coefficient tau (objective pi . r + tau H). With tau > 0 the policy goes to
@@ -550,16 +531,6 @@ bandit_demo
 assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 
 # %% [markdown]
-# **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
-# plateau? What does halving the learning rate do?
-#
-# <details><summary>Answer</summary>
-#
-# About 1 / (2 x 0.1 x 1 x 1e-4) = 50,000 steps; halving lr doubles it. Slow is not stuck:
-# the gradient is small but points the right way. A policy that is near-deterministic on a bad
-# action is a plateau, not a wall, as long as the better action still pays more when sampled.
-# </details>
-#
 # **Think!** With tau = 0.1, where does pi(best) settle? Why can an entropy bonus never give a
 # fully deterministic policy?
 #
@@ -744,6 +715,12 @@ assert all(stats.concordance_p_exact(trap[block == b]) < 0.01 for b in (1, 2))
 # %% [markdown]
 # In each block alone, under 1 % of shuffles are as consistent: the seed (its initial weights
 # and first batches) decides far more than chance would.
+#
+# Left: trapped runs per setting (section 4); right: at lr 0.01 (`collapse_kappa`), each
+# seed's row of three kappas.
+
+# %%
+plots.plot_trap_frequencies(groups, trap, kappas, ck.arrays["seed"][ck.by_seed(kappa=0.0)]);
 
 # %% [markdown]
 # ## Bonus D: the log of each kind of run, and kappa's fingerprint
@@ -976,6 +953,31 @@ assert np.all((printed > 0) & (printed < PRINTS_ZERO))
 # %% [markdown]
 # Each run that prints the log's zeros never chooses or always aborts: **the analysis's log is
 # a stuck network**, whose zeros are printed zeros, not true ones.
+
+# %% [markdown]
+# ## Bonus H: the logit gap, interactive
+#
+# Section 2's two actions, live. Move the gap; the bars show pi, log pi and the gradient for
+# each sampled action; an x marks a value that is exactly 0.
+
+# %%
+gap_demo = widgets.gap_demo()
+gap_demo
+
+
+# %% [markdown]
+# **Think!** Set the gap to 20. Which bars are exactly zero in float32, and which are not?
+# Would a learning rate of 1e6 rescue the likely action's update?
+#
+# <details><summary>Answer</summary>
+#
+# In float32, log pi(lead) and the component 1 - pi_lead are exactly 0 (marked x); -pi_other
+# is about -2e-9, not zero. The unlikely action's gradient is large but almost never sampled.
+# No learning rate revives the first component: any lr times an exact 0 is 0. The second does
+# scale: lr 1e6 turns -2e-9 into a step of about 2e-3 f(d) on the other logit. The update is not
+# zero, but only an absurd learning rate makes it visible.
+# </details>
+
 
 # %% [markdown]
 # ## References

@@ -912,6 +912,9 @@ def test_prediction_truths_follow_the_data():
                                           "paired by seed, 11 only at b, 0 only at a (exact "
                                           "McNemar p = 0.00098)")
     assert nb03.clip_side([0, 0], [1e-4, 1e-5], 5.0).answer == "below"
+    assert "none of their last updates clipped" in nb03.clip_side([0, 0], [1e-4, 1e-5],
+                                                                  5.0).evidence
+    assert "at most 40 %" in nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).evidence
     assert nb03.clip_side([1, 1], [7.0, 9.0], 5.0).answer == "above"
     assert nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).answer == "around"
     assert nb03.clip_side([], [], 5.0).answer is None

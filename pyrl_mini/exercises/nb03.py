@@ -243,9 +243,12 @@ def clip_side(clipped, grad_norm, threshold: float) -> Finding:
     clipped, grad_norm = np.asarray(clipped, dtype=float), np.asarray(grad_norm, dtype=float)
     if clipped.size == 0:
         return Finding(None, "no run of this dataset always aborts; look at the table below")
-    evidence = (f"{len(clipped)} always-aborting runs: at most {100 * clipped.max():.0f} % of "
-                f"each run's last updates clipped, mean gradient norm {grad_norm.min():.1e} to "
-                f"{grad_norm.max():.1e} against a threshold of {threshold:g}")
+    # "none clipped" reads better than "at most 0 % clipped" (a reader's note)
+    share = ("none of their last updates clipped" if clipped.max() == 0 else
+             f"at most {100 * clipped.max():.0f} % of each run's last updates clipped")
+    evidence = (f"{len(clipped)} always-aborting runs: {share}, mean gradient norm "
+                f"{grad_norm.min():.1e} to {grad_norm.max():.1e} against a threshold of "
+                f"{threshold:g}")
     if np.all(clipped == 0):
         return Finding("below", evidence)
     if np.all(clipped == 1):
