@@ -25,11 +25,11 @@ except ImportError:
 # %% [markdown]
 # # 04 · The entropy fix: why it works, where it leads, and what else was tried
 #
-# Notebook 03 found the stuck runs: in one that always aborts, every trial pays -0.5, the
-# baseline (the expected reward) learns -0.5, every advantage is zero, and the policy
-# gradient has nothing to push with. The written analysis that came with the code recommends
-# an entropy bonus, `entropy_coef = 0.01`, so that entropy stays "> 0.1". Why does it act
-# where other changes cannot, and does it free a run already trapped?
+# In a run that always aborts (notebook 03), every trial pays -0.5, the baseline (the
+# expected reward) learns -0.5, and every advantage is zero: the policy gradient has nothing
+# to push with. The written analysis that came with the code recommends an entropy bonus,
+# `entropy_coef = 0.01`, so that entropy stays "> 0.1". Why does it act where other changes
+# cannot, and does it free a run already trapped?
 #
 # **Learning objectives.** You will
 # 1. show that the bonus's gradient does not need an advantage;
@@ -39,7 +39,7 @@ except ImportError:
 #
 # **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`, the FIXATE
 # bias) and 03 (the trap); softmax and logarithms.
-# **Time:** about TOTAL minutes (Run All: under a minute).
+# **Time:** about 46 minutes (Run All: under a minute).
 #
 # > **From notebook 00.** **Trapped**: final mode *never chooses* or *always aborts* (these two
 # > are **stuck**), or *one side*. **Blocks**: seeds come in two blocks of 20. **Paired
@@ -66,15 +66,15 @@ torch.set_num_threads(1)
 # ## 1. Why a bonus can act in the trap (6 min)
 #
 # The policy loss of notebook 00 has two terms: -log pi(a) f(d), and -c_H H with c_H =
-# `entropy_coef` and f the kappa transform (kappa = -0.4 below). With respect to the logits z,
-# the first has gradient
-# -(onehot(a) - pi) f(d), zero whenever the advantage d is zero. The second is
+# `entropy_coef` and f the kappa transform (kappa = -0.4 below). With respect to the logits
+# z, the first has gradient -(onehot(a) - pi) f(d), zero whenever the advantage d is zero.
+# The second is
 #
 # $$ \frac{\partial H}{\partial z_j} = -\pi_j \big(\log \pi_j + H\big), $$
 #
 # with no advantage in it. Descent on the loss moves z along +c_H dH/dz: a positive dH/dz_j
-# raises logit j. One step of a stuck run: LEFT during fixation (an abort) has probability
-# 0.99, and the baseline has learned the -0.5 every trial pays.
+# raises logit j. One step of a stuck run, which aborts (LEFT during fixation) with
+# probability 0.99 and has d = 0:
 
 # %%
 z = torch.tensor([0.0, 5.3, 0.0], requires_grad=True)  # logits of FIXATE, LEFT, RIGHT
@@ -84,12 +84,12 @@ pg = torch.autograd.grad(torch.log_softmax(z, 0)[1] * kappa_transform(d, -0.4), 
 logp = torch.log_softmax(z, 0)
 H = -(logp.exp() * logp).sum()
 dH = torch.autograd.grad(H, z)[0]
-pi = logp.exp().detach()
 print("gradient of log pi(a) f(d):", pg.numpy())
 print("gradient of H:             ", dH.numpy().round(4))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert torch.all(pg == 0), "in the trap the reward term's gradient is exactly 0"
+pi = logp.exp().detach()
 assert torch.allclose(dH, -pi * (pi.log() + H.detach()), atol=1e-6)
 # toward uniform: FIXATE and RIGHT rise alike, the abort (LEFT) falls
 assert torch.isclose(dH[0], dH[2]) and dH[0] > 0 > dH[1]
@@ -278,7 +278,7 @@ assert len(when) == 38 and (when == 10).sum() == 36, when
 # 2), so the entropy ends low anyway.
 # </details>
 #
-# ## 4. The alternatives, ranked (9 min)
+# ## 4. The alternatives, ranked (8 min)
 #
 # Two settings at kappa = -0.4, 40 seeds each: **(a)** the default settings, section 3's
 # runs (lr 0.01, 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. The
@@ -447,8 +447,8 @@ assert b["logit cap 2"][:2] == (14, 40)
 # with `entropy_coef` 0.05, 0.2 or 0 (the control): a seed's three runs pair. A run *leaves
 # the trap* if its mode at 800 is not trapped.
 #
-# **Think!** Which trapped runs will a bonus of 0.2 free: the stuck ones (always aborting or
-# never choosing) or those on one side? Recall section 1.
+# **Think!** Which trapped runs will a bonus of 0.2 free: the stuck ones or those on one
+# side? Recall section 1.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # pools both settings' runs trapped at update 400: their mode and entropy then, and whether
@@ -601,12 +601,11 @@ print("(b) trapped, block 1 + block 2, where the blocks disagree:",
 #
 # ## Summary
 #
-# - The bonus's gradient needs no advantage, so it acts in the trap, pushing toward uniform;
-#   its optimum softmax(r / tau) is deterministic at 0.01.
+# - The bonus's gradient needs no advantage, so it acts in the trap; its optimum at 0.01 is
+#   deterministic.
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
 #   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only a
-#   constant lower lr (0.003, setting (a)) also beats the control. A logit cap keeps
-#   entropy and still traps runs.
+#   constant lower lr also beats the control. A logit cap keeps entropy and traps runs.
 # - Switched on at update 400, a bonus almost never frees a stuck run.
 #
 # **Next:** notebook 05, the explorer and the full verdict table.
