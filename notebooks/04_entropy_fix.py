@@ -107,8 +107,8 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 #
 # ## 2. Where the bonus leads: pi* = softmax(r / tau) (7 min)
 #
-# On a one-step bandit with expected rewards r(a), gradient ascent on
-# J(pi) = pi · r + tau H(pi) stops where r(a) - tau log pi(a) is the same for every arm:
+# On a one-step bandit with expected rewards r(a), the policy that maximises
+# J(pi) = pi · r + tau H(pi) (where gradient ascent stops) is
 #
 # $$ \pi^*(a) = \frac{e^{r(a)/\tau}}{\sum_b e^{r(b)/\tau}} = \mathrm{softmax}(r/\tau)(a). $$
 #
