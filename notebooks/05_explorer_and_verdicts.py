@@ -29,19 +29,19 @@ except ImportError:
 #
 # **Learning objectives.** You will
 # 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
-# 2. say why a result is "k of n seeds", not one run;
-# 3. say what 3 seeds per setting cannot show that two blocks of 20 can;
-# 4. read the verdict on each claim, and whether it replicates;
-# 5. tell a trapped, a learning and a diverged run apart from an upstream-style log.
+# 2. say why a result is "k of n seeds", not one run, and why 3 seeds are too few;
+# 3. read the verdict on each claim, and whether it replicates;
+# 4. tell a trapped, a learning and a diverged run apart from a training log.
 #
 # **Prerequisites.** Notebooks 00-04. From notebook 00 (Glossary; How we count):
 #
 # > - **mode**: a run's behaviour over its last 50 updates (converged, learning, never
 # >   chooses, always aborts, one side); **trapped**: the last three.
-# > - **advantage** f(d): return minus baseline; upstream's log calls it "Advantage
-# >   (delta_prime)".
+# > - **advantage** f(d): return minus baseline; **upstream** (the original pyrl code)
+# >   logs it as "Advantage (delta_prime)".
 # > - **kappa**: the analysis's risk parameter; **entropy_coef**: the entropy bonus.
 # > - **seed block**: 20 seeds; a second block checks the first.
+# > - **Wilson interval**: the 95 % interval around a count k of n.
 #
 # **Time:** about 44 minutes: 41 for sections 1-5 and their three exercises, 3 for this
 # introduction and the Summary; the Bonus is extra. Run All: about 20 seconds.
@@ -278,8 +278,8 @@ for b in ck.blocks + [None]:
 # %% [markdown]
 # > **A lesson on sample size.** Notebook 00's grid has 3 seeds per setting. At kappa -0.4
 # > without a bonus it counts 0 of 3 trapped (0-56 %), an interval that cannot tell a rare
-# > trap from a common one: trapping looks rare. 20 new seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40
-# > (22-50 %).
+# > trap from a common one: trapping looks rare. 20 new seeds put it at 7 of 20, a second
+# > block at 7 of 20 again: 14 of 40 (22-50 %).
 # >
 # > The second block checks tests too. On block 1, a bonus of 0.01 at kappa -0.4 frees 7
 # > seeds and traps 2 (p = 0.18); on block 2, 7 and 0 (p = 0.016); on both, 14 and 2
@@ -308,10 +308,9 @@ assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 # **refuted** (contradicted), **not supported** (no such effect), **partly**, **confirmed**,
 # **true, other reason** (true, but not for the stated reason). Replicated:
 #
-# - **yes**: every count's blocks agree within their intervals, and every paired test's
-#   blocks agree with the pooled seeds: where those show a difference, each block points
-#   the same way (section 3's box: p = 0.18 and 0.016 both count); where none, no block
-#   shows one;
+# - **yes**: each count's blocks agree within their intervals, and each paired test's
+#   blocks point the way the pooled seeds do (section 3's box), or, where the pooled seeds
+#   show no difference, show none either;
 # - **not replicated**: a count or test fails that; the column names it;
 # - **one block**: its counts come from one block of 20 seeds only, so no second block
 #   checks them; **exact**: computed, no runs.
@@ -361,10 +360,9 @@ for r in rows:
 # %% [markdown]
 # ## 5. Diagnose a log (10 min)
 #
-# Upstream (the original pyrl code) prints a log block every few updates; `parse_log(text)`
-# turns one into a dict. Three stored runs' logs at update 690, one row each (full text in
-# Bonus D). adv_mean and adv_std: the mean and spread of f(d), "Advantage (delta_prime)" in
-# the log.
+# Upstream prints a log block every few updates; `parse_log(text)` turns one into a dict.
+# Three stored runs' logs at update 690, one row each (full text in Bonus D). adv_mean and
+# adv_std: the mean and spread of f(d), "Advantage (delta_prime)" in the log.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares the three stored runs' logs
@@ -463,8 +461,10 @@ for name, text in logs.items():
 # ## Summary
 #
 # - The entropy bonus empties the explorer's cells; kappa barely moves them.
-# - Training is chaotic, so a result is "k of n seeds"; one run is an example.
-# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first.
+# - Training is chaotic, so a result is "k of n seeds" with its Wilson interval; one run is
+#   an example.
+# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first,
+#   and a paired test (McNemar) compares two settings on the same seeds.
 # - The sign of kappa is backwards, negative kappa is not what traps runs, and most trapped
 #   runs always abort; an entropy bonus from the start prevents most traps at the default
 #   settings, not those of a FIXATE readout bias.
