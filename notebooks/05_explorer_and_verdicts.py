@@ -25,7 +25,8 @@ except ImportError:
 # %% [markdown]
 # # 05 · The explorer, the verdicts, and why we count seeds
 #
-# Notebooks 00-04 tested the analysis one suspect at a time. Here it comes together.
+# Notebooks 00-04 tested **the analysis**, a written account of why training in the original
+# pyrl code (**upstream**) fails, one suspect at a time. Here it comes together.
 #
 # **Learning objectives.** You will
 # 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
@@ -37,8 +38,8 @@ except ImportError:
 #
 # > - **mode**: a run's behaviour over its last 50 updates (converged, learning, never
 # >   chooses, always aborts, one side); **trapped**: the last three.
-# > - **advantage** f(d): return minus baseline; **upstream** (the original pyrl code)
-# >   logs it as "Advantage (delta_prime)".
+# > - **advantage** f(d): return minus baseline; upstream's log calls it "Advantage
+# >   (delta_prime)".
 # > - **kappa**: the analysis's risk parameter; **entropy_coef**: the entropy bonus.
 # > - **seed block**: 20 seeds; a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
