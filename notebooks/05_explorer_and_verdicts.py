@@ -25,14 +25,14 @@ except ImportError:
 # %% [markdown]
 # # 05 · The explorer, the verdicts, and why we count seeds
 #
-# Notebooks 00-04 tested the analysis one suspect at a time. Here it comes together.
+# Notebooks 00-04 tested **the analysis**, a written account of why training in the original
+# pyrl code (**upstream**) fails, one suspect at a time. Here it comes together.
 #
 # **Learning objectives.** You will
 # 1. read in the explorer which of kappa and the entropy bonus moves the trapped fraction;
-# 2. say why a result is "k of n seeds", not one run;
-# 3. say what 3 seeds per setting cannot show that two blocks of 20 can;
-# 4. read the verdict on each claim, and whether it replicates;
-# 5. tell a trapped, a learning and a diverged run apart from an upstream-style log.
+# 2. say why a result is "k of n seeds", not one run, and why 3 seeds are too few;
+# 3. read the verdict on each claim, and whether it replicates;
+# 4. tell a trapped, a learning and a diverged run apart from a training log.
 #
 # **Prerequisites.** Notebooks 00-04. From notebook 00 (Glossary; How we count):
 #
@@ -42,9 +42,10 @@ except ImportError:
 # >   (delta_prime)".
 # > - **kappa**: the analysis's risk parameter; **entropy_coef**: the entropy bonus.
 # > - **seed block**: 20 seeds; a second block checks the first.
+# > - **Wilson interval**: the 95 % interval around a count k of n.
 #
-# **Time:** about 47 minutes for sections 1-5 and their three exercises, plus a few for
-# the introduction; the Bonus is extra. Run All: about 20 seconds.
+# **Time:** about 44 minutes: 41 for sections 1-5 and their three exercises, 3 for this
+# introduction and the Summary; the Bonus is extra. Run All: about 20 seconds.
 
 # %%
 # %matplotlib inline
@@ -65,8 +66,9 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # The explorer shows the runs the verdicts count, at the default settings (GRU, W_out std
 # 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
 # Read the reward and entropy curves (one line per seed) and the bottom panel: trapped runs
-# at every kappa, k of n (the kappa slider only moves its red bar). Skip the other panels
-# (notebooks 01-03). Other dropdown values say "not computed".
+# at every kappa, k of n (the kappa slider only moves its red bar). The other panels show
+# what kappa does move: risk preference (notebook 00), not the trap. Other dropdown values
+# say "not computed".
 
 # %%
 ck = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4, 0 and +0.4, 40 seeds each
@@ -126,7 +128,7 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 # <details><summary>Answer</summary>
 #
 # Not in a way the intervals can show: the counts at the two ends of kappa sit inside
-# overlapping intervals. Section 4 tests the claim on the paired seeds (verdict 6). A bonus of
+# overlapping intervals. Verdict 6 (section 4) tests it on paired seeds. A bonus of
 # 0.05 leaves almost no trapped run in any cell (verdict 7).
 # </details>
 #
@@ -179,12 +181,7 @@ for e, (k, n) in counts.items():
 assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
-# Pooling kappas gives many runs but not many independent ones: a seed starts from the same
-# weights at every kappa, so the count rests on the seeds the line names, not on n. Hence
-# no interval: Wilson's assumes n independent runs and would be too narrow.
-
-# %% [markdown]
-# ## 2. One seed, two paths (8 min)
+# ## 2. One seed, two paths (6 min)
 #
 # Train one seed twice for 250 updates at the default settings, at lr 0.01 and at lr 0.01 x
 # (1 + 10^-6): the same weights, trials and noise; the learning rate differs in its seventh
@@ -210,19 +207,6 @@ for name, h in hist.items():
           f"ends {mode.replace('_', ' ')}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.2))
-for (name, r), colour in zip(reward.items(), ("C0", "C3"), strict=True):
-    ax1.plot(r, color=colour, lw=1.2, label=name)
-ax1.axvline(same, color="0.5", ls=":", label=f"first update that differs ({same})")
-ax1.set(xlabel="update", ylabel="mean reward per trial", title=f"seed {SEED}, trained twice")
-ax1.legend(frameon=False)
-ax2.semilogy(np.arange(len(gap)), np.maximum(gap, 1e-9), color="k", lw=1.2)
-ax2.set(xlabel="update", ylabel="|difference| (0 drawn at 1e-9)",
-        title="the two runs' policy entropy: difference")
-fig.tight_layout()
-assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
 # on every machine: the runs agree for some updates, then part, and the entropy difference
 # grows by orders of magnitude from the first updates to the last (chaos amplifies 1e-6)
 assert 0 < same < len(a), f"the runs agree for {same} of {len(a)} updates"
@@ -237,15 +221,14 @@ if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_
     assert aborts > 0.999 and np.all(a[:same] <= -0.48) and early < 1e-6, (aborts, early)
 
 # %% [markdown]
-# On the machine that built the data: for 84 updates both runs abort nearly every trial,
-# so the rewards sit at or near -0.5 and agree to the bit, though the networks already differ (right
-# panel: float32 rounding, 1e-7). Far from saturated, both still move and stop aborting; a
-# mode is judged over the last 50 updates, not here.
+# On the machine that built the data: for 84 updates both runs abort nearly every trial, so
+# their rewards agree to the bit, though their entropies already differ by under 1e-6. Then
+# the runs part: the entropy difference grows more than a thousandfold. Both end in the same
+# mode, learning: two paths to one ending.
 #
-# Then the runs part: the entropy difference grows more than a thousandfold. Both end
-# learning: two paths to one ending, not two endings. Training is chaotic: a change far below
-# any setting, or another CPU's rounding, picks the path. How often endings differ, one pair
-# cannot say; so a result is the fraction of n seeds that end trapped, with its interval.
+# Training is chaotic: a change far below any setting, or another CPU's rounding, picks the
+# path. This pair ends alike; other seeds may not, and one pair cannot say how often. So a
+# result is the fraction of n seeds that end trapped, with its interval.
 #
 # **Think!** You retrain a stored seed on your laptop at the same settings. Its numbers part
 # from the stored run's after some updates. Is your installation broken? What should agree?
@@ -258,27 +241,28 @@ if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_
 #
 # ## 3. How many seeds? (8 min)
 #
-# One setting, kappa -0.4 without a bonus, on the first grid (3 seeds per cell) and on
+# One setting, kappa -0.4 without a bonus, on notebook 00's grid (3 seeds per cell) and on
 # `collapse_kappa`'s two blocks of 20 new seeds, with Wilson intervals. `d.select(...)` gives
 # a data set's rows at those settings; `d.by_seed(...)` the same rows sorted by seed, so two
 # data sets line up seed for seed.
 
 # %%
 main = data.load("nb00_main_grid")
-samples = {"nb00_main_grid (3 seeds)": main.trapped[main.select(kappa=-0.4, entropy_coef=0.0)],
-           "nb00_main_grid, every kappa (3 seeds)": main.trapped[main.select(entropy_coef=0.0)]}
+samples = {"nb00_main_grid (3 seeds)": main.trapped[main.select(kappa=-0.4, entropy_coef=0.0)]}
 for b in ck.blocks:
     samples[f"collapse_kappa block {b}"] = ck.trapped[ck.select(kappa=-0.4, block=b)]
 samples["collapse_kappa, both blocks"] = ck.trapped[ck.select(kappa=-0.4)]
 for name, t in samples.items():
     lo, hi = stats.wilson(int(t.sum()), len(t))
-    # 15 runs on 3 seeds are not 15 independent runs: no interval (section 1)
-    ci = "" if "every kappa" in name else f" (95 % interval {100 * lo:.0f}-{100 * hi:.0f} %)"
-    print(f"{name:>38}: {t.sum():2} of {len(t):2} trapped{ci}")
+    print(f"{name:>28}: {t.sum():2} of {len(t):2} trapped (95 % interval "
+          f"{100 * lo:.0f}-{100 * hi:.0f} %)")
 
 # %% [markdown]
 # And one comparison on each block: does an entropy bonus of 0.01 trap fewer runs at kappa
-# -0.4, paired by seed (`collapse_entropy` against `collapse_kappa`)?
+# -0.4 (`collapse_entropy` against `collapse_kappa`)? The same seeds run with and without, so
+# the test is **paired**: only seeds trapped in one run and not the other count. The exact
+# **McNemar** test asks how likely so lopsided a split is if the bonus did nothing: that
+# chance is **p**; under 0.05 we call the difference real.
 
 # %%
 bonus_test = {}
@@ -293,11 +277,10 @@ for b in ck.blocks + [None]:
           f"only with (exact McNemar p = {p:.3f})")
 
 # %% [markdown]
-# > **A lesson on sample size.** The first grid has 3 seeds per setting. At kappa -0.4
+# > **A lesson on sample size.** Notebook 00's grid has 3 seeds per setting. At kappa -0.4
 # > without a bonus it counts 0 of 3 trapped (0-56 %), an interval that cannot tell a rare
-# > trap from a common one; over its five kappas, 2 of 15 on the same 3 seeds. Trapping
-# > looks rare. 20 new seeds put it at 7 of 20, a second block at 7 of 20 again: 14 of 40
-# > (22-50 %).
+# > trap from a common one: trapping looks rare. 20 new seeds put it at 7 of 20, a second
+# > block at 7 of 20 again: 14 of 40 (22-50 %).
 # >
 # > The second block checks tests too. On block 1, a bonus of 0.01 at kappa -0.4 frees 7
 # > seeds and traps 2 (p = 0.18); on block 2, 7 and 0 (p = 0.016); on both, 14 and 2
@@ -306,9 +289,8 @@ for b in ck.blocks + [None]:
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the box's numbers
-three, pooled3 = samples["nb00_main_grid (3 seeds)"], samples["nb00_main_grid, every kappa (3 seeds)"]
+three = samples["nb00_main_grid (3 seeds)"]
 assert (int(three.sum()), len(three)) == (0, 3)
-assert (int(pooled3.sum()), len(pooled3)) == (2, 15)
 assert [(int(samples[f"collapse_kappa block {b}"].sum()), 20) for b in (1, 2)] == [(7, 20)] * 2
 assert int(samples["collapse_kappa, both blocks"].sum()) == 14
 assert [t[:2] for t in bonus_test.values()] == [(7, 2), (7, 0), (14, 2)]
@@ -319,60 +301,27 @@ assert round(100 * hi3) == 56
 assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 
 # %% [markdown]
-# ## 4. The verdicts (9 min)
+# ## 4. The verdicts (6 min)
 #
-# `verdicts.verdicts()` computes every verdict from the stored runs (the Bonus has the
-# counts it rests on). Words:
+# `verdicts.verdicts()` computes every verdict from the stored runs; Bonus A adds each
+# takeaway and the counts behind it. Claims 1-3, 5, 8 and 9 are notebooks 01-04's, in their
+# terms. Words:
 # **refuted** (contradicted), **not supported** (no such effect), **partly**, **confirmed**,
 # **true, other reason** (true, but not for the stated reason). Replicated:
 #
-# - **yes**: every count's blocks agree within their intervals, and every paired test's
-#   blocks agree with the pooled seeds: where those show a difference, each block points
-#   the same way (section 3's box: p = 0.18 and 0.016 both count); where none, no block
-#   shows one;
+# - **yes**: each count's blocks agree within their intervals, and each paired test's
+#   blocks point the way the pooled seeds do (section 3's box), or, where the pooled seeds
+#   show no difference, show none either;
 # - **not replicated**: a count or test fails that; the column names it;
-# - **one block**: measured on one block only; **exact**: computed, no runs.
+# - **one block**: its counts come from one block of 20 seeds only, so no second block
+#   checks them; **exact**: computed, no runs.
 
 # %%
 rows = verdicts.verdicts()
 v = {r.number: r for r in rows}
-table = ["| # | claim | verdict | takeaway | replicated |", "| --- | --- | --- | --- | --- |"]
-table += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.takeaway} | {r.replication} |"
-          for r in rows]
+table = ["| # | claim | verdict | replicated |", "| --- | --- | --- | --- |"]
+table += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.replication} |" for r in rows]
 display(Markdown("\n".join(table)))
-
-# %% [markdown]
-# Claim 6 is the heart of the analysis: negative kappa traps runs, positive kappa does not.
-# `collapse_kappa` trains each kappa on the same seeds, so the comparison is paired: only
-# seeds trapped at one kappa and not the other count (the exact McNemar test). Recomputed:
-
-# %%
-trapped6 = {kappa: ck.trapped[ck.select(kappa=kappa)] for kappa in (-0.4, 0.0, 0.4)}
-parts = [f"kappa {kappa:+.1f}: {t.sum()} of {len(t)}" for kappa, t in trapped6.items()]
-print("trapped, both blocks: " + ", ".join(parts))
-paired6 = {}
-for b in ck.blocks + [None]:
-    where = {} if b is None else {"block": b}
-    paired6[b] = stats.mcnemar(ck.trapped[ck.by_seed(kappa=-0.4, **where)],
-                               ck.trapped[ck.by_seed(kappa=0.4, **where)])
-    only_neg, only_pos, p = paired6[b]
-    print(f"{'both blocks' if b is None else f'block {b}'}: {only_neg} seeds trapped only at "
-          f"-0.4, {only_pos} only at +0.4 (exact McNemar p = {p:.2f})")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the recomputed counts and tests are verdicts.py's
-for kappa in (-0.4, 0.0, 0.4):
-    c = v[6].count(f"runs trapped, kappa {kappa:+.1f}")
-    t = ck.trapped[ck.by_seed(kappa=kappa)]
-    assert (c.k, c.n, c.seeds) == (int(t.sum()), len(t), len(t))
-    assert c.blocks == tuple((int(ck.trapped[ck.select(kappa=kappa, block=b)].sum()),
-                              len(ck.select(kappa=kappa, block=b))) for b in ck.blocks)
-assert v[6].tests[0].pooled == paired6[None]
-assert v[6].tests[0].blocks == tuple(paired6[b] for b in ck.blocks)
-# 6: no detectable kappa effect in either block or pooled, and trapping is common at every kappa
-assert v[6].verdict == "not supported" and v[6].replication == "yes"
-assert all(p >= 0.05 for _, _, p in paired6.values())
-assert all(c.interval[0] > 0.1 for c in v[6].counts), "trapping is common at every kappa"
 
 # %% [markdown]
 # **Reading the table.** The analysis's story does not hold: the sign of kappa is stated
@@ -386,6 +335,7 @@ assert all(c.interval[0] > 0.1 for c in v[6].counts), "trapping is common at eve
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # each sentence above, against verdicts.py's words and counts
 assert v[4].verdict == "refuted" and np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
+assert v[6].verdict == "not supported"
 assert all(0.2 <= c.rate <= 0.45 for c in v[6].counts), "about a third at every kappa"
 assert v[10].count("trapped runs that always abort").interval[0] > 0.5
 # 7: the bonus from the start prevents most traps at the default settings
@@ -409,34 +359,19 @@ for r in rows:
                                  "exact" if r.number in (4, 5) else "yes"), r
 
 # %% [markdown]
-# ## 5. Diagnose a log (11 min)
+# ## 5. Diagnose a log (10 min)
 #
 # Upstream prints a log block every few updates; `parse_log(text)` turns one into a dict.
-# Four logs, one row each: the analysis's own (the one it calls "collapsed") and three
-# stored runs at update 690 (full text in the Bonus). adv_mean and adv_std: the mean and
-# spread of f(d), "Advantage (delta_prime)" in the log; nan: not printed.
+# Three stored runs' logs at update 690, one row each (full text in Bonus D). adv_mean and
+# adv_std: the mean and spread of f(d), "Advantage (delta_prime)" in the log.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares the four logs: the analysis's own (as it quotes it) and the three stored runs'
-analysis_log = """
-Step 600:
-Advantage (delta_prime):
-  Mean: -0.005360
-  Positive: 36.6%
-  Negative: 63.4%
-Log-probabilities:
-  Mean: -0.000000
-  Std: 0.000000
-Gradient Statistics:
-  Total norm: 0.000000
-Policy Entropy:
-  Mean entropy: 0.000000
-"""
+# prepares the three stored runs' logs
 logs = exercises.exercise_logs()  # the three stored runs' logs: log_a, log_b, log_c
 log_a = logs["log_a"]
 
 # %%
-blocks = {name: parse_log(text)[-1] for name, text in {"analysis": analysis_log, **logs}.items()}
+blocks = {name: parse_log(text)[-1] for name, text in logs.items()}
 columns = ("entropy", "grad_norm", "adv_mean", "adv_std")
 print(f"{'':>8}" + "".join(f"{c:>12}" for c in columns))
 for name, block in blocks.items():
@@ -447,10 +382,11 @@ for name, block in blocks.items():
 #
 # In `log_a` the gradient norm prints as 0.000000, and so does the entropy: the softmax is
 # saturated. The policy gradient sums f(d) x (onehot(a) - pi) over steps (notebook 03).
-# Suppose the same network were not saturated (pi(a) = 0.9, so onehot(a) - pi is not
-# zero). Using only `log_a`'s row: which factor would still make every term zero? Answer
-# `"saturated"` (none: the saturation is the cause), `"advantages"` (every f(d) is about
-# zero), or `"cannot tell"` (the row does not say).
+# Suppose a nudge made the network less sure (pi(a) = 0.9, so onehot(a) - pi is not zero)
+# while every trial still paid what it pays in `log_a`. Using only `log_a`'s row: would
+# every term still be zero? Answer `"advantages"` (yes: every f(d) is about zero),
+# `"saturated"` (no: the saturation alone made them zero), or `"cannot tell"` (the row does
+# not say).
 
 # %%
 why_zero = ...  # "saturated", "advantages" or "cannot tell"
@@ -459,17 +395,13 @@ why_zero = ...  # "saturated", "advantages" or "cannot tell"
 why_zero = exercises.why_zero.check(why_zero, log_a)
 
 # %%
-for name, text in (("log_a", log_a), ("analysis", analysis_log)):
-    print(f"{name}: diagnose_log says {diagnose_log(text).verdict}")
+print(f"log_a: diagnose_log says {diagnose_log(log_a).verdict}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the answer below, and the row it reads: log_a's advantages are about zero in mean and spread
 row_a = blocks["log_a"]
 assert abs(row_a["adv_mean"]) < 0.05 and row_a["adv_std"] < 0.05 and row_a["logp_std"] < 1e-6
 assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer below"
-diagnosis = str(diagnose_log(analysis_log))
-assert diagnosis.startswith("Diagnosis: trapped") and "zero because the advantages are" in diagnosis
-assert np.isnan(blocks["analysis"].get("adv_std", np.nan)), "the analysis prints no spread"
 
 # %% [markdown]
 # <details><summary>Answer</summary>
@@ -477,8 +409,7 @@ assert np.isnan(blocks["analysis"].get("adv_std", np.nan)), "the analysis prints
 # The advantages: in `log_a` their mean and spread are both about zero (the last two
 # columns). Every trial pays the same, as when a network always aborts, and the baseline has
 # learned it; so every f(d) x (onehot(a) - pi) is zero at pi(a) = 0.9 too. The saturation
-# only makes it smaller. The analysis's log prints only the mean, about zero; the diagnoser
-# reads it the same way.
+# only makes it smaller.
 # </details>
 #
 # ### Exercise 3: trapped, learning or diverged?
@@ -531,16 +462,25 @@ for name, text in logs.items():
 # ## Summary
 #
 # - The entropy bonus empties the explorer's cells; kappa barely moves them.
-# - Training is chaotic, so a result is "k of n seeds"; one run is an example.
-# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first.
+# - Training is chaotic, so a result is "k of n seeds" with its Wilson interval; one run is
+#   an example.
+# - 3 seeds cannot tell a rare trap from a common one; a second block of 20 checks the first,
+#   and a paired test (McNemar) compares two settings on the same seeds.
 # - The sign of kappa is backwards, negative kappa is not what traps runs, and most trapped
 #   runs always abort; an entropy bonus from the start prevents most traps at the default
 #   settings, not those of a FIXATE readout bias.
 # - From a log: NaN or inf means diverged; advantages all about zero means trapped.
 
 # %% [markdown]
-# ## Bonus A: the counts behind the verdicts
+# ## Bonus A: the takeaways and the counts behind the verdicts
 #
+# Each verdict's takeaway:
+
+# %%
+display(Markdown("\n".join(["| # | takeaway |", "| --- | --- |"]
+                           + [f"| {r.number} | {r.takeaway} |" for r in rows])))
+
+# %% [markdown]
 # Every count a verdict rests on (k of n, 95 % interval, seeds, per block), then the further
 # numbers and paired tests it quotes, from the same function:
 
@@ -549,7 +489,59 @@ display(Markdown(verdicts.verdict_table(rows)))
 display(Markdown(verdicts.numbers_table(rows)))
 
 # %% [markdown]
-# ## Bonus B: the Wilson interval, by hand
+# Claim 6, recomputed by hand. It is the heart of the analysis: negative kappa traps runs,
+# positive kappa does not. `collapse_kappa` trains each kappa on the same seeds, so the
+# comparison is paired (section 3): only seeds trapped at one kappa and not the other count.
+
+# %%
+trapped6 = {kappa: ck.trapped[ck.select(kappa=kappa)] for kappa in (-0.4, 0.0, 0.4)}
+parts = [f"kappa {kappa:+.1f}: {t.sum()} of {len(t)}" for kappa, t in trapped6.items()]
+print("trapped, both blocks: " + ", ".join(parts))
+paired6 = {}
+for b in ck.blocks + [None]:
+    where = {} if b is None else {"block": b}
+    paired6[b] = stats.mcnemar(ck.trapped[ck.by_seed(kappa=-0.4, **where)],
+                               ck.trapped[ck.by_seed(kappa=0.4, **where)])
+    only_neg, only_pos, p = paired6[b]
+    print(f"{'both blocks' if b is None else f'block {b}'}: {only_neg} seeds trapped only at "
+          f"-0.4, {only_pos} only at +0.4 (exact McNemar p = {p:.2f})")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the recomputed counts and tests are verdicts.py's
+for kappa in (-0.4, 0.0, 0.4):
+    c = v[6].count(f"runs trapped, kappa {kappa:+.1f}")
+    t = ck.trapped[ck.by_seed(kappa=kappa)]
+    assert (c.k, c.n, c.seeds) == (int(t.sum()), len(t), len(t))
+    assert c.blocks == tuple((int(ck.trapped[ck.select(kappa=kappa, block=b)].sum()),
+                              len(ck.select(kappa=kappa, block=b))) for b in ck.blocks)
+assert v[6].tests[0].pooled == paired6[None]
+assert v[6].tests[0].blocks == tuple(paired6[b] for b in ck.blocks)
+# 6: no detectable kappa effect in either block or pooled, and trapping is common at every kappa
+assert v[6].verdict == "not supported" and v[6].replication == "yes"
+assert all(p >= 0.05 for _, _, p in paired6.values())
+assert all(c.interval[0] > 0.1 for c in v[6].counts), "trapping is common at every kappa"
+
+# %% [markdown]
+# ## Bonus B: section 2's two paths, drawn
+#
+# Left: the two runs' rewards, the same until the dotted line. Right: the difference of their
+# policy entropies on a log scale (a difference of exactly 0 is drawn at 1e-9).
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.8, 4.2))
+for (name, r), colour in zip(reward.items(), ("C0", "C3"), strict=True):
+    ax1.plot(r, color=colour, lw=1.2, label=name)
+ax1.axvline(same, color="0.5", ls=":", label=f"first update that differs ({same})")
+ax1.set(xlabel="update", ylabel="mean reward per trial", title=f"seed {SEED}, trained twice")
+ax1.legend(frameon=False)
+ax2.semilogy(np.arange(len(gap)), np.maximum(gap, 1e-9), color="k", lw=1.2)
+ax2.set(xlabel="update", ylabel="|difference| (0 drawn at 1e-9)",
+        title="the two runs' policy entropy: difference")
+fig.tight_layout()
+assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
+
+# %% [markdown]
+# ## Bonus C: the Wilson interval, by hand
 #
 # Notebook 00 (How we count) wrote the Wilson interval; section 3 used the library's
 # `stats.wilson`. Write it yourself here.
@@ -596,7 +588,7 @@ for name, t in samples.items():
           f"stats.wilson {100 * lib[0]:.0f}-{100 * lib[1]:.0f} %")
 
 # %% [markdown]
-# ## Bonus C: the logs in full, and partial logs
+# ## Bonus D: the logs in full, and partial logs
 #
 # The three stored runs' logs as upstream prints them:
 
@@ -621,6 +613,36 @@ print(diagnose_log(cut))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert any("incomplete" in c for c in diagnose_log(cut).caveats)
+
+# %% [markdown]
+# The analysis's own log, the one it calls "collapsed", prints the advantages' mean but not
+# their spread:
+
+# %%
+analysis_log = """
+Step 600:
+Advantage (delta_prime):
+  Mean: -0.005360
+  Positive: 36.6%
+  Negative: 63.4%
+Log-probabilities:
+  Mean: -0.000000
+  Std: 0.000000
+Gradient Statistics:
+  Total norm: 0.000000
+Policy Entropy:
+  Mean entropy: 0.000000
+"""
+print(diagnose_log(analysis_log))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+diagnosis = str(diagnose_log(analysis_log))
+assert diagnosis.startswith("Diagnosis: trapped") and "zero because the advantages are" in diagnosis
+assert "adv_std" not in parse_log(analysis_log)[-1], "the analysis prints no spread"
+
+# %% [markdown]
+# The diagnoser calls it trapped from the mean alone. Exercise 3's rule asks for the spread
+# too, so it cannot judge this block: a missing value is not a NaN from training.
 
 # %% [markdown]
 # ## References

@@ -613,6 +613,24 @@ def test_collapse_count_rejects_a_rate_one_kappa_and_aborts_only():
     assert "every trapped mode" in _wrong(nb05.trapped_count, aborts_only)
     assert "expected" not in _wrong(nb05.trapped_count, aborts_only)  # no answer given away
 
+    def row_numbers(cat, network, wout_std, lr, entropy_coef):
+        k = n = 0
+        for kappa in sorted(set(cat.kappa.tolist())):
+            name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+            if name is not None:
+                k, n = k + int(np.sum(rows)), n + len(rows)
+        return k, n
+
+    def no_none_skip(cat, network, wout_std, lr, entropy_coef):
+        k = n = 0
+        for kappa in sorted(set(cat.kappa.tolist())):
+            name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+            k, n = k + int(cat.datasets[name].trapped[rows].sum()), n + len(rows)
+        return k, n
+
+    assert "not the row numbers" in _wrong(nb05.trapped_count, row_numbers)
+    assert "(None, [])" in _wrong(nb05.trapped_count, no_none_skip)
+
 
 def test_classify_log_rejects_entropy_rules_and_nan_equality():
     import math
@@ -643,6 +661,13 @@ def test_classify_log_rejects_entropy_rules_and_nan_equality():
     assert "math.isnan misses" in _wrong(nb05.classify_log, nan_only_in_entropy)
     assert "look at what the advantages do" in _wrong(nb05.classify_log,
                                                        by_printed_zero_gradient)
+
+    def trapped_first(b):
+        if abs(b["adv_mean"]) < 0.05 and b["adv_std"] < 0.05:
+            return "trapped"
+        return "learning" if all(math.isfinite(v) for v in b.values()) else "diverged"
+
+    assert "non-finite values first" in _wrong(nb05.classify_log, trapped_first)
 
 
 def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():

@@ -69,9 +69,16 @@ def _catalogue():
 
 def _test_trapped_count(fn: Callable) -> str | None:
     cat = _catalogue()
+    # the last setting lacks kappa -0.2 and +0.2: match() returns (None, []) there
     for setting in (("GRU", 0.05, 0.03, 0.0), ("GRU", 0.05, 0.01, 0.0),
-                    ("GRU", 0.05, 0.01, 0.05)):
-        k, n = (int(x) for x in call(fn, cat, *setting))  # the guard checked the type
+                    ("GRU", 0.05, 0.01, 0.05), ("GRU", 0.5, 0.01, 0.0)):
+        try:
+            k, n = (int(x) for x in call(fn, cat, *setting))  # the guard checked the type
+        except KeyError as err:
+            if err.args != (None,):
+                raise
+            return (f"at W_out std {setting[1]} some kappas were not run, so match() returned "
+                    "(None, []) and cat.datasets[None] failed: skip those kappas")
         want = reference_trapped_count(cat, *setting)
         if (k, n) == want:
             continue
@@ -81,8 +88,8 @@ def _test_trapped_count(fn: Callable) -> str | None:
         if n < want[1]:
             hint = ": too few runs; pool every kappa that match() finds"
         elif n == want[1]:
-            hint = (": count every trapped mode (the dataset's `trapped` array), not only "
-                    "always-aborting")
+            hint = (": n is right, k is not: sum the boolean array `trapped[rows]` (not the "
+                    "row numbers), which holds every trapped mode, not only always-aborting")
         # the student's count and what is off about it, not the expected count: the answer
         # must come from their own code
         return f"at {where} you counted {k} of {n} runs; that is not the catalogue's count{hint}"
@@ -141,7 +148,9 @@ def _cases() -> list[tuple[str, str]]:
             (_stored_log("nb03_kappa_lr", 18, 69, nan=every), "diverged"),
             (_stored_log("nb03_kappa_lr", 11, 0), "trapped"),         # entropy 0.33, grad 0.03
             (_stored_log("nb03_kappa_lr", 5, 0), "trapped"),          # entropy 0.29, aborting
-            (_stored_log("nb03_kappa_lr", 18, 69, inf=("grad_norm",)), "diverged")]
+            (_stored_log("nb03_kappa_lr", 18, 69, inf=("grad_norm",)), "diverged"),
+            # advantages about zero but a NaN gradient norm: the non-finite rule comes first
+            (_stored_log("nb03_kappa_lr", 5, 69, nan=("grad_norm",)), "diverged")]
 
 
 def exercise_logs() -> dict[str, str]:
@@ -165,6 +174,9 @@ def _test_classify_log(fn: Callable) -> str | None:
         if want == "diverged" and any(math.isinf(v) for v in block.values()):
             hint = (": this block holds an inf, which math.isnan misses; test with "
                     "math.isfinite (NaN and inf) and look at every statistic")
+        elif want == "diverged" and got == "trapped":
+            hint = (": a NaN or inf anywhere decides the block whatever its advantages show; "
+                    "test for non-finite values first")
         elif want == "diverged":
             hint = (": a NaN is never equal to anything, even NaN; test with math.isfinite "
                     "and look at every statistic")
