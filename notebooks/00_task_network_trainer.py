@@ -124,7 +124,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
 # (**risk-averse**). Notebook 05 judges the written analysis's claims as numbered
-# **verdicts**. Verdict 4 says kappa = -0.2 multiplies *negative* d by 1.2; the formula
+# **verdicts**: confirmed, partly, not supported, refuted, or true for another reason. Verdict 4 says kappa = -0.2 multiplies *negative* d by 1.2; the formula
 # multiplies positive d by 1.2 (printed below): **refuted**.
 #
 # ### Exercise 1: write f(d)

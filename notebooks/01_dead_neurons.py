@@ -496,7 +496,8 @@ assert abs(np.nanmean(relu_runs["reward"]) - np.nanmean(tanh_runs["reward"])) < 
 #
 # ## Summary
 #
-# - The GRU has dead units too; 45-58 % come back, and kappa does not kill them (p = 0.63).
+# - Units die in every network, the GRU too; 45-58 % of those that die come back, and kappa
+#   does not kill them (p = 0.63).
 # - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting runs):
 #   dead units go with the trap; nothing here shows that they cause it.
 # - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and

@@ -124,8 +124,8 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 #
 # ### Exercise 1: the recurrent gradient, before and after one Adam step
 #
-# In: `params`, a dict {name: tensor} of a fresh GRU policy with W_out = 0 (no gradients
-# yet); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
+# In: `params`, a dict {name: tensor} of a fresh GRU policy, here with W_out = 0 (no gradients
+# yet; the checker also tries W_out std 0.1, where a stale gradient would show); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
 # parameters; `lr`, a float. Out: two floats, the norm of `params["W_rec"].grad` now, and
 # after one `torch.optim.Adam` step of size lr on every parameter. Tools:
 # `opt = torch.optim.Adam(params.values(), lr=lr)`, `opt.step()`, `opt.zero_grad()`, and

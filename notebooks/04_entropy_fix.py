@@ -73,8 +73,8 @@ torch.set_num_threads(1)
 # $$ \frac{\partial H}{\partial z_j} = -\pi_j \big(\log \pi_j + H\big), $$
 #
 # with no advantage in it. Descent on the loss moves z along +c_H dH/dz: a positive dH/dz_j
-# raises logit j. One step of a stuck run, which aborts (LEFT during fixation) with
-# probability 0.99 and has d = 0:
+# raises logit j. One step of a stuck run during fixation, where LEFT or RIGHT both abort,
+# LEFT with probability 0.99, and d = 0:
 
 # %%
 z = torch.tensor([0.0, 5.3, 0.0], requires_grad=True)  # logits of FIXATE, LEFT, RIGHT
@@ -91,8 +91,10 @@ print("gradient of H:             ", dH.numpy().round(4))
 assert torch.all(pg == 0), "in the trap the reward term's gradient is exactly 0"
 pi = logp.exp().detach()
 assert torch.allclose(dH, -pi * (pi.log() + H.detach()), atol=1e-6)
-# toward uniform: FIXATE and RIGHT rise alike, the abort (LEFT) falls
+# toward uniform: FIXATE and RIGHT rise alike, LEFT falls; the abort (LEFT + RIGHT) falls by
+# what FIXATE gains (the gradient sums to 0)
 assert torch.isclose(dH[0], dH[2]) and dH[0] > 0 > dH[1]
+assert torch.isclose(dH[1] + dH[2], -dH[0]) and abs(pi[1].item() - 0.99) < 0.005
 assert f"{dH[0].item():.4f}" == "0.0259"
 z_sat = torch.tensor([0.0, 120.0, 0.0], requires_grad=True)  # saturated in float32
 lp = torch.log_softmax(z_sat, 0)
@@ -100,9 +102,9 @@ g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
 assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# While the reward term is silent, the bonus pushes toward uniform: it lowers the abort and
-# raises FIXATE and RIGHT alike (0.0259 each). Raising FIXATE lets a trial reach a choice
-# again. A learning rate or kappa schedule cannot do this: f(0) = 0 at any kappa, times any
+# While the reward term is silent, the bonus pushes toward uniform: it lowers LEFT and
+# raises FIXATE and RIGHT alike (0.0259 each), so the abort (LEFT or RIGHT) falls by what
+# FIXATE gains, and more trials reach a choice again. A learning rate or kappa schedule cannot do this: f(0) = 0 at any kappa, times any
 # lr. But when pi(abort) rounds to exactly 1 in float32, the bonus's gradient is 0 too.
 #
 # ## 2. Where the bonus leads: pi* = softmax(r / tau) (7 min)
@@ -604,8 +606,9 @@ print("(b) trapped, block 1 + block 2, where the blocks disagree:",
 # - The bonus's gradient needs no advantage, so it acts in the trap; its optimum at 0.01 is
 #   deterministic.
 # - From the start, 0.01 keeps most runs out of the trap (5 of 120 trapped, 38 without),
-#   though most end with entropy below 0.1; where runs fall fast, 0.05 is needed. Only a
-#   constant lower lr also beats the control. A logit cap keeps entropy and traps runs.
+#   though most end with entropy below 0.1; where runs fall fast (setting (b)), 0.01 still
+#   leaves 5 of 40 trapped and 0.05 none. At the default settings only a constant lower lr
+#   also beats the control. A logit cap keeps entropy and traps runs.
 # - Switched on at update 400, a bonus almost never frees a stuck run.
 #
 # **Next:** notebook 05, the explorer and the full verdict table.
