@@ -128,7 +128,8 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 # <details><summary>Answer</summary>
 #
 # Not in a way the intervals can show: the counts at the two ends of kappa sit inside
-# overlapping intervals. Verdict 6 (section 4) tests it on paired seeds. A bonus of
+# overlapping intervals. Verdict 6 ("not supported", section 4) rests on a paired test of
+# the same seeds (notebook 03 section 4 runs it: 5 seeds against 2, p = 0.45). A bonus of
 # 0.05 leaves almost no trapped run in any cell (verdict 7).
 # </details>
 #
@@ -197,10 +198,12 @@ a, b = reward.values()
 same = int(np.argmax(a != b)) if (a != b).any() else len(a)
 gap = np.abs(hist["lr 0.01"]["entropy"][:, 0] - hist["lr 0.01 x (1 + 1e-6)"]["entropy"][:, 0])
 early, late = gap[1:6].max(), np.median(gap[-50:])
+before = gap[same - 1]   # the last update at which the rewards still agree
 aborts = np.mean([h["abort_rate"][:same, 0].mean() for h in hist.values()])
 print(f"seed {SEED}: the two runs' rewards agree to the bit for the first {same} updates, "
       f"in which they abort {aborts:.2%} of trials")
-print(f"entropy difference: {early:.0e} (updates 1-5, largest), {late:.0e} (last 50, median)")
+print(f"entropy difference: {early:.0e} (updates 1-5, largest), {before:.0e} (update "
+      f"{same - 1}, rewards still equal), {late:.0e} (last 50, median)")
 for name, h in hist.items():
     mode = analysis.MODES[int(analysis.mode_of_history(h)[0])]
     print(f"{name}: mean reward over the last 50 updates {np.mean(reward[name][-50:]):+.2f}, "
@@ -219,12 +222,13 @@ modes = [analysis.MODES[int(analysis.mode_of_history(h)[0])] for h in hist.value
 if data.machine() == data.read_manifest()["files"]["collapse_kappa.npz"]["built_on"]:
     assert same == 84 and modes == ["learning", "learning"], (same, modes)
     assert aborts > 0.999 and np.all(a[:same] <= -0.48) and early < 1e-6, (aborts, early)
+    assert before > 1e3 * early, (early, before)   # the networks part while the rewards agree
 
 # %% [markdown]
 # On the machine that built the data: for 84 updates both runs abort nearly every trial, so
-# their rewards agree to the bit, though their entropies already differ by under 1e-6. Then
-# the runs part: the entropy difference grows more than a thousandfold. Both end in the same
-# mode, learning: two paths to one ending.
+# their rewards agree to the bit. The networks part all the same: their entropy difference,
+# under 1e-6 in the first updates, grows more than a thousandfold in those 84 updates, and
+# then the rewards part too. Both end in the same mode, learning: two paths to one ending.
 #
 # Training is chaotic: a change far below any setting, or another CPU's rounding, picks the
 # path. This pair ends alike; other seeds may not, and one pair cannot say how often. So a
@@ -336,6 +340,8 @@ display(Markdown("\n".join(table)))
 # each sentence above, against verdicts.py's words and counts
 assert v[4].verdict == "refuted" and np.isclose(v[4].numbers["factor on d > 0 at kappa -0.2"], 1.2)
 assert v[6].verdict == "not supported"
+t6 = v[6].tests[0]   # section 1's Think! answer quotes its paired test
+assert t6.pooled[:2] == (5, 2) and f"{t6.p:.2f}" == "0.45", (t6.pooled, t6.p)
 assert all(0.2 <= c.rate <= 0.45 for c in v[6].counts), "about a third at every kappa"
 assert v[10].count("trapped runs that always abort").interval[0] > 0.5
 # 7: the bonus from the start prevents most traps at the default settings
