@@ -34,8 +34,9 @@ except ImportError:
 #    whether they go with the trap;
 # 3. find what does kill them, and judge the SimpleRNN's readout.
 #
-# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 48
-# minutes; Run All takes under a minute.
+# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 54
+# minutes with the exercises, as one reader working as a student measured it (the section
+# headings are estimates); Run All takes under a minute.
 #
 # > **From notebook 00** (sections 7 and 8)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.

@@ -36,8 +36,9 @@ except ImportError:
 # 4. compare settings by paired seeds, in seed blocks.
 #
 # **Prerequisites.** Notebook 00 (the policy gradient, the kappa transform, the glossary,
-# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 50 minutes;
-# Run All takes under a minute.
+# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 53 minutes
+# with the exercises, as one reader working as a student measured it (the section headings
+# are estimates); Run All takes under a minute.
 
 # %%
 # %matplotlib inline

@@ -39,7 +39,8 @@ except ImportError:
 #
 # **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`, the FIXATE
 # bias) and 03 (the trap); softmax and logarithms.
-# **Time:** about 46 minutes (Run All: under a minute).
+# **Time:** about 54 minutes with the exercises, as one reader working as a student
+# measured it (the section headings are estimates); Run All takes under a minute.
 #
 # > **From notebook 00.** **Trapped**: final mode *never chooses* or *always aborts* (these two
 # > are **stuck**), or *one side*. **Blocks**: seeds come in two blocks of 20. **Paired

@@ -44,8 +44,8 @@ except ImportError:
 # > - **seed block**: 20 seeds; a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
 #
-# **Time:** about 44 minutes: 41 for sections 1-5 and their three exercises, 3 for this
-# introduction and the Summary; the Bonus is extra. Run All: about 20 seconds.
+# **Time:** about 52 minutes for sections 1-5 and their three exercises, as one reader
+# working as a student measured it (the section headings are estimates); the Bonus is extra. Run All: about 20 seconds.
 
 # %%
 # %matplotlib inline

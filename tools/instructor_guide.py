@@ -168,8 +168,8 @@ def block(path: Path, wrong: list) -> str:
            f"`pyrl_mini/exercises/nb{number}.py` by `tools/instructor_guide.py`; do not edit "
            "between the markers.*", "",
            "**Learning objectives.** The student will", "", goals, "",
-           f"**The notebook's own time estimate:** {estimate} (the author's estimate, not a "
-           "measurement; see *How long it takes*).", "", "**Exercises**", ""]
+           f"**The time the notebook states:** {estimate} (see *How long it takes*).", "",
+           "**Exercises**", ""]
     for ex in editions.solutions(nb):
         exercise = by_name.get(ex["name"])
         if exercise is None:
