@@ -454,7 +454,8 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # 5 and 6 (11 of 40); the blocks' intervals overlap. Of 40 paired seeds, 7 are discordant, 5
 # to 2 (p = 0.45); neither block finds a difference: replicated. The analysis's claim that
 # negative kappa brings the collapse and positive kappa stays healthy, verdict 6, is **not
-# supported** (notebook 03).
+# supported** (notebook 03). We count trapped runs, not zeros in a log, because a log's zeros
+# cannot tell a trapped run from a converged one (section 7).
 #
 # ## Summary
 #

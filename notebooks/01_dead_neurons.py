@@ -327,8 +327,8 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 
 # %% [markdown]
 # Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
-# do not always abort separate better (0.79). Dead units go with the trap; that does not show
-# they cause it.
+# do not always abort separate better (0.79), so one-step trials do not make the link. Dead
+# units go with the trap; that does not show they cause it.
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #

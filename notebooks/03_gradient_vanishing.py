@@ -368,8 +368,9 @@ assert [(c.k, c.n) for c in ten.counts] == [(257, 371), (32, 371)]
 # %% [markdown]
 # **Verdict 10** (ours: the trap is an absorbing state of the task's rewards, one the run
 # cannot leave): **confirmed** for the stuck runs, 289 of the 371 trapped (257 always abort,
-# 32 never choose): every trial pays the same, so the mean of f(d) is about zero. The other
-# 82 pick one side.
+# 32 never choose): every trial pays the same, so the mean of f(d) is about zero. Unlike
+# section 1's plateau, one more step of fixation still ends in an abort and pays the same;
+# only holding to the end pays more, and that almost never happens. The other 82 pick one side.
 #
 # **Verdict 8** (clipping does not help): **confirmed**, for another reason than the
 # analysis's (f(d) averages zero, not log pi): 0 of 289 stuck runs were clipped in their last

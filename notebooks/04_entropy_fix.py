@@ -281,7 +281,7 @@ assert len(when) == 38 and (when == 10).sum() == 36, when
 # 2), so the entropy ends low anyway.
 # </details>
 #
-# ## 4. The alternatives, ranked (8 min)
+# ## 4. The alternatives, compared (8 min)
 #
 # Two settings at kappa = -0.4, 40 seeds each: **(a)** the default settings, section 3's
 # runs (lr 0.01, 800 updates); **(b)** lr 0.03, 250 updates, where runs fall fast. The
