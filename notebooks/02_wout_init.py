@@ -437,7 +437,8 @@ assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by
 # only without (p = 5e-09), and each block points the same way: replicated. It also changes
 # the trap: without it 11 of the 12 trapped runs always abort; with it none does. Verdict 11
 # of notebook 05's table, "upstream's readout bias toward FIXATE decides the trap":
-# **confirmed**. Its second part, an entropy bonus against the bias, is tested in Bonus J.
+# **confirmed**, on these runs. (The verdict also says what an entropy bonus does against
+# the bias; that extension comes after the Summary.)
 #
 # ## Summary
 #

@@ -368,8 +368,8 @@ for r in rows:
 # ## 5. Diagnose a log (10 min)
 #
 # Upstream prints a log block every few updates; `parse_log(text)` turns one into a dict.
-# Three stored runs' logs at update 690, one row each (full text in Bonus D). adv_mean and
-# adv_std: the mean and spread of f(d), "Advantage (delta_prime)" in the log.
+# Three stored runs' logs at update 690, one row each (the full texts follow the Summary).
+# adv_mean and adv_std: the mean and spread of f(d), "Advantage (delta_prime)" in the log.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares the three stored runs' logs
