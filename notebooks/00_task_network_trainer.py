@@ -25,13 +25,14 @@ except ImportError:
 #
 # A recurrent network learns a monkey's gambling task by policy gradient. Make the gradient
 # *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
-# deterministic and ignore the offer. This collection tests a written diagnosis of that failure in pyrl (Song, Yang & Wang 2017), the
-# code we call **upstream**.
+# deterministic and ignore the offer. This collection tests a written diagnosis of that failure
+# in pyrl (Song, Yang & Wang 2017), the code we call **upstream**. Each term (kappa, entropy,
+# trapped) is defined below where it is first needed.
 #
 # **Learning objectives.**
 # 1. the gambling task and its equal-EV pairs;
 # 2. REINFORCE with a baseline;
-# 3. what a kappa-weighted baseline learns;
+# 3. why a kappa-weighted update prefers risk (an expectile);
 # 4. trapped versus converged runs, counted over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
@@ -53,15 +54,15 @@ torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The gambling task (5 min)
+# ## 1. The gambling task (4 min)
 #
 # A trial (Nakazawa et al. 2023) shows two options, each a probability p and a
 # magnitude m. Epochs: **fixation** (hold still), **stimulus** (options shown, still hold),
 # **decision** (choose). Actions: FIXATE, CHOOSE-LEFT, CHOOSE-RIGHT. Aborting (breaking
 # fixation early) and not choosing are penalised; a choice pays m with probability p, else 0.
-# The 25 options are numbered 0-24 row by row in the table below, bottom row (p = 0.1) first,
-# lowest EV first; the trial drawn shows options 7 and 17 (p = 0.3 and 0.7, middle column).
-# Each figure row is one input: the fixation cue, then p and m as rescaled logs in [0, 1].
+# The trial drawn offers p = 0.3 and p = 0.7 (printed below), both from the middle column of
+# the table below. Each figure row is one input: the fixation cue, then p and m as rescaled
+# logs in [0, 1].
 
 # %%
 task = TrainSettings().task
@@ -69,12 +70,12 @@ left, right = 7, 17  # option i: row i // 5 (p), column i % 5 (EV) of the table 
 print(f"{task.steps} steps per trial; abort pays {task.abort_penalty}, "
       f"no choice pays {task.no_choice_penalty}")
 for side, i in (("left", left), ("right", right)):
-    print(f"{side}: option {i}, p = {tasks.OPTION_P[i]:.1f}, m = {tasks.OPTION_MAGNITUDE[i]:.2f}")
+    print(f"{side}: p = {tasks.OPTION_P[i]:.1f}, m = {tasks.OPTION_MAGNITUDE[i]:.2f}")
 plots.plot_trial(task, left=left, right=right);
 
 # %% [markdown]
-# **Each column has one expected value** (EV; m = EV / p): a pair from one column, like 7 and
-# 17, differs in risk alone (lower p: riskier).
+# **Each column has one expected value** (EV; m = EV / p): a pair from one column, like the
+# trial's, differs in risk alone (lower p: riskier).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 plots.plot_option_grid();
@@ -124,9 +125,8 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # \qquad -1 < \kappa < 1 .$$
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
-# (**risk-averse**). Notebook 05 judges the written analysis's claims as numbered
-# **verdicts**: confirmed, partly, not supported, refuted, or true for another reason. Verdict 4 says kappa = -0.2 multiplies *negative* d by 1.2; the formula
-# multiplies positive d by 1.2 (printed below): **refuted**.
+# (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; below it
+# scales positive d: **refuted**, verdict 4 of notebook 05's list.)
 #
 # ### Exercise 1: write f(d)
 #
@@ -162,65 +162,38 @@ up, down = kappa_transform(d, -0.2) * torch.tensor([1.0, -1.0])
 assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0, x0.8 on d < 0"
 
 # %% [markdown]
-# ## 4. What a kappa-weighted baseline learns: an expectile (10 min)
+# ## 4. Why kappa < 0 prefers risk: an expectile (6 min)
 #
-# The baseline follows V <- V + lr f(R - V) and settles, on average, where E[f(R - V)] = 0.
-# Writing (x)+ = max(x, 0) for the positive part, that is
-#
-# $$ (1-\kappa)\,\mathbb{E}[(R - V)_+] = (1+\kappa)\,\mathbb{E}[(V - R)_+] .$$
-#
-# With tau = (1 - kappa) / 2 this is tau E[(R - V)+] = (1 - tau) E[(V - R)+], the
-# **tau-expectile** of R: the mean at kappa = 0, above the mean at kappa < 0.
-#
-# ### Exercise 2: derive the risk-sensitive value of a gamble
-#
-# A gamble pays m with probability p, else 0 (0 < V < m). Write tau E[(R - V)+] =
-# (1 - tau) E[(V - R)+] for its two outcomes and solve it for V, without simulating. Hint: with
-# probability p, R - V = m - V > 0; otherwise R - V = -V < 0. In: floats p, m, kappa; out: V,
-# a float.
+# The baseline follows V <- V + lr f(R - V) and settles, on average, where the mean update
+# E[f(R - V)] is zero. At kappa = 0 that is the mean of R; at kappa < 0, where f scales good
+# surprises up, V settles above the mean. Statisticians call this point an **expectile** of R.
+# For a gamble paying m with probability p, else 0, the mean update is
+# p f(m - V) + (1 - p) f(0 - V); the cell finds its zero on a fine grid of V, with your f:
 
 # %%
-def gamble_value(p: float, m: float, kappa: float) -> float:
-    """The value V where the expected kappa-weighted update of V is zero, for a gamble paying
-    m with probability p and 0 otherwise."""
-    ...
+def settles_at(p, m, kappa):
+    """The V in [0, m] where the mean update p f(m - V) + (1 - p) f(-V) is closest to zero."""
+    V = torch.linspace(0, m, 100_001)
+    mean_update = p * kappa_transform(m - V, kappa) + (1 - p) * kappa_transform(-V, kappa)
+    return float(V[mean_update.abs().argmin()])
 
 
-# %%
-gamble_value = exercises.gamble_value.check(gamble_value)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# With probability p, R - V = m - V > 0 (weight tau); otherwise R - V = -V < 0 (weight
-# 1 - tau). So tau p (m - V) = (1 - tau)(1 - p) V, and
-# V = tau p m / (tau p + (1 - tau)(1 - p)).
-#
-# ```python
-# def gamble_value(p, m, kappa):
-#     tau = (1 - kappa) / 2
-#     return tau * p * m / (tau * p + (1 - tau) * (1 - p))
-# ```
-# </details>
-
-# %% [markdown]
-# The baseline values a state, not an option; but f weighs the policy's updates the same way,
-# so a choice pulls on the policy as if its option were worth its own expectile. Two options of
-# equal EV at kappa = -0.4:
-
-# %%
 ev = 1.0
-risky, safe = gamble_value(0.1, ev / 0.1, -0.4), gamble_value(0.9, ev / 0.9, -0.4)
-print(f"kappa=-0.4, EV {ev}: value of p=0.1 {risky:.2f}, of p=0.9 {safe:.2f}")
+risky, safe = settles_at(0.1, ev / 0.1, -0.4), settles_at(0.9, ev / 0.9, -0.4)
+print(f"kappa=-0.4, EV {ev}: p=0.1 settles at {risky:.2f}, p=0.9 at {safe:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
+for p_, m_ in ((0.1, 10.0), (0.9, 1 / 0.9)):  # the grid's zero is the closed form of Bonus A
+    assert abs(settles_at(p_, m_, -0.4) - exercises.reference_gamble_value(p_, m_, -0.4)) < 1e-3
 
 # %% [markdown]
-# The lower-p option is worth more at kappa < 0 (less at kappa > 0), so a risk-seeking
-# network should prefer it; section 6 tests trained networks.
+# Both options have EV 1, yet at kappa = -0.4 the riskier one settles higher. The baseline
+# values the state, not each option; but the policy's update weighs each choice's surprise by
+# the same f, so on average an option pulls as if worth its own expectile, and a risk-seeking
+# network should prefer lower p (section 6 tests this). Bonus A derives the closed form.
 #
-# ## 5. Training (6 min)
+# ## 5. Training (7 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -236,7 +209,7 @@ live = train(TrainSettings(updates=300, seed=1), desc="300 updates")
 h = live.member(0)
 
 # %% [markdown]
-# ### Exercise 3 (prediction): which is learned first?
+# ### Exercise 2 (prediction): which is learned first?
 #
 # Which will this run reach first: abort under 20 % of trials ("fixation"), choose the
 # higher-EV offer over 60 % of the time ("choice"), or both within 20 updates ("together")?
@@ -275,15 +248,15 @@ assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 # +0.4 by 0.2) and entropy_coef (0, 0.01, 0.05). Left: each seed's share of lower-p choices on
 # equal-EV pairs. Right, at the chosen kappa: colour is the share of left choices, by the log p
 # difference (x) and log EV difference (y) of left minus right; the row y = 0 holds the
-# equal-EV pairs. The line above names each seed's mode (section 7).
+# equal-EV pairs. The line above names each seed's mode (defined in section 7).
 
 # %%
 grid = data.load("nb00_main_grid")
 widgets.kappa_demo(grid, kappa=-0.4)
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares kappa_slope(entropy_coef): slope and standard error of a least-squares line through
-# (kappa, lower-p rate) of every run that still chooses
+# prints each seed's lower-p rate with its mode at kappa -0.4 and +0.4, and the slope (with its
+# standard error) of a least-squares line through (kappa, lower-p rate) of every run that chooses
 
 
 def kappa_slope(entropy_coef):
@@ -294,15 +267,19 @@ def kappa_slope(entropy_coef):
     return slope, np.sqrt(cov[0, 0])  # the slope's variance is the covariance's [0, 0]
 
 
-# %%
+def mode_word(m):
+    return analysis.MODES[m].replace("_", " ") if m >= 0 else "stopped"
+
+
 kappas, risky_rate = analysis.risk_preference(grid, entropy_coef=0.0)
 low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
+seed_modes = {k: grid.mode[grid.by_seed(kappa=k, entropy_coef=0.0)] for k in (-0.4, 0.4)}
 for k, rates in ((-0.4, low), (0.4, high)):
-    print(f"kappa {k:+.1f}, entropy_coef 0: lower-p choices per seed",
-          ", ".join(f"{r:.2f}" for r in rates))
+    print(f"kappa {k:+.1f}, entropy_coef 0, lower-p rate per seed: " + ", ".join(
+        f"{r:.2f} ({mode_word(m)})" for r, m in zip(rates, seed_modes[k], strict=True)))
 slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
-for c, (slope, se) in slopes.items():
-    print(f"entropy_coef {c:g}: slope of lower-p rate vs kappa {slope:+.2f} +- {se:.2f}")
+print("slope of lower-p rate vs kappa at entropy_coef 0, 0.01, 0.05: " + ", ".join(
+    f"{slope:+.2f} +- {se:.2f}" for slope, se in slopes.values()))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
@@ -319,10 +296,15 @@ assert np.nanmean(low) > 0.5 > np.nanmean(high), "risk-seeking above 0.5, risk-a
 assert np.all(low > 0.5) and np.all(high[np.isfinite(high)] < 0.5), "each seed, as the prose says"
 both = np.isfinite(low) & np.isfinite(high)
 assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"
+hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
+       for k in seed_modes}
+for k, modes in seed_modes.items():  # the prose's "learning": settled, below converged's rule
+    settled = modes == analysis.MODES.index("learning")
+    assert settled.any() and np.all(hev[k][settled] < analysis.CONVERGED_HIGHER_EV)
 
 # %% [markdown]
 # **Think!** Does a larger entropy_coef remove the kappa effect? Move its slider and compare
-# the heatmap's row y = 0 at kappa = -0.4 and +0.4, then read the slopes above.
+# the heatmap's row y = 0 at kappa = -0.4 and +0.4, then read the slopes printed above.
 #
 # <details><summary>Answer</summary>
 #
@@ -333,9 +315,11 @@ assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 
 #
 # **Result: kappa does what its name says.** Every seed picks the lower-p option on more than
 # half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: stopped choosing); the
-# slope is negative, many standard errors from zero, at every entropy_coef.
+# slope is negative, many standard errors from zero, at every entropy_coef. These seeds stay
+# "learning" (section 7), not converged: a risk preference gives up some EV on unequal pairs,
+# so they miss the converged rule.
 #
-# ## 7. Glossary: how a run ends (4 min)
+# ## 7. Glossary: how a run ends (5 min)
 #
 # A converged run is nearly deterministic too, so a run is judged by its **behaviour mode**
 # over its last 50 updates: the first of the five modes that holds. The last four rows are
@@ -366,14 +350,21 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 8. How we count (6 min)
+# ## 8. How we count (5 min)
 #
-# Seeds at the same settings can end in different modes, so a result is a frequency. Example:
-# the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two **seed
-# blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4 with +0.4.
+# Seeds at the same settings can end in different modes, so a result is a frequency. One worked
+# example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
+# **seed blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4 with +0.4.
 #
-# - **k of n**: k of n runs end trapped.
-# - **Wilson 95 % interval** (`wilson` below): the rates that k of n does not rule out.
+# - **k of n** runs end trapped; its **Wilson 95 % interval** holds the rates that k of n does
+#   not rule out (unlike mean ± 2 standard errors, it is not empty at k = 0 or k = n).
+# - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
+#   one kappa only, say anything about kappa. The **exact McNemar test**: with no kappa effect
+#   each discordant seed falls either way with probability 1/2; p is the chance of a split at
+#   least this uneven, either way (7 to 0: p = 2 × (1/2)^7 = 0.016). p < 0.05 is a difference.
+# - **Replication**: each block is counted and tested on its own; a result is **replicated**
+#   when the blocks agree: their Wilson intervals overlap and each block's test finds what the
+#   pooled test finds (a difference, or none).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares `trapped` (kappa -> one flag per seed, seeds in the same order at both kappas) and
@@ -385,27 +376,17 @@ groups = {"block 1": ck.block[rows[-0.4]] == 1, "block 2": ck.block[rows[-0.4]] 
           "pooled": np.ones(len(rows[-0.4]), bool)}
 
 # %%
-z = 1.96
-
-
-def wilson(k, n):
-    centre = (k + z ** 2 / 2) / (n + z ** 2)
-    half = z / (n + z ** 2) * np.sqrt(k * (n - k) / n + z ** 2 / 4)
-    return centre - half, centre + half
-
-
-for kappa, flags in trapped.items():
-    counts = []
-    for name, g in groups.items():
-        k, n = int(flags[g].sum()), int(g.sum())
-        lo, hi = wilson(k, n)
-        counts.append(f"{name} {k} of {n} ({100 * lo:.0f}-{100 * hi:.0f} %)")
-    print(f"kappa {kappa:+.1f} trapped: " + "; ".join(counts))
+a, b = trapped[-0.4], trapped[0.4]
+for name, g in groups.items():
+    n, k_a, k_b = int(g.sum()), int(a[g].sum()), int(b[g].sum())  # k of n trapped, each kappa
+    (lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n), stats.wilson(k_b, n)  # Wilson 95 %
+    only_a, only_b, p = stats.mcnemar(a[g], b[g])  # discordant seeds, exact two-sided p
+    print(f"{name}: trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
+          f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the formula is stats.wilson, and these counts are verdict 6's (verdicts.py counts them so)
+# these counts are verdict 6's (verdicts.py counts them so); p is the formula of the prose
 assert np.allclose(ck.values("kappa"), [-0.4, 0, 0.4]), "three kappas, as the prose says"
-assert np.allclose(wilson(7, 20), stats.wilson(7, 20), atol=1e-3)
 assert all(np.array_equal(ck.arrays["seed"][rows[-0.4]], ck.arrays["seed"][r])
            for r in rows.values()), "the two kappas hold the same seeds in the same order"
 for kappa, r in rows.items():
@@ -415,30 +396,9 @@ for kappa, r in rows.items():
     assert c.replicated, "the two blocks agree within their intervals"
 assert [int(trapped[-0.4][g].sum()) for g in groups.values()] == [7, 7, 14]
 assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
-
-# %% [markdown]
-# - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped
-#   at one kappa only, say anything about kappa.
-# - **Exact McNemar test**: with no kappa effect, each discordant seed falls either way with
-#   probability 1/2; p is the chance of a split at least this uneven, either way. Example: 7
-#   to 0 gives p = 2 × (1/2)^7 = 0.016. p < 0.05 is a difference.
-# - **Replication**: each block is counted and tested on its own. A result is **replicated**
-#   when the two blocks' Wilson intervals overlap and each block's test agrees with the pooled
-#   one.
-
-# %%
-a, b = trapped[-0.4], trapped[0.4]
-for name, g in groups.items():
-    only_a, only_b = int(np.sum(a[g] & ~b[g])), int(np.sum(b[g] & ~a[g]))  # discordant seeds
-    p = stats.sign_test(only_a, only_b)  # two-sided exact p, formula in the hidden cell below
-    print(f"{name}: discordant {only_a} (trapped at -0.4 only) to {only_b} (at +0.4 only); "
-          f"McNemar p = {p:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the sign test by its formula: 2 x P(X <= the smaller count), X ~ Binomial(n, 1/2), at most 1
-n = only_a + only_b
+n = only_a + only_b  # the pooled split: 2 x P(X <= the smaller count), X ~ Binomial(n, 1/2)
 assert p == min(1.0, 2 * sum(comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n)
-assert np.isclose(stats.sign_test(7, 0), 2 / 2 ** 7), "7 to 0: 1/64, as the prose says"
+assert np.isclose(stats.sign_test(7, 0), 2 / 2 ** 7), "7 to 0: 0.016, as the prose says"
 test = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, rows[-0.4], ck.trapped, ck,
                        rows[0.4], ck.trapped)  # verdict 6's paired test, as verdicts.py runs it
 assert test.pooled == stats.mcnemar(a, b) == (only_a, only_b, p)
@@ -453,9 +413,9 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
 # 5 and 6 (11 of 40); the blocks' intervals overlap. Of 40 paired seeds, 7 are discordant, 5
 # to 2 (p = 0.45); neither block finds a difference: replicated. The analysis's claim that
-# negative kappa brings the collapse and positive kappa stays healthy, verdict 6, is **not
-# supported** (notebook 03). We count trapped runs, not zeros in a log, because a log's zeros
-# cannot tell a trapped run from a converged one (section 7).
+# negative kappa brings the collapse and positive kappa stays healthy (verdict 6 of notebook
+# 05's list) is **not supported**; notebook 03 asks why. We count trapped runs, not a log's
+# zeros: those cannot tell a trapped run from a converged one (section 7).
 #
 # ## Summary
 #
@@ -468,8 +428,47 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # Next: notebook 01, dead ReLU units.
 
 # %% [markdown]
-# ## Bonus A: the policy loss, written by you
+# ## Bonus A: the expectile and the policy loss, written by you
 #
+# ### Exercise 3: derive the risk-sensitive value of a gamble
+#
+# Section 4's mean update is zero where (1 - kappa) E[(R - V)+] = (1 + kappa) E[(V - R)+],
+# writing (x)+ = max(x, 0) for the positive part. With tau = (1 - kappa) / 2 this is
+# tau E[(R - V)+] = (1 - tau) E[(V - R)+], the **tau-expectile** of R. For the gamble (m with
+# probability p, else 0; 0 < V < m) solve it for V in closed form, without a grid. Hint: with
+# probability p, R - V = m - V > 0; otherwise R - V = -V < 0. In: floats p, m, kappa; out: V,
+# a float.
+
+# %%
+def gamble_value(p: float, m: float, kappa: float) -> float:
+    """The value V where the expected kappa-weighted update of V is zero, for a gamble paying
+    m with probability p and 0 otherwise."""
+    ...
+
+
+# %%
+gamble_value = exercises.gamble_value.check(gamble_value)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# With probability p, R - V = m - V > 0 (weight tau); otherwise R - V = -V < 0 (weight
+# 1 - tau). So tau p (m - V) = (1 - tau)(1 - p) V, and
+# V = tau p m / (tau p + (1 - tau)(1 - p)).
+#
+# ```python
+# def gamble_value(p, m, kappa):
+#     tau = (1 - kappa) / 2
+#     return tau * p * m / (tau * p + (1 - tau) * (1 - p))
+# ```
+# </details>
+
+# %%
+print(f"kappa=-0.4, EV 1: p=0.1 worth {gamble_value(0.1, 10.0, -0.4):.2f} "
+      f"(section 4's grid: {risky:.2f}), p=0.9 worth {gamble_value(0.9, 1 / 0.9, -0.4):.2f} "
+      f"(grid: {safe:.2f})")
+
+# %% [markdown]
 # ### Exercise 4: the kappa-weighted policy loss
 #
 # Write section 5's L. In: `logits` (time, trials, 3), float; `actions` (time, trials), int64
@@ -567,7 +566,7 @@ for bad in ({"kappa": 1.3}, {"entropy_coeff": 0.01}):
         print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, two Think!s
+# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, Wilson's formula
 #
 # Section 3's f(d) at three kappas:
 
@@ -611,6 +610,22 @@ print(f"kappa 0 trapped: {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40; t
 assert not plots.style_problems(fig), plots.style_problems(fig)
 assert 11 <= int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) <= 14, "about as many as +-0.4"
 assert np.mean(final_entropy > 0.01) > 0.5, "most trapped runs keep some entropy"
+
+# %% [markdown]
+# The Wilson interval of section 8, by its formula (z = 1.96 for 95 %):
+
+# %%
+def wilson(k, n, z=1.96):
+    centre = (k + z ** 2 / 2) / (n + z ** 2)
+    half = z / (n + z ** 2) * np.sqrt(k * (n - k) / n + z ** 2 / 4)
+    return centre - half, centre + half
+
+
+print("7 of 20:", np.round(wilson(7, 20), 3), " 0 of 20:", np.round(wilson(0, 20), 3))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.allclose(wilson(7, 20), stats.wilson(7, 20), atol=1e-3), "the library's formula"
+assert np.allclose(wilson(0, 20), stats.wilson(0, 20), atol=1e-3) and wilson(0, 20)[1] > 0.1
 
 # %% [markdown]
 # **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
