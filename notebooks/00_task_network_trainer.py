@@ -357,7 +357,8 @@ assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_si
 # **seed blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4 with +0.4.
 #
 # - **k of n** runs end trapped; its **Wilson 95 % interval** holds the rates that k of n does
-#   not rule out (unlike mean ± 2 standard errors, it is not empty at k = 0 or k = n).
+#   not rule out (mean ± standard error would shrink to a point at k = 0 or k = n, where
+#   the standard error is zero).
 # - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
 #   one kappa only, say anything about kappa. The **exact McNemar test**: with no kappa effect
 #   each discordant seed falls either way with probability 1/2; p is the chance of a split at
