@@ -242,10 +242,12 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # (p = 0.24 and 0.82).
 
 # %% [markdown]
-# ## 5. Do dead units go with the trap? (9 min)
+# ## 5. Do dead units go with the trap? (5 min)
 #
 # If dead units cause the trap, trapped runs should be the deadest. We compare all 120 runs
-# of section 4 (Bonus B counts the trapped ones).
+# of section 4 (Bonus B counts the trapped ones) by the **AUC**: the probability that a random
+# trapped run has a higher final dead fraction than a random healthy (not trapped) one, ties
+# counting one half; 1 separates perfectly, 0.5 is a coin. Bonus A has you write it.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helpers: a k-of-n count with its blocks, and what the comparisons read of each run.
@@ -274,41 +276,14 @@ def outcome_group(ds) -> np.ndarray:
 
 
 # %% [markdown]
-# ### Exercise 2: how well does a number separate two groups?
-#
-# The AUC is the probability that a random trapped run has a higher dead fraction than a
-# random healthy (not trapped) one, ties counting one half: 1 separates perfectly, 0.5 is a
-# coin. Write `separation_auc(trapped, healthy)`: two 1-d arrays of final dead fractions
-# (any lengths) in, one float out.
-
-# %%
-def separation_auc(trapped, healthy) -> float:
-    """P(dead fraction of a random trapped run > that of a random healthy run), ties 1/2."""
-    ...
-
-
-# %%
-separation_auc = exercises.separation_auc.check(separation_auc)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# ```python
-# def separation_auc(trapped, healthy):
-#     a = torch.as_tensor(trapped, dtype=torch.float64).view(-1, 1)
-#     b = torch.as_tensor(healthy, dtype=torch.float64).view(1, -1)
-#     return ((a > b).double().mean() + 0.5 * (a == b).double().mean()).item()
-# ```
-# </details>
-#
 # An always-aborting trial lasts one step, one chance for a unit to fire, which alone can make
 # it look deader; so we also score the trapped runs that do not always abort. The folded
 # `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
 g0, dead0 = outcome_group(ck), ck.final("dead_fraction")        # one entry per run
-auc_all = separation_auc(dead0[g0 > 0], dead0[g0 == 0])          # every trapped run
-auc_other = separation_auc(dead0[g0 == 2], dead0[g0 == 0])       # not always aborting
+auc_all = stats.auc(dead0[g0 > 0], dead0[g0 == 0])               # every trapped run
+auc_other = stats.auc(dead0[g0 == 2], dead0[g0 == 0])            # not always aborting
 print(f"{np.sum(g0 > 0)} trapped ({np.sum(g0 == 1)} always abort): median dead "
       f"{np.median(dead0[g0 > 0]):.2f} against {np.median(dead0[g0 == 0]):.2f}; "
       f"AUC {auc_all:.2f}")
@@ -318,7 +293,6 @@ print(f"the {np.sum(g0 == 2)} trapped runs that do not always abort: AUC {auc_ot
 assert len(g0) == 120 and [int(np.sum(g0 == g)) for g in (1, 2)] == [30, 8]
 assert (round(np.median(dead0[g0 > 0]), 2), round(np.median(dead0[g0 == 0]), 2)) == (0.22, 0.16)
 assert [round(a, 2) for a in (auc_all, auc_other)] == [0.68, 0.79]
-assert np.isclose(auc_all, stats.auc(dead0[g0 > 0], dead0[g0 == 0]))
 # fewer observed steps can only make a unit look deader (why always-aborting runs are set aside)
 st = examples["SimpleRNN, relu readout"]["states"]
 valid = st["mask"].astype(bool)
@@ -349,7 +323,7 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # Adam with eps 0.01; SGD at lr 1, the step Adam at eps 0.01 takes on small gradients
 # (lr / eps = 1).
 #
-# ### Exercise 3 (prediction): Adam or SGD?
+# ### Exercise 2 (prediction): Adam or SGD?
 #
 # Before the next cell: will more units end dead under default Adam or under plain SGD, seed
 # by seed? Set `deadlier_optimizer` to "Adam", "SGD" or "same".
@@ -461,8 +435,46 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 # Next: notebook 02, the second suspect: a small readout W_out.
 
 # %% [markdown]
-# ## Bonus A: a paired difference by hand
+# ## Bonus A: two statistics by hand
 #
+# ### Exercise 3: how well does a number separate two groups?
+#
+# Section 5's AUC is the probability that a random trapped run has a higher dead fraction than
+# a random healthy (not trapped) one, ties counting one half: 1 separates perfectly, 0.5 is a
+# coin. Write `separation_auc(trapped, healthy)`: two 1-d arrays of final dead fractions
+# (any lengths) in, one float out.
+
+# %%
+def separation_auc(trapped, healthy) -> float:
+    """P(dead fraction of a random trapped run > that of a random healthy run), ties 1/2."""
+    ...
+
+
+# %%
+separation_auc = exercises.separation_auc.check(separation_auc)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def separation_auc(trapped, healthy):
+#     a = torch.as_tensor(trapped, dtype=torch.float64).view(-1, 1)
+#     b = torch.as_tensor(healthy, dtype=torch.float64).view(1, -1)
+#     return ((a > b).double().mean() + 0.5 * (a == b).double().mean()).item()
+# ```
+# </details>
+#
+# On section 5's runs it gives section 5's AUCs:
+
+# %%
+print(f"AUC {separation_auc(dead0[g0 > 0], dead0[g0 == 0]):.2f}; without the always-aborting "
+      f"runs {separation_auc(dead0[g0 == 2], dead0[g0 == 0]):.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert np.isclose(separation_auc(dead0[g0 > 0], dead0[g0 == 0]), auc_all)
+assert np.isclose(separation_auc(dead0[g0 == 2], dead0[g0 == 0]), auc_other)
+
+# %% [markdown]
 # ### Exercise 4: a paired difference and its standard error
 #
 # Section 4 compared each seed with itself at the two kappas. Write

@@ -94,7 +94,7 @@ dead_and_dormant = Exercise(
     "your fractions equal the trainer's diagnostics (dead_fraction, dormant_fraction).")
 
 
-# --- Exercise 2: a paired difference and its standard error ---------------------------------------
+# --- Exercise 4 (Bonus A): a paired difference and its standard error -----------------------------
 def reference_paired_difference(low, high) -> tuple[float, float]:
     """(mean of low - high over pairs, its standard error); low, high: (pairs,) arrays in the
     same order, element k of each from pair k (same seed, same settings but kappa). Working
@@ -140,7 +140,7 @@ paired_difference = Exercise(
     "the mean paired difference and its standard error from the spread of the differences.")
 
 
-# --- Exercise 3: how well a score separates two groups (AUC) --------------------------------------
+# --- Exercise 3 (Bonus A): how well a score separates two groups (AUC) ----------------------------
 def reference_separation_auc(trapped, healthy) -> float:
     """P(a random trapped run has a higher dead fraction than a random healthy run), ties
     counted 1/2: the area under the ROC curve. 0.5 = no information, 1 = perfect."""
