@@ -699,6 +699,13 @@ def _dead_dormant_raw_tau(rates, mask):
     return nb01.reference_dead_and_dormant(rates, mask)[0], (mean_abs <= 0.1).float().mean().item()
 
 
+def _dead_dormant_strict(rates, mask):
+    active = rates.abs() * mask.unsqueeze(-1)
+    mean_abs = active.sum(dim=(0, 1)) / mask.sum()
+    dormant = mean_abs / mean_abs.mean() < 0.1            # the slip: < where "at most" is <=
+    return nb01.reference_dead_and_dormant(rates, mask)[0], dormant.float().mean().item()
+
+
 def test_dead_and_dormant_matches_the_trainer_and_rejects_mask_threshold_and_raw_tau():
     import inspect
 
@@ -708,6 +715,7 @@ def test_dead_and_dormant_matches_the_trainer_and_rejects_mask_threshold_and_raw
     assert "after its trial ended" in _wrong(nb01.dead_and_dormant, _dead_dormant_no_mask)
     assert "exactly zero" in _wrong(nb01.dead_and_dormant, _dead_dormant_threshold)
     assert "layer's average" in _wrong(nb01.dead_and_dormant, _dead_dormant_raw_tau)
+    assert "<=, not <" in _wrong(nb01.dead_and_dormant, _dead_dormant_strict)
     assert "two numbers" in _wrong(nb01.dead_and_dormant, lambda r, m: 0.25)
     counts = lambda r, m: tuple(v * r.shape[-1] for v in nb01.reference_dead_and_dormant(r, m))  # noqa: E731
     assert "not counts" in _wrong(nb01.dead_and_dormant, counts)

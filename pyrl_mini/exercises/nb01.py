@@ -43,6 +43,14 @@ def _unit_batch() -> tuple[torch.Tensor, torch.Tensor]:
     return rates, mask
 
 
+def _boundary_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit 0's mean |r| is exactly 0.1 times the layer's average (1 against 10, exact in
+    float32 and float64), so it is dormant ("at most") and a strict < misses it."""
+    rates = torch.full((4, 2, 4), 13.0)
+    rates[:, :, 0] = 1.0
+    return rates, torch.ones(4, 2)
+
+
 def _test_dead_and_dormant(fn: Callable) -> str | None:
     from ..diagnostics import dead_and_dormant as library_dead_and_dormant
 
@@ -50,7 +58,9 @@ def _test_dead_and_dormant(fn: Callable) -> str | None:
     rand = torch.relu(torch.randn(7, 5, 12, generator=g) - torch.linspace(-1, 2.5, 12))
     rand_mask = (torch.arange(7).unsqueeze(1) < torch.tensor([7, 3, 5, 1, 7])).float()
     for name, (rates, mask) in (("the hand-made batch", _unit_batch()),
-                                ("a random batch", (rand, rand_mask))):
+                                ("a random batch", (rand, rand_mask)),
+                                ("a batch with a unit exactly at the threshold",
+                                 _boundary_batch())):
         dead, dormant = (float(v) for v in call(fn, rates.clone(), mask.clone()))
         if dead > 1 or dormant > 1:   # a count of units, not a fraction
             return (f"on {name} you returned ({dead:.3g}, {dormant:.3g}): return fractions of "
@@ -72,6 +82,9 @@ def _test_dead_and_dormant(fn: Callable) -> str | None:
             if name == "the hand-made batch" and math.isclose(dormant, 3 / 8, abs_tol=1e-6):
                 hint = (": compare each unit's mean |r| with 0.1 times the layer's average "
                         "mean |r|, not with 0.1 itself")
+            elif name.endswith("threshold") and dormant < want_dormant:
+                hint = (": dormant means at most 0.1 times the layer's average, so a unit "
+                        "exactly at it is dormant: compare with <=, not <")
             return f"on {name} your dormant fraction {dormant:.3g} is wrong" + hint
     return None
 
@@ -81,7 +94,7 @@ dead_and_dormant = Exercise(
     "your fractions equal the trainer's diagnostics (dead_fraction, dormant_fraction).")
 
 
-# --- Exercise 2: a paired difference and its standard error ---------------------------------------
+# --- Exercise 4 (Bonus A): a paired difference and its standard error -----------------------------
 def reference_paired_difference(low, high) -> tuple[float, float]:
     """(mean of low - high over pairs, its standard error); low, high: (pairs,) arrays in the
     same order, element k of each from pair k (same seed, same settings but kappa). Working
@@ -127,7 +140,7 @@ paired_difference = Exercise(
     "the mean paired difference and its standard error from the spread of the differences.")
 
 
-# --- Exercise 3: how well a score separates two groups (AUC) --------------------------------------
+# --- Exercise 3 (Bonus A): how well a score separates two groups (AUC) ----------------------------
 def reference_separation_auc(trapped, healthy) -> float:
     """P(a random trapped run has a higher dead fraction than a random healthy run), ties
     counted 1/2: the area under the ROC curve. 0.5 = no information, 1 = perfect."""
