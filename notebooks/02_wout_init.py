@@ -311,7 +311,7 @@ large_wout_traps = exercises.large_wout_traps.check(large_wout_traps)
 # how many of the 40 seeds end trapped, by W_out std (kappa 0, no entropy bonus)
 print("W_out std     " + "".join(f"{w:>6g}" for w in wout_stds))
 print("trapped of 40 " + "".join(f"{int(trapped[w, 0.0].sum()):>6d}" for w in wout_stds))
-# paired by seed (computed with the data above): trapped only at std 0.05 / only at std 2
+# paired by seed (big: exact McNemar, from the folded cell above): only at 0.05 / only at 2
 (a1, b1, _), (a2, b2, p2) = big.blocks
 print(f"only at 0.05 / only at 2: {big.pooled[0]} / {big.pooled[1]} (p = {big.p:.2g}); "
       f"block 1: {a1} / {b1}; block 2: {a2} / {b2} (p = {p2:.2g} alone)")
