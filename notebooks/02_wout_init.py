@@ -26,8 +26,7 @@ except ImportError:
 # The policy reads its action probabilities through logits = r W_out + b_out. The written
 # analysis (notebook 00: the report on upstream, the GRU code pyrl_mini ports) suspects a
 # *small* initial W_out of causing the failure it calls "collapse". We check its claims
-# about update 0, then count how many runs end trapped with a small W_out, a large one, and
-# upstream's readout bias.
+# about update 0, then count how many runs end trapped with a small W_out and a large one.
 #
 # **Learning objectives.** You will
 # 1. find which gradients are exactly zero at W_out = 0;
@@ -126,7 +125,8 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 # ### Exercise 1: the recurrent gradient, before and after one Adam step
 #
 # In: `params`, a dict {name: tensor} of a fresh GRU policy, here with W_out = 0 (no gradients
-# yet; the checker also tries W_out std 0.1, where a stale gradient would show); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
+# yet; the checker also tries W_out std 0.1, where a stale gradient would show);
+# `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
 # parameters; `lr`, a float. Out: two floats, the norm of `params["W_rec"].grad` now, and
 # after one `torch.optim.Adam` step of size lr on every parameter. Tools:
 # `opt = torch.optim.Adam(params.values(), lr=lr)`, `opt.step()`, `opt.zero_grad()`, and
@@ -187,13 +187,14 @@ assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
 # not name.
 # </details>
 #
-# ## 4. The W_out scale sets the first policy (11 min)
+# ## 4. The W_out scale sets the first policy (10 min)
 #
 # A trial pays only if the network fixates through its 7 fixation and stimulus steps (the
 # *hold steps*), then chooses; any other action there aborts it with -0.5. Nothing is trained
-# here. A seed draws W_out = w Z from one standard-normal Z (N, 3), and the first rollout's
-# rates r_t do not depend on W_out; with b_out = 0 the policy training starts from at std w
-# is pi_t = softmax(w r_t Z). We take r_t and Z of 64 trials on 12 seeds.
+# here. Each seed fixes two things: the rates r_t (N units) of its first rollout of 64 trials,
+# which do not depend on W_out, and one standard-normal matrix Z (N, 3). At W_out std w the
+# seed's W_out is w Z and b_out = 0, so the first policy is pi_t = softmax(w r_t Z): only w
+# changes. We take 12 seeds.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares starts[seed] = (rates r_t (T, B, N), Z (N, 3)) for seeds 0-11, and hold_steps (7)
@@ -232,18 +233,23 @@ hold_probability = exercises.hold_probability.check(hold_probability)
 # Your function on 12 seeds, each at std 0 (uniform), 0.1 and 2:
 
 # %%
+def first_policy(rates, Z, w):
+    """pi_t = softmax(w r_t Z): the policy training starts from at W_out std w (b_out = 0)."""
+    return torch.softmax(w * (rates @ Z), dim=-1)
+
+
 stds, uniform = (0.0, 0.1, 2.0), (1 / 3) ** hold_steps
 reach = np.zeros((len(starts), len(stds)))          # one row per seed, one column per std
 for seed, (rates, Z) in starts.items():
     for j, w in enumerate(stds):
-        probs = torch.softmax(w * (rates @ Z), dim=-1)               # the first policy
-        reach[seed, j] = hold_probability(probs, hold_steps) / uniform   # times uniform's
+        chance = hold_probability(first_policy(rates, Z, w), hold_steps)
+        reach[seed, j] = chance / uniform                                # times uniform's
 print(f"uniform policy: a trial fixates all {hold_steps} hold steps with probability "
       f"{uniform:.2g}, {256 * uniform:.2f} trials per batch of 256")
-for j, w in ((1, 0.1), (2, 2.0)):
-    r = reach[:, j]
-    print(f"std {w:g}: chance / uniform's: median {np.median(r):.2g}, range {r.min():.2g} "
-          f".. {r.max():.2g}; {(r >= 10).sum()} of 12 seeds at least 10 times uniform's")
+r01, r2 = reach[:, 1], reach[:, 2]                  # chance / uniform's, by seed
+print(f"std 0.1: chance / uniform's from {r01.min():.2g} to {r01.max():.2g}, by seed")
+print(f"std 2: median seed {np.median(r2):.2g} times uniform's; "
+      f"{(r2 >= 10).sum()} of 12 seeds at least 10 times uniform's")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.allclose(reach[:, 0], 1, rtol=1e-4) and round(256 * uniform, 2) == 0.12  # std 0
@@ -261,13 +267,15 @@ assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() 
 # readout.
 
 # %% [markdown]
-# ## 5. Small against large W_out: how often do runs end trapped? (9 min)
+# ## 5. Small against large W_out: how often do runs end trapped? (7 min)
 #
 # A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
-# offer (notebook 00's glossary). We trained W_out std 0.01, 0.05 (upstream's default), 0.5
-# and 2 (the analysis's 0.1 lies between), kappa 0, no entropy bonus, 800 updates, on two **seed blocks** of 20 (notebook 00,
-# section 8: independent groups of seeds). Every setting uses the same 40 seeds (same
-# initial weights, W_out scaled, same trials), so settings compare seed by seed.
+# offer (notebook 00's glossary). We trained two small W_out stds, 0.01 and 0.05 (upstream's
+# default), and two large ones, 0.5 and 2, so that a gap between small and large would show
+# (the analysis's 0.1 lies between them); kappa 0, no entropy bonus, 800 updates, on two
+# **seed blocks** of 20 (notebook 00, section 8: independent groups of seeds). Every setting
+# uses the same 40 seeds (same initial weights, W_out scaled, same trials), so settings
+# compare seed by seed.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares trapped[std, entropy_coef]: one flag per seed (40, seed order), and each seed's block
@@ -282,6 +290,10 @@ for w in scales.values("wout_std"):
 wout_stds, coefs = sorted({w for w, _ in runs}), (0.0, 0.05)
 trapped = {key: d.trapped[rows] for key, (d, rows) in runs.items()}   # one flag per seed
 block = base.block[runs[0.05, 0.0][1]]                                  # each seed's block
+# paired by seed (exact McNemar, pooled and per block): std 0.05 against std 2
+(d_small, rows_small), (d_large, rows_large) = runs[0.05, 0.0], runs[2.0, 0.0]
+big = verdicts.paired("std 0.05 vs 2", d_small, rows_small, d_small.trapped,
+                      d_large, rows_large, d_large.trapped)
 
 # %% [markdown]
 # ### Exercise 3 (prediction): a large W_out
@@ -296,17 +308,13 @@ large_wout_traps = ...  # "more", "fewer" or "same"
 large_wout_traps = exercises.large_wout_traps.check(large_wout_traps)
 
 # %%
-for w in wout_stds:                       # how many of the 40 seeds end trapped, per block
-    t = trapped[w, 0.0]
-    print(f"std {w:<4g}: {int(t.sum())} of 40 trapped (block 1: {int(t[block == 1].sum())}, "
-          f"block 2: {int(t[block == 2].sum())})")
-# paired by seed (exact McNemar): the seeds trapped only at std 0.05 / only at std 2
-(d_small, rows_small), (d_large, rows_large) = runs[0.05, 0.0], runs[2.0, 0.0]
-big = verdicts.paired("std 0.05 vs 2", d_small, rows_small, d_small.trapped,
-                      d_large, rows_large, d_large.trapped)
-print(f"trapped only at 0.05 / only at 2: {big.pooled[0]}/{big.pooled[1]} (p = {big.p:.2g}); "
-      + "; ".join(f"block {i}: {a}/{b} (p = {p:.2g})" for i, (a, b, p) in
-                  enumerate(big.blocks, start=1)))
+# how many of the 40 seeds end trapped, by W_out std (kappa 0, no entropy bonus)
+print("W_out std     " + "".join(f"{w:>6g}" for w in wout_stds))
+print("trapped of 40 " + "".join(f"{int(trapped[w, 0.0].sum()):>6d}" for w in wout_stds))
+# paired by seed (big: exact McNemar, from the folded cell above): only at 0.05 / only at 2
+(a1, b1, _), (a2, b2, p2) = big.blocks
+print(f"only at 0.05 / only at 2: {big.pooled[0]} / {big.pooled[1]} (p = {big.p:.2g}); "
+      f"block 1: {a1} / {b1}; block 2: {a2} / {b2} (p = {p2:.2g} alone)")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # every cell holds the same 40 seeds in the same order, 20 per block (the pairing McNemar needs)
@@ -362,83 +370,12 @@ assert {t.what: t.pooled for t in v3.tests}["trapped, std 0.05 vs 2"] == big.poo
 # %% [markdown]
 # A small W_out is not the problem; a large one is: 12 and 13 of 40 runs end trapped at std
 # 0.01 and 0.05, 26 and 32 at 0.5 and 2. Paired by seed, std 2 traps 22 seeds that 0.05 does
-# not, 0.05 traps 3 (exact McNemar p = 0.00016, notebook 00 section 8). Replicated: each block points the same way
-# (block 1: 0 against 12; block 2: 3 against 10). That is the rule the verdicts use; a block
-# of 20 need not reach p < 0.05 alone (block 2's p = 0.092).
+# not, 0.05 traps 3 (exact McNemar p = 0.00016, notebook 00 section 8). Replicated: each
+# block points the same way (block 1: 0 against 12; block 2: 3 against 10). That is the rule
+# the verdicts use; a block of 20 need not reach p < 0.05 alone (block 2's p = 0.092).
 #
 # Verdict 3, "a small W_out causes the problem": **refuted** (notebook 05 collects every
 # verdict in one table).
-#
-# ## 6. The readout's initial bias: which trap does a run fall into? (7 min)
-#
-# Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
-# PyTorch code never applies; a port that applies it starts every run with it. pyrl_mini's
-# `fixate_bias` starts b_out at (fixate_bias, 0, 0), 0 by default. With W_out at std 0.05,
-# the first pi is about softmax(b_out):
-
-# %%
-p_fix = float(torch.softmax(torch.tensor([3.0, 0.0, 0.0]), dim=0)[0])   # bias 3
-print(f"bias 3: pi(FIXATE) = {p_fix:.2f}; a trial holds all {hold_steps} hold steps with "
-      f"probability {p_fix ** hold_steps:.2f}, then chooses nothing in the "
-      f"{task.decision_steps} decision steps with {p_fix ** task.decision_steps:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert f"{p_fix ** hold_steps:.2f}" == "0.51" and f"{p_fix ** task.decision_steps:.2f}" == "0.47"
-
-# %% [markdown]
-# Half the trials hold fixation, and half of those then never choose; with b_out = 0 about
-# 0.00046 of trials hold it (section 4). Where do runs end? Bias 0 and 3, W_out std 0.05,
-# kappa 0, 800 updates, on 60 seeds (three seed blocks of 20; other seeds than section 5's),
-# paired by seed:
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares bias_cells[bias, entropy_coef]: the rows of the 60 seeds in seed order, their
-# modes, and each seed's block
-bias = data.load("nb02_readout_bias")                  # W_out std 0.05 (the default), kappa 0
-bias_cells = {(b, e): bias.by_seed(fixate_bias=b, entropy_coef=e)
-         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
-bias_modes = {key: bias.mode[rows] for key, rows in bias_cells.items()}
-bias_block = bias.block[bias_cells[0.0, 0.0]]
-aborts = analysis.MODES.index("always_aborts")
-
-# %%
-n_trapped, n_abort = {}, {}
-for b in (0.0, 3.0):
-    m = bias_modes[b, 0.0]                              # each seed's mode at the end
-    n_trapped[b], n_abort[b] = int(analysis.is_trapped(m).sum()), int((m == aborts).sum())
-    print(f"bias {b:g}: {n_trapped[b]} of 60 trapped, {n_abort[b]} of them always abort")
-by_bias = verdicts.paired("no bias vs bias 3", bias, bias_cells[0.0, 0.0], bias.trapped,
-                          bias, bias_cells[3.0, 0.0], bias.trapped)   # exact McNemar, by seed
-print(f"trapped only without the bias / only with it: {by_bias.pooled[0]}/{by_bias.pooled[1]}"
-      f" (p = {by_bias.p:.1g}); " + "; ".join(
-          f"block {i}: {a}/{b}" for i, (a, b, _) in enumerate(by_bias.blocks, start=1)))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the design: three blocks of 20 seeds, the same seeds in the same order in all six cells
-seed_order = bias.arrays["seed"][bias_cells[0.0, 0.0]]
-assert bias.blocks == [1, 2, 3] and [int((bias_block == k).sum()) for k in (1, 2, 3)] == [20] * 3
-assert all(np.array_equal(bias.arrays["seed"][r], seed_order) for r in bias_cells.values())
-assert len(bias_cells) == 6 and len(set(seed_order.tolist())) == 60
-# the numbers the prose quotes: the bias traps more runs, clearly, in every block ...
-assert (n_trapped[0.0], n_trapped[3.0]) == (12, 46)
-assert by_bias.pooled[:2] == (2, 36) and f"{by_bias.p:.1g}" == "5e-09"
-assert all(b > a for a, b, _ in by_bias.blocks) and by_bias.replicated
-assert n_trapped[3.0] / 60 > stats.wilson(n_trapped[0.0], 60)[1]
-# ... and into other traps: without it most trapped runs always abort, with it none does
-assert (n_abort[0.0], n_abort[3.0]) == (11, 0)
-# the same counts and test as verdict 11 in verdicts.py (notebook 05's table), and its word
-v11 = verdicts.verdicts([11])[0]
-assert v11.verdict == "confirmed"
-assert v11.count("runs trapped, FIXATE bias 3").k == n_trapped[3.0]
-assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by_bias.blocks
-
-# %% [markdown]
-# The bias traps more runs: 46 of 60 against 12; paired, 36 seeds are trapped only with it, 2
-# only without (p = 5e-09), and each block points the same way: replicated. It also changes
-# the trap: without it 11 of the 12 trapped runs always abort; with it none does. Verdict 11
-# of notebook 05's table, "upstream's readout bias toward FIXATE decides the trap":
-# **confirmed**, on these runs. (The verdict also says what an entropy bonus does against
-# the bias; that extension comes after the Summary.)
 #
 # ## Summary
 #
@@ -446,8 +383,8 @@ assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by
 # - "Stronger initial gradients" is true, and irrelevant under Adam.
 # - At std 2 most seeds abort nearly every trial from the start; a few lucky ones fixate.
 # - A small W_out is not the problem (verdict 3: refuted); a large one traps more runs.
-# - Upstream's readout bias toward FIXATE traps more runs, into other traps (verdict 11:
-#   confirmed).
+#
+# Bonus J extends the count to upstream's readout bias toward FIXATE (verdict 11).
 #
 # Next: notebook 03, why the policy gradient of a trapped run vanishes.
 
@@ -726,7 +663,7 @@ assert escaped_large.max() <= 5 < np.median(escaped_small)
 # runs that escaped did so within 2-5 updates (a lucky readout that favours FIXATE); small
 # stds took longer.
 #
-# A one-side run is trapped but not stuck (section 6 finds many at bias 3): its rewards vary.
+# A one-side run is trapped but not stuck (Bonus J finds many at bias 3): its rewards vary.
 #
 # **Think!** A run trapped on one side still gets rewards that vary from trial to trial. Why
 # is that a trap for the policy gradient?
@@ -924,9 +861,81 @@ display(initial_demo)
 # </details>
 
 # %% [markdown]
-# ## Bonus J: an entropy bonus against the readout bias
+# ## Bonus J: the readout's initial bias: which trap does a run fall into?
 #
-# First, which trap each run of section 6 ends in: with the bias, the trapped runs never
+# Upstream's configuration sets a readout bias `bout = [3, 0, 0]` toward FIXATE that its
+# PyTorch code never applies; a port that applies it starts every run with it. pyrl_mini's
+# `fixate_bias` starts b_out at (fixate_bias, 0, 0), 0 by default. With W_out at std 0.05,
+# the first pi is about softmax(b_out):
+
+# %%
+p_fix = float(torch.softmax(torch.tensor([3.0, 0.0, 0.0]), dim=0)[0])   # bias 3
+print(f"bias 3: pi(FIXATE) = {p_fix:.2f}; a trial holds all {hold_steps} hold steps with "
+      f"probability {p_fix ** hold_steps:.2f}, then chooses nothing in the "
+      f"{task.decision_steps} decision steps with {p_fix ** task.decision_steps:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert f"{p_fix ** hold_steps:.2f}" == "0.51" and f"{p_fix ** task.decision_steps:.2f}" == "0.47"
+
+# %% [markdown]
+# Half the trials hold fixation, and half of those then never choose; with b_out = 0 about
+# 0.00046 of trials hold it (section 4). Where do runs end? Bias 0 and 3, W_out std 0.05,
+# kappa 0, 800 updates, on 60 seeds (three seed blocks of 20; other seeds than section 5's),
+# paired by seed:
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# prepares bias_cells[bias, entropy_coef]: the rows of the 60 seeds in seed order, their
+# modes, and each seed's block
+bias = data.load("nb02_readout_bias")                  # W_out std 0.05 (the default), kappa 0
+bias_cells = {(b, e): bias.by_seed(fixate_bias=b, entropy_coef=e)
+         for e in bias.values("entropy_coef") for b in bias.values("fixate_bias")}
+bias_modes = {key: bias.mode[rows] for key, rows in bias_cells.items()}
+bias_block = bias.block[bias_cells[0.0, 0.0]]
+aborts = analysis.MODES.index("always_aborts")
+
+# %%
+n_trapped, n_abort = {}, {}
+for b in (0.0, 3.0):
+    m = bias_modes[b, 0.0]                              # each seed's mode at the end
+    n_trapped[b], n_abort[b] = int(analysis.is_trapped(m).sum()), int((m == aborts).sum())
+    print(f"bias {b:g}: {n_trapped[b]} of 60 trapped, {n_abort[b]} of them always abort")
+by_bias = verdicts.paired("no bias vs bias 3", bias, bias_cells[0.0, 0.0], bias.trapped,
+                          bias, bias_cells[3.0, 0.0], bias.trapped)   # exact McNemar, by seed
+print(f"trapped only without the bias / only with it: {by_bias.pooled[0]}/{by_bias.pooled[1]}"
+      f" (p = {by_bias.p:.1g}); " + "; ".join(
+          f"block {i}: {a}/{b}" for i, (a, b, _) in enumerate(by_bias.blocks, start=1)))
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the design: three blocks of 20 seeds, the same seeds in the same order in all six cells
+seed_order = bias.arrays["seed"][bias_cells[0.0, 0.0]]
+assert bias.blocks == [1, 2, 3] and [int((bias_block == k).sum()) for k in (1, 2, 3)] == [20] * 3
+assert all(np.array_equal(bias.arrays["seed"][r], seed_order) for r in bias_cells.values())
+assert len(bias_cells) == 6 and len(set(seed_order.tolist())) == 60
+# the numbers the prose quotes: the bias traps more runs, clearly, in every block ...
+assert (n_trapped[0.0], n_trapped[3.0]) == (12, 46)
+assert by_bias.pooled[:2] == (2, 36) and f"{by_bias.p:.1g}" == "5e-09"
+assert all(b > a for a, b, _ in by_bias.blocks) and by_bias.replicated
+assert n_trapped[3.0] / 60 > stats.wilson(n_trapped[0.0], 60)[1]
+# ... and into other traps: without it most trapped runs always abort, with it none does
+assert (n_abort[0.0], n_abort[3.0]) == (11, 0)
+# the same counts and test as verdict 11 in verdicts.py (notebook 05's table), and its word
+v11 = verdicts.verdicts([11])[0]
+assert v11.verdict == "confirmed"
+assert v11.count("runs trapped, FIXATE bias 3").k == n_trapped[3.0]
+assert {t.what: t for t in v11.tests}["trapped, no bias vs bias 3"].blocks == by_bias.blocks
+
+# %% [markdown]
+# The bias traps more runs: 46 of 60 against 12; paired, 36 seeds are trapped only with it, 2
+# only without (p = 5e-09), and each block points the same way: replicated. It also changes
+# the trap: without it 11 of the 12 trapped runs always abort; with it none does. Verdict 11
+# of notebook 05's table, "upstream's readout bias toward FIXATE decides the trap":
+# **confirmed**, on these runs. (The verdict also says what an entropy bonus does against
+# the bias: Bonus K.)
+
+# %% [markdown]
+# ## Bonus K: an entropy bonus against the readout bias
+#
+# First, which trap each run of Bonus J ends in: with the bias, the trapped runs never
 # choose or pick one side, where without it they almost all always abort.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -938,7 +947,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 
 # %% [markdown]
 # Verdict 11's second part: does an entropy bonus of 0.05 from the start free the runs the bias
-# of 3 traps (section 6)? The same 60 seeds, paired by seed:
+# of 3 traps (Bonus J)? The same 60 seeds, paired by seed:
 
 # %%
 by_bonus = verdicts.paired("bias 3: no bonus vs 0.05", bias, bias_cells[3.0, 0.0],
@@ -981,7 +990,7 @@ assert agree and all(p >= 0.05 for _, _, p in by_bonus.blocks)
 # freed, 4 newly trapped, p = 0.18), and no block finds a difference.
 
 # %% [markdown]
-# ## Bonus K: stronger initial gradients, measured
+# ## Bonus L: stronger initial gradients, measured
 #
 # Section 3's Adam step from W_out std 0.01 and 0.1 (your `first_adam_step`, seed 0): the
 # recurrent gradient, and how far the step moved each recurrent weight:
@@ -1008,7 +1017,7 @@ assert all(abs(m - 1) < 0.01 for m in moved.values())   # Adam: every weight mov
 # Adam, irrelevant.
 
 # %% [markdown]
-# ## Bonus L: an entropy bonus on section 5's 40 seeds
+# ## Bonus M: an entropy bonus on section 5's 40 seeds
 #
 # The same 40 seeds and W_out stds as section 5, trained with an entropy bonus of 0.05 from
 # the first update:
