@@ -158,51 +158,20 @@ np.testing.assert_allclose(measured, integral, rtol=0.02)
 # </details>
 
 # %% [markdown]
-# ## 2. Value against gradient: float32 zeroes the value first (11 min)
+# ## 2. Value against gradient: float32 zeroes the value first (5 min)
 #
 # For logits z = (gap, 0) the analysis uses the **value** log pi(a); REINFORCE uses its
 # **gradient** onehot(a) - pi. For the likely action both shrink like e^-gap. The unlikely
 # action's gradient is *large* (norm about sqrt 2) but sampled with probability ~ e^-gap.
 #
 # In floating point the softmax returns exactly 1.0 once e^-gap is lost in rounding next to
-# 1: from there log pi(lead) is *exactly* 0.
-#
-# ### Exercise 2: find the saturation gap by bisection
-#
-# In: `torch.float32` or `torch.float64`. Out: a Python float, the smallest gap g (to 1e-6)
-# with `torch.softmax(torch.tensor([g, 0.0], dtype=dtype), 0)[0] == 1.0`. Start from lo = 0
-# (softmax 1/2) and hi = 100 (exactly 1); halve the interval, keeping the softmax below 1 at
-# lo and exactly 1 at hi.
+# 1: from there log pi(lead) is *exactly* 0. The next cell finds that gap by bisection
+# (Bonus I has you write the bisection).
 
 # %%
-def saturation_gap(dtype):
-    """Smallest logit gap at which the softmax in `dtype` returns exactly 1.0."""
-    ...
-
-
-# %%
-saturation_gap = exercises.saturation_gap.check(saturation_gap)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# ```python
-# def saturation_gap(dtype):
-#     lo, hi = 0.0, 100.0
-#     while hi - lo > 1e-6:
-#         mid = (lo + hi) / 2
-#         if torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), dim=0)[0] == 1.0:
-#             hi = mid
-#         else:
-#             lo = mid
-#     return hi
-# ```
-# </details>
-
-# %%
-gap32, gap64 = saturation_gap(torch.float32), saturation_gap(torch.float64)
-edge = softmax.saturation_gaps(torch.float32)
-print(f"softmax == 1 from gap {gap32:.2f} (float32), {gap64:.2f} (float64)")
+edge = softmax.saturation_gaps(torch.float32)         # bisects on each quantity == 0 or 1
+gap32, gap64 = edge.softmax_one, softmax.saturation_gaps(torch.float64).softmax_one
+print(f"softmax == 1 from gap {gap32:.1f} (float32), {gap64:.1f} (float64)")
 print(f"float32, lead action sampled: |grad| prints as 0.000000 from gap "
       f"{edge.norm_prints_zero:.1f}, is exactly 0 only from gap {edge.grad_other_zero:.0f}")
 print(f'"%.6f" prints 0.000000 for any |x| below {softmax.printed_zero_threshold(6):.0e}')
@@ -273,10 +242,10 @@ np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p 
 
 
 # %% [markdown]
-# In the figure the value (blue) stops at the gap your function found; the gradients go on
-# (of the likely action's, 1 - pi_lead is then exactly 0, -pi_other tiny). So a logged "0.000000" says |grad| < 5e-7, not grad = 0. **Verdict 5** ("log(p) ≈ 0 →
+# The value (blue) stops at gap 16.6; the gradients go on. **Verdict 5** ("log(p) ≈ 0 →
 # gradient ≈ 0"): **true, other reason**: the factor onehot(a) - pi, not log pi, becomes
-# tiny, not zero; it prints as zero from a gap of about 15, and is exactly zero only from 104.
+# tiny, not zero. A logged "0.000000" says only |grad| < 5e-7: true from a gap of about 15;
+# the gradient is exactly zero only from 104.
 
 # %% [markdown]
 # ## 3. The trap: every trial pays the same (10 min)
@@ -285,7 +254,7 @@ np.testing.assert_allclose(c64["grad_expected"][gaps <= 12], 2 * np.sqrt(2) * p 
 # gradient g to 5 g / |g| when its norm |g| exceeds 5. We look at `collapse_kappa`: 40 seeds
 # x 3 kappas, lr 0.01, no entropy bonus (notebook 04's fix).
 #
-# ### Exercise 3 (prediction): does clipping reach a trapped run?
+# ### Exercise 2 (prediction): does clipping reach a trapped run?
 #
 # A run that always aborts breaks fixation on almost every trial, and every abort pays -0.5.
 # Before the next cell: over its last 50 updates, is its gradient norm above the threshold
@@ -377,7 +346,7 @@ assert [(c.k, c.n) for c in ten.counts] == [(257, 371), (32, 371)]
 # 50 updates, their gradients over 1,000 times below the threshold.
 
 # %% [markdown]
-# ## 4. What decides the trap: kappa, learning rate or seed? (8 min)
+# ## 4. What decides the trap: kappa, learning rate or seed? (6 min)
 #
 # The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
 # runs three kappas on the same 40 seeds (two blocks of 20, each a replication of the
@@ -398,8 +367,8 @@ print(f"paired: trapped only at -0.4 {only_neg} seeds, only at +0.4 {only_pos} (
       "block 1 p = {:.2f}, block 2 p = {:.2f}".format(tests["block 1"][2], tests["block 2"][2]))
 per_seed, rate = trap.sum(axis=1), trap.mean()
 print(f"seeds trapped at all three kappas: {(per_seed == 3).sum()}, at none: "
-      f"{(per_seed == 0).sum()}; by chance: {len(trap) * rate ** 3:.1f} and "
-      f"{len(trap) * (1 - rate) ** 3:.1f}")
+      f"{(per_seed == 0).sum()}; by chance (rate {trap.sum()} of {trap.size}): "
+      f"{len(trap) * rate ** 3:.1f} and {len(trap) * (1 - rate) ** 3:.1f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert len(trap) == 40 and sorted(set(block.tolist())) == [1, 2]
@@ -428,9 +397,11 @@ assert [verdicts._c("", ck, ck.by_seed(kappa=k), ck.trapped).blocks for k in kap
 # seeds are trapped at all three kappas, 20 at none; "by chance" (each of the 120 runs
 # trapped independently at the overall rate, 38 of 120) gives 1.3 and 12.8.
 #
-# The learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds.
+# The learning rate: `collapse_lr` runs both kappas at lr 0.003 and 0.03 on the same seeds;
+# the folded cell adds lr 0.01 from above and compares 0.03 with 0.003 seed by seed (McNemar).
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# trapped runs per kappa and learning rate, paired seed by seed (lr 0.01 is collapse_kappa)
 cl = data.load("collapse_lr")
 lrs = (0.003, 0.01, 0.03)
 lr_trap = {(k, lr): ck.trapped[ck.by_seed(kappa=k)] if lr == 0.01 else
@@ -592,7 +563,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # every converged run earns more per trial than every trapped one.
 
 # %% [markdown]
-# ### Exercise 4: a run's behaviour from its rates
+# ### Exercise 3: a run's behaviour from its rates
 #
 # In: four floats, fractions over a run's last 50 updates: `abort_rate` and
 # `no_choice_rate` of all trials; `left_rate` and `higher_ev_rate` of the choices made (NaN if
@@ -670,7 +641,7 @@ assert 0.73 < final["higher_ev_rate"][best] < 0.75 and final["abort_rate"][best]
 #
 # Section 4 found 7 seeds trapped at all three kappas where coin flips give 1.3.
 #
-# ### Exercise 5: a permutation test
+# ### Exercise 4: a permutation test
 #
 # In: `trap`, a (seeds, settings) bool array; `shuffles`, an int; `rng`, a numpy Generator.
 # Out: a float in [0, 1]. A shuffle keeps each setting's count: shuffle each column of `trap`
@@ -979,6 +950,54 @@ gap_demo
 # scale: lr 1e6 turns -2e-9 into a step of about 2e-3 f(d) on the other logit. The update is not
 # zero, but only an absurd learning rate makes it visible.
 # </details>
+
+
+# %% [markdown]
+# ## Bonus I: the saturation gap, by bisection
+#
+# Section 2 printed the gap from which the float32 softmax returns exactly 1.0 (16.6).
+# Find it yourself.
+#
+# ### Exercise 5: find the saturation gap by bisection
+#
+# In: `torch.float32` or `torch.float64`. Out: a Python float, the smallest gap g (to 1e-6)
+# with `torch.softmax(torch.tensor([g, 0.0], dtype=dtype), 0)[0] == 1.0`. Start from lo = 0
+# (softmax 1/2) and hi = 100 (exactly 1); halve the interval, keeping the softmax below 1 at
+# lo and exactly 1 at hi.
+
+# %%
+def saturation_gap(dtype):
+    """Smallest logit gap at which the softmax in `dtype` returns exactly 1.0."""
+    ...
+
+
+# %%
+saturation_gap = exercises.saturation_gap.check(saturation_gap)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def saturation_gap(dtype):
+#     lo, hi = 0.0, 100.0
+#     while hi - lo > 1e-6:
+#         mid = (lo + hi) / 2
+#         if torch.softmax(torch.tensor([mid, 0.0], dtype=dtype), dim=0)[0] == 1.0:
+#             hi = mid
+#         else:
+#             lo = mid
+#     return hi
+# ```
+# </details>
+
+# %%
+# your function against the library's bisection (section 2)
+print(f"your gaps: {saturation_gap(torch.float32):.1f} (float32), "
+      f"{saturation_gap(torch.float64):.1f} (float64)")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert abs(saturation_gap(torch.float32) - gap32) < 1e-3
+assert abs(saturation_gap(torch.float64) - gap64) < 1e-3
 
 
 # %% [markdown]

@@ -59,7 +59,7 @@ exact_pg_step = Exercise(
     "grad J = pi * (r - pi . r): zero at every vertex of the simplex, good arm or bad.")
 
 
-# --- Exercise 2: the logit gap at which float32 softmax returns exactly 1, by bisection -----------
+# --- Exercise 5 (Bonus I): the logit gap at which float32 softmax returns exactly 1, by bisection
 def reference_saturation_gap(dtype: torch.dtype) -> float:
     """Smallest gap g (to 1e-6) with softmax([g, 0])[0] == 1.0 exactly in `dtype`."""
     lo, hi = 0.0, 100.0  # softmax < 1 at 0, == 1 at 100 in float32 and float64
@@ -118,7 +118,7 @@ saturation_gap = Exercise(
     "float32 rounds the softmax to exactly 1 from a gap of 16.6, float64 from 36.7.")
 
 
-# --- Exercise 3: a run's behaviour from its recorded rates ----------------------------------------
+# --- Exercise 3 (Bonus B): a run's behaviour from its recorded rates -----------------------------
 def reference_behaviour(abort_rate: float, no_choice_rate: float, left_rate: float,
                         higher_ev_rate: float) -> str:
     """The behaviour word of notebook 00's glossary for one run's rates (fractions of trials;
@@ -176,7 +176,7 @@ behaviour = Exercise(
 
 
 
-# --- Exercise 4: is a seed trapped at every kappa more often than chance? a permutation test ------
+# --- Exercise 4 (Bonus C): a seed trapped at every kappa more often than chance? permutation test
 def reference_concordance_p(trap, shuffles, rng) -> float:
     """trap: (seeds, settings) bool, True where that seed's run at that setting is trapped.
     The fraction of `shuffles` shuffled tables in which at least as many seeds are trapped at
@@ -235,7 +235,7 @@ concordance_p = Exercise(
     returns=NUMBER)  # declared: rerunning the reference would cost 4000 shuffles per call
 
 
-# --- A prediction (section 6): is an always-aborting run's gradient above the clip threshold? ----
+# --- Exercise 2 (prediction, section 3): an always-aborting run's gradient against the clip -----
 def clip_side(clipped, grad_norm, threshold: float) -> Finding:
     """Is the gradient norm of trapped runs' last updates "above", "below" or "around" the
     clip threshold? clipped (runs,): the fraction of those updates whose norm exceeded the
