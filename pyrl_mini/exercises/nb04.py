@@ -12,8 +12,8 @@ import torch
 from .core import Exercise, Finding, Prediction, Returns, call, fmt, paired_finding
 
 # In the notebook's core: Exercise 1, the entropy-regularised optimum; Exercise 2, a prediction
-# (defined at the end); Exercise 3, the trapped fraction of a fix's runs. In a Bonus: Exercise 4,
-# the coefficient that keeps a share on the worse arm.
+# (defined at the end). In Bonus sections: Exercise 3, the trapped fraction of a fix's runs;
+# Exercise 4, the coefficient that keeps a share on the worse arm.
 _NB04_REWARDS = (0.4, 0.55, 0.7, 0.85, 1.0)  # the gambling task's EV columns
 
 
