@@ -269,18 +269,25 @@ table += [f"| {r.number} | {r.claim} | **{r.verdict}** | {r.replication} |" for 
 display(Markdown("\n".join(table)))
 
 # %% [markdown]
-# The counts the sentences below rest on, from the same rows:
+# The counts the sentences below rest on, from the same rows (the bonuses of verdicts 7 and
+# 11 run from the start):
 
 # %%
-quoted = {6: ["runs trapped, kappa -0.4", "runs trapped, kappa +0.0", "runs trapped, kappa +0.4"],
-          10: ["trapped runs that always abort"],
-          7: ["runs trapped, kappa -0.4, no bonus", "runs trapped, kappa -0.4, 0.01"],
-          11: ["runs trapped, FIXATE bias 3", "runs trapped, FIXATE bias 3, entropy_coef 0.05"],
-          12: ["runs trapped at update 400 that leave the trap by the end, entropy_coef 0.2 "
-               "from 400"]}
-for number, whats in quoted.items():
-    print(f"verdict {number}: " + "; ".join(f"{c.what}: {c.k} of {c.n}"
-                                          for c in map(v[number].count, whats)))
+quoted = {  # each line: the verdict's counts, by their labels in verdicts.py
+    "verdict 6, trapped at kappa -0.4 / 0 / +0.4": (6, [f"runs trapped, kappa {k}" for k in
+                                                       ("-0.4", "+0.0", "+0.4")]),
+    "verdict 10, trapped runs that always abort": (10, ["trapped runs that always abort"]),
+    "verdict 7, trapped at kappa -0.4, no bonus / 0.01": (7, [
+        "runs trapped, kappa -0.4, no bonus", "runs trapped, kappa -0.4, 0.01"]),
+    "verdict 11, trapped with FIXATE bias 3, no bonus / 0.05": (11, [
+        "runs trapped, FIXATE bias 3", "runs trapped, FIXATE bias 3, entropy_coef 0.05"]),
+    "verdict 12, trapped at update 400, freed by 0.2 from then": (12, [
+        "runs trapped at update 400 that leave the trap by the end, entropy_coef 0.2 from 400"]),
+}
+for text, (number, whats) in quoted.items():
+    cs = [v[number].count(w) for w in whats]
+    assert len({c.n for c in cs}) == 1   # one n per line
+    print(f"{text}: {' / '.join(str(c.k) for c in cs)} of {cs[0].n}")
 
 # %% [markdown]
 # **Reading the table.** The analysis's story does not hold: the sign of kappa is stated
