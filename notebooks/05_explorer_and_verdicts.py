@@ -68,8 +68,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
 # Read three panels: "reward / trial" and "entropy (nats)" (one line per seed), and the
 # bottom one, "trapped runs by kappa" (the kappa slider only moves its red bar). Leave the
-# other four (notebooks 00-02's quantities) and the dropdowns, whose other values say "not
-# computed".
+# other four (dead units, gradient norm, choices: earlier notebooks' quantities) and the
+# dropdowns, whose other values say "not computed".
 
 # %%
 ck = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4, 0 and +0.4, 40 seeds each
