@@ -669,6 +669,13 @@ def test_classify_log_rejects_entropy_rules_and_nan_equality():
 
     assert "non-finite values first" in _wrong(nb05.classify_log, trapped_first)
 
+    def no_abs(b):
+        if not all(math.isfinite(v) for v in b.values()):
+            return "diverged"
+        return "trapped" if b["adv_mean"] < 0.05 and b["adv_std"] < 0.05 else "learning"
+
+    assert "abs(adv_mean)" in _wrong(nb05.classify_log, no_abs)
+
 
 def test_the_three_exercise_logs_are_one_of_each_and_the_diagnoser_agrees():
     from pyrl_mini.diagnose import diagnose_log, parse_log

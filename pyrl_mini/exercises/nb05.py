@@ -120,10 +120,11 @@ _LOG_KEYS = ("entropy", "max_prob", "grad_norm", "grad_norm_W_in", "grad_norm_W_
              "adv_mean", "adv_std", "adv_pos_frac", "adv_neg_frac", "kappa")
 
 
-def _stored_log(name: str, row: int, point: int, nan: tuple = (), inf: tuple = ()) -> str:
+def _stored_log(name: str, row: int, point: int, nan: tuple = (), inf: tuple = (),
+                values: dict | None = None) -> str:
     """The upstream-layout log (no behaviour: upstream prints none) of one stored run at one
     recorded update; statistics in `nan` print as NaN (as the trainer's do after a non-finite
-    loss), those in `inf` as inf."""
+    loss), those in `inf` as inf, those in `values` as the value given."""
     from .. import analysis, data
 
     d = data.load(name)
@@ -132,6 +133,8 @@ def _stored_log(name: str, row: int, point: int, nan: tuple = (), inf: tuple = (
         hist[k][point] = float("nan")
     for k in inf:
         hist[k][point] = float("inf")
+    for k, x in (values or {}).items():
+        hist[k][point] = x
     stride = d.meta.get("spec", {}).get("stride", 10)
     text = analysis.report(hist, point, 0, number=point * stride)
     return text.split("Behaviour:")[0]
@@ -150,7 +153,14 @@ def _cases() -> list[tuple[str, str]]:
             (_stored_log("nb03_kappa_lr", 5, 0), "trapped"),          # entropy 0.29, aborting
             (_stored_log("nb03_kappa_lr", 18, 69, inf=("grad_norm",)), "diverged"),
             # advantages about zero but a NaN gradient norm: the non-finite rule comes first
-            (_stored_log("nb03_kappa_lr", 5, 69, nan=("grad_norm",)), "diverged")]
+            (_stored_log("nb03_kappa_lr", 5, 69, nan=("grad_norm",)), "diverged"),
+            # the learning block with every advantage near -0.3 (spread 0.01), as when every
+            # trial pays less than the baseline still expects: f(d) x (onehot(a) - pi) is not
+            # zero, so the run still moves (the diagnoser says learning too). Constructed: no
+            # stored block has a mean this far below zero, a small spread and an unsaturated
+            # policy. A rule without abs() on the mean calls it trapped
+            (_stored_log("nb03_kappa_lr", 18, 69, values={"adv_mean": -0.3, "adv_std": 0.01}),
+             "learning")]
 
 
 def exercise_logs() -> dict[str, str]:
@@ -183,6 +193,9 @@ def _test_classify_log(fn: Callable) -> str | None:
         elif want == "trapped":
             hint = (": entropy and gradient norm do not decide it (a run can keep both and be "
                     "stuck); look at what the advantages do")
+        elif got == "trapped" and block.get("adv_mean", 0.0) <= -0.05:
+            hint = (": a mean advantage well below zero is not about zero; compare its size, "
+                    "abs(adv_mean), with 0.05")
         elif got == "trapped":
             hint = (": a low entropy, a small gradient norm or a mean advantage near zero is "
                     "not a trap by itself (once the baseline has caught up, every run's advantages "
