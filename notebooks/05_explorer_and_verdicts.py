@@ -574,14 +574,15 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # %% [markdown]
 # ## Bonus C: the Wilson interval, by hand
 #
-# Notebook 00 (How we count) wrote the Wilson interval; section 2 used the library's
+# Notebook 00 (How we count) used the Wilson interval and its Bonus C wrote its formula; section 2
+# used the library's
 # `stats.wilson`. Write it yourself here.
 #
 # ### Exercise 4: the Wilson interval
 #
 # Return a tuple of two floats `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
 #
-# <details><summary>The formula (notebook 00, How we count)</summary>
+# <details><summary>The formula (notebook 00, Bonus C)</summary>
 #
 # $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
 #   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n.$$

@@ -198,7 +198,7 @@ def _static_figures():
             series, xlabel="kappa", log_x=False,
             title="GRU: trapped runs, 20 seeds per point")
 
-    def modes_by_bias():   # notebook 02, section 4
+    def modes_by_bias():   # notebook 02, Bonus K
         bias = data.load("nb02_readout_bias")
         return plots.plot_mode_frequencies(
             {f"bias {b:g}\nentropy {e:g}": bias.mode[bias.by_seed(fixate_bias=b, entropy_coef=e)]
