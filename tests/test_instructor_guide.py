@@ -69,3 +69,23 @@ def test_a_missing_block_is_named(monkeypatch):
         "<!-- generated:03:end -->", "")
     with pytest.raises(guide.GuideError, match="no generated block for 03_"):
         guide.render(text)
+
+
+# The guide's assignments name library functions and stored datasets for instructors to use;
+# a renamed function (the guide once said analysis.is_collapsed, which never existed under that
+# name) must fail here, not in a class.
+LIBRARY_NAME = re.compile(r"\b(analysis|stats|data|plots|softmax|risk|trainer)\.([A-Za-z_]\w*)")
+DATASET = re.compile(r"""data\.load\(["'](\w+)["']\)""")
+
+
+def test_names_the_guide_uses_exist():
+    import importlib
+    names = set(LIBRARY_NAME.findall(TEXT))
+    assert ("analysis", "is_trapped") in names   # the pattern finds what it should
+    missing = [f"{m}.{n}" for m, n in sorted(names)
+               if not hasattr(importlib.import_module(f"pyrl_mini.{m}"), n)]
+    assert not missing, f"docs/instructor_guide.md names what pyrl_mini does not have: {missing}"
+    datasets = set(DATASET.findall(TEXT))
+    assert datasets, "the guide's assignments load stored datasets"
+    absent = sorted(d for d in datasets if not (REPO / "data" / f"{d}.npz").exists())
+    assert not absent, f"docs/instructor_guide.md loads datasets data/ does not hold: {absent}"
