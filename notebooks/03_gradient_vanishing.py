@@ -835,14 +835,10 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the rescue sentence in the answer above is verdict 12's (notebook 04 shows the experiment)
-rescue = verdicts.verdicts([12])[0]
-said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
-assert [rescue.count(said.format("trapped", e)).k for e in (0.0, 0.05, 0.2)] == [11, 16, 30]
-assert rescue.count(said.format("trapped", 0.0)).n == 105
-stuck_said = "stuck (always aborting or never choosing)"
-assert [rescue.count(said.format(stuck_said, e)).k for e in (0.05, 0.2)] == [0, 3]
-assert rescue.verdict == "partly"
-assert rescue.count(said.format(stuck_said, 0.0)).n == 44
+freed = verdicts.rescue_freed()   # entropy_coef 0, 0.05, 0.2 from update 400
+assert [c.k for c in freed["trapped"]] == [11, 16, 30] and freed["trapped"][0].n == 105
+assert [c.k for c in freed["stuck"]] == [0, 0, 3] and freed["stuck"][0].n == 44
+assert verdicts.verdicts([12])[0].verdict == "partly"
 
 
 # %% [markdown]

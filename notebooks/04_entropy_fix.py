@@ -468,10 +468,7 @@ assert from_start[0] / none_trapped.sum() > 0.9 and left[0.2].mean() < 1 / 3
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the paragraph above is verdict 12's (both settings pooled)
 rescue12 = verdicts.verdicts([12])[0]
-said = "runs {} at update 400 that leave the trap by the end, entropy_coef {:g} from 400"
-freed = [rescue12.count(said.format("trapped", e)) for e in BONUSES]
-stuck = [rescue12.count(said.format("stuck (always aborting or never choosing)", e))
-         for e in BONUSES]
+freed, stuck = verdicts.rescue_freed(rescue12).values()   # one Count per coefficient
 assert [c.k for c in freed] == got["trapped"][1] and freed[0].n == got["trapped"][0]
 assert [c.k for c in stuck] == got["stuck"][1] and stuck[0].n == got["stuck"][0]
 tests12 = {t.what: t for t in rescue12.tests}

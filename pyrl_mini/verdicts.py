@@ -560,6 +560,20 @@ def rescue(load) -> Verdict:
         "04", tests)
 
 
+def rescue_freed(verdict: Verdict | None = None) -> dict[str, list[Count]]:
+    """Verdict 12's counts as notebooks 02-04 quote them: of the runs trapped at update 400
+    ("trapped") and of the stuck ones among them ("stuck"), how many leave the trap by the end
+    with entropy_coef 0, 0.05 and 0.2 switched on at 400 (one Count per coefficient)."""
+    from .datasets.collapse import RESCUE_COEFS, RESCUE_START
+
+    v = verdicts([12])[0] if verdict is None else verdict
+    said = (f"runs {{}} at update {RESCUE_START} that leave the trap by the end, "
+            f"entropy_coef {{:g}} from {RESCUE_START}")
+    return {key: [v.count(said.format(which, e)) for e in RESCUE_COEFS]
+            for key, which in (("trapped", "trapped"),
+                               ("stuck", "stuck (always aborting or never choosing)"))}
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 

@@ -238,3 +238,15 @@ def test_verdict_11_the_readout_bias_traps_and_a_bonus_does_not_free_it(rows):
     assert v.count("runs trapped, FIXATE bias 3").k > 2 * v.count("runs trapped, no bias").k
     assert _test(v, "trapped, no bias vs bias 3").p < 0.001 and v.replication == "yes"
     assert _test(v, "trapped, bias 3: no bonus vs 0.05").p >= 0.05
+
+
+def test_rescue_freed_gives_verdict_12s_counts_per_coefficient():
+    from pyrl_mini.datasets.collapse import RESCUE_COEFS
+    v = verdicts.verdicts([12])[0]
+    freed = verdicts.rescue_freed(v)
+    assert set(freed) == {"trapped", "stuck"}
+    assert [len(c) for c in freed.values()] == [len(RESCUE_COEFS)] * 2
+    assert [c.what for c in freed["trapped"] + freed["stuck"]] == [c.what for c in v.counts[:6]]
+    # the stuck runs are a subset of the trapped ones, at every coefficient
+    pairs = zip(freed["stuck"], freed["trapped"], strict=True)
+    assert all(s.n <= t.n and s.k <= t.k for s, t in pairs)
