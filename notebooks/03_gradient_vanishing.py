@@ -26,9 +26,9 @@ except ImportError:
 #
 # The analysis blames a deterministic policy: once pi(a) is near 1, "log(p) ≈ 0 → gradient
 # ≈ 0", and training is "stuck forever". Each term of the policy gradient is a product of
-# two factors, f(d) and onehot(a) - pi = d log pi(a) / dz (z: the logits). **What vanishes:**
-# as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero (verdict 5); in stuck runs
-# the other factor, the advantage f(d), averages about zero (verdict 10, ours).
+# two factors, the advantage f(d) and onehot(a) - pi = ∂ log pi(a) / ∂z (z: the logits).
+# **What vanishes:** as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero
+# (verdict 5); section 3 asks what happens to the other factor in a stuck run.
 #
 # **Prerequisites.** Notebook 00; the terms this notebook takes from it:
 #
