@@ -34,15 +34,14 @@ except ImportError:
 #    whether they go with the trap;
 # 3. find what does kill them.
 #
-# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 54
-# minutes with the exercises, as one reader working as a student measured it (the section
-# headings are estimates); Run All takes under a minute.
+# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 47
+# minutes with the exercises, as one reader working as a student measured it (section by
+# section in the headings); Run All takes under a minute.
 #
 # > **From notebook 00** (sections 7 and 8)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
 # > - *aborting*: breaking fixation, which ends the trial.
 # > - *trapped*: a run that never chooses: it always aborts or always picks one side.
-# > - *reaches the criterion*: its 20-update running mean meets the converged rule.
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
@@ -68,9 +67,10 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # *Upstream* is the original pyrl code this collection re-implements; the written analysis
 # of it says: "Once a neuron goes negative, it stays "dead" (no gradient flow)", and "Some
 # neurons may become negative → ReLU kills them" at negative kappa. It exempts the GRU ("uses
-# tanh"), but the pyrl GRU's rate is relu(x) too: we test the GRU and a leaky SimpleRNN.
+# tanh"), but in the pyrl GRU too a unit's *rate*, its output, is relu(x): we test the GRU and
+# a leaky SimpleRNN (its state keeps part of its last value each step).
 #
-# ## 2. Dead and dormant (11 min)
+# ## 2. Dead and dormant (13 min)
 #
 # For one network's rates r (time, trials, units) on one batch, over the *valid* steps (before
 # each trial ends), with a bar for their mean:
@@ -164,7 +164,7 @@ def dead_units(rates, mask) -> np.ndarray:
 
 
 # %% [markdown]
-# ## 3. Do dead units stay dead? (5 min)
+# ## 3. Do dead units stay dead? (6 min)
 #
 # A ReLU unit passes gradient only through relu(x), and relu'(x) = 0 for x < 0: with a relu
 # readout, a unit dead on every step of a batch gets exactly zero gradient on its incoming
@@ -188,7 +188,8 @@ for network, ds in networks.items():
     unit_dead = ds.arrays["unit_dead"]           # (runs, records 10 updates apart, units)
     died, came_back = analysis.revived_units(unit_dead)              # (runs, units) each
     revived[network] = came_back.sum() / died.sum()
-    print(f"{network:24s} {died.sum()} units died, {revived[network]:.0%} came back")
+    print(f"{network:24s} {died.sum()} of {died.size} (run, unit) pairs died, "
+          f"{revived[network]:.0%} came back")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # In every network 45-58 % of the units that died came back later (the prose's range).
@@ -201,7 +202,7 @@ assert np.isclose(revived["GRU"], revived_fraction(gru, np.arange(len(gru.mode))
 # %% [markdown]
 # Between 45 and 58 % of the units that died came back: "stays dead" does not hold as stated.
 #
-# ## 4. Does negative kappa kill units? (5 min)
+# ## 4. Does negative kappa kill units? (6 min)
 #
 # The claim predicts more dead units at kappa -0.4 than at +0.4. From here on the GRU's
 # numbers rest on **40 seeds in two blocks** (lr 0.01, no entropy bonus, 800 updates), each
@@ -221,7 +222,8 @@ for block in (1, 2, 0):
                          more_high, stats.sign_test(more_low, more_high))
 m, se, more_low, more_high, p = kappa_test[0]
 print(f"{len(diff)} seeds: dead(-0.4) - dead(+0.4) = {m:+.3f} +- {se:.3f} (s.e.); more dead "
-      f"units at -0.4 on {more_low} seeds, at +0.4 on {more_high} (sign test p = {p:.2f})")
+      f"units at -0.4 on {more_low} seeds, at +0.4 on {more_high}, tied on "
+      f"{len(diff) - more_low - more_high} (sign test p = {p:.2f})")
 print(f"sign test per block of 20: p = {kappa_test[1][4]:.2f} and {kappa_test[2][4]:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -230,7 +232,8 @@ assert np.array_equal(*(ck.arrays["seed"][ck.by_seed(kappa=k)] for k in (-0.4, 0
 assert len(low) == 40 and len(set(ck.arrays["seed"].tolist())) == 40 and ck.blocks == [1, 2]
 kappa_mean, kappa_se, more_low, more_high, kappa_p = kappa_test[0]
 assert (round(kappa_mean, 3), round(kappa_se, 3)) == (-0.003, 0.014)
-assert (more_low, more_high) == (17, 21) and round(kappa_p, 2) == 0.63
+assert (more_low, more_high, len(low) - more_low - more_high) == (17, 21, 2)
+assert round(kappa_p, 2) == 0.63
 assert [round(kappa_test[b][4], 2) for b in (1, 2)] == [0.24, 0.82]
 # no effect detectable, pooled or in either block, and small next to the spread between runs
 assert all(t[4] > 0.05 and abs(t[0]) < 2 * t[1] for t in kappa_test.values())
@@ -242,11 +245,11 @@ assert low.max() - low.min() > 10 * abs(kappa_mean)
 # (p = 0.24 and 0.82).
 
 # %% [markdown]
-# ## 5. Do dead units go with the trap? (5 min)
+# ## 5. Do dead units go with the trap? (7 min)
 #
 # If dead units cause the trap, trapped runs should be the deadest. We compare all 120 runs
-# of section 4 (Bonus B counts the trapped ones) by the **AUC**: the probability that a random
-# trapped run has a higher final dead fraction than a random healthy (not trapped) one, ties
+# of section 4, trapped and healthy (not trapped), by the **AUC**: the probability that a
+# random trapped run has a higher final dead fraction than a random healthy one, ties
 # counting one half; 1 separates perfectly, 0.5 is a coin. Bonus A has you write it.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -264,7 +267,7 @@ def per_run(ds, rows) -> dict[str, np.ndarray]:
             **{name: ds.arrays["grid/" + name][rows] for name in ds.grid_names},
             "dead": ds.final("dead_fraction")[rows], "max_dead": np.nanmax(curve, axis=1),
             "dormant": ds.final("dormant_fraction")[rows], "reward": ds.final("reward")[rows],
-            "collapsed": ds.trapped[rows], "criterion": ds.arrays["updates_to_criterion"][rows],
+            "trapped": ds.trapped[rows], "criterion": ds.arrays["updates_to_criterion"][rows],
             "dead_curve": curve, "updates": ds.update_axis()}
 
 
@@ -277,8 +280,8 @@ def outcome_group(ds) -> np.ndarray:
 
 # %% [markdown]
 # An always-aborting trial lasts one step, one chance for a unit to fire, which alone can make
-# it look deader; so we also score the trapped runs that do not always abort. The folded
-# `outcome_group` labels each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
+# it look deader; so we also score the other trapped runs. The folded `outcome_group` labels
+# each run 0 (not trapped), 1 (always aborts) or 2 (trapped otherwise):
 
 # %%
 g0, dead0 = outcome_group(ck), ck.final("dead_fraction")        # one entry per run
@@ -314,14 +317,13 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 # </details>
 
 # %% [markdown]
-# ## 6. What does kill units? (6 min)
+# ## 6. What does kill units? (9 min)
 #
-# Here we test the optimiser (a Bonus compares learning rates). Plain SGD moves a weight by
-# lr x gradient; Adam by lr x m / (sqrt(v) + eps), with m and v running means of that weight's
-# gradient and of its square (eps = 1e-8 by default): a tiny v makes even a tiny gradient a
-# full-size step. The GRU at kappa 0 on section 4's 40 seeds, paired: default Adam at lr 0.01;
-# Adam with eps 0.01; SGD at lr 1, the step Adam at eps 0.01 takes on small gradients
-# (lr / eps = 1).
+# Here we test the optimiser. Plain SGD moves a weight by lr x gradient; Adam by
+# lr x m / (sqrt(v) + eps), with m and v running means of that weight's gradient and of its
+# square (eps = 1e-8 by default). The GRU at kappa 0 on section 4's 40 seeds, paired: default
+# Adam at lr 0.01; Adam with eps 0.01; SGD at lr 1. For a gradient far below eps, Adam's step
+# is about lr / eps x gradient: Adam at eps 0.01 then steps like SGD at lr 1.
 #
 # ### Exercise 2 (prediction): Adam or SGD?
 #
@@ -344,8 +346,7 @@ opt20 = {"Adam lr 0.01": per_run(ck, ck.by_seed(kappa=0.0)),
 opt_blocks = ck.block[ck.by_seed(kappa=0.0)]  # each seed's block, in seed order
 
 # %% [markdown]
-# Each line compares one optimiser with default Adam on the same 40 seeds (p: McNemar on the
-# trapped runs):
+# Each optimiser against default Adam on the same 40 seeds (p: McNemar on the trapped runs):
 
 # %%
 adam = opt20["Adam lr 0.01"]                   # per seed: final dead fraction, trapped flag
@@ -353,10 +354,10 @@ for label in ("SGD lr 1", "Adam eps 0.01"):
     c = opt20[label]
     fewer = int(np.sum(c["dead"] < adam["dead"]))                  # seeds, paired
     over = [int(np.sum(runs["dead"] > 0.1)) for runs in (c, adam)]  # runs above 10 % dead
-    t = stats.mcnemar(adam["collapsed"], c["collapsed"])            # paired trapped flags
-    print(f"{label} against Adam: fewer dead units on {fewer} of 40 seeds; > 10 % dead: "
-          f"{over[0]} against {over[1]} runs; trapped {int(c['collapsed'].sum())} against "
-          f"{int(adam['collapsed'].sum())} (p = {t[2]:.1g})")
+    t = stats.mcnemar(adam["trapped"], c["trapped"])                # paired trapped flags
+    print(f"{label}: fewer dead units than Adam on {fewer} of 40 seeds; runs > 10 % dead "
+          f"{over[0]} (Adam {over[1]}); trapped {int(c['trapped'].sum())} "
+          f"(Adam {int(adam['trapped'].sum())}; p = {t[2]:.1g})")
 
 # %% [markdown]
 # <details><summary>Answer</summary>
@@ -374,9 +375,9 @@ trap_tests = {}                   # (label, block 0: pooled) -> McNemar (Adam on
 for label in ("Adam eps 0.01", "SGD lr 1"):
     for b in (1, 2, 0):
         keep = opt_blocks == b if b else np.ones(len(opt_blocks), dtype=bool)
-        trap_tests[label, b] = stats.mcnemar(adam["collapsed"][keep],
-                                             opt20[label]["collapsed"][keep])
-assert trap_tests["Adam eps 0.01", 0] == stats.mcnemar(adam["collapsed"], eps20["collapsed"])
+        trap_tests[label, b] = stats.mcnemar(adam["trapped"][keep],
+                                             opt20[label]["trapped"][keep])
+assert trap_tests["Adam eps 0.01", 0] == stats.mcnemar(adam["trapped"], eps20["trapped"])
 assert all(len(c["seed"]) == 40 and np.array_equal(c["seed"], adam["seed"])
            for c in opt20.values())
 # the runs verdict 1 counts (datasets.collapse.variant_rows picks the same rows)
@@ -402,8 +403,8 @@ assert stats.sign_test(40, 0) < 1e-11 and stats.sign_test(20, 0) < 1e-5   # pool
 # trapped: default Adam 13 of 40; Adam eps 0.01 1 (12 seeds against 0, p = 0.0005; 6 against 0
 # in each block); SGD 4 (9 against 0, p = 0.004; 5 and 4 against 0 in the blocks). Both blocks
 # point the way of the pooled test (replicated in the sense of verdicts.py).
-assert int(adam["collapsed"].sum()) == 13
-assert (int(eps20["collapsed"].sum()), int(sgd20["collapsed"].sum())) == (1, 4)
+assert int(adam["trapped"].sum()) == 13
+assert (int(eps20["trapped"].sum()), int(sgd20["trapped"].sum())) == (1, 4)
 assert [trap_tests["Adam eps 0.01", b][:2] for b in (1, 2, 0)] == [(6, 0), (6, 0), (12, 0)]
 assert [trap_tests["SGD lr 1", b][:2] for b in (1, 2, 0)] == [(5, 0), (4, 0), (9, 0)]
 assert round(trap_tests["Adam eps 0.01", 0][2], 4) == 0.0005
@@ -411,9 +412,11 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 
 # %% [markdown]
 # Default Adam ends 35 of 40 runs with more than 10 % dead units; SGD and Adam at eps 0.01
-# none, with fewer dead units on all 40 seeds. Both are also trapped less often (4 and 1
-# against 13 of 40; p = 0.004 and 0.0005), but that does not show that dead units cause the
-# trap: eps changes every weight's step, not only the dead units'.
+# none, with fewer dead units on all 40 seeds. At eps 1e-8 a tiny v makes even a tiny gradient
+# a full-size step: Adam moves every weight by about lr (equal-size steps), SGD by less the
+# smaller its gradient. Both are also trapped less often (4 and 1 against 13 of 40; p = 0.004
+# and 0.0005), but that does not show that dead units cause the trap: eps changes every
+# weight's step, not only the dead units'.
 #
 # **Verdict 1** ("ReLU units die and stay dead; negative kappa kills them"; notebook 05):
 # **partly**. Units die of Adam's equal-size steps, not of kappa (section 4), and many come
@@ -429,8 +432,7 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 # - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and
 #   SGD: none). Verdict 1: **partly**.
 #
-# Bonus M extends this to a different question: does the SimpleRNN's tanh readout, upstream's
-# relu/tanh mismatch, cost learning (verdict 2)?
+# Bonus M tests verdict 2: does upstream's relu/tanh readout mismatch cost the SimpleRNN?
 #
 # Next: notebook 02, the second suspect: a small readout W_out.
 
@@ -717,7 +719,7 @@ ax1.set(ylabel="final dead fraction", ylim=(-0.01, max(0.1, float(np.nanmax(dead
         title=f"{dead.shape[1]} seeds (grey: the same seed)")
 dead_label = f"ends with > {threshold * 100:g} % dead units"     # verdict 1's threshold
 for j, (flags, name) in enumerate(((dead > threshold, dead_label),
-                                   ([opt20[lb]["collapsed"] for lb in labels], "trapped"))):
+                                   ([opt20[lb]["trapped"] for lb in labels], "trapped"))):
     ks, n = np.sum(flags, axis=1), dead.shape[1]
     rate = ks / n
     lo, hi = np.array([stats.wilson(int(k), n) for k in ks]).T
@@ -822,7 +824,7 @@ for label, c in opt.items():
     print(f"{label:13s} largest dead fraction during training {c['max_dead'].max():.3f} "
           f"(final {c['dead'].min():.2f} .. {c['dead'].max():.2f}), final reward "
           f"{c['reward'].min():.2f} .. {c['reward'].max():.2f}, trapped "
-          f"{int(c['collapsed'].sum())} of {len(c['dead'])}")
+          f"{int(c['trapped'].sum())} of {len(c['dead'])}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 fig, (ax1, ax2) = plots.subplots(1, 2, figsize=(9.6, 4.0))
@@ -831,7 +833,7 @@ for j, (label, c) in enumerate(opt.items()):
     for k, curve in enumerate(c["dead_curve"]):
         ax1.plot(c["updates"], curve, color=f"C{j}", lw=1, ls="--" if eps_run else "-",
                  label=label if k == 0 else None)
-    ok = ~c["collapsed"]
+    ok = ~c["trapped"]
     ax2.scatter(c["dead"][ok], c["reward"][ok], label=label, s=30 if eps_run else 22,
                 facecolors="none" if eps_run else f"C{j}", edgecolors=f"C{j}")
     ax2.scatter(c["dead"][~ok], c["reward"][~ok], color=f"C{j}", marker="x", s=30)
@@ -852,18 +854,18 @@ for c in (sgd1, sgd3, eps):
 # 2 %, at any kappa and at any point of training, while it learns as well:
 assert (round(adam["dead"].min(), 2), round(adam["dead"].max(), 2)) == (0.07, 0.30)
 assert np.all(sgd1["max_dead"] <= 0.02 + 1e-6)
-assert not sgd1["collapsed"].any() and np.all(sgd1["reward"] >= 0.65)
+assert not sgd1["trapped"].any() and np.all(sgd1["reward"] >= 0.65)
 # kappa, which now scales the steps, changes the dead fraction by under 0.01 per seed
 lo, hi = sgd1["kappa"] == -0.4, sgd1["kappa"] == 0.4
 assert np.all(np.abs(sgd1["dead"][lo] - sgd1["dead"][hi]) < 0.01)
 # At lr 3 SGD traps 4 or more of 6 runs, with at most ~10 % dead units
-assert sgd3["collapsed"].sum() >= 4 and np.all(sgd3["max_dead"] < 0.11)
+assert sgd3["trapped"].sum() >= 4 and np.all(sgd3["max_dead"] < 0.11)
 # Adam at eps 0.01 (same lr as default Adam): in every one of the 6 pairs at least 7 points
 # fewer dead units than default Adam, never more than 2 % during training, at most 1 % at the
 # end, and it learns as well (none trapped, final reward >= 0.65).
 assert np.all(adam["dead"] - eps["dead"] > 0.07) and np.all(eps["max_dead"] <= 0.02 + 1e-6)
 assert np.all(eps["dead"] <= 0.01 + 1e-6)
-assert not eps["collapsed"].any() and np.all(eps["reward"] >= 0.65)
+assert not eps["trapped"].any() and np.all(eps["reward"] >= 0.65)
 
 # %% [markdown]
 # On these 2 seeds every default-Adam run ends with 7-30 % dead units; SGD at lr 1 never
@@ -888,7 +890,7 @@ for r in ("tanh", "softplus"):        # rows by (kappa, seed), as the relu runs:
 for r, c in rate_comp.items():
     print(f"{r:8s} dead {c['dead'].mean():.2f}  dormant {c['dormant'].min():.2f} .. "
           f"{c['dormant'].max():.2f}  reached the learning criterion "
-          f"{np.sum(c['criterion'] >= 0)}/6  trapped {c['collapsed'].sum()}/6")
+          f"{np.sum(c['criterion'] >= 0)}/6  trapped {c['trapped'].sum()}/6")
 reward_gain = {r: paired_difference(rate_comp[r]["reward"], rate_comp["relu"]["reward"])
                for r in ("tanh", "softplus")}
 for r, (m, se) in reward_gain.items():
@@ -927,10 +929,10 @@ for c in alt.values():
 # (6 runs: we assert only the direction "no gain", not that tanh/softplus are worse) ...
 for c in alt.values():
     assert np.sum(c["criterion"] >= 0) <= np.sum(relu["criterion"] >= 0)
-    assert c["collapsed"].sum() >= relu["collapsed"].sum()
+    assert c["trapped"].sum() >= relu["trapped"].sum()
 # the prose's counts: reach the criterion relu 2, tanh 1, softplus 0; trapped 1, 2 and 6 of 6
 assert [int(np.sum(rate_comp[r]["criterion"] >= 0)) for r in rate_comp] == [2, 1, 0]
-assert [int(rate_comp[r]["collapsed"].sum()) for r in rate_comp] == [1, 2, 6]
+assert [int(rate_comp[r]["trapped"].sum()) for r in rate_comp] == [1, 2, 6]
 # ... and the mean reward falls in the pairs; 6 pairs exclude only a gain above 0.25 per trial
 for m, se in reward_gain.values():
     assert m < 0 and m + 2 * se < 0.25
@@ -1188,7 +1190,7 @@ readout = {r: per_run(readout_runs, readout_runs.by_seed(readout_rate=r))
            for r in ("relu", "tanh")}          # paired by seed
 readout_blocks = readout_runs.block[readout_runs.by_seed(readout_rate="relu")]
 flags = {"reaches the criterion": {r: c["criterion"] >= 0 for r, c in readout.items()},
-         "trapped": {r: c["collapsed"] for r, c in readout.items()}}
+         "trapped": {r: c["trapped"] for r, c in readout.items()}}
 for what, by_readout in flags.items():
     t = stats.mcnemar(by_readout["relu"], by_readout["tanh"])   # paired by seed
     print(f"{what}: relu {per_block(by_readout['relu'], readout_blocks)}; tanh "
@@ -1207,7 +1209,7 @@ assert np.array_equal(relu_runs["seed"], tanh_runs["seed"]) and len(relu_runs["s
 assert np.array_equal(readout_blocks, np.repeat([1, 2], 20))
 # verdict 2's counts: reaches the criterion 0 of 40 (relu) and 6 of 40 (tanh; blocks 2 and 4);
 # trapped 36 and 24 of 40
-assert [(int(np.sum(c["criterion"] >= 0)), int(c["collapsed"].sum()))
+assert [(int(np.sum(c["criterion"] >= 0)), int(c["trapped"].sum()))
         for c in (relu_runs, tanh_runs)] == [(0, 36), (6, 24)]
 assert [int(np.sum(tanh_runs["criterion"][readout_blocks == b] >= 0)) for b in (1, 2)] == [2, 4]
 # pooled, the tanh readout does better on both (p < 0.05), each block the same way, no block
