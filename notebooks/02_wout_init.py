@@ -23,10 +23,11 @@ except ImportError:
 # %% [markdown]
 # # 02 · The output layer at initialisation: is a small W_out the problem?
 #
-# The policy reads its action probabilities through logits = r W_out + b_out. The written
-# analysis (notebook 00: the report on upstream, the GRU code pyrl_mini ports) suspects a
-# *small* initial W_out of causing the failure it calls "collapse". We check its claims
-# about update 0, then count how many runs end trapped with a small W_out and a large one.
+# The policy reads its action probabilities through logits = r W_out + b_out (r: the
+# network's rates, section 2). The written analysis (notebook 00: the report on upstream, the
+# GRU code pyrl_mini ports) suspects a *small* initial W_out of causing the failure it calls
+# "collapse" (and "the problem"): runs that end *trapped*, in this collection's words. We check
+# its claims about update 0, then count trapped runs by W_out scale.
 #
 # **Learning objectives.** You will
 # 1. find which gradients are exactly zero at W_out = 0;
@@ -34,10 +35,19 @@ except ImportError:
 # 3. compute the chance that a trial reaches a choice, by W_out scale;
 # 4. compare settings by paired seeds, in seed blocks.
 #
-# **Prerequisites.** Notebook 00 (the policy gradient, the kappa transform, the glossary,
-# "How we count"); notebook 01 (Adam's step); the chain rule. **Time:** about 53 minutes
-# with the exercises, as one reader working as a student measured it (the section headings
-# are estimates); Run All takes under a minute.
+# **Prerequisites.** Notebook 00 (the policy gradient; the box below); notebook 01 (Adam's
+# step); the chain rule. **Time:** about 45 minutes with the exercises,
+# as one reader working as a student measured it (section by section in the headings); Run
+# All takes under a minute.
+#
+# > **From notebook 00** (glossary; How we count)
+# > - *the task*: a trial pays only if the network fixates through the fixation and stimulus
+# >   steps (the *hold steps*), then chooses; breaking fixation there (aborting) pays -0.5.
+# > - *advantage* d_t = G_t - V_t (return minus baseline); *kappa transform* f(d): kappa = 0
+# >   leaves d unchanged, kappa < 0 (> 0) weights good (bad) surprises more.
+# > - *trapped*: a run that never chooses, always aborts or picks one side whatever the offer.
+# > - *paired seeds*: all settings share the seeds; exact McNemar counts the seeds whose
+# >   outcome differs; *replicated*: every *seed block* of 20 points the same way.
 
 # %%
 # %matplotlib inline
@@ -61,7 +71,8 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # "Stronger initial gradients".
 #
 # A pitfall: upstream's default `Wout: 0` meant "std 0.05", so no upstream run started from zero.
-# In pyrl_mini, `wout_std` is the standard deviation; 0 means 0.
+# In pyrl_mini, `wout_std` is the standard deviation; 0 means 0. Section 2 still studies
+# W_out = 0, because the quoted claim is about it.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # checks the paragraph above: upstream's rule for its Wout value, and pyrl_mini's zero
@@ -75,11 +86,9 @@ assert upstream_wout_std(0) == 0.05 and upstream_wout_std(0.1) == 0.1
 assert torch.count_nonzero(w0) == 0
 
 # %% [markdown]
-# ## 2. Update 0 with W_out = 0: which gradients vanish? (7 min)
+# ## 2. Update 0 with W_out = 0: which gradients vanish? (8 min)
 #
-# From notebook 00: d_t = G_t - V_t is the **advantage** (return minus baseline, section 2);
-# f(d) is the **kappa transform** (section 3), which weights good (kappa < 0) or bad
-# (kappa > 0) surprises more; kappa = 0 leaves d unchanged. With rates r_t (N units), logits
+# With rates r_t (N units), logits
 # z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy loss of B trials is
 # L = -(1/B) sum_{valid t} log pi(a_t) f(d_t) (valid t: the steps before the trial ended);
 # f(d_t) is a constant (the trainer detaches it; V_t has its own loss). Since
@@ -89,9 +98,9 @@ assert torch.count_nonzero(w0) == 0
 #    W_\text{out}^\top . $$
 #
 # Everything behind the rates is reached only through W_out^T = 0. The readout is not: at
-# W_out = 0 every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t is never zero. Autograd on the
-# trainer's loss of one batch (behind the rates: the GRU's initial state x0, its weights
-# W_in, W_rec, b, and their gate versions W_in_gates, W_rec_gates, b_gates):
+# W_out = 0 and b_out = 0 (the default) every pi_t = (1/3, 1/3, 1/3), so onehot(a_t) - pi_t
+# is never zero. Autograd on the trainer's loss of one batch (behind the rates: the initial
+# state x0, W_in, W_rec, b and their `_gates` versions):
 
 # %%
 settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
@@ -111,7 +120,7 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 # %% [markdown]
 # The quoted claim is partly true: only the weights *behind* W_out get zero gradient.
 #
-# ## 3. One Adam step later (10 min)
+# ## 3. One Adam step later (11 min)
 #
 # Adam's first step (m = g, v = g^2 after bias correction) is
 #
@@ -171,9 +180,9 @@ assert before == 0.0 and after > 1e-4
 assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
 
 # %% [markdown]
-# Every W_out entry moved by lr, whatever its gradient. "Stronger initial gradients" is true
-# (in section 2's formula the gradient behind W_out grows with W_out), but under Adam it
-# does not matter: the step is lr whatever the gradient's size.
+# Every W_out entry moved by lr. "Stronger initial gradients" is true (in section 2's formula
+# the gradient behind W_out grows with W_out), but under Adam the scale does not set the
+# step, which is lr whatever the gradient's size; it still sets the first policy (section 4).
 #
 # **Think!** Suppose you trained with plain SGD (step = lr x g). Would the W_out scale
 # between 0 and 0.1 matter then?
@@ -187,12 +196,11 @@ assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
 # not name.
 # </details>
 #
-# ## 4. The W_out scale sets the first policy (10 min)
+# ## 4. The W_out scale sets the first policy (12 min)
 #
-# A trial pays only if the network fixates through its 7 fixation and stimulus steps (the
-# *hold steps*), then chooses; any other action there aborts it with -0.5. Nothing is trained
-# here. Each seed fixes two things: the rates r_t (N units) of its first rollout of 64 trials,
-# which do not depend on W_out, and one standard-normal matrix Z (N, 3). At W_out std w the
+# Nothing is trained here. Each seed fixes two things: the rates r_t of its first
+# rollout of 64 trials, which do not depend on W_out (the inputs never depend on the actions),
+# and one standard-normal matrix Z (N, 3). At W_out std w the
 # seed's W_out is w Z and b_out = 0, so the first policy is pi_t = softmax(w r_t Z): only w
 # changes. We take 12 seeds.
 
@@ -230,7 +238,7 @@ hold_probability = exercises.hold_probability.check(hold_probability)
 # Averaging pi over trials first and then multiplying is a different number: trials differ.
 # </details>
 #
-# Your function on 12 seeds, each at std 0 (uniform), 0.1 and 2:
+# Your function on 12 seeds, each at std 0 (uniform), 0.05 (upstream's default), 0.1 and 2:
 
 # %%
 def first_policy(rates, Z, w):
@@ -238,7 +246,7 @@ def first_policy(rates, Z, w):
     return torch.softmax(w * (rates @ Z), dim=-1)
 
 
-stds, uniform = (0.0, 0.1, 2.0), (1 / 3) ** hold_steps
+stds, uniform = (0.0, 0.05, 0.1, 2.0), (1 / 3) ** hold_steps
 reach = np.zeros((len(starts), len(stds)))          # one row per seed, one column per std
 for seed, (rates, Z) in starts.items():
     for j, w in enumerate(stds):
@@ -246,36 +254,35 @@ for seed, (rates, Z) in starts.items():
         reach[seed, j] = chance / uniform                                # times uniform's
 print(f"uniform policy: a trial fixates all {hold_steps} hold steps with probability "
       f"{uniform:.2g}, {256 * uniform:.2f} trials per batch of 256")
-r01, r2 = reach[:, 1], reach[:, 2]                  # chance / uniform's, by seed
-print(f"std 0.1: chance / uniform's from {r01.min():.2g} to {r01.max():.2g}, by seed")
+r005, r01, r2 = reach[:, 1], reach[:, 2], reach[:, 3]   # chance / uniform's, by seed
+print(f"chance / uniform's, by seed: std 0.05 from {r005.min():.2g} to {r005.max():.2g}; "
+      f"std 0.1 from {r01.min():.2g} to {r01.max():.2g}")
 print(f"std 2: median seed {np.median(r2):.2g} times uniform's; "
       f"{(r2 >= 10).sum()} of 12 seeds at least 10 times uniform's")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert np.allclose(reach[:, 0], 1, rtol=1e-4) and round(256 * uniform, 2) == 0.12  # std 0
 assert f"{uniform:.2g}" == "0.00046"
-assert f"{reach[:, 1].min():.2g}" == "0.034" and f"{reach[:, 1].max():.2g}" == "5.5"
+assert f"{r005.min():.2g}" == "0.21" and f"{r005.max():.2g}" == "2.4"
+assert f"{r01.min():.2g}" == "0.034" and f"{r01.max():.2g}" == "5.5"
 # at std 2 the median seed almost never holds fixation; 2 of 12 hold it far more often
-assert f"{np.median(reach[:, 2]):.2g}" == "1e-06" and (reach[:, 2] >= 10).sum() == 2
+assert f"{np.median(r2):.2g}" == "1e-06" and (r2 >= 10).sum() == 2
 
 # %% [markdown]
 # Uniform, a trial reaches a choice with probability (1/3)^7 = 0.00046, 0.12 trials per batch
-# of 256: a small W_out aborts almost every trial too, but keeps one trial that reaches a
-# choice every eight batches or so, a signal the advantages can follow. At std 0.1 the chance
-# is 0.034 to 5.5 times uniform's, by seed. At std 2 the median seed's is 1e-06 times
+# of 256: a small W_out aborts almost every trial too, but about one trial in eight batches
+# reaches a choice, a signal the advantages can follow. At std 0.05 and 0.1 the chance is 0.21
+# to 2.4 and 0.034 to 5.5 times uniform's, by seed. At std 2 the median seed's is 1e-06 times
 # uniform's, while 2 of 12 seeds are at least ten times above it: a lottery on the initial
 # readout.
 
 # %% [markdown]
-# ## 5. Small against large W_out: how often do runs end trapped? (7 min)
+# ## 5. Small against large W_out: how often do runs end trapped? (9 min)
 #
-# A run ends *trapped* when it never chooses, always aborts or picks one side whatever the
-# offer (notebook 00's glossary). We trained two small W_out stds, 0.01 and 0.05 (upstream's
-# default), and two large ones, 0.5 and 2, so that a gap between small and large would show
-# (the analysis's 0.1 lies between them); kappa 0, no entropy bonus, 800 updates, on two
-# **seed blocks** of 20 (notebook 00, section 8: independent groups of seeds). Every setting
-# uses the same 40 seeds (same initial weights, W_out scaled, same trials), so settings
-# compare seed by seed.
+# We trained two small W_out stds, 0.01 and 0.05 (upstream's default), and two large ones,
+# 0.5 and 2 (the analysis's 0.1 lies between them); kappa 0, no entropy bonus, 800 updates,
+# on two seed blocks of 20. Every setting uses the same 40 seeds (same initial weights, W_out
+# scaled, same trials).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares trapped[std, entropy_coef]: one flag per seed (40, seed order), and each seed's block
@@ -370,12 +377,11 @@ assert {t.what: t.pooled for t in v3.tests}["trapped, std 0.05 vs 2"] == big.poo
 # %% [markdown]
 # A small W_out is not the problem; a large one is: 12 and 13 of 40 runs end trapped at std
 # 0.01 and 0.05, 26 and 32 at 0.5 and 2. Paired by seed, std 2 traps 22 seeds that 0.05 does
-# not, 0.05 traps 3 (exact McNemar p = 0.00016, notebook 00 section 8). Replicated: each
-# block points the same way (block 1: 0 against 12; block 2: 3 against 10). That is the rule
-# the verdicts use; a block of 20 need not reach p < 0.05 alone (block 2's p = 0.092).
+# not, 0.05 traps 3 (exact McNemar p = 0.00016). Replicated: each block points the same
+# way (block 1: 0 against 12; block 2: 3 against 10); a block of 20 need not reach p < 0.05
+# alone (block 2: p = 0.092).
 #
-# Verdict 3, "a small W_out causes the problem": **refuted** (notebook 05 collects every
-# verdict in one table).
+# Verdict 3, "a small W_out causes the problem": **refuted** (notebook 05's table of verdicts).
 #
 # ## Summary
 #

@@ -858,7 +858,10 @@ def test_first_adam_step_is_zero_then_not_and_rejects_sgd_partial_step_and_wrong
     assert "params['W_rec'].grad" in _wrong(nb02.first_adam_step, _reads_w_out)
     assert "still 0" in _wrong(nb02.first_adam_step, _no_fresh_loss)
     assert "is wrong" in _wrong(nb02.first_adam_step, _two_adam_steps)
-    assert "two numbers" in _wrong(nb02.first_adam_step, lambda p, f, lr: 0.0)
+    assert "two Python floats" in _wrong(nb02.first_adam_step, lambda p, f, lr: 0.0)
+    # 0-d tensors are refused, as Exercise 2's checker refuses one
+    assert "two Python floats" in _wrong(nb02.first_adam_step, lambda p, f, lr: (
+        torch.tensor(0.0), torch.tensor(1.0)))
 
 
 def test_hold_probability_rejects_off_by_one_mean_first_and_wrong_action():

@@ -198,7 +198,10 @@ def _test_first_adam_step(fn: Callable) -> str | None:
 first_adam_step = Exercise(
     "first_adam_step", reference_first_adam_step, _test_first_adam_step,
     "exactly zero at W_out = 0, and not zero once one Adam step has moved W_out.",
-    returns=tuple_of(2), mutates=("params",))  # the reference steps params: not rerun per call
+    # two Python floats, as the prompt says and Exercise 2's checker asks: a 0-d tensor is refused
+    returns=tuple_of(2, "a tuple of two Python floats (return a, b; .item() turns a one-element "
+                        "tensor into a float)", element=lambda x: isinstance(x, float)),
+    mutates=("params",))  # the reference steps params: not rerun per call
 
 
 # --- Exercise 2: the chance that a trial reaches a choice at initialisation -----------------------
