@@ -434,6 +434,9 @@ def test_exact_pg_step_rejects_descent_missing_baseline_and_returning_the_step()
     assert "'- pi . r' term" in _wrong(nb03.exact_pg_step, no_baseline)
     assert "returned the step" in _wrong(nb03.exact_pg_step, step_only)
     assert "are wrong" in _wrong(nb03.exact_pg_step, value_not_gradient)
+    # float32 logits can pass the tolerance, but the task asks float64 (a reader's slip)
+    assert "float32, the task asks float64" in _wrong(
+        nb03.exact_pg_step, lambda theta, r, lr: nb03.reference_exact_pg_step(theta, r, lr).float())
 
 
 def test_saturation_gap_rejects_eps_formula_wrong_dtype_and_bad_bisection():
@@ -958,6 +961,8 @@ def test_prediction_truths_follow_the_data():
     assert "none of their last updates clipped" in nb03.clip_side([0, 0], [1e-4, 1e-5],
                                                                   5.0).evidence
     assert "at most 40 %" in nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).evidence
+    # the notebook's cell prints "gradient norm at most ...": the message says the same
+    assert "gradient norm at most 1.0e-04" in nb03.clip_side([0, 0], [1e-4, 1e-5], 5.0).evidence
     assert nb03.clip_side([1, 1], [7.0, 9.0], 5.0).answer == "above"
     assert nb03.clip_side([0, 0.4], [1e-4, 4.0], 5.0).answer == "around"
     assert nb03.clip_side([], [], 5.0).answer is None
