@@ -662,6 +662,14 @@ def test_classify_log_rejects_entropy_rules_and_nan_equality():
     assert "never equal" in _wrong(nb05.classify_log, nan_equality)
     assert "every statistic" in _wrong(nb05.classify_log, nan_only_in_entropy)
     assert "math.isnan misses" in _wrong(nb05.classify_log, nan_only_in_entropy)
+
+    def finite_advantages_only(b):   # isfinite, but on the advantages alone
+        if not (math.isfinite(b["adv_mean"]) and math.isfinite(b["adv_std"])):
+            return "diverged"
+        return "trapped" if abs(b["adv_mean"]) < 0.05 and b["adv_std"] < 0.05 else "learning"
+
+    assert "grad_norm is inf; look at every statistic, not only" in _wrong(
+        nb05.classify_log, finite_advantages_only)
     assert "look at what the advantages do" in _wrong(nb05.classify_log,
                                                        by_printed_zero_gradient)
 

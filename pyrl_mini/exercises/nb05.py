@@ -182,8 +182,9 @@ def _test_classify_log(fn: Callable) -> str | None:
                                                           "adv_std") if k in block)
         hint = ": check the rules in their order"
         if want == "diverged" and any(math.isinf(v) for v in block.values()):
-            hint = (": this block holds an inf, which math.isnan misses; test with "
-                    "math.isfinite (NaN and inf) and look at every statistic")
+            where = ", ".join(k for k, v in block.items() if math.isinf(v))
+            hint = (f": this block's {where} is inf; look at every statistic, not only one or "
+                    "two, and test with math.isfinite (NaN and inf; math.isnan misses inf)")
         elif want == "diverged" and got == "trapped":
             hint = (": a NaN or inf anywhere decides the block whatever its advantages show; "
                     "test for non-finite values first")
