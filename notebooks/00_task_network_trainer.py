@@ -25,9 +25,9 @@ except ImportError:
 #
 # A recurrent network learns a monkey's gambling task by policy gradient. Make the gradient
 # *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
-# deterministic and ignore the offer. This collection tests a written diagnosis of that failure
-# in pyrl (Song, Yang & Wang 2017), the code we call **upstream**. Each term (kappa, entropy,
-# trapped) is defined below where it is first needed.
+# deterministic and ignore the offer. This collection tests **the analysis**, the written
+# diagnosis of that failure (it says "collapse") that came with pyrl (Song, Yang & Wang 2017),
+# the code we call **upstream**. Each term is defined where it is first needed.
 #
 # **Learning objectives.**
 # 1. the gambling task and its equal-EV pairs;
@@ -36,8 +36,8 @@ except ImportError:
 # 4. trapped versus converged runs, counted over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 60 minutes with the exercises, as one reader working as a student
-# measured it (the section headings are estimates). Section 7 is the collection's **Glossary**.
+# **Time:** about 48 minutes with the exercises, as one reader working as a student
+# measured it (section by section in the headings). Section 7 is the collection's **Glossary**.
 
 # %%
 # %matplotlib inline
@@ -60,13 +60,13 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # magnitude m. Epochs: **fixation** (hold still), **stimulus** (options shown, still hold),
 # **decision** (choose). Actions: FIXATE, CHOOSE-LEFT, CHOOSE-RIGHT. Aborting (breaking
 # fixation early) and not choosing are penalised; a choice pays m with probability p, else 0.
-# The trial drawn offers p = 0.3 and p = 0.7 (printed below), both from the middle column of
-# the table below. Each figure row is one input: the fixation cue, then p and m as rescaled
-# logs in [0, 1].
+# The trial drawn offers p = 0.3 and p = 0.7 (printed below), both in the middle EV column of
+# the grid below. In the trial's figure each row is one input: the fixation cue, then p and m
+# as rescaled logs in [0, 1].
 
 # %%
 task = TrainSettings().task
-left, right = 7, 17  # option i: row i // 5 (p), column i % 5 (EV) of the table below
+left, right = 7, 17  # option i: p = tasks.PROBABILITIES[i // 5], EV column i % 5 of the grid
 print(f"{task.steps} steps per trial; abort pays {task.abort_penalty}, "
       f"no choice pays {task.no_choice_penalty}")
 for side, i in (("left", left), ("right", right)):
@@ -126,7 +126,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
 # (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; below it
-# scales positive d: **refuted**, verdict 4 of notebook 05's list.)
+# scales positive d: **refuted** (verdict 4, notebook 05).)
 #
 # ### Exercise 1: write f(d)
 #
@@ -202,7 +202,8 @@ for p_, m_ in ((0.1, 10.0), (0.9, 1 / 0.9)):  # the grid's zero is the closed fo
 #
 # with f(d) detached (a constant weight: no gradient flows through it); **valid steps** come
 # before a trial's end. H = -sum_a pi(a) log pi(a) is the **entropy** (0 when deterministic),
-# H-bar its mean over valid steps, c_H the setting `entropy_coef`. Now 300 updates:
+# H-bar its mean over valid steps, c_H the setting `entropy_coef`. Now 300 updates at the
+# defaults, kappa 0 and entropy_coef 0:
 
 # %%
 live = train(TrainSettings(updates=300, seed=1), desc="300 updates")
@@ -230,10 +231,14 @@ first, last = h["abort_rate"][:20].mean(), h["abort_rate"][-20:].mean()
 assert last < 0.1 < first, "the network learns to hold fixation"
 assert np.nanmean(h["higher_ev_rate"][-20:]) > 0.6, "and to prefer the higher-EV option"
 assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
+run = TrainSettings(updates=300, seed=1)  # the run's settings: the defaults, as the prose says
+assert run.kappa == 0 and run.entropy_coef == 0
+assert h["reward"][0] == task.abort_penalty == -0.5, "every trial of update 0 aborts"
+assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices: update 38"
 
 # %% [markdown]
-# The dotted line in the entropy panel is ln 3 = 1.10, the entropy of a uniform choice among
-# the three actions.
+# Reward starts at -0.5, the abort payment; the higher-EV rate has no value until the network
+# first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice).
 #
 # <details><summary>Answer</summary>
 #
@@ -246,9 +251,10 @@ assert exercises.learned_first.truth(h).answer == "fixation", "the answer below"
 #
 # `grid` holds networks trained ahead of time (1000 updates), 3 seeds at each kappa (-0.4 to
 # +0.4 by 0.2) and entropy_coef (0, 0.01, 0.05). Left: each seed's share of lower-p choices on
-# equal-EV pairs. Right, at the chosen kappa: colour is the share of left choices, by the log p
-# difference (x) and log EV difference (y) of left minus right; the row y = 0 holds the
-# equal-EV pairs. The line above names each seed's mode (defined in section 7).
+# equal-EV pairs (a seed that always aborts has no share, so no dot). Right, at the chosen
+# kappa: the share of left choices (red: mostly left) by log p (x) and log EV (y), left minus
+# right. On the row y = 0 (equal EV), the left half holds the pairs whose left option has the
+# lower p. The line above names each seed's mode (section 7).
 
 # %%
 grid = data.load("nb00_main_grid")
@@ -294,6 +300,8 @@ for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV), Th
     assert sign * (lower_p_left - 0.5) > 0 and sign * (0.5 - higher_p_left) > 0
 assert np.nanmean(low) > 0.5 > np.nanmean(high), "risk-seeking above 0.5, risk-averse below"
 assert np.all(low > 0.5) and np.all(high[np.isfinite(high)] < 0.5), "each seed, as the prose says"
+no_rate = [mode_word(m) for m, r in zip(seed_modes[0.4], high, strict=True) if not np.isfinite(r)]
+assert np.all(np.isfinite(low)) and no_rate == ["always aborts"], "one missing dot, at +0.4"
 both = np.isfinite(low) & np.isfinite(high)
 assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"
 hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
@@ -308,22 +316,21 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 #
 # <details><summary>Answer</summary>
 #
-# No: the slopes are negative at every entropy_coef. On the row y = 0, where EV is equal,
-# kappa = -0.4 networks choose left mostly when left has the lower p (left half red),
-# kappa = +0.4 networks when it has the higher p.
+# No: the slopes are negative at every entropy_coef. On the row y = 0 the left half is red at
+# kappa = -0.4 (lower p chosen), the right half at +0.4.
 # </details>
 #
 # **Result: kappa does what its name says.** Every seed picks the lower-p option on more than
-# half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: stopped choosing); the
-# slope is negative, many standard errors from zero, at every entropy_coef. These seeds stay
-# "learning" (section 7), not converged: a risk preference gives up some EV on unequal pairs,
-# so they miss the converged rule.
+# half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: the seed that always
+# aborts); the slope is negative, many standard errors from zero, at every entropy_coef. The
+# seeds that choose stay "learning" (section 7), not converged: a risk preference gives up some
+# EV on unequal pairs.
 #
-# ## 7. Glossary: how a run ends (5 min)
+# ## 7. Glossary: how a run ends (4 min)
 #
 # A converged run is nearly deterministic too, so a run is judged by its **behaviour mode**
-# over its last 50 updates: the first of the five modes that holds. The last four rows are
-# words built on them, used by later notebooks.
+# over its last 50 updates: the first of the five modes that holds. The last two rows are
+# words built on them.
 #
 # | term | meaning |
 # | --- | --- |
@@ -334,8 +341,6 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # | **learning** (mode) | none of these yet |
 # | **trapped** | never chooses, always aborts or one side: ignores the offer |
 # | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
-# | **reaches the criterion** | its 20-update running mean meets the converged rule |
-# | **collapse** | the analysis's word for entropy, log-probabilities, gradient norm at zero |
 
 # %%
 mode = analysis.mode_of_history(live.history)[0]  # section 5's run, over its last 50 updates
@@ -350,19 +355,18 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 8. How we count (5 min)
+# ## 8. How we count (6 min)
 #
 # Seeds at the same settings can end in different modes, so a result is a frequency. One worked
 # example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
-# **seed blocks** of 20 (seeds 2000-2019 and 2100-2119); we compare -0.4 with +0.4.
+# **seed blocks** of 20; we compare -0.4 with +0.4.
 #
 # - **k of n** runs end trapped; its **Wilson 95 % interval** holds the rates that k of n does
-#   not rule out (mean ± standard error would shrink to a point at k = 0 or k = n, where
-#   the standard error is zero).
+#   not rule out (mean ± standard error shrinks to a point at k = 0 or k = n).
 # - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
 #   one kappa only, say anything about kappa. The **exact McNemar test**: with no kappa effect
 #   each discordant seed falls either way with probability 1/2; p is the chance of a split at
-#   least this uneven, either way (7 to 0: p = 2 × (1/2)^7 = 0.016). p < 0.05 is a difference.
+#   least this uneven, either way. p < 0.05 is a difference.
 # - **Replication**: each block is counted and tested on its own; a result is **replicated**
 #   when the blocks agree: their Wilson intervals overlap and each block's test finds what the
 #   pooled test finds (a difference, or none).
@@ -384,6 +388,7 @@ for name, g in groups.items():
     only_a, only_b, p = stats.mcnemar(a[g], b[g])  # discordant seeds, exact two-sided p
     print(f"{name}: trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
           f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
+print(f"kappa 0: trapped {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # these counts are verdict 6's (verdicts.py counts them so); p is the formula of the prose
@@ -399,7 +404,9 @@ assert [int(trapped[-0.4][g].sum()) for g in groups.values()] == [7, 7, 14]
 assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
 n = only_a + only_b  # the pooled split: 2 x P(X <= the smaller count), X ~ Binomial(n, 1/2)
 assert p == min(1.0, 2 * sum(comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n)
-assert np.isclose(stats.sign_test(7, 0), 2 / 2 ** 7), "7 to 0: 0.016, as the prose says"
+assert np.isclose(p, 2 * (1 + 7 + 21) / 128), "5 to 2: the prose's sum"
+assert np.isclose(stats.sign_test(7, 0), 2 / 2 ** 7), "7 to 0: 0.016, as Bonus C says"
+assert int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) == 13, "kappa 0, as the prose says"
 test = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, rows[-0.4], ck.trapped, ck,
                        rows[0.4], ck.trapped)  # verdict 6's paired test, as verdicts.py runs it
 assert test.pooled == stats.mcnemar(a, b) == (only_a, only_b, p)
@@ -412,11 +419,11 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 
 # %% [markdown]
 # **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
-# 5 and 6 (11 of 40); the blocks' intervals overlap. Of 40 paired seeds, 7 are discordant, 5
-# to 2 (p = 0.45); neither block finds a difference: replicated. The analysis's claim that
-# negative kappa brings the collapse and positive kappa stays healthy (verdict 6 of notebook
-# 05's list) is **not supported**; notebook 03 asks why. We count trapped runs, not a log's
-# zeros: those cannot tell a trapped run from a converged one (section 7).
+# 5 and 6 (11 of 40); kappa 0 traps 13 of 40 too; the blocks' intervals overlap. Of 40 paired
+# seeds, 7 are discordant, 5 to 2: p = 2 (1 + 7 + 21) / 2^7 = 0.45, the splits with 2 or fewer
+# on one side. Neither block finds a difference: replicated. The analysis's claim that negative
+# kappa brings the "collapse" and positive kappa stays healthy (verdict 6, notebook 05) is **not
+# supported**; notebook 03 asks why.
 #
 # ## Summary
 #
@@ -599,15 +606,14 @@ assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the E
 
 # %% [markdown]
 # Every run of `collapse_kappa` (section 8), red where it ends trapped. kappa 0 traps about as
-# many runs as -0.4 and +0.4, and most trapped runs end with entropy above 0.01: a trapped run
-# ignores the offer without its entropy reaching zero.
+# many runs as -0.4 and +0.4 (section 8), and most trapped runs end with entropy above 0.01: a
+# trapped run ignores the offer without its entropy reaching zero.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# every run of collapse_kappa, red where it ends trapped; the two counts the prose above uses
+# every run of collapse_kappa, red where it ends trapped; the share the prose above uses
 fig = plots.plot_trapped_runs(ck)
 final_entropy = ck.arrays["final/entropy"][ck.trapped]
-print(f"kappa 0 trapped: {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40; trapped runs "
-      f"ending with entropy above 0.01: {np.mean(final_entropy > 0.01):.0%}")
+print(f"trapped runs ending with entropy above 0.01: {np.mean(final_entropy > 0.01):.0%}")
 assert not plots.style_problems(fig), plots.style_problems(fig)
 assert 11 <= int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) <= 14, "about as many as +-0.4"
 assert np.mean(final_entropy > 0.01) > 0.5, "most trapped runs keep some entropy"
