@@ -297,3 +297,44 @@ def test_no_code_cell_holds_a_markdown_heading_or_think_in_comments(path):
         if c.cell_type == "code":
             assert not re.search(r"^\s*#+ ?(#+ |.*Think!|.*<details>)", c.source, re.M), \
                 f"{path.name} code cell {i} holds markdown in comments"
+
+
+# The header states the minutes a reader working as a student measured for the core; the core
+# section headings give the same reading section by section, so together with the intro and
+# the Summary (a few minutes, no heading) they add up to it. Readers planned by the headings
+# when they said 34 and the header 54.
+TIME = re.compile(r"\*\*Time:\*\*\s+about\s+(\d+)\s+minutes")
+SECTION_MINUTES = re.compile(r"^#+ \d+\..*\((\d+) min\)\s*$", re.M)
+INTRO_AND_SUMMARY = range(0, 7)   # minutes without a heading of their own
+
+
+def core_minutes(nb) -> tuple[int, int]:
+    """(minutes the header states, sum of the core section headings' minutes)."""
+    stated, sections = None, 0
+    for c in nb.cells:
+        if c.cell_type != "markdown":
+            continue
+        if BONUS.search(c.source):
+            break
+        if stated is None and (m := TIME.search(" ".join(c.source.split()))):
+            stated = int(m[1])
+        sections += sum(int(x) for x in SECTION_MINUTES.findall(c.source))
+    return stated, sections
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.name)
+def test_section_minutes_add_up_to_the_stated_time(path):
+    stated, sections = core_minutes(nbformat.read(path, as_version=4))
+    assert stated is not None, f"{path.name}: no '**Time:** about N minutes' in the core"
+    assert stated - sections in INTRO_AND_SUMMARY, (
+        f"{path.name}: the header says about {stated} minutes, its core sections add up to "
+        f"{sections}: set the headings to the reader's minutes per section")
+
+
+def test_core_minutes_reads_header_and_headings():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# T\n**Time:** about\n40 minutes with the exercises"),
+        nbformat.v4.new_markdown_cell("## 1. A (20 min)\ntext\n### Exercise 1: x"),
+        nbformat.v4.new_markdown_cell("## 2. B (17 min)"),
+        nbformat.v4.new_markdown_cell("## Bonus A: more (9 min)")])
+    assert core_minutes(nb) == (40, 37)
