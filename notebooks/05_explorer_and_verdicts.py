@@ -342,7 +342,7 @@ for r in rows:
 # ## 4. Diagnose a log (11 min)
 #
 # Upstream prints a log block every few updates. Three stored runs' logs at update 690; the
-# first and last lines of `log_a`'s block (the full texts are in Bonus D):
+# first and last lines of `log_a`'s block (the full texts follow the Summary):
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares the three stored runs' logs
