@@ -45,8 +45,8 @@ except ImportError:
 # > - **seed block**: 20 seeds; a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
 #
-# **Time:** about 45 minutes for sections 1-4 and their three exercises, as one reader
-# working as a student measured it (section by section in the headings); the Bonus is extra.
+# **Time:** about 52 minutes with the exercises, as one reader working as a student measured
+# it (section by section in the headings); the Bonus is extra.
 # Run All: about 20 seconds.
 
 # %%
@@ -55,7 +55,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from pyrl_mini import TrainSettings, analysis, data, plots, stats, verdicts, widgets
+from pyrl_mini import TrainSettings, analysis, data, plots, stats, tasks, verdicts, widgets
 from pyrl_mini.diagnose import diagnose_log, parse_log
 from pyrl_mini.exercises import nb05 as exercises
 from pyrl_mini.trainer import train
@@ -63,13 +63,14 @@ from pyrl_mini.trainer import train
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The explorer (13 min)
+# ## 1. The explorer (15 min)
 #
 # The explorer shows the runs the verdicts count, at the default settings (GRU, W_out std
 # 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
 # Read three panels: "reward / trial" and "entropy (nats)" (one line per seed), and
 # "trapped runs by kappa" (the bottom panel; there the kappa slider only moves the red bar).
-# Leave the other four (dead units, gradient norm, choices: earlier notebooks' quantities)
+# A trapped run that always aborts is a flat reward line at -0.5; its entropy may stay high,
+# so entropy alone does not mark it. Leave the other four (dead units, gradient norm, choices: earlier notebooks' quantities)
 # and the dropdowns, whose other values say "not computed".
 
 # %%
@@ -78,6 +79,12 @@ ce = data.load("collapse_entropy")   # entropy_coef 0.01 and 0.05, the same seed
 catalogue = data.catalogue(("collapse_kappa", "collapse_entropy"))  # both, for the explorer
 explorer = widgets.explorer_demo(catalogue)
 explorer
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the panels' reading above: a run that always aborts ends on reward -0.5, at any entropy
+aborts = np.array(ck.mode_names) == "always_aborts"
+assert aborts.sum() == 30 and np.all(ck.final("reward")[aborts] == -0.5)
+assert ck.final("entropy")[aborts].max() > 0.5, "some keep a high entropy"
 
 # %% [markdown]
 # Every cell of the grid, as the bottom panel counts it:
@@ -247,7 +254,7 @@ assert round(100 * hi3) == 56
 assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 
 # %% [markdown]
-# ## 3. The verdicts (7 min)
+# ## 3. The verdicts (10 min)
 #
 # `verdicts.verdicts()` computes every verdict from the stored runs; Bonus A adds each
 # takeaway and the counts behind it. Words:
@@ -295,14 +302,14 @@ for text, (number, whats) in quoted.items():
 # %% [markdown]
 # **Reading the table.** The analysis's story does not hold: negative kappa is not what
 # traps runs (6): about a third end trapped at every kappa. Most trapped runs always abort, a
-# trap of the task's rewards (10: it pools the trapped runs of several data sets, so its
-# blocks exceed 20).
+# trap of the task's rewards (10).
 #
-# An entropy bonus of 0.01 from the start prevents most traps at the default settings (7),
-# not those of upstream's initial readout bias toward FIXATE, the waiting action (11: 46 of 60
-# trapped, 12 without the bias). Switched on late, even 0.2 frees under a third (12: 30 of 105
-# leave, 11 without a bonus). Only counts at lr 0.03 failed to replicate (7, 9; a **logit cap
-# 2** squeezes the logits into (-2, 2)).
+# An entropy bonus of 0.01 from the start prevents most traps at the default settings (7: 14
+# to 2 of 40). Upstream's initial readout bias toward FIXATE, the waiting action, traps far
+# more runs (11: 46 of 60, 12 without the bias), and a bonus of 0.05 from the start leaves
+# most of them trapped (40 of 60). Switched on late, even 0.2 frees under a third (12: 30 of
+# 105 leave, 11 without a bonus). Only counts at lr 0.03, where runs fall into the trap
+# faster, failed to replicate (7, 9; a **logit cap 2** squeezes the logits into (-2, 2)).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # each sentence above, against verdicts.py's words and counts
@@ -313,6 +320,7 @@ assert v[10].count("trapped runs that always abort").interval[0] > 0.5
 none7, e01 = v[7].count("runs trapped, kappa -0.4, no bonus"), v[7].count(
     "runs trapped, kappa -0.4, 0.01")
 assert e01.k < none7.k / 2 and v[7].tests[0].p < 0.05
+assert (none7.k, e01.k, e01.n) == (14, 2, 40), (none7, e01)
 # 11: the FIXATE bias traps more, and 0.05 from the start frees no measurable share of them
 assert v[11].tests[0].pooled[1] > v[11].tests[0].pooled[0] and v[11].tests[0].p < 0.01
 assert v[11].tests[1].what == "trapped, bias 3: no bonus vs 0.05" and v[11].tests[1].p >= 0.05
@@ -328,7 +336,7 @@ assert (freed.k, left0.k, freed.n, left0.n) == (30, 11, 105, 105), (freed, left0
 # 10: most trapped runs always abort; 11: the bias traps most runs, and 0.05 leaves most trapped
 assert v[10].count("trapped runs that always abort").k > v[10].counts[0].n / 2
 fix11 = v[11].count("runs trapped, FIXATE bias 3, entropy_coef 0.05")
-assert fix11.k > fix11.n / 2
+assert fix11.k > fix11.n / 2 and (fix11.k, fix11.n) == (40, 60), fix11
 # replication: 7 and 9 fail only on lr 0.03 counts; 8 is one block; the rest yes or exact
 for r in rows:
     if r.number in (7, 9):
@@ -339,7 +347,7 @@ for r in rows:
                                  "exact" if r.number in (4, 5) else "yes"), r
 
 # %% [markdown]
-# ## 4. Diagnose a log (11 min)
+# ## 4. Diagnose a log (12 min)
 #
 # Upstream prints a log block every few updates. Three stored runs' logs at update 690; the
 # first and last lines of `log_a`'s block (the full texts follow the Summary):
@@ -367,10 +375,11 @@ for name, block in blocks.items():
 # %% [markdown]
 # ### Exercise 2 (interpretation): why is the gradient zero?
 #
-# In `log_a` the gradient norm and the entropy print as 0.000000: the softmax is saturated.
-# The policy gradient sums f(d) x (onehot(a) - pi) over steps (notebook 03). Is `log_a`'s
-# gradient zero because of the advantages (every f(d) about zero: it would stay zero at
-# pi(a) = 0.9 too) or because of the saturation alone? Answer `"advantages"`, `"saturated"`,
+# In `log_a` the gradient norm and the entropy print as 0.000000. The policy gradient sums
+# f(d) x (onehot(a) - pi) over steps (notebook 03); a trial pays -0.5 or up to 10 (expected
+# values 0.4 to 1), so an advantage of 0.001 is about zero. Is `log_a`'s gradient zero because of
+# the advantages (every f(d) about zero: it would stay zero at pi(a) = 0.9 too) or because
+# the softmax is saturated (pi(a) = 1)? Answer `"advantages"`, `"saturated"`,
 # or `"cannot tell"` (its row does not say).
 
 # %%
@@ -381,6 +390,12 @@ why_zero = exercises.why_zero.check(why_zero, log_a)
 
 # %%
 print(f"log_a: diagnose_log says {diagnose_log(log_a).verdict}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# Exercise 2's scale: a trial pays -0.5 or up to 10, expected values 0.4 to 1; log_a's
+# advantages are far below 0.001
+assert tasks.OPTION_MAGNITUDE.max() == 10 and tasks.EXPECTED_VALUES[[0, -1]].tolist() == [0.4, 1]
+assert abs(blocks["log_a"]["adv_mean"]) < 1e-3 and blocks["log_a"]["adv_std"] < 1e-3
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # the answer below, and the row it reads: log_a's advantages are about zero in mean and spread
