@@ -63,7 +63,7 @@ from pyrl_mini.trainer import train
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The explorer (15 min)
+# ## 1. The explorer (9 min)
 #
 # The explorer shows the runs the verdicts count, at the default settings (GRU, W_out std
 # 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
@@ -90,7 +90,7 @@ assert ck.final("entropy")[aborts].max() > 0.5, "some keep a high entropy"
 # Every cell of the grid, as the bottom panel counts it:
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares the table: the trapped flags of every cell's runs (Exercise 1 writes the same loop)
+# prepares the table: the trapped flags of every cell's runs (Bonus E's exercise writes the same loop)
 cell = {}  # (kappa, entropy_coef) -> trapped flags of the cell's runs
 for kappa in catalogue.values("kappa"):
     for e in catalogue.values("entropy_coef"):
@@ -141,54 +141,6 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 # the same seeds (Bonus A recomputes it). A bonus of 0.05 leaves almost no trapped run in any
 # cell (verdict 7).
 # </details>
-#
-# ### Exercise 1: count the trapped runs at one setting
-#
-# `cat` is a catalogue like `catalogue` above (the checker also passes one with more data
-# sets).
-#
-# - `cat.values("kappa")` is the list of kappas it holds.
-# - `cat.match(network, wout_std, lr, kappa, entropy_coef)` returns `(name, rows)`: the
-#   data set that holds those runs and their row numbers, or `(None, [])` when no data set
-#   holds that setting (skip it then).
-# - `cat.datasets[name].trapped[rows]` is a boolean array, True for a trapped run.
-#
-# Return a tuple of two ints `(k, n)`: trapped runs and runs, pooled over every kappa.
-
-# %%
-def trapped_count(cat, network, wout_std, lr, entropy_coef):
-    """(trapped runs, runs) at these settings, pooled over every kappa."""
-    ...
-
-
-# %%
-trapped_count = exercises.trapped_count.check(trapped_count)
-
-# %% [markdown]
-# <details><summary>Solution (open after trying)</summary>
-#
-# ```python
-# def trapped_count(cat, network, wout_std, lr, entropy_coef):
-#     k = n = 0
-#     for kappa in cat.values("kappa"):
-#         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
-#         if name is not None:
-#             k += int(cat.datasets[name].trapped[rows].sum())
-#             n += len(rows)
-#     return k, n
-# ```
-# </details>
-#
-# Your count (or the reference's), without and with the bonus:
-
-# %%
-counts = {e: trapped_count(catalogue, "GRU", 0.05, 0.01, e) for e in (0.0, 0.05)}
-for e, (k, n) in counts.items():
-    print(f"entropy_coef {e:g}: {k} of {n} runs trapped, every kappa pooled, on {seeds} seeds")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-(k0, n0), (k5, n5) = counts[0.0], counts[0.05]
-assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
 # ## 2. How many seeds? (10 min)
@@ -373,7 +325,7 @@ for name, block in blocks.items():
     print(f"{name:>8}" + "".join(f"{block.get(c, np.nan):12.6f}" for c in columns))
 
 # %% [markdown]
-# ### Exercise 2 (interpretation): why is the gradient zero?
+# ### Exercise 1 (interpretation): why is the gradient zero?
 #
 # In `log_a` the gradient norm and the entropy print as 0.000000. The policy gradient sums
 # f(d) x (onehot(a) - pi) over steps (notebook 03); a trial pays -0.5 or up to 10 (expected
@@ -392,7 +344,7 @@ why_zero = exercises.why_zero.check(why_zero, log_a)
 print(f"log_a: diagnose_log says {diagnose_log(log_a).verdict}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# Exercise 2's scale: a trial pays -0.5 or up to 10, expected values 0.4 to 1; log_a's
+# Exercise 1's scale: a trial pays -0.5 or up to 10, expected values 0.4 to 1; log_a's
 # advantages are far below 0.001
 assert tasks.OPTION_MAGNITUDE.max() == 10 and tasks.EXPECTED_VALUES[[0, -1]].tolist() == [0.4, 1]
 assert abs(blocks["log_a"]["adv_mean"]) < 1e-3 and blocks["log_a"]["adv_std"] < 1e-3
@@ -412,7 +364,7 @@ assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer below
 # only makes it smaller.
 # </details>
 #
-# ### Exercise 3: trapped, learning or diverged?
+# ### Exercise 2: trapped, learning or diverged?
 #
 # Write `classify_log(block)`: `block` is one complete parsed block (like log_a-log_c)
 # without parse_log's "step", a dict of floats such as `{"entropy": 0.05, "grad_norm": 0.43,
@@ -606,7 +558,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # used the library's
 # `stats.wilson`. Write it yourself here.
 #
-# ### Exercise 4: the Wilson interval
+# ### Exercise 3: the Wilson interval
 #
 # Return a tuple of two floats `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
 #
@@ -701,8 +653,62 @@ assert diagnosis.startswith("Diagnosis: trapped") and "zero because the advantag
 assert "adv_std" not in parse_log(analysis_log)[-1], "the analysis prints no spread"
 
 # %% [markdown]
-# The diagnoser calls it trapped from the mean alone. Exercise 3's rule asks for the spread
+# The diagnoser calls it trapped from the mean alone. Exercise 2's rule asks for the spread
 # too, so it cannot judge this block: a missing value is not a NaN from training.
+
+# %% [markdown]
+# ## Bonus E: count the trapped runs yourself
+#
+# Section 1's table counted every cell; here you write the count for one setting, pooled
+# over kappa.
+#
+# ### Exercise 4: count the trapped runs at one setting
+#
+# `cat` is a catalogue like `catalogue` above (the checker also passes one with more data
+# sets).
+#
+# - `cat.values("kappa")` is the list of kappas it holds.
+# - `cat.match(network, wout_std, lr, kappa, entropy_coef)` returns `(name, rows)`: the
+#   data set that holds those runs and their row numbers, or `(None, [])` when no data set
+#   holds that setting (skip it then).
+# - `cat.datasets[name].trapped[rows]` is a boolean array, True for a trapped run.
+#
+# Return a tuple of two ints `(k, n)`: trapped runs and runs, pooled over every kappa.
+
+# %%
+def trapped_count(cat, network, wout_std, lr, entropy_coef):
+    """(trapped runs, runs) at these settings, pooled over every kappa."""
+    ...
+
+
+# %%
+trapped_count = exercises.trapped_count.check(trapped_count)
+
+# %% [markdown]
+# <details><summary>Solution (open after trying)</summary>
+#
+# ```python
+# def trapped_count(cat, network, wout_std, lr, entropy_coef):
+#     k = n = 0
+#     for kappa in cat.values("kappa"):
+#         name, rows = cat.match(network, wout_std, lr, kappa, entropy_coef)
+#         if name is not None:
+#             k += int(cat.datasets[name].trapped[rows].sum())
+#             n += len(rows)
+#     return k, n
+# ```
+# </details>
+#
+# Your count (or the reference's), without and with the bonus:
+
+# %%
+counts = {e: trapped_count(catalogue, "GRU", 0.05, 0.01, e) for e in (0.0, 0.05)}
+for e, (k, n) in counts.items():
+    print(f"entropy_coef {e:g}: {k} of {n} runs trapped, every kappa pooled, on {seeds} seeds")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+(k0, n0), (k5, n5) = counts[0.0], counts[0.05]
+assert n0 == n5 == seeds * len(catalogue.values("kappa")) and k5 < k0 / 5, "the bonus traps fewer"
 
 # %% [markdown]
 # ## References

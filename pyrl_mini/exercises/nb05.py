@@ -9,7 +9,7 @@ from collections.abc import Callable
 from .core import Exercise, Finding, Prediction, call, is_whole_number, one_of, tuple_of
 
 
-# --- Exercise 4 (Bonus B): a Wilson interval for "k of n runs" ------------------------------------
+# --- Exercise 3 (Bonus C): a Wilson interval for "k of n runs" ------------------------------------
 def reference_wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple:
     """The Wilson score interval (lo, hi) for k successes in n runs (95 % for this z):
         centre = (p + z^2 / 2n) / (1 + z^2 / n),  half = z / (1 + z^2 / n) sqrt(p(1-p)/n + z^2/4n^2)
@@ -44,7 +44,7 @@ wilson_interval = Exercise(
     "few seeds, wide intervals.")
 
 
-# --- Exercise 1: k of n: the collapses at one setting, pooled over kappa --------------------------
+# --- Exercise 4 (Bonus E): k of n: the trapped runs at one setting, pooled over kappa ---------
 def reference_trapped_count(cat, network: str, wout_std: float, lr: float,
                              entropy_coef: float) -> tuple:
     """(trapped runs, runs) of the catalogue at these settings, pooled over every kappa."""
@@ -103,7 +103,7 @@ trapped_count = Exercise(
                      is_whole_number))
 
 
-# --- Exercise 3: diagnose three logs: learning, trapped or diverged -------------------------------
+# --- Exercise 2: diagnose three logs: learning, trapped or diverged -------------------------------
 def reference_classify_log(block: dict) -> str:
     """'diverged' if any statistic is NaN or infinite; 'trapped' if every advantage is about
     zero (|mean| and std below 0.05); otherwise 'learning' (not 'converged': a log holds no
@@ -211,7 +211,7 @@ classify_log = Exercise(
     returns=one_of("learning", "trapped", "diverged"))
 
 
-# --- Exercise 2 (interpretation): why does a log print a zero gradient? ------------------------
+# --- Exercise 1 (interpretation): why does a log print a zero gradient? ------------------------
 def _why_zero_truth(log: str) -> Finding:
     """What the library's diagnoser reads in the log: the zero gradient comes from advantages
     that are all about zero ("advantages"), from a saturated softmax ("saturated"), or the
