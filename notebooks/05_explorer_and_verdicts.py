@@ -45,7 +45,7 @@ except ImportError:
 # > - **seed block**: 20 seeds; a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
 #
-# **Time:** about 52 minutes with the exercises, as one reader working as a student measured
+# **Time:** about 50 minutes with the exercises, as one reader working as a student measured
 # it (section by section in the headings); the Bonus is extra.
 # Run All: about 20 seconds.
 
@@ -63,15 +63,18 @@ from pyrl_mini.trainer import train
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The explorer (9 min)
+# ## 1. The explorer (10 min)
 #
 # The explorer shows the runs the verdicts count, at the default settings (GRU, W_out std
 # 0.05, lr 0.01): kappa x entropy_coef, the same 40 seeds (two blocks of 20) in every cell.
 # Read three panels: "reward / trial" and "entropy (nats)" (one line per seed), and
 # "trapped runs by kappa" (the bottom panel; there the kappa slider only moves the red bar).
 # A trapped run that always aborts is a flat reward line at -0.5; its entropy may stay high,
-# so entropy alone does not mark it. Leave the other four (dead units, gradient norm, choices: earlier notebooks' quantities)
-# and the dropdowns, whose other values say "not computed".
+# so entropy alone does not mark it (and a bonus can lower the mean entropy: its runs learn
+# and then choose firmly). Leave the other four ("dead-unit fraction", "log10 gradient norm",
+# "equal-EV pairs", "choices": earlier notebooks' quantities; in "equal-EV pairs" kappa
+# moves *which* option is chosen, notebook 00, not *whether* a run is trapped) and the
+# dropdowns, whose other values have no runs.
 
 # %%
 ck = data.load("collapse_kappa")     # entropy_coef 0, kappa -0.4, 0 and +0.4, 40 seeds each
@@ -90,7 +93,7 @@ assert ck.final("entropy")[aborts].max() > 0.5, "some keep a high entropy"
 # Every cell of the grid, as the bottom panel counts it:
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares the table: the trapped flags of every cell's runs (Bonus E's exercise writes the same loop)
+# prepares the table: every cell's trapped flags (Bonus E's exercise writes the same loop)
 cell = {}  # (kappa, entropy_coef) -> trapped flags of the cell's runs
 for kappa in catalogue.values("kappa"):
     for e in catalogue.values("entropy_coef"):
@@ -206,7 +209,7 @@ assert round(100 * hi3) == 56
 assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 
 # %% [markdown]
-# ## 3. The verdicts (10 min)
+# ## 3. The verdicts (12 min)
 #
 # `verdicts.verdicts()` computes every verdict from the stored runs; Bonus A adds each
 # takeaway and the counts behind it. Words:
@@ -299,7 +302,7 @@ for r in rows:
                                  "exact" if r.number in (4, 5) else "yes"), r
 
 # %% [markdown]
-# ## 4. Diagnose a log (12 min)
+# ## 4. Diagnose a log (13 min)
 #
 # Upstream prints a log block every few updates. Three stored runs' logs at update 690; the
 # first and last lines of `log_a`'s block (the full texts follow the Summary):
@@ -340,20 +343,11 @@ why_zero = ...  # "saturated", "advantages" or "cannot tell"
 # %%
 why_zero = exercises.why_zero.check(why_zero, log_a)
 
-# %%
-print(f"log_a: diagnose_log says {diagnose_log(log_a).verdict}")
-
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Exercise 1's scale: a trial pays -0.5 or up to 10, expected values 0.4 to 1; log_a's
 # advantages are far below 0.001
 assert tasks.OPTION_MAGNITUDE.max() == 10 and tasks.EXPECTED_VALUES[[0, -1]].tolist() == [0.4, 1]
 assert abs(blocks["log_a"]["adv_mean"]) < 1e-3 and blocks["log_a"]["adv_std"] < 1e-3
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the answer below, and the row it reads: log_a's advantages are about zero in mean and spread
-row_a = blocks["log_a"]
-assert abs(row_a["adv_mean"]) < 0.05 and row_a["adv_std"] < 0.05 and row_a["logp_std"] < 1e-6
-assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer below"
 
 # %% [markdown]
 # <details><summary>Answer</summary>
@@ -363,14 +357,23 @@ assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer below
 # learned it; so every f(d) x (onehot(a) - pi) is zero at pi(a) = 0.9 too. The saturation
 # only makes it smaller.
 # </details>
-#
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the answer above, and the row it reads: log_a's advantages are about zero in mean and spread
+row_a = blocks["log_a"]
+assert abs(row_a["adv_mean"]) < 0.05 and row_a["adv_std"] < 0.05 and row_a["logp_std"] < 1e-6
+assert exercises.why_zero.truth(log_a).answer == "advantages", "the answer above"
+print(f"log_a: diagnose_log says {diagnose_log(log_a).verdict}")
+
+# %% [markdown]
 # ### Exercise 2: trapped, learning or diverged?
 #
 # Write `classify_log(block)`: `block` is one complete parsed block (like log_a-log_c)
 # without parse_log's "step", a dict of floats such as `{"entropy": 0.05, "grad_norm": 0.43,
-# "adv_mean": -0.01, "adv_std": 1.37, ...}`. Return `"diverged"` if any value is NaN or infinite, `"trapped"` if
-# every advantage is about zero (|mean| and std below 0.05), else `"learning"` (a log has no
-# choices, so it cannot show "converged"). The checker tries other blocks: code the rule.
+# "adv_mean": -0.01, "adv_std": 1.37, ...}`. Return `"diverged"` if any value is NaN or
+# infinite, `"trapped"` if every advantage is about zero (|mean| and std below 0.05), else
+# `"learning"` (a log has no choices, so it cannot show "converged"). The checker tries other
+# blocks: code the rule.
 
 # %%
 def classify_log(block):
