@@ -27,7 +27,8 @@ except ImportError:
 # *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
 # deterministic and ignore the offer. This collection tests **the analysis**, the written
 # diagnosis of that failure (it says "collapse") that came with pyrl (Song, Yang & Wang 2017),
-# the code we call **upstream**. Each term is defined where it is first needed.
+# the code we call **upstream**. Notebook 05 grades each of the analysis's claims (confirmed,
+# partly, not supported, refuted).
 #
 # **Learning objectives.**
 # 1. the gambling task and its equal-EV pairs;
@@ -36,8 +37,8 @@ except ImportError:
 # 4. trapped versus converged runs, counted over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 48 minutes with the exercises, as one reader working as a student
-# measured it (section by section in the headings). Section 7 is the collection's **Glossary**.
+# **Time:** about 55 minutes with the exercises, as one reader working as a student
+# measured it (section by section in the headings). Section 6 is the collection's **Glossary**.
 
 # %%
 # %matplotlib inline
@@ -54,13 +55,13 @@ torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The gambling task (4 min)
+# ## 1. The gambling task (5 min)
 #
 # A trial (Nakazawa et al. 2023) shows two options, each a probability p and a
-# magnitude m. Epochs: **fixation** (hold still), **stimulus** (options shown, still hold),
+# magnitude m. Phases: **fixation** (hold still), **stimulus** (options shown, still hold),
 # **decision** (choose). Actions: FIXATE, CHOOSE-LEFT, CHOOSE-RIGHT. Aborting (breaking
 # fixation early) and not choosing are penalised; a choice pays m with probability p, else 0.
-# The trial drawn offers p = 0.3 and p = 0.7 (printed below), both in the middle EV column of
+# The trial shown offers p = 0.3 and p = 0.7 (printed below), both in the middle EV column of
 # the grid below. In the trial's figure each row is one input: the fixation cue, then p and m
 # as rescaled logs in [0, 1].
 
@@ -117,7 +118,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # When pi puts all its mass on a, onehot(a) - pi = 0: a deterministic policy gets no gradient
 # (notebook 03).
 #
-# ## 3. The kappa transform (5 min)
+# ## 3. The kappa transform (6 min)
 #
 # Mihatsch & Neuneier (2002) transform the advantage:
 #
@@ -126,7 +127,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
 # (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; below it
-# scales positive d: **refuted** (verdict 4, notebook 05).)
+# scales positive d; notebook 05 grades this claim.)
 #
 # ### Exercise 1: write f(d)
 #
@@ -178,20 +179,24 @@ def settles_at(p, m, kappa):
     return float(V[mean_update.abs().argmin()])
 
 
-ev = 1.0
-risky, safe = settles_at(0.1, ev / 0.1, -0.4), settles_at(0.9, ev / 0.9, -0.4)
-print(f"kappa=-0.4, EV {ev}: p=0.1 settles at {risky:.2f}, p=0.9 at {safe:.2f}")
+pair = [(float(tasks.OPTION_P[i]), float(tasks.OPTION_MAGNITUDE[i])) for i in (left, right)]
+risky, safe = (settles_at(p_i, m_i, -0.4) for p_i, m_i in pair)  # section 1's p = 0.3 and 0.7
+print(f"kappa=-0.4, EV {pair[0][0] * pair[0][1]:.1f}: p=0.3 settles at {risky:.2f}, "
+      f"p=0.7 at {safe:.2f}")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
-for p_, m_ in ((0.1, 10.0), (0.9, 1 / 0.9)):  # the grid's zero is the closed form of Bonus A
+assert [p_i for p_i, _ in pair] == [0.3, 0.7] and np.isclose(pair[0][0] * pair[0][1], 0.7)
+assert (round(risky, 2), round(safe, 2)) == (1.17, 0.84), "the prose's 1.17 and 0.84"
+for p_, m_ in pair:  # the grid's zero is the closed form of Bonus A
     assert abs(settles_at(p_, m_, -0.4) - exercises.reference_gamble_value(p_, m_, -0.4)) < 1e-3
 
 # %% [markdown]
-# Both options have EV 1, yet at kappa = -0.4 the riskier one settles higher. The baseline
-# values the state, not each option; but the policy's update weighs each choice's surprise by
-# the same f, so on average an option pulls as if worth its own expectile, and a risk-seeking
-# network should prefer lower p (section 6 tests this). Bonus A derives the closed form.
+# Both have EV 0.7, yet at kappa = -0.4 p = 0.3 settles at 1.17, p = 0.7 at 0.84. The
+# trainer's baseline network learns with this f but values the state, not each option; the
+# policy's update weighs each choice's surprise by the same f, so choosing p = 0.3 pulls as if
+# worth 1.17, p = 0.7 as if worth 0.84: a risk-seeking network should prefer p = 0.3 (section
+# 7 tests this). Bonus A derives the closed form.
 #
 # ## 5. Training (7 min)
 #
@@ -213,7 +218,8 @@ h = live.member(0)
 # ### Exercise 2 (prediction): which is learned first?
 #
 # Which will this run reach first: abort under 20 % of trials ("fixation"), choose the
-# higher-EV offer over 60 % of the time ("choice"), or both within 20 updates ("together")?
+# higher-EV offer on over 60 % of unequal-EV pairs ("choice"), or both within 20 updates
+# ("together")?
 # Answer before the curves appear.
 
 # %%
@@ -247,14 +253,42 @@ assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices
 # choosing well is rewarded only on trials that reach the decision, and only on average.
 # </details>
 #
-# ## 6. Interactive demo: does kappa move risk preference? (7 min)
+# ## 6. Glossary: how a run ends (4 min)
 #
-# `grid` holds networks trained ahead of time (1000 updates), 3 seeds at each kappa (-0.4 to
-# +0.4 by 0.2) and entropy_coef (0, 0.01, 0.05). Left: each seed's share of lower-p choices on
-# equal-EV pairs (a seed that always aborts has no share, so no dot). Right, at the chosen
-# kappa: the share of left choices (red: mostly left) by log p (x) and log EV (y), left minus
-# right. On the row y = 0 (equal EV), the left half holds the pairs whose left option has the
-# lower p. The line above names each seed's mode (section 7).
+# A converged run is nearly deterministic, like one that stopped learning, so a run is judged by its **behaviour mode**
+# over its last 50 updates: the first of the five modes that holds. The last two rows are
+# words built on them.
+#
+# | term | meaning |
+# | --- | --- |
+# | **never chooses** (mode) | fixates to the end on >= 90 % of trials |
+# | **always aborts** (mode) | breaks fixation on >= 90 % of trials |
+# | **converged** (mode) | aborts on < 5 %, picks the higher EV on >= 80 % of unequal-EV pairs |
+# | **one side** (mode) | chooses on at least half, >= 95 % of those choices on one side |
+# | **learning** (mode) | none of these yet |
+# | **trapped** | never chooses, always aborts or one side: ignores the offer |
+# | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
+
+# %%
+mode = analysis.mode_of_history(live.history)[0]  # section 5's run, over its last 50 updates
+print(f"section 5's run: {analysis.MODES[mode]}; its last 50 updates abort "
+      f"{np.nanmean(h['abort_rate'][-50:]):.0%} of trials, pick the higher EV on "
+      f"{np.nanmean(h['higher_ev_rate'][-50:]):.0%} of unequal pairs")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the table's thresholds are the library's
+assert (analysis.STUCK, analysis.ONE_SIDE) == (0.9, 0.95)
+assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
+assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
+
+# %% [markdown]
+# ## 7. Interactive demo: does kappa move risk preference? (7 min)
+#
+# `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
+# sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
+# always aborts). Right: the share of left choices (red: mostly left) by log p and log EV, left
+# minus right; on its row y = 0 (equal EV), the left half holds the pairs whose left option
+# has the lower p.
 
 # %%
 grid = data.load("nb00_main_grid")
@@ -263,6 +297,7 @@ widgets.kappa_demo(grid, kappa=-0.4)
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prints each seed's lower-p rate with its mode at kappa -0.4 and +0.4, and the slope (with its
 # standard error) of a least-squares line through (kappa, lower-p rate) of every run that chooses
+# (the grid: kappa -0.4 to +0.4 by 0.2, entropy_coef 0, 0.01, 0.05, 1000 updates, asserted below)
 
 
 def kappa_slope(entropy_coef):
@@ -284,8 +319,9 @@ for k, rates in ((-0.4, low), (0.4, high)):
     print(f"kappa {k:+.1f}, entropy_coef 0, lower-p rate per seed: " + ", ".join(
         f"{r:.2f} ({mode_word(m)})" for r, m in zip(rates, seed_modes[k], strict=True)))
 slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
-print("slope of lower-p rate vs kappa at entropy_coef 0, 0.01, 0.05: " + ", ".join(
-    f"{slope:+.2f} +- {se:.2f}" for slope, se in slopes.values()))
+print("slope (change in the lower-p share per unit of kappa, +- its standard error)\n"
+      "  at entropy_coef 0, 0.01, 0.05: " + ", ".join(
+          f"{slope:+.2f} +- {se:.2f}" for slope, se in slopes.values()))
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
@@ -320,42 +356,13 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # kappa = -0.4 (lower p chosen), the right half at +0.4.
 # </details>
 #
-# **Result: kappa does what its name says.** Every seed picks the lower-p option on more than
-# half its equal-EV pairs at kappa -0.4, less than half at +0.4 (nan: the seed that always
-# aborts); the slope is negative, many standard errors from zero, at every entropy_coef. The
-# seeds that choose stay "learning" (section 7), not converged: a risk preference gives up some
-# EV on unequal pairs.
+# **Result: kappa does what its name says.** At kappa -0.4 every seed picks the lower p on more
+# than half its equal-EV pairs, at +0.4 on less than half (nan: the seed that always aborts);
+# the slope is negative, many standard errors from zero, at every entropy_coef. The seeds that
+# choose stay "learning": a risk preference gives up some EV.
 #
-# ## 7. Glossary: how a run ends (4 min)
-#
-# A converged run is nearly deterministic too, so a run is judged by its **behaviour mode**
-# over its last 50 updates: the first of the five modes that holds. The last two rows are
-# words built on them.
-#
-# | term | meaning |
-# | --- | --- |
-# | **never chooses** (mode) | fixates to the end on >= 90 % of trials |
-# | **always aborts** (mode) | breaks fixation on >= 90 % of trials |
-# | **converged** (mode) | aborts on < 5 %, picks the higher EV on >= 80 % of unequal-EV pairs |
-# | **one side** (mode) | chooses on at least half, >= 95 % of those choices on one side |
-# | **learning** (mode) | none of these yet |
-# | **trapped** | never chooses, always aborts or one side: ignores the offer |
-# | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
-
-# %%
-mode = analysis.mode_of_history(live.history)[0]  # section 5's run, over its last 50 updates
-print(f"section 5's run: {analysis.MODES[mode]}; its last 50 updates abort "
-      f"{np.nanmean(h['abort_rate'][-50:]):.0%} of trials, pick the higher EV on "
-      f"{np.nanmean(h['higher_ev_rate'][-50:]):.0%} of unequal pairs")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the table's thresholds are the library's
-assert (analysis.STUCK, analysis.ONE_SIDE) == (0.9, 0.95)
-assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
-assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
-
 # %% [markdown]
-# ## 8. How we count (6 min)
+# ## 8. How we count (8 min)
 #
 # Seeds at the same settings can end in different modes, so a result is a frequency. One worked
 # example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
@@ -419,11 +426,11 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 
 # %% [markdown]
 # **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
-# 5 and 6 (11 of 40); kappa 0 traps 13 of 40 too; the blocks' intervals overlap. Of 40 paired
-# seeds, 7 are discordant, 5 to 2: p = 2 (1 + 7 + 21) / 2^7 = 0.45, the splits with 2 or fewer
-# on one side. Neither block finds a difference: replicated. The analysis's claim that negative
-# kappa brings the "collapse" and positive kappa stays healthy (verdict 6, notebook 05) is **not
-# supported**; notebook 03 asks why.
+# 5 and 6 (11 of 40); the blocks' intervals overlap. Of 40 paired seeds, 7 are discordant, 5
+# to 2: p = 2 (1 + 7 + 21) / 2^7 = 0.45, the splits with 2 or fewer on one side. Neither block
+# finds a difference: replicated. And kappa 0 already traps 13 of 40: kappa is not what traps
+# these runs, whatever the analysis says of negative kappa (notebook 05 grades this claim);
+# notebook 03 asks what does.
 #
 # ## Summary
 #
@@ -472,8 +479,9 @@ gamble_value = exercises.gamble_value.check(gamble_value)
 # </details>
 
 # %%
-print(f"kappa=-0.4, EV 1: p=0.1 worth {gamble_value(0.1, 10.0, -0.4):.2f} "
-      f"(section 4's grid: {risky:.2f}), p=0.9 worth {gamble_value(0.9, 1 / 0.9, -0.4):.2f} "
+(p_l, m_l), (p_r, m_r) = pair  # section 4's pair: p = 0.3 and 0.7, EV 0.7
+print(f"kappa=-0.4: p=0.3 worth {gamble_value(p_l, m_l, -0.4):.2f} "
+      f"(section 4's grid: {risky:.2f}), p=0.7 worth {gamble_value(p_r, m_r, -0.4):.2f} "
       f"(grid: {safe:.2f})")
 
 # %% [markdown]
@@ -640,7 +648,7 @@ assert np.allclose(wilson(0, 20), stats.wilson(0, 20), atol=1e-3) and wilson(0, 
 # <details><summary>Answer</summary>
 #
 # Those two numbers cannot tell. A converged network is nearly deterministic too, with a small
-# gradient because it has nothing left to learn (section 7). Look at behaviour: the abort rate,
+# gradient because it has nothing left to learn (section 6). Look at behaviour: the abort rate,
 # the no-choice rate, the higher-EV rate, and whether choices still follow the offer.
 # </details>
 #
