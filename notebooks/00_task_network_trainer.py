@@ -30,11 +30,11 @@ except ImportError:
 # the code we call **upstream**. Notebook 05 grades each of the analysis's claims (confirmed,
 # partly, not supported, refuted).
 #
-# **Learning objectives.**
-# 1. the gambling task and its equal-EV pairs;
-# 2. REINFORCE with a baseline;
-# 3. why a kappa-weighted update prefers risk (an expectile);
-# 4. trapped versus converged runs, counted over seeds.
+# **Learning objectives.** You will
+# 1. read the gambling task and its equal-EV pairs;
+# 2. derive REINFORCE with a baseline;
+# 3. explain why a kappa-weighted update prefers risk (an expectile);
+# 4. tell trapped from converged runs, and count them over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
 # **Time:** about 55 minutes with the exercises, as one reader working as a student
