@@ -27,18 +27,17 @@ except ImportError:
 # *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
 # deterministic and ignore the offer. This collection tests **the analysis**, the written
 # diagnosis of that failure (it says "collapse") that came with pyrl (Song, Yang & Wang 2017),
-# the code we call **upstream**. Notebook 05 grades each of the analysis's claims (confirmed,
-# partly, not supported, refuted).
+# the code we call **upstream**. Notebook 05 grades each of the analysis's claims.
 #
 # **Learning objectives.** You will
 # 1. read the gambling task and its equal-EV pairs;
 # 2. derive REINFORCE with a baseline;
-# 3. explain why a kappa-weighted update prefers risk (an expectile);
+# 3. explain why a kappa-weighted update prefers risk;
 # 4. tell trapped from converged runs, and count them over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 55 minutes with the exercises, as one reader working as a student
-# measured it (section by section in the headings). Section 6 is the collection's **Glossary**.
+# **Time:** about 50 minutes with the exercises, as one reader working as a student
+# measured it (section by section in the headings). Section 5 is the collection's **Glossary**.
 
 # %%
 # %matplotlib inline
@@ -55,7 +54,7 @@ torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The gambling task (5 min)
+# ## 1. The gambling task (6 min)
 #
 # A trial (Nakazawa et al. 2023) shows two options, each a probability p and a
 # magnitude m. Phases: **fixation** (hold still), **stimulus** (options shown, still hold),
@@ -118,7 +117,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # When pi puts all its mass on a, onehot(a) - pi = 0: a deterministic policy gets no gradient
 # (notebook 03).
 #
-# ## 3. The kappa transform (6 min)
+# ## 3. The kappa transform (7 min)
 #
 # Mihatsch & Neuneier (2002) transform the advantage:
 #
@@ -126,8 +125,8 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # \qquad -1 < \kappa < 1 .$$
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
-# (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; below it
-# scales positive d; notebook 05 grades this claim.)
+# (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; this f scales
+# positive d by 1.2, as printed after Exercise 1; notebook 05 grades this claim.)
 #
 # ### Exercise 1: write f(d)
 #
@@ -163,42 +162,12 @@ up, down = kappa_transform(d, -0.2) * torch.tensor([1.0, -1.0])
 assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0, x0.8 on d < 0"
 
 # %% [markdown]
-# ## 4. Why kappa < 0 prefers risk: an expectile (6 min)
+# **Why kappa < 0 prefers risk.** A good surprise counts (1 - kappa) > 1 times, a bad one
+# (1 + kappa) < 1 times, so an option of rare big wins (low p, large m) gets more push than its
+# EV earns, and the network prefers risk; section 6's demo tests this. Bonus A derives where the
+# baseline then settles (an expectile).
 #
-# The baseline follows V <- V + lr f(R - V) and settles, on average, where the mean update
-# E[f(R - V)] is zero. At kappa = 0 that is the mean of R; at kappa < 0, where f scales good
-# surprises up, V settles above the mean. Statisticians call this point an **expectile** of R.
-# For a gamble paying m with probability p, else 0, the mean update is
-# p f(m - V) + (1 - p) f(0 - V); the cell finds its zero on a fine grid of V, with your f:
-
-# %%
-def settles_at(p, m, kappa):
-    """The V in [0, m] where the mean update p f(m - V) + (1 - p) f(-V) is closest to zero."""
-    V = torch.linspace(0, m, 100_001)
-    mean_update = p * kappa_transform(m - V, kappa) + (1 - p) * kappa_transform(-V, kappa)
-    return float(V[mean_update.abs().argmin()])
-
-
-pair = [(float(tasks.OPTION_P[i]), float(tasks.OPTION_MAGNITUDE[i])) for i in (left, right)]
-risky, safe = (settles_at(p_i, m_i, -0.4) for p_i, m_i in pair)  # section 1's p = 0.3 and 0.7
-print(f"kappa=-0.4, EV {pair[0][0] * pair[0][1]:.1f}: p=0.3 settles at {risky:.2f}, "
-      f"p=0.7 at {safe:.2f}")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
-assert [p_i for p_i, _ in pair] == [0.3, 0.7] and np.isclose(pair[0][0] * pair[0][1], 0.7)
-assert (round(risky, 2), round(safe, 2)) == (1.17, 0.84), "the prose's 1.17 and 0.84"
-for p_, m_ in pair:  # the grid's zero is the closed form of Bonus A
-    assert abs(settles_at(p_, m_, -0.4) - exercises.reference_gamble_value(p_, m_, -0.4)) < 1e-3
-
-# %% [markdown]
-# Both have EV 0.7, yet at kappa = -0.4 p = 0.3 settles at 1.17, p = 0.7 at 0.84. The
-# trainer's baseline network learns with this f but values the state, not each option; the
-# policy's update weighs each choice's surprise by the same f, so choosing p = 0.3 pulls as if
-# worth 1.17, p = 0.7 as if worth 0.84: a risk-seeking network should prefer p = 0.3 (section
-# 7 tests this). Bonus A derives the closed form.
-#
-# ## 5. Training (7 min)
+# ## 4. Training (7 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -217,9 +186,9 @@ h = live.member(0)
 # %% [markdown]
 # ### Exercise 2 (prediction): which is learned first?
 #
-# Which will this run reach first: abort under 20 % of trials ("fixation"), choose the
-# higher-EV offer on over 60 % of unequal-EV pairs ("choice"), or both within 20 updates
-# ("together")?
+# Averaged over a window of 20 updates, which line does this run cross first: abort under 20 %
+# of trials ("fixation"), choose the higher-EV offer on over 60 % of unequal-EV pairs
+# ("choice"), or both within 20 updates ("together")?
 # Answer before the curves appear.
 
 # %%
@@ -253,11 +222,10 @@ assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices
 # choosing well is rewarded only on trials that reach the decision, and only on average.
 # </details>
 #
-# ## 6. Glossary: how a run ends (4 min)
+# ## 5. Glossary: how a run ends (4 min)
 #
 # A converged run is nearly deterministic, like one that stopped learning, so a run is judged by its **behaviour mode**
-# over its last 50 updates: the first of the five modes that holds. The last two rows are
-# words built on them.
+# over its last 50 updates: the first of the five modes that holds.
 #
 # | term | meaning |
 # | --- | --- |
@@ -270,8 +238,8 @@ assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices
 # | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
 
 # %%
-mode = analysis.mode_of_history(live.history)[0]  # section 5's run, over its last 50 updates
-print(f"section 5's run: {analysis.MODES[mode]}; its last 50 updates abort "
+mode = analysis.mode_of_history(live.history)[0]  # section 4's run, over its last 50 updates
+print(f"section 4's run: {analysis.MODES[mode]}; its last 50 updates abort "
       f"{np.nanmean(h['abort_rate'][-50:]):.0%} of trials, pick the higher EV on "
       f"{np.nanmean(h['higher_ev_rate'][-50:]):.0%} of unequal pairs")
 
@@ -282,7 +250,7 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 7. Interactive demo: does kappa move risk preference? (7 min)
+# ## 6. Interactive demo: does kappa move risk preference? (9 min)
 #
 # `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
 # sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
@@ -315,9 +283,12 @@ def mode_word(m):
 kappas, risky_rate = analysis.risk_preference(grid, entropy_coef=0.0)
 low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
 seed_modes = {k: grid.mode[grid.by_seed(kappa=k, entropy_coef=0.0)] for k in (-0.4, 0.4)}
+hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
+       for k in seed_modes}
 for k, rates in ((-0.4, low), (0.4, high)):
     print(f"kappa {k:+.1f}, entropy_coef 0, lower-p rate per seed: " + ", ".join(
-        f"{r:.2f} ({mode_word(m)})" for r, m in zip(rates, seed_modes[k], strict=True)))
+        f"{r:.2f} ({mode_word(m)}, higher EV {e:.2f})"
+        for r, m, e in zip(rates, seed_modes[k], hev[k], strict=True)))
 slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
 print("slope (change in the lower-p share per unit of kappa, +- its standard error)\n"
       "  at entropy_coef 0, 0.01, 0.05: " + ", ".join(
@@ -340,8 +311,6 @@ no_rate = [mode_word(m) for m, r in zip(seed_modes[0.4], high, strict=True) if n
 assert np.all(np.isfinite(low)) and no_rate == ["always aborts"], "one missing dot, at +0.4"
 both = np.isfinite(low) & np.isfinite(high)
 assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"
-hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
-       for k in seed_modes}
 for k, modes in seed_modes.items():  # the prose's "learning": settled, below converged's rule
     settled = modes == analysis.MODES.index("learning")
     assert settled.any() and np.all(hev[k][settled] < analysis.CONVERGED_HIGHER_EV)
@@ -359,10 +328,11 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # **Result: kappa does what its name says.** At kappa -0.4 every seed picks the lower p on more
 # than half its equal-EV pairs, at +0.4 on less than half (nan: the seed that always aborts);
 # the slope is negative, many standard errors from zero, at every entropy_coef. The seeds that
-# choose stay "learning": a risk preference gives up some EV.
+# choose stay "learning", picking the higher EV below converged's 80 %: a risk preference gives
+# up some EV.
 #
 # %% [markdown]
-# ## 8. How we count (8 min)
+# ## 7. How we count (8 min)
 #
 # Seeds at the same settings can end in different modes, so a result is a frequency. One worked
 # example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
@@ -371,12 +341,11 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # - **k of n** runs end trapped; its **Wilson 95 % interval** holds the rates that k of n does
 #   not rule out (mean ± standard error shrinks to a point at k = 0 or k = n).
 # - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
-#   one kappa only, say anything about kappa. The **exact McNemar test**: with no kappa effect
-#   each discordant seed falls either way with probability 1/2; p is the chance of a split at
-#   least this uneven, either way. p < 0.05 is a difference.
-# - **Replication**: each block is counted and tested on its own; a result is **replicated**
-#   when the blocks agree: their Wilson intervals overlap and each block's test finds what the
-#   pooled test finds (a difference, or none).
+#   one kappa only, say anything about kappa. The **exact McNemar test** is a sign test on them:
+#   p is the chance that fair coin flips split at least this unevenly; p < 0.05 is a difference.
+# - A result is **replicated** when each block alone agrees with the pooled seeds: the Wilson
+#   intervals overlap, and where the pooled seeds differ both blocks lean the same way, where
+#   they do not, neither block differs.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares `trapped` (kappa -> one flag per seed, seeds in the same order at both kappas) and
@@ -389,12 +358,13 @@ groups = {"block 1": ck.block[rows[-0.4]] == 1, "block 2": ck.block[rows[-0.4]] 
 
 # %%
 a, b = trapped[-0.4], trapped[0.4]
-for name, g in groups.items():
-    n, k_a, k_b = int(g.sum()), int(a[g].sum()), int(b[g].sum())  # k of n trapped, each kappa
-    (lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n), stats.wilson(k_b, n)  # Wilson 95 %
-    only_a, only_b, p = stats.mcnemar(a[g], b[g])  # discordant seeds, exact two-sided p
-    print(f"{name}: trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
-          f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
+n, k_a, k_b = len(a), int(a.sum()), int(b.sum())  # k of n trapped, each kappa
+(lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n), stats.wilson(k_b, n)  # Wilson 95 %
+only_a, only_b, p = stats.mcnemar(a, b)  # discordant seeds, exact two-sided p
+print(f"trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
+      f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
+print("each block alone: p = " + ", ".join(  # every block tested on its own
+    f"{stats.mcnemar(a[groups[g]], b[groups[g]])[2]:.2f}" for g in ("block 1", "block 2")))
 print(f"kappa 0: trapped {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -425,17 +395,16 @@ assert stats.sign_test(7, 0) < 0.05 <= stats.sign_test(6, 1)
 assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125], atol=5e-4)
 
 # %% [markdown]
-# **What the counts say.** kappa -0.4 traps 7 of 20 runs in each block (14 of 40); +0.4 traps
-# 5 and 6 (11 of 40); the blocks' intervals overlap. Of 40 paired seeds, 7 are discordant, 5
-# to 2: p = 2 (1 + 7 + 21) / 2^7 = 0.45, the splits with 2 or fewer on one side. Neither block
-# finds a difference: replicated. And kappa 0 already traps 13 of 40: kappa is not what traps
-# these runs, whatever the analysis says of negative kappa (notebook 05 grades this claim);
-# notebook 03 asks what does.
+# **What the counts say.** kappa -0.4 traps 14 of 40 runs, +0.4 traps 11. Of 40 paired seeds, 7
+# are discordant, 5 to 2: p = 2 (C(7,0) + C(7,1) + C(7,2)) / 2^7 = 2 (1 + 7 + 21) / 128 = 0.45,
+# the splits with 2 or fewer on one side. No difference, and neither block alone finds one:
+# replicated. And kappa 0 already traps 13 of 40: kappa is not what traps these runs, whatever
+# the analysis says of negative kappa (notebook 05 grades this claim); notebook 03 asks what does.
 #
 # ## Summary
 #
 # - The policy gradient f(d)(onehot(a) - pi) is zero for a deterministic policy.
-# - kappa < 0 is risk-seeking; its expectile favours the riskier equal-EV option, and trained
+# - kappa < 0 weights good surprises more, so it favours the riskier equal-EV option; trained
 #   networks agree.
 # - A run is judged by its behaviour mode; a frequency is k of n with a Wilson interval;
 #   paired seeds are compared with the exact McNemar test.
@@ -445,9 +414,43 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # %% [markdown]
 # ## Bonus A: the expectile and the policy loss, written by you
 #
+# Section 3's "why", worked out. The baseline follows V <- V + lr f(R - V) and settles, on
+# average, where the mean update E[f(R - V)] is zero. At kappa = 0 that is the mean of R; at kappa < 0, where f scales good
+# surprises up, V settles above the mean. Statisticians call this point an **expectile** of R.
+# For a gamble paying m with probability p, else 0, the mean update is
+# p f(m - V) + (1 - p) f(0 - V); the cell finds its zero on a fine grid of V, with your f:
+
+# %%
+def settles_at(p, m, kappa):
+    """The V in [0, m] where the mean update p f(m - V) + (1 - p) f(-V) is closest to zero."""
+    V = torch.linspace(0, m, 100_001)
+    mean_update = p * kappa_transform(m - V, kappa) + (1 - p) * kappa_transform(-V, kappa)
+    return float(V[mean_update.abs().argmin()])
+
+
+pair = [(float(tasks.OPTION_P[i]), float(tasks.OPTION_MAGNITUDE[i])) for i in (left, right)]
+risky, safe = (settles_at(p_i, m_i, -0.4) for p_i, m_i in pair)  # section 1's p = 0.3 and 0.7
+print(f"kappa=-0.4, EV {pair[0][0] * pair[0][1]:.1f}: p=0.3 settles at {risky:.2f}, "
+      f"p=0.7 at {safe:.2f}")
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+assert risky > safe, "the expectile predicts the lower-p option at kappa < 0"
+assert [p_i for p_i, _ in pair] == [0.3, 0.7] and np.isclose(pair[0][0] * pair[0][1], 0.7)
+assert (round(risky, 2), round(safe, 2)) == (1.17, 0.84), "the prose's 1.17 and 0.84"
+for p_, m_ in pair:  # the grid's zero is Exercise 3's closed form
+    assert abs(settles_at(p_, m_, -0.4) - exercises.reference_gamble_value(p_, m_, -0.4)) < 1e-3
+
+# %% [markdown]
+# Both have EV 0.7, yet at kappa = -0.4 p = 0.3 settles at 1.17, p = 0.7 at 0.84. The
+# trainer's baseline network learns with this f but values the state, not each option; the
+# policy's update weighs each choice's surprise by the same f, so choosing p = 0.3 pulls as if
+# worth 1.17, p = 0.7 as if worth 0.84: a risk-seeking network should prefer p = 0.3 (section
+# 6 tests this). Exercise 3 derives the closed form.
+
+# %% [markdown]
 # ### Exercise 3: derive the risk-sensitive value of a gamble
 #
-# Section 4's mean update is zero where (1 - kappa) E[(R - V)+] = (1 + kappa) E[(V - R)+],
+# The mean update above is zero where (1 - kappa) E[(R - V)+] = (1 + kappa) E[(V - R)+],
 # writing (x)+ = max(x, 0) for the positive part. With tau = (1 - kappa) / 2 this is
 # tau E[(R - V)+] = (1 - tau) E[(V - R)+], the **tau-expectile** of R. For the gamble (m with
 # probability p, else 0; 0 < V < m) solve it for V in closed form, without a grid. Hint: with
@@ -479,15 +482,15 @@ gamble_value = exercises.gamble_value.check(gamble_value)
 # </details>
 
 # %%
-(p_l, m_l), (p_r, m_r) = pair  # section 4's pair: p = 0.3 and 0.7, EV 0.7
+(p_l, m_l), (p_r, m_r) = pair  # the pair above: p = 0.3 and 0.7, EV 0.7
 print(f"kappa=-0.4: p=0.3 worth {gamble_value(p_l, m_l, -0.4):.2f} "
-      f"(section 4's grid: {risky:.2f}), p=0.7 worth {gamble_value(p_r, m_r, -0.4):.2f} "
+      f"(the grid above: {risky:.2f}), p=0.7 worth {gamble_value(p_r, m_r, -0.4):.2f} "
       f"(grid: {safe:.2f})")
 
 # %% [markdown]
 # ### Exercise 4: the kappa-weighted policy loss
 #
-# Write section 5's L. In: `logits` (time, trials, 3), float; `actions` (time, trials), int64
+# Write section 4's L. In: `logits` (time, trials, 3), float; `actions` (time, trials), int64
 # in {0, 1, 2}; advantages `d` (time, trials); `mask` (time, trials), 1.0 on valid steps and
 # 0.0 after a trial ended; floats `kappa` and `entropy_coef`. Out: L, a one-element tensor
 #
@@ -582,7 +585,7 @@ for bad in ({"kappa": 1.3}, {"entropy_coeff": 0.01}):
         print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, Wilson's formula
+# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, the blocks, Wilson's formula
 #
 # Section 3's f(d) at three kappas:
 
@@ -591,7 +594,7 @@ plots.plot_kappa_transform();
 
 # %% [markdown]
 #
-# Section 4's update V <- V + lr f(R - V) on 20,000 draws of a gamble (p = 0.1, m = 10)
+# Bonus A's update V <- V + lr f(R - V) on 20,000 draws of a gamble (p = 0.1, m = 10)
 # settles, on average, on the expectile your `gamble_value` gives:
 
 # %%
@@ -613,8 +616,8 @@ assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the E
 
 
 # %% [markdown]
-# Every run of `collapse_kappa` (section 8), red where it ends trapped. kappa 0 traps about as
-# many runs as -0.4 and +0.4 (section 8), and most trapped runs end with entropy above 0.01: a
+# Every run of `collapse_kappa` (section 7), red where it ends trapped. kappa 0 traps about as
+# many runs as -0.4 and +0.4 (section 7), and most trapped runs end with entropy above 0.01: a
 # trapped run ignores the offer without its entropy reaching zero.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -627,7 +630,18 @@ assert 11 <= int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) <= 14, "about as many 
 assert np.mean(final_entropy > 0.01) > 0.5, "most trapped runs keep some entropy"
 
 # %% [markdown]
-# The Wilson interval of section 8, by its formula (z = 1.96 for 95 %):
+# Section 7's comparison block by block, each block counted and tested on its own:
+
+# %%
+for name, g in groups.items():
+    n_g, k_a, k_b = int(g.sum()), int(a[g].sum()), int(b[g].sum())  # k of n trapped, each kappa
+    (lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n_g), stats.wilson(k_b, n_g)  # Wilson 95 %
+    x, y, q = stats.mcnemar(a[g], b[g])  # discordant seeds, exact two-sided p
+    print(f"{name}: trapped {k_a} of {n_g} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n_g} "
+          f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {x} to {y}, p = {q:.2f}")
+
+# %% [markdown]
+# The Wilson interval of section 7, by its formula (z = 1.96 for 95 %):
 
 # %%
 def wilson(k, n, z=1.96):
@@ -648,11 +662,11 @@ assert np.allclose(wilson(0, 20), stats.wilson(0, 20), atol=1e-3) and wilson(0, 
 # <details><summary>Answer</summary>
 #
 # Those two numbers cannot tell. A converged network is nearly deterministic too, with a small
-# gradient because it has nothing left to learn (section 6). Look at behaviour: the abort rate,
+# gradient because it has nothing left to learn (section 5). Look at behaviour: the abort rate,
 # the no-choice rate, the higher-EV rate, and whether choices still follow the offer.
 # </details>
 #
-# **Think!** Of 7 discordant seeds (section 8), would 6 to 1 be a difference (p < 0.05)?
+# **Think!** Of 7 discordant seeds (section 7), would 6 to 1 be a difference (p < 0.05)?
 #
 # <details><summary>Answer</summary>
 #
