@@ -36,7 +36,7 @@ except ImportError:
 # 4. tell trapped from converged runs, and count them over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 50 minutes with the exercises, as one reader working as a student
+# **Time:** about 53 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings). Section 5 is the collection's **Glossary**.
 
 # %%
@@ -54,7 +54,7 @@ torch.manual_seed(0)
 torch.set_num_threads(1)  # one thread: training sums in the same order on every run
 
 # %% [markdown]
-# ## 1. The gambling task (6 min)
+# ## 1. The gambling task (5 min)
 #
 # A trial (Nakazawa et al. 2023) shows two options, each a probability p and a
 # magnitude m. Phases: **fixation** (hold still), **stimulus** (options shown, still hold),
@@ -125,8 +125,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # \qquad -1 < \kappa < 1 .$$
 #
 # kappa < 0 weights good surprises more (**risk-seeking**), kappa > 0 bad ones
-# (**risk-averse**). (The analysis says kappa = -0.2 scales *negative* d by 1.2; this f scales
-# positive d by 1.2, as printed after Exercise 1; notebook 05 grades this claim.)
+# (**risk-averse**).
 #
 # ### Exercise 1: write f(d)
 #
@@ -162,12 +161,27 @@ up, down = kappa_transform(d, -0.2) * torch.tensor([1.0, -1.0])
 assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0, x0.8 on d < 0"
 
 # %% [markdown]
-# **Why kappa < 0 prefers risk.** A good surprise counts (1 - kappa) > 1 times, a bad one
-# (1 + kappa) < 1 times, so an option of rare big wins (low p, large m) gets more push than its
-# EV earns, and the network prefers risk; section 6's demo tests this. Bonus A derives where the
-# baseline then settles (an expectile).
+# (The analysis says kappa = -0.2 scales *negative* d by 1.2: the line above shows positive d;
+# notebook 05 grades this claim.)
 #
-# ## 4. Training (7 min)
+# **Why kappa < 0 prefers risk.** A good surprise counts (1 - kappa) > 1 times, a bad one
+# (1 + kappa) < 1 times. An option that pays m = EV / p with probability p, judged against a
+# baseline V = EV, gets the mean push p f(m - EV) + (1 - p) f(-EV) = -2 kappa EV (1 - p):
+# zero at kappa = 0, and for kappa < 0 larger the lower p (the rarer, bigger win). So the
+# network prefers risk; section 6's demo tests this. Bonus A derives where the baseline then
+# settles (an expectile).
+
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
+# the mean push above, with the f of Exercise 1, on section 1's pair (EV 0.7, p = 0.3 and 0.7)
+for kappa in (-0.4, 0.0, 0.4):
+    for p_win in (0.3, 0.7):
+        ev, m = 0.7, 0.7 / p_win
+        push = p_win * kappa_transform(torch.tensor(m - ev), kappa) + (1 - p_win) * \
+            kappa_transform(torch.tensor(-ev), kappa)
+        assert np.isclose(float(push), -2 * kappa * ev * (1 - p_win), atol=1e-6)
+
+# %% [markdown]
+# ## 4. Training (8 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -224,8 +238,8 @@ assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices
 #
 # ## 5. Glossary: how a run ends (4 min)
 #
-# A converged run is nearly deterministic, like one that stopped learning, so a run is judged by its **behaviour mode**
-# over its last 50 updates: the first of the five modes that holds.
+# A converged run is nearly deterministic, like one that stopped learning, so a run is judged
+# by its **behaviour mode** over its last 50 updates: the first of the five modes that holds.
 #
 # | term | meaning |
 # | --- | --- |
@@ -250,7 +264,7 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 6. Interactive demo: does kappa move risk preference? (9 min)
+# ## 6. Interactive demo: does kappa move risk preference? (10 min)
 #
 # `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
 # sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
@@ -327,12 +341,12 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 #
 # **Result: kappa does what its name says.** At kappa -0.4 every seed picks the lower p on more
 # than half its equal-EV pairs, at +0.4 on less than half (nan: the seed that always aborts);
-# the slope is negative, many standard errors from zero, at every entropy_coef. The seeds that
+# at entropy_coef 0 the slope is negative, many standard errors from zero. The seeds that
 # choose stay "learning", picking the higher EV below converged's 80 %: a risk preference gives
 # up some EV.
 #
 # %% [markdown]
-# ## 7. How we count (8 min)
+# ## 7. How we count (10 min)
 #
 # Seeds at the same settings can end in different modes, so a result is a frequency. One worked
 # example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
@@ -343,9 +357,9 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
 #   one kappa only, say anything about kappa. The **exact McNemar test** is a sign test on them:
 #   p is the chance that fair coin flips split at least this unevenly; p < 0.05 is a difference.
-# - A result is **replicated** when each block alone agrees with the pooled seeds: the Wilson
-#   intervals overlap, and where the pooled seeds differ both blocks lean the same way, where
-#   they do not, neither block differs.
+# - A result is **replicated** when each block of 20 alone tells the pooled 40's story: its
+#   count's Wilson interval overlaps the other block's, and a difference between settings
+#   leans the same way in both blocks (where the pooled seeds show none, neither block does).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares `trapped` (kappa -> one flag per seed, seeds in the same order at both kappas) and
@@ -363,8 +377,10 @@ n, k_a, k_b = len(a), int(a.sum()), int(b.sum())  # k of n trapped, each kappa
 only_a, only_b, p = stats.mcnemar(a, b)  # discordant seeds, exact two-sided p
 print(f"trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
       f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
-print("each block alone: p = " + ", ".join(  # every block tested on its own
-    f"{stats.mcnemar(a[groups[g]], b[groups[g]])[2]:.2f}" for g in ("block 1", "block 2")))
+for g in ("block 1", "block 2"):  # every block on its own
+    ka, kb = int(a[groups[g]].sum()), int(b[groups[g]].sum())
+    p_g = stats.mcnemar(a[groups[g]], b[groups[g]])[2]
+    print(f"{g}: {ka} and {kb} of 20 trapped, p = {p_g:.2f}")
 print(f"kappa 0: trapped {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -415,10 +431,10 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 # ## Bonus A: the expectile and the policy loss, written by you
 #
 # Section 3's "why", worked out. The baseline follows V <- V + lr f(R - V) and settles, on
-# average, where the mean update E[f(R - V)] is zero. At kappa = 0 that is the mean of R; at kappa < 0, where f scales good
-# surprises up, V settles above the mean. Statisticians call this point an **expectile** of R.
-# For a gamble paying m with probability p, else 0, the mean update is
-# p f(m - V) + (1 - p) f(0 - V); the cell finds its zero on a fine grid of V, with your f:
+# average, where the mean update E[f(R - V)] is zero. At kappa = 0 that is the mean of R; at
+# kappa < 0, where f scales good surprises up, V settles above the mean. Statisticians call
+# this point an **expectile** of R. For a gamble paying m with probability p, else 0, the
+# mean update is p f(m - V) + (1 - p) f(0 - V); the cell finds its zero on a fine grid of V, with your f:
 
 # %%
 def settles_at(p, m, kappa):

@@ -38,7 +38,7 @@ except ImportError:
 # minutes with the exercises, as one reader working as a student measured it (section by
 # section in the headings); Run All takes under a minute.
 #
-# > **From notebook 00** (sections 6 and 8: Glossary, How we count)
+# > **From notebook 00** (sections 5 and 7: Glossary, How we count)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
 # > - *aborting*: breaking fixation, which ends the trial.
 # > - *trapped*: a run that never chooses: it always aborts or always picks one side.
