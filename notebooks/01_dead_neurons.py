@@ -41,7 +41,8 @@ except ImportError:
 # > **From notebook 00** (sections 5 and 7: Glossary, How we count)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
 # > - *aborting*: breaking fixation, which ends the trial.
-# > - *trapped*: a run that never chooses: it always aborts or always picks one side.
+# > - *trapped*: a run whose behaviour ignores the offer: it never chooses, always aborts or
+# >   always picks one side.
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
@@ -1031,7 +1032,7 @@ assert at_init["gru"][0].mean() < 0.1
 # The GRU's update gate (z ~ 0.5 at initialisation) halves its leak, so its states stay near
 # the initial state x0 = 0.5 for the first steps of a trial and fire there; a dead unit must be
 # silent on *every* valid step. The SimpleRNN's random weights alone push some states below
-# zero for whole trials, and a bias of -0.5 (3 seeds) roughly triples that.
+# zero for whole trials, and a bias of -0.5 (3 seeds) more than doubles that.
 
 # %% [markdown]
 # ## Bonus I: no gradient into a dead unit

@@ -118,7 +118,7 @@ assert all(g == 0.0 for name, g in norms.items() if name not in readout), \
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
 
 # %% [markdown]
-# The quoted claim is partly true: only the weights *behind* W_out get zero gradient.
+# The quote holds only in part: only the weights *behind* W_out get zero gradient.
 #
 # ## 3. One Adam step later (11 min)
 #
@@ -503,7 +503,7 @@ print("entropy at update 0 (min over 12 runs):",
       {w: round(float(v.min()), 3) for w, v in H0.items()}, " ln 3 =", round(ln3, 3))
 H_first10 = float(early.h("entropy")[early.select(wout_std=0.05), :10].mean())
 print(f"std 0.05: mean entropy over updates 0-9, {H_first10:.2f} (these 12 runs); "
-      f"notebook 05's table: {v3.numbers['mean entropy over updates 0-9, W_out std 0.05']:.2f}"
+      f"verdict 3 records: {v3.numbers['mean entropy over updates 0-9, W_out std 0.05']:.2f}"
       " (40 runs)")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -533,7 +533,8 @@ assert abs(H_first10 - v3_first10) < 0.1
 # 12 times that at 0.01 and about twice that at 0.05; the total gradient, dominated by the
 # readout, barely changes. Up to std 0.1 the first policy is near uniform (H >= 1.06; ln 3 =
 # 1.10); at std 2 it is far from it (H <= 0.48). It sharpens fast: at std 0.05 the mean
-# entropy over updates 0-9, the number notebook 05's table quotes, is already below 0.9.
+# entropy over updates 0-9, the number verdict 3 records (notebook 05, Bonus A), is already
+# below 0.9.
 #
 # ## Bonus C: the first 300 updates, 4 seeds
 #
@@ -813,7 +814,7 @@ assert sum(only_without.values()) == 17 and sum(only_with.values()) == 1
 # on a few seeds, then the same seeds with entropy_coef = 0.05.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the rescue sentence above is verdict 12's (notebook 04 shows the experiment)
+# Bonus F's rescue sentence is verdict 12's (notebook 04 shows the experiment)
 freed = verdicts.rescue_freed()   # entropy_coef 0, 0.05, 0.2 from update 400
 assert [c.k for c in freed["trapped"]] == [11, 16, 30] and freed["trapped"][0].n == 105
 assert [c.k for c in freed["stuck"]] == [0, 0, 3] and freed["stuck"][0].n == 44

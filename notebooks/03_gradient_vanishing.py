@@ -349,9 +349,9 @@ assert [(c.k, c.n) for c in ten.counts] == [(257, 371), (32, 371)]
 # pays more: only holding fixation to the end does, and that almost never happens. The other
 # 82 pick one side.
 #
-# **Verdict 8** (clipping does not help): **confirmed**, for another reason than the
-# analysis's (f(d) averages zero, not log pi): 0 of 289 stuck runs were clipped in their last
-# 50 updates, their gradients over 1,000 times below the threshold.
+# **Verdict 8** (clipping does not help): **confirmed**: 0 of 289 stuck runs were clipped in
+# their last 50 updates, their gradients over 1,000 times below the threshold; what keeps
+# them small is that f(d) averages zero, not log pi.
 
 # %% [markdown]
 # ## 4. What decides the trap: kappa, learning rate or seed? (9 min)
@@ -528,7 +528,7 @@ assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 #
 # A deterministic policy is the *goal* when it picks the better offer, so notebook 00's
 # glossary classifies a run by its behaviour over its last 50 updates: **converged** (aborts
-# under 5 %, at least 80 % of choices take the higher-EV offer), **trapped** (the behaviour
+# under 5 %, the higher-EV offer taken on at least 80 % of unequal-EV pairs), **trapped** (the behaviour
 # ignores the offer: it never chooses, always aborts, or picks one side) or **learning**
 # (neither, yet). A run that never chooses or always aborts is **stuck**: every trial pays
 # the same. Below, `collapse_kappa`'s 120 runs (40 seeds x 3 kappas, no entropy bonus).
@@ -583,7 +583,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # | --- | --- |
 # | never chooses (trapped, stuck) | >= 90 % of trials hold fixation to the end |
 # | always aborts (trapped, stuck) | >= 90 % of trials break fixation |
-# | converged | aborts < 5 % and >= 80 % of choices take the higher-EV offer |
+# | converged | aborts < 5 % and the higher-EV offer on >= 80 % of unequal-EV pairs |
 # | one side (trapped) | >= half the trials choose, >= 95 % of choices on one side |
 # | learning | none of these (yet) |
 #

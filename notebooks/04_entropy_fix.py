@@ -37,15 +37,15 @@ except ImportError:
 # 3. rank the bonus and its alternatives by trapped runs;
 # 4. measure whether a late bonus frees trapped runs.
 #
-# **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`, the FIXATE
-# bias) and 03 (the trap); softmax and logarithms.
+# **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`) and 03 (the
+# trap); softmax and logarithms.
 # **Time:** about 48 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings); Run All takes under a minute.
 #
 # > **From notebook 00.** **The analysis**: the written diagnosis that came with upstream (the
 # > original code); verdict N tests its N-th claim. **Trapped**: final mode *never chooses* or
-# > *always aborts* (these two are **stuck**), or *one side*. **Blocks**: seeds come in two
-# > blocks of 20. **Paired (McNemar)**: two settings on the same seeds; p from the seeds that
+# > *always aborts* (these two are **stuck**), or *one side*. **Blocks**: seeds come in
+# > blocks (two of 20, unless a section says otherwise). **Paired (McNemar)**: two settings on the same seeds; p from the seeds that
 # > differ.
 
 # %%
@@ -398,7 +398,8 @@ assert b["logit cap 2"][:2] == (14, 40)
 # ## 5. Can an entropy bonus lift a run that is already trapped? (8 min)
 #
 # The **rescue experiment** trains runs set up to be trapped early (`wout_std` 2 on 40 seeds,
-# or `fixate_bias` 3 on 100; notebook 02) for 400 updates without a bonus, then to update 800
+# or `fixate_bias` 3 on 100: upstream's readout bias toward FIXATE, b_out = [3, 0, 0]; two
+# blocks of 50) for 400 updates without a bonus, then to update 800
 # with `entropy_coef` 0.05, 0.2 or 0 (the control): a seed's three runs pair. A run *leaves
 # the trap* if its mode at 800 is not trapped.
 #
@@ -542,9 +543,9 @@ assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in 
 assert v12.verdict == "partly" and v12.replication == "yes"
 
 # %% [markdown]
-# **Replicated** (notebook 00): each paired test concludes in each block as pooled, and each
-# count's two blocks agree within their intervals. The bonus passes both; in setting (b) four
-# other counts fail the second:
+# **Replicated** (notebook 00): each paired test leans the same way in each block as pooled
+# (a block need not reach p < 0.05 alone), and each count's two blocks agree within their
+# intervals. The bonus passes both; in setting (b) four other counts fail the second:
 
 # %%
 print("(b) trapped, block 1 + block 2, where the blocks disagree:",

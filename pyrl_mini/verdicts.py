@@ -134,8 +134,8 @@ class Verdict:
     @property
     def replication(self) -> str:
         """"exact" (no runs), "yes" (every count's blocks agree within their intervals and
-        every paired test reaches the same conclusion in each block), or "not replicated"
-        with what did not."""
+        every paired test leans the same way in each block as pooled: Paired.replicated), or
+        "not replicated" with what did not."""
         if not self.counts:
             return "exact"
         failed = [c.what for c in self.counts if c.replicated is False]
@@ -289,7 +289,8 @@ def wout_size(load) -> Verdict:
         f"the reverse: a small W_out (std 0.01) starts uniform and is trapped about as often as "
         f"the default ({counts[1].k} and {counts[0].k} of {counts[0].n}); a large one (std 0.5 "
         f"or 2) starts near-deterministic and is trapped more often ({counts[2].k} and "
-        f"{counts[3].k} of {counts[0].n})",
+        f"{counts[3].k} of {counts[0].n}); a larger W_out does give larger first gradients, "
+        f"but Adam's step does not follow their size",
         counts,
         {"mean entropy over updates 0-9, W_out std 2": float(np.nanmean(
             wout.h("entropy")[std_rows[2.0], 0])),
@@ -416,7 +417,8 @@ def clipping(load) -> Verdict:
         f"clipping never acted in the last updates of a stuck run (always aborts or never "
         f"chooses): their gradient norms stay far below its threshold ({threshold:g})",
         [count("stuck runs clipped in any of their last 50 updates", stuck_clipped,
-               stuck_seeds)],
+               stuck_seeds, np.concatenate([d.block[m] for d, m in zip(sets, stuck,
+                                                                       strict=True)]))],
         {"clip threshold (global L2 norm)": threshold,
          "final gradient norm of a stuck run, max": float(np.nanmax(stuck_norm))}, "03")
 
@@ -552,9 +554,10 @@ def rescue(load) -> Verdict:
         "partly",
         f"switched on in a run already trapped, a bonus almost never frees one that always "
         f"aborts or never chooses ({stuck_small.k} and {stuck_large.k} of {stuck_none.n} at 0.05 "
-        f"and 0.2), and a large one (0.2) frees some runs on one side ({large.k} of {large.n} "
-        f"trapped runs leave, {none.k} without a bonus, {small.k} with 0.05): it keeps runs out "
-        f"of the trap far better than it lifts them out",
+        f"and 0.2), and a large one (0.2) frees some runs on one side ({large.k - stuck_large.k} "
+        f"of {large.n - stuck_none.n}, {none.k - stuck_none.k} without a bonus; of all "
+        f"{large.n} trapped runs {large.k} leave, {none.k} without a bonus, {small.k} with "
+        f"0.05): it keeps runs out of the trap far better than it lifts them out",
         counts,
         {f"runs trapped at update {RESCUE_START}, {s}": int(len(left[s, 0.0])) for s in sources},
         "04", tests)
