@@ -23,11 +23,11 @@ except ImportError:
 # %% [markdown]
 # # 00 · The task, the policy gradient and kappa
 #
-# A recurrent network learns a monkey's gambling task by policy gradient. Make the gradient
-# *risk-sensitive* with a parameter kappa, and some runs stop learning: their choices turn
-# deterministic and ignore the offer. This collection tests **the analysis**, the written
+# A recurrent network learns a monkey's gambling task by policy gradient, and some runs stop
+# learning: their choices turn deterministic and ignore the offer. **The analysis**, the written
 # diagnosis of that failure (it says "collapse") that came with pyrl (Song, Yang & Wang 2017),
-# the code we call **upstream**. Notebook 05 grades each of the analysis's claims.
+# the code we call **upstream**, blames kappa, a parameter that makes the gradient
+# *risk-sensitive*. Notebook 05 grades each of its claims.
 #
 # **Learning objectives.** You will
 # 1. read the gambling task and its equal-EV pairs;
@@ -61,12 +61,12 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # **decision** (choose). Actions: FIXATE, CHOOSE-LEFT, CHOOSE-RIGHT. Aborting (breaking
 # fixation early) and not choosing are penalised; a choice pays m with probability p, else 0.
 # The trial shown offers p = 0.3 and p = 0.7 (printed below), both in the middle EV column of
-# the grid below. In the trial's figure each row is one input: the fixation cue, then p and m
-# as rescaled logs in [0, 1].
+# the grid below. In the trial's figure each row is one input (a dot marks its onset): the
+# fixation cue, then p and m as rescaled logs in [0, 1].
 
 # %%
 task = TrainSettings().task
-left, right = 7, 17  # option i: p = tasks.PROBABILITIES[i // 5], EV column i % 5 of the grid
+left, right = 7, 17  # option i: grid row i // 5 from the bottom row (p = 0.1), EV column i % 5
 print(f"{task.steps} steps per trial; abort pays {task.abort_penalty}, "
       f"no choice pays {task.no_choice_penalty}")
 for side, i in (("left", left), ("right", right)):
@@ -181,7 +181,7 @@ for kappa in (-0.4, 0.0, 0.4):
         assert np.isclose(float(push), -2 * kappa * ev * (1 - p_win), atol=1e-6)
 
 # %% [markdown]
-# ## 4. Training (8 min)
+# ## 4. Training (7 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -212,7 +212,7 @@ learned_first = ...  # "fixation", "choice" or "together"
 learned_first = exercises.learned_first.check(learned_first, h)
 
 # %%
-plots.plot_curves(np.arange(live.updates_done), h, smooth=10,
+plots.plot_curves(np.arange(live.updates_done), h, smooth=20,  # Exercise 2's window
                   names=("reward", "abort_rate", "higher_ev_rate", "entropy"));
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -224,10 +224,16 @@ run = TrainSettings(updates=300, seed=1)  # the run's settings: the defaults, as
 assert run.kappa == 0 and run.entropy_coef == 0
 assert h["reward"][0] == task.abort_penalty == -0.5, "every trial of update 0 aborts"
 assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "first choices: update 38"
+assert exercises.WINDOW == 20, "Exercise 2's window, the curves' smoothing"
+span = slice(60, 120)  # entropy near 0 while the higher-EV rate sits near 0.5, no aborts
+assert h["entropy"][span].mean() < 0.2 and abs(np.nanmean(h["higher_ev_rate"][span]) - 0.5) < 0.1
+assert h["abort_rate"][span].mean() < 0.05, "it holds fixation: nearly certain on those steps"
 
 # %% [markdown]
 # Reward starts at -0.5, the abort payment; the higher-EV rate has no value until the network
-# first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice).
+# first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice);
+# H-bar nears 0 while the higher-EV rate sits near 0.5: it averages every valid step, fixation
+# and stimulus included, where the policy is nearly certain.
 #
 # <details><summary>Answer</summary>
 #
@@ -264,13 +270,12 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 6. Interactive demo: does kappa move risk preference? (10 min)
+# ## 6. Interactive demo: does kappa move risk preference? (8 min)
 #
 # `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
 # sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
-# always aborts). Right: the share of left choices (red: mostly left) by log p and log EV, left
-# minus right; on its row y = 0 (equal EV), the left half holds the pairs whose left option
-# has the lower p.
+# always aborts). Right: the share of left choices by the left-minus-right log p and log EV;
+# white cells are pairs that do not occur.
 
 # %%
 grid = data.load("nb00_main_grid")
@@ -310,10 +315,12 @@ print("slope (change in the lower-p share per unit of kappa, +- its standard err
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
+assert all(np.all(np.diff(np.nanmean(analysis.risk_preference(grid, c)[1], axis=1)) < 0)
+           for c in grid.values("entropy_coef")), "the mean line falls as kappa rises, each coef"
 assert grid.meta["spec"]["seeds"] == [0, 1, 2] and grid.meta["spec"]["base"]["updates"] == 1000
 assert np.allclose(grid.values("kappa"), [-0.4, -0.2, 0, 0.2, 0.4])
 assert np.allclose(grid.values("entropy_coef"), [0, 0.01, 0.05])
-for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV), Think! below
+for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV) agrees
     xs, ys, table, n = plots.pooled_choice_table(grid, k, 0.0)
     row, cnt, j = table[:, np.argmin(np.abs(ys))], n[:, np.argmin(np.abs(ys))], xs < 0
     lower_p_left = np.nansum(row[j] * cnt[j]) / cnt[j].sum()
@@ -330,20 +337,19 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
     assert settled.any() and np.all(hev[k][settled] < analysis.CONVERGED_HIGHER_EV)
 
 # %% [markdown]
-# **Think!** Does a larger entropy_coef remove the kappa effect? Move its slider and compare
-# the heatmap's row y = 0 at kappa = -0.4 and +0.4, then read the slopes printed above.
+# **Think!** Does a larger entropy_coef remove the kappa effect? Move its slider, watch the
+# left panel's dots from kappa -0.4 to +0.4, then read the slopes printed above.
 #
 # <details><summary>Answer</summary>
 #
-# No: the slopes are negative at every entropy_coef. On the row y = 0 the left half is red at
-# kappa = -0.4 (lower p chosen), the right half at +0.4.
+# No: at every entropy_coef the mean line falls as kappa rises, and the slope is negative, many
+# standard errors from zero.
 # </details>
 #
-# **Result: kappa does what its name says.** At kappa -0.4 every seed picks the lower p on more
-# than half its equal-EV pairs, at +0.4 on less than half (nan: the seed that always aborts);
-# at entropy_coef 0 the slope is negative, many standard errors from zero. The seeds that
-# choose stay "learning", picking the higher EV below converged's 80 %: a risk preference gives
-# up some EV.
+# **Result: kappa does what its name says.** At entropy_coef 0, every seed picks the lower p on
+# more than half its equal-EV pairs at kappa -0.4 and on less than half at +0.4 (nan: the seed
+# that always aborts). Those that choose stay "learning", below converged's 80 % higher EV: a
+# risk preference gives up some EV.
 #
 # %% [markdown]
 # ## 7. How we count (10 min)
