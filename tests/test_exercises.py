@@ -978,6 +978,11 @@ def test_prediction_truths_follow_the_data():
     assert why(_log(-0.005, 0.0, 0.0, 0.0)).answer == "advantages"
     assert why(_log(-0.3, 1.1, 0.0, 0.0)).answer == "saturated"
     assert why(_log(-0.3, 1.1, -0.6, 0.4)).answer == "cannot tell"
+    # the hint asks about pi(a) = 0.9 and says the row's advantage columns answer it, so it
+    # fits a student who chose "cannot tell" as well as one who chose "saturated"
+    for wrong in ("cannot tell", "saturated"):
+        hint = nb05.why_zero.verdict(wrong, _log(-0.005, 0.0, 0.0, 0.0))
+        assert "pi(a) = 0.9" in hint and "the row does show it" in hint and "adv_std" in hint
 
 
 def test_prediction_truths_read_the_stored_data():

@@ -229,5 +229,8 @@ def _why_zero_truth(log: str) -> Finding:
 
 why_zero = Prediction(
     "why_zero", ("saturated", "advantages", "cannot tell"), _why_zero_truth,
-    "read the advantage columns too, not only the zeros, and ask whether the gradient would "
-    "still be zero if pi(a) were 0.9 instead of 1 (notebook 03)")
+    # one hint for both wrong answers: it names neither option, and tells a student who chose
+    # "cannot tell" that the row does say (the question is about pi(a) = 0.9, not the zeros)
+    "the question is what would keep the gradient zero at pi(a) = 0.9, where the softmax is "
+    "not at 1, and the row does show it: read its adv_mean and adv_std columns (each f(d) "
+    "multiplies onehot(a) - pi, notebook 03)")
