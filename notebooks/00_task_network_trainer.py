@@ -114,8 +114,8 @@ assert torch.allclose(z.grad, by_hand, atol=1e-6)
 assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 
 # %% [markdown]
-# When pi puts all its mass on a, onehot(a) - pi = 0: a deterministic policy gets no gradient
-# (notebook 03).
+# As pi puts all its mass on a, onehot(a) - pi goes to 0: a nearly deterministic policy gets
+# a tiny gradient (notebook 03 asks how tiny).
 #
 # ## 3. The kappa transform (7 min)
 #
@@ -425,7 +425,8 @@ assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125
 #
 # ## Summary
 #
-# - The policy gradient f(d)(onehot(a) - pi) is zero for a deterministic policy.
+# - The policy gradient f(d)(onehot(a) - pi) shrinks toward zero as the policy turns
+#   deterministic.
 # - kappa < 0 weights good surprises more, so it favours the riskier equal-EV option; trained
 #   networks agree.
 # - A run is judged by its behaviour mode; a frequency is k of n with a Wilson interval;

@@ -39,8 +39,8 @@ except ImportError:
 #
 # > - **mode**: a run's behaviour over its last 50 updates (converged, learning, never
 # >   chooses, always aborts, one side); **trapped**: the last three.
-# > - **advantage** f(d): return minus baseline; upstream's log calls it "Advantage
-# >   (delta_prime)".
+# > - **advantage** d: return minus baseline; f(d), its kappa transform, is what upstream's
+# >   log calls "Advantage (delta_prime)".
 # > - **kappa**: the analysis's risk parameter; **entropy_coef**: the entropy bonus.
 # > - **seed block**: 20 seeds; a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
@@ -220,8 +220,6 @@ assert lo3 < 0.1 and hi3 > samples["collapse_kappa, both blocks"].mean()
 #   blocks point the way the pooled seeds do (section 2's box), or, where the pooled seeds
 #   show no difference, show none either;
 # - **not replicated**: a count or test fails that; the column names it;
-# - **one block**: a count measured on one block of 20 seeds only, so no second block
-#   checks it;
 # - **exact**: computed, no runs.
 #
 # In the claims: **FIXATE bias 3** is upstream's initial readout bias toward FIXATE, the
@@ -296,14 +294,13 @@ assert (freed.k, left0.k, freed.n, left0.n) == (30, 11, 105, 105), (freed, left0
 assert v[10].count("trapped runs that always abort").k > v[10].counts[0].n / 2
 fix11 = v[11].count("runs trapped, FIXATE bias 3, entropy_coef 0.05")
 assert fix11.k > fix11.n / 2 and (fix11.k, fix11.n) == (40, 60), fix11
-# the key's words: 7 and 9 fail only on lr 0.03 counts; 8 is one block; the rest yes or exact
+# the key's words: 7 and 9 fail only on lr 0.03 counts; the rest yes or exact
 for r in rows:
     if r.number in (7, 9):
         failed = r.replication.removeprefix("not replicated: ").split("; ")
         assert r.replication.startswith("not replicated") and all("lr 0.03" in f for f in failed)
     else:
-        assert r.replication == ("one block" if r.number == 8 else
-                                 "exact" if r.number in (4, 5) else "yes"), r
+        assert r.replication == ("exact" if r.number in (4, 5) else "yes"), r
 
 # %% [markdown]
 # ## 4. Diagnose a log (13 min)
