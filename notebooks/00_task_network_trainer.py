@@ -36,7 +36,7 @@ except ImportError:
 # 4. tell trapped from converged runs, and count them over seeds.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 53 minutes with the exercises, as one reader working as a student
+# **Time:** about 54 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings). Section 5 is the collection's **Glossary**.
 
 # %%
@@ -117,7 +117,7 @@ assert abs(float(by_hand.sum())) < 1e-6  # the components always sum to zero
 # As pi puts all its mass on a, onehot(a) - pi goes to 0: a nearly deterministic policy gets
 # a tiny gradient (notebook 03 asks how tiny).
 #
-# ## 3. The kappa transform (7 min)
+# ## 3. The kappa transform (9 min)
 #
 # Mihatsch & Neuneier (2002) transform the advantage:
 #
@@ -166,7 +166,8 @@ assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0
 #
 # **Why kappa < 0 prefers risk.** A good surprise counts (1 - kappa) > 1 times, a bad one
 # (1 + kappa) < 1 times. An option that pays m = EV / p with probability p, judged against a
-# baseline V = EV, gets the mean push p f(m - EV) + (1 - p) f(-EV) = -2 kappa EV (1 - p):
+# baseline V = EV, gets a mean push (the expected f(d) of choosing it)
+# p f(m - EV) + (1 - p) f(-EV) = -2 kappa EV (1 - p):
 # zero at kappa = 0, and for kappa < 0 larger the lower p (the rarer, bigger win). So the
 # network prefers risk; section 6's demo tests this. Bonus A derives where the baseline then
 # settles (an expectile).
@@ -181,7 +182,7 @@ for kappa in (-0.4, 0.0, 0.4):
         assert np.isclose(float(push), -2 * kappa * ev * (1 - p_win), atol=1e-6)
 
 # %% [markdown]
-# ## 4. Training (7 min)
+# ## 4. Training (8 min)
 #
 # Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
@@ -232,7 +233,7 @@ assert h["abort_rate"][span].mean() < 0.05, "it holds fixation: nearly certain o
 # %% [markdown]
 # Reward starts at -0.5, the abort payment; the higher-EV rate has no value until the network
 # first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice);
-# H-bar nears 0 while the higher-EV rate sits near 0.5: it averages every valid step, fixation
+# H-bar falls below 0.2 while the higher-EV rate sits near 0.5: it averages every valid step, fixation
 # and stimulus included, where the policy is nearly certain.
 #
 # <details><summary>Answer</summary>
@@ -270,7 +271,7 @@ assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
 
 # %% [markdown]
-# ## 6. Interactive demo: does kappa move risk preference? (8 min)
+# ## 6. Interactive demo: does kappa move risk preference? (9 min)
 #
 # `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
 # sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed

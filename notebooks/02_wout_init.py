@@ -36,7 +36,7 @@ except ImportError:
 # 4. compare settings by paired seeds, in seed blocks.
 #
 # **Prerequisites.** Notebook 00 (the policy gradient; the box below); notebook 01 (Adam's
-# step); the chain rule. **Time:** about 45 minutes with the exercises,
+# step); the chain rule. **Time:** about 48 minutes with the exercises,
 # as one reader working as a student measured it (section by section in the headings); Run
 # All takes under a minute.
 #
@@ -86,7 +86,7 @@ assert upstream_wout_std(0) == 0.05 and upstream_wout_std(0.1) == 0.1
 assert torch.count_nonzero(w0) == 0
 
 # %% [markdown]
-# ## 2. Update 0 with W_out = 0: which gradients vanish? (8 min)
+# ## 2. Update 0 with W_out = 0: which gradients vanish? (7 min)
 #
 # With rates r_t (N units), logits
 # z_t = r_t W_out + b_out and pi_t = softmax(z_t), the policy loss of B trials is
@@ -120,7 +120,7 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 # %% [markdown]
 # The quote holds only in part: only the weights *behind* W_out get zero gradient.
 #
-# ## 3. One Adam step later (11 min)
+# ## 3. One Adam step later (12 min)
 #
 # Adam's first step (m = g, v = g^2 after bias correction) is
 #
@@ -196,7 +196,7 @@ assert np.allclose(wout_after.numpy(), 0.01, rtol=1e-3)
 # not name.
 # </details>
 #
-# ## 4. The W_out scale sets the first policy (12 min)
+# ## 4. The W_out scale sets the first policy (13 min)
 #
 # Nothing is trained here. Each seed fixes two things: the rates r_t of its first
 # rollout of 64 trials, which do not depend on W_out (the inputs never depend on the actions),
@@ -280,7 +280,7 @@ assert f"{np.median(r2):.2g}" == "1e-06" and (r2 >= 10).sum() == 2
 # ## 5. Small against large W_out: how often do runs end trapped? (9 min)
 #
 # We trained two small W_out stds, 0.01 and 0.05 (upstream's default), and two large ones,
-# 0.5 and 2 (the analysis's 0.1 lies between them); kappa 0, no entropy bonus, 800 updates,
+# 0.5 and 2 (the analysis's 0.1 lies between the two pairs); kappa 0, no entropy bonus, 800 updates,
 # on two seed blocks of 20. Every setting uses the same 40 seeds (same initial weights, W_out
 # scaled, same trials).
 

@@ -47,7 +47,7 @@ except ImportError:
 # 2. tell the *value* log pi(a) from its *gradient* onehot(a) - pi;
 # 3. test on 40 paired seeds what decides the trap: kappa, learning rate or seed.
 #
-# **Time:** about 48 minutes with the exercises, as one reader working as a student
+# **Time:** about 49 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings); Run All takes well under a minute.
 
 # %%
@@ -66,7 +66,7 @@ torch.set_num_threads(1)
 
 
 # %% [markdown]
-# ## 1. The expected gradient on a two-armed bandit, derived (14 min)
+# ## 1. The expected gradient on a two-armed bandit, derived (13 min)
 #
 # Two arms with rewards r = (1, 0), so Delta = 1 is the reward gap. The policy is
 # pi = softmax(theta) and we climb J = pi . r. REINFORCE (the sampled policy gradient) draws
@@ -354,7 +354,7 @@ assert [(c.k, c.n) for c in ten.counts] == [(257, 371), (32, 371)]
 # them small is that f(d) averages zero, not log pi.
 
 # %% [markdown]
-# ## 4. What decides the trap: kappa, learning rate or seed? (9 min)
+# ## 4. What decides the trap: kappa, learning rate or seed? (10 min)
 #
 # The analysis: "Risk-seeking (negative κ) causes premature convergence". `collapse_kappa`
 # runs three kappas on the same 40 seeds (two blocks of 20, each a replication of the

@@ -39,7 +39,7 @@ except ImportError:
 #
 # **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`) and 03 (the
 # trap); softmax and logarithms.
-# **Time:** about 48 minutes with the exercises, as one reader working as a student
+# **Time:** about 51 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings); Run All takes under a minute.
 #
 # > **From notebook 00.** **The analysis**: the written diagnosis that came with upstream (the
@@ -111,7 +111,7 @@ assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is
 # cannot do this: f(0) = 0 at any kappa, times any lr. But when pi(abort) rounds to exactly 1
 # in float32, the bonus's gradient is 0 too.
 #
-# ## 2. Where the entropy bonus leads: pi* = softmax(r / tau) (8 min)
+# ## 2. Where the entropy bonus leads: pi* = softmax(r / tau) (9 min)
 #
 # On a one-step bandit with expected rewards r(a), the policy that maximises
 # J(pi) = pi · r + tau H(pi) (where gradient ascent stops) is
@@ -171,7 +171,7 @@ assert steps == 8
 # At the recommended 0.01 the optimum puts 1.000000 on the best arm: it is deterministic, far
 # from "entropy > 0.1". So the bonus helps while runs learn, not by moving where they end.
 #
-# ## 3. The entropy bonus on the gambling task (9 min)
+# ## 3. The entropy bonus on the gambling task (10 min)
 #
 # The **grid**: kappa in {-0.4, 0, +0.4} x `entropy_coef` in {0, 0.01, 0.05}, 800 updates at
 # lr 0.01, the same 40 seeds in every cell (so cells pair by seed): 120 runs per coefficient.
@@ -263,7 +263,7 @@ assert ((H0 > 0.1) & ~none_trapped).sum() == 13 and ((H1 > 0.1) & ~trapped1).sum
 # keep entropy (up to 0.90); of the runs not trapped, 13 end above 0.1 without it, 12 with.
 # Section 4 repeats this where runs fall into the trap faster.
 #
-# ## 4. The alternatives, compared (7 min)
+# ## 4. The alternatives, compared (8 min)
 #
 # Two settings at kappa = -0.4, 40 seeds each:
 # - **(a)** the default settings, section 3's runs (lr 0.01, 800 updates);
