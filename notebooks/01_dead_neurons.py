@@ -25,8 +25,9 @@ except ImportError:
 # %% [markdown]
 # # 01 · Dead ReLU units: do they die, stay dead, and trap the network?
 #
-# A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The written
-# analysis's first suspect: units go negative, stay there, and the network stops learning.
+# A ReLU unit whose state x is negative fires relu(x) = 0 and passes no gradient. The first
+# suspect of the written analysis (upstream's diagnosis, notebook 00): units go negative, stay
+# there, and the network stops learning.
 #
 # **Learning objectives.** You will
 # 1. compute dead and dormant units;
@@ -46,6 +47,7 @@ except ImportError:
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
+# > - *verdict N*: notebook 05's judgement of the analysis's N-th claim.
 
 # %%
 # %matplotlib inline
@@ -116,7 +118,7 @@ dead_and_dormant = exercises.dead_and_dormant.check(dead_and_dormant)
 # </details>
 #
 # On four networks trained here for 40 updates (the GRU at lr 0.01 and 0.1, the SimpleRNN
-# with each readout), one batch of 256 trials each:
+# with each readout at the default lr 0.01), one batch of 256 trials each:
 
 # %%
 examples = widgets.train_unit_examples(updates=40)   # {label: settings, params, states}
@@ -152,7 +154,8 @@ assert abs(simple_dead[0] - simple_dead[1]) < 0.05
 
 # %% [markdown]
 # After only 40 updates the GRU at lr 0.1 has far more dead units than at lr 0.01, and the
-# two SimpleRNNs have about as many: "dead" is about the dynamics, not the readout.
+# two SimpleRNNs have about as many at this one moment: "dead" is about the dynamics, not the
+# readout.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # Helper: one network's dead flags on one batch (the library's count, as in Exercise 1).
@@ -199,9 +202,21 @@ assert (round(min(revived.values()), 2), round(max(revived.values()), 2)) == (0.
 from pyrl_mini.verdicts import revived_fraction
 
 assert np.isclose(revived["GRU"], revived_fraction(gru, np.arange(len(gru.mode))))
+# the readouts (prose): more pairs die under tanh, yet about as many units are dead at an
+# average record, and more of the dead come back
+readout_died = [int(analysis.revived_units(networks[f"SimpleRNN, {r} readout"].arrays[
+    "unit_dead"])[0].sum()) for r in ("tanh", "relu")]
+assert readout_died == [445, 303]
+readout_dead_now = [np.nanmean(networks[f"SimpleRNN, {r} readout"].arrays["unit_dead"])
+                    for r in ("tanh", "relu")]
+assert abs(readout_dead_now[0] - readout_dead_now[1]) < 0.05
+assert [round(100 * revived[f"SimpleRNN, {r} readout"]) for r in ("tanh", "relu")] == [57, 45]
 
 # %% [markdown]
 # Between 45 and 58 % of the units that died came back: "stays dead" does not hold as stated.
+# The tanh readout's larger count (445 against 303) is turnover, not more dead at a time
+# (about as many are dead at an average record): more of its dead units come back (57 against
+# 45 %), perhaps because a tanh-read dead unit keeps a small gradient (Bonus I, an extension).
 #
 # ## 4. Does negative kappa kill units? (7 min)
 #
@@ -306,8 +321,8 @@ assert dead_units(st["rates"], first_step).mean() >= dead_units(st["rates"], val
 
 # %% [markdown]
 # Trapped runs end with more dead units (median 0.22 against 0.16, AUC 0.68), and the 8 that
-# do not always abort separate better (0.79), so one-step trials do not make the link. Dead
-# units go with the trap; that does not show they cause it.
+# do not always abort separate better (0.79, on only 8 runs), so one-step trials do not make
+# the link. Dead units go with the trap; that does not show they cause it.
 #
 # **Think!** Why are 8 trapped runs too few to call an AUC of 0.79 a strong separation?
 #
@@ -429,7 +444,8 @@ assert round(trap_tests["SGD lr 1", 0][2], 3) == 0.004
 #
 # - Units die in every network, the GRU too; 45-58 % of those that die come back, and kappa
 #   does not kill them (p = 0.63).
-# - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting runs):
+# - Trapped runs end with more dead units (AUC 0.68; 0.79 without the always-aborting runs,
+#   on only 8 runs):
 #   dead units go with the trap; nothing here shows that they cause it.
 # - Adam's equal-size steps kill units (35 of 40 runs above 10 % dead; Adam at eps 0.01 and
 #   SGD: none). Verdict 1: **partly**.
