@@ -45,6 +45,8 @@ except ImportError:
 # >   steps (the *hold steps*), then chooses; breaking fixation there (aborting) pays -0.5.
 # > - *advantage* d_t = G_t - V_t (return minus baseline); *kappa transform* f(d): kappa = 0
 # >   leaves d unchanged, kappa < 0 (> 0) weights good (bad) surprises more.
+# > - *rates* r_t: the GRU's unit outputs; *entropy bonus* (`entropy_coef`, 0: none): a loss
+# >   term that rewards a spread-out policy.
 # > - *trapped*: a run that never chooses, always aborts or picks one side whatever the offer.
 # > - *paired seeds*: all settings share the seeds; exact McNemar counts the seeds whose
 # >   outcome differs; *replicated*: every *seed block* of 20 points the same way.
@@ -103,9 +105,9 @@ assert torch.count_nonzero(w0) == 0
 # state x0, W_in, W_rec, b and their `_gates` versions):
 
 # %%
-settings = TrainSettings(seed=0, kappa=0.0, batch_size=256).replace(wout_std=0.0)
+settings = TrainSettings(seed=0, kappa=0.0).replace(wout_std=0.0)
 ens = Ensemble([settings])                       # trains a list of networks; here just one
-batch = ens.rollout(256, torch.tensor([0.0]))    # 256 trials; kappa 0 for the one network
+batch = ens.rollout(settings.batch_size, torch.tensor([0.0]))  # 256 trials (the default)
 batch["policy_loss"].sum().backward()            # one loss per network: .sum() is our L
 norms = {name: float(p.grad[0].norm()) for name, p in ens.params.items()}
 readout = ("W_out", "b_out")
@@ -116,6 +118,7 @@ print("gradient not 0:", ", ".join(f"{n} (norm {g:.3g})" for n, g in norms.items
 assert all(g == 0.0 for name, g in norms.items() if name not in readout), \
     "recurrent gradients must be 0"
 assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are not 0"
+assert settings.batch_size == 256, "the default training batch the comment above names"
 
 # %% [markdown]
 # The quote holds only in part: only the weights *behind* W_out get zero gradient.
@@ -134,12 +137,12 @@ assert norms["W_out"] > 1e-4 and norms["b_out"] > 1e-4, "readout gradients are n
 # ### Exercise 1: the recurrent gradient, before and after one Adam step
 #
 # In: `params`, a dict {name: tensor} of a fresh GRU policy, here with W_out = 0 (no gradients
-# yet; the checker also tries W_out std 0.1, where a stale gradient would show);
-# `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
+# yet); `loss_fn()`, the policy loss (a scalar tensor) of one fixed batch at the current
 # parameters; `lr`, a float. Out: two floats, the norm of `params["W_rec"].grad` now, and
 # after one `torch.optim.Adam` step of size lr on every parameter. Tools:
 # `opt = torch.optim.Adam(params.values(), lr=lr)`, `opt.step()`, `opt.zero_grad()`, and
-# `loss_fn().backward()`, which fills each `params[name].grad` (and adds to a stored one).
+# `loss_fn().backward()`, which fills each `params[name].grad` (and adds to a stored one):
+# zero the gradients before each backward.
 
 # %%
 def first_adam_step(params, loss_fn, lr):
@@ -253,7 +256,7 @@ for seed, (rates, Z) in starts.items():
         chance = hold_probability(first_policy(rates, Z, w), hold_steps)
         reach[seed, j] = chance / uniform                                # times uniform's
 print(f"uniform policy: a trial fixates all {hold_steps} hold steps with probability "
-      f"{uniform:.2g}, {256 * uniform:.2f} trials per batch of 256")
+      f"{uniform:.2g}, {256 * uniform:.2f} trials per training batch of 256")
 r005, r01, r2 = reach[:, 1], reach[:, 2], reach[:, 3]   # chance / uniform's, by seed
 print(f"chance / uniform's, by seed: std 0.05 from {r005.min():.2g} to {r005.max():.2g}; "
       f"std 0.1 from {r01.min():.2g} to {r01.max():.2g}")
@@ -269,12 +272,10 @@ assert f"{r01.min():.2g}" == "0.034" and f"{r01.max():.2g}" == "5.5"
 assert f"{np.median(r2):.2g}" == "1e-06" and (r2 >= 10).sum() == 2
 
 # %% [markdown]
-# Uniform, a trial reaches a choice with probability (1/3)^7 = 0.00046, 0.12 trials per batch
-# of 256: a small W_out aborts almost every trial too, but about one trial in eight batches
-# reaches a choice, a signal the advantages can follow. At std 0.05 and 0.1 the chance is 0.21
-# to 2.4 and 0.034 to 5.5 times uniform's, by seed. At std 2 the median seed's is 1e-06 times
-# uniform's, while 2 of 12 seeds are at least ten times above it: a lottery on the initial
-# readout.
+# A small W_out keeps of the order of uniform's 0.12 trials per training batch of 256 trials
+# (the default) that reach a choice: a signal the advantages can follow. Std 2 is a lottery
+# on the initial readout: the median seed's chance is 1e-06 times uniform's, 2 of 12 seeds'
+# at least ten times.
 
 # %% [markdown]
 # ## 5. Small against large W_out: how often do runs end trapped? (9 min)
