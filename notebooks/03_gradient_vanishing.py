@@ -36,11 +36,15 @@ except ImportError:
 # > - *the task*: in a trial the network holds fixation, then chooses one of two offers;
 # >   aborting (breaking fixation) or never choosing pays -0.5. Three actions.
 # > - *the analysis*: the written diagnosis that came with *upstream* (the original code);
-# >   *verdict N*: the test of its N-th claim, all collected in notebook 05.
+# >   *verdict N*: notebook 05's judgement of the analysis's N-th claim; verdicts 10-12
+# >   judge the collection's own claims.
 # > - *f(d)*: the advantage d = G - V (return minus baseline V) after the kappa transform,
 # >   f(d) = (1 - kappa) d for d > 0, (1 + kappa) d otherwise (kappa < 0: risk-seeking).
-# > - *trapped*: ignores the offer: never chooses, always aborts (*stuck*: these two) or
-# >   chooses *one side*; *learning*: none of these yet.
+# > - *modes*, a run's behaviour over its last 50 updates:
+# >   - *converged*: rarely aborts, mostly picks the better offer;
+# >   - *trapped*: ignores the offer: never chooses or always aborts (these two: *stuck*),
+# >     or chooses *one side*;
+# >   - *learning*: none of these yet.
 #
 # **Learning objectives.** You will
 # 1. derive the plateau of a two-armed bandit;
@@ -74,8 +78,9 @@ torch.set_num_threads(1)
 #
 # $$ \nabla_\theta J = \sum_a \pi(a)\, r(a)\, (\mathrm{onehot}(a) - \pi) = \pi \odot (r - \pi\cdot r). $$
 #
-# With p = pi(best arm) this is (+1, -1) p (1 - p) Delta. One step of size lr moves the logit
-# difference by 2 lr Delta p (1 - p), and p moves by p (1 - p) times that:
+# With p = pi(best arm) this is (+1, -1) p (1 - p) Delta (p (1 - p) is the sigmoid's
+# derivative). One step of size lr moves the logit difference by 2 lr Delta p (1 - p), and p
+# moves by p (1 - p) times that (t counts updates):
 #
 # $$ \frac{dp}{dt} = 2\,\mathrm{lr}\,\Delta\, p^2 (1-p)^2 \quad\Rightarrow\quad
 #    t_{\text{plateau}} = \int_{p_0}^{1/2} \frac{dp}{2\,\mathrm{lr}\,\Delta\, p^2 (1-p)^2}
@@ -152,8 +157,8 @@ np.testing.assert_allclose(measured, integral, rtol=0.02)
 # At p0 = 0.1 the ratio is 1.34, as (1 - p)^2 ≈ 1 fails for much of the climb; from
 # p0 = 0.01 on it is within 10 %.
 #
-# **Think!** A network's better action starts at p0 = 1e-4 and lr = 0.1. How long is the
-# plateau? What does halving the learning rate do?
+# **Think!** A network's better action starts at p0 = 1e-4, with lr = 0.1 and Delta = 1. How
+# long is the plateau? What does halving the learning rate do?
 #
 # <details><summary>Answer</summary>
 #
@@ -281,7 +286,7 @@ aborts = ck.mode == analysis.MODES.index("always_aborts")
 learning = ck.mode == analysis.MODES.index("learning")
 last, g, h = ck.final("clipped"), ck.final("grad_norm"), ck.final("entropy")  # last 50 updates
 print(f"{aborts.sum()} always-abort runs: clipped in {100 * last[aborts].max():.0f} % of "
-      f"updates, gradient norm at most {g[aborts].max():.1e}, "
+      f"their last 50 updates, gradient norm at most {g[aborts].max():.1e}, "
       f"|mean of f(d)| at most {np.abs(ck.final('adv_mean')[aborts]).max():.0e}")
 print(f"  yet entropy up to {h[aborts].max():.2f} ({(h[aborts] > 0.5).sum()} above 0.5)")
 print(f"{learning.sum()} learning runs: gradient norm {np.median(g[learning]):.2f} (median)")
@@ -305,9 +310,10 @@ assert ever.sum() == 1, "one always-abort run was clipped, while it was still le
 # </details>
 #
 # **Here it is the mean of f(d) that vanishes, not onehot(a) - pi.** These runs keep entropy
-# up to 0.90 (ln 3 = 1.10 for three equally likely actions: one step off fixation aborts, so
-# the policy can stay spread), yet their gradient norms are at most 2.6e-4, against 0.48 for
-# learning runs.
+# up to 0.90 (ln 3 = 1.10 for three equally likely actions): a policy split at each step
+# between holding and breaking fixation keeps a high entropy per step, yet over the hold
+# steps it almost surely breaks fixation once. Their gradient norms are at most 2.6e-4,
+# against 0.48 for learning runs.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # prepares: the six 40-seed datasets, the mode codes and the "prints 0.000000" line
@@ -440,7 +446,7 @@ groups = {f"lr {lr:g}\nkappa {k:+.1f}": lr_trap[k, lr] for k in (-0.4, 0.4) for 
 # runs at most.
 #
 # **Verdict 6** (negative kappa traps, positive stays healthy): **not supported**, in both
-# blocks; pooled, 28-35 % (14, 13 and 11 of 40) end trapped at each kappa (verdict 6,
+# blocks; the three trapped rates, one per kappa, are 28-35 % (14, 13 and 11 of 40; verdict 6,
 # notebook 05).
 #
 # ## Summary
