@@ -24,7 +24,7 @@ except ImportError:
 # # 00 · The task, the policy gradient and kappa
 #
 # A recurrent network learns a monkey's gambling task by policy gradient, and some runs stop
-# learning: their choices turn deterministic and ignore the offer. **The analysis**, the written
+# learning: their behaviour turns deterministic and ignores the offer. **The analysis**, the written
 # diagnosis of that failure (it says "collapse") that came with pyrl (Song, Yang & Wang 2017),
 # the code we call **upstream**, blames kappa, a parameter that makes the gradient
 # *risk-sensitive*. Notebook 05 grades each of its claims.

@@ -37,7 +37,7 @@ except ImportError:
 #
 # **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 48
 # minutes with the exercises, as one reader working as a student measured it (section by
-# section in the headings); Run All takes under a minute.
+# section in the headings); Run All takes about 20 s (more on a busy machine).
 #
 # > **From notebook 00** (sections 5 and 7: Glossary, How we count)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
@@ -47,7 +47,8 @@ except ImportError:
 # > - *entropy bonus* (`entropy_coef`): a reward for an uncertain policy.
 # > - *seed blocks*: the 40 seeds as two blocks of 20, each a replication.
 # > - *sign test*, *McNemar*: paired tests on seeds; *Wilson*: the 95 % interval of k of n.
-# > - *verdict N*: notebook 05's judgement of the analysis's N-th claim.
+# > - *verdict N*: notebook 05's judgement of the analysis's N-th claim (10-12: the
+# >   collection's own).
 
 # %%
 # %matplotlib inline
@@ -544,29 +545,29 @@ print("entropy_coef 0.01 or 0.05, every kappa, trapped: " + per_block(ce.trapped
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 # trapped flags per seed for each (kappa, entropy_coef), then the figure
-collapsed = {(k, 0.0): ck.trapped[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
-collapsed |= {(k, e): ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
+trapped_at = {(k, 0.0): ck.trapped[ck.by_seed(kappa=k)] for k in ck.values("kappa")}
+trapped_at |= {(k, e): ce.trapped[ce.by_seed(kappa=k, entropy_coef=e)]
               for e in ce.values("entropy_coef") for k in ce.values("kappa")}
-seeds_per_point = {len(flags) for flags in collapsed.values()}
+seeds_per_point = {len(flags) for flags in trapped_at.values()}
 assert len(seeds_per_point) == 1                  # the title's one number
 fig = plots.plot_trapped_fraction(
-    {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in collapsed.items() if e2 == e}
-     for e in sorted({e for _, e in collapsed})},
+    {f"entropy_coef {e:g}": {k: flags for (k, e2), flags in trapped_at.items() if e2 == e}
+     for e in sorted({e for _, e in trapped_at})},
     xlabel="kappa", log_x=False,
     title=f"GRU: trapped runs, {seeds_per_point.pop()} seeds per point")
 assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 100 dpi
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-no_bonus = np.stack([collapsed[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
-bonus = np.stack([f for (k, e), f in collapsed.items() if e > 0])
+no_bonus = np.stack([trapped_at[k, 0.0] for k in ck.values("kappa")])      # (kappa, seed)
+bonus = np.stack([f for (k, e), f in trapped_at.items() if e > 0])
 assert no_bonus.shape == (3, 40) and bonus.shape == (6, 40)
 blocks = ck.block[ck.by_seed(kappa=0.0)]
 assert np.array_equal(blocks, np.repeat([1, 2], 20))
 # per kappa: pooled 14, 13, 11 of 40; the two blocks 7/7, 6/7, 5/6 (within one run)
 assert no_bonus.sum(axis=1).tolist() == [14, 13, 11]
 assert [no_bonus[:, blocks == b].sum(axis=1).tolist() for b in (1, 2)] == [[7, 6, 5], [7, 7, 6]]
-assert str(stats.frequency(collapsed[-0.4, 0.0])) == "14 of 40 (22-50 %)"
-assert str(stats.frequency(collapsed[0.4, 0.0])) == "11 of 40 (16-43 %)"
+assert str(stats.frequency(trapped_at[-0.4, 0.0])) == "14 of 40 (22-50 %)"
+assert str(stats.frequency(trapped_at[0.4, 0.0])) == "11 of 40 (16-43 %)"
 # the same counts as verdict 6 reads (collapse_kappa's trapped runs at each kappa)
 assert all(ck.trapped[ck.by_seed(kappa=k)].sum() == n for k, n in zip((-0.4, 0, 0.4),
                                                                       (14, 13, 11)))

@@ -38,7 +38,7 @@ except ImportError:
 # **Prerequisites.** Notebook 00 (the policy gradient; the box below); notebook 01 (Adam's
 # step); the chain rule. **Time:** about 48 minutes with the exercises,
 # as one reader working as a student measured it (section by section in the headings); Run
-# All takes under a minute.
+# All takes about 20 s (more on a busy machine).
 #
 # > **From notebook 00** (glossary; How we count)
 # > - *the task*: a trial pays only if the network fixates through the fixation and stimulus
@@ -49,7 +49,8 @@ except ImportError:
 # >   term that rewards a spread-out policy.
 # > - *trapped*: a run that never chooses, always aborts or picks one side whatever the offer.
 # > - *paired seeds*: all settings share the seeds; exact McNemar counts the seeds whose
-# >   outcome differs; *replicated*: every *seed block* of 20 points the same way.
+# >   outcome differs; *replicated*: every *seed block* of 20 points the same way (where the
+# >   pooled seeds show no difference, no block shows one).
 
 # %%
 # %matplotlib inline

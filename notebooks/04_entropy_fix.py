@@ -40,10 +40,11 @@ except ImportError:
 # **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`) and 03 (the
 # trap); softmax and logarithms.
 # **Time:** about 51 minutes with the exercises, as one reader working as a student
-# measured it (section by section in the headings); Run All takes under a minute.
+# measured it (section by section in the headings); Run All takes about 20 s (more on a busy
+# machine).
 #
 # > **From notebook 00.** **The analysis**: the written diagnosis that came with upstream (the
-# > original code); verdict N tests its N-th claim. **Trapped**: final mode *never chooses* or
+# > original code); verdict N: notebook 05's judgement of its N-th claim (10-12: ours). **Trapped**: final mode *never chooses* or
 # > *always aborts* (these two are **stuck**), or *one side*. **Blocks**: seeds come in
 # > blocks (two of 20, unless a section says otherwise). **Paired (McNemar)**: two settings on the same seeds; p from the seeds that
 # > differ.
@@ -148,7 +149,7 @@ regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 #
 # In the task the loss sums the policy term over a trial's T steps but averages H over them,
 # so per step H weighs tau = `entropy_coef` / T. The shortest trial that ends in a choice has
-# T = 8 steps, so tau = `entropy_coef` / 8 is the largest tau. (The arms stand for the
+# T = 8 steps, so tau = `entropy_coef` / 8 is the largest tau among trials that choose. (The arms stand for the
 # options: this H is not the network's action entropy behind "> 0.1".)
 
 # %%

@@ -42,7 +42,7 @@ except ImportError:
 # > - **advantage** d: return minus baseline; f(d), its kappa transform, is what upstream's
 # >   log calls "Advantage (delta_prime)".
 # > - **kappa**: the analysis's risk parameter; **entropy_coef**: the entropy bonus.
-# > - **seed block**: 20 seeds; a second block checks the first.
+# > - **seed block**: 20 seeds (a few datasets use 50); a second block checks the first.
 # > - **Wilson interval**: the 95 % interval around a count k of n.
 #
 # **Time:** about 46 minutes with the exercises, as one reader working as a student measured
@@ -294,7 +294,7 @@ assert (freed.k, left0.k, freed.n, left0.n) == (30, 11, 105, 105), (freed, left0
 assert v[10].count("trapped runs that always abort").k > v[10].counts[0].n / 2
 fix11 = v[11].count("runs trapped, FIXATE bias 3, entropy_coef 0.05")
 assert fix11.k > fix11.n / 2 and (fix11.k, fix11.n) == (40, 60), fix11
-# the key's words: 7 and 9 fail only on lr 0.03 counts; the rest yes or exact
+# the replicated column: 7 and 9 fail only on lr 0.03 counts; the rest yes or exact
 for r in rows:
     if r.number in (7, 9):
         failed = r.replication.removeprefix("not replicated: ").split("; ")
@@ -331,8 +331,8 @@ for name, block in blocks.items():
 # %% [markdown]
 # ### Exercise 1 (interpretation): why is the gradient zero?
 #
-# In `log_a` the gradient norm and the entropy print as 0.000000: the softmax is saturated
-# (pi(a) = 1). The policy gradient sums f(d) x (onehot(a) - pi) over steps (notebook 03); a
+# In `log_a` the gradient norm and the entropy print as 0.000000: the softmax is nearly
+# saturated (pi(a) about 1). The policy gradient sums f(d) x (onehot(a) - pi) over steps (notebook 03); a
 # trial pays -0.5 or up to 10, so an advantage below 0.05 is about zero. If pi(a) were 0.9,
 # what would still zero the gradient? Answer `"advantages"` (every f(d) about zero),
 # `"saturated"` (nothing: only the saturation zeroes it) or `"cannot tell"` (the row does not

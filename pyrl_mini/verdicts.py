@@ -1,16 +1,17 @@
 """The collection's verdict on each claim of the analysis: one source for notebook 05, the
 README and the prose of notebooks 00-04.
 
-Each verdict is a short word (refuted, partly, confirmed, not supported, true (other reason)),
-a one-line takeaway, and the counts it rests on, written "k of n runs (95 % interval)" with a
+Each verdict is a short word (refuted, partly, confirmed, not supported, true (other reason)), a
+one-line takeaway, and the counts it rests on, written "k of n runs (95 % interval)" with a
 Wilson score interval. The counts come from the frequency datasets (collapse_*,
-nb02_readout_bias; pyrl_mini/datasets/): each compared cell holds independent seeds in blocks
-of 20 (two blocks; the readout bias three), shared across cells on purpose so that comparisons
-are paired (exact McNemar tests). Each frequency is also stated per block. A verdict is
-replicated when every count's blocks agree within their 95 % Wilson intervals, and every
-paired test tells the same story in each block as on the pooled seeds: where the pooled seeds
-show a difference (p < 0.05), each block points the same way; where they show none, no block
-shows one. Otherwise the table says "not replicated" and names what did not.
+nb02_readout_bias; pyrl_mini/datasets/): each compared cell holds independent seeds in blocks of
+20 (two blocks; the readout bias three; the rescue's FIXATE-bias runs two of 50), shared across
+cells on purpose so that comparisons are paired (exact McNemar tests). Each frequency is also
+stated per block. A verdict is replicated when every count's blocks agree within their 95 %
+Wilson intervals, and every paired test tells the same story in each block as on the pooled
+seeds: where the pooled seeds show a difference (p < 0.05), each block points the same way;
+where they show none, no block shows one. Otherwise the table says "not replicated" and names
+what did not.
 
 `python -m pyrl_mini.verdicts` prints the markdown table the README holds;
 tests/test_verdicts.py checks the README against it, and checks each verdict's word against

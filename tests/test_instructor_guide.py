@@ -89,3 +89,19 @@ def test_names_the_guide_uses_exist():
     assert datasets, "the guide's assignments load stored datasets"
     absent = sorted(d for d in datasets if not (REPO / "data" / f"{d}.npz").exists())
     assert not absent, f"docs/instructor_guide.md loads datasets data/ does not hold: {absent}"
+
+
+def test_each_answer_is_labelled_with_the_question_it_answers():
+    # an exercise's answer in a cell of its own once showed in the guide as a bare "Think!"
+    def md(text):
+        return {"cell_type": "markdown", "source": text, "metadata": {}}
+
+    nb = {"cells": [
+        md("### Exercise 2 (prediction): which is first?\n\nAnswer `\"a\"` or `\"b\"`."),
+        {"cell_type": "code", "source": "x = check(x)", "metadata": {}, "outputs": []},
+        md("<details><summary>Answer</summary>\n\nA, because.\n</details>"),
+        md("**Think!** Why?\n"),
+        md("<details><summary>Answer</summary>\n\nBecause.\n</details>")]}
+    assert guide.think_answers(nb) == [
+        ("Exercise 2 (prediction): which is first? (its answer)", "A, because."),
+        ("Why?", "Because.")]

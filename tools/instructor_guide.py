@@ -132,16 +132,25 @@ def exercise_titles(nb: dict) -> dict[int, str]:
 
 
 def think_answers(nb: dict) -> list[tuple[str, str]]:
-    """(question, answer) of every Think! with an answer block."""
-    pairs = []
+    """(question, answer) of every answer block: the Think! or exercise it answers, the nearest
+    one above it (in its own cell or an earlier one)."""
+    pairs, last = [], ""
+    exercise = re.compile(r"^#+ (.*\bExercise\b.*)$", re.M | re.I)
+
+    def asked(text: str) -> str:   # the last question a stretch of markdown asks, or ""
+        think = text.rfind("**Think!**")
+        heads = list(exercise.finditer(text))
+        if heads and heads[-1].start() > think:
+            return f"{heads[-1][1].strip()} (its answer)"
+        return text[think:].replace("**Think!**", "").strip() if think >= 0 else ""
+
     for text in _markdown(nb):
         for m in editions.DETAILS.finditer(text):
             if m["kind"] != "Answer":
                 continue
-            before = text[:m.start()]
-            q = before[before.rfind("**Think!**"):] if "**Think!**" in before else ""
-            q = q.replace("**Think!**", "").strip()
+            q = asked(text[:m.start()]) or last
             pairs.append((" ".join(q.split()), m["body"].strip()))
+        last = asked(editions.DETAILS.sub("", text)) or last
     return pairs
 
 
@@ -198,7 +207,7 @@ def block(path: Path, wrong: list) -> str:
                 out += ["    - a function", "", code, "", f"      says `{message}`"]
             else:
                 out += [f"    - `{source}`", f"      says `{message}`"]
-    out += ["", "**Think! questions and their answers**", ""]
+    out += ["", "**Think! questions and exercise answers**", ""]
     for question, answer in think_answers(nb):
         out += [f"- *{question or 'Think!'}*", "", textwrap.indent(_quote(answer), "  "), ""]
     return "\n".join(out).rstrip() + "\n"
