@@ -296,10 +296,6 @@ def kappa_slope(entropy_coef):
     return slope, np.sqrt(cov[0, 0])  # the slope's variance is the covariance's [0, 0]
 
 
-def mode_word(m):
-    return analysis.MODES[m].replace("_", " ") if m >= 0 else "stopped"
-
-
 kappas, risky_rate = analysis.risk_preference(grid, entropy_coef=0.0)
 low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
 seed_modes = {k: grid.mode[grid.by_seed(kappa=k, entropy_coef=0.0)] for k in (-0.4, 0.4)}
@@ -307,7 +303,7 @@ hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
        for k in seed_modes}
 for k, rates in ((-0.4, low), (0.4, high)):
     print(f"kappa {k:+.1f}, entropy_coef 0, lower-p rate per seed: " + ", ".join(
-        f"{r:.2f} ({mode_word(m)}, higher EV {e:.2f})"
+        f"{r:.2f} ({analysis.mode_word(m)}, higher EV {e:.2f})"
         for r, m, e in zip(rates, seed_modes[k], hev[k], strict=True)))
 slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
 print("slope (change in the lower-p share per unit of kappa, +- its standard error)\n"
@@ -329,7 +325,8 @@ for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV) agr
     assert sign * (lower_p_left - 0.5) > 0 and sign * (0.5 - higher_p_left) > 0
 assert np.nanmean(low) > 0.5 > np.nanmean(high), "risk-seeking above 0.5, risk-averse below"
 assert np.all(low > 0.5) and np.all(high[np.isfinite(high)] < 0.5), "each seed, as the prose says"
-no_rate = [mode_word(m) for m, r in zip(seed_modes[0.4], high, strict=True) if not np.isfinite(r)]
+no_rate = [analysis.mode_word(m) for m, r in zip(seed_modes[0.4], high, strict=True)
+           if not np.isfinite(r)]
 assert np.all(np.isfinite(low)) and no_rate == ["always aborts"], "one missing dot, at +0.4"
 both = np.isfinite(low) & np.isfinite(high)
 assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"

@@ -821,7 +821,7 @@ for i in range(len(ck.mode)):
     mode = plots.mode_name(ck.mode[i])
     ax.plot(np.log10(np.maximum(ck.h("grad_norm")[i], 1e-16)), ck.h("clipped")[i], ".",
             color=plots.MODE_COLOURS[mode], ms=3, alpha=0.5,
-            label=None if mode in seen else mode.replace("_", " "))
+            label=None if mode in seen else analysis.mode_word(mode))
     seen.add(mode)
 ax.axvline(np.log10(threshold), color="k", lw=1, ls="--", label=f"clip = {threshold:g}")
 ax.axvline(np.log10(PRINTS_ZERO), color="0.6", lw=1, ls=":", label="prints 0.000000")

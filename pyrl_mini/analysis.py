@@ -60,6 +60,14 @@ def mode_of_history(history: dict[str, np.ndarray], window: int = 50) -> np.ndar
                              last("left_rate"), last("higher_ev_rate"))
 
 
+def mode_word(mode) -> str:
+    """The glossary's word for a mode, given its index into MODES or its name: "always aborts"
+    for always_aborts; "stopped" for -1, a network stopped before its last window."""
+    if isinstance(mode, str):
+        return mode.replace("_", " ")
+    return MODES[int(mode)].replace("_", " ") if mode >= 0 else "stopped"
+
+
 def is_trapped(mode) -> np.ndarray:
     """True where a mode index is a trapped mode (TRAPPED_MODES: never_chooses,
     always_aborts, one_side)."""

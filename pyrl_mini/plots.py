@@ -1093,7 +1093,7 @@ class ModeMapFigure:
         a1.set(xlabel="update", ylabel="reward / trial", ylim=(-0.6, 1.0),
                title="the cell's seeds")
         a1.legend(handles=[Line2D([], [], color=MODE_COLOURS[m], lw=1.5,
-                                  label=m.replace("_", " ")) for m in analysis.MODES],
+                                  label=analysis.mode_word(m)) for m in analysis.MODES],
                   loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
                   title=f"behaviour at update\n{update} (dashed line)")
         left = 0.09 + 0.0095 * max(len(label) for label in row_labels)
@@ -1608,7 +1608,7 @@ class WoutSweepFigure:
             else:
                 ax.axhline(-0.5, color="0.7", ls=":", lw=1)
                 ax.set_ylim(-0.6, 1.0)
-        handles = [Line2D([], [], color=MODE_COLOURS[m], label=m.replace("_", " "))
+        handles = [Line2D([], [], color=MODE_COLOURS[m], label=analysis.mode_word(m))
                    for m in analysis.MODES]
         fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False,
                    title="how the run ended (one line per seed)")

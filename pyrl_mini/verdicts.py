@@ -534,8 +534,7 @@ def rescue(load) -> Verdict:
     for which, keep in (("trapped", lambda s: np.ones_like(stuck[s])),
                         ("stuck (always aborting or never choosing)", lambda s: stuck[s])):
         for e in RESCUE_COEFS:   # both settings pooled: trapped at 400, freed by the end or not
-            counts.append(count(f"runs {which} at update {RESCUE_START} that leave the trap by "
-                                f"the end, entropy_coef {e:g} from {RESCUE_START}",
+            counts.append(count(_rescue_said(which, e),
                                 np.concatenate([left[s, e][keep(s)] for s in sources]),
                                 np.concatenate([seeds[s][keep(s)] for s in sources]),
                                 np.concatenate([blocks[s][keep(s)] for s in sources])))
@@ -564,16 +563,22 @@ def rescue(load) -> Verdict:
         "04", tests)
 
 
+def _rescue_said(which: str, coef: float) -> str:
+    """The label of one of verdict 12's counts."""
+    from .datasets.collapse import RESCUE_START
+
+    return (f"runs {which} at update {RESCUE_START} that leave the trap by the end, "
+            f"entropy_coef {coef:g} from {RESCUE_START}")
+
+
 def rescue_freed(verdict: Verdict | None = None) -> dict[str, list[Count]]:
     """Verdict 12's counts as notebooks 02-04 quote them: of the runs trapped at update 400
     ("trapped") and of the stuck ones among them ("stuck"), how many leave the trap by the end
     with entropy_coef 0, 0.05 and 0.2 switched on at 400 (one Count per coefficient)."""
-    from .datasets.collapse import RESCUE_COEFS, RESCUE_START
+    from .datasets.collapse import RESCUE_COEFS
 
     v = verdicts([12])[0] if verdict is None else verdict
-    said = (f"runs {{}} at update {RESCUE_START} that leave the trap by the end, "
-            f"entropy_coef {{:g}} from {RESCUE_START}")
-    return {key: [v.count(said.format(which, e)) for e in RESCUE_COEFS]
+    return {key: [v.count(_rescue_said(which, e)) for e in RESCUE_COEFS]
             for key, which in (("trapped", "trapped"),
                                ("stuck", "stuck (always aborting or never choosing)"))}
 

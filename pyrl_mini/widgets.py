@@ -221,7 +221,7 @@ class LiveRun:
 def _kappa_summary(grid, kappa: float, entropy_coef: float) -> str:
     idx = grid.select(kappa=kappa, entropy_coef=entropy_coef)
     risky = grid.final("risky_rate")[idx]
-    modes = [analysis.MODES[m].replace("_", " ") if m >= 0 else "stopped" for m in grid.mode[idx]]
+    modes = [analysis.mode_word(m) for m in grid.mode[idx]]
     return (f"kappa={kappa:+.2f} entropy_coef={entropy_coef:g}: lower-p choices "
             f"{np.nanmean(risky):.2f} (seeds {', '.join(f'{r:.2f}' for r in risky)}); "
             f"modes: {', '.join(modes)}")

@@ -33,3 +33,14 @@ def test_student_prose_uses_the_glossary_words(path):
              for w in retired_words(c.source)]
     assert not found, (f"{path.name}: retired words in markdown cells {found}; use "
                        + "; ".join(f"{w!r} -> {fix}" for w, fix in RETIRED.items()))
+
+
+def test_mode_word_gives_the_glossarys_word_for_an_index_or_a_name():
+    from pyrl_mini import analysis
+    assert [analysis.mode_word(i) for i in range(len(analysis.MODES))] == [
+        "converged", "learning", "never chooses", "always aborts", "one side"]
+    assert analysis.mode_word("always_aborts") == "always aborts"
+    assert analysis.mode_word(-1) == "stopped"
+    glossary = Path(__file__).resolve().parents[1].glob("notebooks/00_*.py")
+    text = next(glossary).read_text()
+    assert all(f"| **{analysis.mode_word(m)}** (mode)" in text for m in analysis.MODES), "glossary"

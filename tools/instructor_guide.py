@@ -121,11 +121,14 @@ def objectives(nb: dict, name: str) -> tuple[str, str]:
     return m[1].strip(), " ".join(t[1].split())
 
 
+EXERCISE_HEADING = re.compile(r"^#+ (.*\bExercise\b.*)$", re.M | re.I)
+
+
 def exercise_titles(nb: dict) -> dict[int, str]:
     """{scaffold cell index: the '### Exercise N: ...' heading above it}."""
     titles, heading = {}, None
     for i, cell in enumerate(nb["cells"]):
-        for h in re.findall(r"^#+ (.*\bExercise\b.*)$", editions.source(cell), re.M | re.I):
+        for h in EXERCISE_HEADING.findall(editions.source(cell)):
             heading = h.strip()
         titles[i] = heading
     return titles
@@ -135,11 +138,10 @@ def think_answers(nb: dict) -> list[tuple[str, str]]:
     """(question, answer) of every answer block: the Think! or exercise it answers, the nearest
     one above it (in its own cell or an earlier one)."""
     pairs, last = [], ""
-    exercise = re.compile(r"^#+ (.*\bExercise\b.*)$", re.M | re.I)
 
     def asked(text: str) -> str:   # the last question a stretch of markdown asks, or ""
         think = text.rfind("**Think!**")
-        heads = list(exercise.finditer(text))
+        heads = list(EXERCISE_HEADING.finditer(text))
         if heads and heads[-1].start() > think:
             return f"{heads[-1][1].strip()} (its answer)"
         return text[think:].replace("**Think!**", "").strip() if think >= 0 else ""
