@@ -12,7 +12,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-BUNDLE = {"data": ("manifest.json", "*.npz"), "notebooks": ("[0-9][0-9]_*.ipynb",)}
+BUNDLE = {"data": ("manifest.json", "*.npz"), "notebooks": ("[0-9][0-9]*_*.ipynb",)}
 
 
 class BuildPyWithCollection(build_py):

@@ -33,20 +33,18 @@ except ImportError:
 # 1. read the gambling task and its equal-EV pairs;
 # 2. derive REINFORCE with a baseline;
 # 3. explain why a kappa-weighted update prefers risk;
-# 4. tell trapped from converged runs, and count them over seeds.
+# 4. train a network and read its learning curves.
 #
 # **Prerequisites.** A semester of machine learning (softmax, expected value, some PyTorch).
-# **Time:** about 54 minutes with the exercises, as one reader working as a student
-# measured it (section by section in the headings). Section 5 is the collection's **Glossary**.
+# **Time:** about 31 minutes with the exercises (section by section in the headings). Notebook
+# 00b goes on: how a run ends, and how we count runs.
 
 # %%
 # %matplotlib inline
-from math import comb
-
 import numpy as np
 import torch
 
-from pyrl_mini import TrainSettings, analysis, data, plots, stats, tasks, verdicts, widgets
+from pyrl_mini import TrainSettings, analysis, plots, tasks, widgets
 from pyrl_mini.exercises import nb00 as exercises
 from pyrl_mini.trainer import Ensemble, train
 
@@ -169,7 +167,7 @@ assert np.isclose(up, 1.2) and np.isclose(down, 0.8), "kappa=-0.2: x1.2 on d > 0
 # baseline V = EV, gets a mean push (the expected f(d) of choosing it)
 # p f(m - EV) + (1 - p) f(-EV) = -2 kappa EV (1 - p):
 # zero at kappa = 0, and for kappa < 0 larger the lower p (the rarer, bigger win). So the
-# network prefers risk; section 6's demo tests this. Bonus A derives where the baseline then
+# network prefers risk; notebook 00b's demo tests this. Bonus A derives where the baseline then
 # settles (an expectile).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -232,9 +230,7 @@ assert h["abort_rate"][span].mean() < 0.05, "it holds fixation: nearly certain o
 
 # %% [markdown]
 # Reward starts at -0.5, the abort payment; the higher-EV rate has no value until the network
-# first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice);
-# H-bar falls below 0.2 while the higher-EV rate sits near 0.5: it averages every valid step, fixation
-# and stimulus included, where the policy is nearly certain.
+# first chooses, at update 38. The entropy panel's dotted line is ln 3 = 1.10 (uniform choice).
 #
 # <details><summary>Answer</summary>
 #
@@ -243,194 +239,23 @@ assert h["abort_rate"][span].mean() < 0.05, "it holds fixation: nearly certain o
 # choosing well is rewarded only on trials that reach the decision, and only on average.
 # </details>
 #
-# ## 5. Glossary: how a run ends (4 min)
-#
-# A converged run is nearly deterministic, like one that stopped learning, so a run is judged
-# by its **behaviour mode** over its last 50 updates: the first of the five modes that holds.
-#
-# | term | meaning |
-# | --- | --- |
-# | **never chooses** (mode) | fixates to the end on >= 90 % of trials |
-# | **always aborts** (mode) | breaks fixation on >= 90 % of trials |
-# | **converged** (mode) | aborts on < 5 %, picks the higher EV on >= 80 % of unequal-EV pairs |
-# | **one side** (mode) | chooses on at least half, >= 95 % of those choices on one side |
-# | **learning** (mode) | none of these yet |
-# | **trapped** | never chooses, always aborts or one side: ignores the offer |
-# | **stuck** | never chooses or always aborts: every trial pays the same, gradient about zero |
-
-# %%
-mode = analysis.mode_of_history(live.history)[0]  # section 4's run, over its last 50 updates
-print(f"section 4's run: {analysis.MODES[mode]}; its last 50 updates abort "
-      f"{np.nanmean(h['abort_rate'][-50:]):.0%} of trials, pick the higher EV on "
-      f"{np.nanmean(h['higher_ev_rate'][-50:]):.0%} of unequal pairs")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# the table's thresholds are the library's
-assert (analysis.STUCK, analysis.ONE_SIDE) == (0.9, 0.95)
-assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
-assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
-
-# %% [markdown]
-# ## 6. Interactive demo: does kappa move risk preference? (9 min)
-#
-# `grid` holds networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the
-# sliders). Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
-# always aborts). Right: the share of left choices by the left-minus-right log p and log EV;
-# white cells are pairs that do not occur.
-
-# %%
-grid = data.load("nb00_main_grid")
-widgets.kappa_demo(grid, kappa=-0.4)
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prints each seed's lower-p rate with its mode at kappa -0.4 and +0.4, and the slope (with its
-# standard error) of a least-squares line through (kappa, lower-p rate) of every run that chooses
-# (the grid: kappa -0.4 to +0.4 by 0.2, entropy_coef 0, 0.01, 0.05, 1000 updates, asserted below)
-
-
-def kappa_slope(entropy_coef):
-    kappas, rates = analysis.risk_preference(grid, entropy_coef)  # (kappa,), (kappa, seed)
-    x, y = np.repeat(kappas, rates.shape[1]), rates.ravel()
-    ok = np.isfinite(y)  # NaN: a run that stopped choosing
-    (slope, intercept), cov = np.polyfit(x[ok], y[ok], 1, cov=True)
-    return slope, np.sqrt(cov[0, 0])  # the slope's variance is the covariance's [0, 0]
-
-
-kappas, risky_rate = analysis.risk_preference(grid, entropy_coef=0.0)
-low, high = risky_rate[list(kappas).index(-0.4)], risky_rate[list(kappas).index(0.4)]
-seed_modes = {k: grid.mode[grid.by_seed(kappa=k, entropy_coef=0.0)] for k in (-0.4, 0.4)}
-hev = {k: grid.final("higher_ev_rate")[grid.by_seed(kappa=k, entropy_coef=0.0)]
-       for k in seed_modes}
-for k, rates in ((-0.4, low), (0.4, high)):
-    print(f"kappa {k:+.1f}, entropy_coef 0, lower-p rate per seed: " + ", ".join(
-        f"{r:.2f} ({analysis.mode_word(m)}, higher EV {e:.2f})"
-        for r, m, e in zip(rates, seed_modes[k], hev[k], strict=True)))
-slopes = {c: kappa_slope(c) for c in grid.values("entropy_coef")}
-print("slope (change in the lower-p share per unit of kappa, +- its standard error)\n"
-      "  at entropy_coef 0, 0.01, 0.05: " + ", ".join(
-          f"{slope:+.2f} +- {se:.2f}" for slope, se in slopes.values()))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert all(s < 0 and abs(s) > 3 * se for s, se in slopes.values()), "falls at every entropy_coef"
-assert all(np.all(np.diff(np.nanmean(analysis.risk_preference(grid, c)[1], axis=1)) < 0)
-           for c in grid.values("entropy_coef")), "the mean line falls as kappa rises, each coef"
-assert grid.meta["spec"]["seeds"] == [0, 1, 2] and grid.meta["spec"]["base"]["updates"] == 1000
-assert np.allclose(grid.values("kappa"), [-0.4, -0.2, 0, 0.2, 0.4])
-assert np.allclose(grid.values("entropy_coef"), [0, 0.01, 0.05])
-for k, sign in ((-0.4, 1), (0.4, -1)):  # the heatmap's row y = 0 (equal EV) agrees
-    xs, ys, table, n = plots.pooled_choice_table(grid, k, 0.0)
-    row, cnt, j = table[:, np.argmin(np.abs(ys))], n[:, np.argmin(np.abs(ys))], xs < 0
-    lower_p_left = np.nansum(row[j] * cnt[j]) / cnt[j].sum()
-    higher_p_left = np.nansum(row[xs > 0] * cnt[xs > 0]) / cnt[xs > 0].sum()
-    assert sign * (lower_p_left - 0.5) > 0 and sign * (0.5 - higher_p_left) > 0
-assert np.nanmean(low) > 0.5 > np.nanmean(high), "risk-seeking above 0.5, risk-averse below"
-assert np.all(low > 0.5) and np.all(high[np.isfinite(high)] < 0.5), "each seed, as the prose says"
-no_rate = [analysis.mode_word(m) for m, r in zip(seed_modes[0.4], high, strict=True)
-           if not np.isfinite(r)]
-assert np.all(np.isfinite(low)) and no_rate == ["always aborts"], "one missing dot, at +0.4"
-both = np.isfinite(low) & np.isfinite(high)
-assert both.sum() >= 2 and np.all(low[both] - high[both] > 0.2), "each seed, 20 points apart"
-for k, modes in seed_modes.items():  # the prose's "learning": settled, below converged's rule
-    settled = modes == analysis.MODES.index("learning")
-    assert settled.any() and np.all(hev[k][settled] < analysis.CONVERGED_HIGHER_EV)
-
-# %% [markdown]
-# **Think!** Does a larger entropy_coef remove the kappa effect? Move its slider, watch the
-# left panel's dots from kappa -0.4 to +0.4, then read the slopes printed above.
+# **Think!** Around updates 60-120, H-bar is below 0.2, nearly deterministic, while the
+# higher-EV rate sits near 0.5, a coin flip. How can both hold?
 #
 # <details><summary>Answer</summary>
 #
-# No: at every entropy_coef the mean line falls as kappa rises, and the slope is negative, many
-# standard errors from zero.
+# H-bar averages every valid step, fixation and stimulus included. The network has learned to
+# hold fixation, so on those steps it is nearly certain; the few decision steps, where it still
+# chooses at chance, weigh little in the mean.
 # </details>
-#
-# **Result: kappa does what its name says.** At entropy_coef 0, every seed picks the lower p on
-# more than half its equal-EV pairs at kappa -0.4 and on less than half at +0.4 (nan: the seed
-# that always aborts). Those that choose stay "learning", below converged's 80 % higher EV: a
-# risk preference gives up some EV.
-#
-# %% [markdown]
-# ## 7. How we count (10 min)
-#
-# Seeds at the same settings can end in different modes, so a result is a frequency. One worked
-# example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
-# **seed blocks** of 20; we compare -0.4 with +0.4.
-#
-# - **k of n** runs end trapped; its **Wilson 95 % interval** holds the rates that k of n does
-#   not rule out (mean ± standard error shrinks to a point at k = 0 or k = n).
-# - **Paired seeds**: both kappas train the same seeds, so only **discordant** seeds, trapped at
-#   one kappa only, say anything about kappa. The **exact McNemar test** is a sign test on them:
-#   p is the chance that fair coin flips split at least this unevenly; p < 0.05 is a difference.
-# - A result is **replicated** when each block of 20 alone tells the pooled 40's story: its
-#   count's Wilson interval overlaps the other block's, and a difference between settings
-#   leans the same way in both blocks (where the pooled seeds show none, neither block does).
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# prepares `trapped` (kappa -> one flag per seed, seeds in the same order at both kappas) and
-# `groups` (block 1, block 2, pooled -> which of those seeds it holds)
-ck = data.load("collapse_kappa")
-rows = {kappa: ck.by_seed(kappa=kappa) for kappa in (-0.4, 0.4)}
-trapped = {kappa: ck.trapped[r] for kappa, r in rows.items()}
-groups = {"block 1": ck.block[rows[-0.4]] == 1, "block 2": ck.block[rows[-0.4]] == 2,
-          "pooled": np.ones(len(rows[-0.4]), bool)}
-
-# %%
-a, b = trapped[-0.4], trapped[0.4]
-n, k_a, k_b = len(a), int(a.sum()), int(b.sum())  # k of n trapped, each kappa
-(lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n), stats.wilson(k_b, n)  # Wilson 95 %
-only_a, only_b, p = stats.mcnemar(a, b)  # discordant seeds, exact two-sided p
-print(f"trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
-      f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
-for g in ("block 1", "block 2"):  # every block on its own
-    ka, kb = int(a[groups[g]].sum()), int(b[groups[g]].sum())
-    p_g = stats.mcnemar(a[groups[g]], b[groups[g]])[2]
-    print(f"{g}: {ka} and {kb} of 20 trapped, p = {p_g:.2f}")
-print(f"kappa 0: trapped {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40")
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# these counts are verdict 6's (verdicts.py counts them so); p is the formula of the prose
-assert np.allclose(ck.values("kappa"), [-0.4, 0, 0.4]), "three kappas, as the prose says"
-assert all(np.array_equal(ck.arrays["seed"][rows[-0.4]], ck.arrays["seed"][r])
-           for r in rows.values()), "the two kappas hold the same seeds in the same order"
-for kappa, r in rows.items():
-    c = verdicts.count("trapped", ck.trapped[r], ck.arrays["seed"][r], ck.block[r])
-    assert c.blocks == tuple((int(trapped[kappa][g].sum()), 20) for g in
-                             (groups["block 1"], groups["block 2"]))
-    assert c.replicated, "the two blocks agree within their intervals"
-assert [int(trapped[-0.4][g].sum()) for g in groups.values()] == [7, 7, 14]
-assert [int(trapped[0.4][g].sum()) for g in groups.values()] == [5, 6, 11]
-n = only_a + only_b  # the pooled split: 2 x P(X <= the smaller count), X ~ Binomial(n, 1/2)
-assert p == min(1.0, 2 * sum(comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n)
-assert np.isclose(p, 2 * (1 + 7 + 21) / 128), "5 to 2: the prose's sum"
-assert np.isclose(stats.sign_test(7, 0), 2 / 2 ** 7), "7 to 0: 0.016, as Bonus C says"
-assert int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) == 13, "kappa 0, as the prose says"
-test = verdicts.paired("trapped, kappa -0.4 vs +0.4", ck, rows[-0.4], ck.trapped, ck,
-                       rows[0.4], ck.trapped)  # verdict 6's paired test, as verdicts.py runs it
-assert test.pooled == stats.mcnemar(a, b) == (only_a, only_b, p)
-assert test.pooled[:2] == (5, 2) and test.blocks[0][:2] == (3, 1) and test.blocks[1][:2] == (2, 1)
-assert all(t[2] >= 0.05 for t in (test.pooled, *test.blocks)), "no difference, in each block"
-assert test.replicated
-# Bonus C's answer: of 7 discordant seeds, 6 to 1 is not a difference, 7 to 0 is
-assert stats.sign_test(7, 0) < 0.05 <= stats.sign_test(6, 1)
-assert np.allclose([stats.sign_test(7, 0), stats.sign_test(6, 1)], [0.016, 0.125], atol=5e-4)
-
-# %% [markdown]
-# **What the counts say.** kappa -0.4 traps 14 of 40 runs, +0.4 traps 11. Of 40 paired seeds, 7
-# are discordant, 5 to 2: p = 2 (C(7,0) + C(7,1) + C(7,2)) / 2^7 = 2 (1 + 7 + 21) / 128 = 0.45,
-# the splits with 2 or fewer on one side. No difference, and neither block alone finds one:
-# replicated. And kappa 0 already traps 13 of 40: kappa is not what traps these runs, whatever
-# the analysis says of negative kappa (notebook 05 grades this claim); notebook 03 asks what does.
-#
 # ## Summary
 #
-# - The policy gradient f(d)(onehot(a) - pi) shrinks toward zero as the policy turns
-#   deterministic.
-# - kappa < 0 weights good surprises more, so it favours the riskier equal-EV option; trained
-#   networks agree.
-# - A run is judged by its behaviour mode; a frequency is k of n with a Wilson interval;
-#   paired seeds are compared with the exact McNemar test.
+# - REINFORCE raises log pi(a) in proportion to the advantage d = G - V; its gradient in the
+#   logits, f(d)(onehot(a) - pi), shrinks toward zero as the policy turns deterministic.
+# - kappa < 0 weights good surprises more, so it favours the riskier equal-EV option.
+# - A network first learns to hold fixation, then to choose well.
 #
-# Next: notebook 01, dead ReLU units.
+# Next: notebook 00b, how a run ends and how we count runs.
 
 # %% [markdown]
 # ## Bonus A: the expectile and the policy loss, written by you
@@ -465,8 +290,8 @@ for p_, m_ in pair:  # the grid's zero is Exercise 3's closed form
 # Both have EV 0.7, yet at kappa = -0.4 p = 0.3 settles at 1.17, p = 0.7 at 0.84. The
 # trainer's baseline network learns with this f but values the state, not each option; the
 # policy's update weighs each choice's surprise by the same f, so choosing p = 0.3 pulls as if
-# worth 1.17, p = 0.7 as if worth 0.84: a risk-seeking network should prefer p = 0.3 (section
-# 6 tests this). Exercise 3 derives the closed form.
+# worth 1.17, p = 0.7 as if worth 0.84: a risk-seeking network should prefer p = 0.3 (notebook
+# 00b's demo tests this). Exercise 3 derives the closed form.
 
 # %% [markdown]
 # ### Exercise 3: derive the risk-sensitive value of a gamble
@@ -585,7 +410,8 @@ widgets.train_widget(TrainSettings(seed=1))
 #
 # It depends on the seed: try two. At kappa = -0.8 bad surprises weigh 0.2 and good ones
 # 1.8; at +0.8 the reverse. Watch the abort and higher-EV curves to see whether the run
-# learns or ends in a trapped mode; notebooks 03 and 04 measure how often that happens.
+# learns or ends in a trapped mode (notebook 00b); notebooks 03 and 04 measure how often that
+# happens.
 # </details>
 #
 # Upstream printed a debug block every few updates; the trainer records the same quantities
@@ -606,7 +432,7 @@ for bad in ({"kappa": 1.3}, {"entropy_coeff": 0.01}):
         print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# ## Bonus C: f(d) drawn, the expectile on samples, every trapped run, the blocks, Wilson's formula
+# ## Bonus C: f(d) drawn, and the expectile on samples
 #
 # Section 3's f(d) at three kappas:
 
@@ -635,67 +461,7 @@ print(f"kappa={kappa}: V, mean of the last {len(trace) // 2} updates {V_late:.3f
 assert abs(V_late - V_formula) < 0.05 * V_formula, "the update settles on the expectile"
 assert V_formula > 1.2 * p * m, "at kappa=-0.4 the expectile is well above the EV"
 
-
 # %% [markdown]
-# Every run of `collapse_kappa` (section 7), red where it ends trapped. kappa 0 traps about as
-# many runs as -0.4 and +0.4 (section 7), and most trapped runs end with entropy above 0.01: a
-# trapped run ignores the offer without its entropy reaching zero.
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-# every run of collapse_kappa, red where it ends trapped; the share the prose above uses
-fig = plots.plot_trapped_runs(ck)
-final_entropy = ck.arrays["final/entropy"][ck.trapped]
-print(f"trapped runs ending with entropy above 0.01: {np.mean(final_entropy > 0.01):.0%}")
-assert not plots.style_problems(fig), plots.style_problems(fig)
-assert 11 <= int(ck.trapped[ck.by_seed(kappa=0.0)].sum()) <= 14, "about as many as +-0.4"
-assert np.mean(final_entropy > 0.01) > 0.5, "most trapped runs keep some entropy"
-
-# %% [markdown]
-# Section 7's comparison block by block, each block counted and tested on its own:
-
-# %%
-for name, g in groups.items():
-    n_g, k_a, k_b = int(g.sum()), int(a[g].sum()), int(b[g].sum())  # k of n trapped, each kappa
-    (lo_a, hi_a), (lo_b, hi_b) = stats.wilson(k_a, n_g), stats.wilson(k_b, n_g)  # Wilson 95 %
-    x, y, q = stats.mcnemar(a[g], b[g])  # discordant seeds, exact two-sided p
-    print(f"{name}: trapped {k_a} of {n_g} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n_g} "
-          f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {x} to {y}, p = {q:.2f}")
-
-# %% [markdown]
-# The Wilson interval of section 7, by its formula (z = 1.96 for 95 %):
-
-# %%
-def wilson(k, n, z=1.96):
-    centre = (k + z ** 2 / 2) / (n + z ** 2)
-    half = z / (n + z ** 2) * np.sqrt(k * (n - k) / n + z ** 2 / 4)
-    return centre - half, centre + half
-
-
-print("7 of 20:", np.round(wilson(7, 20), 3), " 0 of 20:", np.round(wilson(0, 20), 3))
-
-# %% tags=["hide-input"] jupyter={"source_hidden": true}
-assert np.allclose(wilson(7, 20), stats.wilson(7, 20), atol=1e-3), "the library's formula"
-assert np.allclose(wilson(0, 20), stats.wilson(0, 20), atol=1e-3) and wilson(0, 20)[1] > 0.1
-
-# %% [markdown]
-# **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
-#
-# <details><summary>Answer</summary>
-#
-# Those two numbers cannot tell. A converged network is nearly deterministic too, with a small
-# gradient because it has nothing left to learn (section 5). Look at behaviour: the abort rate,
-# the no-choice rate, the higher-EV rate, and whether choices still follow the offer.
-# </details>
-#
-# **Think!** Of 7 discordant seeds (section 7), would 6 to 1 be a difference (p < 0.05)?
-#
-# <details><summary>Answer</summary>
-#
-# No: p = 2 × (1 + 7) / 128 = 0.125; only 7 to 0 (p = 0.016) is. A difference of two or three
-# seeds in 20 cannot be told from chance, which is why every compared setting has 20 seeds a
-# block, and two blocks.
-# </details>
-#
 # ## References
 #
 # - Song, H. F., Yang, G. R. & Wang, X.-J. (2017). Reward-based training of recurrent neural

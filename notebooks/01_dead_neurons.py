@@ -35,11 +35,11 @@ except ImportError:
 #    whether they go with the trap;
 # 3. find what does kill them.
 #
-# **Prerequisites.** Notebook 00, with its glossary and "How we count". **Time:** about 48
+# **Prerequisites.** Notebooks 00 and 00b (its glossary and "How we count"). **Time:** about 48
 # minutes with the exercises, as one reader working as a student measured it (section by
 # section in the headings); Run All takes about 20 s (more on a busy machine).
 #
-# > **From notebook 00** (sections 5 and 7: Glossary, How we count)
+# > **From notebooks 00 and 00b** (00b's Glossary and How we count)
 # > - *kappa*: the risk setting; kappa < 0 is risk-seeking.
 # > - *aborting*: breaking fixation, which ends the trial.
 # > - *trapped*: a run whose behaviour ignores the offer: it never chooses, always aborts or

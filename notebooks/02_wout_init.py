@@ -35,12 +35,12 @@ except ImportError:
 # 3. compute the chance that a trial reaches a choice, by W_out scale;
 # 4. compare settings by paired seeds, in seed blocks.
 #
-# **Prerequisites.** Notebook 00 (the policy gradient; the box below); notebook 01 (Adam's
+# **Prerequisites.** Notebooks 00 (the policy gradient) and 00b (the box below); 01 (Adam's
 # step); the chain rule. **Time:** about 48 minutes with the exercises,
 # as one reader working as a student measured it (section by section in the headings); Run
 # All takes about 20 s (more on a busy machine).
 #
-# > **From notebook 00** (glossary; How we count)
+# > **From notebooks 00 and 00b** (00b's glossary; How we count)
 # > - *the task*: a trial pays only if the network fixates through the fixation and stimulus
 # >   steps (the *hold steps*), then chooses; breaking fixation there (aborting) pays -0.5.
 # > - *advantage* d_t = G_t - V_t (return minus baseline); *kappa transform* f(d): kappa = 0

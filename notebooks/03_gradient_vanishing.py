@@ -30,9 +30,9 @@ except ImportError:
 # **What vanishes:** as pi(a) → 1 the factor onehot(a) - pi becomes tiny, not zero
 # (verdict 5); section 3 asks what happens to the other factor in a stuck run.
 #
-# **Prerequisites.** Notebook 00; the terms this notebook takes from it:
+# **Prerequisites.** Notebooks 00 and 00b; the terms this notebook takes from them:
 #
-# > **From notebook 00** (its glossary has the rest)
+# > **From notebooks 00 and 00b** (00b's glossary has the rest)
 # > - *the task*: in a trial the network holds fixation, then chooses one of two offers;
 # >   aborting (breaking fixation) or never choosing pays -0.5. Three actions.
 # > - *the analysis*: the written diagnosis that came with *upstream* (the original code);
@@ -532,7 +532,7 @@ assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 # %% [markdown]
 # ## Bonus B: converged, learning or trapped; classify a run yourself
 #
-# A deterministic policy is the *goal* when it picks the better offer, so notebook 00's
+# A deterministic policy is the *goal* when it picks the better offer, so notebook 00b's
 # glossary classifies a run by its behaviour over its last 50 updates: **converged** (aborts
 # under 5 %, the higher-EV offer taken on at least 80 % of unequal-EV pairs), **trapped** (the behaviour
 # ignores the offer: it never chooses, always aborts, or picks one side) or **learning**
@@ -543,7 +543,7 @@ assert abs(late_t[-1] * late_gap[-1] * 2 * 0.1 - 1) < 0.03
 final = {name: ck.final(name).astype(float)   # each run's mean over its last 50 updates
          for name in ("abort_rate", "no_choice_rate", "left_rate", "higher_ev_rate",
                       "reward", "entropy")}
-words = np.array([plots.mode_name(m) for m in ck.mode])   # notebook 00's rules, stored
+words = np.array([plots.mode_name(m) for m in ck.mode])   # notebook 00b's rules, stored
 names, counts = np.unique(words, return_counts=True)
 print(f"{len(words)} runs:", dict(zip(names.tolist(), counts.tolist())))
 
@@ -583,7 +583,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # In: four floats, fractions over a run's last 50 updates: `abort_rate` and
 # `no_choice_rate` of all trials; `left_rate` and `higher_ev_rate` of the choices made (NaN if
 # none). Out: one str, "converged", "learning", "never_chooses", "always_aborts" or
-# "one_side", by notebook 00's rules; the first rule that holds wins:
+# "one_side", by notebook 00b's rules; the first rule that holds wins:
 #
 # | word | rule |
 # | --- | --- |

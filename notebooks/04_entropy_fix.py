@@ -37,13 +37,13 @@ except ImportError:
 # 3. rank the bonus and its alternatives by trapped runs;
 # 4. measure whether a late bonus frees trapped runs.
 #
-# **Prerequisites.** Notebooks 00 (glossary, "How we count"), 02 (`wout_std`) and 03 (the
+# **Prerequisites.** Notebooks 00, 00b (glossary, "How we count"), 02 (`wout_std`) and 03 (the
 # trap); softmax and logarithms.
 # **Time:** about 51 minutes with the exercises, as one reader working as a student
 # measured it (section by section in the headings); Run All takes about 20 s (more on a busy
 # machine).
 #
-# > **From notebook 00.** **The analysis**: the written diagnosis that came with upstream (the
+# > **From notebooks 00 and 00b.** **The analysis**: the written diagnosis that came with upstream (the
 # > original code); verdict N: notebook 05's judgement of its N-th claim (10-12: ours). **Trapped**: final mode *never chooses* or
 # > *always aborts* (these two are **stuck**), or *one side*. **Blocks**: seeds come in
 # > blocks (two of 20, unless a section says otherwise). **Paired (McNemar)**: two settings on the same seeds; p from the seeds that
@@ -555,7 +555,7 @@ assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in 
 assert v12.verdict == "partly" and v12.replication == "yes"
 
 # %% [markdown]
-# **Replicated** (notebook 00): each paired test leans the same way in each block as pooled
+# **Replicated** (notebook 00b): each paired test leans the same way in each block as pooled
 # (a block need not reach p < 0.05 alone), and each count's two blocks agree within their
 # intervals. The bonus passes both; in setting (b) four other counts fail the second:
 

@@ -25,7 +25,7 @@ except ImportError:
 # %% [markdown]
 # # 05 · The explorer, the verdicts, and why we count seeds
 #
-# Notebooks 00-04 tested **the analysis**, a written account of why training in the original
+# Notebooks 00 to 04 tested **the analysis**, a written account of why training in the original
 # pyrl code (**upstream**) fails, one suspect at a time. Here it comes together.
 #
 # **Learning objectives.** You will
@@ -35,7 +35,7 @@ except ImportError:
 # 3. read the verdict on each claim, and whether it replicates;
 # 4. tell a trapped, a learning and a diverged run apart from a training log.
 #
-# **Prerequisites.** Notebooks 00-04. From notebook 00 (Glossary; How we count):
+# **Prerequisites.** Notebooks 00 to 04. From notebook 00b (Glossary; How we count):
 #
 # > - **mode**: a run's behaviour over its last 50 updates (converged, learning, never
 # >   chooses, always aborts, one side); **trapped**: the last three.
@@ -73,7 +73,7 @@ torch.set_num_threads(1)  # one thread: training sums in the same order on every
 # so entropy alone does not mark it (and a bonus can lower the mean entropy: its runs learn
 # and then choose firmly). Leave the other four ("dead-unit fraction", "log10 gradient norm",
 # "equal-EV pairs", "choices": earlier notebooks' quantities; in "equal-EV pairs" kappa
-# moves *which* option is chosen, notebook 00, not *whether* a run is trapped) and the
+# moves *which* option is chosen, notebook 00b, not *whether* a run is trapped) and the
 # dropdowns, whose other values have no runs.
 
 # %%
@@ -149,7 +149,7 @@ assert all(cell[k, 0.05].mean() <= 0.05 for k in catalogue.values("kappa"))
 # ## 2. How many seeds? (8 min)
 #
 # A result here is "k of n seeds" with its Wilson interval. How large must n be? One
-# setting, kappa -0.4 without a bonus, on notebook 00's grid (3 seeds per cell) and on
+# setting, kappa -0.4 without a bonus, on notebook 00b's grid (3 seeds per cell) and on
 # `collapse_kappa`'s two blocks of 20 new seeds.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -185,7 +185,7 @@ for b in ck.blocks + [None]:
           f"only with (exact McNemar p = {p:.3f})")
 
 # %% [markdown]
-# > **A lesson on sample size.** Notebook 00's grid has 3 seeds per setting. At kappa -0.4
+# > **A lesson on sample size.** Notebook 00b's grid has 3 seeds per setting. At kappa -0.4
 # > without a bonus it counts 0 of 3 trapped (0-56 %), an interval that cannot tell a rare
 # > trap from a common one: trapping looks rare. 20 new seeds put it at 7 of 20, a second
 # > block at 7 of 20 again: 14 of 40 (22-50 %).
@@ -559,7 +559,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 # %% [markdown]
 # ## Bonus C: the Wilson interval, by hand
 #
-# Notebook 00 (How we count) used the Wilson interval and its Bonus C wrote its formula; section 2
+# Notebook 00b (How we count) used the Wilson interval and its Bonus A wrote its formula; section 2
 # used the library's
 # `stats.wilson`. Write it yourself here.
 #
@@ -567,7 +567,7 @@ assert not plots.style_problems(fig), plots.style_problems(fig)   # readable at 
 #
 # Return a tuple of two floats `(lo, hi)` for k of n, with `z = 1.959963984540054` (95 %).
 #
-# <details><summary>The formula (notebook 00, Bonus C)</summary>
+# <details><summary>The formula (notebook 00b, Bonus A)</summary>
 #
 # $$\frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm \frac{z}{1 + \frac{z^2}{n}}
 #   \sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}, \qquad \hat p = k/n.$$

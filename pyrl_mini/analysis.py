@@ -1,6 +1,6 @@
 """Reading behaviour and diagnostics: behaviour words, choice tables, the upstream-style report.
 
-One set of behaviour words, the glossary's of notebook 00, used the same way in the notebooks
+One set of behaviour words, the glossary's of notebook 00b, used the same way in the notebooks
 and the README. A run is classified over its last 50 updates, first rule that holds:
 
     never_chooses  trapped: fixates to the end of >= 90 % of trials (STUCK)

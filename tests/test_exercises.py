@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from pyrl_mini import stats
+from pyrl_mini import data, stats
 from pyrl_mini.diagnostics import DORMANT_TAU
-from pyrl_mini.exercises import core, nb00, nb01, nb02, nb03, nb04, nb05
+from pyrl_mini.exercises import core, nb00, nb00b, nb01, nb02, nb03, nb04, nb05
 from pyrl_mini.risk import kappa_transform
 
 
@@ -27,7 +27,7 @@ def scaffold_raises(*args, **kwargs):
 
 
 # Every exercise of every notebook, found in the module, so a new one cannot skip these tests.
-MODULES = (nb00, nb01, nb02, nb03, nb04, nb05)
+MODULES = (nb00, nb00b, nb01, nb02, nb03, nb04, nb05)
 EXERCISES = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Exercise)]
 PREDICTIONS = [v for m in MODULES for v in vars(m).values() if isinstance(v, core.Prediction)]
 
@@ -222,7 +222,8 @@ def mutating(exercise):
 # exercises whose arguments are all numbers, dtypes or objects the guard does not compare (the
 # catalogue), or are meant to be changed (an optimiser's parameters)
 NOTHING_TO_MUTATE = {"gamble_value", "saturation_gap", "behaviour", "min_entropy_coef",
-                     "wilson_interval", "trapped_count", "first_adam_step"}
+                     "wilson_interval", "trapped_count", "first_adam_step",
+                     "sign_test"}
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -334,6 +335,39 @@ def test_gamble_value_rejects_expected_value_flipped_kappa_and_quantile():
     tau_only = _wrong(nb00.gamble_value, lambda p, m, k: (1 - k) / 2 * m)
     assert "not the fixed point" in tau_only
     assert "outside [0, m]" in _wrong(nb00.gamble_value, lambda p, m, k: m / p)
+
+
+def _one_sided(x, y):
+    n = x + y
+    return sum(math.comb(n, i) for i in range(min(x, y) + 1)) / 2 ** n
+
+
+def test_sign_test_names_the_slip():
+    assert "one side only" in _wrong(nb00b.sign_test, _one_sided)
+    uncapped = _wrong(nb00b.sign_test, lambda x, y: 2 * _one_sided(x, y))
+    assert "no probability" in uncapped and "never above one" in uncapped
+    strict = _wrong(nb00b.sign_test, lambda x, y: min(1.0, 2 * sum(
+        math.comb(x + y, i) for i in range(min(x, y))) / 2 ** (x + y)))
+    assert "leaves out the split that was seen" in strict
+    over_n = _wrong(nb00b.sign_test, lambda x, y: min(1.0, 2 * sum(
+        math.comb(x + y, i) for i in range(min(x, y) + 1)) / max(x + y, 1) ** 2))
+    assert "is not right" in over_n
+    assert "returned a str" in _wrong(nb00b.sign_test, lambda x, y: "0.45")
+    assert nb00b.sign_test.verdict(stats.sign_test)[0].startswith("correct")
+    # a float-rounding variant of the right formula is right too
+    assert nb00b.sign_test.verdict(lambda x, y: min(1.0, 2 * sum(
+        math.comb(x + y, i) * 0.5 ** (x + y) for i in range(min(x, y) + 1))))[0].startswith(
+        "correct")
+
+
+def test_removes_reads_the_slopes(monkeypatch):
+    grid = data.load("nb00_main_grid")
+    assert nb00b.removes.truth(grid).answer == "no"  # the stored grid: it falls at each coef
+    flat = {0.0: (-0.5, 0.05), 0.01: (-0.3, 0.05), 0.05: (-0.02, 0.05)}
+    monkeypatch.setattr(nb00b, "kappa_slope", lambda g, c: flat[float(c)])
+    assert nb00b.removes.truth(grid).answer == "yes"
+    flat[0.05] = (-0.12, 0.05)  # between 2 and 3 standard errors: no verdict
+    assert nb00b.removes.truth(grid).answer is None
 
 
 def _loss_without_kappa(logits, actions, d, mask, kappa, entropy_coef=0.0):
@@ -910,7 +944,7 @@ def _log(adv_mean: float, adv_std: float, logp: float, grad: float) -> str:
 
 
 # the arguments the notebook passes to check() besides the answer (the live run, the log)
-CONTEXT = {"learned_first": (_history(60, 180),),
+CONTEXT = {"learned_first": (_history(60, 180),), "removes": (data.load("nb00_main_grid"),),
            "why_zero": (_log(-0.005, 0.0, 0.0, 0.0),)}
 
 

@@ -114,7 +114,7 @@ def _some_values(control):
     return [values[0], values[len(values) // 2], values[-1]]
 
 
-DEMOS = ["00.kappa", "01.dead", "01.raster", "02.initial_policy", "02.sweep", "03.gap",
+DEMOS = ["00b.kappa", "01.dead", "01.raster", "02.initial_policy", "02.sweep", "03.gap",
          "03.bandit", "03.kappa_x_lr", "03.reward", "04.grid", "04.bandit", "04.fixes",
          "05.explorer"]
 
@@ -246,7 +246,7 @@ def test_every_static_figure_is_readable(name):
 
 
 # --- the notebooks' own figure cells check themselves -------------------------------------
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.py"))
 CHECK = "assert not plots.style_problems(fig)"
 
 

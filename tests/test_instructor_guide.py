@@ -31,8 +31,8 @@ def test_generated_blocks_are_current(rendered):
 
 def test_every_exercise_has_two_wrong_answers_with_the_checkers_message():
     for path in guide.NOTEBOOKS:
-        block = re.search(rf"<!-- generated:{path.name[:2]}:start -->(.*?)<!-- generated", TEXT,
-                          re.S)[1]
+        number = path.name.split("_")[0]
+        block = re.search(rf"<!-- generated:{number}:start -->(.*?)<!-- generated", TEXT, re.S)[1]
         items = re.split(r"^- \*\*", block, flags=re.M)[1:]
         names = [ex["name"] for ex in editions.solutions(editions.read(path))]
         exercises = [i for i in items if "common wrong answers" in i]
@@ -53,14 +53,16 @@ def test_times_are_measured():
     times = re.search(r"## How long it takes(.*?)\n## ", TEXT, re.S)[1]
     assert "measured" in times and "not students" in times  # what was measured, by whom
     for path in guide.NOTEBOOKS:  # the time each notebook states is the latest measured one
-        minutes = re.search(rf"\b{path.name[:2]} about (\d+)\b", times.replace("\n", " "))[1]
+        number = path.name.split("_")[0]
+        minutes = re.search(rf"\b{number} about (\d+)\b", times.replace("\n", " "))[1]
         header = next("".join(c["source"]) for c in editions.read(path)["cells"]
                       if "**Time:**" in "".join(c["source"]))
         assert f"about {minutes} minutes" in " ".join(header.split()), path.name
     for path in guide.NOTEBOOKS:  # one Run All time per notebook, in seconds
         assert re.search(rf"\| `{path.name}` \| \d+ s \|", times), path.name
         # and a reader's minutes for its core
-        assert re.search(rf"\b{path.name[:2]} about \d+\b", times.replace("\n", " ")), path.name
+        number = path.name.split("_")[0]
+        assert re.search(rf"\b{number} about \d+\b", times.replace("\n", " ")), path.name
 
 
 def test_a_missing_block_is_named(monkeypatch):

@@ -1,4 +1,4 @@
-"""Notebook 00's library pieces: the kappa demo (plots.KappaDemoFigure driven by
+"""Notebooks 00 and 00b's library pieces: the kappa demo (00b) (plots.KappaDemoFigure driven by
 widgets.kappa_demo), analysis.risk_preference, the trial diagram and the Train button."""
 
 import numpy as np

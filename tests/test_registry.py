@@ -157,8 +157,8 @@ def test_no_import_cycle_in_the_package():
 
 
 def test_dataset_names_follow_one_scheme():
-    """<owner>_<what it varies>: the notebook that introduces the dataset (nb00 ... nb05), or
-    collapse for the shared 20-seed frequency datasets."""
+    """<owner>_<what it varies>: the notebook that introduces the dataset (nb00 ... nb05; nb00
+    for notebooks 00 and 00b), or collapse for the shared 20-seed frequency datasets."""
     import re
 
     from pyrl_mini import data

@@ -1,4 +1,4 @@
-"""One vocabulary (notebook 00's glossary, pyrl_mini/analysis.py): a run is trapped, converged
+"""One vocabulary (notebook 00b's glossary, pyrl_mini/analysis.py): a run is trapped, converged
 or learning, never "collapsed". Collapse is the written analysis's word for what its logs show,
 so student prose may use it only inside a quotation of the analysis."""
 
@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 RETIRED = {"collapsed": "trapped (a run), or the analysis's word in quotation marks"}
 QUOTED = re.compile(r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d')
 
@@ -41,6 +41,6 @@ def test_mode_word_gives_the_glossarys_word_for_an_index_or_a_name():
         "converged", "learning", "never chooses", "always aborts", "one side"]
     assert analysis.mode_word("always_aborts") == "always aborts"
     assert analysis.mode_word(-1) == "stopped"
-    glossary = Path(__file__).resolve().parents[1].glob("notebooks/00_*.py")
+    glossary = Path(__file__).resolve().parents[1].glob("notebooks/00b_*.py")
     text = next(glossary).read_text()
     assert all(f"| **{analysis.mode_word(m)}** (mode)" in text for m in analysis.MODES), "glossary"

@@ -4,7 +4,7 @@
 
 Every run of collapse_kappa (kappa -0.4 / 0 / +0.4 x 40 seeds in two blocks, 800 updates at
 the default settings; the runs the verdicts and notebook 05's explorer count), drawn by
-plots.plot_trapped_runs as notebook 00's Bonus C draws it.
+plots.plot_trapped_runs as notebook 00b's Bonus A draws it.
 """
 
 from __future__ import annotations
