@@ -38,22 +38,28 @@ except ImportError:
 # > **From notebook 00.** A trial: fixate, then choose one of two options, each paying m with
 # > probability p; an **equal-EV pair** differs in risk alone (lower p: riskier). **kappa** (-1 to
 # > 1) scales the advantage: kappa < 0 weights good surprises more (risk-seeking). **entropy_coef**
-# > rewards an uncertain policy (entropy H = 0 when deterministic).
+# > rewards an uncertain policy (entropy H = 0 when deterministic). **The analysis**: the written
+# > diagnosis of the failure that came with upstream (pyrl's code); its word "collapse" is
+# > ours "trapped", and datasets named `collapse_*` count trapped runs.
 #
-# **Time:** about 30 minutes with the exercises (section by section in the headings).
+# **Time:** about 36 minutes with the exercises, as one reader working as a student measured it
+# (section by section in the headings).
 
 # %%
 # %matplotlib inline
 from math import comb
 
 import numpy as np
+import torch
 
 from pyrl_mini import TrainSettings, analysis, data, plots, stats, verdicts, widgets
 from pyrl_mini.exercises import nb00b as exercises
 from pyrl_mini.trainer import train
 
+torch.set_num_threads(1)  # one thread: training sums in the same order on every run
+
 # %% [markdown]
-# ## 1. Glossary: how a run ends (5 min)
+# ## 1. Glossary: how a run ends (6 min)
 #
 # A converged run is nearly deterministic, like one that stopped learning, so a run is judged
 # by its **behaviour mode** over its last 50 updates: the first of the five modes that holds.
@@ -84,6 +90,7 @@ print(f"notebook 00's run: {analysis.MODES[mode]}; its last 50 updates abort "
 assert (analysis.STUCK, analysis.ONE_SIDE) == (0.9, 0.95)
 assert (analysis.CONVERGED_ABORT, analysis.CONVERGED_HIGHER_EV) == (0.05, 0.8)
 assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_side"}
+assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "00's run: first choice, 38"
 
 # %% [markdown]
 # **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
@@ -95,13 +102,14 @@ assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_si
 # no-choice rate, the higher-EV rate, and whether choices still follow the offer.
 # </details>
 #
-# ## 2. Interactive demo: does kappa move risk preference? (11 min)
+# ## 2. Interactive demo: does kappa move risk preference? (12 min)
 #
 # Notebook 00 derived that kappa < 0 favours the riskier of two equal-EV options. `grid` holds
 # networks trained ahead of time, 3 seeds at each kappa and entropy_coef (the sliders), 1000
 # updates each. Left: each seed's share of lower-p choices on equal-EV pairs (no dot: the seed
-# always aborts). Right: the share of left choices by the left-minus-right log p and log EV;
-# white cells are pairs that do not occur.
+# always aborts). Right: the share of left choices by the left-minus-right log p (x < 0: left
+# is the riskier) and log EV (row 0: the equal-EV pairs); white cells are pairs that do not
+# occur. A network that only maximised EV would choose left above row 0 and right below it.
 
 # %%
 grid = data.load("nb00_main_grid")  # 3 seeds x 5 kappas x 3 entropy_coefs, 1000 updates each
@@ -111,8 +119,8 @@ grid = data.load("nb00_main_grid")  # 3 seeds x 5 kappas x 3 entropy_coefs, 1000
 #
 # The entropy bonus pulls every policy toward uniform choice. At entropy_coef 0.05, the
 # largest here, does the lower-p share still fall as kappa rises from -0.4 to +0.4 ("no", the
-# effect stays), or is it flat ("yes", removed)? Answer first; then move the sliders below,
-# kappa from -0.4 to +0.4 at entropy_coef 0 and again at 0.05.
+# effect stays), or is it flat ("yes", removed)? Answer first; then switch entropy_coef below
+# between 0 and 0.05 and compare the left panel's line.
 
 # %%
 removes = ...  # "yes" or "no"
@@ -179,7 +187,7 @@ for k, modes in seed_modes.items():  # the prose's "learning": settled, below co
 # risk preference gives up some EV.
 
 # %% [markdown]
-# ## 3. How we count (12 min)
+# ## 3. How we count (15 min)
 #
 # Seeds at the same settings can end in different modes, so a result is a frequency. One worked
 # example: the dataset `collapse_kappa` trains kappa -0.4, 0 and +0.4 (800 updates) on two
@@ -243,8 +251,10 @@ print(f"trapped {k_a} of {n} ({lo_a:.0%}-{hi_a:.0%}) at -0.4, {k_b} of {n} "
       f"({lo_b:.0%}-{hi_b:.0%}) at +0.4; discordant {only_a} to {only_b}, p = {p:.2f}")
 for g in ("block 1", "block 2"):  # every block on its own
     ka, kb = int(a[groups[g]].sum()), int(b[groups[g]].sum())
+    (la, ha), (lb, hb) = stats.wilson(ka, 20), stats.wilson(kb, 20)
     p_g = sign_test(*stats.mcnemar(a[groups[g]], b[groups[g]])[:2])
-    print(f"{g}: {ka} and {kb} of 20 trapped, p = {p_g:.2f}")
+    print(f"{g}: {ka} ({la:.0%}-{ha:.0%}) and {kb} ({lb:.0%}-{hb:.0%}) of 20 trapped, "
+          f"p = {p_g:.2f}")
 print(f"kappa 0: trapped {int(ck.trapped[ck.by_seed(kappa=0.0)].sum())} of 40")
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}

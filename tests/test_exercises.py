@@ -300,6 +300,9 @@ def test_kappa_transform_rejects_swapped_sign_and_one_branch():
     one_branch = _wrong(nb00.kappa_transform, lambda d, k: (1 - k) * d)
     assert "f(-2) = -2.8 is not right: check the branch for d <= 0" in one_branch
     assert "shape" in _wrong(nb00.kappa_transform, lambda d, k: ((1 - k) * d).sum())
+    flattened = _wrong(nb00.kappa_transform, lambda d, k: torch.where(
+        d > 0, (1 - k) * d, (1 + k) * d).flatten())
+    assert "(2, 3)" in flattened and "(6,)" in flattened
     assert "raised" in _wrong(nb00.kappa_transform, lambda d, k: d.nonexistent)
 
 

@@ -36,6 +36,13 @@ def _test_kappa_transform(fn: Callable) -> str | None:
         branch = "d > 0 (scaled by 1 - kappa)" if d[i] > 0 else "d <= 0 (scaled by 1 + kappa)"
         return (f"at kappa={kappa:+.1f} your f({d[i].item():g}) = {got[i].item():.3g} is not "
                 f"right: check the branch for {branch}")
+    grid = torch.tensor([[-1.0, 0.5, 0.0], [2.0, -0.3, 0.7]])  # "any shape": (time, trials)
+    got = torch.as_tensor(call(fn, grid.clone(), -0.4))
+    if got.shape != grid.shape:
+        return (f"f(d) must have the shape of d: a d of shape {tuple(grid.shape)} came back as "
+                f"{tuple(got.shape)}")
+    if not torch.allclose(got.float(), _library_kappa_transform(grid, -0.4), atol=1e-6):
+        return "on a 2-d d (time x trials) f(d) is not right: treat each element on its own"
     return None
 
 

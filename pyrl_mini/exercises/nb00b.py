@@ -40,7 +40,7 @@ def _removes_truth(grid) -> Finding:
 
 removes = Prediction(
     "removes", ("yes", "no"), _removes_truth,
-    "move kappa from -0.4 to +0.4 at entropy_coef 0.05 and watch the left panel's dots")
+    "switch entropy_coef between 0 and 0.05 and compare the left panel's line")
 
 
 # --- Exercise 2: the exact sign test ---------------------------------------------------------
