@@ -183,7 +183,9 @@ for kappa in (-0.4, 0.0, 0.4):
 # %% [markdown]
 # ## 4. Training (11 min)
 #
-# Each update, the trainer (`pyrl_mini.trainer.train`) runs B trials and minimises
+# The policy is pyrl's GRU, a recurrent network whose units' **rates** r (relu of each unit's
+# state) give the logits z = r W_out + b_out. Each update, the trainer
+# (`pyrl_mini.trainer.train`) runs B trials and minimises
 #
 # $$ L = -\frac{1}{B}\sum_{\text{valid } t,\, b} \log\pi(a_t)\, f(d_t)
 #        \;-\; c_H\, \overline{H} $$
@@ -247,8 +249,8 @@ assert h["abort_rate"][span].mean() < 0.05, "it holds fixation: nearly certain o
 #
 # H-bar averages every valid step, fixation and stimulus included. The network has learned to
 # hold fixation, so on those steps it is nearly certain; the few decision steps, where it still
-# chooses at chance, weigh little in the mean. The run is not stuck: its choices keep
-# improving over the next 200 updates.
+# chooses at chance, weigh little in the mean. The run has not stopped: its choices
+# keep improving over the next 200 updates.
 # </details>
 #
 # ## Summary
@@ -413,8 +415,8 @@ widgets.train_widget(TrainSettings(seed=1))
 #
 # It depends on the seed: try two. At kappa = -0.8 bad surprises weigh 0.2 and good ones
 # 1.8; at +0.8 the reverse. Watch the abort and higher-EV curves to see whether the run
-# learns or ends in a trapped mode (notebook 00b); notebooks 03 and 04 measure how often that
-# happens.
+# learns or ends in a trapped mode (notebook 00b counts how often; 03 and 04 ask why, and what
+# prevents it).
 # </details>
 #
 # Upstream printed a debug block every few updates; the trainer records the same quantities

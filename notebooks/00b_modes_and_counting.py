@@ -36,11 +36,12 @@ except ImportError:
 # **Prerequisites.** Notebook 00; the terms this notebook takes from it:
 #
 # > **From notebook 00.** A trial: fixate, then choose one of two options, each paying m with
-# > probability p; an **equal-EV pair** differs in risk alone (lower p: riskier). **kappa** (-1 to
-# > 1) scales the advantage: kappa < 0 weights good surprises more (risk-seeking). **entropy_coef**
-# > rewards an uncertain policy (entropy H = 0 when deterministic). **The analysis**: the written
-# > diagnosis of the failure that came with upstream (pyrl's code); its word "collapse" is
-# > ours "trapped", and datasets named `collapse_*` count trapped runs.
+# > probability p; an **equal-EV pair** differs in risk alone (lower p: riskier). **kappa**
+# > (-1 to 1) scales the advantage: kappa < 0 weights good surprises more (risk-seeking).
+# > **entropy_coef** (the *entropy bonus*) rewards an uncertain policy (entropy H = 0 when
+# > deterministic). **The analysis**: the written diagnosis of the failure that came with
+# > upstream (pyrl's code); its word "collapse" is ours "trapped" (section 1 below), and
+# > datasets named `collapse_*` count trapped runs.
 #
 # **Time:** about 36 minutes with the exercises, as one reader working as a student measured it
 # (section by section in the headings).
@@ -93,7 +94,8 @@ assert set(analysis.TRAPPED_MODES) == {"never_chooses", "always_aborts", "one_si
 assert np.flatnonzero(np.isfinite(h["higher_ev_rate"]))[0] == 38, "00's run: first choice, 38"
 
 # %% [markdown]
-# **Think!** A run ends with entropy 0.01 and gradient norm 0.02. Is it trapped?
+# **Think!** A run ends with entropy 0.01 and gradient norm (the length of the whole gradient
+# vector) 0.02. Is it trapped?
 #
 # <details><summary>Answer</summary>
 #

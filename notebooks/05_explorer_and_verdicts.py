@@ -35,7 +35,7 @@ except ImportError:
 # 3. read the verdict on each claim, and whether it replicates;
 # 4. tell a trapped, a learning and a diverged run apart from a training log.
 #
-# **Prerequisites.** Notebooks 00 to 04. From notebook 00b (Glossary; How we count):
+# **Prerequisites.** Notebooks 00 to 04. From notebooks 00 and 00b (00b: Glossary; How we count):
 #
 # > - **mode**: a run's behaviour over its last 50 updates (converged, learning, never
 # >   chooses, always aborts, one side); **trapped**: the last three.

@@ -97,7 +97,8 @@ def test_a_demo_gives_a_headless_client_nothing_to_send(monkeypatch):
     """The cause behind the guard, removed at its source for our demos: nbclient mimics an
     Output widget only for output captured in it (`with out: display(...)`), and the mimic
     answers each capture on the shell socket, the send that can lose a reply's wake-up (plain
-    `jupyter nbconvert --execute` has no guard and hung on notebook 00's kappa demo). A Demo
+    `jupyter nbconvert --execute` has no guard and hung on the kappa demo, then in notebook
+    00, now 00b). A Demo
     sets its Output widget's outputs from the kernel instead: the client must send nothing,
     and the notebook still holds the demo's picture."""
     from nbclient import output_widget

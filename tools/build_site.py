@@ -252,7 +252,7 @@ def guide_page(markdown: str) -> str:
     """docs/instructor_guide.md as a page; its links to the notebooks' files become links to
     their instructor editions here."""
     body = markdown2html_mistune(markdown)
-    body = re.sub(r'href="(?:\.\./)?notebooks/(\d\d_\w+)\.(?:ipynb|py)"',
+    body = re.sub(r'href="(?:\.\./)?notebooks/(\d\d[a-z]?_\w+)\.(?:ipynb|py)"',
                   r'href="instructor/\1.html"', body)
     return GUIDE_PAGE.format(body=body)
 

@@ -180,7 +180,8 @@ def block(path: Path, wrong: list) -> str:
            f"`pyrl_mini/exercises/nb{number}.py` by `tools/instructor_guide.py`; do not edit "
            "between the markers.*", "",
            "**Learning objectives.** The student will", "", goals, "",
-           f"**The time the notebook states:** {estimate} (see *How long it takes*).", "",
+           f"**The time the notebook states:** {estimate.rstrip('.')} (see *How long it "
+           "takes*).", "",
            "**Exercises**", ""]
     for ex in editions.solutions(nb):
         exercise = by_name.get(ex["name"])

@@ -1,7 +1,7 @@
 """Execute every notebook many times in a row on a loaded machine and catch a hang in the act.
 
     .venv/bin/python tools/notebook_soak.py                       # 10 rounds, 1 CPU burner
-    .venv/bin/python tools/notebook_soak.py --rounds 2 --burners 0 notebooks/00_*.ipynb
+    .venv/bin/python tools/notebook_soak.py --rounds 2 --burners 0 notebooks/00b_*.ipynb
     nice -n 10 .venv/bin/python tools/notebook_soak.py --log soak.jsonl > soak.txt 2>&1 &
 
 Each execution goes through nbclient, the library under both nbmake (`make test`) and

@@ -1,5 +1,5 @@
 """The kappa x entropy_coef grid at the default settings (nb00_main_grid), shared by notebooks
-00, 04 and 05.
+00b (the kappa demo), 03 and 05; 04's controls are its cells.
 
 Seeds are shared across cells (paired comparisons). 1000 updates of 256 trials each.
 """

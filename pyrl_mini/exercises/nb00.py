@@ -51,7 +51,7 @@ kappa_transform = Exercise(
     "positive errors are scaled by 1 - kappa, negative ones by 1 + kappa.")
 
 
-# --- Exercise 2: the risk-sensitive value of a gamble ---------------------------------------------
+# --- Exercise 3 (Bonus A): the risk-sensitive value of a gamble --------------------------------
 def reference_gamble_value(p: float, m: float, kappa: float) -> float:
     """The fixed point of V <- V + lr f(R - V) for R = m with probability p, else 0: the V at
     which the expected update is zero. (The exercise is to derive it, so the formula is in the
@@ -151,7 +151,7 @@ policy_loss = Exercise(
     "its gradient with respect to the logits is the trainer's.")
 
 
-# --- Exercise 3 (prediction): which does a network learn first? ----------------------------------
+# --- Exercise 2 (prediction): which does a network learn first? ----------------------------------
 HOLDS, CHOOSES_WELL, WINDOW = 0.2, 0.6, 20  # abort rate below, higher-EV rate above; updates
 
 

@@ -125,7 +125,7 @@ saturation_gap = Exercise(
 # --- Exercise 3 (Bonus B): a run's behaviour from its recorded rates -----------------------------
 def reference_behaviour(abort_rate: float, no_choice_rate: float, left_rate: float,
                         higher_ev_rate: float) -> str:
-    """The behaviour word of notebook 00's glossary for one run's rates (fractions of trials;
+    """The behaviour word of notebook 00b's glossary for one run's rates (fractions of trials;
     left_rate and higher_ev_rate are fractions of the choices made). First rule that holds:
         never_chooses  no_choice_rate >= 0.9   (trapped: holds fixation to the end)
         always_aborts  abort_rate >= 0.9       (trapped: breaks fixation)
