@@ -29,6 +29,9 @@ import re
 from pathlib import Path
 
 EDITIONS = ("self-study", "student", "instructor")
+# The collection's notebooks are notebooks/<number>_<name>.ipynb (and .py), <number> two digits
+# and an optional letter: 00, 00b, 01, ... A stem pattern: add ".ipynb" or ".py".
+NOTEBOOK_STEMS = "[0-9][0-9]*_*"
 DETAILS = re.compile(r"<details><summary>(?P<kind>Solution|Answer)\b[^<]*</summary>[ \t]*\n?"
                      r"(?P<body>.*?)</details>[ \t]*\n?", re.S)
 FENCE = re.compile(r"```python\n(?P<code>.*?)```[ \t]*\n?", re.S)
@@ -50,6 +53,12 @@ BANNER = {
 class EditionError(ValueError):
     """A notebook lacks what an edition needs; the message names the notebook, the cell and
     the fix."""
+
+
+def number(path: Path | str) -> str:
+    """A notebook's number, its file name up to the first "_" ("00", "00b", "05"): it names the
+    notebook's exercise module (pyrl_mini/exercises/nb<number>.py) and its guide block."""
+    return Path(path).name.split("_", 1)[0]
 
 
 def source(cell: dict) -> str:

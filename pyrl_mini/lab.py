@@ -37,7 +37,7 @@ class LabError(RuntimeError):
 
 def notebooks() -> list[Path]:
     """The collection's notebooks, in order (from the wheel, or the checkout's notebooks/)."""
-    found = sorted(shipped("notebooks").glob("[0-9][0-9]*_*.ipynb"))
+    found = sorted(shipped("notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
     if not found:
         raise LabError(f"no notebooks in {shipped('notebooks')}: this pyrl_mini was installed "
                        "without them; install the wheel (pip install pyrl_mini-*.whl) or run "

@@ -22,7 +22,7 @@ from pyrl_mini import editions
 from pyrl_mini.exercises import core
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
 SOURCES = {p.name: editions.read(p) for p in NOTEBOOKS}
 STUDENT = {name: editions.make(nb, "student") for name, nb in SOURCES.items()}
 INSTRUCTOR = {name: editions.make(nb, "instructor") for name, nb in SOURCES.items()}
@@ -57,7 +57,7 @@ def _distinctive(lines: list[str]) -> list[str]:
 
 
 def _library_exercises(name: str) -> list[core.Exercise]:
-    module_name = f"pyrl_mini.exercises.nb{name.split('_')[0]}"
+    module_name = f"pyrl_mini.exercises.nb{editions.number(name)}"
     module = sys.modules.get(module_name) or __import__(module_name, fromlist=["x"])
     return [v for v in vars(module).values() if isinstance(v, core.Exercise)]
 

@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pyrl_mini import data, plots, widgets  # noqa: E402
+from pyrl_mini import data, editions, plots, widgets  # noqa: E402
 from pyrl_mini.config import TrainSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def test_every_static_figure_is_readable(name):
 
 
 # --- the notebooks' own figure cells check themselves -------------------------------------
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.py"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob(editions.NOTEBOOK_STEMS + ".py"))
 CHECK = "assert not plots.style_problems(fig)"
 
 

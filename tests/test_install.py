@@ -27,7 +27,7 @@ from pyrl_mini import editions, lab
 from pyrl_mini.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
 # what the wheel is built from (setup.py bundles data/ and notebooks/ into the package)
 BUILD_FILES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE")
 BUILD_FOLDERS = ("pyrl_mini", "data", "notebooks")

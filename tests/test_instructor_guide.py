@@ -31,7 +31,7 @@ def test_generated_blocks_are_current(rendered):
 
 def test_every_exercise_has_two_wrong_answers_with_the_checkers_message():
     for path in guide.NOTEBOOKS:
-        number = path.name.split("_")[0]
+        number = editions.number(path)
         block = re.search(rf"<!-- generated:{number}:start -->(.*?)<!-- generated", TEXT, re.S)[1]
         items = re.split(r"^- \*\*", block, flags=re.M)[1:]
         names = [ex["name"] for ex in editions.solutions(editions.read(path))]
@@ -53,7 +53,7 @@ def test_times_are_measured():
     times = re.search(r"## How long it takes(.*?)\n## ", TEXT, re.S)[1]
     assert "measured" in times and "not students" in times  # what was measured, by whom
     for path in guide.NOTEBOOKS:  # the time each notebook states is the latest measured one
-        number = path.name.split("_")[0]
+        number = editions.number(path)
         minutes = re.search(rf"\b{number} about (\d+)\b", times.replace("\n", " "))[1]
         header = next("".join(c["source"]) for c in editions.read(path)["cells"]
                       if "**Time:**" in "".join(c["source"]))
@@ -61,7 +61,7 @@ def test_times_are_measured():
     for path in guide.NOTEBOOKS:  # one Run All time per notebook, in seconds
         assert re.search(rf"\| `{path.name}` \| \d+ s \|", times), path.name
         # and a reader's minutes for its core
-        number = path.name.split("_")[0]
+        number = editions.number(path)
         assert re.search(rf"\b{number} about \d+\b", times.replace("\n", " ")), path.name
 
 

@@ -14,9 +14,11 @@ import jupytext
 import nbformat
 import pytest
 
+from pyrl_mini import editions
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.py"))
-IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
+SOURCES = sorted(NOTEBOOKS.glob(editions.NOTEBOOK_STEMS + ".py"))
+IPYNBS = sorted(NOTEBOOKS.glob(editions.NOTEBOOK_STEMS + ".ipynb"))
 
 
 def _cells(nb):
@@ -116,15 +118,11 @@ def core_prose(nb) -> tuple[int, int]:
     return words, exercises
 
 
-def _number(path: Path) -> str:
-    return path.name.split("_")[0]
-
-
 @pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.name)
 def test_core_prose_and_exercises(path):
     words, n_exercises = core_prose(nbformat.read(path, as_version=4))
     counts = f"{path.name}: {words} core words, {n_exercises} exercises"
-    if _number(path) not in TUTORIAL_FORM:
+    if editions.number(path) not in TUTORIAL_FORM:
         pytest.skip(f"not yet in tutorial form (reported, not enforced): {counts}")
     assert words <= MAX_CORE_WORDS, f"{counts}; at most {MAX_CORE_WORDS} words"
     assert n_exercises >= MIN_EXERCISES, f"{counts}; at least {MIN_EXERCISES} exercises"
@@ -162,7 +160,7 @@ def test_core_prose_counter_counts_words_exercises_and_stops_at_bonus():
 
 
 def _form_notebooks():
-    return [p for p in IPYNBS if _number(p) in TUTORIAL_FORM]
+    return [p for p in IPYNBS if editions.number(p) in TUTORIAL_FORM]
 
 
 @pytest.mark.parametrize("path", _form_notebooks(), ids=lambda p: p.name)
@@ -186,7 +184,7 @@ def test_each_exercise_is_checked_on_the_students_function_and_its_solution_pass
 
     from pyrl_mini.exercises import core, nb00
 
-    exercises = importlib.import_module(f"pyrl_mini.exercises.nb{_number(path)}")
+    exercises = importlib.import_module(f"pyrl_mini.exercises.nb{editions.number(path)}")
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     checks = [(i, m) for i, c in enumerate(cells) if c.cell_type == "code"
@@ -222,7 +220,7 @@ def test_every_prediction_of_the_notebook_is_asked(path):
 
     from pyrl_mini.exercises import core
 
-    number = _number(path)
+    number = editions.number(path)
     if number in PREDICTION_PENDING:
         pytest.skip(f"notebook {number}: its prediction cells are not placed yet (issue 31)")
     module = importlib.import_module(f"pyrl_mini.exercises.nb{number}")

@@ -8,8 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from pyrl_mini import editions
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
 RETIRED = {"collapsed": "trapped (a run), or the analysis's word in quotation marks"}
 QUOTED = re.compile(r'"[^"\n]*"|\u201c[^\u201d\n]*\u201d')
 

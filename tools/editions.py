@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="run each written notebook top to bottom and report its checkers")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell with --execute")
     args = ap.parse_args(argv)
-    notebooks = args.notebooks or sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+    notebooks = args.notebooks or sorted(
+        (REPO / "notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
     missing = [str(p) for p in notebooks if not p.is_file()]
     if missing or not notebooks:
         print(f"editions: no such notebook: {', '.join(missing) or 'notebooks/*.ipynb'}",

@@ -36,7 +36,7 @@ from pyrl_mini import editions  # noqa: E402
 from pyrl_mini.exercises import core  # noqa: E402
 
 GUIDE = REPO / "docs" / "instructor_guide.md"
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob(editions.NOTEBOOK_STEMS + ".ipynb"))
 BLOCK = re.compile(r"(<!-- generated:(\d\d[a-z]?):start -->\n)(.*?)(<!-- generated:\2:end -->)",
                    re.S)
 MIN_WRONG = 2
@@ -171,7 +171,7 @@ def _not_done_message(exercise: core.Exercise) -> str:
 def block(path: Path, wrong: list) -> str:
     """The generated block of one notebook."""
     nb = editions.read(path)
-    number = path.name.split("_")[0]
+    number = editions.number(path)
     module = importlib.import_module(f"pyrl_mini.exercises.nb{number}")
     by_name = {v.name: v for v in vars(module).values() if isinstance(v, core.Exercise)}
     goals, estimate = objectives(nb, path.name)
@@ -221,13 +221,13 @@ def render(text: str) -> str:
     """The guide with every generated block rewritten."""
     wrong = recorded_wrong_answers()
     numbers = {m[2] for m in BLOCK.finditer(text)}
-    missing = [p.name for p in NOTEBOOKS if p.name.split("_")[0] not in numbers]
+    missing = [p.name for p in NOTEBOOKS if editions.number(p) not in numbers]
     if missing:
         raise GuideError(f"docs/instructor_guide.md has no generated block for "
                          f"{', '.join(missing)}: add '<!-- generated:NN:start -->' and "
                          "'<!-- generated:NN:end -->' under its heading, then run "
                          "tools/instructor_guide.py")
-    paths = {p.name.split("_")[0]: p for p in NOTEBOOKS}
+    paths = {editions.number(p): p for p in NOTEBOOKS}
 
     def fill(m: re.Match) -> str:
         if m[2] not in paths:
