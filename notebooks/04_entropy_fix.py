@@ -33,7 +33,7 @@ except ImportError:
 #
 # **Learning objectives.** You will
 # 1. show that the bonus's gradient does not need an advantage;
-# 2. derive its optimum pi* = softmax(r / tau);
+# 2. compute its optimum pi* = softmax(r / tau);
 # 3. rank the bonus and its alternatives by trapped runs;
 # 4. measure whether a late bonus frees trapped runs.
 #
@@ -44,7 +44,8 @@ except ImportError:
 # machine).
 #
 # > **From notebooks 00 and 00b.** **The analysis**: the written diagnosis that came with upstream (the
-# > original code); verdict N: notebook 05's judgement of its N-th claim (10-12: ours). **Trapped**: final mode *never chooses* or
+# > original code); verdict N: notebook 05's judgement of its N-th claim (10-12: ours). **Abort**: a trial that breaks
+# > fixation early (LEFT or RIGHT before the choice), paying -0.5. **Trapped**: final mode *never chooses* or
 # > *always aborts* (these two are **stuck**), or *one side*. **Blocks**: seeds come in
 # > blocks (two of 20, unless a section says otherwise). **Paired (McNemar)**: two settings on the same seeds; p from the seeds that
 # > differ.
@@ -100,15 +101,17 @@ assert torch.allclose(dH, -pi * (pi.log() + H.detach()), atol=1e-6)
 assert torch.isclose(dH[0], dH[2]) and dH[0] > 0 > dH[1]
 assert torch.isclose(dH[1] + dH[2], -dH[0]) and abs(pi[1].item() - 0.99) < 0.005
 assert f"{dH[0].item():.4f}" == "0.0259"
+assert torch.softmax(z.detach() + 0.1 * dH, 0)[0] > pi[0], "a step along dH makes FIXATE likelier"
 z_sat = torch.tensor([0.0, 120.0, 0.0], requires_grad=True)  # saturated in float32
 lp = torch.log_softmax(z_sat, 0)
 g_sat = torch.autograd.grad(-(lp.exp() * lp).sum(), z_sat)[0]
 assert lp.exp()[1] == 1.0 and torch.all(g_sat == 0), "at saturation the bonus is 0 too"
 
 # %% [markdown]
-# While the reward term is silent, the bonus pushes toward uniform: it lowers LEFT and
-# raises FIXATE and RIGHT alike (0.0259 each), so the abort (LEFT or RIGHT) falls by what
-# FIXATE gains, and more trials reach a choice again. A learning rate or kappa schedule
+# These are gradients of the logits (they sum to zero), not changes of probability. While
+# the reward term is silent, the bonus pushes toward uniform: it lowers LEFT's logit and
+# raises FIXATE's and RIGHT's alike (0.0259 each), so FIXATE becomes likelier and more trials
+# reach a choice again. A learning rate or kappa schedule
 # cannot do this: f(0) = 0 at any kappa, times any lr. But when pi(abort) rounds to exactly 1
 # in float32, the bonus's gradient is 0 too.
 #
@@ -147,10 +150,9 @@ regularised_optimum = exercises.regularised_optimum.check(regularised_optimum)
 # ```
 # </details>
 #
-# In the task the loss sums the policy term over a trial's T steps but averages H over them,
-# so per step H weighs tau = `entropy_coef` / T. The shortest trial that ends in a choice has
-# T = 8 steps, so tau = `entropy_coef` / 8 is the largest tau among trials that choose. (The arms stand for the
-# options: this H is not the network's action entropy behind "> 0.1".)
+# In the task the loss sums the reward term over a trial's T steps but averages H, so per
+# step tau = `entropy_coef` / T: at most `entropy_coef` / 8, as a trial that chooses has at
+# least 8 steps.
 
 # %%
 evs = tasks.EXPECTED_VALUES    # the five EVs, one arm each: 0.4, 0.55, 0.7, 0.85, 1.0
@@ -205,30 +207,24 @@ def per_block(flags, blocks):
     """k of n (Wilson interval) in block 1, block 2 and both; one flag and block per run."""
     return [frequency(flags[blocks == b]) for b in (1, 2)] + [frequency(flags)]
 
-# %%
-# table[name]: the final value of each run, shape (kappa, entropy_coef, seed); block: each
-# run's block of seeds (1 or 2); frequency(flags): k of n and its 95 % Wilson interval
+
 def paired_test(a, b, blocks):
     """McNemar (a only, b only, p) on both blocks, then the p of each block."""
     return mcnemar(a, b), [mcnemar(a[blocks == k], b[blocks == k])[2] for k in (1, 2)]
 
-
-none_trapped = table["trapped"][:, 0].ravel()   # one flag per (kappa, seed)
-print("trapped (95 % Wilson interval):", ", ".join(
-    f"{c:g}: {frequency(table['trapped'][:, j].ravel())}" for j, c in enumerate(coefs)))
-for j, coef in list(enumerate(coefs))[1:]:
+# %%
+# trapped: one flag per run (3 kappas x 40 seeds) at each entropy_coef; paired_test: McNemar
+# on the same seeds, its p in block 1 and block 2
+none_trapped = table["trapped"][:, 0].ravel()
+for j, coef in enumerate(coefs):
     trapped = table["trapped"][:, j].ravel()
-    (only_none, only_bonus, p), p_blocks = paired_test(none_trapped, trapped, block)
-    print(f"paired, {coef:g} against 0: trapped only without the bonus {only_none}, only with "
-          f"it {only_bonus}, in both {int((none_trapped & trapped).sum())}; p = {p:.0e}"
-          f" (block 1: {p_blocks[0]:.0e}, block 2: {p_blocks[1]:.0e})")
-above = {c: frequency(table["entropy"][:, j].ravel() > 0.1) for j, c in enumerate(coefs)}
-print("final entropy above 0.1:", ", ".join(f"{c:g}: {above[c]}" for c in coefs))
-H0, H1 = (table["entropy"][:, j].ravel() for j in (0, 1))   # final entropy at 0 and 0.01
-aborts0 = table["mode"][:, 0].ravel() == analysis.MODES.index("always_aborts")
-print(f"above 0.1 at 0: {((H0 > 0.1) & aborts0).sum()} always abort (entropy up to "
-      f"{H0[aborts0].max():.2f}); not trapped: {((H0 > 0.1) & ~none_trapped).sum()} at 0, "
-      f"{((H1 > 0.1) & ~table['trapped'][:, 1].ravel()).sum()} at 0.01")
+    line = f"entropy_coef {coef:g}: trapped {frequency(trapped)}"
+    if coef > 0:
+        p_blocks = paired_test(none_trapped, trapped, block)[1]
+        line += (f"; trapped also at 0: {int((none_trapped & trapped).sum())}; p per block "
+                 f"{p_blocks[0]:.0e}, {p_blocks[1]:.0e}")
+    print(line)
+print("final entropy above 0.1 at 0.01:", frequency(table["entropy"][:, 1].ravel() > 0.1))
 
 # %% [markdown]
 # <details><summary>Answer</summary>
@@ -240,6 +236,9 @@ print(f"above 0.1 at 0: {((H0 > 0.1) & aborts0).sum()} always abort (entropy up 
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
 assert grid.blocks == [1, 2] and table["trapped"][:, 0].size == 120
+above = {c: frequency(table["entropy"][:, j].ravel() > 0.1) for j, c in enumerate(coefs)}
+H0, H1 = (table["entropy"][:, j].ravel() for j in (0, 1))   # final entropy at 0 and 0.01
+aborts0 = table["mode"][:, 0].ravel() == analysis.MODES.index("always_aborts")
 assert [int(grid.per_cell(grid.arrays["seed"], "kappa", "entropy_coef")[0, 0][i])
         for i in (0, 19, 20, 39)] == [2000, 2019, 2100, 2119]
 counts = [[f.k for f in per_block(table["trapped"][:, j].ravel(), block)]
@@ -266,10 +265,9 @@ assert ((H0 > 0.1) & ~none_trapped).sum() == 13 and ((H1 > 0.1) & ~trapped1).sum
 
 # %% [markdown]
 # Without a bonus 38 of 120 runs end trapped; with 0.01, 5; with 0.05, 2. No seed is trapped
-# both with and without 0.01, and p < 0.01 in each block. Not by keeping "entropy > 0.1": at
-# 0.01 only 12 of 120 runs end above it, against 31 without: 18 of those 31 always abort, yet
-# keep entropy (up to 0.90); of the runs not trapped, 13 end above 0.1 without it, 12 with.
-# Section 4 repeats this where runs fall into the trap faster.
+# both with and without 0.01, and p < 0.01 in each block. The bonus does not do this by
+# keeping "entropy > 0.1": at 0.01 only 12 of 120 runs end above it. Section 4 repeats this
+# where runs fall into the trap faster.
 #
 # ## 4. The alternatives, compared (8 min)
 #
@@ -282,7 +280,8 @@ assert ((H0 > 0.1) & ~none_trapped).sum() == 13 and ((H1 > 0.1) & ~trapped1).sum
 # - a **lower lr**: 0.003 (0.01 in (b)); a **decaying lr**: 10x lower by the end;
 # - a **gradual kappa**: 0 to -0.4, a step of 0.05 every 50 updates (25 in (b));
 # - a **near-zero head**: `wout_std` 0.01 (notebook 02);
-# - a **no-choice penalty**: -1, not -0.5; a **logit cap 2**: logits -> 2 tanh(logits / 2);
+# - a **no-choice penalty**: a trial with no choice by its end pays -1, not -0.5; a **logit cap 2**:
+#   logits -> 2 tanh(logits / 2);
 # - in (b) only, a **larger batch**: 512 trials per update, not 256, on 5 other seeds (unpaired).
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -393,7 +392,7 @@ assert max(pa[f][0][2] for f in pa if f not in others_a) < 0.01 and set(pa) - se
 # (p = 0.58). The larger batch's "1 of 5" is too few seeds to tell.
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
-# verdict 7's takeaway (section 6) says a logit cap keeps entropy and still traps runs
+# verdict 7's takeaway (notebook 05) says a logit cap keeps entropy and still traps runs
 b_none, b_cap = fixes_b["none"], fixes_b["logit cap 2"]
 aborts = {f: fixes_b[f].mode == analysis.MODES.index("always_aborts") for f in ("none", "logit cap 2")}
 H_none, H_cap = (fixes_b[f].final("entropy")[aborts[f]] for f in aborts)
@@ -409,9 +408,9 @@ assert b["logit cap 2"][:2] == (14, 40)
 # %% [markdown]
 # ## 5. Can an entropy bonus lift a run that is already trapped? (8 min)
 #
-# The **rescue experiment** trains runs set up to be trapped early (`wout_std` 2 on 40 seeds,
-# or `fixate_bias` 3 on 100: upstream's readout bias toward FIXATE, b_out = [3, 0, 0]; two
-# blocks of 50) for 400 updates without a bonus, then to update 800
+# The **rescue experiment** trains runs set up to be trapped early (a large random readout,
+# `wout_std` 2, on 40 seeds; or upstream's initial readout bias of 3 toward FIXATE,
+# `fixate_bias` 3, on 100 in two blocks of 50) for 400 updates without a bonus, then to update 800
 # with `entropy_coef` 0.05, 0.2 or 0 (the control): a seed's three runs pair. A run *leaves
 # the trap* if its mode at 800 is not trapped.
 #
@@ -427,10 +426,12 @@ BONUSES = (0.0, 0.05, 0.2)
 GROUPS = {"trapped": analysis.TRAPPED_MODES, "stuck": ("always_aborts", "never_chooses"),
           "on one side": ("one_side",)}
 mode400, H400, left = [], [], {e: [] for e in BONUSES}   # one entry per run
+n400 = {}   # setting -> its runs trapped at update 400
 for setting, d in RESCUE.items():
     rows = {e: d.by_seed(entropy_coef=e) for e in BONUSES}   # seed order: cells pair by seed
     modes = d.modes_at(400)[rows[0.0]]      # one run up to 400 in all three cells
     was = analysis.is_trapped(modes)
+    n400[setting] = int(was.sum())
     mode400.append(modes[was])
     H400.append(d.at("entropy", 399)[rows[0.0]][was])
     for e in BONUSES:
@@ -441,10 +442,11 @@ left = {e: np.concatenate(v) for e, v in left.items()}
 # %%
 # per run trapped at update 400 (both settings): mode400, its mode then; H400, its entropy
 # then; left[e], has it left the trap by 800 under bonus e? GROUPS: group -> mode names
+split = " (" + " + ".join(str(n) for n in n400.values()) + " in the two settings)"
 for group, modes in GROUPS.items():
     g = np.isin(mode400, [analysis.MODES.index(m) for m in modes])
-    print(f"{group} at update 400: {g.sum()} runs; left the trap by 800 with bonus 0 / 0.05 / "
-          "0.2: " + " / ".join(str(int(left[e][g].sum())) for e in BONUSES))
+    print(f"{group} at 400: {g.sum()}{split if group == 'trapped' else ''}; left the trap by "
+          "800 with bonus 0 / 0.05 / 0.2: " + " / ".join(str(int(left[e][g].sum())) for e in BONUSES))
 for e in BONUSES[1:]:
     control_only, bonus_only, p = mcnemar(left[0.0], left[e])
     print(f"paired, bonus {e:g} against 0: left with the bonus only {bonus_only}, "
@@ -465,7 +467,7 @@ for setting, d in RESCUE.items():   # the three cells of a seed are one run up t
         assert same.mean() > 0.9, (setting, e, same.mean())
 # the prose's 33 + 72 (and Bonus D's titles): runs trapped at update 400, per setting
 assert [int(analysis.is_trapped(d.modes_at(400)[d.by_seed(entropy_coef=0.0)]).sum())
-        for d in RESCUE.values()] == [33, 72]
+        for d in RESCUE.values()] == [33, 72] == list(n400.values())
 # "near saturation": 41 of the 44 stuck runs have entropy < 0.001 at update 400
 assert (H400[stuck400] < 1e-3).sum() == 41 and stuck400.sum() == 44
 # the printed counts, by mode at 400 (pooled over both settings)
@@ -515,8 +517,7 @@ assert tests12["both settings: left the trap, no bonus vs 0.05"].pooled == tests
 # %%
 judged = {v.number: v for v in verdicts.verdicts() if v.number in (7, 9, 12)}
 for v in judged.values():
-    print(f"{v.number}. {v.claim}: {v.verdict.upper()} (replicated? {v.replication})\n"
-          f"   {v.takeaway}")
+    print(f"{v.number}. {v.claim}: {v.verdict.upper()} (replicated? {v.replication})")
 
 
 # %% tags=["hide-input"] jupyter={"source_hidden": true}
@@ -553,20 +554,14 @@ assert v9.replication == ("not replicated: runs trapped, lr 0.03, decaying lr; r
 # verdict 12 rests on section 5's counts (both settings pooled)
 assert [(c.k, c.n) for c in v12.counts[:3]] == [(k, got["trapped"][0]) for k in got["trapped"][1]]
 assert v12.verdict == "partly" and v12.replication == "yes"
+# the sentence below: the blocks' trapped counts (of 20 each) in setting (b)
+assert ranked[SETTINGS[1]]["logit cap 2"][4] == "13+1" and ranked[SETTINGS[1]]["decaying lr"][4] == "12+3"
+assert "logit cap 2" in apart and "decaying lr" in apart and "gradual kappa" in apart
 
 # %% [markdown]
-# **Replicated** (notebook 00b): each paired test leans the same way in each block as pooled
-# (a block need not reach p < 0.05 alone), and each count's two blocks agree within their
-# intervals. The bonus passes both; in setting (b) four other counts fail the second:
-
-# %%
-print("(b) trapped, block 1 + block 2, where the blocks disagree:",
-      ", ".join(f"{f} {ranked[SETTINGS[1]][f][4]}" for f in apart))
-
-# %% [markdown]
-# So verdict 7 is "not replicated" only because of the logit cap's count (13 of 20 against 1),
-# not the bonus's; verdict 9, though "not supported", because the schedules' counts at lr 0.03
-# disagree between their blocks (decaying lr: 12 of 20 against 3).
+# Verdict 7 is "not replicated" only because the logit cap's trapped count at lr 0.03 differs
+# between the blocks (13 against 1 of 20), not the bonus's; verdict 9's schedules' counts do
+# too (decaying lr: 12 against 3).
 #
 # ## Summary
 #
