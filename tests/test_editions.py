@@ -69,6 +69,16 @@ def _body_lines(fn) -> list[str]:
     return [x for x in src.splitlines()[1:] if x.strip()]
 
 
+def test_a_notebooks_number_and_the_pattern_that_finds_the_notebooks():
+    assert [editions.number(p) for p in NOTEBOOKS] == [
+        "00", "00b", "01", "02", "03", "04", "05"]
+    assert editions.number("notebooks/00b_modes_and_counting.py") == "00b"
+    import fnmatch
+
+    for not_one in (".ipynb_checkpoints", "README.ipynb", "0_scratch.ipynb", "x00_a.ipynb"):
+        assert not fnmatch.fnmatch(not_one, editions.NOTEBOOK_STEMS + ".ipynb"), not_one
+
+
 @pytest.mark.parametrize("name", list(SOURCES))
 def test_student_edition_holds_no_solution_and_no_answer(name):
     source, student = SOURCES[name], STUDENT[name]

@@ -356,6 +356,10 @@ def test_sign_test_names_the_slip():
         math.comb(x + y, i) for i in range(min(x, y) + 1)) / max(x + y, 1) ** 2))
     assert "is not right" in over_n
     assert "returned a str" in _wrong(nb00b.sign_test, lambda x, y: "0.45")
+    # not "the two sides overlap" (that is for p above one)
+    for message in (_wrong(nb00b.sign_test, lambda x, y: math.nan),
+                    _wrong(nb00b.sign_test, lambda x, y: -0.2)):
+        assert "from zero to one" in message and "overlap" not in message
     assert nb00b.sign_test.verdict(stats.sign_test)[0].startswith("correct")
     # a float-rounding variant of the right formula is right too
     assert nb00b.sign_test.verdict(lambda x, y: min(1.0, 2 * sum(

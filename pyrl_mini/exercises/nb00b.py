@@ -66,7 +66,10 @@ def _test_sign_test(fn: Callable) -> str | None:
         if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
             continue
         k = min(x, y)
-        if not 0 <= got <= 1:
+        if not math.isfinite(got) or got < 0:
+            return (f"sign_test({x}, {y}) = {got:.3g} is no probability: a chance is a number "
+                    "from zero to one")
+        if got > 1:
             return (f"sign_test({x}, {y}) = {got:.3g} is no probability: near an even split "
                     "the two sides overlap, and a chance is never above one")
         if x + y and math.isclose(got, _one_side(x, y, k + 1), rel_tol=1e-9):
